@@ -1,0 +1,233 @@
+"""A web3 client for the deployed contracts: calls, signed transactions, decoded reverts.
+
+Transactions are always signed locally (a consortium node holds no keys) and sent raw.
+Every revert, whether found while estimating gas, in an ``eth_call`` or in a mined
+transaction, becomes a :class:`~ledger.errors.ContractRevertError` naming the custom error.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import requests
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import (
+    ContractLogicError,
+    TimeExhausted,
+    TransactionNotFound,
+    Web3RPCError,
+)
+from web3.types import TxReceipt
+
+from ..errors import ChainUnavailableError, ContractRevertError, TransactionFailedError
+from .artifacts import load_artifact
+from .revert import decode_revert
+
+__all__ = ["ChainClient", "SentTransaction", "connect"]
+
+T = TypeVar("T")
+
+
+def connect(rpc_url: str, *, timeout: float = 10.0) -> Web3:
+    """A Web3 over HTTP to ``rpc_url``; raises :class:`ChainUnavailableError` if it does not answer."""
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    try:
+        w3.eth.chain_id  # noqa: B018 - a cheap liveness probe
+    except (requests.RequestException, OSError, Web3RPCError) as exc:
+        raise ChainUnavailableError(f"the chain node at {rpc_url} does not answer ({type(exc).__name__}).") from exc
+    return w3
+
+
+def _revert_data(exc: ContractLogicError) -> bytes | None:
+    data: Any = exc.data
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, str) and data.startswith("0x"):
+        return bytes(HexBytes(data))
+    return None
+
+
+def _as_revert(exc: ContractLogicError) -> ContractRevertError:
+    data = _revert_data(exc)
+    if data is None:
+        return ContractRevertError(
+            f"The contract rejected the call ({exc.message or 'no reason given'}).",
+            error_name="Unknown",
+            args={},
+        )
+    return decode_revert(data)
+
+
+@dataclass(frozen=True)
+class SentTransaction:
+    """A mined, successful transaction and its decoded events."""
+
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    receipt: TxReceipt
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def event(self, name: str) -> dict[str, Any]:
+        """The arguments of the only event called ``name``; KeyError when absent."""
+        found = [args for event_name, args in self.events if event_name == name]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} {name} events in {self.tx_hash}")
+        return found[0]
+
+
+class ChainClient:
+    """The deployed contracts on one chain, with typed errors.
+
+    Args:
+        w3: A connected Web3.
+        addresses: Contract name -> address (from the deployment manifest).
+        tx_timeout: Seconds to wait for a receipt.
+    """
+
+    def __init__(self, w3: Web3, addresses: dict[str, str], *, tx_timeout: float = 120.0) -> None:
+        self.w3 = w3
+        self.tx_timeout = tx_timeout
+        self.chain_id = int(w3.eth.chain_id)
+        self.contracts: dict[str, Contract] = {
+            name: w3.eth.contract(address=Web3.to_checksum_address(address), abi=load_artifact(name).abi)
+            for name, address in addresses.items()
+        }
+
+    def contract(self, name: str) -> Contract:
+        """The web3 contract called ``name``."""
+        return self.contracts[name]
+
+    def address(self, name: str) -> str:
+        """The checksum address of contract ``name``."""
+        return str(self.contracts[name].address)
+
+    # ------------------------------------------------------------------ reads
+
+    def call(self, contract: str, function: str, *args: Any, block: int | str = "latest") -> Any:
+        """``eth_call`` of ``contract.function(*args)``; reverts raise ContractRevertError."""
+        fn = self.contracts[contract].get_function_by_name(function)(*args)
+        return self._guard(lambda: fn.call(block_identifier=block))
+
+    # ------------------------------------------------------------------ writes
+
+    def transact(
+        self,
+        contract: str,
+        function: str,
+        *args: Any,
+        sender: LocalAccount,
+        gas: int | None = None,
+    ) -> SentTransaction:
+        """Sign and send ``contract.function(*args)`` from ``sender``; wait for the receipt."""
+        fn = self.contracts[contract].get_function_by_name(function)(*args)
+        return self.send(fn, sender=sender, gas=gas)
+
+    def send(self, fn: ContractFunction, *, sender: LocalAccount, gas: int | None = None) -> SentTransaction:
+        """Sign and send a prepared contract function call."""
+        params: dict[str, Any] = {
+            "from": sender.address,
+            "chainId": self.chain_id,
+            "nonce": self._guard(lambda: self.w3.eth.get_transaction_count(sender.address, "pending")),
+        }
+        if gas is not None:
+            params["gas"] = gas
+        tx = self._guard(lambda: fn.build_transaction(params))  # estimates gas: reverts surface here
+        return self.send_raw(sender.sign_transaction(tx).raw_transaction, call=tx)
+
+    def deploy(self, name: str, *args: Any, sender: LocalAccount) -> SentTransaction:
+        """Deploy contract ``name`` from its committed artifact."""
+        artifact = load_artifact(name)
+        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        params = {
+            "from": sender.address,
+            "chainId": self.chain_id,
+            "nonce": self._guard(lambda: self.w3.eth.get_transaction_count(sender.address, "pending")),
+        }
+        tx = self._guard(lambda: factory.constructor(*args).build_transaction(params))
+        return self.send_raw(sender.sign_transaction(tx).raw_transaction, call=tx)
+
+    def send_raw(self, raw: bytes, *, call: dict[str, Any] | None = None) -> SentTransaction:
+        """Send a signed transaction and wait for its receipt."""
+        tx_hash = self._guard(lambda: self.w3.eth.send_raw_transaction(raw))
+        try:
+            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.tx_timeout)
+        except (TimeExhausted, TransactionNotFound) as exc:
+            raise TransactionFailedError(
+                f"transaction {tx_hash.to_0x_hex()} was not mined within {self.tx_timeout:.0f} seconds."
+            ) from exc
+        except requests.RequestException as exc:
+            raise ChainUnavailableError(f"the chain node stopped answering ({type(exc).__name__}).") from exc
+        if receipt["status"] != 1:
+            raise self._failure(tx_hash, receipt, call)
+        return SentTransaction(
+            tx_hash=tx_hash.to_0x_hex(),
+            block_number=int(receipt["blockNumber"]),
+            gas_used=int(receipt["gasUsed"]),
+            receipt=receipt,
+            events=self.decode_events(receipt),
+        )
+
+    def decode_events(self, receipt: TxReceipt) -> list[tuple[str, dict[str, Any]]]:
+        """The events of our contracts in ``receipt``, as (name, args) in log order."""
+        by_address = {c.address.lower(): c for c in self.contracts.values()}
+        decoded: list[tuple[str, dict[str, Any]]] = []
+        for log in receipt["logs"]:
+            contract = by_address.get(str(log["address"]).lower())
+            if contract is None:
+                continue
+            for event in contract.events:
+                try:
+                    parsed = event.process_log(log)
+                except Exception:  # noqa: S112 - not this event's signature
+                    continue
+                decoded.append((parsed["event"], dict(parsed["args"])))
+                break
+        return decoded
+
+    # ------------------------------------------------------------------ internals
+
+    def _failure(self, tx_hash: HexBytes, receipt: TxReceipt, call: dict[str, Any] | None) -> Exception:
+        if call is not None:
+            replay = {k: v for k, v in call.items() if k in ("from", "to", "data", "value", "gas")}
+            try:
+                self.w3.eth.call(replay, block_identifier=receipt["blockNumber"] - 1)  # type: ignore[arg-type]
+            except ContractLogicError as exc:
+                return _as_revert(exc)
+            except (Web3RPCError, requests.RequestException):
+                pass
+        return TransactionFailedError(
+            f"transaction {tx_hash.to_0x_hex()} failed in block {receipt['blockNumber']} "
+            f"after using {receipt['gasUsed']} gas."
+        )
+
+    def _guard(self, action: Callable[[], T]) -> T:
+        try:
+            return action()
+        except ContractLogicError as exc:
+            raise _as_revert(exc) from None
+        except (requests.ConnectionError, requests.Timeout, ConnectionError) as exc:
+            raise ChainUnavailableError(
+                f"the chain node does not answer ({type(exc).__name__})."
+            ) from exc
+
+
+def wait_for_rpc(rpc_url: str, *, timeout: float, is_alive: Callable[[], bool] | None = None) -> int:
+    """Poll ``rpc_url`` until it answers ``eth_chainId``; returns the chain id."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return int(Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 2})).eth.chain_id)
+        except (requests.RequestException, OSError, Web3RPCError):
+            if is_alive is not None and not is_alive():
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

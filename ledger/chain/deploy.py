@@ -1,0 +1,283 @@
+"""Deploy the four contracts, wired together, and record the deployment manifest.
+
+The founding departments come from a YAML or JSON file::
+
+    threshold_bps: 6667          # share of active departments whose approval executes a proposal
+    proposal_lifetime: 604800    # seconds a proposal stays open
+    departments:
+      - code: "11330100002489567X"   # stable code; the id is keccak256 of it
+        name: 杭州市公安局
+        operator: "0x…"              # first operator account; "dev:N" = development key N (local only)
+    auditors:
+      - "0x…"
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from eth_account.signers.local import LocalAccount
+from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
+from web3 import Web3
+
+from ..errors import AlreadyDeployedError, DeploymentError, InputError
+from ..ids import department_id
+from ..keys import dev_account
+from .artifacts import CONTRACT_NAMES, load_artifact
+from .client import ChainClient
+
+__all__ = [
+    "Deployment",
+    "Founder",
+    "FoundersFile",
+    "deploy",
+    "existing_deployment",
+    "load_deployment",
+    "load_founders",
+]
+
+_DEV_REF = re.compile(r"^dev:(\d{1,2})$")
+
+
+@dataclass(frozen=True)
+class Founder:
+    """A founding department."""
+
+    code: str
+    name: str
+    operator: str
+
+    @property
+    def department_id(self) -> bytes:
+        return department_id(self.code)
+
+
+@dataclass(frozen=True)
+class FoundersFile:
+    """The bootstrap of a consortium."""
+
+    departments: tuple[Founder, ...]
+    auditors: tuple[str, ...]
+    threshold_bps: int
+    proposal_lifetime: int
+
+
+def _account(value: Any, where: str, *, allow_dev: bool) -> str:
+    text = str(value).strip()
+    match = _DEV_REF.match(text)
+    if match:
+        if not allow_dev:
+            raise InputError(f"{where}: development key references ({text}) are accepted only in local mode.")
+        return str(dev_account(int(match.group(1))).address)
+    if not is_hex_address(text):
+        raise InputError(f"{where}: {text!r} is not an account address (0x and 40 hex digits).")
+    if text != text.lower() and text[2:] != text[2:].upper() and not is_checksum_address(text):
+        raise InputError(f"{where}: {text} has a wrong checksum (mixed case that does not match).")
+    return str(to_checksum_address(text))
+
+
+def load_founders(path: Path, *, allow_dev: bool) -> FoundersFile:
+    """Read and check a founders file (YAML or JSON; names are UTF-8)."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read the founders file {path} ({exc.strerror}).") from None
+    except UnicodeDecodeError:
+        raise InputError(f"the founders file {path} is not UTF-8 text.") from None
+    try:
+        data = json.loads(raw) if path.suffix == ".json" else yaml.safe_load(raw)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise InputError(f"the founders file {path} is not valid {path.suffix.lstrip('.').upper() or 'YAML'}: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"the founders file {path} must hold a mapping with a `departments` list.")
+    departments = data.get("departments")
+    if not isinstance(departments, list) or not departments:
+        raise InputError(f"the founders file {path} must list at least one department under `departments`.")
+    founders = []
+    seen_codes: set[str] = set()
+    seen_accounts: set[str] = set()
+    for index, entry in enumerate(departments):
+        where = f"{path}: departments[{index}]"
+        if not isinstance(entry, dict) or not {"code", "name", "operator"} <= entry.keys():
+            raise InputError(f"{where} needs `code`, `name` and `operator`.")
+        code, name = str(entry["code"]).strip(), str(entry["name"]).strip()
+        if not code:
+            raise InputError(f"{where}: the code must not be empty.")
+        if not name or len(name.encode("utf-8")) > 256:
+            raise InputError(f"{where}: the name must be 1 to 256 bytes of UTF-8.")
+        operator = _account(entry["operator"], where, allow_dev=allow_dev)
+        if code in seen_codes:
+            raise InputError(f"{where}: code {code!r} is listed twice.")
+        if operator in seen_accounts:
+            raise InputError(f"{where}: account {operator} is listed twice.")
+        seen_codes.add(code)
+        seen_accounts.add(operator)
+        founders.append(Founder(code=code, name=name, operator=operator))
+    auditors = []
+    for index, value in enumerate(data.get("auditors") or []):
+        account = _account(value, f"{path}: auditors[{index}]", allow_dev=allow_dev)
+        if account in seen_accounts:
+            raise InputError(f"{path}: auditors[{index}]: account {account} is listed twice.")
+        seen_accounts.add(account)
+        auditors.append(account)
+    threshold = data.get("threshold_bps", 6667)
+    lifetime = data.get("proposal_lifetime", 7 * 24 * 3600)
+    if not isinstance(threshold, int) or not 0 < threshold <= 10_000:
+        raise InputError(f"{path}: threshold_bps must be an integer from 1 to 10000.")
+    if not isinstance(lifetime, int) or lifetime < 3600:
+        raise InputError(f"{path}: proposal_lifetime must be an integer of at least 3600 seconds.")
+    return FoundersFile(tuple(founders), tuple(auditors), threshold, lifetime)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A deployment manifest (``deployments/<chain-id>.json``)."""
+
+    chain_id: int
+    block_number: int
+    block_hash: str
+    deployer: str
+    deployed_at: str
+    addresses: dict[str, str]
+    transactions: dict[str, str]
+    artifacts: dict[str, str]
+    compiler: str
+    departments: list[dict[str, str]]
+    auditors: list[str]
+    threshold_bps: int
+    proposal_lifetime: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "chain_id": self.chain_id,
+            "block_number": self.block_number,
+            "block_hash": self.block_hash,
+            "deployer": self.deployer,
+            "deployed_at": self.deployed_at,
+            "contracts": {
+                name: {
+                    "address": self.addresses[name],
+                    "transaction": self.transactions[name],
+                    "artifact_sha256": self.artifacts[name],
+                }
+                for name in CONTRACT_NAMES
+            },
+            "compiler": self.compiler,
+            "departments": self.departments,
+            "auditors": self.auditors,
+            "threshold_bps": self.threshold_bps,
+            "proposal_lifetime": self.proposal_lifetime,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Deployment:
+        contracts = data["contracts"]
+        return cls(
+            chain_id=int(data["chain_id"]),
+            block_number=int(data["block_number"]),
+            block_hash=str(data["block_hash"]),
+            deployer=str(data["deployer"]),
+            deployed_at=str(data["deployed_at"]),
+            addresses={name: str(contracts[name]["address"]) for name in CONTRACT_NAMES},
+            transactions={name: str(contracts[name]["transaction"]) for name in CONTRACT_NAMES},
+            artifacts={name: str(contracts[name]["artifact_sha256"]) for name in CONTRACT_NAMES},
+            compiler=str(data["compiler"]),
+            departments=list(data["departments"]),
+            auditors=list(data["auditors"]),
+            threshold_bps=int(data["threshold_bps"]),
+            proposal_lifetime=int(data["proposal_lifetime"]),
+        )
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.replace(path)
+
+
+def load_deployment(path: Path) -> Deployment:
+    """Read a manifest; raises DeploymentError when missing or malformed."""
+    try:
+        return Deployment.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise DeploymentError(f"no deployment manifest at {path}: run `xietong deploy` first.") from None
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+        raise DeploymentError(f"the deployment manifest {path} is damaged.") from None
+
+
+def existing_deployment(w3: Web3, path: Path) -> Deployment | None:
+    """The manifest at ``path`` if its contracts are live on this chain, else None."""
+    if not path.exists():
+        return None
+    deployment = load_deployment(path)
+    if deployment.chain_id != int(w3.eth.chain_id):
+        return None
+    for name in CONTRACT_NAMES:
+        if not w3.eth.get_code(Web3.to_checksum_address(deployment.addresses[name])):
+            return None
+    return deployment
+
+
+def deploy(
+    w3: Web3,
+    founders: FoundersFile,
+    *,
+    deployer: LocalAccount,
+    manifest_path: Path,
+    force: bool = False,
+) -> Deployment:
+    """Deploy DepartmentRegistry, DatasetRegistry, SharingAgreements and JointCommitments.
+
+    Raises:
+        AlreadyDeployedError: the manifest names live contracts on this chain (unless ``force``).
+    """
+    live = existing_deployment(w3, manifest_path)
+    if live is not None and not force:
+        raise AlreadyDeployedError(
+            f"chain {live.chain_id} already has a Xietong deployment (DepartmentRegistry at "
+            f"{live.addresses['DepartmentRegistry']}, block {live.block_number}); "
+            "pass --force to deploy another one."
+        )
+    client = ChainClient(w3, {})
+    registry = client.deploy(
+        "DepartmentRegistry",
+        [(f.department_id, f.name, f.operator) for f in founders.departments],
+        list(founders.auditors),
+        founders.threshold_bps,
+        founders.proposal_lifetime,
+        sender=deployer,
+    )
+    registry_address = str(registry.receipt["contractAddress"])
+    datasets = client.deploy("DatasetRegistry", registry_address, sender=deployer)
+    datasets_address = str(datasets.receipt["contractAddress"])
+    agreements = client.deploy("SharingAgreements", registry_address, datasets_address, sender=deployer)
+    commitments = client.deploy("JointCommitments", registry_address, sender=deployer)
+    sent = {"DepartmentRegistry": registry, "DatasetRegistry": datasets,
+            "SharingAgreements": agreements, "JointCommitments": commitments}  # fmt: skip
+    block = w3.eth.get_block(registry.block_number)
+    deployment = Deployment(
+        chain_id=client.chain_id,
+        block_number=registry.block_number,
+        block_hash=block["hash"].to_0x_hex(),  # type: ignore[union-attr]
+        deployer=deployer.address,
+        deployed_at=datetime.fromtimestamp(int(block["timestamp"]), tz=UTC).isoformat(),  # type: ignore[arg-type]
+        addresses={name: str(tx.receipt["contractAddress"]) for name, tx in sent.items()},
+        transactions={name: tx.tx_hash for name, tx in sent.items()},
+        artifacts={name: load_artifact(name).sha256 for name in CONTRACT_NAMES},
+        compiler=load_artifact("DepartmentRegistry").compiler_version,
+        departments=[
+            {"code": f.code, "id": "0x" + f.department_id.hex(), "name": f.name, "operator": f.operator}
+            for f in founders.departments
+        ],
+        auditors=list(founders.auditors),
+        threshold_bps=founders.threshold_bps,
+        proposal_lifetime=founders.proposal_lifetime,
+    )
+    deployment.write(manifest_path)
+    return deployment

@@ -1,0 +1,240 @@
+"""Run a local development chain (Hardhat 2, or Anvil) as a background process.
+
+A node is described by a :class:`NodeSpec` (engine, host, port, state directory). ``start``
+refuses a taken port, needs the npm packages of ``hardhat-node/``, writes a pid file and a
+log file, and returns once JSON-RPC answers. ``stop`` ends the whole process group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import requests
+
+from .._paths import HARDHAT_DIR, NODE_MODULES
+from ..errors import DependenciesMissingError, NodeError, NodeStartError, PortInUseError
+from ..keys import DEV_MNEMONIC
+from .client import wait_for_rpc
+
+__all__ = ["CHAIN_ID", "NodeSpec", "NodeStatus", "free_port", "node_status", "start_node", "stop_node"]
+
+Engine = Literal["hardhat", "anvil"]
+
+#: Chain id of the local development chain, on both engines.
+CHAIN_ID = 31337
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """Where and how a local node runs."""
+
+    engine: Engine = "hardhat"
+    host: str = "127.0.0.1"
+    port: int = 8545
+    state_dir: Path = Path("var/node")
+
+    @property
+    def rpc_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.state_dir / f"{self.engine}-{self.port}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.state_dir / f"{self.engine}-{self.port}.log"
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    """What ``node status`` reports."""
+
+    running: bool
+    pid: int | None
+    rpc_url: str
+    answering: bool
+    chain_id: int | None
+    block_number: int | None
+    log_file: str
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _port_taken(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _anvil_binary() -> Path:
+    machine = platform.machine().lower()
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
+    system = platform.system().lower()
+    return NODE_MODULES / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / "anvil"
+
+
+def _command(spec: NodeSpec) -> list[str]:
+    if spec.engine == "hardhat":
+        binary = NODE_MODULES / ".bin" / "hardhat"
+        if not binary.exists():
+            raise DependenciesMissingError(
+                "Hardhat is not installed in hardhat-node/: run `make setup` (npm ci)."
+            )
+        return [str(binary), "node", "--hostname", spec.host, "--port", str(spec.port)]
+    binary = _anvil_binary()
+    if not binary.exists():
+        raise DependenciesMissingError(
+            "Anvil is not installed in hardhat-node/: run `make setup` (npm ci installs @foundry-rs/anvil)."
+        )
+    return [
+        str(binary),
+        "--host", spec.host,
+        "--port", str(spec.port),
+        "--chain-id", str(CHAIN_ID),
+        "--mnemonic", DEV_MNEMONIC,
+        "--accounts", "20",
+        "--balance", "10000",
+    ]  # fmt: skip
+
+
+def _read_pid(spec: NodeSpec) -> int | None:
+    try:
+        return int(spec.pid_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child counts as dead.
+    with contextlib.suppress(ChildProcessError):
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    return True
+
+
+def _log_tail(path: Path, lines: int = 8) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except FileNotFoundError:
+        return ""
+    return "\n".join(text[-lines:])
+
+
+def start_node(spec: NodeSpec, *, timeout: float = 60.0) -> NodeStatus:
+    """Start a node in the background and wait until its JSON-RPC answers."""
+    pid = _read_pid(spec)
+    if pid is not None and _alive(pid):
+        raise NodeError(f"a {spec.engine} node is already running (pid {pid}) at {spec.rpc_url}.")
+    if _port_taken(spec.host, spec.port):
+        raise PortInUseError(
+            f"port {spec.port} on {spec.host} is already in use; stop what listens there or choose "
+            "another port (--port or XIETONG_NODE_PORT)."
+        )
+    command = _command(spec)
+    spec.state_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "HARDHAT_DISABLE_TELEMETRY_PROMPT": "true", "NO_COLOR": "1"}
+    with spec.log_file.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=HARDHAT_DIR,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    spec.pid_file.write_text(f"{process.pid}\n")
+    try:
+        wait_for_rpc(spec.rpc_url, timeout=timeout, is_alive=lambda: process.poll() is None)
+    except (requests.RequestException, OSError, ValueError) as exc:
+        exited = process.poll() is not None
+        if not exited:
+            _terminate(process.pid)
+        spec.pid_file.unlink(missing_ok=True)
+        reason = "exited during start-up" if exited else f"did not answer within {timeout:.0f} seconds"
+        tail = _log_tail(spec.log_file)
+        raise NodeStartError(
+            f"the {spec.engine} node {reason}; see {spec.log_file}" + (f":\n{tail}" if tail else ".")
+        ) from exc
+    return node_status(spec)
+
+
+def _terminate(pid: int, *, grace: float = 10.0) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    while _alive(pid):
+        time.sleep(0.05)
+
+
+def stop_node(spec: NodeSpec) -> bool:
+    """Stop the node started for ``spec``; returns False when none was running."""
+    pid = _read_pid(spec)
+    if pid is None or not _alive(pid):
+        spec.pid_file.unlink(missing_ok=True)
+        return False
+    _terminate(pid)
+    spec.pid_file.unlink(missing_ok=True)
+    return True
+
+
+def node_status(spec: NodeSpec) -> NodeStatus:
+    """Whether the node runs and answers, with its chain id and head block."""
+    pid = _read_pid(spec)
+    running = pid is not None and _alive(pid)
+    chain_id = block = None
+    try:
+        response = requests.post(
+            spec.rpc_url,
+            json=[
+                {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+                {"jsonrpc": "2.0", "id": 2, "method": "eth_blockNumber", "params": []},
+            ],
+            timeout=2,
+        )
+        answers = {item["id"]: item.get("result") for item in response.json()}
+        chain_id = int(answers[1], 16)
+        block = int(answers[2], 16)
+    except (requests.RequestException, ValueError, KeyError, TypeError, json.JSONDecodeError):
+        pass
+    return NodeStatus(
+        running=running,
+        pid=pid if running else None,
+        rpc_url=spec.rpc_url,
+        answering=chain_id is not None,
+        chain_id=chain_id,
+        block_number=block,
+        log_file=str(spec.log_file),
+    )

@@ -1,0 +1,154 @@
+"""Errors raised by the ledger library.
+
+Every error the library raises on purpose derives from :class:`LedgerError`; only the edges
+(the CLI, the HTTP API) turn them into messages for people. Each error's ``str()`` is one
+clear sentence.
+
+Hierarchy::
+
+    LedgerError
+    ├── InputError               bad input from a user or a file (hex, founders file, …)
+    ├── ConfigurationError       settings, keys or manifests that cannot be used
+    │   └── KeyRefusedError      a key the current mode does not accept (dev key outside local)
+    ├── CompilerError            the Solidity compiler is missing or the sources do not compile
+    ├── NodeError                managing the local chain node
+    │   ├── PortInUseError       the port is taken by another process
+    │   ├── DependenciesMissingError  npm dependencies are not installed
+    │   └── NodeStartError       the node exited or did not answer in time
+    ├── DeploymentError          deploying or finding the contracts
+    │   └── AlreadyDeployedError a live deployment exists on this chain
+    └── ChainError               talking to the chain
+        ├── ChainUnavailableError  the node does not answer
+        ├── ContractRevertError    a contract rejected the call (custom error decoded)
+        └── TransactionFailedError a transaction was mined but failed, or never mined
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AlreadyDeployedError",
+    "ChainError",
+    "ChainUnavailableError",
+    "CompilerError",
+    "ConfigurationError",
+    "ContractRevertError",
+    "DependenciesMissingError",
+    "DeploymentError",
+    "InputError",
+    "KeyRefusedError",
+    "LedgerError",
+    "NodeError",
+    "NodeStartError",
+    "PortInUseError",
+    "TransactionFailedError",
+]
+
+
+class LedgerError(Exception):
+    """Root of every error the ledger raises on purpose."""
+
+    #: Stable machine-readable kind, used by ``--json`` output and problem JSON.
+    kind = "ledger-error"
+
+
+class InputError(LedgerError):
+    """Input from a user or a file is malformed."""
+
+    kind = "bad-input"
+
+
+class ConfigurationError(LedgerError):
+    """Settings, keys or manifests cannot be used as given."""
+
+    kind = "configuration"
+
+
+class KeyRefusedError(ConfigurationError):
+    """A signing key is refused in the current mode."""
+
+    kind = "key-refused"
+
+
+class CompilerError(LedgerError):
+    """The Solidity compiler is unavailable or compilation failed."""
+
+    kind = "compiler"
+
+
+class NodeError(LedgerError):
+    """Starting, stopping or inspecting the local chain node failed."""
+
+    kind = "node"
+
+
+class PortInUseError(NodeError):
+    """The node's port is already taken."""
+
+    kind = "port-in-use"
+
+
+class DependenciesMissingError(NodeError):
+    """The npm packages of ``hardhat-node/`` are not installed."""
+
+    kind = "dependencies-missing"
+
+
+class NodeStartError(NodeError):
+    """The node exited during start-up or did not answer in time."""
+
+    kind = "node-start"
+
+
+class DeploymentError(LedgerError):
+    """Deploying the contracts or reading the deployment failed."""
+
+    kind = "deployment"
+
+
+class AlreadyDeployedError(DeploymentError):
+    """A live deployment already exists on this chain."""
+
+    kind = "already-deployed"
+
+
+class ChainError(LedgerError):
+    """Talking to the chain failed."""
+
+    kind = "chain"
+
+
+class ChainUnavailableError(ChainError):
+    """The chain node cannot be reached."""
+
+    kind = "node-unavailable"
+
+
+class ContractRevertError(ChainError):
+    """A contract rejected a call or transaction with a (decoded) error.
+
+    Attributes:
+        error_name: The Solidity error name, e.g. ``DepartmentRegistryNotOperator``
+            (``Error`` for a plain ``revert("…")``, ``Panic`` for a panic, ``Unknown`` when
+            the revert data matches no known error).
+        args: The error's arguments by name.
+    """
+
+    kind = "contract-revert"
+
+    def __init__(self, message: str, *, error_name: str, args: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.error_name = error_name
+        self.args_by_name = args
+
+    @property
+    def error_args(self) -> dict[str, Any]:
+        """The error's arguments by name."""
+        return self.args_by_name
+
+
+class TransactionFailedError(ChainError):
+    """A transaction was mined with a failure status, or not mined in time."""
+
+    kind = "transaction-failed"

@@ -1,0 +1,110 @@
+"""Ids derived from codes and terms: the Python twins of the contracts' derivations.
+
+Pure functions, no I/O. Each on-chain derivation (``computeAgreementId``,
+``computeCommitmentId``) has its twin here, tested against ``eth_call``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eth_abi import encode
+from eth_utils import keccak, to_checksum_address
+
+__all__ = [
+    "AgreementTerms",
+    "agreement_id",
+    "code_hash",
+    "commitment_id",
+    "dataset_id",
+    "department_id",
+]
+
+
+def code_hash(code: str) -> bytes:
+    """keccak256 of a code's UTF-8 bytes, after trimming surrounding whitespace."""
+    text = code.strip()
+    if not text:
+        raise ValueError("a code must not be empty")
+    return keccak(text.encode("utf-8"))
+
+
+def department_id(code: str) -> bytes:
+    """A department's id: keccak256 of its stable code (e.g. a unified social credit code)."""
+    return code_hash(code)
+
+
+def dataset_id(code: str) -> bytes:
+    """A dataset's id: keccak256 of its catalogue code."""
+    return code_hash(code)
+
+
+@dataclass(frozen=True)
+class AgreementTerms:
+    """The terms of a sharing agreement, as ``ISharingAgreements.AgreementTerms``."""
+
+    provider: bytes
+    consumer: bytes
+    dataset_ids: tuple[bytes, ...]
+    purpose: bytes
+    legal_basis: bytes
+    terms_hash: bytes
+    valid_from: int
+    valid_until: int
+
+    def as_tuple(self) -> tuple[object, ...]:
+        """The ABI tuple (for web3 calls and encoding)."""
+        return (
+            self.provider,
+            self.consumer,
+            list(self.dataset_ids),
+            self.purpose,
+            self.legal_basis,
+            self.terms_hash,
+            self.valid_from,
+            self.valid_until,
+        )
+
+
+_TERMS_TYPE = "(bytes32,bytes32,bytes32[],bytes32,bytes32,bytes32,uint64,uint64)"
+
+
+def agreement_id(terms: AgreementTerms, *, sequence: int, chain_id: int, contract: str) -> bytes:
+    """Twin of ``SharingAgreements.computeAgreementId(terms, sequence)``."""
+    terms_digest = keccak(encode([_TERMS_TYPE], [terms.as_tuple()]))
+    return keccak(
+        encode(
+            ["uint256", "address", "uint256", "bytes32"],
+            [chain_id, to_checksum_address(contract), sequence, terms_digest],
+        )
+    )
+
+
+def commitment_id(
+    *,
+    lead: bytes,
+    matter_ref: bytes,
+    participants: Sequence[bytes],
+    duty_hashes: Sequence[bytes],
+    deadline: int,
+    sequence: int,
+    chain_id: int,
+    contract: str,
+) -> bytes:
+    """Twin of ``JointCommitments.computeCommitmentId(...)``."""
+    return keccak(
+        encode(
+            ["uint256", "address", "uint256", "bytes32", "bytes32", "bytes32", "bytes32", "uint64"],
+            [
+                chain_id,
+                to_checksum_address(contract),
+                sequence,
+                lead,
+                matter_ref,
+                keccak(encode(["bytes32[]"], [list(participants)])),
+                keccak(encode(["bytes32[]"], [list(duty_hashes)])),
+                deadline,
+            ],
+        )
+    )

@@ -1,0 +1,63 @@
+"""Session fixtures: a real chain node per engine (Hardhat 2 and Anvil), one deployment per
+node, and snapshot/revert isolation for every chain test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from web3 import Web3
+
+from ledger.chain.client import ChainClient, connect
+from ledger.chain.deploy import Founder, FoundersFile, deploy
+from ledger.chain.node import NodeSpec, free_port, start_node, stop_node
+from ledger.keys import dev_account
+from tests.support import AUDITOR_INDEX, FOUNDERS, PROPOSAL_LIFETIME, THRESHOLD_BPS, Consortium
+
+ENGINES = ("hardhat", "anvil")
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def node(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeSpec]:
+    """A running node of each engine, on a free port, stopped at the end of the session."""
+    spec = NodeSpec(engine=request.param, port=free_port(), state_dir=tmp_path_factory.mktemp(f"node-{request.param}"))
+    start_node(spec)
+    try:
+        yield spec
+    finally:
+        stop_node(spec)
+
+
+@pytest.fixture(scope="session")
+def w3(node: NodeSpec) -> Web3:
+    return connect(node.rpc_url)
+
+
+def founders_for_tests() -> FoundersFile:
+    return FoundersFile(
+        departments=tuple(
+            Founder(code=code, name=name, operator=dev_account(index).address) for code, name, index in FOUNDERS.values()
+        ),
+        auditors=(dev_account(AUDITOR_INDEX).address,),
+        threshold_bps=THRESHOLD_BPS,
+        proposal_lifetime=PROPOSAL_LIFETIME,
+    )
+
+
+@pytest.fixture(scope="session")
+def deployed(w3: Web3, tmp_path_factory: pytest.TempPathFactory) -> Consortium:
+    manifest = Path(tmp_path_factory.mktemp("deployment")) / "manifest.json"
+    deployment = deploy(w3, founders_for_tests(), deployer=dev_account(0), manifest_path=manifest)
+    return Consortium(w3=w3, client=ChainClient(w3, deployment.addresses), deployment=deployment)
+
+
+@pytest.fixture
+def consortium(deployed: Consortium) -> Iterator[Consortium]:
+    """The deployed consortium, with every change undone after the test (evm_snapshot/revert)."""
+    snapshot = deployed.w3.provider.make_request("evm_snapshot", [])  # type: ignore[arg-type]
+    try:
+        yield deployed
+    finally:
+        result = deployed.w3.provider.make_request("evm_revert", [snapshot["result"]])  # type: ignore[arg-type]
+        assert result.get("result") is True, f"evm_revert failed: {result}"

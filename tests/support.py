@@ -1,0 +1,99 @@
+"""Shared test helpers: the consortium under test and revert assertions."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from ledger.chain.client import ChainClient
+from ledger.chain.deploy import Deployment
+from ledger.errors import ContractRevertError
+from ledger.ids import department_id
+from ledger.keys import dev_account
+
+# Founding departments of the test consortium: key -> (code, name, dev account index).
+FOUNDERS = {
+    "A": ("TEST-PSB-001", "杭州市公安局", 1),
+    "B": ("TEST-CAB-002", "杭州市民政局", 2),
+    "C": ("TEST-HC-003", "杭州市卫生健康委员会", 3),
+}
+AUDITOR_INDEX = 4
+THRESHOLD_BPS = 6667
+PROPOSAL_LIFETIME = 7 * 24 * 3600
+
+
+@dataclass
+class Consortium:
+    """The deployed contracts and the accounts that play the departments.
+
+    - ``ops["A"]``, ``ops["B"]``, ``ops["C"]``: first operators of the founders (dev 1..3)
+    - ``ids[...]``: their department ids; ``names[...]``: their UTF-8 names
+    - ``auditor``: dev 4; ``deployer``: dev 0; ``spare(i)``: unused dev accounts 5..19
+    """
+
+    w3: Web3
+    client: ChainClient
+    deployment: Deployment
+    deployer: LocalAccount = field(default_factory=lambda: dev_account(0))
+
+    @property
+    def ops(self) -> dict[str, LocalAccount]:
+        return {key: dev_account(index) for key, (_, _, index) in FOUNDERS.items()}
+
+    @property
+    def ids(self) -> dict[str, bytes]:
+        return {key: department_id(code) for key, (code, _, _) in FOUNDERS.items()}
+
+    @property
+    def names(self) -> dict[str, str]:
+        return {key: name for key, (_, name, _) in FOUNDERS.items()}
+
+    @property
+    def auditor(self) -> LocalAccount:
+        return dev_account(AUDITOR_INDEX)
+
+    @staticmethod
+    def spare(index: int) -> LocalAccount:
+        """An account with no role (``index`` 5..19)."""
+        assert 5 <= index < 20
+        return dev_account(index)
+
+    # -- contracts
+    def transact(self, contract: str, function: str, *args: Any, sender: LocalAccount) -> Any:
+        return self.client.transact(contract, function, *args, sender=sender)
+
+    def call(self, contract: str, function: str, *args: Any) -> Any:
+        return self.client.call(contract, function, *args)
+
+    # -- time
+    def now(self) -> int:
+        """Timestamp of the latest block."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def advance(self, seconds: int) -> None:
+        """Move chain time forward and mine a block."""
+        self.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+        self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def reverts(error_name: str, **expected_args: Any) -> Iterator[pytest.ExceptionInfo[ContractRevertError]]:
+    """Assert the block raises ContractRevertError ``error_name`` with (a subset of) ``expected_args``.
+
+    bytes32 arguments are compared as 0x-hex strings; bytes values given are converted.
+    """
+    with pytest.raises(ContractRevertError) as info:
+        yield info
+    assert info.value.error_name == error_name, f"expected {error_name}, got {info.value.error_name}: {info.value}"
+    for key, value in expected_args.items():
+        if isinstance(value, bytes):
+            value = "0x" + value.hex()
+        assert info.value.error_args[key] == value, (
+            f"{error_name}.{key}: expected {value!r}, got {info.value.error_args[key]!r}"
+        )
