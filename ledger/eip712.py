@@ -25,9 +25,13 @@ __all__ = [
 ]
 
 #: Preimage of SharingAgreements' AcceptAgreement type hash.
-ACCEPT_AGREEMENT_TYPE = "AcceptAgreement(bytes32 agreementId,address signer,uint256 nonce,uint256 deadline)"
+ACCEPT_AGREEMENT_TYPE = (
+    "AcceptAgreement(bytes32 agreementId,address signer,uint256 nonce,uint256 deadline)"
+)
 #: Preimage of JointCommitments' SignCommitment type hash.
-SIGN_COMMITMENT_TYPE = "SignCommitment(bytes32 commitmentId,address signer,uint256 nonce,uint256 deadline)"
+SIGN_COMMITMENT_TYPE = (
+    "SignCommitment(bytes32 commitmentId,address signer,uint256 nonce,uint256 deadline)"
+)
 
 #: (name, version) of each contract's EIP-712 domain.
 AGREEMENTS_DOMAIN = ("Xietong SharingAgreements", "1")
@@ -41,7 +45,13 @@ def domain_separator(name: str, version: str, *, chain_id: int, contract: str) -
     return keccak(
         encode(
             ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-            [keccak(text=_DOMAIN_TYPE), keccak(text=name), keccak(text=version), chain_id, to_checksum_address(contract)],
+            [
+                keccak(text=_DOMAIN_TYPE),
+                keccak(text=name),
+                keccak(text=version),
+                chain_id,
+                to_checksum_address(contract),
+            ],
         )
     )
 
@@ -72,7 +82,13 @@ class ConsentMessage:
         return keccak(
             encode(
                 ["bytes32", "bytes32", "address", "uint256", "uint256"],
-                [keccak(text=type_string), self.subject_id, to_checksum_address(self.signer), self.nonce, self.deadline],
+                [
+                    keccak(text=type_string),
+                    self.subject_id,
+                    to_checksum_address(self.signer),
+                    self.nonce,
+                    self.deadline,
+                ],
             )
         )
 

@@ -29,8 +29,13 @@ Account.enable_unaudited_hdwallet_features()
 def dev_account(index: int) -> LocalAccount:
     """Development account ``index`` (m/44'/60'/0'/0/index of the public test mnemonic)."""
     if not 0 <= index < DEV_ACCOUNT_COUNT:
-        raise ConfigurationError(f"development account index must be 0 to {DEV_ACCOUNT_COUNT - 1}, not {index}.")
-    return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+        raise ConfigurationError(
+            f"development account index must be 0 to {DEV_ACCOUNT_COUNT - 1}, not {index}."
+        )
+    account: LocalAccount = Account.from_mnemonic(
+        DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}"
+    )
+    return account
 
 
 @cache
@@ -71,9 +76,13 @@ def load_signer(settings: Settings) -> LocalAccount:
     try:
         keyfile = json.loads(settings.keystore.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigurationError(f"cannot read the keystore {settings.keystore} ({exc.strerror}).") from None
+        raise ConfigurationError(
+            f"cannot read the keystore {settings.keystore} ({exc.strerror})."
+        ) from None
     except json.JSONDecodeError:
-        raise ConfigurationError(f"the keystore {settings.keystore} is not a JSON keyfile.") from None
+        raise ConfigurationError(
+            f"the keystore {settings.keystore} is not a JSON keyfile."
+        ) from None
     try:
         key = Account.decrypt(keyfile, _password(settings))
     except ValueError:

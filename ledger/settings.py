@@ -38,7 +38,6 @@ class Settings(BaseSettings):
     keystore_password_file: Path | None = None
     dev_account: int = Field(default=0, ge=0, lt=20, description="Dev key index (local mode).")
     node_engine: Literal["hardhat", "anvil"] = "hardhat"
-    node_host: str = "127.0.0.1"
     node_port: int = Field(default=8545, ge=1, le=65535)
     node_dir: Path = Field(default=Path("var/node"), description="Pid and log files of the node.")
     tx_timeout: float = Field(default=120.0, gt=0, description="Seconds to wait for a receipt.")

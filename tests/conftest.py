@@ -19,9 +19,15 @@ ENGINES = ("hardhat", "anvil")
 
 
 @pytest.fixture(scope="session", params=ENGINES)
-def node(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeSpec]:
+def node(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[NodeSpec]:
     """A running node of each engine, on a free port, stopped at the end of the session."""
-    spec = NodeSpec(engine=request.param, port=free_port(), state_dir=tmp_path_factory.mktemp(f"node-{request.param}"))
+    spec = NodeSpec(
+        engine=request.param,
+        port=free_port(),
+        state_dir=tmp_path_factory.mktemp(f"node-{request.param}"),
+    )
     start_node(spec)
     try:
         yield spec
@@ -37,7 +43,8 @@ def w3(node: NodeSpec) -> Web3:
 def founders_for_tests() -> FoundersFile:
     return FoundersFile(
         departments=tuple(
-            Founder(code=code, name=name, operator=dev_account(index).address) for code, name, index in FOUNDERS.values()
+            Founder(code=code, name=name, operator=dev_account(index).address)
+            for code, name, index in FOUNDERS.values()
         ),
         auditors=(dev_account(AUDITOR_INDEX).address,),
         threshold_bps=THRESHOLD_BPS,

@@ -83,14 +83,18 @@ class Consortium:
 
 
 @contextlib.contextmanager
-def reverts(error_name: str, **expected_args: Any) -> Iterator[pytest.ExceptionInfo[ContractRevertError]]:
+def reverts(
+    error_name: str, **expected_args: Any
+) -> Iterator[pytest.ExceptionInfo[ContractRevertError]]:
     """Assert the block raises ContractRevertError ``error_name`` with (a subset of) ``expected_args``.
 
     bytes32 arguments are compared as 0x-hex strings; bytes values given are converted.
     """
     with pytest.raises(ContractRevertError) as info:
         yield info
-    assert info.value.error_name == error_name, f"expected {error_name}, got {info.value.error_name}: {info.value}"
+    assert info.value.error_name == error_name, (
+        f"expected {error_name}, got {info.value.error_name}: {info.value}"
+    )
     for key, value in expected_args.items():
         if isinstance(value, bytes):
             value = "0x" + value.hex()

@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import requests
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
@@ -24,7 +25,7 @@ from web3.exceptions import (
     TransactionNotFound,
     Web3RPCError,
 )
-from web3.types import TxReceipt
+from web3.types import TxParams, TxReceipt
 
 from ..errors import ChainUnavailableError, ContractRevertError, TransactionFailedError
 from .artifacts import load_artifact
@@ -41,8 +42,19 @@ def connect(rpc_url: str, *, timeout: float = 10.0) -> Web3:
     try:
         w3.eth.chain_id  # noqa: B018 - a cheap liveness probe
     except (requests.RequestException, OSError, Web3RPCError) as exc:
-        raise ChainUnavailableError(f"the chain node at {rpc_url} does not answer ({type(exc).__name__}).") from exc
+        raise ChainUnavailableError(
+            f"the chain node at {rpc_url} does not answer ({type(exc).__name__})."
+        ) from exc
     return w3
+
+
+def _tuple_type(item: Any) -> str:
+    """The canonical ABI type of a (possibly nested) tuple parameter."""
+    inner = ",".join(
+        _tuple_type(c) if str(c["type"]).startswith("tuple") else str(c["type"])
+        for c in item["components"]
+    )
+    return f"({inner}){str(item['type']).removeprefix('tuple')}"
 
 
 def _revert_data(exc: ContractLogicError) -> bytes | None:
@@ -97,7 +109,9 @@ class ChainClient:
         self.tx_timeout = tx_timeout
         self.chain_id = int(w3.eth.chain_id)
         self.contracts: dict[str, Contract] = {
-            name: w3.eth.contract(address=Web3.to_checksum_address(address), abi=load_artifact(name).abi)
+            name: w3.eth.contract(
+                address=Web3.to_checksum_address(address), abi=load_artifact(name).abi
+            )
             for name, address in addresses.items()
         }
 
@@ -130,29 +144,40 @@ class ChainClient:
         fn = self.contracts[contract].get_function_by_name(function)(*args)
         return self.send(fn, sender=sender, gas=gas)
 
-    def send(self, fn: ContractFunction, *, sender: LocalAccount, gas: int | None = None) -> SentTransaction:
+    def send(
+        self, fn: ContractFunction, *, sender: LocalAccount, gas: int | None = None
+    ) -> SentTransaction:
         """Sign and send a prepared contract function call."""
         params: dict[str, Any] = {
             "from": sender.address,
             "chainId": self.chain_id,
-            "nonce": self._guard(lambda: self.w3.eth.get_transaction_count(sender.address, "pending")),
+            "nonce": self._guard(
+                lambda: self.w3.eth.get_transaction_count(sender.address, "pending")
+            ),
         }
         if gas is not None:
             params["gas"] = gas
-        tx = self._guard(lambda: fn.build_transaction(params))  # estimates gas: reverts surface here
-        return self.send_raw(sender.sign_transaction(tx).raw_transaction, call=tx)
+        # build_transaction estimates gas: a revert surfaces here, before anything is sent.
+        tx = dict(self._guard(lambda: fn.build_transaction(cast(TxParams, params))))
+        return self.send_raw(sender.sign_transaction(cast(Any, tx)).raw_transaction, call=tx)
 
     def deploy(self, name: str, *args: Any, sender: LocalAccount) -> SentTransaction:
         """Deploy contract ``name`` from its committed artifact."""
         artifact = load_artifact(name)
         factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-        params = {
+        params: dict[str, Any] = {
             "from": sender.address,
             "chainId": self.chain_id,
-            "nonce": self._guard(lambda: self.w3.eth.get_transaction_count(sender.address, "pending")),
+            "nonce": self._guard(
+                lambda: self.w3.eth.get_transaction_count(sender.address, "pending")
+            ),
         }
-        tx = self._guard(lambda: factory.constructor(*args).build_transaction(params))
-        return self.send_raw(sender.sign_transaction(tx).raw_transaction, call=tx)
+        tx: dict[str, Any] = dict(
+            self._guard(
+                lambda: factory.constructor(*args).build_transaction(cast(TxParams, params))
+            )
+        )
+        return self.send_raw(sender.sign_transaction(cast(Any, tx)).raw_transaction, call=tx)
 
     def send_raw(self, raw: bytes, *, call: dict[str, Any] | None = None) -> SentTransaction:
         """Send a signed transaction and wait for its receipt."""
@@ -164,7 +189,9 @@ class ChainClient:
                 f"transaction {tx_hash.to_0x_hex()} was not mined within {self.tx_timeout:.0f} seconds."
             ) from exc
         except requests.RequestException as exc:
-            raise ChainUnavailableError(f"the chain node stopped answering ({type(exc).__name__}).") from exc
+            raise ChainUnavailableError(
+                f"the chain node stopped answering ({type(exc).__name__})."
+            ) from exc
         if receipt["status"] != 1:
             raise self._failure(tx_hash, receipt, call)
         return SentTransaction(
@@ -181,20 +208,32 @@ class ChainClient:
         decoded: list[tuple[str, dict[str, Any]]] = []
         for log in receipt["logs"]:
             contract = by_address.get(str(log["address"]).lower())
-            if contract is None:
+            if contract is None or not log["topics"]:
                 continue
-            for event in contract.events:
-                try:
-                    parsed = event.process_log(log)
-                except Exception:  # noqa: S112 - not this event's signature
-                    continue
-                decoded.append((parsed["event"], dict(parsed["args"])))
-                break
+            name = self._event_names(contract).get(bytes(log["topics"][0]))
+            if name is None:
+                continue
+            parsed = getattr(contract.events, name)().process_log(log)
+            decoded.append((name, dict(parsed["args"])))
         return decoded
 
     # ------------------------------------------------------------------ internals
 
-    def _failure(self, tx_hash: HexBytes, receipt: TxReceipt, call: dict[str, Any] | None) -> Exception:
+    @staticmethod
+    def _event_names(contract: Contract) -> dict[bytes, str]:
+        names = {}
+        for item in cast(list[dict[str, Any]], contract.abi):
+            if item.get("type") == "event":
+                types = ",".join(
+                    _tuple_type(i) if str(i["type"]).startswith("tuple") else str(i["type"])
+                    for i in item["inputs"]
+                )
+                names[keccak(text=f"{item['name']}({types})")] = str(item["name"])
+        return names
+
+    def _failure(
+        self, tx_hash: HexBytes, receipt: TxReceipt, call: dict[str, Any] | None
+    ) -> Exception:
         if call is not None:
             replay = {k: v for k, v in call.items() if k in ("from", "to", "data", "value", "gas")}
             try:
@@ -219,7 +258,9 @@ class ChainClient:
             ) from exc
 
 
-def wait_for_rpc(rpc_url: str, *, timeout: float, is_alive: Callable[[], bool] | None = None) -> int:
+def wait_for_rpc(
+    rpc_url: str, *, timeout: float, is_alive: Callable[[], bool] | None = None
+) -> int:
     """Poll ``rpc_url`` until it answers ``eth_chainId``; returns the chain id."""
     deadline = time.monotonic() + timeout
     while True:

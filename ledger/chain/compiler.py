@@ -22,9 +22,9 @@ from ..errors import CompilerError
 from .artifacts import CONTRACT_NAMES
 
 __all__ = [
+    "EVM_VERSION",
     "artifact_sha256",
     "artifact_text",
-    "EVM_VERSION",
     "compile_contracts",
     "compiler_settings",
     "pinned_solc_version",
@@ -42,7 +42,9 @@ def pinned_solc_version() -> str:
     package = json.loads((HARDHAT_DIR / "package.json").read_text(encoding="utf-8"))
     version = str(package["dependencies"]["solc"])
     if not version[:1].isdigit():
-        raise CompilerError(f"the solc version in hardhat-node/package.json must be exact, not {version!r}")
+        raise CompilerError(
+            f"the solc version in hardhat-node/package.json must be exact, not {version!r}"
+        )
     return version
 
 
@@ -85,7 +87,11 @@ def _sources() -> dict[str, dict[str, str]]:
 def compile_contracts() -> dict[str, dict[str, Any]]:
     """Compile the sources and return one artifact per deployable contract."""
     binary = _solc_binary()
-    standard_input = {"language": "Solidity", "sources": _sources(), "settings": compiler_settings()}
+    standard_input = {
+        "language": "Solidity",
+        "sources": _sources(),
+        "settings": compiler_settings(),
+    }
     try:
         output = solcx.compile_standard(
             standard_input,

@@ -73,7 +73,9 @@ def _account(value: Any, where: str, *, allow_dev: bool) -> str:
     match = _DEV_REF.match(text)
     if match:
         if not allow_dev:
-            raise InputError(f"{where}: development key references ({text}) are accepted only in local mode.")
+            raise InputError(
+                f"{where}: development key references ({text}) are accepted only in local mode."
+            )
         return str(dev_account(int(match.group(1))).address)
     if not is_hex_address(text):
         raise InputError(f"{where}: {text!r} is not an account address (0x and 40 hex digits).")
@@ -93,12 +95,16 @@ def load_founders(path: Path, *, allow_dev: bool) -> FoundersFile:
     try:
         data = json.loads(raw) if path.suffix == ".json" else yaml.safe_load(raw)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"the founders file {path} is not valid {path.suffix.lstrip('.').upper() or 'YAML'}: {exc}") from None
+        raise InputError(
+            f"the founders file {path} is not valid {path.suffix.lstrip('.').upper() or 'YAML'}: {exc}"
+        ) from None
     if not isinstance(data, dict):
         raise InputError(f"the founders file {path} must hold a mapping with a `departments` list.")
     departments = data.get("departments")
     if not isinstance(departments, list) or not departments:
-        raise InputError(f"the founders file {path} must list at least one department under `departments`.")
+        raise InputError(
+            f"the founders file {path} must list at least one department under `departments`."
+        )
     founders = []
     seen_codes: set[str] = set()
     seen_accounts: set[str] = set()
@@ -197,7 +203,9 @@ class Deployment:
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.write_text(
+            json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
         tmp.replace(path)
 
 
@@ -206,7 +214,9 @@ def load_deployment(path: Path) -> Deployment:
     try:
         return Deployment.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
-        raise DeploymentError(f"no deployment manifest at {path}: run `xietong deploy` first.") from None
+        raise DeploymentError(
+            f"no deployment manifest at {path}: run `xietong deploy` first."
+        ) from None
     except (json.JSONDecodeError, KeyError, TypeError, ValueError):
         raise DeploymentError(f"the deployment manifest {path} is damaged.") from None
 
@@ -256,7 +266,9 @@ def deploy(
     registry_address = str(registry.receipt["contractAddress"])
     datasets = client.deploy("DatasetRegistry", registry_address, sender=deployer)
     datasets_address = str(datasets.receipt["contractAddress"])
-    agreements = client.deploy("SharingAgreements", registry_address, datasets_address, sender=deployer)
+    agreements = client.deploy(
+        "SharingAgreements", registry_address, datasets_address, sender=deployer
+    )
     commitments = client.deploy("JointCommitments", registry_address, sender=deployer)
     sent = {"DepartmentRegistry": registry, "DatasetRegistry": datasets,
             "SharingAgreements": agreements, "JointCommitments": commitments}  # fmt: skip
@@ -264,15 +276,20 @@ def deploy(
     deployment = Deployment(
         chain_id=client.chain_id,
         block_number=registry.block_number,
-        block_hash=block["hash"].to_0x_hex(),  # type: ignore[union-attr]
+        block_hash=block["hash"].to_0x_hex(),
         deployer=deployer.address,
-        deployed_at=datetime.fromtimestamp(int(block["timestamp"]), tz=UTC).isoformat(),  # type: ignore[arg-type]
+        deployed_at=datetime.fromtimestamp(int(block["timestamp"]), tz=UTC).isoformat(),
         addresses={name: str(tx.receipt["contractAddress"]) for name, tx in sent.items()},
         transactions={name: tx.tx_hash for name, tx in sent.items()},
         artifacts={name: load_artifact(name).sha256 for name in CONTRACT_NAMES},
         compiler=load_artifact("DepartmentRegistry").compiler_version,
         departments=[
-            {"code": f.code, "id": "0x" + f.department_id.hex(), "name": f.name, "operator": f.operator}
+            {
+                "code": f.code,
+                "id": "0x" + f.department_id.hex(),
+                "name": f.name,
+                "operator": f.operator,
+            }
             for f in founders.departments
         ],
         auditors=list(founders.auditors),

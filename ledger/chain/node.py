@@ -26,7 +26,15 @@ from ..errors import DependenciesMissingError, NodeError, NodeStartError, PortIn
 from ..keys import DEV_MNEMONIC
 from .client import wait_for_rpc
 
-__all__ = ["CHAIN_ID", "NodeSpec", "NodeStatus", "free_port", "node_status", "start_node", "stop_node"]
+__all__ = [
+    "CHAIN_ID",
+    "NodeSpec",
+    "NodeStatus",
+    "free_port",
+    "node_status",
+    "start_node",
+    "stop_node",
+]
 
 Engine = Literal["hardhat", "anvil"]
 
@@ -87,7 +95,9 @@ def _port_taken(host: str, port: int) -> bool:
 
 def _anvil_binary() -> Path:
     machine = platform.machine().lower()
-    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
+        machine, machine
+    )
     system = platform.system().lower()
     return NODE_MODULES / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / "anvil"
 
@@ -177,10 +187,13 @@ def start_node(spec: NodeSpec, *, timeout: float = 60.0) -> NodeStatus:
         if not exited:
             _terminate(process.pid)
         spec.pid_file.unlink(missing_ok=True)
-        reason = "exited during start-up" if exited else f"did not answer within {timeout:.0f} seconds"
+        reason = (
+            "exited during start-up" if exited else f"did not answer within {timeout:.0f} seconds"
+        )
         tail = _log_tail(spec.log_file)
         raise NodeStartError(
-            f"the {spec.engine} node {reason}; see {spec.log_file}" + (f":\n{tail}" if tail else ".")
+            f"the {spec.engine} node {reason}; see {spec.log_file}"
+            + (f":\n{tail}" if tail else ".")
         ) from exc
     return node_status(spec)
 

@@ -110,8 +110,7 @@ ERROR_MESSAGES: dict[str, str] = {
     ),
     "SharingAgreementsZeroPurpose": "The purpose must not be zero.",
     "SharingAgreementsInvalidValidity": (
-        "The validity window {validFrom}–{validUntil} is empty or already over "
-        "(now {currentTime})."
+        "The validity window {validFrom}–{validUntil} is empty or already over (now {currentTime})."
     ),
     "SharingAgreementsExpired": "Agreement {agreementId} expired at {validUntil}.",
     "SharingAgreementsPartiesChanged": (
@@ -179,7 +178,15 @@ ERROR_MESSAGES: dict[str, str] = {
 
 _ENUMS: dict[str, tuple[str, ...]] = {
     "DepartmentStatus": ("unknown", "active", "suspended"),
-    "AgreementStatus": ("unknown", "proposed", "active", "rejected", "withdrawn", "revoked", "superseded"),
+    "AgreementStatus": (
+        "unknown",
+        "proposed",
+        "active",
+        "rejected",
+        "withdrawn",
+        "revoked",
+        "superseded",
+    ),
     "CommitmentStatus": ("unknown", "proposed", "active", "completed", "cancelled"),
 }
 
@@ -291,7 +298,9 @@ def decode_revert(data: bytes) -> ContractRevertError:
             )
         }
         if template is None:
-            message = f"The contract rejected the call with {spec.name}({', '.join(shown.values())})."
+            message = (
+                f"The contract rejected the call with {spec.name}({', '.join(shown.values())})."
+            )
         else:
             message = template.format(**shown)
     return ContractRevertError(message, error_name=spec.name, args=args)

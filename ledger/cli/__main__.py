@@ -1,0 +1,5 @@
+"""``python -m ledger.cli``."""
+
+from . import main
+
+main()

@@ -1,0 +1,70 @@
+"""``xietong deploy``: deploy the four contracts and bootstrap the founding departments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..chain.client import connect
+from ..chain.deploy import Deployment, deploy, existing_deployment, load_founders
+from ..keys import load_signer
+from ._output import console, emit_json, guarded, load_settings
+
+
+def deploy_command(
+    founders: Annotated[
+        Path,
+        typer.Option("--founders", help="YAML/JSON file of founding departments and auditors."),
+    ],
+    force: Annotated[
+        bool, typer.Option("--force", help="Deploy even if this chain already has a deployment.")
+    ] = False,
+    reuse: Annotated[
+        bool,
+        typer.Option(
+            "--reuse", help="If this chain already has a live deployment, show it and succeed."
+        ),
+    ] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the manifest as one JSON document.")
+    ] = False,
+) -> None:
+    """Deploy DepartmentRegistry, DatasetRegistry, SharingAgreements and JointCommitments, wired
+    together, and write the manifest deployments/<chain-id>.json."""
+    settings = load_settings(json_output)
+
+    def run() -> tuple[Deployment, Path, bool]:
+        founders_file = load_founders(founders, allow_dev=settings.env == "local")
+        w3 = connect(settings.rpc_url)
+        path = settings.deployment_path(int(w3.eth.chain_id))
+        if reuse and not force:
+            live = existing_deployment(w3, path)
+            if live is not None:
+                return live, path, False
+        deployer = load_signer(settings)
+        return (
+            deploy(w3, founders_file, deployer=deployer, manifest_path=path, force=force),
+            path,
+            True,
+        )
+
+    deployment, path, fresh = guarded(json_output, run)
+    if json_output:
+        emit_json({"ok": True, "deployed": fresh, "manifest": str(path), **deployment.as_dict()})
+        return
+    verb = "deployed" if fresh else "already deployed"
+    console.print(
+        f"[green]{verb}[/] on chain {deployment.chain_id} at block {deployment.block_number}"
+    )
+    for name, address in deployment.addresses.items():
+        console.print(f"  {name:<20} {address}")
+    console.print("founding departments:")
+    for dept in deployment.departments:
+        console.print(f"  {dept['name']}", highlight=False)
+        console.print(f"    id       {dept['id']}", highlight=False)
+        console.print(f"    operator {dept['operator']}", highlight=False)
+    for auditor in deployment.auditors:
+        console.print(f"  auditor {auditor}")
+    console.print(f"manifest: {path}")

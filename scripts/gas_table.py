@@ -1,0 +1,480 @@
+"""Measure the gas of every write function and deployment of the Xietong contracts.
+
+Starts its own local node (Hardhat, Anvil, or both one after the other), deploys a three-department
+consortium, calls every write function of the four contracts at least once (in the cases that
+matter for sizing: anchoring with 0/1/2/8 parents and 10 vs 1,000,000 leaves, agreements with 1
+and 32 datasets, ...), prints a markdown table and writes it to ``docs/GAS.md``.
+
+Usage::
+
+    .venv/bin/python scripts/gas_table.py [--engine hardhat|anvil] [--out docs/GAS.md]
+
+Without ``--engine`` both engines are measured and shown side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from web3 import Web3
+
+from ledger.chain.artifacts import CONTRACT_NAMES, load_artifact
+from ledger.chain.client import ChainClient, SentTransaction, connect
+from ledger.chain.deploy import Founder, FoundersFile, deploy
+from ledger.chain.node import NodeSpec, free_port, start_node, stop_node
+from ledger.eip712 import ConsentMessage, sign_consent
+from ledger.errors import LedgerError
+from ledger.ids import dataset_id, department_id
+from ledger.keys import dev_account
+
+ENGINES = ("hardhat", "anvil")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = PROJECT_ROOT / "docs" / "GAS.md"
+MILLION = 1_000_000
+
+# The measured consortium: founders (code, name, dev account index) and one auditor.
+FOUNDERS = (
+    ("GAS-PSB-001", "杭州市公安局", 1),
+    ("GAS-CAB-002", "杭州市民政局", 2),
+    ("GAS-HC-003", "杭州市卫生健康委员会", 3),
+)
+AUDITOR_INDEX = 4
+THRESHOLD_BPS = 6667
+PROPOSAL_LIFETIME = 7 * 24 * 3600
+
+# IDepartmentRegistry.ProposalKind
+KINDS = {"Admit": 0, "Suspend": 1, "Readmit": 2, "GrantAuditor": 3, "RevokeAuditor": 4}
+ZERO32 = b"\x00" * 32
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+class GasTableError(LedgerError):
+    """The measured scenario did not go as expected."""
+
+    kind = "gas-table"
+
+
+def h(label: str) -> bytes:
+    return keccak(text=label)
+
+
+def nonzero_hash(label: str) -> bytes:
+    """A 32-byte value without zero bytes, so roots of different versions cost the same calldata."""
+    counter = 0
+    while True:
+        value = keccak(text=f"{label}/{counter}")
+        if 0 not in value:
+            return value
+        counter += 1
+
+
+def founders_file() -> FoundersFile:
+    return FoundersFile(
+        departments=tuple(
+            Founder(code=code, name=name, operator=dev_account(index).address)
+            for code, name, index in FOUNDERS
+        ),
+        auditors=(dev_account(AUDITOR_INDEX).address,),
+        threshold_bps=THRESHOLD_BPS,
+        proposal_lifetime=PROPOSAL_LIFETIME,
+    )
+
+
+Row = tuple[str, str, str]  # contract, function, case
+
+
+@dataclass
+class Measurement:
+    """Gas used per (contract, function, case), in the order measured."""
+
+    gas: dict[Row, int] = field(default_factory=dict)
+
+    def add(self, contract: str, function: str, case: str, gas: int) -> None:
+        self.gas[(contract, function, case)] = gas
+
+
+class Run:
+    """One engine's scenario: a deployed consortium and the gas of each call."""
+
+    def __init__(self, w3: Web3, client: ChainClient, measurement: Measurement) -> None:
+        self.w3 = w3
+        self.client = client
+        self.m = measurement
+        self.ops = {
+            key: dev_account(index) for key, (_, _, index) in zip("ABC", FOUNDERS, strict=True)
+        }
+        self.ids = {
+            key: department_id(code) for key, (code, _, _) in zip("ABC", FOUNDERS, strict=True)
+        }
+        self.relayer = dev_account(9)
+
+    def send(
+        self,
+        contract: str,
+        function: str,
+        *args: Any,
+        sender: LocalAccount,
+        case: str | None = None,
+    ) -> SentTransaction:
+        """Send a transaction; record its gas when ``case`` is given."""
+        tx = self.client.transact(contract, function, *args, sender=sender)
+        if case is not None:
+            self.m.add(contract, function, case, tx.gas_used)
+        return tx
+
+    def now(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def expect(self, condition: bool, what: str) -> None:
+        if not condition:
+            raise GasTableError(f"the gas scenario went wrong: {what}.")
+
+    def consent(
+        self, kind: str, contract: str, subject: bytes, signer: LocalAccount
+    ) -> tuple[Any, ...]:
+        """(signer, nonce, deadline, signature) of an EIP-712 consent, for *BySig."""
+        nonce = int(self.client.call(contract, "nonces", signer.address))
+        deadline = self.now() + 3600
+        message = ConsentMessage(
+            kind=kind,
+            subject_id=subject,
+            signer=signer.address,
+            nonce=nonce,
+            deadline=deadline,
+            chain_id=self.client.chain_id,
+            contract=self.client.address(contract),
+        )
+        return signer.address, nonce, deadline, sign_consent(message, signer.key)
+
+    # ------------------------------------------------------------------ DepartmentRegistry
+
+    def department_registry(self) -> None:
+        ops = self.ops
+        new_dept, new_operator = department_id("GAS-NEW-004"), dev_account(5)
+        auditor = dev_account(6)
+        steps: list[tuple[str, bytes, str, str, str]] = [
+            # kind, department id, name, account, case
+            ("Admit", new_dept, "杭州市数据资源管理局", new_operator.address, "Admit"),
+            ("Suspend", new_dept, "", ZERO_ADDRESS, "Suspend"),
+            ("Readmit", new_dept, "", ZERO_ADDRESS, "Readmit"),
+            ("GrantAuditor", ZERO32, "", auditor.address, "GrantAuditor"),
+            ("RevokeAuditor", ZERO32, "", auditor.address, "RevokeAuditor"),
+        ]
+        for kind, target, name, account, case in steps:
+            tx = self.send(
+                "DepartmentRegistry",
+                "propose",
+                KINDS[kind],
+                target,
+                name,
+                account,
+                sender=ops["A"],
+                case=case,
+            )
+            proposal = tx.event("ProposalCreated")["proposalId"]
+            # 3 or 4 active departments at 6667 bps: B's approval is the second of three,
+            # C's executes the proposal.
+            self.send(
+                "DepartmentRegistry",
+                "approve",
+                proposal,
+                sender=ops["B"],
+                case="does not execute",
+            )
+            tx = self.send(
+                "DepartmentRegistry", "approve", proposal, sender=ops["C"], case=f"executes {kind}"
+            )
+            self.expect(
+                any(name == "ProposalExecuted" for name, _ in tx.events),
+                f"the {kind} proposal did not execute on the third approval",
+            )
+        operator = dev_account(7)
+        self.send("DepartmentRegistry", "addOperator", operator.address, sender=ops["A"], case="")
+        self.send(
+            "DepartmentRegistry", "removeOperator", operator.address, sender=ops["A"], case=""
+        )
+
+    # ------------------------------------------------------------------ DatasetRegistry
+
+    def dataset_registry(self, datasets: Sequence[bytes]) -> None:
+        a = self.ops["A"]
+        self.send(
+            "DatasetRegistry", "registerDataset", datasets[0], h("catalogue-0"), sender=a, case=""
+        )
+        for index, ds in enumerate(datasets[1:], start=1):
+            self.send("DatasetRegistry", "registerDataset", ds, h(f"catalogue-{index}"), sender=a)
+        ds = datasets[0]
+        roots = [nonzero_hash(f"version-{i}") for i in range(8)]
+
+        def anchor(root: bytes, leaves: int, parents: Sequence[bytes], case: str | None) -> None:
+            self.send(
+                "DatasetRegistry",
+                "anchor",
+                ds,
+                root,
+                leaves,
+                h("version metadata"),
+                list(parents),
+                sender=a,
+                case=case,
+            )
+
+        anchor(roots[0], 10, [], "no parents, 10 leaves")
+        anchor(roots[1], MILLION, [], "no parents, 1,000,000 leaves")
+        for root in roots[2:]:
+            anchor(root, MILLION, [], None)
+        anchor(nonzero_hash("child-1"), MILLION, roots[:1], "1 parent, 1,000,000 leaves")
+        anchor(nonzero_hash("child-2"), MILLION, roots[:2], "2 parents, 1,000,000 leaves")
+        anchor(nonzero_hash("child-8"), MILLION, roots, "8 parents (max), 1,000,000 leaves")
+        self.send("DatasetRegistry", "revokeVersion", roots[0], h("reason"), sender=a, case="")
+
+    # ------------------------------------------------------------------ SharingAgreements
+
+    def sharing_agreements(self, datasets: Sequence[bytes]) -> None:
+        ops, ids = self.ops, self.ids
+        start = self.now() - 60
+
+        def terms(purpose: str, chosen: Sequence[bytes]) -> tuple[Any, ...]:
+            return (
+                ids["A"],
+                ids["B"],
+                list(chosen),
+                h(purpose),
+                h("legal basis"),
+                h("terms document"),
+                start,
+                start + 365 * 24 * 3600,
+            )
+
+        def propose(purpose: str, chosen: Sequence[bytes], who: str, case: str | None) -> bytes:
+            tx = self.send(
+                "SharingAgreements", "propose", terms(purpose, chosen), sender=ops[who], case=case
+            )
+            return bytes(tx.event("AgreementProposed")["agreementId"])
+
+        one = propose("purpose-1", datasets[:1], "A", "1 dataset")
+        self.send("SharingAgreements", "accept", one, sender=ops["B"], case="1 dataset")
+        many = propose("purpose-32", datasets, "A", f"{len(datasets)} datasets")
+        self.send(
+            "SharingAgreements", "accept", many, sender=ops["B"], case=f"{len(datasets)} datasets"
+        )
+        self.send(
+            "SharingAgreements",
+            "recordAccess",
+            one,
+            h("access log root"),
+            1_000,
+            start,
+            self.now(),
+            sender=ops["B"],
+            case="",
+        )
+        tx = self.send(
+            "SharingAgreements",
+            "amend",
+            one,
+            terms("purpose-1-amended", datasets[:1]),
+            sender=ops["B"],
+            case="1 dataset",
+        )
+        amendment = bytes(tx.event("AgreementProposed")["agreementId"])
+        tx = self.send(
+            "SharingAgreements",
+            "acceptBySig",
+            amendment,
+            *self.consent("AcceptAgreement", "SharingAgreements", amendment, ops["A"]),
+            sender=self.relayer,
+            case="amendment (supersedes), 1 dataset",
+        )
+        self.expect(
+            any(name == "AgreementSuperseded" for name, _ in tx.events),
+            "the accepted amendment did not supersede the agreement",
+        )
+        self.send("SharingAgreements", "revoke", many, h("reason"), sender=ops["A"], case="")
+        rejected = propose("purpose-3", datasets[:1], "A", None)
+        self.send("SharingAgreements", "reject", rejected, h("reason"), sender=ops["B"], case="")
+        withdrawn = propose("purpose-4", datasets[:1], "B", None)
+        self.send("SharingAgreements", "withdraw", withdrawn, sender=ops["B"], case="")
+
+    # ------------------------------------------------------------------ JointCommitments
+
+    def joint_commitments(self) -> None:
+        ops, ids = self.ops, self.ids
+        deadline = self.now() + 30 * 24 * 3600
+        members = [ids["A"], ids["B"], ids["C"]]
+        duties = [h("duty-A"), h("duty-B"), h("duty-C")]
+        tx = self.send(
+            "JointCommitments",
+            "propose",
+            h("matter-1"),
+            members,
+            duties,
+            deadline,
+            sender=ops["A"],
+            case="3 participants",
+        )
+        commitment = bytes(tx.event("CommitmentProposed")["commitmentId"])
+        self.send("JointCommitments", "sign", commitment, sender=ops["B"], case="")
+        tx = self.send(
+            "JointCommitments",
+            "signBySig",
+            commitment,
+            *self.consent("SignCommitment", "JointCommitments", commitment, ops["C"]),
+            sender=self.relayer,
+            case="last signature (activates)",
+        )
+        self.expect(
+            any(name == "CommitmentActivated" for name, _ in tx.events),
+            "the commitment did not become active after the last signature",
+        )
+        self.send(
+            "JointCommitments",
+            "reportProgress",
+            commitment,
+            h("evidence-A-1"),
+            False,
+            sender=ops["A"],
+            case="progress",
+        )
+        for who in ("A", "B", "C"):
+            self.send(
+                "JointCommitments",
+                "reportProgress",
+                commitment,
+                h(f"evidence-{who}-done"),
+                True,
+                sender=ops[who],
+                case="done" if who == "C" else None,
+            )
+        self.send(
+            "JointCommitments", "complete", commitment, h("closing"), sender=ops["A"], case=""
+        )
+        tx = self.send(
+            "JointCommitments",
+            "propose",
+            h("matter-2"),
+            members[:2],
+            duties[:2],
+            deadline,
+            sender=ops["A"],
+        )
+        cancelled = bytes(tx.event("CommitmentProposed")["commitmentId"])
+        self.send("JointCommitments", "cancel", cancelled, h("reason"), sender=ops["A"], case="")
+
+
+def measure(engine: str, workdir: Path) -> Measurement:
+    """Start a node of ``engine``, run the scenario on it, stop it."""
+    state = workdir / engine
+    spec = NodeSpec(engine=engine, port=free_port(), state_dir=state)  # type: ignore[arg-type]
+    start_node(spec)
+    try:
+        w3 = connect(spec.rpc_url)
+        deployment = deploy(
+            w3, founders_file(), deployer=dev_account(0), manifest_path=state / "manifest.json"
+        )
+        measurement = Measurement()
+        for name in CONTRACT_NAMES:
+            receipt = w3.eth.get_transaction_receipt(deployment.transactions[name])  # type: ignore[arg-type]
+            case = f"{len(FOUNDERS)} founders, 1 auditor" if name == "DepartmentRegistry" else ""
+            measurement.add(name, "deployment", case, int(receipt["gasUsed"]))
+        run = Run(w3, ChainClient(w3, deployment.addresses), measurement)
+        datasets = [dataset_id(f"GAS-DS-{i:02d}") for i in range(32)]
+        run.department_registry()
+        run.dataset_registry(datasets)
+        run.sharing_agreements(datasets)
+        run.joint_commitments()
+        return measurement
+    finally:
+        stop_node(spec)
+
+
+def uncovered(measurements: Sequence[Measurement]) -> list[str]:
+    """Write functions of the ABIs that the scenario did not call."""
+    called = {(contract, function) for m in measurements for contract, function, _ in m.gas}
+    missing = []
+    for name in CONTRACT_NAMES:
+        for item in load_artifact(name).abi:
+            writes = item["type"] == "function" and item["stateMutability"] not in ("view", "pure")
+            if writes and (name, item["name"]) not in called:
+                missing.append(f"{name}.{item['name']}")
+    return missing
+
+
+def render(engines: Sequence[str], results: dict[str, Measurement], command: str) -> str:
+    compiler = load_artifact("DepartmentRegistry").compiler_version
+    measured = dict.fromkeys(row for engine in engines for row in results[engine].gas)
+    # Grouped by contract (deployment order), in the order measured within each contract.
+    rows: list[Row] = sorted(measured, key=lambda row: CONTRACT_NAMES.index(row[0]))
+    lines = [
+        "# Gas used by the Xietong contracts",
+        "",
+        f"- Engine{'s' if len(engines) > 1 else ''}: {', '.join(engines)} "
+        "(local development chain, chain id 31337)",
+        f"- Compiler: solc {compiler}",
+        f"- Command: `{command}`",
+        "",
+        "Gas used per transaction (receipt `gasUsed`, intrinsic cost included). Generated by the "
+        "command above; do not edit by hand. Agreement and commitment ids derive from block "
+        "timestamps, so the engines can differ by multiples of 12 gas: a zero byte of calldata "
+        "costs 4 gas, a non-zero byte 16.",
+        "",
+    ]
+    anchor_row = ("DatasetRegistry", "anchor", "no parents, 1,000,000 leaves")
+    per_hash = ", ".join(
+        f"{results[e].gas[anchor_row] / MILLION:.4f} gas per leaf hash on {e} "
+        f"({results[e].gas[anchor_row]:,} gas for the anchor)"
+        for e in engines
+    )
+    lines += [f"Gas per hash at 1,000,000 leaves: {per_hash}.", ""]
+    header = "| Contract | Function | Case | " + " | ".join(f"Gas ({e})" for e in engines) + " |"
+    lines += [header, "|" + "---|" * 3 + "---:|" * len(engines)]
+    for contract, function, case in rows:
+        cells = [
+            f"{results[e].gas[(contract, function, case)]:,}"
+            if (contract, function, case) in results[e].gas
+            else "–"
+            for e in engines
+        ]
+        lines.append(f"| {contract} | {function} | {case} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None, *, echo: Callable[[str], object] = print) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--engine", choices=ENGINES, help="measure one engine (default: both)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="markdown file to write")
+    args = parser.parse_args(argv)
+    engines = (args.engine,) if args.engine else ENGINES
+    given = list(sys.argv[1:] if argv is None else argv)
+    command = " ".join([".venv/bin/python scripts/gas_table.py", *given])
+    try:
+        with tempfile.TemporaryDirectory(prefix="xietong-gas-") as tmp:
+            results = {engine: measure(engine, Path(tmp)) for engine in engines}
+        missing = uncovered(list(results.values()))
+        if missing:
+            raise GasTableError(f"the scenario does not call {', '.join(missing)}.")
+        table = render(engines, results, command)
+    except LedgerError as exc:
+        print(f"gas_table: {exc}", file=sys.stderr)
+        return 1
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(table, encoding="utf-8")
+    except OSError as exc:
+        print(f"gas_table: cannot write {args.out} ({exc.strerror}).", file=sys.stderr)
+        return 1
+    echo(table)
+    echo(f"Written to {args.out}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
