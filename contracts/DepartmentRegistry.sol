@@ -101,6 +101,15 @@ contract DepartmentRegistry is IDepartmentRegistry {
         _approve(proposalId, p, approver);
     }
 
+    /// @inheritdoc IDepartmentRegistry
+    function execute(uint256 proposalId) external {
+        requireActiveOperator(msg.sender);
+        Proposal storage p = _openProposal(proposalId);
+        uint32 required = approvalsFor(_electorate(p));
+        if (p.approvals < required) revert DepartmentRegistryThresholdNotMet(proposalId, p.approvals, required);
+        _execute(proposalId, p);
+    }
+
     // ------------------------------------------------------------------------- operators
 
     /// @inheritdoc IDepartmentRegistry

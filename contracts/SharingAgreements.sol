@@ -208,7 +208,9 @@ contract SharingAgreements is ISharingAgreements, DepartmentGated, EIP712, Nonce
 
     /// @inheritdoc ISharingAgreements
     function accessReceipt(bytes32 agreementId, uint256 index) external view returns (AccessReceipt memory) {
-        return _receipts[agreementId][index];
+        AccessReceipt[] storage receipts = _receipts[agreementId];
+        if (index >= receipts.length) revert SharingAgreementsUnknownReceipt(agreementId, index);
+        return receipts[index];
     }
 
     /// @inheritdoc ISharingAgreements

@@ -18,6 +18,9 @@ module.exports = {
         accountsBalance: '10000000000000000000000',
       },
       mining: { auto: true },
+      // Behave like a production node: a failing transaction is mined with status 0 instead
+      // of being rejected at submission, so the gateway's failure handling is exercised.
+      throwOnTransactionFailures: false,
     },
   },
 };

@@ -369,6 +369,46 @@ class Run:
         cancelled = bytes(tx.event("CommitmentProposed")["commitmentId"])
         self.send("JointCommitments", "cancel", cancelled, h("reason"), sender=ops["A"], case="")
 
+    def execute_after_electorate_shrinks(self) -> None:
+        """`execute`: a proposal that met the threshold once two departments were suspended.
+
+        Runs last: it leaves only A and B active. Four departments are active here (the three
+        founders and the one admitted above), so 3 approvals are needed; A and B approve an
+        admission, then two suspensions shrink the electorate to 2, where 2 approvals suffice.
+        """
+        ops = self.ops
+        tx = self.send("DepartmentRegistry", "propose", KINDS["Admit"], department_id("GAS-LATE-005"),
+                       "杭州市大数据发展管理局", dev_account(8).address, sender=ops["A"])  # fmt: skip
+        admit = tx.event("ProposalCreated")["proposalId"]
+        self.send("DepartmentRegistry", "approve", admit, sender=ops["B"])
+        for target, approvers in (
+            (department_id("GAS-NEW-004"), ("B", "C")),
+            (self.ids["C"], ("B",)),
+        ):
+            tx = self.send(
+                "DepartmentRegistry",
+                "propose",
+                KINDS["Suspend"],
+                target,
+                "",
+                ZERO_ADDRESS,
+                sender=ops["A"],
+            )
+            suspension = tx.event("ProposalCreated")["proposalId"]
+            for who in approvers:
+                self.send("DepartmentRegistry", "approve", suspension, sender=ops[who])
+        tx = self.send(
+            "DepartmentRegistry",
+            "execute",
+            admit,
+            sender=ops["A"],
+            case="after the electorate shrank",
+        )
+        self.expect(
+            any(name == "DepartmentAdmitted" for name, _ in tx.events),
+            "execute did not admit the department",
+        )
+
 
 def measure(engine: str, workdir: Path) -> Measurement:
     """Start a node of ``engine``, run the scenario on it, stop it."""
@@ -391,6 +431,7 @@ def measure(engine: str, workdir: Path) -> Measurement:
         run.dataset_registry(datasets)
         run.sharing_agreements(datasets)
         run.joint_commitments()
+        run.execute_after_electorate_shrinks()
         return measurement
     finally:
         stop_node(spec)

@@ -106,6 +106,8 @@ interface IDepartmentRegistry {
     error DepartmentRegistryAlreadyApproved(uint256 proposalId, bytes32 departmentId);
     /// @dev A department cannot propose or approve its own suspension.
     error DepartmentRegistryOwnSuspension(bytes32 departmentId);
+    /// @dev The proposal has `approvals` of the `required` approvals.
+    error DepartmentRegistryThresholdNotMet(uint256 proposalId, uint32 approvals, uint32 required);
     /// @dev The threshold must be in (0, 10000] basis points.
     error DepartmentRegistryInvalidThreshold(uint16 thresholdBps);
     /// @dev The proposal lifetime must be at least one hour.
@@ -169,6 +171,13 @@ interface IDepartmentRegistry {
      * @param proposalId The proposal to approve.
      */
     function approve(uint256 proposalId) external;
+
+    /**
+     * @notice Execute an open proposal whose approvals already meet the threshold of the
+     * current electorate (e.g. after the electorate shrank); any active department may call it.
+     * @param proposalId The proposal to execute.
+     */
+    function execute(uint256 proposalId) external;
 
     /**
      * @notice Add an operator account to the caller's (active) department.

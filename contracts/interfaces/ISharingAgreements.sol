@@ -104,6 +104,9 @@ interface ISharingAgreements {
     /// @dev The receipt's period is inverted, in the future, or outside the validity window.
     error SharingAgreementsInvalidReceiptPeriod(uint64 periodStart, uint64 periodEnd, uint64 validFrom, uint64 validUntil);
 
+    /// @dev The agreement has no access receipt at `index`.
+    error SharingAgreementsUnknownReceipt(bytes32 agreementId, uint256 index);
+
     // ----------------------------------------------------------------------------- events
 
     /// @notice An agreement (or an amendment of `supersedes`) was proposed.
@@ -246,7 +249,7 @@ interface ISharingAgreements {
     /// @notice Number of access receipts recorded against `agreementId`.
     function accessReceiptCount(bytes32 agreementId) external view returns (uint256);
 
-    /// @notice The `index`-th access receipt of `agreementId`.
+    /// @notice The `index`-th access receipt of `agreementId`; reverts when there is none.
     function accessReceipt(bytes32 agreementId, uint256 index) external view returns (AccessReceipt memory);
 
     /// @notice The EIP-712 digest `signer` signs to accept `agreementId` with `nonce` until `deadline`.

@@ -27,7 +27,7 @@ from web3.exceptions import (
 )
 from web3.types import TxParams, TxReceipt
 
-from ..errors import ChainUnavailableError, ContractRevertError, TransactionFailedError
+from ..errors import ChainError, ChainUnavailableError, ContractRevertError, TransactionFailedError
 from .artifacts import load_artifact
 from .revert import decode_revert
 
@@ -62,6 +62,17 @@ def _revert_data(exc: ContractLogicError) -> bytes | None:
     if isinstance(data, dict):
         data = data.get("data")
     if isinstance(data, str) and data.startswith("0x"):
+        return bytes(HexBytes(data))
+    return None
+
+
+def _rpc_revert_data(exc: Web3RPCError) -> bytes | None:
+    """Revert data carried by a JSON-RPC error (e.g. a node that rejects a failing transaction)."""
+    error = (exc.rpc_response or {}).get("error")
+    data: Any = error.get("data") if isinstance(error, dict) else None
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
         return bytes(HexBytes(data))
     return None
 
@@ -107,7 +118,7 @@ class ChainClient:
     def __init__(self, w3: Web3, addresses: dict[str, str], *, tx_timeout: float = 120.0) -> None:
         self.w3 = w3
         self.tx_timeout = tx_timeout
-        self.chain_id = int(w3.eth.chain_id)
+        self.chain_id = int(self._guard(lambda: w3.eth.chain_id))
         self.contracts: dict[str, Contract] = {
             name: w3.eth.contract(
                 address=Web3.to_checksum_address(address), abi=load_artifact(name).abi
@@ -252,6 +263,11 @@ class ChainClient:
             return action()
         except ContractLogicError as exc:
             raise _as_revert(exc) from None
+        except Web3RPCError as exc:
+            data = _rpc_revert_data(exc)
+            if data is not None:
+                raise decode_revert(data) from None
+            raise ChainError(f"the chain node refused the request: {exc.message}") from None
         except (requests.ConnectionError, requests.Timeout, ConnectionError) as exc:
             raise ChainUnavailableError(
                 f"the chain node does not answer ({type(exc).__name__})."

@@ -2,7 +2,7 @@
 
 The founding departments come from a YAML or JSON file::
 
-    threshold_bps: 6667          # share of active departments whose approval executes a proposal
+    threshold_bps: 6666          # approvals needed: ceil(active × bps / 10000), at least 1
     proposal_lifetime: 604800    # seconds a proposal stays open
     departments:
       - code: "11330100002489567X"   # stable code; the id is keccak256 of it
@@ -43,6 +43,11 @@ __all__ = [
 ]
 
 _DEV_REF = re.compile(r"^dev:(\d{1,2})$")
+
+#: Founding departments per deployment. The constructor stores each founder (name up to 256
+#: bytes), and 32 of them already cost ~13.9M gas of the 16,777,216 a transaction may use
+#: (EIP-7825); further departments join by proposal.
+MAX_FOUNDERS = 32
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,7 @@ def load_founders(path: Path, *, allow_dev: bool) -> FoundersFile:
             raise InputError(f"{path}: auditors[{index}]: account {account} is listed twice.")
         seen_accounts.add(account)
         auditors.append(account)
-    threshold = data.get("threshold_bps", 6667)
+    threshold = data.get("threshold_bps", 6666)
     lifetime = data.get("proposal_lifetime", 7 * 24 * 3600)
     if not isinstance(threshold, int) or not 0 < threshold <= 10_000:
         raise InputError(f"{path}: threshold_bps must be an integer from 1 to 10000.")

@@ -56,6 +56,9 @@ ERROR_MESSAGES: dict[str, str] = {
     "DepartmentRegistryOwnSuspension": (
         "Department {departmentId} cannot propose or approve its own suspension."
     ),
+    "DepartmentRegistryThresholdNotMet": (
+        "Proposal {proposalId} has {approvals} of the {required} approvals it needs."
+    ),
     "DepartmentRegistryInvalidThreshold": (
         "The approval threshold must be between 1 and 10000 basis points, not {thresholdBps}."
     ),
@@ -128,6 +131,7 @@ ERROR_MESSAGES: dict[str, str] = {
         "The receipt period {periodStart}–{periodEnd} is inverted, in the future, or outside "
         "the validity window {validFrom}–{validUntil}."
     ),
+    "SharingAgreementsUnknownReceipt": "Agreement {agreementId} has no access receipt {index}.",
     # JointCommitments
     "JointCommitmentsUnknownCommitment": "There is no commitment {commitmentId}.",
     "JointCommitmentsInvalidStatus": "Commitment {commitmentId} is {status}.",

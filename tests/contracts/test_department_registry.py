@@ -1166,3 +1166,80 @@ def test_6666_bps_is_two_of_three_while_6667_requires_all_three(consortium: Cons
     ]
     assert tx2.event("ProposalApproved")["required"] == 2
     assert client.call(REG, "isAuditor", c.spare(8).address) is True
+
+
+# ----------------------------------------------------------------------------- execute
+
+
+def _admission_stuck_at_two(c: Consortium) -> int:
+    """A and B approve NEW_ID's admission (2 of the 3 needed), then C is suspended, which
+    shrinks the electorate to 2: the proposal now meets the threshold but nobody is left to
+    approve it."""
+    pid, _ = _propose(c, ADMIT, c.ops["A"], NEW_ID, NEW_NAME, SPARE)
+    tx = _approve(c, pid, c.ops["B"])
+    assert not any(name == "ProposalExecuted" for name, _ in tx.events)
+    _suspend_c(c)
+    assert c.call(REG, "requiredApprovals", pid) == 2
+    assert _proposal(c, pid).approvals == 2
+    return pid
+
+
+def test_execute_carries_a_proposal_that_met_the_threshold_later(consortium: Consortium) -> None:
+    c = consortium
+    pid = _admission_stuck_at_two(c)
+    with reverts("DepartmentRegistryAlreadyApproved", proposalId=pid, departmentId=c.ids["B"]):
+        _approve(c, pid, c.ops["B"])
+    tx = c.transact(REG, "execute", pid, sender=c.ops["B"])
+    assert [name for name, _ in tx.events] == [
+        "ProposalExecuted",
+        "DepartmentAdmitted",
+        "OperatorAdded",
+    ]
+    assert tx.event("DepartmentAdmitted") == {
+        "departmentId": NEW_ID,
+        "proposalId": pid,
+        "name": NEW_NAME,
+        "firstOperator": SPARE,
+    }
+    assert c.call(REG, "isActive", NEW_ID) is True
+    assert _proposal(c, pid).status == 2  # Executed
+    with reverts("DepartmentRegistryProposalExecuted", proposalId=pid):
+        c.transact(REG, "execute", pid, sender=c.ops["A"])
+
+
+def test_execute_refuses_below_the_threshold(consortium: Consortium) -> None:
+    c = consortium
+    pid, _ = _propose(c, ADMIT, c.ops["A"], NEW_ID, NEW_NAME, SPARE)
+    _approve(c, pid, c.ops["B"])
+    with reverts("DepartmentRegistryThresholdNotMet", proposalId=pid, approvals=2, required=3):
+        c.transact(REG, "execute", pid, sender=c.ops["C"])
+    assert c.call(REG, "isActive", NEW_ID) is False
+
+
+def test_execute_refuses_unknown_and_expired_proposals(consortium: Consortium) -> None:
+    c = consortium
+    with reverts("DepartmentRegistryUnknownProposal", proposalId=99):
+        c.transact(REG, "execute", 99, sender=c.ops["A"])
+    pid = _admission_stuck_at_two(c)
+    expires_at = _proposal(c, pid).expires_at
+    c.advance(PROPOSAL_LIFETIME + 1)
+    with reverts("DepartmentRegistryProposalExpired", proposalId=pid, expiresAt=expires_at):
+        c.transact(REG, "execute", pid, sender=c.ops["A"])
+
+
+def test_execute_requires_an_active_operator(consortium: Consortium) -> None:
+    c = consortium
+    pid = _admission_stuck_at_two(c)
+    with reverts("DepartmentRegistryNotOperator", account=c.spare(9).address):
+        c.transact(REG, "execute", pid, sender=c.spare(9))
+    with reverts("DepartmentRegistryDepartmentNotActive", departmentId=c.ids["C"], status=2):
+        c.transact(REG, "execute", pid, sender=c.ops["C"])
+
+
+def test_execute_rechecks_the_proposal(consortium: Consortium) -> None:
+    c = consortium
+    pid = _admission_stuck_at_two(c)
+    # Meanwhile SPARE became an operator of A: the admission can no longer execute.
+    c.transact(REG, "addOperator", SPARE, sender=c.ops["A"])
+    with reverts("DepartmentRegistryAccountIsOperator", account=SPARE, departmentId=c.ids["A"]):
+        c.transact(REG, "execute", pid, sender=c.ops["A"])

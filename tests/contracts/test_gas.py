@@ -28,7 +28,7 @@ ANCHOR_WITH_TWO_PARENTS_LIMIT = 100_000
 EIP7825_CAP = 16_777_216  # 2**24
 ZERO32 = b"\x00" * 32
 ZERO_ADDRESS = "0x" + "00" * 20
-ADMIT, GRANT_AUDITOR = 0, 3  # IDepartmentRegistry.ProposalKind
+ADMIT, SUSPEND, GRANT_AUDITOR = 0, 1, 3  # IDepartmentRegistry.ProposalKind
 MAX_NAME = "部" * 85 + "X"  # 256 bytes of UTF-8, the longest name allowed
 assert len(MAX_NAME.encode("utf-8")) == 256
 
@@ -418,6 +418,29 @@ def run_large_consortium(c: Consortium, log: GasLog, manifest: Path) -> None:
     log.add("JointCommitments", "propose", tx.gas_used, "32 participants")
 
 
+def run_execute(c: Consortium, log: GasLog) -> None:
+    """`execute` after the electorate shrank (leaves only A and B active: run it last).
+
+    Four departments are active after run_department_registry, so an admission needs 3
+    approvals; A and B approve, two suspensions shrink the electorate to 2, and then the two
+    approvals suffice.
+    """
+    tx = log.send(c, "DepartmentRegistry", "propose", ADMIT, department_id("GAS-LATE"), "后加入部门",
+                  c.spare(13).address, sender=c.ops["A"], case="admit")  # fmt: skip
+    admit = tx.event("ProposalCreated")["proposalId"]
+    log.send(c, "DepartmentRegistry", "approve", admit, sender=c.ops["B"], case="approve")
+    for target, approvers in ((department_id("GAS-NEW-DEPT"), ("B", "C")), (c.ids["C"], ("B",))):
+        tx = log.send(c, "DepartmentRegistry", "propose", SUSPEND, target, "", ZERO_ADDRESS,
+                      sender=c.ops["A"], case="suspend")  # fmt: skip
+        for who in approvers:
+            log.send(c, "DepartmentRegistry", "approve", tx.event("ProposalCreated")["proposalId"],
+                     sender=c.ops[who], case="approve")  # fmt: skip
+    assert c.call("DepartmentRegistry", "activeDepartmentCount") == 2
+    tx = log.send(c, "DepartmentRegistry", "execute", admit, sender=c.ops["A"], case="execute")
+    assert tx.event("ProposalExecuted")["proposalId"] == admit
+    assert c.call("DepartmentRegistry", "isActive", department_id("GAS-LATE")) is True
+
+
 def test_every_write_function_stays_below_the_eip7825_cap(
     consortium: Consortium, tmp_path: Path
 ) -> None:
@@ -431,6 +454,7 @@ def test_every_write_function_stays_below_the_eip7825_cap(
     run_dataset_registry(c, log, datasets)
     run_sharing_agreements(c, log, datasets)
     run_joint_commitments(c, log)
+    run_execute(c, log)
     run_large_consortium(c, log, tmp_path / "large.json")
 
     missing = write_functions() - set(log.max)

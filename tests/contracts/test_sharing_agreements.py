@@ -563,10 +563,10 @@ def test_agreement_id_at_out_of_range(consortium: Consortium) -> None:
         c.call(SA, "agreementIdAt", 2)
 
 
-def test_access_receipt_out_of_range_panics(consortium: Consortium) -> None:
+def test_access_receipt_out_of_range(consortium: Consortium) -> None:
     c = consortium
     _, aid = active(c)
-    with reverts("Panic", code=0x32):
+    with reverts("SharingAgreementsUnknownReceipt", agreementId=aid, index=0):
         c.call(SA, "accessReceipt", aid, 0)
 
 

@@ -49,7 +49,7 @@ def test_load_founders_json(tmp_path: Path) -> None:
     path = write(tmp_path, json.dumps(data, ensure_ascii=False), "f.json")
     founders = load_founders(path, allow_dev=False)
     assert founders.departments[0].name == "审计局"
-    assert founders.threshold_bps == 6667
+    assert founders.threshold_bps == 6666  # default: ceil(2n/3) approvals, e.g. 2 of 3
 
 
 @pytest.mark.parametrize(
@@ -109,6 +109,14 @@ def test_load_founders_json(tmp_path: Path) -> None:
             "proposal_lifetime",
         ),
         ("not yaml", "departments: [unclosed\n", "is not valid YAML"),
+        (
+            "too many founders",
+            "departments:\n"
+            + "".join(
+                f"  - {{code: c{i}, name: n{i}, operator: 'dev:{i % 20}'}}\n" for i in range(33)
+            ),
+            "at most 32 can be founded",
+        ),
     ],
 )
 def test_bad_founders_file(tmp_path: Path, desc: str, text: str, message: str) -> None:
