@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import signal
 import socket
 import subprocess
@@ -111,7 +112,7 @@ def _command(spec: NodeSpec) -> list[str]:
             )
         return [str(binary), "node", "--hostname", spec.host, "--port", str(spec.port)]
     binary = _anvil_binary()
-    if not binary.exists():
+    if binary is None:
         raise DependenciesMissingError(
             "Anvil is not installed in hardhat-node/: run `make setup` (npm ci installs @foundry-rs/anvil)."
         )

@@ -65,6 +65,7 @@ def test_missing_npm_dependencies(
     spec: NodeSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(node_module, "NODE_MODULES", tmp_path / "missing")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `anvil` on PATH either
     with pytest.raises(DependenciesMissingError, match="make setup"):
         start_node(spec)
 
