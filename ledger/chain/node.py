@@ -94,27 +94,32 @@ def _port_taken(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def _anvil_binary() -> Path:
+def _anvil_binary() -> Path | None:
+    """Anvil from its npm platform package in hardhat-node/, else `anvil` on PATH."""
     machine = platform.machine().lower()
-    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
-        machine, machine
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
+    packaged = (
+        NODE_MODULES / "@foundry-rs" / f"anvil-{platform.system().lower()}-{arch}" / "bin" / "anvil"
     )
-    system = platform.system().lower()
-    return NODE_MODULES / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / "anvil"
+    if packaged.exists():
+        return packaged
+    on_path = shutil.which("anvil")
+    return Path(on_path) if on_path else None
 
 
 def _command(spec: NodeSpec) -> list[str]:
     if spec.engine == "hardhat":
-        binary = NODE_MODULES / ".bin" / "hardhat"
-        if not binary.exists():
+        hardhat = NODE_MODULES / ".bin" / "hardhat"
+        if not hardhat.exists():
             raise DependenciesMissingError(
                 "Hardhat is not installed in hardhat-node/: run `make setup` (npm ci)."
             )
-        return [str(binary), "node", "--hostname", spec.host, "--port", str(spec.port)]
+        return [str(hardhat), "node", "--hostname", spec.host, "--port", str(spec.port)]
     binary = _anvil_binary()
     if binary is None:
         raise DependenciesMissingError(
-            "Anvil is not installed in hardhat-node/: run `make setup` (npm ci installs @foundry-rs/anvil)."
+            "Anvil is not installed: run `make setup` (npm ci installs @foundry-rs/anvil-linux-amd64) "
+            "or put `anvil` on PATH."
         )
     return [
         str(binary),
