@@ -110,6 +110,11 @@ def load_founders(path: Path, *, allow_dev: bool) -> FoundersFile:
         raise InputError(
             f"the founders file {path} must list at least one department under `departments`."
         )
+    if len(departments) > MAX_FOUNDERS:
+        raise InputError(
+            f"the founders file {path} lists {len(departments)} departments; at most {MAX_FOUNDERS} "
+            "can be founded in one deployment (admit the others by proposal)."
+        )
     founders = []
     seen_codes: set[str] = set()
     seen_accounts: set[str] = set()
