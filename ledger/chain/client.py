@@ -14,7 +14,6 @@ from typing import Any, TypeVar, cast
 
 import requests
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
@@ -27,6 +26,7 @@ from web3.exceptions import (
 )
 from web3.types import TxParams, TxReceipt
 
+from .._events import event_topics
 from ..errors import ChainError, ChainUnavailableError, ContractRevertError, TransactionFailedError
 from .artifacts import load_artifact
 from .revert import decode_revert
@@ -46,15 +46,6 @@ def connect(rpc_url: str, *, timeout: float = 10.0) -> Web3:
             f"the chain node at {rpc_url} does not answer ({type(exc).__name__})."
         ) from exc
     return w3
-
-
-def _tuple_type(item: Any) -> str:
-    """The canonical ABI type of a (possibly nested) tuple parameter."""
-    inner = ",".join(
-        _tuple_type(c) if str(c["type"]).startswith("tuple") else str(c["type"])
-        for c in item["components"]
-    )
-    return f"({inner}){str(item['type']).removeprefix('tuple')}"
 
 
 def _revert_data(exc: ContractLogicError) -> bytes | None:
@@ -125,6 +116,7 @@ class ChainClient:
             )
             for name, address in addresses.items()
         }
+        self._topics = {c.address.lower(): event_topics(c) for c in self.contracts.values()}
 
     def contract(self, name: str) -> Contract:
         """The web3 contract called ``name``."""
@@ -213,6 +205,10 @@ class ChainClient:
             events=self.decode_events(receipt),
         )
 
+    def event_name(self, contract: Contract, topic0: bytes) -> str | None:
+        """The name of ``contract``'s event with signature hash ``topic0`` (None if unknown)."""
+        return self._topics[contract.address.lower()].get(topic0)
+
     def decode_events(self, receipt: TxReceipt) -> list[tuple[str, dict[str, Any]]]:
         """The events of our contracts in ``receipt``, as (name, args) in log order."""
         by_address = {c.address.lower(): c for c in self.contracts.values()}
@@ -221,7 +217,7 @@ class ChainClient:
             contract = by_address.get(str(log["address"]).lower())
             if contract is None or not log["topics"]:
                 continue
-            name = self._event_names(contract).get(bytes(log["topics"][0]))
+            name = self._topics[contract.address.lower()].get(bytes(log["topics"][0]))
             if name is None:
                 continue
             parsed = getattr(contract.events, name)().process_log(log)
@@ -229,18 +225,6 @@ class ChainClient:
         return decoded
 
     # ------------------------------------------------------------------ internals
-
-    @staticmethod
-    def _event_names(contract: Contract) -> dict[bytes, str]:
-        names = {}
-        for item in cast(list[dict[str, Any]], contract.abi):
-            if item.get("type") == "event":
-                types = ",".join(
-                    _tuple_type(i) if str(i["type"]).startswith("tuple") else str(i["type"])
-                    for i in item["inputs"]
-                )
-                names[keccak(text=f"{item['name']}({types})")] = str(item["name"])
-        return names
 
     def _failure(
         self, tx_hash: HexBytes, receipt: TxReceipt, call: dict[str, Any] | None

@@ -1,0 +1,305 @@
+"""Apply one decoded contract event to the projection tables.
+
+The projection is a pure function of the event log: applying the events of
+``chain_event`` in (block, log index) order to empty tables always yields the same rows,
+which is what makes ``reindex`` and reorg rollback exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlmodel import Session
+
+from .db.tables import (
+    INT64_MAX,
+    AccessReceiptRow,
+    AgreementDatasetRow,
+    AgreementRow,
+    AuditorRow,
+    ChainEvent,
+    CommitmentParticipantRow,
+    CommitmentRow,
+    DatasetRow,
+    DepartmentRow,
+    OperatorRow,
+    ProposalRow,
+    VersionParentRow,
+    VersionRow,
+)
+
+__all__ = ["apply_event", "event_keys"]
+
+PROPOSAL_KINDS = ("admit", "suspend", "readmit", "grant-auditor", "revoke-auditor")
+
+Handler = Callable[[Session, ChainEvent, dict[str, Any]], None]
+_HANDLERS: dict[str, Handler] = {}
+
+
+def _on(name: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        _HANDLERS[name] = handler
+        return handler
+
+    return register
+
+
+def _u64(value: int) -> int:
+    return min(int(value), INT64_MAX)
+
+
+def event_keys(name: str, args: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(department id, subject id) an event is filed under in the audit trail."""
+    department = (
+        args.get("departmentId")
+        or args.get("ownerDepartment")
+        or args.get("proposerDepartment")
+        or args.get("lead")
+        or args.get("consumer")
+        or args.get("provider")
+    )
+    subject = (
+        args.get("agreementId")
+        or args.get("commitmentId")
+        or args.get("root")
+        or args.get("datasetId")
+        or (str(args["proposalId"]) if "proposalId" in args else None)
+        or args.get("account")
+    )
+    return (str(department) if department else None, str(subject) if subject else None)
+
+
+def apply_event(session: Session, event: ChainEvent, args: dict[str, Any]) -> None:
+    """Project ``event`` (already added to the session) into the state tables."""
+    handler = _HANDLERS.get(event.name)
+    if handler is not None:
+        handler(session, event, args)
+
+
+def _get(session: Session, model: Any, key: Any) -> Any:
+    row = session.get(model, key)
+    if row is None:
+        raise LookupError(f"{model.__name__} {key} missing while projecting the event log")
+    return row
+
+
+# --------------------------------------------------------------------------- membership
+
+
+@_on("DepartmentAdmitted")
+def _admitted(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    session.add(
+        DepartmentRow(
+            id=a["departmentId"], name=a["name"], status="active",
+            admitted_at=e.timestamp, status_changed_at=e.timestamp,
+        )
+    )  # fmt: skip
+
+
+@_on("DepartmentSuspended")
+def _suspended(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    row = _get(session, DepartmentRow, a["departmentId"])
+    row.status, row.status_changed_at = "suspended", e.timestamp
+
+
+@_on("DepartmentReadmitted")
+def _readmitted(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    row = _get(session, DepartmentRow, a["departmentId"])
+    row.status, row.status_changed_at = "active", e.timestamp
+
+
+@_on("OperatorAdded")
+def _operator_added(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    session.add(
+        OperatorRow(account=a["account"], department_id=a["departmentId"], added_at=e.timestamp)
+    )
+
+
+@_on("OperatorRemoved")
+def _operator_removed(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    session.delete(_get(session, OperatorRow, a["account"]))
+
+
+@_on("AuditorGranted")
+def _auditor_granted(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    session.add(AuditorRow(account=a["account"], granted_at=e.timestamp))
+
+
+@_on("AuditorRevoked")
+def _auditor_revoked(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    session.delete(_get(session, AuditorRow, a["account"]))
+
+
+@_on("ProposalCreated")
+def _proposal_created(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    zero_id, zero_account = "0x" + "00" * 32, "0x" + "00" * 20
+    session.add(
+        ProposalRow(
+            id=a["proposalId"],
+            kind=PROPOSAL_KINDS[a["kind"]],
+            status="open",
+            proposer_department=a["proposerDepartment"],
+            department_id=None if a["departmentId"] == zero_id else a["departmentId"],
+            account=None if a["account"].lower() == zero_account else a["account"],
+            name=a["name"] or None,
+            created_at=e.timestamp,
+            expires_at=_u64(a["expiresAt"]),
+        )
+    )
+
+
+@_on("ProposalApproved")
+def _proposal_approved(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    _get(session, ProposalRow, a["proposalId"]).approvals = a["approvals"]
+
+
+@_on("ProposalExecuted")
+def _proposal_executed(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    row = _get(session, ProposalRow, a["proposalId"])
+    row.status, row.executed_at = "executed", e.timestamp
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+@_on("DatasetRegistered")
+def _dataset_registered(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    session.add(
+        DatasetRow(
+            id=a["datasetId"], owner_department=a["ownerDepartment"], metadata_hash=a["metadataHash"],
+            registered_at=e.timestamp, block_number=e.block_number, tx_hash=e.tx_hash,
+        )
+    )  # fmt: skip
+
+
+@_on("VersionAnchored")
+def _version_anchored(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    session.add(
+        VersionRow(
+            root=a["root"], dataset_id=a["datasetId"], department_id=a["departmentId"],
+            leaf_count=_u64(a["leafCount"]), metadata_hash=a["metadataHash"],
+            anchored_at=e.timestamp, block_number=e.block_number, tx_hash=e.tx_hash,
+        )
+    )  # fmt: skip
+    for position, parent in enumerate(a["parents"]):
+        session.add(VersionParentRow(root=a["root"], position=position, parent=parent))
+
+
+@_on("VersionRevoked")
+def _version_revoked(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    row = _get(session, VersionRow, a["root"])
+    row.revoked_at, row.revoke_reason = e.timestamp, a["reasonHash"]
+
+
+# --------------------------------------------------------------------------- agreements
+
+
+@_on("AgreementProposed")
+def _agreement_proposed(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    terms = a["terms"]
+    zero = "0x" + "00" * 32
+    session.add(
+        AgreementRow(
+            id=a["agreementId"], provider=terms["provider"], consumer=terms["consumer"],
+            proposer=a["proposer"], purpose=terms["purpose"], legal_basis=terms["legalBasis"],
+            terms_hash=terms["termsHash"], valid_from=_u64(terms["validFrom"]),
+            valid_until=_u64(terms["validUntil"]), status="proposed",
+            supersedes=None if a["supersedes"] == zero else a["supersedes"], proposed_at=e.timestamp,
+        )
+    )  # fmt: skip
+    for dataset_id in terms["datasetIds"]:
+        session.add(AgreementDatasetRow(agreement_id=a["agreementId"], dataset_id=dataset_id))
+
+
+@_on("AgreementAccepted")
+def _agreement_accepted(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    row = _get(session, AgreementRow, a["agreementId"])
+    row.status, row.accepted_at, row.accepted_by = "active", e.timestamp, a["signer"]
+
+
+def _close(status: str) -> Handler:
+    def handler(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+        row = _get(session, AgreementRow, a["agreementId"])
+        row.status, row.closed_at = status, e.timestamp
+        if "reasonHash" in a:
+            row.reason_hash = a["reasonHash"]
+        if "supersededBy" in a:
+            row.superseded_by = a["supersededBy"]
+
+    return handler
+
+
+_HANDLERS["AgreementRejected"] = _close("rejected")
+_HANDLERS["AgreementWithdrawn"] = _close("withdrawn")
+_HANDLERS["AgreementRevoked"] = _close("revoked")
+_HANDLERS["AgreementSuperseded"] = _close("superseded")
+
+
+@_on("AccessRecorded")
+def _access_recorded(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    session.add(
+        AccessReceiptRow(
+            agreement_id=a["agreementId"], receipt_index=a["receiptIndex"], consumer=a["consumer"],
+            log_root=a["logRoot"], entry_count=_u64(a["entryCount"]),
+            period_start=_u64(a["periodStart"]), period_end=_u64(a["periodEnd"]),
+            recorded_at=e.timestamp, block_number=e.block_number, tx_hash=e.tx_hash,
+        )
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- commitments
+
+
+@_on("CommitmentProposed")
+def _commitment_proposed(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    session.add(
+        CommitmentRow(
+            id=a["commitmentId"], matter_ref=a["matterRef"], lead=a["lead"],
+            deadline=_u64(a["deadline"]), status="proposed", proposed_at=e.timestamp,
+        )
+    )  # fmt: skip
+    for position, (department, duty) in enumerate(
+        zip(a["participants"], a["dutyHashes"], strict=True)
+    ):
+        session.add(
+            CommitmentParticipantRow(
+                commitment_id=a["commitmentId"],
+                department_id=department,
+                position=position,
+                duty_hash=duty,
+            )
+        )
+
+
+@_on("CommitmentSigned")
+def _commitment_signed(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    row = _get(session, CommitmentParticipantRow, (a["commitmentId"], a["departmentId"]))
+    row.signed_at, row.signer = e.timestamp, a["signer"]
+
+
+@_on("CommitmentActivated")
+def _commitment_activated(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    row = _get(session, CommitmentRow, a["commitmentId"])
+    row.status, row.activated_at = "active", e.timestamp
+
+
+@_on("ProgressReported")
+def _progress_reported(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    row = _get(session, CommitmentParticipantRow, (a["commitmentId"], a["departmentId"]))
+    row.last_evidence_hash = a["evidenceHash"]
+    row.report_count += 1
+    if a["done"]:
+        row.done_at = e.timestamp
+
+
+@_on("CommitmentCompleted")
+def _commitment_completed(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    row = _get(session, CommitmentRow, a["commitmentId"])
+    row.status, row.closed_at, row.closing_hash = "completed", e.timestamp, a["evidenceHash"]
+
+
+@_on("CommitmentCancelled")
+def _commitment_cancelled(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    row = _get(session, CommitmentRow, a["commitmentId"])
+    row.status, row.closed_at, row.closing_hash = "cancelled", e.timestamp, a["reasonHash"]

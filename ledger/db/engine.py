@@ -1,0 +1,78 @@
+"""Database engines: SQLite by default (embedded), PostgreSQL for several gateways."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlmodel import Session, SQLModel, create_engine
+
+from ..errors import ConfigurationError, LedgerError
+from . import tables
+
+__all__ = ["DatabaseUnavailableError", "create_db_engine", "init_db", "session_scope"]
+
+
+class DatabaseUnavailableError(LedgerError):
+    """The database cannot be reached."""
+
+    kind = "database-unavailable"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine for ``url`` (``sqlite:///path`` or ``postgresql://…``)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigurationError(f"XIETONG_DATABASE_URL {url!r} is not a database URL.") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(parsed, pool_pre_ping=True)
+    raise ConfigurationError(
+        f"XIETONG_DATABASE_URL must be sqlite:/// or postgresql://, not {parsed.drivername}."
+    )
+
+
+def init_db(engine: Engine) -> None:
+    """Create the tables that do not exist yet."""
+    try:
+        SQLModel.metadata.create_all(engine, tables=[t.__table__ for t in _all_tables()])  # type: ignore[attr-defined]
+    except OperationalError as exc:
+        raise DatabaseUnavailableError(f"the database does not answer ({exc.orig}).") from None
+
+
+def _all_tables() -> tuple[type[SQLModel], ...]:
+    return tables.PROJECTION_TABLES + tables.OFFCHAIN_TABLES
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session committed on success and rolled back on error."""
+    with Session(engine) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,319 @@
+"""Every table of the gateway, in one module.
+
+Two kinds of tables:
+
+* **Projections of the chain** (``PROJECTION_TABLES``): departments, datasets, versions,
+  agreements, commitments, receipts… and the raw event log they are built from. They hold
+  nothing the chain does not; ``xietong reindex`` drops and rebuilds them.
+* **Off-chain state** (``OFFCHAIN_TABLES``): anchoring batches and the leaf store that
+  answers proofs. It cannot be rebuilt from the chain, so reindexing never touches it.
+
+Hashes, ids and addresses are stored as 0x-prefixed lowercase hex (addresses checksummed);
+times are unix seconds; uint64 values above 2**63-1 (e.g. "valid forever") are stored as
+2**63-1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "OFFCHAIN_TABLES",
+    "PROJECTION_TABLES",
+    "AccessReceiptRow",
+    "AgreementDatasetRow",
+    "AgreementRow",
+    "AnchorBatch",
+    "AuditorRow",
+    "ChainEvent",
+    "CommitmentParticipantRow",
+    "CommitmentRow",
+    "DatasetRow",
+    "DepartmentRow",
+    "IndexedBlock",
+    "IndexerCheckpoint",
+    "LeafRow",
+    "OperatorRow",
+    "ProposalRow",
+    "TreeBlob",
+    "VersionParentRow",
+    "VersionRow",
+]
+
+INT64_MAX = 2**63 - 1
+
+
+def _big(**kwargs: Any) -> Any:
+    """A BIGINT column (block numbers, unix times and counts exceed 32 bits)."""
+    return Field(sa_type=BigInteger, **kwargs)
+
+
+# --------------------------------------------------------------------------- indexer state
+
+
+class IndexerCheckpoint(SQLModel, table=True):
+    """How far the index has read the chain (one row)."""
+
+    __tablename__ = "indexer_checkpoint"
+    id: int = Field(default=1, primary_key=True)
+    chain_id: int = _big()
+    registry_address: str
+    block_number: int = _big()
+    block_hash: str
+
+
+class IndexedBlock(SQLModel, table=True):
+    """A block the index has read events from (hash kept to notice reorgs)."""
+
+    __tablename__ = "indexed_block"
+    number: int = Field(sa_type=BigInteger, primary_key=True)
+    hash: str
+    timestamp: int = _big()
+
+
+class ChainEvent(SQLModel, table=True):
+    """The raw event log: every event of the four contracts, in chain order."""
+
+    __tablename__ = "chain_event"
+    __table_args__ = (
+        UniqueConstraint("block_number", "log_index", name="uq_chain_event_position"),
+        Index("ix_chain_event_time", "timestamp"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    block_number: int = Field(sa_type=BigInteger, index=True)
+    block_hash: str
+    log_index: int
+    tx_hash: str = Field(index=True)
+    timestamp: int = _big()
+    contract: str
+    name: str = Field(index=True)
+    department_id: str | None = Field(default=None, index=True)
+    subject_id: str | None = Field(default=None, index=True)
+    args: str = Field(sa_column=Column(Text, nullable=False))
+
+
+# --------------------------------------------------------------------------- membership
+
+
+class DepartmentRow(SQLModel, table=True):
+    __tablename__ = "department"
+    id: str = Field(primary_key=True)
+    name: str
+    status: str
+    admitted_at: int = _big()
+    status_changed_at: int = _big()
+
+
+class OperatorRow(SQLModel, table=True):
+    __tablename__ = "operator"
+    account: str = Field(primary_key=True)
+    department_id: str = Field(index=True)
+    added_at: int = _big()
+
+
+class AuditorRow(SQLModel, table=True):
+    __tablename__ = "auditor"
+    account: str = Field(primary_key=True)
+    granted_at: int = _big()
+
+
+class ProposalRow(SQLModel, table=True):
+    __tablename__ = "proposal"
+    id: int = Field(sa_type=BigInteger, primary_key=True)
+    kind: str
+    status: str
+    proposer_department: str
+    department_id: str | None = None
+    account: str | None = None
+    name: str | None = None
+    approvals: int = 0
+    created_at: int = _big()
+    expires_at: int = _big()
+    executed_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+class DatasetRow(SQLModel, table=True):
+    __tablename__ = "dataset"
+    id: str = Field(primary_key=True)
+    owner_department: str = Field(index=True)
+    metadata_hash: str
+    registered_at: int = _big()
+    block_number: int = _big()
+    tx_hash: str
+
+
+class VersionRow(SQLModel, table=True):
+    __tablename__ = "dataset_version"
+    root: str = Field(primary_key=True)
+    dataset_id: str = Field(index=True)
+    department_id: str
+    leaf_count: int = _big()
+    metadata_hash: str
+    anchored_at: int = _big()
+    block_number: int = _big()
+    tx_hash: str
+    revoked_at: int | None = Field(default=None, sa_type=BigInteger)
+    revoke_reason: str | None = None
+
+
+class VersionParentRow(SQLModel, table=True):
+    __tablename__ = "dataset_version_parent"
+    root: str = Field(primary_key=True)
+    position: int = Field(primary_key=True)
+    parent: str = Field(index=True)
+
+
+# --------------------------------------------------------------------------- agreements
+
+
+class AgreementRow(SQLModel, table=True):
+    __tablename__ = "agreement"
+    id: str = Field(primary_key=True)
+    provider: str = Field(index=True)
+    consumer: str = Field(index=True)
+    proposer: str
+    purpose: str
+    legal_basis: str
+    terms_hash: str
+    valid_from: int = _big()
+    valid_until: int = _big()
+    status: str
+    supersedes: str | None = None
+    superseded_by: str | None = None
+    proposed_at: int = _big()
+    accepted_at: int | None = Field(default=None, sa_type=BigInteger)
+    accepted_by: str | None = None
+    closed_at: int | None = Field(default=None, sa_type=BigInteger)
+    reason_hash: str | None = None
+
+
+class AgreementDatasetRow(SQLModel, table=True):
+    __tablename__ = "agreement_dataset"
+    agreement_id: str = Field(primary_key=True)
+    dataset_id: str = Field(primary_key=True, index=True)
+
+
+class AccessReceiptRow(SQLModel, table=True):
+    __tablename__ = "access_receipt"
+    agreement_id: str = Field(primary_key=True)
+    receipt_index: int = Field(primary_key=True)
+    consumer: str
+    log_root: str
+    entry_count: int = _big()
+    period_start: int = _big()
+    period_end: int = _big()
+    recorded_at: int = _big()
+    block_number: int = _big()
+    tx_hash: str
+
+
+# --------------------------------------------------------------------------- commitments
+
+
+class CommitmentRow(SQLModel, table=True):
+    __tablename__ = "commitment"
+    id: str = Field(primary_key=True)
+    matter_ref: str = Field(index=True)
+    lead: str = Field(index=True)
+    deadline: int = _big()
+    status: str
+    proposed_at: int = _big()
+    activated_at: int | None = Field(default=None, sa_type=BigInteger)
+    closed_at: int | None = Field(default=None, sa_type=BigInteger)
+    closing_hash: str | None = None
+
+
+class CommitmentParticipantRow(SQLModel, table=True):
+    __tablename__ = "commitment_participant"
+    commitment_id: str = Field(primary_key=True)
+    department_id: str = Field(primary_key=True, index=True)
+    position: int
+    duty_hash: str
+    signed_at: int | None = Field(default=None, sa_type=BigInteger)
+    signer: str | None = None
+    done_at: int | None = Field(default=None, sa_type=BigInteger)
+    last_evidence_hash: str | None = None
+    report_count: int = 0
+
+
+# --------------------------------------------------------------------------- off-chain
+
+
+class AnchorBatch(SQLModel, table=True):
+    """A version being anchored: committed before its transaction is sent.
+
+    status: ``pending`` (persisted, not sent) → ``sent`` (tx hash and nonce recorded) →
+    ``confirmed`` (enough confirmations); ``failed`` when the contract refused it.
+    """
+
+    __tablename__ = "anchor_batch"
+    id: str = Field(primary_key=True)
+    dataset_id: str = Field(index=True)
+    root: str = Field(unique=True)
+    leaf_count: int = _big()
+    leaf_kind: str
+    metadata_hash: str
+    parents: str = Field(sa_column=Column(Text, nullable=False))
+    source: str
+    status: str = Field(index=True)
+    sender: str
+    nonce: int | None = Field(default=None, sa_type=BigInteger)
+    raw_tx: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    tx_hash: str | None = None
+    block_number: int | None = Field(default=None, sa_type=BigInteger)
+    error: str | None = None
+    created_at: int = _big()
+    updated_at: int = _big()
+
+
+class TreeBlob(SQLModel, table=True):
+    """The sorted leaf hashes of a version: enough to rebuild its tree and answer proofs."""
+
+    __tablename__ = "tree_blob"
+    root: str = Field(primary_key=True)
+    sorted_leaves: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class LeafRow(SQLModel, table=True):
+    """One leaf of an anchored (or anchoring) version, for finding it by hash.
+
+    File leaves keep their content hash and path; record leaves keep only the salted leaf
+    hash and the row number — never the unsalted record hash, which could be guessed.
+    """
+
+    __tablename__ = "leaf"
+    __table_args__ = (UniqueConstraint("root", "sorted_index", name="uq_leaf_position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    root: str = Field(index=True)
+    leaf_hash: str = Field(index=True)
+    sorted_index: int = _big()
+    kind: str
+    content_hash: str | None = Field(default=None, index=True)
+    path: str | None = None
+    record_index: int | None = Field(default=None, sa_type=BigInteger)
+
+
+PROJECTION_TABLES: tuple[type[SQLModel], ...] = (
+    IndexerCheckpoint,
+    IndexedBlock,
+    ChainEvent,
+    DepartmentRow,
+    OperatorRow,
+    AuditorRow,
+    ProposalRow,
+    DatasetRow,
+    VersionRow,
+    VersionParentRow,
+    AgreementRow,
+    AgreementDatasetRow,
+    AccessReceiptRow,
+    CommitmentRow,
+    CommitmentParticipantRow,
+)
+OFFCHAIN_TABLES: tuple[type[SQLModel], ...] = (AnchorBatch, TreeBlob, LeafRow)
