@@ -33,6 +33,8 @@ run: setup
 	@export XIETONG_ENV=local; \
 	$(XT) node status >/dev/null 2>&1 || $(XT) node start; \
 	$(XT) deploy --founders $(FOUNDERS) --reuse; \
+	$(XT) demo --once; \
+	$(XT) index; \
 	echo; echo "manifest (deployments/31337.json):"; cat deployments/31337.json; \
 	echo; echo "The node keeps running in the background; stop it with: make stop"
 
@@ -52,6 +54,7 @@ format: setup
 	$(VENV)/bin/ruff check --fix ledger api scripts tests
 
 test: lint
+	bash scripts/ensure-postgres.sh
 	$(PY) -m pytest
 
 gas: setup

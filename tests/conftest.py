@@ -68,3 +68,26 @@ def consortium(deployed: Consortium) -> Iterator[Consortium]:
     finally:
         result = deployed.w3.provider.make_request("evm_revert", [snapshot["result"]])  # type: ignore[arg-type]
         assert result.get("result") is True, f"evm_revert failed: {result}"
+
+
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(params=("sqlite", "postgresql"))
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database per test: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'xietong.db'}"
+        return
+    import uuid
+
+    import psycopg
+
+    name = f"xt_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from . import dept, node
+from . import agreement, audit, commitment, dataset, dept, node
+from .demo import demo_command
 from .deploy import deploy_command
+from .index import index_command, reindex_command
+from .verify import verify_command, verify_proof_command
 
 __all__ = ["app", "main"]
 
@@ -18,7 +21,16 @@ app = typer.Typer(
 )
 app.add_typer(node.app, name="node")
 app.add_typer(dept.app, name="dept")
+app.add_typer(dataset.app, name="dataset")
+app.add_typer(agreement.app, name="agreement")
+app.add_typer(commitment.app, name="commitment")
+app.add_typer(audit.app, name="audit")
 app.command("deploy")(deploy_command)
+app.command("demo")(demo_command)
+app.command("verify")(verify_command)
+app.command("verify-proof")(verify_proof_command)
+app.command("index")(index_command)
+app.command("reindex")(reindex_command)
 
 
 def main() -> None:

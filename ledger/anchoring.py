@@ -1,0 +1,406 @@
+"""Anchor dataset versions: leaves → Merkle root → one transaction, durably.
+
+The order of operations makes every crash recoverable without losing a leaf or anchoring a
+root twice:
+
+1. :meth:`Anchorer.persist` commits the batch (root, leaf store, tree) — status ``pending``;
+2. :meth:`Anchorer.submit` signs the anchor transaction with an explicit nonce and commits
+   its hash, nonce and raw bytes — status ``sent`` — *before* broadcasting it;
+3. once mined with the configured confirmations the batch is ``confirmed``; a contract
+   refusal marks it ``failed`` with the decoded error.
+
+:meth:`Anchorer.resume` finishes whatever a crash left: a ``pending`` batch is submitted; a
+``sent`` batch is confirmed from its receipt, or recognised as anchored on chain, or its
+very same signed bytes are broadcast again, or — when its nonce was used by another
+transaction — it is signed anew. The contract refuses a root anchored before, so a root
+can never be anchored twice.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from hexbytes import HexBytes
+from sqlalchemy import insert
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+from web3.exceptions import TransactionNotFound, Web3RPCError
+
+from . import hashing, merkle
+from .chain.client import ChainClient
+from .db.engine import init_db
+from .db.tables import AnchorBatch, LeafRow, TreeBlob
+from .errors import ChainError, ContractRevertError, InputError, LedgerError, TransactionFailedError
+
+__all__ = [
+    "AnchorError",
+    "Anchorer",
+    "PreparedVersion",
+    "prepare_files",
+    "prepare_path",
+    "prepare_records",
+]
+
+LeafKind = Literal["file", "record"]
+_LEAF_CHUNK = 20_000
+
+
+class AnchorError(LedgerError):
+    """A version cannot be anchored (already anchored, refused by the contract, …)."""
+
+    kind = "anchor"
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+@dataclass(frozen=True)
+class PreparedVersion:
+    """A version ready to anchor: its leaves, tree and what it was made from."""
+
+    dataset_id: bytes
+    kind: LeafKind
+    tree: merkle.MerkleTree
+    leaf_hashes: list[bytes]  # in input order (files: path order; records: row order)
+    files: list[hashing.FileEntry] | None
+    record_count: int
+    metadata_hash: bytes
+    parents: tuple[bytes, ...]
+    source: str
+
+    @property
+    def root(self) -> bytes:
+        return self.tree.root
+
+
+def _metadata_hash(kind: LeafKind, source: str, leaf_count: int) -> bytes:
+    description = {
+        "kind": kind,
+        "leafCount": leaf_count,
+        "source": source,
+        "format": "xietong-version/1",
+    }
+    return keccak(json.dumps(description, sort_keys=True, separators=(",", ":")).encode("utf-8"))
+
+
+def _check_parents(parents: Sequence[bytes]) -> tuple[bytes, ...]:
+    for parent in parents:
+        if len(parent) != 32:
+            raise InputError(f"a parent version is a 32-byte root, not {len(parent)} bytes.")
+    if len(set(parents)) != len(parents):
+        raise InputError("a parent version is listed twice.")
+    return tuple(parents)
+
+
+def prepare_files(
+    path: Path,
+    dataset_id: bytes,
+    *,
+    parents: Sequence[bytes] = (),
+    on_progress: Callable[[int, int], None] | None = None,
+) -> PreparedVersion:
+    """Hash a directory (or a single file) into file leaves (content SHA-256, relative path)."""
+    if path.is_dir():
+        files = hashing.walk_directory(path, on_progress=on_progress)
+    elif path.is_file() and not path.is_symlink():
+        files = [
+            hashing.FileEntry(
+                content_sha256=hashing.sha256_file(path), path=path.name, size=path.stat().st_size
+            )
+        ]
+    else:
+        raise InputError(f"{path} is neither a directory nor a regular file.")
+    leaves = merkle.file_leaf_hashes([(f.content_sha256, f.path) for f in files])
+    tree = merkle.MerkleTree.from_leaf_hashes(leaves)
+    return PreparedVersion(
+        dataset_id=dataset_id, kind="file", tree=tree, leaf_hashes=leaves, files=files, record_count=0,
+        metadata_hash=_metadata_hash("file", path.name, len(leaves)), parents=_check_parents(parents),
+        source=str(path.name),
+    )  # fmt: skip
+
+
+def prepare_records(
+    path: Path,
+    dataset_id: bytes,
+    *,
+    salts_path: Path,
+    parents: Sequence[bytes] = (),
+    on_progress: Callable[[int, int], None] | None = None,
+) -> PreparedVersion:
+    """Hash a CSV or JSON Lines file into salted record leaves.
+
+    The salts come from ``salts_path`` when it exists (the same salts give the same root);
+    otherwise fresh salts are drawn and written there. The sidecar stays with the data owner.
+    """
+    salts = hashing.read_salts(salts_path) if salts_path.exists() else None
+    records = hashing.hash_records(path, salts=salts, on_progress=on_progress)
+    if salts is None:
+        hashing.write_salts(salts_path, records.salts)
+    leaves = merkle.record_leaf_hashes([(r.record_hash, r.salt) for r in records.entries])
+    tree = merkle.MerkleTree.from_leaf_hashes(leaves)
+    return PreparedVersion(
+        dataset_id=dataset_id, kind="record", tree=tree, leaf_hashes=leaves, files=None,
+        record_count=len(records.entries), metadata_hash=_metadata_hash("record", path.name, len(leaves)),
+        parents=_check_parents(parents), source=str(path.name),
+    )  # fmt: skip
+
+
+def prepare_path(
+    path: Path,
+    dataset_id: bytes,
+    *,
+    parents: Sequence[bytes] = (),
+    records: bool | None = None,
+    salts_path: Path | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> PreparedVersion:
+    """Files for a directory or an ordinary file; records for ``.csv``/``.jsonl`` (or ``records=True``)."""
+    as_records = (
+        records if records is not None else path.suffix.lower() in (".csv", ".jsonl", ".ndjson")
+    )
+    if as_records:
+        if path.is_dir():
+            raise InputError(
+                f"{path} is a directory; records come from one CSV or JSON Lines file."
+            )
+        sidecar = salts_path or path.with_name(path.name + ".salts.json")
+        return prepare_records(
+            path, dataset_id, salts_path=sidecar, parents=parents, on_progress=on_progress
+        )
+    return prepare_files(path, dataset_id, parents=parents, on_progress=on_progress)
+
+
+class Anchorer:
+    """Persists and anchors versions for the department whose key is ``signer``."""
+
+    def __init__(
+        self,
+        client: ChainClient,
+        engine: Engine,
+        signer: LocalAccount,
+        *,
+        confirmations: int = 1,
+        confirmation_timeout: float = 120.0,
+        crash_hook: Callable[[str], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.engine = engine
+        self.signer = signer
+        self.confirmations = max(1, confirmations)
+        self.confirmation_timeout = confirmation_timeout
+        # Test seam for fault injection: called with "persisted", "recorded", "broadcast".
+        self._crash_hook = crash_hook or (lambda _step: None)
+        init_db(engine)
+
+    # ------------------------------------------------------------------ public
+
+    def anchor(self, prepared: PreparedVersion) -> AnchorBatch:
+        """Persist ``prepared`` and anchor it; returns the confirmed batch."""
+        batch = self.persist(prepared)
+        if batch.status == "confirmed":
+            return batch
+        return self.submit(batch.id)
+
+    def persist(self, prepared: PreparedVersion) -> AnchorBatch:
+        """Commit the batch and its leaf store (status ``pending``) before anything is sent."""
+        root = _hex(prepared.root)
+        with Session(self.engine) as session:
+            existing = session.exec(select(AnchorBatch).where(AnchorBatch.root == root)).first()
+            if existing is not None:
+                if existing.dataset_id != _hex(prepared.dataset_id):
+                    raise AnchorError(
+                        f"root {root} is already anchored for dataset {existing.dataset_id}."
+                    )
+                if existing.status == "failed":
+                    existing.status, existing.error, existing.updated_at = (
+                        "pending",
+                        None,
+                        int(time.time()),
+                    )
+                    session.add(existing)
+                    session.commit()
+                    session.refresh(existing)
+                return existing
+        if self.client.call("DatasetRegistry", "isAnchored", prepared.root):
+            raise AnchorError(
+                f"root {root} is already anchored on chain (by another gateway or earlier)."
+            )
+        now = int(time.time())
+        batch = AnchorBatch(
+            id=uuid.uuid4().hex, dataset_id=_hex(prepared.dataset_id), root=root,
+            leaf_count=prepared.tree.leaf_count, leaf_kind=prepared.kind,
+            metadata_hash=_hex(prepared.metadata_hash),
+            parents=json.dumps([_hex(p) for p in prepared.parents]), source=prepared.source,
+            status="pending", sender=self.signer.address, created_at=now, updated_at=now,
+        )  # fmt: skip
+        with Session(self.engine) as session:
+            session.add(batch)
+            session.add(TreeBlob(root=root, sorted_leaves=prepared.tree.sorted_leaves()))
+            session.flush()
+            rows = self._leaf_rows(prepared, root)
+            for start in range(0, len(rows), _LEAF_CHUNK):
+                session.execute(insert(LeafRow), rows[start : start + _LEAF_CHUNK])
+            session.commit()
+            session.refresh(batch)
+        self._crash_hook("persisted")
+        return batch
+
+    def submit(self, batch_id: str) -> AnchorBatch:
+        """Sign, record, broadcast and confirm a ``pending`` batch."""
+        batch = self._load(batch_id)
+        if batch.status != "pending":
+            return self._finish(batch)
+        try:
+            fn = self.client.contract("DatasetRegistry").functions.anchor(
+                bytes(HexBytes(batch.dataset_id)),
+                bytes(HexBytes(batch.root)),
+                batch.leaf_count,
+                bytes(HexBytes(batch.metadata_hash)),
+                [bytes(HexBytes(p)) for p in json.loads(batch.parents)],
+            )
+            raw, tx_hash, nonce = self.client.sign(fn, sender=self.signer)
+        except ContractRevertError as exc:
+            return self._fail(batch, exc)
+        with Session(self.engine) as session:
+            row = session.get(AnchorBatch, batch.id)
+            assert row is not None
+            row.raw_tx, row.tx_hash, row.nonce = "0x" + raw.hex(), tx_hash, nonce
+            row.status, row.updated_at = "sent", int(time.time())
+            session.commit()
+            session.refresh(row)
+            batch = row
+        self._crash_hook("recorded")
+        self._broadcast(batch)
+        self._crash_hook("broadcast")
+        return self._finish(batch)
+
+    def resume(self) -> list[AnchorBatch]:
+        """Finish every batch a crash left ``pending`` or ``sent``."""
+        with Session(self.engine) as session:
+            open_batches = session.exec(
+                select(AnchorBatch)
+                .where(col(AnchorBatch.status).in_(("pending", "sent")))
+                .where(AnchorBatch.sender == self.signer.address)
+                .order_by(col(AnchorBatch.created_at))
+            ).all()
+        return [
+            self.submit(b.id) if b.status == "pending" else self._finish(b) for b in open_batches
+        ]
+
+    def batch(self, batch_id: str) -> AnchorBatch:
+        """The batch ``batch_id``."""
+        return self._load(batch_id)
+
+    # ------------------------------------------------------------------ internals
+
+    def _leaf_rows(self, prepared: PreparedVersion, root: str) -> list[dict[str, Any]]:
+        index = prepared.tree.leaf_index
+        rows: list[dict[str, Any]] = []
+        if prepared.kind == "file":
+            assert prepared.files is not None
+            for leaf, entry in zip(prepared.leaf_hashes, prepared.files, strict=True):
+                rows.append({"root": root, "leaf_hash": _hex(leaf), "sorted_index": index(leaf), "kind": "file",
+                             "content_hash": _hex(entry.content_sha256), "path": entry.path, "record_index": None})  # fmt: skip
+        else:
+            for number, leaf in enumerate(prepared.leaf_hashes):
+                rows.append({"root": root, "leaf_hash": _hex(leaf), "sorted_index": index(leaf), "kind": "record",
+                             "content_hash": None, "path": None, "record_index": number})  # fmt: skip
+        return rows
+
+    def _load(self, batch_id: str) -> AnchorBatch:
+        with Session(self.engine) as session:
+            batch = session.get(AnchorBatch, batch_id)
+        if batch is None:
+            raise InputError(f"there is no anchoring batch {batch_id}.")
+        return batch
+
+    def _update(self, batch_id: str, **values: Any) -> AnchorBatch:
+        with Session(self.engine) as session:
+            row = session.get(AnchorBatch, batch_id)
+            assert row is not None
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.updated_at = int(time.time())
+            session.commit()
+            session.refresh(row)
+            return row
+
+    def _fail(self, batch: AnchorBatch, exc: ContractRevertError) -> AnchorBatch:
+        self._update(batch.id, status="failed", error=str(exc))
+        raise AnchorError(f"the anchor of {batch.root} was refused: {exc}") from exc
+
+    def _broadcast(self, batch: AnchorBatch) -> None:
+        assert batch.raw_tx is not None
+        try:
+            self.client.w3.eth.send_raw_transaction(HexBytes(batch.raw_tx))
+        except Web3RPCError as exc:
+            message = str(exc.message).lower()
+            if (
+                "already known" in message
+                or "known transaction" in message
+                or "already imported" in message
+            ):
+                return  # the node has it: fine
+            if "nonce too low" in message or "nonce has already been used" in message:
+                return  # mined already, or replaced: _finish tells which
+            raise ChainError(
+                f"the node refused anchoring transaction {batch.tx_hash}: {exc.message}"
+            ) from None
+
+    def _finish(self, batch: AnchorBatch) -> AnchorBatch:
+        """Bring a ``sent`` batch to ``confirmed`` (or ``failed``)."""
+        if batch.status in ("confirmed", "failed"):
+            return batch
+        if batch.status == "pending":
+            return self.submit(batch.id)
+        w3 = self.client.w3
+        root = bytes(HexBytes(batch.root))
+        deadline = time.monotonic() + self.confirmation_timeout
+        rebroadcast = False
+        while True:
+            receipt = None
+            try:
+                receipt = w3.eth.get_transaction_receipt(HexBytes(batch.tx_hash or "0x"))
+            except TransactionNotFound:
+                receipt = None
+            if receipt is not None:
+                if receipt["status"] != 1:
+                    error = self.client.failure_of(receipt)
+                    if isinstance(error, ContractRevertError):
+                        return self._fail(batch, error)
+                    self._update(batch.id, status="failed", error=str(error))
+                    raise AnchorError(f"the anchor transaction {batch.tx_hash} failed: {error}")
+                mined = int(receipt["blockNumber"])
+                if int(w3.eth.block_number) - mined + 1 >= self.confirmations:
+                    return self._update(
+                        batch.id, status="confirmed", block_number=mined, error=None
+                    )
+            elif self.client.call("DatasetRegistry", "isAnchored", root):
+                version = self.client.call("DatasetRegistry", "version", root)
+                return self._update(
+                    batch.id, status="confirmed", block_number=int(version[3]), error=None
+                )
+            elif int(w3.eth.get_transaction_count(self.signer.address, "latest")) > (
+                batch.nonce or 0
+            ):
+                # Our nonce was used by another transaction: this one can never be mined.
+                self._update(batch.id, status="pending", raw_tx=None, tx_hash=None, nonce=None)
+                return self.submit(batch.id)
+            elif not rebroadcast:
+                self._broadcast(batch)  # e.g. the node restarted and forgot its pool
+                rebroadcast = True
+            if time.monotonic() > deadline:
+                raise TransactionFailedError(
+                    f"anchoring transaction {batch.tx_hash} has not reached {self.confirmations} "
+                    f"confirmations within {self.confirmation_timeout:.0f} seconds; run `xietong dataset resume` later."
+                )
+            time.sleep(0.2)

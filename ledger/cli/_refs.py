@@ -1,0 +1,41 @@
+"""Parsing the references people type: department/dataset codes or ids, roots, dates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from ..errors import InputError
+from ..ids import code_hash
+from ..verify import parse_hash
+
+
+def id_or_code(text: str, *, what: str) -> bytes:
+    """A 0x-prefixed 32-byte id as is, anything else as a code (keccak256 of its UTF-8)."""
+    value = text.strip()
+    if value.startswith(("0x", "0X")):
+        return parse_hash(value, what=what)
+    if not value:
+        raise InputError(f"the {what} must not be empty.")
+    return code_hash(value)
+
+
+def root(text: str) -> bytes:
+    """A Merkle root (64 hex digits)."""
+    return parse_hash(text, what="root")
+
+
+def timestamp(text: str, *, what: str) -> int:
+    """Unix seconds from an ISO 8601 date or date-time (UTC when no offset is given)."""
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            parsed = datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=UTC)
+        else:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=UTC)
+    except ValueError:
+        raise InputError(
+            f"the {what} {value!r} is not an ISO 8601 date (e.g. 2027-01-31 or 2027-01-31T12:00:00+08:00)."
+        ) from None
+    return int(parsed.timestamp())

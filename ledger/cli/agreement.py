@@ -1,0 +1,290 @@
+"""``xietong agreement propose|accept|consent|reject|revoke|show|check``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..consent import (
+    accept_agreement,
+    document_hash,
+    label_hash,
+    make_consent,
+    propose_agreement,
+    read_consent,
+    relay_consent,
+)
+from ..errors import InputError
+from ..gateway import Gateway
+from ..ids import AgreementTerms
+from . import _refs
+from ._output import console, emit_json, guarded, load_settings
+
+app = typer.Typer(help="Data-sharing agreements (数据共享授权).", no_args_is_help=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+
+
+def h(value: Any) -> str:
+    """0x-hex of a bytes32 value."""
+    return "0x" + bytes(value).hex()
+
+
+_STATUS = ("unknown", "proposed", "active", "rejected", "withdrawn", "revoked", "superseded")
+
+
+def agreement_dict(gw: Gateway, agreement_id: bytes) -> dict[str, Any]:
+    """An agreement as the chain records it, with department names from the index."""
+    a = gw.client.call("SharingAgreements", "agreement", agreement_id)
+    terms, status = a[0], a[1]
+    names = _names(gw)
+    now = int(gw.client.w3.eth.get_block("latest")["timestamp"])
+    receipts = int(gw.client.call("SharingAgreements", "accessReceiptCount", agreement_id))
+    state = _STATUS[status]
+    if state == "active" and now >= terms[7]:
+        state = "expired"
+    return {
+        "id": h(agreement_id), "status": state, "provider": {"id": h(terms[0]), "name": names.get(h(terms[0]))},
+        "consumer": {"id": h(terms[1]), "name": names.get(h(terms[1]))}, "datasets": [h(d) for d in terms[2]],
+        "purpose": h(terms[3]), "legal_basis": h(terms[4]), "terms_hash": h(terms[5]),
+        "valid_from": terms[6], "valid_until": terms[7], "proposer": h(a[2]),
+        "supersedes": h(a[3]) if any(a[3]) else None, "superseded_by": h(a[4]) if any(a[4]) else None,
+        "proposed_at": a[5], "accepted_at": a[6] or None, "closed_at": a[7] or None, "access_receipts": receipts,
+    }  # fmt: skip
+
+
+def _names(gw: Gateway) -> dict[str, str]:
+    c = gw.client
+    result = {}
+    for i in range(int(c.call("DepartmentRegistry", "departmentCount"))):
+        dept_id = bytes(c.call("DepartmentRegistry", "departmentIdAt", i))
+        result["0x" + dept_id.hex()] = str(c.call("DepartmentRegistry", "department", dept_id)[5])
+    return result
+
+
+def _print(a: dict[str, Any]) -> None:
+    console.print(f"agreement {a['id']}  [bold]{a['status']}[/]")
+    console.print(f"  provider  {a['provider']['name']} ({a['provider']['id']})", highlight=False)
+    console.print(f"  consumer  {a['consumer']['name']} ({a['consumer']['id']})", highlight=False)
+    console.print(f"  datasets  {', '.join(a['datasets'])}")
+    console.print(f"  purpose   {a['purpose']}")
+    console.print(f"  valid     {a['valid_from']} – {a['valid_until']}")
+    console.print(f"  receipts  {a['access_receipts']}")
+
+
+@app.command()
+def propose(
+    provider: Annotated[
+        str, typer.Option("--provider", help="Provider department (code or 0x id).")
+    ],
+    consumer: Annotated[
+        str, typer.Option("--consumer", help="Consumer department (code or 0x id).")
+    ],
+    dataset: Annotated[
+        list[str], typer.Option("--dataset", help="Dataset (code or 0x id); repeat for several.")
+    ],
+    purpose: Annotated[
+        str, typer.Option("--purpose", help="Purpose code, e.g. eligibility-check.")
+    ],
+    legal_basis: Annotated[
+        str, typer.Option("--legal-basis", help="Legal basis (code or citation).")
+    ],
+    terms: Annotated[
+        str, typer.Option("--terms", help="Terms document (file, or its 0x SHA-256).")
+    ],
+    valid_from: Annotated[str, typer.Option("--from", help="ISO 8601 date or date-time.")],
+    valid_until: Annotated[
+        str, typer.Option("--until", help="ISO 8601 date or date-time (exclusive).")
+    ],
+    json_output: JsonOption = False,
+) -> None:
+    """Propose an agreement on behalf of this gateway's department (provider or consumer)."""
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        agreement_terms = AgreementTerms(
+            provider=_refs.id_or_code(provider, what="provider"), consumer=_refs.id_or_code(consumer, what="consumer"),
+            dataset_ids=tuple(_refs.id_or_code(d, what="dataset") for d in dataset), purpose=label_hash(purpose),
+            legal_basis=label_hash(legal_basis), terms_hash=document_hash(terms),
+            valid_from=_refs.timestamp(valid_from, what="start"), valid_until=_refs.timestamp(valid_until, what="end"),
+        )  # fmt: skip
+        gw = Gateway(settings)
+        agreement_id, tx = propose_agreement(gw.client, gw.signer, agreement_terms)
+        return {
+            "agreement_id": "0x" + agreement_id.hex(),
+            "transaction": tx.tx_hash,
+            "block_number": tx.block_number,
+        }
+
+    result = guarded(json_output, run)
+    if json_output:
+        emit_json({"ok": True, **result})
+    else:
+        console.print(
+            f"[green]proposed[/] agreement {result['agreement_id']}; the other party must accept it."
+        )
+
+
+@app.command()
+def accept(
+    agreement: Annotated[str, typer.Argument(help="Agreement id.")],
+    signature: Annotated[
+        Path | None, typer.Option("--signature", help="Relay another department's consent file.")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Accept a proposed agreement (as the counterparty, or by relaying its signed consent)."""
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        gw = Gateway(settings)
+        agreement_id = (
+            _refs.id_or_code(agreement, what="agreement") if agreement.startswith("0x") else None
+        )
+        if agreement_id is None:
+            raise InputError("an agreement id is 0x and 64 hex digits.")
+        if signature is not None:
+            consent = read_consent(signature)
+            if consent.kind != "AcceptAgreement" or consent.subject_id != agreement_id:
+                raise InputError(f"{signature} does not accept agreement {agreement}.")
+            tx = relay_consent(gw.client, gw.signer, consent)
+        else:
+            tx = accept_agreement(gw.client, gw.signer, agreement_id)
+        return {
+            "agreement_id": agreement,
+            "signer": tx.event("AgreementAccepted")["signer"],
+            "transaction": tx.tx_hash,
+        }
+
+    result = guarded(json_output, run)
+    if json_output:
+        emit_json({"ok": True, **result})
+    else:
+        console.print(
+            f"[green]accepted[/] agreement {result['agreement_id']} (signed by {result['signer']})"
+        )
+
+
+@app.command()
+def consent(
+    agreement: Annotated[str, typer.Argument(help="Agreement id.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Consent file to hand to the relaying gateway.")
+    ],
+    valid_for: Annotated[
+        int, typer.Option("--valid-for", min=60, help="Seconds the signature stays valid.")
+    ] = 86_400,
+    json_output: JsonOption = False,
+) -> None:
+    """Sign acceptance (EIP-712) with this department's key, for another gateway to relay."""
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        gw = Gateway(settings)
+        signed = make_consent(
+            gw.client, gw.signer, "AcceptAgreement", _refs.root(agreement), valid_for=valid_for
+        )
+        out.write_text(json.dumps(signed.as_dict(), indent=2) + "\n", encoding="utf-8")
+        return {
+            "consent": str(out),
+            "signer": signed.signer,
+            "nonce": signed.nonce,
+            "deadline": signed.deadline,
+        }
+
+    result = guarded(json_output, run)
+    if json_output:
+        emit_json({"ok": True, **result})
+    else:
+        console.print(f"[green]wrote[/] consent {result['consent']} (nonce {result['nonce']})")
+
+
+def _close(function: str, agreement: str, reason: str | None, json_output: bool) -> None:
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        gw = Gateway(settings)
+        args: list[Any] = [_refs.root(agreement)]
+        if reason is not None:
+            args.append(label_hash(reason))
+        tx = gw.client.transact("SharingAgreements", function, *args, sender=gw.signer)
+        return {
+            "agreement_id": agreement,
+            "transaction": tx.tx_hash,
+            "block_number": tx.block_number,
+        }
+
+    result = guarded(json_output, run)
+    if json_output:
+        emit_json({"ok": True, **result})
+    else:
+        console.print(f"{function}: agreement {agreement} in block {result['block_number']}")
+
+
+@app.command()
+def revoke(
+    agreement: Annotated[str, typer.Argument(help="Agreement id.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (only its hash goes on chain).")],
+    json_output: JsonOption = False,
+) -> None:
+    """Revoke an active agreement (either party)."""
+    _close("revoke", agreement, reason, json_output)
+
+
+@app.command()
+def reject(
+    agreement: Annotated[str, typer.Argument(help="Agreement id.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (only its hash goes on chain).")],
+    json_output: JsonOption = False,
+) -> None:
+    """Reject a proposed agreement (the counterparty)."""
+    _close("reject", agreement, reason, json_output)
+
+
+@app.command()
+def show(
+    agreement: Annotated[str, typer.Argument(help="Agreement id.")], json_output: JsonOption = False
+) -> None:
+    """Show an agreement as the chain records it."""
+    settings = load_settings(json_output)
+    result = guarded(json_output, lambda: agreement_dict(Gateway(settings), _refs.root(agreement)))
+    if json_output:
+        emit_json({"ok": True, "agreement": result})
+    else:
+        _print(result)
+
+
+@app.command()
+def check(
+    provider: Annotated[str, typer.Option("--provider")],
+    consumer: Annotated[str, typer.Option("--consumer")],
+    dataset: Annotated[str, typer.Option("--dataset")],
+    purpose: Annotated[str, typer.Option("--purpose")],
+    json_output: JsonOption = False,
+) -> None:
+    """May PROVIDER share DATASET with CONSUMER for PURPOSE right now? Exits 1 when not."""
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        args = (_refs.id_or_code(provider, what="provider"), _refs.id_or_code(consumer, what="consumer"),
+                _refs.id_or_code(dataset, what="dataset"), label_hash(purpose))  # fmt: skip
+        gw = Gateway(settings)
+        agreement_id = bytes(gw.client.call("SharingAgreements", "authorizingAgreement", *args))
+        return {
+            "authorized": any(agreement_id),
+            "agreement_id": "0x" + agreement_id.hex() if any(agreement_id) else None,
+        }
+
+    result = guarded(json_output, run)
+    if json_output:
+        emit_json({"ok": True, **result})
+    elif result["authorized"]:
+        console.print(f"[green]authorized[/] by agreement {result['agreement_id']}")
+    else:
+        console.print(
+            "[red]not authorized[/]: no active agreement covers this provider, consumer, dataset and purpose now."
+        )
+    if not result["authorized"]:
+        raise typer.Exit(1)

@@ -1,0 +1,142 @@
+"""``xietong audit trail|export``: the event log, filtered."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from sqlmodel import Session, col, select
+
+from ..db.tables import ChainEvent, DepartmentRow
+from ..errors import InputError
+from ..gateway import Gateway
+from . import _refs
+from ._output import console, emit_json, guarded, load_settings
+
+app = typer.Typer(help="The audit trail: every contract event, as indexed.", no_args_is_help=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+Department = Annotated[str | None, typer.Option("--department", help="Department code or 0x id.")]
+EventType = Annotated[str | None, typer.Option("--type", help="Event name, e.g. AgreementRevoked.")]
+Since = Annotated[str | None, typer.Option("--since", help="ISO 8601 date or date-time.")]
+Until = Annotated[
+    str | None, typer.Option("--until", help="ISO 8601 date or date-time (exclusive).")
+]
+
+FIELDS = (
+    "block_number",
+    "time",
+    "transaction",
+    "contract",
+    "event",
+    "department_id",
+    "department",
+    "subject_id",
+    "args",
+)
+
+
+def events(settings: Any, department: str | None, event_type: str | None, since: str | None,
+           until: str | None, limit: int | None) -> list[dict[str, Any]]:  # fmt: skip
+    """Sync the index, then read the filtered event log in chain order."""
+    gw = Gateway(settings)
+    gw.indexer().sync()
+    query = select(ChainEvent)
+    if department:
+        query = query.where(
+            ChainEvent.department_id == "0x" + _refs.id_or_code(department, what="department").hex()
+        )
+    if event_type:
+        query = query.where(ChainEvent.name == event_type)
+    if since:
+        query = query.where(col(ChainEvent.timestamp) >= _refs.timestamp(since, what="start"))
+    if until:
+        query = query.where(col(ChainEvent.timestamp) < _refs.timestamp(until, what="end"))
+    query = query.order_by(col(ChainEvent.block_number), col(ChainEvent.log_index))
+    if limit is not None:
+        query = query.limit(limit)
+    with Session(gw.engine) as session:
+        names = {d.id: d.name for d in session.exec(select(DepartmentRow)).all()}
+        return [
+            {
+                "block_number": e.block_number, "time": datetime.fromtimestamp(e.timestamp, tz=UTC).isoformat(),
+                "transaction": e.tx_hash, "contract": e.contract, "event": e.name, "department_id": e.department_id,
+                "department": names.get(e.department_id or ""), "subject_id": e.subject_id, "args": json.loads(e.args),
+            }
+            for e in session.exec(query).all()
+        ]  # fmt: skip
+
+
+@app.command()
+def trail(
+    department: Department = None,
+    event_type: EventType = None,
+    since: Since = None,
+    until: Until = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Show the audit trail, oldest first."""
+    settings = load_settings(json_output)
+    rows = guarded(
+        json_output, lambda: events(settings, department, event_type, since, until, limit)
+    )
+    if json_output:
+        emit_json({"ok": True, "events": rows})
+        return
+    table = Table("block", "time", "event", "department", "subject")
+    for r in rows:
+        table.add_row(
+            str(r["block_number"]),
+            r["time"][:19],
+            r["event"],
+            r["department"] or "",
+            (r["subject_id"] or "")[:18],
+        )
+    console.print(table)
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option("--out", help="File to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    department: Department = None,
+    event_type: EventType = None,
+    since: Since = None,
+    until: Until = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Export the (filtered) audit trail as CSV or JSON."""
+    settings = load_settings(json_output)
+
+    def run() -> int:
+        if fmt not in ("csv", "json"):
+            raise InputError(f"--format must be csv or json, not {fmt!r}.")
+        rows = events(settings, department, event_type, since, until, None)
+        if fmt == "json":
+            text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+        else:
+            buffer = io.StringIO()
+            writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\n")
+            writer.writeheader()
+            for r in rows:
+                writer.writerow(
+                    {**r, "args": json.dumps(r["args"], ensure_ascii=False, sort_keys=True)}
+                )
+            text = buffer.getvalue()
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {out} ({exc.strerror}).") from None
+        return len(rows)
+
+    count = guarded(json_output, run)
+    if json_output:
+        emit_json({"ok": True, "file": str(out), "format": fmt, "events": count})
+    else:
+        console.print(f"[green]exported[/] {count} events to {out}")

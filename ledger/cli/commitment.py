@@ -1,0 +1,242 @@
+"""``xietong commitment propose|sign|consent|report|complete|cancel|show``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..consent import (
+    label_hash,
+    make_consent,
+    propose_commitment,
+    read_consent,
+    relay_consent,
+    sign_commitment,
+)
+from ..errors import InputError
+from ..gateway import Gateway
+from . import _refs
+from ._output import console, emit_json, guarded, load_settings
+
+app = typer.Typer(help="Joint-handling commitments (联办承诺).", no_args_is_help=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+
+
+def h(value: Any) -> str:
+    """0x-hex of a bytes32 value."""
+    return "0x" + bytes(value).hex()
+
+
+_STATUS = ("unknown", "proposed", "active", "completed", "cancelled")
+
+
+def commitment_dict(gw: Gateway, commitment_id: bytes) -> dict[str, Any]:
+    """A commitment and its participants as the chain records them."""
+    c = gw.client.call("JointCommitments", "commitment", commitment_id)
+    participants = gw.client.call("JointCommitments", "participants", commitment_id)
+    overdue = bool(gw.client.call("JointCommitments", "isOverdue", commitment_id))
+
+    def name(dept: bytes) -> str:
+        return str(gw.client.call("DepartmentRegistry", "department", dept)[5])
+
+    return {
+        "id": h(commitment_id), "status": _STATUS[c[6]], "overdue": overdue, "matter_ref": h(c[0]),
+        "lead": {"id": h(c[1]), "name": name(c[1])}, "deadline": c[2], "proposed_at": c[3],
+        "activated_at": c[4] or None, "closed_at": c[5] or None,
+        "participants": [
+            {"id": h(p[0]), "name": name(p[0]), "duty_hash": h(p[1]),
+             "last_evidence_hash": h(p[2]) if any(p[2]) else None, "signed_at": p[3] or None,
+             "done_at": p[4] or None, "reports": p[5]}
+            for p in participants
+        ],
+    }  # fmt: skip
+
+
+def _commitment_id(text: str) -> bytes:
+    if not text.strip().startswith("0x"):
+        raise InputError("a commitment id is 0x and 64 hex digits.")
+    return _refs.root(text)
+
+
+def _transact(json_output: bool, function: str, *args: Any, verb: str, commitment: str) -> None:
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        gw = Gateway(settings)
+        tx = gw.client.transact("JointCommitments", function, *args, sender=gw.signer)
+        return {"commitment_id": commitment, "transaction": tx.tx_hash, "block_number": tx.block_number,
+                "events": [name for name, _ in tx.events]}  # fmt: skip
+
+    result = guarded(json_output, run)
+    if json_output:
+        emit_json({"ok": True, **result})
+    else:
+        console.print(
+            f"{verb} commitment {commitment} in block {result['block_number']} ({', '.join(result['events'])})"
+        )
+
+
+@app.command()
+def propose(
+    matter: Annotated[
+        str, typer.Option("--matter", help="Matter reference (only its hash goes on chain).")
+    ],
+    participant: Annotated[
+        list[str],
+        typer.Option(
+            "--participant",
+            help="DEPT=DUTY (code or 0x id = duty text); repeat, the lead included.",
+        ),
+    ],
+    deadline: Annotated[str, typer.Option("--deadline", help="ISO 8601 date or date-time.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Propose a joint commitment led by this gateway's department."""
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        departments, duties = [], []
+        for item in participant:
+            dept, sep, duty = item.partition("=")
+            if not sep or not duty.strip():
+                raise InputError(f"--participant {item!r} must be DEPT=DUTY.")
+            departments.append(_refs.id_or_code(dept, what="department"))
+            duties.append(label_hash(duty))
+        gw = Gateway(settings)
+        commitment_id, tx = propose_commitment(
+            gw.client, gw.signer, matter_ref=label_hash(matter), participants=departments, duty_hashes=duties,
+            deadline=_refs.timestamp(deadline, what="deadline"),
+        )  # fmt: skip
+        return {"commitment_id": "0x" + commitment_id.hex(), "transaction": tx.tx_hash}
+
+    result = guarded(json_output, run)
+    if json_output:
+        emit_json({"ok": True, **result})
+    else:
+        console.print(
+            f"[green]proposed[/] commitment {result['commitment_id']}; every participant must sign it."
+        )
+
+
+@app.command()
+def sign(
+    commitment: Annotated[str, typer.Argument(help="Commitment id.")],
+    signature: Annotated[
+        Path | None, typer.Option("--signature", help="Relay another department's consent file.")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Sign a proposed commitment (as a participant, or by relaying a participant's consent)."""
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        gw = Gateway(settings)
+        commitment_id = _commitment_id(commitment)
+        if signature is not None:
+            consent = read_consent(signature)
+            if consent.kind != "SignCommitment" or consent.subject_id != commitment_id:
+                raise InputError(f"{signature} does not sign commitment {commitment}.")
+            tx = relay_consent(gw.client, gw.signer, consent)
+        else:
+            tx = sign_commitment(gw.client, gw.signer, commitment_id)
+        return {
+            "commitment_id": commitment,
+            "transaction": tx.tx_hash,
+            "events": [n for n, _ in tx.events],
+        }
+
+    result = guarded(json_output, run)
+    if json_output:
+        emit_json({"ok": True, **result})
+    else:
+        console.print(f"[green]signed[/] commitment {commitment} ({', '.join(result['events'])})")
+
+
+@app.command()
+def consent(
+    commitment: Annotated[str, typer.Argument(help="Commitment id.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Consent file to hand to the relaying gateway.")
+    ],
+    valid_for: Annotated[int, typer.Option("--valid-for", min=60)] = 86_400,
+    json_output: JsonOption = False,
+) -> None:
+    """Sign the commitment (EIP-712) with this department's key, for another gateway to relay."""
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        gw = Gateway(settings)
+        signed = make_consent(
+            gw.client, gw.signer, "SignCommitment", _commitment_id(commitment), valid_for=valid_for
+        )
+        out.write_text(json.dumps(signed.as_dict(), indent=2) + "\n", encoding="utf-8")
+        return {"consent": str(out), "signer": signed.signer, "nonce": signed.nonce}
+
+    result = guarded(json_output, run)
+    if json_output:
+        emit_json({"ok": True, **result})
+    else:
+        console.print(f"[green]wrote[/] consent {result['consent']}")
+
+
+@app.command()
+def report(
+    commitment: Annotated[str, typer.Argument(help="Commitment id.")],
+    evidence: Annotated[
+        str, typer.Option("--evidence", help="Evidence reference (only its hash goes on chain).")
+    ],
+    done: Annotated[
+        bool, typer.Option("--done", help="This department's duty is fulfilled.")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Report progress on this department's duty."""
+    _transact(json_output, "reportProgress", _commitment_id(commitment), label_hash(evidence), done,
+              verb="reported on", commitment=commitment)  # fmt: skip
+
+
+@app.command()
+def complete(
+    commitment: Annotated[str, typer.Argument(help="Commitment id.")],
+    evidence: Annotated[str, typer.Option("--evidence", help="Closing evidence reference.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Close a commitment once every participant is done (the lead)."""
+    _transact(json_output, "complete", _commitment_id(commitment), label_hash(evidence), verb="completed",
+              commitment=commitment)  # fmt: skip
+
+
+@app.command()
+def cancel(
+    commitment: Annotated[str, typer.Argument(help="Commitment id.")],
+    reason: Annotated[str, typer.Option("--reason")],
+    json_output: JsonOption = False,
+) -> None:
+    """Cancel a commitment that is not active yet (the lead)."""
+    _transact(json_output, "cancel", _commitment_id(commitment), label_hash(reason), verb="cancelled",
+              commitment=commitment)  # fmt: skip
+
+
+@app.command()
+def show(
+    commitment: Annotated[str, typer.Argument(help="Commitment id.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Show a commitment and its participants' progress."""
+    settings = load_settings(json_output)
+    result = guarded(
+        json_output, lambda: commitment_dict(Gateway(settings), _commitment_id(commitment))
+    )
+    if json_output:
+        emit_json({"ok": True, "commitment": result})
+        return
+    flag = " [red]OVERDUE[/]" if result["overdue"] else ""
+    console.print(f"commitment {result['id']}  [bold]{result['status']}[/]{flag}")
+    console.print(f"  lead      {result['lead']['name']}", highlight=False)
+    console.print(f"  deadline  {result['deadline']}")
+    for p in result["participants"]:
+        state = "done" if p["done_at"] else ("signed" if p["signed_at"] else "not signed")
+        console.print(f"  - {p['name']}: {state}, {p['reports']} report(s)", highlight=False)

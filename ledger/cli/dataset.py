@@ -1,0 +1,249 @@
+"""``xietong dataset register|anchor|proof|revoke|resume``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from .. import hashing
+from ..anchoring import PreparedVersion, prepare_path
+from ..db.tables import AnchorBatch
+from ..errors import InputError
+from ..gateway import Gateway
+from . import _refs
+from ._output import console, emit_json, err_console, guarded, load_settings
+
+app = typer.Typer(help="Register datasets, anchor versions, make proofs.", no_args_is_help=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+
+
+def _batch_dict(batch: AnchorBatch) -> dict[str, Any]:
+    return {
+        "batch_id": batch.id, "dataset_id": batch.dataset_id, "root": batch.root, "leaf_count": batch.leaf_count,
+        "leaf_kind": batch.leaf_kind, "parents": json.loads(batch.parents), "status": batch.status,
+        "transaction": batch.tx_hash, "block_number": batch.block_number, "sender": batch.sender,
+        "error": batch.error,
+    }  # fmt: skip
+
+
+@app.command()
+def register(
+    dataset: Annotated[str, typer.Argument(help="Catalogue code of the dataset (or its 0x id).")],
+    metadata: Annotated[
+        str, typer.Option("--metadata", help="Description; only its hash goes on chain.")
+    ] = "",
+    json_output: JsonOption = False,
+) -> None:
+    """Register a dataset id to this gateway's department."""
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        dataset_id = _refs.id_or_code(dataset, what="dataset")
+        gw = Gateway(settings)
+        from eth_utils import keccak
+
+        tx = gw.client.transact(
+            "DatasetRegistry",
+            "registerDataset",
+            dataset_id,
+            keccak(text=metadata),
+            sender=gw.signer,
+        )
+        event = tx.event("DatasetRegistered")
+        return {"dataset_id": "0x" + dataset_id.hex(), "owner_department": "0x" + event["ownerDepartment"].hex(),
+                "transaction": tx.tx_hash, "block_number": tx.block_number}  # fmt: skip
+
+    result = guarded(json_output, run)
+    if json_output:
+        emit_json({"ok": True, **result})
+    else:
+        console.print(
+            f"[green]registered[/] dataset {result['dataset_id']} in block {result['block_number']}"
+        )
+
+
+@app.command()
+def anchor(
+    path: Annotated[
+        Path,
+        typer.Argument(help="A folder (file leaves), a file, or a CSV/JSON Lines file (records)."),
+    ],
+    dataset: Annotated[str, typer.Option("--dataset", help="Dataset code or 0x id.")],
+    parent: Annotated[
+        list[str] | None, typer.Option("--parent", help="Root of a version this one derives from.")
+    ] = None,
+    records: Annotated[
+        bool | None, typer.Option("--records/--files", help="Force records or files.")
+    ] = None,
+    salts: Annotated[
+        Path | None, typer.Option("--salts", help="Salts sidecar (default PATH.salts.json).")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Hash PATH, build the tree, persist it and anchor its root."""
+    settings = load_settings(json_output)
+
+    def run() -> tuple[PreparedVersion, AnchorBatch]:
+        dataset_id = _refs.id_or_code(dataset, what="dataset")
+        parents = [_refs.root(p) for p in parent or []]
+        gw = Gateway(settings)
+        anchorer = gw.anchorer()
+        with Progress(
+            "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+            TimeRemainingColumn(), console=err_console, disable=json_output, transient=True,
+        ) as progress:  # fmt: skip
+            task = progress.add_task(f"hashing {path.name}", total=None)
+
+            def on_progress(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            prepared = prepare_path(path, dataset_id, parents=parents, records=records, salts_path=salts,
+                                    on_progress=on_progress)  # fmt: skip
+        return prepared, anchorer.anchor(prepared)
+
+    prepared, batch = guarded(json_output, run)
+    if json_output:
+        emit_json({"ok": True, **_batch_dict(batch)})
+        return
+    console.print(f"[green]anchored[/] {batch.leaf_count} {batch.leaf_kind} leaves of {path}")
+    console.print(f"  root        {batch.root}")
+    console.print(f"  dataset     {batch.dataset_id}")
+    console.print(f"  transaction {batch.tx_hash} (block {batch.block_number})")
+    if prepared.kind == "record":
+        console.print("  keep the salts file with the data: it is needed to prove a record later.")
+
+
+@app.command()
+def resume(json_output: JsonOption = False) -> None:
+    """Finish anchoring batches interrupted by a crash or an outage."""
+    settings = load_settings(json_output)
+    batches = guarded(json_output, lambda: Gateway(settings).anchorer().resume())
+    if json_output:
+        emit_json({"ok": True, "batches": [_batch_dict(b) for b in batches]})
+        return
+    if not batches:
+        console.print("nothing to resume.")
+    for b in batches:
+        console.print(f"{b.root}: {b.status} (transaction {b.tx_hash})")
+
+
+@app.command()
+def revoke(
+    root: Annotated[str, typer.Argument(help="Root of the version to revoke.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why; only its hash goes on chain.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Revoke a version this gateway's department anchored."""
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        from eth_utils import keccak
+
+        gw = Gateway(settings)
+        tx = gw.client.transact(
+            "DatasetRegistry",
+            "revokeVersion",
+            _refs.root(root),
+            keccak(text=reason),
+            sender=gw.signer,
+        )
+        return {"root": root, "transaction": tx.tx_hash, "block_number": tx.block_number}
+
+    result = guarded(json_output, run)
+    if json_output:
+        emit_json({"ok": True, **result})
+    else:
+        console.print(f"[yellow]revoked[/] {result['root']} in block {result['block_number']}")
+
+
+def record_leaf(data: Path, record: int, salts: Path | None) -> tuple[bytes, list[Any]]:
+    """(leaf hash, leaf values) of row ``record`` of a records file, with its salts sidecar."""
+    from .. import merkle
+
+    if salts is None:
+        raise InputError(
+            "--record needs --salts: the salts sidecar made when the records were anchored."
+        )
+    records = hashing.hash_records(data, salts=hashing.read_salts(salts))
+    if not 0 <= record < len(records.entries):
+        raise InputError(f"{data} has {len(records.entries)} records; there is no record {record}.")
+    entry = records.entries[record]
+    values: list[Any] = [entry.record_hash, entry.salt]
+    return merkle.leaf_hash(merkle.RECORD_LEAF_TYPES, values), values
+
+
+@app.command()
+def proof(
+    target: Annotated[
+        str, typer.Argument(help="An anchored file, or a CSV/JSON Lines file with --record.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the bundle (JSON).")],
+    record: Annotated[
+        int | None, typer.Option("--record", min=0, help="Row number (from 0) of a record.")
+    ] = None,
+    salts: Annotated[
+        Path | None, typer.Option("--salts", help="Salts sidecar of the records.")
+    ] = None,
+    root: Annotated[
+        str | None, typer.Option("--root", help="Version to prove against (default: the latest).")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Write a self-contained proof bundle that anyone can check against any node."""
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        from .. import merkle
+
+        gw = Gateway(settings)
+        verifier = gw.verifier()
+        chosen_root = _refs.root(root) if root else None
+        if record is not None:
+            leaf, values = record_leaf(Path(target), record, salts)
+            return verifier.proof_bundle(leaf, values, root=chosen_root)
+        path = Path(target)
+        if not path.is_file():
+            raise InputError(f"{target} is not a file.")
+        content = hashing.sha256_file(path)
+        answer = verifier.verify_content_hash(content)
+        answer.raise_for_status()
+        match = (
+            answer.matches[0]
+            if chosen_root is None
+            else next(
+                (m for m in answer.matches if m.version.root == "0x" + chosen_root.hex()), None
+            )
+        )
+        if match is None or match.path is None:
+            raise InputError(f"{path.name} is not in version {root}.")
+        values = [content, match.path]
+        leaf = merkle.leaf_hash(merkle.FILE_LEAF_TYPES, values)
+        return verifier.proof_bundle(leaf, values, root=bytes.fromhex(match.version.root[2:]))
+
+    bundle = guarded(json_output, run)
+
+    def write() -> None:
+        try:
+            out.write_text(
+                json.dumps(bundle, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
+        except OSError as exc:
+            raise InputError(f"cannot write {out} ({exc.strerror}).") from None
+
+    guarded(json_output, write)
+    if json_output:
+        emit_json(
+            {"ok": True, "bundle": str(out), "root": bundle["root"], "leaf": bundle["leaf"]["hash"]}
+        )
+    else:
+        console.print(f"[green]wrote[/] proof bundle {out} (root {bundle['root']})")

@@ -1,0 +1,60 @@
+"""``xietong demo``: play the demo scenario against the running local chain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..demo import DemoAlreadyRunError, DemoReport, run_demo
+from ..gateway import Gateway
+from ._output import console, emit_json, guarded, load_settings
+
+
+def demo_command(
+    workdir: Annotated[
+        Path, typer.Option("--workdir", help="Where the demo writes its data files.")
+    ] = Path("var/demo"),
+    once: Annotated[
+        bool, typer.Option("--once", help="Succeed quietly if the demo already ran on this chain.")
+    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Civil affairs shares its 低保 list with public security; a 出生一件事 joint commitment."""
+    settings = load_settings(json_output)
+    echo = (
+        (lambda _line: None) if json_output else (lambda line: console.print(line, highlight=False))
+    )
+
+    def run() -> DemoReport | None:
+        try:
+            return run_demo(Gateway(settings), workdir, echo=echo)
+        except DemoAlreadyRunError:
+            if once:
+                return None
+            raise
+
+    report = guarded(json_output, run)
+    if report is None:
+        if json_output:
+            emit_json({"ok": True, "already_ran": True})
+        else:
+            console.print("the demo already ran on this chain; see `xietong audit trail`.")
+        return
+    if json_output:
+        emit_json({"ok": True, **report.as_dict()})
+        return
+    console.print(
+        f"\n[green]demo done[/]: {report.events} events indexed; data files in {report.workdir}"
+    )
+    console.print(f"  versions    {report.versions}")
+    console.print(f"  agreements  {report.agreements}")
+    console.print(f"  commitment  {report.commitment}")
+    console.print(
+        "Try: xietong verify "
+        + report.files["november"]
+        + " --record 0 --salts "
+        + report.files["november_salts"]
+    )
+    console.print("     xietong audit trail")

@@ -1,0 +1,131 @@
+"""``xietong verify FILE|HASH`` and ``xietong verify-proof BUNDLE``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .. import hashing
+from ..chain.client import connect
+from ..errors import InputError
+from ..gateway import Gateway
+from ..verify import Verification, parse_hash, verify_bundle
+from ._output import console, emit_json, fail, guarded, load_settings
+from .dataset import record_leaf
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+
+
+def _show(answer: Verification) -> None:
+    if not answer.matches:
+        return
+    for match in answer.matches:
+        v = match.version
+        where = match.path if match.path is not None else f"record {match.record_index}"
+        console.print(f"[bold]{match.status.upper()}[/]  {where}", highlight=False)
+        console.print(f"  dataset        {v.dataset_id}")
+        console.print(f"  version root   {v.root}  ({v.leaf_count} leaves)")
+        console.print(f"  published by   {v.owner.name or '?'} ({v.owner.id})", highlight=False)
+        console.print(
+            f"  anchored       {v.anchored_at}, block {v.block_number}, {v.confirmations} confirmation(s)"
+        )
+        console.print(f"  transaction    {v.transaction}")
+        if v.revoked_at:
+            console.print(f"  [red]revoked[/]        {v.revoked_at}")
+        for parent in match.lineage:
+            console.print(
+                f"  derived from   {parent.root} (dataset {parent.dataset_id}, block {parent.block_number})"
+            )
+        if not match.authorizations:
+            console.print("  may be shared  with no department under an active agreement now")
+        for auth in match.authorizations:
+            console.print(
+                f"  may be shared  with {auth.consumer.name or auth.consumer.id} under agreement "
+                f"{auth.agreement_id} until {auth.valid_until} ({len(auth.receipts)} access receipt(s))",
+                highlight=False,
+            )
+
+
+def verify_command(
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="A file, its SHA-256 (64 hex digits), or a records file with --record."
+        ),
+    ],
+    record: Annotated[
+        int | None, typer.Option("--record", min=0, help="Row number (from 0) of a record.")
+    ] = None,
+    salts: Annotated[
+        Path | None, typer.Option("--salts", help="Salts sidecar of the records.")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Is this file or record anchored? By whom, when, and who may receive it now?"""
+    settings = load_settings(json_output)
+
+    def run() -> Verification:
+        gw = Gateway(settings)
+        gw.indexer().sync()
+        verifier = gw.verifier()
+        if record is not None:
+            leaf, _ = record_leaf(Path(target), record, salts)
+            return verifier.verify_leaf(leaf, query=f"record {record} of {Path(target).name}")
+        path = Path(target)
+        if path.is_file():
+            answer = verifier.verify_content_hash(hashing.sha256_file(path))
+            answer.query = str(path)
+            return answer
+        if len(target.strip().removeprefix("0x")) == 64:
+            return verifier.verify_content_hash(parse_hash(target, what="SHA-256"))
+        raise InputError(f"{target} is neither a file nor a SHA-256 (64 hex digits).")
+
+    answer = guarded(json_output, run)
+    if json_output and answer.anchored:
+        emit_json({"ok": True, **answer.as_dict()})
+        return
+    if not json_output:
+        _show(answer)
+    try:
+        answer.raise_for_status()
+    except Exception as exc:
+        if json_output:
+            emit_json({"ok": False, **answer.as_dict(), "error": {"type": getattr(exc, "kind", "verification"),
+                                                                 "message": str(exc)}})  # fmt: skip
+            raise typer.Exit(1) from None
+        fail(str(exc), kind=getattr(exc, "kind", "verification"), as_json=False)
+
+
+def verify_proof_command(
+    bundle: Annotated[
+        Path, typer.Argument(help="A proof bundle (JSON) made by `xietong dataset proof`.")
+    ],
+    rpc: Annotated[
+        str | None, typer.Option("--rpc", help="Any node of the chain (default XIETONG_RPC_URL).")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Check a proof bundle: the Merkle path offline, the root on chain. Trusts no gateway."""
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        try:
+            data = json.loads(bundle.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise InputError(f"cannot read {bundle} ({exc.strerror}).") from None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise InputError(f"{bundle} is not a JSON proof bundle.") from None
+        w3 = connect(rpc or settings.rpc_url)
+        return verify_bundle(data, w3, confirmations=settings.confirmations).as_dict()
+
+    result = guarded(json_output, run)
+    if json_output:
+        emit_json({"ok": True, "valid": True, **result})
+        return
+    console.print(f"[green]VALID[/] leaf {result['leaf']}")
+    console.print(f"  root {result['root']} of dataset {result['dataset_id']}")
+    console.print(f"  anchored {result['anchored_at']}, block {result['block_number']}, "
+                  f"{result['confirmations']} confirmation(s), chain {result['chain_id']}")  # fmt: skip

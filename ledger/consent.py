@@ -1,0 +1,194 @@
+"""Agreements and commitments: proposals, consent by transaction or relayed EIP-712
+signature, and their lifecycle, over the contracts. Thin: the contracts hold the rules."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import is_hex_address, keccak, to_checksum_address
+
+from .chain.client import ChainClient, SentTransaction
+from .eip712 import ConsentMessage, sign_consent
+from .errors import InputError
+from .ids import AgreementTerms
+from .verify import parse_hash
+
+__all__ = [
+    "Consent",
+    "accept_agreement",
+    "document_hash",
+    "label_hash",
+    "make_consent",
+    "propose_agreement",
+    "propose_commitment",
+    "read_consent",
+    "relay_consent",
+    "sign_commitment",
+]
+
+ConsentKind = Literal["AcceptAgreement", "SignCommitment"]
+_CONTRACT = {"AcceptAgreement": "SharingAgreements", "SignCommitment": "JointCommitments"}
+
+
+def label_hash(text: str) -> bytes:
+    """The on-chain form of a code or short text (purpose, legal basis, reason): keccak256(UTF-8)."""
+    value = text.strip()
+    if not value:
+        raise InputError("a code or reason must not be empty.")
+    return keccak(value.encode("utf-8"))
+
+
+def document_hash(reference: str) -> bytes:
+    """SHA-256 of a document file, or a 0x SHA-256 given directly."""
+    path = Path(reference)
+    if path.is_file():
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return digest.digest()
+    if reference.strip().startswith("0x"):
+        return parse_hash(reference, what="document hash")
+    raise InputError(f"{reference} is neither a document file nor a 0x SHA-256.")
+
+
+# --------------------------------------------------------------------------- agreements
+
+
+def propose_agreement(
+    client: ChainClient, signer: LocalAccount, terms: AgreementTerms
+) -> tuple[bytes, SentTransaction]:
+    """Propose ``terms``; returns the agreement id and the transaction."""
+    tx = client.transact("SharingAgreements", "propose", terms.as_tuple(), sender=signer)
+    return bytes(tx.event("AgreementProposed")["agreementId"]), tx
+
+
+def accept_agreement(
+    client: ChainClient, signer: LocalAccount, agreement_id: bytes
+) -> SentTransaction:
+    """Accept a proposed agreement with this gateway's key."""
+    return client.transact("SharingAgreements", "accept", agreement_id, sender=signer)
+
+
+def sign_commitment(
+    client: ChainClient, signer: LocalAccount, commitment_id: bytes
+) -> SentTransaction:
+    """Sign a proposed commitment with this gateway's key."""
+    return client.transact("JointCommitments", "sign", commitment_id, sender=signer)
+
+
+def propose_commitment(
+    client: ChainClient,
+    signer: LocalAccount,
+    *,
+    matter_ref: bytes,
+    participants: Sequence[bytes],
+    duty_hashes: Sequence[bytes],
+    deadline: int,
+) -> tuple[bytes, SentTransaction]:
+    """Propose a commitment led by the signer's department."""
+    tx = client.transact(
+        "JointCommitments",
+        "propose",
+        matter_ref,
+        list(participants),
+        list(duty_hashes),
+        deadline,
+        sender=signer,
+    )
+    return bytes(tx.event("CommitmentProposed")["commitmentId"]), tx
+
+
+# --------------------------------------------------------------------------- relayed consent
+
+
+@dataclass(frozen=True)
+class Consent:
+    """A department's EIP-712 consent, to be relayed by any gateway."""
+
+    kind: ConsentKind
+    subject_id: bytes
+    signer: str
+    nonce: int
+    deadline: int
+    chain_id: int
+    contract: str
+    signature: bytes
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "format": "xietong-consent/1", "kind": self.kind, "subject_id": "0x" + self.subject_id.hex(),
+            "signer": self.signer, "nonce": self.nonce, "deadline": self.deadline, "chain_id": self.chain_id,
+            "contract": self.contract, "signature": "0x" + self.signature.hex(),
+        }  # fmt: skip
+
+
+def make_consent(
+    client: ChainClient,
+    signer: LocalAccount,
+    kind: ConsentKind,
+    subject_id: bytes,
+    *,
+    valid_for: int = 3600,
+) -> Consent:
+    """Sign consent to ``subject_id`` with the signer's next nonce, valid for ``valid_for`` seconds."""
+    contract = _CONTRACT[kind]
+    nonce = int(client.call(contract, "nonces", signer.address))
+    deadline = int(time.time()) + valid_for
+    message = ConsentMessage(
+        kind=kind, subject_id=subject_id, signer=signer.address, nonce=nonce, deadline=deadline,
+        chain_id=client.chain_id, contract=client.address(contract),
+    )  # fmt: skip
+    return Consent(kind, subject_id, signer.address, nonce, deadline, client.chain_id, client.address(contract),
+                   sign_consent(message, signer.key))  # fmt: skip
+
+
+def read_consent(path: Path) -> Consent:
+    """Load a consent file; InputError when it is malformed."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read {path} ({exc.strerror}).") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InputError(f"{path} is not a JSON consent file.") from None
+    if not isinstance(data, dict) or data.get("format") != "xietong-consent/1":
+        raise InputError(f"{path} is not a xietong-consent/1 file.")
+    try:
+        kind = data["kind"]
+        if kind not in _CONTRACT:
+            raise InputError(f"{path}: unknown consent kind {kind!r}.")
+        if not is_hex_address(data["signer"]) or not is_hex_address(data["contract"]):
+            raise InputError(f"{path}: signer and contract must be addresses.")
+        signature = bytes.fromhex(str(data["signature"]).removeprefix("0x"))
+        return Consent(
+            kind=kind, subject_id=parse_hash(str(data["subject_id"]), what="subject id"),
+            signer=to_checksum_address(data["signer"]), nonce=int(data["nonce"]), deadline=int(data["deadline"]),
+            chain_id=int(data["chain_id"]), contract=to_checksum_address(data["contract"]), signature=signature,
+        )  # fmt: skip
+    except (KeyError, ValueError, TypeError):
+        raise InputError(f"{path} is missing a field or has a malformed one.") from None
+
+
+def relay_consent(client: ChainClient, relayer: LocalAccount, consent: Consent) -> SentTransaction:
+    """Submit another department's consent; the contract checks the signature."""
+    contract = _CONTRACT[consent.kind]
+    if (
+        consent.chain_id != client.chain_id
+        or consent.contract.lower() != client.address(contract).lower()
+    ):
+        raise InputError(
+            f"the consent was signed for {consent.contract} on chain {consent.chain_id}, "
+            f"not {client.address(contract)} on chain {client.chain_id}."
+        )
+    function = "acceptBySig" if consent.kind == "AcceptAgreement" else "signBySig"
+    return client.transact(
+        contract, function, consent.subject_id, consent.signer, consent.nonce, consent.deadline, consent.signature,
+        sender=relayer,
+    )  # fmt: skip

@@ -1,0 +1,72 @@
+"""Wiring: the services of one gateway built once from its :class:`Settings`."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy.engine import Engine
+
+from .anchoring import Anchorer
+from .chain import open_client
+from .chain.client import ChainClient
+from .chain.deploy import Deployment
+from .db.engine import create_db_engine, init_db
+from .indexer import Indexer
+from .keys import load_signer
+from .settings import Settings
+from .verify import Verifier
+
+__all__ = ["Gateway"]
+
+
+class Gateway:
+    """Lazily opened chain client, database, signer and the services over them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def _chain(self) -> tuple[ChainClient, Deployment]:
+        return open_client(self.settings)
+
+    @property
+    def client(self) -> ChainClient:
+        return self._chain[0]
+
+    @property
+    def deployment(self) -> Deployment:
+        return self._chain[1]
+
+    @cached_property
+    def engine(self) -> Engine:
+        engine = create_db_engine(self.settings.database_url)
+        init_db(engine)
+        return engine
+
+    @cached_property
+    def signer(self) -> LocalAccount:
+        return load_signer(self.settings)
+
+    def indexer(self) -> Indexer:
+        return Indexer(
+            self.client, self.deployment, self.engine, confirmations=self.settings.confirmations
+        )
+
+    def anchorer(self) -> Anchorer:
+        return Anchorer(
+            self.client,
+            self.engine,
+            self.signer,
+            confirmations=self.settings.confirmations,
+            confirmation_timeout=self.settings.tx_timeout,
+        )
+
+    def verifier(self) -> Verifier:
+        return Verifier(self.engine, self.client, confirmations=self.settings.confirmations)
+
+    def department_of_signer(self) -> bytes:
+        """The department the signer operates (reverts decoded when it operates none)."""
+        return bytes(
+            self.client.call("DepartmentRegistry", "requireActiveOperator", self.signer.address)
+        )

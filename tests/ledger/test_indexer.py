@@ -1,0 +1,264 @@
+"""The indexer on real nodes (Hardhat, Anvil) and real databases (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from eth_utils import keccak
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, select
+
+from ledger.db.engine import create_db_engine
+from ledger.db.tables import (
+    PROJECTION_TABLES,
+    AccessReceiptRow,
+    AgreementDatasetRow,
+    AgreementRow,
+    ChainEvent,
+    CommitmentParticipantRow,
+    CommitmentRow,
+    DatasetRow,
+    DepartmentRow,
+    IndexedBlock,
+    IndexerCheckpoint,
+    OperatorRow,
+    VersionParentRow,
+    VersionRow,
+)
+from ledger.ids import AgreementTerms, dataset_id
+from ledger.indexer import Indexer, IndexerError
+from tests.support import Consortium
+
+DS = dataset_id("IDX-DATASET")
+
+
+def h(label: str) -> bytes:
+    return keccak(text=label)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def hx(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every projection row (and the event log, without its surrogate key), sorted.
+
+    ``indexed_block`` is left out: it records where each pass ended, which differs by design.
+    """
+    result: dict[str, list[tuple[Any, ...]]] = {}
+    with Session(engine) as session:
+        for table in PROJECTION_TABLES:
+            if table is IndexedBlock:
+                continue
+            rows = session.exec(select(table)).all()
+            result[table.__tablename__] = sorted(  # type: ignore[attr-defined]
+                tuple(
+                    (k, v)
+                    for k, v in sorted(r.model_dump().items())
+                    if k != "id" or table is not ChainEvent
+                )
+                for r in rows
+            )
+    return result
+
+
+def activity(c: Consortium) -> tuple[bytes, bytes]:
+    """Register and anchor, share under an agreement with a receipt, run a commitment."""
+    a, b, cc = c.ops["A"], c.ops["B"], c.ops["C"]
+    c.transact("DatasetRegistry", "registerDataset", DS, h("meta"), sender=a)
+    c.transact("DatasetRegistry", "anchor", DS, h("v1"), 10, h("m1"), [], sender=a)
+    c.transact("DatasetRegistry", "anchor", DS, h("v2"), 12, h("m2"), [h("v1")], sender=a)
+    now = c.now()
+    terms = AgreementTerms(
+        c.ids["A"], c.ids["B"], (DS,), h("purpose"), h("law"), h("terms"), now - 100, now + 10_000
+    )
+    agreement = bytes(
+        c.transact("SharingAgreements", "propose", terms.as_tuple(), sender=a).event(
+            "AgreementProposed"
+        )["agreementId"]
+    )
+    c.transact("SharingAgreements", "accept", agreement, sender=b)
+    c.transact(
+        "SharingAgreements", "recordAccess", agreement, h("log"), 5, now - 50, now - 10, sender=b
+    )
+    tx = c.transact(
+        "JointCommitments",
+        "propose",
+        h("matter"),
+        [c.ids["A"], c.ids["C"]],
+        [h("d1"), h("d2")],
+        now + 5000,
+        sender=a,
+    )
+    commitment = bytes(tx.event("CommitmentProposed")["commitmentId"])
+    c.transact("JointCommitments", "sign", commitment, sender=cc)
+    c.transact("JointCommitments", "reportProgress", commitment, h("e1"), True, sender=a)
+    return agreement, commitment
+
+
+def test_projects_every_kind_of_event(consortium: Consortium, engine: Engine) -> None:
+    c = consortium
+    agreement, commitment = activity(c)
+    result = Indexer(c.client, c.deployment, engine).sync()
+    assert result.to_block == c.w3.eth.block_number
+    assert result.lag == 0
+    with Session(engine) as session:
+        depts = {d.id: d for d in session.exec(select(DepartmentRow)).all()}
+        assert {d.name for d in depts.values()} == set(c.names.values())
+        assert {o.account for o in session.exec(select(OperatorRow)).all()} == {
+            op.address for op in c.ops.values()
+        }
+        dataset = session.get(DatasetRow, hx(DS))
+        assert dataset is not None
+        assert dataset.owner_department == hx(c.ids["A"])
+        v2 = session.get(VersionRow, hx(h("v2")))
+        assert v2 is not None
+        assert (v2.leaf_count, v2.dataset_id, v2.metadata_hash) == (12, hx(DS), hx(h("m2")))
+        parents = session.exec(select(VersionParentRow)).all()
+        assert [(p.root, p.parent) for p in parents] == [(hx(h("v2")), hx(h("v1")))]
+        row = session.get(AgreementRow, hx(agreement))
+        assert row is not None
+        assert (row.status, row.provider, row.consumer) == (
+            "active",
+            hx(c.ids["A"]),
+            hx(c.ids["B"]),
+        )
+        assert row.accepted_by == c.ops["B"].address
+        assert [d.dataset_id for d in session.exec(select(AgreementDatasetRow)).all()] == [hx(DS)]
+        receipt = session.exec(select(AccessReceiptRow)).one()
+        assert (receipt.entry_count, receipt.log_root) == (5, hx(h("log")))
+        crow = session.get(CommitmentRow, hx(commitment))
+        assert crow is not None
+        assert crow.status == "active"
+        done = session.get(CommitmentParticipantRow, (hx(commitment), hx(c.ids["A"])))
+        assert done is not None
+        assert done.done_at is not None and done.report_count == 1
+        names = [
+            e.name
+            for e in session.exec(
+                select(ChainEvent).order_by(ChainEvent.block_number, ChainEvent.log_index)
+            ).all()
+        ]  # type: ignore[arg-type]
+        assert names[:2] == ["DepartmentAdmitted", "OperatorAdded"]
+        assert names[-1] == "ProgressReported"
+        args = json.loads(
+            session.exec(select(ChainEvent).where(ChainEvent.name == "AgreementProposed"))
+            .one()
+            .args
+        )
+        assert args["terms"]["datasetIds"] == [hx(DS)]
+
+
+def test_incremental_index_equals_full_reindex(consortium: Consortium, engine: Engine) -> None:
+    c = consortium
+    indexer = Indexer(c.client, c.deployment, engine, chunk=3)
+    indexer.sync()
+    agreement, _ = activity(c)
+    indexer.sync(max_blocks=2)
+    indexer.sync()
+    c.transact("SharingAgreements", "revoke", agreement, h("why"), sender=c.ops["B"])
+    indexer.sync()
+    incremental = dump(engine)
+    assert incremental["agreement"][0]  # something was indexed
+    indexer.reindex()
+    assert dump(engine) == incremental
+
+
+def test_reorg_rolls_back_orphaned_events(consortium: Consortium, engine: Engine) -> None:
+    c = consortium
+    a = c.ops["A"]
+    indexer = Indexer(c.client, c.deployment, engine)
+    c.transact("DatasetRegistry", "registerDataset", DS, h("meta"), sender=a)
+    indexer.sync()
+    fork = c.w3.eth.block_number
+    snapshot = c.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    c.transact("DatasetRegistry", "anchor", DS, h("orphan"), 10, h("m"), [], sender=a)
+    indexer.sync()
+    with Session(engine) as session:
+        assert session.get(VersionRow, hx(h("orphan"))) is not None
+    c.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+    # The other branch: a different version, and one more block so it is longer.
+    c.transact("DatasetRegistry", "anchor", DS, h("canonical"), 11, h("m"), [], sender=a)
+    c.advance(1)
+    result = indexer.sync()
+    assert result.reorged_from == fork + 1
+    with Session(engine) as session:
+        assert session.get(VersionRow, hx(h("orphan"))) is None
+        assert session.get(VersionRow, hx(h("canonical"))) is not None
+        roots = [json.loads(e.args).get("root") for e in session.exec(select(ChainEvent)).all()]
+        assert hx(h("orphan")) not in roots
+    incremental = dump(engine)
+    indexer.reindex()
+    assert dump(engine) == incremental
+
+
+def test_confirmations_hold_back_recent_blocks(consortium: Consortium, engine: Engine) -> None:
+    c = consortium
+    c.transact("DatasetRegistry", "registerDataset", DS, h("meta"), sender=c.ops["A"])
+    head = c.w3.eth.block_number
+    result = Indexer(c.client, c.deployment, engine, confirmations=3).sync()
+    assert result.to_block == head - 2
+    with Session(engine) as session:
+        assert session.get(DatasetRow, hx(DS)) is None
+    c.advance(1)
+    c.advance(1)
+    Indexer(c.client, c.deployment, engine, confirmations=3).sync()
+    with Session(engine) as session:
+        assert session.get(DatasetRow, hx(DS)) is not None
+
+
+def test_two_instances_share_one_database(consortium: Consortium, engine: Engine) -> None:
+    c = consortium
+    first, second = Indexer(c.client, c.deployment, engine), Indexer(c.client, c.deployment, engine)
+    activity(c)
+    first.sync()
+    assert second.sync().events == 0
+    with Session(engine) as session:
+        events = session.exec(select(ChainEvent)).all()
+        assert len(events) == len({(e.block_number, e.log_index) for e in events})
+
+
+def test_database_of_another_deployment_is_refused(consortium: Consortium, engine: Engine) -> None:
+    c = consortium
+    Indexer(c.client, c.deployment, engine).sync()
+    with Session(engine) as session:
+        checkpoint = session.get(IndexerCheckpoint, 1)
+        assert checkpoint is not None
+        checkpoint.registry_address = "0x000000000000000000000000000000000000dEaD"
+        session.add(checkpoint)
+        session.commit()
+    with pytest.raises(IndexerError, match="run `xietong reindex` or use another database"):
+        Indexer(c.client, c.deployment, engine).sync()
+
+
+def test_reindex_keeps_the_leaf_store(consortium: Consortium, engine: Engine) -> None:
+    from ledger.db.tables import LeafRow
+
+    c = consortium
+    indexer = Indexer(c.client, c.deployment, engine)
+    with Session(engine) as session:
+        session.add(
+            LeafRow(
+                root=hx(h("r")),
+                leaf_hash=hx(h("l")),
+                sorted_index=0,
+                kind="file",
+                content_hash=hx(h("c")),
+                path="a.txt",
+            )
+        )
+        session.commit()
+    indexer.reindex()
+    with Session(engine) as session:
+        assert len(session.exec(select(LeafRow)).all()) == 1
+    assert SQLModel  # the metadata used by init_db
