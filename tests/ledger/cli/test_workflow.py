@@ -1,0 +1,246 @@
+"""The README journey through the `xietong` command, as separate processes on a real node
+and a real database: anchor a folder and a CSV, verify a file and a row, hand a proof
+bundle to someone who checks it against the node, run agreements and commitments, and
+read the audit trail."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger._paths import PROJECT_ROOT
+from ledger.chain.node import free_port
+
+FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
+PSB, CIVIL, HEALTH = "11330100MB1A00001P", "11330100MB1A00002K", "11330100MB1A00003F"
+
+
+class Cli:
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.env, self.cwd = env, cwd
+
+    def run(
+        self, *args: str, account: int = 2, ok: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        env = {**self.env, "XIETONG_DEV_ACCOUNT": str(account)}
+        result = subprocess.run(
+            [sys.executable, "-m", "ledger.cli", *args],
+            capture_output=True, text=True, env=env, cwd=self.cwd, timeout=180, check=False,
+        )  # fmt: skip
+        assert "Traceback" not in result.stdout + result.stderr, result.stderr
+        if ok:
+            assert result.returncode == 0, f"{args}: {result.stderr}{result.stdout}"
+        return result
+
+    def json(self, *args: str, account: int = 2, ok: bool = True) -> Any:
+        result = self.run(*args, "--json", account=account, ok=ok)
+        return json.loads(result.stdout)
+
+
+@pytest.fixture
+def cli(tmp_path: Path, database_url: str) -> Iterator[Cli]:
+    """A node, a deployment and the environment of 杭州市民政局's gateway (dev account 2)."""
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("XIETONG_")},
+        "XIETONG_ENV": "local",
+        "XIETONG_NODE_ENGINE": "anvil",
+        "XIETONG_NODE_PORT": str(port),
+        "XIETONG_RPC_URL": f"http://127.0.0.1:{port}",
+        "XIETONG_NODE_DIR": str(tmp_path / "node"),
+        "XIETONG_DEPLOYMENTS_DIR": str(tmp_path / "deployments"),
+        "XIETONG_DATABASE_URL": database_url,
+    }
+    runner = Cli(env, tmp_path)
+    runner.run("node", "start")
+    runner.run("deploy", "--founders", str(FOUNDERS), account=0)
+    try:
+        yield runner
+    finally:
+        runner.run("node", "stop", ok=False)
+
+
+def test_anchor_verify_prove(cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "policy"
+    folder.mkdir()
+    (folder / "办法.txt").write_text("第一条 ……\n", encoding="utf-8")
+    (folder / "flow.md").write_text("# flow\n", encoding="utf-8")
+    data = tmp_path / "dibao.csv"
+    with data.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["编号", "姓名", "街道"])
+        writer.writerows([["DB1", "王明", "湖滨街道"], ["DB2", "李华", "小营街道"]])
+
+    cli.run("dataset", "register", "HZ-POLICY", "--metadata", "政策文件")
+    cli.run("dataset", "register", "HZ-DIBAO")
+    files = cli.json("dataset", "anchor", str(folder), "--dataset", "HZ-POLICY")
+    assert (
+        files["status"] == "confirmed" and files["leaf_count"] == 2 and files["leaf_kind"] == "file"
+    )
+    records = cli.json("dataset", "anchor", str(data), "--dataset", "HZ-DIBAO")
+    assert records["leaf_kind"] == "record" and records["leaf_count"] == 2
+    salts = tmp_path / "dibao.csv.salts.json"
+    assert salts.exists()
+
+    answer = cli.json("verify", str(folder / "办法.txt"))
+    assert answer["anchored"] is True
+    [match] = answer["matches"]
+    assert match["path"] == "办法.txt" and match["version"]["root"] == files["root"]
+    assert match["version"]["owner"]["name"] == "杭州市民政局"
+
+    tampered = tmp_path / "办法.txt"
+    tampered.write_text("第一条 …… \n", encoding="utf-8")
+    refused = cli.run("verify", str(tampered), ok=False)
+    assert refused.returncode == 1
+    assert "is not anchored" in refused.stderr
+
+    row = cli.json("verify", str(data), "--record", "1", "--salts", str(salts))
+    assert row["anchored"] is True and row["matches"][0]["record_index"] == 1
+    no_salts = cli.run("verify", str(data), "--record", "1", ok=False)
+    assert "--record needs --salts" in no_salts.stderr
+
+    bundle = tmp_path / "bundle.json"
+    cli.run("dataset", "proof", str(folder / "flow.md"), "--out", str(bundle))
+    # Someone else, with only the bundle and a node: no database, no deployment manifest.
+    outsider = {
+        k: v
+        for k, v in cli.env.items()
+        if k not in ("XIETONG_DATABASE_URL", "XIETONG_DEPLOYMENTS_DIR")
+    }
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    check = Cli(outsider, elsewhere)
+    checked = check.json("verify-proof", str(bundle), "--rpc", cli.env["XIETONG_RPC_URL"])
+    assert checked["valid"] is True and checked["root"] == files["root"]
+
+    record_bundle = tmp_path / "record.json"
+    cli.run(
+        "dataset",
+        "proof",
+        str(data),
+        "--record",
+        "0",
+        "--salts",
+        str(salts),
+        "--out",
+        str(record_bundle),
+    )
+    assert check.json("verify-proof", str(record_bundle))["root"] == records["root"]
+
+    broken = json.loads(bundle.read_text())
+    broken["leaf"]["values"][1] = "other.md"
+    bundle.write_text(json.dumps(broken))
+    bad = check.run("verify-proof", str(bundle), ok=False)
+    assert bad.returncode == 1 and "do not hash" in bad.stderr
+
+    derived = cli.json(
+        "dataset",
+        "anchor",
+        str(folder / "flow.md"),
+        "--dataset",
+        "HZ-POLICY",
+        "--parent",
+        files["root"],
+    )
+    assert derived["parents"] == [files["root"]]
+    lineage = cli.json("verify", str(folder / "flow.md"))
+    assert any(
+        m["lineage"] and m["lineage"][0]["root"] == files["root"] for m in lineage["matches"]
+    )
+
+    trail = cli.json("audit", "trail", "--type", "VersionAnchored")
+    assert [e["args"]["root"] for e in trail["events"]] == [
+        files["root"],
+        records["root"],
+        derived["root"],
+    ]
+    out = tmp_path / "trail.csv"
+    cli.run("audit", "export", "--format", "csv", "--out", str(out), "--department", CIVIL)
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert {r["event"] for r in rows} >= {"DatasetRegistered", "VersionAnchored"}
+    assert all(r["department"] == "杭州市民政局" for r in rows)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_agreements_commitments_and_demo(cli: Cli, tmp_path: Path) -> None:
+    cli.run("dataset", "register", "HZ-DIBAO")
+    terms = tmp_path / "terms.txt"
+    terms.write_text("协议\n", encoding="utf-8")
+    proposed = cli.json(
+        "agreement", "propose", "--provider", CIVIL, "--consumer", PSB, "--dataset", "HZ-DIBAO",
+        "--purpose", "eligibility-check", "--legal-basis", "社会救助暂行办法", "--terms", str(terms),
+        "--from", "2020-01-01", "--until", "2099-01-01",
+    )  # fmt: skip
+    agreement = proposed["agreement_id"]
+    check_args = (
+        "agreement",
+        "check",
+        "--provider",
+        CIVIL,
+        "--consumer",
+        PSB,
+        "--dataset",
+        "HZ-DIBAO",
+        "--purpose",
+        "eligibility-check",
+    )
+    assert cli.json(*check_args, ok=False)["authorized"] is False
+    # 公安局 (dev 1) signs its acceptance; 民政局's gateway (dev 2) relays it.
+    consent = tmp_path / "consent.json"
+    cli.run("agreement", "consent", agreement, "--out", str(consent), account=1)
+    accepted = cli.json("agreement", "accept", agreement, "--signature", str(consent))
+    assert accepted["signer"] == json.loads(consent.read_text())["signer"]
+    replay = cli.run("agreement", "accept", agreement, "--signature", str(consent), ok=False)
+    assert replay.returncode == 1 and "Nonce mismatch" in replay.stderr
+    assert cli.json(*check_args)["agreement_id"] == agreement
+    shown = cli.json("agreement", "show", agreement)["agreement"]
+    assert shown["status"] == "active" and shown["consumer"]["name"] == "杭州市公安局"
+    cli.run("agreement", "revoke", agreement, "--reason", "用途变更", account=1)
+    assert cli.json("agreement", "show", agreement)["agreement"]["status"] == "revoked"
+    not_party = cli.run("agreement", "revoke", agreement, "--reason", "x", account=3, ok=False)
+    assert "neither the provider nor the consumer" in not_party.stderr
+
+    made = cli.json(
+        "commitment", "propose", "--matter", "出生一件事-0001", "--deadline", "2099-01-01",
+        "--participant", f"{HEALTH}=签发出生医学证明", "--participant", f"{PSB}=办理户口登记",
+        account=3,
+    )  # fmt: skip
+    commitment = made["commitment_id"]
+    cli.run("commitment", "sign", commitment, account=1)
+    early = cli.run("commitment", "complete", commitment, "--evidence", "x", account=3, ok=False)
+    assert "have not reported their duty done" in early.stderr
+    cli.run("commitment", "report", commitment, "--evidence", "证明 No.1", "--done", account=3)
+    cli.run("commitment", "report", commitment, "--evidence", "户口 ok", "--done", account=1)
+    cli.run("commitment", "complete", commitment, "--evidence", "办结", account=3)
+    done = cli.json("commitment", "show", commitment)["commitment"]
+    assert done["status"] == "completed" and [p["name"] for p in done["participants"]] == [
+        "杭州市卫生健康委员会",
+        "杭州市公安局",
+    ]
+
+    demo = cli.json("demo", "--workdir", str(tmp_path / "demo"))
+    assert demo["receipts"] == 2 and len(demo["versions"]) == 3
+    again = cli.run("demo", "--workdir", str(tmp_path / "demo"), ok=False)
+    assert "already ran" in again.stderr
+    assert cli.json("demo", "--once")["already_ran"] is True
+    row = cli.json(
+        "verify",
+        demo["files"]["november"],
+        "--record",
+        "3",
+        "--salts",
+        demo["files"]["november_salts"],
+    )
+    assert row["anchored"] and row["matches"][0]["version"]["parents"] == [
+        demo["versions"]["dibao-2026-10"]
+    ]
+    revoked = cli.json("audit", "trail", "--type", "AgreementRevoked")["events"]
+    assert len(revoked) == 2

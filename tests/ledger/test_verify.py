@@ -1,0 +1,270 @@
+"""Verification answers and proof bundles, on real nodes and databases."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_utils import keccak
+from sqlalchemy.engine import Engine
+
+from ledger import hashing, merkle
+from ledger.anchoring import Anchorer, prepare_path
+from ledger.db.engine import create_db_engine
+from ledger.ids import AgreementTerms, dataset_id
+from ledger.indexer import Indexer
+from ledger.verify import (
+    BundleFormatError,
+    NotAnchoredError,
+    NotConfirmedError,
+    RevokedVersionError,
+    RootMismatchError,
+    UnknownRootError,
+    Verifier,
+    verify_bundle,
+)
+from tests.support import Consortium
+
+DS = dataset_id("VERIFY-TEST")
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def world(consortium: Consortium, engine: Engine, tmp_path: Path) -> dict[str, Any]:
+    """A version 1 and a version 2 derived from it, shared with B under an agreement."""
+    c = consortium
+    a = c.ops["A"]
+    c.transact("DatasetRegistry", "registerDataset", DS, keccak(text="meta"), sender=a)
+    folder = tmp_path / "v1"
+    folder.mkdir()
+    (folder / "report.txt").write_text("2026 年度报告\n", encoding="utf-8")
+    (folder / "table.csv.txt").write_text("a,b\n1,2\n", encoding="utf-8")
+    anchorer = Anchorer(c.client, engine, a)
+    v1 = anchorer.anchor(prepare_path(folder, DS))
+    (folder / "appendix.txt").write_text("附录\n", encoding="utf-8")
+    v2 = anchorer.anchor(prepare_path(folder, DS, parents=[bytes.fromhex(v1.root[2:])]))
+    now = c.now()
+    terms = AgreementTerms(
+        c.ids["A"],
+        c.ids["B"],
+        (DS,),
+        keccak(text="p"),
+        keccak(text="l"),
+        keccak(text="t"),
+        now - 10,
+        now + 10_000,
+    )
+    tx = c.transact("SharingAgreements", "propose", terms.as_tuple(), sender=a)
+    agreement = bytes(tx.event("AgreementProposed")["agreementId"])
+    c.transact("SharingAgreements", "accept", agreement, sender=c.ops["B"])
+    c.transact(
+        "SharingAgreements",
+        "recordAccess",
+        agreement,
+        keccak(text="log"),
+        3,
+        now - 5,
+        now - 1,
+        sender=c.ops["B"],
+    )
+    Indexer(c.client, c.deployment, engine).sync()
+    return {"folder": folder, "v1": v1.root, "v2": v2.root, "agreement": "0x" + agreement.hex()}
+
+
+def file_bundle(
+    c: Consortium, engine: Engine, path: Path, name: str, confirmations: int = 1
+) -> dict[str, Any]:
+    content = hashing.sha256_file(path)
+    values = [content, name]
+    leaf = merkle.leaf_hash(merkle.FILE_LEAF_TYPES, values)
+    return Verifier(engine, c.client, confirmations=confirmations).proof_bundle(leaf, values)
+
+
+def test_answer_names_publisher_lineage_and_recipients(
+    consortium: Consortium, engine: Engine, world: dict[str, Any]
+) -> None:
+    c = consortium
+    answer = Verifier(engine, c.client).verify_content_hash(
+        hashing.sha256_file(world["folder"] / "report.txt")
+    )
+    answer.raise_for_status()
+    assert answer.anchored
+    assert {m.version.root for m in answer.matches} == {world["v1"], world["v2"]}
+    latest = answer.matches[0]
+    assert latest.version.root == world["v2"]
+    assert latest.path == "report.txt"
+    assert latest.version.owner.name == c.names["A"]
+    assert latest.version.parents == [world["v1"]]
+    assert [v.root for v in latest.lineage] == [world["v1"]]
+    [auth] = latest.authorizations
+    assert auth.agreement_id == world["agreement"]
+    assert auth.consumer.name == c.names["B"]
+    assert [r.entry_count for r in auth.receipts] == [3]
+    assert latest.version.confirmations >= 1
+
+
+def test_changed_byte_is_not_anchored(
+    consortium: Consortium, engine: Engine, world: dict[str, Any], tmp_path: Path
+) -> None:
+    tampered = tmp_path / "report.txt"
+    data = bytearray((world["folder"] / "report.txt").read_bytes())
+    data[0] ^= 1
+    tampered.write_bytes(bytes(data))
+    answer = Verifier(engine, consortium.client).verify_content_hash(hashing.sha256_file(tampered))
+    assert not answer.anchored
+    with pytest.raises(NotAnchoredError, match="is not anchored"):
+        answer.raise_for_status()
+
+
+def test_revoked_version_is_reported(
+    consortium: Consortium, engine: Engine, world: dict[str, Any]
+) -> None:
+    c = consortium
+    for root in (world["v1"], world["v2"]):
+        c.transact(
+            "DatasetRegistry",
+            "revokeVersion",
+            bytes.fromhex(root[2:]),
+            keccak(text="error"),
+            sender=c.ops["A"],
+        )
+    Indexer(c.client, c.deployment, engine).sync()
+    answer = Verifier(engine, c.client).verify_content_hash(
+        hashing.sha256_file(world["folder"] / "report.txt")
+    )
+    assert [m.status for m in answer.matches] == ["revoked", "revoked"]
+    with pytest.raises(RevokedVersionError, match="revoked"):
+        answer.raise_for_status()
+
+
+def test_unconfirmed_version_is_reported(
+    consortium: Consortium, engine: Engine, world: dict[str, Any]
+) -> None:
+    answer = Verifier(engine, consortium.client, confirmations=50).verify_content_hash(
+        hashing.sha256_file(world["folder"] / "report.txt")
+    )
+    with pytest.raises(NotConfirmedError, match="fewer than required"):
+        answer.raise_for_status()
+
+
+def test_bundle_verifies_against_the_node(
+    consortium: Consortium, engine: Engine, world: dict[str, Any], tmp_path: Path
+) -> None:
+    c = consortium
+    bundle = file_bundle(c, engine, world["folder"] / "appendix.txt", "appendix.txt")
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle))
+    check = verify_bundle(json.loads(path.read_text()), c.w3)
+    assert check.root == world["v2"]
+    assert check.dataset_id == "0x" + DS.hex()
+    assert check.chain_id == c.client.chain_id
+    assert check.contract == c.client.address("DatasetRegistry")
+
+
+def mutate(bundle: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    changed = copy.deepcopy(bundle)
+    target = changed
+    keys = path.split(".")
+    for key in keys[:-1]:
+        target = target[int(key)] if key.isdigit() else target[key]
+    last = keys[-1]
+    if last.isdigit():
+        target[int(last)] = value
+    else:
+        target[last] = value
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("desc", "path", "value", "error", "message"),
+    [
+        (
+            "tampered-content-hash",
+            "leaf.values.0",
+            "0x" + "11" * 32,
+            RootMismatchError,
+            "do not hash",
+        ),
+        ("tampered-path", "leaf.values.1", "other.txt", RootMismatchError, "do not hash"),
+        ("tampered-sibling", "proof.0", "0x" + "22" * 32, RootMismatchError, "does not lead"),
+        ("other-root", "root", "0x" + "33" * 32, RootMismatchError, "does not lead"),
+        ("wrong-chain", "chain_id", 1, UnknownRootError, "anchored on chain 1"),
+        (
+            "no-contract-there",
+            "contract",
+            "0x000000000000000000000000000000000000dEaD",
+            UnknownRootError,
+            "no contract",
+        ),
+        ("wrong-dataset", "dataset_id", "0x" + "44" * 32, UnknownRootError, "belongs to dataset"),
+        ("wrong-format", "format", "something/1", BundleFormatError, "not a xietong-proof/1"),
+        ("hash-not-hex", "leaf.hash", "0xZZ", BundleFormatError, "malformed"),
+        ("proof-not-list", "proof", "0x00", BundleFormatError, "must be a list"),
+        ("chain-id-not-int", "chain_id", "31337", BundleFormatError, "must be a int"),
+        ("bad-types", "leaf.types", ["bytes32"], BundleFormatError, "leaf.types"),
+    ],
+)
+def test_bad_bundles_are_refused(
+    consortium: Consortium, engine: Engine, world: dict[str, Any], desc: str, path: str, value: Any,
+    error: type[Exception], message: str,
+) -> None:  # fmt: skip
+    bundle = file_bundle(consortium, engine, world["folder"] / "appendix.txt", "appendix.txt")
+    with pytest.raises(error, match=message):
+        verify_bundle(mutate(bundle, path, value), consortium.w3)
+
+
+def test_bundle_for_an_unanchored_root(
+    consortium: Consortium, engine: Engine, world: dict[str, Any]
+) -> None:
+    bundle = file_bundle(consortium, engine, world["folder"] / "appendix.txt", "appendix.txt")
+    # A different, valid tree whose root was never anchored: the proof holds, the chain says no.
+    tree = merkle.MerkleTree.from_leaf_hashes(
+        [bytes.fromhex(bundle["leaf"]["hash"][2:]), keccak(text="x")]
+    )
+    forged = {
+        **bundle,
+        "root": "0x" + tree.root.hex(),
+        "proof": ["0x" + p.hex() for p in tree.proof(bytes.fromhex(bundle["leaf"]["hash"][2:]))],
+    }
+    with pytest.raises(UnknownRootError, match="is not anchored on chain"):
+        verify_bundle(forged, consortium.w3)
+
+
+def test_bundle_of_a_revoked_version(
+    consortium: Consortium, engine: Engine, world: dict[str, Any]
+) -> None:
+    c = consortium
+    bundle = file_bundle(c, engine, world["folder"] / "appendix.txt", "appendix.txt")
+    c.transact(
+        "DatasetRegistry",
+        "revokeVersion",
+        bytes.fromhex(world["v2"][2:]),
+        keccak(text="x"),
+        sender=c.ops["A"],
+    )
+    with pytest.raises(RevokedVersionError, match="revoked by its owner"):
+        verify_bundle(bundle, c.w3)
+
+
+def test_bundle_needs_confirmations(
+    consortium: Consortium, engine: Engine, world: dict[str, Any]
+) -> None:
+    bundle = file_bundle(consortium, engine, world["folder"] / "appendix.txt", "appendix.txt")
+    with pytest.raises(NotConfirmedError, match="are required"):
+        verify_bundle(bundle, consortium.w3, confirmations=1000)
+
+
+@pytest.mark.parametrize("bundle", [None, [], "x", {"format": "xietong-proof/1"}])
+def test_malformed_bundles(consortium: Consortium, bundle: Any) -> None:
+    with pytest.raises(BundleFormatError):
+        verify_bundle(bundle, consortium.w3)
