@@ -36,7 +36,7 @@ from .db.engine import DatabaseUnavailableError, init_db
 from .db.tables import PROJECTION_TABLES, ChainEvent, IndexedBlock, IndexerCheckpoint
 from .errors import ChainUnavailableError, LedgerError
 
-__all__ = ["IndexerError", "Indexer", "SyncResult"]
+__all__ = ["Indexer", "IndexerError", "SyncResult"]
 
 # Projection tables replayed from the event log (everything but the log and its bookkeeping).
 _STATE_TABLES = tuple(

@@ -150,19 +150,43 @@ class ChainClient:
     def send(
         self, fn: ContractFunction, *, sender: LocalAccount, gas: int | None = None
     ) -> SentTransaction:
-        """Sign and send a prepared contract function call."""
-        params: dict[str, Any] = {
-            "from": sender.address,
-            "chainId": self.chain_id,
-            "nonce": self._guard(
-                lambda: self.w3.eth.get_transaction_count(sender.address, "pending")
-            ),
-        }
+        """Sign and send a prepared contract function call; wait for the receipt."""
+        raw, _, _, tx = self._signed(fn, sender=sender, gas=gas)
+        return self.send_raw(raw, call=tx)
+
+    def sign(self, fn: ContractFunction, *, sender: LocalAccount) -> tuple[bytes, str, int]:
+        """Build and sign ``fn`` without sending it: (raw bytes, tx hash, nonce).
+
+        Gas is estimated now, so a call the contract would refuse raises ContractRevertError.
+        """
+        raw, tx_hash, nonce, _ = self._signed(fn, sender=sender, gas=None)
+        return raw, tx_hash, nonce
+
+    def _signed(
+        self, fn: ContractFunction, *, sender: LocalAccount, gas: int | None
+    ) -> tuple[bytes, str, int, dict[str, Any]]:
+        nonce = int(
+            self._guard(lambda: self.w3.eth.get_transaction_count(sender.address, "pending"))
+        )
+        params: dict[str, Any] = {"from": sender.address, "chainId": self.chain_id, "nonce": nonce}
         if gas is not None:
             params["gas"] = gas
-        # build_transaction estimates gas: a revert surfaces here, before anything is sent.
+        # Without an explicit gas limit this estimates gas: a revert surfaces here, unsent.
         tx = dict(self._guard(lambda: fn.build_transaction(cast(TxParams, params))))
-        return self.send_raw(sender.sign_transaction(cast(Any, tx)).raw_transaction, call=tx)
+        signed = sender.sign_transaction(cast(Any, tx))
+        return bytes(signed.raw_transaction), "0x" + bytes(signed.hash).hex(), nonce, tx
+
+    def failure_of(self, receipt: TxReceipt) -> Exception:
+        """Why a mined transaction failed (its decoded revert when a replay shows one)."""
+        tx = self._guard(lambda: self.w3.eth.get_transaction(receipt["transactionHash"]))
+        call = {
+            "from": tx["from"],
+            "to": tx["to"],
+            "data": tx["input"],
+            "value": tx["value"],
+            "gas": tx["gas"],
+        }
+        return self._failure(HexBytes(receipt["transactionHash"]), receipt, call)
 
     def deploy(self, name: str, *args: Any, sender: LocalAccount) -> SentTransaction:
         """Deploy contract ``name`` from its committed artifact."""
