@@ -17,7 +17,7 @@ FOUNDERS ?= scripts/founders.local.yaml
 
 setup: $(PY_STAMP) $(NPM_STAMP)
 
-$(PY_STAMP): pyproject.toml
+$(PY_STAMP): pyproject.toml setup.py ledger/_keccak.c
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) (3.11+) is required"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'

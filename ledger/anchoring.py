@@ -247,8 +247,12 @@ class Anchorer:
             session.add(TreeBlob(root=root, sorted_leaves=prepared.tree.sorted_leaves()))
             session.flush()
             rows = self._leaf_rows(prepared, root)
+            # In tree order (ascending leaf hash) the leaf-hash index grows sequentially,
+            # which makes a large insert markedly faster than in input order.
+            rows.sort(key=lambda row: int(row["sorted_index"]))
+            table = LeafRow.__table__  # type: ignore[attr-defined]
             for start in range(0, len(rows), _LEAF_CHUNK):
-                session.execute(insert(LeafRow), rows[start : start + _LEAF_CHUNK])
+                session.execute(insert(table), rows[start : start + _LEAF_CHUNK])
             session.commit()
             session.refresh(batch)
         self._crash_hook("persisted")
