@@ -1,0 +1,114 @@
+"""Leaves from data: file hashes, directory walks, canonical JSON records and their salts.
+
+Pure where it can be (``canonical_json``, ``record_hash``, ``record_entry``); only the
+functions that take a path do I/O. Nothing here prints or logs, and no ``repr`` or error
+message ever shows a salt.
+
+Files (see :mod:`ledger.hashing._files` for the rules)::
+
+    sha256_file(path, *, on_progress=None) -> bytes
+    walk_directory(root, *, on_progress=None) -> list[FileEntry]     # sorted, links refused
+    file_entry(root, relative, *, on_progress=None) -> FileEntry      # one file of a tree
+
+Records (CSV or JSON Lines; see :mod:`ledger.hashing._records`)::
+
+    canonical_json(value) -> bytes                                    # RFC 8785
+    record_hash(row) -> bytes                                         # SHA-256 of the above
+    record_entry(row, salt) -> (record_hash, salt)
+    hash_records(path, *, fmt=None, salts=None, on_progress=None) -> RecordSet
+
+Salts sidecar (format ``xietong-salts/1``; see :mod:`ledger.hashing._salts`)::
+
+    write_salts(path, salts, *, overwrite=False) -> None              # atomic, mode 0600
+    read_salts(path, *, data=None) -> Salts
+
+``on_progress`` is called as ``on_progress(bytes_done, bytes_total)``; the CLI drives a
+progress bar from it.
+"""
+
+from __future__ import annotations
+
+from ._canonical import (
+    MAX_EXACT_INT,
+    canonical_json,
+    canonicalize_json_text,
+    ecmascript_number,
+    loads_strict,
+)
+from ._errors import (
+    CanonicalJsonError,
+    DuplicatePathError,
+    EmptyDatasetError,
+    FileChangedError,
+    HashingError,
+    NotARegularFileError,
+    PathEscapesRootError,
+    PathNameError,
+    RecordFormatError,
+    RootNotADirectoryError,
+    SaltsExistError,
+    SaltsFileError,
+    SaltsMismatchError,
+    SymlinkRefusedError,
+    UnreadableFileError,
+)
+from ._files import (
+    CHUNK_SIZE,
+    FileEntry,
+    ProgressCallback,
+    file_entry,
+    leaf_path,
+    sha256_file,
+    walk_directory,
+)
+from ._records import (
+    RecordEntry,
+    RecordSet,
+    hash_records,
+    record_entry,
+    record_format_of,
+    record_hash,
+)
+from ._salts import SALT_SIZE, SALTS_FORMAT, RecordFormat, Salts, read_salts, write_salts
+
+__all__ = [
+    "CHUNK_SIZE",
+    "MAX_EXACT_INT",
+    "SALTS_FORMAT",
+    "SALT_SIZE",
+    "CanonicalJsonError",
+    "DuplicatePathError",
+    "EmptyDatasetError",
+    "FileChangedError",
+    "FileEntry",
+    "HashingError",
+    "NotARegularFileError",
+    "PathEscapesRootError",
+    "PathNameError",
+    "ProgressCallback",
+    "RecordEntry",
+    "RecordFormat",
+    "RecordFormatError",
+    "RecordSet",
+    "RootNotADirectoryError",
+    "Salts",
+    "SaltsExistError",
+    "SaltsFileError",
+    "SaltsMismatchError",
+    "SymlinkRefusedError",
+    "UnreadableFileError",
+    "canonical_json",
+    "canonicalize_json_text",
+    "ecmascript_number",
+    "file_entry",
+    "hash_records",
+    "leaf_path",
+    "loads_strict",
+    "read_salts",
+    "record_entry",
+    "record_format_of",
+    "record_hash",
+    "sha256_file",
+    "walk_directory",
+    "write_salts",
+]

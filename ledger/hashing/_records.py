@@ -1,0 +1,366 @@
+"""Record leaves: rows of CSV and JSON Lines files, hashed as canonical JSON, salted.
+
+Each row is an object (field name → value); its ``record_hash`` is the SHA-256 of its
+RFC 8785 canonical JSON, and its leaf commits to ``(record_hash, salt)`` with a fresh
+32-byte salt from :func:`secrets.token_bytes` per row. Rows are numbered from 0 in file
+order.
+
+CSV (RFC 4180 as Python's ``csv`` reads it, comma-separated, ``"`` quoting): the first row
+is the header and gives the field names; every value stays a string. A UTF-8 byte-order
+mark is dropped; quoted fields may hold commas, quotes (doubled) and line breaks; LF and
+CRLF line ends are both fine; completely blank lines are skipped. Refused, naming the
+line: bytes that are not UTF-8, a row with more or fewer fields than the header, a quote
+in the wrong place, a repeated header name.
+
+JSON Lines: each non-blank line is one JSON object (a leading byte-order mark is dropped,
+CRLF is fine). Refused, naming the line: a line that is not valid JSON, not an object, has
+a member name twice, holds NaN/Infinity or a number overflowing a double, or has no
+canonical form (e.g. an integer beyond ±2^53, a lone surrogate).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import secrets
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from json.encoder import encode_basestring
+from pathlib import Path
+from typing import Any
+
+from ._canonical import _utf16_key, canonical_json, loads_strict
+from ._errors import (
+    CanonicalJsonError,
+    EmptyDatasetError,
+    FileChangedError,
+    HashingError,
+    RecordFormatError,
+    UnreadableFileError,
+)
+from ._files import CHUNK_SIZE, ProgressCallback, _open_checked, _reason, sha256_file
+from ._salts import SALT_SIZE, RecordFormat, Salts
+
+__all__ = [
+    "RecordEntry",
+    "RecordSet",
+    "hash_records",
+    "record_entry",
+    "record_format_of",
+    "record_hash",
+]
+
+_SUFFIXES: dict[str, RecordFormat] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordEntry:
+    """The leaf values of one row. ``repr()`` never shows the salt.
+
+    Attributes:
+        index: Row number, from 0, in file order.
+        record_hash: SHA-256 of the row's canonical JSON (32 bytes).
+        salt: The row's 32-byte salt.
+    """
+
+    index: int
+    record_hash: bytes
+    salt: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RecordSet:
+    """Every row of one records file, hashed and salted.
+
+    Attributes:
+        source_name: File name of the data file.
+        source_sha256: SHA-256 of exactly the bytes that were parsed.
+        record_format: ``"csv"`` or ``"jsonl"``.
+        entries: One :class:`RecordEntry` per row, in row order.
+        salts: The salts used (given, or freshly drawn); write them with ``write_salts``.
+    """
+
+    source_name: str
+    source_sha256: bytes
+    record_format: RecordFormat
+    entries: list[RecordEntry] = field(repr=False)
+    salts: Salts
+
+
+def record_hash(row: Mapping[str, Any]) -> bytes:
+    """SHA-256 of the RFC 8785 canonical JSON of ``row`` (32 bytes).
+
+    Raises:
+        CanonicalJsonError: ``row`` has no canonical form.
+    """
+    return hashlib.sha256(canonical_json(row)).digest()
+
+
+def record_entry(row: Mapping[str, Any], salt: bytes) -> tuple[bytes, bytes]:
+    """The leaf values ``(record_hash, salt)`` of one row, e.g. to find or prove it.
+
+    ``row`` is the row as an object: for CSV, ``{header name: value string}``; for JSON
+    Lines, the parsed line.
+
+    Raises:
+        CanonicalJsonError: ``row`` has no canonical form.
+        HashingError: ``salt`` is not 32 bytes.
+    """
+    if not isinstance(salt, bytes | bytearray) or len(salt) != SALT_SIZE:
+        size = len(salt) if isinstance(salt, bytes | bytearray) else type(salt).__name__
+        raise HashingError(f"a record salt is {SALT_SIZE} bytes, not {size}.")
+    return record_hash(row), bytes(salt)
+
+
+def record_format_of(path: str | os.PathLike[str]) -> RecordFormat:
+    """``"csv"`` for ``.csv``, ``"jsonl"`` for ``.jsonl``/``.ndjson`` (case-insensitive).
+
+    Raises:
+        RecordFormatError: any other suffix.
+    """
+    suffix = Path(path).suffix.lower()
+    try:
+        return _SUFFIXES[suffix]
+    except KeyError:
+        raise RecordFormatError(
+            f"cannot tell the record format of {os.fspath(path)} from its suffix; use .csv or .jsonl, or say which format it is."
+        ) from None
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+class _HashingReader(io.RawIOBase):
+    """A raw stream over a file descriptor that hashes every byte handed out."""
+
+    def __init__(
+        self, fd: int, *, name: str, total: int, on_progress: ProgressCallback | None
+    ) -> None:
+        super().__init__()
+        self._name = name
+        self._file = open(fd, "rb", buffering=0, closefd=False)  # noqa: SIM115 - closed in close()
+        self._digest = hashlib.sha256()
+        self._total = total
+        self._done = 0
+        self._on_progress = on_progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._file.readinto(buffer) or 0
+        if self._done + n > self._total:
+            # Still being written to: refuse rather than follow it for ever.
+            raise FileChangedError(
+                f"{self._name} changed while it was being hashed ({self._total} bytes at first, more read)."
+            )
+        if n:
+            with memoryview(buffer) as view:
+                self._digest.update(view[:n])
+            self._done += n
+            if self._on_progress is not None:
+                self._on_progress(self._done, max(self._total, self._done))
+        return n
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+    @property
+    def bytes_read(self) -> int:
+        return self._done
+
+    def digest(self) -> bytes:
+        return self._digest.digest()
+
+
+def _decoded_lines(stream: Iterable[bytes], name: str, counter: list[int]) -> Iterator[str]:
+    """Lines of ``stream`` as text (BOM dropped); ``counter[0]`` is the current line number."""
+    for number, raw in enumerate(stream, 1):
+        counter[0] = number
+        if number == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RecordFormatError(
+                f"line {number} of {name} is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} of the line).",
+                line=number,
+            ) from None
+
+
+def _csv_hashes(stream: Iterable[bytes], name: str) -> Iterator[bytes]:
+    counter = [0]
+    reader = csv.reader(_decoded_lines(stream, name, counter), strict=True)
+    try:
+        header = next(reader)
+        while not header:  # blank lines before the header
+            header = next(reader)
+    except StopIteration:
+        raise EmptyDatasetError(
+            f"{name} is empty: a CSV needs a header row and at least one record."
+        ) from None
+    except csv.Error as exc:
+        raise RecordFormatError(
+            f"line {counter[0]} of {name} is not valid CSV ({exc}).", line=counter[0]
+        ) from None
+    seen: set[str] = set()
+    for title in header:
+        if title in seen:
+            raise RecordFormatError(
+                f"the header on line {counter[0]} of {name} names the field {title!r} twice.",
+                line=counter[0],
+            )
+        seen.add(title)
+    width = len(header)
+    order = sorted(range(width), key=lambda i: _utf16_key(header[i]))
+    prefixes = [
+        ("{" if n == 0 else ",") + encode_basestring(header[i]) + ":" for n, i in enumerate(order)
+    ]
+    pairs = list(zip(prefixes, order, strict=True))
+    sha256 = hashlib.sha256
+    while True:
+        start = counter[0] + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise RecordFormatError(
+                f"line {counter[0]} of {name} is not valid CSV ({exc}).", line=counter[0]
+            ) from None
+        if len(values) != width:
+            if not values:
+                continue  # a blank line
+            raise RecordFormatError(
+                f"the record on line {start} of {name} has {len(values)} fields but the header has {width}.",
+                line=start,
+            )
+        text = "".join([prefix + encode_basestring(values[i]) for prefix, i in pairs]) + "}"
+        yield sha256(text.encode("utf-8")).digest()
+
+
+def _jsonl_hashes(stream: Iterable[bytes], name: str) -> Iterator[bytes]:
+    sha256 = hashlib.sha256
+    counter = [0]
+
+    def bad(reason: str) -> Exception:
+        return RecordFormatError(
+            f"line {counter[0]} of {name} is refused: {reason}.", line=counter[0]
+        )
+
+    for text in _decoded_lines(stream, name, counter):
+        if not text.strip(" \t\r\n"):
+            continue  # a blank line
+        row = loads_strict(text, error=bad)
+        if not isinstance(row, dict):
+            raise bad(f"it is a JSON {_json_kind(row)}, not an object")
+        try:
+            yield sha256(canonical_json(row)).digest()
+        except CanonicalJsonError as exc:
+            raise bad(str(exc).rstrip(".")) from None
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if value is None or isinstance(value, bool):
+        return "literal"
+    return "number"
+
+
+def hash_records(
+    path: str | os.PathLike[str],
+    *,
+    fmt: RecordFormat | None = None,
+    salts: Salts | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> RecordSet:
+    """Hash every row of a CSV or JSON Lines file into salted record leaves.
+
+    With ``salts`` (read from the sidecar), the same file always gives the same entries;
+    without, a fresh salt is drawn per row and returned in :attr:`RecordSet.salts`.
+
+    Args:
+        path: The data file.
+        fmt: ``"csv"`` or ``"jsonl"``; ``None`` decides from the suffix.
+        salts: Salts made earlier for this very file.
+        on_progress: Called as ``on_progress(bytes_done, bytes_total)`` about every MiB.
+
+    Raises:
+        RecordFormatError: the file is malformed (the message names the line), or its
+            format cannot be told from its suffix.
+        EmptyDatasetError: the file has no record.
+        SaltsMismatchError: ``salts`` were made for another file (other SHA-256, row count
+            or format).
+        NotARegularFileError, UnreadableFileError, FileChangedError: the file cannot be read
+            as one consistent state.
+    """
+    name = os.fspath(path)
+    record_format = fmt or record_format_of(name)
+    if record_format not in _SUFFIXES.values():
+        raise RecordFormatError(f"{record_format!r} is not a record format; use csv or jsonl.")
+    if salts is not None:  # fail fast, before parsing a whole file for nothing
+        salts.check_matches(
+            source_sha256=sha256_file(name), record_format=record_format, rows=None, name=name
+        )
+    fd, st = _open_checked(name, name=name, expect=None, follow=True)
+    entries: list[RecordEntry] = []
+    try:
+        raw = _HashingReader(fd, name=name, total=st.st_size, on_progress=on_progress)
+        with io.BufferedReader(raw, CHUNK_SIZE) as stream:
+            rows = (
+                _csv_hashes(stream, name) if record_format == "csv" else _jsonl_hashes(stream, name)
+            )
+            draw: Callable[[int], bytes] = secrets.token_bytes
+            given = salts.values if salts is not None else ()
+            count = len(given)
+            for index, digest in enumerate(rows):
+                if salts is None:
+                    salt = draw(SALT_SIZE)
+                elif index < count:
+                    salt = given[index]
+                else:
+                    salt = b""  # more rows than salts: reported below, once the count is known
+                entries.append(RecordEntry(index, digest, salt))
+            stream.read()  # hash to the end even if the parser stopped early
+            source_sha256 = raw.digest()
+            size = raw.bytes_read
+    except OSError as exc:
+        raise UnreadableFileError(f"cannot read {name} ({_reason(exc)}).") from None
+    finally:
+        os.close(fd)
+    if not entries:
+        raise EmptyDatasetError(f"{name} holds no record, so there is nothing to anchor.")
+    if size != st.st_size:
+        raise FileChangedError(
+            f"{name} changed while it was being hashed ({st.st_size} bytes at first, {size} read)."
+        )
+    if salts is not None:
+        if source_sha256 != salts.source_sha256:
+            raise FileChangedError(
+                f"{name} changed while it was being hashed (its SHA-256 no longer matches)."
+            )
+        salts.check_matches(
+            source_sha256=source_sha256, record_format=record_format, rows=len(entries), name=name
+        )
+        used = salts
+    else:
+        used = Salts(
+            source_name=Path(name).name,
+            source_sha256=source_sha256,
+            record_format=record_format,
+            values=tuple(entry.salt for entry in entries),
+        )
+    return RecordSet(
+        source_name=Path(name).name,
+        source_sha256=source_sha256,
+        record_format=record_format,
+        entries=entries,
+        salts=used,
+    )

@@ -1,0 +1,301 @@
+"""The salts sidecar: the per-record salts of one records file, kept by the data owner.
+
+A record leaf commits to (SHA-256 of the record's canonical JSON, 32 random bytes). The
+salts never go on chain or into the gateway's database; without them a public leaf hash
+says nothing about a low-entropy row, and with them the owner can rebuild the very same
+leaves (and prove any row) later. They live in a sidecar file next to the data.
+
+Format (``xietong-salts/1``), one JSON document, UTF-8, one salt per line::
+
+    {
+      "format": "xietong-salts/1",
+      "source": "dibao.csv",
+      "source_sha256": "<64 hex: SHA-256 of the data file's bytes>",
+      "record_format": "csv",
+      "rows": 2,
+      "salts": [
+        "<64 hex: salt of row 0>",
+        "<64 hex: salt of row 1>"
+      ]
+    }
+
+``salts[i]`` is the salt of row ``i`` (rows counted from 0 in file order, header and blank
+lines not counted). Hex is lower-case without ``0x``. ``source`` is informational; a
+sidecar matches a data file when ``source_sha256``, ``record_format`` and ``rows`` match.
+The file is written with mode 0600, atomically (temporary file, fsync, rename).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import stat
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ._canonical import loads_strict
+from ._errors import SaltsExistError, SaltsFileError, SaltsMismatchError
+from ._files import sha256_file
+
+__all__ = [
+    "SALTS_FORMAT",
+    "SALT_SIZE",
+    "RecordFormat",
+    "Salts",
+    "read_salts",
+    "write_salts",
+]
+
+#: Version tag of the sidecar format.
+SALTS_FORMAT = "xietong-salts/1"
+
+#: Bytes of one salt.
+SALT_SIZE = 32
+
+#: The record file formats.
+RecordFormat = Literal["csv", "jsonl"]
+
+_FORMATS: tuple[RecordFormat, ...] = ("csv", "jsonl")
+_KEYS = {"format", "source", "source_sha256", "record_format", "rows", "salts"}
+
+
+@dataclass(frozen=True)
+class Salts:
+    """The salts of one records file, with what identifies that file.
+
+    ``repr()`` never shows the salt values.
+
+    Attributes:
+        source_name: File name of the data file (informational).
+        source_sha256: SHA-256 of the data file's bytes.
+        record_format: ``"csv"`` or ``"jsonl"``.
+        values: One 32-byte salt per row, in row order.
+    """
+
+    source_name: str
+    source_sha256: bytes
+    record_format: RecordFormat
+    values: tuple[bytes, ...] = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.source_sha256) != 32:
+            raise SaltsFileError(
+                f"the source SHA-256 of a salts set is 32 bytes, not {len(self.source_sha256)}."
+            )
+        if self.record_format not in _FORMATS:
+            raise SaltsFileError(
+                f"the record format of a salts set is csv or jsonl, not {self.record_format!r}."
+            )
+        if not self.values:
+            raise SaltsFileError("a salts set needs at least one salt.")
+        for index, salt in enumerate(self.values):
+            if type(salt) is not bytes or len(salt) != SALT_SIZE:
+                raise SaltsFileError(f"the salt of row {index} is not {SALT_SIZE} bytes.")
+
+    @property
+    def row_count(self) -> int:
+        """Number of rows (= number of salts)."""
+        return len(self.values)
+
+    def check_matches(
+        self, *, source_sha256: bytes, record_format: RecordFormat, rows: int | None, name: str
+    ) -> None:
+        """Refuse, with :class:`SaltsMismatchError`, a data file these salts were not made for.
+
+        ``rows`` may be ``None`` when not known yet (the file hash already decides).
+        """
+        if record_format != self.record_format:
+            raise SaltsMismatchError(
+                f"the salts sidecar was made for {self.record_format} records of {self.source_name}, but {name} is read as {record_format}; use the sidecar made for this file."
+            )
+        if source_sha256 != self.source_sha256 or (rows is not None and rows != self.row_count):
+            found = f"SHA-256 {source_sha256.hex()[:16]}…" + (
+                f" and {rows} rows" if rows is not None else ""
+            )
+            raise SaltsMismatchError(
+                f"the salts sidecar was made for {self.source_name} with SHA-256 {self.source_sha256.hex()[:16]}… and {self.row_count} rows, but {name} has {found}; use the sidecar made for this exact file (a changed file is a new version with new salts)."
+            )
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def _document(salts: Salts) -> bytes:
+    head = {
+        "format": SALTS_FORMAT,
+        "source": salts.source_name,
+        "source_sha256": salts.source_sha256.hex(),
+        "record_format": salts.record_format,
+        "rows": salts.row_count,
+    }
+    lines = ["{"]
+    lines += [f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()]
+    lines.append('  "salts": [')
+    body = ",\n".join(f'    "{salt.hex()}"' for salt in salts.values)
+    lines.append(body)
+    lines.append("  ]")
+    lines.append("}")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _fsync_directory(directory: str) -> None:
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+    try:
+        fd = os.open(directory, flags)
+    except OSError:
+        return  # not supported here (e.g. some network file systems)
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_salts(path: str | os.PathLike[str], salts: Salts, *, overwrite: bool = False) -> None:
+    """Write ``salts`` to the sidecar ``path`` atomically, readable by the owner only.
+
+    The document goes to a temporary file in the same directory, is fsynced, then renamed
+    into place (and the directory fsynced), so a crash leaves either no sidecar or a whole
+    one. Without ``overwrite`` an existing ``path`` is never replaced, even by a racing
+    writer (the final step is a hard link, which fails when the name exists).
+
+    Raises:
+        SaltsExistError: ``path`` exists and ``overwrite`` is false.
+        SaltsFileError: the sidecar cannot be written.
+    """
+    target = os.fspath(path)
+    if not overwrite and os.path.lexists(target):
+        raise SaltsExistError(
+            f"the salts sidecar {target} already exists; keep it (it is needed to prove records), or choose to overwrite it."
+        )
+    directory = os.path.dirname(os.path.abspath(target))
+    data = _document(salts)
+    try:
+        fd, temporary = tempfile.mkstemp(
+            dir=directory, prefix="." + os.path.basename(target) + ".", suffix=".tmp"
+        )
+    except OSError as exc:
+        raise SaltsFileError(
+            f"cannot write the salts sidecar in {directory} ({exc.strerror})."
+        ) from None
+    try:
+        try:
+            os.fchmod(fd, stat.S_IRUSR | stat.S_IWUSR)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if overwrite:
+            os.replace(temporary, target)
+        else:
+            try:
+                os.link(temporary, target)
+            except FileExistsError:
+                raise SaltsExistError(
+                    f"the salts sidecar {target} already exists; keep it (it is needed to prove records), or choose to overwrite it."
+                ) from None
+            except OSError:
+                # No hard links here (some FUSE / SMB mounts): best effort, checked just above.
+                if os.path.lexists(target):
+                    raise SaltsExistError(
+                        f"the salts sidecar {target} already exists; keep it (it is needed to prove records), or choose to overwrite it."
+                    ) from None
+                os.replace(temporary, target)
+        _fsync_directory(directory)
+    except OSError as exc:
+        raise SaltsFileError(f"cannot write the salts sidecar {target} ({exc.strerror}).") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def _hex32(value: Any, *, what: str, target: str) -> bytes:
+    if not isinstance(value, str) or len(value) != 64:
+        raise SaltsFileError(f"{what} in the salts sidecar {target} is not 64 hex digits.")
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        raise SaltsFileError(
+            f"{what} in the salts sidecar {target} is not 64 hex digits."
+        ) from None
+    if raw.hex() != value:
+        raise SaltsFileError(f"{what} in the salts sidecar {target} is not lower-case hex.")
+    return raw
+
+
+def read_salts(
+    path: str | os.PathLike[str], *, data: str | os.PathLike[str] | None = None
+) -> Salts:
+    """Read and validate the sidecar ``path``; with ``data``, also check it belongs to that file.
+
+    Validation: the document is strict JSON with exactly the keys of ``xietong-salts/1``,
+    ``rows`` equals the number of salts, every salt is 64 lower-case hex digits and no salt
+    repeats. With ``data`` the data file's SHA-256 must equal ``source_sha256``
+    (:func:`hash_records` checks the same, and the row count, by itself).
+
+    Raises:
+        SaltsFileError: the sidecar is missing, unreadable or malformed.
+        SaltsMismatchError: ``data`` is given and is not the file the salts were made for.
+    """
+    target = os.fspath(path)
+    try:
+        with open(target, "rb") as stream:
+            raw = stream.read()
+    except FileNotFoundError:
+        raise SaltsFileError(f"the salts sidecar {target} does not exist.") from None
+    except OSError as exc:
+        raise SaltsFileError(f"cannot read the salts sidecar {target} ({exc.strerror}).") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SaltsFileError(f"the salts sidecar {target} is not UTF-8 text.") from None
+
+    def bad(reason: str) -> Exception:
+        return SaltsFileError(f"the salts sidecar {target} is not usable: {reason}.")
+
+    document = loads_strict(text, error=bad)
+    if not isinstance(document, dict):
+        raise bad("it is not a JSON object")
+    if document.get("format") != SALTS_FORMAT:
+        raise bad(f"its format is {document.get('format')!r}, not {SALTS_FORMAT!r}")
+    if set(document) != _KEYS:
+        missing, extra = sorted(_KEYS - set(document)), sorted(set(document) - _KEYS)
+        raise bad(
+            "it lacks " + ", ".join(missing)
+            if missing
+            else "it has unknown keys " + ", ".join(extra)
+        )
+    source, fmt, rows, values = (
+        document["source"],
+        document["record_format"],
+        document["rows"],
+        document["salts"],
+    )
+    if not isinstance(source, str):
+        raise bad("source is not a string")
+    if fmt not in _FORMATS:
+        raise bad(f"record_format is {fmt!r}, not csv or jsonl")
+    if type(rows) is not int or rows < 1:
+        raise bad("rows is not a positive integer")
+    if not isinstance(values, list) or len(values) != rows:
+        count = len(values) if isinstance(values, list) else "no list of"
+        raise bad(f"it declares {rows} rows but holds {count} salts")
+    digest = _hex32(document["source_sha256"], what="source_sha256", target=target)
+    salts = tuple(
+        _hex32(v, what=f"the salt of row {i}", target=target) for i, v in enumerate(values)
+    )
+    if len(set(salts)) != len(salts):
+        raise bad("a salt appears twice (salts are drawn at random, so the file was edited)")
+    result = Salts(source_name=source, source_sha256=digest, record_format=fmt, values=salts)
+    if data is not None:
+        result.check_matches(
+            source_sha256=sha256_file(data), record_format=fmt, rows=None, name=os.fspath(data)
+        )
+    return result

