@@ -59,14 +59,19 @@ def event_keys(name: str, args: dict[str, Any]) -> tuple[str | None, str | None]
         or args.get("consumer")
         or args.get("provider")
     )
-    subject = (
-        args.get("agreementId")
-        or args.get("commitmentId")
-        or args.get("root")
-        or args.get("datasetId")
-        or (str(args["proposalId"]) if "proposalId" in args else None)
-        or args.get("account")
-    )
+    if name.startswith("Department"):
+        subject = args.get("departmentId")
+    elif name.startswith(("Operator", "Auditor")):
+        subject = args.get("account")
+    elif name.startswith("Proposal"):
+        subject = str(args["proposalId"])
+    else:
+        subject = (
+            args.get("agreementId")
+            or args.get("commitmentId")
+            or args.get("root")
+            or args.get("datasetId")
+        )
     return (str(department) if department else None, str(subject) if subject else None)
 
 

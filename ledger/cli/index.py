@@ -37,7 +37,9 @@ def index_command(
         if json_output:
             emit_json({"ok": True, **_result(result)})
         else:
-            console.print(f"indexed blocks {result.from_block}–{result.to_block}: {result.events} events"
+            span = (f"indexed blocks {result.from_block}–{result.to_block}" if result.to_block >= result.from_block
+                    else f"index up to date at block {result.to_block}")  # fmt: skip
+            console.print(f"{span}: {result.events} events"
                           + (f" (reorg: rolled back from block {result.reorged_from})" if result.reorged_from else ""))  # fmt: skip
         return
     stopping = {"now": False}

@@ -151,6 +151,15 @@ def test_projects_every_kind_of_event(consortium: Consortium, engine: Engine) ->
         ]  # type: ignore[arg-type]
         assert names[:2] == ["DepartmentAdmitted", "OperatorAdded"]
         assert names[-1] == "ProgressReported"
+        # Each event is filed under a department and a subject, for the audit trail's filters.
+        keys = {
+            (e.name, e.department_id, e.subject_id) for e in session.exec(select(ChainEvent)).all()
+        }
+        assert ("DepartmentAdmitted", hx(c.ids["A"]), hx(c.ids["A"])) in keys
+        assert ("OperatorAdded", hx(c.ids["B"]), c.ops["B"].address) in keys
+        assert ("VersionAnchored", hx(c.ids["A"]), hx(h("v2"))) in keys
+        assert ("AgreementAccepted", hx(c.ids["B"]), hx(agreement)) in keys
+        assert ("CommitmentSigned", hx(c.ids["C"]), hx(commitment)) in keys
         args = json.loads(
             session.exec(select(ChainEvent).where(ChainEvent.name == "AgreementProposed"))
             .one()
