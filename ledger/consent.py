@@ -22,6 +22,7 @@ from .verify import parse_hash
 
 __all__ = [
     "Consent",
+    "ConsentKind",
     "accept_agreement",
     "document_hash",
     "label_hash",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,15 +11,13 @@ from ..consent import (
     accept_agreement,
     document_hash,
     label_hash,
-    make_consent,
     propose_agreement,
-    read_consent,
-    relay_consent,
 )
 from ..errors import InputError
 from ..gateway import Gateway
 from ..ids import AgreementTerms
 from . import _refs
+from ._consent import consent_or_relay, write_consent
 from ._output import console, emit_json, guarded, load_settings
 
 app = typer.Typer(help="Data-sharing agreements (数据共享授权).", no_args_is_help=True)
@@ -145,13 +142,10 @@ def accept(
         )
         if agreement_id is None:
             raise InputError("an agreement id is 0x and 64 hex digits.")
-        if signature is not None:
-            consent = read_consent(signature)
-            if consent.kind != "AcceptAgreement" or consent.subject_id != agreement_id:
-                raise InputError(f"{signature} does not accept agreement {agreement}.")
-            tx = relay_consent(gw.client, gw.signer, consent)
-        else:
-            tx = accept_agreement(gw.client, gw.signer, agreement_id)
+        tx = consent_or_relay(
+            gw, "AcceptAgreement", agreement_id, signature,
+            lambda: accept_agreement(gw.client, gw.signer, agreement_id),
+        )  # fmt: skip
         return {
             "agreement_id": agreement,
             "signer": tx.event("AgreementAccepted")["signer"],
@@ -181,24 +175,9 @@ def consent(
     """Sign acceptance (EIP-712) with this department's key, for another gateway to relay."""
     settings = load_settings(json_output)
 
-    def run() -> dict[str, Any]:
-        gw = Gateway(settings)
-        signed = make_consent(
-            gw.client, gw.signer, "AcceptAgreement", _refs.root(agreement), valid_for=valid_for
-        )
-        out.write_text(json.dumps(signed.as_dict(), indent=2) + "\n", encoding="utf-8")
-        return {
-            "consent": str(out),
-            "signer": signed.signer,
-            "nonce": signed.nonce,
-            "deadline": signed.deadline,
-        }
-
-    result = guarded(json_output, run)
-    if json_output:
-        emit_json({"ok": True, **result})
-    else:
-        console.print(f"[green]wrote[/] consent {result['consent']} (nonce {result['nonce']})")
+    write_consent(
+        settings, "AcceptAgreement", lambda: _refs.root(agreement), out, valid_for, json_output
+    )
 
 
 def _close(function: str, agreement: str, reason: str | None, json_output: bool) -> None:

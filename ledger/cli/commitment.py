@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,15 +9,13 @@ import typer
 
 from ..consent import (
     label_hash,
-    make_consent,
     propose_commitment,
-    read_consent,
-    relay_consent,
     sign_commitment,
 )
 from ..errors import InputError
 from ..gateway import Gateway
 from . import _refs
+from ._consent import consent_or_relay, write_consent
 from ._output import console, emit_json, guarded, load_settings
 
 app = typer.Typer(help="Joint-handling commitments (联办承诺).", no_args_is_help=True)
@@ -135,13 +132,10 @@ def sign(
     def run() -> dict[str, Any]:
         gw = Gateway(settings)
         commitment_id = _commitment_id(commitment)
-        if signature is not None:
-            consent = read_consent(signature)
-            if consent.kind != "SignCommitment" or consent.subject_id != commitment_id:
-                raise InputError(f"{signature} does not sign commitment {commitment}.")
-            tx = relay_consent(gw.client, gw.signer, consent)
-        else:
-            tx = sign_commitment(gw.client, gw.signer, commitment_id)
+        tx = consent_or_relay(
+            gw, "SignCommitment", commitment_id, signature,
+            lambda: sign_commitment(gw.client, gw.signer, commitment_id),
+        )  # fmt: skip
         return {
             "commitment_id": commitment,
             "transaction": tx.tx_hash,
@@ -167,19 +161,9 @@ def consent(
     """Sign the commitment (EIP-712) with this department's key, for another gateway to relay."""
     settings = load_settings(json_output)
 
-    def run() -> dict[str, Any]:
-        gw = Gateway(settings)
-        signed = make_consent(
-            gw.client, gw.signer, "SignCommitment", _commitment_id(commitment), valid_for=valid_for
-        )
-        out.write_text(json.dumps(signed.as_dict(), indent=2) + "\n", encoding="utf-8")
-        return {"consent": str(out), "signer": signed.signer, "nonce": signed.nonce}
-
-    result = guarded(json_output, run)
-    if json_output:
-        emit_json({"ok": True, **result})
-    else:
-        console.print(f"[green]wrote[/] consent {result['consent']}")
+    write_consent(
+        settings, "SignCommitment", lambda: _commitment_id(commitment), out, valid_for, json_output
+    )
 
 
 @app.command()

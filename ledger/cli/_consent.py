@@ -1,0 +1,62 @@
+"""What `agreement consent|accept` and `commitment consent|sign` share: writing a department's
+EIP-712 consent to a file, and relaying one (or consenting directly by transaction)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..chain.client import SentTransaction
+from ..consent import ConsentKind, make_consent, read_consent, relay_consent
+from ..errors import InputError
+from ..gateway import Gateway
+from ..settings import Settings
+from ._output import console, emit_json, guarded
+
+
+def write_consent(
+    settings: Settings,
+    kind: ConsentKind,
+    subject: Callable[[], bytes],
+    out: Path,
+    valid_for: int,
+    json_output: bool,
+) -> None:
+    """Sign consent to ``subject()`` with this gateway's key and write it to ``out``."""
+
+    def run() -> dict[str, Any]:
+        gw = Gateway(settings)
+        signed = make_consent(gw.client, gw.signer, kind, subject(), valid_for=valid_for)
+        try:
+            out.write_text(json.dumps(signed.as_dict(), indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {out} ({exc.strerror}).") from None
+        return {
+            "consent": str(out),
+            "signer": signed.signer,
+            "nonce": signed.nonce,
+            "deadline": signed.deadline,
+        }
+
+    result = guarded(json_output, run)
+    if json_output:
+        emit_json({"ok": True, **result})
+    else:
+        console.print(
+            f"[green]wrote[/] consent {result['consent']} (nonce {result['nonce']}); hand it to the relaying gateway"
+        )
+
+
+def consent_or_relay(
+    gw: Gateway, kind: ConsentKind, subject_id: bytes, signature: Path | None,
+    direct: Callable[[], SentTransaction],
+) -> SentTransaction:  # fmt: skip
+    """Relay the consent file ``signature`` for ``subject_id``, or consent directly."""
+    if signature is None:
+        return direct()
+    consent = read_consent(signature)
+    if consent.kind != kind or consent.subject_id != subject_id:
+        raise InputError(f"{signature} is not a {kind} consent for 0x{subject_id.hex()}.")
+    return relay_consent(gw.client, gw.signer, consent)
