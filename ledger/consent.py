@@ -3,7 +3,6 @@ signature, and their lifecycle, over the contracts. Thin: the contracts hold the
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Sequence
@@ -12,11 +11,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import is_hex_address, keccak, to_checksum_address
+from eth_utils import is_hex_address, to_checksum_address
 
 from .chain.client import ChainClient, SentTransaction
 from .eip712 import ConsentMessage, sign_consent
 from .errors import InputError
+from .hashing import sha256_file
 from .ids import AgreementTerms
 from .verify import parse_hash
 
@@ -25,7 +25,6 @@ __all__ = [
     "ConsentKind",
     "accept_agreement",
     "document_hash",
-    "label_hash",
     "make_consent",
     "propose_agreement",
     "propose_commitment",
@@ -38,23 +37,11 @@ ConsentKind = Literal["AcceptAgreement", "SignCommitment"]
 _CONTRACT = {"AcceptAgreement": "SharingAgreements", "SignCommitment": "JointCommitments"}
 
 
-def label_hash(text: str) -> bytes:
-    """The on-chain form of a code or short text (purpose, legal basis, reason): keccak256(UTF-8)."""
-    value = text.strip()
-    if not value:
-        raise InputError("a code or reason must not be empty.")
-    return keccak(value.encode("utf-8"))
-
-
 def document_hash(reference: str) -> bytes:
     """SHA-256 of a document file, or a 0x SHA-256 given directly."""
     path = Path(reference)
     if path.is_file():
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        return digest.digest()
+        return sha256_file(path)
     if reference.strip().startswith("0x"):
         return parse_hash(reference, what="document hash")
     raise InputError(f"{reference} is neither a document file nor a 0x SHA-256.")

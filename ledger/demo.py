@@ -27,7 +27,6 @@ from .chain.client import ChainClient
 from .consent import (
     accept_agreement,
     document_hash,
-    label_hash,
     make_consent,
     propose_agreement,
     propose_commitment,
@@ -35,7 +34,7 @@ from .consent import (
 )
 from .errors import ConfigurationError, LedgerError
 from .gateway import Gateway
-from .ids import AgreementTerms, dataset_id, department_id
+from .ids import AgreementTerms, code_hash, dataset_id, department_id
 from .keys import dev_account
 
 __all__ = ["DemoAlreadyRunError", "DemoReport", "run_demo"]
@@ -117,10 +116,10 @@ def run_demo(gateway: Gateway, workdir: Path, *, echo: Callable[[str], None] = p
         "DatasetRegistry",
         "registerDataset",
         dibao_id,
-        label_hash("低保名单 · 杭州市民政局"),
+        code_hash("低保名单 · 杭州市民政局"),
         sender=civil,
     )
-    tx("DatasetRegistry", "registerDataset", policy_id, label_hash("民政政策文件"), sender=civil)
+    tx("DatasetRegistry", "registerDataset", policy_id, code_hash("民政政策文件"), sender=civil)
     report.datasets = {DIBAO: "0x" + dibao_id.hex(), POLICY: "0x" + policy_id.hex()}
 
     anchorer = Anchorer(client, gateway.engine, civil, confirmations=gateway.settings.confirmations)
@@ -153,7 +152,7 @@ def run_demo(gateway: Gateway, workdir: Path, *, echo: Callable[[str], None] = p
     )
     terms = AgreementTerms(
         provider=department_id(CIVIL[0]), consumer=department_id(PSB[0]), dataset_ids=(dibao_id,),
-        purpose=label_hash("eligibility-check 低保资格核查"), legal_basis=label_hash("《社会救助暂行办法》第十一条"),
+        purpose=code_hash("eligibility-check 低保资格核查"), legal_basis=code_hash("《社会救助暂行办法》第十一条"),
         terms_hash=document_hash(str(terms_doc)), valid_from=now - DAY, valid_until=now + 365 * DAY,
     )  # fmt: skip
     sharing_id, _ = propose_agreement(client, civil, terms)
@@ -177,19 +176,19 @@ def run_demo(gateway: Gateway, workdir: Path, *, echo: Callable[[str], None] = p
     )
     stats = AgreementTerms(
         provider=department_id(CIVIL[0]), consumer=department_id(HEALTH[0]), dataset_ids=(dibao_id,),
-        purpose=label_hash("statistics 统计分析"), legal_basis=label_hash("《统计法》"),
+        purpose=code_hash("statistics 统计分析"), legal_basis=code_hash("《统计法》"),
         terms_hash=document_hash(str(terms_doc)), valid_from=now - DAY, valid_until=now + 90 * DAY,
     )  # fmt: skip
     stats_id, _ = propose_agreement(client, civil, stats)
     accept_agreement(client, health, stats_id)
-    tx("SharingAgreements", "revoke", stats_id, label_hash("用途超出约定范围"), sender=civil)
+    tx("SharingAgreements", "revoke", stats_id, code_hash("用途超出约定范围"), sender=civil)
     report.agreements["dibao-to-health-revoked"] = "0x" + stats_id.hex()
 
     echo("6. 卫健委 leads the 出生一件事 joint commitment with 公安局 and 民政局")
     commitment_id, _ = propose_commitment(
-        client, health, matter_ref=label_hash("出生一件事-2026-000123"),
+        client, health, matter_ref=code_hash("出生一件事-2026-000123"),
         participants=[department_id(HEALTH[0]), department_id(PSB[0]), department_id(CIVIL[0])],
-        duty_hashes=[label_hash("签发出生医学证明"), label_hash("办理户口登记"), label_hash("核定生育相关救助")],
+        duty_hashes=[code_hash("签发出生医学证明"), code_hash("办理户口登记"), code_hash("核定生育相关救助")],
         deadline=now + 15 * DAY,
     )  # fmt: skip
     tx("JointCommitments", "sign", commitment_id, sender=psb)
@@ -203,11 +202,11 @@ def run_demo(gateway: Gateway, workdir: Path, *, echo: Callable[[str], None] = p
             "JointCommitments",
             "reportProgress",
             commitment_id,
-            label_hash(evidence),
+            code_hash(evidence),
             True,
             sender=who,
         )
-    tx("JointCommitments", "complete", commitment_id, label_hash("一件事办结"), sender=health)
+    tx("JointCommitments", "complete", commitment_id, code_hash("一件事办结"), sender=health)
     report.commitment = "0x" + commitment_id.hex()
 
     echo("7. the gateway indexes the chain")

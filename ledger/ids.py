@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
+from .errors import InputError
+
 __all__ = [
     "AgreementTerms",
+    "EmptyCodeError",
     "agreement_id",
     "code_hash",
     "commitment_id",
@@ -22,11 +25,18 @@ __all__ = [
 ]
 
 
+class EmptyCodeError(InputError, ValueError):
+    """A code (or reason, purpose, evidence reference) is empty."""
+
+    kind = "bad-input"
+
+
 def code_hash(code: str) -> bytes:
-    """keccak256 of a code's UTF-8 bytes, after trimming surrounding whitespace."""
+    """The on-chain form of a code or short text (department and dataset codes, purposes,
+    legal bases, reasons, evidence references): keccak256 of its UTF-8 bytes, trimmed."""
     text = code.strip()
     if not text:
-        raise ValueError("a code must not be empty")
+        raise EmptyCodeError("a code, reason or reference must not be empty.")
     return keccak(text.encode("utf-8"))
 
 

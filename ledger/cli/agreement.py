@@ -10,12 +10,11 @@ import typer
 from ..consent import (
     accept_agreement,
     document_hash,
-    label_hash,
     propose_agreement,
 )
 from ..errors import InputError
 from ..gateway import Gateway
-from ..ids import AgreementTerms
+from ..ids import AgreementTerms, code_hash
 from . import _refs
 from ._consent import consent_or_relay, write_consent
 from ._output import console, emit_json, guarded, load_settings
@@ -103,8 +102,8 @@ def propose(
     def run() -> dict[str, Any]:
         agreement_terms = AgreementTerms(
             provider=_refs.id_or_code(provider, what="provider"), consumer=_refs.id_or_code(consumer, what="consumer"),
-            dataset_ids=tuple(_refs.id_or_code(d, what="dataset") for d in dataset), purpose=label_hash(purpose),
-            legal_basis=label_hash(legal_basis), terms_hash=document_hash(terms),
+            dataset_ids=tuple(_refs.id_or_code(d, what="dataset") for d in dataset), purpose=code_hash(purpose),
+            legal_basis=code_hash(legal_basis), terms_hash=document_hash(terms),
             valid_from=_refs.timestamp(valid_from, what="start"), valid_until=_refs.timestamp(valid_until, what="end"),
         )  # fmt: skip
         gw = Gateway(settings)
@@ -187,7 +186,7 @@ def _close(function: str, agreement: str, reason: str | None, json_output: bool)
         gw = Gateway(settings)
         args: list[Any] = [_refs.root(agreement)]
         if reason is not None:
-            args.append(label_hash(reason))
+            args.append(code_hash(reason))
         tx = gw.client.transact("SharingAgreements", function, *args, sender=gw.signer)
         return {
             "agreement_id": agreement,
@@ -248,7 +247,7 @@ def check(
 
     def run() -> dict[str, Any]:
         args = (_refs.id_or_code(provider, what="provider"), _refs.id_or_code(consumer, what="consumer"),
-                _refs.id_or_code(dataset, what="dataset"), label_hash(purpose))  # fmt: skip
+                _refs.id_or_code(dataset, what="dataset"), code_hash(purpose))  # fmt: skip
         gw = Gateway(settings)
         agreement_id = bytes(gw.client.call("SharingAgreements", "authorizingAgreement", *args))
         return {

@@ -8,12 +8,12 @@ from typing import Annotated, Any
 import typer
 
 from ..consent import (
-    label_hash,
     propose_commitment,
     sign_commitment,
 )
 from ..errors import InputError
 from ..gateway import Gateway
+from ..ids import code_hash
 from . import _refs
 from ._consent import consent_or_relay, write_consent
 from ._output import console, emit_json, guarded, load_settings
@@ -101,10 +101,10 @@ def propose(
             if not sep or not duty.strip():
                 raise InputError(f"--participant {item!r} must be DEPT=DUTY.")
             departments.append(_refs.id_or_code(dept, what="department"))
-            duties.append(label_hash(duty))
+            duties.append(code_hash(duty))
         gw = Gateway(settings)
         commitment_id, tx = propose_commitment(
-            gw.client, gw.signer, matter_ref=label_hash(matter), participants=departments, duty_hashes=duties,
+            gw.client, gw.signer, matter_ref=code_hash(matter), participants=departments, duty_hashes=duties,
             deadline=_refs.timestamp(deadline, what="deadline"),
         )  # fmt: skip
         return {"commitment_id": "0x" + commitment_id.hex(), "transaction": tx.tx_hash}
@@ -178,7 +178,7 @@ def report(
     json_output: JsonOption = False,
 ) -> None:
     """Report progress on this department's duty."""
-    _transact(json_output, "reportProgress", _commitment_id(commitment), label_hash(evidence), done,
+    _transact(json_output, "reportProgress", _commitment_id(commitment), code_hash(evidence), done,
               verb="reported on", commitment=commitment)  # fmt: skip
 
 
@@ -189,7 +189,7 @@ def complete(
     json_output: JsonOption = False,
 ) -> None:
     """Close a commitment once every participant is done (the lead)."""
-    _transact(json_output, "complete", _commitment_id(commitment), label_hash(evidence), verb="completed",
+    _transact(json_output, "complete", _commitment_id(commitment), code_hash(evidence), verb="completed",
               commitment=commitment)  # fmt: skip
 
 
@@ -200,7 +200,7 @@ def cancel(
     json_output: JsonOption = False,
 ) -> None:
     """Cancel a commitment that is not active yet (the lead)."""
-    _transact(json_output, "cancel", _commitment_id(commitment), label_hash(reason), verb="cancelled",
+    _transact(json_output, "cancel", _commitment_id(commitment), code_hash(reason), verb="cancelled",
               commitment=commitment)  # fmt: skip
 
 
