@@ -36,7 +36,6 @@ from web3.exceptions import TransactionNotFound, Web3RPCError
 
 from . import hashing, merkle
 from .chain.client import ChainClient
-from .db.engine import init_db
 from .db.tables import AnchorBatch, LeafRow, TreeBlob
 from .errors import ChainError, ContractRevertError, InputError, LedgerError, TransactionFailedError
 
@@ -45,6 +44,7 @@ __all__ = [
     "Anchorer",
     "PreparedVersion",
     "prepare_files",
+    "prepare_hashes",
     "prepare_path",
     "prepare_records",
 ]
@@ -128,6 +128,25 @@ def prepare_files(
     )  # fmt: skip
 
 
+def prepare_hashes(
+    entries: Sequence[tuple[bytes, str]], dataset_id: bytes, *, source: str,
+    parents: Sequence[bytes] = (),
+) -> PreparedVersion:  # fmt: skip
+    """File leaves from (content SHA-256, name) pairs already hashed elsewhere (e.g. the API)."""
+    if not entries:
+        raise InputError("a version needs at least one leaf.")
+    files = [
+        hashing.FileEntry(content_sha256=digest, path=name, size=0) for digest, name in entries
+    ]
+    leaves = merkle.file_leaf_hashes(list(entries))
+    tree = merkle.MerkleTree.from_leaf_hashes(leaves)
+    return PreparedVersion(
+        dataset_id=dataset_id, kind="file", tree=tree, leaf_hashes=leaves, files=files, record_count=0,
+        metadata_hash=_metadata_hash("file", source, len(leaves)), parents=_check_parents(parents),
+        source=source,
+    )  # fmt: skip
+
+
 def prepare_records(
     path: Path,
     dataset_id: bytes,
@@ -199,19 +218,21 @@ class Anchorer:
         self.confirmation_timeout = confirmation_timeout
         # Test seam for fault injection: called with "persisted", "recorded", "broadcast".
         self._crash_hook = crash_hook or (lambda _step: None)
-        init_db(engine)
 
     # ------------------------------------------------------------------ public
 
-    def anchor(self, prepared: PreparedVersion) -> AnchorBatch:
+    def anchor(self, prepared: PreparedVersion, *, batch_id: str | None = None) -> AnchorBatch:
         """Persist ``prepared`` and anchor it; returns the confirmed batch."""
-        batch = self.persist(prepared)
+        batch = self.persist(prepared, batch_id=batch_id)
         if batch.status == "confirmed":
             return batch
         return self.submit(batch.id)
 
-    def persist(self, prepared: PreparedVersion) -> AnchorBatch:
-        """Commit the batch and its leaf store (status ``pending``) before anything is sent."""
+    def persist(self, prepared: PreparedVersion, *, batch_id: str | None = None) -> AnchorBatch:
+        """Commit the batch and its leaf store (status ``pending``) before anything is sent.
+
+        ``batch_id`` names the batch (a fresh id by default), e.g. after a submission batch.
+        """
         root = _hex(prepared.root)
         with Session(self.engine) as session:
             existing = session.exec(select(AnchorBatch).where(AnchorBatch.root == root)).first()
@@ -236,7 +257,7 @@ class Anchorer:
             )
         now = int(time.time())
         batch = AnchorBatch(
-            id=uuid.uuid4().hex, dataset_id=_hex(prepared.dataset_id), root=root,
+            id=batch_id or uuid.uuid4().hex, dataset_id=_hex(prepared.dataset_id), root=root,
             leaf_count=prepared.tree.leaf_count, leaf_kind=prepared.kind,
             metadata_hash=_hex(prepared.metadata_hash),
             parents=json.dumps([_hex(p) for p in prepared.parents]), source=prepared.source,

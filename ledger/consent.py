@@ -25,7 +25,9 @@ __all__ = [
     "ConsentKind",
     "accept_agreement",
     "document_hash",
+    "expect_consent",
     "make_consent",
+    "parse_consent",
     "propose_agreement",
     "propose_commitment",
     "read_consent",
@@ -146,14 +148,19 @@ def read_consent(path: Path) -> Consent:
         raise InputError(f"cannot read {path} ({exc.strerror}).") from None
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise InputError(f"{path} is not a JSON consent file.") from None
+    return parse_consent(data, source=str(path))
+
+
+def parse_consent(data: Any, *, source: str = "the consent") -> Consent:
+    """A consent from its JSON form (``xietong-consent/1``); InputError when it is malformed."""
     if not isinstance(data, dict) or data.get("format") != "xietong-consent/1":
-        raise InputError(f"{path} is not a xietong-consent/1 file.")
+        raise InputError(f"{source} is not a xietong-consent/1 document.")
     try:
         kind = data["kind"]
         if kind not in _CONTRACT:
-            raise InputError(f"{path}: unknown consent kind {kind!r}.")
+            raise InputError(f"{source}: unknown consent kind {kind!r}.")
         if not is_hex_address(data["signer"]) or not is_hex_address(data["contract"]):
-            raise InputError(f"{path}: signer and contract must be addresses.")
+            raise InputError(f"{source}: signer and contract must be addresses.")
         signature = bytes.fromhex(str(data["signature"]).removeprefix("0x"))
         return Consent(
             kind=kind, subject_id=parse_hash(str(data["subject_id"]), what="subject id"),
@@ -161,7 +168,13 @@ def read_consent(path: Path) -> Consent:
             chain_id=int(data["chain_id"]), contract=to_checksum_address(data["contract"]), signature=signature,
         )  # fmt: skip
     except (KeyError, ValueError, TypeError):
-        raise InputError(f"{path} is missing a field or has a malformed one.") from None
+        raise InputError(f"{source} is missing a field or has a malformed one.") from None
+
+
+def expect_consent(consent: Consent, kind: ConsentKind, subject_id: bytes, *, source: str) -> None:
+    """InputError unless ``consent`` is a ``kind`` consent for ``subject_id``."""
+    if consent.kind != kind or consent.subject_id != subject_id:
+        raise InputError(f"{source} is not a {kind} consent for 0x{subject_id.hex()}.")
 
 
 def relay_consent(client: ChainClient, relayer: LocalAccount, consent: Consent) -> SentTransaction:

@@ -8,6 +8,7 @@ Hierarchy::
 
     LedgerError
     ├── InputError               bad input from a user or a file (hex, founders file, …)
+    │   └── BadHashError         a hash or id that is not 32 bytes of hex
     ├── ConfigurationError       settings, keys or manifests that cannot be used
     │   └── KeyRefusedError      a key the current mode does not accept (dev key outside local)
     ├── CompilerError            the Solidity compiler is missing or the sources do not compile
@@ -29,6 +30,7 @@ from typing import Any
 
 __all__ = [
     "AlreadyDeployedError",
+    "BadHashError",
     "ChainError",
     "ChainUnavailableError",
     "CompilerError",
@@ -57,6 +59,12 @@ class InputError(LedgerError):
     """Input from a user or a file is malformed."""
 
     kind = "bad-input"
+
+
+class BadHashError(InputError):
+    """A hash, root or id is not 32 bytes written as 64 hex digits."""
+
+    kind = "bad-hash"
 
 
 class ConfigurationError(LedgerError):

@@ -11,7 +11,7 @@ from .anchoring import Anchorer
 from .chain import open_client
 from .chain.client import ChainClient
 from .chain.deploy import Deployment
-from .db.engine import create_db_engine, init_db
+from .db.engine import create_db_engine
 from .indexer import Indexer
 from .keys import load_signer
 from .settings import Settings
@@ -40,9 +40,7 @@ class Gateway:
 
     @cached_property
     def engine(self) -> Engine:
-        engine = create_db_engine(self.settings.database_url)
-        init_db(engine)
-        return engine
+        return create_db_engine(self.settings.database_url)
 
     @cached_property
     def signer(self) -> LocalAccount:

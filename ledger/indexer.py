@@ -32,7 +32,7 @@ from ._events import jsonable
 from ._projection import apply_event, event_keys
 from .chain.client import ChainClient
 from .chain.deploy import Deployment
-from .db.engine import DatabaseUnavailableError, init_db
+from .db.engine import DatabaseUnavailableError
 from .db.tables import PROJECTION_TABLES, ChainEvent, IndexedBlock, IndexerCheckpoint
 from .errors import ChainUnavailableError, LedgerError
 
@@ -92,7 +92,6 @@ class Indexer:
         self.confirmations = max(1, confirmations)
         self.chunk = chunk
         self._by_address = {c.address.lower(): (name, c) for name, c in client.contracts.items()}
-        init_db(engine)
 
     # ------------------------------------------------------------------ public
 

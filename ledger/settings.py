@@ -42,6 +42,31 @@ class Settings(BaseSettings):
     node_dir: Path = Field(default=Path("var/node"), description="Pid and log files of the node.")
     tx_timeout: float = Field(default=120.0, gt=0, description="Seconds to wait for a receipt.")
 
+    # HTTP API and portal (`xietong serve`)
+    api_host: str = Field(default="127.0.0.1", description="Address `serve` binds.")
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    api_open_reads: bool = Field(
+        default=False, description="Serve read routes without an API key (public verification)."
+    )
+    api_rate_limit: float = Field(
+        default=200.0, ge=0, description="Requests per second per API key (0: unlimited)."
+    )
+    api_rate_burst: int = Field(default=400, ge=1, description="Requests allowed in a burst.")
+    api_max_upload: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1,
+        description="Largest file accepted by POST /v1/verify/file.",
+    )
+    anchor_batch_size: int = Field(
+        default=1_000, ge=1, description="Submitted hashes that seal a batch at once."
+    )
+    anchor_batch_seconds: float = Field(
+        default=5.0, ge=0, description="Seconds after which a batch is sealed anyway."
+    )
+    index_interval: float = Field(
+        default=1.0, gt=0, description="Seconds between the indexer's passes under `serve`."
+    )
+
     def deployment_path(self, chain_id: int) -> Path:
         """The manifest path for ``chain_id``."""
         if self.deployment is not None:

@@ -11,6 +11,7 @@ Failures are typed (all :class:`VerificationError`): :class:`NotAnchoredError`,
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -37,7 +38,7 @@ from .db.tables import (
     VersionParentRow,
     VersionRow,
 )
-from .errors import ContractRevertError, InputError, LedgerError
+from .errors import BadHashError, ContractRevertError, InputError, LedgerError
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -58,6 +59,7 @@ __all__ = [
 
 BUNDLE_FORMAT = "xietong-proof/1"
 _MAX_LINEAGE = 64
+_TREE_CACHE = 16
 
 
 class VerificationError(LedgerError):
@@ -103,14 +105,17 @@ class BundleFormatError(VerificationError, InputError):
 
 
 def parse_hash(text: str, *, what: str = "hash") -> bytes:
-    """A 32-byte value from 64 hex digits (with or without 0x); InputError otherwise."""
+    """A 32-byte value from 64 hex digits (with or without 0x); BadHashError otherwise."""
     value = text.strip().removeprefix("0x").removeprefix("0X")
+    shown = text.strip() if len(text.strip()) <= 80 else text.strip()[:77] + "..."
     if len(value) != 64:
-        raise InputError(f"a {what} is 64 hex digits, {text.strip()!r} has {len(value)}.")
+        raise BadHashError(
+            f"a {what} is 32 bytes (64 hex digits); {shown!r} has {len(value)} digits."
+        )
     try:
         return bytes.fromhex(value)
     except ValueError:
-        raise InputError(f"{text.strip()!r} is not hexadecimal.") from None
+        raise BadHashError(f"the {what} {shown!r} is not hexadecimal.") from None
 
 
 def _iso(ts: int | None) -> str | None:
@@ -170,6 +175,7 @@ class Authorization:
 class Match:
     leaf_hash: str
     kind: str
+    content_hash: str | None
     path: str | None
     record_index: int | None
     version: Version
@@ -231,6 +237,8 @@ class Verifier:
         self.client = client
         self.confirmations = max(1, confirmations)
         self._on_chain: dict[str, tuple[Any, ...]] = {}
+        self._trees: dict[str, merkle.MerkleTree] = {}
+        self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ queries
 
@@ -270,10 +278,7 @@ class Verifier:
             if not anchored:
                 raise NotAnchoredError(f"leaf {key} is not in any anchored version known here.")
             leaf_row, version = anchored[-1]
-            blob = session.get(TreeBlob, leaf_row.root)
-            if blob is None:
-                raise NotAnchoredError(f"the tree of version {leaf_row.root} is not stored here.")
-            tree = merkle.MerkleTree.from_sorted_leaves(blob.sorted_leaves)
+            tree = self._tree(session, leaf_row.root)
         types = merkle.FILE_LEAF_TYPES if leaf_row.kind == "file" else merkle.RECORD_LEAF_TYPES
         if merkle.leaf_hash(types, list(values)) != leaf_hash:
             raise InputError("the leaf values given do not hash to the leaf.")
@@ -302,21 +307,38 @@ class Verifier:
 
     def _answer(self, session: Session, query: str, leaves: Sequence[LeafRow]) -> Verification:
         answer = Verification(query=query)
-        now = self._now()
+        if not leaves:
+            return answer
+        now, head = self._now(), self._head()
         for leaf in leaves:
             version_row = session.get(VersionRow, leaf.root)
             if version_row is None or not self._on_chain_ok(version_row.root):
                 continue  # persisted but not (yet) anchored, or not on this chain
-            version = self._version(session, version_row)
+            version = self._version(session, version_row, head)
             answer.matches.append(
                 Match(
-                    leaf_hash=leaf.leaf_hash, kind=leaf.kind, path=leaf.path, record_index=leaf.record_index,
-                    version=version, lineage=self._lineage(session, version_row),
+                    leaf_hash=leaf.leaf_hash, kind=leaf.kind, content_hash=leaf.content_hash, path=leaf.path,
+                    record_index=leaf.record_index, version=version, lineage=self._lineage(session, version_row, head),
                     authorizations=self._authorizations(session, version_row.dataset_id, now),
                 )
             )  # fmt: skip
         answer.matches.sort(key=lambda m: (m.status != "anchored", -m.version.block_number))
         return answer
+
+    def _tree(self, session: Session, root: str) -> merkle.MerkleTree:
+        """The tree of ``root``, rebuilt from the leaf store once and kept (a few, newest)."""
+        with self._lock:
+            tree = self._trees.pop(root, None)
+        if tree is None:
+            blob = session.get(TreeBlob, root)
+            if blob is None:
+                raise NotAnchoredError(f"the tree of version {root} is not stored here.")
+            tree = merkle.MerkleTree.from_sorted_leaves(blob.sorted_leaves)
+        with self._lock:
+            self._trees[root] = tree
+            while len(self._trees) > _TREE_CACHE:
+                self._trees.pop(next(iter(self._trees)))
+        return tree
 
     def _now(self) -> int:
         if self.client is not None:
@@ -344,10 +366,9 @@ class Verifier:
             id=department_id, name=row.name if row else None, status=row.status if row else None
         )
 
-    def _version(self, session: Session, row: VersionRow) -> Version:
+    def _version(self, session: Session, row: VersionRow, head: int | None) -> Version:
         dataset = session.get(DatasetRow, row.dataset_id)
         owner = dataset.owner_department if dataset else row.department_id
-        head = self._head()
         confirmations = head - row.block_number + 1 if head is not None else self.confirmations
         parents = session.exec(
             select(VersionParentRow)
@@ -361,7 +382,7 @@ class Verifier:
             revoked_at=_iso(row.revoked_at), parents=[p.parent for p in parents],
         )  # fmt: skip
 
-    def _lineage(self, session: Session, row: VersionRow) -> list[Version]:
+    def _lineage(self, session: Session, row: VersionRow, head: int | None) -> list[Version]:
         seen: set[str] = {row.root}
         queue = [
             p.parent
@@ -376,7 +397,7 @@ class Verifier:
             parent = session.get(VersionRow, root)
             if parent is None:
                 continue
-            version = self._version(session, parent)
+            version = self._version(session, parent, head)
             lineage.append(version)
             queue.extend(version.parents)
         return lineage

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from . import agreement, audit, commitment, dataset, dept, node
+from . import agreement, apikey, audit, commitment, dataset, dept, node
 from .demo import demo_command
 from .deploy import deploy_command
 from .index import index_command, reindex_command
+from .serve import serve_command
 from .verify import verify_command, verify_proof_command
 
 __all__ = ["app", "main"]
@@ -25,12 +26,14 @@ app.add_typer(dataset.app, name="dataset")
 app.add_typer(agreement.app, name="agreement")
 app.add_typer(commitment.app, name="commitment")
 app.add_typer(audit.app, name="audit")
+app.add_typer(apikey.app, name="apikey")
 app.command("deploy")(deploy_command)
 app.command("demo")(demo_command)
 app.command("verify")(verify_command)
 app.command("verify-proof")(verify_proof_command)
 app.command("index")(index_command)
 app.command("reindex")(reindex_command)
+app.command("serve")(serve_command)
 
 
 def main() -> None:

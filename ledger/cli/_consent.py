@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..chain.client import SentTransaction
-from ..consent import ConsentKind, make_consent, read_consent, relay_consent
+from ..consent import ConsentKind, expect_consent, make_consent, read_consent, relay_consent
 from ..errors import InputError
 from ..gateway import Gateway
 from ..settings import Settings
@@ -57,6 +57,5 @@ def consent_or_relay(
     if signature is None:
         return direct()
     consent = read_consent(signature)
-    if consent.kind != kind or consent.subject_id != subject_id:
-        raise InputError(f"{signature} is not a {kind} consent for 0x{subject_id.hex()}.")
+    expect_consent(consent, kind, subject_id, source=str(signature))
     return relay_consent(gw.client, gw.signer, consent)

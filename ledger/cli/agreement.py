@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from .. import refs as _refs
 from ..consent import (
     accept_agreement,
     document_hash,
@@ -15,7 +16,6 @@ from ..consent import (
 from ..errors import InputError
 from ..gateway import Gateway
 from ..ids import AgreementTerms, code_hash
-from . import _refs
 from ._consent import consent_or_relay, write_consent
 from ._output import console, emit_json, guarded, load_settings
 

@@ -13,10 +13,10 @@ import typer
 from rich.table import Table
 from sqlmodel import Session, col, select
 
+from .. import refs as _refs
 from ..db.tables import ChainEvent, DepartmentRow
 from ..errors import InputError
 from ..gateway import Gateway
-from . import _refs
 from ._output import console, emit_json, guarded, load_settings
 
 app = typer.Typer(help="The audit trail: every contract event, as indexed.", no_args_is_help=True)

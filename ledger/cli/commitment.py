@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from .. import refs as _refs
 from ..consent import (
     propose_commitment,
     sign_commitment,
@@ -14,7 +15,6 @@ from ..consent import (
 from ..errors import InputError
 from ..gateway import Gateway
 from ..ids import code_hash
-from . import _refs
 from ._consent import consent_or_relay, write_consent
 from ._output import console, emit_json, guarded, load_settings
 

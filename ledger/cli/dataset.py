@@ -16,11 +16,11 @@ from rich.progress import (
 )
 
 from .. import hashing
+from .. import refs as _refs
 from ..anchoring import PreparedVersion, prepare_path
 from ..db.tables import AnchorBatch
 from ..errors import InputError
 from ..gateway import Gateway
-from . import _refs
 from ._output import console, emit_json, err_console, guarded, load_settings
 
 app = typer.Typer(help="Register datasets, anchor versions, make proofs.", no_args_is_help=True)

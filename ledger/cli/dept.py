@@ -7,10 +7,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from .. import refs as _refs
 from ..chain import open_client
 from ..chain.client import ChainClient
-from ..errors import InputError
-from ..ids import department_id
 from ._output import console, emit_json, guarded, load_settings
 
 app = typer.Typer(help="Departments of the consortium.", no_args_is_help=True)
@@ -29,21 +28,6 @@ def _department(client: ChainClient, dept_id: bytes) -> dict[str, Any]:
         "status_changed_at": d[3],
         "operators": client.call("DepartmentRegistry", "operators", dept_id),
     }
-
-
-def _parse_id(value: str) -> bytes:
-    text = value.strip()
-    if text.startswith("0x"):
-        try:
-            raw = bytes.fromhex(text[2:])
-        except ValueError:
-            raise InputError(f"{text} is not hex.") from None
-        if len(raw) != 32:
-            raise InputError(
-                f"a department id has 32 bytes (64 hex digits), {text} has {len(raw)}."
-            )
-        return raw
-    return department_id(text)
 
 
 @app.command("list")
@@ -78,7 +62,7 @@ def show(
     settings = load_settings(json_output)
 
     def run() -> dict[str, Any]:
-        dept_id = _parse_id(department)
+        dept_id = _refs.id_or_code(department, what="department id")
         client, _ = open_client(settings)
         return _department(client, dept_id)
 

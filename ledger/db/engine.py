@@ -33,8 +33,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_db_engine(url: str) -> Engine:
-    """An engine for ``url`` (``sqlite:///path`` or ``postgresql://…``)."""
+def create_db_engine(url: str, *, create_tables: bool = True) -> Engine:
+    """An engine for ``url`` (``sqlite:///path`` or ``postgresql://…``), its tables created.
+
+    Raises:
+        ConfigurationError: ``url`` is not a SQLite or PostgreSQL URL.
+        DatabaseUnavailableError: the database does not answer.
+    """
+    engine = _engine(url)
+    if create_tables:
+        init_db(engine)
+    return engine
+
+
+def _engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:

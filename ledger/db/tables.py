@@ -5,8 +5,9 @@ Two kinds of tables:
 * **Projections of the chain** (``PROJECTION_TABLES``): departments, datasets, versions,
   agreements, commitments, receipts… and the raw event log they are built from. They hold
   nothing the chain does not; ``xietong reindex`` drops and rebuilds them.
-* **Off-chain state** (``OFFCHAIN_TABLES``): anchoring batches and the leaf store that
-  answers proofs. It cannot be rebuilt from the chain, so reindexing never touches it.
+* **Off-chain state** (``OFFCHAIN_TABLES``): anchoring batches, the leaf store that
+  answers proofs, hashes submitted over the API and waiting to be anchored, API keys. It
+  cannot be rebuilt from the chain, so reindexing never touches it.
 
 Hashes, ids and addresses are stored as 0x-prefixed lowercase hex (addresses checksummed);
 times are unix seconds; uint64 values above 2**63-1 (e.g. "valid forever") are stored as
@@ -27,6 +28,7 @@ __all__ = [
     "AgreementDatasetRow",
     "AgreementRow",
     "AnchorBatch",
+    "ApiKey",
     "AuditorRow",
     "ChainEvent",
     "CommitmentParticipantRow",
@@ -38,6 +40,8 @@ __all__ = [
     "LeafRow",
     "OperatorRow",
     "ProposalRow",
+    "SubmissionBatch",
+    "SubmittedLeaf",
     "TreeBlob",
     "VersionParentRow",
     "VersionRow",
@@ -299,6 +303,48 @@ class LeafRow(SQLModel, table=True):
     record_index: int | None = Field(default=None, sa_type=BigInteger)
 
 
+class SubmissionBatch(SQLModel, table=True):
+    """Hashes submitted over the API, collected until a size or time trigger seals them.
+
+    status: ``collecting`` → ``sealed`` (handed to anchoring: an :class:`AnchorBatch` with
+    the same id follows it) or ``failed`` (it could not be anchored; ``error`` says why).
+    """
+
+    __tablename__ = "submission_batch"
+    id: str = Field(primary_key=True)
+    dataset_id: str = Field(index=True)
+    status: str = Field(index=True)
+    leaf_count: int = 0
+    created_at: int = _big()
+    sealed_at: int | None = Field(default=None, sa_type=BigInteger)
+    error: str | None = None
+
+
+class SubmittedLeaf(SQLModel, table=True):
+    """One file hash submitted for anchoring, waiting in its batch."""
+
+    __tablename__ = "submitted_leaf"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "content_hash", "name", name="uq_submitted_leaf"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: str = Field(index=True)
+    content_hash: str
+    name: str
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key: only its SHA-256 is stored; the secret is shown once, at creation."""
+
+    __tablename__ = "api_key"
+    id: str = Field(primary_key=True)
+    name: str
+    scope: str
+    key_hash: str
+    created_at: int = _big()
+    revoked_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
 PROJECTION_TABLES: tuple[type[SQLModel], ...] = (
     IndexerCheckpoint,
     IndexedBlock,
@@ -316,4 +362,11 @@ PROJECTION_TABLES: tuple[type[SQLModel], ...] = (
     CommitmentRow,
     CommitmentParticipantRow,
 )
-OFFCHAIN_TABLES: tuple[type[SQLModel], ...] = (AnchorBatch, TreeBlob, LeafRow)
+OFFCHAIN_TABLES: tuple[type[SQLModel], ...] = (
+    AnchorBatch,
+    TreeBlob,
+    LeafRow,
+    SubmissionBatch,
+    SubmittedLeaf,
+    ApiKey,
+)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from eth_utils import keccak
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from ledger.db.engine import create_db_engine
 from ledger.db.tables import (
@@ -270,4 +270,3 @@ def test_reindex_keeps_the_leaf_store(consortium: Consortium, engine: Engine) ->
     indexer.reindex()
     with Session(engine) as session:
         assert len(session.exec(select(LeafRow)).all()) == 1
-    assert SQLModel  # the metadata used by init_db

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from ..errors import InputError
-from ..ids import code_hash
-from ..verify import parse_hash
+from .errors import InputError
+from .ids import code_hash
+from .verify import parse_hash
+
+__all__ = ["hex_id", "id_or_code", "root", "timestamp"]
 
 
 def id_or_code(text: str, *, what: str) -> bytes:
@@ -17,6 +19,11 @@ def id_or_code(text: str, *, what: str) -> bytes:
     if not value:
         raise InputError(f"the {what} must not be empty.")
     return code_hash(value)
+
+
+def hex_id(text: str, *, what: str) -> str:
+    """:func:`id_or_code` as the index stores it: 0x and 64 lowercase hex digits."""
+    return "0x" + id_or_code(text, what=what).hex()
 
 
 def root(text: str) -> bytes:

@@ -1,0 +1,111 @@
+"""The FastAPI application: routes under ``/v1``, health, metrics, docs and the auditor portal."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from sqlalchemy.exc import DBAPIError
+
+from ledger import __version__
+from ledger.db.engine import DatabaseUnavailableError
+from ledger.settings import Settings
+
+from . import problems
+from .portal import routes as portal
+from .routes import (
+    agreements,
+    anchors,
+    audit,
+    commitments,
+    datasets,
+    departments,
+    health,
+    proofs,
+    verify,
+)
+from .state import ApiState
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("xietong.api")
+
+DESCRIPTION = """\
+Verification and audit API of a Xietong (协同) gateway.
+
+*Is this file or record authentic, who published it, when, and who was allowed to receive it?*
+Answers come from the gateway's index of the consortium chain; every proof bundle checks
+against the contract on any node, without trusting this gateway.
+
+**Auth**: send an API key in the `X-API-Key` header (`xietong apikey create --scope
+read|anchor|admin`). Read routes may be open to anonymous callers
+(`XIETONG_API_OPEN_READS=true`). Errors are RFC 9457 problem JSON with a stable `type`
+(`urn:xietong:problem:<kind>`). Hashes and ids are 0x-hex; times ISO 8601.
+"""
+
+
+def create_app(settings: Settings | None = None, *, background: bool = False) -> FastAPI:
+    """The app for ``settings`` (read from the environment when omitted).
+
+    ``background`` starts the indexer and the anchoring batcher in threads for the app's
+    lifetime (``xietong serve`` does; tests that drive the index themselves do not).
+    """
+    state = ApiState.build(settings or Settings())
+    # Create the tables (and fail fast on a bad URL) before serving.
+    _ = state.gateway.engine
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        threads = []
+        if background:
+            for target, name in (
+                (state.index_loop, "xietong-indexer"),
+                (state.anchor_loop, "xietong-anchorer"),
+            ):
+                thread = threading.Thread(target=target, name=name, daemon=True)
+                thread.start()
+                threads.append(thread)
+        try:
+            yield
+        finally:
+            state.stopping.set()
+            for thread in threads:
+                thread.join(timeout=15)
+
+    app = FastAPI(
+        title="Xietong (协同) gateway API", version=__version__, description=DESCRIPTION,
+        lifespan=lifespan, docs_url="/docs", redoc_url=None,
+    )  # fmt: skip
+    app.state.xietong = state
+    problems.install(app)
+
+    def database_down(request: Request, exc: Exception) -> Response:
+        return problems._ledger_error(
+            request, DatabaseUnavailableError("the database does not answer.")
+        )
+
+    app.add_exception_handler(DBAPIError, database_down)
+
+    @app.middleware("http")
+    async def observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        state.metrics.observe(
+            request.method, template, response.status_code, time.perf_counter() - started
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    for router in (verify.router, proofs.router, datasets.router, agreements.router, agreements.checks,
+                   commitments.router, departments.router, audit.router, anchors.router, health.router):  # fmt: skip
+        app.include_router(router)
+    portal.install(app)
+    return app

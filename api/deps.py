@@ -1,0 +1,113 @@
+"""Request dependencies: the process state, a database session, the caller's API key."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from ledger.apikeys import (
+    ApiKeyError,
+    InsufficientScopeError,
+    Scope,
+    authenticate,
+    scope_allows,
+)
+
+from .state import ApiState
+
+__all__ = ["Caller", "SessionDep", "StateDep", "get_session", "get_state", "require"]
+
+API_KEY_HEADER = "X-API-Key"
+_KEY_CACHE_SECONDS = 5.0  # a revoked key stops working within this time
+
+
+def get_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.xietong
+    return state
+
+
+StateDep = Annotated[ApiState, Depends(get_state)]
+
+
+def get_session(state: StateDep) -> Iterator[Session]:
+    with Session(state.gateway.engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sent the request: an API key (id, scope), or anonymous on open read routes."""
+
+    key_id: str | None
+    scope: str | None
+
+
+class _KeyCache:
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, Caller]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Caller | None:
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key: str, caller: Caller) -> None:
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[key] = (time.monotonic() + _KEY_CACHE_SECONDS, caller)
+
+
+_cache = _KeyCache()
+
+
+def _presented_key(request: Request) -> str | None:
+    key = request.headers.get(API_KEY_HEADER)
+    if key is None:
+        auth = request.headers.get("Authorization", "")
+        if auth[:7].lower() == "bearer ":
+            key = auth[7:]
+    return key.strip() if key else None
+
+
+def require(scope: Scope) -> Callable[..., Caller]:
+    """A dependency admitting callers whose key covers ``scope`` (reads may be open)."""
+
+    def dependency(request: Request, state: StateDep) -> Caller:
+        key = _presented_key(request)
+        if key is None:
+            if scope == "read" and state.settings.api_open_reads:
+                caller = Caller(key_id=None, scope=None)
+                state.limiter.check("anon:" + (request.client.host if request.client else "?"))
+                return caller
+            raise ApiKeyError(
+                f"this route needs an API key with scope {scope!r} in the {API_KEY_HEADER} header."
+            )
+        cache_key = f"{id(state)}:{key}"
+        caller_or_none = _cache.get(cache_key)
+        if caller_or_none is None:
+            with Session(state.gateway.engine) as session:
+                row = authenticate(session=session, key=key)
+            caller_or_none = Caller(key_id=row.id, scope=row.scope)
+            _cache.put(cache_key, caller_or_none)
+        caller = caller_or_none
+        if not scope_allows(caller.scope or "", scope):
+            raise InsufficientScopeError(
+                f"this route needs scope {scope!r}; the key has scope {caller.scope!r}."
+            )
+        state.limiter.check("key:" + (caller.key_id or ""))
+        return caller
+
+    return dependency

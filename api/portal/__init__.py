@@ -1,0 +1,1 @@
+"""The auditor portal: server-rendered pages (Jinja2), assets served locally, zh/en."""

@@ -1,0 +1,162 @@
+"""``/v1/agreements`` and ``/v1/authorizations/check``: data-sharing agreements (数据共享授权)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, Field
+
+from ledger import refs
+from ledger.consent import accept_agreement, propose_agreement
+from ledger.db import queries
+from ledger.ids import AgreementTerms, code_hash
+from ledger.verify import parse_hash
+
+from ..deps import SessionDep, StateDep, require
+from ..examples import ok, problems
+from ._params import Cursor, DepartmentRef, Limit, page
+from ._writes import ConsentBody, consent_or_relay, transact
+
+router = APIRouter(prefix="/v1/agreements", tags=["agreements"])
+checks = APIRouter(
+    prefix="/v1/authorizations", tags=["agreements"], dependencies=[Depends(require("read"))]
+)
+AgreementId = Annotated[
+    str, Path(description="Agreement id (0x and 64 hex digits).", examples=["0x" + "ae" * 32])
+]
+Status = Annotated[
+    str | None, Query(description=f"One of {', '.join(queries.AGREEMENT_STATUSES)}.")
+]
+
+
+@router.get("", summary="List agreements", dependencies=[Depends(require("read"))],
+            responses={**ok("agreements"), **problems(400)})  # fmt: skip
+def list_agreements(
+    session: SessionDep, department: DepartmentRef = None,
+    dataset: Annotated[str | None, Query(description="Dataset id or code.")] = None,
+    status: Status = None, cursor: Cursor = None, limit: Limit = 100,
+) -> dict[str, Any]:  # fmt: skip
+    """Agreements, oldest first; ``department`` matches provider or consumer."""
+    return page(queries.list_agreements(
+        session=session, department=refs.hex_id(department, what="department") if department else None,
+        dataset=refs.hex_id(dataset, what="dataset") if dataset else None, status=status, cursor=cursor, limit=limit,
+    ))  # fmt: skip
+
+
+@router.get("/{agreement}", summary="An agreement and its access receipts", dependencies=[Depends(require("read"))],
+            responses={**ok("agreement"), **problems(400, 404)})  # fmt: skip
+def get_agreement(session: SessionDep, agreement: AgreementId) -> dict[str, Any]:
+    """One agreement, with its access receipts."""
+    return queries.get_agreement(
+        session=session, agreement_id="0x" + parse_hash(agreement, what="agreement id").hex()
+    )
+
+
+@checks.get("/check", summary="May the provider share the dataset with the consumer for the purpose now?",
+            responses={**ok("authorization"), **problems(400)})  # fmt: skip
+def check(
+    session: SessionDep,
+    provider: Annotated[str, Query(description="Provider department (0x id or code).", examples=["11330100MB1A00002K"])],
+    consumer: Annotated[str, Query(description="Consumer department (0x id or code).", examples=["11330100MB1A00001P"])],
+    dataset: Annotated[str, Query(description="Dataset (0x id or code).", examples=["HZ-MZ-DIBAO"])],
+    purpose: Annotated[str, Query(description="Purpose code as agreed, or its 0x hash.", examples=["eligibility-check 低保资格核查"])],
+) -> dict[str, Any]:  # fmt: skip
+    """Answered from the index (``index`` says how current it is)."""
+    purpose_hash = (
+        "0x"
+        + (
+            parse_hash(purpose, what="purpose") if purpose.startswith("0x") else code_hash(purpose)
+        ).hex()
+    )
+    agreement = queries.authorizing_agreement(
+        session=session, provider=refs.hex_id(provider, what="provider"), consumer=refs.hex_id(consumer, what="consumer"),
+        dataset=refs.hex_id(dataset, what="dataset"), purpose=purpose_hash,
+    )  # fmt: skip
+    return {
+        "authorized": agreement is not None,
+        "agreement": agreement,
+        "index": queries.index_status(session=session),
+    }
+
+
+# --------------------------------------------------------------------------- writes
+
+
+class ProposeAgreement(BaseModel):
+    """Terms of a new agreement; this gateway's department must be the provider or consumer."""
+
+    provider: str = Field(examples=["11330100MB1A00002K"], description="Department code or 0x id.")
+    consumer: str = Field(examples=["11330100MB1A00001P"], description="Department code or 0x id.")
+    datasets: list[str] = Field(min_length=1, max_length=64, examples=[["HZ-MZ-DIBAO"]])
+    purpose: str = Field(
+        min_length=1,
+        examples=["eligibility-check 低保资格核查"],
+        description="Only its hash goes on chain.",
+    )
+    legal_basis: str = Field(min_length=1, examples=["《社会救助暂行办法》第十一条"])
+    terms_hash: str = Field(
+        description="SHA-256 of the terms document.", examples=["0x" + "7d" * 32]
+    )
+    valid_from: str = Field(examples=["2026-12-01"], description="ISO 8601 date or date-time.")
+    valid_until: str = Field(examples=["2027-12-01"], description="ISO 8601 (exclusive).")
+
+
+class Reason(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000, examples=["用途超出约定范围"],
+                        description="Why; only its hash goes on chain.")  # fmt: skip
+
+
+@router.post("", summary="Propose an agreement", status_code=201, dependencies=[Depends(require("admin"))],
+             responses={**ok("agreement_tx", status=201), **problems(400, 409, 503)})  # fmt: skip
+def propose(state: StateDep, body: ProposeAgreement) -> dict[str, Any]:
+    """Propose on behalf of this gateway's department; the other party accepts."""
+    terms = AgreementTerms(
+        provider=refs.id_or_code(body.provider, what="provider"), consumer=refs.id_or_code(body.consumer, what="consumer"),
+        dataset_ids=tuple(refs.id_or_code(d, what="dataset") for d in body.datasets), purpose=code_hash(body.purpose),
+        legal_basis=code_hash(body.legal_basis), terms_hash=parse_hash(body.terms_hash, what="terms hash"),
+        valid_from=refs.timestamp(body.valid_from, what="start"), valid_until=refs.timestamp(body.valid_until, what="end"),
+    )  # fmt: skip
+    gw = state.gateway
+    with state.write_lock:
+        agreement_id, tx = propose_agreement(gw.client, gw.signer, terms)
+    return {
+        "agreement_id": "0x" + agreement_id.hex(),
+        "transaction": tx.tx_hash,
+        "block_number": tx.block_number,
+    }
+
+
+@router.post("/{agreement}/accept", summary="Accept an agreement (own key or relayed consent)",
+             dependencies=[Depends(require("admin"))], responses={**ok("agreement_tx"), **problems(400, 409, 503)})  # fmt: skip
+def accept(
+    state: StateDep, agreement: AgreementId, body: ConsentBody | None = None
+) -> dict[str, Any]:
+    """Accept as the counterparty, or relay the counterparty's EIP-712 consent."""
+    agreement_id = parse_hash(agreement, what="agreement id")
+    gw = state.gateway
+    result = consent_or_relay(state, "AcceptAgreement", agreement_id, body,
+                              lambda: accept_agreement(gw.client, gw.signer, agreement_id))  # fmt: skip
+    return {"agreement_id": "0x" + agreement_id.hex(), **result}
+
+
+def _close(state: StateDep, function: str, agreement: str, reason: str) -> dict[str, Any]:
+    agreement_id = parse_hash(agreement, what="agreement id")
+    gw = state.gateway
+    result = transact(state, lambda: gw.client.transact(
+        "SharingAgreements", function, agreement_id, code_hash(reason), sender=gw.signer))  # fmt: skip
+    return {"agreement_id": "0x" + agreement_id.hex(), **result}
+
+
+@router.post("/{agreement}/revoke", summary="Revoke an active agreement", dependencies=[Depends(require("admin"))],
+             responses={**ok("agreement_tx"), **problems(400, 409, 503)})  # fmt: skip
+def revoke(state: StateDep, agreement: AgreementId, body: Reason) -> dict[str, Any]:
+    """Either party revokes, with a reason (only its hash goes on chain)."""
+    return _close(state, "revoke", agreement, body.reason)
+
+
+@router.post("/{agreement}/reject", summary="Reject a proposed agreement", dependencies=[Depends(require("admin"))],
+             responses={**ok("agreement_tx"), **problems(400, 409, 503)})  # fmt: skip
+def reject(state: StateDep, agreement: AgreementId, body: Reason) -> dict[str, Any]:
+    """The counterparty rejects a proposal."""
+    return _close(state, "reject", agreement, body.reason)

@@ -1,0 +1,57 @@
+"""``/v1/anchors``: submit file hashes to anchor; poll the batch they landed in."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path
+from pydantic import BaseModel, Field
+
+from ledger import refs
+from ledger.submissions import MAX_LEAVES_PER_REQUEST
+from ledger.verify import parse_hash
+
+from ..deps import StateDep, require
+from ..examples import ok, problems
+
+router = APIRouter(
+    prefix="/v1/anchors", tags=["anchoring"], dependencies=[Depends(require("anchor"))]
+)
+
+
+class Leaf(BaseModel):
+    content_hash: str = Field(description="SHA-256 of the file.", examples=["0x" + "3f" * 32])
+    name: str = Field(default="", max_length=1024, description="File name or path (part of the leaf).",
+                      examples=["2026/11/决定书-0001.pdf"])  # fmt: skip
+
+
+class Submission(BaseModel):
+    """File hashes of one dataset owned by this gateway's department."""
+
+    dataset: str = Field(description="Dataset id or catalogue code.", examples=["HZ-MZ-POLICY"])
+    leaves: list[Leaf] = Field(min_length=1, max_length=MAX_LEAVES_PER_REQUEST)
+
+
+@router.post("", summary="Submit hashes to anchor", status_code=202,
+             responses={**ok("batch", status=202), **problems(400, 403, 404, 503)})  # fmt: skip
+def submit(state: StateDep, body: Submission) -> dict[str, Any]:
+    """Queued at once into the dataset's open batch, which is anchored when it holds
+    ``XIETONG_ANCHOR_BATCH_SIZE`` hashes or is ``XIETONG_ANCHOR_BATCH_SECONDS`` old. Poll
+    ``GET /v1/anchors/{batch_id}`` until ``confirmed``."""
+    leaves = [
+        (parse_hash(leaf.content_hash, what="content hash"), leaf.name) for leaf in body.leaves
+    ]
+    return state.queue.submit(
+        refs.hex_id(body.dataset, what="dataset"), leaves, department_id=state.department_id()
+    )
+
+
+@router.get("/{batch_id}", summary="Status of a batch", responses={**ok("batch"), **problems(404)})
+def status(
+    state: StateDep,
+    batch_id: Annotated[
+        str, Path(pattern="^[0-9a-f]{32}$", examples=["4f1c2d8e9a7b4c3d8e9f0a1b2c3d4e5f"])
+    ],
+) -> dict[str, Any]:
+    """collecting → sealed → pending → sent → confirmed (or failed, with the reason)."""
+    return state.queue.status(batch_id)

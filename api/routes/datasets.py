@@ -1,0 +1,46 @@
+"""``/v1/datasets``: datasets, their versions and lineage, and their provenance."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path
+
+from ledger import refs
+from ledger.db import queries
+
+from ..deps import SessionDep, require
+from ..examples import ok, problems
+from ._params import Cursor, DepartmentRef, Limit, page
+
+router = APIRouter(
+    prefix="/v1/datasets", tags=["datasets"], dependencies=[Depends(require("read"))]
+)
+DatasetRef = Annotated[
+    str, Path(description="Dataset: 0x id or catalogue code.", examples=["HZ-MZ-DIBAO"])
+]
+
+
+@router.get("", summary="List datasets", responses={**ok("datasets"), **problems(400)})
+def list_datasets(session: SessionDep, owner: DepartmentRef = None, cursor: Cursor = None,
+                  limit: Limit = 100) -> dict[str, Any]:  # fmt: skip
+    """Registered datasets, oldest first."""
+    owner_id = refs.hex_id(owner, what="owner") if owner else None
+    return page(queries.list_datasets(session=session, owner=owner_id, cursor=cursor, limit=limit))
+
+
+@router.get(
+    "/{dataset}",
+    summary="A dataset, its versions and lineage",
+    responses={**ok("dataset"), **problems(400, 404)},
+)
+def get_dataset(session: SessionDep, dataset: DatasetRef) -> dict[str, Any]:
+    """Every version (oldest first), the lineage edges between versions, the agreements."""
+    return queries.get_dataset(session=session, dataset_id=refs.hex_id(dataset, what="dataset"))
+
+
+@router.get("/{dataset}/provenance", summary="W3C PROV-JSON of a dataset",
+            responses={**ok("provenance"), **problems(400, 404)})  # fmt: skip
+def provenance(session: SessionDep, dataset: DatasetRef) -> dict[str, Any]:
+    """Lineage, agreements and access receipts as a W3C PROV-JSON document."""
+    return queries.provenance(session=session, dataset_id=refs.hex_id(dataset, what="dataset"))

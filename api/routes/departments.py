@@ -1,0 +1,42 @@
+"""``/v1/departments``: the consortium's members."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from ledger import refs
+from ledger.db import queries
+
+from ..deps import SessionDep, require
+from ..examples import ok, problems
+from ._params import Cursor, Limit, page
+
+router = APIRouter(
+    prefix="/v1/departments", tags=["departments"], dependencies=[Depends(require("read"))]
+)
+
+
+@router.get("", summary="List departments", responses={**ok("departments"), **problems(400)})
+def list_departments(
+    session: SessionDep, status: Annotated[Literal["active", "suspended"] | None, Query()] = None,
+    cursor: Cursor = None, limit: Limit = 100,
+) -> dict[str, Any]:  # fmt: skip
+    """Departments in order of admission."""
+    return page(
+        queries.list_departments(session=session, status=status, cursor=cursor, limit=limit)
+    )
+
+
+@router.get(
+    "/{department}", summary="A department", responses={**ok("department"), **problems(400, 404)}
+)
+def get_department(
+    session: SessionDep,
+    department: Annotated[str, Path(description="0x id or code.", examples=["11330100MB1A00002K"])],
+) -> dict[str, Any]:
+    """One department."""
+    return queries.get_department(
+        session=session, department_id=refs.hex_id(department, what="department")
+    )

@@ -1,0 +1,139 @@
+"""``/v1/verify``: is this file, hash or record anchored, by whom, when, and who may receive it?"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from ledger import InputError, LedgerError, hashing
+from ledger.verify import NotAnchoredError, Verification, parse_hash
+
+from ..deps import StateDep, require
+from ..examples import ok, problems
+from ..state import ApiState
+
+
+class UploadTooLargeError(LedgerError):
+    """The uploaded file exceeds the gateway's limit."""
+
+    kind = "payload-too-large"
+
+
+router = APIRouter(prefix="/v1/verify", tags=["verify"], dependencies=[Depends(require("read"))])
+
+HashQuery = Annotated[
+    str,
+    Query(
+        description="SHA-256 of a file's content, or a leaf hash (0x and 64 hex digits).",
+        examples=["0x" + "3f" * 32],
+    ),
+]
+
+
+def answer(state: ApiState, verification: Verification, *, with_proof: bool) -> dict[str, Any]:
+    """The verification as JSON; NotAnchoredError when nothing matched."""
+    if not verification.matches:
+        raise NotAnchoredError(
+            f"{verification.query} is not anchored in any dataset version known here."
+        )
+    body = verification.as_dict()
+    body["status"] = verification.matches[0].status
+    for match, raw in zip(verification.matches, body["matches"], strict=True):
+        raw["proof_url"] = f"/v1/proofs/{match.leaf_hash}?root={match.version.root}"
+        if with_proof and match.kind == "file" and match.content_hash is not None:
+            raw["proof"] = state.verifier.proof_bundle(
+                bytes.fromhex(match.leaf_hash[2:]),
+                [bytes.fromhex(match.content_hash[2:]), match.path],
+                root=bytes.fromhex(match.version.root[2:]),
+            )
+    return body
+
+
+@router.get(
+    "",
+    summary="Verify a file hash or leaf hash",
+    responses={**ok("verification"), **problems(400, 404)},
+)
+def verify_hash(
+    state: StateDep, hash: HashQuery,
+    with_proof: Annotated[bool, Query(description="Include the proof bundle of each file match.")] = False,
+) -> dict[str, Any]:  # fmt: skip
+    """The anchored versions holding a file with this content SHA-256 (or this leaf)."""
+    digest = parse_hash(hash, what="hash")
+    verification = state.verifier.verify_content_hash(digest)
+    if not verification.matches:
+        verification = state.verifier.verify_leaf(digest)
+    return answer(state, verification, with_proof=with_proof)
+
+
+@router.post(
+    "/file", summary="Verify an uploaded file",
+    responses={**ok("verification"), **problems(400, 404, 413)},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/octet-stream": {
+        "schema": {"type": "string", "format": "binary"}}}}},
+)  # fmt: skip
+async def verify_file(
+    request: Request, state: StateDep, with_proof: bool = False
+) -> dict[str, Any]:
+    """Send the file's bytes as the request body; it is hashed as it streams in and never stored.
+
+    Bodies larger than the gateway's limit (``XIETONG_API_MAX_UPLOAD``) are refused with 413
+    without reading them.
+    """
+    limit = state.settings.api_max_upload
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise UploadTooLargeError(
+            f"the file is larger than the {limit}-byte limit of this gateway."
+        )
+    digest, size = hashlib.sha256(), 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise UploadTooLargeError(
+                f"the file is larger than the {limit}-byte limit of this gateway."
+            )
+        digest.update(chunk)
+    verification = state.verifier.verify_content_hash(digest.digest())
+    body = answer(state, verification, with_proof=with_proof)
+    body["size"] = size
+    return body
+
+
+class RecordQuery(BaseModel):
+    """A record and its salt; give the record itself or the SHA-256 of its canonical JSON."""
+
+    record: dict[str, Any] | None = Field(
+        default=None, description="The record as a JSON object (a CSV row: column → text).",
+        examples=[{"编号": "DB00000", "姓名": "王明", "街道": "湖滨街道", "家庭人口": "2", "月保障金": "1250", "月份": "2026-11"}],
+    )  # fmt: skip
+    record_hash: str | None = Field(
+        default=None, description="SHA-256 of the record's RFC 8785 JSON."
+    )
+    salt: str = Field(
+        description="The record's salt from the owner's salts sidecar.", examples=["0x" + "5a" * 32]
+    )
+
+
+@router.post(
+    "/record",
+    summary="Verify a record with its salt",
+    responses={**ok("verification"), **problems(400, 404)},
+)
+def verify_record(state: StateDep, query: RecordQuery) -> dict[str, Any]:
+    """Is this record (with its salt) anchored? Only hashes reach the index."""
+    if (query.record is None) == (query.record_hash is None):
+        raise InputError("give either `record` or `record_hash`, not both or neither.")
+    record_hash = (
+        hashing.record_hash(query.record) if query.record is not None
+        else parse_hash(query.record_hash or "", what="record hash")
+    )  # fmt: skip
+    salt = parse_hash(query.salt, what="salt")
+    verification = state.verifier.verify_record(record_hash, salt)
+    body = answer(state, verification, with_proof=False)
+    for raw in body["matches"]:
+        raw["proof_url"] += f"&record_hash=0x{record_hash.hex()}&salt=0x{salt.hex()}"
+    return body

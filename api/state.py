@@ -1,0 +1,82 @@
+"""What one API process holds: the gateway's services, built once from the settings."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from ledger.anchoring import Anchorer
+from ledger.gateway import Gateway
+from ledger.settings import Settings
+from ledger.submissions import SubmissionQueue
+from ledger.verify import Verifier
+
+from .metrics import Metrics
+from .ratelimit import RateLimiter
+
+__all__ = ["ApiState"]
+
+log = logging.getLogger("xietong.api")
+
+
+@dataclass
+class ApiState:
+    """Services shared by every request of one process (thread-safe where they must be)."""
+
+    settings: Settings
+    gateway: Gateway
+    limiter: RateLimiter
+    metrics: Metrics
+    #: Serialises this process's transactions (one signer, one nonce sequence).
+    write_lock: threading.Lock = field(default_factory=threading.Lock)
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    @classmethod
+    def build(cls, settings: Settings) -> ApiState:
+        return cls(
+            settings=settings,
+            gateway=Gateway(settings),
+            limiter=RateLimiter(settings.api_rate_limit, settings.api_rate_burst),
+            metrics=Metrics(),
+        )
+
+    @cached_property
+    def verifier(self) -> Verifier:
+        return self.gateway.verifier()
+
+    @cached_property
+    def queue(self) -> SubmissionQueue:
+        return SubmissionQueue(
+            self.gateway.engine,
+            max_leaves=self.settings.anchor_batch_size,
+            max_wait=self.settings.anchor_batch_seconds,
+        )
+
+    @cached_property
+    def anchorer(self) -> Anchorer:
+        return self.gateway.anchorer()
+
+    def department_id(self) -> str:
+        """0x id of the department whose key this gateway holds."""
+        return "0x" + self.gateway.department_of_signer().hex()
+
+    # ------------------------------------------------------------------ background work
+
+    def index_loop(self) -> None:
+        """Follow the chain into the index until stopping."""
+        self.gateway.indexer().follow(
+            interval=self.settings.index_interval, should_stop=self.stopping.is_set
+        )
+
+    def anchor_loop(self, interval: float = 0.5) -> None:
+        """Seal and anchor due submission batches until stopping."""
+        while not self.stopping.wait(interval):
+            try:
+                if not self.queue.due():
+                    continue
+                with self.write_lock:
+                    self.queue.flush(self.anchorer)
+            except Exception as exc:  # keep the loop alive; the batch keeps its state
+                log.warning("anchoring pass failed: %s", type(exc).__name__)

@@ -1,0 +1,43 @@
+"""``xietong serve``: the HTTP API and the auditor portal (uvicorn), with indexer and batcher."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ._output import console, fail, load_settings
+
+
+def serve_command(
+    host: Annotated[str | None, typer.Option("--host", help="Address to bind (default XIETONG_API_HOST, 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option("--port", min=1, max=65535, help="Port (default XIETONG_API_PORT, 8000).")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=32, help="Worker processes.")] = 1,
+    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
+) -> None:  # fmt: skip
+    """Serve the API (/v1, /docs, /healthz, /readyz, /metrics) and the portal until Ctrl-C."""
+    import uvicorn
+
+    settings = load_settings(False)
+    bind_host = host or settings.api_host
+    bind_port = port or settings.api_port
+    if bind_host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(
+            f"[yellow]warning:[/] binding {bind_host}: the API is reachable from other machines."
+        )
+    # Fail with one sentence on a bad database URL or an unreachable database, before uvicorn.
+    from ..db.engine import create_db_engine
+    from ..errors import LedgerError
+
+    try:
+        create_db_engine(settings.database_url)
+    except LedgerError as exc:
+        fail(str(exc), kind=exc.kind, as_json=False)
+    console.print(
+        f"serving http://{bind_host}:{bind_port}/ (portal), /docs (API), /v1 … ; Ctrl-C stops",
+        highlight=False,
+    )
+    uvicorn.run(
+        "api.server:app_from_environment", factory=True, host=bind_host, port=bind_port,
+        workers=workers, log_level=log_level, access_log=False, proxy_headers=False,
+    )  # fmt: skip

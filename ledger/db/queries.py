@@ -1,0 +1,602 @@
+"""Read-side queries over the index: keyword-only functions taking ``*, session``.
+
+Lists are paginated with stable keyset cursors: a cursor names the last row of a page by its
+sort key, so a page never repeats or skips rows when new rows arrive. Answers are plain
+dicts (0x-hex ids, ISO 8601 UTC times) ready for JSON; department names come along with
+department ids wherever they appear.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, tuple_
+from sqlmodel import Session, col, select
+
+from ..errors import InputError, LedgerError
+from .tables import (
+    INT64_MAX,
+    AccessReceiptRow,
+    AgreementDatasetRow,
+    AgreementRow,
+    ChainEvent,
+    CommitmentParticipantRow,
+    CommitmentRow,
+    DatasetRow,
+    DepartmentRow,
+    IndexedBlock,
+    IndexerCheckpoint,
+    VersionParentRow,
+    VersionRow,
+)
+
+__all__ = [
+    "AGREEMENT_STATUSES",
+    "COMMITMENT_STATUSES",
+    "NotFoundError",
+    "Page",
+    "UnknownAgreementError",
+    "UnknownCommitmentError",
+    "UnknownDatasetError",
+    "UnknownDepartmentError",
+    "agreement_status",
+    "authorizing_agreement",
+    "commitment_status",
+    "decode_cursor",
+    "encode_cursor",
+    "get_agreement",
+    "get_commitment",
+    "get_dataset",
+    "get_department",
+    "index_status",
+    "iso",
+    "list_agreements",
+    "list_commitments",
+    "list_datasets",
+    "list_departments",
+    "list_events",
+    "provenance",
+]
+
+MAX_PAGE = 500
+
+#: Agreement statuses: the chain's, plus ``pending`` (accepted, not yet valid) and
+#: ``expired`` (accepted, validity over), which follow from the time.
+AGREEMENT_STATUSES = (
+    "proposed", "pending", "active", "expired", "rejected", "withdrawn", "revoked", "superseded",
+)  # fmt: skip
+#: Commitment statuses: the chain's, plus ``overdue`` (not closed, deadline passed).
+COMMITMENT_STATUSES = ("proposed", "active", "overdue", "completed", "cancelled")
+
+
+class NotFoundError(LedgerError):
+    """The index holds no such department, dataset, agreement or commitment."""
+
+    kind = "not-found"
+
+
+class UnknownDepartmentError(NotFoundError):
+    kind = "unknown-department"
+
+
+class UnknownDatasetError(NotFoundError):
+    kind = "unknown-dataset"
+
+
+class UnknownAgreementError(NotFoundError):
+    kind = "unknown-agreement"
+
+
+class UnknownCommitmentError(NotFoundError):
+    kind = "unknown-commitment"
+
+
+def iso(ts: int | None) -> str | None:
+    """ISO 8601 (UTC) of unix seconds; None for None and for "forever" (2**63-1)."""
+    if ts is None or ts >= INT64_MAX:
+        return None
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list and the cursor of the next (None on the last page)."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def encode_cursor(key: Sequence[Any]) -> str:
+    """An opaque cursor naming the sort key of the last row of a page."""
+    raw = json.dumps(list(key), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *, arity: int) -> list[Any]:
+    """The sort key a cursor names; InputError when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InputError("the cursor is malformed; use the next_cursor of a page.") from None
+    if (
+        not isinstance(key, list)
+        or len(key) != arity
+        or not all(isinstance(k, int | str) and not isinstance(k, bool) for k in key)
+    ):
+        raise InputError("the cursor is malformed; use the next_cursor of a page.")
+    return key
+
+
+def _page(
+    session: Session, query: Any, keys: Sequence[Any], cursor: str | None, limit: int,
+    row_key: Any, render: Any,
+) -> Page:  # fmt: skip
+    if not 1 <= limit <= MAX_PAGE:
+        raise InputError(f"limit must be between 1 and {MAX_PAGE}, not {limit}.")
+    if cursor:
+        query = query.where(tuple_(*keys) > tuple(decode_cursor(cursor, arity=len(keys))))
+    rows = session.exec(query.order_by(*keys).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(
+        items=[render(r) for r in rows],
+        next_cursor=encode_cursor(row_key(rows[-1])) if more and rows else None,
+    )
+
+
+def _now(session: Session) -> int:
+    """Wall-clock time, or the newest indexed block's time when the chain runs ahead of it."""
+    latest = session.exec(select(func.max(IndexedBlock.timestamp))).one()
+    return max(int(time.time()), int(latest or 0))
+
+
+class _Names:
+    """Department names, loaded once per answer."""
+
+    def __init__(self, session: Session) -> None:
+        self._rows = {d.id: d for d in session.exec(select(DepartmentRow)).all()}
+
+    def ref(self, department_id: str | None) -> dict[str, Any] | None:
+        if department_id is None:
+            return None
+        row = self._rows.get(department_id)
+        return {"id": department_id, "name": row.name if row else None}
+
+
+# --------------------------------------------------------------------------- index
+
+
+def index_status(*, session: Session) -> dict[str, Any]:
+    """How far the index has read the chain."""
+    checkpoint = session.get(IndexerCheckpoint, 1)
+    if checkpoint is None:
+        return {"block_number": None, "block_time": None, "chain_id": None}
+    block = session.get(IndexedBlock, checkpoint.block_number)
+    return {
+        "block_number": checkpoint.block_number,
+        "block_time": iso(block.timestamp) if block else None,
+        "chain_id": checkpoint.chain_id,
+    }
+
+
+# --------------------------------------------------------------------------- departments
+
+
+def _department(row: DepartmentRow) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "status": row.status,
+            "admitted_at": iso(row.admitted_at), "status_changed_at": iso(row.status_changed_at)}  # fmt: skip
+
+
+def list_departments(
+    *, session: Session, status: str | None = None, cursor: str | None = None, limit: int = 100
+) -> Page:
+    """Consortium members, in order of admission."""
+    query = select(DepartmentRow)
+    if status:
+        query = query.where(DepartmentRow.status == status)
+    keys = (col(DepartmentRow.admitted_at), col(DepartmentRow.id))
+    return _page(session, query, keys, cursor, limit, lambda r: (r.admitted_at, r.id), _department)
+
+
+def get_department(*, session: Session, department_id: str) -> dict[str, Any]:
+    """One department."""
+    row = session.get(DepartmentRow, department_id)
+    if row is None:
+        raise UnknownDepartmentError(f"no department {department_id} is known here.")
+    return _department(row)
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+def _version(row: VersionRow, parents: list[str], names: _Names) -> dict[str, Any]:
+    return {
+        "root": row.root, "dataset_id": row.dataset_id, "department": names.ref(row.department_id),
+        "leaf_count": row.leaf_count, "metadata_hash": row.metadata_hash, "anchored_at": iso(row.anchored_at),
+        "block_number": row.block_number, "transaction": row.tx_hash, "parents": parents,
+        "status": "revoked" if row.revoked_at is not None else "anchored", "revoked_at": iso(row.revoked_at),
+        "revoke_reason_hash": row.revoke_reason,
+    }  # fmt: skip
+
+
+def _parents(session: Session, roots: Sequence[str]) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = {r: [] for r in roots}
+    if roots:
+        rows = session.exec(
+            select(VersionParentRow)
+            .where(col(VersionParentRow.root).in_(list(roots)))
+            .order_by(col(VersionParentRow.root), col(VersionParentRow.position))
+        ).all()
+        for p in rows:
+            result[p.root].append(p.parent)
+    return result
+
+
+def list_datasets(
+    *, session: Session, owner: str | None = None, cursor: str | None = None, limit: int = 100
+) -> Page:
+    """Registered datasets, oldest first, with their number of versions and latest root."""
+    names = _Names(session)
+    query = select(DatasetRow)
+    if owner:
+        query = query.where(DatasetRow.owner_department == owner)
+    keys = (col(DatasetRow.block_number), col(DatasetRow.id))
+
+    def render(row: DatasetRow) -> dict[str, Any]:
+        versions = session.exec(
+            select(VersionRow.root, VersionRow.anchored_at)
+            .where(VersionRow.dataset_id == row.id)
+            .order_by(col(VersionRow.block_number).desc())
+        ).all()
+        return {
+            "id": row.id, "owner": names.ref(row.owner_department), "metadata_hash": row.metadata_hash,
+            "registered_at": iso(row.registered_at), "transaction": row.tx_hash,
+            "version_count": len(versions), "latest_root": versions[0][0] if versions else None,
+            "latest_anchored_at": iso(versions[0][1]) if versions else None,
+        }  # fmt: skip
+
+    return _page(session, query, keys, cursor, limit, lambda r: (r.block_number, r.id), render)
+
+
+def get_dataset(*, session: Session, dataset_id: str) -> dict[str, Any]:
+    """A dataset with every version (oldest first), its lineage edges and its agreements."""
+    row = session.get(DatasetRow, dataset_id)
+    if row is None:
+        raise UnknownDatasetError(f"no dataset {dataset_id} is registered here.")
+    names = _Names(session)
+    versions = session.exec(
+        select(VersionRow)
+        .where(VersionRow.dataset_id == dataset_id)
+        .order_by(col(VersionRow.block_number), col(VersionRow.root))
+    ).all()
+    parents = _parents(session, [v.root for v in versions])
+    now = _now(session)
+    agreements = session.exec(
+        select(AgreementRow)
+        .join(AgreementDatasetRow, col(AgreementDatasetRow.agreement_id) == col(AgreementRow.id))
+        .where(AgreementDatasetRow.dataset_id == dataset_id)
+        .order_by(col(AgreementRow.proposed_at), col(AgreementRow.id))
+    ).all()
+    return {
+        "id": row.id, "owner": names.ref(row.owner_department), "metadata_hash": row.metadata_hash,
+        "registered_at": iso(row.registered_at), "block_number": row.block_number, "transaction": row.tx_hash,
+        "versions": [_version(v, parents[v.root], names) for v in versions],
+        "lineage": [{"from": p, "to": v.root} for v in versions for p in parents[v.root]],
+        "agreements": [_agreement(session, a, names, now, receipts=False) for a in agreements],
+    }  # fmt: skip
+
+
+def provenance(*, session: Session, dataset_id: str) -> dict[str, Any]:
+    """The dataset's lineage, agreements and access receipts as W3C PROV-JSON."""
+    dataset = get_dataset(session=session, dataset_id=dataset_id)
+    entity: dict[str, Any] = {}
+    agent: dict[str, Any] = {}
+    activity: dict[str, Any] = {}
+    was_derived: dict[str, Any] = {}
+    was_attributed: dict[str, Any] = {}
+    was_generated: dict[str, Any] = {}
+    used: dict[str, Any] = {}
+    was_associated: dict[str, Any] = {}
+
+    def add_agent(ref: dict[str, Any] | None) -> str | None:
+        if ref is None:
+            return None
+        key = f"xt:department/{ref['id']}"
+        agent[key] = {"prov:type": "prov:Organization", "prov:label": ref["name"] or ref["id"]}
+        return key
+
+    dataset_key = f"xt:dataset/{dataset['id']}"
+    entity[dataset_key] = {
+        "prov:type": "prov:Collection",
+        "xt:metadataHash": dataset["metadata_hash"],
+    }
+    owner = add_agent(dataset["owner"])
+    if owner:
+        was_attributed[f"_:attr-{dataset['id']}"] = {
+            "prov:entity": dataset_key,
+            "prov:agent": owner,
+        }
+    for v in dataset["versions"]:
+        key = f"xt:version/{v['root']}"
+        entity[key] = {
+            "prov:type": "xt:DatasetVersion", "xt:dataset": dataset_key, "xt:leafCount": v["leaf_count"],
+            "xt:status": v["status"], "xt:transaction": v["transaction"], "xt:blockNumber": v["block_number"],
+            "prov:generatedAtTime": v["anchored_at"],
+        }  # fmt: skip
+        anchoring = f"xt:anchoring/{v['transaction']}"
+        activity[anchoring] = {"prov:type": "xt:Anchoring", "prov:endTime": v["anchored_at"]}
+        was_generated[f"_:gen-{v['root']}"] = {"prov:entity": key, "prov:activity": anchoring,
+                                              "prov:time": v["anchored_at"]}  # fmt: skip
+        publisher = add_agent(v["department"])
+        if publisher:
+            was_attributed[f"_:attr-{v['root']}"] = {"prov:entity": key, "prov:agent": publisher}
+            was_associated[f"_:assoc-{v['root']}"] = {
+                "prov:activity": anchoring,
+                "prov:agent": publisher,
+            }
+        for parent in v["parents"]:
+            was_derived[f"_:der-{v['root']}-{parent}"] = {"prov:generatedEntity": key,
+                                                          "prov:usedEntity": f"xt:version/{parent}"}  # fmt: skip
+    for a in dataset["agreements"]:
+        detail = get_agreement(session=session, agreement_id=a["id"])
+        key = f"xt:agreement/{a['id']}"
+        entity[key] = {
+            "prov:type": "xt:SharingAgreement", "xt:status": detail["status"], "xt:purpose": detail["purpose"],
+            "xt:legalBasis": detail["legal_basis"], "xt:termsHash": detail["terms_hash"],
+            "xt:validFrom": detail["valid_from"], "xt:validUntil": detail["valid_until"],
+        }  # fmt: skip
+        for role in ("provider", "consumer"):
+            who = add_agent(detail[role])
+            if who:
+                was_attributed[f"_:{role}-{a['id']}"] = {"prov:entity": key, "prov:agent": who,
+                                                         "prov:role": f"xt:{role}"}  # fmt: skip
+        consumer = f"xt:department/{detail['consumer']['id']}"
+        for r in detail["access_receipts"]:
+            access = f"xt:access/{a['id']}/{r['index']}"
+            activity[access] = {
+                "prov:type": "xt:DataAccess", "prov:startTime": r["period_start"], "prov:endTime": r["period_end"],
+                "xt:logRoot": r["log_root"], "xt:entryCount": r["entry_count"], "xt:transaction": r["transaction"],
+            }  # fmt: skip
+            used[f"_:use-{a['id']}-{r['index']}"] = {
+                "prov:activity": access,
+                "prov:entity": dataset_key,
+            }
+            was_associated[f"_:assoc-{a['id']}-{r['index']}"] = {
+                "prov:activity": access, "prov:agent": consumer, "prov:plan": key,
+            }  # fmt: skip
+    document: dict[str, Any] = {
+        "prefix": {"xt": "https://xietong.example/ns#", "prov": "http://www.w3.org/ns/prov#"},
+        "entity": entity, "agent": agent, "activity": activity,
+    }  # fmt: skip
+    for name, relation in (("wasDerivedFrom", was_derived), ("wasAttributedTo", was_attributed),
+                           ("wasGeneratedBy", was_generated), ("used", used),
+                           ("wasAssociatedWith", was_associated)):  # fmt: skip
+        if relation:
+            document[name] = relation
+    return document
+
+
+# --------------------------------------------------------------------------- agreements
+
+
+def agreement_status(row: AgreementRow, now: int) -> str:
+    """The chain's status, with ``pending``/``expired`` for an accepted agreement outside its validity."""
+    if row.status == "active":
+        if now >= row.valid_until:
+            return "expired"
+        if now < row.valid_from:
+            return "pending"
+    return row.status
+
+
+def _agreement(
+    session: Session, row: AgreementRow, names: _Names, now: int, *, receipts: bool
+) -> dict[str, Any]:
+    datasets = session.exec(
+        select(AgreementDatasetRow.dataset_id).where(AgreementDatasetRow.agreement_id == row.id)
+    ).all()
+    result: dict[str, Any] = {
+        "id": row.id, "status": agreement_status(row, now), "provider": names.ref(row.provider),
+        "consumer": names.ref(row.consumer), "proposer": names.ref(row.proposer), "datasets": sorted(datasets),
+        "purpose": row.purpose, "legal_basis": row.legal_basis, "terms_hash": row.terms_hash,
+        "valid_from": iso(row.valid_from), "valid_until": iso(row.valid_until),
+        "proposed_at": iso(row.proposed_at), "accepted_at": iso(row.accepted_at), "accepted_by": row.accepted_by,
+        "closed_at": iso(row.closed_at), "reason_hash": row.reason_hash,
+        "supersedes": row.supersedes, "superseded_by": row.superseded_by,
+    }  # fmt: skip
+    if receipts:
+        rows = session.exec(
+            select(AccessReceiptRow)
+            .where(AccessReceiptRow.agreement_id == row.id)
+            .order_by(col(AccessReceiptRow.receipt_index))
+        ).all()
+        result["access_receipts"] = [
+            {"index": r.receipt_index, "log_root": r.log_root, "entry_count": r.entry_count,
+             "period_start": iso(r.period_start), "period_end": iso(r.period_end),
+             "recorded_at": iso(r.recorded_at), "block_number": r.block_number, "transaction": r.tx_hash}
+            for r in rows
+        ]  # fmt: skip
+    return result
+
+
+def _status_filter(status: str, now: int) -> ColumnElement[bool]:
+    stored = col(AgreementRow.status)
+    if status == "active":
+        return and_(
+            stored == "active",
+            col(AgreementRow.valid_from) <= now,
+            col(AgreementRow.valid_until) > now,
+        )
+    if status == "expired":
+        return and_(stored == "active", col(AgreementRow.valid_until) <= now)
+    if status == "pending":
+        return and_(stored == "active", col(AgreementRow.valid_from) > now)
+    return stored == status
+
+
+def list_agreements(
+    *, session: Session, department: str | None = None, dataset: str | None = None,
+    status: str | None = None, cursor: str | None = None, limit: int = 100,
+) -> Page:  # fmt: skip
+    """Agreements, oldest proposal first; ``department`` matches either party."""
+    if status is not None and status not in AGREEMENT_STATUSES:
+        raise InputError(f"status must be one of {', '.join(AGREEMENT_STATUSES)}, not {status!r}.")
+    names, now = _Names(session), _now(session)
+    query = select(AgreementRow)
+    if department:
+        query = query.where(
+            or_(col(AgreementRow.provider) == department, col(AgreementRow.consumer) == department)
+        )
+    if dataset:
+        query = query.join(
+            AgreementDatasetRow, col(AgreementDatasetRow.agreement_id) == col(AgreementRow.id)
+        ).where(AgreementDatasetRow.dataset_id == dataset)
+    if status:
+        query = query.where(_status_filter(status, now))
+    keys = (col(AgreementRow.proposed_at), col(AgreementRow.id))
+    return _page(session, query, keys, cursor, limit, lambda r: (r.proposed_at, r.id),
+                 lambda r: _agreement(session, r, names, now, receipts=False))  # fmt: skip
+
+
+def get_agreement(*, session: Session, agreement_id: str) -> dict[str, Any]:
+    """One agreement with its access receipts."""
+    row = session.get(AgreementRow, agreement_id)
+    if row is None:
+        raise UnknownAgreementError(f"no agreement {agreement_id} is known here.")
+    return _agreement(session, row, _Names(session), _now(session), receipts=True)
+
+
+def authorizing_agreement(
+    *, session: Session, provider: str, consumer: str, dataset: str, purpose: str
+) -> dict[str, Any] | None:
+    """The agreement that lets ``provider`` share ``dataset`` with ``consumer`` for ``purpose``
+    now (both departments active, the agreement active and valid), or None."""
+    now = _now(session)
+    departments = {
+        d.id: d.status
+        for d in session.exec(
+            select(DepartmentRow).where(col(DepartmentRow.id).in_((provider, consumer)))
+        ).all()
+    }
+    if departments.get(provider) != "active" or departments.get(consumer) != "active":
+        return None
+    row = session.exec(
+        select(AgreementRow)
+        .join(AgreementDatasetRow, col(AgreementDatasetRow.agreement_id) == col(AgreementRow.id))
+        .where(AgreementDatasetRow.dataset_id == dataset)
+        .where(AgreementRow.provider == provider, AgreementRow.consumer == consumer)
+        .where(AgreementRow.purpose == purpose)
+        .where(_status_filter("active", now))
+        .order_by(col(AgreementRow.proposed_at), col(AgreementRow.id))
+    ).first()
+    return None if row is None else _agreement(session, row, _Names(session), now, receipts=False)
+
+
+# --------------------------------------------------------------------------- commitments
+
+
+def commitment_status(row: CommitmentRow, now: int) -> str:
+    """The chain's status, with ``overdue`` for one not closed by its deadline."""
+    if row.status in ("proposed", "active") and now > row.deadline:
+        return "overdue"
+    return row.status
+
+
+def _commitment(session: Session, row: CommitmentRow, names: _Names, now: int) -> dict[str, Any]:
+    participants = session.exec(
+        select(CommitmentParticipantRow)
+        .where(CommitmentParticipantRow.commitment_id == row.id)
+        .order_by(col(CommitmentParticipantRow.position))
+    ).all()
+    return {
+        "id": row.id, "status": commitment_status(row, now), "matter_ref": row.matter_ref,
+        "lead": names.ref(row.lead), "deadline": iso(row.deadline), "proposed_at": iso(row.proposed_at),
+        "activated_at": iso(row.activated_at), "closed_at": iso(row.closed_at), "closing_hash": row.closing_hash,
+        "participants": [
+            {"department": names.ref(p.department_id), "duty_hash": p.duty_hash, "signed_at": iso(p.signed_at),
+             "signer": p.signer, "done_at": iso(p.done_at), "last_evidence_hash": p.last_evidence_hash,
+             "report_count": p.report_count}
+            for p in participants
+        ],
+    }  # fmt: skip
+
+
+def list_commitments(
+    *, session: Session, department: str | None = None, status: str | None = None,
+    cursor: str | None = None, limit: int = 100,
+) -> Page:  # fmt: skip
+    """Commitments, oldest first; ``department`` matches the lead or any participant."""
+    if status is not None and status not in COMMITMENT_STATUSES:
+        raise InputError(f"status must be one of {', '.join(COMMITMENT_STATUSES)}, not {status!r}.")
+    names, now = _Names(session), _now(session)
+    query = select(CommitmentRow)
+    if department:
+        members = select(CommitmentParticipantRow.commitment_id).where(
+            CommitmentParticipantRow.department_id == department
+        )
+        query = query.where(
+            or_(col(CommitmentRow.lead) == department, col(CommitmentRow.id).in_(members))
+        )
+    if status == "overdue":
+        query = query.where(
+            col(CommitmentRow.status).in_(("proposed", "active")),
+            col(CommitmentRow.deadline) < now,
+        )
+    elif status in ("proposed", "active"):
+        query = query.where(CommitmentRow.status == status, col(CommitmentRow.deadline) >= now)
+    elif status:
+        query = query.where(CommitmentRow.status == status)
+    keys = (col(CommitmentRow.proposed_at), col(CommitmentRow.id))
+    return _page(session, query, keys, cursor, limit, lambda r: (r.proposed_at, r.id),
+                 lambda r: _commitment(session, r, names, now))  # fmt: skip
+
+
+def get_commitment(*, session: Session, commitment_id: str) -> dict[str, Any]:
+    """One commitment with its participants."""
+    row = session.get(CommitmentRow, commitment_id)
+    if row is None:
+        raise UnknownCommitmentError(f"no commitment {commitment_id} is known here.")
+    return _commitment(session, row, _Names(session), _now(session))
+
+
+# --------------------------------------------------------------------------- audit trail
+
+
+def list_events(
+    *, session: Session, department: str | None = None, event_type: str | None = None,
+    since: int | None = None, until: int | None = None, subject: str | None = None,
+    cursor: str | None = None, limit: int = 100,
+) -> Page:  # fmt: skip
+    """The audit trail in chain order; ``until`` is exclusive."""
+    names = _Names(session)
+    query = select(ChainEvent)
+    if department:
+        query = query.where(ChainEvent.department_id == department)
+    if event_type:
+        query = query.where(ChainEvent.name == event_type)
+    if since is not None:
+        query = query.where(col(ChainEvent.timestamp) >= since)
+    if until is not None:
+        query = query.where(col(ChainEvent.timestamp) < until)
+    if subject:
+        query = query.where(ChainEvent.subject_id == subject)
+    keys = (col(ChainEvent.block_number), col(ChainEvent.log_index))
+
+    def render(e: ChainEvent) -> dict[str, Any]:
+        dept = names.ref(e.department_id)
+        return {
+            "block_number": e.block_number, "log_index": e.log_index, "time": iso(e.timestamp),
+            "transaction": e.tx_hash, "contract": e.contract, "event": e.name, "department_id": e.department_id,
+            "department": dept["name"] if dept else None, "subject_id": e.subject_id, "args": json.loads(e.args),
+        }  # fmt: skip
+
+    return _page(
+        session, query, keys, cursor, limit, lambda e: (e.block_number, e.log_index), render
+    )
