@@ -21,9 +21,21 @@ from ledger.apikeys import (
 
 from .state import ApiState
 
-__all__ = ["Caller", "SessionDep", "StateDep", "get_session", "get_state", "require"]
+__all__ = [
+    "API_KEY_COOKIE",
+    "API_KEY_HEADER",
+    "Caller",
+    "SessionDep",
+    "StateDep",
+    "authorize",
+    "get_session",
+    "get_state",
+    "require",
+]
 
 API_KEY_HEADER = "X-API-Key"
+#: The portal keeps a signed-in key in this cookie (HttpOnly, SameSite=Strict).
+API_KEY_COOKIE = "xietong_key"
 _KEY_CACHE_SECONDS = 5.0  # a revoked key stops working within this time
 
 
@@ -73,12 +85,14 @@ class _KeyCache:
 _cache = _KeyCache()
 
 
-def _presented_key(request: Request) -> str | None:
+def _presented_key(request: Request, *, allow_cookie: bool) -> str | None:
     key = request.headers.get(API_KEY_HEADER)
     if key is None:
         auth = request.headers.get("Authorization", "")
         if auth[:7].lower() == "bearer ":
             key = auth[7:]
+    if key is None and allow_cookie:  # never for writes: a cookie would invite CSRF
+        key = request.cookies.get(API_KEY_COOKIE)
     return key.strip() if key else None
 
 
@@ -86,28 +100,34 @@ def require(scope: Scope) -> Callable[..., Caller]:
     """A dependency admitting callers whose key covers ``scope`` (reads may be open)."""
 
     def dependency(request: Request, state: StateDep) -> Caller:
-        key = _presented_key(request)
-        if key is None:
-            if scope == "read" and state.settings.api_open_reads:
-                caller = Caller(key_id=None, scope=None)
-                state.limiter.check("anon:" + (request.client.host if request.client else "?"))
-                return caller
-            raise ApiKeyError(
-                f"this route needs an API key with scope {scope!r} in the {API_KEY_HEADER} header."
-            )
-        cache_key = f"{id(state)}:{key}"
-        caller_or_none = _cache.get(cache_key)
-        if caller_or_none is None:
-            with Session(state.gateway.engine) as session:
-                row = authenticate(session=session, key=key)
-            caller_or_none = Caller(key_id=row.id, scope=row.scope)
-            _cache.put(cache_key, caller_or_none)
-        caller = caller_or_none
-        if not scope_allows(caller.scope or "", scope):
-            raise InsufficientScopeError(
-                f"this route needs scope {scope!r}; the key has scope {caller.scope!r}."
-            )
-        state.limiter.check("key:" + (caller.key_id or ""))
-        return caller
+        return authorize(request, state, scope)
 
     return dependency
+
+
+def authorize(request: Request, state: ApiState, scope: Scope) -> Caller:
+    """The caller of ``request`` if its key (header, bearer token or the portal's cookie)
+    covers ``scope``; ApiKeyError, InsufficientScopeError or RateLimitedError otherwise."""
+    key = _presented_key(request, allow_cookie=scope == "read")
+    if key is None:
+        if scope == "read" and state.settings.api_open_reads:
+            caller = Caller(key_id=None, scope=None)
+            state.limiter.check("anon:" + (request.client.host if request.client else "?"))
+            return caller
+        raise ApiKeyError(
+            f"this route needs an API key with scope {scope!r} in the {API_KEY_HEADER} header."
+        )
+    cache_key = f"{id(state)}:{key}"
+    caller_or_none = _cache.get(cache_key)
+    if caller_or_none is None:
+        with Session(state.gateway.engine) as session:
+            row = authenticate(session=session, key=key)
+        caller_or_none = Caller(key_id=row.id, scope=row.scope)
+        _cache.put(cache_key, caller_or_none)
+    caller = caller_or_none
+    if not scope_allows(caller.scope or "", scope):
+        raise InsufficientScopeError(
+            f"this route needs scope {scope!r}; the key has scope {caller.scope!r}."
+        )
+    state.limiter.check("key:" + (caller.key_id or ""))
+    return caller
