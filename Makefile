@@ -1,5 +1,5 @@
 # Xietong — developer entry points. Every target installs what it needs, idempotently.
-#   make run    start the local chain, deploy the contracts, print the manifest
+#   make run    local chain + contracts + demo + index + API and portal on http://127.0.0.1:8000
 #   make test   lint + the whole test suite (real Hardhat and Anvil nodes)
 
 SHELL := /bin/bash
@@ -28,15 +28,9 @@ $(NPM_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The main job: a local chain with the four contracts deployed (development keys).
+# The main job: chain node, contracts, demo scenario, index, API + portal on :8000 (Ctrl-C stops).
 run: setup
-	@export XIETONG_ENV=local; \
-	$(XT) node status >/dev/null 2>&1 || $(XT) node start; \
-	$(XT) deploy --founders $(FOUNDERS) --reuse; \
-	$(XT) demo --once; \
-	$(XT) index; \
-	echo; echo "manifest (deployments/31337.json):"; cat deployments/31337.json; \
-	echo; echo "The node keeps running in the background; stop it with: make stop"
+	bash scripts/run.sh
 
 stop: setup
 	$(XT) node stop
@@ -55,6 +49,7 @@ format: setup
 
 test: lint
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-chromium.sh
 	$(PY) -m pytest
 
 gas: setup
