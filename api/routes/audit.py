@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -19,27 +16,18 @@ from ._params import Cursor, DepartmentRef, Limit, page
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], dependencies=[Depends(require("read"))])
 
-CSV_FIELDS = ("block_number", "log_index", "time", "transaction", "contract", "event",
-              "department_id", "department", "subject_id", "args")  # fmt: skip
 MAX_CSV_ROWS = 100_000
-
-
-def to_csv(items: list[dict[str, Any]]) -> str:
-    """The events as CSV (args as canonical JSON text)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for item in items:
-        writer.writerow(
-            {**item, "args": json.dumps(item["args"], ensure_ascii=False, sort_keys=True)}
-        )
-    return buffer.getvalue()
+CSV_EXAMPLE = "block_number,log_index,time,transaction,contract,event,department_id,department,subject_id,args\n"
 
 
 @router.get(
-    "/events", summary="The audit trail",
-    responses={**ok("events"), **problems(400), 200: {"content": {"text/csv": {}}}},
-)  # fmt: skip
+    "/events",
+    summary="The audit trail",
+    responses={
+        200: {"content": {**ok("events")[200]["content"], "text/csv": {"example": CSV_EXAMPLE}}},
+        **problems(400),
+    },
+)
 def events(
     session: SessionDep, department: DepartmentRef = None,
     type: Annotated[str | None, Query(description="Event name, e.g. AgreementRevoked.")] = None,
@@ -67,6 +55,6 @@ def events(
             next_cursor = result.next_cursor
             if next_cursor is None:
                 break
-        return Response(to_csv(rows), media_type="text/csv; charset=utf-8",
+        return Response(queries.events_csv(rows), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="xietong-audit.csv"'})  # fmt: skip
     return page(queries.list_events(session=session, cursor=cursor, limit=limit, **filters))

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from .. import refs as _refs
-from ..db.tables import ChainEvent, DepartmentRow
+from .. import refs
+from ..db import queries
 from ..errors import InputError
 from ..gateway import Gateway
 from ._output import console, emit_json, guarded, load_settings
@@ -28,48 +25,28 @@ Until = Annotated[
     str | None, typer.Option("--until", help="ISO 8601 date or date-time (exclusive).")
 ]
 
-FIELDS = (
-    "block_number",
-    "time",
-    "transaction",
-    "contract",
-    "event",
-    "department_id",
-    "department",
-    "subject_id",
-    "args",
-)
-
 
 def events(settings: Any, department: str | None, event_type: str | None, since: str | None,
            until: str | None, limit: int | None) -> list[dict[str, Any]]:  # fmt: skip
     """Sync the index, then read the filtered event log in chain order."""
     gw = Gateway(settings)
     gw.indexer().sync()
-    query = select(ChainEvent)
-    if department:
-        query = query.where(
-            ChainEvent.department_id == "0x" + _refs.id_or_code(department, what="department").hex()
-        )
-    if event_type:
-        query = query.where(ChainEvent.name == event_type)
-    if since:
-        query = query.where(col(ChainEvent.timestamp) >= _refs.timestamp(since, what="start"))
-    if until:
-        query = query.where(col(ChainEvent.timestamp) < _refs.timestamp(until, what="end"))
-    query = query.order_by(col(ChainEvent.block_number), col(ChainEvent.log_index))
-    if limit is not None:
-        query = query.limit(limit)
+    filters: dict[str, Any] = {
+        "department": refs.hex_id(department, what="department") if department else None,
+        "event_type": event_type, "since": refs.timestamp(since, what="start") if since else None,
+        "until": refs.timestamp(until, what="end") if until else None,
+    }  # fmt: skip
+    rows: list[dict[str, Any]] = []
+    cursor: str | None = None
     with Session(gw.engine) as session:
-        names = {d.id: d.name for d in session.exec(select(DepartmentRow)).all()}
-        return [
-            {
-                "block_number": e.block_number, "time": datetime.fromtimestamp(e.timestamp, tz=UTC).isoformat(),
-                "transaction": e.tx_hash, "contract": e.contract, "event": e.name, "department_id": e.department_id,
-                "department": names.get(e.department_id or ""), "subject_id": e.subject_id, "args": json.loads(e.args),
-            }
-            for e in session.exec(query).all()
-        ]  # fmt: skip
+        while limit is None or len(rows) < limit:
+            size = queries.MAX_PAGE if limit is None else min(queries.MAX_PAGE, limit - len(rows))
+            page = queries.list_events(session=session, cursor=cursor, limit=size, **filters)
+            rows.extend(page.items)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    return rows
 
 
 @app.command()
@@ -121,14 +98,7 @@ def export(
         if fmt == "json":
             text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
         else:
-            buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\n")
-            writer.writeheader()
-            for r in rows:
-                writer.writerow(
-                    {**r, "args": json.dumps(r["args"], ensure_ascii=False, sort_keys=True)}
-                )
-            text = buffer.getvalue()
+            text = queries.events_csv(rows)
         try:
             out.write_text(text, encoding="utf-8")
         except OSError as exc:

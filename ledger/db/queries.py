@@ -9,6 +9,8 @@ department ids wherever they appear.
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 import time
 from collections.abc import Sequence
@@ -50,6 +52,7 @@ __all__ = [
     "commitment_status",
     "decode_cursor",
     "encode_cursor",
+    "events_csv",
     "get_agreement",
     "get_commitment",
     "get_dataset",
@@ -600,3 +603,19 @@ def list_events(
     return _page(
         session, query, keys, cursor, limit, lambda e: (e.block_number, e.log_index), render
     )
+
+
+EVENT_CSV_FIELDS = ("block_number", "log_index", "time", "transaction", "contract", "event",
+                    "department_id", "department", "subject_id", "args")  # fmt: skip
+
+
+def events_csv(items: Sequence[dict[str, Any]]) -> str:
+    """Events (as :func:`list_events` gives them) as CSV, the args as sorted JSON text."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EVENT_CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for item in items:
+        writer.writerow(
+            {**item, "args": json.dumps(item["args"], ensure_ascii=False, sort_keys=True)}
+        )
+    return buffer.getvalue()
