@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from .anchoring import Anchorer, AnchorError, prepare_hashes
+from .db.queries import UnknownDatasetError
 from .db.tables import AnchorBatch, DatasetRow, SubmissionBatch, SubmittedLeaf
 from .errors import ContractRevertError, InputError, LedgerError
 
@@ -69,7 +70,9 @@ class SubmissionQueue:
         with Session(self.engine) as session:
             dataset = session.get(DatasetRow, dataset_id)
         if dataset is None:
-            raise InputError(f"no dataset {dataset_id} is registered here (or not indexed yet).")
+            raise UnknownDatasetError(
+                f"no dataset {dataset_id} is registered here (or it is not indexed yet)."
+            )
         if dataset.owner_department != department_id:
             raise NotOwnerError(
                 f"dataset {dataset_id} belongs to department {dataset.owner_department}; "
