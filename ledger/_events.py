@@ -7,7 +7,7 @@ from typing import Any
 from eth_utils import keccak
 from web3.contract import Contract
 
-__all__ = ["event_topics", "jsonable"]
+__all__ = ["canonical_type", "event_topics", "jsonable"]
 
 
 def jsonable(value: Any) -> Any:
@@ -21,11 +21,12 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _canonical_type(item: dict[str, Any]) -> str:
+def canonical_type(item: dict[str, Any]) -> str:
+    """The canonical ABI type of an ABI input, tuples spelled out: ``(bytes32,uint64)[]``."""
     kind = str(item["type"])
     if not kind.startswith("tuple"):
         return kind
-    inner = ",".join(_canonical_type(c) for c in item["components"])
+    inner = ",".join(canonical_type(c) for c in item["components"])
     return f"({inner}){kind.removeprefix('tuple')}"
 
 
@@ -35,6 +36,6 @@ def event_topics(contract: Contract) -> dict[bytes, str]:
     for item in contract.abi:
         entry: dict[str, Any] = dict(item)
         if entry.get("type") == "event":
-            types = ",".join(_canonical_type(i) for i in entry["inputs"])
+            types = ",".join(canonical_type(i) for i in entry["inputs"])
             names[keccak(text=f"{entry['name']}({types})")] = str(entry["name"])
     return names

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from .errors import InputError
+from .errors import BadHashError, InputError
 from .ids import code_hash
 from .verify import parse_hash
 
-__all__ = ["hex_id", "id_or_code", "root", "timestamp"]
+__all__ = ["hex_id", "id_or_code", "root", "subject_id", "timestamp"]
 
 
 def id_or_code(text: str, *, what: str) -> bytes:
@@ -24,6 +24,13 @@ def id_or_code(text: str, *, what: str) -> bytes:
 def hex_id(text: str, *, what: str) -> str:
     """:func:`id_or_code` as the index stores it: 0x and 64 lowercase hex digits."""
     return "0x" + id_or_code(text, what=what).hex()
+
+
+def subject_id(text: str, *, what: str) -> bytes:
+    """An agreement or commitment id: 0x and 64 hex digits (never a code)."""
+    if not text.strip().startswith(("0x", "0X")):
+        raise BadHashError(f"a {what} is 0x and 64 hex digits, not {text.strip()[:80]!r}.")
+    return parse_hash(text, what=what)
 
 
 def root(text: str) -> bytes:

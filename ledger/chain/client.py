@@ -163,8 +163,9 @@ class ChainClient:
         return raw, tx_hash, nonce
 
     def _signed(
-        self, fn: ContractFunction, *, sender: LocalAccount, gas: int | None
+        self, fn: Any, *, sender: LocalAccount, gas: int | None
     ) -> tuple[bytes, str, int, dict[str, Any]]:
+        """Sign ``fn`` (a contract function or constructor) with the sender's next nonce."""
         nonce = int(
             self._guard(lambda: self.w3.eth.get_transaction_count(sender.address, "pending"))
         )
@@ -192,19 +193,8 @@ class ChainClient:
         """Deploy contract ``name`` from its committed artifact."""
         artifact = load_artifact(name)
         factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-        params: dict[str, Any] = {
-            "from": sender.address,
-            "chainId": self.chain_id,
-            "nonce": self._guard(
-                lambda: self.w3.eth.get_transaction_count(sender.address, "pending")
-            ),
-        }
-        tx: dict[str, Any] = dict(
-            self._guard(
-                lambda: factory.constructor(*args).build_transaction(cast(TxParams, params))
-            )
-        )
-        return self.send_raw(sender.sign_transaction(cast(Any, tx)).raw_transaction, call=tx)
+        raw, _, _, tx = self._signed(factory.constructor(*args), sender=sender, gas=None)
+        return self.send_raw(raw, call=tx)
 
     def send_raw(self, raw: bytes, *, call: dict[str, Any] | None = None) -> SentTransaction:
         """Send a signed transaction and wait for its receipt."""

@@ -10,6 +10,7 @@ from eth_abi import decode
 from eth_abi.exceptions import DecodingError
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
+from .._events import canonical_type
 from ..errors import ContractRevertError
 from .artifacts import load_artifacts
 
@@ -222,7 +223,7 @@ def known_errors() -> dict[bytes, ErrorSpec]:
         for item in artifact.abi:
             if item.get("type") != "error":
                 continue
-            types = tuple(str(i["type"]) for i in item["inputs"])
+            types = tuple(canonical_type(i) for i in item["inputs"])
             selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
             enums = tuple(
                 str(i["internalType"]).removeprefix("enum ").split(".")[-1]

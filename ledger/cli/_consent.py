@@ -13,7 +13,7 @@ from ..consent import ConsentKind, expect_consent, make_consent, read_consent, r
 from ..errors import InputError
 from ..gateway import Gateway
 from ..settings import Settings
-from ._output import console, emit_json, guarded
+from ._output import respond
 
 
 def write_consent(
@@ -40,13 +40,13 @@ def write_consent(
             "deadline": signed.deadline,
         }
 
-    result = guarded(json_output, run)
-    if json_output:
-        emit_json({"ok": True, **result})
-    else:
-        console.print(
+    respond(
+        json_output,
+        run,
+        lambda result: (
             f"[green]wrote[/] consent {result['consent']} (nonce {result['nonce']}); hand it to the relaying gateway"
-        )
+        ),
+    )
 
 
 def consent_or_relay(

@@ -13,6 +13,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from .._events import jsonable
 from ..errors import LedgerError
 from ..settings import Settings
 
@@ -26,19 +27,14 @@ EXIT_ERROR = 1
 EXIT_INTERNAL = 70
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
+def hexstr(value: Any) -> str:
+    """0x-hex of a bytes32 value as web3 returns it."""
+    return "0x" + bytes(value).hex()
 
 
 def emit_json(document: dict[str, Any]) -> None:
     """Print one JSON document on stdout."""
-    sys.stdout.write(json.dumps(_jsonable(document), ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(json.dumps(jsonable(document), ensure_ascii=False, indent=2) + "\n")
 
 
 def fail(message: str, *, kind: str, as_json: bool, code: int = EXIT_ERROR) -> NoReturn:
@@ -81,3 +77,14 @@ def guarded(as_json: bool, action: Callable[[], T]) -> T:
             as_json=as_json,
             code=EXIT_INTERNAL,
         )
+
+
+def respond(
+    as_json: bool, action: Callable[[], dict[str, Any]], say: Callable[[dict[str, Any]], str]
+) -> None:
+    """Run ``action`` guarded; print ``{"ok": true, …result}`` or the sentence ``say(result)``."""
+    result = guarded(as_json, action)
+    if as_json:
+        emit_json({"ok": True, **result})
+    else:
+        console.print(say(result), highlight=False)

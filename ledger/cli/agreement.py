@@ -13,19 +13,14 @@ from ..consent import (
     document_hash,
     propose_agreement,
 )
-from ..errors import InputError
 from ..gateway import Gateway
 from ..ids import AgreementTerms, code_hash
 from ._consent import consent_or_relay, write_consent
-from ._output import console, emit_json, guarded, load_settings
+from ._output import console, emit_json, guarded, load_settings, respond
+from ._output import hexstr as h
 
 app = typer.Typer(help="Data-sharing agreements (数据共享授权).", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
-
-
-def h(value: Any) -> str:
-    """0x-hex of a bytes32 value."""
-    return "0x" + bytes(value).hex()
 
 
 _STATUS = ("unknown", "proposed", "active", "rejected", "withdrawn", "revoked", "superseded")
@@ -35,29 +30,23 @@ def agreement_dict(gw: Gateway, agreement_id: bytes) -> dict[str, Any]:
     """An agreement as the chain records it, with department names from the index."""
     a = gw.client.call("SharingAgreements", "agreement", agreement_id)
     terms, status = a[0], a[1]
-    names = _names(gw)
     now = int(gw.client.w3.eth.get_block("latest")["timestamp"])
     receipts = int(gw.client.call("SharingAgreements", "accessReceiptCount", agreement_id))
     state = _STATUS[status]
+
+    def name(dept: bytes) -> str:
+        return str(gw.client.call("DepartmentRegistry", "department", dept)[5])
+
     if state == "active" and now >= terms[7]:
         state = "expired"
     return {
-        "id": h(agreement_id), "status": state, "provider": {"id": h(terms[0]), "name": names.get(h(terms[0]))},
-        "consumer": {"id": h(terms[1]), "name": names.get(h(terms[1]))}, "datasets": [h(d) for d in terms[2]],
+        "id": h(agreement_id), "status": state, "provider": {"id": h(terms[0]), "name": name(terms[0])},
+        "consumer": {"id": h(terms[1]), "name": name(terms[1])}, "datasets": [h(d) for d in terms[2]],
         "purpose": h(terms[3]), "legal_basis": h(terms[4]), "terms_hash": h(terms[5]),
         "valid_from": terms[6], "valid_until": terms[7], "proposer": h(a[2]),
         "supersedes": h(a[3]) if any(a[3]) else None, "superseded_by": h(a[4]) if any(a[4]) else None,
         "proposed_at": a[5], "accepted_at": a[6] or None, "closed_at": a[7] or None, "access_receipts": receipts,
     }  # fmt: skip
-
-
-def _names(gw: Gateway) -> dict[str, str]:
-    c = gw.client
-    result = {}
-    for i in range(int(c.call("DepartmentRegistry", "departmentCount"))):
-        dept_id = bytes(c.call("DepartmentRegistry", "departmentIdAt", i))
-        result["0x" + dept_id.hex()] = str(c.call("DepartmentRegistry", "department", dept_id)[5])
-    return result
 
 
 def _print(a: dict[str, Any]) -> None:
@@ -114,13 +103,13 @@ def propose(
             "block_number": tx.block_number,
         }
 
-    result = guarded(json_output, run)
-    if json_output:
-        emit_json({"ok": True, **result})
-    else:
-        console.print(
+    respond(
+        json_output,
+        run,
+        lambda result: (
             f"[green]proposed[/] agreement {result['agreement_id']}; the other party must accept it."
-        )
+        ),
+    )
 
 
 @app.command()
@@ -136,11 +125,7 @@ def accept(
 
     def run() -> dict[str, Any]:
         gw = Gateway(settings)
-        agreement_id = (
-            _refs.id_or_code(agreement, what="agreement") if agreement.startswith("0x") else None
-        )
-        if agreement_id is None:
-            raise InputError("an agreement id is 0x and 64 hex digits.")
+        agreement_id = _refs.subject_id(agreement, what="agreement id")
         tx = consent_or_relay(
             gw, "AcceptAgreement", agreement_id, signature,
             lambda: accept_agreement(gw.client, gw.signer, agreement_id),
@@ -151,13 +136,13 @@ def accept(
             "transaction": tx.tx_hash,
         }
 
-    result = guarded(json_output, run)
-    if json_output:
-        emit_json({"ok": True, **result})
-    else:
-        console.print(
+    respond(
+        json_output,
+        run,
+        lambda result: (
             f"[green]accepted[/] agreement {result['agreement_id']} (signed by {result['signer']})"
-        )
+        ),
+    )
 
 
 @app.command()
@@ -175,7 +160,12 @@ def consent(
     settings = load_settings(json_output)
 
     write_consent(
-        settings, "AcceptAgreement", lambda: _refs.root(agreement), out, valid_for, json_output
+        settings,
+        "AcceptAgreement",
+        lambda: _refs.subject_id(agreement, what="agreement id"),
+        out,
+        valid_for,
+        json_output,
     )
 
 
@@ -184,7 +174,7 @@ def _close(function: str, agreement: str, reason: str | None, json_output: bool)
 
     def run() -> dict[str, Any]:
         gw = Gateway(settings)
-        args: list[Any] = [_refs.root(agreement)]
+        args: list[Any] = [_refs.subject_id(agreement, what="agreement id")]
         if reason is not None:
             args.append(code_hash(reason))
         tx = gw.client.transact("SharingAgreements", function, *args, sender=gw.signer)
@@ -194,11 +184,11 @@ def _close(function: str, agreement: str, reason: str | None, json_output: bool)
             "block_number": tx.block_number,
         }
 
-    result = guarded(json_output, run)
-    if json_output:
-        emit_json({"ok": True, **result})
-    else:
-        console.print(f"{function}: agreement {agreement} in block {result['block_number']}")
+    respond(
+        json_output,
+        run,
+        lambda result: f"{function}: agreement {agreement} in block {result['block_number']}",
+    )
 
 
 @app.command()
@@ -227,7 +217,10 @@ def show(
 ) -> None:
     """Show an agreement as the chain records it."""
     settings = load_settings(json_output)
-    result = guarded(json_output, lambda: agreement_dict(Gateway(settings), _refs.root(agreement)))
+    result = guarded(
+        json_output,
+        lambda: agreement_dict(Gateway(settings), _refs.subject_id(agreement, what="agreement id")),
+    )
     if json_output:
         emit_json({"ok": True, "agreement": result})
     else:

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from ..apikeys import SCOPES, create_api_key, list_api_keys, revoke_api_key
 from ..db.engine import create_db_engine
 from ..db.queries import iso
-from ._output import console, emit_json, guarded, load_settings
+from ._output import console, emit_json, guarded, load_settings, respond
 
 app = typer.Typer(help="API keys of the HTTP API.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -82,8 +82,6 @@ def revoke(
         with Session(create_db_engine(settings.database_url)) as session:
             return _row(revoke_api_key(session=session, key_id=key_id))
 
-    result = guarded(json_output, run)
-    if json_output:
-        emit_json({"ok": True, **result})
-    else:
-        console.print(f"[green]revoked[/] key {result['id']} ({result['name']})")
+    respond(
+        json_output, run, lambda result: f"[green]revoked[/] key {result['id']} ({result['name']})"
+    )

@@ -16,15 +16,11 @@ from ..errors import InputError
 from ..gateway import Gateway
 from ..ids import code_hash
 from ._consent import consent_or_relay, write_consent
-from ._output import console, emit_json, guarded, load_settings
+from ._output import console, emit_json, guarded, load_settings, respond
+from ._output import hexstr as h
 
 app = typer.Typer(help="Joint-handling commitments (联办承诺).", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
-
-
-def h(value: Any) -> str:
-    """0x-hex of a bytes32 value."""
-    return "0x" + bytes(value).hex()
 
 
 _STATUS = ("unknown", "proposed", "active", "completed", "cancelled")
@@ -53,9 +49,7 @@ def commitment_dict(gw: Gateway, commitment_id: bytes) -> dict[str, Any]:
 
 
 def _commitment_id(text: str) -> bytes:
-    if not text.strip().startswith("0x"):
-        raise InputError("a commitment id is 0x and 64 hex digits.")
-    return _refs.root(text)
+    return _refs.subject_id(text, what="commitment id")
 
 
 def _transact(json_output: bool, function: str, *args: Any, verb: str, commitment: str) -> None:
@@ -67,13 +61,13 @@ def _transact(json_output: bool, function: str, *args: Any, verb: str, commitmen
         return {"commitment_id": commitment, "transaction": tx.tx_hash, "block_number": tx.block_number,
                 "events": [name for name, _ in tx.events]}  # fmt: skip
 
-    result = guarded(json_output, run)
-    if json_output:
-        emit_json({"ok": True, **result})
-    else:
-        console.print(
+    respond(
+        json_output,
+        run,
+        lambda result: (
             f"{verb} commitment {commitment} in block {result['block_number']} ({', '.join(result['events'])})"
-        )
+        ),
+    )
 
 
 @app.command()
@@ -109,13 +103,13 @@ def propose(
         )  # fmt: skip
         return {"commitment_id": "0x" + commitment_id.hex(), "transaction": tx.tx_hash}
 
-    result = guarded(json_output, run)
-    if json_output:
-        emit_json({"ok": True, **result})
-    else:
-        console.print(
+    respond(
+        json_output,
+        run,
+        lambda result: (
             f"[green]proposed[/] commitment {result['commitment_id']}; every participant must sign it."
-        )
+        ),
+    )
 
 
 @app.command()
@@ -142,11 +136,11 @@ def sign(
             "events": [n for n, _ in tx.events],
         }
 
-    result = guarded(json_output, run)
-    if json_output:
-        emit_json({"ok": True, **result})
-    else:
-        console.print(f"[green]signed[/] commitment {commitment} ({', '.join(result['events'])})")
+    respond(
+        json_output,
+        run,
+        lambda result: f"[green]signed[/] commitment {commitment} ({', '.join(result['events'])})",
+    )
 
 
 @app.command()

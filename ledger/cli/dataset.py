@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from eth_utils import keccak
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -21,7 +22,8 @@ from ..anchoring import PreparedVersion, prepare_path
 from ..db.tables import AnchorBatch
 from ..errors import InputError
 from ..gateway import Gateway
-from ._output import console, emit_json, err_console, guarded, load_settings
+from ..ids import code_hash
+from ._output import console, emit_json, err_console, guarded, load_settings, respond
 
 app = typer.Typer(help="Register datasets, anchor versions, make proofs.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -50,8 +52,6 @@ def register(
     def run() -> dict[str, Any]:
         dataset_id = _refs.id_or_code(dataset, what="dataset")
         gw = Gateway(settings)
-        from eth_utils import keccak
-
         tx = gw.client.transact(
             "DatasetRegistry",
             "registerDataset",
@@ -63,13 +63,13 @@ def register(
         return {"dataset_id": "0x" + dataset_id.hex(), "owner_department": "0x" + event["ownerDepartment"].hex(),
                 "transaction": tx.tx_hash, "block_number": tx.block_number}  # fmt: skip
 
-    result = guarded(json_output, run)
-    if json_output:
-        emit_json({"ok": True, **result})
-    else:
-        console.print(
+    respond(
+        json_output,
+        run,
+        lambda result: (
             f"[green]registered[/] dataset {result['dataset_id']} in block {result['block_number']}"
-        )
+        ),
+    )
 
 
 @app.command()
@@ -147,23 +147,21 @@ def revoke(
     settings = load_settings(json_output)
 
     def run() -> dict[str, Any]:
-        from eth_utils import keccak
-
         gw = Gateway(settings)
         tx = gw.client.transact(
             "DatasetRegistry",
             "revokeVersion",
             _refs.root(root),
-            keccak(text=reason),
+            code_hash(reason),
             sender=gw.signer,
         )
         return {"root": root, "transaction": tx.tx_hash, "block_number": tx.block_number}
 
-    result = guarded(json_output, run)
-    if json_output:
-        emit_json({"ok": True, **result})
-    else:
-        console.print(f"[yellow]revoked[/] {result['root']} in block {result['block_number']}")
+    respond(
+        json_output,
+        run,
+        lambda result: f"[yellow]revoked[/] {result['root']} in block {result['block_number']}",
+    )
 
 
 def record_leaf(data: Path, record: int, salts: Path | None) -> tuple[bytes, list[Any]]:
