@@ -7,7 +7,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
@@ -15,7 +17,17 @@ from sqlmodel import Session, SQLModel, create_engine
 from ..errors import ConfigurationError, LedgerError
 from . import tables
 
-__all__ = ["DatabaseUnavailableError", "create_db_engine", "init_db", "session_scope"]
+__all__ = [
+    "MIGRATIONS",
+    "DatabaseUnavailableError",
+    "create_db_engine",
+    "init_db",
+    "session_scope",
+]
+
+#: Alembic scripts of the off-chain tables.
+MIGRATIONS = Path(__file__).parent / "migrations"
+_SCHEMA_LOCK = 0x78696574  # "xiet": serialises schema changes of gateways sharing a database
 
 
 class DatabaseUnavailableError(LedgerError):
@@ -67,15 +79,26 @@ def _engine(url: str) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
-    """Create the tables that do not exist yet."""
+    """Bring the schema up to date: the projections are created as the models say (they are
+    rebuilt from the chain, never migrated); the off-chain tables are migrated with Alembic
+    (``ledger/db/migrations``), so an upgrade never loses a leaf or an API key. On PostgreSQL
+    an advisory lock lets several gateways start at once."""
     try:
-        SQLModel.metadata.create_all(engine, tables=[t.__table__ for t in _all_tables()])  # type: ignore[attr-defined]
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK}
+                )
+            SQLModel.metadata.create_all(
+                connection,
+                tables=[t.__table__ for t in tables.PROJECTION_TABLES],  # type: ignore[attr-defined]
+            )
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS))
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
     except OperationalError as exc:
         raise DatabaseUnavailableError(f"the database does not answer ({exc.orig}).") from None
-
-
-def _all_tables() -> tuple[type[SQLModel], ...]:
-    return tables.PROJECTION_TABLES + tables.OFFCHAIN_TABLES
 
 
 @contextmanager
