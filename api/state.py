@@ -44,7 +44,7 @@ class ApiState:
 
     @cached_property
     def verifier(self) -> Verifier:
-        return self.gateway.verifier()
+        return self.gateway.verifier(head_ttl=0.5)  # confirmations may lag by half a second
 
     @cached_property
     def queue(self) -> SubmissionQueue:

@@ -60,8 +60,10 @@ class Gateway:
             confirmation_timeout=self.settings.tx_timeout,
         )
 
-    def verifier(self) -> Verifier:
-        return Verifier(self.engine, self.client, confirmations=self.settings.confirmations)
+    def verifier(self, *, head_ttl: float = 0.0) -> Verifier:
+        return Verifier(
+            self.engine, self.client, confirmations=self.settings.confirmations, head_ttl=head_ttl
+        )
 
     def department_of_signer(self) -> bytes:
         """The department the signer operates (reverts decoded when it operates none)."""

@@ -231,11 +231,16 @@ class Verifier:
     """Answers verification questions from the index, checking roots on chain once each."""
 
     def __init__(
-        self, engine: Engine, client: ChainClient | None, *, confirmations: int = 1
-    ) -> None:
+        self, engine: Engine, client: ChainClient | None, *, confirmations: int = 1,
+        head_ttl: float = 0.0,
+    ) -> None:  # fmt: skip
+        """``head_ttl``: seconds a read of the chain's head may be reused (0: every answer
+        reads it; a server answering many requests at once sets a fraction of a second)."""
         self.engine = engine
         self.client = client
         self.confirmations = max(1, confirmations)
+        self.head_ttl = head_ttl
+        self._clock: tuple[float, int, int] | None = None
         self._on_chain: dict[str, tuple[Any, ...]] = {}
         self._trees: dict[str, merkle.MerkleTree] = {}
         self._lock = threading.Lock()
@@ -309,7 +314,7 @@ class Verifier:
         answer = Verification(query=query)
         if not leaves:
             return answer
-        now, head = self._now(), self._head()
+        now, head = self._chain_clock()
         for leaf in leaves:
             version_row = session.get(VersionRow, leaf.root)
             if version_row is None or not self._on_chain_ok(version_row.root):
@@ -340,13 +345,18 @@ class Verifier:
                 self._trees.pop(next(iter(self._trees)))
         return tree
 
-    def _now(self) -> int:
-        if self.client is not None:
-            return int(self.client.w3.eth.get_block("latest")["timestamp"])
-        return int(time.time())
-
-    def _head(self) -> int | None:
-        return int(self.client.w3.eth.block_number) if self.client is not None else None
+    def _chain_clock(self) -> tuple[int, int | None]:
+        """(time, head block) of the chain: the latest block's, read at most every
+        ``head_ttl`` seconds; the wall clock and no head without a client."""
+        if self.client is None:
+            return int(time.time()), None
+        cached = self._clock
+        if cached is not None and time.monotonic() - cached[0] < self.head_ttl:
+            return cached[1], cached[2]
+        block = self.client.w3.eth.get_block("latest")
+        now, head = int(block["timestamp"]), int(block["number"])
+        self._clock = (time.monotonic(), now, head)
+        return now, head
 
     def _on_chain_ok(self, root: str) -> bool:
         if self.client is None:
