@@ -8,10 +8,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+import requests
 from fastapi import FastAPI, Request, Response
 from sqlalchemy.exc import DBAPIError
 
-from ledger import __version__
+from ledger import ChainUnavailableError, __version__
 from ledger.db.engine import DatabaseUnavailableError
 from ledger.settings import Settings
 
@@ -89,6 +90,15 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
         )
 
     app.add_exception_handler(DBAPIError, database_down)
+
+    def node_down(request: Request, exc: Exception) -> Response:
+        return problems._ledger_error(
+            request,
+            ChainUnavailableError(f"the chain node does not answer ({type(exc).__name__})."),
+        )
+
+    app.add_exception_handler(requests.ConnectionError, node_down)
+    app.add_exception_handler(requests.Timeout, node_down)
 
     @app.middleware("http")
     async def observe(
