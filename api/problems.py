@@ -17,7 +17,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ledger import ContractRevertError, LedgerError
+from ledger import ContractRevertError, InputError, LedgerError
+from ledger._events import jsonable
 
 __all__ = ["PROBLEM_TYPE_PREFIX", "STATUS", "Problem", "install", "problem_response"]
 
@@ -80,15 +81,11 @@ def problem_response(
 
 def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, LedgerError)
-    from ledger.errors import InputError
-
     kind = exc.kind
     if kind not in STATUS and isinstance(exc, InputError):
         kind = "bad-input"
     extensions: dict[str, Any] = {}
     if isinstance(exc, ContractRevertError):
-        from ledger._events import jsonable
-
         extensions = {"error_name": exc.error_name, "error_args": jsonable(exc.error_args)}
     headers = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if kind == "unauthorized" else None
     retry = getattr(exc, "retry_after", None)

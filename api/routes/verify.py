@@ -6,6 +6,7 @@ import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from ledger import InputError, LedgerError, hashing
@@ -97,8 +98,8 @@ async def verify_file(
                 f"the file is larger than the {limit}-byte limit of this gateway."
             )
         digest.update(chunk)
-    verification = state.verifier.verify_content_hash(digest.digest())
-    body = answer(state, verification, with_proof=with_proof)
+    verification = await run_in_threadpool(state.verifier.verify_content_hash, digest.digest())
+    body = await run_in_threadpool(answer, state, verification, with_proof=with_proof)
     body["size"] = size
     return body
 
