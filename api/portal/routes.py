@@ -1,9 +1,541 @@
-"""Portal pages (placeholder until the portal lands)."""
+"""The auditor portal's pages: verify, datasets, agreements, commitments, audit trail, sign-in.
+
+Presentation only: every page reads the index through :mod:`ledger.db.queries` and renders a
+Jinja2 template (autoescaped); the verify page's script hashes the file in the browser and
+asks ``/v1/verify`` for the answer. When reads are not open, pages need a read key, kept in
+the HttpOnly, SameSite=Strict cookie :data:`api.deps.API_KEY_COOKIE` that the read routes of
+the API accept too.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import functools
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import jinja2
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from ledger import InputError, __version__, refs
+from ledger.apikeys import ApiKeyError, InsufficientScopeError, authenticate, scope_allows
+from ledger.chain.artifacts import load_artifact
+from ledger.db import queries
+
+from ..deps import API_KEY_COOKIE, authorize
+from ..state import ApiState
+from .i18n import HTML_LANG, LANGS, Translator, pick_lang
+from .lineage import layout
+
+__all__ = ["install", "router"]
+
+HERE = Path(__file__).parent
+LANG_COOKIE = "lang"
+SIGN_IN_SECONDS = 8 * 3600
+PAGE_SIZE = 50
+MAX_LOGIN_BODY = 8 * 1024
+#: Headers of every portal page: never cached (pages carry what a key may read), no framing,
+#: only this origin's scripts, styles and images.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+}
+NAV = (
+    ("verify", "/"),
+    ("datasets", "/datasets"),
+    ("agreements", "/agreements"),
+    ("commitments", "/commitments"),
+    ("audit", "/audit"),
+)
+CONTRACTS = ("DepartmentRegistry", "DatasetRegistry", "SharingAgreements", "JointCommitments")
+
+
+def _short(value: Any, keep: int = 6) -> str:
+    text = str(value)
+    if len(text) <= 2 * keep + 4:
+        return text
+    head = 2 + keep if text.startswith("0x") else keep
+    return f"{text[:head]}…{text[-keep:]}"
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["short"] = _short
+    return env
+
+
+templates = Jinja2Templates(env=_environment())
+router = APIRouter(include_in_schema=False)
+
+
+class SignInRequiredError(Exception):
+    """A page was asked for without a key that may read; the answer is the sign-in page."""
+
+    def __init__(self, target: str, *, bad_cookie: bool) -> None:
+        super().__init__(target)
+        self.target = target
+        self.bad_cookie = bad_cookie
+
+
+@dataclass
+class Portal:
+    """What a page handler needs: the request, the gateway state and the reader's language."""
+
+    request: Request
+    state: ApiState
+    lang: str
+    signed_in: bool
+
+    @property
+    def t(self) -> Translator:
+        return Translator(self.lang)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.state.gateway.engine) as session:
+            yield session
+
+
+def _state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.xietong
+    return state
+
+
+def _lang(request: Request) -> str:
+    return pick_lang(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
+
+
+def _here(request: Request) -> str:
+    """The path and query of the request (to come back to after signing in)."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return request.url.path + (f"?{urlencode(query)}" if query else "")
+
+
+def _safe_target(target: str | None) -> str:
+    """Only local paths are followed after signing in (no open redirect)."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or target.startswith(("/login", "/logout"))
+    ):
+        return "/"
+    return target
+
+
+def reader(request: Request) -> Portal:
+    """The page's context when the caller may read; the sign-in page otherwise."""
+    state = _state(request)
+    try:
+        authorize(request, state, "read")
+    except (ApiKeyError, InsufficientScopeError):
+        raise SignInRequiredError(
+            _here(request), bad_cookie=API_KEY_COOKIE in request.cookies
+        ) from None
+    return Portal(request, state, _lang(request), signed_in=API_KEY_COOKIE in request.cookies)
+
+
+Reader = Annotated[Portal, Depends(reader)]
+
+
+def _query_url(request: Request, **changes: str | None) -> str:
+    """This page's path with query parameters changed (None removes one)."""
+    params = {k: v for k, v in request.query_params.items()}
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = value
+    query = urlencode({k: v for k, v in params.items() if v != ""})
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def render(
+    portal: Portal, template: str, *, status_code: int = 200, title: str, active: str | None = None,
+    footer: bool = True, **context: Any,
+) -> HTMLResponse:  # fmt: skip
+    """A page of the portal, with the frame's context and the page headers."""
+    request = portal.request
+    index: dict[str, Any] | None = None
+    if footer:
+        with portal.session() as session:
+            index = queries.index_status(session=session)
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {
+            "t": portal.t, "lang": portal.lang, "html_lang": HTML_LANG[portal.lang],
+            "title": title, "active": active, "nav": NAV, "signed_in": portal.signed_in,
+            "index": index, "version": __version__,
+            "lang_urls": {lang: _query_url(request, lang=lang, cursor=None) for lang in LANGS},
+            **context,
+        },
+        status_code=status_code,
+        headers=PAGE_HEADERS,
+    )  # fmt: skip
+    if request.query_params.get("lang") in LANGS:
+        response.set_cookie(
+            LANG_COOKIE, portal.lang, max_age=365 * 86_400, path="/", samesite="lax",
+            secure=request.url.scheme == "https",
+        )  # fmt: skip
+    return response
+
+
+def _error(portal: Portal, message: str, *, status_code: int) -> HTMLResponse:
+    t = portal.t
+    title = t("error.not_found") if status_code == 404 else t("error.title")
+    return render(portal, "error.html", status_code=status_code, title=title, message=message)
+
+
+def _opt(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+# --------------------------------------------------------------------------- sign-in
+
+
+def _open_portal(request: Request) -> Portal:
+    return Portal(request, _state(request), _lang(request), API_KEY_COOKIE in request.cookies)
+
+
+def _login_page(
+    portal: Portal, *, target: str, failed: bool = False, signed_out: bool = False,
+    status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    return render(
+        portal, "login.html", status_code=status_code, title=portal.t("login.title"), footer=False,
+        target=target, failed=failed, signed_out=signed_out,
+        open_reads=portal.state.settings.api_open_reads,
+    )  # fmt: skip
+
+
+@router.get("/login")
+def login_form(request: Request, next: str | None = None, out: str | None = None) -> Response:
+    portal = _open_portal(request)
+    return _login_page(portal, target=_safe_target(next), signed_out=out is not None)
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin is None
+    return urlsplit(origin).netloc == request.headers.get("host")
+
+
+def _key_may_read(portal: Portal, key: str) -> bool:
+    """Whether ``key`` is a known, unrevoked key covering the read scope."""
+    try:
+        with portal.session() as session:
+            row = authenticate(session=session, key=key)
+    except ApiKeyError:
+        return False
+    return scope_allows(row.scope, "read")
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    """Check the key (it must cover the read scope) and keep it in the portal's cookie."""
+    portal = _open_portal(request)
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_LOGIN_BODY:
+            return _login_page(portal, target="/", failed=True, status_code=413)
+    try:
+        form = parse_qs(body.decode("utf-8", "replace"), max_num_fields=4)
+    except ValueError:  # more fields than the form has
+        form = {}
+    key = (form.get("key") or [""])[0].strip()
+    target = _safe_target((form.get("next") or ["/"])[0])
+    portal.state.limiter.check("login:" + (request.client.host if request.client else "?"))
+    if not _same_origin(request) or not key:
+        return _login_page(portal, target=target, failed=True, status_code=400)
+    if not await run_in_threadpool(_key_may_read, portal, key):
+        return _login_page(portal, target=target, failed=True, status_code=401)
+    response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+    response.set_cookie(
+        API_KEY_COOKIE, key, max_age=SIGN_IN_SECONDS, path="/", httponly=True, samesite="strict",
+        secure=request.url.scheme == "https",
+    )  # fmt: skip
+    return response
+
+
+@router.api_route("/logout", methods=["GET", "POST"])
+def logout() -> Response:
+    response = RedirectResponse(
+        "/login?out=1", status_code=303, headers={"Cache-Control": "no-store"}
+    )
+    response.delete_cookie(API_KEY_COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+def _sign_in_redirect(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SignInRequiredError)
+    target = "/login" + (f"?{urlencode({'next': exc.target})}" if exc.target != "/" else "")
+    response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+    if exc.bad_cookie:  # revoked or unknown: forget it
+        response.delete_cookie(API_KEY_COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+# --------------------------------------------------------------------------- verify
+
+
+@router.get("/")
+def verify_page(portal: Reader, hash: str | None = None) -> Response:
+    t = portal.t
+    return render(
+        portal, "verify.html", title=t("verify.title"), active="verify",
+        prefill=(hash or "").strip()[:80], script_strings=t.script_strings(),
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+@router.get("/datasets")
+def datasets_page(portal: Reader, find: str | None = None, cursor: str | None = None) -> Response:
+    t = portal.t
+    if _opt(find):
+        try:
+            dataset = refs.hex_id(find or "", what="dataset")
+        except InputError as exc:
+            return _error(portal, t("error.bad_input", detail=str(exc)), status_code=400)
+        return RedirectResponse(f"/datasets/{dataset}", status_code=303)
+    error = None
+    page = queries.Page(items=[], next_cursor=None)
+    with portal.session() as session:
+        try:
+            page = queries.list_datasets(session=session, cursor=_opt(cursor), limit=PAGE_SIZE)
+        except InputError as exc:
+            error = t("error.bad_input", detail=str(exc))
+    return render(
+        portal, "datasets.html", title=t("datasets.title"), active="datasets", page=page,
+        error=error,
+        next_url=_query_url(portal.request, cursor=page.next_cursor) if page.next_cursor else None,
+        first_url=_query_url(portal.request, cursor=None) if _opt(cursor) else None,
+    )  # fmt: skip
+
+
+@router.get("/datasets/{dataset}")
+def dataset_page(portal: Reader, dataset: str) -> Response:
+    t = portal.t
+    try:
+        dataset_id = refs.hex_id(dataset, what="dataset")
+    except InputError as exc:
+        return _error(portal, t("error.bad_input", detail=str(exc)), status_code=400)
+    with portal.session() as session:
+        try:
+            detail = queries.get_dataset(session=session, dataset_id=dataset_id)
+        except queries.NotFoundError:
+            return _error(portal, t("error.unknown_dataset"), status_code=404)
+    graph = layout(detail["versions"], detail["lineage"])
+    numbers = {v["root"]: n for n, v in enumerate(detail["versions"], start=1)}
+    return render(
+        portal, "dataset.html", title=f"{t('dataset.title')} {_short(detail['id'])}",
+        active="datasets", dataset=detail, graph=graph, numbers=numbers,
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- agreements
+
+
+def _departments(session: Session) -> list[dict[str, Any]]:
+    return queries.list_departments(session=session, limit=queries.MAX_PAGE).items
+
+
+def _board(
+    portal: Portal, *, kind: str, statuses: tuple[str, ...], lister: Any,
+    status: str | None, department: str | None, cursor: str | None,
+) -> Response:  # fmt: skip
+    t = portal.t
+    error = None
+    page = queries.Page(items=[], next_cursor=None)
+    with portal.session() as session:
+        departments = _departments(session)
+        try:
+            page = lister(
+                session=session, status=_opt(status), cursor=_opt(cursor), limit=PAGE_SIZE,
+                department=refs.hex_id(department or "", what="department") if _opt(department) else None,
+            )  # fmt: skip
+        except InputError as exc:
+            error = t("error.bad_input", detail=str(exc))
+    return render(
+        portal, f"{kind}s.html", title=t(f"{kind}s.title"), active=f"{kind}s", page=page,
+        error=error, statuses=statuses, departments=departments,
+        filters={"status": _opt(status) or "", "department": _opt(department) or ""},
+        next_url=_query_url(portal.request, cursor=page.next_cursor) if page.next_cursor else None,
+        first_url=_query_url(portal.request, cursor=None) if _opt(cursor) else None,
+    )  # fmt: skip
+
+
+def _history(session: Session, subject: str) -> list[dict[str, Any]]:
+    return queries.list_events(session=session, subject=subject, limit=queries.MAX_PAGE).items
+
+
+@router.get("/agreements")
+def agreements_page(
+    portal: Reader, status: str | None = None, department: str | None = None,
+    cursor: str | None = None,
+) -> Response:  # fmt: skip
+    return _board(
+        portal, kind="agreement", statuses=queries.AGREEMENT_STATUSES,
+        lister=queries.list_agreements, status=status, department=department, cursor=cursor,
+    )  # fmt: skip
+
+
+@router.get("/agreements/{agreement}")
+def agreement_page(portal: Reader, agreement: str) -> Response:
+    t = portal.t
+    try:
+        agreement_id = (
+            refs.hex_id(agreement, what="agreement") if agreement.startswith("0x") else None
+        )
+    except InputError:
+        agreement_id = None
+    if agreement_id is None:
+        return _error(portal, t("error.unknown_agreement"), status_code=404)
+    with portal.session() as session:
+        try:
+            detail = queries.get_agreement(session=session, agreement_id=agreement_id)
+        except queries.NotFoundError:
+            return _error(portal, t("error.unknown_agreement"), status_code=404)
+        events = _history(session, agreement_id)
+    return render(
+        portal, "agreement.html", title=f"{t('agreement.title')} {_short(agreement_id)}",
+        active="agreements", agreement=detail, events=events,
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- commitments
+
+
+@router.get("/commitments")
+def commitments_page(
+    portal: Reader, status: str | None = None, department: str | None = None,
+    cursor: str | None = None,
+) -> Response:  # fmt: skip
+    return _board(
+        portal, kind="commitment", statuses=queries.COMMITMENT_STATUSES,
+        lister=queries.list_commitments, status=status, department=department, cursor=cursor,
+    )  # fmt: skip
+
+
+@router.get("/commitments/{commitment}")
+def commitment_page(portal: Reader, commitment: str) -> Response:
+    t = portal.t
+    try:
+        commitment_id = (
+            refs.hex_id(commitment, what="commitment") if commitment.startswith("0x") else None
+        )
+    except InputError:
+        commitment_id = None
+    if commitment_id is None:
+        return _error(portal, t("error.unknown_commitment"), status_code=404)
+    with portal.session() as session:
+        try:
+            detail = queries.get_commitment(session=session, commitment_id=commitment_id)
+        except queries.NotFoundError:
+            return _error(portal, t("error.unknown_commitment"), status_code=404)
+        events = _history(session, commitment_id)
+    return render(
+        portal, "commitment.html", title=f"{t('commitment.title')} {_short(commitment_id)}",
+        active="commitments", commitment=detail, events=events,
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- audit trail
+
+
+@functools.cache
+def event_types() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The events each contract can emit, from the committed ABIs (for the type filter)."""
+    return tuple(
+        (name, tuple(sorted(e["name"] for e in load_artifact(name).abi if e["type"] == "event")))
+        for name in CONTRACTS
+    )
+
+
+def subject_link(event: Mapping[str, Any]) -> str | None:
+    """The portal page of an event's subject, when the portal has one."""
+    name, subject, args = event["event"], event["subject_id"], event["args"]
+    if not subject:
+        return None
+    if name.startswith("Agreement") or name == "AccessRecorded":
+        return f"/agreements/{subject}"
+    if name.startswith("Commitment") or name == "ProgressReported":
+        return f"/commitments/{subject}"
+    if name == "DatasetRegistered":
+        return f"/datasets/{subject}"
+    if name.startswith("Version") and isinstance(args.get("datasetId"), str):
+        return f"/datasets/{args['datasetId']}#v-{subject}"
+    return None
+
+
+@router.get("/audit")
+def audit_page(
+    portal: Reader, department: str | None = None, type: str | None = None,
+    since: str | None = None, until: str | None = None, cursor: str | None = None,
+    limit: str | None = None,
+) -> Response:  # fmt: skip
+    t = portal.t
+    size = (
+        int(limit)
+        if limit and limit.isdigit() and 1 <= int(limit) <= queries.MAX_PAGE
+        else PAGE_SIZE
+    )
+    given = {"department": _opt(department), "type": _opt(type), "since": _opt(since),
+             "until": _opt(until)}  # fmt: skip
+    error = None
+    page = queries.Page(items=[], next_cursor=None)
+    with portal.session() as session:
+        departments = _departments(session)
+        try:
+            page = queries.list_events(
+                session=session, cursor=_opt(cursor), limit=size, event_type=given["type"],
+                department=refs.hex_id(given["department"], what="department") if given["department"] else None,
+                since=refs.timestamp(given["since"], what="start") if given["since"] else None,
+                until=refs.timestamp(given["until"], what="end") if given["until"] else None,
+            )  # fmt: skip
+        except InputError as exc:
+            error = t("error.bad_input", detail=str(exc))
+    csv_query = urlencode({"format": "csv", **{k: v for k, v in given.items() if v}})
+    return render(
+        portal, "audit.html", title=t("audit.title"), active="audit", page=page, error=error,
+        departments=departments, event_types=event_types(), filters={k: v or "" for k, v in given.items()},
+        csv_url=f"/v1/audit/events?{csv_query}", subject_link=subject_link,
+        next_url=_query_url(portal.request, cursor=page.next_cursor) if page.next_cursor else None,
+        first_url=_query_url(portal.request, cursor=None) if _opt(cursor) else None,
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- wiring
 
 
 def install(app: FastAPI) -> None:
     """Mount the portal's pages and static assets on ``app``."""
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_exception_handler(SignInRequiredError, _sign_in_redirect)
+    app.include_router(router)

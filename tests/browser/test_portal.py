@@ -1,0 +1,464 @@
+"""The auditor portal in a real browser: Debian's Chromium driven by Playwright, against the
+real app served by uvicorn over a real Hardhat node and a real (SQLite) database holding the
+demo scenario. Each page's screenshot is written to docs/screenshots/ as the tests run."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from sqlmodel import Session
+from web3 import Web3
+
+from api.app import create_app
+from api.deps import API_KEY_COOKIE
+from ledger._paths import PROJECT_ROOT
+from ledger.apikeys import create_api_key
+from ledger.chain.deploy import deploy, load_founders
+from ledger.chain.node import NodeSpec, free_port
+from ledger.db import queries
+from ledger.demo import DIBAO, POLICY, DemoReport, run_demo
+from ledger.gateway import Gateway
+from ledger.keys import dev_account
+from ledger.settings import Settings
+from ledger.verify import check_bundle_offline, verify_bundle
+from tests.support import Consortium
+
+# One engine and one database are enough here: the pages only read the index, which the
+# ledger and API suites check on both engines and both databases.
+pytestmark = [
+    pytest.mark.chain,
+    pytest.mark.parametrize("node", ["hardhat"], indirect=True),
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+TIMEOUT_MS = 15_000
+CIVIL = "杭州市民政局"
+ANCHORED_FILE = "低保资格核查流程.md"
+
+
+@dataclass
+class World:
+    """The demo scenario on a deployment of its own, served by the real app at ``base``."""
+
+    base: str
+    key: str
+    report: DemoReport
+    settings: Settings
+    gateway: Gateway
+    w3: Web3
+    anchored_file: Path
+    tampered_file: Path
+
+    def read(self, fn: Any, **kwargs: Any) -> Any:
+        """A ``ledger.db.queries`` answer from the index the app serves."""
+        with Session(self.gateway.engine) as session:
+            return fn(session=session, **kwargs)
+
+
+def _serve(settings: Settings) -> Iterator[str]:
+    """The app on a free port in a thread, stopped and joined when the generator closes."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, name="portal-test-server", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive(), "the server thread died while starting"
+            assert time.monotonic() < deadline, "the server did not start within 30 s"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        assert not thread.is_alive(), "the server did not stop within 15 s"
+
+
+@pytest.fixture
+def world(
+    consortium: Consortium, node: NodeSpec, database_url: str, tmp_path: Path
+) -> Iterator[World]:
+    """The local demo consortium deployed on the session node (undone after the test by the
+    ``consortium`` snapshot), the demo played and indexed, a read key, and the app serving it
+    with open reads off."""
+    manifest = tmp_path / "deployment.json"
+    founders = load_founders(PROJECT_ROOT / "scripts" / "founders.local.yaml", allow_dev=True)
+    deploy(consortium.w3, founders, deployer=dev_account(0), manifest_path=manifest)
+    settings = Settings(
+        _env_file=None, env="local", rpc_url=node.rpc_url, database_url=database_url,  # type: ignore[call-arg]
+        deployment=manifest, dev_account=2, api_open_reads=False, confirmations=1,
+    )  # fmt: skip
+    gateway = Gateway(settings)
+    report = run_demo(gateway, tmp_path / "demo", echo=lambda _line: None)
+    with Session(gateway.engine) as session:
+        _, key = create_api_key(session=session, name="browser test", scope="read")
+    anchored = Path(report.files["policy"]) / ANCHORED_FILE
+    tampered = tmp_path / "tampered" / ANCHORED_FILE
+    tampered.parent.mkdir()
+    content = bytearray(anchored.read_bytes())
+    content[-2] ^= 0x01  # one byte changed
+    tampered.write_bytes(bytes(content))
+    server = _serve(settings)
+    try:
+        base = next(server)
+        yield World(base, key, report, settings, gateway, consortium.w3, anchored, tampered)
+    finally:
+        server.close()
+        gateway.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=60_000
+    )
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser profile (no cookies), 1280 wide, with bounded waits."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="zh-CN", accept_downloads=True
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    page = context.new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not errors, f"script errors or refused resources on the page: {errors}"
+
+
+def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Page, world: World, target: str = "/") -> None:
+    page.goto(world.base + target)
+    expect(page).to_have_url(re.compile(r"/login"))
+    page.fill("#key", world.key)
+    page.click("form[action='/login'] button[type=submit]")
+    expect(page).to_have_url(world.base + target)
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_pages_need_a_read_key_kept_in_a_strict_httponly_cookie(page: Page, world: World) -> None:
+    response = page.goto(world.base + "/agreements?status=active")
+    assert response is not None
+    assert urlsplit(page.url).path == "/login"
+    assert parse_qs(urlsplit(page.url).query) == {"next": ["/agreements?status=active"]}
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    shot(page, "login")
+
+    page.fill("#key", world.key[:-4] + "AAAA")
+    page.click("form[action='/login'] button[type=submit]")
+    expect(page.get_by_test_id("login-failed")).to_be_visible()
+    assert not [c for c in page.context.cookies() if c["name"] == API_KEY_COOKIE]
+
+    page.fill("#key", world.key)
+    with page.expect_response(lambda r: r.url.endswith("/agreements?status=active")) as answer:
+        page.click("form[action='/login'] button[type=submit]")
+    assert answer.value.status == 200
+    assert answer.value.headers["cache-control"] == "no-store"
+    [cookie] = [c for c in page.context.cookies() if c["name"] == API_KEY_COOKIE]
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
+    assert cookie["value"] == world.key
+    # The cookie cannot be read by scripts, and the read API accepts it (same origin).
+    assert API_KEY_COOKIE not in page.evaluate("document.cookie")
+    assert page.evaluate("fetch('/v1/departments').then(r => r.status)") == 200
+
+    page.click("form[action='/logout'] button")
+    expect(page).to_have_url(re.compile(r"/login\?out=1$"))
+    assert not [c for c in page.context.cookies() if c["name"] == API_KEY_COOKIE]
+    page.goto(world.base + "/audit")
+    assert urlsplit(page.url).path == "/login"
+
+
+def test_verify_a_dropped_file_and_download_its_proof(page: Page, world: World) -> None:
+    sign_in(page, world)
+    content = world.anchored_file.read_bytes()
+    digest = hashlib.sha256(content).hexdigest()
+    policy = world.read(queries.get_dataset, dataset_id=world.report.datasets[POLICY])
+    [version] = policy["versions"]
+    sent: list[tuple[str, str, bytes | None]] = []
+    page.on("request", lambda r: sent.append((r.method, r.url, r.post_data_buffer)))
+
+    page.set_input_files("#file", str(world.anchored_file))
+    verdict = page.locator("#result .verdict")
+    expect(verdict).to_have_attribute("data-status", "anchored")
+    expect(verdict).to_contain_text("已存证")
+    match = page.locator("#result article.match")
+    expect(match).to_have_count(1)
+    expect(match).to_contain_text(CIVIL)
+    expect(match).to_contain_text(ANCHORED_FILE)
+    expect(match.locator(f"[title='{version['transaction']}']")).to_be_visible()
+    expect(match.locator(".badge[data-status='anchored']")).to_be_visible()
+    # Only the hash left the browser: one GET with the SHA-256, no body anywhere.
+    verifies = [(m, u, body) for m, u, body in sent if "/v1/verify" in u]
+    assert verifies == [("GET", f"{world.base}/v1/verify?hash=0x{digest}", None)]
+    assert not [body for _, _, body in sent if body and content in body]
+    shot(page, "verify")
+
+    with page.expect_download() as download_info:
+        match.locator("button[data-proof-url]").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".json")
+    bundle = json.loads(Path(download.path()).read_text(encoding="utf-8"))
+    _, _, root = check_bundle_offline(bundle)
+    assert "0x" + root.hex() == world.report.versions["policy"] == version["root"]
+    assert bundle["leaf"]["values"] == ["0x" + digest, ANCHORED_FILE]
+    checked = verify_bundle(bundle, world.w3)
+    assert checked.root == version["root"] and checked.dataset_id == policy["id"]
+
+    page.set_input_files("#file", str(world.tampered_file))
+    verdict = page.locator("#result .verdict")
+    expect(verdict).to_have_attribute("data-status", "not-anchored")
+    expect(verdict).to_contain_text("未存证")
+    expect(verdict).to_have_class(re.compile(r"verdict-bad"))
+    expect(page.locator("#result article.match")).to_have_count(0)
+    shot(page, "verify-not-anchored")
+
+    # A pasted hash (with spaces and upper case) gives the same answer as the file.
+    page.fill("#hash", f"  0x{digest.upper()} ")
+    page.click("#hash-form button[type=submit]")
+    expect(page.locator("#result .verdict")).to_have_attribute("data-status", "anchored")
+    page.fill("#hash", "0x1234")
+    page.click("#hash-form button[type=submit]")
+    expect(page.locator("#result .verdict")).to_have_attribute("data-status", "bad-hash")
+
+
+def test_the_browser_hash_fallback_matches_sha256(page: Page, world: World) -> None:
+    """The chunked SHA-256 used without WebCrypto (plain HTTP elsewhere than localhost)."""
+    sign_in(page, world)
+    for size in (0, 1, 55, 56, 63, 64, 65, 1000, 200_003):
+        data = bytes((i * 7 + size) % 256 for i in range(size))
+        got = page.evaluate("bytes => xietongSha256Hex(new Uint8Array(bytes))", list(data))
+        assert got == hashlib.sha256(data).hexdigest(), size
+
+
+def test_datasets_and_lineage_graph(page: Page, world: World) -> None:
+    sign_in(page, world, "/datasets")
+    rows = page.locator("#datasets tbody tr")
+    expect(rows).to_have_count(2)
+    dibao = world.report.datasets[DIBAO]
+    expect(page.locator(f"tr[data-dataset='{dibao}']")).to_contain_text(CIVIL)
+    shot(page, "datasets")
+
+    page.fill("#find", DIBAO)  # a dataset code leads to its page
+    page.click("form[role=search] button[type=submit]")
+    expect(page).to_have_url(f"{world.base}/datasets/{dibao}")
+    svg = page.locator("svg#lineage")
+    expect(svg).to_be_visible()
+    october, november = (
+        world.report.versions["dibao-2026-10"],
+        world.report.versions["dibao-2026-11"],
+    )
+    nodes = svg.locator("g.lineage-node")
+    expect(nodes).to_have_count(2)
+    assert nodes.nth(0).get_attribute("data-root") == october  # block order, left to right
+    assert nodes.nth(1).get_attribute("data-root") == november
+    first, second = (nodes.nth(i).locator("rect").bounding_box() for i in (0, 1))
+    assert first is not None and second is not None and first["x"] < second["x"]
+    edge = svg.locator(f"path.lineage-edge[data-from='{october}'][data-to='{november}']")
+    expect(edge).to_have_count(1)
+    expect(page.locator("#versions tbody tr")).to_have_count(2)
+    expect(page.locator(f"#v-{november}")).to_contain_text(CIVIL)
+    shot(page, "dataset")
+
+    page.goto(world.base + "/datasets/NO-SUCH-DATASET")
+    expect(page.get_by_test_id("error")).to_be_visible()
+
+
+def test_agreement_and_commitment_boards(page: Page, world: World) -> None:
+    sign_in(page, world, "/agreements")
+    active, revoked = (
+        world.report.agreements[k] for k in ("dibao-to-psb", "dibao-to-health-revoked")
+    )
+    board = page.locator("#agreements tbody tr")
+    expect(board).to_have_count(2)
+    expect(page.locator(f"tr[data-agreement='{active}'] .badge")).to_have_attribute(
+        "data-status", "active"
+    )
+    expect(page.locator(f"tr[data-agreement='{active}'] .badge")).to_have_text("生效中")
+    expect(page.locator(f"tr[data-agreement='{revoked}'] .badge")).to_have_attribute(
+        "data-status", "revoked"
+    )
+    expect(page.locator(f"tr[data-agreement='{revoked}'] .badge")).to_have_text("已撤销")
+    shot(page, "agreements")
+
+    page.select_option("#f-status", "revoked")
+    page.click("form[action='/agreements'] button[type=submit]")
+    expect(page).to_have_url(re.compile(r"status=revoked"))
+    expect(board).to_have_count(1)
+    expect(board.first).to_have_attribute("data-agreement", revoked)
+
+    page.goto(f"{world.base}/agreements/{active}")
+    expect(page.locator("#receipts tbody tr")).to_have_count(world.report.receipts)
+    history = [r.get_attribute("data-event") for r in page.locator("tr[data-event]").all()]
+    assert history[:2] == ["AgreementProposed", "AgreementAccepted"]
+    assert history.count("AccessRecorded") == world.report.receipts
+    shot(page, "agreement")
+
+    page.goto(world.base + "/commitments")
+    rows = page.locator("#commitments tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-commitment", world.report.commitment)
+    expect(rows.first.locator(".badge")).to_have_attribute("data-status", "completed")
+    expect(rows.first.locator(".badge")).to_have_text("已办结")
+    shot(page, "commitments")
+    page.select_option("#f-status", "active")
+    page.click("form[action='/commitments'] button[type=submit]")
+    expect(rows).to_have_count(0)
+
+    page.goto(f"{world.base}/commitments/{world.report.commitment}")
+    expect(page.locator("#participants tbody tr")).to_have_count(3)
+    events = [r.get_attribute("data-event") for r in page.locator("tr[data-event]").all()]
+    assert events[0] == "CommitmentProposed" and events[-1] == "CommitmentCompleted"
+    shot(page, "commitment")
+
+
+def test_audit_trail_filters_and_csv(page: Page, world: World) -> None:
+    sign_in(page, world, "/audit")
+    all_rows = page.locator("#events tbody tr")
+    expect(all_rows.first).to_be_visible()
+    total = all_rows.count()
+    assert total > 20 and page.get_by_test_id("next-page").count() == 0
+
+    # Pages follow next_cursor: every event once, in chain order.
+    page.goto(world.base + "/audit?limit=10")
+    seen: list[str] = []
+    for _ in range(10):
+        seen += [r.inner_text() for r in all_rows.locator("td:nth-child(5)").all()]
+        more = page.get_by_test_id("next-page")
+        if more.count() == 0:
+            break
+        more.click()
+        expect(page).to_have_url(re.compile(r"cursor="))
+    positions = [tuple(int(x) for x in re.findall(r"\d+", p)) for p in seen]
+    assert len(positions) == total and positions == sorted(set(positions))
+    page.goto(world.base + "/audit")
+
+    civil_id = next(
+        d["id"] for d in world.read(queries.list_departments).items if d["name"] == CIVIL
+    )
+    page.select_option("#f-department", civil_id)
+    page.select_option("#f-type", "VersionAnchored")
+    page.click("#audit-filters button[type=submit]")
+    expect(page).to_have_url(re.compile(r"type=VersionAnchored"))
+    expect(all_rows).to_have_count(3)  # October, November, policy
+    for row in all_rows.all():
+        assert row.get_attribute("data-event") == "VersionAnchored"
+        expect(row).to_contain_text(CIVIL)
+
+    csv_link = page.locator("#csv-export")
+    href = csv_link.get_attribute("href")
+    assert href is not None
+    assert parse_qs(urlsplit(href).query) == {
+        "format": ["csv"], "department": [civil_id], "type": ["VersionAnchored"],
+    }  # fmt: skip
+    exported = page.request.get(world.base + href, timeout=TIMEOUT_MS)  # the portal's cookie
+    assert exported.status == 200 and exported.headers["content-type"].startswith("text/csv")
+    table = list(csv.DictReader(io.StringIO(exported.text())))
+    assert [r["event"] for r in table] == ["VersionAnchored"] * 3
+    assert {r["department"] for r in table} == {CIVIL}
+
+    page.fill("#f-since", "2999-01-01")
+    page.click("#audit-filters button[type=submit]")
+    expect(all_rows).to_have_count(0)
+    page.fill("#f-since", "")
+    page.select_option("#f-department", "")
+    page.select_option("#f-type", "AgreementRevoked")
+    page.click("#audit-filters button[type=submit]")
+    expect(all_rows).to_have_count(1)
+    all_rows.first.locator("details.args summary").click()
+    expect(all_rows.first.locator("details.args dl")).to_contain_text("agreementId")
+    shot(page, "audit")
+
+
+def test_language_switch_is_remembered(page: Page, world: World) -> None:
+    sign_in(page, world, "/datasets/" + world.report.datasets[DIBAO])
+    nav = page.get_by_role("navigation", name="主导航")
+    expect(nav).to_contain_text("共享协议")
+
+    page.click("a[data-lang='en']")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("navigation", name="Main navigation")).to_contain_text("Agreements")
+    expect(page.locator("svg#lineage")).to_contain_text("Version 2")
+    expect(page.locator(".site-footer")).to_contain_text("Index at block #")
+    shot(page, "dataset-en")
+    for path, name in (("/", "verify-en"), ("/agreements", "agreements-en"),
+                       ("/commitments", "commitments-en"), ("/audit", "audit-en")):  # fmt: skip
+        page.goto(world.base + path)  # no ?lang: the cookie remembers English
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        if path == "/":
+            page.set_input_files("#file", str(world.anchored_file))
+            expect(page.locator("#result .verdict")).to_contain_text("Anchored")
+            expect(page.locator("#result")).to_contain_text(CIVIL)  # names stay Chinese
+        if path == "/agreements":
+            expect(page.locator("#agreements .badge[data-status='revoked']")).to_have_text(
+                "Revoked"
+            )
+        shot(page, name)
+
+    page.click("a[data-lang='zh']")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    page.goto(world.base + "/commitments")
+    expect(page.locator("h1")).to_have_text("联办承诺")
+    expect(page.locator(".site-footer")).to_contain_text("索引位置")
+
+
+def test_open_reads_need_no_sign_in(page: Page, world: World) -> None:
+    server = _serve(world.settings.model_copy(update={"api_open_reads": True}))
+    try:
+        base = next(server)
+        page.goto(base + "/commitments")
+        assert urlsplit(page.url).path == "/commitments"
+        expect(page.locator("#commitments tbody tr")).to_have_count(1)
+        expect(page.locator("form[action='/logout']")).to_have_count(0)
+        page.goto(base + "/")
+        page.set_input_files("#file", str(world.anchored_file))
+        expect(page.locator("#result .verdict")).to_have_attribute("data-status", "anchored")
+        page.goto(base + "/login")
+        expect(page.locator("main")).to_contain_text("本网关的查询无需登录")
+    finally:
+        server.close()
