@@ -402,6 +402,15 @@ def test_audit_trail_filters_and_csv(page: Page, world: World) -> None:
     assert [r["event"] for r in table] == ["VersionAnchored"] * 3
     assert {r["department"] for r in table} == {CIVIL}
 
+    # Nested arguments (the proposed terms) are shown field by field.
+    page.select_option("#f-department", "")
+    page.select_option("#f-type", "AgreementProposed")
+    page.click("#audit-filters button[type=submit]")
+    expect(all_rows).to_have_count(2)
+    all_rows.first.locator("details.args summary").click()
+    expect(all_rows.first.locator("details.args dl")).to_contain_text("validUntil: ")
+    expect(all_rows.first.locator("details.args dl")).to_contain_text("datasetIds: ")
+
     page.fill("#f-since", "2999-01-01")
     page.click("#audit-filters button[type=submit]")
     expect(all_rows).to_have_count(0)
