@@ -55,6 +55,7 @@ def event_keys(name: str, args: dict[str, Any]) -> tuple[str | None, str | None]
         args.get("departmentId")
         or args.get("ownerDepartment")
         or args.get("proposerDepartment")
+        or args.get("proposer")  # AgreementProposed: the proposing department
         or args.get("lead")
         or args.get("consumer")
         or args.get("provider")

@@ -159,6 +159,8 @@ def test_projects_every_kind_of_event(consortium: Consortium, engine: Engine) ->
         assert ("OperatorAdded", hx(c.ids["B"]), c.ops["B"].address) in keys
         assert ("VersionAnchored", hx(c.ids["A"]), hx(h("v2"))) in keys
         assert ("AgreementAccepted", hx(c.ids["B"]), hx(agreement)) in keys
+        # filed under the proposing department (A, the provider), not the consumer
+        assert ("AgreementProposed", hx(c.ids["A"]), hx(agreement)) in keys
         assert ("CommitmentSigned", hx(c.ids["C"]), hx(commitment)) in keys
         args = json.loads(
             session.exec(select(ChainEvent).where(ChainEvent.name == "AgreementProposed"))
