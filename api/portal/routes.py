@@ -10,7 +10,7 @@ the API accept too.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -408,25 +408,27 @@ def agreements_page(
 
 @router.get("/agreements/{agreement}")
 def agreement_page(portal: Reader, agreement: str) -> Response:
+    return _subject_page(portal, "agreement", agreement, queries.get_agreement)
+
+
+def _subject_page(
+    portal: Portal, kind: str, text: str, getter: Callable[..., dict[str, Any]]
+) -> Response:
+    """The page of one agreement or commitment (by 0x id) with its event history."""
     t = portal.t
     try:
-        agreement_id = (
-            refs.hex_id(agreement, what="agreement") if agreement.startswith("0x") else None
-        )
+        subject_id = "0x" + refs.subject_id(text, what=f"{kind} id").hex()
     except InputError:
-        agreement_id = None
-    if agreement_id is None:
-        return _error(portal, t("error.unknown_agreement"), status_code=404)
+        return _error(portal, t(f"error.unknown_{kind}"), status_code=404)
     with portal.session() as session:
         try:
-            detail = queries.get_agreement(session=session, agreement_id=agreement_id)
+            detail = getter(session=session, **{f"{kind}_id": subject_id})
         except queries.NotFoundError:
-            return _error(portal, t("error.unknown_agreement"), status_code=404)
-        events = _history(session, agreement_id)
-    return render(
-        portal, "agreement.html", title=f"{t('agreement.title')} {_short(agreement_id)}",
-        active="agreements", agreement=detail, events=events,
-    )  # fmt: skip
+            return _error(portal, t(f"error.unknown_{kind}"), status_code=404)
+        events = _history(session, subject_id)
+    context: dict[str, Any] = {kind: detail, "events": events}
+    return render(portal, f"{kind}.html", title=f"{t(kind + '.title')} {_short(subject_id)}",
+                  active=f"{kind}s", **context)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- commitments
@@ -445,25 +447,7 @@ def commitments_page(
 
 @router.get("/commitments/{commitment}")
 def commitment_page(portal: Reader, commitment: str) -> Response:
-    t = portal.t
-    try:
-        commitment_id = (
-            refs.hex_id(commitment, what="commitment") if commitment.startswith("0x") else None
-        )
-    except InputError:
-        commitment_id = None
-    if commitment_id is None:
-        return _error(portal, t("error.unknown_commitment"), status_code=404)
-    with portal.session() as session:
-        try:
-            detail = queries.get_commitment(session=session, commitment_id=commitment_id)
-        except queries.NotFoundError:
-            return _error(portal, t("error.unknown_commitment"), status_code=404)
-        events = _history(session, commitment_id)
-    return render(
-        portal, "commitment.html", title=f"{t('commitment.title')} {_short(commitment_id)}",
-        active="commitments", commitment=detail, events=events,
-    )  # fmt: skip
+    return _subject_page(portal, "commitment", commitment, queries.get_commitment)
 
 
 # --------------------------------------------------------------------------- audit trail
