@@ -10,13 +10,15 @@ from contextlib import asynccontextmanager
 
 import requests
 from fastapi import FastAPI, Request, Response
-from sqlalchemy.exc import DBAPIError
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ledger import ChainUnavailableError, __version__
 from ledger.db.engine import DatabaseUnavailableError
 from ledger.settings import Settings
 
 from . import problems
+from .examples import problems as problem_docs
 from .portal import routes as portal
 from .routes import (
     agreements,
@@ -89,7 +91,8 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
             request, DatabaseUnavailableError("the database does not answer.")
         )
 
-    app.add_exception_handler(DBAPIError, database_down)
+    app.add_exception_handler(OperationalError, database_down)  # connection lost or refused
+    app.add_exception_handler(InterfaceError, database_down)
 
     def node_down(request: Request, exc: Exception) -> Response:
         return problems._ledger_error(
@@ -115,7 +118,25 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
         return response
 
     for router in (verify.router, proofs.router, datasets.router, agreements.router, agreements.checks,
-                   commitments.router, departments.router, audit.router, anchors.router, health.router):  # fmt: skip
-        app.include_router(router)
+                   commitments.router, departments.router, audit.router):  # fmt: skip
+        app.include_router(router, responses=problem_docs(401, 422, 429))
+    app.include_router(anchors.router, responses=problem_docs(401, 403, 422, 429))
+    app.include_router(health.router)
+    _add_problem_schema(app)
     portal.install(app)
     return app
+
+
+def _add_problem_schema(app: FastAPI) -> None:
+    """Serve the OpenAPI document with the Problem schema the problem responses refer to."""
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)  # fmt: skip
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas["Problem"] = problems.Problem.model_json_schema()
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

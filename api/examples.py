@@ -105,10 +105,10 @@ def ok(name: str, *, status: int = 200) -> dict[int | str, dict[str, Any]]:
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """``responses`` entries for the problem JSON a route may answer."""
-    from .problems import Problem
-
+    """``responses`` entries for the problem JSON a route may answer (the Problem schema is
+    added to the document's components by ``create_app``)."""
+    schema = {"$ref": "#/components/schemas/Problem"}
     return {
-        s: {"model": Problem, "content": {"application/problem+json": {}}, "description": "Problem"}
+        s: {"description": "Problem", "content": {"application/problem+json": {"schema": schema}}}
         for s in statuses
     }

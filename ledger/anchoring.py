@@ -392,6 +392,11 @@ class Anchorer:
         deadline = time.monotonic() + self.confirmation_timeout
         rebroadcast = False
         while True:
+            # The nonce first: used already when the receipt is then missing means another
+            # transaction took it (ours, had it been mined in between, would have a receipt).
+            nonce_used = int(w3.eth.get_transaction_count(self.signer.address, "latest")) > (
+                batch.nonce or 0
+            )
             receipt = None
             try:
                 receipt = w3.eth.get_transaction_receipt(HexBytes(batch.tx_hash or "0x"))
@@ -414,9 +419,7 @@ class Anchorer:
                 return self._update(
                     batch.id, status="confirmed", block_number=int(version[3]), error=None
                 )
-            elif int(w3.eth.get_transaction_count(self.signer.address, "latest")) > (
-                batch.nonce or 0
-            ):
+            elif nonce_used:
                 # Our nonce was used by another transaction: this one can never be mined.
                 self._update(batch.id, status="pending", raw_tx=None, tx_hash=None, nonce=None)
                 return self.submit(batch.id)

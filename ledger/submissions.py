@@ -200,9 +200,15 @@ class SubmissionQueue:
             dataset = bytes(HexBytes(batch.dataset_id))
         try:
             prepared = prepare_hashes(entries, dataset, source=f"api-batch-{batch_id}")
-            anchorer.anchor(prepared, batch_id=batch_id)
+            anchored = anchorer.anchor(prepared, batch_id=batch_id)
         except (AnchorError, ContractRevertError, InputError) as exc:
             self._record_failure(batch_id, str(exc))
+            return
+        if anchored.id != batch_id:  # the same hashes made a root anchored here before
+            self._record_failure(
+                batch_id,
+                f"these hashes were anchored before as root {anchored.root} (batch {anchored.id}).",
+            )
 
     def _record_failure(self, batch_id: str, error: str) -> None:
         with Session(self.engine) as session:

@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from eth_utils import is_hex_address, to_checksum_address
@@ -27,6 +26,7 @@ from web3 import Web3
 from . import merkle
 from .chain.artifacts import load_artifact
 from .chain.client import ChainClient
+from .db.queries import iso as _iso  # None for None and for "forever" (after 9999)
 from .db.tables import (
     AccessReceiptRow,
     AgreementDatasetRow,
@@ -116,10 +116,6 @@ def parse_hash(text: str, *, what: str = "hash") -> bytes:
         return bytes.fromhex(value)
     except ValueError:
         raise BadHashError(f"the {what} {shown!r} is not hexadecimal.") from None
-
-
-def _iso(ts: int | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, tz=UTC).isoformat()
 
 
 # --------------------------------------------------------------------------- answers

@@ -108,7 +108,7 @@ class Reason(BaseModel):
 
 
 @router.post("", summary="Propose an agreement", status_code=201, dependencies=[Depends(require("admin"))],
-             responses={**ok("agreement_tx", status=201), **problems(400, 409, 503)})  # fmt: skip
+             responses={**ok("agreement_tx", status=201), **problems(400, 403, 409, 503)})  # fmt: skip
 def propose(state: StateDep, body: ProposeAgreement) -> dict[str, Any]:
     """Propose on behalf of this gateway's department; the other party accepts."""
     terms = AgreementTerms(
@@ -128,7 +128,7 @@ def propose(state: StateDep, body: ProposeAgreement) -> dict[str, Any]:
 
 
 @router.post("/{agreement}/accept", summary="Accept an agreement (own key or relayed consent)",
-             dependencies=[Depends(require("admin"))], responses={**ok("agreement_tx"), **problems(400, 409, 503)})  # fmt: skip
+             dependencies=[Depends(require("admin"))], responses={**ok("agreement_tx"), **problems(400, 403, 409, 503)})  # fmt: skip
 def accept(
     state: StateDep, agreement: AgreementId, body: ConsentBody | None = None
 ) -> dict[str, Any]:
@@ -149,14 +149,14 @@ def _close(state: StateDep, function: str, agreement: str, reason: str) -> dict[
 
 
 @router.post("/{agreement}/revoke", summary="Revoke an active agreement", dependencies=[Depends(require("admin"))],
-             responses={**ok("agreement_tx"), **problems(400, 409, 503)})  # fmt: skip
+             responses={**ok("agreement_tx"), **problems(400, 403, 409, 503)})  # fmt: skip
 def revoke(state: StateDep, agreement: AgreementId, body: Reason) -> dict[str, Any]:
     """Either party revokes, with a reason (only its hash goes on chain)."""
     return _close(state, "revoke", agreement, body.reason)
 
 
 @router.post("/{agreement}/reject", summary="Reject a proposed agreement", dependencies=[Depends(require("admin"))],
-             responses={**ok("agreement_tx"), **problems(400, 409, 503)})  # fmt: skip
+             responses={**ok("agreement_tx"), **problems(400, 403, 409, 503)})  # fmt: skip
 def reject(state: StateDep, agreement: AgreementId, body: Reason) -> dict[str, Any]:
     """The counterparty rejects a proposal."""
     return _close(state, "reject", agreement, body.reason)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from eth_utils import is_hex_address, to_checksum_address
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
@@ -18,6 +19,17 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"], dependencies=[Depends(req
 
 MAX_CSV_ROWS = 100_000
 CSV_EXAMPLE = "block_number,log_index,time,transaction,contract,event,department_id,department,subject_id,args\n"
+
+
+def subject_filter(text: str) -> str:
+    """A subject as the trail files it: an account (checksummed; operator and auditor
+    events), a proposal number, or an id or code (0x and 64 hex digits)."""
+    value = text.strip()
+    if is_hex_address(value):
+        return to_checksum_address(value)
+    if value.isdigit():
+        return value
+    return refs.hex_id(value, what="subject")
 
 
 @router.get(
@@ -42,7 +54,7 @@ def events(
         "department": refs.hex_id(department, what="department") if department else None,
         "event_type": type, "since": refs.timestamp(since, what="start") if since else None,
         "until": refs.timestamp(until, what="end") if until else None,
-        "subject": refs.hex_id(subject, what="subject") if subject else None,
+        "subject": subject_filter(subject) if subject else None,
     }  # fmt: skip
     if format == "csv":
         rows: list[dict[str, Any]] = []

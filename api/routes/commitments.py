@@ -23,7 +23,7 @@ CommitmentId = Annotated[
     str, Path(description="Commitment id (0x and 64 hex digits).", examples=["0x" + "c0" * 32])
 ]
 Admin = [Depends(require("admin"))]
-WRITE = {**ok("commitment_tx"), **problems(400, 409, 503)}
+WRITE = {**ok("commitment_tx"), **problems(400, 403, 409, 503)}
 
 
 @router.get("", summary="List commitments", dependencies=[Depends(require("read"))],
@@ -83,7 +83,7 @@ class Reason(BaseModel):
 
 
 @router.post("", summary="Propose a commitment", status_code=201, dependencies=Admin,
-             responses={**ok("commitment_tx", status=201), **problems(400, 409, 503)})  # fmt: skip
+             responses={**ok("commitment_tx", status=201), **problems(400, 403, 409, 503)})  # fmt: skip
 def propose(state: StateDep, body: ProposeCommitment) -> dict[str, Any]:
     """This gateway's department leads; every participant signs before it is active."""
     gw = state.gateway

@@ -100,9 +100,15 @@ class UnknownCommitmentError(NotFoundError):
     kind = "unknown-commitment"
 
 
+#: The last second ISO 8601 shows with a four-digit year (9999-12-31T23:59:59Z); later times,
+#: "forever" (2**63-1 as stored) among them, read as None.
+MAX_ISO_TIME = 253_402_300_799
+
+
 def iso(ts: int | None) -> str | None:
-    """ISO 8601 (UTC) of unix seconds; None for None and for "forever" (2**63-1)."""
-    if ts is None or ts >= INT64_MAX:
+    """ISO 8601 (UTC) of unix seconds; None for None and for times after year 9999 ("forever",
+    stored as 2**63-1, among them)."""
+    if ts is None or ts > MAX_ISO_TIME:
         return None
     return datetime.fromtimestamp(ts, tz=UTC).isoformat()
 
@@ -144,7 +150,14 @@ def _page(
     if not 1 <= limit <= MAX_PAGE:
         raise InputError(f"limit must be between 1 and {MAX_PAGE}, not {limit}.")
     if cursor:
-        query = query.where(tuple_(*keys) > tuple(decode_cursor(cursor, arity=len(keys))))
+        values = decode_cursor(cursor, arity=len(keys))
+        for value, key in zip(values, keys, strict=True):
+            wants_int = key.type.python_type is int
+            if isinstance(value, int) != wants_int or (
+                wants_int and not -(2**63) <= value <= INT64_MAX
+            ):
+                raise InputError("the cursor is malformed; use the next_cursor of a page.")
+        query = query.where(tuple_(*keys) > tuple(values))
     rows = session.exec(query.order_by(*keys).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]

@@ -8,8 +8,6 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-
 from ledger import merkle
 from ledger.consent import make_consent, propose_agreement
 from ledger.ids import AgreementTerms, code_hash, dataset_id, department_id
@@ -308,11 +306,6 @@ def agreement_until(chain: World, valid_until: int, consumer: tuple[str, int]) -
     return hex_id(agreement)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ledger.db.queries.iso raises for times after year 9999 (here 2**40, a "
-    "validity the contract accepts), so /v1/agreements fails with an internal error",
-)
 def test_an_agreement_valid_beyond_year_9999_is_listed(writer: Api, chain: World) -> None:
     agreement = agreement_until(chain, 2**40, (PSB, PSB_DEV))
     writer.sync()
@@ -320,11 +313,6 @@ def test_an_agreement_valid_beyond_year_9999_is_listed(writer: Api, chain: World
     assert listed["status"] == "active" and listed["valid_until"] is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ledger.verify._iso has no 'forever' case: verifying a file of a dataset "
-    "shared under an agreement valid until 2**64-1 fails with an internal error",
-)
 def test_a_file_shared_under_an_agreement_valid_forever_verifies(writer: Api, chain: World) -> None:
     content = "0x" + hashlib.sha256(b"shared for ever").hexdigest()
     leaves = [{"content_hash": content, "name": "forever.txt"}]

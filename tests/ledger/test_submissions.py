@@ -251,12 +251,6 @@ def test_hashes_anchored_by_another_gateway_fail_the_batch(setup: Setup, tmp_pat
     assert queue.due() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a batch whose hashes this gateway anchored before (same root) stays "
-    "'sealed' forever and is re-processed by every flush (SubmissionQueue._anchor ignores "
-    "that Anchorer.anchor returned the earlier batch)",
-)
 def test_hashes_anchored_here_before_do_not_leave_the_batch_sealed(setup: Setup) -> None:
     queue = setup.queue(max_leaves=1, max_wait=3600)
     first = queue.submit(setup.dataset, [(h(1), "a")], department_id=setup.department)
@@ -293,12 +287,6 @@ def manual_mining(setup: Setup) -> Iterator[None]:
         provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Anchorer._finish reads the receipt, then isAnchored, then the nonce; a "
-    "transaction mined between those reads looks replaced, is signed anew, reverts with "
-    "RootAlreadyAnchored and the batch is marked failed although its root is anchored",
-)
 def test_a_batch_mined_while_its_status_is_checked_is_confirmed(
     setup: Setup, manual_mining: None
 ) -> None:

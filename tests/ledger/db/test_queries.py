@@ -249,12 +249,6 @@ def test_commitment_status_filters_agree_with_the_status_at_the_boundaries(engin
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a well-formed cursor whose values do not fit the list's sort key (text for "
-    "a block number, an int beyond 64 bits) reaches the SQL: DataError on PostgreSQL (served "
-    "as 503 database-unavailable), OverflowError on SQLite (500), instead of InputError",
-)
 @pytest.mark.parametrize(
     "key", [["abc", "0x" + "00" * 32], [2**70, "0x" + "00" * 32], [-(2**70), "x"], [1, 2]]
 )
@@ -305,11 +299,6 @@ def test_iso_is_utc_with_an_offset() -> None:
     assert iso(253_402_300_799) == "9999-12-31T23:59:59+00:00"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: iso() raises ValueError/OSError for times after year 9999 other than "
-    "2**63-1 (a uint64 validity the contract accepts), so listing such an agreement fails",
-)
 @pytest.mark.parametrize("ts", [253_402_300_800, 2**40, INT64_MAX - 1])
 def test_iso_of_times_beyond_year_9999_is_none(ts: int) -> None:
     assert iso(ts) is None
