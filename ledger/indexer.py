@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
@@ -64,6 +64,24 @@ class SyncResult:
     def lag(self) -> int:
         """Blocks between the chain head and the checkpoint."""
         return max(0, self.head - self.to_block)
+
+
+#: Key of the PostgreSQL advisory lock that serialises index writes of gateways sharing a
+#: database ("xidx").
+_INDEX_LOCK = 0x78696478
+
+
+def _lock_index(session: Session) -> None:
+    """Make the session's transaction the only one writing the index until it ends.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: a (no-op) write statement, which
+    takes the database's write lock now rather than at the first insert, so what the
+    transaction reads next (the checkpoint) cannot change before it commits.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _INDEX_LOCK})
+    else:
+        session.execute(text("UPDATE indexer_checkpoint SET id = id WHERE id = -1"))
 
 
 class Indexer:
@@ -172,6 +190,10 @@ class Indexer:
             self._check_identity(checkpoint)
             if self._canonical(checkpoint.block_number, checkpoint.block_hash):
                 return None
+            _lock_index(session)
+            session.refresh(checkpoint)
+            if self._canonical(checkpoint.block_number, checkpoint.block_hash):
+                return None
             known = session.exec(
                 select(IndexedBlock).order_by(col(IndexedBlock.number).desc())
             ).all()
@@ -251,9 +273,11 @@ class Indexer:
                 )
             )  # fmt: skip
         with Session(self.engine) as session:
+            _lock_index(session)
             checkpoint = session.get(IndexerCheckpoint, 1)
-            if checkpoint is not None and checkpoint.block_number >= start:
-                return 0  # another gateway instance indexed this range meanwhile
+            indexed_to = checkpoint.block_number if checkpoint else self.deployment.block_number - 1
+            if indexed_to != start - 1:
+                return 0  # another gateway instance indexed (part of) this range meanwhile
             for event, args in rows:
                 session.add(event)
                 session.flush()

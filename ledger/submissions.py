@@ -11,8 +11,9 @@ through every later step. :meth:`SubmissionQueue.flush` seals every batch that i
 Nothing is lost to a race or a crash: adding hashes starts with a conditional update of the
 batch row (``… WHERE status = 'collecting'``), and sealing is the same conditional update,
 so on SQLite and PostgreSQL alike a submission either lands before the seal, in the batch,
-or after it, in a new batch. A batch sealed but not yet persisted for anchoring is picked up
-again by the next flush.
+or after it, in a new batch; of several instances flushing at once, exactly one seals (and
+anchors) each batch. A batch sealed but not persisted for anchoring within
+``claim_timeout`` (its instance crashed) is taken over by the next flush of any instance.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 from hexbytes import HexBytes
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from .anchoring import Anchorer, AnchorError, prepare_hashes
@@ -53,12 +55,18 @@ class NotOwnerError(LedgerError):
 class SubmissionQueue:
     """Collects submitted hashes per dataset and anchors them in batches."""
 
-    def __init__(self, engine: Engine, *, max_leaves: int = 1_000, max_wait: float = 5.0) -> None:
-        if max_leaves < 1 or max_wait < 0:
-            raise InputError("a batch needs max_leaves >= 1 and max_wait >= 0.")
+    def __init__(
+        self, engine: Engine, *, max_leaves: int = 1_000, max_wait: float = 5.0,
+        claim_timeout: float = 60.0,
+    ) -> None:  # fmt: skip
+        """``claim_timeout``: seconds after which a batch sealed by an instance that then
+        vanished (before persisting it for anchoring) is taken over by another."""
+        if max_leaves < 1 or max_wait < 0 or claim_timeout < 0:
+            raise InputError("a batch needs max_leaves >= 1, max_wait >= 0 and claim_timeout >= 0.")
         self.engine = engine
         self.max_leaves = max_leaves
         self.max_wait = max_wait
+        self.claim_timeout = claim_timeout
 
     # ------------------------------------------------------------------ submitting
 
@@ -163,6 +171,7 @@ class SubmissionQueue:
             orphaned = session.exec(
                 select(SubmissionBatch.id)
                 .where(SubmissionBatch.status == "sealed")
+                .where(col(SubmissionBatch.sealed_at) <= time.time() - self.claim_timeout)
                 .where(~col(SubmissionBatch.id).in_(select(AnchorBatch.id)))
             ).all()
         return list(collecting) + list(orphaned)
@@ -171,21 +180,34 @@ class SubmissionQueue:
         """Seal and anchor every due batch; returns their ids. Failures are kept on the batch."""
         done = []
         for batch_id in self.due(now=now):
-            if self._seal(batch_id):
+            if self._seal(batch_id) or self._reclaim(batch_id):
                 self._anchor(anchorer, batch_id)
                 done.append(batch_id)
         return done
 
     def _seal(self, batch_id: str) -> bool:
+        """Seal a collecting batch; True for the one caller (of any instance) that did."""
+        return self._claim(batch_id, col(SubmissionBatch.status) == "collecting")
+
+    def _reclaim(self, batch_id: str) -> bool:
+        """Take over a batch sealed more than ``claim_timeout`` ago and still not persisted
+        for anchoring (its sealer crashed); True for the one caller that did."""
+        return self._claim(
+            batch_id,
+            col(SubmissionBatch.status) == "sealed",
+            col(SubmissionBatch.sealed_at) <= time.time() - self.claim_timeout,
+            ~col(SubmissionBatch.id).in_(select(AnchorBatch.id)),
+        )
+
+    def _claim(self, batch_id: str, *conditions: Any) -> bool:
         with Session(self.engine) as session:
-            sealed = session.execute(
+            claimed = session.execute(
                 update(SubmissionBatch)
-                .where(col(SubmissionBatch.id) == batch_id)
-                .where(col(SubmissionBatch.status).in_(("collecting", "sealed")))
+                .where(col(SubmissionBatch.id) == batch_id, *conditions)
                 .values(status="sealed", sealed_at=int(time.time()))
             )
             session.commit()
-            return bool(sealed.rowcount == 1)  # type: ignore[attr-defined]
+            return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
 
     def _anchor(self, anchorer: Anchorer, batch_id: str) -> None:
         with Session(self.engine) as session:
@@ -204,6 +226,8 @@ class SubmissionQueue:
         except (AnchorError, ContractRevertError, InputError) as exc:
             self._record_failure(batch_id, str(exc))
             return
+        except IntegrityError:
+            return  # another instance persisted this batch first; it anchors it
         if anchored.id != batch_id:  # the same hashes made a root anchored here before
             self._record_failure(
                 batch_id,

@@ -156,7 +156,7 @@ class SealedUnderfoot(SubmissionQueue):
 
 
 def test_a_submission_racing_a_seal_lands_in_a_new_batch(setup: Setup) -> None:
-    queue = SealedUnderfoot(setup.engine, max_leaves=1000, max_wait=0)
+    queue = SealedUnderfoot(setup.engine, max_leaves=1000, max_wait=0, claim_timeout=0)
     first = queue.submit(setup.dataset, [(h(1), "a")], department_id=setup.department)
     second = queue.submit(setup.dataset, [(h(2), "b")], department_id=setup.department)
     assert queue.raced
@@ -164,7 +164,8 @@ def test_a_submission_racing_a_seal_lands_in_a_new_batch(setup: Setup) -> None:
     assert queue.status(first["batch_id"])["status"] == "sealed"
     assert leaves_of(setup.engine, first["batch_id"]) == [(h(1), "a")]
     assert leaves_of(setup.engine, second["batch_id"]) == [(h(2), "b")]
-    # A sealed batch refuses additions; the sealed one is anchored by the next flush.
+    # A sealed batch refuses additions; once the sealer's claim lapses (claim_timeout=0
+    # here), the sealed batch is taken over and anchored by the next flush.
     assert queue._add(first["batch_id"], [("0x" + h(3).hex(), "c")]) is False
     assert sorted(queue.flush(setup.anchorer, now=LATER)) == sorted(
         [first["batch_id"], second["batch_id"]]
@@ -379,7 +380,13 @@ def test_submissions_need_an_indexed_dataset_of_this_department(
         queue.submit(indexed_dataset, [(h(1), "a")], department_id="0x" + "44" * 32)
 
 
-@pytest.mark.parametrize(("max_leaves", "max_wait"), [(0, 5.0), (1, -1.0)])
-def test_batch_limits_must_be_sensible(engine: Engine, max_leaves: int, max_wait: float) -> None:
-    with pytest.raises(InputError, match="max_leaves >= 1 and max_wait >= 0"):
-        SubmissionQueue(engine, max_leaves=max_leaves, max_wait=max_wait)
+@pytest.mark.parametrize(
+    ("max_leaves", "max_wait", "claim_timeout"), [(0, 5.0, 60.0), (1, -1.0, 60.0), (1, 5.0, -1.0)]
+)
+def test_batch_limits_must_be_sensible(
+    engine: Engine, max_leaves: int, max_wait: float, claim_timeout: float
+) -> None:
+    with pytest.raises(InputError, match="max_leaves >= 1, max_wait >= 0 and claim_timeout >= 0"):
+        SubmissionQueue(
+            engine, max_leaves=max_leaves, max_wait=max_wait, claim_timeout=claim_timeout
+        )
