@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -70,13 +71,20 @@ class ApiState:
             interval=self.settings.index_interval, should_stop=self.stopping.is_set
         )
 
-    def anchor_loop(self, interval: float = 0.5) -> None:
-        """Seal and anchor due submission batches until stopping."""
-        while not self.stopping.wait(interval):
+    def anchor_loop(self, interval: float = 0.5, resume_every: float = 30.0) -> None:
+        """Seal and anchor due submission batches until stopping; at start and then every
+        ``resume_every`` seconds, finish anchoring batches a crash or an outage left open."""
+        can_sign = self.settings.keystore is not None or self.settings.env == "local"
+        next_resume = 0.0
+        while not self.stopping.is_set():
             try:
-                if not self.queue.due():
-                    continue
-                with self.write_lock:
-                    self.queue.flush(self.anchorer)
-            except Exception as exc:  # keep the loop alive; the batch keeps its state
+                if can_sign and time.monotonic() >= next_resume:
+                    next_resume = time.monotonic() + resume_every
+                    with self.write_lock:
+                        self.anchorer.resume()
+                if self.queue.due():
+                    with self.write_lock:
+                        self.queue.flush(self.anchorer)
+            except Exception as exc:  # keep the loop alive; every batch keeps its state
                 log.warning("anchoring pass failed: %s", type(exc).__name__)
+            self.stopping.wait(interval)
