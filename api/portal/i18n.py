@@ -152,6 +152,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "dataset.lineage_empty": ("尚无存证版本。", "No version anchored yet."),
     "dataset.versions": ("版本记录", "Versions"),
     "dataset.version_n": ("版本 {n}", "Version {n}"),
+    "dataset.number": ("#", "#"),
     "dataset.root": ("版本根哈希", "Root"),
     "dataset.leaves": ("叶子数", "Leaves"),
     "dataset.parents": ("上游版本", "Derived from"),

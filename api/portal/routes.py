@@ -213,6 +213,26 @@ def _opt(value: str | None) -> str | None:
     return value or None
 
 
+def _listing(
+    portal: Portal, cursor: str | None, fetch: Callable[[str | None], queries.Page]
+) -> dict[str, Any]:
+    """A list page's table and pager: the page ``fetch`` gives from ``cursor`` (empty, with the
+    error shown above the table, when the query is refused) and the links to the next and the
+    first page."""
+    error = None
+    page = queries.Page(items=[], next_cursor=None)
+    try:
+        page = fetch(_opt(cursor))
+    except InputError as exc:
+        error = portal.t("error.bad_input", detail=str(exc))
+    request = portal.request
+    return {
+        "page": page, "error": error,
+        "next_url": _query_url(request, cursor=page.next_cursor) if page.next_cursor else None,
+        "first_url": _query_url(request, cursor=None) if _opt(cursor) else None,
+    }  # fmt: skip
+
+
 # --------------------------------------------------------------------------- sign-in
 
 
@@ -324,19 +344,12 @@ def datasets_page(portal: Reader, find: str | None = None, cursor: str | None = 
         except InputError as exc:
             return _error(portal, t("error.bad_input", detail=str(exc)), status_code=400)
         return RedirectResponse(f"/datasets/{dataset}", status_code=303)
-    error = None
-    page = queries.Page(items=[], next_cursor=None)
     with portal.session() as session:
-        try:
-            page = queries.list_datasets(session=session, cursor=_opt(cursor), limit=PAGE_SIZE)
-        except InputError as exc:
-            error = t("error.bad_input", detail=str(exc))
-    return render(
-        portal, "datasets.html", title=t("datasets.title"), active="datasets", page=page,
-        error=error,
-        next_url=_query_url(portal.request, cursor=page.next_cursor) if page.next_cursor else None,
-        first_url=_query_url(portal.request, cursor=None) if _opt(cursor) else None,
-    )  # fmt: skip
+        listing = _listing(
+            portal, cursor,
+            lambda after: queries.list_datasets(session=session, cursor=after, limit=PAGE_SIZE),
+        )  # fmt: skip
+    return render(portal, "datasets.html", title=t("datasets.title"), active="datasets", **listing)
 
 
 @router.get("/datasets/{dataset}")
@@ -359,95 +372,72 @@ def dataset_page(portal: Reader, dataset: str) -> Response:
     )  # fmt: skip
 
 
-# --------------------------------------------------------------------------- agreements
+# --------------------------------------------------------------------------- agreements, commitments
 
 
 def _departments(session: Session) -> list[dict[str, Any]]:
     return queries.list_departments(session=session, limit=queries.MAX_PAGE).items
 
 
-def _board(
-    portal: Portal, *, kind: str, statuses: tuple[str, ...], lister: Any,
-    status: str | None, department: str | None, cursor: str | None,
-) -> Response:  # fmt: skip
-    t = portal.t
-    error = None
-    page = queries.Page(items=[], next_cursor=None)
-    with portal.session() as session:
-        departments = _departments(session)
-        try:
-            page = lister(
-                session=session, status=_opt(status), cursor=_opt(cursor), limit=PAGE_SIZE,
-                department=refs.hex_id(department or "", what="department") if _opt(department) else None,
-            )  # fmt: skip
-        except InputError as exc:
-            error = t("error.bad_input", detail=str(exc))
-    return render(
-        portal, f"{kind}s.html", title=t(f"{kind}s.title"), active=f"{kind}s", page=page,
-        error=error, statuses=statuses, departments=departments,
-        filters={"status": _opt(status) or "", "department": _opt(department) or ""},
-        next_url=_query_url(portal.request, cursor=page.next_cursor) if page.next_cursor else None,
-        first_url=_query_url(portal.request, cursor=None) if _opt(cursor) else None,
-    )  # fmt: skip
-
-
 def _history(session: Session, subject: str) -> list[dict[str, Any]]:
     return queries.list_events(session=session, subject=subject, limit=queries.MAX_PAGE).items
 
 
-@router.get("/agreements")
-def agreements_page(
-    portal: Reader, status: str | None = None, department: str | None = None,
-    cursor: str | None = None,
-) -> Response:  # fmt: skip
-    return _board(
-        portal, kind="agreement", statuses=queries.AGREEMENT_STATUSES,
-        lister=queries.list_agreements, status=status, department=department, cursor=cursor,
-    )  # fmt: skip
+def _subject_pages(
+    kind: str, statuses: tuple[str, ...], lister: Callable[..., queries.Page],
+    getter: Callable[..., dict[str, Any]],
+) -> None:  # fmt: skip
+    """Add the pages of agreements or commitments (``kind``): ``/{kind}s``, the board filtered
+    by status and department, and ``/{kind}s/{id}``, one of them with its event history."""
 
+    def board_page(
+        portal: Reader, status: str | None = None, department: str | None = None,
+        cursor: str | None = None,
+    ) -> Response:  # fmt: skip
+        t = portal.t
+        with portal.session() as session:
+            departments = _departments(session)
+            listing = _listing(
+                portal, cursor,
+                lambda after: lister(
+                    session=session, status=_opt(status), cursor=after, limit=PAGE_SIZE,
+                    department=refs.hex_id(department or "", what="department") if _opt(department) else None,
+                ),
+            )  # fmt: skip
+        return render(
+            portal, f"{kind}s.html", title=t(f"{kind}s.title"), active=f"{kind}s",
+            statuses=statuses, departments=departments,
+            filters={"status": _opt(status) or "", "department": _opt(department) or ""}, **listing,
+        )  # fmt: skip
 
-@router.get("/agreements/{agreement}")
-def agreement_page(portal: Reader, agreement: str) -> Response:
-    return _subject_page(portal, "agreement", agreement, queries.get_agreement)
-
-
-def _subject_page(
-    portal: Portal, kind: str, text: str, getter: Callable[..., dict[str, Any]]
-) -> Response:
-    """The page of one agreement or commitment (by 0x id) with its event history."""
-    t = portal.t
-    try:
-        subject_id = "0x" + refs.subject_id(text, what=f"{kind} id").hex()
-    except InputError:
-        return _error(portal, t(f"error.unknown_{kind}"), status_code=404)
-    with portal.session() as session:
+    def subject_page(portal: Reader, subject: str) -> Response:
+        t = portal.t
         try:
-            detail = getter(session=session, **{f"{kind}_id": subject_id})
-        except queries.NotFoundError:
+            subject_id = "0x" + refs.subject_id(subject, what=f"{kind} id").hex()
+        except InputError:
             return _error(portal, t(f"error.unknown_{kind}"), status_code=404)
-        events = _history(session, subject_id)
-    context: dict[str, Any] = {kind: detail, "events": events}
-    return render(portal, f"{kind}.html", title=f"{t(kind + '.title')} {_short(subject_id)}",
-                  active=f"{kind}s", **context)  # fmt: skip
+        with portal.session() as session:
+            try:
+                detail = getter(session=session, **{f"{kind}_id": subject_id})
+            except queries.NotFoundError:
+                return _error(portal, t(f"error.unknown_{kind}"), status_code=404)
+            events = _history(session, subject_id)
+        context: dict[str, Any] = {kind: detail, "events": events}
+        return render(portal, f"{kind}.html", title=f"{t(kind + '.title')} {_short(subject_id)}",
+                      active=f"{kind}s", **context)  # fmt: skip
+
+    router.add_api_route(f"/{kind}s", board_page, methods=["GET"], name=f"{kind}s_page")
+    router.add_api_route(
+        f"/{kind}s/{{subject}}", subject_page, methods=["GET"], name=f"{kind}_page"
+    )
 
 
-# --------------------------------------------------------------------------- commitments
-
-
-@router.get("/commitments")
-def commitments_page(
-    portal: Reader, status: str | None = None, department: str | None = None,
-    cursor: str | None = None,
-) -> Response:  # fmt: skip
-    return _board(
-        portal, kind="commitment", statuses=queries.COMMITMENT_STATUSES,
-        lister=queries.list_commitments, status=status, department=department, cursor=cursor,
-    )  # fmt: skip
-
-
-@router.get("/commitments/{commitment}")
-def commitment_page(portal: Reader, commitment: str) -> Response:
-    return _subject_page(portal, "commitment", commitment, queries.get_commitment)
+_subject_pages(
+    "agreement", queries.AGREEMENT_STATUSES, queries.list_agreements, queries.get_agreement
+)
+_subject_pages(
+    "commitment", queries.COMMITMENT_STATUSES, queries.list_commitments, queries.get_commitment
+)
 
 
 # --------------------------------------------------------------------------- audit trail
@@ -492,26 +482,22 @@ def audit_page(
     )
     given = {"department": _opt(department), "type": _opt(type), "since": _opt(since),
              "until": _opt(until)}  # fmt: skip
-    error = None
-    page = queries.Page(items=[], next_cursor=None)
     with portal.session() as session:
         departments = _departments(session)
-        try:
-            page = queries.list_events(
-                session=session, cursor=_opt(cursor), limit=size, event_type=given["type"],
+        listing = _listing(
+            portal, cursor,
+            lambda after: queries.list_events(
+                session=session, cursor=after, limit=size, event_type=given["type"],
                 department=refs.hex_id(given["department"], what="department") if given["department"] else None,
                 since=refs.timestamp(given["since"], what="start") if given["since"] else None,
                 until=refs.timestamp(given["until"], what="end") if given["until"] else None,
-            )  # fmt: skip
-        except InputError as exc:
-            error = t("error.bad_input", detail=str(exc))
+            ),
+        )  # fmt: skip
     csv_query = urlencode({"format": "csv", **{k: v for k, v in given.items() if v}})
     return render(
-        portal, "audit.html", title=t("audit.title"), active="audit", page=page, error=error,
-        departments=departments, event_types=event_types(), filters={k: v or "" for k, v in given.items()},
-        csv_url=f"/v1/audit/events?{csv_query}", subject_link=subject_link,
-        next_url=_query_url(portal.request, cursor=page.next_cursor) if page.next_cursor else None,
-        first_url=_query_url(portal.request, cursor=None) if _opt(cursor) else None,
+        portal, "audit.html", title=t("audit.title"), active="audit", departments=departments,
+        event_types=event_types(), filters={k: v or "" for k, v in given.items()},
+        csv_url=f"/v1/audit/events?{csv_query}", subject_link=subject_link, **listing,
     )  # fmt: skip
 
 
