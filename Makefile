@@ -13,7 +13,7 @@ PY_STAMP := $(VENV)/.installed
 NPM_STAMP := $(NODE_DIR)/node_modules/.installed
 FOUNDERS ?= scripts/founders.local.yaml
 
-.PHONY: setup run stop test lint format artifacts gas clean
+.PHONY: setup run stop test lint format artifacts gas bench clean
 
 setup: $(PY_STAMP) $(NPM_STAMP)
 
@@ -54,6 +54,14 @@ test: lint
 
 gas: setup
 	$(PY) scripts/gas_table.py
+
+# Benchmarks, each against its peers, into docs/BENCH_*.md. `make bench QUICK=1` runs a short
+# version of each (results under var/bench/, committed docs untouched): what the tests run.
+bench: setup
+	$(PY) scripts/bench_gas.py $(if $(QUICK),--quick)
+	$(PY) scripts/bench_merkle.py $(if $(QUICK),--sizes 10000 --repeat 1 --out var/bench/BENCH_MERKLE.quick.md)
+	$(PY) scripts/bench_hashing.py $(if $(QUICK),--quick)
+	$(PY) scripts/bench_anchoring.py $(if $(QUICK),--rows 20000 --out var/bench/BENCH_ANCHORING.quick.md)
 
 clean:
 	rm -rf $(VENV) $(NODE_DIR)/node_modules var deployments .pytest_cache .mypy_cache .ruff_cache
