@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import requests
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy.exc import InterfaceError, OperationalError
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledger import ChainUnavailableError, __version__
 from ledger.db.engine import DatabaseUnavailableError
@@ -19,6 +21,7 @@ from ledger.settings import Settings
 
 from . import problems
 from .examples import problems as problem_docs
+from .metrics import Metrics
 from .portal import routes as portal
 from .routes import (
     agreements,
@@ -103,19 +106,7 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
     app.add_exception_handler(requests.ConnectionError, node_down)
     app.add_exception_handler(requests.Timeout, node_down)
 
-    @app.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        state.metrics.observe(
-            request.method, template, response.status_code, time.perf_counter() - started
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
+    app.add_middleware(_Observe, metrics=state.metrics)
 
     for router in (verify.router, proofs.router, datasets.router, agreements.router, agreements.checks,
                    commitments.router, departments.router, audit.router):  # fmt: skip
@@ -125,6 +116,38 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
     _add_problem_schema(app)
     portal.install(app)
     return app
+
+
+class _Observe:
+    """Count and time every HTTP request by route template, and send
+    ``X-Content-Type-Options: nosniff`` unless the route set it.
+
+    A plain ASGI middleware: Starlette's ``@app.middleware("http")`` (BaseHTTPMiddleware)
+    costs a task, a memory stream and a streaming response per request. As there, a request
+    whose exception escapes the handlers is not counted.
+    """
+
+    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def send_with_header(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message).setdefault("X-Content-Type-Options", "nosniff")
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+        template = getattr(scope.get("route"), "path", "unmatched")
+        self.metrics.observe(scope["method"], template, status, time.perf_counter() - started)
 
 
 def _add_problem_schema(app: FastAPI) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from ledger.apikeys import (
@@ -39,7 +40,9 @@ API_KEY_COOKIE = "xietong_key"
 _KEY_CACHE_SECONDS = 5.0  # a revoked key stops working within this time
 
 
-def get_state(request: Request) -> ApiState:
+async def get_state(request: Request) -> ApiState:
+    # async: FastAPI runs a plain function dependency in its thread pool, a hop that costs
+    # more than the work on a small machine.
     state: ApiState = request.app.state.xietong
     return state
 
@@ -96,11 +99,14 @@ def _presented_key(request: Request, *, allow_cookie: bool) -> str | None:
     return key.strip() if key else None
 
 
-def require(scope: Scope) -> Callable[..., Caller]:
+def require(scope: Scope) -> Callable[..., Awaitable[Caller]]:
     """A dependency admitting callers whose key covers ``scope`` (reads may be open)."""
 
-    def dependency(request: Request, state: StateDep) -> Caller:
-        return authorize(request, state, scope)
+    async def dependency(request: Request, state: StateDep) -> Caller:
+        key = _presented_key(request, allow_cookie=scope == "read")
+        if key is None or _cache.get(f"{id(state)}:{key}") is not None:
+            return authorize(request, state, scope)  # answered from memory: no thread needed
+        return await run_in_threadpool(authorize, request, state, scope)  # reads the key's row
 
     return dependency
 

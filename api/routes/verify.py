@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from ledger import InputError, LedgerError, hashing
-from ledger.verify import NotAnchoredError, Verification, parse_hash
+from ledger.verify import NotAnchoredError, Verification, WouldBlockError, parse_hash
 
 from ..deps import StateDep, require
 from ..examples import ok, problems
@@ -45,11 +45,7 @@ def answer(state: ApiState, verification: Verification, *, with_proof: bool) -> 
     for match, raw in zip(verification.matches, body["matches"], strict=True):
         raw["proof_url"] = f"/v1/proofs/{match.leaf_hash}?root={match.version.root}"
         if with_proof and match.kind == "file" and match.content_hash is not None:
-            raw["proof"] = state.verifier.proof_bundle(
-                bytes.fromhex(match.leaf_hash[2:]),
-                [bytes.fromhex(match.content_hash[2:]), match.path],
-                root=bytes.fromhex(match.version.root[2:]),
-            )
+            raw["proof"] = state.verifier.match_bundle(match)
     return body
 
 
@@ -58,12 +54,25 @@ def answer(state: ApiState, verification: Verification, *, with_proof: bool) -> 
     summary="Verify a file hash or leaf hash",
     responses={**ok("verification"), **problems(400, 404)},
 )
-def verify_hash(
+async def verify_hash(
     state: StateDep, hash: HashQuery,
     with_proof: Annotated[bool, Query(description="Include the proof bundle of each file match.")] = False,
 ) -> dict[str, Any]:  # fmt: skip
     """The anchored versions holding a file with this content SHA-256 (or this leaf)."""
     digest = parse_hash(hash, what="hash")
+    # Most answers come from memory and the embedded database: on the event loop they cost
+    # less than the hop to a worker thread; anything that waits (node, database server,
+    # a tree to rebuild) is done on a worker thread.
+    if "verifier" in vars(state):  # built (it reads the deployment from the node) on a thread
+        try:
+            with state.verifier.in_memory():
+                return _verify_hash(state, digest, with_proof)
+        except WouldBlockError:
+            pass
+    return await run_in_threadpool(_verify_hash, state, digest, with_proof)
+
+
+def _verify_hash(state: ApiState, digest: bytes, with_proof: bool) -> dict[str, Any]:
     verification = state.verifier.verify_content_hash(digest)
     if not verification.matches:
         verification = state.verifier.verify_leaf(digest)
