@@ -462,15 +462,15 @@ def profile_command(py_spy: str, pid: int, seconds: float, out: Path, extra: str
             "--output", str(out)]  # fmt: skip
 
 
-def wait_quiet(limit: float, threshold: float = 0.3) -> float:
+def wait_quiet(limit: float, threshold: float = 0.3, span: float = 3.0) -> float:
     """Wait up to ``limit`` seconds for the machine to be quiet (less than ``threshold``
-    cores busy over a second, the idle server included); the cores last seen busy."""
+    cores busy over ``span`` seconds, the idle server included); the cores last seen busy."""
     deadline = time.monotonic() + limit
     told = False
     while True:
         before = machine_busy()
-        time.sleep(1.0)
-        busy = machine_busy() - before
+        time.sleep(span)
+        busy = (machine_busy() - before) / span
         if busy < threshold or time.monotonic() >= deadline:
             if told or busy >= threshold:
                 print(
@@ -490,21 +490,28 @@ def measure(server: Server, world: World, load: Load, args: argparse.Namespace) 
     if args.warmup > 0:
         load.run(server.url, world.key, args.warmup)
     server.check_alive()
-    runs = []
-    for repeat in range(args.repeat):
+    runs: list[dict[str, Any]] = []
+    discarded = 0
+    while len(runs) < args.repeat:
         before = wait_quiet(args.wait_quiet) if args.wait_quiet > 0 else None
-        profile = args.profile if repeat == 0 else None
+        profile = args.profile if not runs else None
         run = measure_once(
             server, world, load, args.duration, profile, args.py_spy, args.py_spy_args
         )
         run["response_bytes"] = size
         run["busy_before"] = None if before is None else round(before, 2)
+        other = run["cpu_cores"]["other"]
+        if other > args.max_other and discarded < args.retries:
+            discarded += 1
+            print(f"    run discarded: other work took {other:.2f} cores meanwhile", flush=True)
+            continue
         runs.append(run)
-        if len(runs) < args.repeat:
-            print(f"    run {repeat + 1}: {summary(run)}", flush=True)
+        if args.repeat > 1:
+            print(f"    run {len(runs)}: {summary(run)}", flush=True)
     for sample in (world.hashes[0], world.hashes[-1]):
         check_sample(server, world, sample)
     chosen = dict(sorted(runs, key=lambda r: r["rps"])[len(runs) // 2])
+    chosen["discarded_runs"] = discarded
     if len(runs) > 1:
         chosen["repeats"] = [
             {k: r[k] for k in ("rps", "latency_ms", "errors", "cpu_cores")} for r in runs
@@ -631,7 +638,8 @@ def generated_section(results: dict[str, Any], before: dict[str, Any] | None) ->
     ]
     if before is not None:
         lines += [
-            f"Before (`{before['command']}`, {before['when']}):",
+            f"Before (`{before['command']}`{', ' + before['note'] if before.get('note') else ''}, "
+            f"{before['when']}):",
             "",
             *table(before["runs"]),
             "",
@@ -677,6 +685,11 @@ def main(argv: list[str] | None = None) -> int:
         "--wait-quiet", type=float, default=60.0,
         help="Seconds to wait, before each run, for other work on the machine to calm down (0: never).",
     )  # fmt: skip
+    parser.add_argument(
+        "--max-other", type=float, default=0.3,
+        help="A run during which other work took more cores than this is repeated (see --retries).",
+    )  # fmt: skip
+    parser.add_argument("--retries", type=int, default=3, help="Runs that may be repeated so.")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "httpx"), default="auto")
     parser.add_argument("--no-install", action="store_true", help="Never apt-get install wrk.")
     parser.add_argument(
@@ -694,7 +707,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.warmup, args.databases, args.workers = 3.0, 1.0, "sqlite", "1"
-        args.repeat, args.wait_quiet = 1, min(args.wait_quiet, 5.0)
+        args.repeat, args.wait_quiet, args.retries = 1, min(args.wait_quiet, 5.0), 0
     kinds = [k.strip() for k in args.databases.split(",") if k.strip()]
     worker_counts = [int(w) for w in args.workers.split(",") if w.strip()]
     if not set(kinds) <= {"sqlite", "postgresql"} or not worker_counts:
@@ -770,6 +783,7 @@ def main(argv: list[str] | None = None) -> int:
             "leaves": args.leaves,
             "repeat": args.repeat,
             "wait_quiet_s": args.wait_quiet,
+            "max_other_cores": args.max_other,
         },
         "target": {"rps": TARGET_RPS, "p99_ms": TARGET_P99_MS},
         "runs": runs,
