@@ -72,7 +72,8 @@ def _engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True)
+        # A pool large enough for a serving worker's threads; pre-ping survives restarts.
+        return create_engine(parsed, pool_pre_ping=True, pool_size=20, max_overflow=10)
     raise ConfigurationError(
         f"XIETONG_DATABASE_URL must be sqlite:/// or postgresql://, not {parsed.drivername}."
     )

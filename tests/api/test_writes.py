@@ -437,3 +437,49 @@ def test_commitment_proposals_are_checked(writer: Api, chain: World) -> None:
     unknown = writer.post(f"/v1/commitments/{UNKNOWN}/report", json={"evidence": "x"})
     assert refused_by_contract(unknown) == "JointCommitmentsUnknownCommitment"
     assert_problem(writer.post("/v1/commitments/0x12/sign"), 400, "bad-hash")
+
+
+def test_a_long_lived_verifier_follows_the_index(writer: Api, chain: World) -> None:
+    """The verifier keeps facts per index position: an agreement accepted or revoked and a
+    version revoked after a first answer show in the next answer once indexed."""
+    digest = "0x" + hashlib.sha256(b"%PDF notice 7").hexdigest()
+    leaf = {"content_hash": digest, "name": "2026/11/通知-0007.pdf"}
+    submitted = writer.post(
+        "/v1/anchors", scope="anchor", json={"dataset": POLICY, "leaves": [leaf]}
+    )
+    assert submitted.status_code == 202, submitted.text
+    assert flush(writer) == [submitted.json()["batch_id"]]
+    writer.sync()
+    query = {"hash": digest}
+    first = writer.ok("/v1/verify", params=query)
+    assert first["status"] == "anchored" and first["matches"][0]["authorizations"] == []
+
+    agreement = writer.post("/v1/agreements", json=terms()).json()["agreement_id"]
+    consent = make_consent(
+        chain.client, dev_account(HEALTH_DEV), "AcceptAgreement", bytes.fromhex(agreement[2:])
+    )
+    assert (
+        writer.post(
+            f"/v1/agreements/{agreement}/accept", json={"consent": consent.as_dict()}
+        ).status_code
+        == 200
+    )
+    writer.sync()
+    shared = writer.ok("/v1/verify", params=query)["matches"][0]["authorizations"]
+    assert [a["agreement_id"] for a in shared] == [agreement]
+    assert shared[0]["consumer"]["name"] == NAMES[HEALTH]
+
+    assert (
+        writer.post(f"/v1/agreements/{agreement}/revoke", json={"reason": "到期"}).status_code
+        == 200
+    )
+    writer.sync()
+    assert writer.ok("/v1/verify", params=query)["matches"][0]["authorizations"] == []
+
+    root = first["matches"][0]["version"]["root"]
+    chain.client.transact("DatasetRegistry", "revokeVersion", bytes.fromhex(root[2:]),
+                          code_hash("撤回"), sender=dev_account(CIVIL_DEV))  # fmt: skip
+    writer.sync()
+    after = writer.ok("/v1/verify", params=query)
+    assert after["status"] == "revoked" and after["anchored"] is False
+    assert after["matches"][0]["version"]["revoked_at"] is not None
