@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
     problems.install(app)
 
     def database_down(request: Request, exc: Exception) -> Response:
-        return problems._ledger_error(
+        return problems.ledger_error_response(
             request, DatabaseUnavailableError("the database does not answer.")
         )
 
@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
     app.add_exception_handler(InterfaceError, database_down)
 
     def node_down(request: Request, exc: Exception) -> Response:
-        return problems._ledger_error(
+        return problems.ledger_error_response(
             request,
             ChainUnavailableError(f"the chain node does not answer ({type(exc).__name__})."),
         )

@@ -20,7 +20,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ledger import ContractRevertError, InputError, LedgerError
 from ledger._events import jsonable
 
-__all__ = ["PROBLEM_TYPE_PREFIX", "STATUS", "Problem", "install", "problem_response"]
+__all__ = [
+    "PROBLEM_TYPE_PREFIX",
+    "STATUS",
+    "Problem",
+    "install",
+    "ledger_error_response",
+    "problem_response",
+]
 
 log = logging.getLogger("xietong.api")
 
@@ -79,7 +86,8 @@ def problem_response(
     return JSONResponse(body, status_code=code, media_type=MEDIA_TYPE, headers=headers)
 
 
-def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
+def ledger_error_response(request: Request, exc: Exception) -> JSONResponse:
+    """The problem JSON of a :class:`LedgerError` (its ``kind`` gives type and status)."""
     assert isinstance(exc, LedgerError)
     kind = exc.kind
     if kind not in STATUS and isinstance(exc, InputError):
@@ -134,7 +142,7 @@ def _internal_error(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     """Register the problem JSON handlers on ``app``."""
-    app.add_exception_handler(LedgerError, _ledger_error)
+    app.add_exception_handler(LedgerError, ledger_error_response)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _internal_error)

@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from sqlmodel import col, select
 
 from ledger import InputError
-from ledger.db.tables import LeafRow
-from ledger.merkle import leaf_hash
+from ledger.merkle import RECORD_LEAF_TYPES, leaf_hash
 from ledger.verify import NotAnchoredError, parse_hash
 
-from ..deps import SessionDep, StateDep, require
+from ..deps import StateDep, require
 from ..examples import ok, problems
 
 router = APIRouter(prefix="/v1/proofs", tags=["proofs"], dependencies=[Depends(require("read"))])
@@ -22,7 +20,7 @@ router = APIRouter(prefix="/v1/proofs", tags=["proofs"], dependencies=[Depends(r
     "/{leaf}", summary="Proof bundle of a leaf", responses={**ok("bundle"), **problems(400, 404)}
 )
 def proof(
-    state: StateDep, session: SessionDep,
+    state: StateDep,
     leaf: Annotated[str, Path(description="Leaf hash (0x and 64 hex digits).", examples=["0x" + "0b" * 32])],
     root: Annotated[str | None, Query(description="The version, when the leaf is in several.")] = None,
     record_hash: Annotated[str | None, Query(description="Record leaves: SHA-256 of the record's canonical JSON.")] = None,
@@ -34,23 +32,18 @@ def proof(
     gateway never stores them, so it cannot write them into the bundle by itself).
     """
     leaf_bytes = parse_hash(leaf, what="leaf hash")
-    root_bytes = parse_hash(root, what="root") if root else None
-    query = select(LeafRow).where(LeafRow.leaf_hash == "0x" + leaf_bytes.hex())
-    if root_bytes is not None:
-        query = query.where(LeafRow.root == "0x" + root_bytes.hex())
-    row = session.exec(query.order_by(col(LeafRow.id).desc())).first()
-    if row is None:
+    root_hex = "0x" + parse_hash(root, what="root").hex() if root else None
+    answer = state.verifier.verify_leaf(leaf_bytes)
+    match = next((m for m in answer.matches if root_hex in (None, m.version.root)), None)
+    if match is None:
         raise NotAnchoredError(f"leaf 0x{leaf_bytes.hex()} is not in any version known here.")
-    if row.kind == "file":
-        assert row.content_hash is not None
-        assert row.path is not None
-        values: list[Any] = [parse_hash(row.content_hash), row.path]
-    else:
-        if not record_hash or not salt:
-            raise InputError(
-                "a record leaf's bundle needs the record_hash and salt query parameters."
-            )
-        values = [parse_hash(record_hash, what="record hash"), parse_hash(salt, what="salt")]
-        if leaf_hash(("bytes32", "bytes32"), values) != leaf_bytes:
-            raise InputError("the record_hash and salt given do not make this leaf.")
-    return state.verifier.proof_bundle(leaf_bytes, values, root=parse_hash(row.root))
+    if match.kind == "file":
+        return state.verifier.match_bundle(match)
+    if not record_hash or not salt:
+        raise InputError("a record leaf's bundle needs the record_hash and salt query parameters.")
+    values: list[Any] = [parse_hash(record_hash, what="record hash"), parse_hash(salt, what="salt")]
+    if leaf_hash(RECORD_LEAF_TYPES, values) != leaf_bytes:
+        raise InputError("the record_hash and salt given do not make this leaf.")
+    return state.verifier.proof_bundle(
+        leaf_bytes, values, root=bytes.fromhex(match.version.root[2:])
+    )

@@ -16,7 +16,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from .. import hashing
+from .. import hashing, merkle
 from .. import refs as _refs
 from ..anchoring import PreparedVersion, prepare_path
 from ..db.tables import AnchorBatch
@@ -164,10 +164,14 @@ def revoke(
     )
 
 
+RecordOption = Annotated[
+    int | None, typer.Option("--record", min=0, help="Row number (from 0) of a record.")
+]
+SaltsOption = Annotated[Path | None, typer.Option("--salts", help="Salts sidecar of the records.")]
+
+
 def record_leaf(data: Path, record: int, salts: Path | None) -> tuple[bytes, list[Any]]:
     """(leaf hash, leaf values) of row ``record`` of a records file, with its salts sidecar."""
-    from .. import merkle
-
     if salts is None:
         raise InputError(
             "--record needs --salts: the salts sidecar made when the records were anchored."
@@ -186,12 +190,8 @@ def proof(
         str, typer.Argument(help="An anchored file, or a CSV/JSON Lines file with --record.")
     ],
     out: Annotated[Path, typer.Option("--out", help="Where to write the bundle (JSON).")],
-    record: Annotated[
-        int | None, typer.Option("--record", min=0, help="Row number (from 0) of a record.")
-    ] = None,
-    salts: Annotated[
-        Path | None, typer.Option("--salts", help="Salts sidecar of the records.")
-    ] = None,
+    record: RecordOption = None,
+    salts: SaltsOption = None,
     root: Annotated[
         str | None, typer.Option("--root", help="Version to prove against (default: the latest).")
     ] = None,
@@ -201,8 +201,6 @@ def proof(
     settings = load_settings(json_output)
 
     def run() -> dict[str, Any]:
-        from .. import merkle
-
         gw = Gateway(settings)
         verifier = gw.verifier()
         chosen_root = _refs.root(root) if root else None
@@ -212,8 +210,7 @@ def proof(
         path = Path(target)
         if not path.is_file():
             raise InputError(f"{target} is not a file.")
-        content = hashing.sha256_file(path)
-        answer = verifier.verify_content_hash(content)
+        answer = verifier.verify_content_hash(hashing.sha256_file(path))
         answer.raise_for_status()
         match = (
             answer.matches[0]
@@ -224,9 +221,7 @@ def proof(
         )
         if match is None or match.path is None:
             raise InputError(f"{path.name} is not in version {root}.")
-        values = [content, match.path]
-        leaf = merkle.leaf_hash(merkle.FILE_LEAF_TYPES, values)
-        return verifier.proof_bundle(leaf, values, root=bytes.fromhex(match.version.root[2:]))
+        return verifier.match_bundle(match)
 
     bundle = guarded(json_output, run)
 

@@ -14,7 +14,7 @@ from ..errors import InputError
 from ..gateway import Gateway
 from ..verify import Verification, parse_hash, verify_bundle
 from ._output import console, emit_json, fail, guarded, load_settings
-from .dataset import record_leaf
+from .dataset import RecordOption, SaltsOption, record_leaf
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
@@ -56,12 +56,8 @@ def verify_command(
             help="A file, its SHA-256 (64 hex digits), or a records file with --record."
         ),
     ],
-    record: Annotated[
-        int | None, typer.Option("--record", min=0, help="Row number (from 0) of a record.")
-    ] = None,
-    salts: Annotated[
-        Path | None, typer.Option("--salts", help="Salts sidecar of the records.")
-    ] = None,
+    record: RecordOption = None,
+    salts: SaltsOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Is this file or record anchored? By whom, when, and who may receive it now?"""
