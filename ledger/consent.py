@@ -18,7 +18,7 @@ from .eip712 import ConsentMessage, sign_consent
 from .errors import InputError
 from .hashing import sha256_file
 from .ids import AgreementTerms
-from .verify import parse_hash
+from .refs import parse_hash
 
 __all__ = [
     "Consent",

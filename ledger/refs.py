@@ -6,9 +6,22 @@ from datetime import UTC, date, datetime
 
 from .errors import BadHashError, InputError
 from .ids import code_hash
-from .verify import parse_hash
 
-__all__ = ["hex_id", "id_or_code", "root", "subject_id", "timestamp"]
+__all__ = ["hex_id", "id_or_code", "parse_hash", "root", "subject_id", "timestamp"]
+
+
+def parse_hash(text: str, *, what: str = "hash") -> bytes:
+    """A 32-byte value from 64 hex digits (with or without 0x); BadHashError otherwise."""
+    value = text.strip().removeprefix("0x").removeprefix("0X")
+    shown = text.strip() if len(text.strip()) <= 80 else text.strip()[:77] + "..."
+    if len(value) != 64:
+        raise BadHashError(
+            f"a {what} is 32 bytes (64 hex digits); {shown!r} has {len(value)} digits."
+        )
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        raise BadHashError(f"the {what} {shown!r} is not hexadecimal.") from None
 
 
 def id_or_code(text: str, *, what: str) -> bytes:

@@ -11,7 +11,7 @@ from ledger import refs
 from ledger.consent import accept_agreement, propose_agreement
 from ledger.db import queries
 from ledger.ids import AgreementTerms, code_hash
-from ledger.verify import parse_hash
+from ledger.refs import parse_hash
 
 from ..deps import SessionDep, StateDep, require
 from ..examples import ok, problems

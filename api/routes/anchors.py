@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
 from ledger import refs
+from ledger.refs import parse_hash
 from ledger.submissions import MAX_LEAVES_PER_REQUEST
-from ledger.verify import parse_hash
 
 from ..deps import StateDep, require
 from ..examples import ok, problems

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from ledger import InputError
 from ledger.merkle import RECORD_LEAF_TYPES, leaf_hash
-from ledger.verify import NotAnchoredError, parse_hash
+from ledger.refs import parse_hash
+from ledger.verify import NotAnchoredError
 
 from ..deps import StateDep, require
 from ..examples import ok, problems

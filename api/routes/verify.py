@@ -10,7 +10,8 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from ledger import InputError, LedgerError, hashing
-from ledger.verify import NotAnchoredError, Verification, WouldBlockError, parse_hash
+from ledger.refs import parse_hash
+from ledger.verify import NotAnchoredError, Verification, WouldBlockError
 
 from ..deps import StateDep, require
 from ..examples import ok, problems

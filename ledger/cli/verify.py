@@ -12,7 +12,8 @@ from .. import hashing
 from ..chain.client import connect
 from ..errors import InputError
 from ..gateway import Gateway
-from ..verify import Verification, parse_hash, verify_bundle
+from ..refs import parse_hash
+from ..verify import Verification, verify_bundle
 from ._output import console, emit_json, fail, guarded, load_settings
 from .dataset import RecordOption, SaltsOption, record_leaf
 

@@ -1,0 +1,49 @@
+"""Answer "is this file or record authentic, who published it, when, and who may receive it?"
+
+:class:`Verifier` answers from the index (leaf store + projections) and checks each root it
+reports once against the chain. :func:`verify_bundle` checks a proof bundle with nothing but
+the bundle and any node: the Merkle path offline, then the root on chain.
+
+Failures are typed (all :class:`VerificationError`): :class:`NotAnchoredError`,
+:class:`RootMismatchError`, :class:`UnknownRootError`, :class:`RevokedVersionError`,
+:class:`NotConfirmedError`, :class:`BundleFormatError`.
+
+Modules: :mod:`.answers` (the answer as data), :mod:`.verifier` (answers from the index),
+:mod:`.bundles` (proof bundles, checked without the gateway).
+"""
+
+from ._errors import (
+    BundleFormatError,
+    NotAnchoredError,
+    NotConfirmedError,
+    RevokedVersionError,
+    RootMismatchError,
+    UnknownRootError,
+    VerificationError,
+    WouldBlockError,
+)
+from .answers import Authorization, Department, Match, Receipt, Verification, Version
+from .bundles import BUNDLE_FORMAT, BundleCheck, check_bundle_offline, verify_bundle
+from .verifier import Verifier
+
+__all__ = [
+    "BUNDLE_FORMAT",
+    "Authorization",
+    "BundleCheck",
+    "BundleFormatError",
+    "Department",
+    "Match",
+    "NotAnchoredError",
+    "NotConfirmedError",
+    "Receipt",
+    "RevokedVersionError",
+    "RootMismatchError",
+    "UnknownRootError",
+    "Verification",
+    "VerificationError",
+    "Verifier",
+    "Version",
+    "WouldBlockError",
+    "check_bundle_offline",
+    "verify_bundle",
+]

@@ -1,0 +1,63 @@
+"""The typed failures of verification (all :class:`VerificationError`, a ``LedgerError``)."""
+
+from __future__ import annotations
+
+from ..errors import InputError, LedgerError
+
+__all__ = [
+    "BundleFormatError",
+    "NotAnchoredError",
+    "NotConfirmedError",
+    "RevokedVersionError",
+    "RootMismatchError",
+    "UnknownRootError",
+    "VerificationError",
+    "WouldBlockError",
+]
+
+
+class VerificationError(LedgerError):
+    """Verification failed."""
+
+    kind = "verification"
+
+
+class NotAnchoredError(VerificationError):
+    """No anchored version contains the file, hash or record."""
+
+    kind = "not-anchored"
+
+
+class RootMismatchError(VerificationError):
+    """The proof does not lead from the leaf to the root."""
+
+    kind = "root-mismatch"
+
+
+class UnknownRootError(VerificationError):
+    """The root is not anchored on the chain."""
+
+    kind = "unknown-root"
+
+
+class RevokedVersionError(VerificationError):
+    """The version was revoked by its owner."""
+
+    kind = "revoked"
+
+
+class NotConfirmedError(VerificationError):
+    """The anchor has fewer confirmations than required."""
+
+    kind = "not-confirmed"
+
+
+class BundleFormatError(VerificationError, InputError):
+    """The proof bundle is malformed."""
+
+    kind = "bad-bundle"
+
+
+class WouldBlockError(Exception):
+    """Inside :meth:`Verifier.in_memory`: the answer needs the chain node, a database server
+    or a tree rebuilt; nothing was left half done, so ask again on a worker thread."""

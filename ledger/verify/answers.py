@@ -1,0 +1,150 @@
+"""What a verification answers: the matching versions, their lineage and the agreements
+allowing receipt, as plain data (``as_dict`` gives the JSON the CLI and the API print)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._errors import NotAnchoredError, NotConfirmedError, RevokedVersionError
+
+__all__ = ["Authorization", "Department", "Match", "Receipt", "Verification", "Version"]
+
+
+@dataclass
+class Department:
+    id: str
+    name: str | None
+    status: str | None
+
+
+@dataclass
+class Version:
+    root: str
+    dataset_id: str
+    owner: Department
+    leaf_count: int
+    block_number: int
+    anchored_at: str | None
+    transaction: str
+    confirmations: int
+    final: bool
+    revoked_at: str | None
+    parents: list[str]
+
+
+@dataclass
+class Receipt:
+    index: int
+    log_root: str
+    entry_count: int
+    period_start: str | None
+    period_end: str | None
+    recorded_at: str | None
+    transaction: str
+
+
+@dataclass
+class Authorization:
+    agreement_id: str
+    provider: Department
+    consumer: Department
+    purpose: str
+    legal_basis: str
+    terms_hash: str
+    valid_from: str | None
+    valid_until: str | None
+    receipts: list[Receipt]
+
+
+@dataclass
+class Match:
+    leaf_hash: str
+    kind: str
+    content_hash: str | None
+    path: str | None
+    record_index: int | None
+    version: Version
+    lineage: list[Version]
+    authorizations: list[Authorization]
+
+    @property
+    def status(self) -> str:
+        if self.version.revoked_at is not None:
+            return "revoked"
+        return "anchored" if self.version.final else "unconfirmed"
+
+
+@dataclass
+class Verification:
+    """The answer for one file, hash or record."""
+
+    query: str
+    matches: list[Match] = field(default_factory=list)
+
+    @property
+    def anchored(self) -> bool:
+        return any(m.status == "anchored" for m in self.matches)
+
+    def raise_for_status(self) -> None:
+        """Raise the typed error when no match is anchored, final and unrevoked."""
+        if not self.matches:
+            raise NotAnchoredError(
+                f"{self.query} is not anchored in any dataset version known here."
+            )
+        if self.anchored:
+            return
+        first = self.matches[0]
+        if first.status == "revoked":
+            raise RevokedVersionError(
+                f"{self.query} was anchored in version {first.version.root}, which its owner revoked "
+                f"at {first.version.revoked_at}."
+            )
+        raise NotConfirmedError(
+            f"{self.query} is in version {first.version.root}, which has {first.version.confirmations} "
+            "confirmation(s), fewer than required."
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The answer as JSON-ready dicts (what ``dataclasses.asdict`` gives, made faster)."""
+        return {
+            "query": self.query,
+            "anchored": self.anchored,
+            "matches": [_match_dict(m) for m in self.matches],
+        }
+
+
+def _department_dict(d: Department) -> dict[str, Any]:
+    return {"id": d.id, "name": d.name, "status": d.status}
+
+
+def _version_dict(v: Version) -> dict[str, Any]:
+    return {
+        "root": v.root, "dataset_id": v.dataset_id, "owner": _department_dict(v.owner),
+        "leaf_count": v.leaf_count, "block_number": v.block_number, "anchored_at": v.anchored_at,
+        "transaction": v.transaction, "confirmations": v.confirmations, "final": v.final,
+        "revoked_at": v.revoked_at, "parents": list(v.parents),
+    }  # fmt: skip
+
+
+def _authorization_dict(a: Authorization) -> dict[str, Any]:
+    return {
+        "agreement_id": a.agreement_id, "provider": _department_dict(a.provider),
+        "consumer": _department_dict(a.consumer), "purpose": a.purpose, "legal_basis": a.legal_basis,
+        "terms_hash": a.terms_hash, "valid_from": a.valid_from, "valid_until": a.valid_until,
+        "receipts": [
+            {"index": r.index, "log_root": r.log_root, "entry_count": r.entry_count,
+             "period_start": r.period_start, "period_end": r.period_end,
+             "recorded_at": r.recorded_at, "transaction": r.transaction}
+            for r in a.receipts
+        ],
+    }  # fmt: skip
+
+
+def _match_dict(m: Match) -> dict[str, Any]:
+    return {
+        "leaf_hash": m.leaf_hash, "kind": m.kind, "content_hash": m.content_hash, "path": m.path,
+        "record_index": m.record_index, "version": _version_dict(m.version),
+        "lineage": [_version_dict(v) for v in m.lineage],
+        "authorizations": [_authorization_dict(a) for a in m.authorizations], "status": m.status,
+    }  # fmt: skip
