@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 from .errors import BadHashError, InputError
@@ -9,19 +10,29 @@ from .ids import code_hash
 
 __all__ = ["hex_id", "id_or_code", "parse_hash", "root", "subject_id", "timestamp"]
 
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+_SHOWN = 80
+
+
+def _shown(text: str) -> str:
+    """``text`` (stripped) quoted for a message: at most 80 characters of it, on one line."""
+    value = text.strip()
+    return repr(value if len(value) <= _SHOWN else value[: _SHOWN - 3] + "...")
+
 
 def parse_hash(text: str, *, what: str = "hash") -> bytes:
     """A 32-byte value from 64 hex digits (with or without 0x); BadHashError otherwise."""
-    value = text.strip().removeprefix("0x").removeprefix("0X")
-    shown = text.strip() if len(text.strip()) <= 80 else text.strip()[:77] + "..."
+    value = text.strip()
+    if value[:2] in ("0x", "0X"):
+        value = value[2:]
     if len(value) != 64:
         raise BadHashError(
-            f"a {what} is 32 bytes (64 hex digits); {shown!r} has {len(value)} digits."
+            f"a {what} is 32 bytes (64 hex digits); {_shown(text)} has {len(value)} characters."
         )
-    try:
-        return bytes.fromhex(value)
-    except ValueError:
-        raise BadHashError(f"the {what} {shown!r} is not hexadecimal.") from None
+    # Only ASCII hex digits: bytes.fromhex alone would skip spaces between digit pairs.
+    if _HEX64.fullmatch(value) is None:
+        raise BadHashError(f"the {what} {_shown(text)} is not hexadecimal.")
+    return bytes.fromhex(value)
 
 
 def id_or_code(text: str, *, what: str) -> bytes:
@@ -31,6 +42,12 @@ def id_or_code(text: str, *, what: str) -> bytes:
         return parse_hash(value, what=what)
     if not value:
         raise InputError(f"the {what} must not be empty.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(
+            f"the {what} {_shown(value)} is not valid Unicode text (it holds a lone surrogate)."
+        ) from None
     return code_hash(value)
 
 
@@ -42,7 +59,7 @@ def hex_id(text: str, *, what: str) -> str:
 def subject_id(text: str, *, what: str) -> bytes:
     """An agreement or commitment id: 0x and 64 hex digits (never a code)."""
     if not text.strip().startswith(("0x", "0X")):
-        raise BadHashError(f"a {what} is 0x and 64 hex digits, not {text.strip()[:80]!r}.")
+        raise BadHashError(f"a {what} is 0x and 64 hex digits, not {_shown(text)}.")
     return parse_hash(text, what=what)
 
 
@@ -63,6 +80,6 @@ def timestamp(text: str, *, what: str) -> int:
                 parsed = parsed.replace(tzinfo=UTC)
     except ValueError:
         raise InputError(
-            f"the {what} {value!r} is not an ISO 8601 date (e.g. 2027-01-31 or 2027-01-31T12:00:00+08:00)."
+            f"the {what} {_shown(value)} is not an ISO 8601 date (e.g. 2027-01-31 or 2027-01-31T12:00:00+08:00)."
         ) from None
     return int(parsed.timestamp())
