@@ -29,14 +29,14 @@ from typing import Any, Literal
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from hexbytes import HexBytes
-from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
 from . import hashing, merkle
 from .chain.client import ChainClient
-from .db.tables import AnchorBatch, LeafRow, TreeBlob
+from .db.bulk import insert_rows
+from .db.tables import AnchorBatch, TreeBlob
 from .errors import ChainError, ContractRevertError, InputError, LedgerError, TransactionFailedError
 
 __all__ = [
@@ -50,7 +50,15 @@ __all__ = [
 ]
 
 LeafKind = Literal["file", "record"]
-_LEAF_CHUNK = 20_000
+_LEAF_COLUMNS = (
+    "root",
+    "leaf_hash",
+    "sorted_index",
+    "kind",
+    "content_hash",
+    "path",
+    "record_index",
+)
 
 
 class AnchorError(LedgerError):
@@ -267,13 +275,7 @@ class Anchorer:
             session.add(batch)
             session.add(TreeBlob(root=root, sorted_leaves=prepared.tree.sorted_leaves()))
             session.flush()
-            rows = self._leaf_rows(prepared, root)
-            # In tree order (ascending leaf hash) the leaf-hash index grows sequentially,
-            # which makes a large insert markedly faster than in input order.
-            rows.sort(key=lambda row: int(row["sorted_index"]))
-            table = LeafRow.__table__  # type: ignore[attr-defined]
-            for start in range(0, len(rows), _LEAF_CHUNK):
-                session.execute(insert(table), rows[start : start + _LEAF_CHUNK])
+            insert_rows("leaf", _LEAF_COLUMNS, self._leaf_rows(prepared, root), session=session)
             session.commit()
             session.refresh(batch)
         self._crash_hook("persisted")
@@ -327,18 +329,31 @@ class Anchorer:
 
     # ------------------------------------------------------------------ internals
 
-    def _leaf_rows(self, prepared: PreparedVersion, root: str) -> list[dict[str, Any]]:
+    def _leaf_rows(self, prepared: PreparedVersion, root: str) -> list[tuple[Any, ...]]:
+        """The leaf store's rows (in :data:`_LEAF_COLUMNS` order), in tree order: ascending
+        leaf hash, so the leaf-hash index grows sequentially (much faster than input order)."""
         index = prepared.tree.leaf_index
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]]
         if prepared.kind == "file":
             assert prepared.files is not None
-            for leaf, entry in zip(prepared.leaf_hashes, prepared.files, strict=True):
-                rows.append({"root": root, "leaf_hash": _hex(leaf), "sorted_index": index(leaf), "kind": "file",
-                             "content_hash": _hex(entry.content_sha256), "path": entry.path, "record_index": None})  # fmt: skip
+            rows = [
+                (
+                    root,
+                    _hex(leaf),
+                    index(leaf),
+                    "file",
+                    _hex(entry.content_sha256),
+                    entry.path,
+                    None,
+                )
+                for leaf, entry in zip(prepared.leaf_hashes, prepared.files, strict=True)
+            ]
         else:
-            for number, leaf in enumerate(prepared.leaf_hashes):
-                rows.append({"root": root, "leaf_hash": _hex(leaf), "sorted_index": index(leaf), "kind": "record",
-                             "content_hash": None, "path": None, "record_index": number})  # fmt: skip
+            rows = [
+                (root, _hex(leaf), index(leaf), "record", None, None, number)
+                for number, leaf in enumerate(prepared.leaf_hashes)
+            ]
+        rows.sort(key=lambda row: row[2])
         return rows
 
     def _load(self, batch_id: str) -> AnchorBatch:

@@ -42,6 +42,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # 64 MiB of page cache (default 2 MiB): writing a large version's leaf store keeps its
+    # indexes' pages in memory instead of reading them back (about 2x faster at 1M leaves).
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 

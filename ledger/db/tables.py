@@ -294,7 +294,7 @@ class LeafRow(SQLModel, table=True):
     __tablename__ = "leaf"
     __table_args__ = (UniqueConstraint("root", "sorted_index", name="uq_leaf_position"),)
     id: int | None = Field(default=None, primary_key=True)
-    root: str = Field(index=True)
+    root: str  # found through uq_leaf_position, whose first column it is
     leaf_hash: str = Field(index=True)
     sorted_index: int = _big()
     kind: str

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlmodel import Session, SQLModel, select
 
 from ledger.apikeys import create_api_key
 from ledger.db import tables
-from ledger.db.engine import _engine, create_db_engine, init_db
+from ledger.db.engine import MIGRATIONS, _engine, create_db_engine, init_db
 from ledger.db.tables import ApiKey, LeafRow
 
 OFFCHAIN = {t.__tablename__ for t in tables.OFFCHAIN_TABLES}  # type: ignore[attr-defined]
+HEAD = "0002"  # the newest revision in ledger/db/migrations/versions
+
+
+def _revision(engine: object) -> str:
+    with engine.connect() as connection:  # type: ignore[attr-defined]
+        return str(connection.execute(text("select version_num from alembic_version")).scalar())
 
 
 def _differences(engine: object) -> list[object]:
@@ -30,10 +39,7 @@ def _differences(engine: object) -> list[object]:
 
 def test_fresh_database_is_at_head_and_matches_the_models(database_url: str) -> None:
     engine = create_db_engine(database_url)
-    with engine.connect() as connection:
-        assert (
-            connection.execute(text("select version_num from alembic_version")).scalar() == "0001"
-        )
+    assert _revision(engine) == HEAD == ScriptDirectory(str(MIGRATIONS)).get_current_head()
     assert set(inspect(engine).get_table_names()) >= OFFCHAIN
     assert _differences(engine) == []
 
@@ -51,10 +57,30 @@ def test_a_database_from_before_migrations_is_adopted_without_loss(database_url:
     with Session(engine) as session:
         assert [r.path for r in session.exec(select(LeafRow)).all()] == ["a.txt"]
         assert [k.name for k in session.exec(select(ApiKey)).all()] == ["before"]
-    with engine.connect() as connection:
-        assert (
-            connection.execute(text("select version_num from alembic_version")).scalar() == "0001"
+    assert _revision(engine) == HEAD
+
+
+def test_0002_drops_the_redundant_root_index_and_keeps_the_leaves(database_url: str) -> None:
+    engine = _engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    assert "ix_leaf_root" in {ix["name"] for ix in inspect(engine).get_indexes("leaf")}
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "insert into leaf (root, leaf_hash, sorted_index, kind) values (:r, :l, 0, 'record')"
+            ),
+            {"r": "0x" + "11" * 32, "l": "0x" + "22" * 32},
         )
+    init_db(engine)
+    indexes = {ix["name"] for ix in inspect(engine).get_indexes("leaf")}
+    assert "ix_leaf_root" not in indexes and "ix_leaf_leaf_hash" in indexes
+    assert _revision(engine) == HEAD
+    with Session(engine) as session:
+        assert [r.leaf_hash for r in session.exec(select(LeafRow)).all()] == ["0x" + "22" * 32]
 
 
 def test_unreachable_database_is_one_sentence() -> None:
