@@ -24,8 +24,9 @@ def insert_rows(
     connection = session.connection()
     dialect = connection.dialect.name
     names = ", ".join(columns)
-    dbapi = connection.connection.dbapi_connection
-    assert dbapi is not None
+    # The driver's own connection (sqlite3 or psycopg), typed loosely on purpose: each
+    # branch uses what only its driver has (an iterable executemany, COPY).
+    dbapi: Any = connection.connection.dbapi_connection
     if dialect == "sqlite":
         marks = ", ".join("?" * len(columns))
         cursor = dbapi.cursor()
