@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -54,12 +55,21 @@ read|anchor|admin`). Read routes may be open to anonymous callers
 """
 
 
+#: The interpreter's default. py_ecc (imported by eth_keyfile, via eth_account) raises the
+#: limit to 100000 when it is imported; json's C parser then recurses into deeply nested
+#: request bodies until the C stack overflows — a segfault that takes the whole gateway down,
+#: sent by anyone (bodies are parsed before the API key is checked) — instead of raising
+#: RecursionError, which FastAPI answers as a 422 problem.
+RECURSION_LIMIT = 1000
+
+
 def create_app(settings: Settings | None = None, *, background: bool = False) -> FastAPI:
     """The app for ``settings`` (read from the environment when omitted).
 
     ``background`` starts the indexer and the anchoring batcher in threads for the app's
     lifetime (``xietong serve`` does; tests that drive the index themselves do not).
     """
+    sys.setrecursionlimit(min(sys.getrecursionlimit(), RECURSION_LIMIT))
     state = ApiState.build(settings or Settings())
     # Create the tables (and fail fast on a bad URL) before serving.
     _ = state.gateway.engine

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +12,7 @@ from ..chain.client import connect
 from ..errors import InputError
 from ..gateway import Gateway
 from ..refs import parse_hash
-from ..verify import Verification, verify_bundle
+from ..verify import MAX_BUNDLE_SIZE, Verification, load_bundle, verify_bundle
 from ._output import console, emit_json, fail, guarded, load_settings
 from .dataset import RecordOption, SaltsOption, record_leaf
 
@@ -110,11 +109,11 @@ def verify_proof_command(
 
     def run() -> dict[str, Any]:
         try:
-            data = json.loads(bundle.read_text(encoding="utf-8"))
+            with bundle.open("rb") as handle:
+                text = handle.read(MAX_BUNDLE_SIZE + 1)  # more is refused unread
         except OSError as exc:
             raise InputError(f"cannot read {bundle} ({exc.strerror}).") from None
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise InputError(f"{bundle} is not a JSON proof bundle.") from None
+        data = load_bundle(text)  # BundleFormatError when it is not a JSON bundle
         w3 = connect(rpc or settings.rpc_url)
         return verify_bundle(data, w3, confirmations=settings.confirmations).as_dict()
 

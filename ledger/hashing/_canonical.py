@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from collections.abc import Callable, Mapping
 from json.encoder import encode_basestring
 from typing import Any
@@ -249,7 +250,38 @@ def _float(token: str) -> float:
 _DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant, parse_float=_float)
 
 
-def loads_strict(text: str, *, error: Callable[[str], Exception] | None = None) -> Any:
+def _cut(text: str) -> str:
+    """At most 80 characters of ``text`` for a message."""
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+
+
+def _nested_deeper_than(text: str, limit: int) -> bool:
+    """Whether arrays and objects in JSON ``text`` nest more than ``limit`` levels deep.
+
+    Checked before parsing: json's C parser recurses once per level, and with the recursion
+    limit that py_ecc (imported by eth_account) sets at import — 100000 — it overflows the C
+    stack (a segfault, not a RecursionError) on a few hundred KB of ``[``.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    for match in _NESTING.finditer(text):
+        piece = match.group()
+        if piece in ("[", "{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif piece in ("]", "}"):
+            depth -= 1
+    return False
+
+
+def loads_strict(
+    text: str, *, error: Callable[[str], Exception] | None = None, max_depth: int = _MAX_DEPTH
+) -> Any:
     """Parse one JSON text as I-JSON: refuse duplicate names, NaN/Infinity and overflow.
 
     Integers stay Python ints (``canonical_json`` refuses those beyond ±2^53); other
@@ -259,20 +291,27 @@ def loads_strict(text: str, *, error: Callable[[str], Exception] | None = None) 
         text: The JSON text (surrounding whitespace allowed).
         error: Builds the exception to raise from a one-sentence reason (without final
             period); defaults to :class:`CanonicalJsonError`.
+        max_depth: Deepest nesting of arrays and objects accepted (checked before parsing).
     """
     make = error or (lambda reason: CanonicalJsonError(f"the JSON text is refused: {reason}."))
+    if _nested_deeper_than(text, max_depth):
+        raise make(f"it is nested more than {max_depth} levels deep")
     try:
         return _DECODER.decode(text)
     except _DuplicateKeyError as exc:
         raise make(
-            f"the member name {json.dumps(exc.name, ensure_ascii=False)} appears twice in one object"
+            f"the member name {_cut(json.dumps(exc.name, ensure_ascii=False))} appears twice in one object"
         ) from None
     except _NonFiniteError as exc:
         raise make(
-            f"the number {exc.token} is not finite (NaN, Infinity and overflowing numbers are not JSON)"
+            f"the number {_cut(exc.token)} is not finite (NaN, Infinity and overflowing numbers are not JSON)"
         ) from None
     except json.JSONDecodeError as exc:
         raise make(f"it is not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except ValueError:  # int() of an integer beyond sys.get_int_max_str_digits()
+        raise make(
+            f"an integer has more than {sys.get_int_max_str_digits()} digits, which no JSON number holds exactly"
+        ) from None
     except RecursionError:
         raise make("it is nested too deeply") from None
 

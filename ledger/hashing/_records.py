@@ -31,7 +31,7 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
-from ._canonical import _utf16_key, canonical_json, loads_strict
+from ._canonical import _cut, _utf16_key, canonical_json, loads_strict
 from ._errors import (
     CanonicalJsonError,
     EmptyDatasetError,
@@ -211,7 +211,7 @@ def _csv_hashes(stream: Iterable[bytes], name: str) -> Iterator[bytes]:
     for title in header:
         if title in seen:
             raise RecordFormatError(
-                f"the header on line {counter[0]} of {name} names the field {title!r} twice.",
+                f"the header on line {counter[0]} of {name} names the field {_cut(repr(title))} twice.",
                 line=counter[0],
             )
         seen.add(title)

@@ -23,11 +23,19 @@ from ._errors import (
     WouldBlockError,
 )
 from .answers import Authorization, Department, Match, Receipt, Verification, Version
-from .bundles import BUNDLE_FORMAT, BundleCheck, check_bundle_offline, verify_bundle
+from .bundles import (
+    BUNDLE_FORMAT,
+    MAX_BUNDLE_SIZE,
+    BundleCheck,
+    check_bundle_offline,
+    load_bundle,
+    verify_bundle,
+)
 from .verifier import Verifier
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "MAX_BUNDLE_SIZE",
     "Authorization",
     "BundleCheck",
     "BundleFormatError",
@@ -45,5 +53,6 @@ __all__ = [
     "Version",
     "WouldBlockError",
     "check_bundle_offline",
+    "load_bundle",
     "verify_bundle",
 ]

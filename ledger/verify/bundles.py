@@ -17,6 +17,7 @@ from ..chain.artifacts import load_artifact
 from ..chain.client import ChainClient
 from ..db.queries import iso as _iso  # None for None and for "forever" (after 9999)
 from ..errors import ContractRevertError, InputError
+from ..hashing import loads_strict
 from ..refs import parse_hash
 from ._errors import (
     BundleFormatError,
@@ -26,9 +27,19 @@ from ._errors import (
     UnknownRootError,
 )
 
-__all__ = ["BUNDLE_FORMAT", "BundleCheck", "check_bundle_offline", "verify_bundle"]
+__all__ = [
+    "BUNDLE_FORMAT",
+    "MAX_BUNDLE_SIZE",
+    "BundleCheck",
+    "check_bundle_offline",
+    "load_bundle",
+    "verify_bundle",
+]
 
 BUNDLE_FORMAT = "xietong-proof/1"
+#: Largest bundle text read (a real one, with a 256-step proof, is about 20 KB).
+MAX_BUNDLE_SIZE = 1 << 20
+_MAX_DEPTH = 16  # a bundle nests 3 levels
 
 
 @dataclass(frozen=True)
@@ -68,13 +79,43 @@ def _bundle_hash(value: Any, name: str) -> bytes:
         raise BundleFormatError(f"`{name}` in the proof bundle is malformed: {exc}") from None
 
 
+def load_bundle(text: str | bytes) -> Any:
+    """The JSON value of a bundle's text (UTF-8 when bytes), parsed strictly (I-JSON: no
+    duplicate names, NaN or overflow); BundleFormatError when it is not JSON, is larger than
+    :data:`MAX_BUNDLE_SIZE`, or nests deeper than a bundle does. The value is then for
+    :func:`check_bundle_offline` or :func:`verify_bundle` to judge."""
+    if len(text) > MAX_BUNDLE_SIZE:
+        raise BundleFormatError(
+            f"the proof bundle is larger than {MAX_BUNDLE_SIZE} bytes; a real one is a few KB."
+        )
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BundleFormatError(
+                f"the proof bundle is not UTF-8 text (byte {exc.start})."
+            ) from None
+    return loads_strict(
+        text,
+        max_depth=_MAX_DEPTH,
+        error=lambda reason: BundleFormatError(f"the proof bundle is refused: {reason}."),
+    )
+
+
+def _shown(value: Any) -> str:
+    """``value`` for a message: its repr, cut to 80 characters."""
+    # Never a huge int's digits, nor a whole object.
+    text = repr(value) if isinstance(value, str | None) else f"a {type(value).__name__}"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def check_bundle_offline(bundle: Any) -> tuple[bytes, list[bytes], bytes]:
     """Check a bundle's form and Merkle path without any I/O; returns (leaf, proof, root)."""
     if not isinstance(bundle, dict):
         raise BundleFormatError("a proof bundle is a JSON object.")
     if bundle.get("format") != BUNDLE_FORMAT:
         raise BundleFormatError(
-            f"this is not a {BUNDLE_FORMAT} proof bundle (format {bundle.get('format')!r})."
+            f"this is not a {BUNDLE_FORMAT} proof bundle (format {_shown(bundle.get('format'))})."
         )
     leaf_info = _field(bundle, "leaf", dict)
     types, values = leaf_info.get("types"), leaf_info.get("values")
@@ -88,6 +129,12 @@ def check_bundle_offline(bundle: Any) -> tuple[bytes, list[bytes], bytes]:
     if types[1] == "string":
         if not isinstance(values[1], str):
             raise BundleFormatError("`leaf.values[1]` (the path) must be a string.")
+        try:
+            values[1].encode("utf-8")
+        except UnicodeEncodeError:
+            raise BundleFormatError(
+                "`leaf.values[1]` (the path) is not valid Unicode (it holds a lone surrogate)."
+            ) from None
         decoded.append(values[1])
     else:
         decoded.append(_bundle_hash(values[1], "leaf.values[1]"))
