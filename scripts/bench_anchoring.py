@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import platform
 import random
 import resource
+import shlex
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench.common import cpu_model, usable_cpus, write_results
 from eth_utils import keccak
 
 from ledger import merkle
@@ -32,13 +33,6 @@ from ledger.ids import dataset_id
 from ledger.keys import dev_account
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def write_csv(path: Path, rows: int) -> None:
@@ -61,8 +55,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--engine", choices=("hardhat", "anvil"), default="anvil")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCH_ANCHORING.md")
+    parser.add_argument("--quick", action="store_true", help="20,000 rows, into var/bench/")
+    parser.add_argument("--out", type=Path, help="report (default docs/BENCH_ANCHORING.md)")
     args = parser.parse_args(argv)
+    if args.quick and args.rows == 1_000_000:
+        args.rows = 20_000
+    if args.out is None:
+        args.out = (
+            ROOT / "var" / "bench" / "BENCH_ANCHORING.quick.md"
+            if args.quick
+            else ROOT / "docs" / "BENCH_ANCHORING.md"
+        )
+    command = shlex.join(
+        [".venv/bin/python", "scripts/bench_anchoring.py", *(argv or sys.argv[1:])]
+    )
     work = Path(tempfile.mkdtemp(prefix="xt-bench-anchor-"))
     spec = NodeSpec(engine=args.engine, port=free_port(), state_dir=work / "node")
     try:
@@ -92,9 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         lines = [
             "# End-to-end anchoring benchmark",
             "",
-            f"- Machine: {os.cpu_count()} cores, {cpu_model()}; Python {platform.python_version()}; "
+            f"- Machine: {usable_cpus()} cores, {cpu_model()}; Python {platform.python_version()}; "
             f"Merkle backend `{merkle.backend()}`; engine {args.engine}; SQLite leaf store",
-            f"- Command: `.venv/bin/python scripts/bench_anchoring.py --rows {args.rows} --engine {args.engine}`",
+            f"- Command: `{command}`",
             "",
             f"{args.rows:,} CSV rows ({size / 2**20:.0f} MiB) to a confirmed anchor:",
             "",
@@ -110,7 +116,23 @@ def main(argv: list[str] | None = None) -> int:
         ]
         text = "\n".join(lines)
         print(text)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
+        write_results(
+            "anchoring",
+            {
+                "rows": args.rows,
+                "engine": args.engine,
+                "csv_mib": size / 2**20,
+                "prepare_s": t1 - t0,
+                "persist_s": t2 - t1,
+                "confirm_s": t3 - t2,
+                "total_s": t3 - t0,
+                "peak_rss_mib": peak_rss_mib(),
+            },
+            quick=args.quick,
+            command=command,
+        )
         return 0
     except LedgerError as exc:
         print(f"error: {exc}", file=sys.stderr)

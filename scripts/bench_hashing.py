@@ -39,6 +39,8 @@ from typing import TypeVar
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import write_results  # noqa: E402
+
 from ledger.hashing import hash_records, read_salts, sha256_file, write_salts  # noqa: E402
 from ledger.hashing._files import _hash_fd  # noqa: E402
 
@@ -390,6 +392,27 @@ def main(argv: list[str] | None = None) -> int:
         args.repeat,
         (load_start, _loadavg()),
         time.perf_counter() - started,
+    )
+    write_results(
+        "hashing",
+        {
+            "file": {
+                "size_mib": files.size >> 20,
+                "ours_s": files.ours,
+                "openssl_s": files.openssl,
+                "sha256sum_s": files.sha256sum,
+                "ours_gb_per_s": files.size / files.ours / GB,
+                "openssl_gb_per_s": files.openssl and files.size / files.openssl / GB,
+                "sha256sum_gb_per_s": files.sha256sum and files.size / files.sha256sum / GB,
+                "ratio_to_openssl": files.openssl and files.openssl / files.ours,
+            },
+            "records": {
+                r.label: {"rows": r.rows, "seconds": r.fresh, "rows_per_s": r.rows / r.fresh}
+                for r in records
+            },
+        },
+        quick=args.quick,
+        command=command,
     )
     if out is None:
         print(text)

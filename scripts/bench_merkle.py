@@ -11,19 +11,18 @@ relative path) it measures, best of ``--repeat`` runs:
   inputs (a tree of n leaves needs about 3n Keccak permutations: two per leaf, one per node).
 
 It also runs the pure-Python fallback at 10k leaves, the JavaScript reference
-``@openzeppelin/merkle-tree`` at 10k leaves (and at 100k when that is expected to take under
-a minute), checking that the roots are IDENTICAL, and PyPI's ``pymerkle`` when it can be
-imported (a different tree — RFC 9162 style over SHA-256 — so only its speed is comparable).
+``@openzeppelin/merkle-tree`` at every size for records and up to 100k for files (a run
+expected to exceed ``--js-budget`` seconds is skipped), checking that the roots are IDENTICAL,
+and PyPI's ``pymerkle`` (a dev dependency; a different tree — RFC 9162 style over SHA-256 —
+so only its speed is comparable).
 
 Usage::
 
-    .venv/bin/python scripts/bench_merkle.py [--sizes 10000,100000,1000000] [--repeat 3]
-        [--no-js] [--out docs/BENCH_MERKLE.md]
+    .venv/bin/python scripts/bench_merkle.py [--quick] [--sizes 10000,100000,1000000]
+        [--repeat 3] [--no-js] [--js-budget 300] [--out docs/BENCH_MERKLE.md]
 
-pymerkle is not a project dependency; to include it without touching the venv::
-
-    .venv/bin/pip install --target /tmp/pymerkle pymerkle
-    PYTHONPATH=/tmp/pymerkle .venv/bin/python scripts/bench_merkle.py
+Figures also go to ``var/bench/merkle.json`` (quick: ``merkle.quick.json``) for
+``docs/BENCHMARKS.md``.
 """
 
 from __future__ import annotations
@@ -43,13 +42,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.common import cpu_model, load_average, usable_cpus, write_results
+
 from ledger import merkle
 from ledger._paths import HARDHAT_DIR, PROJECT_ROOT
 
 DEFAULT_OUT = PROJECT_ROOT / "docs" / "BENCH_MERKLE.md"
 FLOOR_INPUTS = 3_000_000
 PROOF_SAMPLES = 10_000
-JS_BUDGET_SECONDS = 60.0
 
 Entries = list[tuple[bytes, Any]]
 
@@ -202,29 +202,6 @@ def run_pymerkle(count: int) -> tuple[float, float] | None:
     return build, proof_us
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def load_average() -> str:
-    try:
-        return f"{os.getloadavg()[0]:.2f}"
-    except OSError:
-        return "?"
-
-
-def usable_cpus() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 def fmt_count(n: int) -> str:
     return f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1000}k" if n >= 1000 else str(n)
 
@@ -234,8 +211,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-js", action="store_true", help="skip @openzeppelin/merkle-tree")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument(
+        "--js-budget",
+        type=float,
+        default=300.0,
+        help="skip an OpenZeppelin run expected longer (s)",
+    )
+    parser.add_argument("--quick", action="store_true", help="10k leaves once, into var/bench/")
+    parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.repeat = "10000", 1
+    if args.out is None:
+        args.out = (
+            PROJECT_ROOT / "var" / "bench" / "BENCH_MERKLE.quick.md" if args.quick else DEFAULT_OUT
+        )
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if merkle.backend() != "c":
         raise SystemExit("the C extension ledger._keccak is not built: pip install -e . first")
@@ -278,16 +268,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.no_js:
         js_note = "skipped (--no-js)."
     else:
+        # Every size for records (the roots must be identical); files, which only add a
+        # string to each leaf, up to 100k: OpenZeppelin needs minutes per million leaves.
         for kind in ("records", "files"):
-            for count in (10_000, 100_000):
-                if count == 100_000:
-                    small = next(a for k, c, a in js if k == kind and c == 10_000)
-                    expected = small["wall_s"] * 10 * 1.2
-                    if expected > JS_BUDGET_SECONDS:
-                        js_note += f" 100k {kind} skipped (expected ~{expected:.0f} s)."
+            previous: tuple[int, float] | None = None
+            for count in sizes:
+                if kind == "files" and count > 100_000:
+                    js_note += f" {fmt_count(count)} {kind} not run (records show the scale)."
+                    continue
+                if previous is not None:
+                    expected = previous[1] * count / previous[0] * 1.2
+                    if expected > args.js_budget:
+                        js_note += (
+                            f" {fmt_count(count)} {kind} skipped (expected ~{expected:.0f} s)."
+                        )
                         continue
                 print(f"@openzeppelin/merkle-tree {kind} {count:,} ...", flush=True)
                 answer = run_js(kind, count)
+                previous = (count, answer["wall_s"])
                 ours = by_key.get((kind, count))
                 if ours is None:
                     ours = measure(kind, count, 1)
@@ -298,12 +296,33 @@ def main(argv: Sequence[str] | None = None) -> int:
                 js.append((kind, count, answer))
 
     pym: list[tuple[int, float, float]] = []
-    for count in (10_000, 100_000):
+    for count in sizes:
+        print(f"pymerkle {count:,} ...", flush=True)
         result = run_pymerkle(count)
         if result is None:
             break
         pym.append((count, *result))
 
+    write_results(
+        "merkle",
+        {
+            "keccak_floor_ns_per_hash": per_hash * 1e9,
+            "ours": [
+                {"kind": r.kind, "leaves": r.leaves, "total_s": r.total_s, "tree_s": r.tree_s,
+                 "proof_us": r.proof_us, "ratio_to_floor": r.total_s / (3 * r.leaves * per_hash)}
+                for r in rows
+            ],
+            "openzeppelin": [
+                {"kind": k, "leaves": c, "build_s": a["buildMs"] / 1000, "proof_us": a["proofUs"],
+                 "root_identical": True}
+                for k, c, a in js
+            ],
+            "pymerkle": [{"leaves": c, "build_s": b, "proof_us": pr} for c, b, pr in pym],
+            "target": {"leaves": 1_000_000, "seconds": 2.0},
+        },
+        quick=args.quick,
+        command=command,
+    )  # fmt: skip
     load = f"{load_before} before, {load_average()} after"
     write_report(args.out, command, rows, floor_s, floor_single_s, per_hash, fallback, js, js_note,
                  pym, _keccak.default_threads(), load, _keccak.simd())  # fmt: skip
@@ -403,14 +422,12 @@ def write_report(
         )
     if not pym:
         lines.append(
-            "- pymerkle: skipped, not importable here (it is not a project dependency; see the "
-            "script's docstring to include it)."
+            "- pymerkle: skipped, not importable here (a dev dependency: `make setup` installs it)."
         )
     else:
         lines.append(
             "- pymerkle builds a different tree (RFC 9162 over SHA-256, append-only), so only "
-            f"its speed is comparable; it was imported from `{pymerkle_location()}` (not a "
-            "project dependency: installed with `pip install --target`, see the script)."
+            "its speed is comparable."
         )
     lines.append("")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -424,14 +441,6 @@ def node_version() -> str:
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "?"
-
-
-def pymerkle_location() -> str:
-    try:
-        import pymerkle  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return "?"
-    return str(Path(pymerkle.__file__).parent.parent)
 
 
 def pymerkle_version() -> str:
