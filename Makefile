@@ -55,14 +55,18 @@ test: lint
 gas: setup
 	$(PY) scripts/gas_table.py
 
-# Benchmarks, each against its peers, into docs/BENCH_*.md (gas, merkle, hashing, anchoring, API). `make bench QUICK=1` runs a short
-# version of each (results under var/bench/, committed docs untouched): what the tests run.
+# Benchmarks, each against its peers in the same run, into docs/BENCH_*.md and, gathered with the
+# machine description, docs/BENCHMARKS.md. `make bench QUICK=1` runs a short version of each (figures
+# under var/bench/, committed docs untouched): what the test suite runs.
 bench: setup
 	$(PY) scripts/bench_gas.py $(if $(QUICK),--quick)
-	$(PY) scripts/bench_merkle.py $(if $(QUICK),--sizes 10000 --repeat 1 --out var/bench/BENCH_MERKLE.quick.md)
+	$(PY) scripts/bench_merkle.py $(if $(QUICK),--quick)
 	$(PY) scripts/bench_hashing.py $(if $(QUICK),--quick)
-	$(PY) scripts/bench_anchoring.py $(if $(QUICK),--rows 20000 --out var/bench/BENCH_ANCHORING.quick.md)
+	$(PY) scripts/bench_anchoring.py $(if $(QUICK),--quick)
+	$(PY) scripts/bench_indexer.py $(if $(QUICK),--quick)
+	$(PY) scripts/bench_nodes.py $(if $(QUICK),--quick)
 	$(PY) scripts/bench_api.py $(if $(QUICK),--quick)
+	$(PY) scripts/bench_report.py $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) $(NODE_DIR)/node_modules var deployments .pytest_cache .mypy_cache .ruff_cache

@@ -693,7 +693,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loadgen", choices=("auto", "wrk", "httpx"), default="auto")
     parser.add_argument("--no-install", action="store_true", help="Never apt-get install wrk.")
     parser.add_argument(
-        "--out", type=Path, help="Results JSON (default var/bench/api.json; api-quick.json)."
+        "--out", type=Path, help="Results JSON (default var/bench/api.json; api.quick.json)."
     )
     parser.add_argument("--report", type=Path, default=REPORT, help="Markdown report.")
     parser.add_argument("--before", type=Path, help="Results JSON of an earlier run to compare.")
@@ -790,7 +790,7 @@ def main(argv: list[str] | None = None) -> int:
         "total_seconds": round(time.perf_counter() - started, 1),
     }
     if args.out is None:
-        args.out = RESULTS.with_name("api-quick.json") if args.quick else RESULTS
+        args.out = RESULTS.with_name("api.quick.json") if args.quick else RESULTS
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     before = json.loads(args.before.read_text()) if args.before else None

@@ -1,0 +1,83 @@
+"""`make bench QUICK=1` runs every benchmark's short version and gathers the figures; the
+report refuses to pass when a benchmark's figures are missing. (Benchmarks are never timed
+assertions here: only that they run and report.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "var" / "bench"
+NAMES = ("gas", "merkle", "hashing", "anchoring", "indexer", "nodes", "api")
+ROWS = {
+    "gas": "| Gas per anchored hash",
+    "merkle": "| Merkle tree,",
+    "hashing": "| File hashing,",
+    "anchoring": "| End to end:",
+    "indexer": "| Indexer,",
+    "nodes": "| Node engines,",
+    "api": "| Verification API,",
+}
+
+
+def _report(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "bench_report.py"), *args],
+        capture_output=True, text=True, timeout=60, check=False, cwd=ROOT,
+    )  # fmt: skip
+
+
+def test_make_bench_quick_runs_every_benchmark_and_reports(tmp_path: Path) -> None:
+    started = time.time()
+    done = subprocess.run(
+        ["make", "bench", "QUICK=1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=1200, check=False,
+        env={**os.environ, "MAKEFLAGS": ""},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for name in NAMES:
+        path = BENCH / f"{name}.quick.json"
+        assert path.stat().st_mtime >= started, f"{path.name} was not written by this run"
+        assert json.loads(path.read_text(encoding="utf-8"))  # well-formed figures
+    report = (BENCH / "BENCHMARKS.quick.md").read_text(encoding="utf-8")
+    assert (BENCH / "BENCHMARKS.quick.md").stat().st_mtime >= started
+    for name, row in ROWS.items():
+        assert row in report, f"no {name} row in the report"
+    assert "Not measured in this run" not in report
+    assert "- Machine: " in report
+
+    # The hand-written text around the generated block is kept when the report is redone.
+    out = tmp_path / "BENCHMARKS.md"
+    out.write_text(
+        "# Benchmarks\n\nbefore\n<!-- bench_report:begin -->\nold\n<!-- bench_report:end -->\n"
+        "\n## Where we lose\n\nafter\n",
+        encoding="utf-8",
+    )
+    again = _report("--quick", "--out", str(out))
+    assert again.returncode == 0, again.stderr
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# Benchmarks\n\nbefore\n<!-- bench_report:begin -->")
+    assert text.endswith("<!-- bench_report:end -->\n\n## Where we lose\n\nafter\n")
+    assert "\nold\n" not in text and ROWS["gas"] in text
+
+
+def test_report_without_figures_fails_and_names_what_is_missing(tmp_path: Path) -> None:
+    done = _report("--quick", "--results", str(tmp_path), "--out", str(tmp_path / "B.md"))
+    assert done.returncode == 1
+    assert (
+        f"bench_report: no figures for {', '.join(('gas', 'merkle', 'hashing', 'anchoring', 'api', 'indexer', 'nodes'))}."
+        in done.stderr
+    )
+    assert "Not measured in this run: gas, merkle" in (tmp_path / "B.md").read_text()
+
+
+def test_report_with_unreadable_figures_fails(tmp_path: Path) -> None:
+    (tmp_path / "gas.quick.json").write_text(json.dumps({"engines": {}}), encoding="utf-8")
+    done = _report("--quick", "--results", str(tmp_path), "--out", str(tmp_path / "B.md"))
+    assert done.returncode == 1
+    assert "gas (unreadable:" in done.stderr
