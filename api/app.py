@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import requests
 from fastapi import FastAPI, Request, Response
@@ -169,7 +170,45 @@ def _add_problem_schema(app: FastAPI) -> None:
                                  routes=app.routes)  # fmt: skip
             schemas = schema.setdefault("components", {}).setdefault("schemas", {})
             schemas["Problem"] = problems.Problem.model_json_schema()
+            _document_hash_patterns(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+# Hashes and ids as the routes parse them (ledger.refs): documented here, in the document only,
+# so that a malformed one still gets the 400 bad-hash problem rather than FastAPI's 422.
+_HASH = "^(0[xX])?[0-9a-fA-F]{64}$"
+_SUBJECT = "^0[xX][0-9a-fA-F]{64}$"
+_PARAMETER_PATTERNS = {
+    ("query", "hash"): _HASH,
+    ("path", "leaf"): _HASH,
+    ("query", "root"): _HASH,
+    ("query", "record_hash"): _HASH,
+    ("query", "salt"): _HASH,
+    ("path", "agreement"): _SUBJECT,
+    ("path", "commitment"): _SUBJECT,
+}
+_BODY_PATTERNS = {("RecordQuery", "record_hash"): _HASH, ("RecordQuery", "salt"): _HASH}
+
+
+def _with_pattern(schema: dict[str, Any], pattern: str) -> None:
+    """Put ``pattern`` on the string form(s) of ``schema`` (``str`` or ``str | None``)."""
+    for form in [schema, *schema.get("anyOf", [])]:
+        if form.get("type") == "string":
+            form["pattern"] = pattern
+
+
+def _document_hash_patterns(schema: dict[str, Any]) -> None:
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                pattern = _PARAMETER_PATTERNS.get((parameter["in"], parameter["name"]))
+                if pattern is not None:
+                    _with_pattern(parameter["schema"], pattern)
+    components = schema.get("components", {}).get("schemas", {})
+    for (model, field), pattern in _BODY_PATTERNS.items():
+        properties = components.get(model, {}).get("properties", {})
+        if field in properties:
+            _with_pattern(properties[field], pattern)

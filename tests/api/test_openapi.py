@@ -111,3 +111,25 @@ def test_every_v1_route_documents_its_auth_and_validation_problems(
         documented = set(operation["responses"])
         needed = {"401", "422", "429"} | ({"403"} if SCOPES[key] != "read" else set())
         assert needed <= documented, (key, sorted(needed - documented))
+
+
+def test_hashes_and_ids_are_documented_with_their_pattern(spec: dict[str, Any]) -> None:
+    # Only in the document: at run time a malformed hash is our 400 bad-hash problem, not a 422
+    # (tests/api/test_reads.py and test_schemathesis.py send malformed ones).
+    found = {}
+    for (method, path), operation in operations(spec).items():
+        for parameter in operation.get("parameters", []):
+            forms = [parameter["schema"], *parameter["schema"].get("anyOf", [])]
+            patterns = {form["pattern"] for form in forms if "pattern" in form}
+            if patterns and parameter["name"] != "batch_id":
+                found[(method, path, parameter["name"])] = patterns.pop()
+    hash_pattern, subject_pattern = "^(0[xX])?[0-9a-fA-F]{64}$", "^0[xX][0-9a-fA-F]{64}$"
+    assert found[("GET", "/v1/verify", "hash")] == hash_pattern
+    for name in ("leaf", "root", "record_hash", "salt"):
+        assert found[("GET", "/v1/proofs/{leaf}", name)] == hash_pattern
+    assert found[("GET", "/v1/agreements/{agreement}", "agreement")] == subject_pattern
+    assert found[("POST", "/v1/commitments/{commitment}/sign", "commitment")] == subject_pattern
+    record = resolve(spec, "#/components/schemas/RecordQuery")["properties"]
+    assert record["salt"]["pattern"] == hash_pattern
+    # Codes are not hashes: no pattern on dataset or department references.
+    assert ("GET", "/v1/datasets/{dataset}", "dataset") not in found
