@@ -3,7 +3,6 @@ signature, and their lifecycle, over the contracts. Thin: the contracts hold the
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from eth_utils import is_hex_address, to_checksum_address
 from .chain.client import ChainClient, SentTransaction
 from .eip712 import ConsentMessage, sign_consent
 from .errors import InputError
-from .hashing import sha256_file
+from .hashing import loads_strict, sha256_file
 from .ids import AgreementTerms
 from .refs import parse_hash
 
@@ -143,11 +142,16 @@ def make_consent(
 def read_consent(path: Path) -> Consent:
     """Load a consent file; InputError when it is malformed."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read {path} ({exc.strerror}).") from None
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InputError(f"{path} is not a JSON consent file.") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not a JSON consent file (not UTF-8).") from None
+    data = loads_strict(
+        text,
+        max_depth=8,
+        error=lambda reason: InputError(f"{path} is not a JSON consent file ({reason})."),
+    )
     return parse_consent(data, source=str(path))
 
 
@@ -158,17 +162,24 @@ def parse_consent(data: Any, *, source: str = "the consent") -> Consent:
     try:
         kind = data["kind"]
         if kind not in _CONTRACT:
-            raise InputError(f"{source}: unknown consent kind {kind!r}.")
+            raise InputError(f"{source}: unknown consent kind {str(kind)[:40]!r}.")
         if not is_hex_address(data["signer"]) or not is_hex_address(data["contract"]):
             raise InputError(f"{source}: signer and contract must be addresses.")
         signature = bytes.fromhex(str(data["signature"]).removeprefix("0x"))
         return Consent(
             kind=kind, subject_id=parse_hash(str(data["subject_id"]), what="subject id"),
-            signer=to_checksum_address(data["signer"]), nonce=int(data["nonce"]), deadline=int(data["deadline"]),
-            chain_id=int(data["chain_id"]), contract=to_checksum_address(data["contract"]), signature=signature,
+            signer=to_checksum_address(data["signer"]), nonce=_uint256(data["nonce"]), deadline=_uint256(data["deadline"]),
+            chain_id=_uint256(data["chain_id"]), contract=to_checksum_address(data["contract"]), signature=signature,
         )  # fmt: skip
     except (KeyError, ValueError, TypeError):
         raise InputError(f"{source} is missing a field or has a malformed one.") from None
+
+
+def _uint256(value: Any) -> int:
+    """A JSON integer that fits a uint256 (ValueError otherwise: no bool, float or text)."""
+    if type(value) is not int or not 0 <= value < 2**256:
+        raise ValueError("not a uint256")
+    return value
 
 
 def expect_consent(consent: Consent, kind: ConsentKind, subject_id: bytes, *, source: str) -> None:
