@@ -205,8 +205,8 @@ class Verifier:
         now, head = self._chain_clock()
         for leaf in leaves:
             version = self._version_facts(reads, facts, leaf.root)
-            if version is None or not self._on_chain_ok(version.root):
-                continue  # persisted but not (yet) anchored, or not on this chain
+            if version is None or not self._on_chain_ok(version, head):
+                continue  # persisted but not (yet) anchored, or not on this chain (branch)
             answer.matches.append(
                 Match(
                     leaf_hash=leaf.leaf_hash, kind=leaf.kind, content_hash=leaf.content_hash, path=leaf.path,
@@ -274,17 +274,28 @@ class Verifier:
             self._renewal_claimed = now
             return True
 
-    def _on_chain_ok(self, root: str) -> bool:
+    def _on_chain_ok(self, version: VersionFacts, head: int | None) -> bool:
+        """Whether the chain holds ``version`` where the index says (same block).
+
+        The answer is kept only once the version is final at the head read: until then a
+        reorg may still drop it, so it is asked again each time (an index that has not caught
+        up with a reorg yet must not make an orphaned version look anchored)."""
         if self.client is None:
             return True
-        if root not in self._on_chain:
-            self._would_block("the chain node")
-            try:
-                self._on_chain[root] = tuple(
-                    self.client.call("DatasetRegistry", "version", bytes(HexBytes(root)))
-                )
-            except ContractRevertError:
-                return False
+        if version.root in self._on_chain:
+            return True
+        self._would_block("the chain node")
+        try:
+            record = tuple(
+                self.client.call("DatasetRegistry", "version", bytes(HexBytes(version.root)))
+            )
+        except ContractRevertError:
+            return False  # not on this chain, or on a branch the chain left
+        block_number = int(record[3])
+        if block_number != version.block_number:
+            return False  # re-anchored at another block since the index read it
+        if head is not None and head - block_number + 1 >= self.confirmations:
+            self._on_chain[version.root] = record
         return True
 
     @contextmanager

@@ -268,3 +268,60 @@ def test_bundle_needs_confirmations(
 def test_malformed_bundles(consortium: Consortium, bundle: Any) -> None:
     with pytest.raises(BundleFormatError):
         verify_bundle(bundle, consortium.w3)
+
+
+def test_an_orphaned_version_is_never_reported_anchored(
+    consortium: Consortium, engine: Engine, tmp_path: Path
+) -> None:
+    """A version seen on a branch the chain then left: while the index still holds it (the
+    indexer has not caught up with the reorg), the verifier does not report it; once the
+    indexer rolls back, it is not anchored. Here the indexer takes every block
+    (confirmations=1) and the verifier wants 2, so the orphaned version was seen unconfirmed."""
+    c = consortium
+    a = c.ops["A"]
+    c.transact("DatasetRegistry", "registerDataset", DS, keccak(text="meta"), sender=a)
+    folder = tmp_path / "orphan"
+    folder.mkdir()
+    (folder / "notice.txt").write_text("通知\n", encoding="utf-8")
+    content = hashing.sha256_file(folder / "notice.txt")
+    indexer = Indexer(c.client, c.deployment, engine)
+    indexer.sync()
+    verifier = Verifier(engine, c.client, confirmations=2)
+    snapshot = c.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    Anchorer(c.client, engine, a).anchor(prepare_path(folder, DS))
+    indexer.sync()
+    [match] = verifier.verify_content_hash(content).matches
+    assert match.status == "unconfirmed" and match.version.confirmations == 1
+    c.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+    for _ in range(3):  # the other branch, longer: the stale index would put it 4 deep
+        c.advance(1)
+    stale = verifier.verify_content_hash(content)
+    assert stale.matches == [] and not stale.anchored
+    with pytest.raises(NotAnchoredError):
+        stale.raise_for_status()
+    assert indexer.sync().reorged_from is not None
+    assert verifier.verify_content_hash(content).matches == []
+
+
+def test_a_final_version_is_checked_on_chain_once(
+    consortium: Consortium, engine: Engine, world: dict[str, Any]
+) -> None:
+    c = consortium
+    verifier = Verifier(engine, c.client)
+    content = hashing.sha256_file(world["folder"] / "report.txt")
+    calls: list[str] = []
+    original = c.client.call
+
+    def counting(contract: str, function: str, *args: Any) -> Any:
+        calls.append(function)
+        return original(contract, function, *args)
+
+    c.client.call = counting  # type: ignore[method-assign]
+    try:
+        assert verifier.verify_content_hash(content).anchored
+        first = calls.count("version")
+        assert verifier.verify_content_hash(content).anchored
+    finally:
+        c.client.call = original  # type: ignore[method-assign]
+    assert first == 2  # v1 and v2, each once
+    assert calls.count("version") == first
