@@ -28,10 +28,17 @@ __all__ = [
 ]
 
 
+# Control characters (file names may hold line breaks) shown escaped: a message stays one line.
+_ESCAPES = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F]} | {0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
 class HashingError(InputError):
     """Files, records or salts cannot be turned into leaves."""
 
     kind = "hashing"
+
+    def __init__(self, message: str = "", *args: object) -> None:
+        super().__init__(message.translate(_ESCAPES), *args)
 
 
 # ---------------------------------------------------------------------------- files
@@ -74,7 +81,8 @@ class FileChangedError(HashingError):
 
 
 class PathNameError(HashingError):
-    """A file name cannot become a leaf path (it is not valid UTF-8)."""
+    """A file name cannot become a leaf path (it is not valid UTF-8), or a path given holds a
+    NUL character."""
 
     kind = "bad-path-name"
 

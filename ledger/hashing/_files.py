@@ -86,6 +86,16 @@ class FileEntry:
     size: int
 
 
+def _no_nul(name: str) -> str:
+    """``name`` unless it holds a NUL character, which no file name can (PathNameError)."""
+    if "\x00" in name:
+        shown = repr(name if len(name) <= 80 else name[:77] + "...")
+        raise PathNameError(
+            f"the path {shown} contains a NUL character, which no file name can hold."
+        )
+    return name
+
+
 def _special_kind(mode: int) -> str:
     if stat.S_ISFIFO(mode):
         return "a FIFO (named pipe)"
@@ -155,6 +165,7 @@ def _open_checked(
 ) -> tuple[int, os.stat_result]:
     """Open ``path`` without blocking on a FIFO (nor following a final link unless
     ``follow``), and check that it is the regular file ``expect`` describes."""
+    _no_nul(path)
     try:
         fd = os.open(path, _OPEN_FLAGS if follow else _OPEN_FLAGS | _NOFOLLOW)
     except OSError as exc:
@@ -233,7 +244,7 @@ def sha256_file(
         UnreadableFileError: ``path`` does not exist or cannot be opened or read.
         FileChangedError: the file changed size while it was read.
     """
-    name = os.fspath(path)
+    name = _no_nul(os.fspath(path))
     try:
         st = os.stat(name)
     except FileNotFoundError:
@@ -280,7 +291,7 @@ def leaf_path(parts: list[str] | tuple[str, ...]) -> str:
 
 
 def _relative_parts(relative: str | os.PathLike[str]) -> list[str]:
-    text = os.fspath(relative)
+    text = _no_nul(os.fspath(relative))
     if os.path.isabs(text) or text.startswith(("/", "\\")) or (len(text) > 1 and text[1] == ":"):
         raise PathEscapesRootError(
             f"{text} is an absolute path; give a path relative to the dataset root."
@@ -300,6 +311,7 @@ def _relative_parts(relative: str | os.PathLike[str]) -> list[str]:
 
 
 def _check_root(root: str) -> os.stat_result:
+    _no_nul(root)
     try:
         st = os.lstat(root)
     except FileNotFoundError:
