@@ -31,10 +31,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import os
-import platform
 import resource
 import shlex
 import shutil
@@ -43,8 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -55,16 +52,19 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file from anywhere: the project imports resolve
     sys.path.insert(0, str(ROOT))
 
-from ledger.anchoring import Anchorer, prepare_hashes  # noqa: E402
-from ledger.apikeys import create_api_key  # noqa: E402
-from ledger.chain.client import connect  # noqa: E402
-from ledger.chain.deploy import deploy, load_founders  # noqa: E402
+from bench.common import machine as common_machine  # noqa: E402
+from bench.serving import (  # noqa: E402
+    PG_ADMIN_URL,
+    BenchError,
+    Server,
+    World,
+    build_world,
+    cpu_seconds,
+    machine_busy,
+    postgres_cpu,
+)
+
 from ledger.chain.node import NodeSpec, free_port, start_node, stop_node  # noqa: E402
-from ledger.demo import DIBAO, run_demo  # noqa: E402
-from ledger.gateway import Gateway  # noqa: E402
-from ledger.ids import dataset_id  # noqa: E402
-from ledger.keys import dev_account  # noqa: E402
-from ledger.settings import Settings  # noqa: E402
 from ledger.verify import check_bundle_offline  # noqa: E402
 
 HERE = ROOT / "scripts" / "bench" / "api"
@@ -72,30 +72,14 @@ LUA = HERE / "verify.lua"
 HTTPX_LOAD = HERE / "httpx_load.py"
 REPORT = ROOT / "docs" / "BENCH_API.md"
 RESULTS = ROOT / "var" / "bench" / "api.json"
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-CIVIL_DEV = 2  # 杭州市民政局's development account, the gateway's signer
 BEGIN, END = "<!-- bench_api:begin -->", "<!-- bench_api:end -->"
 TARGET_RPS, TARGET_P99_MS = 2_000.0, 20.0
-STOP_GRACE = 20.0  # seconds a server gets to stop on SIGINT before it is killed
-
-
-class BenchError(Exception):
-    """The benchmark could not run, or a run failed its checks."""
 
 
 # --------------------------------------------------------------------------- machine
 
 
 def machine() -> dict[str, Any]:
-    cpu = platform.processor() or "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    memory = 0
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal:"):
-            memory = int(line.split()[1]) * 1024
     versions = {}
     for name in ("uvicorn", "fastapi", "starlette", "pydantic", "sqlalchemy", "psycopg"):
         with contextlib.suppress(Exception):
@@ -110,239 +94,7 @@ def machine() -> dict[str, Any]:
             extras[name] = version(name)
         except Exception:
             extras[name] = None
-    return {
-        "nproc": os.cpu_count(),
-        "cpu_model": cpu,
-        "memory_gib": round(memory / 2**30, 1),
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "packages": versions,
-        "uvicorn_extras": extras,
-    }
-
-
-# --------------------------------------------------------------------------- the world
-
-
-@dataclass
-class World:
-    """One deployment with the demo and the bench version, indexed into one database."""
-
-    kind: str
-    rpc_url: str
-    manifest: Path
-    database_url: str
-    key: str
-    root: str
-    lineage: list[str]
-    hashes: list[str]  # content SHA-256 of every bench leaf, 0x-hex
-    paths: dict[str, str]  # content hash -> path
-    setup_seconds: float = 0.0
-
-
-def leaf_entries(count: int) -> list[tuple[bytes, str]]:
-    """(content SHA-256, path) of ``count`` scanned documents behind the 低保 list."""
-    return [
-        (
-            hashlib.sha256(f"xietong bench attachment {i}".encode()).digest(),
-            f"附件/2026-11/DB{i:05d}-申请材料.pdf",
-        )
-        for i in range(count)
-    ]
-
-
-def build_world(kind: str, spec: NodeSpec, work: Path, leaves: int, databases: list[str]) -> World:
-    import psycopg
-    from sqlmodel import Session
-
-    began = time.perf_counter()
-    w3 = connect(spec.rpc_url)
-    base = work / kind
-    base.mkdir(parents=True)
-    manifest = base / "deployment.json"
-    founders = load_founders(ROOT / "scripts" / "founders.local.yaml", allow_dev=True)
-    deploy(w3, founders, deployer=dev_account(0), manifest_path=manifest)
-    if kind == "sqlite":
-        url = f"sqlite:///{base / 'xietong.db'}"
-    else:
-        name = f"xt_bench_api_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        databases.append(name)
-        url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        env="local",
-        rpc_url=spec.rpc_url,
-        database_url=url,
-        deployment=manifest,
-        dev_account=CIVIL_DEV,
-    )
-    gateway = Gateway(settings)
-    try:
-        report = run_demo(gateway, base / "demo", echo=lambda _line: None)
-        november = report.versions["dibao-2026-11"]
-        entries = leaf_entries(leaves)
-        prepared = prepare_hashes(
-            entries,
-            dataset_id(DIBAO),
-            source="dibao-2026-11-attachments",
-            parents=[bytes.fromhex(november[2:])],
-        )
-        batch = Anchorer(gateway.client, gateway.engine, dev_account(CIVIL_DEV)).anchor(prepared)
-        if batch.status != "confirmed":
-            raise BenchError(f"the bench version was not anchored: {batch.status}")
-        gateway.indexer().sync()
-        with Session(gateway.engine) as session:
-            _, key = create_api_key(session=session, name="bench_api", scope="read")
-    finally:
-        gateway.engine.dispose()
-    hashes = ["0x" + digest.hex() for digest, _ in entries]
-    return World(
-        kind=kind, rpc_url=spec.rpc_url, manifest=manifest, database_url=url, key=key,
-        root=batch.root, lineage=[november, report.versions["dibao-2026-10"]], hashes=hashes,
-        paths={h: path for h, (_, path) in zip(hashes, entries, strict=True)},
-        setup_seconds=time.perf_counter() - began,
-    )  # fmt: skip
-
-
-# --------------------------------------------------------------------------- processes
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    with contextlib.suppress(OSError):
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            with contextlib.suppress(OSError):
-                found += [int(c) for c in (task / "children").read_text().split()]
-    return found
-
-
-def process_tree(pid: int) -> list[int]:
-    """``pid`` and its descendants (from /proc)."""
-    tree, queue = [], [pid]
-    while queue:
-        current = queue.pop()
-        tree.append(current)
-        queue += _children(current)
-    return tree
-
-
-def machine_busy() -> float:
-    """CPU seconds all cores spent busy since boot (from /proc/stat)."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def postgres_cpu() -> float:
-    """CPU seconds of the PostgreSQL server's processes (0 without PostgreSQL)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if (entry / "comm").read_text().strip() == "postgres":
-                    total += cpu_seconds(int(entry.name))
-    return total
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of one live process (0 when it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@dataclass
-class Server:
-    """``xietong serve`` over one world, as a process group of its own."""
-
-    world: World
-    workers: int
-    work: Path
-    process: subprocess.Popen[bytes] | None = None
-    port: int = 0
-    log: Path = field(default_factory=Path)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 90.0) -> None:
-        self.port = free_port()
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("XIETONG_")},
-            "XIETONG_ENV": "local",
-            "XIETONG_RPC_URL": self.world.rpc_url,
-            "XIETONG_DATABASE_URL": self.world.database_url,
-            "XIETONG_DEPLOYMENT": str(self.world.manifest),
-            "XIETONG_DEV_ACCOUNT": str(CIVIL_DEV),
-            "XIETONG_API_RATE_LIMIT": "0",
-        }
-        command = [str(Path(sys.executable).with_name("xietong")), "serve", "--port",
-                   str(self.port), "--workers", str(self.workers), "--log-level", "warning"]  # fmt: skip
-        self.log = self.work / f"serve-{self.world.kind}-{self.workers}.log"
-        with self.log.open("wb") as output:
-            self.process = subprocess.Popen(
-                command, env=env, cwd=self.work, stdin=subprocess.DEVNULL, stdout=output,
-                stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        with httpx.Client(base_url=self.url, timeout=5) as http:
-            while time.monotonic() < deadline:
-                self.check_alive()
-                with contextlib.suppress(httpx.TransportError):
-                    if http.get("/healthz").status_code == 200:
-                        break
-                time.sleep(0.2)
-            else:
-                raise BenchError(f"the server did not start in {timeout:.0f} s:\n{self.tail()}")
-        # Every worker must be up before load: uvicorn starts them one after another.
-        while len(self.workers_pids()) < self.workers and time.monotonic() < deadline:
-            time.sleep(0.2)
-
-    def workers_pids(self) -> list[int]:
-        """The processes answering requests (the server itself when it has one worker)."""
-        if self.process is None:
-            return []
-        if self.workers == 1:
-            return [self.process.pid]
-        return [p for p in _children(self.process.pid) if "spawn_main" in _cmdline(p)]
-
-    def cpu(self) -> float:
-        if self.process is None:
-            return 0.0
-        return sum(cpu_seconds(p) for p in process_tree(self.process.pid))
-
-    def check_alive(self) -> None:
-        if self.process is not None and self.process.poll() is not None:
-            raise BenchError(f"the server exited ({self.process.returncode}):\n{self.tail()}")
-
-    def tail(self, lines: int = 30) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            process.send_signal(signal.SIGINT)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=STOP_GRACE)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)  # workers too, if any outlived the parent
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=10)
-
-
-def _cmdline(pid: int) -> str:
-    with contextlib.suppress(OSError):
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    return ""
+    return {**common_machine(), "packages": versions, "uvicorn_extras": extras}
 
 
 # --------------------------------------------------------------------------- checks
@@ -624,7 +376,7 @@ def generated_section(results: dict[str, Any], before: dict[str, Any] | None) ->
         BEGIN,
         "<!-- Written by scripts/bench_api.py; edits between these markers are overwritten. -->",
         "",
-        f"- Machine: {m['nproc']} cores, {m['cpu_model']}, {m['memory_gib']} GiB; Linux {m['kernel']}; "
+        f"- Machine: {m['cores']} cores, {m['cpu']}, {m['memory']}; {m['os']}; "
         f"Python {m['python']}; {packages}; {extras}",
         f"- Command: `{results['command']}` ({results['when']})",
         f"- Load: {s['loadgen']} ({s['threads']} thread, {s['connections']} keep-alive connections) "
