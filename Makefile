@@ -1,6 +1,7 @@
 # Xietong — developer entry points. Every target installs what it needs, idempotently.
 #   make run    local chain + contracts + demo + index + API and portal on http://127.0.0.1:8000
 #   make test   lint + the whole test suite (real Hardhat and Anvil nodes)
+#   make bench  benchmarks against their peers -> docs/BENCHMARKS.md;  make soak  a few minutes of steady traffic
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -13,7 +14,7 @@ PY_STAMP := $(VENV)/.installed
 NPM_STAMP := $(NODE_DIR)/node_modules/.installed
 FOUNDERS ?= scripts/founders.local.yaml
 
-.PHONY: setup run stop test lint format artifacts gas bench clean
+.PHONY: setup run stop test lint format artifacts gas bench soak clean
 
 setup: $(PY_STAMP) $(NPM_STAMP)
 
@@ -67,6 +68,14 @@ bench: setup
 	$(PY) scripts/bench_nodes.py $(if $(QUICK),--quick)
 	$(PY) scripts/bench_api.py $(if $(QUICK),--quick)
 	$(PY) scripts/bench_report.py $(if $(QUICK),--quick)
+
+# Bounded soak (SOAK_SECONDS, default 300) on SQLite, then on PostgreSQL: steady verify and anchor
+# traffic against `xietong serve`; fails on any error, memory growth or an unprovable hash.
+SOAK_SECONDS ?= 300
+soak: setup
+	bash scripts/ensure-postgres.sh
+	$(PY) scripts/soak.py --seconds $(SOAK_SECONDS) --database sqlite --out var/soak/sqlite.json
+	$(PY) scripts/soak.py --seconds $(SOAK_SECONDS) --database postgresql --out var/soak/postgresql.json
 
 clean:
 	rm -rf $(VENV) $(NODE_DIR)/node_modules var deployments .pytest_cache .mypy_cache .ruff_cache
