@@ -8,7 +8,8 @@ which is what makes ``reindex`` and reorg rollback exact.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlmodel import Session
 
@@ -18,7 +19,6 @@ from .db.tables import (
     AgreementDatasetRow,
     AgreementRow,
     AuditorRow,
-    ChainEvent,
     CommitmentParticipantRow,
     CommitmentRow,
     DatasetRow,
@@ -29,11 +29,39 @@ from .db.tables import (
     VersionRow,
 )
 
-__all__ = ["apply_event", "event_keys"]
+__all__ = ["DELETING_EVENTS", "EventFacts", "EventRecord", "apply_event", "event_keys"]
 
 PROPOSAL_KINDS = ("admit", "suspend", "readmit", "grant-auditor", "revoke-auditor")
 
-Handler = Callable[[Session, ChainEvent, dict[str, Any]], None]
+
+class EventRecord(Protocol):
+    """What a handler reads of an event besides its arguments (a ``ChainEvent`` row has it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def block_number(self) -> int: ...
+    @property
+    def timestamp(self) -> int: ...
+    @property
+    def tx_hash(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EventFacts:
+    """An event's place on chain, as the indexer hands it over before any row exists."""
+
+    name: str
+    block_number: int
+    timestamp: int
+    tx_hash: str
+
+
+Handler = Callable[[Session, EventRecord, dict[str, Any]], None]
+
+#: Events whose handler deletes a row: the caller flushes after them, so that a later event in
+#: the same batch may insert the same key again.
+DELETING_EVENTS = frozenset({"OperatorRemoved", "AuditorRevoked"})
 _HANDLERS: dict[str, Handler] = {}
 
 
@@ -76,8 +104,8 @@ def event_keys(name: str, args: dict[str, Any]) -> tuple[str | None, str | None]
     return (str(department) if department else None, str(subject) if subject else None)
 
 
-def apply_event(session: Session, event: ChainEvent, args: dict[str, Any]) -> None:
-    """Project ``event`` (already added to the session) into the state tables."""
+def apply_event(session: Session, event: EventRecord, args: dict[str, Any]) -> None:
+    """Project ``event`` into the state tables (in the session; the caller flushes)."""
     handler = _HANDLERS.get(event.name)
     if handler is not None:
         handler(session, event, args)
@@ -94,7 +122,7 @@ def _get(session: Session, model: Any, key: Any) -> Any:
 
 
 @_on("DepartmentAdmitted")
-def _admitted(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _admitted(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     session.add(
         DepartmentRow(
             id=a["departmentId"], name=a["name"], status="active",
@@ -104,41 +132,41 @@ def _admitted(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
 
 
 @_on("DepartmentSuspended")
-def _suspended(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _suspended(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     row = _get(session, DepartmentRow, a["departmentId"])
     row.status, row.status_changed_at = "suspended", e.timestamp
 
 
 @_on("DepartmentReadmitted")
-def _readmitted(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _readmitted(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     row = _get(session, DepartmentRow, a["departmentId"])
     row.status, row.status_changed_at = "active", e.timestamp
 
 
 @_on("OperatorAdded")
-def _operator_added(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _operator_added(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     session.add(
         OperatorRow(account=a["account"], department_id=a["departmentId"], added_at=e.timestamp)
     )
 
 
 @_on("OperatorRemoved")
-def _operator_removed(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _operator_removed(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     session.delete(_get(session, OperatorRow, a["account"]))
 
 
 @_on("AuditorGranted")
-def _auditor_granted(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _auditor_granted(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     session.add(AuditorRow(account=a["account"], granted_at=e.timestamp))
 
 
 @_on("AuditorRevoked")
-def _auditor_revoked(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _auditor_revoked(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     session.delete(_get(session, AuditorRow, a["account"]))
 
 
 @_on("ProposalCreated")
-def _proposal_created(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _proposal_created(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     zero_id, zero_account = "0x" + "00" * 32, "0x" + "00" * 20
     session.add(
         ProposalRow(
@@ -156,12 +184,12 @@ def _proposal_created(session: Session, e: ChainEvent, a: dict[str, Any]) -> Non
 
 
 @_on("ProposalApproved")
-def _proposal_approved(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _proposal_approved(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     _get(session, ProposalRow, a["proposalId"]).approvals = a["approvals"]
 
 
 @_on("ProposalExecuted")
-def _proposal_executed(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _proposal_executed(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     row = _get(session, ProposalRow, a["proposalId"])
     row.status, row.executed_at = "executed", e.timestamp
 
@@ -170,7 +198,7 @@ def _proposal_executed(session: Session, e: ChainEvent, a: dict[str, Any]) -> No
 
 
 @_on("DatasetRegistered")
-def _dataset_registered(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _dataset_registered(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     session.add(
         DatasetRow(
             id=a["datasetId"], owner_department=a["ownerDepartment"], metadata_hash=a["metadataHash"],
@@ -180,7 +208,7 @@ def _dataset_registered(session: Session, e: ChainEvent, a: dict[str, Any]) -> N
 
 
 @_on("VersionAnchored")
-def _version_anchored(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _version_anchored(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     session.add(
         VersionRow(
             root=a["root"], dataset_id=a["datasetId"], department_id=a["departmentId"],
@@ -193,7 +221,7 @@ def _version_anchored(session: Session, e: ChainEvent, a: dict[str, Any]) -> Non
 
 
 @_on("VersionRevoked")
-def _version_revoked(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _version_revoked(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     row = _get(session, VersionRow, a["root"])
     row.revoked_at, row.revoke_reason = e.timestamp, a["reasonHash"]
 
@@ -202,7 +230,7 @@ def _version_revoked(session: Session, e: ChainEvent, a: dict[str, Any]) -> None
 
 
 @_on("AgreementProposed")
-def _agreement_proposed(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _agreement_proposed(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     terms = a["terms"]
     zero = "0x" + "00" * 32
     session.add(
@@ -219,13 +247,13 @@ def _agreement_proposed(session: Session, e: ChainEvent, a: dict[str, Any]) -> N
 
 
 @_on("AgreementAccepted")
-def _agreement_accepted(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _agreement_accepted(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     row = _get(session, AgreementRow, a["agreementId"])
     row.status, row.accepted_at, row.accepted_by = "active", e.timestamp, a["signer"]
 
 
 def _close(status: str) -> Handler:
-    def handler(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+    def handler(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
         row = _get(session, AgreementRow, a["agreementId"])
         row.status, row.closed_at = status, e.timestamp
         if "reasonHash" in a:
@@ -243,7 +271,7 @@ _HANDLERS["AgreementSuperseded"] = _close("superseded")
 
 
 @_on("AccessRecorded")
-def _access_recorded(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _access_recorded(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     session.add(
         AccessReceiptRow(
             agreement_id=a["agreementId"], receipt_index=a["receiptIndex"], consumer=a["consumer"],
@@ -258,7 +286,7 @@ def _access_recorded(session: Session, e: ChainEvent, a: dict[str, Any]) -> None
 
 
 @_on("CommitmentProposed")
-def _commitment_proposed(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _commitment_proposed(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     session.add(
         CommitmentRow(
             id=a["commitmentId"], matter_ref=a["matterRef"], lead=a["lead"],
@@ -279,19 +307,19 @@ def _commitment_proposed(session: Session, e: ChainEvent, a: dict[str, Any]) -> 
 
 
 @_on("CommitmentSigned")
-def _commitment_signed(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _commitment_signed(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     row = _get(session, CommitmentParticipantRow, (a["commitmentId"], a["departmentId"]))
     row.signed_at, row.signer = e.timestamp, a["signer"]
 
 
 @_on("CommitmentActivated")
-def _commitment_activated(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _commitment_activated(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     row = _get(session, CommitmentRow, a["commitmentId"])
     row.status, row.activated_at = "active", e.timestamp
 
 
 @_on("ProgressReported")
-def _progress_reported(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _progress_reported(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     row = _get(session, CommitmentParticipantRow, (a["commitmentId"], a["departmentId"]))
     row.last_evidence_hash = a["evidenceHash"]
     row.report_count += 1
@@ -300,12 +328,12 @@ def _progress_reported(session: Session, e: ChainEvent, a: dict[str, Any]) -> No
 
 
 @_on("CommitmentCompleted")
-def _commitment_completed(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _commitment_completed(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     row = _get(session, CommitmentRow, a["commitmentId"])
     row.status, row.closed_at, row.closing_hash = "completed", e.timestamp, a["evidenceHash"]
 
 
 @_on("CommitmentCancelled")
-def _commitment_cancelled(session: Session, e: ChainEvent, a: dict[str, Any]) -> None:
+def _commitment_cancelled(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     row = _get(session, CommitmentRow, a["commitmentId"])
     row.status, row.closed_at, row.closing_hash = "cancelled", e.timestamp, a["reasonHash"]

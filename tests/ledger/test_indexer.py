@@ -17,6 +17,7 @@ from ledger.db.tables import (
     AccessReceiptRow,
     AgreementDatasetRow,
     AgreementRow,
+    AuditorRow,
     ChainEvent,
     CommitmentParticipantRow,
     CommitmentRow,
@@ -272,3 +273,78 @@ def test_reindex_keeps_the_leaf_store(consortium: Consortium, engine: Engine) ->
     indexer.reindex()
     with Session(engine) as session:
         assert len(session.exec(select(LeafRow)).all()) == 1
+
+
+def more_activity(c: Consortium) -> str:
+    """Membership governance (an auditor granted by proposal) and an operator removed and added
+    again, all in a few blocks: the events ``activity`` leaves out."""
+    a, b = c.ops["A"], c.ops["B"]
+    auditor, operator = c.spare(5), c.spare(6)
+    zero = b"\0" * 32
+    created = c.transact("DepartmentRegistry", "propose", 3, zero, "", auditor.address, sender=a)
+    proposal = int(created.event("ProposalCreated")["proposalId"])
+    c.transact("DepartmentRegistry", "approve", proposal, sender=b)
+    approved = c.transact("DepartmentRegistry", "approve", proposal, sender=c.ops["C"])
+    if not any(name == "ProposalExecuted" for name, _ in approved.events):
+        c.transact("DepartmentRegistry", "execute", proposal, sender=a)
+    c.transact("DepartmentRegistry", "addOperator", operator.address, sender=a)
+    c.transact("DepartmentRegistry", "removeOperator", operator.address, sender=a)
+    c.transact("DepartmentRegistry", "addOperator", operator.address, sender=a)
+    return str(operator.address)
+
+
+def test_decoding_matches_web3(consortium: Consortium, engine: Engine) -> None:
+    """The indexer decodes raw logs itself; the result is web3's ``process_log`` + ``jsonable``."""
+    from ledger._events import jsonable
+
+    c = consortium
+    activity(c)
+    more_activity(c)
+    indexer = Indexer(c.client, c.deployment, engine)
+    query = {"fromBlock": c.deployment.block_number, "toBlock": c.w3.eth.block_number}
+    addresses = [contract.address for contract in c.client.contracts.values()]
+    logs = c.w3.eth.get_logs({**query, "address": addresses})  # type: ignore[typeddict-item]
+    raw = c.w3.provider.make_request(
+        "eth_getLogs",  # type: ignore[arg-type]
+        [
+            {
+                "fromBlock": hex(query["fromBlock"]),
+                "toBlock": hex(query["toBlock"]),
+                "address": addresses,
+            }
+        ],
+    )["result"]
+    assert len(raw) == len(logs) > 20
+    by_address = {contract.address.lower(): contract for contract in c.client.contracts.values()}
+    names = set()
+    for log, entry in zip(logs, raw, strict=True):
+        contract = by_address[str(log["address"]).lower()]
+        name = c.client.event_name(contract, bytes(log["topics"][0]))
+        assert name is not None
+        expected = jsonable(dict(getattr(contract.events, name)().process_log(log)["args"]))
+        decoded = indexer._decode_raw(entry)
+        assert decoded is not None
+        assert decoded[1:] == (name, expected)
+        names.add(name)
+    assert {
+        "AgreementProposed",
+        "CommitmentProposed",
+        "ProposalCreated",
+        "OperatorRemoved",
+    } <= names
+
+
+def test_row_removed_and_added_again_in_one_pass(consortium: Consortium, engine: Engine) -> None:
+    c = consortium
+    activity(c)
+    operator = more_activity(c)
+    indexer = Indexer(c.client, c.deployment, engine)
+    indexer.sync()  # everything in one chunk, one transaction
+    with Session(engine) as session:
+        row = session.get(OperatorRow, operator)
+        assert row is not None
+        assert row.department_id == hx(c.ids["A"])
+        assert len(session.exec(select(AuditorRow)).all()) == 2
+    once = dump(engine)
+    Indexer(c.client, c.deployment, engine, chunk=1).reindex()  # one block per pass
+    assert dump(engine) == once
