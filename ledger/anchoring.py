@@ -14,6 +14,10 @@ root twice:
 very same signed bytes are broadcast again, or — when its nonce was used by another
 transaction — it is signed anew. The contract refuses a root anchored before, so a root
 can never be anchored twice.
+
+A chain node that is down or stops answering at any step raises
+:class:`~ledger.errors.ChainUnavailableError` at once (no wait for a timeout); the batch
+stays as the last step left it, for :meth:`Anchorer.resume`.
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
+import requests
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from hexbytes import HexBytes
@@ -37,7 +42,14 @@ from . import hashing, merkle
 from .chain.client import ChainClient
 from .db.bulk import insert_rows
 from .db.tables import AnchorBatch, TreeBlob
-from .errors import ChainError, ContractRevertError, InputError, LedgerError, TransactionFailedError
+from .errors import (
+    ChainError,
+    ChainUnavailableError,
+    ContractRevertError,
+    InputError,
+    LedgerError,
+    TransactionFailedError,
+)
 
 __all__ = [
     "AnchorError",
@@ -49,6 +61,7 @@ __all__ = [
     "prepare_records",
 ]
 
+T = TypeVar("T")
 LeafKind = Literal["file", "record"]
 _LEAF_COLUMNS = (
     "root",
@@ -69,6 +82,17 @@ class AnchorError(LedgerError):
 
 def _hex(value: bytes) -> str:
     return "0x" + value.hex()
+
+
+def _rpc(request: Callable[[], T]) -> T:
+    """A JSON-RPC ``request`` made directly on web3: a node that is down or does not answer
+    in time raises :class:`ChainUnavailableError` (as :class:`ChainClient` calls do)."""
+    try:
+        return request()
+    except (requests.ConnectionError, requests.Timeout, ConnectionError) as exc:
+        raise ChainUnavailableError(
+            f"the chain node does not answer ({type(exc).__name__})."
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -234,7 +258,13 @@ class Anchorer:
         batch = self.persist(prepared, batch_id=batch_id)
         if batch.status == "confirmed":
             return batch
-        return self.submit(batch.id)
+        try:
+            return self.submit(batch.id)
+        except ChainUnavailableError as exc:
+            raise ChainUnavailableError(
+                f"{str(exc).rstrip('.')}; version {batch.root} is kept, and "
+                "`xietong dataset resume` anchors it once the node answers again."
+            ) from exc
 
     def persist(self, prepared: PreparedVersion, *, batch_id: str | None = None) -> AnchorBatch:
         """Commit the batch and its leaf store (status ``pending``) before anything is sent.
@@ -381,7 +411,7 @@ class Anchorer:
     def _broadcast(self, batch: AnchorBatch) -> None:
         assert batch.raw_tx is not None
         try:
-            self.client.w3.eth.send_raw_transaction(HexBytes(batch.raw_tx))
+            _rpc(lambda: self.client.w3.eth.send_raw_transaction(HexBytes(batch.raw_tx or "0x")))
         except Web3RPCError as exc:
             message = str(exc.message).lower()
             if (
@@ -409,12 +439,14 @@ class Anchorer:
         while True:
             # The nonce first: used already when the receipt is then missing means another
             # transaction took it (ours, had it been mined in between, would have a receipt).
-            nonce_used = int(w3.eth.get_transaction_count(self.signer.address, "latest")) > (
-                batch.nonce or 0
-            )
+            nonce_used = int(
+                _rpc(lambda: w3.eth.get_transaction_count(self.signer.address, "latest"))
+            ) > (batch.nonce or 0)
             receipt = None
             try:
-                receipt = w3.eth.get_transaction_receipt(HexBytes(batch.tx_hash or "0x"))
+                receipt = _rpc(
+                    lambda: w3.eth.get_transaction_receipt(HexBytes(batch.tx_hash or "0x"))
+                )
             except TransactionNotFound:
                 receipt = None
             if receipt is not None:
@@ -425,7 +457,7 @@ class Anchorer:
                     self._update(batch.id, status="failed", error=str(error))
                     raise AnchorError(f"the anchor transaction {batch.tx_hash} failed: {error}")
                 mined = int(receipt["blockNumber"])
-                if int(w3.eth.block_number) - mined + 1 >= self.confirmations:
+                if int(_rpc(lambda: w3.eth.block_number)) - mined + 1 >= self.confirmations:
                     return self._update(
                         batch.id, status="confirmed", block_number=mined, error=None
                     )
