@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     node_port: int = Field(default=8545, ge=1, le=65535)
     node_dir: Path = Field(default=Path("var/node"), description="Pid and log files of the node.")
     tx_timeout: float = Field(default=120.0, gt=0, description="Seconds to wait for a receipt.")
+    rpc_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds one JSON-RPC request may take before it fails."
+    )
 
     # HTTP API and portal (`xietong serve`)
     api_host: str = Field(default="127.0.0.1", description="Address `serve` binds.")

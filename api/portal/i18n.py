@@ -111,6 +111,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "js.confirmations": ("确认数", "Confirmations"),
     "js.final": ("已最终确认", "final"),
     "js.not_final": ("未最终确认", "not final"),
+    "js.stale": (
+        "链节点暂时无法访问：此结果仅依据本网关的索引（截至区块 #{block}），确认数按该区块计算。",
+        "The chain node cannot be reached: this answer comes from this gateway's index alone "
+        "(as of block #{block}), confirmations counted up to that block.",
+    ),
     "js.dataset": ("数据集", "Dataset"),
     "js.root": ("版本根哈希", "Version root"),
     "js.leaves": ("叶子数", "Leaves"),

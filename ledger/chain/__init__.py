@@ -30,6 +30,6 @@ __all__ = [
 
 def open_client(settings: Settings) -> tuple[ChainClient, Deployment]:
     """Connect to ``settings.rpc_url`` and load this chain's deployment manifest."""
-    w3 = connect(settings.rpc_url)
+    w3 = connect(settings.rpc_url, timeout=settings.rpc_timeout)
     deployment = load_deployment(settings.deployment_path(int(w3.eth.chain_id)))
     return ChainClient(w3, deployment.addresses, tx_timeout=settings.tx_timeout), deployment

@@ -81,6 +81,11 @@ class Verification:
 
     query: str
     matches: list[Match] = field(default_factory=list)
+    #: The index's block when the answer was made (None: nothing indexed yet).
+    index_block: int | None = None
+    #: False when the chain node did not answer: the answer is the index's alone, its
+    #: confirmations counted up to ``index_block``.
+    node_reachable: bool = True
 
     @property
     def anchored(self) -> bool:
@@ -111,6 +116,7 @@ class Verification:
             "query": self.query,
             "anchored": self.anchored,
             "matches": [_match_dict(m) for m in self.matches],
+            "index": {"block_number": self.index_block, "node_reachable": self.node_reachable},
         }
 
 

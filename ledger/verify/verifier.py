@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+import requests
 from hexbytes import HexBytes
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
@@ -32,7 +33,7 @@ from ..db.tables import (
     VersionParentRow,
     VersionRow,
 )
-from ..errors import ContractRevertError, InputError
+from ..errors import ChainUnavailableError, ContractRevertError, InputError
 from ._errors import NotAnchoredError, WouldBlockError
 from ._facts import AgreementFacts, IndexFacts, Reads, VersionFacts
 from .answers import Authorization, Department, Match, Receipt, Verification, Version
@@ -60,6 +61,9 @@ _LEAVES = {
     for column in ("content_hash", "leaf_hash")
 }  # fmt: skip
 
+
+_NODE_RETRY = 1.0  # seconds an unreachable node is left alone before it is asked again
+_NODE_DOWN = (ChainUnavailableError, requests.ConnectionError, requests.Timeout, OSError)
 
 #: Set by Verifier.in_memory for the calls made inside it (this thread or task only).
 _IN_MEMORY: ContextVar[bool] = ContextVar("xietong_verify_in_memory", default=False)
@@ -93,6 +97,7 @@ class Verifier:
         self._lock = threading.Lock()
         self._clock_lock = threading.Lock()
         self._renewal_claimed = -math.inf
+        self._node_down_until = -math.inf
         #: SQLite is a library reading a local file; any other database is a server away.
         self._embedded = engine.dialect.name == "sqlite"
 
@@ -199,13 +204,14 @@ class Verifier:
     def _answer(
         self, reads: Reads, facts: IndexFacts, query: str, leaves: Sequence[Any]
     ) -> Verification:
-        answer = Verification(query=query)
+        indexed = facts.generation[0] if facts.generation is not None else None
+        answer = Verification(query=query, index_block=indexed)
         if not leaves:
             return answer
-        now, head = self._chain_clock()
+        now, head, node_ok = self._clock_or_index(indexed)
         for leaf in leaves:
             version = self._version_facts(reads, facts, leaf.root)
-            if version is None or not self._on_chain_ok(version, head):
+            if version is None or not self._on_chain_ok(version, head, node_ok=node_ok):
                 continue  # persisted but not (yet) anchored, or not on this chain (branch)
             answer.matches.append(
                 Match(
@@ -216,6 +222,7 @@ class Verifier:
                 )
             )  # fmt: skip
         answer.matches.sort(key=lambda m: (m.status != "anchored", -m.version.block_number))
+        answer.node_reachable = node_ok and not self._node_down()
         return answer
 
     def _tree(self, root: str, reads: Reads | None = None) -> merkle.MerkleTree:
@@ -237,6 +244,22 @@ class Verifier:
             while len(self._trees) > _TREE_CACHE:
                 self._trees.pop(next(iter(self._trees)))
         return tree
+
+    def _node_down(self) -> bool:
+        return time.monotonic() < self._node_down_until
+
+    def _clock_or_index(self, indexed: int | None) -> tuple[int, int | None, bool]:
+        """(time, head, node reachable): the chain's when its node answers; otherwise the wall
+        clock and the index's block, so confirmations are counted as of the index (never more
+        than the chain has) and the answer says the node was not reached. After a failure the
+        node is left alone for ``_NODE_RETRY`` seconds (a hung node costs one timeout)."""
+        if not self._node_down():
+            try:
+                now, head = self._chain_clock()
+                return now, head, True
+            except _NODE_DOWN:
+                self._node_down_until = time.monotonic() + _NODE_RETRY
+        return int(time.time()), indexed, False
 
     def _chain_clock(self) -> tuple[int, int | None]:
         """(time, head block) of the chain: the latest block's, kept for at most ``head_ttl``
@@ -274,15 +297,14 @@ class Verifier:
             self._renewal_claimed = now
             return True
 
-    def _on_chain_ok(self, version: VersionFacts, head: int | None) -> bool:
+    def _on_chain_ok(self, version: VersionFacts, head: int | None, *, node_ok: bool) -> bool:
         """Whether the chain holds ``version`` where the index says (same block).
 
         The answer is kept only once the version is final at the head read: until then a
         reorg may still drop it, so it is asked again each time (an index that has not caught
-        up with a reorg yet must not make an orphaned version look anchored)."""
-        if self.client is None:
-            return True
-        if version.root in self._on_chain:
+        up with a reorg yet must not make an orphaned version look anchored). Without the node,
+        the index is the answer (the answer says so)."""
+        if self.client is None or version.root in self._on_chain or not node_ok:
             return True
         self._would_block("the chain node")
         try:
@@ -291,6 +313,9 @@ class Verifier:
             )
         except ContractRevertError:
             return False  # not on this chain, or on a branch the chain left
+        except _NODE_DOWN:
+            self._node_down_until = time.monotonic() + _NODE_RETRY
+            return True
         block_number = int(record[3])
         if block_number != version.block_number:
             return False  # re-anchored at another block since the index read it

@@ -250,6 +250,10 @@
     var title = status === "anchored" ? S.anchored : status === "revoked" ? S.revoked : S.unconfirmed;
     var text = status === "anchored" ? S.anchored_text : status === "revoked" ? S.revoked_text : S.unconfirmed_text;
     result.replaceChildren(verdict(kind, status, title, text, subject(hash, file)));
+    if (body.index && body.index.node_reachable === false) {
+      result.appendChild(el("p", { className: "notice stale", "data-stale": "node-unreachable",
+        text: fmt(S.stale, { block: String(body.index.block_number) }) }));
+    }
     body.matches.forEach(function (match, index) { result.appendChild(matchCard(match, index)); });
   }
 
