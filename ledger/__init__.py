@@ -8,6 +8,7 @@ Public API::
 
 from __future__ import annotations
 
+from . import _recursion  # noqa: F401  (first: see its docstring)
 from .errors import (
     AlreadyDeployedError,
     ChainError,
