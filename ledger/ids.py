@@ -37,7 +37,13 @@ def code_hash(code: str) -> bytes:
     text = code.strip()
     if not text:
         raise EmptyCodeError("a code, reason or reference must not be empty.")
-    return keccak(text.encode("utf-8"))
+    try:
+        return keccak(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise InputError(
+            "a code, reason or reference must be valid Unicode text (this one holds a lone "
+            "surrogate)."
+        ) from None
 
 
 def department_id(code: str) -> bytes:

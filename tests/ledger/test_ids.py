@@ -24,3 +24,11 @@ def test_utf8_codes() -> None:
 def test_empty_code_is_refused(code: str) -> None:
     with pytest.raises(ValueError, match="must not be empty"):
         code_hash(code)
+
+
+def test_code_with_a_lone_surrogate_is_an_input_error() -> None:
+    from ledger.errors import InputError
+    from ledger.ids import code_hash
+
+    with pytest.raises(InputError, match="lone surrogate"):
+        code_hash("民政\ud800局")
