@@ -4,11 +4,18 @@ Every error the library raises on purpose derives from :class:`LedgerError`; onl
 (the CLI, the HTTP API) turn them into messages for people. Each error's ``str()`` is one
 clear sentence.
 
-Hierarchy::
+Hierarchy (the module that defines each error in brackets, when it is not this one)::
 
     LedgerError
     ├── InputError               bad input from a user or a file (hex, founders file, …)
-    │   └── BadHashError         a hash or id that is not 32 bytes of hex
+    │   ├── BadHashError         a hash or id that is not 32 bytes of hex
+    │   ├── EmptyCodeError       an empty code, reason or reference            [ids]
+    │   └── HashingError         files and records that cannot be hashed       [hashing]
+    │       ├── SymlinkRefusedError, PathEscapesRootError, NotARegularFileError,
+    │       │   RootNotADirectoryError, UnreadableFileError, FileChangedError,
+    │       │   PathNameError, DuplicatePathError, EmptyDatasetError
+    │       ├── RecordFormatError, CanonicalJsonError      a record file's rows
+    │       └── SaltsFileError, SaltsMismatchError, SaltsExistError   the salts sidecar
     ├── ConfigurationError       settings, keys or manifests that cannot be used
     │   └── KeyRefusedError      a key the current mode does not accept (dev key outside local)
     ├── CompilerError            the Solidity compiler is missing or the sources do not compile
@@ -18,10 +25,26 @@ Hierarchy::
     │   └── NodeStartError       the node exited or did not answer in time
     ├── DeploymentError          deploying or finding the contracts
     │   └── AlreadyDeployedError a live deployment exists on this chain
-    └── ChainError               talking to the chain
-        ├── ChainUnavailableError  the node does not answer
-        ├── ContractRevertError    a contract rejected the call (custom error decoded)
-        └── TransactionFailedError a transaction was mined but failed, or never mined
+    ├── ChainError               talking to the chain
+    │   ├── ChainUnavailableError  the node does not answer
+    │   ├── ContractRevertError    a contract rejected the call (custom error decoded)
+    │   └── TransactionFailedError a transaction was mined but failed, or never mined
+    ├── DatabaseUnavailableError the database does not answer                   [db.engine]
+    ├── NotFoundError            UnknownDepartment/Dataset/Agreement/CommitmentError [db.queries]
+    ├── MerkleError              MerkleInputError, EmptyTreeError, LeafNotInTreeError,
+    │                            LeafIndexError                                  [merkle]
+    ├── AnchorError              a version that cannot be anchored               [anchoring]
+    ├── UnknownBatchError, NotOwnerError  API anchoring batches                  [submissions]
+    ├── IndexerError             the index cannot follow the chain               [indexer]
+    ├── VerificationError        NotAnchoredError, RootMismatchError, UnknownRootError,
+    │                            RevokedVersionError, NotConfirmedError,
+    │                            BundleFormatError (also an InputError)          [verify]
+    ├── ApiKeyError, InsufficientScopeError  API keys and their scopes           [apikeys]
+    └── DemoAlreadyRunError      the demo was played on this deployment already  [demo]
+
+The HTTP API adds RateLimitedError and UploadTooLargeError (``api``). Each error's ``kind``
+is the last part of the API's problem ``type`` (``urn:xietong:problem:<kind>``) and of the
+CLI's ``--json`` errors.
 """
 
 from __future__ import annotations
