@@ -38,6 +38,19 @@ BUNDLE = {
     "chain_id": 31337, "contract": "0x5FbDB2315678afecb367f032d93F642f64180aa3", "transaction": TX,
     "block_number": 42, "anchored_at": TIME,
 }  # fmt: skip
+RECORD_BUNDLE = {
+    **BUNDLE,
+    "leaf": {"kind": "record", "types": ["bytes32", "bytes32"], "values": ["0x" + "4e" * 32, "0x" + "5a" * 32],
+             "hash": "0x" + "0c" * 32},
+}  # fmt: skip
+RECORD_VERIFICATION = {
+    "query": "the record", "anchored": True, "status": "anchored",
+    "matches": [{
+        "leaf_hash": "0x" + "0c" * 32, "kind": "record", "path": None, "record_index": 3, "version": VERSION,
+        "lineage": [], "status": "anchored", "proof_url": f"/v1/proofs/0x{'0c' * 32}?root={ROOT}",
+        "authorizations": [], "proof": RECORD_BUNDLE,
+    }],
+}  # fmt: skip
 DATASET_ITEM = {
     "id": "0x" + "d5" * 32, "owner": DEPT, "metadata_hash": "0x" + "e1" * 32, "registered_at": TIME,
     "transaction": TX, "version_count": 2, "latest_root": ROOT, "latest_anchored_at": TIME,
@@ -81,7 +94,7 @@ TRANSACTION = {"transaction": TX, "block_number": 44}
 PAGE = {"next_cursor": "WzE3NjM2MjU2MDAsIjB4YWUuLi4iXQ"}
 
 EXAMPLES: dict[str, Any] = {
-    "verification": VERIFICATION, "bundle": BUNDLE, "datasets": {"items": [DATASET_ITEM], **PAGE},
+    "verification": VERIFICATION, "record_verification": RECORD_VERIFICATION, "bundle": BUNDLE, "datasets": {"items": [DATASET_ITEM], **PAGE},
     "dataset": DATASET, "agreements": {"items": [AGREEMENT], **PAGE}, "agreement": {**AGREEMENT, "access_receipts": []},
     "commitments": {"items": [COMMITMENT], **PAGE}, "commitment": COMMITMENT,
     "departments": {"items": [DEPARTMENT], "next_cursor": None}, "department": DEPARTMENT,

@@ -59,6 +59,14 @@ def _password(settings: Settings) -> str:
     )
 
 
+def _encrypted(keyfile: object) -> bool:
+    """Whether ``keyfile`` has the shape of an encrypted Web3 Secret Storage (v3) keyfile."""
+    if not isinstance(keyfile, dict) or keyfile.get("version") != 3:
+        return False
+    crypto = keyfile.get("crypto", keyfile.get("Crypto"))
+    return isinstance(crypto, dict) and isinstance(crypto.get("ciphertext"), str)
+
+
 def load_signer(settings: Settings) -> LocalAccount:
     """The account this gateway signs with.
 
@@ -79,13 +87,20 @@ def load_signer(settings: Settings) -> LocalAccount:
         raise ConfigurationError(
             f"cannot read the keystore {settings.keystore} ({exc.strerror})."
         ) from None
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError):
         raise ConfigurationError(
-            f"the keystore {settings.keystore} is not a JSON keyfile."
+            f"the keystore {settings.keystore} is not a JSON keyfile (an encrypted keystore; "
+            "a plain private key is refused)."
         ) from None
+    if not _encrypted(keyfile):
+        raise ConfigurationError(
+            f"the keystore {settings.keystore} is not an encrypted keyfile (Web3 Secret Storage "
+            "version 3, e.g. from eth_account's Account.encrypt or geth); a plain private key is "
+            "refused."
+        )
     try:
         key = Account.decrypt(keyfile, _password(settings))
-    except ValueError:
+    except (ValueError, KeyError, TypeError):
         raise ConfigurationError(
             f"cannot decrypt the keystore {settings.keystore}: wrong password or damaged file."
         ) from None

@@ -20,18 +20,25 @@ def _shown(text: str) -> str:
     return repr(value if len(value) <= _SHOWN else value[: _SHOWN - 3] + "...")
 
 
-def parse_hash(text: str, *, what: str = "hash") -> bytes:
-    """A 32-byte value from 64 hex digits (with or without 0x); BadHashError otherwise."""
+def parse_hash(text: str, *, what: str = "hash", secret: bool = False) -> bytes:
+    """A 32-byte value from 64 hex digits (with or without 0x); BadHashError otherwise.
+
+    With ``secret`` (a salt: even a mistyped one is most of a secret) the message says what
+    is wrong without quoting the value.
+    """
     value = text.strip()
     if value[:2] in ("0x", "0X"):
         value = value[2:]
+    shown = "the value given" if secret else _shown(text)
     if len(value) != 64:
         raise BadHashError(
-            f"a {what} is 32 bytes (64 hex digits); {_shown(text)} has {len(value)} characters."
+            f"a {what} is 32 bytes (64 hex digits); {shown} has {len(value)} characters."
         )
     # Only ASCII hex digits: bytes.fromhex alone would skip spaces between digit pairs.
     if _HEX64.fullmatch(value) is None:
-        raise BadHashError(f"the {what} {_shown(text)} is not hexadecimal.")
+        if secret:
+            raise BadHashError(f"the {what} given is not hexadecimal.")
+        raise BadHashError(f"the {what} {shown} is not hexadecimal.")
     return bytes.fromhex(value)
 
 

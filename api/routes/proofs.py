@@ -25,12 +25,14 @@ def proof(
     leaf: Annotated[str, Path(description="Leaf hash (0x and 64 hex digits).", examples=["0x" + "0b" * 32])],
     root: Annotated[str | None, Query(description="The version, when the leaf is in several.")] = None,
     record_hash: Annotated[str | None, Query(description="Record leaves: SHA-256 of the record's canonical JSON.")] = None,
-    salt: Annotated[str | None, Query(description="Record leaves: the record's salt.")] = None,
+    salt: Annotated[str | None, Query(description="Record leaves: the record's salt (prefer POST /v1/verify/record with with_proof: a URL is logged).")] = None,
 ) -> dict[str, Any]:  # fmt: skip
     """A ``xietong-proof/1`` bundle: checks with ``xietong verify-proof`` against any node.
 
-    File leaves need nothing more; record leaves need ``record_hash`` and ``salt`` (the
-    gateway never stores them, so it cannot write them into the bundle by itself).
+    File leaves need nothing more. Record leaves need ``record_hash`` and ``salt`` (the
+    gateway never stores them, so it cannot write them into the bundle by itself); prefer
+    ``POST /v1/verify/record`` with ``"with_proof": true``, which takes them in the body: a
+    salt in a query string ends up in access logs and browser histories.
     """
     leaf_bytes = parse_hash(leaf, what="leaf hash")
     root_hex = "0x" + parse_hash(root, what="root").hex() if root else None
@@ -42,7 +44,10 @@ def proof(
         return state.verifier.match_bundle(match)
     if not record_hash or not salt:
         raise InputError("a record leaf's bundle needs the record_hash and salt query parameters.")
-    values: list[Any] = [parse_hash(record_hash, what="record hash"), parse_hash(salt, what="salt")]
+    values: list[Any] = [
+        parse_hash(record_hash, what="record hash"),
+        parse_hash(salt, what="salt", secret=True),
+    ]
     if leaf_hash(RECORD_LEAF_TYPES, values) != leaf_bytes:
         raise InputError("the record_hash and salt given do not make this leaf.")
     return state.verifier.proof_bundle(

@@ -127,24 +127,37 @@ class RecordQuery(BaseModel):
     salt: str = Field(
         description="The record's salt from the owner's salts sidecar.", examples=["0x" + "5a" * 32]
     )
+    with_proof: bool = Field(
+        default=False,
+        description="Include the proof bundle of each match (it holds the record hash and salt).",
+    )
 
 
 @router.post(
     "/record",
     summary="Verify a record with its salt",
-    responses={**ok("verification"), **problems(400, 404)},
+    responses={**ok("record_verification"), **problems(400, 404)},
 )
 def verify_record(state: StateDep, query: RecordQuery) -> dict[str, Any]:
-    """Is this record (with its salt) anchored? Only hashes reach the index."""
+    """Is this record (with its salt) anchored? Only hashes reach the index.
+
+    With ``with_proof`` each match carries its ``xietong-proof/1`` bundle. The salt never goes
+    into a URL (``proof_url`` names the leaf and version only): a salt in a query string ends
+    up in access logs and browser histories.
+    """
     if (query.record is None) == (query.record_hash is None):
         raise InputError("give either `record` or `record_hash`, not both or neither.")
     record_hash = (
         hashing.record_hash(query.record) if query.record is not None
         else parse_hash(query.record_hash or "", what="record hash")
     )  # fmt: skip
-    salt = parse_hash(query.salt, what="salt")
+    salt = parse_hash(query.salt, what="salt", secret=True)
     verification = state.verifier.verify_record(record_hash, salt)
     body = answer(state, verification, with_proof=False)
-    for raw in body["matches"]:
-        raw["proof_url"] += f"&record_hash=0x{record_hash.hex()}&salt=0x{salt.hex()}"
+    if query.with_proof:
+        for match, raw in zip(verification.matches, body["matches"], strict=True):
+            raw["proof"] = state.verifier.proof_bundle(
+                bytes.fromhex(match.leaf_hash[2:]), [record_hash, salt],
+                root=bytes.fromhex(match.version.root[2:]),
+            )  # fmt: skip
     return body

@@ -152,15 +152,26 @@ def test_verify_a_record_with_its_salt(api: Api, world: World) -> None:
     [authorization] = match["authorizations"]  # the revoked agreement no longer authorizes
     assert authorization["agreement_id"] == world.report.agreements["dibao-to-psb"]
     assert authorization["consumer"]["name"] == "杭州市公安局"
-    # The same by the record's hash, and the proof link carries what a record bundle needs.
+    assert "proof" not in match
+    # The proof link names the leaf and version, never the salt (a URL is logged).
+    assert match["proof_url"] == f"/v1/proofs/{match['leaf_hash']}?root={match['version']['root']}"
+    assert salt[2:] not in match["proof_url"]
+    # The same by the record's hash; the bundle comes in the answer with with_proof.
     record_hash = hex_id(hashing.record_hash(row))
     by_hash = api.post(
-        "/v1/verify/record", scope="read", json={"record_hash": record_hash, "salt": salt}
+        "/v1/verify/record",
+        scope="read",
+        json={"record_hash": record_hash, "salt": salt, "with_proof": True},
     )
-    assert by_hash.json()["matches"][0]["leaf_hash"] == match["leaf_hash"]
-    bundle = api.ok(match["proof_url"])
+    [proved] = by_hash.json()["matches"]
+    assert proved["leaf_hash"] == match["leaf_hash"]
+    bundle = proved["proof"]
     assert bundle["leaf"]["values"] == [record_hash, salt]
+    assert bundle["leaf"]["hash"] == match["leaf_hash"]
     assert verify_bundle(bundle, world.client.w3).root == world.report.versions["dibao-2026-11"]
+    # The query-string form still works (kept for compatibility) and gives the same bundle.
+    query = {"root": match["version"]["root"], "record_hash": record_hash, "salt": salt}
+    assert api.ok(f"/v1/proofs/{match['leaf_hash']}", params=query) == bundle
 
 
 def test_verify_a_record_with_a_wrong_salt_or_ambiguous_input(api: Api, world: World) -> None:
@@ -178,8 +189,14 @@ def test_verify_a_record_with_a_wrong_salt_or_ambiguous_input(api: Api, world: W
     assert_problem(api.post("/v1/verify/record", scope="read", json=both), 400, "bad-input")
     neither = {"salt": salt}
     assert_problem(api.post("/v1/verify/record", scope="read", json=neither), 400, "bad-input")
-    short_salt = {"record": row, "salt": "0x1234"}
-    assert_problem(api.post("/v1/verify/record", scope="read", json=short_salt), 400, "bad-hash")
+    # A malformed salt is still most of a secret: the problem does not quote it.
+    for bad_salt in ("0x1234", salt[:-1], salt[:-1] + "g", salt + "0"):
+        body = {"record": row, "salt": bad_salt}
+        problem = assert_problem(
+            api.post("/v1/verify/record", scope="read", json=body), 400, "bad-hash"
+        )
+        assert "salt" in problem["detail"]
+        assert bad_salt.removeprefix("0x")[:8] not in problem["detail"], problem
 
 
 # --------------------------------------------------------------------------- proofs

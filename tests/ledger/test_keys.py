@@ -100,3 +100,38 @@ def test_dev_key_in_keystore_refused_outside_local(tmp_path: Path) -> None:
         load_signer(settings(env="local", keystore=path, keystore_password="pw")).address
         == dev_account(2).address
     )
+
+
+PLAIN_KEY = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        PLAIN_KEY,  # a bare hex key
+        "0x" + PLAIN_KEY,
+        json.dumps("0x" + PLAIN_KEY),  # a JSON string
+        json.dumps(
+            {"address": "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23", "private_key": PLAIN_KEY}
+        ),
+        json.dumps({"version": 3, "crypto": {"kdf": "none", "ciphertext": PLAIN_KEY}}),  # fake
+        json.dumps([PLAIN_KEY]),
+    ],
+)
+def test_a_plain_key_file_is_refused_without_quoting_it(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "key.json"
+    path.write_text(content)
+    with pytest.raises(ConfigurationError) as refused:
+        load_signer(settings(env="local", keystore=path, keystore_password="pw"))
+    message = str(refused.value)
+    assert "plain private key is refused" in message or "damaged file" in message, message
+    assert PLAIN_KEY[:16] not in message
+
+
+def test_a_keyfile_without_crypto_or_version_is_refused(tmp_path: Path) -> None:
+    good = Account.encrypt(Account.create().key, "pw", iterations=2)
+    for broken in ({k: v for k, v in good.items() if k != "crypto"}, {**good, "version": 1}):
+        path = tmp_path / "key.json"
+        path.write_text(json.dumps(broken))
+        with pytest.raises(ConfigurationError, match="not an encrypted keyfile"):
+            load_signer(settings(env="local", keystore=path, keystore_password="pw"))

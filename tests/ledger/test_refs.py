@@ -87,6 +87,26 @@ def test_spaces_between_digit_pairs_are_refused() -> None:
         parse_hash("0x0X" + "ab" * 31)
 
 
+@pytest.mark.parametrize(
+    "salt",
+    [
+        "0x" + "5c3e" * 15 + "9a7",  # 63 digits: one typed too few
+        "5c3e" * 16 + "1",  # one too many, no 0x
+        "0x" + "5c3e" * 15 + "9a7o",  # a typo: the letter o for a zero
+        "0x" + "5c3e" * 15 + "9a 7",
+    ],
+)
+def test_a_malformed_secret_is_not_quoted(salt: str) -> None:
+    with pytest.raises(BadHashError) as shown:
+        parse_hash(salt)
+    assert "5c3e5c3e" in str(shown.value)  # ordinary hashes are quoted, to help find the typo
+    with pytest.raises(BadHashError, match="salt") as secret:
+        parse_hash(salt, what="salt", secret=True)
+    message = str(secret.value)
+    assert "5c3e" not in message and "9a7" not in message, message
+    assert parse_hash("0x" + "5c3e" * 16, what="salt", secret=True) == bytes.fromhex("5c3e" * 16)
+
+
 @FUZZ
 @given(st.one_of(any_text, hexish.map(lambda t: "0x" + t)))
 @example("0x" + "ab" * 31 + "a\u0301")
