@@ -20,7 +20,7 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import (
     ContractLogicError,
-    TimeExhausted,
+    TransactionIndexingInProgress,
     TransactionNotFound,
     Web3RPCError,
 )
@@ -34,6 +34,10 @@ from .revert import decode_revert
 __all__ = ["ChainClient", "SentTransaction", "connect"]
 
 T = TypeVar("T")
+
+#: Seconds between receipt polls: from the first, doubling up to the last (see ChainClient._wait_for_receipt).
+_FIRST_RECEIPT_POLL = 0.005
+_MAX_RECEIPT_POLL = 0.1
 
 
 def connect(rpc_url: str, *, timeout: float = 10.0) -> Web3:
@@ -200,11 +204,7 @@ class ChainClient:
         """Send a signed transaction and wait for its receipt."""
         tx_hash = self._guard(lambda: self.w3.eth.send_raw_transaction(raw))
         try:
-            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.tx_timeout)
-        except (TimeExhausted, TransactionNotFound) as exc:
-            raise TransactionFailedError(
-                f"transaction {tx_hash.to_0x_hex()} was not mined within {self.tx_timeout:.0f} seconds."
-            ) from exc
+            receipt = self._wait_for_receipt(tx_hash)
         except requests.RequestException as exc:
             raise ChainUnavailableError(
                 f"the chain node stopped answering ({type(exc).__name__})."
@@ -218,6 +218,29 @@ class ChainClient:
             receipt=receipt,
             events=self.decode_events(receipt),
         )
+
+    def _wait_for_receipt(self, tx_hash: HexBytes) -> TxReceipt:
+        """Poll for the receipt of ``tx_hash`` until ``tx_timeout``.
+
+        The first polls come quickly and the interval doubles up to web3's default of 100 ms: a
+        local node mines within milliseconds, but not always before the first poll (Anvil mines
+        after answering ``eth_sendRawTransaction``), and a flat 100 ms wait then dominated the
+        latency of a transaction; a slow chain sees at most a few more polls than before.
+        """
+        deadline = time.monotonic() + self.tx_timeout
+        delay = _FIRST_RECEIPT_POLL
+        while True:
+            try:
+                return self.w3.eth.get_transaction_receipt(tx_hash)
+            except (TransactionNotFound, TransactionIndexingInProgress):
+                pass
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TransactionFailedError(
+                    f"transaction {tx_hash.to_0x_hex()} was not mined within {self.tx_timeout:.0f} seconds."
+                )
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, _MAX_RECEIPT_POLL)
 
     def event_name(self, contract: Contract, topic0: bytes) -> str | None:
         """The name of ``contract``'s event with signature hash ``topic0`` (None if unknown)."""
