@@ -7,7 +7,8 @@ separate process like ``python -m ledger.cli``: its own database and JSON-RPC co
 its own environment, and nothing shared with the test (the server opened no connection).
 
 :func:`run_cli` runs a command as ``xietong`` would; :func:`run_cli_killed_at` does the
-same with the anchorer's crash hook sending ``SIGKILL`` to the process at one step.
+same with the anchorer's crash hook sending ``SIGKILL`` at one step to the process itself
+or to the chain node.
 """
 
 from __future__ import annotations
@@ -65,14 +66,23 @@ def _cli_main(env: dict[str, str], cwd: Path, out: Path, err: Path, argv: list[s
 
 
 def _cli_main_killed_at(
-    env: dict[str, str], cwd: Path, out: Path, err: Path, argv: list[str], step: str
-) -> None:
+    env: dict[str, str], cwd: Path, out: Path, err: Path, argv: list[str], step: str,
+    node_group: int | None,
+) -> None:  # fmt: skip
     _enter(env, cwd, out, err)
     plain = Gateway.anchorer
 
+    def kill(at: str) -> None:
+        if at != step:
+            return
+        if node_group is None:
+            os.kill(os.getpid(), signal.SIGKILL)
+        else:
+            os.killpg(node_group, signal.SIGKILL)
+
     def anchorer(self: Gateway) -> Anchorer:
         made = plain(self)
-        made._crash_hook = lambda at: os.kill(os.getpid(), signal.SIGKILL) if at == step else None
+        made._crash_hook = kill
         return made
 
     Gateway.anchorer = anchorer  # type: ignore[method-assign]
@@ -106,7 +116,9 @@ def run_cli(env: dict[str, str], cwd: Path, *argv: str, timeout: float = 60.0) -
 
 
 def run_cli_killed_at(
-    step: str, env: dict[str, str], cwd: Path, *argv: str, timeout: float = 60.0
-) -> CliRun:
-    """``xietong *argv``, killed with SIGKILL when the anchorer reaches ``step``."""
-    return _run(_cli_main_killed_at, env, cwd, (list(argv), step), timeout)
+    step: str, env: dict[str, str], cwd: Path, *argv: str, node_group: int | None = None,
+    timeout: float = 60.0,
+) -> CliRun:  # fmt: skip
+    """``xietong *argv``, killed with SIGKILL when the anchorer reaches ``step``; or, given
+    ``node_group``, the chain node's process group is killed then and the gateway goes on."""
+    return _run(_cli_main_killed_at, env, cwd, (list(argv), step, node_group), timeout)

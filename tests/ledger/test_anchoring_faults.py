@@ -45,7 +45,7 @@ from web3.exceptions import TransactionNotFound
 
 from ledger import hashing, merkle
 from ledger._paths import HARDHAT_DIR
-from ledger.anchoring import Anchorer, PreparedVersion, prepare_path
+from ledger.anchoring import Anchorer, PreparedVersion, prepare_hashes, prepare_path
 from ledger.chain.client import ChainClient, connect, wait_for_rpc
 from ledger.chain.deploy import Deployment, deploy
 from ledger.chain.node import NodeSpec, _command, free_port
@@ -55,6 +55,7 @@ from ledger.errors import ChainUnavailableError
 from ledger.ids import dataset_id
 from ledger.indexer import Indexer
 from ledger.keys import dev_account
+from ledger.submissions import SubmissionQueue
 from ledger.verify import Verifier, verify_bundle
 from tests.conftest import founders_for_tests
 from tests.ledger._gateway_process import CliRun, run_cli, run_cli_killed_at
@@ -196,10 +197,18 @@ def resumed(run: CliRun) -> list[dict[str, Any]]:
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize(
+    ("step", "restart"),
+    [
+        *((step, "resume") for step in STEPS),
+        # Or the operator, not knowing better, runs the same anchor command again.
+        ("recorded", "anchor"),
+        ("broadcast", "anchor"),
+    ],
+)
 def test_gateway_killed_at_each_step_then_restarted(
     consortium: Consortium, gateway_env: dict[str, str], engine: Engine, folder: Path,
-    tmp_path: Path, step: str,
+    tmp_path: Path, step: str, restart: str,
 ) -> None:  # fmt: skip
     c = consortium
     signer = c.ops["A"].address
@@ -208,10 +217,8 @@ def test_gateway_killed_at_each_step_then_restarted(
     prepared = prepare_path(folder, DS)
     gateway = tmp_path / "gateway"
 
-    killed = run_cli_killed_at(
-        step, gateway_env, gateway, "dataset", "anchor", str(folder), "--dataset", "0x" + DS.hex(),
-        "--json",
-    )  # fmt: skip
+    anchor = ("dataset", "anchor", str(folder), "--dataset", "0x" + DS.hex(), "--json")
+    killed = run_cli_killed_at(step, gateway_env, gateway, *anchor)
     assert killed.returncode == KILLED, f"not killed at {step}: {killed.stderr}{killed.stdout}"
     assert killed.stdout == ""  # it never got to report anything
 
@@ -231,7 +238,13 @@ def test_gateway_killed_at_each_step_then_restarted(
     else:  # sent: the node has it (both engines mine at once)
         assert c.w3.eth.get_transaction(HexBytes(crashed.tx_hash or "0x"))["nonce"] == nonce_before
 
-    [batch] = resumed(run_cli(gateway_env, gateway, "dataset", "resume", "--json"))
+    if restart == "resume":
+        [batch] = resumed(run_cli(gateway_env, gateway, "dataset", "resume", "--json"))
+    else:
+        again = run_cli(gateway_env, gateway, *anchor)
+        assert again.returncode == 0, again.stderr + again.stdout
+        batch = json.loads(again.stdout)
+        assert batch["batch_id"] == crashed.id  # the batch the killed run persisted
     assert (batch["root"], batch["status"]) == ("0x" + prepared.root.hex(), "confirmed")
     if step != "persisted":  # the recorded transaction itself was mined, not a new one
         assert batch["transaction"] == crashed.tx_hash
@@ -279,6 +292,11 @@ class AnvilProcess:
         """SIGKILL: the node gets no chance to write anything."""
         assert self.process is not None
         os.killpg(self.process.pid, signal.SIGKILL)
+        self.reap()
+
+    def reap(self) -> None:
+        """Collect the node once killed (by :meth:`kill` or another process)."""
+        assert self.process is not None
         self.process.wait(timeout=10)
         self.process = None
 
@@ -394,24 +412,19 @@ def test_node_killed_while_anchoring_then_restarted(
 
 
 @pytest.mark.timeout(60)
-def test_node_down_after_persisting_then_resumed_by_the_cli(
+@pytest.mark.parametrize("step", STEPS)
+def test_node_killed_under_the_cli_then_resumed(
     anvil: AnvilProcess, anvil_base: tuple[Path, Deployment], engine: Engine, records: Path,
-    database_url: str, tmp_path: Path,
+    database_url: str, tmp_path: Path, step: str,
 ) -> None:  # fmt: skip
+    """``xietong dataset anchor`` sees the node die at each step: one sentence, the version
+    kept; ``dataset resume`` refuses the same way while the node is down, then anchors it."""
     base, deployment = anvil_base
     client = _client(anvil, deployment)
     signer = _signer()
     nonce_before = client.w3.eth.get_transaction_count(signer.address, "latest")
     from_block = client.w3.eth.block_number
     prepared = prepare_path(records, DS)
-
-    anchorer = Anchorer(client, engine, signer, crash_hook=_kill_node_at("persisted", anvil.kill))
-    with pytest.raises(ChainUnavailableError, match="does not answer"):
-        anchorer.anchor(prepared)
-    pending = only_batch(engine)
-    assert (pending.status, pending.tx_hash, pending.raw_tx) == ("pending", None, None)
-    assert len(stored_leaves(engine, prepared.root)) == 3
-
     manifest = tmp_path / "deployment.json"
     manifest.write_text(json.dumps(deployment.as_dict()), encoding="utf-8")
     env = {
@@ -420,18 +433,86 @@ def test_node_down_after_persisting_then_resumed_by_the_cli(
         "XIETONG_DEV_ACCOUNT": str(SIGNER_INDEX), "XIETONG_TX_TIMEOUT": "10",
     }  # fmt: skip
     gateway = tmp_path / "gateway"
+
+    assert anvil.process is not None
+    interrupted = run_cli_killed_at(
+        step, env, gateway, "dataset", "anchor", str(records), "--dataset", "0x" + DS.hex(),
+        node_group=anvil.process.pid,
+    )  # fmt: skip
+    anvil.reap()
+    assert interrupted.returncode == 1, interrupted.stderr + interrupted.stdout
+    [sentence] = interrupted.stderr.strip().splitlines()
+    assert sentence.startswith("error: the chain node does not answer (ConnectionError)")
+    assert f"version 0x{prepared.root.hex()} is kept" in sentence
+    assert sentence.endswith("`xietong dataset resume` anchors it once the node answers again.")
+    left = only_batch(engine)
+    assert left.status == ("pending" if step == "persisted" else "sent")
+    assert len(stored_leaves(engine, prepared.root)) == 3
+
     refused = run_cli(env, gateway, "dataset", "resume")
     assert refused.returncode == 1, refused.stderr + refused.stdout
-    assert "Traceback" not in refused.stderr
     [sentence] = refused.stderr.strip().splitlines()
     assert sentence.startswith("error: the chain node") and "does not answer" in sentence
-    assert only_batch(engine).status == "pending"  # nothing lost, nothing half done
+    assert only_batch(engine).status == left.status  # nothing lost, nothing half done
 
-    anvil.start(base)
+    anvil.start(base)  # its state predates the anchor: a sent transaction was lost
     [batch] = resumed(run_cli(env, gateway, "dataset", "resume", "--json"))
     assert (batch["root"], batch["status"]) == ("0x" + prepared.root.hex(), "confirmed")
+    if step != "persisted":
+        assert batch["transaction"] == left.tx_hash
     assert_anchored_once_and_provable(
         client, deployment, engine, prepared, records, from_block=from_block, signer=signer.address,
         nonce_before=nonce_before,
     )  # fmt: skip
     assert resumed(run_cli(env, gateway, "dataset", "resume", "--json")) == []
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("step", ["sealed", "broadcast"])
+def test_submitted_hashes_survive_the_node_killed_during_a_flush(
+    anvil: AnvilProcess, anvil_base: tuple[Path, Deployment], engine: Engine, step: str
+) -> None:
+    """Hashes submitted over the API: the node dies when their batch is sealed (before it is
+    persisted) or once its transaction is sent; the gateway's anchoring loop (resume, then
+    flush) anchors them once the node is back."""
+    base, deployment = anvil_base
+    client = _client(anvil, deployment)
+    signer = _signer()
+    nonce_before = client.w3.eth.get_transaction_count(signer.address, "latest")
+    from_block = client.w3.eth.block_number
+    Indexer(client, deployment, engine).sync()  # the API queues hashes of indexed datasets
+    department = client.call("DepartmentRegistry", "requireActiveOperator", signer.address)
+    queue = SubmissionQueue(engine, max_wait=0, claim_timeout=0)
+    leaves = [(keccak(text=f"file {n}"), f"报告-{n}.pdf") for n in range(3)]
+    submitted = queue.submit("0x" + DS.hex(), leaves, department_id="0x" + bytes(department).hex())
+    batch_id = submitted["batch_id"]
+
+    if step == "sealed":
+        anvil.kill()
+        anchorer = Anchorer(client, engine, signer, confirmation_timeout=10)
+    else:
+        anchorer = Anchorer(
+            client, engine, signer, confirmation_timeout=10,
+            crash_hook=_kill_node_at(step, anvil.kill),
+        )  # fmt: skip
+    with pytest.raises(ChainUnavailableError, match="does not answer"):
+        queue.flush(anchorer)
+    assert queue.status(batch_id)["status"] == ("sealed" if step == "sealed" else "sent")
+    if step == "sealed":  # not persisted for anchoring yet: the next flush takes it over
+        assert anchorer.resume() == []
+    else:
+        with pytest.raises(ChainUnavailableError):  # the loop's next pass, node still down
+            anchorer.resume()
+
+    anvil.start(base)  # its state predates the batch: a sent transaction was lost
+    recovered = Anchorer(client, engine, signer, confirmation_timeout=10)
+    recovered.resume()  # what the gateway's anchoring loop does at each pass
+    queue.flush(recovered)
+    prepared = prepare_hashes(leaves, DS, source=f"api-batch-{batch_id}")
+    status = queue.status(batch_id)
+    assert (status["status"], status["root"]) == ("confirmed", "0x" + prepared.root.hex())
+    assert_anchored_once_and_provable(
+        client, deployment, engine, prepared, Path(), from_block=from_block,
+        signer=signer.address, nonce_before=nonce_before,
+    )  # fmt: skip
+    assert recovered.resume() == [] and queue.due() == []
