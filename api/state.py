@@ -65,11 +65,22 @@ class ApiState:
 
     # ------------------------------------------------------------------ background work
 
-    def index_loop(self) -> None:
-        """Follow the chain into the index until stopping."""
-        self.gateway.indexer().follow(
-            interval=self.settings.index_interval, should_stop=self.stopping.is_set
-        )
+    def index_loop(self, retry: float = 1.0) -> None:
+        """Follow the chain into the index until stopping.
+
+        The indexer retries node and database outages itself; any other failure of a pass (a
+        database refusing writes, as a standby does; an error answer of the node; an index of
+        another chain) is logged by its kind — never its text, which may hold a URL — and the
+        indexer starts again from its checkpoint ``retry`` seconds later: the thread never
+        dies of it, or the index would silently stop while the API kept answering."""
+        while not self.stopping.is_set():
+            try:
+                self.gateway.indexer().follow(
+                    interval=self.settings.index_interval, should_stop=self.stopping.is_set
+                )
+            except Exception as exc:
+                log.warning("index pass failed: %s", type(exc).__name__)
+                self.stopping.wait(max(retry, self.settings.index_interval))
 
     def anchor_loop(self, interval: float = 0.5, resume_every: float = 30.0) -> None:
         """Seal and anchor due submission batches until stopping; at start and then every
