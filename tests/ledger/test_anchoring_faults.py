@@ -3,13 +3,17 @@
 - **Gateway killed.** ``xietong dataset anchor`` runs in its own process and receives
   SIGKILL at each step of anchoring — after persisting the batch, after signing and
   recording its transaction (before sending it), after sending it (before confirmation) —
-  then the gateway is restarted with ``xietong dataset resume``. On Hardhat 2 and Anvil,
-  with SQLite and PostgreSQL.
+  then the gateway is restarted with ``xietong dataset resume`` (or the same anchor command
+  run again). On Hardhat 2 and Anvil, with SQLite and PostgreSQL.
 - **Node killed.** An Anvil node of the test's own is killed (SIGKILL) while a batch is
   being anchored — before the transaction reaches it, after it mined it — and restarted
   from its persisted state, which holds the transaction or not (both must end well: a lost
   transaction is sent again, the very same signed bytes with the same nonce). The gateway
-  sees a typed :class:`~ledger.errors.ChainUnavailableError` at once, never a hang.
+  sees a typed :class:`~ledger.errors.ChainUnavailableError` at once, never a hang; under
+  ``xietong dataset anchor`` that is one sentence saying the version is kept for
+  ``dataset resume``. Also: the node frozen (SIGSTOP) rather than killed, and the node
+  killed under hashes submitted over the API (the submission queue's flush).
+
   Anvil only: a Hardhat 2 node cannot persist its chain across a restart (it has no state
   dump or load), so a restarted one has lost the contracts altogether. Anvil's own
   persistence (``--state`` with ``--state-interval``) writes its state every few seconds;
@@ -409,6 +413,50 @@ def test_node_killed_while_anchoring_then_restarted(
         nonce_before=nonce_before,
     )  # fmt: skip
     assert Anchorer(client, engine, signer).resume() == []
+
+
+@pytest.mark.timeout(60)
+def test_node_frozen_while_anchoring_then_thawed(
+    anvil: AnvilProcess, anvil_base: tuple[Path, Deployment], records: Path, tmp_path: Path
+) -> None:
+    """A node that hangs (SIGSTOP) instead of dying, just before the transaction is sent: the
+    gateway gives up with the same typed error once its JSON-RPC timeout has run out on each
+    of web3's retries (6 tries and 1.9 s of back-off). Once the node is thawed, resume
+    confirms the recorded transaction: whether the frozen node kept the send (Anvil drops a
+    request whose client has gone) or resume sends the same bytes again, it is mined once.
+    (SQLite only: the database plays no part in the wait.)"""
+    deployment = anvil_base[1]
+    rpc_timeout = 0.5
+    client = ChainClient(connect(anvil.rpc_url, timeout=rpc_timeout), deployment.addresses)
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'xietong.db'}")
+    signer = _signer()
+    nonce_before = client.w3.eth.get_transaction_count(signer.address, "latest")
+    from_block = client.w3.eth.block_number
+    prepared = prepare_path(records, DS)
+    assert anvil.process is not None
+    group = anvil.process.pid
+
+    anchorer = Anchorer(
+        client, engine, signer, confirmation_timeout=10,
+        crash_hook=_kill_node_at("recorded", lambda: os.killpg(group, signal.SIGSTOP)),
+    )  # fmt: skip
+    started = time.monotonic()
+    try:
+        with pytest.raises(ChainUnavailableError, match=r"does not answer \(ReadTimeout\)"):
+            anchorer.anchor(prepared)
+        assert time.monotonic() - started < 6 * rpc_timeout + 1.9 + 2  # bounded, not a hang
+    finally:
+        os.killpg(group, signal.SIGCONT)
+    sent = only_batch(engine)
+    assert sent.status == "sent" and sent.nonce == nonce_before
+
+    [batch] = Anchorer(client, engine, signer, confirmation_timeout=10).resume()
+    assert batch.status == "confirmed" and batch.tx_hash == sent.tx_hash
+    assert_anchored_once_and_provable(
+        client, deployment, engine, prepared, records, from_block=from_block,
+        signer=signer.address, nonce_before=nonce_before,
+    )  # fmt: skip
+    engine.dispose()
 
 
 @pytest.mark.timeout(60)
