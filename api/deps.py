@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -10,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
 from ledger.apikeys import (
@@ -51,8 +53,18 @@ StateDep = Annotated[ApiState, Depends(get_state)]
 
 
 def get_session(state: StateDep) -> Iterator[Session]:
-    with Session(state.gateway.engine) as session:
+    session = Session(state.gateway.engine)
+    try:
         yield session
+    finally:
+        try:
+            session.close()
+        except (OperationalError, InterfaceError):
+            # The database dropped the connection after the answer was made (a restart): the
+            # answer stands (it may be on its way already: raising now would log an internal
+            # error), and the connection is discarded rather than returned to the pool.
+            with contextlib.suppress(Exception):
+                session.invalidate()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

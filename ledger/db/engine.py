@@ -27,6 +27,8 @@ __all__ = [
 
 #: Alembic scripts of the off-chain tables.
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: Seconds to wait for a PostgreSQL server to accept a new connection.
+PG_CONNECT_TIMEOUT = 5
 _SCHEMA_LOCK = 0x78696574  # "xiet": serialises schema changes of gateways sharing a database
 
 
@@ -75,8 +77,16 @@ def _engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        # A pool large enough for a serving worker's threads; pre-ping survives restarts.
-        return create_engine(parsed, pool_pre_ping=True, pool_size=20, max_overflow=10)
+        # A pool large enough for a serving worker's threads; pre-ping survives restarts. A
+        # server that accepts connections and never answers (hung, or a dropped route) costs
+        # a request PG_CONNECT_TIMEOUT seconds, then 503, instead of holding it forever; a
+        # connect_timeout in the URL wins.
+        connect_args = (
+            {} if "connect_timeout" in parsed.query else {"connect_timeout": PG_CONNECT_TIMEOUT}
+        )
+        return create_engine(
+            parsed, pool_pre_ping=True, pool_size=20, max_overflow=10, connect_args=connect_args
+        )
     raise ConfigurationError(
         f"XIETONG_DATABASE_URL must be sqlite:/// or postgresql://, not {parsed.drivername}."
     )
