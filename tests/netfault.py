@@ -20,6 +20,7 @@ class TcpProxy:
         self.target = (target_host, target_port)
         self.port = free_port()
         self.mode = "forward"
+        self.accepted = 0  # connections accepted so far, in any mode
         self._listener: socket.socket | None = None
         self._open: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -41,6 +42,7 @@ class TcpProxy:
             except OSError:
                 return  # closed
             self._track(client)
+            self.accepted += 1
             if self.mode == "blackhole":
                 continue  # held open, never read, never answered
             try:

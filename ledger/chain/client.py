@@ -42,7 +42,13 @@ _MAX_RECEIPT_POLL = 0.1
 
 def connect(rpc_url: str, *, timeout: float = 10.0) -> Web3:
     """A Web3 over HTTP to ``rpc_url``; raises :class:`ChainUnavailableError` if it does not answer."""
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    # No retries inside web3 (by default five, with back-off, on timeouts and refused
+    # connections): a node that does not answer fails in one ``timeout``, and the gateway's
+    # own recovery (resume, the verifier answering from the index) takes over at once.
+    provider = Web3.HTTPProvider(
+        rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None
+    )
+    w3 = Web3(provider)
     try:
         w3.eth.chain_id  # noqa: B018 - a cheap liveness probe
     except (requests.RequestException, OSError, Web3RPCError) as exc:

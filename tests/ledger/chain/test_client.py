@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import requests
 from eth_account import Account
 from web3 import Web3
 
@@ -79,3 +80,24 @@ def test_node_that_goes_away(deployed: Consortium, tmp_path: Path) -> None:
             b"\x00" * 32,
             sender=deployed.ops["A"],
         )
+
+
+def test_a_silent_node_fails_in_one_request_without_retries(node: NodeSpec) -> None:
+    """A node that accepts and never answers costs one timeout, not web3's five retries."""
+    from tests.netfault import TcpProxy
+
+    proxy = TcpProxy(node.port)
+    try:
+        w3 = connect(proxy.url, timeout=0.5)
+        proxy.blackhole()
+        with pytest.raises((requests.Timeout, requests.ConnectionError)):
+            w3.eth.block_number  # noqa: B018 - the kept-alive connection was cut, or a timeout
+        before = proxy.accepted
+        with pytest.raises(requests.Timeout):
+            w3.eth.block_number  # noqa: B018
+        assert proxy.accepted - before == 1
+        proxy.refuse()
+        with pytest.raises(requests.ConnectionError):
+            w3.eth.block_number  # noqa: B018
+    finally:
+        proxy.close()
