@@ -17,6 +17,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
+from web3.exceptions import BlockNotFound, Web3RPCError
 
 from .. import merkle
 from ..chain.client import ChainClient
@@ -98,6 +99,7 @@ class Verifier:
         self._clock_lock = threading.Lock()
         self._renewal_claimed = -math.inf
         self._node_down_until = -math.inf
+        self._index_checked: tuple[tuple[int, str], float, bool] | None = None
         #: SQLite is a library reading a local file; any other database is a server away.
         self._embedded = engine.dialect.name == "sqlite"
 
@@ -209,9 +211,14 @@ class Verifier:
         if not leaves:
             return answer
         now, head, node_ok = self._clock_or_index(indexed)
+        # An index left on a branch the chain abandoned (a reorg deeper than the confirmations,
+        # until the indexer's next pass rolls it back): no check kept from before counts.
+        trusted = not node_ok or self._index_on_chain(facts.generation)
         for leaf in leaves:
             version = self._version_facts(reads, facts, leaf.root)
-            if version is None or not self._on_chain_ok(version, head, node_ok=node_ok):
+            if version is None or not self._on_chain_ok(
+                version, head, node_ok=node_ok, trusted=trusted
+            ):
                 continue  # persisted but not (yet) anchored, or not on this chain (branch)
             answer.matches.append(
                 Match(
@@ -297,14 +304,42 @@ class Verifier:
             self._renewal_claimed = now
             return True
 
-    def _on_chain_ok(self, version: VersionFacts, head: int | None, *, node_ok: bool) -> bool:
+    def _index_on_chain(self, generation: tuple[int, str] | None) -> bool:
+        """Whether the chain still holds the index's checkpoint block (asked at most once per
+        ``head_ttl`` for one generation of the index)."""
+        if generation is None or self.client is None:
+            return True
+        kept = self._index_checked
+        if (
+            kept is not None
+            and kept[0] == generation
+            and time.monotonic() - kept[1] < self.head_ttl
+        ):
+            return kept[2]
+        self._would_block("the chain node")
+        try:
+            block = self.client.w3.eth.get_block(generation[0])
+            holds = block["hash"].to_0x_hex() == generation[1]
+        except (BlockNotFound, Web3RPCError):
+            holds = False  # the chain got shorter than the index
+        except _NODE_DOWN:
+            self._node_down_until = time.monotonic() + _NODE_RETRY
+            return True  # the answer says the node was not reached
+        self._index_checked = (generation, time.monotonic(), holds)
+        return holds
+
+    def _on_chain_ok(
+        self, version: VersionFacts, head: int | None, *, node_ok: bool, trusted: bool = True
+    ) -> bool:
         """Whether the chain holds ``version`` where the index says (same block).
 
         The answer is kept only once the version is final at the head read: until then a
         reorg may still drop it, so it is asked again each time (an index that has not caught
         up with a reorg yet must not make an orphaned version look anchored). Without the node,
         the index is the answer (the answer says so)."""
-        if self.client is None or version.root in self._on_chain or not node_ok:
+        if self.client is None or not node_ok:
+            return True
+        if trusted and version.root in self._on_chain:
             return True
         self._would_block("the chain node")
         try:
@@ -319,7 +354,7 @@ class Verifier:
         block_number = int(record[3])
         if block_number != version.block_number:
             return False  # re-anchored at another block since the index read it
-        if head is not None and head - block_number + 1 >= self.confirmations:
+        if trusted and head is not None and head - block_number + 1 >= self.confirmations:
             self._on_chain[version.root] = record
         return True
 

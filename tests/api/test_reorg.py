@@ -186,9 +186,10 @@ def test_the_api_follows_a_reorg_and_drops_the_orphaned_version(
             # The index never took the branch: not one answer ever reported it.
             assert not reported, f"{len(reported)} answers report the orphaned version"
         else:
-            # Final by the setting, then orphaned: the API says so until the indexer's next
-            # pass rolls the index back (the verifier keeps what it found final; the audit
-            # trail is the index), then never again.
+            # Final by the setting, then orphaned: verification stops reporting it once its
+            # head is read anew (it checks that the chain still holds the index's checkpoint
+            # block, kept 0.5 s), the audit trail (the index) once the indexer's next pass
+            # rolls back; then never again.
             window = max((a.at - left for a in reported), default=0.0)
             assert window < STALE_BOUND, f"reported {window:.2f} s after the reorg"
             first_gone = next(i for i, a in enumerate(answers) if not _reported_anchored(a, root))

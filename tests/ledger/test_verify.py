@@ -325,3 +325,31 @@ def test_a_final_version_is_checked_on_chain_once(
         c.client.call = original  # type: ignore[method-assign]
     assert first == 2  # v1 and v2, each once
     assert calls.count("version") == first
+
+
+def test_a_final_version_left_by_a_deeper_reorg_is_not_reported(
+    consortium: Consortium, engine: Engine, tmp_path: Path
+) -> None:
+    """A reorg deeper than the confirmations (finality broken): a version seen final and
+    checked on chain is no longer reported once the chain has left the index's checkpoint,
+    even before the indexer rolls back."""
+    c = consortium
+    a = c.ops["A"]
+    c.transact("DatasetRegistry", "registerDataset", DS, keccak(text="meta"), sender=a)
+    folder = tmp_path / "final"
+    folder.mkdir()
+    (folder / "decision.txt").write_text("决定书\n", encoding="utf-8")
+    content = hashing.sha256_file(folder / "decision.txt")
+    indexer = Indexer(c.client, c.deployment, engine)
+    indexer.sync()
+    verifier = Verifier(engine, c.client, confirmations=1)
+    snapshot = c.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    Anchorer(c.client, engine, a).anchor(prepare_path(folder, DS))
+    indexer.sync()
+    assert verifier.verify_content_hash(content).anchored  # final, and its check kept
+    c.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+    for _ in range(3):
+        c.advance(1)
+    assert verifier.verify_content_hash(content).matches == []
+    indexer.sync()
+    assert verifier.verify_content_hash(content).matches == []
