@@ -13,7 +13,7 @@ from typing import Any
 import requests
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, InternalError, OperationalError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -107,6 +107,15 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
 
     app.add_exception_handler(OperationalError, database_down)  # connection lost or refused
     app.add_exception_handler(InterfaceError, database_down)
+
+    def database_refuses(request: Request, exc: Exception) -> Response:
+        if type(getattr(exc, "orig", None)).__name__ == "ReadOnlySqlTransaction":
+            return problems.ledger_error_response(  # a standby, or a database set read-only
+                request, DatabaseUnavailableError("the database accepts no writes now.")
+            )
+        return problems.internal_error(request, exc)
+
+    app.add_exception_handler(InternalError, database_refuses)
 
     def node_down(request: Request, exc: Exception) -> Response:
         return problems.ledger_error_response(

@@ -133,7 +133,7 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
                             headers=getattr(exc, "headers", None))  # fmt: skip
 
 
-def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+def internal_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("internal error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
     return problem_response(
         "internal", "the gateway failed to answer; the error was logged.", instance=request.url.path
@@ -145,4 +145,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(LedgerError, ledger_error_response)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _internal_error)
+    app.add_exception_handler(Exception, internal_error)

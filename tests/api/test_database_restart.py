@@ -291,6 +291,7 @@ def test_the_indexer_outlives_a_database_that_refuses_writes(
     gateway.indexer().sync()
     with Session(gateway.engine) as session:
         _, key = create_api_key(session=session, name="read-only test", scope="read")
+        _, anchor_key = create_api_key(session=session, name="read-only writer", scope="anchor")
     gateway.engine.dispose()
     refused, accepted = f"HZ-MZ-RO-{uuid.uuid4().hex[:6]}", f"HZ-MZ-RW-{uuid.uuid4().hex[:6]}"
     served = Served(chain, url, tmp_path)
@@ -305,6 +306,12 @@ def test_the_indexer_outlives_a_database_that_refuses_writes(
         assert http.get("/v1/datasets", params={"limit": "5"}).status_code == 200
         assert http.get(f"/v1/datasets/{refused}").status_code == 404
         assert _checkpoint(url)[0] < refused_block
+        leaf = {"content_hash": "0x" + "cd" * 32, "name": "read-only.pdf"}
+        write = http.post("/v1/anchors", headers={"X-API-Key": anchor_key},
+                          json={"dataset": DIBAO, "leaves": [leaf]})  # fmt: skip
+        assert write.status_code == 503 and write.headers["content-type"] == PROBLEM, write.text
+        assert write.json()["type"] == "urn:xietong:problem:database-unavailable"
+        assert write.json()["detail"] == "the database accepts no writes now."
         _set_read_only(cluster, url, False)
         accepted_block = _register(chain, accepted)
         for code in (refused, accepted):
