@@ -71,7 +71,7 @@ class IndexFacts:
     def __init__(self, generation: tuple[int, str] | None) -> None:
         self.generation = generation
         self.departments: dict[str, Dept] = {}
-        self.versions: dict[str, VersionFacts | None] = {}
+        self.versions: dict[str, VersionFacts] = {}
         self.lineages: dict[str, list[VersionFacts]] = {}
         self.agreements: dict[str, list[AgreementFacts]] = {}
 

@@ -3,6 +3,7 @@ root it reports once against the chain, keeping what it read per index generatio
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
@@ -26,6 +27,7 @@ from ..db.tables import (
     AccessReceiptRow,
     AgreementDatasetRow,
     AgreementRow,
+    AnchorBatch,
     DatasetRow,
     DepartmentRow,
     IndexerCheckpoint,
@@ -419,11 +421,48 @@ class Verifier:
                 leaf_count=row.leaf_count, block_number=row.block_number, anchored_at=_iso(row.anchored_at),
                 transaction=row.tx_hash, revoked_at=_iso(row.revoked_at), parents=tuple(parents),
             )  # fmt: skip
-        facts.keep(facts.versions, root, found)
-        return found
+            facts.keep(facts.versions, root, found)
+            return found
+        # Not indexed (yet): nothing kept, a batch of this gateway may be confirmed any moment.
+        return self._anchored_here(reads, facts, root)
+
+    def _anchored_here(self, reads: Reads, facts: IndexFacts, root: str) -> VersionFacts | None:
+        """A version this gateway anchored and saw confirmed that the index has not reached
+        yet (the indexer follows a moment later): its facts from the batch and the chain, once
+        final, so that "confirmed" is verifiable at once."""
+        batch = reads.session.exec(
+            select(AnchorBatch).where(AnchorBatch.root == root, AnchorBatch.status == "confirmed")
+        ).first()
+        if batch is None or self.client is None:
+            return None
+        dataset = reads.session.get(DatasetRow, batch.dataset_id)
+        if dataset is None:
+            return None  # the index is further behind than one pass: let it catch up
+        self._would_block("the chain node")
+        try:
+            on_chain = self.client.call("DatasetRegistry", "version", bytes(HexBytes(root)))
+            head = int(self.client.w3.eth.block_number)
+        except (ContractRevertError, *_NODE_DOWN):
+            return None
+        _, leaf_count, anchored_at, block_number, revoked_at = on_chain
+        if head - int(block_number) + 1 < self.confirmations:
+            return None  # not final yet: the index would not hold it either
+        return VersionFacts(
+            root=root, dataset_id=batch.dataset_id,
+            owner=self._department(reads, facts, dataset.owner_department),
+            leaf_count=int(leaf_count), block_number=int(block_number), anchored_at=_iso(int(anchored_at)),
+            transaction=batch.tx_hash or "", revoked_at=_iso(int(revoked_at)) if revoked_at else None,
+            parents=tuple(json.loads(batch.parents)),
+        )  # fmt: skip
 
     def _version(self, facts: VersionFacts, head: int | None) -> Version:
-        confirmations = head - facts.block_number + 1 if head is not None else self.confirmations
+        # A head kept from a moment ago may be older than a block just indexed or confirmed:
+        # the block exists, so it is at least the head (one confirmation, counted low).
+        confirmations = (
+            max(head, facts.block_number) - facts.block_number + 1
+            if head is not None
+            else self.confirmations
+        )
         return Version(
             root=facts.root, dataset_id=facts.dataset_id, owner=Department(*facts.owner),
             leaf_count=facts.leaf_count, block_number=facts.block_number, anchored_at=facts.anchored_at,

@@ -353,3 +353,35 @@ def test_a_final_version_left_by_a_deeper_reorg_is_not_reported(
     assert verifier.verify_content_hash(content).matches == []
     indexer.sync()
     assert verifier.verify_content_hash(content).matches == []
+
+
+def test_a_version_confirmed_here_is_verifiable_before_the_index_has_it(
+    consortium: Consortium, engine: Engine, tmp_path: Path
+) -> None:
+    """The gateway's own batch is confirmed a moment before its indexer reaches the block:
+    verification answers from the batch and the chain meanwhile, the same as the index will."""
+    c = consortium
+    a = c.ops["A"]
+    c.transact("DatasetRegistry", "registerDataset", DS, keccak(text="meta"), sender=a)
+    indexer = Indexer(c.client, c.deployment, engine)
+    indexer.sync()
+    folder = tmp_path / "fresh"
+    folder.mkdir()
+    (folder / "notice.txt").write_text("新通知\n", encoding="utf-8")
+    content = hashing.sha256_file(folder / "notice.txt")
+    anchorer = Anchorer(c.client, engine, a)
+    pending = anchorer.persist(prepare_path(folder, DS))
+    verifier = Verifier(engine, c.client)
+    assert verifier.verify_content_hash(content).matches == []  # persisted, not anchored
+    batch = anchorer.submit(pending.id)
+    assert batch.status == "confirmed"
+    [early] = verifier.verify_content_hash(content).matches
+    assert early.status == "anchored" and early.version.root == batch.root
+    assert early.version.transaction == batch.tx_hash
+    assert early.version.block_number == batch.block_number
+    assert early.version.owner.name == c.names["A"]
+    indexer.sync()
+    [indexed] = verifier.verify_content_hash(content).matches
+    assert (indexed.version.root, indexed.version.transaction, indexed.version.anchored_at) == (
+        early.version.root, early.version.transaction, early.version.anchored_at,
+    )  # fmt: skip
