@@ -63,6 +63,10 @@ def deployed(w3: Web3, tmp_path_factory: pytest.TempPathFactory) -> Consortium:
 def consortium(deployed: Consortium) -> Iterator[Consortium]:
     """The deployed consortium, with every change undone after the test (evm_snapshot/revert)."""
     snapshot = deployed.w3.provider.make_request("evm_snapshot", [])  # type: ignore[arg-type]
+    # After a revert the latest block may be minutes old while the next one takes the wall
+    # clock's time: a block mined now makes `now()` the time the test's blocks will have
+    # (a window of "now + 100 s" was already over after a long suite).
+    deployed.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
     try:
         yield deployed
     finally:
