@@ -436,6 +436,7 @@ class Anchorer:
         root = bytes(HexBytes(batch.root))
         deadline = time.monotonic() + self.confirmation_timeout
         rebroadcast = False
+        delay = 0.005  # doubling to 0.2 s: Anvil mines just after answering the broadcast
         while True:
             # The nonce first: used already when the receipt is then missing means another
             # transaction took it (ours, had it been mined in between, would have a receipt).
@@ -478,4 +479,5 @@ class Anchorer:
                     f"anchoring transaction {batch.tx_hash} has not reached {self.confirmations} "
                     f"confirmations within {self.confirmation_timeout:.0f} seconds; run `xietong dataset resume` later."
                 )
-            time.sleep(0.2)
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
