@@ -66,7 +66,7 @@ bench: setup
 	$(PY) scripts/bench_anchoring.py $(if $(QUICK),--quick)
 	$(PY) scripts/bench_indexer.py $(if $(QUICK),--quick)
 	$(PY) scripts/bench_nodes.py $(if $(QUICK),--quick)
-	$(PY) scripts/bench_api.py $(if $(QUICK),--quick)
+	$(PY) scripts/bench_api.py $(if $(QUICK),--quick,--repeat 3)
 	$(PY) scripts/bench_report.py $(if $(QUICK),--quick)
 
 # Bounded soak (SOAK_SECONDS, default 300) on SQLite, then on PostgreSQL: steady verify and anchor
