@@ -54,7 +54,6 @@ if str(ROOT) not in sys.path:  # run as a file from anywhere: the project import
 
 from bench.common import machine as common_machine  # noqa: E402
 from bench.serving import (  # noqa: E402
-    PG_ADMIN_URL,
     BenchError,
     Server,
     World,
@@ -62,9 +61,10 @@ from bench.serving import (  # noqa: E402
     cpu_seconds,
     machine_busy,
     postgres_cpu,
+    tear_down,
 )
 
-from ledger.chain.node import NodeSpec, free_port, start_node, stop_node  # noqa: E402
+from ledger.chain.node import NodeSpec, free_port, start_node  # noqa: E402
 from ledger.verify import check_bundle_offline  # noqa: E402
 
 HERE = ROOT / "scripts" / "bench" / "api"
@@ -510,16 +510,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
-        if server is not None:
-            server.stop()
-        stop_node(spec)
-        if databases:
-            import psycopg
-
-            for name in databases:
-                with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        shutil.rmtree(work, ignore_errors=True)
+        tear_down(server, spec, databases, work)
 
     results = {
         "benchmark": "verify-api",

@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import shutil
 import statistics
 import sys
 import tempfile
@@ -44,16 +43,16 @@ if str(ROOT) not in sys.path:
 
 from bench.common import machine  # noqa: E402
 from bench.serving import (  # noqa: E402
-    PG_ADMIN_URL,
     BenchError,
     Server,
     World,
     build_world,
     process_tree,
+    tear_down,
 )
 
 from ledger.chain.client import connect  # noqa: E402
-from ledger.chain.node import NodeSpec, free_port, start_node, stop_node  # noqa: E402
+from ledger.chain.node import NodeSpec, free_port, start_node  # noqa: E402
 from ledger.demo import DIBAO  # noqa: E402
 from ledger.errors import LedgerError  # noqa: E402
 from ledger.verify import check_bundle_offline, verify_bundle  # noqa: E402
@@ -312,16 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as exc:
         result = {"passed": False, "errors": [str(exc)]}
     finally:
-        if server is not None:
-            server.stop()
-        stop_node(spec)
-        if databases:
-            import psycopg
-
-            for name in databases:
-                with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        shutil.rmtree(work, ignore_errors=True)
+        tear_down(server, spec, databases, work)
     result["total_seconds"] = round(time.perf_counter() - started, 1)
     result["machine"] = machine()
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -7,11 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 from web3 import Web3
 
 from ledger.chain.client import ChainClient, connect
 from ledger.chain.deploy import Founder, FoundersFile, deploy
 from ledger.chain.node import NodeSpec, free_port, start_node, stop_node
+from ledger.db.engine import create_db_engine
 from ledger.keys import dev_account
 from tests.support import AUDITOR_INDEX, FOUNDERS, PROPOSAL_LIFETIME, THRESHOLD_BPS, Consortium
 
@@ -95,3 +97,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine over ``database_url``, its schema created; disposed after the test."""
+    engine = create_db_engine(database_url)
+    yield engine
+    engine.dispose()

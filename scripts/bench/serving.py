@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from ledger.anchoring import Anchorer, prepare_hashes
 from ledger.apikeys import create_api_key
 from ledger.chain.client import connect
 from ledger.chain.deploy import deploy, load_founders
-from ledger.chain.node import NodeSpec, free_port
+from ledger.chain.node import NodeSpec, free_port, stop_node
 from ledger.demo import DIBAO, run_demo
 from ledger.gateway import Gateway
 from ledger.ids import dataset_id
@@ -267,3 +268,17 @@ def _cmdline(pid: int) -> str:
     with contextlib.suppress(OSError):
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     return ""
+
+
+def tear_down(server: Server | None, spec: NodeSpec, databases: list[str], work: Path) -> None:
+    """Stop the server and the node, drop the PostgreSQL databases made, remove ``work``."""
+    if server is not None:
+        server.stop()
+    stop_node(spec)
+    if databases:
+        import psycopg
+
+        for name in databases:
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    shutil.rmtree(work, ignore_errors=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ from sqlmodel import Session, select
 
 from ledger import merkle
 from ledger.anchoring import Anchorer, AnchorError, prepare_path
-from ledger.db.engine import create_db_engine
 from ledger.db.tables import AnchorBatch, ChainEvent, LeafRow, TreeBlob
 from ledger.ids import dataset_id
 from ledger.indexer import Indexer
@@ -23,23 +21,6 @@ DS = dataset_id("ANCHOR-TEST")
 
 class CrashError(Exception):
     """Stands for the gateway dying at a given step."""
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = create_db_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    root = tmp_path / "release"
-    (root / "sub").mkdir(parents=True)
-    (root / "a.txt").write_text("alpha\n", encoding="utf-8")
-    (root / "sub" / "b.bin").write_bytes(bytes(range(256)) * 40)
-    (root / "说明.md").write_text("# 数据说明\n", encoding="utf-8")
-    return root
 
 
 def registered(c: Consortium) -> Consortium:

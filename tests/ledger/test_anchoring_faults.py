@@ -75,23 +75,6 @@ KILLED = -signal.SIGKILL
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = create_db_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    root = tmp_path / "release"
-    (root / "sub").mkdir(parents=True)
-    (root / "a.txt").write_text("alpha\n", encoding="utf-8")
-    (root / "sub" / "b.bin").write_bytes(bytes(range(256)) * 40)
-    (root / "说明.md").write_text("# 数据说明\n", encoding="utf-8")
-    return root
-
-
-@pytest.fixture
 def records(tmp_path: Path) -> Path:
     data = tmp_path / "dibao.csv"
     data.write_text(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,7 +10,6 @@ from eth_utils import keccak
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from ledger.db.engine import create_db_engine
 from ledger.db.tables import (
     PROJECTION_TABLES,
     AccessReceiptRow,
@@ -38,13 +36,6 @@ DS = dataset_id("IDX-DATASET")
 
 def h(label: str) -> bytes:
     return keccak(text=label)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = create_db_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def hx(value: bytes) -> str:

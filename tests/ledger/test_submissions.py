@@ -47,13 +47,6 @@ def root_of(leaves: list[tuple[bytes, str]]) -> str:
     )
 
 
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = create_db_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
 @dataclass
 class Setup:
     c: Consortium

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,6 @@ from sqlalchemy.engine import Engine
 
 from ledger import hashing, merkle
 from ledger.anchoring import Anchorer, prepare_path
-from ledger.db.engine import create_db_engine
 from ledger.ids import AgreementTerms, dataset_id
 from ledger.indexer import Indexer
 from ledger.verify import (
@@ -30,13 +28,6 @@ from ledger.verify import (
 from tests.support import Consortium
 
 DS = dataset_id("VERIFY-TEST")
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = create_db_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

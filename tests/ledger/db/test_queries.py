@@ -8,7 +8,6 @@ import csv
 import io
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ledger.db import queries
-from ledger.db.engine import create_db_engine
 from ledger.db.queries import (
     AGREEMENT_STATUSES,
     COMMITMENT_STATUSES,
@@ -163,13 +161,6 @@ def test_a_commitment_is_overdue_only_after_its_deadline(
 
 
 # --------------------------------------------------------------------------- the same in SQL
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = create_db_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def at_time(session: Session, now: int) -> None:
