@@ -280,7 +280,10 @@ def _nested_deeper_than(text: str, limit: int) -> bool:
 
 
 def loads_strict(
-    text: str, *, error: Callable[[str], Exception] | None = None, max_depth: int = _MAX_DEPTH
+    text: str | bytes,
+    *,
+    error: Callable[[str], Exception] | None = None,
+    max_depth: int = _MAX_DEPTH,
 ) -> Any:
     """Parse one JSON text as I-JSON: refuse duplicate names, NaN/Infinity and overflow.
 
@@ -288,12 +291,17 @@ def loads_strict(
     numbers become floats.
 
     Args:
-        text: The JSON text (surrounding whitespace allowed).
+        text: The JSON text (surrounding whitespace allowed); UTF-8 when bytes.
         error: Builds the exception to raise from a one-sentence reason (without final
             period); defaults to :class:`CanonicalJsonError`.
         max_depth: Deepest nesting of arrays and objects accepted (checked before parsing).
     """
     make = error or (lambda reason: CanonicalJsonError(f"the JSON text is refused: {reason}."))
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise make(f"it is not UTF-8 text (byte {exc.start} is not valid UTF-8)") from None
     if _nested_deeper_than(text, max_depth):
         raise make(f"it is nested more than {max_depth} levels deep")
     try:
@@ -321,11 +329,4 @@ def canonicalize_json_text(text: str | bytes) -> bytes:
 
     ``bytes`` must be UTF-8 (a leading byte-order mark is refused, as RFC 8259 asks).
     """
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise CanonicalJsonError(
-                f"the JSON text is not valid UTF-8 (byte {exc.start})."
-            ) from None
     return canonical_json(loads_strict(text))

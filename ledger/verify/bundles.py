@@ -88,13 +88,6 @@ def load_bundle(text: str | bytes) -> Any:
         raise BundleFormatError(
             f"the proof bundle is larger than {MAX_BUNDLE_SIZE} bytes; a real one is a few KB."
         )
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise BundleFormatError(
-                f"the proof bundle is not UTF-8 text (byte {exc.start})."
-            ) from None
     return loads_strict(
         text,
         max_depth=_MAX_DEPTH,
