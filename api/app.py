@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -56,12 +55,10 @@ read|anchor|admin`). Read routes may be open to anonymous callers
 """
 
 
-#: The interpreter's default. py_ecc (imported by eth_keyfile, via eth_account) raises the
-#: limit to 100000 when it is imported; json's C parser then recurses into deeply nested
-#: request bodies until the C stack overflows — a segfault that takes the whole gateway down,
-#: sent by anyone (bodies are parsed before the API key is checked) — instead of raising
-#: RecursionError, which FastAPI answers as a 422 problem.
-RECURSION_LIMIT = 1000
+# Python's recursion limit is back at its default in any process that imports ``ledger``
+# (ledger/_recursion.py): py_ecc raises it, and json's C parser would then overflow the C
+# stack on a deeply nested body (parsed before the API key is checked) instead of raising
+# RecursionError, which FastAPI answers as a 422 problem.
 
 
 def create_app(settings: Settings | None = None, *, background: bool = False) -> FastAPI:
@@ -70,7 +67,6 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
     ``background`` starts the indexer and the anchoring batcher in threads for the app's
     lifetime (``xietong serve`` does; tests that drive the index themselves do not).
     """
-    sys.setrecursionlimit(min(sys.getrecursionlimit(), RECURSION_LIMIT))
     state = ApiState.build(settings or Settings())
     # Create the tables (and fail fast on a bad URL) before serving.
     _ = state.gateway.engine

@@ -41,8 +41,7 @@ def code_hash(code: str) -> bytes:
         return keccak(text.encode("utf-8"))
     except UnicodeEncodeError:
         raise InputError(
-            "a code, reason or reference must be valid Unicode text (this one holds a lone "
-            "surrogate)."
+            "a code, reason or reference is not valid Unicode text (it holds a lone surrogate)."
         ) from None
 
 

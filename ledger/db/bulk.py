@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import insert
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 __all__ = ["insert_rows"]
 
@@ -38,8 +37,5 @@ def insert_rows(
         with dbapi.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-    else:  # any other dialect: SQLAlchemy Core, slower but the same rows
-        connection.execute(
-            insert(SQLModel.metadata.tables[table]),
-            [dict(zip(columns, row, strict=True)) for row in rows],
-        )
+    else:  # create_db_engine makes no other kind of engine
+        raise ValueError(f"insert_rows: no bulk path for {dialect}")
