@@ -308,9 +308,29 @@ class Verifier:
 
     def _index_on_chain(self, generation: tuple[int, str] | None) -> bool:
         """Whether the chain still holds the index's checkpoint block (asked at most once per
-        ``head_ttl`` for one generation of the index)."""
+        ``head_ttl`` for one generation of the index, by one caller: the others wait for it)."""
         if generation is None or self.client is None:
             return True
+        kept = self._kept_index_check(generation)
+        if kept is not None:
+            return kept
+        self._would_block("the chain node")
+        with self._clock_lock:
+            kept = self._kept_index_check(generation)  # read by a caller we waited for
+            if kept is not None:
+                return kept
+            try:
+                block = self.client.w3.eth.get_block(generation[0])
+                holds = block["hash"].to_0x_hex() == generation[1]
+            except (BlockNotFound, Web3RPCError):
+                holds = False  # the chain got shorter than the index
+            except _NODE_DOWN:
+                self._node_down_until = time.monotonic() + _NODE_RETRY
+                return True  # the answer says the node was not reached
+            self._index_checked = (generation, time.monotonic(), holds)
+        return holds
+
+    def _kept_index_check(self, generation: tuple[int, str]) -> bool | None:
         kept = self._index_checked
         if (
             kept is not None
@@ -318,17 +338,7 @@ class Verifier:
             and time.monotonic() - kept[1] < self.head_ttl
         ):
             return kept[2]
-        self._would_block("the chain node")
-        try:
-            block = self.client.w3.eth.get_block(generation[0])
-            holds = block["hash"].to_0x_hex() == generation[1]
-        except (BlockNotFound, Web3RPCError):
-            holds = False  # the chain got shorter than the index
-        except _NODE_DOWN:
-            self._node_down_until = time.monotonic() + _NODE_RETRY
-            return True  # the answer says the node was not reached
-        self._index_checked = (generation, time.monotonic(), holds)
-        return holds
+        return None
 
     def _on_chain_ok(
         self, version: VersionFacts, head: int | None, *, node_ok: bool, trusted: bool = True
