@@ -261,6 +261,27 @@ def test_malformed_bundles(consortium: Consortium, bundle: Any) -> None:
         verify_bundle(bundle, consortium.w3)
 
 
+def one_file_release(
+    c: Consortium, engine: Engine, tmp_path: Path, text: str
+) -> tuple[Path, bytes, Indexer]:
+    """DS registered by A and indexed; a folder of one file not anchored yet: (folder, its
+    content hash, the indexer)."""
+    c.transact("DatasetRegistry", "registerDataset", DS, keccak(text="meta"), sender=c.ops["A"])
+    folder = tmp_path / "release-of-one"
+    folder.mkdir()
+    (folder / "notice.txt").write_text(text, encoding="utf-8")
+    indexer = Indexer(c.client, c.deployment, engine)
+    indexer.sync()
+    return folder, hashing.sha256_file(folder / "notice.txt"), indexer
+
+
+def leave_for_a_longer_branch(c: Consortium, snapshot: str, blocks: int = 3) -> None:
+    """Revert to ``snapshot`` and mine a longer other branch (the chain leaves what followed)."""
+    c.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+    for _ in range(blocks):
+        c.advance(1)
+
+
 def test_an_orphaned_version_is_never_reported_anchored(
     consortium: Consortium, engine: Engine, tmp_path: Path
 ) -> None:
@@ -269,23 +290,14 @@ def test_an_orphaned_version_is_never_reported_anchored(
     indexer rolls back, it is not anchored. Here the indexer takes every block
     (confirmations=1) and the verifier wants 2, so the orphaned version was seen unconfirmed."""
     c = consortium
-    a = c.ops["A"]
-    c.transact("DatasetRegistry", "registerDataset", DS, keccak(text="meta"), sender=a)
-    folder = tmp_path / "orphan"
-    folder.mkdir()
-    (folder / "notice.txt").write_text("通知\n", encoding="utf-8")
-    content = hashing.sha256_file(folder / "notice.txt")
-    indexer = Indexer(c.client, c.deployment, engine)
-    indexer.sync()
+    folder, content, indexer = one_file_release(c, engine, tmp_path, "通知\n")
     verifier = Verifier(engine, c.client, confirmations=2)
     snapshot = c.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
-    Anchorer(c.client, engine, a).anchor(prepare_path(folder, DS))
+    Anchorer(c.client, engine, c.ops["A"]).anchor(prepare_path(folder, DS))
     indexer.sync()
     [match] = verifier.verify_content_hash(content).matches
     assert match.status == "unconfirmed" and match.version.confirmations == 1
-    c.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
-    for _ in range(3):  # the other branch, longer: the stale index would put it 4 deep
-        c.advance(1)
+    leave_for_a_longer_branch(c, snapshot)  # the stale index would put it 4 deep
     stale = verifier.verify_content_hash(content)
     assert stale.matches == [] and not stale.anchored
     with pytest.raises(NotAnchoredError):
@@ -325,22 +337,13 @@ def test_a_final_version_left_by_a_deeper_reorg_is_not_reported(
     checked on chain is no longer reported once the chain has left the index's checkpoint,
     even before the indexer rolls back."""
     c = consortium
-    a = c.ops["A"]
-    c.transact("DatasetRegistry", "registerDataset", DS, keccak(text="meta"), sender=a)
-    folder = tmp_path / "final"
-    folder.mkdir()
-    (folder / "decision.txt").write_text("决定书\n", encoding="utf-8")
-    content = hashing.sha256_file(folder / "decision.txt")
-    indexer = Indexer(c.client, c.deployment, engine)
-    indexer.sync()
+    folder, content, indexer = one_file_release(c, engine, tmp_path, "决定书\n")
     verifier = Verifier(engine, c.client, confirmations=1)
     snapshot = c.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
-    Anchorer(c.client, engine, a).anchor(prepare_path(folder, DS))
+    Anchorer(c.client, engine, c.ops["A"]).anchor(prepare_path(folder, DS))
     indexer.sync()
     assert verifier.verify_content_hash(content).anchored  # final, and its check kept
-    c.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
-    for _ in range(3):
-        c.advance(1)
+    leave_for_a_longer_branch(c, snapshot)
     assert verifier.verify_content_hash(content).matches == []
     indexer.sync()
     assert verifier.verify_content_hash(content).matches == []
@@ -352,15 +355,8 @@ def test_a_version_confirmed_here_is_verifiable_before_the_index_has_it(
     """The gateway's own batch is confirmed a moment before its indexer reaches the block:
     verification answers from the batch and the chain meanwhile, the same as the index will."""
     c = consortium
-    a = c.ops["A"]
-    c.transact("DatasetRegistry", "registerDataset", DS, keccak(text="meta"), sender=a)
-    indexer = Indexer(c.client, c.deployment, engine)
-    indexer.sync()
-    folder = tmp_path / "fresh"
-    folder.mkdir()
-    (folder / "notice.txt").write_text("新通知\n", encoding="utf-8")
-    content = hashing.sha256_file(folder / "notice.txt")
-    anchorer = Anchorer(c.client, engine, a)
+    folder, content, indexer = one_file_release(c, engine, tmp_path, "新通知\n")
+    anchorer = Anchorer(c.client, engine, c.ops["A"])
     pending = anchorer.persist(prepare_path(folder, DS))
     verifier = Verifier(engine, c.client)
     assert verifier.verify_content_hash(content).matches == []  # persisted, not anchored
