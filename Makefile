@@ -14,7 +14,7 @@ PY_STAMP := $(VENV)/.installed
 NPM_STAMP := $(NODE_DIR)/node_modules/.installed
 FOUNDERS ?= scripts/founders.local.yaml
 
-.PHONY: setup run stop test lint format artifacts gas bench soak clean
+.PHONY: setup run stop test lint format artifacts gas screenshots bench soak clean
 
 setup: $(PY_STAMP) $(NPM_STAMP)
 
@@ -55,6 +55,12 @@ test: lint
 
 gas: setup
 	$(PY) scripts/gas_table.py
+
+# The portal's pages as the browser tests see them, into docs/screenshots/ (make test keeps its own
+# screenshots in a temporary folder).
+screenshots: setup
+	bash scripts/ensure-chromium.sh
+	XIETONG_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest tests/browser -q
 
 # Benchmarks, each against its peers in the same run, into docs/BENCH_*.md and, gathered with the
 # machine description, docs/BENCHMARKS.md. `make bench QUICK=1` runs a short version of each (figures

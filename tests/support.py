@@ -1,4 +1,4 @@
-"""Shared test helpers: the consortium under test and revert assertions."""
+"""Shared test helpers: the consortium under test, revert assertions, mistyped secrets."""
 
 from __future__ import annotations
 
@@ -101,3 +101,8 @@ def reverts(
         assert info.value.error_args[key] == value, (
             f"{error_name}.{key}: expected {value!r}, got {info.value.error_args[key]!r}"
         )
+
+
+def mistype(secret: str) -> str:
+    """``secret`` with its last character replaced by a different one: never the secret itself."""
+    return secret[:-1] + ("A" if secret[-1] != "A" else "B")

@@ -1,6 +1,7 @@
 """The auditor portal in a real browser: Debian's Chromium driven by Playwright, against the
 real app served by uvicorn over a real Hardhat node and a real (SQLite) database holding the
-demo scenario. Each page's screenshot is written to docs/screenshots/ as the tests run."""
+demo scenario. Each page's screenshot is written to a temporary folder, or to the folder named by
+``XIETONG_SCREENSHOTS`` (``make screenshots`` refreshes docs/screenshots/ that way)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +50,6 @@ pytestmark = [
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
-SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 TIMEOUT_MS = 15_000
 CIVIL = "杭州市民政局"
 ANCHORED_FILE = "低保资格核查流程.md"
@@ -166,9 +167,27 @@ def page(browser: Browser) -> Iterator[Page]:
     assert not errors, f"script errors or refused resources on the page: {errors}"
 
 
-def shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+Shot = Callable[[Page, str], None]
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the pages' screenshots go: never a tracked folder unless asked for."""
+    chosen = os.environ.get("XIETONG_SCREENSHOTS")
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def shot(screenshots: Path) -> Shot:
+    """``shot(page, name)``: a full-page screenshot of ``page`` saved as ``name``.png."""
+
+    def take(page: Page, name: str) -> None:
+        page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
+        assert (screenshots / f"{name}.png").stat().st_size > 0
+
+    return take
 
 
 def sign_in(page: Page, world: World, target: str = "/") -> None:
@@ -182,7 +201,7 @@ def sign_in(page: Page, world: World, target: str = "/") -> None:
 # --------------------------------------------------------------------------- tests
 
 
-def test_pages_need_a_read_key_kept_in_a_strict_httponly_cookie(page: Page, world: World) -> None:
+def test_pages_need_a_read_key_kept_in_a_strict_httponly_cookie(page: Page, world: World, shot: Shot) -> None:
     response = page.goto(world.base + "/agreements?status=active")
     assert response is not None
     assert urlsplit(page.url).path == "/login"
@@ -214,7 +233,7 @@ def test_pages_need_a_read_key_kept_in_a_strict_httponly_cookie(page: Page, worl
     assert urlsplit(page.url).path == "/login"
 
 
-def test_verify_a_dropped_file_and_download_its_proof(page: Page, world: World) -> None:
+def test_verify_a_dropped_file_and_download_its_proof(page: Page, world: World, shot: Shot) -> None:
     sign_in(page, world)
     content = world.anchored_file.read_bytes()
     digest = hashlib.sha256(content).hexdigest()
@@ -276,7 +295,7 @@ def test_the_browser_hash_fallback_matches_sha256(page: Page, world: World) -> N
         assert got == hashlib.sha256(data).hexdigest(), size
 
 
-def test_datasets_and_lineage_graph(page: Page, world: World) -> None:
+def test_datasets_and_lineage_graph(page: Page, world: World, shot: Shot) -> None:
     sign_in(page, world, "/datasets")
     rows = page.locator("#datasets tbody tr")
     expect(rows).to_have_count(2)
@@ -309,7 +328,7 @@ def test_datasets_and_lineage_graph(page: Page, world: World) -> None:
     expect(page.get_by_test_id("error")).to_be_visible()
 
 
-def test_agreement_and_commitment_boards(page: Page, world: World) -> None:
+def test_agreement_and_commitment_boards(page: Page, world: World, shot: Shot) -> None:
     sign_in(page, world, "/agreements")
     active, revoked = (
         world.report.agreements[k] for k in ("dibao-to-psb", "dibao-to-health-revoked")
@@ -357,7 +376,7 @@ def test_agreement_and_commitment_boards(page: Page, world: World) -> None:
     shot(page, "commitment")
 
 
-def test_audit_trail_filters_and_csv(page: Page, world: World) -> None:
+def test_audit_trail_filters_and_csv(page: Page, world: World, shot: Shot) -> None:
     sign_in(page, world, "/audit")
     all_rows = page.locator("#events tbody tr")
     expect(all_rows.first).to_be_visible()
@@ -424,7 +443,7 @@ def test_audit_trail_filters_and_csv(page: Page, world: World) -> None:
     shot(page, "audit")
 
 
-def test_language_switch_is_remembered(page: Page, world: World) -> None:
+def test_language_switch_is_remembered(page: Page, world: World, shot: Shot) -> None:
     sign_in(page, world, "/datasets/" + world.report.datasets[DIBAO])
     nav = page.get_by_role("navigation", name="主导航")
     expect(nav).to_contain_text("共享协议")
