@@ -90,9 +90,13 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
                 thread.join(timeout=15)
 
     app = FastAPI(
-        title="Xietong (协同) gateway API", version=__version__, description=DESCRIPTION,
-        lifespan=lifespan, docs_url="/docs", redoc_url=None,
-    )  # fmt: skip
+        title="Xietong (协同) gateway API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
     app.state.xietong = state
     problems.install(app)
 
@@ -124,8 +128,16 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
 
     app.add_middleware(_Observe, metrics=state.metrics)
 
-    for router in (verify.router, proofs.router, datasets.router, agreements.router, agreements.checks,
-                   commitments.router, departments.router, audit.router):  # fmt: skip
+    for router in (
+        verify.router,
+        proofs.router,
+        datasets.router,
+        agreements.router,
+        agreements.checks,
+        commitments.router,
+        departments.router,
+        audit.router,
+    ):
         app.include_router(router, responses=problem_docs(401, 422, 429))
     app.include_router(anchors.router, responses=problem_docs(401, 403, 422, 429))
     app.include_router(health.router)
@@ -171,8 +183,9 @@ def _add_problem_schema(app: FastAPI) -> None:
 
     def openapi() -> dict[str, object]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                                 routes=app.routes)  # fmt: skip
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
             schemas = schema.setdefault("components", {}).setdefault("schemas", {})
             schemas["Problem"] = problems.Problem.model_json_schema()
             _document_hash_patterns(schema)

@@ -14,102 +14,237 @@ CONSUMER = {"id": "0x" + "6d" * 32, "name": "杭州市公安局"}
 TIME = "2026-11-20T08:00:00+00:00"
 
 VERSION = {
-    "root": ROOT, "dataset_id": "0x" + "d5" * 32, "owner": {**DEPT, "status": "active"}, "leaf_count": 2,
-    "block_number": 42, "anchored_at": TIME, "transaction": TX, "confirmations": 3, "final": True,
-    "revoked_at": None, "parents": [],
-}  # fmt: skip
+    "root": ROOT,
+    "dataset_id": "0x" + "d5" * 32,
+    "owner": {**DEPT, "status": "active"},
+    "leaf_count": 2,
+    "block_number": 42,
+    "anchored_at": TIME,
+    "transaction": TX,
+    "confirmations": 3,
+    "final": True,
+    "revoked_at": None,
+    "parents": [],
+}
 VERIFICATION = {
-    "query": f"file content {H}", "anchored": True, "status": "anchored",
-    "matches": [{
-        "leaf_hash": "0x" + "0b" * 32, "kind": "file", "path": "杭州市最低生活保障实施办法.txt", "record_index": None,
-        "version": VERSION, "lineage": [], "status": "anchored", "proof_url": f"/v1/proofs/0x{'0b' * 32}",
-        "authorizations": [{
-            "agreement_id": "0x" + "ae" * 32, "provider": {**DEPT, "status": "active"},
-            "consumer": {**CONSUMER, "status": "active"}, "purpose": "0x" + "9f" * 32,
-            "legal_basis": "0x" + "8e" * 32, "terms_hash": "0x" + "7d" * 32, "valid_from": TIME,
-            "valid_until": "2027-11-20T08:00:00+00:00", "receipts": [],
-        }],
-    }],
-}  # fmt: skip
+    "query": f"file content {H}",
+    "anchored": True,
+    "status": "anchored",
+    "matches": [
+        {
+            "leaf_hash": "0x" + "0b" * 32,
+            "kind": "file",
+            "path": "杭州市最低生活保障实施办法.txt",
+            "record_index": None,
+            "version": VERSION,
+            "lineage": [],
+            "status": "anchored",
+            "proof_url": f"/v1/proofs/0x{'0b' * 32}",
+            "authorizations": [
+                {
+                    "agreement_id": "0x" + "ae" * 32,
+                    "provider": {**DEPT, "status": "active"},
+                    "consumer": {**CONSUMER, "status": "active"},
+                    "purpose": "0x" + "9f" * 32,
+                    "legal_basis": "0x" + "8e" * 32,
+                    "terms_hash": "0x" + "7d" * 32,
+                    "valid_from": TIME,
+                    "valid_until": "2027-11-20T08:00:00+00:00",
+                    "receipts": [],
+                }
+            ],
+        }
+    ],
+}
 BUNDLE = {
     "format": "xietong-proof/1",
-    "leaf": {"kind": "file", "types": ["bytes32", "string"], "values": [H, "policy.txt"], "hash": "0x" + "0b" * 32},
-    "proof": ["0x" + "c4" * 32], "root": ROOT, "dataset_id": "0x" + "d5" * 32, "leaf_count": 2,
-    "chain_id": 31337, "contract": "0x5FbDB2315678afecb367f032d93F642f64180aa3", "transaction": TX,
-    "block_number": 42, "anchored_at": TIME,
-}  # fmt: skip
+    "leaf": {
+        "kind": "file",
+        "types": ["bytes32", "string"],
+        "values": [H, "policy.txt"],
+        "hash": "0x" + "0b" * 32,
+    },
+    "proof": ["0x" + "c4" * 32],
+    "root": ROOT,
+    "dataset_id": "0x" + "d5" * 32,
+    "leaf_count": 2,
+    "chain_id": 31337,
+    "contract": "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    "transaction": TX,
+    "block_number": 42,
+    "anchored_at": TIME,
+}
 RECORD_BUNDLE = {
     **BUNDLE,
-    "leaf": {"kind": "record", "types": ["bytes32", "bytes32"], "values": ["0x" + "4e" * 32, "0x" + "5a" * 32],
-             "hash": "0x" + "0c" * 32},
-}  # fmt: skip
+    "leaf": {
+        "kind": "record",
+        "types": ["bytes32", "bytes32"],
+        "values": ["0x" + "4e" * 32, "0x" + "5a" * 32],
+        "hash": "0x" + "0c" * 32,
+    },
+}
 RECORD_VERIFICATION = {
-    "query": "the record", "anchored": True, "status": "anchored",
-    "matches": [{
-        "leaf_hash": "0x" + "0c" * 32, "kind": "record", "path": None, "record_index": 3, "version": VERSION,
-        "lineage": [], "status": "anchored", "proof_url": f"/v1/proofs/0x{'0c' * 32}?root={ROOT}",
-        "authorizations": [], "proof": RECORD_BUNDLE,
-    }],
-}  # fmt: skip
+    "query": "the record",
+    "anchored": True,
+    "status": "anchored",
+    "matches": [
+        {
+            "leaf_hash": "0x" + "0c" * 32,
+            "kind": "record",
+            "path": None,
+            "record_index": 3,
+            "version": VERSION,
+            "lineage": [],
+            "status": "anchored",
+            "proof_url": f"/v1/proofs/0x{'0c' * 32}?root={ROOT}",
+            "authorizations": [],
+            "proof": RECORD_BUNDLE,
+        }
+    ],
+}
 DATASET_ITEM = {
-    "id": "0x" + "d5" * 32, "owner": DEPT, "metadata_hash": "0x" + "e1" * 32, "registered_at": TIME,
-    "transaction": TX, "version_count": 2, "latest_root": ROOT, "latest_anchored_at": TIME,
-}  # fmt: skip
+    "id": "0x" + "d5" * 32,
+    "owner": DEPT,
+    "metadata_hash": "0x" + "e1" * 32,
+    "registered_at": TIME,
+    "transaction": TX,
+    "version_count": 2,
+    "latest_root": ROOT,
+    "latest_anchored_at": TIME,
+}
 VERSION_ROW = {
-    "root": ROOT, "dataset_id": "0x" + "d5" * 32, "department": DEPT, "leaf_count": 252,
-    "metadata_hash": "0x" + "e2" * 32, "anchored_at": TIME, "block_number": 42, "transaction": TX,
-    "parents": ["0x" + "b2" * 32], "status": "anchored", "revoked_at": None, "revoke_reason_hash": None,
-}  # fmt: skip
+    "root": ROOT,
+    "dataset_id": "0x" + "d5" * 32,
+    "department": DEPT,
+    "leaf_count": 252,
+    "metadata_hash": "0x" + "e2" * 32,
+    "anchored_at": TIME,
+    "block_number": 42,
+    "transaction": TX,
+    "parents": ["0x" + "b2" * 32],
+    "status": "anchored",
+    "revoked_at": None,
+    "revoke_reason_hash": None,
+}
 AGREEMENT = {
-    "id": "0x" + "ae" * 32, "status": "active", "provider": DEPT, "consumer": CONSUMER, "proposer": DEPT,
-    "datasets": ["0x" + "d5" * 32], "purpose": "0x" + "9f" * 32, "legal_basis": "0x" + "8e" * 32,
-    "terms_hash": "0x" + "7d" * 32, "valid_from": TIME, "valid_until": "2027-11-20T08:00:00+00:00",
-    "proposed_at": TIME, "accepted_at": TIME, "accepted_by": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
-    "closed_at": None, "reason_hash": None, "supersedes": None, "superseded_by": None,
-}  # fmt: skip
+    "id": "0x" + "ae" * 32,
+    "status": "active",
+    "provider": DEPT,
+    "consumer": CONSUMER,
+    "proposer": DEPT,
+    "datasets": ["0x" + "d5" * 32],
+    "purpose": "0x" + "9f" * 32,
+    "legal_basis": "0x" + "8e" * 32,
+    "terms_hash": "0x" + "7d" * 32,
+    "valid_from": TIME,
+    "valid_until": "2027-11-20T08:00:00+00:00",
+    "proposed_at": TIME,
+    "accepted_at": TIME,
+    "accepted_by": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+    "closed_at": None,
+    "reason_hash": None,
+    "supersedes": None,
+    "superseded_by": None,
+}
 DATASET = {
-    "id": "0x" + "d5" * 32, "owner": DEPT, "metadata_hash": "0x" + "e1" * 32, "registered_at": TIME,
-    "block_number": 40, "transaction": TX, "versions": [VERSION_ROW],
-    "lineage": [{"from": "0x" + "b2" * 32, "to": ROOT}], "agreements": [AGREEMENT],
-}  # fmt: skip
+    "id": "0x" + "d5" * 32,
+    "owner": DEPT,
+    "metadata_hash": "0x" + "e1" * 32,
+    "registered_at": TIME,
+    "block_number": 40,
+    "transaction": TX,
+    "versions": [VERSION_ROW],
+    "lineage": [{"from": "0x" + "b2" * 32, "to": ROOT}],
+    "agreements": [AGREEMENT],
+}
 COMMITMENT = {
-    "id": "0x" + "c0" * 32, "status": "active", "matter_ref": "0x" + "4d" * 32,
-    "lead": {"id": "0x" + "7a" * 32, "name": "杭州市卫生健康委员会"}, "deadline": "2026-12-05T08:00:00+00:00",
-    "proposed_at": TIME, "activated_at": TIME, "closed_at": None, "closing_hash": None,
-    "participants": [{"department": CONSUMER, "duty_hash": "0x" + "1d" * 32, "signed_at": TIME,
-                      "signer": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "done_at": None,
-                      "last_evidence_hash": None, "report_count": 0}],
-}  # fmt: skip
+    "id": "0x" + "c0" * 32,
+    "status": "active",
+    "matter_ref": "0x" + "4d" * 32,
+    "lead": {"id": "0x" + "7a" * 32, "name": "杭州市卫生健康委员会"},
+    "deadline": "2026-12-05T08:00:00+00:00",
+    "proposed_at": TIME,
+    "activated_at": TIME,
+    "closed_at": None,
+    "closing_hash": None,
+    "participants": [
+        {
+            "department": CONSUMER,
+            "duty_hash": "0x" + "1d" * 32,
+            "signed_at": TIME,
+            "signer": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+            "done_at": None,
+            "last_evidence_hash": None,
+            "report_count": 0,
+        }
+    ],
+}
 DEPARTMENT = {**DEPT, "status": "active", "admitted_at": TIME, "status_changed_at": TIME}
 EVENT = {
-    "block_number": 42, "log_index": 0, "time": TIME, "transaction": TX, "contract": "SharingAgreements",
-    "event": "AgreementRevoked", "department_id": DEPT["id"], "department": DEPT["name"],
-    "subject_id": "0x" + "ae" * 32, "args": {"agreementId": "0x" + "ae" * 32, "reasonHash": "0x" + "11" * 32},
-}  # fmt: skip
+    "block_number": 42,
+    "log_index": 0,
+    "time": TIME,
+    "transaction": TX,
+    "contract": "SharingAgreements",
+    "event": "AgreementRevoked",
+    "department_id": DEPT["id"],
+    "department": DEPT["name"],
+    "subject_id": "0x" + "ae" * 32,
+    "args": {"agreementId": "0x" + "ae" * 32, "reasonHash": "0x" + "11" * 32},
+}
 BATCH = {
-    "batch_id": "4f1c2d8e9a7b4c3d8e9f0a1b2c3d4e5f", "dataset_id": "0x" + "d5" * 32, "status": "confirmed",
-    "leaf_count": 2, "root": ROOT, "transaction": TX, "block_number": 43, "error": None,
-}  # fmt: skip
+    "batch_id": "4f1c2d8e9a7b4c3d8e9f0a1b2c3d4e5f",
+    "dataset_id": "0x" + "d5" * 32,
+    "status": "confirmed",
+    "leaf_count": 2,
+    "root": ROOT,
+    "transaction": TX,
+    "block_number": 43,
+    "error": None,
+}
 TRANSACTION = {"transaction": TX, "block_number": 44}
 PAGE = {"next_cursor": "WzE3NjM2MjU2MDAsIjB4YWUuLi4iXQ"}
 
 EXAMPLES: dict[str, Any] = {
-    "verification": VERIFICATION, "record_verification": RECORD_VERIFICATION, "bundle": BUNDLE, "datasets": {"items": [DATASET_ITEM], **PAGE},
-    "dataset": DATASET, "agreements": {"items": [AGREEMENT], **PAGE}, "agreement": {**AGREEMENT, "access_receipts": []},
-    "commitments": {"items": [COMMITMENT], **PAGE}, "commitment": COMMITMENT,
-    "departments": {"items": [DEPARTMENT], "next_cursor": None}, "department": DEPARTMENT,
-    "events": {"items": [EVENT], **PAGE}, "batch": BATCH,
-    "authorization": {"authorized": True, "agreement": AGREEMENT, "index": {"block_number": 44, "block_time": TIME, "chain_id": 31337}},
+    "verification": VERIFICATION,
+    "record_verification": RECORD_VERIFICATION,
+    "bundle": BUNDLE,
+    "datasets": {"items": [DATASET_ITEM], **PAGE},
+    "dataset": DATASET,
+    "agreements": {"items": [AGREEMENT], **PAGE},
+    "agreement": {**AGREEMENT, "access_receipts": []},
+    "commitments": {"items": [COMMITMENT], **PAGE},
+    "commitment": COMMITMENT,
+    "departments": {"items": [DEPARTMENT], "next_cursor": None},
+    "department": DEPARTMENT,
+    "events": {"items": [EVENT], **PAGE},
+    "batch": BATCH,
+    "authorization": {
+        "authorized": True,
+        "agreement": AGREEMENT,
+        "index": {"block_number": 44, "block_time": TIME, "chain_id": 31337},
+    },
     "agreement_tx": {"agreement_id": "0x" + "ae" * 32, **TRANSACTION},
     "commitment_tx": {"commitment_id": "0x" + "c0" * 32, **TRANSACTION},
-    "provenance": {"prefix": {"xt": "https://xietong.example/ns#", "prov": "http://www.w3.org/ns/prov#"},
-                   "entity": {f"xt:version/{ROOT}": {"prov:type": "xt:DatasetVersion"}},
-                   "agent": {f"xt:department/{DEPT['id']}": {"prov:type": "prov:Organization", "prov:label": DEPT["name"]}},
-                   "activity": {}},
+    "provenance": {
+        "prefix": {"xt": "https://xietong.example/ns#", "prov": "http://www.w3.org/ns/prov#"},
+        "entity": {f"xt:version/{ROOT}": {"prov:type": "xt:DatasetVersion"}},
+        "agent": {
+            f"xt:department/{DEPT['id']}": {
+                "prov:type": "prov:Organization",
+                "prov:label": DEPT["name"],
+            }
+        },
+        "activity": {},
+    },
     "health": {"status": "ok"},
-    "ready": {"ready": True, "node": {"reachable": True, "head": 44}, "database": {"reachable": True},
-              "index": {"block_number": 44, "block_time": TIME, "chain_id": 31337, "lag_blocks": 0}},
-}  # fmt: skip
+    "ready": {
+        "ready": True,
+        "node": {"reachable": True, "head": 44},
+        "database": {"reachable": True},
+        "index": {"block_number": 44, "block_time": TIME, "chain_id": 31337, "lag_blocks": 0},
+    },
+}
 
 
 def ok(name: str, *, status: int = 200) -> dict[int | str, dict[str, Any]]:

@@ -13,14 +13,18 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "xietong_http_requests", "HTTP requests answered.", ("method", "route", "status"),
+            "xietong_http_requests",
+            "HTTP requests answered.",
+            ("method", "route", "status"),
             registry=self.registry,
-        )  # fmt: skip
+        )
         self.latency = Histogram(
-            "xietong_http_request_seconds", "Time to answer a request.", ("route",),
+            "xietong_http_request_seconds",
+            "Time to answer a request.",
+            ("route",),
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
             registry=self.registry,
-        )  # fmt: skip
+        )
         self.index_block = Gauge(
             "xietong_index_block", "Newest block the index has read.", registry=self.registry
         )

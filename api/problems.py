@@ -36,33 +36,72 @@ MEDIA_TYPE = "application/problem+json"
 
 #: HTTP status of each error kind; kinds not listed are 400 for input errors, else 500.
 STATUS: dict[str, int] = {
-    "bad-input": 400, "bad-hash": 400, "bad-bundle": 400, "invalid-request": 422,
-    "unauthorized": 401, "forbidden": 403, "not-owner": 403,
-    "not-found": 404, "unknown-department": 404, "unknown-dataset": 404, "unknown-agreement": 404,
-    "unknown-commitment": 404, "unknown-batch": 404, "not-anchored": 404, "method-not-allowed": 405,
-    "revoked": 410, "payload-too-large": 413, "rate-limited": 429,
-    "contract-revert": 409, "anchor": 409, "not-confirmed": 409, "root-mismatch": 409,
+    "bad-input": 400,
+    "bad-hash": 400,
+    "bad-bundle": 400,
+    "invalid-request": 422,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not-owner": 403,
+    "not-found": 404,
+    "unknown-department": 404,
+    "unknown-dataset": 404,
+    "unknown-agreement": 404,
+    "unknown-commitment": 404,
+    "unknown-batch": 404,
+    "not-anchored": 404,
+    "method-not-allowed": 405,
+    "revoked": 410,
+    "payload-too-large": 413,
+    "rate-limited": 429,
+    "contract-revert": 409,
+    "anchor": 409,
+    "not-confirmed": 409,
+    "root-mismatch": 409,
     "unknown-root": 409,
-    "node-unavailable": 503, "database-unavailable": 503, "no-signer": 503, "transaction-failed": 502,
-    "configuration": 503, "key-refused": 503, "chain": 502, "internal": 500,
-}  # fmt: skip
+    "node-unavailable": 503,
+    "database-unavailable": 503,
+    "no-signer": 503,
+    "transaction-failed": 502,
+    "configuration": 503,
+    "key-refused": 503,
+    "chain": 502,
+    "internal": 500,
+}
 
 TITLES: dict[str, str] = {
-    "bad-input": "Bad input", "bad-hash": "Malformed hash", "bad-bundle": "Malformed proof bundle",
-    "invalid-request": "Invalid request", "unauthorized": "API key required",
-    "forbidden": "Scope too narrow", "not-owner": "Not this department's dataset",
-    "not-found": "Not found", "unknown-department": "Unknown department",
-    "unknown-dataset": "Unknown dataset", "unknown-agreement": "Unknown agreement",
-    "unknown-commitment": "Unknown commitment", "unknown-batch": "Unknown batch",
-    "not-anchored": "Not anchored", "method-not-allowed": "Method not allowed",
-    "revoked": "Version revoked", "payload-too-large": "Upload too large",
-    "rate-limited": "Rate limited", "contract-revert": "Refused by the contract",
-    "anchor": "Cannot anchor", "not-confirmed": "Not confirmed", "root-mismatch": "Proof does not match",
-    "unknown-root": "Unknown root", "node-unavailable": "Chain node unavailable",
-    "database-unavailable": "Database unavailable", "no-signer": "No signing key",
-    "transaction-failed": "Transaction failed", "configuration": "Gateway misconfigured",
-    "key-refused": "Signing key refused", "chain": "Chain error", "internal": "Internal error",
-}  # fmt: skip
+    "bad-input": "Bad input",
+    "bad-hash": "Malformed hash",
+    "bad-bundle": "Malformed proof bundle",
+    "invalid-request": "Invalid request",
+    "unauthorized": "API key required",
+    "forbidden": "Scope too narrow",
+    "not-owner": "Not this department's dataset",
+    "not-found": "Not found",
+    "unknown-department": "Unknown department",
+    "unknown-dataset": "Unknown dataset",
+    "unknown-agreement": "Unknown agreement",
+    "unknown-commitment": "Unknown commitment",
+    "unknown-batch": "Unknown batch",
+    "not-anchored": "Not anchored",
+    "method-not-allowed": "Method not allowed",
+    "revoked": "Version revoked",
+    "payload-too-large": "Upload too large",
+    "rate-limited": "Rate limited",
+    "contract-revert": "Refused by the contract",
+    "anchor": "Cannot anchor",
+    "not-confirmed": "Not confirmed",
+    "root-mismatch": "Proof does not match",
+    "unknown-root": "Unknown root",
+    "node-unavailable": "Chain node unavailable",
+    "database-unavailable": "Database unavailable",
+    "no-signer": "No signing key",
+    "transaction-failed": "Transaction failed",
+    "configuration": "Gateway misconfigured",
+    "key-refused": "Signing key refused",
+    "chain": "Chain error",
+    "internal": "Internal error",
+}
 
 
 class Problem(BaseModel):
@@ -76,13 +115,24 @@ class Problem(BaseModel):
 
 
 def problem_response(
-    kind: str, detail: str, *, status: int | None = None, instance: str | None = None,
-    headers: dict[str, str] | None = None, **extensions: Any,
-) -> JSONResponse:  # fmt: skip
+    kind: str,
+    detail: str,
+    *,
+    status: int | None = None,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
     """A problem JSON response of ``kind``."""
     code = status or STATUS.get(kind, 500)
-    body = {"type": PROBLEM_TYPE_PREFIX + kind, "title": TITLES.get(kind, kind.replace("-", " ").capitalize()),
-            "status": code, "detail": detail, "instance": instance, **extensions}  # fmt: skip
+    body = {
+        "type": PROBLEM_TYPE_PREFIX + kind,
+        "title": TITLES.get(kind, kind.replace("-", " ").capitalize()),
+        "status": code,
+        "detail": detail,
+        "instance": instance,
+        **extensions,
+    }
     return JSONResponse(body, status_code=code, media_type=MEDIA_TYPE, headers=headers)
 
 
@@ -129,8 +179,13 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else "the request was refused."
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"there is no route {request.url.path}."
-    return problem_response(kind, detail, status=exc.status_code, instance=request.url.path,
-                            headers=getattr(exc, "headers", None))  # fmt: skip
+    return problem_response(
+        kind,
+        detail,
+        status=exc.status_code,
+        instance=request.url.path,
+        headers=getattr(exc, "headers", None),
+    )
 
 
 def internal_error(request: Request, exc: Exception) -> JSONResponse:

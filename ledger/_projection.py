@@ -125,10 +125,13 @@ def _get(session: Session, model: Any, key: Any) -> Any:
 def _admitted(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     session.add(
         DepartmentRow(
-            id=a["departmentId"], name=a["name"], status="active",
-            admitted_at=e.timestamp, status_changed_at=e.timestamp,
+            id=a["departmentId"],
+            name=a["name"],
+            status="active",
+            admitted_at=e.timestamp,
+            status_changed_at=e.timestamp,
         )
-    )  # fmt: skip
+    )
 
 
 @_on("DepartmentSuspended")
@@ -201,21 +204,30 @@ def _proposal_executed(session: Session, e: EventRecord, a: dict[str, Any]) -> N
 def _dataset_registered(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     session.add(
         DatasetRow(
-            id=a["datasetId"], owner_department=a["ownerDepartment"], metadata_hash=a["metadataHash"],
-            registered_at=e.timestamp, block_number=e.block_number, tx_hash=e.tx_hash,
+            id=a["datasetId"],
+            owner_department=a["ownerDepartment"],
+            metadata_hash=a["metadataHash"],
+            registered_at=e.timestamp,
+            block_number=e.block_number,
+            tx_hash=e.tx_hash,
         )
-    )  # fmt: skip
+    )
 
 
 @_on("VersionAnchored")
 def _version_anchored(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     session.add(
         VersionRow(
-            root=a["root"], dataset_id=a["datasetId"], department_id=a["departmentId"],
-            leaf_count=_u64(a["leafCount"]), metadata_hash=a["metadataHash"],
-            anchored_at=e.timestamp, block_number=e.block_number, tx_hash=e.tx_hash,
+            root=a["root"],
+            dataset_id=a["datasetId"],
+            department_id=a["departmentId"],
+            leaf_count=_u64(a["leafCount"]),
+            metadata_hash=a["metadataHash"],
+            anchored_at=e.timestamp,
+            block_number=e.block_number,
+            tx_hash=e.tx_hash,
         )
-    )  # fmt: skip
+    )
     for position, parent in enumerate(a["parents"]):
         session.add(VersionParentRow(root=a["root"], position=position, parent=parent))
 
@@ -235,13 +247,20 @@ def _agreement_proposed(session: Session, e: EventRecord, a: dict[str, Any]) -> 
     zero = "0x" + "00" * 32
     session.add(
         AgreementRow(
-            id=a["agreementId"], provider=terms["provider"], consumer=terms["consumer"],
-            proposer=a["proposer"], purpose=terms["purpose"], legal_basis=terms["legalBasis"],
-            terms_hash=terms["termsHash"], valid_from=_u64(terms["validFrom"]),
-            valid_until=_u64(terms["validUntil"]), status="proposed",
-            supersedes=None if a["supersedes"] == zero else a["supersedes"], proposed_at=e.timestamp,
+            id=a["agreementId"],
+            provider=terms["provider"],
+            consumer=terms["consumer"],
+            proposer=a["proposer"],
+            purpose=terms["purpose"],
+            legal_basis=terms["legalBasis"],
+            terms_hash=terms["termsHash"],
+            valid_from=_u64(terms["validFrom"]),
+            valid_until=_u64(terms["validUntil"]),
+            status="proposed",
+            supersedes=None if a["supersedes"] == zero else a["supersedes"],
+            proposed_at=e.timestamp,
         )
-    )  # fmt: skip
+    )
     for dataset_id in terms["datasetIds"]:
         session.add(AgreementDatasetRow(agreement_id=a["agreementId"], dataset_id=dataset_id))
 
@@ -274,12 +293,18 @@ _HANDLERS["AgreementSuperseded"] = _close("superseded")
 def _access_recorded(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     session.add(
         AccessReceiptRow(
-            agreement_id=a["agreementId"], receipt_index=a["receiptIndex"], consumer=a["consumer"],
-            log_root=a["logRoot"], entry_count=_u64(a["entryCount"]),
-            period_start=_u64(a["periodStart"]), period_end=_u64(a["periodEnd"]),
-            recorded_at=e.timestamp, block_number=e.block_number, tx_hash=e.tx_hash,
+            agreement_id=a["agreementId"],
+            receipt_index=a["receiptIndex"],
+            consumer=a["consumer"],
+            log_root=a["logRoot"],
+            entry_count=_u64(a["entryCount"]),
+            period_start=_u64(a["periodStart"]),
+            period_end=_u64(a["periodEnd"]),
+            recorded_at=e.timestamp,
+            block_number=e.block_number,
+            tx_hash=e.tx_hash,
         )
-    )  # fmt: skip
+    )
 
 
 # --------------------------------------------------------------------------- commitments
@@ -289,10 +314,14 @@ def _access_recorded(session: Session, e: EventRecord, a: dict[str, Any]) -> Non
 def _commitment_proposed(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     session.add(
         CommitmentRow(
-            id=a["commitmentId"], matter_ref=a["matterRef"], lead=a["lead"],
-            deadline=_u64(a["deadline"]), status="proposed", proposed_at=e.timestamp,
+            id=a["commitmentId"],
+            matter_ref=a["matterRef"],
+            lead=a["lead"],
+            deadline=_u64(a["deadline"]),
+            status="proposed",
+            proposed_at=e.timestamp,
         )
-    )  # fmt: skip
+    )
     for position, (department, duty) in enumerate(
         zip(a["participants"], a["dutyHashes"], strict=True)
     ):

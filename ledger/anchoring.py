@@ -154,16 +154,25 @@ def prepare_files(
     leaves = merkle.file_leaf_hashes([(f.content_sha256, f.path) for f in files])
     tree = merkle.MerkleTree.from_leaf_hashes(leaves)
     return PreparedVersion(
-        dataset_id=dataset_id, kind="file", tree=tree, leaf_hashes=leaves, files=files, record_count=0,
-        metadata_hash=_metadata_hash("file", path.name, len(leaves)), parents=_check_parents(parents),
+        dataset_id=dataset_id,
+        kind="file",
+        tree=tree,
+        leaf_hashes=leaves,
+        files=files,
+        record_count=0,
+        metadata_hash=_metadata_hash("file", path.name, len(leaves)),
+        parents=_check_parents(parents),
         source=str(path.name),
-    )  # fmt: skip
+    )
 
 
 def prepare_hashes(
-    entries: Sequence[tuple[bytes, str]], dataset_id: bytes, *, source: str,
+    entries: Sequence[tuple[bytes, str]],
+    dataset_id: bytes,
+    *,
+    source: str,
     parents: Sequence[bytes] = (),
-) -> PreparedVersion:  # fmt: skip
+) -> PreparedVersion:
     """File leaves from (content SHA-256, name) pairs already hashed elsewhere (e.g. the API)."""
     if not entries:
         raise InputError("a version needs at least one leaf.")
@@ -173,10 +182,16 @@ def prepare_hashes(
     leaves = merkle.file_leaf_hashes(list(entries))
     tree = merkle.MerkleTree.from_leaf_hashes(leaves)
     return PreparedVersion(
-        dataset_id=dataset_id, kind="file", tree=tree, leaf_hashes=leaves, files=files, record_count=0,
-        metadata_hash=_metadata_hash("file", source, len(leaves)), parents=_check_parents(parents),
+        dataset_id=dataset_id,
+        kind="file",
+        tree=tree,
+        leaf_hashes=leaves,
+        files=files,
+        record_count=0,
+        metadata_hash=_metadata_hash("file", source, len(leaves)),
+        parents=_check_parents(parents),
         source=source,
-    )  # fmt: skip
+    )
 
 
 def prepare_records(
@@ -199,10 +214,16 @@ def prepare_records(
     leaves = merkle.record_leaf_hashes([(r.record_hash, r.salt) for r in records.entries])
     tree = merkle.MerkleTree.from_leaf_hashes(leaves)
     return PreparedVersion(
-        dataset_id=dataset_id, kind="record", tree=tree, leaf_hashes=leaves, files=None,
-        record_count=len(records.entries), metadata_hash=_metadata_hash("record", path.name, len(leaves)),
-        parents=_check_parents(parents), source=str(path.name),
-    )  # fmt: skip
+        dataset_id=dataset_id,
+        kind="record",
+        tree=tree,
+        leaf_hashes=leaves,
+        files=None,
+        record_count=len(records.entries),
+        metadata_hash=_metadata_hash("record", path.name, len(leaves)),
+        parents=_check_parents(parents),
+        source=str(path.name),
+    )
 
 
 def prepare_path(
@@ -295,12 +316,19 @@ class Anchorer:
             )
         now = int(time.time())
         batch = AnchorBatch(
-            id=batch_id or uuid.uuid4().hex, dataset_id=_hex(prepared.dataset_id), root=root,
-            leaf_count=prepared.tree.leaf_count, leaf_kind=prepared.kind,
+            id=batch_id or uuid.uuid4().hex,
+            dataset_id=_hex(prepared.dataset_id),
+            root=root,
+            leaf_count=prepared.tree.leaf_count,
+            leaf_kind=prepared.kind,
             metadata_hash=_hex(prepared.metadata_hash),
-            parents=json.dumps([_hex(p) for p in prepared.parents]), source=prepared.source,
-            status="pending", sender=self.signer.address, created_at=now, updated_at=now,
-        )  # fmt: skip
+            parents=json.dumps([_hex(p) for p in prepared.parents]),
+            source=prepared.source,
+            status="pending",
+            sender=self.signer.address,
+            created_at=now,
+            updated_at=now,
+        )
         with Session(self.engine) as session:
             session.add(batch)
             session.add(TreeBlob(root=root, sorted_leaves=prepared.tree.sorted_leaves()))

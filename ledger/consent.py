@@ -113,10 +113,16 @@ class Consent:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "format": "xietong-consent/1", "kind": self.kind, "subject_id": "0x" + self.subject_id.hex(),
-            "signer": self.signer, "nonce": self.nonce, "deadline": self.deadline, "chain_id": self.chain_id,
-            "contract": self.contract, "signature": "0x" + self.signature.hex(),
-        }  # fmt: skip
+            "format": "xietong-consent/1",
+            "kind": self.kind,
+            "subject_id": "0x" + self.subject_id.hex(),
+            "signer": self.signer,
+            "nonce": self.nonce,
+            "deadline": self.deadline,
+            "chain_id": self.chain_id,
+            "contract": self.contract,
+            "signature": "0x" + self.signature.hex(),
+        }
 
 
 def make_consent(
@@ -132,11 +138,24 @@ def make_consent(
     nonce = int(client.call(contract, "nonces", signer.address))
     deadline = int(time.time()) + valid_for
     message = ConsentMessage(
-        kind=kind, subject_id=subject_id, signer=signer.address, nonce=nonce, deadline=deadline,
-        chain_id=client.chain_id, contract=client.address(contract),
-    )  # fmt: skip
-    return Consent(kind, subject_id, signer.address, nonce, deadline, client.chain_id, client.address(contract),
-                   sign_consent(message, signer.key))  # fmt: skip
+        kind=kind,
+        subject_id=subject_id,
+        signer=signer.address,
+        nonce=nonce,
+        deadline=deadline,
+        chain_id=client.chain_id,
+        contract=client.address(contract),
+    )
+    return Consent(
+        kind,
+        subject_id,
+        signer.address,
+        nonce,
+        deadline,
+        client.chain_id,
+        client.address(contract),
+        sign_consent(message, signer.key),
+    )
 
 
 def read_consent(path: Path) -> Consent:
@@ -167,10 +186,15 @@ def parse_consent(data: Any, *, source: str = "the consent") -> Consent:
             raise InputError(f"{source}: signer and contract must be addresses.")
         signature = bytes.fromhex(str(data["signature"]).removeprefix("0x"))
         return Consent(
-            kind=kind, subject_id=parse_hash(str(data["subject_id"]), what="subject id"),
-            signer=to_checksum_address(data["signer"]), nonce=_uint256(data["nonce"]), deadline=_uint256(data["deadline"]),
-            chain_id=_uint256(data["chain_id"]), contract=to_checksum_address(data["contract"]), signature=signature,
-        )  # fmt: skip
+            kind=kind,
+            subject_id=parse_hash(str(data["subject_id"]), what="subject id"),
+            signer=to_checksum_address(data["signer"]),
+            nonce=_uint256(data["nonce"]),
+            deadline=_uint256(data["deadline"]),
+            chain_id=_uint256(data["chain_id"]),
+            contract=to_checksum_address(data["contract"]),
+            signature=signature,
+        )
     except (KeyError, ValueError, TypeError):
         raise InputError(f"{source} is missing a field or has a malformed one.") from None
 
@@ -201,6 +225,12 @@ def relay_consent(client: ChainClient, relayer: LocalAccount, consent: Consent) 
         )
     function = "acceptBySig" if consent.kind == "AcceptAgreement" else "signBySig"
     return client.transact(
-        contract, function, consent.subject_id, consent.signer, consent.nonce, consent.deadline, consent.signature,
+        contract,
+        function,
+        consent.subject_id,
+        consent.signer,
+        consent.nonce,
+        consent.deadline,
+        consent.signature,
         sender=relayer,
-    )  # fmt: skip
+    )

@@ -139,8 +139,12 @@ def run_demo(gateway: Gateway, workdir: Path, *, echo: Callable[[str], None] = p
     )
     v3 = anchorer.anchor(prepare_path(policy_dir, policy_id))
     report.versions = {"dibao-2026-10": v1.root, "dibao-2026-11": v2.root, "policy": v3.root}
-    report.files = {"october": str(october), "november": str(november), "policy": str(policy_dir),
-                    "november_salts": str(november) + ".salts.json"}  # fmt: skip
+    report.files = {
+        "october": str(october),
+        "november": str(november),
+        "policy": str(policy_dir),
+        "november_salts": str(november) + ".salts.json",
+    }
 
     now = int(client.w3.eth.get_block("latest")["timestamp"])
     terms_doc = workdir / "低保数据共享协议.txt"
@@ -151,10 +155,15 @@ def run_demo(gateway: Gateway, workdir: Path, *, echo: Callable[[str], None] = p
         "3. 民政局 proposes sharing 低保名单 with 公安局 for eligibility checks; 公安局 signs (EIP-712), 民政局 relays"
     )
     terms = AgreementTerms(
-        provider=department_id(CIVIL[0]), consumer=department_id(PSB[0]), dataset_ids=(dibao_id,),
-        purpose=code_hash("eligibility-check 低保资格核查"), legal_basis=code_hash("《社会救助暂行办法》第十一条"),
-        terms_hash=document_hash(str(terms_doc)), valid_from=now - DAY, valid_until=now + 365 * DAY,
-    )  # fmt: skip
+        provider=department_id(CIVIL[0]),
+        consumer=department_id(PSB[0]),
+        dataset_ids=(dibao_id,),
+        purpose=code_hash("eligibility-check 低保资格核查"),
+        legal_basis=code_hash("《社会救助暂行办法》第十一条"),
+        terms_hash=document_hash(str(terms_doc)),
+        valid_from=now - DAY,
+        valid_until=now + 365 * DAY,
+    )
     sharing_id, _ = propose_agreement(client, civil, terms)
     consent = make_consent(client, psb, "AcceptAgreement", sharing_id)
     relay_consent(client, civil, consent)
@@ -162,23 +171,45 @@ def run_demo(gateway: Gateway, workdir: Path, *, echo: Callable[[str], None] = p
 
     echo("4. 公安局 records access receipts for its eligibility lookups")
     log = workdir / "psb-access-2026-11.jsonl"
-    log.write_text("".join(json.dumps({"lookup": f"DB{i:05d}", "officer": f"P{i % 7:03d}", "result": "match"},
-                                      ensure_ascii=False) + "\n" for i in range(30)), encoding="utf-8")  # fmt: skip
+    log.write_text(
+        "".join(
+            json.dumps(
+                {"lookup": f"DB{i:05d}", "officer": f"P{i % 7:03d}", "result": "match"},
+                ensure_ascii=False,
+            )
+            + "\n"
+            for i in range(30)
+        ),
+        encoding="utf-8",
+    )
     log_version = prepare_path(log, dibao_id)
     start = int(client.w3.eth.get_block("latest")["timestamp"]) - DAY + 60
     for week in range(2):
-        tx("SharingAgreements", "recordAccess", sharing_id, log_version.root, 15, start + week * 600,
-           start + week * 600 + 300, sender=psb)  # fmt: skip
+        tx(
+            "SharingAgreements",
+            "recordAccess",
+            sharing_id,
+            log_version.root,
+            15,
+            start + week * 600,
+            start + week * 600 + 300,
+            sender=psb,
+        )
         report.receipts += 1
 
     echo(
         "5. a second agreement, with 卫健委 for statistics, is accepted and then revoked by 民政局"
     )
     stats = AgreementTerms(
-        provider=department_id(CIVIL[0]), consumer=department_id(HEALTH[0]), dataset_ids=(dibao_id,),
-        purpose=code_hash("statistics 统计分析"), legal_basis=code_hash("《统计法》"),
-        terms_hash=document_hash(str(terms_doc)), valid_from=now - DAY, valid_until=now + 90 * DAY,
-    )  # fmt: skip
+        provider=department_id(CIVIL[0]),
+        consumer=department_id(HEALTH[0]),
+        dataset_ids=(dibao_id,),
+        purpose=code_hash("statistics 统计分析"),
+        legal_basis=code_hash("《统计法》"),
+        terms_hash=document_hash(str(terms_doc)),
+        valid_from=now - DAY,
+        valid_until=now + 90 * DAY,
+    )
     stats_id, _ = propose_agreement(client, civil, stats)
     accept_agreement(client, health, stats_id)
     tx("SharingAgreements", "revoke", stats_id, code_hash("用途超出约定范围"), sender=civil)
@@ -186,11 +217,17 @@ def run_demo(gateway: Gateway, workdir: Path, *, echo: Callable[[str], None] = p
 
     echo("6. 卫健委 leads the 出生一件事 joint commitment with 公安局 and 民政局")
     commitment_id, _ = propose_commitment(
-        client, health, matter_ref=code_hash("出生一件事-2026-000123"),
+        client,
+        health,
+        matter_ref=code_hash("出生一件事-2026-000123"),
         participants=[department_id(HEALTH[0]), department_id(PSB[0]), department_id(CIVIL[0])],
-        duty_hashes=[code_hash("签发出生医学证明"), code_hash("办理户口登记"), code_hash("核定生育相关救助")],
+        duty_hashes=[
+            code_hash("签发出生医学证明"),
+            code_hash("办理户口登记"),
+            code_hash("核定生育相关救助"),
+        ],
         deadline=now + 15 * DAY,
-    )  # fmt: skip
+    )
     tx("JointCommitments", "sign", commitment_id, sender=psb)
     relay_consent(client, health, make_consent(client, civil, "SignCommitment", commitment_id))
     for who, evidence in (

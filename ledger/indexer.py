@@ -184,9 +184,14 @@ class _EventDecoder:
         args: dict[str, Any] = {}
         if len(topics) - 1 != len(self.topic_types):
             raise ValueError(f"{self.name}: {len(topics) - 1} topics, not {len(self.topic_types)}")
-        for name, kind, read, convert, topic in zip(self.topic_names, self.topic_types,
-                                                    self.topic_readers, self.topic_converters,
-                                                    topics[1:], strict=True):  # fmt: skip
+        for name, kind, read, convert, topic in zip(
+            self.topic_names,
+            self.topic_types,
+            self.topic_readers,
+            self.topic_converters,
+            topics[1:],
+            strict=True,
+        ):
             if read is not None:
                 args[name] = read(topic[2:])
             else:
@@ -281,8 +286,13 @@ class Indexer:
         except OperationalError as exc:
             raise DatabaseUnavailableError(f"the database does not answer ({exc.orig}).") from None
 
-    def follow(self, *, interval: float = 1.0, should_stop: Callable[[], bool] = lambda: False,
-               on_pass: Callable[[SyncResult], None] | None = None) -> None:  # fmt: skip
+    def follow(
+        self,
+        *,
+        interval: float = 1.0,
+        should_stop: Callable[[], bool] = lambda: False,
+        on_pass: Callable[[SyncResult], None] | None = None,
+    ) -> None:
         """Keep syncing until ``should_stop()``; transient node or database outages are retried."""
         while not should_stop():
             try:
@@ -421,12 +431,18 @@ class Indexer:
             tx_hash = str(log["transactionHash"]).lower()
             rows.append(
                 {
-                    "block_number": number, "block_hash": block_hash, "log_index": log_index,
-                    "tx_hash": tx_hash, "timestamp": timestamp, "contract": contract, "name": name,
-                    "department_id": department, "subject_id": subject,
+                    "block_number": number,
+                    "block_hash": block_hash,
+                    "log_index": log_index,
+                    "tx_hash": tx_hash,
+                    "timestamp": timestamp,
+                    "contract": contract,
+                    "name": name,
+                    "department_id": department,
+                    "subject_id": subject,
                     "args": json.dumps(args, ensure_ascii=False, sort_keys=True),
                 }
-            )  # fmt: skip
+            )
             facts.append((EventFacts(name, number, timestamp, tx_hash), args))
         with Session(self.engine) as session:
             _lock_index(session)

@@ -56,9 +56,13 @@ class SubmissionQueue:
     """Collects submitted hashes per dataset and anchors them in batches."""
 
     def __init__(
-        self, engine: Engine, *, max_leaves: int = 1_000, max_wait: float = 5.0,
+        self,
+        engine: Engine,
+        *,
+        max_leaves: int = 1_000,
+        max_wait: float = 5.0,
         claim_timeout: float = 60.0,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """``claim_timeout``: seconds after which a batch sealed by an instance that then
         vanished (before persisting it for anchoring) is taken over by another."""
         if max_leaves < 1 or max_wait < 0 or claim_timeout < 0:
@@ -116,8 +120,11 @@ class SubmissionQueue:
 
     def _open(self, dataset_id: str) -> str:
         batch = SubmissionBatch(
-            id=uuid.uuid4().hex, dataset_id=dataset_id, status="collecting", created_at=int(time.time())
-        )  # fmt: skip
+            id=uuid.uuid4().hex,
+            dataset_id=dataset_id,
+            status="collecting",
+            created_at=int(time.time()),
+        )
         with Session(self.engine) as session:
             session.add(batch)
             session.commit()
@@ -253,15 +260,27 @@ class SubmissionQueue:
             anchor = session.get(AnchorBatch, batch_id)
             if batch is None and anchor is None:
                 raise UnknownBatchError(f"there is no batch {batch_id}.")
-        result: dict[str, Any] = {"batch_id": batch_id, "root": None, "transaction": None,
-                                  "block_number": None}  # fmt: skip
+        result: dict[str, Any] = {
+            "batch_id": batch_id,
+            "root": None,
+            "transaction": None,
+            "block_number": None,
+        }
         if batch is not None:
-            result.update(dataset_id=batch.dataset_id, status=batch.status,
-                          leaf_count=batch.leaf_count, error=batch.error)  # fmt: skip
+            result.update(
+                dataset_id=batch.dataset_id,
+                status=batch.status,
+                leaf_count=batch.leaf_count,
+                error=batch.error,
+            )
         if anchor is not None:
             result["dataset_id"] = anchor.dataset_id
             result.update(
-                status=anchor.status, root=anchor.root, leaf_count=anchor.leaf_count,
-                transaction=anchor.tx_hash, block_number=anchor.block_number, error=anchor.error,
-            )  # fmt: skip
+                status=anchor.status,
+                root=anchor.root,
+                leaf_count=anchor.leaf_count,
+                transaction=anchor.tx_hash,
+                block_number=anchor.block_number,
+                error=anchor.error,
+            )
         return result

@@ -144,8 +144,11 @@ def ensure_wrk(install: bool) -> str | None:
     if found or not install or shutil.which("apt-get") is None:
         return found
     print("wrk is missing: apt-get install -y wrk", flush=True)
-    for command in (["apt-get", "install", "-y", "wrk"], ["apt-get", "update"],
-                    ["apt-get", "install", "-y", "wrk"]):  # fmt: skip
+    for command in (
+        ["apt-get", "install", "-y", "wrk"],
+        ["apt-get", "update"],
+        ["apt-get", "install", "-y", "wrk"],
+    ):
         try:
             subprocess.run(command, check=False, timeout=300, capture_output=True)
         except (OSError, subprocess.TimeoutExpired):
@@ -168,20 +171,46 @@ class Load:
 
     def command(self, url: str, key: str, seconds: float) -> list[str]:
         if self.wrk:
-            return [self.wrk, f"-t{self.threads}", f"-c{self.connections}", f"-d{max(1, round(seconds))}s",
-                    "--timeout", "5s", "-s", str(LUA), "-H", f"X-API-Key: {key}", url, "--",
-                    str(self.hashes_file)]  # fmt: skip
-        return [sys.executable, str(HTTPX_LOAD), "--url", url, "--key", key, "--hashes",
-                str(self.hashes_file), "--connections", str(self.connections), "--duration",
-                f"{seconds:g}"]  # fmt: skip
+            return [
+                self.wrk,
+                f"-t{self.threads}",
+                f"-c{self.connections}",
+                f"-d{max(1, round(seconds))}s",
+                "--timeout",
+                "5s",
+                "-s",
+                str(LUA),
+                "-H",
+                f"X-API-Key: {key}",
+                url,
+                "--",
+                str(self.hashes_file),
+            ]
+        return [
+            sys.executable,
+            str(HTTPX_LOAD),
+            "--url",
+            url,
+            "--key",
+            key,
+            "--hashes",
+            str(self.hashes_file),
+            "--connections",
+            str(self.connections),
+            "--duration",
+            f"{seconds:g}",
+        ]
 
     def run(self, url: str, key: str, seconds: float) -> tuple[dict[str, Any], float]:
         """The generator's XT-RESULT and the CPU seconds it used (its own process)."""
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         process = subprocess.Popen(
-            self.command(url, key, seconds), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+            self.command(url, key, seconds),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             out, err = process.communicate(timeout=seconds + 30)
         except subprocess.TimeoutExpired:
@@ -197,8 +226,10 @@ class Load:
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         lines = [
-            line for line in out.decode(errors="replace").splitlines() if line.startswith("XT-RESULT ")
-        ]  # fmt: skip
+            line
+            for line in out.decode(errors="replace").splitlines()
+            if line.startswith("XT-RESULT ")
+        ]
         if process.returncode != 0 or not lines:
             raise BenchError(
                 f"the load generator failed ({process.returncode}):\n{out.decode(errors='replace')}"
@@ -209,9 +240,23 @@ class Load:
 
 
 def profile_command(py_spy: str, pid: int, seconds: float, out: Path, extra: str = "") -> list[str]:
-    return [py_spy, "record", *shlex.split(extra), "--pid", str(pid), "--subprocesses", "--nonblocking",
-            "--rate", "250", "--duration", str(max(1, round(seconds))), "--format", "raw",
-            "--output", str(out)]  # fmt: skip
+    return [
+        py_spy,
+        "record",
+        *shlex.split(extra),
+        "--pid",
+        str(pid),
+        "--subprocesses",
+        "--nonblocking",
+        "--rate",
+        "250",
+        "--duration",
+        str(max(1, round(seconds))),
+        "--format",
+        "raw",
+        "--output",
+        str(out),
+    ]
 
 
 def wait_quiet(limit: float, threshold: float = 0.3, span: float = 3.0) -> float:
@@ -275,17 +320,24 @@ def measure(server: Server, world: World, load: Load, args: argparse.Namespace) 
 
 
 def measure_once(
-    server: Server, world: World, load: Load, seconds: float, profile_dir: Path | None,
-    py_spy: str | None, profile_args: str,
-) -> dict[str, Any]:  # fmt: skip
+    server: Server,
+    world: World,
+    load: Load,
+    seconds: float,
+    profile_dir: Path | None,
+    py_spy: str | None,
+    profile_args: str,
+) -> dict[str, Any]:
     spy = None
     if profile_dir is not None and py_spy is not None and server.process is not None:
         profile_dir.mkdir(parents=True, exist_ok=True)
         out = profile_dir / f"{world.kind}-{server.workers}w.txt"
         spy = subprocess.Popen(
             profile_command(py_spy, server.process.pid, seconds, out, profile_args),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         time.sleep(0.5)
     per_worker_before = {p: cpu_seconds(p) for p in server.workers_pids()}
     server_before, postgres_before, busy_before = server.cpu(), postgres_cpu(), machine_busy()
@@ -434,13 +486,17 @@ def main(argv: list[str] | None = None) -> int:
         help="Measured runs per combination (the median is reported).",
     )
     parser.add_argument(
-        "--wait-quiet", type=float, default=60.0,
+        "--wait-quiet",
+        type=float,
+        default=60.0,
         help="Seconds to wait, before each run, for other work on the machine to calm down (0: never).",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--max-other", type=float, default=0.3,
+        "--max-other",
+        type=float,
+        default=0.3,
         help="A run during which other work took more cores than this is repeated (see --retries).",
-    )  # fmt: skip
+    )
     parser.add_argument("--retries", type=int, default=3, help="Runs that may be repeated so.")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "httpx"), default="auto")
     parser.add_argument("--no-install", action="store_true", help="Never apt-get install wrk.")

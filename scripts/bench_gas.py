@@ -372,17 +372,27 @@ class EngineRun:
             return None
         if estimate > self.block_gas_limit:
             self.add(
-                section, system, operation, case, hashes, None,
+                section,
+                system,
+                operation,
+                case,
+                hashes,
+                None,
                 note=f"needs ≈{estimate:,} gas, over the block gas limit ({self.block_gas_limit:,})",
-            )  # fmt: skip
+            )
             return None
         try:
             tx = self.chain.send(fn, sender=sender)
         except LedgerError as exc:
             self.add(
-                section, system, operation, case, hashes, None,
+                section,
+                system,
+                operation,
+                case,
+                hashes,
+                None,
                 note=f"needs ≈{estimate:,} gas; refused: {_reason(exc)}",
-            )  # fmt: skip
+            )
             return None
         note = ""
         if tx.gas_used > TX_GAS_CAP:
@@ -502,13 +512,21 @@ class EngineRun:
         if not verify_proof(big.root, leaf, proof):
             raise BenchError("the 20-step proof does not verify off chain.")
         self.check(
-            "Xietong", "verifyLeaf(root, leaf, proof)", "1,000,000 leaves, 20-step proof",
-            registry, registry.functions.verifyLeaf(big.root, leaf, proof), True,
-        )  # fmt: skip
+            "Xietong",
+            "verifyLeaf(root, leaf, proof)",
+            "1,000,000 leaves, 20-step proof",
+            registry,
+            registry.functions.verifyLeaf(big.root, leaf, proof),
+            True,
+        )
         self.check(
-            "Xietong", "isAnchored(root)", "root only (the gateway's cached check)",
-            registry, registry.functions.isAnchored(big.root), True,
-        )  # fmt: skip
+            "Xietong",
+            "isAnchored(root)",
+            "root only (the gateway's cached check)",
+            registry,
+            registry.functions.isAnchored(big.root),
+            True,
+        )
         self.add(
             "one-time",
             "GasProbe",
@@ -570,8 +588,15 @@ class EngineRun:
         eas, gas = self.deploy_contract(compiled["EAS"], schemas.address, sender=sender)
         self.add(setup, system, "deploy EAS", "", 0, gas)
         register = schemas.functions.register(EAS_SCHEMA, ZERO_ADDRESS, True)
-        tx = self.write(system, "SchemaRegistry.register", f'schema "{EAS_SCHEMA}", once', 0,
-                        register, sender=sender, section=setup)  # fmt: skip
+        tx = self.write(
+            system,
+            "SchemaRegistry.register",
+            f'schema "{EAS_SCHEMA}", once',
+            0,
+            register,
+            sender=sender,
+            section=setup,
+        )
         if tx is None:
             raise BenchError("registering the EAS schema did not go through.")
         schema_uid = bytes(
@@ -580,11 +605,25 @@ class EngineRun:
         section = "crosscheck" if published else "anchor"
         hashes = Hashes("eas")  # the same hashes (calldata) for both builds
         first = hashes.take(1)[0]
-        self.write(system, "timestamp(hash)", "1 hash", 1, eas.functions.timestamp(first),
-                   sender=sender, section=section)  # fmt: skip
+        self.write(
+            system,
+            "timestamp(hash)",
+            "1 hash",
+            1,
+            eas.functions.timestamp(first),
+            sender=sender,
+            section=section,
+        )
         for n in (100,) if published else self.plan.batch_sizes:
-            self.write(system, "multiTimestamp(hashes)", f"{n:,} hash{'es' if n > 1 else ''}", n,
-                       eas.functions.multiTimestamp(hashes.take(n)), sender=sender, section=section)  # fmt: skip
+            self.write(
+                system,
+                "multiTimestamp(hashes)",
+                f"{n:,} hash{'es' if n > 1 else ''}",
+                n,
+                eas.functions.multiTimestamp(hashes.take(n)),
+                sender=sender,
+                section=section,
+            )
 
         def request(
             h: bytes, recipient: str = ZERO_ADDRESS, ref: bytes = ZERO32
@@ -592,27 +631,56 @@ class EngineRun:
             # AttestationRequestData: recipient, expirationTime, revocable, refUID, data, value
             return (recipient, 0, True, ref, encode(["bytes32"], [h]), 0)
 
-        tx = self.write(system, "attest(request)", "1 hash", 1,
-                        eas.functions.attest((schema_uid, request(hashes.take(1)[0]))),
-                        sender=sender, section=section)  # fmt: skip
+        tx = self.write(
+            system,
+            "attest(request)",
+            "1 hash",
+            1,
+            eas.functions.attest((schema_uid, request(hashes.take(1)[0]))),
+            sender=sender,
+            section=section,
+        )
         if tx is None:
             raise BenchError("the EAS attestation did not go through.")
         uid = bytes(eas.events.Attested().process_receipt(tx.receipt)[0]["args"]["uid"])
         if published:
             return
         recipient = dev_account(FOUNDERS[0][2]).address
-        self.write(system, "attest(request)", "1 hash, with a recipient and a refUID", 1,
-                   eas.functions.attest((schema_uid, request(hashes.take(1)[0], recipient, uid))),
-                   sender=sender)  # fmt: skip
+        self.write(
+            system,
+            "attest(request)",
+            "1 hash, with a recipient and a refUID",
+            1,
+            eas.functions.attest((schema_uid, request(hashes.take(1)[0], recipient, uid))),
+            sender=sender,
+        )
         for n in self.plan.attest_batch_sizes:
             batch = [(schema_uid, [request(h) for h in hashes.take(n)])]
-            self.write(system, "multiAttest(requests)", f"{n:,} hashes", n,
-                       eas.functions.multiAttest(batch), sender=sender)  # fmt: skip
+            self.write(
+                system,
+                "multiAttest(requests)",
+                f"{n:,} hashes",
+                n,
+                eas.functions.multiAttest(batch),
+                sender=sender,
+            )
         timestamp = int(eas.functions.getTimestamp(first).call())
-        self.check(system, "getTimestamp(hash)", "after timestamp", eas,
-                   eas.functions.getTimestamp(first), timestamp)  # fmt: skip
-        self.check(system, "isAttestationValid(uid)", "after attest; needs the uid, not the hash",
-                   eas, eas.functions.isAttestationValid(uid), True)  # fmt: skip
+        self.check(
+            system,
+            "getTimestamp(hash)",
+            "after timestamp",
+            eas,
+            eas.functions.getTimestamp(first),
+            timestamp,
+        )
+        self.check(
+            system,
+            "isAttestationValid(uid)",
+            "after attest; needs the uid, not the hash",
+            eas,
+            eas.functions.isAttestationValid(uid),
+            True,
+        )
 
 
 def published_eas() -> dict[str, Compiled]:

@@ -144,8 +144,9 @@ def generate(
     for index, (account, department_key) in enumerate(zip(founders, founder_ids, strict=True)):
         datasets = [dataset_id(f"BENCH-IDX-{index}-{n}") for n in range(DATASETS_PER_DEPARTMENT)]
         for ds in datasets:
-            client.transact("DatasetRegistry", "registerDataset", ds, h(f"meta-{ds.hex()}"),
-                            sender=account)  # fmt: skip
+            client.transact(
+                "DatasetRegistry", "registerDataset", ds, h(f"meta-{ds.hex()}"), sender=account
+            )
         departments.append(
             Department(account.address, department_key, datasets, roots={ds: [] for ds in datasets})
         )
@@ -153,8 +154,16 @@ def generate(
     valid_from, valid_until = now - 7200, now + 10 * 365 * 86400
     agreements: list[tuple[bytes, Department]] = []  # (id, consumer)
     for provider, consumer in zip(departments, departments[1:] + departments[:1], strict=True):
-        terms = (provider.id, consumer.id, provider.datasets[:2], h("purpose"), h("law"),
-                 h(f"terms-{provider.id.hex()}"), valid_from, valid_until)  # fmt: skip
+        terms = (
+            provider.id,
+            consumer.id,
+            provider.datasets[:2],
+            h("purpose"),
+            h("law"),
+            h(f"terms-{provider.id.hex()}"),
+            valid_from,
+            valid_until,
+        )
         proposed = client.transact(
             "SharingAgreements",
             "propose",
@@ -162,8 +171,12 @@ def generate(
             sender=dev_account(1 + departments.index(provider)),
         )
         agreement = bytes(proposed.event("AgreementProposed")["agreementId"])
-        client.transact("SharingAgreements", "accept", agreement,
-                        sender=dev_account(1 + departments.index(consumer)))  # fmt: skip
+        client.transact(
+            "SharingAgreements",
+            "accept",
+            agreement,
+            sender=dev_account(1 + departments.index(consumer)),
+        )
         agreements.append((agreement, consumer))
     for department in departments:
         department.nonce = int(
@@ -176,8 +189,13 @@ def generate(
     serial = itertools.count()
 
     def tx(sender: Department, to: str, data: bytes, gas: int) -> tuple[str, list[Any]]:
-        params = {"from": sender.account, "to": to, "data": "0x" + data.hex(),
-                  "gas": hex(gas), "nonce": hex(sender.nonce)}  # fmt: skip
+        params = {
+            "from": sender.account,
+            "to": to,
+            "data": "0x" + data.hex(),
+            "gas": hex(gas),
+            "nonce": hex(sender.nonce),
+        }
         sender.nonce += 1
         return "eth_sendTransaction", [params]
 
@@ -189,8 +207,16 @@ def generate(
             if slot == 0 and block_index % 4 == 0:
                 provider = departments[block_index % 3]
                 consumer = departments[(block_index + 1) % 3]
-                terms = (provider.id, consumer.id, provider.datasets[:2], h("purpose"), h("law"),
-                         h(f"terms-{n}"), valid_from, valid_until)  # fmt: skip
+                terms = (
+                    provider.id,
+                    consumer.id,
+                    provider.datasets[:2],
+                    h("purpose"),
+                    h("law"),
+                    h(f"terms-{n}"),
+                    valid_from,
+                    valid_until,
+                )
                 data = PROPOSE + encode([TERMS], [terms])
                 calls.append(tx(provider, addresses["SharingAgreements"], data, GAS["propose"]))
                 kinds["AgreementProposed"] += 1
@@ -302,8 +328,9 @@ def measure_floor(rpc: Rpc, indexer: Indexer, last: int) -> Floor:
     kinds: Counter[str] = Counter()
     for start, end in ranges:
         t0 = time.perf_counter()
-        logs = rpc.call("eth_getLogs", [{"fromBlock": hex(start), "toBlock": hex(end),
-                                         "address": addresses}])  # fmt: skip
+        logs = rpc.call(
+            "eth_getLogs", [{"fromBlock": hex(start), "toBlock": hex(end), "address": addresses}]
+        )
         t1 = time.perf_counter()
         for log in logs:
             decoded = indexer._decode_raw(log)  # exactly the indexer's decoding
@@ -349,8 +376,9 @@ def count(engine: Engine, table: Any) -> int:
         return int(session.exec(select(func.count()).select_from(table)).one())
 
 
-def measure_index(name: str, url: str, client: ChainClient, deployment: Deployment,
-                  expected: int, last: int) -> IndexRun:  # fmt: skip
+def measure_index(
+    name: str, url: str, client: ChainClient, deployment: Deployment, expected: int, last: int
+) -> IndexRun:
     """Index from an empty database, then reindex it; both checked against the floor's count."""
     engine = create_db_engine(url)  # creates the tables: not timed
     try:
@@ -370,8 +398,14 @@ def measure_index(name: str, url: str, client: ChainClient, deployment: Deployme
         rows = count(engine, ChainEvent)
         if rows != expected:
             raise BenchError(f"{name}: {rows} events in the table, expected {expected}")
-        return IndexRun(name, index_s, reindex_s, expected, count(engine, VersionRow),
-                        count(engine, IndexedBlock))  # fmt: skip
+        return IndexRun(
+            name,
+            index_s,
+            reindex_s,
+            expected,
+            count(engine, VersionRow),
+            count(engine, IndexedBlock),
+        )
     finally:
         engine.dispose()
 
@@ -409,8 +443,14 @@ def per_s(events: int, seconds: float) -> float:
     return round(events / seconds, 1) if seconds > 0 else 0.0
 
 
-def report(args: argparse.Namespace, command: str, gen: Generated, floor: Floor,
-           runs: list[IndexRun], total_events: int) -> tuple[str, dict[str, Any]]:  # fmt: skip
+def report(
+    args: argparse.Namespace,
+    command: str,
+    gen: Generated,
+    floor: Floor,
+    runs: list[IndexRun],
+    total_events: int,
+) -> tuple[str, dict[str, Any]]:
     m = machine()
     results: dict[str, Any] = {
         "events": total_events,
@@ -508,23 +548,28 @@ def main(argv: list[str] | None = None) -> int:
         client = ChainClient(w3, deployment.addresses)
         rpc = Rpc(spec.rpc_url)
         print(f"generating about {events:,} events ({args.per_block} per block)…", flush=True)
-        gen = generate(rpc, client, [f.department_id for f in founders.departments], events,
-                       args.per_block)  # fmt: skip
+        gen = generate(
+            rpc, client, [f.department_id for f in founders.departments], events, args.per_block
+        )
         print(
             f"generated {gen.events:,} events in {gen.blocks:,} blocks in {gen.seconds:.1f} s",
             flush=True,
         )
         last = gen.last_block
-        probe = Indexer(client, deployment, create_db_engine("sqlite://", create_tables=False),
-                        chunk=args.chunk)  # fmt: skip
+        probe = Indexer(
+            client, deployment, create_db_engine("sqlite://", create_tables=False), chunk=args.chunk
+        )
         floor = measure_floor(rpc, probe, last)
         for kind, sent in gen.kinds.items():
             if floor.kinds[kind] != sent:
                 raise BenchError(
                     f"{sent} {kind} transactions sent but {floor.kinds[kind]} events on chain"
                 )
-        print(f"floor: {floor.events:,} events fetched in {floor.fetch_s:.2f} s, decoded in "
-              f"{floor.decode_s:.2f} s (web3: {floor.web3_s:.2f} s)", flush=True)  # fmt: skip
+        print(
+            f"floor: {floor.events:,} events fetched in {floor.fetch_s:.2f} s, decoded in "
+            f"{floor.decode_s:.2f} s (web3: {floor.web3_s:.2f} s)",
+            flush=True,
+        )
         runs = []
         for name in databases:
             if name == "sqlite":

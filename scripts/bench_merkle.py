@@ -126,8 +126,9 @@ def measure(kind: str, count: int, repeat: int) -> Row:
     verify_us = (time.perf_counter() - start) / len(sample) * 1e6
     if not ok:
         raise SystemExit(f"a proof did not verify ({kind}, {count} leaves)")
-    return Row(kind, count, hash_s, tree_s, min(totals), max(totals), proof_us, verify_us,
-               reload_s, root)  # fmt: skip
+    return Row(
+        kind, count, hash_s, tree_s, min(totals), max(totals), proof_us, verify_us, reload_s, root
+    )
 
 
 def keccak_floor(repeat: int) -> tuple[float, float]:
@@ -308,13 +309,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         {
             "keccak_floor_ns_per_hash": per_hash * 1e9,
             "ours": [
-                {"kind": r.kind, "leaves": r.leaves, "total_s": r.total_s, "tree_s": r.tree_s,
-                 "proof_us": r.proof_us, "ratio_to_floor": r.total_s / (3 * r.leaves * per_hash)}
+                {
+                    "kind": r.kind,
+                    "leaves": r.leaves,
+                    "total_s": r.total_s,
+                    "tree_s": r.tree_s,
+                    "proof_us": r.proof_us,
+                    "ratio_to_floor": r.total_s / (3 * r.leaves * per_hash),
+                }
                 for r in rows
             ],
             "openzeppelin": [
-                {"kind": k, "leaves": c, "build_s": a["buildMs"] / 1000, "proof_us": a["proofUs"],
-                 "root_identical": True}
+                {
+                    "kind": k,
+                    "leaves": c,
+                    "build_s": a["buildMs"] / 1000,
+                    "proof_us": a["proofUs"],
+                    "root_identical": True,
+                }
                 for k, c, a in js
             ],
             "pymerkle": [{"leaves": c, "build_s": b, "proof_us": pr} for c, b, pr in pym],
@@ -322,10 +334,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         quick=args.quick,
         command=command,
-    )  # fmt: skip
+    )
     load = f"{load_before} before, {load_average()} after"
-    write_report(args.out, command, rows, floor_s, floor_single_s, per_hash, fallback, js, js_note,
-                 pym, _keccak.default_threads(), load, _keccak.simd())  # fmt: skip
+    write_report(
+        args.out,
+        command,
+        rows,
+        floor_s,
+        floor_single_s,
+        per_hash,
+        fallback,
+        js,
+        js_note,
+        pym,
+        _keccak.default_threads(),
+        load,
+        _keccak.simd(),
+    )
     print(f"wrote {args.out}")
     return 0
 

@@ -183,9 +183,14 @@ def startup_time(engine: str, work: Path, *, timeout: float = 120.0) -> float:
     session = requests.Session()
     started = time.perf_counter()
     process = subprocess.Popen(
-        command, cwd=HARDHAT_DIR, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        env=env, start_new_session=True,
-    )  # fmt: skip
+        command,
+        cwd=HARDHAT_DIR,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
     try:
         while True:
             try:
@@ -245,9 +250,15 @@ def sequential(fixture: Fixture, client: ChainClient, n: int) -> tuple[float, li
     for _ in range(n):
         t0 = time.perf_counter()
         sent = client.transact(
-            "DatasetRegistry", "anchor", fixture.dataset, fixture.next_root(), 1,
-            fixture.metadata, [], sender=fixture.signer,
-        )  # fmt: skip
+            "DatasetRegistry",
+            "anchor",
+            fixture.dataset,
+            fixture.next_root(),
+            1,
+            fixture.metadata,
+            [],
+            sender=fixture.signer,
+        )
         latencies.append(time.perf_counter() - t0)
         if not sent.events:
             raise BenchError(f"anchor transaction {sent.tx_hash} emitted no VersionAnchored event.")
@@ -302,10 +313,16 @@ def pipelined(fixture: Fixture, rpc_url: str, n: int) -> tuple[float, float]:
                 "anchor", args=[fixture.dataset, fixture.next_root(), 1, fixture.metadata, []]
             )
             tx = {
-                "to": registry.address, "data": data, "value": 0, "nonce": nonce + i,
-                "gas": estimate + 20_000, "chainId": client.chain_id, "type": 2,
-                "maxFeePerGas": 2 * base_fee + priority, "maxPriorityFeePerGas": priority,
-            }  # fmt: skip
+                "to": registry.address,
+                "data": data,
+                "value": 0,
+                "nonce": nonce + i,
+                "gas": estimate + 20_000,
+                "chainId": client.chain_id,
+                "type": 2,
+                "maxFeePerGas": 2 * base_fee + priority,
+                "maxPriorityFeePerGas": priority,
+            }
             signed = signer.sign_transaction(tx)
             raws.append(("0x" + bytes(signed.raw_transaction).hex(), signed.hash.to_0x_hex()))
         signing = time.perf_counter() - t_sign
@@ -384,9 +401,10 @@ def measure_engine(engine: str, plan: Plan, work: Path) -> dict[str, Any]:
         measured("sequential_", plan.n, lambda: sequential(fixture, client, plan.n))
         measured("flat_poll_", plan.side_n, lambda: sequential(fixture, flat, plan.side_n))
         measured(
-            "anchorer_", plan.side_n,
+            "anchorer_",
+            plan.side_n,
             lambda: gateway_anchors(fixture, work / f"{engine}.db", plan.side_n),
-        )  # fmt: skip
+        )
         measured("pipelined_end_", plan.n, pipelined_run)
         result["sign_ms_per_tx"] = statistics.median(signing)
         # The headline figure (scripts/bench_report.py): what the node sustains, fresh chain.
@@ -417,33 +435,63 @@ def report(results: dict[str, Any], command: str, wall: float) -> str:
     rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
         ("Version", lambda r: r["version"]),
         ("Client (`web3_clientVersion`)", lambda r: f"`{r['client_version']}`"),
-        (f"Start-up: spawn → first JSON-RPC answer (median of {results['startup_samples']})",
-         lambda r: f"**{r['startup_s']:.2f} s**"),
-        ("Deploy the four contracts (`ledger.chain.deploy.deploy`)",
-         lambda r: f"{r['deploy_s']:.2f} s ({r['deploy_transactions']} tx)"),
-        (f"**Pipelined** from a fresh chain: pre-signed, send all, await all (n = {n:,})",
-         lambda r: f"**{r['pipelined_fresh_tx_per_s']:,.0f} tx/s** ({_blocks(r['pipelined_fresh_blocks'])})"),
+        (
+            f"Start-up: spawn → first JSON-RPC answer (median of {results['startup_samples']})",
+            lambda r: f"**{r['startup_s']:.2f} s**",
+        ),
+        (
+            "Deploy the four contracts (`ledger.chain.deploy.deploy`)",
+            lambda r: f"{r['deploy_s']:.2f} s ({r['deploy_transactions']} tx)",
+        ),
+        (
+            f"**Pipelined** from a fresh chain: pre-signed, send all, await all (n = {n:,})",
+            lambda r: (
+                f"**{r['pipelined_fresh_tx_per_s']:,.0f} tx/s** ({_blocks(r['pipelined_fresh_blocks'])})"
+            ),
+        ),
         ("— node CPU per anchor", lambda r: f"{r['pipelined_fresh_node_cpu_ms_per_tx']:.1f} ms"),
-        (f"**Sequential**, `ChainClient.transact` per anchor (n = {n:,})",
-         lambda r: f"**{r['sequential_tx_per_s']:,.0f} tx/s** ({_blocks(r['sequential_blocks'])})"),
-        ("— latency p50 / p99 / max",
-         lambda r: f"{r['sequential_p50_ms']:.1f} / {r['sequential_p99_ms']:.1f} / {r['sequential_max_ms']:.0f} ms"),
+        (
+            f"**Sequential**, `ChainClient.transact` per anchor (n = {n:,})",
+            lambda r: (
+                f"**{r['sequential_tx_per_s']:,.0f} tx/s** ({_blocks(r['sequential_blocks'])})"
+            ),
+        ),
+        (
+            "— latency p50 / p99 / max",
+            lambda r: (
+                f"{r['sequential_p50_ms']:.1f} / {r['sequential_p99_ms']:.1f} / {r['sequential_max_ms']:.0f} ms"
+            ),
+        ),
         ("— node CPU per anchor", lambda r: f"{r['sequential_node_cpu_ms_per_tx']:.1f} ms"),
-        (f"Sequential with web3's flat 100 ms receipt polling, as before (n = {side:,})",
-         lambda r: f"{r['flat_poll_tx_per_s']:,.0f} tx/s"),
-        ("— latency p50 / p99",
-         lambda r: f"{r['flat_poll_p50_ms']:.1f} / {r['flat_poll_p99_ms']:.1f} ms"),
-        (f"**Gateway**, `Anchorer.anchor` of a one-file version, SQLite (n = {side:,})",
-         lambda r: f"**{r['anchorer_tx_per_s']:,.0f} tx/s**"),
-        ("— latency p50 / p99",
-         lambda r: f"{r['anchorer_p50_ms']:.1f} / {r['anchorer_p99_ms']:.1f} ms"),
-        (f"**Pipelined** again at the end, on the grown chain (n = {n:,})",
-         lambda r: f"**{r['pipelined_end_tx_per_s']:,.0f} tx/s** ({_blocks(r['pipelined_end_blocks'])})"),
+        (
+            f"Sequential with web3's flat 100 ms receipt polling, as before (n = {side:,})",
+            lambda r: f"{r['flat_poll_tx_per_s']:,.0f} tx/s",
+        ),
+        (
+            "— latency p50 / p99",
+            lambda r: f"{r['flat_poll_p50_ms']:.1f} / {r['flat_poll_p99_ms']:.1f} ms",
+        ),
+        (
+            f"**Gateway**, `Anchorer.anchor` of a one-file version, SQLite (n = {side:,})",
+            lambda r: f"**{r['anchorer_tx_per_s']:,.0f} tx/s**",
+        ),
+        (
+            "— latency p50 / p99",
+            lambda r: f"{r['anchorer_p50_ms']:.1f} / {r['anchorer_p99_ms']:.1f} ms",
+        ),
+        (
+            f"**Pipelined** again at the end, on the grown chain (n = {n:,})",
+            lambda r: (
+                f"**{r['pipelined_end_tx_per_s']:,.0f} tx/s** ({_blocks(r['pipelined_end_blocks'])})"
+            ),
+        ),
         ("— node CPU per anchor", lambda r: f"{r['pipelined_end_node_cpu_ms_per_tx']:.1f} ms"),
         ("Node memory (RSS) idle after start-up", lambda r: f"{r['rss_idle_mib']:.0f} MiB"),
-        ("Node memory (RSS) after the workload",
-         lambda r: f"**{r['rss_mib']:.0f} MiB** ({r['blocks']:,} blocks)"),
-    ]  # fmt: skip
+        (
+            "Node memory (RSS) after the workload",
+            lambda r: f"**{r['rss_mib']:.0f} MiB** ({r['blocks']:,} blocks)",
+        ),
+    ]
     table = ["| | " + " | ".join(engines) + " |", "|---|" + "---:|" * len(engines)]
     for label, cell in rows:
         table.append(f"| {label} | " + " | ".join(cell(results[e]) for e in engines) + " |")

@@ -377,8 +377,15 @@ class Run:
         admission, then two suspensions shrink the electorate to 2, where 2 approvals suffice.
         """
         ops = self.ops
-        tx = self.send("DepartmentRegistry", "propose", KINDS["Admit"], department_id("GAS-LATE-005"),
-                       "杭州市大数据发展管理局", dev_account(8).address, sender=ops["A"])  # fmt: skip
+        tx = self.send(
+            "DepartmentRegistry",
+            "propose",
+            KINDS["Admit"],
+            department_id("GAS-LATE-005"),
+            "杭州市大数据发展管理局",
+            dev_account(8).address,
+            sender=ops["A"],
+        )
         admit = tx.event("ProposalCreated")["proposalId"]
         self.send("DepartmentRegistry", "approve", admit, sender=ops["B"])
         for target, approvers in (

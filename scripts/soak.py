@@ -264,9 +264,11 @@ def main(argv: list[str] | None = None) -> int:
         start_node(spec)
         world = build_world(args.database, spec, work, WORLD_LEAVES, databases, scope="anchor")
         server = Server(
-            world, args.workers, work,
+            world,
+            args.workers,
+            work,
             env={"XIETONG_ANCHOR_BATCH_SECONDS": "2", "XIETONG_INDEX_INTERVAL": "0.5"},
-        )  # fmt: skip
+        )
         server.start()
         soak = Soak(server, world, args)
         print(

@@ -93,9 +93,18 @@ class PgCluster:
 
     def init(self) -> None:
         self._run(
-            str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
-            "-E", "UTF8", "--locale=C", "--no-sync",
-        )  # fmt: skip
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
 
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""
@@ -104,24 +113,45 @@ class PgCluster:
             "-c max_connections=60 -c shared_buffers=16MB"
         )
         self._run(
-            str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options,
-            "-w", "-t", "60", "start", timeout=90,
-        )  # fmt: skip
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+            timeout=90,
+        )
 
     def stop(self, mode: str = "immediate") -> None:
         """Stop the server: ``immediate`` is a crash (no checkpoint, clients cut off);
         ``fast`` rolls back open transactions and shuts down cleanly."""
         self._run(
-            str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop",
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-m",
+            mode,
+            "-w",
+            "-t",
+            "60",
+            "stop",
             timeout=90,
-        )  # fmt: skip
+        )
 
     def running(self) -> bool:
         status = subprocess.run(
             (["runuser", "-u", "postgres", "--"] if self._as_postgres else [])
             + [str(self.bin / "pg_ctl"), "-D", str(self.data), "status"],
-            capture_output=True, text=True, timeout=30, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
         return status.returncode == 0
 
     # ------------------------------------------------------------------ databases

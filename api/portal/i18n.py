@@ -27,7 +27,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     # --- frame
     "app.name": ("协同", "Xietong"),
     "app.portal": ("审计门户", "Auditor portal"),
-    "app.tagline": ("跨部门数据共享与协同办理的可信存证", "Trusted records of inter-agency data sharing and joint handling"),
+    "app.tagline": (
+        "跨部门数据共享与协同办理的可信存证",
+        "Trusted records of inter-agency data sharing and joint handling",
+    ),
     "nav.label": ("主导航", "Main navigation"),
     "nav.verify": ("文件核验", "Verify"),
     "nav.datasets": ("数据集", "Datasets"),
@@ -37,9 +40,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav.skip": ("跳到正文", "Skip to content"),
     "lang.switch": ("切换语言", "Switch language"),
     "auth.signout": ("退出登录", "Sign out"),
-    "footer.index": ("索引位置：区块 #{block}（{time}），链 ID {chain}", "Index at block #{block} ({time}), chain {chain}"),
+    "footer.index": (
+        "索引位置：区块 #{block}（{time}），链 ID {chain}",
+        "Index at block #{block} ({time}), chain {chain}",
+    ),
     "footer.index_empty": ("索引尚未读取任何区块", "The index has not read any block yet"),
-    "footer.about": ("协同 {version} · 链上存证为准，本门户仅作展示", "Xietong {version} · the chain is the source of truth; this portal only presents it"),
+    "footer.about": (
+        "协同 {version} · 链上存证为准，本门户仅作展示",
+        "Xietong {version} · the chain is the source of truth; this portal only presents it",
+    ),
     "common.none": ("—", "—"),
     "common.details": ("详情", "Details"),
     "common.status": ("状态", "Status"),
@@ -61,46 +70,91 @@ STRINGS: dict[str, tuple[str, str]] = {
     "error.title": ("出错了", "Something went wrong"),
     "error.not_found": ("未找到", "Not found"),
     "error.back": ("返回首页", "Back to the start page"),
-    "error.unknown_dataset": ("本网关的索引中没有这个数据集。", "This gateway's index holds no such dataset."),
-    "error.unknown_agreement": ("本网关的索引中没有这个共享协议。", "This gateway's index holds no such agreement."),
-    "error.unknown_commitment": ("本网关的索引中没有这个联办承诺。", "This gateway's index holds no such commitment."),
+    "error.unknown_dataset": (
+        "本网关的索引中没有这个数据集。",
+        "This gateway's index holds no such dataset.",
+    ),
+    "error.unknown_agreement": (
+        "本网关的索引中没有这个共享协议。",
+        "This gateway's index holds no such agreement.",
+    ),
+    "error.unknown_commitment": (
+        "本网关的索引中没有这个联办承诺。",
+        "This gateway's index holds no such commitment.",
+    ),
     "error.bad_input": ("输入有误：{detail}", "Invalid input: {detail}"),
     # --- sign-in
     "login.title": ("登录", "Sign in"),
-    "login.intro": ("本网关的查询需要一个只读（read）API 密钥。密钥只保存在本浏览器的 HttpOnly Cookie 中，8 小时后失效。", "This gateway answers queries for holders of a read API key. The key is kept only in an HttpOnly cookie of this browser, for 8 hours."),
+    "login.intro": (
+        "本网关的查询需要一个只读（read）API 密钥。密钥只保存在本浏览器的 HttpOnly Cookie 中，8 小时后失效。",
+        "This gateway answers queries for holders of a read API key. The key is kept only in an HttpOnly cookie of this browser, for 8 hours.",
+    ),
     "login.key": ("API 密钥", "API key"),
-    "login.key_hint": ("形如 xt_…，由网关管理员用 xietong apikey create --scope read 创建", "Looks like xt_…; the gateway's administrator creates it with xietong apikey create --scope read"),
+    "login.key_hint": (
+        "形如 xt_…，由网关管理员用 xietong apikey create --scope read 创建",
+        "Looks like xt_…; the gateway's administrator creates it with xietong apikey create --scope read",
+    ),
     "login.submit": ("登录", "Sign in"),
-    "login.failed": ("登录失败：密钥无效、已撤销或权限不足。", "Sign-in failed: the key is invalid, revoked or lacks the read scope."),
+    "login.failed": (
+        "登录失败：密钥无效、已撤销或权限不足。",
+        "Sign-in failed: the key is invalid, revoked or lacks the read scope.",
+    ),
     "login.signed_out": ("您已退出登录。", "You are signed out."),
     "login.open": ("本网关的查询无需登录。", "This gateway answers queries without signing in."),
     # --- verify
     "verify.title": ("文件核验", "Verify a file"),
-    "verify.intro": ("核验一个文件是否已在联盟链上存证：由谁、何时存证，以及谁被授权接收。", "Check whether a file is anchored on the consortium chain: by whom, when, and who may receive it."),
-    "verify.privacy": ("文件不会离开您的电脑：浏览器在本地计算 SHA-256，只把哈希值发送给网关。", "The file never leaves your computer: the browser computes its SHA-256 locally and sends only the hash."),
+    "verify.intro": (
+        "核验一个文件是否已在联盟链上存证：由谁、何时存证，以及谁被授权接收。",
+        "Check whether a file is anchored on the consortium chain: by whom, when, and who may receive it.",
+    ),
+    "verify.privacy": (
+        "文件不会离开您的电脑：浏览器在本地计算 SHA-256，只把哈希值发送给网关。",
+        "The file never leaves your computer: the browser computes its SHA-256 locally and sends only the hash.",
+    ),
     "verify.drop": ("将文件拖放到此处", "Drop a file here"),
     "verify.or": ("或", "or"),
     "verify.choose": ("选择文件", "Choose a file"),
     "verify.hash_label": ("或粘贴 SHA-256 / 叶子哈希", "Or paste a SHA-256 or leaf hash"),
     "verify.hash_placeholder": ("0x 开头的 64 位十六进制", "0x followed by 64 hex digits"),
     "verify.hash_submit": ("核验哈希", "Verify hash"),
-    "verify.noscript": ("文件核验需要启用 JavaScript（哈希在浏览器中计算）。", "Verifying a file needs JavaScript (the hash is computed in the browser)."),
+    "verify.noscript": (
+        "文件核验需要启用 JavaScript（哈希在浏览器中计算）。",
+        "Verifying a file needs JavaScript (the hash is computed in the browser).",
+    ),
     # strings the page's script uses (js.*)
-    "js.hashing": ("正在本地计算 SHA-256：{name}（{size}）…", "Computing SHA-256 locally: {name} ({size})…"),
+    "js.hashing": (
+        "正在本地计算 SHA-256：{name}（{size}）…",
+        "Computing SHA-256 locally: {name} ({size})…",
+    ),
     "js.querying": ("正在查询网关…", "Asking the gateway…"),
     "js.file": ("文件", "File"),
     "js.sha256": ("SHA-256", "SHA-256"),
     "js.hash": ("哈希", "Hash"),
     "js.anchored": ("已存证", "Anchored"),
-    "js.anchored_text": ("该文件与联盟链上已存证的数据集版本一致。", "This file matches a dataset version anchored on the consortium chain."),
+    "js.anchored_text": (
+        "该文件与联盟链上已存证的数据集版本一致。",
+        "This file matches a dataset version anchored on the consortium chain.",
+    ),
     "js.unconfirmed": ("待确认", "Not yet final"),
-    "js.unconfirmed_text": ("该文件已存证，但确认数尚不足。", "This file is anchored, but the anchor has fewer confirmations than required."),
+    "js.unconfirmed_text": (
+        "该文件已存证，但确认数尚不足。",
+        "This file is anchored, but the anchor has fewer confirmations than required.",
+    ),
     "js.revoked": ("版本已撤销", "Version revoked"),
-    "js.revoked_text": ("该文件所在的数据集版本已被其所有者撤销。", "The dataset version holding this file was revoked by its owner."),
+    "js.revoked_text": (
+        "该文件所在的数据集版本已被其所有者撤销。",
+        "The dataset version holding this file was revoked by its owner.",
+    ),
     "js.not_anchored": ("未存证", "Not anchored"),
-    "js.not_anchored_text": ("没有任何已存证的数据集版本包含此文件。文件可能被修改过，或从未存证。", "No anchored dataset version contains this file. It may have been altered, or it was never anchored."),
+    "js.not_anchored_text": (
+        "没有任何已存证的数据集版本包含此文件。文件可能被修改过，或从未存证。",
+        "No anchored dataset version contains this file. It may have been altered, or it was never anchored.",
+    ),
     "js.error": ("核验失败", "Verification failed"),
-    "js.bad_hash": ("哈希格式不正确：应为 64 位十六进制（可带 0x）。", "Malformed hash: give 64 hex digits (0x optional)."),
+    "js.bad_hash": (
+        "哈希格式不正确：应为 64 位十六进制（可带 0x）。",
+        "Malformed hash: give 64 hex digits (0x optional).",
+    ),
     "js.signin": ("请先登录。", "Please sign in first."),
     "js.signin_link": ("登录", "Sign in"),
     "js.match": ("匹配 {n}", "Match {n}"),
@@ -123,9 +177,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "js.record": ("记录序号", "Record"),
     "js.leaf": ("叶子哈希", "Leaf hash"),
     "js.lineage": ("数据沿袭", "Lineage"),
-    "js.lineage_none": ("这是原始版本，没有上游版本。", "An original version: it derives from no earlier version."),
+    "js.lineage_none": (
+        "这是原始版本，没有上游版本。",
+        "An original version: it derives from no earlier version.",
+    ),
     "js.authorizations": ("共享授权", "Agreements"),
-    "js.authorizations_none": ("目前没有协议授权共享这个数据集。", "No agreement currently authorizes sharing this dataset."),
+    "js.authorizations_none": (
+        "目前没有协议授权共享这个数据集。",
+        "No agreement currently authorizes sharing this dataset.",
+    ),
     "js.provider": ("提供方", "Provider"),
     "js.consumer": ("使用方", "Consumer"),
     "js.purpose": ("用途（哈希）", "Purpose (hash)"),
@@ -134,11 +194,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "js.receipts": ("访问回执", "Access receipts"),
     "js.agreement": ("协议", "Agreement"),
     "js.proof": ("下载证明包（JSON）", "Download the proof bundle (JSON)"),
-    "js.proof_hint": ("证明包可在任何节点上独立核验：xietong verify-proof 文件名", "Anyone can check the bundle against any node: xietong verify-proof FILE"),
+    "js.proof_hint": (
+        "证明包可在任何节点上独立核验：xietong verify-proof 文件名",
+        "Anyone can check the bundle against any node: xietong verify-proof FILE",
+    ),
     "js.proof_failed": ("下载证明包失败", "Downloading the proof bundle failed"),
     # --- datasets
     "datasets.title": ("数据集", "Datasets"),
-    "datasets.intro": ("各部门登记的数据集及其存证版本。", "Datasets registered by the departments, and their anchored versions."),
+    "datasets.intro": (
+        "各部门登记的数据集及其存证版本。",
+        "Datasets registered by the departments, and their anchored versions.",
+    ),
     "datasets.find": ("按编码或 ID 查找数据集", "Find a dataset by code or id"),
     "datasets.find_placeholder": ("如 HZ-MZ-DIBAO 或 0x…", "e.g. HZ-MZ-DIBAO or 0x…"),
     "datasets.find_submit": ("查找", "Find"),
@@ -152,7 +218,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "dataset.metadata": ("元数据哈希", "Metadata hash"),
     "dataset.registered_tx": ("登记交易", "Registration transaction"),
     "dataset.lineage": ("数据沿袭图", "Lineage"),
-    "dataset.lineage_desc": ("各版本按区块顺序从左到右排列，箭头从上游版本指向派生版本。", "Versions from left to right in block order; arrows lead from a version to the versions derived from it."),
+    "dataset.lineage_desc": (
+        "各版本按区块顺序从左到右排列，箭头从上游版本指向派生版本。",
+        "Versions from left to right in block order; arrows lead from a version to the versions derived from it.",
+    ),
     "dataset.lineage_external": ("其他数据集的版本", "a version of another dataset"),
     "dataset.lineage_empty": ("尚无存证版本。", "No version anchored yet."),
     "dataset.versions": ("版本记录", "Versions"),
@@ -167,7 +236,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "dataset.provenance": ("W3C PROV-JSON 溯源文档", "W3C PROV-JSON provenance"),
     # --- agreements
     "agreements.title": ("共享协议", "Sharing agreements"),
-    "agreements.intro": ("谁可以与谁、为何目的、在何期限内共享哪些数据集（数据共享授权）。", "Who may share which datasets with whom, for what purpose and until when."),
+    "agreements.intro": (
+        "谁可以与谁、为何目的、在何期限内共享哪些数据集（数据共享授权）。",
+        "Who may share which datasets with whom, for what purpose and until when.",
+    ),
     "agreement.title": ("共享协议", "Sharing agreement"),
     "agreement.provider": ("提供方", "Provider"),
     "agreement.consumer": ("使用方", "Consumer"),
@@ -187,7 +259,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "agreement.supersedes": ("取代的协议", "Supersedes"),
     "agreement.superseded_by": ("被以下协议取代", "Superseded by"),
     "agreement.receipts": ("访问回执", "Access receipts"),
-    "agreement.receipts_intro": ("使用方就其访问日志登记的 Merkle 根与条数，用于核查使用是否在授权范围和期限内。", "Merkle roots and entry counts of the consumer's access logs, to check that use stayed within scope and validity."),
+    "agreement.receipts_intro": (
+        "使用方就其访问日志登记的 Merkle 根与条数，用于核查使用是否在授权范围和期限内。",
+        "Merkle roots and entry counts of the consumer's access logs, to check that use stayed within scope and validity.",
+    ),
     "agreement.receipts_none": ("尚无访问回执。", "No access receipt yet."),
     "agreement.receipt_index": ("序号", "No."),
     "agreement.log_root": ("日志根哈希", "Log root"),
@@ -204,7 +279,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "agreement.status.superseded": ("已被取代", "Superseded"),
     # --- commitments
     "commitments.title": ("联办承诺", "Joint-handling commitments"),
-    "commitments.intro": ("牵头部门与参与部门共同承诺办理的事项（联办），及各方的签署与完成情况。", "Matters that a lead department and its participants promised to handle together, with each party's signature and completion."),
+    "commitments.intro": (
+        "牵头部门与参与部门共同承诺办理的事项（联办），及各方的签署与完成情况。",
+        "Matters that a lead department and its participants promised to handle together, with each party's signature and completion.",
+    ),
     "commitment.title": ("联办承诺", "Joint-handling commitment"),
     "commitment.matter": ("事项编号（哈希）", "Matter reference (hash)"),
     "commitment.lead": ("牵头部门", "Lead department"),
@@ -221,7 +299,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "commitment.reports": ("进展报告数", "Reports"),
     "commitment.evidence": ("最近凭证（哈希）", "Latest evidence (hash)"),
     "commitment.progress": ("进度", "Progress"),
-    "commitment.progress_value": ("已签署 {signed}/{total} · 已完成 {done}/{total}", "signed {signed}/{total} · done {done}/{total}"),
+    "commitment.progress_value": (
+        "已签署 {signed}/{total} · 已完成 {done}/{total}",
+        "signed {signed}/{total} · done {done}/{total}",
+    ),
     "commitment.status.proposed": ("待签署", "Proposed"),
     "commitment.status.active": ("办理中", "Active"),
     "commitment.status.overdue": ("已逾期", "Overdue"),
@@ -232,7 +313,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "version.status.revoked": ("已撤销", "Revoked"),
     # --- audit
     "audit.title": ("审计追踪", "Audit trail"),
-    "audit.intro": ("链上合约的全部事件，按链上顺序排列；每条记录都可在任一节点上复核。", "Every contract event, in chain order; each can be checked on any node."),
+    "audit.intro": (
+        "链上合约的全部事件，按链上顺序排列；每条记录都可在任一节点上复核。",
+        "Every contract event, in chain order; each can be checked on any node.",
+    ),
     "audit.event_type": ("事件类型", "Event type"),
     "audit.since": ("起始日期（含）", "Since (inclusive)"),
     "audit.until": ("截止日期（不含）", "Until (exclusive)"),
@@ -270,7 +354,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "event.ProgressReported": ("报告进展", "Progress reported"),
     "event.CommitmentCompleted": ("承诺办结", "Commitment completed"),
     "event.CommitmentCancelled": ("取消承诺", "Commitment cancelled"),
-}  # fmt: skip
+}
 
 
 def pick_lang(*candidates: str | None) -> str:

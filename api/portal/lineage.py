@@ -89,10 +89,14 @@ def layout(versions: Sequence[dict[str, Any]], lineage: Sequence[dict[str, str]]
         x, y = xy(version["root"])
         nodes.append(
             Node(
-                root=version["root"], number=number, x=x, y=y,
-                anchored_at=version.get("anchored_at"), status=str(version.get("status", "anchored")),
+                root=version["root"],
+                number=number,
+                x=x,
+                y=y,
+                anchored_at=version.get("anchored_at"),
+                status=str(version.get("status", "anchored")),
             )
-        )  # fmt: skip
+        )
     edges = []
     for edge in lineage:
         if edge["to"] not in place or edge["from"] not in place:

@@ -172,9 +172,15 @@ def _query_url(request: Request, **changes: str | None) -> str:
 
 
 def render(
-    portal: Portal, template: str, *, status_code: int = 200, title: str, active: str | None = None,
-    footer: bool = True, **context: Any,
-) -> HTMLResponse:  # fmt: skip
+    portal: Portal,
+    template: str,
+    *,
+    status_code: int = 200,
+    title: str,
+    active: str | None = None,
+    footer: bool = True,
+    **context: Any,
+) -> HTMLResponse:
     """A page of the portal, with the frame's context and the page headers."""
     request = portal.request
     index: dict[str, Any] | None = None
@@ -185,20 +191,30 @@ def render(
         request,
         template,
         {
-            "t": portal.t, "lang": portal.lang, "html_lang": HTML_LANG[portal.lang],
-            "title": title, "active": active, "nav": NAV, "signed_in": portal.signed_in,
-            "index": index, "version": __version__,
+            "t": portal.t,
+            "lang": portal.lang,
+            "html_lang": HTML_LANG[portal.lang],
+            "title": title,
+            "active": active,
+            "nav": NAV,
+            "signed_in": portal.signed_in,
+            "index": index,
+            "version": __version__,
             "lang_urls": {lang: _query_url(request, lang=lang, cursor=None) for lang in LANGS},
             **context,
         },
         status_code=status_code,
         headers=PAGE_HEADERS,
-    )  # fmt: skip
+    )
     if request.query_params.get("lang") in LANGS:
         response.set_cookie(
-            LANG_COOKIE, portal.lang, max_age=365 * 86_400, path="/", samesite="lax",
+            LANG_COOKIE,
+            portal.lang,
+            max_age=365 * 86_400,
+            path="/",
+            samesite="lax",
             secure=request.url.scheme == "https",
-        )  # fmt: skip
+        )
     return response
 
 
@@ -227,10 +243,11 @@ def _listing(
         error = portal.t("error.bad_input", detail=str(exc))
     request = portal.request
     return {
-        "page": page, "error": error,
+        "page": page,
+        "error": error,
         "next_url": _query_url(request, cursor=page.next_cursor) if page.next_cursor else None,
         "first_url": _query_url(request, cursor=None) if _opt(cursor) else None,
-    }  # fmt: skip
+    }
 
 
 # --------------------------------------------------------------------------- sign-in
@@ -241,14 +258,24 @@ def _open_portal(request: Request) -> Portal:
 
 
 def _login_page(
-    portal: Portal, *, target: str, failed: bool = False, signed_out: bool = False,
+    portal: Portal,
+    *,
+    target: str,
+    failed: bool = False,
+    signed_out: bool = False,
     status_code: int = 200,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     return render(
-        portal, "login.html", status_code=status_code, title=portal.t("login.title"), footer=False,
-        target=target, failed=failed, signed_out=signed_out,
+        portal,
+        "login.html",
+        status_code=status_code,
+        title=portal.t("login.title"),
+        footer=False,
+        target=target,
+        failed=failed,
+        signed_out=signed_out,
         open_reads=portal.state.settings.api_open_reads,
-    )  # fmt: skip
+    )
 
 
 @router.get("/login")
@@ -296,9 +323,14 @@ async def login(request: Request) -> Response:
         return _login_page(portal, target=target, failed=True, status_code=401)
     response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
     response.set_cookie(
-        API_KEY_COOKIE, key, max_age=SIGN_IN_SECONDS, path="/", httponly=True, samesite="strict",
+        API_KEY_COOKIE,
+        key,
+        max_age=SIGN_IN_SECONDS,
+        path="/",
+        httponly=True,
+        samesite="strict",
         secure=request.url.scheme == "https",
-    )  # fmt: skip
+    )
     return response
 
 
@@ -327,9 +359,13 @@ def _sign_in_redirect(request: Request, exc: Exception) -> Response:
 def verify_page(portal: Reader, hash: str | None = None) -> Response:
     t = portal.t
     return render(
-        portal, "verify.html", title=t("verify.title"), active="verify",
-        prefill=(hash or "").strip()[:80], script_strings=t.script_strings(),
-    )  # fmt: skip
+        portal,
+        "verify.html",
+        title=t("verify.title"),
+        active="verify",
+        prefill=(hash or "").strip()[:80],
+        script_strings=t.script_strings(),
+    )
 
 
 # --------------------------------------------------------------------------- datasets
@@ -346,9 +382,10 @@ def datasets_page(portal: Reader, find: str | None = None, cursor: str | None = 
         return RedirectResponse(f"/datasets/{dataset}", status_code=303)
     with portal.session() as session:
         listing = _listing(
-            portal, cursor,
+            portal,
+            cursor,
             lambda after: queries.list_datasets(session=session, cursor=after, limit=PAGE_SIZE),
-        )  # fmt: skip
+        )
     return render(portal, "datasets.html", title=t("datasets.title"), active="datasets", **listing)
 
 
@@ -367,9 +404,14 @@ def dataset_page(portal: Reader, dataset: str) -> Response:
     graph = layout(detail["versions"], detail["lineage"])
     numbers = {v["root"]: n for n, v in enumerate(detail["versions"], start=1)}
     return render(
-        portal, "dataset.html", title=f"{t('dataset.title')} {_short(detail['id'])}",
-        active="datasets", dataset=detail, graph=graph, numbers=numbers,
-    )  # fmt: skip
+        portal,
+        "dataset.html",
+        title=f"{t('dataset.title')} {_short(detail['id'])}",
+        active="datasets",
+        dataset=detail,
+        graph=graph,
+        numbers=numbers,
+    )
 
 
 # --------------------------------------------------------------------------- agreements, commitments
@@ -384,31 +426,46 @@ def _history(session: Session, subject: str) -> list[dict[str, Any]]:
 
 
 def _subject_pages(
-    kind: str, statuses: tuple[str, ...], lister: Callable[..., queries.Page],
+    kind: str,
+    statuses: tuple[str, ...],
+    lister: Callable[..., queries.Page],
     getter: Callable[..., dict[str, Any]],
-) -> None:  # fmt: skip
+) -> None:
     """Add the pages of agreements or commitments (``kind``): ``/{kind}s``, the board filtered
     by status and department, and ``/{kind}s/{id}``, one of them with its event history."""
 
     def board_page(
-        portal: Reader, status: str | None = None, department: str | None = None,
+        portal: Reader,
+        status: str | None = None,
+        department: str | None = None,
         cursor: str | None = None,
-    ) -> Response:  # fmt: skip
+    ) -> Response:
         t = portal.t
         with portal.session() as session:
             departments = _departments(session)
             listing = _listing(
-                portal, cursor,
+                portal,
+                cursor,
                 lambda after: lister(
-                    session=session, status=_opt(status), cursor=after, limit=PAGE_SIZE,
-                    department=refs.hex_id(department or "", what="department") if _opt(department) else None,
+                    session=session,
+                    status=_opt(status),
+                    cursor=after,
+                    limit=PAGE_SIZE,
+                    department=refs.hex_id(department or "", what="department")
+                    if _opt(department)
+                    else None,
                 ),
-            )  # fmt: skip
+            )
         return render(
-            portal, f"{kind}s.html", title=t(f"{kind}s.title"), active=f"{kind}s",
-            statuses=statuses, departments=departments,
-            filters={"status": _opt(status) or "", "department": _opt(department) or ""}, **listing,
-        )  # fmt: skip
+            portal,
+            f"{kind}s.html",
+            title=t(f"{kind}s.title"),
+            active=f"{kind}s",
+            statuses=statuses,
+            departments=departments,
+            filters={"status": _opt(status) or "", "department": _opt(department) or ""},
+            **listing,
+        )
 
     def subject_page(portal: Reader, subject: str) -> Response:
         t = portal.t
@@ -423,8 +480,13 @@ def _subject_pages(
                 return _error(portal, t(f"error.unknown_{kind}"), status_code=404)
             events = _history(session, subject_id)
         context: dict[str, Any] = {kind: detail, "events": events}
-        return render(portal, f"{kind}.html", title=f"{t(kind + '.title')} {_short(subject_id)}",
-                      active=f"{kind}s", **context)  # fmt: skip
+        return render(
+            portal,
+            f"{kind}.html",
+            title=f"{t(kind + '.title')} {_short(subject_id)}",
+            active=f"{kind}s",
+            **context,
+        )
 
     router.add_api_route(f"/{kind}s", board_page, methods=["GET"], name=f"{kind}s_page")
     router.add_api_route(
@@ -470,35 +532,56 @@ def subject_link(event: Mapping[str, Any]) -> str | None:
 
 @router.get("/audit")
 def audit_page(
-    portal: Reader, department: str | None = None, type: str | None = None,
-    since: str | None = None, until: str | None = None, cursor: str | None = None,
+    portal: Reader,
+    department: str | None = None,
+    type: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    cursor: str | None = None,
     limit: str | None = None,
-) -> Response:  # fmt: skip
+) -> Response:
     t = portal.t
     size = (
         int(limit)
         if limit and limit.isdigit() and 1 <= int(limit) <= queries.MAX_PAGE
         else PAGE_SIZE
     )
-    given = {"department": _opt(department), "type": _opt(type), "since": _opt(since),
-             "until": _opt(until)}  # fmt: skip
+    given = {
+        "department": _opt(department),
+        "type": _opt(type),
+        "since": _opt(since),
+        "until": _opt(until),
+    }
     with portal.session() as session:
         departments = _departments(session)
         listing = _listing(
-            portal, cursor,
+            portal,
+            cursor,
             lambda after: queries.list_events(
-                session=session, cursor=after, limit=size, event_type=given["type"],
-                department=refs.hex_id(given["department"], what="department") if given["department"] else None,
+                session=session,
+                cursor=after,
+                limit=size,
+                event_type=given["type"],
+                department=refs.hex_id(given["department"], what="department")
+                if given["department"]
+                else None,
                 since=refs.timestamp(given["since"], what="start") if given["since"] else None,
                 until=refs.timestamp(given["until"], what="end") if given["until"] else None,
             ),
-        )  # fmt: skip
+        )
     csv_query = urlencode({"format": "csv", **{k: v for k, v in given.items() if v}})
     return render(
-        portal, "audit.html", title=t("audit.title"), active="audit", departments=departments,
-        event_types=event_types(), filters={k: v or "" for k, v in given.items()},
-        csv_url=f"/v1/audit/events?{csv_query}", subject_link=subject_link, **listing,
-    )  # fmt: skip
+        portal,
+        "audit.html",
+        title=t("audit.title"),
+        active="audit",
+        departments=departments,
+        event_types=event_types(),
+        filters={k: v or "" for k, v in given.items()},
+        csv_url=f"/v1/audit/events?{csv_query}",
+        subject_link=subject_link,
+        **listing,
+    )
 
 
 # --------------------------------------------------------------------------- wiring

@@ -31,9 +31,12 @@ def transact(state: ApiState, action: Callable[[], SentTransaction]) -> dict[str
 
 
 def consent_or_relay(
-    state: ApiState, kind: ConsentKind, subject_id: bytes, body: ConsentBody | None,
+    state: ApiState,
+    kind: ConsentKind,
+    subject_id: bytes,
+    body: ConsentBody | None,
     direct: Callable[[], SentTransaction],
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Relay the consent in ``body`` for ``subject_id``, or consent with the gateway's key."""
     gw = state.gateway
     if body is None or body.consent is None:

@@ -30,22 +30,39 @@ Status = Annotated[
 ]
 
 
-@router.get("", summary="List agreements", dependencies=[Depends(require("read"))],
-            responses={**ok("agreements"), **problems(400)})  # fmt: skip
+@router.get(
+    "",
+    summary="List agreements",
+    dependencies=[Depends(require("read"))],
+    responses={**ok("agreements"), **problems(400)},
+)
 def list_agreements(
-    session: SessionDep, department: DepartmentRef = None,
+    session: SessionDep,
+    department: DepartmentRef = None,
     dataset: Annotated[str | None, Query(description="Dataset id or code.")] = None,
-    status: Status = None, cursor: Cursor = None, limit: Limit = 100,
-) -> dict[str, Any]:  # fmt: skip
+    status: Status = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
     """Agreements, oldest first; ``department`` matches provider or consumer."""
-    return page(queries.list_agreements(
-        session=session, department=refs.hex_id(department, what="department") if department else None,
-        dataset=refs.hex_id(dataset, what="dataset") if dataset else None, status=status, cursor=cursor, limit=limit,
-    ))  # fmt: skip
+    return page(
+        queries.list_agreements(
+            session=session,
+            department=refs.hex_id(department, what="department") if department else None,
+            dataset=refs.hex_id(dataset, what="dataset") if dataset else None,
+            status=status,
+            cursor=cursor,
+            limit=limit,
+        )
+    )
 
 
-@router.get("/{agreement}", summary="An agreement and its access receipts", dependencies=[Depends(require("read"))],
-            responses={**ok("agreement"), **problems(400, 404)})  # fmt: skip
+@router.get(
+    "/{agreement}",
+    summary="An agreement and its access receipts",
+    dependencies=[Depends(require("read"))],
+    responses={**ok("agreement"), **problems(400, 404)},
+)
 def get_agreement(session: SessionDep, agreement: AgreementId) -> dict[str, Any]:
     """One agreement, with its access receipts."""
     return queries.get_agreement(
@@ -53,15 +70,32 @@ def get_agreement(session: SessionDep, agreement: AgreementId) -> dict[str, Any]
     )
 
 
-@checks.get("/check", summary="May the provider share the dataset with the consumer for the purpose now?",
-            responses={**ok("authorization"), **problems(400)})  # fmt: skip
+@checks.get(
+    "/check",
+    summary="May the provider share the dataset with the consumer for the purpose now?",
+    responses={**ok("authorization"), **problems(400)},
+)
 def check(
     session: SessionDep,
-    provider: Annotated[str, Query(description="Provider department (0x id or code).", examples=["11330100MB1A00002K"])],
-    consumer: Annotated[str, Query(description="Consumer department (0x id or code).", examples=["11330100MB1A00001P"])],
-    dataset: Annotated[str, Query(description="Dataset (0x id or code).", examples=["HZ-MZ-DIBAO"])],
-    purpose: Annotated[str, Query(description="Purpose code as agreed, or its 0x hash.", examples=["eligibility-check 低保资格核查"])],
-) -> dict[str, Any]:  # fmt: skip
+    provider: Annotated[
+        str,
+        Query(description="Provider department (0x id or code).", examples=["11330100MB1A00002K"]),
+    ],
+    consumer: Annotated[
+        str,
+        Query(description="Consumer department (0x id or code).", examples=["11330100MB1A00001P"]),
+    ],
+    dataset: Annotated[
+        str, Query(description="Dataset (0x id or code).", examples=["HZ-MZ-DIBAO"])
+    ],
+    purpose: Annotated[
+        str,
+        Query(
+            description="Purpose code as agreed, or its 0x hash.",
+            examples=["eligibility-check 低保资格核查"],
+        ),
+    ],
+) -> dict[str, Any]:
     """Answered from the index (``index`` says how current it is)."""
     purpose_hash = (
         "0x"
@@ -70,9 +104,12 @@ def check(
         ).hex()
     )
     agreement = queries.authorizing_agreement(
-        session=session, provider=refs.hex_id(provider, what="provider"), consumer=refs.hex_id(consumer, what="consumer"),
-        dataset=refs.hex_id(dataset, what="dataset"), purpose=purpose_hash,
-    )  # fmt: skip
+        session=session,
+        provider=refs.hex_id(provider, what="provider"),
+        consumer=refs.hex_id(consumer, what="consumer"),
+        dataset=refs.hex_id(dataset, what="dataset"),
+        purpose=purpose_hash,
+    )
     return {
         "authorized": agreement is not None,
         "agreement": agreement,
@@ -103,20 +140,33 @@ class ProposeAgreement(BaseModel):
 
 
 class Reason(BaseModel):
-    reason: str = Field(min_length=1, max_length=1000, examples=["用途超出约定范围"],
-                        description="Why; only its hash goes on chain.")  # fmt: skip
+    reason: str = Field(
+        min_length=1,
+        max_length=1000,
+        examples=["用途超出约定范围"],
+        description="Why; only its hash goes on chain.",
+    )
 
 
-@router.post("", summary="Propose an agreement", status_code=201, dependencies=[Depends(require("admin"))],
-             responses={**ok("agreement_tx", status=201), **problems(400, 403, 409, 503)})  # fmt: skip
+@router.post(
+    "",
+    summary="Propose an agreement",
+    status_code=201,
+    dependencies=[Depends(require("admin"))],
+    responses={**ok("agreement_tx", status=201), **problems(400, 403, 409, 503)},
+)
 def propose(state: StateDep, body: ProposeAgreement) -> dict[str, Any]:
     """Propose on behalf of this gateway's department; the other party accepts."""
     terms = AgreementTerms(
-        provider=refs.id_or_code(body.provider, what="provider"), consumer=refs.id_or_code(body.consumer, what="consumer"),
-        dataset_ids=tuple(refs.id_or_code(d, what="dataset") for d in body.datasets), purpose=code_hash(body.purpose),
-        legal_basis=code_hash(body.legal_basis), terms_hash=parse_hash(body.terms_hash, what="terms hash"),
-        valid_from=refs.timestamp(body.valid_from, what="start"), valid_until=refs.timestamp(body.valid_until, what="end"),
-    )  # fmt: skip
+        provider=refs.id_or_code(body.provider, what="provider"),
+        consumer=refs.id_or_code(body.consumer, what="consumer"),
+        dataset_ids=tuple(refs.id_or_code(d, what="dataset") for d in body.datasets),
+        purpose=code_hash(body.purpose),
+        legal_basis=code_hash(body.legal_basis),
+        terms_hash=parse_hash(body.terms_hash, what="terms hash"),
+        valid_from=refs.timestamp(body.valid_from, what="start"),
+        valid_until=refs.timestamp(body.valid_until, what="end"),
+    )
     gw = state.gateway
     with state.write_lock:
         agreement_id, tx = propose_agreement(gw.client, gw.signer, terms)
@@ -127,36 +177,57 @@ def propose(state: StateDep, body: ProposeAgreement) -> dict[str, Any]:
     }
 
 
-@router.post("/{agreement}/accept", summary="Accept an agreement (own key or relayed consent)",
-             dependencies=[Depends(require("admin"))], responses={**ok("agreement_tx"), **problems(400, 403, 409, 503)})  # fmt: skip
+@router.post(
+    "/{agreement}/accept",
+    summary="Accept an agreement (own key or relayed consent)",
+    dependencies=[Depends(require("admin"))],
+    responses={**ok("agreement_tx"), **problems(400, 403, 409, 503)},
+)
 def accept(
     state: StateDep, agreement: AgreementId, body: ConsentBody | None = None
 ) -> dict[str, Any]:
     """Accept as the counterparty, or relay the counterparty's EIP-712 consent."""
     agreement_id = parse_hash(agreement, what="agreement id")
     gw = state.gateway
-    result = consent_or_relay(state, "AcceptAgreement", agreement_id, body,
-                              lambda: accept_agreement(gw.client, gw.signer, agreement_id))  # fmt: skip
+    result = consent_or_relay(
+        state,
+        "AcceptAgreement",
+        agreement_id,
+        body,
+        lambda: accept_agreement(gw.client, gw.signer, agreement_id),
+    )
     return {"agreement_id": "0x" + agreement_id.hex(), **result}
 
 
 def _close(state: StateDep, function: str, agreement: str, reason: str) -> dict[str, Any]:
     agreement_id = parse_hash(agreement, what="agreement id")
     gw = state.gateway
-    result = transact(state, lambda: gw.client.transact(
-        "SharingAgreements", function, agreement_id, code_hash(reason), sender=gw.signer))  # fmt: skip
+    result = transact(
+        state,
+        lambda: gw.client.transact(
+            "SharingAgreements", function, agreement_id, code_hash(reason), sender=gw.signer
+        ),
+    )
     return {"agreement_id": "0x" + agreement_id.hex(), **result}
 
 
-@router.post("/{agreement}/revoke", summary="Revoke an active agreement", dependencies=[Depends(require("admin"))],
-             responses={**ok("agreement_tx"), **problems(400, 403, 409, 503)})  # fmt: skip
+@router.post(
+    "/{agreement}/revoke",
+    summary="Revoke an active agreement",
+    dependencies=[Depends(require("admin"))],
+    responses={**ok("agreement_tx"), **problems(400, 403, 409, 503)},
+)
 def revoke(state: StateDep, agreement: AgreementId, body: Reason) -> dict[str, Any]:
     """Either party revokes, with a reason (only its hash goes on chain)."""
     return _close(state, "revoke", agreement, body.reason)
 
 
-@router.post("/{agreement}/reject", summary="Reject a proposed agreement", dependencies=[Depends(require("admin"))],
-             responses={**ok("agreement_tx"), **problems(400, 403, 409, 503)})  # fmt: skip
+@router.post(
+    "/{agreement}/reject",
+    summary="Reject a proposed agreement",
+    dependencies=[Depends(require("admin"))],
+    responses={**ok("agreement_tx"), **problems(400, 403, 409, 503)},
+)
 def reject(state: StateDep, agreement: AgreementId, body: Reason) -> dict[str, Any]:
     """The counterparty rejects a proposal."""
     return _close(state, "reject", agreement, body.reason)

@@ -21,8 +21,12 @@ router = APIRouter(
 
 class Leaf(BaseModel):
     content_hash: str = Field(description="SHA-256 of the file.", examples=["0x" + "3f" * 32])
-    name: str = Field(default="", max_length=1024, description="File name or path (part of the leaf).",
-                      examples=["2026/11/决定书-0001.pdf"])  # fmt: skip
+    name: str = Field(
+        default="",
+        max_length=1024,
+        description="File name or path (part of the leaf).",
+        examples=["2026/11/决定书-0001.pdf"],
+    )
 
 
 class Submission(BaseModel):
@@ -32,8 +36,12 @@ class Submission(BaseModel):
     leaves: list[Leaf] = Field(min_length=1, max_length=MAX_LEAVES_PER_REQUEST)
 
 
-@router.post("", summary="Submit hashes to anchor", status_code=202,
-             responses={**ok("batch", status=202), **problems(400, 403, 404, 503)})  # fmt: skip
+@router.post(
+    "",
+    summary="Submit hashes to anchor",
+    status_code=202,
+    responses={**ok("batch", status=202), **problems(400, 403, 404, 503)},
+)
 def submit(state: StateDep, body: Submission) -> dict[str, Any]:
     """Queued at once into the dataset's open batch, which is anchored when it holds
     ``XIETONG_ANCHOR_BATCH_SIZE`` hashes or is ``XIETONG_ANCHOR_BATCH_SECONDS`` old. Poll

@@ -41,21 +41,33 @@ def subject_filter(text: str) -> str:
     },
 )
 def events(
-    session: SessionDep, department: DepartmentRef = None,
+    session: SessionDep,
+    department: DepartmentRef = None,
     type: Annotated[str | None, Query(description="Event name, e.g. AgreementRevoked.")] = None,
-    since: Annotated[str | None, Query(description="ISO 8601 start (inclusive).", examples=["2026-11-01"])] = None,
-    until: Annotated[str | None, Query(description="ISO 8601 end (exclusive).", examples=["2026-12-01T00:00:00+08:00"])] = None,
-    subject: Annotated[str | None, Query(description="Subject id (agreement, commitment, root …).")] = None,
-    format: Annotated[Literal["json", "csv"], Query(description="csv exports every match (no paging).")] = "json",
-    cursor: Cursor = None, limit: Limit = 100,
-) -> Any:  # fmt: skip
+    since: Annotated[
+        str | None, Query(description="ISO 8601 start (inclusive).", examples=["2026-11-01"])
+    ] = None,
+    until: Annotated[
+        str | None,
+        Query(description="ISO 8601 end (exclusive).", examples=["2026-12-01T00:00:00+08:00"]),
+    ] = None,
+    subject: Annotated[
+        str | None, Query(description="Subject id (agreement, commitment, root …).")
+    ] = None,
+    format: Annotated[
+        Literal["json", "csv"], Query(description="csv exports every match (no paging).")
+    ] = "json",
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> Any:
     """Events in chain order, by department, type and time range."""
     filters: dict[str, Any] = {
         "department": refs.hex_id(department, what="department") if department else None,
-        "event_type": type, "since": refs.timestamp(since, what="start") if since else None,
+        "event_type": type,
+        "since": refs.timestamp(since, what="start") if since else None,
         "until": refs.timestamp(until, what="end") if until else None,
         "subject": subject_filter(subject) if subject else None,
-    }  # fmt: skip
+    }
     if format == "csv":
         rows: list[dict[str, Any]] = []
         next_cursor: str | None = None
@@ -67,6 +79,9 @@ def events(
             next_cursor = result.next_cursor
             if next_cursor is None:
                 break
-        return Response(queries.events_csv(rows), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="xietong-audit.csv"'})  # fmt: skip
+        return Response(
+            queries.events_csv(rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="xietong-audit.csv"'},
+        )
     return page(queries.list_events(session=session, cursor=cursor, limit=limit, **filters))

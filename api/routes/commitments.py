@@ -26,22 +26,39 @@ Admin = [Depends(require("admin"))]
 WRITE = {**ok("commitment_tx"), **problems(400, 403, 409, 503)}
 
 
-@router.get("", summary="List commitments", dependencies=[Depends(require("read"))],
-            responses={**ok("commitments"), **problems(400)})  # fmt: skip
+@router.get(
+    "",
+    summary="List commitments",
+    dependencies=[Depends(require("read"))],
+    responses={**ok("commitments"), **problems(400)},
+)
 def list_commitments(
-    session: SessionDep, department: DepartmentRef = None,
-    status: Annotated[str | None, Query(description=f"One of {', '.join(queries.COMMITMENT_STATUSES)}.")] = None,
-    cursor: Cursor = None, limit: Limit = 100,
-) -> dict[str, Any]:  # fmt: skip
+    session: SessionDep,
+    department: DepartmentRef = None,
+    status: Annotated[
+        str | None, Query(description=f"One of {', '.join(queries.COMMITMENT_STATUSES)}.")
+    ] = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
     """Commitments, oldest first; ``department`` matches the lead or a participant."""
-    return page(queries.list_commitments(
-        session=session, department=refs.hex_id(department, what="department") if department else None,
-        status=status, cursor=cursor, limit=limit,
-    ))  # fmt: skip
+    return page(
+        queries.list_commitments(
+            session=session,
+            department=refs.hex_id(department, what="department") if department else None,
+            status=status,
+            cursor=cursor,
+            limit=limit,
+        )
+    )
 
 
-@router.get("/{commitment}", summary="A commitment and its participants", dependencies=[Depends(require("read"))],
-            responses={**ok("commitment"), **problems(400, 404)})  # fmt: skip
+@router.get(
+    "/{commitment}",
+    summary="A commitment and its participants",
+    dependencies=[Depends(require("read"))],
+    responses={**ok("commitment"), **problems(400, 404)},
+)
 def get_commitment(session: SessionDep, commitment: CommitmentId) -> dict[str, Any]:
     """One commitment."""
     return queries.get_commitment(
@@ -71,8 +88,12 @@ class ProposeCommitment(BaseModel):
 
 
 class Evidence(BaseModel):
-    evidence: str = Field(min_length=1, max_length=1000, examples=["户口登记 完成"],
-                          description="Evidence reference; only its hash goes on chain.")  # fmt: skip
+    evidence: str = Field(
+        min_length=1,
+        max_length=1000,
+        examples=["户口登记 完成"],
+        description="Evidence reference; only its hash goes on chain.",
+    )
     done: bool = Field(
         default=True, description="Whether this report completes the department's duty."
     )
@@ -82,8 +103,13 @@ class Reason(BaseModel):
     reason: str = Field(min_length=1, max_length=1000, examples=["事项已撤回"])
 
 
-@router.post("", summary="Propose a commitment", status_code=201, dependencies=Admin,
-             responses={**ok("commitment_tx", status=201), **problems(400, 403, 409, 503)})  # fmt: skip
+@router.post(
+    "",
+    summary="Propose a commitment",
+    status_code=201,
+    dependencies=Admin,
+    responses={**ok("commitment_tx", status=201), **problems(400, 403, 409, 503)},
+)
 def propose(state: StateDep, body: ProposeCommitment) -> dict[str, Any]:
     """This gateway's department leads; every participant signs before it is active."""
     gw = state.gateway
@@ -91,8 +117,14 @@ def propose(state: StateDep, body: ProposeCommitment) -> dict[str, Any]:
     duties = [code_hash(p.duty) for p in body.participants]
     deadline = refs.timestamp(body.deadline, what="deadline")
     with state.write_lock:
-        commitment_id, tx = propose_commitment(gw.client, gw.signer, matter_ref=code_hash(body.matter_ref),
-                                               participants=departments, duty_hashes=duties, deadline=deadline)  # fmt: skip
+        commitment_id, tx = propose_commitment(
+            gw.client,
+            gw.signer,
+            matter_ref=code_hash(body.matter_ref),
+            participants=departments,
+            duty_hashes=duties,
+            deadline=deadline,
+        )
     return {
         "commitment_id": "0x" + commitment_id.hex(),
         "transaction": tx.tx_hash,
@@ -112,16 +144,25 @@ def sign(
     """Sign as a participant, or relay a participant's EIP-712 consent."""
     commitment_id = parse_hash(commitment, what="commitment id")
     gw = state.gateway
-    result = consent_or_relay(state, "SignCommitment", commitment_id, body,
-                              lambda: sign_commitment(gw.client, gw.signer, commitment_id))  # fmt: skip
+    result = consent_or_relay(
+        state,
+        "SignCommitment",
+        commitment_id,
+        body,
+        lambda: sign_commitment(gw.client, gw.signer, commitment_id),
+    )
     return {"commitment_id": "0x" + commitment_id.hex(), **result}
 
 
 def _send(state: StateDep, function: str, commitment: str, *args: Any) -> dict[str, Any]:
     commitment_id = parse_hash(commitment, what="commitment id")
     gw = state.gateway
-    result = transact(state, lambda: gw.client.transact("JointCommitments", function, commitment_id, *args,
-                                                        sender=gw.signer))  # fmt: skip
+    result = transact(
+        state,
+        lambda: gw.client.transact(
+            "JointCommitments", function, commitment_id, *args, sender=gw.signer
+        ),
+    )
     return {"commitment_id": "0x" + commitment_id.hex(), **result}
 
 
@@ -142,8 +183,12 @@ def complete(state: StateDep, commitment: CommitmentId, body: Evidence) -> dict[
     return _send(state, "complete", commitment, code_hash(body.evidence))
 
 
-@router.post("/{commitment}/cancel", summary="Cancel a commitment before it is active", dependencies=Admin,
-             responses=WRITE)  # fmt: skip
+@router.post(
+    "/{commitment}/cancel",
+    summary="Cancel a commitment before it is active",
+    dependencies=Admin,
+    responses=WRITE,
+)
 def cancel(state: StateDep, commitment: CommitmentId, body: Reason) -> dict[str, Any]:
     """The lead cancels while participants have not all signed."""
     return _send(state, "cancel", commitment, code_hash(body.reason))

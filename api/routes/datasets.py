@@ -22,8 +22,9 @@ DatasetRef = Annotated[
 
 
 @router.get("", summary="List datasets", responses={**ok("datasets"), **problems(400)})
-def list_datasets(session: SessionDep, owner: DepartmentRef = None, cursor: Cursor = None,
-                  limit: Limit = 100) -> dict[str, Any]:  # fmt: skip
+def list_datasets(
+    session: SessionDep, owner: DepartmentRef = None, cursor: Cursor = None, limit: Limit = 100
+) -> dict[str, Any]:
     """Registered datasets, oldest first."""
     owner_id = refs.hex_id(owner, what="owner") if owner else None
     return page(queries.list_datasets(session=session, owner=owner_id, cursor=cursor, limit=limit))
@@ -39,8 +40,11 @@ def get_dataset(session: SessionDep, dataset: DatasetRef) -> dict[str, Any]:
     return queries.get_dataset(session=session, dataset_id=refs.hex_id(dataset, what="dataset"))
 
 
-@router.get("/{dataset}/provenance", summary="W3C PROV-JSON of a dataset",
-            responses={**ok("provenance"), **problems(400, 404)})  # fmt: skip
+@router.get(
+    "/{dataset}/provenance",
+    summary="W3C PROV-JSON of a dataset",
+    responses={**ok("provenance"), **problems(400, 404)},
+)
 def provenance(session: SessionDep, dataset: DatasetRef) -> dict[str, Any]:
     """Lineage, agreements and access receipts as a W3C PROV-JSON document."""
     return queries.provenance(session=session, dataset_id=refs.hex_id(dataset, what="dataset"))

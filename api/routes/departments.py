@@ -20,9 +20,11 @@ router = APIRouter(
 
 @router.get("", summary="List departments", responses={**ok("departments"), **problems(400)})
 def list_departments(
-    session: SessionDep, status: Annotated[Literal["active", "suspended"] | None, Query()] = None,
-    cursor: Cursor = None, limit: Limit = 100,
-) -> dict[str, Any]:  # fmt: skip
+    session: SessionDep,
+    status: Annotated[Literal["active", "suspended"] | None, Query()] = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
     """Departments in order of admission."""
     return page(
         queries.list_departments(session=session, status=status, cursor=cursor, limit=limit)

@@ -50,20 +50,30 @@ def readiness(state: StateDep) -> dict[str, Any]:
         state.metrics.chain_head.set(node["head"])
         state.metrics.index_block.set(index["block_number"])
         state.metrics.index_lag.set(index["lag_blocks"])
-    return {"ready": bool(node["reachable"] and database["reachable"]), "node": node,
-            "database": database, "index": index}  # fmt: skip
+    return {
+        "ready": bool(node["reachable"] and database["reachable"]),
+        "node": node,
+        "database": database,
+        "index": index,
+    }
 
 
-@router.get("/readyz", summary="Node reachable, database reachable, index lag",
-            responses={**ok("ready"), 503: {"description": "Not ready (same body)"}})  # fmt: skip
+@router.get(
+    "/readyz",
+    summary="Node reachable, database reachable, index lag",
+    responses={**ok("ready"), 503: {"description": "Not ready (same body)"}},
+)
 def readyz(state: StateDep) -> JSONResponse:
     """200 when the node and the database answer, 503 otherwise; always with the details."""
     body = readiness(state)
     return JSONResponse(body, status_code=200 if body["ready"] else 503)
 
 
-@router.get("/metrics", summary="Prometheus metrics",
-            responses={200: {"content": {"text/plain": {"example": "xietong_index_lag_blocks 0.0\n"}}}})  # fmt: skip
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    responses={200: {"content": {"text/plain": {"example": "xietong_index_lag_blocks 0.0\n"}}}},
+)
 def metrics(state: StateDep) -> Response:
     """Request counts and latencies per route, index block, chain head and lag."""
     readiness(state)

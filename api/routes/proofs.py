@@ -22,11 +22,22 @@ router = APIRouter(prefix="/v1/proofs", tags=["proofs"], dependencies=[Depends(r
 )
 def proof(
     state: StateDep,
-    leaf: Annotated[str, Path(description="Leaf hash (0x and 64 hex digits).", examples=["0x" + "0b" * 32])],
-    root: Annotated[str | None, Query(description="The version, when the leaf is in several.")] = None,
-    record_hash: Annotated[str | None, Query(description="Record leaves: SHA-256 of the record's canonical JSON.")] = None,
-    salt: Annotated[str | None, Query(description="Record leaves: the record's salt (prefer POST /v1/verify/record with with_proof: a URL is logged).")] = None,
-) -> dict[str, Any]:  # fmt: skip
+    leaf: Annotated[
+        str, Path(description="Leaf hash (0x and 64 hex digits).", examples=["0x" + "0b" * 32])
+    ],
+    root: Annotated[
+        str | None, Query(description="The version, when the leaf is in several.")
+    ] = None,
+    record_hash: Annotated[
+        str | None, Query(description="Record leaves: SHA-256 of the record's canonical JSON.")
+    ] = None,
+    salt: Annotated[
+        str | None,
+        Query(
+            description="Record leaves: the record's salt (prefer POST /v1/verify/record with with_proof: a URL is logged)."
+        ),
+    ] = None,
+) -> dict[str, Any]:
     """A ``xietong-proof/1`` bundle: checks with ``xietong verify-proof`` against any node.
 
     File leaves need nothing more. Record leaves need ``record_hash`` and ``salt`` (the

@@ -56,9 +56,12 @@ def answer(state: ApiState, verification: Verification, *, with_proof: bool) -> 
     responses={**ok("verification"), **problems(400, 404)},
 )
 async def verify_hash(
-    state: StateDep, hash: HashQuery,
-    with_proof: Annotated[bool, Query(description="Include the proof bundle of each file match.")] = False,
-) -> dict[str, Any]:  # fmt: skip
+    state: StateDep,
+    hash: HashQuery,
+    with_proof: Annotated[
+        bool, Query(description="Include the proof bundle of each file match.")
+    ] = False,
+) -> dict[str, Any]:
     """The anchored versions holding a file with this content SHA-256 (or this leaf)."""
     digest = parse_hash(hash, what="hash")
     # Most answers come from memory and the embedded database: on the event loop they cost
@@ -81,11 +84,18 @@ def _verify_hash(state: ApiState, digest: bytes, with_proof: bool) -> dict[str, 
 
 
 @router.post(
-    "/file", summary="Verify an uploaded file",
+    "/file",
+    summary="Verify an uploaded file",
     responses={**ok("verification"), **problems(400, 404, 413)},
-    openapi_extra={"requestBody": {"required": True, "content": {"application/octet-stream": {
-        "schema": {"type": "string", "format": "binary"}}}}},
-)  # fmt: skip
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
 async def verify_file(
     request: Request, state: StateDep, with_proof: bool = False
 ) -> dict[str, Any]:
@@ -118,9 +128,19 @@ class RecordQuery(BaseModel):
     """A record and its salt; give the record itself or the SHA-256 of its canonical JSON."""
 
     record: dict[str, Any] | None = Field(
-        default=None, description="The record as a JSON object (a CSV row: column → text).",
-        examples=[{"编号": "DB00000", "姓名": "王明", "街道": "湖滨街道", "家庭人口": "2", "月保障金": "1250", "月份": "2026-11"}],
-    )  # fmt: skip
+        default=None,
+        description="The record as a JSON object (a CSV row: column → text).",
+        examples=[
+            {
+                "编号": "DB00000",
+                "姓名": "王明",
+                "街道": "湖滨街道",
+                "家庭人口": "2",
+                "月保障金": "1250",
+                "月份": "2026-11",
+            }
+        ],
+    )
     record_hash: str | None = Field(
         default=None, description="SHA-256 of the record's RFC 8785 JSON."
     )
@@ -148,16 +168,18 @@ def verify_record(state: StateDep, query: RecordQuery) -> dict[str, Any]:
     if (query.record is None) == (query.record_hash is None):
         raise InputError("give either `record` or `record_hash`, not both or neither.")
     record_hash = (
-        hashing.record_hash(query.record) if query.record is not None
+        hashing.record_hash(query.record)
+        if query.record is not None
         else parse_hash(query.record_hash or "", what="record hash")
-    )  # fmt: skip
+    )
     salt = parse_hash(query.salt, what="salt", secret=True)
     verification = state.verifier.verify_record(record_hash, salt)
     body = answer(state, verification, with_proof=False)
     if query.with_proof:
         for match, raw in zip(verification.matches, body["matches"], strict=True):
             raw["proof"] = state.verifier.proof_bundle(
-                bytes.fromhex(match.leaf_hash[2:]), [record_hash, salt],
+                bytes.fromhex(match.leaf_hash[2:]),
+                [record_hash, salt],
                 root=bytes.fromhex(match.version.root[2:]),
-            )  # fmt: skip
+            )
     return body

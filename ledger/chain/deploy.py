@@ -280,8 +280,12 @@ def deploy(
         "SharingAgreements", registry_address, datasets_address, sender=deployer
     )
     commitments = client.deploy("JointCommitments", registry_address, sender=deployer)
-    sent = {"DepartmentRegistry": registry, "DatasetRegistry": datasets,
-            "SharingAgreements": agreements, "JointCommitments": commitments}  # fmt: skip
+    sent = {
+        "DepartmentRegistry": registry,
+        "DatasetRegistry": datasets,
+        "SharingAgreements": agreements,
+        "JointCommitments": commitments,
+    }
     block = w3.eth.get_block(registry.block_number)
     deployment = Deployment(
         chain_id=client.chain_id,

@@ -123,13 +123,19 @@ def _command(spec: NodeSpec) -> list[str]:
         )
     return [
         str(binary),
-        "--host", spec.host,
-        "--port", str(spec.port),
-        "--chain-id", str(CHAIN_ID),
-        "--mnemonic", DEV_MNEMONIC,
-        "--accounts", "20",
-        "--balance", "10000",
-    ]  # fmt: skip
+        "--host",
+        spec.host,
+        "--port",
+        str(spec.port),
+        "--chain-id",
+        str(CHAIN_ID),
+        "--mnemonic",
+        DEV_MNEMONIC,
+        "--accounts",
+        "20",
+        "--balance",
+        "10000",
+    ]
 
 
 def _read_pid(spec: NodeSpec) -> int | None:

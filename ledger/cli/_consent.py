@@ -50,9 +50,12 @@ def write_consent(
 
 
 def consent_or_relay(
-    gw: Gateway, kind: ConsentKind, subject_id: bytes, signature: Path | None,
+    gw: Gateway,
+    kind: ConsentKind,
+    subject_id: bytes,
+    signature: Path | None,
     direct: Callable[[], SentTransaction],
-) -> SentTransaction:  # fmt: skip
+) -> SentTransaction:
     """Relay the consent file ``signature`` for ``subject_id``, or consent directly."""
     if signature is None:
         return direct()

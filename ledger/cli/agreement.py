@@ -40,13 +40,24 @@ def agreement_dict(gw: Gateway, agreement_id: bytes) -> dict[str, Any]:
     if state == "active" and now >= terms[7]:
         state = "expired"
     return {
-        "id": h(agreement_id), "status": state, "provider": {"id": h(terms[0]), "name": name(terms[0])},
-        "consumer": {"id": h(terms[1]), "name": name(terms[1])}, "datasets": [h(d) for d in terms[2]],
-        "purpose": h(terms[3]), "legal_basis": h(terms[4]), "terms_hash": h(terms[5]),
-        "valid_from": terms[6], "valid_until": terms[7], "proposer": h(a[2]),
-        "supersedes": h(a[3]) if any(a[3]) else None, "superseded_by": h(a[4]) if any(a[4]) else None,
-        "proposed_at": a[5], "accepted_at": a[6] or None, "closed_at": a[7] or None, "access_receipts": receipts,
-    }  # fmt: skip
+        "id": h(agreement_id),
+        "status": state,
+        "provider": {"id": h(terms[0]), "name": name(terms[0])},
+        "consumer": {"id": h(terms[1]), "name": name(terms[1])},
+        "datasets": [h(d) for d in terms[2]],
+        "purpose": h(terms[3]),
+        "legal_basis": h(terms[4]),
+        "terms_hash": h(terms[5]),
+        "valid_from": terms[6],
+        "valid_until": terms[7],
+        "proposer": h(a[2]),
+        "supersedes": h(a[3]) if any(a[3]) else None,
+        "superseded_by": h(a[4]) if any(a[4]) else None,
+        "proposed_at": a[5],
+        "accepted_at": a[6] or None,
+        "closed_at": a[7] or None,
+        "access_receipts": receipts,
+    }
 
 
 def _print(a: dict[str, Any]) -> None:
@@ -90,11 +101,15 @@ def propose(
 
     def run() -> dict[str, Any]:
         agreement_terms = AgreementTerms(
-            provider=_refs.id_or_code(provider, what="provider"), consumer=_refs.id_or_code(consumer, what="consumer"),
-            dataset_ids=tuple(_refs.id_or_code(d, what="dataset") for d in dataset), purpose=code_hash(purpose),
-            legal_basis=code_hash(legal_basis), terms_hash=document_hash(terms),
-            valid_from=_refs.timestamp(valid_from, what="start"), valid_until=_refs.timestamp(valid_until, what="end"),
-        )  # fmt: skip
+            provider=_refs.id_or_code(provider, what="provider"),
+            consumer=_refs.id_or_code(consumer, what="consumer"),
+            dataset_ids=tuple(_refs.id_or_code(d, what="dataset") for d in dataset),
+            purpose=code_hash(purpose),
+            legal_basis=code_hash(legal_basis),
+            terms_hash=document_hash(terms),
+            valid_from=_refs.timestamp(valid_from, what="start"),
+            valid_until=_refs.timestamp(valid_until, what="end"),
+        )
         gw = Gateway(settings)
         agreement_id, tx = propose_agreement(gw.client, gw.signer, agreement_terms)
         return {
@@ -127,9 +142,12 @@ def accept(
         gw = Gateway(settings)
         agreement_id = _refs.subject_id(agreement, what="agreement id")
         tx = consent_or_relay(
-            gw, "AcceptAgreement", agreement_id, signature,
+            gw,
+            "AcceptAgreement",
+            agreement_id,
+            signature,
             lambda: accept_agreement(gw.client, gw.signer, agreement_id),
-        )  # fmt: skip
+        )
         return {
             "agreement_id": agreement,
             "signer": tx.event("AgreementAccepted")["signer"],
@@ -239,8 +257,12 @@ def check(
     settings = load_settings(json_output)
 
     def run() -> dict[str, Any]:
-        args = (_refs.id_or_code(provider, what="provider"), _refs.id_or_code(consumer, what="consumer"),
-                _refs.id_or_code(dataset, what="dataset"), code_hash(purpose))  # fmt: skip
+        args = (
+            _refs.id_or_code(provider, what="provider"),
+            _refs.id_or_code(consumer, what="consumer"),
+            _refs.id_or_code(dataset, what="dataset"),
+            code_hash(purpose),
+        )
         gw = Gateway(settings)
         agreement_id = bytes(gw.client.call("SharingAgreements", "authorizingAgreement", *args))
         return {

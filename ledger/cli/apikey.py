@@ -18,8 +18,13 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON documen
 
 
 def _row(key: Any) -> dict[str, Any]:
-    return {"id": key.id, "name": key.name, "scope": key.scope, "created_at": iso(key.created_at),
-            "revoked_at": iso(key.revoked_at)}  # fmt: skip
+    return {
+        "id": key.id,
+        "name": key.name,
+        "scope": key.scope,
+        "created_at": iso(key.created_at),
+        "revoked_at": iso(key.revoked_at),
+    }
 
 
 @app.command()

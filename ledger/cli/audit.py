@@ -26,16 +26,23 @@ Until = Annotated[
 ]
 
 
-def events(settings: Any, department: str | None, event_type: str | None, since: str | None,
-           until: str | None, limit: int | None) -> list[dict[str, Any]]:  # fmt: skip
+def events(
+    settings: Any,
+    department: str | None,
+    event_type: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int | None,
+) -> list[dict[str, Any]]:
     """Sync the index, then read the filtered event log in chain order."""
     gw = Gateway(settings)
     gw.indexer().sync()
     filters: dict[str, Any] = {
         "department": refs.hex_id(department, what="department") if department else None,
-        "event_type": event_type, "since": refs.timestamp(since, what="start") if since else None,
+        "event_type": event_type,
+        "since": refs.timestamp(since, what="start") if since else None,
         "until": refs.timestamp(until, what="end") if until else None,
-    }  # fmt: skip
+    }
     rows: list[dict[str, Any]] = []
     cursor: str | None = None
     with Session(gw.engine) as session:

@@ -36,16 +36,28 @@ def commitment_dict(gw: Gateway, commitment_id: bytes) -> dict[str, Any]:
         return str(gw.client.call("DepartmentRegistry", "department", dept)[5])
 
     return {
-        "id": h(commitment_id), "status": _STATUS[c[6]], "overdue": overdue, "matter_ref": h(c[0]),
-        "lead": {"id": h(c[1]), "name": name(c[1])}, "deadline": c[2], "proposed_at": c[3],
-        "activated_at": c[4] or None, "closed_at": c[5] or None,
+        "id": h(commitment_id),
+        "status": _STATUS[c[6]],
+        "overdue": overdue,
+        "matter_ref": h(c[0]),
+        "lead": {"id": h(c[1]), "name": name(c[1])},
+        "deadline": c[2],
+        "proposed_at": c[3],
+        "activated_at": c[4] or None,
+        "closed_at": c[5] or None,
         "participants": [
-            {"id": h(p[0]), "name": name(p[0]), "duty_hash": h(p[1]),
-             "last_evidence_hash": h(p[2]) if any(p[2]) else None, "signed_at": p[3] or None,
-             "done_at": p[4] or None, "reports": p[5]}
+            {
+                "id": h(p[0]),
+                "name": name(p[0]),
+                "duty_hash": h(p[1]),
+                "last_evidence_hash": h(p[2]) if any(p[2]) else None,
+                "signed_at": p[3] or None,
+                "done_at": p[4] or None,
+                "reports": p[5],
+            }
             for p in participants
         ],
-    }  # fmt: skip
+    }
 
 
 def _commitment_id(text: str) -> bytes:
@@ -58,8 +70,12 @@ def _transact(json_output: bool, function: str, *args: Any, verb: str, commitmen
     def run() -> dict[str, Any]:
         gw = Gateway(settings)
         tx = gw.client.transact("JointCommitments", function, *args, sender=gw.signer)
-        return {"commitment_id": commitment, "transaction": tx.tx_hash, "block_number": tx.block_number,
-                "events": [name for name, _ in tx.events]}  # fmt: skip
+        return {
+            "commitment_id": commitment,
+            "transaction": tx.tx_hash,
+            "block_number": tx.block_number,
+            "events": [name for name, _ in tx.events],
+        }
 
     respond(
         json_output,
@@ -98,9 +114,13 @@ def propose(
             duties.append(code_hash(duty))
         gw = Gateway(settings)
         commitment_id, tx = propose_commitment(
-            gw.client, gw.signer, matter_ref=code_hash(matter), participants=departments, duty_hashes=duties,
+            gw.client,
+            gw.signer,
+            matter_ref=code_hash(matter),
+            participants=departments,
+            duty_hashes=duties,
             deadline=_refs.timestamp(deadline, what="deadline"),
-        )  # fmt: skip
+        )
         return {"commitment_id": "0x" + commitment_id.hex(), "transaction": tx.tx_hash}
 
     respond(
@@ -127,9 +147,12 @@ def sign(
         gw = Gateway(settings)
         commitment_id = _commitment_id(commitment)
         tx = consent_or_relay(
-            gw, "SignCommitment", commitment_id, signature,
+            gw,
+            "SignCommitment",
+            commitment_id,
+            signature,
             lambda: sign_commitment(gw.client, gw.signer, commitment_id),
-        )  # fmt: skip
+        )
         return {
             "commitment_id": commitment,
             "transaction": tx.tx_hash,
@@ -172,8 +195,15 @@ def report(
     json_output: JsonOption = False,
 ) -> None:
     """Report progress on this department's duty."""
-    _transact(json_output, "reportProgress", _commitment_id(commitment), code_hash(evidence), done,
-              verb="reported on", commitment=commitment)  # fmt: skip
+    _transact(
+        json_output,
+        "reportProgress",
+        _commitment_id(commitment),
+        code_hash(evidence),
+        done,
+        verb="reported on",
+        commitment=commitment,
+    )
 
 
 @app.command()
@@ -183,8 +213,14 @@ def complete(
     json_output: JsonOption = False,
 ) -> None:
     """Close a commitment once every participant is done (the lead)."""
-    _transact(json_output, "complete", _commitment_id(commitment), code_hash(evidence), verb="completed",
-              commitment=commitment)  # fmt: skip
+    _transact(
+        json_output,
+        "complete",
+        _commitment_id(commitment),
+        code_hash(evidence),
+        verb="completed",
+        commitment=commitment,
+    )
 
 
 @app.command()
@@ -194,8 +230,14 @@ def cancel(
     json_output: JsonOption = False,
 ) -> None:
     """Cancel a commitment that is not active yet (the lead)."""
-    _transact(json_output, "cancel", _commitment_id(commitment), code_hash(reason), verb="cancelled",
-              commitment=commitment)  # fmt: skip
+    _transact(
+        json_output,
+        "cancel",
+        _commitment_id(commitment),
+        code_hash(reason),
+        verb="cancelled",
+        commitment=commitment,
+    )
 
 
 @app.command()

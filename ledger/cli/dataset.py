@@ -31,11 +31,18 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON documen
 
 def _batch_dict(batch: AnchorBatch) -> dict[str, Any]:
     return {
-        "batch_id": batch.id, "dataset_id": batch.dataset_id, "root": batch.root, "leaf_count": batch.leaf_count,
-        "leaf_kind": batch.leaf_kind, "parents": json.loads(batch.parents), "status": batch.status,
-        "transaction": batch.tx_hash, "block_number": batch.block_number, "sender": batch.sender,
+        "batch_id": batch.id,
+        "dataset_id": batch.dataset_id,
+        "root": batch.root,
+        "leaf_count": batch.leaf_count,
+        "leaf_kind": batch.leaf_kind,
+        "parents": json.loads(batch.parents),
+        "status": batch.status,
+        "transaction": batch.tx_hash,
+        "block_number": batch.block_number,
+        "sender": batch.sender,
         "error": batch.error,
-    }  # fmt: skip
+    }
 
 
 @app.command()
@@ -60,8 +67,12 @@ def register(
             sender=gw.signer,
         )
         event = tx.event("DatasetRegistered")
-        return {"dataset_id": "0x" + dataset_id.hex(), "owner_department": "0x" + event["ownerDepartment"].hex(),
-                "transaction": tx.tx_hash, "block_number": tx.block_number}  # fmt: skip
+        return {
+            "dataset_id": "0x" + dataset_id.hex(),
+            "owner_department": "0x" + event["ownerDepartment"].hex(),
+            "transaction": tx.tx_hash,
+            "block_number": tx.block_number,
+        }
 
     respond(
         json_output,
@@ -99,16 +110,28 @@ def anchor(
         gw = Gateway(settings)
         anchorer = gw.anchorer()
         with Progress(
-            "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-            TimeRemainingColumn(), console=err_console, disable=json_output, transient=True,
-        ) as progress:  # fmt: skip
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=err_console,
+            disable=json_output,
+            transient=True,
+        ) as progress:
             task = progress.add_task(f"hashing {path.name}", total=None)
 
             def on_progress(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            prepared = prepare_path(path, dataset_id, parents=parents, records=records, salts_path=salts,
-                                    on_progress=on_progress)  # fmt: skip
+            prepared = prepare_path(
+                path,
+                dataset_id,
+                parents=parents,
+                records=records,
+                salts_path=salts,
+                on_progress=on_progress,
+            )
         return prepared, anchorer.anchor(prepared)
 
     prepared, batch = guarded(json_output, run)

@@ -15,8 +15,14 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON documen
 
 
 def _result(result: SyncResult) -> dict[str, Any]:
-    return {"from_block": result.from_block, "to_block": result.to_block, "events": result.events,
-            "reorged_from": result.reorged_from, "head": result.head, "lag": result.lag}  # fmt: skip
+    return {
+        "from_block": result.from_block,
+        "to_block": result.to_block,
+        "events": result.events,
+        "reorged_from": result.reorged_from,
+        "head": result.head,
+        "lag": result.lag,
+    }
 
 
 def index_command(
@@ -37,10 +43,19 @@ def index_command(
         if json_output:
             emit_json({"ok": True, **_result(result)})
         else:
-            span = (f"indexed blocks {result.from_block}–{result.to_block}" if result.to_block >= result.from_block
-                    else f"index up to date at block {result.to_block}")  # fmt: skip
-            console.print(f"{span}: {result.events} events"
-                          + (f" (reorg: rolled back from block {result.reorged_from})" if result.reorged_from else ""))  # fmt: skip
+            span = (
+                f"indexed blocks {result.from_block}–{result.to_block}"
+                if result.to_block >= result.from_block
+                else f"index up to date at block {result.to_block}"
+            )
+            console.print(
+                f"{span}: {result.events} events"
+                + (
+                    f" (reorg: rolled back from block {result.reorged_from})"
+                    if result.reorged_from
+                    else ""
+                )
+            )
         return
     stopping = {"now": False}
 

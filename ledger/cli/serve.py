@@ -10,11 +10,17 @@ from ._output import console, fail, load_settings
 
 
 def serve_command(
-    host: Annotated[str | None, typer.Option("--host", help="Address to bind (default XIETONG_API_HOST, 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option("--port", min=1, max=65535, help="Port (default XIETONG_API_PORT, 8000).")] = None,
+    host: Annotated[
+        str | None,
+        typer.Option("--host", help="Address to bind (default XIETONG_API_HOST, 127.0.0.1)."),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option("--port", min=1, max=65535, help="Port (default XIETONG_API_PORT, 8000)."),
+    ] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=32, help="Worker processes.")] = 1,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
-) -> None:  # fmt: skip
+) -> None:
     """Serve the API (/v1, /docs, /healthz, /readyz, /metrics) and the portal until Ctrl-C."""
     import uvicorn
 
@@ -38,6 +44,12 @@ def serve_command(
         highlight=False,
     )
     uvicorn.run(
-        "api.server:app_from_environment", factory=True, host=bind_host, port=bind_port,
-        workers=workers, log_level=log_level, access_log=False, proxy_headers=False,
-    )  # fmt: skip
+        "api.server:app_from_environment",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        workers=workers,
+        log_level=log_level,
+        access_log=False,
+        proxy_headers=False,
+    )

@@ -89,8 +89,13 @@ def verify_command(
         answer.raise_for_status()
     except Exception as exc:
         if json_output:
-            emit_json({"ok": False, **answer.as_dict(), "error": {"type": getattr(exc, "kind", "verification"),
-                                                                 "message": str(exc)}})  # fmt: skip
+            emit_json(
+                {
+                    "ok": False,
+                    **answer.as_dict(),
+                    "error": {"type": getattr(exc, "kind", "verification"), "message": str(exc)},
+                }
+            )
             raise typer.Exit(1) from None
         fail(str(exc), kind=getattr(exc, "kind", "verification"), as_json=False)
 
@@ -123,5 +128,7 @@ def verify_proof_command(
         return
     console.print(f"[green]VALID[/] leaf {result['leaf']}")
     console.print(f"  root {result['root']} of dataset {result['dataset_id']}")
-    console.print(f"  anchored {result['anchored_at']}, block {result['block_number']}, "
-                  f"{result['confirmations']} confirmation(s), chain {result['chain_id']}")  # fmt: skip
+    console.print(
+        f"  anchored {result['anchored_at']}, block {result['block_number']}, "
+        f"{result['confirmations']} confirmation(s), chain {result['chain_id']}"
+    )

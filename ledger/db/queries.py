@@ -72,8 +72,15 @@ MAX_PAGE = 500
 #: Agreement statuses: the chain's, plus ``pending`` (accepted, not yet valid) and
 #: ``expired`` (accepted, validity over), which follow from the time.
 AGREEMENT_STATUSES = (
-    "proposed", "pending", "active", "expired", "rejected", "withdrawn", "revoked", "superseded",
-)  # fmt: skip
+    "proposed",
+    "pending",
+    "active",
+    "expired",
+    "rejected",
+    "withdrawn",
+    "revoked",
+    "superseded",
+)
 #: Commitment statuses: the chain's, plus ``overdue`` (not closed, deadline passed).
 COMMITMENT_STATUSES = ("proposed", "active", "overdue", "completed", "cancelled")
 
@@ -144,9 +151,14 @@ def decode_cursor(cursor: str, *, arity: int) -> list[Any]:
 
 
 def _page(
-    session: Session, query: Any, keys: Sequence[Any], cursor: str | None, limit: int,
-    row_key: Any, render: Any,
-) -> Page:  # fmt: skip
+    session: Session,
+    query: Any,
+    keys: Sequence[Any],
+    cursor: str | None,
+    limit: int,
+    row_key: Any,
+    render: Any,
+) -> Page:
     if not 1 <= limit <= MAX_PAGE:
         raise InputError(f"limit must be between 1 and {MAX_PAGE}, not {limit}.")
     if cursor:
@@ -206,8 +218,13 @@ def index_status(*, session: Session) -> dict[str, Any]:
 
 
 def _department(row: DepartmentRow) -> dict[str, Any]:
-    return {"id": row.id, "name": row.name, "status": row.status,
-            "admitted_at": iso(row.admitted_at), "status_changed_at": iso(row.status_changed_at)}  # fmt: skip
+    return {
+        "id": row.id,
+        "name": row.name,
+        "status": row.status,
+        "admitted_at": iso(row.admitted_at),
+        "status_changed_at": iso(row.status_changed_at),
+    }
 
 
 def list_departments(
@@ -234,12 +251,19 @@ def get_department(*, session: Session, department_id: str) -> dict[str, Any]:
 
 def _version(row: VersionRow, parents: list[str], names: _Names) -> dict[str, Any]:
     return {
-        "root": row.root, "dataset_id": row.dataset_id, "department": names.ref(row.department_id),
-        "leaf_count": row.leaf_count, "metadata_hash": row.metadata_hash, "anchored_at": iso(row.anchored_at),
-        "block_number": row.block_number, "transaction": row.tx_hash, "parents": parents,
-        "status": "revoked" if row.revoked_at is not None else "anchored", "revoked_at": iso(row.revoked_at),
+        "root": row.root,
+        "dataset_id": row.dataset_id,
+        "department": names.ref(row.department_id),
+        "leaf_count": row.leaf_count,
+        "metadata_hash": row.metadata_hash,
+        "anchored_at": iso(row.anchored_at),
+        "block_number": row.block_number,
+        "transaction": row.tx_hash,
+        "parents": parents,
+        "status": "revoked" if row.revoked_at is not None else "anchored",
+        "revoked_at": iso(row.revoked_at),
         "revoke_reason_hash": row.revoke_reason,
-    }  # fmt: skip
+    }
 
 
 def _parents(session: Session, roots: Sequence[str]) -> dict[str, list[str]]:
@@ -272,11 +296,15 @@ def list_datasets(
             .order_by(col(VersionRow.block_number).desc())
         ).all()
         return {
-            "id": row.id, "owner": names.ref(row.owner_department), "metadata_hash": row.metadata_hash,
-            "registered_at": iso(row.registered_at), "transaction": row.tx_hash,
-            "version_count": len(versions), "latest_root": versions[0][0] if versions else None,
+            "id": row.id,
+            "owner": names.ref(row.owner_department),
+            "metadata_hash": row.metadata_hash,
+            "registered_at": iso(row.registered_at),
+            "transaction": row.tx_hash,
+            "version_count": len(versions),
+            "latest_root": versions[0][0] if versions else None,
             "latest_anchored_at": iso(versions[0][1]) if versions else None,
-        }  # fmt: skip
+        }
 
     return _page(session, query, keys, cursor, limit, lambda r: (r.block_number, r.id), render)
 
@@ -301,12 +329,16 @@ def get_dataset(*, session: Session, dataset_id: str) -> dict[str, Any]:
         .order_by(col(AgreementRow.proposed_at), col(AgreementRow.id))
     ).all()
     return {
-        "id": row.id, "owner": names.ref(row.owner_department), "metadata_hash": row.metadata_hash,
-        "registered_at": iso(row.registered_at), "block_number": row.block_number, "transaction": row.tx_hash,
+        "id": row.id,
+        "owner": names.ref(row.owner_department),
+        "metadata_hash": row.metadata_hash,
+        "registered_at": iso(row.registered_at),
+        "block_number": row.block_number,
+        "transaction": row.tx_hash,
         "versions": [_version(v, parents[v.root], names) for v in versions],
         "lineage": [{"from": p, "to": v.root} for v in versions for p in parents[v.root]],
         "agreements": [_agreement(session, a, names, now, receipts=False) for a in agreements],
-    }  # fmt: skip
+    }
 
 
 def provenance(*, session: Session, dataset_id: str) -> dict[str, Any]:
@@ -342,14 +374,21 @@ def provenance(*, session: Session, dataset_id: str) -> dict[str, Any]:
     for v in dataset["versions"]:
         key = f"xt:version/{v['root']}"
         entity[key] = {
-            "prov:type": "xt:DatasetVersion", "xt:dataset": dataset_key, "xt:leafCount": v["leaf_count"],
-            "xt:status": v["status"], "xt:transaction": v["transaction"], "xt:blockNumber": v["block_number"],
+            "prov:type": "xt:DatasetVersion",
+            "xt:dataset": dataset_key,
+            "xt:leafCount": v["leaf_count"],
+            "xt:status": v["status"],
+            "xt:transaction": v["transaction"],
+            "xt:blockNumber": v["block_number"],
             "prov:generatedAtTime": v["anchored_at"],
-        }  # fmt: skip
+        }
         anchoring = f"xt:anchoring/{v['transaction']}"
         activity[anchoring] = {"prov:type": "xt:Anchoring", "prov:endTime": v["anchored_at"]}
-        was_generated[f"_:gen-{v['root']}"] = {"prov:entity": key, "prov:activity": anchoring,
-                                              "prov:time": v["anchored_at"]}  # fmt: skip
+        was_generated[f"_:gen-{v['root']}"] = {
+            "prov:entity": key,
+            "prov:activity": anchoring,
+            "prov:time": v["anchored_at"],
+        }
         publisher = add_agent(v["department"])
         if publisher:
             was_attributed[f"_:attr-{v['root']}"] = {"prov:entity": key, "prov:agent": publisher}
@@ -358,42 +397,63 @@ def provenance(*, session: Session, dataset_id: str) -> dict[str, Any]:
                 "prov:agent": publisher,
             }
         for parent in v["parents"]:
-            was_derived[f"_:der-{v['root']}-{parent}"] = {"prov:generatedEntity": key,
-                                                          "prov:usedEntity": f"xt:version/{parent}"}  # fmt: skip
+            was_derived[f"_:der-{v['root']}-{parent}"] = {
+                "prov:generatedEntity": key,
+                "prov:usedEntity": f"xt:version/{parent}",
+            }
     for a in dataset["agreements"]:
         detail = get_agreement(session=session, agreement_id=a["id"])
         key = f"xt:agreement/{a['id']}"
         entity[key] = {
-            "prov:type": "xt:SharingAgreement", "xt:status": detail["status"], "xt:purpose": detail["purpose"],
-            "xt:legalBasis": detail["legal_basis"], "xt:termsHash": detail["terms_hash"],
-            "xt:validFrom": detail["valid_from"], "xt:validUntil": detail["valid_until"],
-        }  # fmt: skip
+            "prov:type": "xt:SharingAgreement",
+            "xt:status": detail["status"],
+            "xt:purpose": detail["purpose"],
+            "xt:legalBasis": detail["legal_basis"],
+            "xt:termsHash": detail["terms_hash"],
+            "xt:validFrom": detail["valid_from"],
+            "xt:validUntil": detail["valid_until"],
+        }
         for role in ("provider", "consumer"):
             who = add_agent(detail[role])
             if who:
-                was_attributed[f"_:{role}-{a['id']}"] = {"prov:entity": key, "prov:agent": who,
-                                                         "prov:role": f"xt:{role}"}  # fmt: skip
+                was_attributed[f"_:{role}-{a['id']}"] = {
+                    "prov:entity": key,
+                    "prov:agent": who,
+                    "prov:role": f"xt:{role}",
+                }
         consumer = f"xt:department/{detail['consumer']['id']}"
         for r in detail["access_receipts"]:
             access = f"xt:access/{a['id']}/{r['index']}"
             activity[access] = {
-                "prov:type": "xt:DataAccess", "prov:startTime": r["period_start"], "prov:endTime": r["period_end"],
-                "xt:logRoot": r["log_root"], "xt:entryCount": r["entry_count"], "xt:transaction": r["transaction"],
-            }  # fmt: skip
+                "prov:type": "xt:DataAccess",
+                "prov:startTime": r["period_start"],
+                "prov:endTime": r["period_end"],
+                "xt:logRoot": r["log_root"],
+                "xt:entryCount": r["entry_count"],
+                "xt:transaction": r["transaction"],
+            }
             used[f"_:use-{a['id']}-{r['index']}"] = {
                 "prov:activity": access,
                 "prov:entity": dataset_key,
             }
             was_associated[f"_:assoc-{a['id']}-{r['index']}"] = {
-                "prov:activity": access, "prov:agent": consumer, "prov:plan": key,
-            }  # fmt: skip
+                "prov:activity": access,
+                "prov:agent": consumer,
+                "prov:plan": key,
+            }
     document: dict[str, Any] = {
         "prefix": {"xt": "https://xietong.example/ns#", "prov": "http://www.w3.org/ns/prov#"},
-        "entity": entity, "agent": agent, "activity": activity,
-    }  # fmt: skip
-    for name, relation in (("wasDerivedFrom", was_derived), ("wasAttributedTo", was_attributed),
-                           ("wasGeneratedBy", was_generated), ("used", used),
-                           ("wasAssociatedWith", was_associated)):  # fmt: skip
+        "entity": entity,
+        "agent": agent,
+        "activity": activity,
+    }
+    for name, relation in (
+        ("wasDerivedFrom", was_derived),
+        ("wasAttributedTo", was_attributed),
+        ("wasGeneratedBy", was_generated),
+        ("used", used),
+        ("wasAssociatedWith", was_associated),
+    ):
         if relation:
             document[name] = relation
     return document
@@ -419,14 +479,25 @@ def _agreement(
         select(AgreementDatasetRow.dataset_id).where(AgreementDatasetRow.agreement_id == row.id)
     ).all()
     result: dict[str, Any] = {
-        "id": row.id, "status": agreement_status(row, now), "provider": names.ref(row.provider),
-        "consumer": names.ref(row.consumer), "proposer": names.ref(row.proposer), "datasets": sorted(datasets),
-        "purpose": row.purpose, "legal_basis": row.legal_basis, "terms_hash": row.terms_hash,
-        "valid_from": iso(row.valid_from), "valid_until": iso(row.valid_until),
-        "proposed_at": iso(row.proposed_at), "accepted_at": iso(row.accepted_at), "accepted_by": row.accepted_by,
-        "closed_at": iso(row.closed_at), "reason_hash": row.reason_hash,
-        "supersedes": row.supersedes, "superseded_by": row.superseded_by,
-    }  # fmt: skip
+        "id": row.id,
+        "status": agreement_status(row, now),
+        "provider": names.ref(row.provider),
+        "consumer": names.ref(row.consumer),
+        "proposer": names.ref(row.proposer),
+        "datasets": sorted(datasets),
+        "purpose": row.purpose,
+        "legal_basis": row.legal_basis,
+        "terms_hash": row.terms_hash,
+        "valid_from": iso(row.valid_from),
+        "valid_until": iso(row.valid_until),
+        "proposed_at": iso(row.proposed_at),
+        "accepted_at": iso(row.accepted_at),
+        "accepted_by": row.accepted_by,
+        "closed_at": iso(row.closed_at),
+        "reason_hash": row.reason_hash,
+        "supersedes": row.supersedes,
+        "superseded_by": row.superseded_by,
+    }
     if receipts:
         rows = session.exec(
             select(AccessReceiptRow)
@@ -434,11 +505,18 @@ def _agreement(
             .order_by(col(AccessReceiptRow.receipt_index))
         ).all()
         result["access_receipts"] = [
-            {"index": r.receipt_index, "log_root": r.log_root, "entry_count": r.entry_count,
-             "period_start": iso(r.period_start), "period_end": iso(r.period_end),
-             "recorded_at": iso(r.recorded_at), "block_number": r.block_number, "transaction": r.tx_hash}
+            {
+                "index": r.receipt_index,
+                "log_root": r.log_root,
+                "entry_count": r.entry_count,
+                "period_start": iso(r.period_start),
+                "period_end": iso(r.period_end),
+                "recorded_at": iso(r.recorded_at),
+                "block_number": r.block_number,
+                "transaction": r.tx_hash,
+            }
             for r in rows
-        ]  # fmt: skip
+        ]
     return result
 
 
@@ -458,9 +536,14 @@ def _status_filter(status: str, now: int) -> ColumnElement[bool]:
 
 
 def list_agreements(
-    *, session: Session, department: str | None = None, dataset: str | None = None,
-    status: str | None = None, cursor: str | None = None, limit: int = 100,
-) -> Page:  # fmt: skip
+    *,
+    session: Session,
+    department: str | None = None,
+    dataset: str | None = None,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> Page:
     """Agreements, oldest proposal first; ``department`` matches either party."""
     if status is not None and status not in AGREEMENT_STATUSES:
         raise InputError(f"status must be one of {', '.join(AGREEMENT_STATUSES)}, not {status!r}.")
@@ -477,8 +560,15 @@ def list_agreements(
     if status:
         query = query.where(_status_filter(status, now))
     keys = (col(AgreementRow.proposed_at), col(AgreementRow.id))
-    return _page(session, query, keys, cursor, limit, lambda r: (r.proposed_at, r.id),
-                 lambda r: _agreement(session, r, names, now, receipts=False))  # fmt: skip
+    return _page(
+        session,
+        query,
+        keys,
+        cursor,
+        limit,
+        lambda r: (r.proposed_at, r.id),
+        lambda r: _agreement(session, r, names, now, receipts=False),
+    )
 
 
 def get_agreement(*, session: Session, agreement_id: str) -> dict[str, Any]:
@@ -532,22 +622,38 @@ def _commitment(session: Session, row: CommitmentRow, names: _Names, now: int) -
         .order_by(col(CommitmentParticipantRow.position))
     ).all()
     return {
-        "id": row.id, "status": commitment_status(row, now), "matter_ref": row.matter_ref,
-        "lead": names.ref(row.lead), "deadline": iso(row.deadline), "proposed_at": iso(row.proposed_at),
-        "activated_at": iso(row.activated_at), "closed_at": iso(row.closed_at), "closing_hash": row.closing_hash,
+        "id": row.id,
+        "status": commitment_status(row, now),
+        "matter_ref": row.matter_ref,
+        "lead": names.ref(row.lead),
+        "deadline": iso(row.deadline),
+        "proposed_at": iso(row.proposed_at),
+        "activated_at": iso(row.activated_at),
+        "closed_at": iso(row.closed_at),
+        "closing_hash": row.closing_hash,
         "participants": [
-            {"department": names.ref(p.department_id), "duty_hash": p.duty_hash, "signed_at": iso(p.signed_at),
-             "signer": p.signer, "done_at": iso(p.done_at), "last_evidence_hash": p.last_evidence_hash,
-             "report_count": p.report_count}
+            {
+                "department": names.ref(p.department_id),
+                "duty_hash": p.duty_hash,
+                "signed_at": iso(p.signed_at),
+                "signer": p.signer,
+                "done_at": iso(p.done_at),
+                "last_evidence_hash": p.last_evidence_hash,
+                "report_count": p.report_count,
+            }
             for p in participants
         ],
-    }  # fmt: skip
+    }
 
 
 def list_commitments(
-    *, session: Session, department: str | None = None, status: str | None = None,
-    cursor: str | None = None, limit: int = 100,
-) -> Page:  # fmt: skip
+    *,
+    session: Session,
+    department: str | None = None,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> Page:
     """Commitments, oldest first; ``department`` matches the lead or any participant."""
     if status is not None and status not in COMMITMENT_STATUSES:
         raise InputError(f"status must be one of {', '.join(COMMITMENT_STATUSES)}, not {status!r}.")
@@ -570,8 +676,15 @@ def list_commitments(
     elif status:
         query = query.where(CommitmentRow.status == status)
     keys = (col(CommitmentRow.proposed_at), col(CommitmentRow.id))
-    return _page(session, query, keys, cursor, limit, lambda r: (r.proposed_at, r.id),
-                 lambda r: _commitment(session, r, names, now))  # fmt: skip
+    return _page(
+        session,
+        query,
+        keys,
+        cursor,
+        limit,
+        lambda r: (r.proposed_at, r.id),
+        lambda r: _commitment(session, r, names, now),
+    )
 
 
 def get_commitment(*, session: Session, commitment_id: str) -> dict[str, Any]:
@@ -586,10 +699,16 @@ def get_commitment(*, session: Session, commitment_id: str) -> dict[str, Any]:
 
 
 def list_events(
-    *, session: Session, department: str | None = None, event_type: str | None = None,
-    since: int | None = None, until: int | None = None, subject: str | None = None,
-    cursor: str | None = None, limit: int = 100,
-) -> Page:  # fmt: skip
+    *,
+    session: Session,
+    department: str | None = None,
+    event_type: str | None = None,
+    since: int | None = None,
+    until: int | None = None,
+    subject: str | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> Page:
     """The audit trail in chain order; ``until`` is exclusive."""
     names = _Names(session)
     query = select(ChainEvent)
@@ -608,18 +727,35 @@ def list_events(
     def render(e: ChainEvent) -> dict[str, Any]:
         dept = names.ref(e.department_id)
         return {
-            "block_number": e.block_number, "log_index": e.log_index, "time": iso(e.timestamp),
-            "transaction": e.tx_hash, "contract": e.contract, "event": e.name, "department_id": e.department_id,
-            "department": dept["name"] if dept else None, "subject_id": e.subject_id, "args": json.loads(e.args),
-        }  # fmt: skip
+            "block_number": e.block_number,
+            "log_index": e.log_index,
+            "time": iso(e.timestamp),
+            "transaction": e.tx_hash,
+            "contract": e.contract,
+            "event": e.name,
+            "department_id": e.department_id,
+            "department": dept["name"] if dept else None,
+            "subject_id": e.subject_id,
+            "args": json.loads(e.args),
+        }
 
     return _page(
         session, query, keys, cursor, limit, lambda e: (e.block_number, e.log_index), render
     )
 
 
-EVENT_CSV_FIELDS = ("block_number", "log_index", "time", "transaction", "contract", "event",
-                    "department_id", "department", "subject_id", "args")  # fmt: skip
+EVENT_CSV_FIELDS = (
+    "block_number",
+    "log_index",
+    "time",
+    "transaction",
+    "contract",
+    "event",
+    "department_id",
+    "department",
+    "subject_id",
+    "args",
+)
 
 
 def events_csv(items: Sequence[dict[str, Any]]) -> str:

@@ -126,31 +126,54 @@ def _department_dict(d: Department) -> dict[str, Any]:
 
 def _version_dict(v: Version) -> dict[str, Any]:
     return {
-        "root": v.root, "dataset_id": v.dataset_id, "owner": _department_dict(v.owner),
-        "leaf_count": v.leaf_count, "block_number": v.block_number, "anchored_at": v.anchored_at,
-        "transaction": v.transaction, "confirmations": v.confirmations, "final": v.final,
-        "revoked_at": v.revoked_at, "parents": list(v.parents),
-    }  # fmt: skip
+        "root": v.root,
+        "dataset_id": v.dataset_id,
+        "owner": _department_dict(v.owner),
+        "leaf_count": v.leaf_count,
+        "block_number": v.block_number,
+        "anchored_at": v.anchored_at,
+        "transaction": v.transaction,
+        "confirmations": v.confirmations,
+        "final": v.final,
+        "revoked_at": v.revoked_at,
+        "parents": list(v.parents),
+    }
 
 
 def _authorization_dict(a: Authorization) -> dict[str, Any]:
     return {
-        "agreement_id": a.agreement_id, "provider": _department_dict(a.provider),
-        "consumer": _department_dict(a.consumer), "purpose": a.purpose, "legal_basis": a.legal_basis,
-        "terms_hash": a.terms_hash, "valid_from": a.valid_from, "valid_until": a.valid_until,
+        "agreement_id": a.agreement_id,
+        "provider": _department_dict(a.provider),
+        "consumer": _department_dict(a.consumer),
+        "purpose": a.purpose,
+        "legal_basis": a.legal_basis,
+        "terms_hash": a.terms_hash,
+        "valid_from": a.valid_from,
+        "valid_until": a.valid_until,
         "receipts": [
-            {"index": r.index, "log_root": r.log_root, "entry_count": r.entry_count,
-             "period_start": r.period_start, "period_end": r.period_end,
-             "recorded_at": r.recorded_at, "transaction": r.transaction}
+            {
+                "index": r.index,
+                "log_root": r.log_root,
+                "entry_count": r.entry_count,
+                "period_start": r.period_start,
+                "period_end": r.period_end,
+                "recorded_at": r.recorded_at,
+                "transaction": r.transaction,
+            }
             for r in a.receipts
         ],
-    }  # fmt: skip
+    }
 
 
 def _match_dict(m: Match) -> dict[str, Any]:
     return {
-        "leaf_hash": m.leaf_hash, "kind": m.kind, "content_hash": m.content_hash, "path": m.path,
-        "record_index": m.record_index, "version": _version_dict(m.version),
+        "leaf_hash": m.leaf_hash,
+        "kind": m.kind,
+        "content_hash": m.content_hash,
+        "path": m.path,
+        "record_index": m.record_index,
+        "version": _version_dict(m.version),
         "lineage": [_version_dict(v) for v in m.lineage],
-        "authorizations": [_authorization_dict(a) for a in m.authorizations], "status": m.status,
-    }  # fmt: skip
+        "authorizations": [_authorization_dict(a) for a in m.authorizations],
+        "status": m.status,
+    }

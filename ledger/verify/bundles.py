@@ -193,7 +193,14 @@ def verify_bundle(bundle: Any, w3: Web3, *, confirmations: int = 1) -> BundleChe
             f"the anchor has {depth} confirmation(s); {confirmations} are required."
         )
     return BundleCheck(
-        leaf="0x" + leaf.hex(), root="0x" + root.hex(), dataset_id="0x" + dataset_id.hex(), department_id=None,
-        leaf_count=int(leaf_count), block_number=int(block_number), anchored_at=_iso(int(anchored_at)),
-        confirmations=depth, chain_id=client.chain_id, contract=address,
-    )  # fmt: skip
+        leaf="0x" + leaf.hex(),
+        root="0x" + root.hex(),
+        dataset_id="0x" + dataset_id.hex(),
+        department_id=None,
+        leaf_count=int(leaf_count),
+        block_number=int(block_number),
+        anchored_at=_iso(int(anchored_at)),
+        confirmations=depth,
+        chain_id=client.chain_id,
+        contract=address,
+    )

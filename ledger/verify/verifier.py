@@ -54,15 +54,19 @@ _LEAF_COLUMNS = ("root", "leaf_hash", "kind", "content_hash", "path", "record_in
 #: Leaves by content or leaf hash, with the index's checkpoint (a row of NULL leaf columns
 #: when no leaf matches; no row when nothing is indexed).
 _LEAVES_AND_CHECKPOINT = {
-    column: sa_select(_CHECKPOINT.c.block_number, _CHECKPOINT.c.block_hash, *(_LEAF.c[n] for n in _LEAF_COLUMNS))
+    column: sa_select(
+        _CHECKPOINT.c.block_number, _CHECKPOINT.c.block_hash, *(_LEAF.c[n] for n in _LEAF_COLUMNS)
+    )
     .select_from(_CHECKPOINT.outerjoin(_LEAF, _LEAF.c[column] == bindparam("key")))
     .where(_CHECKPOINT.c.id == 1)
     for column in ("content_hash", "leaf_hash")
-}  # fmt: skip
+}
 _LEAVES = {
-    column: sa_select(*(_LEAF.c[n] for n in _LEAF_COLUMNS)).where(_LEAF.c[column] == bindparam("key"))
+    column: sa_select(*(_LEAF.c[n] for n in _LEAF_COLUMNS)).where(
+        _LEAF.c[column] == bindparam("key")
+    )
     for column in ("content_hash", "leaf_hash")
-}  # fmt: skip
+}
 
 
 _NODE_RETRY = 1.0  # seconds an unreachable node is left alone before it is asked again
@@ -84,9 +88,13 @@ class Verifier:
     """
 
     def __init__(
-        self, engine: Engine, client: ChainClient | None, *, confirmations: int = 1,
+        self,
+        engine: Engine,
+        client: ChainClient | None,
+        *,
+        confirmations: int = 1,
         head_ttl: float = 0.0,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """``head_ttl``: seconds a read of the chain's head may be reused (0: every answer
         reads it; a server answering many requests at once sets a fraction of a second)."""
         self.engine = engine
@@ -183,9 +191,14 @@ class Verifier:
     # ------------------------------------------------------------------ internals
 
     def _bundle(
-        self, kind: str, types: Sequence[str], values: Sequence[Any], leaf_hash: bytes,
-        tree: merkle.MerkleTree, version: Version | VersionFacts,
-    ) -> dict[str, Any]:  # fmt: skip
+        self,
+        kind: str,
+        types: Sequence[str],
+        values: Sequence[Any],
+        leaf_hash: bytes,
+        tree: merkle.MerkleTree,
+        version: Version | VersionFacts,
+    ) -> dict[str, Any]:
         return {
             "format": BUNDLE_FORMAT,
             "leaf": {
@@ -224,12 +237,16 @@ class Verifier:
                 continue  # persisted but not (yet) anchored, or not on this chain (branch)
             answer.matches.append(
                 Match(
-                    leaf_hash=leaf.leaf_hash, kind=leaf.kind, content_hash=leaf.content_hash, path=leaf.path,
-                    record_index=leaf.record_index, version=self._version(version, head),
+                    leaf_hash=leaf.leaf_hash,
+                    kind=leaf.kind,
+                    content_hash=leaf.content_hash,
+                    path=leaf.path,
+                    record_index=leaf.record_index,
+                    version=self._version(version, head),
                     lineage=[self._version(v, head) for v in self._lineage(reads, facts, version)],
                     authorizations=self._authorizations(reads, facts, version.dataset_id, now),
                 )
-            )  # fmt: skip
+            )
         answer.matches.sort(key=lambda m: (m.status != "anchored", -m.version.block_number))
         answer.node_reachable = node_ok and not self._node_down()
         return answer
@@ -427,10 +444,16 @@ class Verifier:
                 .order_by(col(VersionParentRow.position))
             ).all()
             found = VersionFacts(
-                root=row.root, dataset_id=row.dataset_id, owner=self._department(reads, facts, owner),
-                leaf_count=row.leaf_count, block_number=row.block_number, anchored_at=_iso(row.anchored_at),
-                transaction=row.tx_hash, revoked_at=_iso(row.revoked_at), parents=tuple(parents),
-            )  # fmt: skip
+                root=row.root,
+                dataset_id=row.dataset_id,
+                owner=self._department(reads, facts, owner),
+                leaf_count=row.leaf_count,
+                block_number=row.block_number,
+                anchored_at=_iso(row.anchored_at),
+                transaction=row.tx_hash,
+                revoked_at=_iso(row.revoked_at),
+                parents=tuple(parents),
+            )
             facts.keep(facts.versions, root, found)
             return found
         # Not indexed (yet): nothing kept, a batch of this gateway may be confirmed any moment.
@@ -458,12 +481,16 @@ class Verifier:
         if head - int(block_number) + 1 < self.confirmations:
             return None  # not final yet: the index would not hold it either
         return VersionFacts(
-            root=root, dataset_id=batch.dataset_id,
+            root=root,
+            dataset_id=batch.dataset_id,
             owner=self._department(reads, facts, dataset.owner_department),
-            leaf_count=int(leaf_count), block_number=int(block_number), anchored_at=_iso(int(anchored_at)),
-            transaction=batch.tx_hash or "", revoked_at=_iso(int(revoked_at)) if revoked_at else None,
+            leaf_count=int(leaf_count),
+            block_number=int(block_number),
+            anchored_at=_iso(int(anchored_at)),
+            transaction=batch.tx_hash or "",
+            revoked_at=_iso(int(revoked_at)) if revoked_at else None,
             parents=tuple(json.loads(batch.parents)),
-        )  # fmt: skip
+        )
 
     def _version(self, facts: VersionFacts, head: int | None) -> Version:
         # A head kept from a moment ago may be older than a block just indexed or confirmed:
@@ -474,12 +501,18 @@ class Verifier:
             else self.confirmations
         )
         return Version(
-            root=facts.root, dataset_id=facts.dataset_id, owner=Department(*facts.owner),
-            leaf_count=facts.leaf_count, block_number=facts.block_number, anchored_at=facts.anchored_at,
-            transaction=facts.transaction, confirmations=confirmations,
-            final=confirmations >= self.confirmations, revoked_at=facts.revoked_at,
+            root=facts.root,
+            dataset_id=facts.dataset_id,
+            owner=Department(*facts.owner),
+            leaf_count=facts.leaf_count,
+            block_number=facts.block_number,
+            anchored_at=facts.anchored_at,
+            transaction=facts.transaction,
+            confirmations=confirmations,
+            final=confirmations >= self.confirmations,
+            revoked_at=facts.revoked_at,
             parents=list(facts.parents),
-        )  # fmt: skip
+        )
 
     def _lineage(
         self, reads: Reads, facts: IndexFacts, version: VersionFacts
@@ -520,12 +553,17 @@ class Verifier:
                 continue
             result.append(
                 Authorization(
-                    agreement_id=a.agreement_id, provider=Department(*a.provider),
-                    consumer=Department(*a.consumer), purpose=a.purpose, legal_basis=a.legal_basis,
-                    terms_hash=a.terms_hash, valid_from=_iso(a.valid_from), valid_until=_iso(a.valid_until),
+                    agreement_id=a.agreement_id,
+                    provider=Department(*a.provider),
+                    consumer=Department(*a.consumer),
+                    purpose=a.purpose,
+                    legal_basis=a.legal_basis,
+                    terms_hash=a.terms_hash,
+                    valid_from=_iso(a.valid_from),
+                    valid_until=_iso(a.valid_until),
                     receipts=[Receipt(*r) for r in a.receipts],
                 )
-            )  # fmt: skip
+            )
         return result
 
     def _agreements(self, reads: Reads, facts: IndexFacts, dataset_id: str) -> list[AgreementFacts]:
@@ -547,15 +585,26 @@ class Verifier:
             ).all()
             result.append(
                 AgreementFacts(
-                    agreement_id=agreement.id, provider=self._department(reads, facts, agreement.provider),
-                    consumer=self._department(reads, facts, agreement.consumer), purpose=agreement.purpose,
-                    legal_basis=agreement.legal_basis, terms_hash=agreement.terms_hash,
-                    valid_from=agreement.valid_from, valid_until=agreement.valid_until,
+                    agreement_id=agreement.id,
+                    provider=self._department(reads, facts, agreement.provider),
+                    consumer=self._department(reads, facts, agreement.consumer),
+                    purpose=agreement.purpose,
+                    legal_basis=agreement.legal_basis,
+                    terms_hash=agreement.terms_hash,
+                    valid_from=agreement.valid_from,
+                    valid_until=agreement.valid_until,
                     receipts=tuple(
-                        (r.receipt_index, r.log_root, r.entry_count, _iso(r.period_start),
-                         _iso(r.period_end), _iso(r.recorded_at), r.tx_hash)
+                        (
+                            r.receipt_index,
+                            r.log_root,
+                            r.entry_count,
+                            _iso(r.period_start),
+                            _iso(r.period_end),
+                            _iso(r.recorded_at),
+                            r.tx_hash,
+                        )
                         for r in receipts
                     ),
                 )
-            )  # fmt: skip
+            )
         return result

@@ -122,11 +122,17 @@ def build_world(
         gateway.engine.dispose()
     hashes = ["0x" + digest.hex() for digest, _ in entries]
     return World(
-        kind=kind, rpc_url=spec.rpc_url, manifest=manifest, database_url=url, key=key,
-        root=batch.root, lineage=[november, report.versions["dibao-2026-10"]], hashes=hashes,
+        kind=kind,
+        rpc_url=spec.rpc_url,
+        manifest=manifest,
+        database_url=url,
+        key=key,
+        root=batch.root,
+        lineage=[november, report.versions["dibao-2026-10"]],
+        hashes=hashes,
         paths={h: path for h, (_, path) in zip(hashes, entries, strict=True)},
         setup_seconds=time.perf_counter() - began,
-    )  # fmt: skip
+    )
 
 
 # --------------------------------------------------------------------------- processes
@@ -206,14 +212,27 @@ class Server:
             "XIETONG_API_RATE_LIMIT": "0",
             **self.env,
         }
-        command = [str(Path(sys.executable).with_name("xietong")), "serve", "--port",
-                   str(self.port), "--workers", str(self.workers), "--log-level", "warning"]  # fmt: skip
+        command = [
+            str(Path(sys.executable).with_name("xietong")),
+            "serve",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--log-level",
+            "warning",
+        ]
         self.log = self.work / f"serve-{self.world.kind}-{self.workers}.log"
         with self.log.open("wb") as output:
             self.process = subprocess.Popen(
-                command, env=env, cwd=self.work, stdin=subprocess.DEVNULL, stdout=output,
-                stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
+                command,
+                env=env,
+                cwd=self.work,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         with httpx.Client(base_url=self.url, timeout=5) as http:
             while time.monotonic() < deadline:

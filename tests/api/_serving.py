@@ -37,13 +37,24 @@ class Served:
             "XIETONG_INDEX_INTERVAL": "0.2",
             **env,
         }
-        command = [str(Path(sys.executable).with_name("xietong")), "serve", "--port",
-                   str(self.port), "--log-level", "warning"]  # fmt: skip
+        command = [
+            str(Path(sys.executable).with_name("xietong")),
+            "serve",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+        ]
         with self.log.open("wb") as output:
             self.process = subprocess.Popen(
-                command, env=environment, cwd=work, stdin=subprocess.DEVNULL, stdout=output,
-                stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
+                command,
+                env=environment,
+                cwd=work,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")

@@ -36,8 +36,12 @@ def test_a_deeply_nested_json_body_is_a_problem_not_a_crash(tmp_path: Path) -> N
     # With py_ecc's recursion limit (100000) json's C parser overflowed the C stack: SIGSEGV.
     done = subprocess.run(
         [sys.executable, "-c", CHILD, str(tmp_path / "xietong.db")],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=240, check=False,
-    )  # fmt: skip
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
     answer = json.loads(done.stdout.strip().splitlines()[-1])
     assert answer["status"] == 400 and answer["type"] == "application/problem+json"

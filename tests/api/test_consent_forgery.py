@@ -49,11 +49,21 @@ class Kind:
 
 
 KINDS = {
-    "agreement": Kind("AcceptAgreement", "SharingAgreements", "agreement",
-                      "/v1/agreements/{}/accept", "/v1/agreements/{}"),
-    "commitment": Kind("SignCommitment", "JointCommitments", "commitment",
-                       "/v1/commitments/{}/sign", "/v1/commitments/{}"),
-}  # fmt: skip
+    "agreement": Kind(
+        "AcceptAgreement",
+        "SharingAgreements",
+        "agreement",
+        "/v1/agreements/{}/accept",
+        "/v1/agreements/{}",
+    ),
+    "commitment": Kind(
+        "SignCommitment",
+        "JointCommitments",
+        "commitment",
+        "/v1/commitments/{}/sign",
+        "/v1/commitments/{}",
+    ),
+}
 
 
 def chain_now(world: World) -> int:
@@ -64,40 +74,72 @@ def propose(writer: Api, chain: World, kind: str, label: str) -> str:
     """A subject proposed by this gateway (杭州市民政局) with 杭州市卫生健康委员会 as the party
     whose consent is missing; its 0x id."""
     if kind == "agreement":
-        response = writer.post("/v1/agreements", json={
-            "provider": CIVIL, "consumer": HEALTH, "datasets": [POLICY], "purpose": f"review {label}",
-            "legal_basis": "《政府信息公开条例》", "terms_hash": "0x" + "7d" * 32,
-            "valid_from": "2020-01-01", "valid_until": "2099-01-01",
-        })  # fmt: skip
+        response = writer.post(
+            "/v1/agreements",
+            json={
+                "provider": CIVIL,
+                "consumer": HEALTH,
+                "datasets": [POLICY],
+                "purpose": f"review {label}",
+                "legal_basis": "《政府信息公开条例》",
+                "terms_hash": "0x" + "7d" * 32,
+                "valid_from": "2020-01-01",
+                "valid_until": "2099-01-01",
+            },
+        )
         assert response.status_code == 201, response.text
         return str(response.json()["agreement_id"])
     deadline = datetime.fromtimestamp(chain_now(chain) + 30 * 86_400, tz=UTC).isoformat()
-    response = writer.post("/v1/commitments", json={
-        "matter_ref": f"出生一件事 {label}", "deadline": deadline,
-        "participants": [{"department": CIVIL, "duty": "核定"}, {"department": HEALTH, "duty": "签发"}],
-    })  # fmt: skip
+    response = writer.post(
+        "/v1/commitments",
+        json={
+            "matter_ref": f"出生一件事 {label}",
+            "deadline": deadline,
+            "participants": [
+                {"department": CIVIL, "duty": "核定"},
+                {"department": HEALTH, "duty": "签发"},
+            ],
+        },
+    )
     assert response.status_code == 201, response.text
     return str(response.json()["commitment_id"])
 
 
 def document(
-    chain: World, kind: Kind, subject: str, signer: LocalAccount, *, key: bytes | None = None,
-    nonce: int = 0, deadline: int | None = None, chain_id: int | None = None, contract: str | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    chain: World,
+    kind: Kind,
+    subject: str,
+    signer: LocalAccount,
+    *,
+    key: bytes | None = None,
+    nonce: int = 0,
+    deadline: int | None = None,
+    chain_id: int | None = None,
+    contract: str | None = None,
+) -> dict[str, Any]:
     """A ``xietong-consent/1`` document for ``signer``, signed with ``key`` (default the
     signer's) over exactly the values it states."""
     message = ConsentMessage(
-        kind=kind.consent, subject_id=bytes.fromhex(subject[2:]), signer=signer.address, nonce=nonce,
+        kind=kind.consent,
+        subject_id=bytes.fromhex(subject[2:]),
+        signer=signer.address,
+        nonce=nonce,
         deadline=chain_now(chain) + 3600 if deadline is None else deadline,
         chain_id=chain.client.chain_id if chain_id is None else chain_id,
         contract=chain.client.address(kind.contract) if contract is None else contract,
-    )  # fmt: skip
+    )
     signature = sign_consent(message, signer.key if key is None else key)
     return {
-        "format": "xietong-consent/1", "kind": message.kind, "subject_id": subject, "signer": message.signer,
-        "nonce": message.nonce, "deadline": message.deadline, "chain_id": message.chain_id,
-        "contract": message.contract, "signature": "0x" + signature.hex(),
-    }  # fmt: skip
+        "format": "xietong-consent/1",
+        "kind": message.kind,
+        "subject_id": subject,
+        "signer": message.signer,
+        "nonce": message.nonce,
+        "deadline": message.deadline,
+        "chain_id": message.chain_id,
+        "contract": message.contract,
+        "signature": "0x" + signature.hex(),
+    }
 
 
 def on_chain(chain: World, kind: Kind, subjects: list[str], signer: str) -> tuple[Any, ...]:
@@ -157,33 +199,82 @@ def test_forged_replayed_foreign_and_suspended_consents_are_refused(
     invalid = (409, "contract-revert", prefix + "InvalidSignature", {"signer": health.address})
     refused: list[tuple[str, str, dict[str, Any], tuple[int, str, str | None, dict[str, Any]]]] = [
         # (1) signed by another key than the signer it names
-        ("another department's key", url, {**good, "signature": sign(key=psb.key)["signature"]}, invalid),
-        ("a stranger's key", url, {**good, "signature": sign(key=Account.create().key)["signature"]}, invalid),
+        (
+            "another department's key",
+            url,
+            {**good, "signature": sign(key=psb.key)["signature"]},
+            invalid,
+        ),
+        (
+            "a stranger's key",
+            url,
+            {**good, "signature": sign(key=Account.create().key)["signature"]},
+            invalid,
+        ),
         # (2) tampered after signing
         ("deadline changed", url, {**good, "deadline": good["deadline"] + 60}, invalid),
         ("nonce changed", url, {**good, "nonce": 2}, invalid),
-        ("signer changed", url, {**good, "signer": psb.address},
-         (409, "contract-revert", prefix + "InvalidSignature", {"signer": psb.address})),
+        (
+            "signer changed",
+            url,
+            {**good, "signer": psb.address},
+            (409, "contract-revert", prefix + "InvalidSignature", {"signer": psb.address}),
+        ),
         ("subject changed", kind.route.format(used), {**good, "subject_id": used}, invalid),
         ("malleated (high s)", url, {**good, "signature": high_s(good["signature"])}, invalid),
         # (3) replayed: the used consent again, and its nonce for another subject
-        ("replayed", kind.route.format(used), first,
-         (409, "contract-revert", "InvalidAccountNonce", {"account": health.address, "currentNonce": 1})),
-        ("nonce reused", url, sign(nonce=0),
-         (409, "contract-revert", "InvalidAccountNonce", {"account": health.address, "currentNonce": 1})),
+        (
+            "replayed",
+            kind.route.format(used),
+            first,
+            (
+                409,
+                "contract-revert",
+                "InvalidAccountNonce",
+                {"account": health.address, "currentNonce": 1},
+            ),
+        ),
+        (
+            "nonce reused",
+            url,
+            sign(nonce=0),
+            (
+                409,
+                "contract-revert",
+                "InvalidAccountNonce",
+                {"account": health.address, "currentNonce": 1},
+            ),
+        ),
         # (4) another chain: said so (refused before the chain), or passed off as this one
         ("for chain 1", url, sign(chain_id=1), (400, "bad-input", None, {})),
         ("signed for chain 1", url, {**good, "signature": sign(chain_id=1)["signature"]}, invalid),
         # (5) another verifying contract: said so, or passed off as this one
-        ("for the other contract", url, sign(contract=chain.client.address(other_contract)),
-         (400, "bad-input", None, {})),
+        (
+            "for the other contract",
+            url,
+            sign(contract=chain.client.address(other_contract)),
+            (400, "bad-input", None, {}),
+        ),
         ("for another deployment", url, sign(contract=twin), (400, "bad-input", None, {})),
-        ("signed for another deployment", url, {**good, "signature": sign(contract=twin)["signature"]}, invalid),
-        ("signed for the other contract", url,
-         {**good, "signature": sign(contract=chain.client.address(other_contract))["signature"]}, invalid),
+        (
+            "signed for another deployment",
+            url,
+            {**good, "signature": sign(contract=twin)["signature"]},
+            invalid,
+        ),
+        (
+            "signed for the other contract",
+            url,
+            {**good, "signature": sign(contract=chain.client.address(other_contract))["signature"]},
+            invalid,
+        ),
         # (6) expired
-        ("expired", url, sign(deadline=now - 1),
-         (409, "contract-revert", prefix + "SignatureExpired", {"deadline": now - 1})),
+        (
+            "expired",
+            url,
+            sign(deadline=now - 1),
+            (409, "contract-revert", prefix + "SignatureExpired", {"deadline": now - 1}),
+        ),
         # (8) garbage signature bytes
         ("empty signature", url, {**good, "signature": "0x"}, invalid),
         ("65 zero bytes", url, {**good, "signature": "0x" + "00" * 65}, invalid),
@@ -193,7 +284,7 @@ def test_forged_replayed_foreign_and_suspended_consents_are_refused(
         ("v out of range", url, {**good, "signature": good["signature"][:-2] + "1d"}, invalid),
         ("not hex", url, {**good, "signature": "0x" + "zz" * 65}, (400, "bad-input", None, {})),
         ("not a string", url, {**good, "signature": 12345}, (400, "bad-input", None, {})),
-    ]  # fmt: skip
+    ]
     subjects = [used, target]
     chain_before = on_chain(chain, kind, subjects, health.address)
     assert chain_before[1] == 1
@@ -215,10 +306,15 @@ def test_forged_replayed_foreign_and_suspended_consents_are_refused(
     # (7) an operator of a suspended department: its consent is refused, though well made.
     registry = "DepartmentRegistry"
     health_id = department_id(HEALTH)
-    tx = chain.client.transact(registry, "propose", SUSPEND, health_id, "", ZERO_ADDRESS,
-                               sender=psb)  # fmt: skip
-    chain.client.transact(registry, "approve", tx.event("ProposalCreated")["proposalId"],
-                          sender=dev_account(CIVIL_DEV))  # fmt: skip
+    tx = chain.client.transact(
+        registry, "propose", SUSPEND, health_id, "", ZERO_ADDRESS, sender=psb
+    )
+    chain.client.transact(
+        registry,
+        "approve",
+        tx.event("ProposalCreated")["proposalId"],
+        sender=dev_account(CIVIL_DEV),
+    )
     assert chain.client.call(registry, "isActive", health_id) is False
     chain_before = on_chain(chain, kind, subjects, health.address)
     index_before = indexed(writer, kind, subjects)

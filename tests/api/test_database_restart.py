@@ -103,8 +103,14 @@ class Load:
                             kind = response.json().get("type")
                         except ValueError:
                             kind = f"not JSON: {response.text[:200]}"
-                    answer = Answer(route, began, time.monotonic(), response.status_code,
-                                    response.headers.get("content-type", ""), kind)  # fmt: skip
+                    answer = Answer(
+                        route,
+                        began,
+                        time.monotonic(),
+                        response.status_code,
+                        response.headers.get("content-type", ""),
+                        kind,
+                    )
                 with self._lock:
                     self.answers.append(answer)
                 time.sleep(0.02)
@@ -136,9 +142,12 @@ def _chain_logs(chain: World, from_block: int, to_block: int) -> list[tuple[int,
     """(block, log index, tx hash) of every log of the deployment's contracts in the range."""
     client = chain.client
     logs = client.w3.eth.get_logs(
-        {"fromBlock": from_block, "toBlock": to_block,
-         "address": [c.address for c in client.contracts.values()]}
-    )  # fmt: skip
+        {
+            "fromBlock": from_block,
+            "toBlock": to_block,
+            "address": [c.address for c in client.contracts.values()],
+        }
+    )
     return sorted(
         (int(log["blockNumber"]), int(log["logIndex"]), log["transactionHash"].to_0x_hex())
         for log in logs
@@ -148,9 +157,12 @@ def _chain_logs(chain: World, from_block: int, to_block: int) -> list[tuple[int,
 def _register(chain: World, code: str) -> int:
     """Register dataset ``code`` as 杭州市民政局 on the chain; the block it was mined in."""
     sent = chain.client.transact(
-        "DatasetRegistry", "registerDataset", dataset_id(code), keccak(text=code),
+        "DatasetRegistry",
+        "registerDataset",
+        dataset_id(code),
+        keccak(text=code),
         sender=dev_account(CIVIL_DEV),
-    )  # fmt: skip
+    )
     return sent.block_number
 
 
@@ -307,8 +319,11 @@ def test_the_indexer_outlives_a_database_that_refuses_writes(
         assert http.get(f"/v1/datasets/{refused}").status_code == 404
         assert _checkpoint(url)[0] < refused_block
         leaf = {"content_hash": "0x" + "cd" * 32, "name": "read-only.pdf"}
-        write = http.post("/v1/anchors", headers={"X-API-Key": anchor_key},
-                          json={"dataset": DIBAO, "leaves": [leaf]})  # fmt: skip
+        write = http.post(
+            "/v1/anchors",
+            headers={"X-API-Key": anchor_key},
+            json={"dataset": DIBAO, "leaves": [leaf]},
+        )
         assert write.status_code == 503 and write.headers["content-type"] == PROBLEM, write.text
         assert write.json()["type"] == "urn:xietong:problem:database-unavailable"
         assert write.json()["detail"] == "the database accepts no writes now."

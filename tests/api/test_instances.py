@@ -49,9 +49,13 @@ def test_two_instances_share_keys_index_and_batches(
     for i, digest in enumerate(leaves):
         api = (first, second)[i % 2]
         response = api.post(
-            "/v1/anchors", scope="anchor",
-            json={"dataset": POLICY, "leaves": [{"content_hash": "0x" + digest.hex(), "name": f"f{i}"}]},
-        )  # fmt: skip
+            "/v1/anchors",
+            scope="anchor",
+            json={
+                "dataset": POLICY,
+                "leaves": [{"content_hash": "0x" + digest.hex(), "name": f"f{i}"}],
+            },
+        )
         assert response.status_code == 202, response.text
         batch_ids.add(response.json()["batch_id"])
     assert len(batch_ids) == 1

@@ -98,8 +98,9 @@ class Reads:
         index_block = self.index_block()
         verify = self.verify()
         assert verify.status_code in (200, 404), verify.text
-        return Seen(time.monotonic(), verify.status_code, verify.json(), self.audit_roots(),
-                    index_block)  # fmt: skip
+        return Seen(
+            time.monotonic(), verify.status_code, verify.json(), self.audit_roots(), index_block
+        )
 
     def caught_up(self, target: int) -> bool:
         block = self.index_block()
@@ -131,8 +132,9 @@ def test_the_api_follows_a_reorg_and_drops_the_orphaned_version(
     gateway.indexer().sync()
     with Session(gateway.engine) as session:
         _, key = create_api_key(session=session, name="reorg test", scope="read")
-    served = Served(chain, url, tmp_path, XIETONG_CONFIRMATIONS=str(confirmations),
-                    XIETONG_INDEX_INTERVAL="0.1")  # fmt: skip
+    served = Served(
+        chain, url, tmp_path, XIETONG_CONFIRMATIONS=str(confirmations), XIETONG_INDEX_INTERVAL="0.1"
+    )
     try:
         digest = "0x" + hashlib.sha256(f"reorg {uuid.uuid4()}".encode()).hexdigest()
         prepared = prepare_hashes(
@@ -175,8 +177,10 @@ def test_the_api_follows_a_reorg_and_drops_the_orphaned_version(
         assert chain.client.w3.eth.get_block(anchored_in)["transactions"] == []
         answers = [reads.seen()]
         deadline = time.monotonic() + CATCH_UP
-        while not (answers[-1].index_block == new_head - confirmations + 1
-                   and answers[-1].verify_status == 404):  # fmt: skip
+        while not (
+            answers[-1].index_block == new_head - confirmations + 1
+            and answers[-1].verify_status == 404
+        ):
             assert time.monotonic() < deadline, f"the index did not follow: {answers[-3:]}"
             served.alive()
             answers.append(reads.seen())

@@ -48,9 +48,23 @@ from tests.api._support import (
 from tests.support import mistype
 
 #: Loggers that keep their own level or handlers; set to DEBUG and propagating.
-LOGGERS = ("web3", "urllib3", "httpx", "httpcore", "uvicorn", "uvicorn.error", "uvicorn.access",
-           "sqlalchemy", "sqlalchemy.engine", "sqlalchemy.pool", "psycopg", "asyncio", "xietong",
-           "fastapi", "starlette")  # fmt: skip
+LOGGERS = (
+    "web3",
+    "urllib3",
+    "httpx",
+    "httpcore",
+    "uvicorn",
+    "uvicorn.error",
+    "uvicorn.access",
+    "sqlalchemy",
+    "sqlalchemy.engine",
+    "sqlalchemy.pool",
+    "psycopg",
+    "asyncio",
+    "xietong",
+    "fastapi",
+    "starlette",
+)
 _RECORD_FIELDS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
@@ -197,8 +211,12 @@ def test_reads_never_log_or_answer_a_key_or_salt(
         row, salt = rows[3], salts[3]
         mistyped = [salt[:-1], salt + "7", salt[:-1] + "g", salt[:40] + " " + salt[40:]]
         headers = {"X-API-Key": read}
-        found = calls("POST", "/v1/verify/record", headers=headers,
-                      json={"record": row, "salt": salt, "with_proof": True})  # fmt: skip
+        found = calls(
+            "POST",
+            "/v1/verify/record",
+            headers=headers,
+            json={"record": row, "salt": salt, "with_proof": True},
+        )
         assert found.status_code == 200, found.text
         assert found.json()["matches"][0]["proof"]["leaf"]["values"][1] == salt
         for other in (salts[4], *mistyped):
@@ -214,8 +232,13 @@ def test_reads_never_log_or_answer_a_key_or_salt(
 
         # The portal: sign in with a key, then with wrong, malformed and revoked ones.
         form = {"Content-Type": "application/x-www-form-urlencoded"}
-        signed_in = calls("POST", "/login", content=f"key={read}&next=/".encode(), headers=form,
-                          follow_redirects=False)  # fmt: skip
+        signed_in = calls(
+            "POST",
+            "/login",
+            content=f"key={read}&next=/".encode(),
+            headers=form,
+            follow_redirects=False,
+        )
         assert signed_in.status_code == 303, signed_in.text
         assert calls("GET", "/datasets").status_code == 200
         api.client.cookies.clear()
@@ -239,11 +262,21 @@ def test_writes_never_log_or_answer_a_key(
         calls = Calls(writer)
         _, admin = writer.new_key("admin")
         headers = {"X-API-Key": admin}
-        proposed = calls("POST", "/v1/agreements", headers=headers, json={
-            "provider": CIVIL, "consumer": HEALTH, "datasets": [POLICY], "purpose": "secrets 保密",
-            "legal_basis": "《数据安全法》", "terms_hash": "0x" + "7d" * 32,
-            "valid_from": "2020-01-01", "valid_until": "2099-01-01",
-        })  # fmt: skip
+        proposed = calls(
+            "POST",
+            "/v1/agreements",
+            headers=headers,
+            json={
+                "provider": CIVIL,
+                "consumer": HEALTH,
+                "datasets": [POLICY],
+                "purpose": "secrets 保密",
+                "legal_basis": "《数据安全法》",
+                "terms_hash": "0x" + "7d" * 32,
+                "valid_from": "2020-01-01",
+                "valid_until": "2099-01-01",
+            },
+        )
         assert proposed.status_code == 201, proposed.text
         agreement = proposed.json()["agreement_id"]
         health = dev_account(HEALTH_DEV)
@@ -259,8 +292,12 @@ def test_writes_never_log_or_answer_a_key(
         assert accepted.status_code == 200, accepted.text
         for _ in range(2):
             assert calls("POST", url, headers=headers).status_code == 409
-        not_json = calls("POST", "/v1/agreements", headers={**headers, "Content-Type": "application/json"},
-                         content=b"{not json")  # fmt: skip
+        not_json = calls(
+            "POST",
+            "/v1/agreements",
+            headers={**headers, "Content-Type": "application/json"},
+            content=b"{not json",
+        )
         assert not_json.status_code == 422
         leaves = [{"content_hash": "0x" + "ee" * 32, "name": "secret.txt"}]
         anchored = calls(
@@ -268,8 +305,11 @@ def test_writes_never_log_or_answer_a_key(
         )
         assert anchored.status_code == 202, anchored.text
         writer.state.queue.flush(writer.state.anchorer, now=float(2**40))
-        for bad in ({"dataset": POLICY, "leaves": [{"content_hash": "0x11", "name": "a"}]},
-                    {"dataset": "HZ-NO-SUCH", "leaves": leaves}, {"dataset": POLICY, "leaves": []}):  # fmt: skip
+        for bad in (
+            {"dataset": POLICY, "leaves": [{"content_hash": "0x11", "name": "a"}]},
+            {"dataset": "HZ-NO-SUCH", "leaves": leaves},
+            {"dataset": POLICY, "leaves": []},
+        ):
             assert calls("POST", "/v1/anchors", headers=headers, json=bad).status_code >= 400
         assert calls("GET", "/v1/no-such-route", headers=headers).status_code == 404
         assert calls("POST", url, headers={"X-API-Key": admin[:-2]}).status_code == 401
@@ -290,9 +330,14 @@ class Command:
 
     def __call__(self, *args: str, ok: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [sys.executable, "-m", "ledger.cli", *args], capture_output=True, text=True,
-            env={**self.env, **env}, cwd=self.cwd, timeout=180, check=False,
-        )  # fmt: skip
+            [sys.executable, "-m", "ledger.cli", *args],
+            capture_output=True,
+            text=True,
+            env={**self.env, **env},
+            cwd=self.cwd,
+            timeout=180,
+            check=False,
+        )
         self.stdout.append(result.stdout)
         self.stderr.append(result.stderr)
         assert (result.returncode == 0) is ok, (
@@ -322,10 +367,13 @@ def test_the_command_and_the_server_never_show_a_secret(chain: World, tmp_path: 
     account, keystore = operator_keystore(chain, tmp_path, password)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("XIETONG_")},
-        "XIETONG_ENV": "production", "XIETONG_RPC_URL": chain.rpc_url,
-        "XIETONG_DATABASE_URL": f"sqlite:///{tmp_path / 'xietong.db'}", "XIETONG_DEPLOYMENT": str(chain.manifest),
-        "XIETONG_KEYSTORE": str(keystore), "XIETONG_KEYSTORE_PASSWORD": password,
-    }  # fmt: skip
+        "XIETONG_ENV": "production",
+        "XIETONG_RPC_URL": chain.rpc_url,
+        "XIETONG_DATABASE_URL": f"sqlite:///{tmp_path / 'xietong.db'}",
+        "XIETONG_DEPLOYMENT": str(chain.manifest),
+        "XIETONG_KEYSTORE": str(keystore),
+        "XIETONG_KEYSTORE_PASSWORD": password,
+    }
     xietong = Command(env, tmp_path)
 
     created = xietong("apikey", "create", "--scope", "read", "--name", "auditor")
@@ -383,18 +431,39 @@ def test_the_command_and_the_server_never_show_a_secret(chain: World, tmp_path: 
     typo.write_text(json.dumps(document))
     xietong("verify", str(data), "--record", "1", "--salts", str(typo), ok=False)
     xietong("verify", str(data), "--record", "1", "--salts", str(typo), "--json", ok=False)
-    xietong("dataset", "anchor", str(data), "--dataset", POLICY, "--salts", str(tmp_path / "b.json"), ok=False,
-            XIETONG_KEYSTORE_PASSWORD=wrong_password)  # fmt: skip
+    xietong(
+        "dataset",
+        "anchor",
+        str(data),
+        "--dataset",
+        POLICY,
+        "--salts",
+        str(tmp_path / "b.json"),
+        ok=False,
+        XIETONG_KEYSTORE_PASSWORD=wrong_password,
+    )
 
     # The server, at log level debug, asked with the key and the salts (once in a URL).
     port = free_port()
     log = tmp_path / "serve.log"
     with log.open("wb") as output:
         server = subprocess.Popen(
-            [sys.executable, "-m", "ledger.cli", "serve", "--port", str(port), "--log-level", "debug"],
-            env={**env, "XIETONG_INDEX_INTERVAL": "0.2"}, cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "ledger.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--log-level",
+                "debug",
+            ],
+            env={**env, "XIETONG_INDEX_INTERVAL": "0.2"},
+            cwd=tmp_path,
+            stdout=output,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
-        )  # fmt: skip
+        )
     served_errors: list[str] = []
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
@@ -419,12 +488,32 @@ def test_the_command_and_the_server_never_show_a_secret(chain: World, tmp_path: 
             leaf = found.json()["matches"][0]["leaf_hash"]
             record_hash = "0x" + hashing.record_hash(record).hex()
             asked = [
-                http.post("/v1/verify/record", headers=headers, json={"record": record, "salt": salts[0][:-1]}),
-                http.post("/v1/verify/record", headers={"X-API-Key": mistype(key)}, json={"record": record, "salt": salts[0]}),
-                http.get(f"/v1/proofs/{leaf}", headers=headers, params={"record_hash": record_hash, "salt": salts[0]}),
-                http.get(f"/v1/proofs/{leaf}", headers=headers, params={"record_hash": record_hash, "salt": salts[0] + "0"}),
-                http.post("/login", content=f"key={key}x".encode(), headers={"Content-Type": "application/x-www-form-urlencoded"}),
-            ]  # fmt: skip
+                http.post(
+                    "/v1/verify/record",
+                    headers=headers,
+                    json={"record": record, "salt": salts[0][:-1]},
+                ),
+                http.post(
+                    "/v1/verify/record",
+                    headers={"X-API-Key": mistype(key)},
+                    json={"record": record, "salt": salts[0]},
+                ),
+                http.get(
+                    f"/v1/proofs/{leaf}",
+                    headers=headers,
+                    params={"record_hash": record_hash, "salt": salts[0]},
+                ),
+                http.get(
+                    f"/v1/proofs/{leaf}",
+                    headers=headers,
+                    params={"record_hash": record_hash, "salt": salts[0] + "0"},
+                ),
+                http.post(
+                    "/login",
+                    content=f"key={key}x".encode(),
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                ),
+            ]
             assert [a.status_code for a in asked] == [400, 401, 200, 400, 401], [
                 a.text for a in asked
             ]

@@ -48,8 +48,15 @@ pytestmark = [
 ]
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 TIMEOUT_MS = 15_000
 CIVIL = "杭州市民政局"
 ANCHORED_FILE = "低保资格核查流程.md"
@@ -106,9 +113,15 @@ def world(
     founders = load_founders(PROJECT_ROOT / "scripts" / "founders.local.yaml", allow_dev=True)
     deploy(consortium.w3, founders, deployer=dev_account(0), manifest_path=manifest)
     settings = Settings(
-        _env_file=None, env="local", rpc_url=node.rpc_url, database_url=database_url,  # type: ignore[call-arg]
-        deployment=manifest, dev_account=2, api_open_reads=False, confirmations=1,
-    )  # fmt: skip
+        _env_file=None,
+        env="local",
+        rpc_url=node.rpc_url,
+        database_url=database_url,  # type: ignore[call-arg]
+        deployment=manifest,
+        dev_account=2,
+        api_open_reads=False,
+        confirmations=1,
+    )
     gateway = Gateway(settings)
     report = run_demo(gateway, tmp_path / "demo", echo=lambda _line: None)
     with Session(gateway.engine) as session:
@@ -201,7 +214,9 @@ def sign_in(page: Page, world: World, target: str = "/") -> None:
 # --------------------------------------------------------------------------- tests
 
 
-def test_pages_need_a_read_key_kept_in_a_strict_httponly_cookie(page: Page, world: World, shot: Shot) -> None:
+def test_pages_need_a_read_key_kept_in_a_strict_httponly_cookie(
+    page: Page, world: World, shot: Shot
+) -> None:
     response = page.goto(world.base + "/agreements?status=active")
     assert response is not None
     assert urlsplit(page.url).path == "/login"
@@ -413,8 +428,10 @@ def test_audit_trail_filters_and_csv(page: Page, world: World, shot: Shot) -> No
     href = csv_link.get_attribute("href")
     assert href is not None
     assert parse_qs(urlsplit(href).query) == {
-        "format": ["csv"], "department": [civil_id], "type": ["VersionAnchored"],
-    }  # fmt: skip
+        "format": ["csv"],
+        "department": [civil_id],
+        "type": ["VersionAnchored"],
+    }
     exported = page.request.get(world.base + href, timeout=TIMEOUT_MS)  # the portal's cookie
     assert exported.status == 200 and exported.headers["content-type"].startswith("text/csv")
     table = list(csv.DictReader(io.StringIO(exported.text())))
@@ -454,8 +471,12 @@ def test_language_switch_is_remembered(page: Page, world: World, shot: Shot) -> 
     expect(page.locator("svg#lineage")).to_contain_text("Version 2")
     expect(page.locator(".site-footer")).to_contain_text("Index at block #")
     shot(page, "dataset-en")
-    for path, name in (("/", "verify-en"), ("/agreements", "agreements-en"),
-                       ("/commitments", "commitments-en"), ("/audit", "audit-en")):  # fmt: skip
+    for path, name in (
+        ("/", "verify-en"),
+        ("/agreements", "agreements-en"),
+        ("/commitments", "commitments-en"),
+        ("/audit", "audit-en"),
+    ):
         page.goto(world.base + path)  # no ?lang: the cookie remembers English
         expect(page.locator("html")).to_have_attribute("lang", "en")
         if path == "/":

@@ -209,14 +209,18 @@ def test_constructor_emits_founding_events_and_accepts_boundary_settings(
     client, sent = _deploy(c, [(id1, name1, op1), (id2, name2, op2)], [auditor], 10_000, 3600)
     deployer = c.deployer.address
     assert client.decode_events(sent.receipt) == [
-        ("DepartmentAdmitted", {"departmentId": id1, "proposalId": 0, "name": name1,
-                                "firstOperator": op1}),
+        (
+            "DepartmentAdmitted",
+            {"departmentId": id1, "proposalId": 0, "name": name1, "firstOperator": op1},
+        ),
         ("OperatorAdded", {"departmentId": id1, "account": op1, "addedBy": deployer}),
-        ("DepartmentAdmitted", {"departmentId": id2, "proposalId": 0, "name": name2,
-                                "firstOperator": op2}),
+        (
+            "DepartmentAdmitted",
+            {"departmentId": id2, "proposalId": 0, "name": name2, "firstOperator": op2},
+        ),
         ("OperatorAdded", {"departmentId": id2, "account": op2, "addedBy": deployer}),
         ("AuditorGranted", {"account": auditor, "proposalId": 0}),
-    ]  # fmt: skip
+    ]
     assert client.call(REG, "thresholdBps") == 10_000
     assert client.call(REG, "proposalLifetime") == 3600
     assert client.call(REG, "departmentCount") == 2
@@ -250,70 +254,141 @@ _AUD = Consortium.spare(7).address
 
 CONSTRUCTOR_FAILURES = [
     pytest.param(
-        [_F1], [], 0, PROPOSAL_LIFETIME,
-        "DepartmentRegistryInvalidThreshold", {"thresholdBps": 0}, id="threshold-zero",
+        [_F1],
+        [],
+        0,
+        PROPOSAL_LIFETIME,
+        "DepartmentRegistryInvalidThreshold",
+        {"thresholdBps": 0},
+        id="threshold-zero",
     ),
     pytest.param(
-        [_F1], [], 10_001, PROPOSAL_LIFETIME,
-        "DepartmentRegistryInvalidThreshold", {"thresholdBps": 10_001}, id="threshold-over-10000",
+        [_F1],
+        [],
+        10_001,
+        PROPOSAL_LIFETIME,
+        "DepartmentRegistryInvalidThreshold",
+        {"thresholdBps": 10_001},
+        id="threshold-over-10000",
     ),
     pytest.param(
-        [], [], 0, 0,
-        "DepartmentRegistryInvalidThreshold", {"thresholdBps": 0}, id="threshold-checked-first",
+        [],
+        [],
+        0,
+        0,
+        "DepartmentRegistryInvalidThreshold",
+        {"thresholdBps": 0},
+        id="threshold-checked-first",
     ),
     pytest.param(
-        [_F1], [], THRESHOLD_BPS, 3599,
-        "DepartmentRegistryInvalidProposalLifetime", {"lifetime": 3599}, id="lifetime-under-hour",
+        [_F1],
+        [],
+        THRESHOLD_BPS,
+        3599,
+        "DepartmentRegistryInvalidProposalLifetime",
+        {"lifetime": 3599},
+        id="lifetime-under-hour",
     ),
     pytest.param(
-        [_F1], [], THRESHOLD_BPS, 0,
-        "DepartmentRegistryInvalidProposalLifetime", {"lifetime": 0}, id="lifetime-zero",
+        [_F1],
+        [],
+        THRESHOLD_BPS,
+        0,
+        "DepartmentRegistryInvalidProposalLifetime",
+        {"lifetime": 0},
+        id="lifetime-zero",
     ),
     pytest.param(
-        [], [_AUD], THRESHOLD_BPS, PROPOSAL_LIFETIME,
-        "DepartmentRegistryNoFounders", {}, id="no-founders",
+        [],
+        [_AUD],
+        THRESHOLD_BPS,
+        PROPOSAL_LIFETIME,
+        "DepartmentRegistryNoFounders",
+        {},
+        id="no-founders",
     ),
     pytest.param(
-        [(ZERO_ID, "某局", _F1[2])], [], THRESHOLD_BPS, PROPOSAL_LIFETIME,
-        "DepartmentRegistryZeroDepartmentId", {}, id="founder-zero-id",
+        [(ZERO_ID, "某局", _F1[2])],
+        [],
+        THRESHOLD_BPS,
+        PROPOSAL_LIFETIME,
+        "DepartmentRegistryZeroDepartmentId",
+        {},
+        id="founder-zero-id",
     ),
     pytest.param(
-        [_F1, (_F1[0], "另一个局", _F2[2])], [], THRESHOLD_BPS, PROPOSAL_LIFETIME,
-        "DepartmentRegistryDepartmentExists", {"departmentId": _F1[0]}, id="founder-duplicate-id",
+        [_F1, (_F1[0], "另一个局", _F2[2])],
+        [],
+        THRESHOLD_BPS,
+        PROPOSAL_LIFETIME,
+        "DepartmentRegistryDepartmentExists",
+        {"departmentId": _F1[0]},
+        id="founder-duplicate-id",
     ),
     pytest.param(
-        [(_F1[0], "", _F1[2])], [], THRESHOLD_BPS, PROPOSAL_LIFETIME,
-        "DepartmentRegistryInvalidName", {"length": 0, "maxLength": MAX_NAME},
+        [(_F1[0], "", _F1[2])],
+        [],
+        THRESHOLD_BPS,
+        PROPOSAL_LIFETIME,
+        "DepartmentRegistryInvalidName",
+        {"length": 0, "maxLength": MAX_NAME},
         id="founder-empty-name",
     ),
     pytest.param(
-        [(_F1[0], _LONG_NAME, _F1[2])], [], THRESHOLD_BPS, PROPOSAL_LIFETIME,
-        "DepartmentRegistryInvalidName", {"length": 257, "maxLength": MAX_NAME},
+        [(_F1[0], _LONG_NAME, _F1[2])],
+        [],
+        THRESHOLD_BPS,
+        PROPOSAL_LIFETIME,
+        "DepartmentRegistryInvalidName",
+        {"length": 257, "maxLength": MAX_NAME},
         id="founder-name-257-bytes",
     ),
     pytest.param(
-        [(_F1[0], _F1[1], ZERO_ADDRESS)], [], THRESHOLD_BPS, PROPOSAL_LIFETIME,
-        "DepartmentRegistryZeroAddress", {}, id="founder-zero-operator",
+        [(_F1[0], _F1[1], ZERO_ADDRESS)],
+        [],
+        THRESHOLD_BPS,
+        PROPOSAL_LIFETIME,
+        "DepartmentRegistryZeroAddress",
+        {},
+        id="founder-zero-operator",
     ),
     pytest.param(
-        [_F1, (_F2[0], _F2[1], _F1[2])], [], THRESHOLD_BPS, PROPOSAL_LIFETIME,
-        "DepartmentRegistryAccountIsOperator", {"account": _F1[2], "departmentId": _F1[0]},
+        [_F1, (_F2[0], _F2[1], _F1[2])],
+        [],
+        THRESHOLD_BPS,
+        PROPOSAL_LIFETIME,
+        "DepartmentRegistryAccountIsOperator",
+        {"account": _F1[2], "departmentId": _F1[0]},
         id="founder-shared-operator",
     ),
     pytest.param(
-        [_F1], [ZERO_ADDRESS], THRESHOLD_BPS, PROPOSAL_LIFETIME,
-        "DepartmentRegistryZeroAddress", {}, id="auditor-zero",
+        [_F1],
+        [ZERO_ADDRESS],
+        THRESHOLD_BPS,
+        PROPOSAL_LIFETIME,
+        "DepartmentRegistryZeroAddress",
+        {},
+        id="auditor-zero",
     ),
     pytest.param(
-        [_F1], [_F1[2]], THRESHOLD_BPS, PROPOSAL_LIFETIME,
-        "DepartmentRegistryAccountIsOperator", {"account": _F1[2], "departmentId": _F1[0]},
+        [_F1],
+        [_F1[2]],
+        THRESHOLD_BPS,
+        PROPOSAL_LIFETIME,
+        "DepartmentRegistryAccountIsOperator",
+        {"account": _F1[2], "departmentId": _F1[0]},
         id="auditor-is-operator",
     ),
     pytest.param(
-        [_F1], [_AUD, _AUD], THRESHOLD_BPS, PROPOSAL_LIFETIME,
-        "DepartmentRegistryAccountIsAuditor", {"account": _AUD}, id="auditor-duplicate",
+        [_F1],
+        [_AUD, _AUD],
+        THRESHOLD_BPS,
+        PROPOSAL_LIFETIME,
+        "DepartmentRegistryAccountIsAuditor",
+        {"account": _AUD},
+        id="auditor-duplicate",
     ),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
@@ -344,11 +419,20 @@ def test_propose_records_proposal_and_counts_proposers_approval(consortium: Cons
     expires = created + PROPOSAL_LIFETIME
     assert pid == 1
     assert tx.events == [
-        ("ProposalCreated", {"proposalId": 1, "proposerDepartment": c.ids["A"],
-                             "departmentId": NEW_ID, "kind": ADMIT, "account": new_op,
-                             "name": NEW_NAME, "expiresAt": expires}),
+        (
+            "ProposalCreated",
+            {
+                "proposalId": 1,
+                "proposerDepartment": c.ids["A"],
+                "departmentId": NEW_ID,
+                "kind": ADMIT,
+                "account": new_op,
+                "name": NEW_NAME,
+                "expiresAt": expires,
+            },
+        ),
         _approved(1, c.ids["A"], c.ops["A"].address, 1, 3),
-    ]  # fmt: skip
+    ]
     assert _proposal(c, 1) == Proposal(
         kind=ADMIT,
         status=PROPOSAL_OPEN,
@@ -390,10 +474,12 @@ def test_admit_executes_on_the_threshold_approval(consortium: Consortium) -> Non
     assert tx_c.events == [
         _approved(pid, c.ids["C"], executor, 3, 3),
         ("ProposalExecuted", {"proposalId": pid, "kind": ADMIT}),
-        ("DepartmentAdmitted", {"departmentId": NEW_ID, "proposalId": pid, "name": NEW_NAME,
-                                "firstOperator": new_op}),
+        (
+            "DepartmentAdmitted",
+            {"departmentId": NEW_ID, "proposalId": pid, "name": NEW_NAME, "firstOperator": new_op},
+        ),
         ("OperatorAdded", {"departmentId": NEW_ID, "account": new_op, "addedBy": executor}),
-    ]  # fmt: skip
+    ]
     at = _block_time(c, tx_c)
     assert _department(c, NEW_ID) == Department(NEW_ID, STATUS_ACTIVE, at, at, 1, NEW_NAME)
     assert _proposal(c, pid).status == PROPOSAL_EXECUTED
@@ -468,20 +554,29 @@ def test_admit_rejects_invalid_name(consortium: Consortium, name: str, length: i
     [
         pytest.param(ZERO_ID, SPARE, "DepartmentRegistryZeroDepartmentId", {}, id="zero-id"),
         pytest.param(
-            IDS["B"], SPARE, "DepartmentRegistryDepartmentExists", {"departmentId": IDS["B"]},
+            IDS["B"],
+            SPARE,
+            "DepartmentRegistryDepartmentExists",
+            {"departmentId": IDS["B"]},
             id="existing-id",
         ),
         pytest.param(NEW_ID, ZERO_ADDRESS, "DepartmentRegistryZeroAddress", {}, id="zero-operator"),
         pytest.param(
-            NEW_ID, OPS["B"], "DepartmentRegistryAccountIsOperator",
-            {"account": OPS["B"], "departmentId": IDS["B"]}, id="operator-of-another-department",
+            NEW_ID,
+            OPS["B"],
+            "DepartmentRegistryAccountIsOperator",
+            {"account": OPS["B"], "departmentId": IDS["B"]},
+            id="operator-of-another-department",
         ),
         pytest.param(
-            NEW_ID, AUDITOR, "DepartmentRegistryAccountIsAuditor", {"account": AUDITOR},
+            NEW_ID,
+            AUDITOR,
+            "DepartmentRegistryAccountIsAuditor",
+            {"account": AUDITOR},
             id="auditor-as-operator",
         ),
     ],
-)  # fmt: skip
+)
 def test_propose_admit_rejects_invalid_department(
     consortium: Consortium, dep: bytes, operator: str, error: str, args: dict[str, Any]
 ) -> None:
@@ -556,8 +651,9 @@ def test_suspended_departments_operators_cannot_write(consortium: Consortium) ->
     with reverts("DepartmentRegistryDepartmentNotActive", **not_active):
         c.transact("DatasetRegistry", "registerDataset", b"\x11" * 32, b"\x22" * 32, sender=op_c)
     # Control: an active department's operator can register a dataset.
-    tx = c.transact("DatasetRegistry", "registerDataset", b"\x33" * 32, b"\x44" * 32,
-                    sender=c.ops["B"])  # fmt: skip
+    tx = c.transact(
+        "DatasetRegistry", "registerDataset", b"\x33" * 32, b"\x44" * 32, sender=c.ops["B"]
+    )
     assert tx.event("DatasetRegistered")["ownerDepartment"] == c.ids["B"]
     # Nothing the suspended operator attempted took effect.
     assert c.call(REG, "hasApproved", open_pid, c.ids["C"]) is False
@@ -662,8 +758,9 @@ def test_readmit_restores_a_suspended_department(consortium: Consortium) -> None
     assert c.call(REG, "departmentCount") == 3  # readmission does not re-append the id
     assert c.call(REG, "requireActiveOperator", c.ops["C"].address) == c.ids["C"]
     # C can write again.
-    tx_ds = c.transact("DatasetRegistry", "registerDataset", b"\x55" * 32, b"\x66" * 32,
-                       sender=c.ops["C"])  # fmt: skip
+    tx_ds = c.transact(
+        "DatasetRegistry", "registerDataset", b"\x55" * 32, b"\x66" * 32, sender=c.ops["C"]
+    )
     assert tx_ds.event("DatasetRegistered")["ownerDepartment"] == c.ids["C"]
 
 
@@ -718,15 +815,19 @@ def test_grant_auditor(consortium: Consortium) -> None:
     [
         pytest.param(ZERO_ADDRESS, "DepartmentRegistryZeroAddress", {}, id="zero"),
         pytest.param(
-            OPS["B"], "DepartmentRegistryAccountIsOperator",
-            {"account": OPS["B"], "departmentId": IDS["B"]}, id="operator",
+            OPS["B"],
+            "DepartmentRegistryAccountIsOperator",
+            {"account": OPS["B"], "departmentId": IDS["B"]},
+            id="operator",
         ),
         pytest.param(
-            AUDITOR, "DepartmentRegistryAccountIsAuditor", {"account": AUDITOR},
+            AUDITOR,
+            "DepartmentRegistryAccountIsAuditor",
+            {"account": AUDITOR},
             id="already-auditor",
         ),
     ],
-)  # fmt: skip
+)
 def test_propose_grant_auditor_rejects_unavailable_account(
     consortium: Consortium, account: str, error: str, args: dict[str, Any]
 ) -> None:
@@ -959,9 +1060,11 @@ def test_add_operator(consortium: Consortium) -> None:
     new_op = c.spare(5)
     tx = c.transact(REG, "addOperator", new_op.address, sender=c.ops["A"])
     assert tx.events == [
-        ("OperatorAdded", {"departmentId": c.ids["A"], "account": new_op.address,
-                           "addedBy": c.ops["A"].address}),
-    ]  # fmt: skip
+        (
+            "OperatorAdded",
+            {"departmentId": c.ids["A"], "account": new_op.address, "addedBy": c.ops["A"].address},
+        ),
+    ]
     assert c.call(REG, "operators", c.ids["A"]) == [c.ops["A"].address, new_op.address]
     assert c.call(REG, "departmentOf", new_op.address) == c.ids["A"]
     assert c.call(REG, "requireActiveOperator", new_op.address) == c.ids["A"]
@@ -981,18 +1084,25 @@ def test_add_operator(consortium: Consortium) -> None:
     [
         pytest.param(ZERO_ADDRESS, "DepartmentRegistryZeroAddress", {}, id="zero"),
         pytest.param(
-            OPS["B"], "DepartmentRegistryAccountIsOperator",
-            {"account": OPS["B"], "departmentId": IDS["B"]}, id="operator-of-another-department",
+            OPS["B"],
+            "DepartmentRegistryAccountIsOperator",
+            {"account": OPS["B"], "departmentId": IDS["B"]},
+            id="operator-of-another-department",
         ),
         pytest.param(
-            OPS["A"], "DepartmentRegistryAccountIsOperator",
-            {"account": OPS["A"], "departmentId": IDS["A"]}, id="already-own-operator",
+            OPS["A"],
+            "DepartmentRegistryAccountIsOperator",
+            {"account": OPS["A"], "departmentId": IDS["A"]},
+            id="already-own-operator",
         ),
         pytest.param(
-            AUDITOR, "DepartmentRegistryAccountIsAuditor", {"account": AUDITOR}, id="auditor",
+            AUDITOR,
+            "DepartmentRegistryAccountIsAuditor",
+            {"account": AUDITOR},
+            id="auditor",
         ),
     ],
-)  # fmt: skip
+)
 def test_add_operator_rejects_unavailable_account(
     consortium: Consortium, account: str, error: str, args: dict[str, Any]
 ) -> None:
@@ -1025,9 +1135,11 @@ def test_remove_operator(consortium: Consortium) -> None:
     c.transact(REG, "addOperator", extra.address, sender=c.ops["A"])
     tx = c.transact(REG, "removeOperator", extra.address, sender=c.ops["A"])
     assert tx.events == [
-        ("OperatorRemoved", {"departmentId": c.ids["A"], "account": extra.address,
-                             "removedBy": c.ops["A"].address}),
-    ]  # fmt: skip
+        (
+            "OperatorRemoved",
+            {"departmentId": c.ids["A"], "account": extra.address, "removedBy": c.ops["A"].address},
+        ),
+    ]
     assert c.call(REG, "operators", c.ids["A"]) == [c.ops["A"].address]
     assert c.call(REG, "departmentOf", extra.address) == ZERO_ID
     assert _department(c, c.ids["A"]).operator_count == 1
@@ -1149,14 +1261,17 @@ def test_6666_bps_is_two_of_three_while_6667_requires_all_three(consortium: Cons
     ops = [c.spare(i) for i in (5, 6, 7)]
     deps = [department_id(f"FRESH-{i}") for i in range(3)]
     client, _ = _deploy(
-        c, [(d, f"部门{i}", o.address) for i, (d, o) in enumerate(zip(deps, ops, strict=True))],
-        [], 6666,
-    )  # fmt: skip
+        c,
+        [(d, f"部门{i}", o.address) for i, (d, o) in enumerate(zip(deps, ops, strict=True))],
+        [],
+        6666,
+    )
     # 6666 bps matches exact two thirds for small electorates.
     for n in range(0, 31):
         assert client.call(REG, "approvalsFor", n) == approvals_for(n, 6666) == _two_thirds_exact(n)
-    tx = client.transact(REG, "propose", GRANT_AUDITOR, ZERO_ID, "", c.spare(8).address,
-                         sender=ops[0])  # fmt: skip
+    tx = client.transact(
+        REG, "propose", GRANT_AUDITOR, ZERO_ID, "", c.spare(8).address, sender=ops[0]
+    )
     pid = tx.event("ProposalCreated")["proposalId"]
     tx2 = client.transact(REG, "approve", pid, sender=ops[1])
     assert [name for name, _ in tx2.events] == [

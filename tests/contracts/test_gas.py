@@ -425,16 +425,40 @@ def run_execute(c: Consortium, log: GasLog) -> None:
     approvals; A and B approve, two suspensions shrink the electorate to 2, and then the two
     approvals suffice.
     """
-    tx = log.send(c, "DepartmentRegistry", "propose", ADMIT, department_id("GAS-LATE"), "后加入部门",
-                  c.spare(13).address, sender=c.ops["A"], case="admit")  # fmt: skip
+    tx = log.send(
+        c,
+        "DepartmentRegistry",
+        "propose",
+        ADMIT,
+        department_id("GAS-LATE"),
+        "后加入部门",
+        c.spare(13).address,
+        sender=c.ops["A"],
+        case="admit",
+    )
     admit = tx.event("ProposalCreated")["proposalId"]
     log.send(c, "DepartmentRegistry", "approve", admit, sender=c.ops["B"], case="approve")
     for target, approvers in ((department_id("GAS-NEW-DEPT"), ("B", "C")), (c.ids["C"], ("B",))):
-        tx = log.send(c, "DepartmentRegistry", "propose", SUSPEND, target, "", ZERO_ADDRESS,
-                      sender=c.ops["A"], case="suspend")  # fmt: skip
+        tx = log.send(
+            c,
+            "DepartmentRegistry",
+            "propose",
+            SUSPEND,
+            target,
+            "",
+            ZERO_ADDRESS,
+            sender=c.ops["A"],
+            case="suspend",
+        )
         for who in approvers:
-            log.send(c, "DepartmentRegistry", "approve", tx.event("ProposalCreated")["proposalId"],
-                     sender=c.ops[who], case="approve")  # fmt: skip
+            log.send(
+                c,
+                "DepartmentRegistry",
+                "approve",
+                tx.event("ProposalCreated")["proposalId"],
+                sender=c.ops[who],
+                case="approve",
+            )
     assert c.call("DepartmentRegistry", "activeDepartmentCount") == 2
     tx = log.send(c, "DepartmentRegistry", "execute", admit, sender=c.ops["A"], case="execute")
     assert tx.event("ProposalExecuted")["proposalId"] == admit

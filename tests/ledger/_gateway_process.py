@@ -66,9 +66,14 @@ def _cli_main(env: dict[str, str], cwd: Path, out: Path, err: Path, argv: list[s
 
 
 def _cli_main_killed_at(
-    env: dict[str, str], cwd: Path, out: Path, err: Path, argv: list[str], step: str,
+    env: dict[str, str],
+    cwd: Path,
+    out: Path,
+    err: Path,
+    argv: list[str],
+    step: str,
     node_group: int | None,
-) -> None:  # fmt: skip
+) -> None:
     _enter(env, cwd, out, err)
     plain = Gateway.anchorer
 
@@ -90,9 +95,12 @@ def _cli_main_killed_at(
 
 
 def _run(
-    target: Callable[..., None], env: dict[str, str], cwd: Path, extra: tuple[object, ...],
+    target: Callable[..., None],
+    env: dict[str, str],
+    cwd: Path,
+    extra: tuple[object, ...],
     timeout: float,
-) -> CliRun:  # fmt: skip
+) -> CliRun:
     cwd.mkdir(parents=True, exist_ok=True)
     number = len(list(cwd.glob("run-*.out")))
     out, err = cwd / f"run-{number:03d}.out", cwd / f"run-{number:03d}.err"
@@ -116,9 +124,13 @@ def run_cli(env: dict[str, str], cwd: Path, *argv: str, timeout: float = 60.0) -
 
 
 def run_cli_killed_at(
-    step: str, env: dict[str, str], cwd: Path, *argv: str, node_group: int | None = None,
+    step: str,
+    env: dict[str, str],
+    cwd: Path,
+    *argv: str,
+    node_group: int | None = None,
     timeout: float = 60.0,
-) -> CliRun:  # fmt: skip
+) -> CliRun:
     """``xietong *argv``, killed with SIGKILL when the anchorer reaches ``step``; or, given
     ``node_group``, the chain node's process group is killed then and the gateway goes on."""
     return _run(_cli_main_killed_at, env, cwd, (list(argv), step, node_group), timeout)

@@ -124,9 +124,16 @@ def stored_leaves(engine: Engine, root: bytes) -> list[str]:
 
 
 def assert_anchored_once_and_provable(
-    client: ChainClient, deployment: Deployment, engine: Engine, prepared: PreparedVersion,
-    source: Path, *, from_block: int, signer: ChecksumAddress, nonce_before: int,
-) -> None:  # fmt: skip
+    client: ChainClient,
+    deployment: Deployment,
+    engine: Engine,
+    prepared: PreparedVersion,
+    source: Path,
+    *,
+    from_block: int,
+    signer: ChecksumAddress,
+    nonce_before: int,
+) -> None:
     """The root is anchored once, by one transaction, and every leaf (once indexed, as the
     gateway's indexer does) verifies and has a proof bundle that checks against the node."""
     root = "0x" + prepared.root.hex()
@@ -138,8 +145,10 @@ def assert_anchored_once_and_provable(
     assert receipt["status"] == 1 and receipt["blockNumber"] == batch.block_number
     version = client.call("DatasetRegistry", "version", prepared.root)
     assert (bytes(version[0]), version[1], version[3]) == (
-        DS, prepared.tree.leaf_count, batch.block_number,
-    )  # fmt: skip
+        DS,
+        prepared.tree.leaf_count,
+        batch.block_number,
+    )
     leaves = leaf_values(prepared, source)
     assert stored_leaves(engine, prepared.root) == sorted("0x" + leaf.hex() for leaf, _ in leaves)
     Indexer(client, deployment, engine).sync()
@@ -150,8 +159,10 @@ def assert_anchored_once_and_provable(
         assert [m.version.root for m in answer.matches] == [root]
         check = verify_bundle(verifier.proof_bundle(leaf, values), client.w3)
         assert (check.leaf, check.root, check.block_number) == (
-            "0x" + leaf.hex(), root, batch.block_number,
-        )  # fmt: skip
+            "0x" + leaf.hex(),
+            root,
+            batch.block_number,
+        )
 
 
 # ---------------------------------------------------------------- the gateway is killed
@@ -194,9 +205,14 @@ def resumed(run: CliRun) -> list[dict[str, Any]]:
     ],
 )
 def test_gateway_killed_at_each_step_then_restarted(
-    consortium: Consortium, gateway_env: dict[str, str], engine: Engine, folder: Path,
-    tmp_path: Path, step: str, restart: str,
-) -> None:  # fmt: skip
+    consortium: Consortium,
+    gateway_env: dict[str, str],
+    engine: Engine,
+    folder: Path,
+    tmp_path: Path,
+    step: str,
+    restart: str,
+) -> None:
     c = consortium
     signer = c.ops["A"].address
     nonce_before = c.w3.eth.get_transaction_count(signer, "latest")
@@ -236,9 +252,15 @@ def test_gateway_killed_at_each_step_then_restarted(
     if step != "persisted":  # the recorded transaction itself was mined, not a new one
         assert batch["transaction"] == crashed.tx_hash
     assert_anchored_once_and_provable(
-        c.client, c.deployment, engine, prepared, folder, from_block=from_block, signer=signer,
+        c.client,
+        c.deployment,
+        engine,
+        prepared,
+        folder,
+        from_block=from_block,
+        signer=signer,
         nonce_before=nonce_before,
-    )  # fmt: skip
+    )
     assert resumed(run_cli(gateway_env, gateway, "dataset", "resume", "--json")) == []
     assert anchored_events(c.client, prepared.root, from_block) == 1
 
@@ -263,9 +285,12 @@ class AnvilProcess:
         load = ["--load-state", str(state)] if state is not None else []
         self.process = subprocess.Popen(
             [*_command(self.spec), "--silent", *load],
-            cwd=HARDHAT_DIR, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+            cwd=HARDHAT_DIR,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         process = self.process
         wait_for_rpc(self.rpc_url, timeout=30, is_alive=lambda: process.poll() is None)
 
@@ -303,9 +328,12 @@ def anvil_base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Deployme
             manifest_path=where / "deployment.json",
         )
         ChainClient(w3, deployment.addresses).transact(
-            "DatasetRegistry", "registerDataset", DS, keccak(text="faults"),
+            "DatasetRegistry",
+            "registerDataset",
+            DS,
+            keccak(text="faults"),
             sender=dev_account(SIGNER_INDEX),
-        )  # fmt: skip
+        )
         base = where / "base.json"
         node.dump(base)
     finally:
@@ -357,9 +385,14 @@ def _kill_node_at(step: str, action: Callable[[], None]) -> Callable[[str], None
     ],
 )
 def test_node_killed_while_anchoring_then_restarted(
-    anvil: AnvilProcess, anvil_base: tuple[Path, Deployment], engine: Engine, records: Path,
-    tmp_path: Path, step: str, restart_state: str,
-) -> None:  # fmt: skip
+    anvil: AnvilProcess,
+    anvil_base: tuple[Path, Deployment],
+    engine: Engine,
+    records: Path,
+    tmp_path: Path,
+    step: str,
+    restart_state: str,
+) -> None:
     base, deployment = anvil_base
     client = _client(anvil, deployment)
     signer = _signer()
@@ -392,9 +425,15 @@ def test_node_killed_while_anchoring_then_restarted(
     assert batch.status == "confirmed"
     assert batch.tx_hash == sent.tx_hash  # the very same signed transaction, sent again if lost
     assert_anchored_once_and_provable(
-        client, deployment, engine, prepared, records, from_block=from_block, signer=signer.address,
+        client,
+        deployment,
+        engine,
+        prepared,
+        records,
+        from_block=from_block,
+        signer=signer.address,
         nonce_before=nonce_before,
-    )  # fmt: skip
+    )
     assert Anchorer(client, engine, signer).resume() == []
 
 
@@ -420,9 +459,12 @@ def test_node_frozen_while_anchoring_then_thawed(
     group = anvil.process.pid
 
     anchorer = Anchorer(
-        client, engine, signer, confirmation_timeout=10,
+        client,
+        engine,
+        signer,
+        confirmation_timeout=10,
         crash_hook=_kill_node_at("recorded", lambda: os.killpg(group, signal.SIGSTOP)),
-    )  # fmt: skip
+    )
     started = time.monotonic()
     try:
         with pytest.raises(ChainUnavailableError, match=r"does not answer \(ReadTimeout\)"):
@@ -436,18 +478,29 @@ def test_node_frozen_while_anchoring_then_thawed(
     [batch] = Anchorer(client, engine, signer, confirmation_timeout=10).resume()
     assert batch.status == "confirmed" and batch.tx_hash == sent.tx_hash
     assert_anchored_once_and_provable(
-        client, deployment, engine, prepared, records, from_block=from_block,
-        signer=signer.address, nonce_before=nonce_before,
-    )  # fmt: skip
+        client,
+        deployment,
+        engine,
+        prepared,
+        records,
+        from_block=from_block,
+        signer=signer.address,
+        nonce_before=nonce_before,
+    )
     engine.dispose()
 
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("step", STEPS)
 def test_node_killed_under_the_cli_then_resumed(
-    anvil: AnvilProcess, anvil_base: tuple[Path, Deployment], engine: Engine, records: Path,
-    database_url: str, tmp_path: Path, step: str,
-) -> None:  # fmt: skip
+    anvil: AnvilProcess,
+    anvil_base: tuple[Path, Deployment],
+    engine: Engine,
+    records: Path,
+    database_url: str,
+    tmp_path: Path,
+    step: str,
+) -> None:
     """``xietong dataset anchor`` sees the node die at each step: one sentence, the version
     kept; ``dataset resume`` refuses the same way while the node is down, then anchors it."""
     base, deployment = anvil_base
@@ -459,17 +512,27 @@ def test_node_killed_under_the_cli_then_resumed(
     manifest = tmp_path / "deployment.json"
     manifest.write_text(json.dumps(deployment.as_dict()), encoding="utf-8")
     env = {
-        "XIETONG_ENV": "local", "XIETONG_RPC_URL": anvil.rpc_url,
-        "XIETONG_DEPLOYMENT": str(manifest), "XIETONG_DATABASE_URL": database_url,
-        "XIETONG_DEV_ACCOUNT": str(SIGNER_INDEX), "XIETONG_TX_TIMEOUT": "10",
-    }  # fmt: skip
+        "XIETONG_ENV": "local",
+        "XIETONG_RPC_URL": anvil.rpc_url,
+        "XIETONG_DEPLOYMENT": str(manifest),
+        "XIETONG_DATABASE_URL": database_url,
+        "XIETONG_DEV_ACCOUNT": str(SIGNER_INDEX),
+        "XIETONG_TX_TIMEOUT": "10",
+    }
     gateway = tmp_path / "gateway"
 
     assert anvil.process is not None
     interrupted = run_cli_killed_at(
-        step, env, gateway, "dataset", "anchor", str(records), "--dataset", "0x" + DS.hex(),
+        step,
+        env,
+        gateway,
+        "dataset",
+        "anchor",
+        str(records),
+        "--dataset",
+        "0x" + DS.hex(),
         node_group=anvil.process.pid,
-    )  # fmt: skip
+    )
     anvil.reap()
     assert interrupted.returncode == 1, interrupted.stderr + interrupted.stdout
     [sentence] = interrupted.stderr.strip().splitlines()
@@ -492,9 +555,15 @@ def test_node_killed_under_the_cli_then_resumed(
     if step != "persisted":
         assert batch["transaction"] == left.tx_hash
     assert_anchored_once_and_provable(
-        client, deployment, engine, prepared, records, from_block=from_block, signer=signer.address,
+        client,
+        deployment,
+        engine,
+        prepared,
+        records,
+        from_block=from_block,
+        signer=signer.address,
         nonce_before=nonce_before,
-    )  # fmt: skip
+    )
     assert resumed(run_cli(env, gateway, "dataset", "resume", "--json")) == []
 
 
@@ -523,9 +592,12 @@ def test_submitted_hashes_survive_the_node_killed_during_a_flush(
         anchorer = Anchorer(client, engine, signer, confirmation_timeout=10)
     else:
         anchorer = Anchorer(
-            client, engine, signer, confirmation_timeout=10,
+            client,
+            engine,
+            signer,
+            confirmation_timeout=10,
             crash_hook=_kill_node_at(step, anvil.kill),
-        )  # fmt: skip
+        )
     with pytest.raises(ChainUnavailableError, match="does not answer"):
         queue.flush(anchorer)
     assert queue.status(batch_id)["status"] == ("sealed" if step == "sealed" else "sent")
@@ -543,7 +615,13 @@ def test_submitted_hashes_survive_the_node_killed_during_a_flush(
     status = queue.status(batch_id)
     assert (status["status"], status["root"]) == ("confirmed", "0x" + prepared.root.hex())
     assert_anchored_once_and_provable(
-        client, deployment, engine, prepared, Path(), from_block=from_block,
-        signer=signer.address, nonce_before=nonce_before,
-    )  # fmt: skip
+        client,
+        deployment,
+        engine,
+        prepared,
+        Path(),
+        from_block=from_block,
+        signer=signer.address,
+        nonce_before=nonce_before,
+    )
     assert recovered.resume() == [] and queue.due() == []

@@ -23,14 +23,19 @@ FUZZ = settings(max_examples=150, deadline=None)
 addresses = st.binary(min_size=20, max_size=20).map(lambda b: "0x" + b.hex())
 uint256 = st.integers(0, 2**256 - 1)
 json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**300), 2**300),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(st.characters(exclude_categories=[]), max_size=40),
-)  # fmt: skip
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**300), 2**300),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(st.characters(exclude_categories=[]), max_size=40),
+)
 json_values = st.recursive(
     json_scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
     max_leaves=8,
-)  # fmt: skip
+)
 
 
 @st.composite
@@ -38,9 +43,13 @@ def consents(draw: st.DrawFn) -> Consent:
     return Consent(
         kind=draw(st.sampled_from(["AcceptAgreement", "SignCommitment"])),
         subject_id=draw(st.binary(min_size=32, max_size=32)),
-        signer=draw(addresses).lower(), nonce=draw(uint256), deadline=draw(uint256),
-        chain_id=draw(uint256), contract=draw(addresses).lower(), signature=draw(st.binary(max_size=65)),
-    )  # fmt: skip
+        signer=draw(addresses).lower(),
+        nonce=draw(uint256),
+        deadline=draw(uint256),
+        chain_id=draw(uint256),
+        contract=draw(addresses).lower(),
+        signature=draw(st.binary(max_size=65)),
+    )
 
 
 @FUZZ
@@ -74,8 +83,9 @@ FIELDS = [
 @given(consents(), st.sampled_from(FIELDS), st.one_of(json_values, st.just(KeyError)))
 @example(
     Consent("AcceptAgreement", b"\x01" * 32, "0x" + "11" * 20, 1, 2, 3, "0x" + "22" * 20, b""),
-    "nonce", float("inf"),  # int(Infinity) raised OverflowError
-)  # fmt: skip
+    "nonce",
+    float("inf"),  # int(Infinity) raised OverflowError
+)
 @example(
     Consent("AcceptAgreement", b"\x01" * 32, "0x" + "11" * 20, 1, 2, 3, "0x" + "22" * 20, b""),
     "nonce",

@@ -518,49 +518,109 @@ def error_of(action: Any) -> tuple[type[BaseException], str]:
 
 H = b"\x11" * 32
 BAD_INPUTS: list[tuple[str, Any, str]] = [
-    ("short content hash", lambda: merkle.file_leaf_hashes([(b"\x01" * 31, "a")]),
-     "entry 0: the content hash must be 32 bytes, not 31"),
-    ("hex content hash", lambda: merkle.file_leaf_hashes([(H, "a"), ("0x" + "11" * 32, "b")]),
-     "entry 1: the content hash must be bytes, not str"),
-    ("path not str", lambda: merkle.file_leaf_hashes([(H, b"a")]),
-     "entry 0: the path must be a str, not bytes"),
-    ("surrogate path", lambda: merkle.file_leaf_hashes([(H, "a"), (H, "\udc80")]),
-     "entry 1: the path is not encodable as UTF-8"),
-    ("not a pair", lambda: merkle.file_leaf_hashes([(H, "a", "b")]),
-     "entry 0 is not a pair (content hash, path)"),
-    ("not a sequence", lambda: merkle.file_leaf_hashes(5),  # type: ignore[arg-type]
-     "entries must be a sequence of (content hash, path) pairs"),
-    ("long salt", lambda: merkle.record_leaf_hashes([(H, H), (H, H + b"\x00")]),
-     "entry 1: the salt must be 32 bytes, not 33"),
-    ("int record hash", lambda: merkle.record_leaf_hashes([(7, H)]),
-     "entry 0: the record hash must be bytes, not int"),
-    ("record not a pair", lambda: merkle.record_leaf_hashes([H]),
-     "entry 0 is not a pair (record hash, salt)"),
-    ("leaf values count", lambda: merkle.leaf_hash(FILE_LEAF_TYPES, [H]),
-     "a ['bytes32', 'string'] leaf has 2 values, not 1"),
-    ("short leaf", lambda: MerkleTree.from_leaf_hashes([H, b"\x00" * 20]),
-     "leaf 1 must be 32 bytes, not 20"),
-    ("str leaf", lambda: MerkleTree.from_leaf_hashes(["ab"]),  # type: ignore[list-item]
-     "leaf 0 must be bytes, not str"),
-    ("short proof step", lambda: merkle.process_proof(H, [H, b"\x00"]),
-     "proof step 1 must be 32 bytes, not 1"),
-    ("short leaf to prove", lambda: merkle.verify_proof(H, b"", [H]),
-     "the leaf must be 32 bytes, not 0"),
-    ("short root", lambda: merkle.verify_proof(b"\x00", H, [H]),
-     "the root must be 32 bytes, not 1"),
-    ("short pair", lambda: merkle.hash_pair(H, b"\x00" * 31),
-     "the second node must be 32 bytes, not 31"),
-    ("blob length", lambda: MerkleTree.from_sorted_leaves(b"\x00" * 33),
-     "sorted leaves must be a non-empty multiple of 32 bytes, not 33 bytes"),
-    ("unsorted blob", lambda: MerkleTree.from_sorted_leaves(b"\x00" * 32 + b"\x02" * 32 + b"\x01" * 32),
-     "sorted leaves are out of order at leaf 2"),
-    ("blob not bytes", lambda: MerkleTree.from_sorted_leaves("00" * 32),  # type: ignore[arg-type]
-     "sorted leaves must be bytes, not str"),
-]  # fmt: skip
+    (
+        "short content hash",
+        lambda: merkle.file_leaf_hashes([(b"\x01" * 31, "a")]),
+        "entry 0: the content hash must be 32 bytes, not 31",
+    ),
+    (
+        "hex content hash",
+        lambda: merkle.file_leaf_hashes([(H, "a"), ("0x" + "11" * 32, "b")]),
+        "entry 1: the content hash must be bytes, not str",
+    ),
+    (
+        "path not str",
+        lambda: merkle.file_leaf_hashes([(H, b"a")]),
+        "entry 0: the path must be a str, not bytes",
+    ),
+    (
+        "surrogate path",
+        lambda: merkle.file_leaf_hashes([(H, "a"), (H, "\udc80")]),
+        "entry 1: the path is not encodable as UTF-8",
+    ),
+    (
+        "not a pair",
+        lambda: merkle.file_leaf_hashes([(H, "a", "b")]),
+        "entry 0 is not a pair (content hash, path)",
+    ),
+    (
+        "not a sequence",
+        lambda: merkle.file_leaf_hashes(5),  # type: ignore[arg-type]
+        "entries must be a sequence of (content hash, path) pairs",
+    ),
+    (
+        "long salt",
+        lambda: merkle.record_leaf_hashes([(H, H), (H, H + b"\x00")]),
+        "entry 1: the salt must be 32 bytes, not 33",
+    ),
+    (
+        "int record hash",
+        lambda: merkle.record_leaf_hashes([(7, H)]),
+        "entry 0: the record hash must be bytes, not int",
+    ),
+    (
+        "record not a pair",
+        lambda: merkle.record_leaf_hashes([H]),
+        "entry 0 is not a pair (record hash, salt)",
+    ),
+    (
+        "leaf values count",
+        lambda: merkle.leaf_hash(FILE_LEAF_TYPES, [H]),
+        "a ['bytes32', 'string'] leaf has 2 values, not 1",
+    ),
+    (
+        "short leaf",
+        lambda: MerkleTree.from_leaf_hashes([H, b"\x00" * 20]),
+        "leaf 1 must be 32 bytes, not 20",
+    ),
+    (
+        "str leaf",
+        lambda: MerkleTree.from_leaf_hashes(["ab"]),  # type: ignore[list-item]
+        "leaf 0 must be bytes, not str",
+    ),
+    (
+        "short proof step",
+        lambda: merkle.process_proof(H, [H, b"\x00"]),
+        "proof step 1 must be 32 bytes, not 1",
+    ),
+    (
+        "short leaf to prove",
+        lambda: merkle.verify_proof(H, b"", [H]),
+        "the leaf must be 32 bytes, not 0",
+    ),
+    (
+        "short root",
+        lambda: merkle.verify_proof(b"\x00", H, [H]),
+        "the root must be 32 bytes, not 1",
+    ),
+    (
+        "short pair",
+        lambda: merkle.hash_pair(H, b"\x00" * 31),
+        "the second node must be 32 bytes, not 31",
+    ),
+    (
+        "blob length",
+        lambda: MerkleTree.from_sorted_leaves(b"\x00" * 33),
+        "sorted leaves must be a non-empty multiple of 32 bytes, not 33 bytes",
+    ),
+    (
+        "unsorted blob",
+        lambda: MerkleTree.from_sorted_leaves(b"\x00" * 32 + b"\x02" * 32 + b"\x01" * 32),
+        "sorted leaves are out of order at leaf 2",
+    ),
+    (
+        "blob not bytes",
+        lambda: MerkleTree.from_sorted_leaves("00" * 32),  # type: ignore[arg-type]
+        "sorted leaves must be bytes, not str",
+    ),
+]
 
 
-@pytest.mark.parametrize(("action", "message"), [(a, m) for _, a, m in BAD_INPUTS],
-                         ids=[name for name, _, _ in BAD_INPUTS])  # fmt: skip
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [(a, m) for _, a, m in BAD_INPUTS],
+    ids=[name for name, _, _ in BAD_INPUTS],
+)
 def test_malformed_input_is_refused_with_the_same_message_on_both_backends(
     action: Any, message: str
 ) -> None:
@@ -655,9 +715,15 @@ def test_proofs_verify_on_chain_with_verify_leaf(consortium: Consortium) -> None
         meta = merkle.keccak256(b"meta:" + tree.root)
         c.transact("DatasetRegistry", "registerDataset", dataset, meta, sender=c.ops["A"])
         c.transact(
-            "DatasetRegistry", "anchor", dataset, tree.root, tree.leaf_count, meta, [],
+            "DatasetRegistry",
+            "anchor",
+            dataset,
+            tree.root,
+            tree.leaf_count,
+            meta,
+            [],
             sender=c.ops["A"],
-        )  # fmt: skip
+        )
         for leaf in (leaves[0], leaves[-1], leaves[len(leaves) // 2]):
             proof = tree.proof(leaf)
             assert c.call("DatasetRegistry", "verifyLeaf", tree.root, leaf, proof) is True
@@ -665,4 +731,7 @@ def test_proofs_verify_on_chain_with_verify_leaf(consortium: Consortium) -> None
             assert merkle.verify_proof(tree.root, leaf, tampered) is False
             assert c.call("DatasetRegistry", "verifyLeaf", tree.root, leaf, tampered) is False
         other = MerkleTree.from_leaf_hashes(leaves[1:])
-        assert c.call("DatasetRegistry", "verifyLeaf", tree.root, leaves[1], other.proof(leaves[1])) is False  # fmt: skip
+        assert (
+            c.call("DatasetRegistry", "verifyLeaf", tree.root, leaves[1], other.proof(leaves[1]))
+            is False
+        )

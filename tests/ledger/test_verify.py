@@ -206,9 +206,15 @@ def mutate(bundle: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     ],
 )
 def test_bad_bundles_are_refused(
-    consortium: Consortium, engine: Engine, world: dict[str, Any], desc: str, path: str, value: Any,
-    error: type[Exception], message: str,
-) -> None:  # fmt: skip
+    consortium: Consortium,
+    engine: Engine,
+    world: dict[str, Any],
+    desc: str,
+    path: str,
+    value: Any,
+    error: type[Exception],
+    message: str,
+) -> None:
     bundle = file_bundle(consortium, engine, world["folder"] / "appendix.txt", "appendix.txt")
     with pytest.raises(error, match=message):
         verify_bundle(mutate(bundle, path, value), consortium.w3)
@@ -370,5 +376,7 @@ def test_a_version_confirmed_here_is_verifiable_before_the_index_has_it(
     indexer.sync()
     [indexed] = verifier.verify_content_hash(content).matches
     assert (indexed.version.root, indexed.version.transaction, indexed.version.anchored_at) == (
-        early.version.root, early.version.transaction, early.version.anchored_at,
-    )  # fmt: skip
+        early.version.root,
+        early.version.transaction,
+        early.version.anchored_at,
+    )

@@ -28,17 +28,25 @@ ROWS = {
 def _report(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "bench_report.py"), *args],
-        capture_output=True, text=True, timeout=60, check=False, cwd=ROOT,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+    )
 
 
 def test_make_bench_quick_runs_every_benchmark_and_reports(tmp_path: Path) -> None:
     started = time.time()
     done = subprocess.run(
         ["make", "bench", "QUICK=1"],
-        cwd=ROOT, capture_output=True, text=True, timeout=1200, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
         env={**os.environ, "MAKEFLAGS": ""},
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     for name in NAMES:
         path = BENCH / f"{name}.quick.json"

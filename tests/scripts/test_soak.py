@@ -19,8 +19,12 @@ def test_short_soak_passes(tmp_path: Path) -> None:
     out = tmp_path / "soak.json"
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "soak.py"), "--seconds", "20", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=540, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=540,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["passed"] is True and result["errors"] == []
@@ -34,7 +38,11 @@ def test_short_soak_passes(tmp_path: Path) -> None:
 def test_soak_refuses_bad_arguments(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "soak.py"), "--seconds", "0"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 2
     assert "--seconds must be positive" in done.stderr

@@ -33,8 +33,13 @@ class Cli:
         env = {**self.env, "XIETONG_DEV_ACCOUNT": str(account)}
         result = subprocess.run(
             [sys.executable, "-m", "ledger.cli", *args],
-            capture_output=True, text=True, env=env, cwd=self.cwd, timeout=180, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=self.cwd,
+            timeout=180,
+            check=False,
+        )
         assert "Traceback" not in result.stdout + result.stderr, result.stderr
         if ok:
             assert result.returncode == 0, f"{args}: {result.stderr}{result.stdout}"
@@ -175,10 +180,25 @@ def test_agreements_commitments_and_demo(cli: Cli, tmp_path: Path) -> None:
     terms = tmp_path / "terms.txt"
     terms.write_text("协议\n", encoding="utf-8")
     proposed = cli.json(
-        "agreement", "propose", "--provider", CIVIL, "--consumer", PSB, "--dataset", "HZ-DIBAO",
-        "--purpose", "eligibility-check", "--legal-basis", "社会救助暂行办法", "--terms", str(terms),
-        "--from", "2020-01-01", "--until", "2099-01-01",
-    )  # fmt: skip
+        "agreement",
+        "propose",
+        "--provider",
+        CIVIL,
+        "--consumer",
+        PSB,
+        "--dataset",
+        "HZ-DIBAO",
+        "--purpose",
+        "eligibility-check",
+        "--legal-basis",
+        "社会救助暂行办法",
+        "--terms",
+        str(terms),
+        "--from",
+        "2020-01-01",
+        "--until",
+        "2099-01-01",
+    )
     agreement = proposed["agreement_id"]
     check_args = (
         "agreement",
@@ -209,10 +229,18 @@ def test_agreements_commitments_and_demo(cli: Cli, tmp_path: Path) -> None:
     assert "neither the provider nor the consumer" in not_party.stderr
 
     made = cli.json(
-        "commitment", "propose", "--matter", "出生一件事-0001", "--deadline", "2099-01-01",
-        "--participant", f"{HEALTH}=签发出生医学证明", "--participant", f"{PSB}=办理户口登记",
+        "commitment",
+        "propose",
+        "--matter",
+        "出生一件事-0001",
+        "--deadline",
+        "2099-01-01",
+        "--participant",
+        f"{HEALTH}=签发出生医学证明",
+        "--participant",
+        f"{PSB}=办理户口登记",
         account=3,
-    )  # fmt: skip
+    )
     commitment = made["commitment_id"]
     cli.run("commitment", "sign", commitment, account=1)
     early = cli.run("commitment", "complete", commitment, "--evidence", "x", account=3, ok=False)

@@ -48,8 +48,16 @@ def test_a_database_from_before_migrations_is_adopted_without_loss(database_url:
     engine = _engine(database_url)
     SQLModel.metadata.create_all(engine)  # what init_db did before migrations existed
     with Session(engine) as session:
-        session.add(LeafRow(root="0x" + "11" * 32, leaf_hash="0x" + "22" * 32, sorted_index=0, kind="file",
-                            content_hash="0x" + "33" * 32, path="a.txt"))  # fmt: skip
+        session.add(
+            LeafRow(
+                root="0x" + "11" * 32,
+                leaf_hash="0x" + "22" * 32,
+                sorted_index=0,
+                kind="file",
+                content_hash="0x" + "33" * 32,
+                path="a.txt",
+            )
+        )
         session.commit()
         _, _key = create_api_key(session=session, name="before", scope="read")
     init_db(engine)

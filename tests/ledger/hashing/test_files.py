@@ -99,9 +99,11 @@ def test_paths_with_a_nul_character_are_refused(tmp_path: Path) -> None:
 
 
 relative = st.lists(
-    st.sampled_from(["..", ".", "", "a.txt", "sub", "b.txt", "/", "\\", "\x00", "~", "%2e%2e", "…", "\udcff"]),
+    st.sampled_from(
+        ["..", ".", "", "a.txt", "sub", "b.txt", "/", "\\", "\x00", "~", "%2e%2e", "…", "\udcff"]
+    ),
     max_size=6,
-).map("".join) | st.text(max_size=30)  # fmt: skip
+).map("".join) | st.text(max_size=30)
 
 
 @settings(

@@ -31,9 +31,34 @@ FUZZ = settings(
 )
 
 # Bytes that stress the parsers: quotes, separators, line ends, BOM, NUL, GBK, bad UTF-8.
-PIECES = [b",", b'"', b'""', b"\n", b"\r\n", b"\r", b"\xef\xbb\xbf", b"\x00", b"{", b"}", b"[", b"]",
-          b":", b"a", b"1", b"1e999", b"NaN", b"9" * 400, "编号".encode(), "编号".encode("gbk"),
-          b"\xff", b"\xc3", b" ", b"\\u0000", b"\\ud800", b'"k"']  # fmt: skip
+PIECES = [
+    b",",
+    b'"',
+    b'""',
+    b"\n",
+    b"\r\n",
+    b"\r",
+    b"\xef\xbb\xbf",
+    b"\x00",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b":",
+    b"a",
+    b"1",
+    b"1e999",
+    b"NaN",
+    b"9" * 400,
+    "编号".encode(),
+    "编号".encode("gbk"),
+    b"\xff",
+    b"\xc3",
+    b" ",
+    b"\\u0000",
+    b"\\ud800",
+    b'"k"',
+]
 messy = st.lists(st.sampled_from(PIECES), max_size=40).map(b"".join) | st.binary(max_size=200)
 
 
@@ -100,12 +125,17 @@ def test_a_long_duplicate_header_is_not_echoed_in_full(tmp_path: Path) -> None:
 
 json_values = st.recursive(
     st.one_of(
-        st.none(), st.booleans(), st.integers(-(2**53), 2**53),
-        st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=20),
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**53), 2**53),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=20),
     ),
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=5)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=5)
+    ),
     max_leaves=20,
-)  # fmt: skip
+)
 
 
 def shuffled(value: Any, rnd: random.Random) -> Any:
