@@ -9,15 +9,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import requests
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
-from sqlalchemy.exc import InterfaceError, InternalError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ledger import ChainUnavailableError, __version__
-from ledger.db.engine import DatabaseUnavailableError
+from ledger import __version__
+from ledger.db.engine import as_unavailable
 from ledger.settings import Settings
 
 from . import problems
@@ -100,31 +99,14 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
     app.state.xietong = state
     problems.install(app)
 
-    def database_down(request: Request, exc: Exception) -> Response:
-        return problems.ledger_error_response(
-            request, DatabaseUnavailableError("the database does not answer.")
-        )
+    def database_unavailable(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, DBAPIError)
+        mapped = as_unavailable(exc)  # the one table of database outages (ledger.db.engine)
+        if mapped is None:
+            return problems.internal_error(request, exc)
+        return problems.ledger_error_response(request, mapped)
 
-    app.add_exception_handler(OperationalError, database_down)  # connection lost or refused
-    app.add_exception_handler(InterfaceError, database_down)
-
-    def database_refuses(request: Request, exc: Exception) -> Response:
-        if type(getattr(exc, "orig", None)).__name__ == "ReadOnlySqlTransaction":
-            return problems.ledger_error_response(  # a standby, or a database set read-only
-                request, DatabaseUnavailableError("the database accepts no writes now.")
-            )
-        return problems.internal_error(request, exc)
-
-    app.add_exception_handler(InternalError, database_refuses)
-
-    def node_down(request: Request, exc: Exception) -> Response:
-        return problems.ledger_error_response(
-            request,
-            ChainUnavailableError(f"the chain node does not answer ({type(exc).__name__})."),
-        )
-
-    app.add_exception_handler(requests.ConnectionError, node_down)
-    app.add_exception_handler(requests.Timeout, node_down)
+    app.add_exception_handler(DBAPIError, database_unavailable)
 
     app.add_middleware(_Observe, metrics=state.metrics)
 

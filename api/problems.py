@@ -1,7 +1,7 @@
 """Errors as RFC 9457 problem JSON, with a stable ``type`` per kind of error.
 
 Every :class:`~ledger.LedgerError` has a ``kind``; the problem's ``type`` is
-``urn:xietong:problem:<kind>`` and its HTTP status comes from :data:`STATUS`. Request
+``urn:xietong:problem:<kind>`` and its HTTP status and title come from :data:`PROBLEMS`. Request
 validation, unknown routes and internal errors get problem JSON too; an internal error never
 shows its details (they go to the log, without secrets).
 """
@@ -18,11 +18,11 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger import ContractRevertError, InputError, LedgerError
-from ledger._events import jsonable
+from ledger.events import jsonable
 
 __all__ = [
+    "PROBLEMS",
     "PROBLEM_TYPE_PREFIX",
-    "STATUS",
     "Problem",
     "install",
     "ledger_error_response",
@@ -34,73 +34,41 @@ log = logging.getLogger("xietong.api")
 PROBLEM_TYPE_PREFIX = "urn:xietong:problem:"
 MEDIA_TYPE = "application/problem+json"
 
-#: HTTP status of each error kind; kinds not listed are 400 for input errors, else 500.
-STATUS: dict[str, int] = {
-    "bad-input": 400,
-    "bad-hash": 400,
-    "bad-bundle": 400,
-    "invalid-request": 422,
-    "unauthorized": 401,
-    "forbidden": 403,
-    "not-owner": 403,
-    "not-found": 404,
-    "unknown-department": 404,
-    "unknown-dataset": 404,
-    "unknown-agreement": 404,
-    "unknown-commitment": 404,
-    "unknown-batch": 404,
-    "not-anchored": 404,
-    "method-not-allowed": 405,
-    "revoked": 410,
-    "payload-too-large": 413,
-    "rate-limited": 429,
-    "contract-revert": 409,
-    "anchor": 409,
-    "not-confirmed": 409,
-    "root-mismatch": 409,
-    "unknown-root": 409,
-    "node-unavailable": 503,
-    "database-unavailable": 503,
-    "no-signer": 503,
-    "transaction-failed": 502,
-    "configuration": 503,
-    "key-refused": 503,
-    "chain": 502,
-    "internal": 500,
-}
-
-TITLES: dict[str, str] = {
-    "bad-input": "Bad input",
-    "bad-hash": "Malformed hash",
-    "bad-bundle": "Malformed proof bundle",
-    "invalid-request": "Invalid request",
-    "unauthorized": "API key required",
-    "forbidden": "Scope too narrow",
-    "not-owner": "Not this department's dataset",
-    "not-found": "Not found",
-    "unknown-department": "Unknown department",
-    "unknown-dataset": "Unknown dataset",
-    "unknown-agreement": "Unknown agreement",
-    "unknown-commitment": "Unknown commitment",
-    "unknown-batch": "Unknown batch",
-    "not-anchored": "Not anchored",
-    "method-not-allowed": "Method not allowed",
-    "revoked": "Version revoked",
-    "payload-too-large": "Upload too large",
-    "rate-limited": "Rate limited",
-    "contract-revert": "Refused by the contract",
-    "anchor": "Cannot anchor",
-    "not-confirmed": "Not confirmed",
-    "root-mismatch": "Proof does not match",
-    "unknown-root": "Unknown root",
-    "node-unavailable": "Chain node unavailable",
-    "database-unavailable": "Database unavailable",
-    "no-signer": "No signing key",
-    "transaction-failed": "Transaction failed",
-    "configuration": "Gateway misconfigured",
-    "key-refused": "Signing key refused",
-    "chain": "Chain error",
-    "internal": "Internal error",
+#: Each error kind: its HTTP status and title (the problem's ``type`` is
+#: ``urn:xietong:problem:<kind>``). A LedgerError of a kind not listed is 400 when it is an
+#: InputError (as ``bad-input``), else 500. A new kind of error is one line here.
+PROBLEMS: dict[str, tuple[int, str]] = {
+    "bad-input": (400, "Bad input"),
+    "bad-hash": (400, "Malformed hash"),
+    "bad-bundle": (400, "Malformed proof bundle"),
+    "invalid-request": (422, "Invalid request"),
+    "unauthorized": (401, "API key required"),
+    "forbidden": (403, "Scope too narrow"),
+    "not-owner": (403, "Not this department's dataset"),
+    "not-found": (404, "Not found"),
+    "unknown-department": (404, "Unknown department"),
+    "unknown-dataset": (404, "Unknown dataset"),
+    "unknown-agreement": (404, "Unknown agreement"),
+    "unknown-commitment": (404, "Unknown commitment"),
+    "unknown-batch": (404, "Unknown batch"),
+    "not-anchored": (404, "Not anchored"),
+    "method-not-allowed": (405, "Method not allowed"),
+    "revoked": (410, "Version revoked"),
+    "payload-too-large": (413, "Upload too large"),
+    "rate-limited": (429, "Rate limited"),
+    "contract-revert": (409, "Refused by the contract"),
+    "anchor": (409, "Cannot anchor"),
+    "not-confirmed": (409, "Not confirmed"),
+    "root-mismatch": (409, "Proof does not match"),
+    "unknown-root": (409, "Unknown root"),
+    "node-unavailable": (503, "Chain node unavailable"),
+    "database-unavailable": (503, "Database unavailable"),
+    "no-signer": (503, "No signing key"),
+    "transaction-failed": (502, "Transaction failed"),
+    "configuration": (503, "Gateway misconfigured"),
+    "key-refused": (503, "Signing key refused"),
+    "chain": (502, "Chain error"),
+    "internal": (500, "Internal error"),
 }
 
 
@@ -124,10 +92,11 @@ def problem_response(
     **extensions: Any,
 ) -> JSONResponse:
     """A problem JSON response of ``kind``."""
-    code = status or STATUS.get(kind, 500)
+    known_status, title = PROBLEMS.get(kind, (500, kind.replace("-", " ").capitalize()))
+    code = status or known_status
     body = {
         "type": PROBLEM_TYPE_PREFIX + kind,
-        "title": TITLES.get(kind, kind.replace("-", " ").capitalize()),
+        "title": title,
         "status": code,
         "detail": detail,
         "instance": instance,
@@ -140,7 +109,7 @@ def ledger_error_response(request: Request, exc: Exception) -> JSONResponse:
     """The problem JSON of a :class:`LedgerError` (its ``kind`` gives type and status)."""
     assert isinstance(exc, LedgerError)
     kind = exc.kind
-    if kind not in STATUS and isinstance(exc, InputError):
+    if kind not in PROBLEMS and isinstance(exc, InputError):
         kind = "bad-input"
     extensions: dict[str, Any] = {}
     if isinstance(exc, ContractRevertError):
@@ -149,7 +118,7 @@ def ledger_error_response(request: Request, exc: Exception) -> JSONResponse:
     retry = getattr(exc, "retry_after", None)
     if retry is not None:
         headers = {"Retry-After": str(max(1, int(retry + 0.999)))}
-    if STATUS.get(kind, 500) >= 500:
+    if PROBLEMS.get(kind, (500, ""))[0] >= 500:
         log.warning("%s %s: %s", request.method, request.url.path, kind)
     return problem_response(
         kind, str(exc), instance=request.url.path, headers=headers, **extensions

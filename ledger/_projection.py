@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from sqlmodel import Session
 
+from .chain.enums import ProposalKind
 from .db.tables import (
     INT64_MAX,
     AccessReceiptRow,
@@ -31,7 +32,7 @@ from .db.tables import (
 
 __all__ = ["DELETING_EVENTS", "EventFacts", "EventRecord", "apply_event", "event_keys"]
 
-PROPOSAL_KINDS = ("admit", "suspend", "readmit", "grant-auditor", "revoke-auditor")
+PROPOSAL_KINDS = ProposalKind.labels()
 
 
 class EventRecord(Protocol):

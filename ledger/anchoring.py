@@ -3,20 +3,20 @@
 The order of operations makes every crash recoverable without losing a leaf or anchoring a
 root twice:
 
-1. :meth:`Anchorer.persist` commits the batch (root, leaf store, tree) — status ``pending``;
+1. :meth:`Anchorer.persist` commits the anchoring of the version (root, leaf store, tree) — status ``pending``;
 2. :meth:`Anchorer.submit` signs the anchor transaction with an explicit nonce and commits
    its hash, nonce and raw bytes — status ``sent`` — *before* broadcasting it;
-3. once mined with the configured confirmations the batch is ``confirmed``; a contract
+3. once mined with the configured confirmations the anchoring is ``confirmed``; a contract
    refusal marks it ``failed`` with the decoded error.
 
-:meth:`Anchorer.resume` finishes whatever a crash left: a ``pending`` batch is submitted; a
-``sent`` batch is confirmed from its receipt, or recognised as anchored on chain, or its
+:meth:`Anchorer.resume` finishes whatever a crash left: a ``pending`` anchoring is submitted; a
+``sent`` anchoring is confirmed from its receipt, or recognised as anchored on chain, or its
 very same signed bytes are broadcast again, or — when its nonce was used by another
 transaction — it is signed anew. The contract refuses a root anchored before, so a root
 can never be anchored twice.
 
 A chain node that is down or stops answering at any step raises
-:class:`~ledger.errors.ChainUnavailableError` at once (no wait for a timeout); the batch
+:class:`~ledger.errors.ChainUnavailableError` at once (no wait for a timeout); the anchoring
 stays as the last step left it, for :meth:`Anchorer.resume`.
 """
 
@@ -28,9 +28,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-import requests
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from hexbytes import HexBytes
@@ -40,8 +39,10 @@ from web3.exceptions import TransactionNotFound, Web3RPCError
 
 from . import hashing, merkle
 from .chain.client import ChainClient
+from .chain.reads import read_version
+from .chain.transport import node_errors
 from .db.bulk import insert_rows
-from .db.tables import AnchorBatch, TreeBlob
+from .db.tables import AnchoringStatus, TreeBlob, VersionAnchoring
 from .errors import (
     ChainError,
     ChainUnavailableError,
@@ -61,7 +62,6 @@ __all__ = [
     "prepare_records",
 ]
 
-T = TypeVar("T")
 LeafKind = Literal["file", "record"]
 _LEAF_COLUMNS = (
     "root",
@@ -82,17 +82,6 @@ class AnchorError(LedgerError):
 
 def _hex(value: bytes) -> str:
     return "0x" + value.hex()
-
-
-def _rpc(request: Callable[[], T]) -> T:
-    """A JSON-RPC ``request`` made directly on web3: a node that is down or does not answer
-    in time raises :class:`ChainUnavailableError` (as :class:`ChainClient` calls do)."""
-    try:
-        return request()
-    except (requests.ConnectionError, requests.Timeout, ConnectionError) as exc:
-        raise ChainUnavailableError(
-            f"the chain node does not answer ({type(exc).__name__})."
-        ) from exc
 
 
 @dataclass(frozen=True)
@@ -274,27 +263,34 @@ class Anchorer:
 
     # ------------------------------------------------------------------ public
 
-    def anchor(self, prepared: PreparedVersion, *, batch_id: str | None = None) -> AnchorBatch:
-        """Persist ``prepared`` and anchor it; returns the confirmed batch."""
-        batch = self.persist(prepared, batch_id=batch_id)
-        if batch.status == "confirmed":
-            return batch
+    def anchor(
+        self, prepared: PreparedVersion, *, anchoring_id: str | None = None
+    ) -> VersionAnchoring:
+        """Persist ``prepared`` and anchor it; returns the confirmed anchoring."""
+        anchoring = self.persist(prepared, anchoring_id=anchoring_id)
+        if anchoring.status == "confirmed":
+            return anchoring
         try:
-            return self.submit(batch.id)
+            return self.submit(anchoring.id)
         except ChainUnavailableError as exc:
             raise ChainUnavailableError(
-                f"{str(exc).rstrip('.')}; version {batch.root} is kept, and "
+                f"{str(exc).rstrip('.')}; version {anchoring.root} is kept, and "
                 "`xietong dataset resume` anchors it once the node answers again."
             ) from exc
 
-    def persist(self, prepared: PreparedVersion, *, batch_id: str | None = None) -> AnchorBatch:
-        """Commit the batch and its leaf store (status ``pending``) before anything is sent.
+    def persist(
+        self, prepared: PreparedVersion, *, anchoring_id: str | None = None
+    ) -> VersionAnchoring:
+        """Commit the anchoring and its leaf store (status ``pending``) before anything is sent.
 
-        ``batch_id`` names the batch (a fresh id by default), e.g. after a submission batch.
+        ``anchoring_id`` names it (a fresh id by default), e.g. the id of the API's submission
+        batch it anchors.
         """
         root = _hex(prepared.root)
         with Session(self.engine) as session:
-            existing = session.exec(select(AnchorBatch).where(AnchorBatch.root == root)).first()
+            existing = session.exec(
+                select(VersionAnchoring).where(VersionAnchoring.root == root)
+            ).first()
             if existing is not None:
                 if existing.dataset_id != _hex(prepared.dataset_id):
                     raise AnchorError(
@@ -315,8 +311,8 @@ class Anchorer:
                 f"root {root} is already anchored on chain (by another gateway or earlier)."
             )
         now = int(time.time())
-        batch = AnchorBatch(
-            id=batch_id or uuid.uuid4().hex,
+        anchoring = VersionAnchoring(
+            id=anchoring_id or uuid.uuid4().hex,
             dataset_id=_hex(prepared.dataset_id),
             root=root,
             leaf_count=prepared.tree.leaf_count,
@@ -330,60 +326,54 @@ class Anchorer:
             updated_at=now,
         )
         with Session(self.engine) as session:
-            session.add(batch)
+            session.add(anchoring)
             session.add(TreeBlob(root=root, sorted_leaves=prepared.tree.sorted_leaves()))
             session.flush()
             insert_rows("leaf", _LEAF_COLUMNS, self._leaf_rows(prepared, root), session=session)
             session.commit()
-            session.refresh(batch)
+            session.refresh(anchoring)
         self._crash_hook("persisted")
-        return batch
+        return anchoring
 
-    def submit(self, batch_id: str) -> AnchorBatch:
-        """Sign, record, broadcast and confirm a ``pending`` batch."""
-        batch = self._load(batch_id)
-        if batch.status != "pending":
-            return self._finish(batch)
+    def submit(self, anchoring_id: str) -> VersionAnchoring:
+        """Sign, record, broadcast and confirm a ``pending`` anchoring."""
+        anchoring = self._load(anchoring_id)
+        if anchoring.status != "pending":
+            return self._finish(anchoring)
         try:
             fn = self.client.contract("DatasetRegistry").functions.anchor(
-                bytes(HexBytes(batch.dataset_id)),
-                bytes(HexBytes(batch.root)),
-                batch.leaf_count,
-                bytes(HexBytes(batch.metadata_hash)),
-                [bytes(HexBytes(p)) for p in json.loads(batch.parents)],
+                bytes(HexBytes(anchoring.dataset_id)),
+                bytes(HexBytes(anchoring.root)),
+                anchoring.leaf_count,
+                bytes(HexBytes(anchoring.metadata_hash)),
+                [bytes(HexBytes(p)) for p in json.loads(anchoring.parents)],
             )
             raw, tx_hash, nonce = self.client.sign(fn, sender=self.signer)
         except ContractRevertError as exc:
-            return self._fail(batch, exc)
+            return self._fail(anchoring, exc)
         with Session(self.engine) as session:
-            row = session.get(AnchorBatch, batch.id)
+            row = session.get(VersionAnchoring, anchoring.id)
             assert row is not None
             row.raw_tx, row.tx_hash, row.nonce = "0x" + raw.hex(), tx_hash, nonce
             row.status, row.updated_at = "sent", int(time.time())
             session.commit()
             session.refresh(row)
-            batch = row
+            anchoring = row
         self._crash_hook("recorded")
-        self._broadcast(batch)
+        self._broadcast(anchoring)
         self._crash_hook("broadcast")
-        return self._finish(batch)
+        return self._finish(anchoring)
 
-    def resume(self) -> list[AnchorBatch]:
-        """Finish every batch a crash left ``pending`` or ``sent``."""
+    def resume(self) -> list[VersionAnchoring]:
+        """Finish every anchoring a crash left ``pending`` or ``sent``."""
         with Session(self.engine) as session:
-            open_batches = session.exec(
-                select(AnchorBatch)
-                .where(col(AnchorBatch.status).in_(("pending", "sent")))
-                .where(AnchorBatch.sender == self.signer.address)
-                .order_by(col(AnchorBatch.created_at))
+            unfinished = session.exec(
+                select(VersionAnchoring)
+                .where(col(VersionAnchoring.status).in_(("pending", "sent")))
+                .where(VersionAnchoring.sender == self.signer.address)
+                .order_by(col(VersionAnchoring.created_at))
             ).all()
-        return [
-            self.submit(b.id) if b.status == "pending" else self._finish(b) for b in open_batches
-        ]
-
-    def batch(self, batch_id: str) -> AnchorBatch:
-        """The batch ``batch_id``."""
-        return self._load(batch_id)
+        return [self.submit(b.id) if b.status == "pending" else self._finish(b) for b in unfinished]
 
     # ------------------------------------------------------------------ internals
 
@@ -414,17 +404,21 @@ class Anchorer:
         rows.sort(key=lambda row: row[2])
         return rows
 
-    def _load(self, batch_id: str) -> AnchorBatch:
+    def _load(self, anchoring_id: str) -> VersionAnchoring:
         with Session(self.engine) as session:
-            batch = session.get(AnchorBatch, batch_id)
-        if batch is None:
-            raise InputError(f"there is no anchoring batch {batch_id}.")
-        return batch
+            anchoring = session.get(VersionAnchoring, anchoring_id)
+        if anchoring is None:
+            raise InputError(f"there is no anchoring {anchoring_id}.")
+        return anchoring
 
-    def _update(self, batch_id: str, **values: Any) -> AnchorBatch:
+    def _update(
+        self, anchoring_id: str, status: AnchoringStatus, **values: Any
+    ) -> VersionAnchoring:
+        """Move the anchoring to ``status``, with the other ``values`` it records."""
         with Session(self.engine) as session:
-            row = session.get(AnchorBatch, batch_id)
+            row = session.get(VersionAnchoring, anchoring_id)
             assert row is not None
+            row.status = status
             for key, value in values.items():
                 setattr(row, key, value)
             row.updated_at = int(time.time())
@@ -432,14 +426,15 @@ class Anchorer:
             session.refresh(row)
             return row
 
-    def _fail(self, batch: AnchorBatch, exc: ContractRevertError) -> AnchorBatch:
-        self._update(batch.id, status="failed", error=str(exc))
-        raise AnchorError(f"the anchor of {batch.root} was refused: {exc}") from exc
+    def _fail(self, anchoring: VersionAnchoring, exc: ContractRevertError) -> VersionAnchoring:
+        self._update(anchoring.id, status="failed", error=str(exc))
+        raise AnchorError(f"the anchor of {anchoring.root} was refused: {exc}") from exc
 
-    def _broadcast(self, batch: AnchorBatch) -> None:
-        assert batch.raw_tx is not None
+    def _broadcast(self, anchoring: VersionAnchoring) -> None:
+        assert anchoring.raw_tx is not None
         try:
-            _rpc(lambda: self.client.w3.eth.send_raw_transaction(HexBytes(batch.raw_tx or "0x")))
+            with node_errors():
+                self.client.w3.eth.send_raw_transaction(HexBytes(anchoring.raw_tx or "0x"))
         except Web3RPCError as exc:
             message = str(exc.message).lower()
             if (
@@ -451,60 +446,58 @@ class Anchorer:
             if "nonce too low" in message or "nonce has already been used" in message:
                 return  # mined already, or replaced: _finish tells which
             raise ChainError(
-                f"the node refused anchoring transaction {batch.tx_hash}: {exc.message}"
+                f"the node refused anchoring transaction {anchoring.tx_hash}: {exc.message}"
             ) from None
 
-    def _finish(self, batch: AnchorBatch) -> AnchorBatch:
-        """Bring a ``sent`` batch to ``confirmed`` (or ``failed``)."""
-        if batch.status in ("confirmed", "failed"):
-            return batch
-        if batch.status == "pending":
-            return self.submit(batch.id)
+    def _finish(self, anchoring: VersionAnchoring) -> VersionAnchoring:
+        """Bring a ``sent`` anchoring to ``confirmed`` (or ``failed``)."""
+        if anchoring.status in ("confirmed", "failed"):
+            return anchoring
+        if anchoring.status == "pending":
+            return self.submit(anchoring.id)
         w3 = self.client.w3
-        root = bytes(HexBytes(batch.root))
+        root = bytes(HexBytes(anchoring.root))
         deadline = time.monotonic() + self.confirmation_timeout
         rebroadcast = False
         delay = 0.005  # doubling to 0.2 s: Anvil mines just after answering the broadcast
         while True:
             # The nonce first: used already when the receipt is then missing means another
             # transaction took it (ours, had it been mined in between, would have a receipt).
-            nonce_used = int(
-                _rpc(lambda: w3.eth.get_transaction_count(self.signer.address, "latest"))
-            ) > (batch.nonce or 0)
-            receipt = None
-            try:
-                receipt = _rpc(
-                    lambda: w3.eth.get_transaction_receipt(HexBytes(batch.tx_hash or "0x"))
+            with node_errors():
+                nonce_used = w3.eth.get_transaction_count(self.signer.address, "latest") > (
+                    anchoring.nonce or 0
                 )
-            except TransactionNotFound:
-                receipt = None
+                try:
+                    receipt = w3.eth.get_transaction_receipt(HexBytes(anchoring.tx_hash or "0x"))
+                except TransactionNotFound:
+                    receipt = None
             if receipt is not None:
                 if receipt["status"] != 1:
                     error = self.client.failure_of(receipt)
                     if isinstance(error, ContractRevertError):
-                        return self._fail(batch, error)
-                    self._update(batch.id, status="failed", error=str(error))
-                    raise AnchorError(f"the anchor transaction {batch.tx_hash} failed: {error}")
+                        return self._fail(anchoring, error)
+                    self._update(anchoring.id, status="failed", error=str(error))
+                    raise AnchorError(f"the anchor transaction {anchoring.tx_hash} failed: {error}")
                 mined = int(receipt["blockNumber"])
-                if int(_rpc(lambda: w3.eth.block_number)) - mined + 1 >= self.confirmations:
+                if self.client.block_number() - mined + 1 >= self.confirmations:
                     return self._update(
-                        batch.id, status="confirmed", block_number=mined, error=None
+                        anchoring.id, status="confirmed", block_number=mined, error=None
                     )
             elif self.client.call("DatasetRegistry", "isAnchored", root):
-                version = self.client.call("DatasetRegistry", "version", root)
+                version = read_version(self.client, root)
                 return self._update(
-                    batch.id, status="confirmed", block_number=int(version[3]), error=None
+                    anchoring.id, status="confirmed", block_number=version.block_number, error=None
                 )
             elif nonce_used:
                 # Our nonce was used by another transaction: this one can never be mined.
-                self._update(batch.id, status="pending", raw_tx=None, tx_hash=None, nonce=None)
-                return self.submit(batch.id)
+                self._update(anchoring.id, status="pending", raw_tx=None, tx_hash=None, nonce=None)
+                return self.submit(anchoring.id)
             elif not rebroadcast:
-                self._broadcast(batch)  # e.g. the node restarted and forgot its pool
+                self._broadcast(anchoring)  # e.g. the node restarted and forgot its pool
                 rebroadcast = True
             if time.monotonic() > deadline:
                 raise TransactionFailedError(
-                    f"anchoring transaction {batch.tx_hash} has not reached {self.confirmations} "
+                    f"anchoring transaction {anchoring.tx_hash} has not reached {self.confirmations} "
                     f"confirmations within {self.confirmation_timeout:.0f} seconds; run `xietong dataset resume` later."
                 )
             time.sleep(delay)

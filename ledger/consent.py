@@ -4,7 +4,6 @@ signature, and their lifecycle, over the contracts. Thin: the contracts hold the
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -16,13 +15,14 @@ from .chain.client import ChainClient, SentTransaction
 from .eip712 import ConsentMessage, sign_consent
 from .errors import InputError
 from .hashing import loads_strict, sha256_file
-from .ids import AgreementTerms
+from .ids import AgreementTerms, CommitmentProposal
 from .refs import parse_hash
 
 __all__ = [
     "Consent",
     "ConsentKind",
     "accept_agreement",
+    "consent_or_relay",
     "document_hash",
     "expect_consent",
     "make_consent",
@@ -74,22 +74,17 @@ def sign_commitment(
 
 
 def propose_commitment(
-    client: ChainClient,
-    signer: LocalAccount,
-    *,
-    matter_ref: bytes,
-    participants: Sequence[bytes],
-    duty_hashes: Sequence[bytes],
-    deadline: int,
+    client: ChainClient, signer: LocalAccount, proposal: CommitmentProposal
 ) -> tuple[bytes, SentTransaction]:
-    """Propose a commitment led by the signer's department."""
+    """Propose a commitment led by the signer's department; returns its id and the
+    transaction."""
     tx = client.transact(
         "JointCommitments",
         "propose",
-        matter_ref,
-        list(participants),
-        list(duty_hashes),
-        deadline,
+        proposal.matter_ref,
+        list(proposal.participants),
+        list(proposal.duty_hashes),
+        proposal.deadline,
         sender=signer,
     )
     return bytes(tx.event("CommitmentProposed")["commitmentId"]), tx
@@ -234,3 +229,28 @@ def relay_consent(client: ChainClient, relayer: LocalAccount, consent: Consent) 
         consent.signature,
         sender=relayer,
     )
+
+
+_DIRECT = {"AcceptAgreement": accept_agreement, "SignCommitment": sign_commitment}
+
+
+def consent_or_relay(
+    client: ChainClient,
+    signer: LocalAccount,
+    kind: ConsentKind,
+    subject_id: bytes,
+    *,
+    consent: Consent | None,
+    source: str = "the consent",
+) -> SentTransaction:
+    """Consent to ``subject_id`` (accept the agreement, sign the commitment: ``kind``).
+
+    Without ``consent``, by a transaction from ``signer``, this gateway's department. With it,
+    by relaying another department's signed consent (the transaction from ``signer``), once
+    it is checked to be a ``kind`` consent for ``subject_id`` (InputError naming ``source``
+    otherwise).
+    """
+    if consent is None:
+        return _DIRECT[kind](client, signer, subject_id)
+    expect_consent(consent, kind, subject_id, source=source)
+    return relay_consent(client, signer, consent)

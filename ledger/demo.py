@@ -34,7 +34,7 @@ from .consent import (
 )
 from .errors import ConfigurationError, LedgerError
 from .gateway import Gateway
-from .ids import AgreementTerms, code_hash, dataset_id, department_id
+from .ids import AgreementTerms, CommitmentProposal, code_hash, dataset_id, department_id
 from .keys import dev_account
 
 __all__ = ["DemoAlreadyRunError", "DemoReport", "run_demo"]
@@ -216,18 +216,17 @@ def run_demo(gateway: Gateway, workdir: Path, *, echo: Callable[[str], None] = p
     report.agreements["dibao-to-health-revoked"] = "0x" + stats_id.hex()
 
     echo("6. 卫健委 leads the 出生一件事 joint commitment with 公安局 and 民政局")
-    commitment_id, _ = propose_commitment(
-        client,
-        health,
+    birth = CommitmentProposal(
         matter_ref=code_hash("出生一件事-2026-000123"),
-        participants=[department_id(HEALTH[0]), department_id(PSB[0]), department_id(CIVIL[0])],
-        duty_hashes=[
+        participants=(department_id(HEALTH[0]), department_id(PSB[0]), department_id(CIVIL[0])),
+        duty_hashes=(
             code_hash("签发出生医学证明"),
             code_hash("办理户口登记"),
             code_hash("核定生育相关救助"),
-        ],
+        ),
         deadline=now + 15 * DAY,
     )
+    commitment_id, _ = propose_commitment(client, health, birth)
     tx("JointCommitments", "sign", commitment_id, sender=psb)
     relay_consent(client, health, make_consent(client, civil, "SignCommitment", commitment_id))
     for who, evidence in (

@@ -163,7 +163,7 @@ class ContractRevertError(ChainError):
         error_name: The Solidity error name, e.g. ``DepartmentRegistryNotOperator``
             (``Error`` for a plain ``revert("…")``, ``Panic`` for a panic, ``Unknown`` when
             the revert data matches no known error).
-        args: The error's arguments by name.
+        error_args: The error's arguments by name.
     """
 
     kind = "contract-revert"
@@ -171,12 +171,7 @@ class ContractRevertError(ChainError):
     def __init__(self, message: str, *, error_name: str, args: dict[str, Any]) -> None:
         super().__init__(message)
         self.error_name = error_name
-        self.args_by_name = args
-
-    @property
-    def error_args(self) -> dict[str, Any]:
-        """The error's arguments by name."""
-        return self.args_by_name
+        self.error_args = args
 
 
 class TransactionFailedError(ChainError):

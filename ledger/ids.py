@@ -16,6 +16,7 @@ from .errors import InputError
 
 __all__ = [
     "AgreementTerms",
+    "CommitmentProposal",
     "EmptyCodeError",
     "agreement_id",
     "code_hash",
@@ -80,6 +81,17 @@ class AgreementTerms:
             self.valid_from,
             self.valid_until,
         )
+
+
+@dataclass(frozen=True)
+class CommitmentProposal:
+    """The arguments of ``JointCommitments.propose``: the matter, each participant with its
+    duty hash (same order), and the deadline."""
+
+    matter_ref: bytes
+    participants: tuple[bytes, ...]
+    duty_hashes: tuple[bytes, ...]
+    deadline: int
 
 
 _TERMS_TYPE = "(bytes32,bytes32,bytes32[],bytes32,bytes32,bytes32,uint64,uint64)"

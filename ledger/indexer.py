@@ -5,7 +5,8 @@ Each pass (:meth:`Indexer.sync`):
 1. checks that the block it indexed last is still canonical; if not (a reorg), it finds the
    newest indexed block that still is, deletes the events above it and rebuilds the
    projections from the remaining event log;
-2. reads the logs of the four contracts up to ``head - confirmations + 1``, in chunks;
+2. reads the logs of the four contracts up to ``head - confirmations + 1``, in chunks, with
+   their blocks' hashes and timestamps, and decodes them (:class:`~ledger.events.LogDecoder`);
 3. stores each chunk's events, their blocks' hashes and the new checkpoint, and applies the
    events to the projection tables — all in one database transaction.
 
@@ -17,28 +18,24 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-from eth_abi import decode as abi_decode
-from eth_utils import to_checksum_address
 from sqlalchemy import delete, insert, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, col, select
-from web3.contract import Contract
-from web3.exceptions import Web3RPCError
 from web3.types import RPCEndpoint
 
-from ._events import canonical_type, event_topics
 from ._projection import DELETING_EVENTS, EventFacts, apply_event, event_keys
 from .chain.client import ChainClient
 from .chain.deploy import Deployment
-from .db.engine import DatabaseUnavailableError
+from .chain.transport import node_errors
+from .db.engine import DatabaseUnavailableError, as_unavailable
 from .db.tables import PROJECTION_TABLES, ChainEvent, IndexedBlock, IndexerCheckpoint
-from .errors import ChainUnavailableError, LedgerError
+from .errors import ChainError, ChainUnavailableError, LedgerError
+from .events import LogDecoder
 
 __all__ = ["Indexer", "IndexerError", "SyncResult"]
 
@@ -70,6 +67,17 @@ class SyncResult:
         return max(0, self.head - self.to_block)
 
 
+@dataclass(frozen=True)
+class _Chunk:
+    """Blocks ``start``–``end`` read from the chain and decoded, ready to be stored."""
+
+    start: int
+    end: int
+    rows: list[dict[str, Any]]  # chain_event rows, in chain order
+    facts: list[tuple[EventFacts, dict[str, Any]]]  # the same events, for the projections
+    blocks: dict[int, tuple[str, int]]  # number → (hash, timestamp): the events' blocks and end
+
+
 #: Key of the PostgreSQL advisory lock that serialises index writes of gateways sharing a
 #: database ("xidx").
 _INDEX_LOCK = 0x78696478
@@ -86,159 +94,6 @@ def _lock_index(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _INDEX_LOCK})
     else:
         session.execute(text("UPDATE indexer_checkpoint SET id = id WHERE id = -1"))
-
-
-def _converter(item: dict[str, Any]) -> Callable[[Any], Any]:
-    """How an ABI-decoded value of ``item`` becomes what ``jsonable(process_log(...))`` gives:
-    bytes as 0x-hex, addresses checksummed, structs as dicts by component name, arrays as lists."""
-    kind = str(item["type"])
-    if kind.endswith("]"):
-        element = _converter({**item, "type": kind[: kind.rindex("[")]})
-        return lambda values: [element(v) for v in values]
-    if kind == "tuple":
-        fields = [(str(c["name"]), _converter(c)) for c in item["components"]]
-        return lambda values: {name: f(v) for (name, f), v in zip(fields, values, strict=True)}
-    if kind == "address":
-        return to_checksum_address
-    if kind.startswith("bytes"):
-        return lambda value: "0x" + bytes(value).hex()
-    return lambda value: value
-
-
-def _is_dynamic(kind: str) -> bool:
-    return kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("(")
-
-
-def _word_reader(kind: str) -> Callable[[str], Any] | None:
-    """Reads a value of a one-word type from its 64 hex digits, as ``_converter`` would give it
-    after eth_abi (None for the types left to eth_abi)."""
-    if kind == "bytes32":
-        return lambda word: "0x" + word.lower()
-    if kind.startswith("uint"):
-        return lambda word: int(word, 16)
-    if kind == "address":
-        return lambda word: to_checksum_address("0x" + word[24:])
-    if kind == "bool":
-        return lambda word: int(word, 16) != 0
-    return None
-
-
-_Reader = tuple[bool, Callable[[str], Any]]  # (dynamic array of it?, word reader)
-
-
-def _data_readers(types: Sequence[str]) -> tuple[_Reader, ...] | None:
-    """Word readers for every data value, when all are one-word types or dynamic arrays of
-    them (most of our events); None sends the event to eth_abi."""
-    readers: list[_Reader] = []
-    for kind in types:
-        array = kind.endswith("[]")
-        read = _word_reader(kind[:-2] if array else kind)
-        if read is None:
-            return None
-        readers.append((array, read))
-    return tuple(readers)
-
-
-@dataclass(frozen=True)
-class _EventDecoder:
-    """Decodes one event of one contract straight from a raw ``eth_getLogs`` entry, with the
-    result of web3's ``process_log`` followed by ``jsonable`` (asserted by the tests), at a
-    fraction of its cost."""
-
-    contract: str
-    name: str
-    topic_names: tuple[str, ...]
-    topic_types: tuple[str, ...]
-    topic_converters: tuple[Callable[[Any], Any], ...]
-    data_names: tuple[str, ...]
-    data_types: tuple[str, ...]
-    data_converters: tuple[Callable[[Any], Any], ...]
-    topic_readers: tuple[Callable[[str], Any] | None, ...]
-    data_readers: tuple[_Reader, ...] | None
-
-    @classmethod
-    def of(cls, contract: str, abi: dict[str, Any]) -> _EventDecoder:
-        indexed = [dict(i) for i in abi["inputs"] if i.get("indexed")]
-        data = [dict(i) for i in abi["inputs"] if not i.get("indexed")]
-        # An indexed dynamic value is only its keccak hash in the topic: kept as bytes32.
-        topic_types = tuple(
-            "bytes32" if _is_dynamic(canonical_type(i)) else canonical_type(i) for i in indexed
-        )
-        return cls(
-            contract=contract,
-            name=str(abi["name"]),
-            topic_names=tuple(str(i["name"]) for i in indexed),
-            topic_types=topic_types,
-            topic_converters=tuple(
-                _converter({"type": t}) if t == "bytes32" else _converter(i)
-                for t, i in zip(topic_types, indexed, strict=True)
-            ),
-            data_names=tuple(str(i["name"]) for i in data),
-            data_types=tuple(canonical_type(i) for i in data),
-            data_converters=tuple(_converter(i) for i in data),
-            topic_readers=tuple(_word_reader(t) for t in topic_types),
-            data_readers=_data_readers([canonical_type(i) for i in data]),
-        )
-
-    def decode(self, topics: Sequence[str], data: str) -> dict[str, Any]:
-        args: dict[str, Any] = {}
-        if len(topics) - 1 != len(self.topic_types):
-            raise ValueError(f"{self.name}: {len(topics) - 1} topics, not {len(self.topic_types)}")
-        for name, kind, read, convert, topic in zip(
-            self.topic_names,
-            self.topic_types,
-            self.topic_readers,
-            self.topic_converters,
-            topics[1:],
-            strict=True,
-        ):
-            if read is not None:
-                args[name] = read(topic[2:])
-            else:
-                args[name] = convert(abi_decode([kind], bytes.fromhex(topic[2:]))[0])
-        if self.data_readers is not None:
-            body = data[2:]
-            for index, (name, (array, read)) in enumerate(
-                zip(self.data_names, self.data_readers, strict=True)
-            ):
-                word = body[64 * index : 64 * index + 64]
-                if array:
-                    at = 2 * int(word, 16)
-                    count = int(body[at : at + 64], 16)
-                    args[name] = [
-                        read(body[at + 64 * j : at + 64 * j + 64]) for j in range(1, count + 1)
-                    ]
-                else:
-                    args[name] = read(word)
-            return args
-        values = abi_decode(self.data_types, bytes.fromhex(data[2:])) if self.data_types else ()
-        for name, convert, value in zip(self.data_names, self.data_converters, values, strict=True):
-            args[name] = convert(value)
-        return args
-
-
-def _decoders(contracts: dict[str, Contract]) -> dict[tuple[str, str], _EventDecoder]:
-    """(lower-case address, 0x-hex topic0) → decoder, for every event of every contract."""
-    decoders: dict[tuple[str, str], _EventDecoder] = {}
-    for name, contract in contracts.items():
-        topics = {event: "0x" + topic.hex() for topic, event in event_topics(contract).items()}
-        for item in contract.abi:
-            entry: dict[str, Any] = dict(item)
-            if entry.get("type") == "event" and not entry.get("anonymous"):
-                decoders[(contract.address.lower(), topics[entry["name"]])] = _EventDecoder.of(
-                    name, entry
-                )
-    return decoders
-
-
-def _rpc(w3: Any, method: str, params: list[Any]) -> Any:
-    """One raw JSON-RPC request (no web3 result formatting); RPC errors raise Web3RPCError."""
-    response = w3.provider.make_request(RPCEndpoint(method), params)
-    if response.get("error") is not None:
-        error = response["error"]
-        message = error.get("message", str(error)) if isinstance(error, dict) else str(error)
-        raise Web3RPCError(message, rpc_response=response)
-    return response.get("result")
 
 
 #: Block headers per batched JSON-RPC request.
@@ -271,20 +126,27 @@ class Indexer:
         self.confirmations = max(1, confirmations)
         self.chunk = chunk
         self._by_address = {c.address.lower(): (name, c) for name, c in client.contracts.items()}
-        self._decoders = _decoders(client.contracts)
+        self._decoder = LogDecoder(client.contracts)
 
     # ------------------------------------------------------------------ public
 
     def sync(self, *, max_blocks: int | None = None) -> SyncResult:
-        """Index everything confirmed so far (at most ``max_blocks`` blocks in this pass)."""
-        try:
-            return self._sync(max_blocks)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise ChainUnavailableError(
-                f"the chain node does not answer ({type(exc).__name__})."
-            ) from exc
-        except OperationalError as exc:
-            raise DatabaseUnavailableError(f"the database does not answer ({exc.orig}).") from None
+        """Index everything confirmed so far (at most ``max_blocks`` blocks in this pass).
+
+        Raises:
+            ChainUnavailableError: The chain node does not answer (``node_errors``).
+            DatabaseUnavailableError: The database does not answer: a connection lost, refused
+                or timed out (``as_unavailable``). A database that answers but refuses writes
+                raises its own error, which :meth:`follow` does not wait out.
+            IndexerError: The database indexes another chain or deployment.
+        """
+        with node_errors():
+            try:
+                return self._sync(max_blocks)
+            except (OperationalError, InterfaceError) as exc:
+                # Connection failures only, not all of ``database_errors()``: a database that
+                # refuses writes must end ``follow`` (the API's index loop logs its kind).
+                raise (as_unavailable(exc) or exc) from None
 
     def follow(
         self,
@@ -321,8 +183,7 @@ class Indexer:
     # ------------------------------------------------------------------ internals
 
     def _sync(self, max_blocks: int | None) -> SyncResult:
-        w3 = self.client.w3
-        head = int(w3.eth.block_number)
+        head = self.client.block_number()
         target = head - self.confirmations + 1
         reorged_from = self._rewind_if_reorged()
         checkpoint = self.checkpoint()
@@ -344,8 +205,11 @@ class Indexer:
             head=head,
         )
 
-    def _block(self, number: int) -> tuple[str, int]:
-        block = self.client.w3.eth.get_block(number)
+    def _block(self, number: int) -> tuple[str, int] | None:
+        """(hash, timestamp) of block ``number``; None when the chain has no such block."""
+        block = self.client.block(number)
+        if block is None:
+            return None
         return block["hash"].to_0x_hex(), int(block["timestamp"])
 
     def _rewind_if_reorged(self) -> int | None:
@@ -377,10 +241,9 @@ class Indexer:
             return keep + 1
 
     def _canonical(self, number: int, block_hash: str) -> bool:
-        try:
-            return self._block(number)[0] == block_hash
-        except Web3RPCError:
-            return False  # the block no longer exists: the chain got shorter
+        block = self._block(number)
+        # None: the block no longer exists, the chain got shorter.
+        return block is not None and block[0] == block_hash
 
     def _check_identity(self, checkpoint: IndexerCheckpoint) -> None:
         registry = self.deployment.addresses["DepartmentRegistry"]
@@ -403,16 +266,21 @@ class Indexer:
         _project(session, ((event, json.loads(event.args)) for event in events))
 
     def _index_range(self, start: int, end: int) -> int:
-        w3 = self.client.w3
+        """Index blocks ``start``–``end``: the number of events stored."""
+        chunk = self._read_chunk(start, end)
+        return 0 if chunk is None else self._write_chunk(chunk)
+
+    def _read_chunk(self, start: int, end: int) -> _Chunk | None:
+        """Read and decode the logs of blocks ``start``–``end`` and their blocks' hashes and
+        timestamps; None when the chain changed while we read it (the next pass sees the reorg)."""
         # Raw JSON-RPC: web3's result formatters would cost more than the decoding itself.
-        logs = _rpc(
-            w3,
+        logs = self.client.request(
             "eth_getLogs",
             [{"fromBlock": hex(start), "toBlock": hex(end), "address": list(self._by_address)}],
         )
         blocks = self._blocks(sorted({int(log["blockNumber"], 16) for log in logs} | {end}))
         if blocks is None:
-            return 0  # the chain got shorter while we read it; the next pass sees the reorg
+            return None  # the chain got shorter while we read it
         rows: list[dict[str, Any]] = []
         facts: list[tuple[EventFacts, dict[str, Any]]] = []
         positions = sorted(
@@ -421,9 +289,8 @@ class Indexer:
         for number, log_index, log in positions:
             block_hash, timestamp = blocks[number]
             if str(log["blockHash"]).lower() != block_hash:
-                # The chain changed while we read it; the next pass will see the reorg.
-                return 0
-            decoded = self._decode_raw(log)
+                return None  # the log's block is no longer the one at its height
+            decoded = self._decoder.decode(log)
             if decoded is None:
                 continue
             contract, name, args = decoded
@@ -444,15 +311,22 @@ class Indexer:
                 }
             )
             facts.append((EventFacts(name, number, timestamp, tx_hash), args))
+        return _Chunk(start, end, rows, facts, blocks)
+
+    def _write_chunk(self, chunk: _Chunk) -> int:
+        """Store a chunk in one database transaction: its events, their projection, its blocks
+        and the checkpoint at its end. The number of events stored: 0 when the checkpoint is no
+        longer just below the chunk (another gateway instance indexed it meanwhile)."""
+        start, end, blocks = chunk.start, chunk.end, chunk.blocks
         with Session(self.engine) as session:
             _lock_index(session)
             checkpoint = session.get(IndexerCheckpoint, 1)
             indexed_to = checkpoint.block_number if checkpoint else self.deployment.block_number - 1
             if indexed_to != start - 1:
                 return 0  # another gateway instance indexed (part of) this range meanwhile
-            if rows:
-                session.execute(insert(ChainEvent), rows)  # one multi-row insert per chunk
-            _project(session, facts)
+            if chunk.rows:
+                session.execute(insert(ChainEvent), chunk.rows)  # one multi-row insert per chunk
+            _project(session, chunk.facts)
             known = set(
                 session.exec(
                     select(IndexedBlock.number).where(
@@ -480,43 +354,38 @@ class Indexer:
             else:
                 checkpoint.block_number, checkpoint.block_hash = end, end_hash
             session.commit()
-        return len(rows)
+        return len(chunk.rows)
 
     def _blocks(self, numbers: list[int]) -> dict[int, tuple[str, int]] | None:
         """(hash, timestamp) of each block, in batched requests; None if one no longer exists."""
         provider: Any = self.client.w3.provider
-        if not hasattr(provider, "make_batch_request"):
-            try:
-                return {number: self._block(number) for number in numbers}
-            except Web3RPCError:
-                return None
         blocks: dict[int, tuple[str, int]] = {}
+        if not hasattr(provider, "make_batch_request"):
+            for number in numbers:
+                block = self._block(number)
+                if block is None:
+                    return None
+                blocks[number] = block
+            return blocks
         for at in range(0, len(numbers), _BLOCK_BATCH):
             part = numbers[at : at + _BLOCK_BATCH]
-            answers = provider.make_batch_request(
-                [(RPCEndpoint("eth_getBlockByNumber"), [hex(n), False]) for n in part]
-            )
+            with node_errors():
+                answers = provider.make_batch_request(
+                    [(RPCEndpoint("eth_getBlockByNumber"), [hex(n), False]) for n in part]
+                )
             if not isinstance(answers, list) or len(answers) != len(part):  # refused as a whole
                 error = answers.get("error") if isinstance(answers, dict) else answers
-                raise Web3RPCError(f"batch of block requests refused: {error}")
+                raise ChainError(f"the chain node refused a batch of block requests: {error}")
             for number, answer in zip(part, answers, strict=True):  # web3 sorts them by id
                 if answer.get("error") is not None:
-                    raise Web3RPCError(str(answer["error"]), rpc_response=answer)
+                    raise ChainError(
+                        f"the chain node refused eth_getBlockByNumber: {answer['error']}"
+                    )
                 block = answer.get("result")
                 if block is None:
                     return None
                 blocks[number] = (str(block["hash"]).lower(), int(block["timestamp"], 16))
         return blocks
-
-    def _decode_raw(self, log: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
-        """A raw ``eth_getLogs`` entry as (contract, event name, JSON-able args); None if unknown."""
-        topics = log["topics"]
-        if not topics:
-            return None
-        decoder = self._decoders.get((str(log["address"]).lower(), str(topics[0]).lower()))
-        if decoder is None:
-            return None
-        return decoder.contract, decoder.name, decoder.decode(topics, log["data"])
 
 
 def _project(

@@ -23,11 +23,10 @@ from_sorted_leaves` rebuilds the same tree from it.
 
 Speed: the C extension ``ledger._keccak`` (built by ``pip install``) hashes the leaves, sorts
 them and builds every internal node in one call each, with the GIL released, the work split
-over the usable CPUs and, where the CPU has AVX2, four Keccak states computed at once; a
-million leaves go from entries to root in well under a second on two cores (see
-``docs/BENCH_MERKLE.md``). Without the extension the same functions run in pure Python
-(pycryptodome's Keccak), with identical results and error messages, some thirty times
-slower. :func:`backend` tells which one is in use; :func:`use_backend` switches for a block
+over the usable CPUs and, where the CPU has AVX2, four Keccak states computed at once
+(``docs/BENCH_MERKLE.md`` has the measured times). Without the extension the same functions
+run in pure Python (pycryptodome's Keccak), with identical results and error messages, much
+more slowly. :func:`backend` tells which one is in use; :func:`use_backend` switches for a block
 (tests and benchmarks).
 
 Errors: malformed input (a hash that is not 32 bytes, a path that is not a string, values

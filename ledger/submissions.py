@@ -31,7 +31,7 @@ from sqlmodel import Session, col, select
 
 from .anchoring import Anchorer, AnchorError, prepare_hashes
 from .db.queries import UnknownDatasetError
-from .db.tables import AnchorBatch, DatasetRow, SubmissionBatch, SubmittedLeaf
+from .db.tables import DatasetRow, SubmissionBatch, SubmittedLeaf, VersionAnchoring
 from .errors import ContractRevertError, InputError, LedgerError
 
 __all__ = ["MAX_LEAVES_PER_REQUEST", "NotOwnerError", "SubmissionQueue", "UnknownBatchError"]
@@ -179,7 +179,7 @@ class SubmissionQueue:
                 select(SubmissionBatch.id)
                 .where(SubmissionBatch.status == "sealed")
                 .where(col(SubmissionBatch.sealed_at) <= time.time() - self.claim_timeout)
-                .where(~col(SubmissionBatch.id).in_(select(AnchorBatch.id)))
+                .where(~col(SubmissionBatch.id).in_(select(VersionAnchoring.id)))
             ).all()
         return list(collecting) + list(orphaned)
 
@@ -203,7 +203,7 @@ class SubmissionQueue:
             batch_id,
             col(SubmissionBatch.status) == "sealed",
             col(SubmissionBatch.sealed_at) <= time.time() - self.claim_timeout,
-            ~col(SubmissionBatch.id).in_(select(AnchorBatch.id)),
+            ~col(SubmissionBatch.id).in_(select(VersionAnchoring.id)),
         )
 
     def _claim(self, batch_id: str, *conditions: Any) -> bool:
@@ -229,7 +229,7 @@ class SubmissionQueue:
             dataset = bytes(HexBytes(batch.dataset_id))
         try:
             prepared = prepare_hashes(entries, dataset, source=f"api-batch-{batch_id}")
-            anchored = anchorer.anchor(prepared, batch_id=batch_id)
+            anchored = anchorer.anchor(prepared, anchoring_id=batch_id)
         except (AnchorError, ContractRevertError, InputError) as exc:
             self._record_failure(batch_id, str(exc))
             return
@@ -243,7 +243,7 @@ class SubmissionQueue:
 
     def _record_failure(self, batch_id: str, error: str) -> None:
         with Session(self.engine) as session:
-            if session.get(AnchorBatch, batch_id) is not None:
+            if session.get(VersionAnchoring, batch_id) is not None:
                 return  # the anchoring batch carries its own status and error
             batch = session.get(SubmissionBatch, batch_id)
             assert batch is not None
@@ -257,7 +257,7 @@ class SubmissionQueue:
         """Where the batch stands: collecting, sealed, or the status of its anchoring."""
         with Session(self.engine) as session:
             batch = session.get(SubmissionBatch, batch_id)
-            anchor = session.get(AnchorBatch, batch_id)
+            anchor = session.get(VersionAnchoring, batch_id)
             if batch is None and anchor is None:
                 raise UnknownBatchError(f"there is no batch {batch_id}.")
         result: dict[str, Any] = {

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import platform
 import random
 import resource
 import shlex
@@ -19,14 +18,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import cpu_model, usable_cpus, write_results
+from bench.common import local_founders, machine, node_running, write_results
 from eth_utils import keccak
 
 from ledger import merkle
 from ledger.anchoring import Anchorer, prepare_path
 from ledger.chain.client import ChainClient, connect
-from ledger.chain.deploy import deploy, load_founders
-from ledger.chain.node import NodeSpec, free_port, start_node, stop_node
+from ledger.chain.deploy import deploy
+from ledger.chain.node import NodeSpec, free_port
 from ledger.db.engine import create_db_engine
 from ledger.errors import LedgerError
 from ledger.ids import dataset_id
@@ -75,70 +74,75 @@ def main(argv: list[str] | None = None) -> int:
         data = work / "records.csv"
         write_csv(data, args.rows)
         size = data.stat().st_size
-        start_node(spec)
-        w3 = connect(spec.rpc_url)
-        founders = load_founders(ROOT / "scripts" / "founders.local.yaml", allow_dev=True)
-        deployment = deploy(w3, founders, deployer=dev_account(0), manifest_path=work / "m.json")
-        client = ChainClient(w3, deployment.addresses)
-        ds = dataset_id("BENCH-DIBAO")
-        client.transact(
-            "DatasetRegistry", "registerDataset", ds, keccak(text="bench"), sender=dev_account(2)
-        )
-        engine = create_db_engine(f"sqlite:///{work / 'bench.db'}")
-        anchorer = Anchorer(client, engine, dev_account(2))
-        baseline = peak_rss_mib()
-        t0 = time.perf_counter()
-        prepared = prepare_path(data, ds)
-        t1 = time.perf_counter()
-        batch = anchorer.persist(prepared)
-        t2 = time.perf_counter()
-        batch = anchorer.submit(batch.id)
-        t3 = time.perf_counter()
-        assert batch.status == "confirmed"
-        lines = [
-            "# End-to-end anchoring benchmark",
-            "",
-            f"- Machine: {usable_cpus()} cores, {cpu_model()}; Python {platform.python_version()}; "
-            f"Merkle backend `{merkle.backend()}`; engine {args.engine}; SQLite leaf store",
-            f"- Command: `{command}`",
-            "",
-            f"{args.rows:,} CSV rows ({size / 2**20:.0f} MiB) to a confirmed anchor:",
-            "",
-            "| stage | seconds |",
-            "|---|---:|",
-            f"| read + canonical JSON + SHA-256 + salts + leaf hashes + tree | {t1 - t0:.2f} |",
-            f"| persist batch, tree and {args.rows:,} leaf rows (SQLite) | {t2 - t1:.2f} |",
-            f"| sign, send, mine, confirm (gas {anchorer.client.w3.eth.get_transaction_receipt(batch.tx_hash)['gasUsed']:,}) | {t3 - t2:.2f} |",
-            f"| **total** | **{t3 - t0:.2f}** |",
-            "",
-            f"Peak memory (max RSS of the process): {peak_rss_mib():.0f} MiB (before the run: {baseline:.0f} MiB).",
-            "",
-        ]
-        text = "\n".join(lines)
-        print(text)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
-        write_results(
-            "anchoring",
-            {
-                "rows": args.rows,
-                "engine": args.engine,
-                "csv_mib": size / 2**20,
-                "prepare_s": t1 - t0,
-                "persist_s": t2 - t1,
-                "confirm_s": t3 - t2,
-                "total_s": t3 - t0,
-                "peak_rss_mib": peak_rss_mib(),
-            },
-            quick=args.quick,
-            command=command,
-        )
-        return 0
+        with node_running(spec):
+            w3 = connect(spec.rpc_url)
+            founders = local_founders()
+            deployment = deploy(
+                w3, founders, deployer=dev_account(0), manifest_path=work / "m.json"
+            )
+            client = ChainClient(w3, deployment.addresses)
+            ds = dataset_id("BENCH-DIBAO")
+            client.transact(
+                "DatasetRegistry",
+                "registerDataset",
+                ds,
+                keccak(text="bench"),
+                sender=dev_account(2),
+            )
+            engine = create_db_engine(f"sqlite:///{work / 'bench.db'}")
+            anchorer = Anchorer(client, engine, dev_account(2))
+            baseline = peak_rss_mib()
+            t0 = time.perf_counter()
+            prepared = prepare_path(data, ds)
+            t1 = time.perf_counter()
+            batch = anchorer.persist(prepared)
+            t2 = time.perf_counter()
+            batch = anchorer.submit(batch.id)
+            t3 = time.perf_counter()
+            assert batch.status == "confirmed"
+            m = machine()
+            lines = [
+                "# End-to-end anchoring benchmark",
+                "",
+                f"- Machine: {m['cores']} cores, {m['cpu']}; Python {m['python']}; "
+                f"Merkle backend `{merkle.backend()}`; engine {args.engine}; SQLite leaf store",
+                f"- Command: `{command}`",
+                "",
+                f"{args.rows:,} CSV rows ({size / 2**20:.0f} MiB) to a confirmed anchor:",
+                "",
+                "| stage | seconds |",
+                "|---|---:|",
+                f"| read + canonical JSON + SHA-256 + salts + leaf hashes + tree | {t1 - t0:.2f} |",
+                f"| persist batch, tree and {args.rows:,} leaf rows (SQLite) | {t2 - t1:.2f} |",
+                f"| sign, send, mine, confirm (gas {anchorer.client.w3.eth.get_transaction_receipt(batch.tx_hash)['gasUsed']:,}) | {t3 - t2:.2f} |",
+                f"| **total** | **{t3 - t0:.2f}** |",
+                "",
+                f"Peak memory (max RSS of the process): {peak_rss_mib():.0f} MiB (before the run: {baseline:.0f} MiB).",
+                "",
+            ]
+            text = "\n".join(lines)
+            print(text)
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(text, encoding="utf-8")
+            write_results(
+                "anchoring",
+                {
+                    "rows": args.rows,
+                    "engine": args.engine,
+                    "csv_mib": size / 2**20,
+                    "prepare_s": t1 - t0,
+                    "persist_s": t2 - t1,
+                    "confirm_s": t3 - t2,
+                    "total_s": t3 - t0,
+                    "peak_rss_mib": peak_rss_mib(),
+                },
+                quick=args.quick,
+                command=command,
+            )
+            return 0
     except LedgerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    finally:
-        stop_node(spec)
 
 
 if __name__ == "__main__":

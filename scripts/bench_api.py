@@ -52,13 +52,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file from anywhere: the project imports resolve
     sys.path.insert(0, str(ROOT))
 
+from bench.common import BenchError, cpu_seconds, write_json  # noqa: E402
 from bench.common import machine as common_machine  # noqa: E402
 from bench.serving import (  # noqa: E402
-    BenchError,
     Server,
     World,
     build_world,
-    cpu_seconds,
     machine_busy,
     postgres_cpu,
     tear_down,
@@ -590,8 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.out is None:
         args.out = RESULTS.with_name("api.quick.json") if args.quick else RESULTS
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    write_json(args.out, results)
     before = json.loads(args.before.read_text()) if args.before else None
     if not args.quick:
         write_report(results, before, args.report)

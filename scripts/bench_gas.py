@@ -34,10 +34,7 @@ import contextlib
 import hashlib
 import json
 import math
-import os
-import platform
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +47,7 @@ from typing import Any
 
 import requests
 import solcx
+from bench.common import machine, node_running, write_json
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from solcx.exceptions import SolcError
@@ -57,15 +55,15 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError, Web3RPCError
 
-from ledger._paths import HARDHAT_DIR, NODE_MODULES, PROJECT_ROOT
 from ledger.chain import compiler
 from ledger.chain.client import ChainClient, SentTransaction, connect
 from ledger.chain.deploy import Founder, FoundersFile, deploy
-from ledger.chain.node import NodeSpec, free_port, start_node, stop_node
+from ledger.chain.node import NodeSpec, free_port
 from ledger.errors import CompilerError, LedgerError
 from ledger.ids import dataset_id
 from ledger.keys import dev_account
 from ledger.merkle import MerkleTree, verify_proof
+from ledger.paths import NODE_MODULES, PROJECT_ROOT
 
 ENGINES = ("anvil", "hardhat")
 BENCH_DIR = PROJECT_ROOT / "scripts" / "bench"
@@ -719,8 +717,7 @@ def measure(
     """Start a fresh node of ``engine``, run everything on it, stop it."""
     spec = NodeSpec(engine=engine, port=free_port(), state_dir=workdir / engine)  # type: ignore[arg-type]
     started = time.monotonic()
-    try:
-        start_node(spec)
+    with node_running(spec):
         w3 = connect(spec.rpc_url, timeout=60)
         run = EngineRun(engine, w3, plan, compiled, trees)
         result = EngineResult(
@@ -736,51 +733,6 @@ def measure(
         result.rows = run.rows
         result.seconds = time.monotonic() - started
         return result
-    finally:
-        stop_node(spec)
-
-
-# ---------------------------------------------------------------------------- machine
-
-
-def _first(path: str, prefix: str, separator: str) -> str | None:
-    """The value of the first line of ``path`` that starts with ``prefix``."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        if line.startswith(prefix) and separator in line:
-            return line.split(separator, 1)[1].strip().strip('"')
-    return None
-
-
-def _command_output(command: Sequence[str]) -> str | None:
-    try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=20, check=False, cwd=HARDHAT_DIR
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    out = (done.stdout or done.stderr).strip().splitlines()
-    return out[0].strip() if out else None
-
-
-def machine() -> dict[str, Any]:
-    memory_kb = _first("/proc/meminfo", "MemTotal", ":")
-    memory = f"{int(memory_kb.split()[0]) / 1024 / 1024:.1f} GiB" if memory_kb else None
-    return {
-        "nproc": len(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else os.cpu_count(),
-        "cpu": _first("/proc/cpuinfo", "model name", ":")
-        or platform.processor()
-        or platform.machine(),
-        "memory": memory,
-        "os": f"{_first('/etc/os-release', 'PRETTY_NAME=', '=') or platform.system()}, kernel {platform.release()}",
-        "python": platform.python_version(),
-        "node": _command_output(["node", "--version"]),
-    }
 
 
 # ---------------------------------------------------------------------------- output
@@ -939,7 +891,7 @@ def render(report: dict[str, Any], results: Sequence[EngineResult]) -> str:
         + ("" if not report["quick"] else ", quick run")
         + ")",
         f"- Date: {report['started_at']}",
-        f"- Machine: {m['nproc']} CPUs (`nproc`), {m['cpu']}, {m['memory']} RAM, {m['os']}; "
+        f"- Machine: {m['cores']} CPUs (`nproc`), {m['cpu']}, {m['memory']} RAM, {m['os']}; "
         f"Python {m['python']}, Node.js {m['node']}",
         f"- Engines: {engines}",
         f"- Compilers: {report['compilers']['ours']} for Xietong, NaiveAnchor and GasProbe; "
@@ -1131,12 +1083,9 @@ def main(argv: Sequence[str] | None = None, *, echo: Callable[[str], object] = p
     }
     markdown = render(report, results)
     try:
-        for path, text in (
-            (out, markdown),
-            (json_out, json.dumps(report, indent=2, ensure_ascii=False) + "\n"),
-        ):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(markdown, encoding="utf-8")
+        write_json(json_out, report)
     except OSError as exc:
         print(f"bench_gas: cannot write the results ({exc}).", file=sys.stderr)
         return 1

@@ -31,20 +31,23 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import write_results  # noqa: E402
+from bench.common import (  # noqa: E402
+    best_of,
+    load_average,
+    machine,
+    tool_version,
+    write_results,
+)
 
 from ledger.hashing import hash_records, read_salts, sha256_file, write_salts  # noqa: E402
 from ledger.hashing._files import _hash_fd  # noqa: E402
 
-T = TypeVar("T")
 GB = 1e9
 TARGET_RATIO = 0.90
 
@@ -55,73 +58,22 @@ DISTRICTS = ["上城区", "拱墅区", "西湖区", "滨江区", "萧山区", "�
 # ---------------------------------------------------------------------------- machine
 
 
-def _first_line(command: list[str]) -> str:
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-    except OSError:
-        return "not installed"
-    return (
-        (result.stdout or result.stderr).splitlines()[0].strip() if result.returncode == 0 else "?"
-    )
-
-
-def _cpuinfo() -> tuple[str, bool]:
-    model, sha_ni = "unknown", False
-    try:
-        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return model, sha_ni
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "model name" and model == "unknown":
-            model = value.strip()
-        if key.strip() == "flags":
-            sha_ni = sha_ni or "sha_ni" in value.split()
-    return model, sha_ni
-
-
-def _memory() -> str:
-    try:
-        for line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("MemTotal:"):
-                return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
-    return "unknown"
-
-
-def _loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text(encoding="utf-8").split()[:3])
-    except OSError:
-        return "unknown"
-
-
-def machine() -> dict[str, str]:
-    model, sha_ni = _cpuinfo()
+def machine_table() -> dict[str, str]:
+    """The machine (``bench.common.machine``) and the hashing tools, as the report shows them."""
+    m = machine()
     return {
-        "nproc": f"{os.cpu_count()} (usable: {len(os.sched_getaffinity(0))})",
-        "CPU": model + (" (SHA-NI: yes)" if sha_ni else " (SHA-NI: no)"),
-        "memory": _memory(),
+        "nproc": f"{os.cpu_count()} (usable: {m['cores']})",
+        "CPU": m["cpu"] + (" (SHA-NI: yes)" if m["sha_ni"] else " (SHA-NI: no)"),
+        "memory": m["memory"] or "unknown",
         "kernel": f"{platform.system()} {platform.release()}",
-        "Python": f"{platform.python_version()} ({sys.executable})",
+        "Python": f"{m['python']} ({sys.executable})",
         "hashlib's OpenSSL": ssl.OPENSSL_VERSION,
-        "openssl CLI": _first_line(["openssl", "version"]),
-        "sha256sum": _first_line(["sha256sum", "--version"]),
+        "openssl CLI": tool_version(["openssl", "version"]) or "not installed",
+        "sha256sum": tool_version(["sha256sum", "--version"]) or "not installed",
     }
 
 
-# ---------------------------------------------------------------------------- timing
-
-
-def best_of(repeat: int, action: Callable[[], T]) -> tuple[float, T]:
-    """Shortest wall time of ``repeat`` runs, and the last result."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = action()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+# ---------------------------------------------------------------------------- tools
 
 
 def run_tool(command: list[str]) -> str:
@@ -377,8 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     shown_args = sys.argv[1:] if argv is None else argv
     command = shlex.join([".venv/bin/python", "scripts/bench_hashing.py", *shown_args])
 
-    started, load_start = time.perf_counter(), _loadavg()
-    info = machine()
+    started, load_start = time.perf_counter(), load_average()
+    info = machine_table()
     with tempfile.TemporaryDirectory(prefix="bench-hashing-", dir=args.tmp) as directory:
         print(f"(a) hashing a {size_mib} MiB file …", file=sys.stderr)
         files = bench_files(Path(directory), size_mib << 20, args.repeat)
@@ -390,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         files,
         records,
         args.repeat,
-        (load_start, _loadavg()),
+        (load_start, load_average()),
         time.perf_counter() - started,
     )
     write_results(

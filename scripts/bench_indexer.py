@@ -33,36 +33,38 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from bench.common import machine, write_results
+from bench.common import (
+    BenchError,
+    create_pg_database,
+    drop_pg_database,
+    local_founders,
+    machine,
+    node_running,
+    write_results,
+)
 from eth_abi import encode
 from eth_utils import keccak
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from ledger._events import jsonable
 from ledger.chain.client import ChainClient, connect
-from ledger.chain.deploy import Deployment, deploy, load_founders
-from ledger.chain.node import NodeSpec, free_port, start_node, stop_node
+from ledger.chain.deploy import Deployment, deploy
+from ledger.chain.node import NodeSpec, free_port
 from ledger.db.engine import create_db_engine
 from ledger.db.tables import ChainEvent, IndexedBlock, VersionRow
 from ledger.errors import LedgerError
+from ledger.events import LogDecoder, jsonable
 from ledger.ids import dataset_id
 from ledger.indexer import Indexer
 from ledger.keys import dev_account
 
 ROOT = Path(__file__).resolve().parents[1]
-PG_HOST = "127.0.0.1:5432"
-PG_ADMIN_URL = f"postgresql://postgres@{PG_HOST}/postgres"
 DATASETS_PER_DEPARTMENT = 4
 #: Block gas limit while generating (room for ``--per-block`` transactions of up to 200k gas).
 BLOCK_GAS_LIMIT = 200_000_000
 #: Gas limits given with each transaction (no estimation round trip); generous upper bounds.
 GAS = {"anchor": 200_000, "revoke": 100_000, "access": 250_000, "propose": 600_000}
-
-
-class BenchError(Exception):
-    """A one-sentence reason the benchmark cannot run."""
 
 
 def selector(signature: str) -> bytes:
@@ -326,6 +328,7 @@ def measure_floor(rpc: Rpc, indexer: Indexer, last: int) -> Floor:
     ranges = list(block_ranges(indexer.deployment.block_number, last, indexer.chunk))
     fetch = decode = 0.0
     kinds: Counter[str] = Counter()
+    decoder = LogDecoder(indexer.client.contracts)  # exactly the indexer's decoding
     for start, end in ranges:
         t0 = time.perf_counter()
         logs = rpc.call(
@@ -333,7 +336,7 @@ def measure_floor(rpc: Rpc, indexer: Indexer, last: int) -> Floor:
         )
         t1 = time.perf_counter()
         for log in logs:
-            decoded = indexer._decode_raw(log)  # exactly the indexer's decoding
+            decoded = decoder.decode(log)
             if decoded is not None:
                 kinds[decoded[1]] += 1
         fetch += t1 - t0
@@ -408,32 +411,6 @@ def measure_index(
         )
     finally:
         engine.dispose()
-
-
-# --------------------------------------------------------------------------- PostgreSQL
-
-
-def create_pg_database(name: str) -> str:
-    import psycopg
-
-    try:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BenchError(f"PostgreSQL at {PG_HOST} cannot be reached ({reason})") from None
-    return f"postgresql://postgres@{PG_HOST}/{name}"
-
-
-def drop_pg_database(name: str) -> None:
-    import psycopg
-
-    try:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    except psycopg.Error as exc:
-        print(f"warning: could not drop PostgreSQL database {name}: {exc}", file=sys.stderr)
 
 
 # --------------------------------------------------------------------------- report
@@ -541,53 +518,60 @@ def main(argv: list[str] | None = None) -> int:
     pg_name = f"xt_bench_indexer_{os.getpid()}"
     pg_created = False
     try:
-        start_node(spec)
-        w3 = connect(spec.rpc_url, timeout=120)
-        founders = load_founders(ROOT / "scripts" / "founders.local.yaml", allow_dev=True)
-        deployment = deploy(w3, founders, deployer=dev_account(0), manifest_path=work / "m.json")
-        client = ChainClient(w3, deployment.addresses)
-        rpc = Rpc(spec.rpc_url)
-        print(f"generating about {events:,} events ({args.per_block} per block)…", flush=True)
-        gen = generate(
-            rpc, client, [f.department_id for f in founders.departments], events, args.per_block
-        )
-        print(
-            f"generated {gen.events:,} events in {gen.blocks:,} blocks in {gen.seconds:.1f} s",
-            flush=True,
-        )
-        last = gen.last_block
-        probe = Indexer(
-            client, deployment, create_db_engine("sqlite://", create_tables=False), chunk=args.chunk
-        )
-        floor = measure_floor(rpc, probe, last)
-        for kind, sent in gen.kinds.items():
-            if floor.kinds[kind] != sent:
-                raise BenchError(
-                    f"{sent} {kind} transactions sent but {floor.kinds[kind]} events on chain"
+        with node_running(spec):
+            w3 = connect(spec.rpc_url, timeout=120)
+            founders = local_founders()
+            deployment = deploy(
+                w3, founders, deployer=dev_account(0), manifest_path=work / "m.json"
+            )
+            client = ChainClient(w3, deployment.addresses)
+            rpc = Rpc(spec.rpc_url)
+            print(f"generating about {events:,} events ({args.per_block} per block)…", flush=True)
+            gen = generate(
+                rpc, client, [f.department_id for f in founders.departments], events, args.per_block
+            )
+            print(
+                f"generated {gen.events:,} events in {gen.blocks:,} blocks in {gen.seconds:.1f} s",
+                flush=True,
+            )
+            last = gen.last_block
+            probe = Indexer(
+                client,
+                deployment,
+                create_db_engine("sqlite://", create_tables=False),
+                chunk=args.chunk,
+            )
+            floor = measure_floor(rpc, probe, last)
+            for kind, sent in gen.kinds.items():
+                if floor.kinds[kind] != sent:
+                    raise BenchError(
+                        f"{sent} {kind} transactions sent but {floor.kinds[kind]} events on chain"
+                    )
+            print(
+                f"floor: {floor.events:,} events fetched in {floor.fetch_s:.2f} s, decoded in "
+                f"{floor.decode_s:.2f} s (web3: {floor.web3_s:.2f} s)",
+                flush=True,
+            )
+            runs = []
+            for name in databases:
+                if name == "sqlite":
+                    url = f"sqlite:///{work / 'index.db'}"
+                else:
+                    url = create_pg_database(pg_name)
+                    pg_created = True
+                run = measure_index(name, url, client, deployment, floor.events, last)
+                print(
+                    f"{name}: index {run.index_s:.2f} s, reindex {run.reindex_s:.2f} s", flush=True
                 )
-        print(
-            f"floor: {floor.events:,} events fetched in {floor.fetch_s:.2f} s, decoded in "
-            f"{floor.decode_s:.2f} s (web3: {floor.web3_s:.2f} s)",
-            flush=True,
-        )
-        runs = []
-        for name in databases:
-            if name == "sqlite":
-                url = f"sqlite:///{work / 'index.db'}"
-            else:
-                url = create_pg_database(pg_name)
-                pg_created = True
-            run = measure_index(name, url, client, deployment, floor.events, last)
-            print(f"{name}: index {run.index_s:.2f} s, reindex {run.reindex_s:.2f} s", flush=True)
-            runs.append(run)
-        text, results = report(args, command, gen, floor, runs, floor.events)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.exists() and not args.quick:
-            text = merge_notes(text, out.read_text(encoding="utf-8"))
-        out.write_text(text, encoding="utf-8")
-        write_results("indexer", results, quick=args.quick, command=command)
-        print(text)
-        return 0
+                runs.append(run)
+            text, results = report(args, command, gen, floor, runs, floor.events)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            if out.exists() and not args.quick:
+                text = merge_notes(text, out.read_text(encoding="utf-8"))
+            out.write_text(text, encoding="utf-8")
+            write_results("indexer", results, quick=args.quick, command=command)
+            print(text)
+            return 0
     except (LedgerError, BenchError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -595,7 +579,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: the Anvil node at {spec.rpc_url} stopped answering.", file=sys.stderr)
         return 1
     finally:
-        stop_node(spec)
         if pg_created:
             drop_pg_database(pg_name)
         shutil.rmtree(work, ignore_errors=True)

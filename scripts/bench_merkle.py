@@ -42,10 +42,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import cpu_model, load_average, usable_cpus, write_results
+from bench.common import best_of, load_average, machine, timed, write_results
 
 from ledger import merkle
-from ledger._paths import HARDHAT_DIR, PROJECT_ROOT
+from ledger.paths import HARDHAT_DIR, PROJECT_ROOT
 
 DEFAULT_OUT = PROJECT_ROOT / "docs" / "BENCH_MERKLE.md"
 FLOOR_INPUTS = 3_000_000
@@ -68,22 +68,6 @@ class Row:
     verify_us: float
     reload_s: float
     root: bytes
-
-
-def timed(repeat: int, action: Callable[[], Any]) -> tuple[list[float], Any]:
-    """Wall times of ``repeat`` runs, and the last result."""
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = action()
-        times.append(time.perf_counter() - start)
-    return times, result
-
-
-def best_of(repeat: int, action: Callable[[], Any]) -> tuple[float, Any]:
-    """Fastest wall time of ``repeat`` runs, and the last result."""
-    times, result = timed(repeat, action)
-    return min(times), result
 
 
 def make_entries(kind: str, count: int, seed: int) -> Entries:
@@ -370,6 +354,7 @@ def write_report(
     load: str,
     simd: bool,
 ) -> None:
+    m = machine()
     lines = [
         "# Merkle tree benchmark",
         "",
@@ -381,9 +366,8 @@ def write_report(
         "",
         "## Machine",
         "",
-        f"- CPU: {cpu_model()}; usable CPUs (nproc): {usable_cpus()}; "
-        f"worker threads used: {threads}",
-        f"- Python {platform.python_version()} on {platform.system()} {platform.release()}; "
+        f"- CPU: {m['cpu']}; usable CPUs (nproc): {m['cores']}; worker threads used: {threads}",
+        f"- Python {m['python']} on {platform.system()} {platform.release()}; "
         f"ledger.merkle backend: `{merkle.backend()}` (C extension `ledger._keccak`, four "
         f"Keccak states at once with AVX2: {'on' if simd else 'off'})",
         f"- 1-minute load average: {load} (other work on the machine skews the numbers)",
@@ -427,7 +411,7 @@ def write_report(
     for kind, count, answer in js:
         build = answer["buildMs"] / 1000
         lines.append(
-            f"| @openzeppelin/merkle-tree `StandardMerkleTree.of` (Node {node_version()}) "
+            f"| @openzeppelin/merkle-tree `StandardMerkleTree.of` (Node {m['node'] or '?'}) "
             f"| {count:,} | {kind} | {build:.3f} | {count / build:,.0f} "
             f"| {answer['proofUs']:.1f} | **yes** (asserted) |"
         )
@@ -457,15 +441,6 @@ def write_report(
     lines.append("")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines), encoding="utf-8")
-
-
-def node_version() -> str:
-    try:
-        return subprocess.run(
-            ["node", "--version"], capture_output=True, text=True, check=True, timeout=30
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "?"
 
 
 def pymerkle_version() -> str:

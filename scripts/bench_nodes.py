@@ -42,28 +42,36 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from bench.common import PROJECT_ROOT, machine, write_results
+from bench.common import (
+    PROJECT_ROOT,
+    BenchError,
+    cpu_seconds,
+    local_founders,
+    machine,
+    node_running,
+    rss_mib,
+    tool_version,
+    write_results,
+)
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import Web3RPCError
 from web3.types import TxReceipt
 
-from ledger._paths import HARDHAT_DIR, NODE_MODULES
 from ledger.anchoring import Anchorer, prepare_hashes
 from ledger.chain.client import ChainClient, connect
-from ledger.chain.deploy import deploy, load_founders
-from ledger.chain.node import NodeSpec, free_port, start_node, stop_node
-from ledger.chain.node import _command as node_command
+from ledger.chain.deploy import deploy
+from ledger.chain.node import NodeSpec, free_port, node_command
 from ledger.db.engine import create_db_engine
 from ledger.errors import LedgerError
 from ledger.ids import dataset_id
 from ledger.keys import dev_account
+from ledger.paths import HARDHAT_DIR, NODE_MODULES
 
 ENGINES = ("hardhat", "anvil")
 DEFAULT_OUT = PROJECT_ROOT / "docs" / "BENCH_NODES.md"
 QUICK_OUT = PROJECT_ROOT / "var" / "bench" / "BENCH_NODES.quick.md"
-FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
 WARMUP = 10  # anchors before any timed run (JIT, caches); not counted
 
 
@@ -72,10 +80,6 @@ class Plan:
     n: int  # anchors in the sequential and pipelined workloads
     side_n: int  # anchors in the flat-polling and Anchorer workloads
     startup_samples: int
-
-
-class BenchError(Exception):
-    """A benchmark step failed; the message is one sentence for the user."""
 
 
 # --------------------------------------------------------------------------- helpers
@@ -107,25 +111,14 @@ def group_pids(leader: int) -> list[int]:
     return pids or [leader]
 
 
-def rss_mib(leader: int) -> float:
+def node_rss_mib(leader: int) -> float:
     """Resident memory (VmRSS) of the node's processes, MiB."""
-    total_kb = 0
-    for pid in group_pids(leader):
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total_kb += int(line.split()[1])
-    return total_kb / 1024
+    return rss_mib(group_pids(leader))
 
 
-def cpu_seconds(leader: int) -> float:
+def node_cpu_seconds(leader: int) -> float:
     """User + system CPU time spent so far by the node's processes."""
-    ticks = 0
-    for pid in group_pids(leader):
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return sum(cpu_seconds(pid) for pid in group_pids(leader))
 
 
 def engine_version(engine: str) -> str:
@@ -136,14 +129,7 @@ def engine_version(engine: str) -> str:
         except (OSError, ValueError, KeyError):
             return "hardhat (version unknown)"
     binary = node_command(NodeSpec(engine="anvil"))[0]
-    try:
-        done = subprocess.run(
-            [binary, "--version"], capture_output=True, text=True, timeout=20, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return "anvil (version unknown)"
-    first = (done.stdout or done.stderr).strip().splitlines()
-    return first[0].strip() if first else "anvil (version unknown)"
+    return tool_version([binary, "--version"]) or "anvil (version unknown)"
 
 
 class Rpc:
@@ -353,15 +339,14 @@ def measure_engine(engine: str, plan: Plan, work: Path) -> dict[str, Any]:
     result["startup_s"] = statistics.median(samples)
     result["startup_samples_s"] = samples
     spec = NodeSpec(engine=engine, port=free_port(), state_dir=work / engine)  # type: ignore[arg-type]
-    try:
-        status = start_node(spec)
+    with node_running(spec) as status:
         pid = status.pid
         if pid is None:
             raise BenchError(f"the {engine} node started but its pid is unknown.")
         w3 = connect(spec.rpc_url)
         result["client_version"] = str(w3.client_version)
-        result["rss_idle_mib"] = rss_mib(pid)
-        founders = load_founders(FOUNDERS, allow_dev=True)
+        result["rss_idle_mib"] = node_rss_mib(pid)
+        founders = local_founders()
         t0 = time.perf_counter()
         deployment = deploy(
             w3, founders, deployer=dev_account(0), manifest_path=work / f"{engine}.json"
@@ -381,11 +366,11 @@ def measure_engine(engine: str, plan: Plan, work: Path) -> dict[str, Any]:
 
         def measured(prefix: str, n: int, run: Callable[[], tuple[float, list[float]]]) -> None:
             """Run one workload; record its rate, latencies, node CPU and block range."""
-            first, cpu0 = int(w3.eth.block_number) + 1, cpu_seconds(pid)
+            first, cpu0 = int(w3.eth.block_number) + 1, node_cpu_seconds(pid)
             elapsed, latencies = run()
             result[f"{prefix}n"] = n
             result[f"{prefix}tx_per_s"] = n / elapsed
-            result[f"{prefix}node_cpu_ms_per_tx"] = (cpu_seconds(pid) - cpu0) / n * 1000
+            result[f"{prefix}node_cpu_ms_per_tx"] = (node_cpu_seconds(pid) - cpu0) / n * 1000
             result[f"{prefix}blocks"] = [first, int(w3.eth.block_number)]
             if latencies:
                 result[f"{prefix}p50_ms"] = percentile(latencies, 50) * 1000
@@ -410,10 +395,8 @@ def measure_engine(engine: str, plan: Plan, work: Path) -> dict[str, Any]:
         # The headline figure (scripts/bench_report.py): what the node sustains, fresh chain.
         result["pipelined_tx_per_s"] = result["pipelined_fresh_tx_per_s"]
         result["blocks"] = int(w3.eth.block_number)
-        result["rss_mib"] = rss_mib(pid)
+        result["rss_mib"] = node_rss_mib(pid)
         return result
-    finally:
-        stop_node(spec)
 
 
 # --------------------------------------------------------------------------- report

@@ -29,6 +29,7 @@ from web3 import Web3
 from ledger.chain.artifacts import CONTRACT_NAMES, load_artifact
 from ledger.chain.client import ChainClient, SentTransaction, connect
 from ledger.chain.deploy import Founder, FoundersFile, deploy
+from ledger.chain.enums import ProposalKind
 from ledger.chain.node import NodeSpec, free_port, start_node, stop_node
 from ledger.eip712 import ConsentMessage, sign_consent
 from ledger.errors import LedgerError
@@ -50,8 +51,6 @@ AUDITOR_INDEX = 4
 THRESHOLD_BPS = 6667
 PROPOSAL_LIFETIME = 7 * 24 * 3600
 
-# IDepartmentRegistry.ProposalKind
-KINDS = {"Admit": 0, "Suspend": 1, "Readmit": 2, "GrantAuditor": 3, "RevokeAuditor": 4}
 ZERO32 = b"\x00" * 32
 ZERO_ADDRESS = "0x" + "00" * 20
 
@@ -160,19 +159,19 @@ class Run:
         ops = self.ops
         new_dept, new_operator = department_id("GAS-NEW-004"), dev_account(5)
         auditor = dev_account(6)
-        steps: list[tuple[str, bytes, str, str, str]] = [
+        steps: list[tuple[ProposalKind, bytes, str, str, str]] = [
             # kind, department id, name, account, case
-            ("Admit", new_dept, "杭州市数据资源管理局", new_operator.address, "Admit"),
-            ("Suspend", new_dept, "", ZERO_ADDRESS, "Suspend"),
-            ("Readmit", new_dept, "", ZERO_ADDRESS, "Readmit"),
-            ("GrantAuditor", ZERO32, "", auditor.address, "GrantAuditor"),
-            ("RevokeAuditor", ZERO32, "", auditor.address, "RevokeAuditor"),
+            (ProposalKind.ADMIT, new_dept, "杭州市数据资源管理局", new_operator.address, "Admit"),
+            (ProposalKind.SUSPEND, new_dept, "", ZERO_ADDRESS, "Suspend"),
+            (ProposalKind.READMIT, new_dept, "", ZERO_ADDRESS, "Readmit"),
+            (ProposalKind.GRANT_AUDITOR, ZERO32, "", auditor.address, "GrantAuditor"),
+            (ProposalKind.REVOKE_AUDITOR, ZERO32, "", auditor.address, "RevokeAuditor"),
         ]
         for kind, target, name, account, case in steps:
             tx = self.send(
                 "DepartmentRegistry",
                 "propose",
-                KINDS[kind],
+                kind,
                 target,
                 name,
                 account,
@@ -190,11 +189,11 @@ class Run:
                 case="does not execute",
             )
             tx = self.send(
-                "DepartmentRegistry", "approve", proposal, sender=ops["C"], case=f"executes {kind}"
+                "DepartmentRegistry", "approve", proposal, sender=ops["C"], case=f"executes {case}"
             )
             self.expect(
                 any(name == "ProposalExecuted" for name, _ in tx.events),
-                f"the {kind} proposal did not execute on the third approval",
+                f"the {case} proposal did not execute on the third approval",
             )
         operator = dev_account(7)
         self.send("DepartmentRegistry", "addOperator", operator.address, sender=ops["A"], case="")
@@ -380,7 +379,7 @@ class Run:
         tx = self.send(
             "DepartmentRegistry",
             "propose",
-            KINDS["Admit"],
+            ProposalKind.ADMIT,
             department_id("GAS-LATE-005"),
             "杭州市大数据发展管理局",
             dev_account(8).address,
@@ -395,7 +394,7 @@ class Run:
             tx = self.send(
                 "DepartmentRegistry",
                 "propose",
-                KINDS["Suspend"],
+                ProposalKind.SUSPEND,
                 target,
                 "",
                 ZERO_ADDRESS,

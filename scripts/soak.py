@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import hashlib
 import json
 import statistics
@@ -41,9 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import machine  # noqa: E402
+from bench.common import BenchError, machine, rss_mib, write_json  # noqa: E402
 from bench.serving import (  # noqa: E402
-    BenchError,
     Server,
     World,
     build_world,
@@ -61,17 +59,6 @@ DEFAULT_OUT = ROOT / "var" / "soak" / "soak.json"
 WORLD_LEAVES = 1_000
 PER_REQUEST = 10  # hashes per POST /v1/anchors
 CONFIRM_TIMEOUT = 120.0  # seconds after the traffic for the last batches to confirm
-
-
-def rss_mib(pid: int) -> float:
-    """Resident memory of ``pid`` and its descendants, in MiB."""
-    total = 0
-    for p in process_tree(pid):
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-    return total / 1024
 
 
 class Soak:
@@ -163,7 +150,9 @@ class Soak:
     async def sample_memory(self, began: float, until: float) -> None:
         assert self.server.process is not None
         while time.monotonic() < until:
-            self.memory.append((time.monotonic() - began, rss_mib(self.server.process.pid)))
+            self.memory.append(
+                (time.monotonic() - began, rss_mib(process_tree(self.server.process.pid)))
+            )
             await asyncio.sleep(1.0)
 
     async def run(self) -> None:
@@ -316,8 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         tear_down(server, spec, databases, work)
     result["total_seconds"] = round(time.perf_counter() - started, 1)
     result["machine"] = machine()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json(args.out, result)
     shown = {k: v for k, v in result.items() if k not in ("machine", "errors")}
     print(json.dumps(shown, ensure_ascii=False))
     if not result["passed"]:

@@ -15,7 +15,17 @@ from ledger.chain.deploy import Founder, FoundersFile, deploy
 from ledger.chain.node import NodeSpec, free_port, start_node, stop_node
 from ledger.db.engine import create_db_engine
 from ledger.keys import dev_account
-from tests.support import AUDITOR_INDEX, FOUNDERS, PROPOSAL_LIFETIME, THRESHOLD_BPS, Consortium
+from tests.support import (
+    AUDITOR_INDEX,
+    DB_KINDS,
+    FOUNDERS,
+    PROPOSAL_LIFETIME,
+    THRESHOLD_BPS,
+    Consortium,
+    chain_snapshot,
+    fresh_database,
+)
+from tests.support import PG_ADMIN_URL as PG_ADMIN_URL  # imported from here by some tests
 
 ENGINES = ("hardhat", "anvil")
 
@@ -64,39 +74,19 @@ def deployed(w3: Web3, tmp_path_factory: pytest.TempPathFactory) -> Consortium:
 @pytest.fixture
 def consortium(deployed: Consortium) -> Iterator[Consortium]:
     """The deployed consortium, with every change undone after the test (evm_snapshot/revert)."""
-    snapshot = deployed.w3.provider.make_request("evm_snapshot", [])  # type: ignore[arg-type]
-    # After a revert the latest block may be minutes old while the next one takes the wall
-    # clock's time: a block mined now makes `now()` the time the test's blocks will have
-    # (a window of "now + 100 s" was already over after a long suite).
-    deployed.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-    try:
+    with chain_snapshot(deployed.w3):
+        # After a revert the latest block may be minutes old while the next one takes the wall
+        # clock's time: a block mined now makes `now()` the time the test's blocks will have
+        # (a window of "now + 100 s" was already over after a long suite).
+        deployed.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
         yield deployed
-    finally:
-        result = deployed.w3.provider.make_request("evm_revert", [snapshot["result"]])  # type: ignore[arg-type]
-        assert result.get("result") is True, f"evm_revert failed: {result}"
 
 
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-@pytest.fixture(params=("sqlite", "postgresql"))
+@pytest.fixture(params=DB_KINDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database per test: a SQLite file, or a new PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'xietong.db'}"
-        return
-    import uuid
-
-    import psycopg
-
-    name = f"xt_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,10 +1,13 @@
-"""Shared test helpers: the consortium under test, revert assertions, mistyped secrets."""
+"""Shared test helpers: the consortium under test, revert assertions, mistyped secrets, a chain
+snapshot undone after a test, a fresh database."""
 
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -106,3 +109,39 @@ def reverts(
 def mistype(secret: str) -> str:
     """``secret`` with its last character replaced by a different one: never the secret itself."""
     return secret[:-1] + ("A" if secret[-1] != "A" else "B")
+
+
+@contextlib.contextmanager
+def chain_snapshot(w3: Web3) -> Iterator[None]:
+    """Every change made to the chain inside the block undone afterwards (``evm_snapshot`` /
+    ``evm_revert``, Hardhat and Anvil); a failed revert fails the test."""
+    snapshot = w3.provider.make_request("evm_snapshot", [])  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        result = w3.provider.make_request("evm_revert", [snapshot["result"]])  # type: ignore[arg-type]
+        assert result.get("result") is True, f"evm_revert failed: {result}"
+
+
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+DB_KINDS = ("sqlite", "postgresql")
+
+
+@contextlib.contextmanager
+def fresh_database(kind: str, folder: Path, *, prefix: str = "xt") -> Iterator[str]:
+    """The URL of a new, empty database of ``kind`` (see ``DB_KINDS``): the SQLite file
+    ``folder/xietong.db``, or a PostgreSQL database ``<prefix>_<12 hex>`` on the local server,
+    dropped afterwards (even when the block fails)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'xietong.db'}"
+        return
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

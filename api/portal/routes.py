@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ledger import InputError, __version__, refs
 from ledger.apikeys import ApiKeyError, InsufficientScopeError, authenticate, scope_allows
+from ledger.audit import event_filters
 from ledger.chain.artifacts import load_artifact
 from ledger.db import queries
 
@@ -561,12 +562,12 @@ def audit_page(
                 session=session,
                 cursor=after,
                 limit=size,
-                event_type=given["type"],
-                department=refs.hex_id(given["department"], what="department")
-                if given["department"]
-                else None,
-                since=refs.timestamp(given["since"], what="start") if given["since"] else None,
-                until=refs.timestamp(given["until"], what="end") if given["until"] else None,
+                **event_filters(
+                    department=given["department"],
+                    event_type=given["type"],
+                    since=given["since"],
+                    until=given["until"],
+                ),
             ),
         )
     csv_query = urlencode({"format": "csv", **{k: v for k, v in given.items() if v}})

@@ -7,8 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ledger import consent as ledger_consent
 from ledger.chain.client import SentTransaction
-from ledger.consent import ConsentKind, expect_consent, parse_consent, relay_consent
+from ledger.consent import ConsentKind, parse_consent
 
 from ..state import ApiState
 
@@ -31,16 +32,17 @@ def transact(state: ApiState, action: Callable[[], SentTransaction]) -> dict[str
 
 
 def consent_or_relay(
-    state: ApiState,
-    kind: ConsentKind,
-    subject_id: bytes,
-    body: ConsentBody | None,
-    direct: Callable[[], SentTransaction],
+    state: ApiState, kind: ConsentKind, subject_id: bytes, body: ConsentBody | None
 ) -> dict[str, Any]:
-    """Relay the consent in ``body`` for ``subject_id``, or consent with the gateway's key."""
+    """Relay the consent in ``body`` for ``subject_id``, or consent with the gateway's key
+    (:func:`ledger.consent.consent_or_relay`)."""
     gw = state.gateway
-    if body is None or body.consent is None:
-        return transact(state, direct)
-    consent = parse_consent(body.consent, source="the consent")
-    expect_consent(consent, kind, subject_id, source="the consent")
-    return transact(state, lambda: relay_consent(gw.client, gw.signer, consent))
+    relayed = None
+    if body is not None and body.consent is not None:
+        relayed = parse_consent(body.consent, source="the consent")
+    return transact(
+        state,
+        lambda: ledger_consent.consent_or_relay(
+            gw.client, gw.signer, kind, subject_id, consent=relayed, source="the consent"
+        ),
+    )

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from ledger import refs
-from ledger.consent import accept_agreement, propose_agreement
+from ledger.consent import propose_agreement
 from ledger.db import queries
-from ledger.ids import AgreementTerms, code_hash
+from ledger.ids import code_hash
+from ledger.proposals import agreement_terms
 from ledger.refs import parse_hash
 
 from ..deps import SessionDep, StateDep, require
@@ -157,15 +158,15 @@ class Reason(BaseModel):
 )
 def propose(state: StateDep, body: ProposeAgreement) -> dict[str, Any]:
     """Propose on behalf of this gateway's department; the other party accepts."""
-    terms = AgreementTerms(
-        provider=refs.id_or_code(body.provider, what="provider"),
-        consumer=refs.id_or_code(body.consumer, what="consumer"),
-        dataset_ids=tuple(refs.id_or_code(d, what="dataset") for d in body.datasets),
-        purpose=code_hash(body.purpose),
-        legal_basis=code_hash(body.legal_basis),
-        terms_hash=parse_hash(body.terms_hash, what="terms hash"),
-        valid_from=refs.timestamp(body.valid_from, what="start"),
-        valid_until=refs.timestamp(body.valid_until, what="end"),
+    terms = agreement_terms(
+        provider=body.provider,
+        consumer=body.consumer,
+        datasets=body.datasets,
+        purpose=body.purpose,
+        legal_basis=body.legal_basis,
+        terms_hash=body.terms_hash,
+        valid_from=body.valid_from,
+        valid_until=body.valid_until,
     )
     gw = state.gateway
     with state.write_lock:
@@ -188,14 +189,7 @@ def accept(
 ) -> dict[str, Any]:
     """Accept as the counterparty, or relay the counterparty's EIP-712 consent."""
     agreement_id = parse_hash(agreement, what="agreement id")
-    gw = state.gateway
-    result = consent_or_relay(
-        state,
-        "AcceptAgreement",
-        agreement_id,
-        body,
-        lambda: accept_agreement(gw.client, gw.signer, agreement_id),
-    )
+    result = consent_or_relay(state, "AcceptAgreement", agreement_id, body)
     return {"agreement_id": "0x" + agreement_id.hex(), **result}
 
 

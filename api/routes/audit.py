@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from eth_utils import is_hex_address, to_checksum_address
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from ledger import refs
+from ledger.audit import event_filters
 from ledger.db import queries
 
 from ..deps import SessionDep, require
@@ -19,17 +18,6 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"], dependencies=[Depends(req
 
 MAX_CSV_ROWS = 100_000
 CSV_EXAMPLE = "block_number,log_index,time,transaction,contract,event,department_id,department,subject_id,args\n"
-
-
-def subject_filter(text: str) -> str:
-    """A subject as the trail files it: an account (checksummed; operator and auditor
-    events), a proposal number, or an id or code (0x and 64 hex digits)."""
-    value = text.strip()
-    if is_hex_address(value):
-        return to_checksum_address(value)
-    if value.isdigit():
-        return value
-    return refs.hex_id(value, what="subject")
 
 
 @router.get(
@@ -61,13 +49,9 @@ def events(
     limit: Limit = 100,
 ) -> Any:
     """Events in chain order, by department, type and time range."""
-    filters: dict[str, Any] = {
-        "department": refs.hex_id(department, what="department") if department else None,
-        "event_type": type,
-        "since": refs.timestamp(since, what="start") if since else None,
-        "until": refs.timestamp(until, what="end") if until else None,
-        "subject": subject_filter(subject) if subject else None,
-    }
+    filters = event_filters(
+        department=department, event_type=type, since=since, until=until, subject=subject
+    )
     if format == "csv":
         rows: list[dict[str, Any]] = []
         next_cursor: str | None = None

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from ledger import refs
-from ledger.consent import propose_commitment, sign_commitment
+from ledger.consent import propose_commitment
 from ledger.db import queries
 from ledger.ids import code_hash
+from ledger.proposals import commitment_proposal
 from ledger.refs import parse_hash
 
 from ..deps import SessionDep, StateDep, require
@@ -113,18 +114,13 @@ class Reason(BaseModel):
 def propose(state: StateDep, body: ProposeCommitment) -> dict[str, Any]:
     """This gateway's department leads; every participant signs before it is active."""
     gw = state.gateway
-    departments = [refs.id_or_code(p.department, what="department") for p in body.participants]
-    duties = [code_hash(p.duty) for p in body.participants]
-    deadline = refs.timestamp(body.deadline, what="deadline")
+    proposal = commitment_proposal(
+        matter=body.matter_ref,
+        participants=[(p.department, p.duty) for p in body.participants],
+        deadline=body.deadline,
+    )
     with state.write_lock:
-        commitment_id, tx = propose_commitment(
-            gw.client,
-            gw.signer,
-            matter_ref=code_hash(body.matter_ref),
-            participants=departments,
-            duty_hashes=duties,
-            deadline=deadline,
-        )
+        commitment_id, tx = propose_commitment(gw.client, gw.signer, proposal)
     return {
         "commitment_id": "0x" + commitment_id.hex(),
         "transaction": tx.tx_hash,
@@ -143,14 +139,7 @@ def sign(
 ) -> dict[str, Any]:
     """Sign as a participant, or relay a participant's EIP-712 consent."""
     commitment_id = parse_hash(commitment, what="commitment id")
-    gw = state.gateway
-    result = consent_or_relay(
-        state,
-        "SignCommitment",
-        commitment_id,
-        body,
-        lambda: sign_commitment(gw.client, gw.signer, commitment_id),
-    )
+    result = consent_or_relay(state, "SignCommitment", commitment_id, body)
     return {"commitment_id": "0x" + commitment_id.hex(), **result}
 
 

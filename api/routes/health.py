@@ -27,7 +27,7 @@ def readiness(state: StateDep) -> dict[str, Any]:
     """Node, database and index, each checked now."""
     node: dict[str, Any] = {"reachable": False, "head": None}
     try:
-        node["head"] = int(state.gateway.client.w3.eth.block_number)
+        node["head"] = state.gateway.client.block_number()
         node["reachable"] = True
     except Exception as exc:  # any failure to reach the node means "not reachable"
         node["error"] = type(exc).__name__

@@ -7,9 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 
 from ledger import InputError
-from ledger.merkle import RECORD_LEAF_TYPES, leaf_hash
 from ledger.refs import parse_hash
-from ledger.verify import NotAnchoredError
 
 from ..deps import StateDep, require
 from ..examples import ok, problems
@@ -46,21 +44,16 @@ def proof(
     salt in a query string ends up in access logs and browser histories.
     """
     leaf_bytes = parse_hash(leaf, what="leaf hash")
-    root_hex = "0x" + parse_hash(root, what="root").hex() if root else None
-    answer = state.verifier.verify_leaf(leaf_bytes)
-    match = next((m for m in answer.matches if root_hex in (None, m.version.root)), None)
-    if match is None:
-        raise NotAnchoredError(f"leaf 0x{leaf_bytes.hex()} is not in any version known here.")
-    if match.kind == "file":
-        return state.verifier.match_bundle(match)
-    if not record_hash or not salt:
-        raise InputError("a record leaf's bundle needs the record_hash and salt query parameters.")
-    values: list[Any] = [
-        parse_hash(record_hash, what="record hash"),
-        parse_hash(salt, what="salt", secret=True),
-    ]
-    if leaf_hash(RECORD_LEAF_TYPES, values) != leaf_bytes:
-        raise InputError("the record_hash and salt given do not make this leaf.")
-    return state.verifier.proof_bundle(
-        leaf_bytes, values, root=bytes.fromhex(match.version.root[2:])
-    )
+    root_bytes = parse_hash(root, what="root") if root else None
+
+    def record_values() -> tuple[bytes, bytes]:  # asked for a record leaf only
+        if not record_hash or not salt:
+            raise InputError(
+                "a record leaf's bundle needs the record_hash and salt query parameters."
+            )
+        return (
+            parse_hash(record_hash, what="record hash"),
+            parse_hash(salt, what="salt", secret=True),
+        )
+
+    return state.verifier.leaf_bundle(leaf_bytes, root=root_bytes, record=record_values)

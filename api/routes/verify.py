@@ -177,9 +177,7 @@ def verify_record(state: StateDep, query: RecordQuery) -> dict[str, Any]:
     body = answer(state, verification, with_proof=False)
     if query.with_proof:
         for match, raw in zip(verification.matches, body["matches"], strict=True):
-            raw["proof"] = state.verifier.proof_bundle(
-                bytes.fromhex(match.leaf_hash[2:]),
-                [record_hash, salt],
-                root=bytes.fromhex(match.version.root[2:]),
+            raw["proof"] = state.verifier.record_bundle(
+                record_hash, salt, root=bytes.fromhex(match.version.root[2:])
             )
     return body

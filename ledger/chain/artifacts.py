@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from .._paths import ARTIFACTS_DIR
 from ..errors import CompilerError
+from ..paths import ARTIFACTS_DIR
 
 __all__ = ["CONTRACT_NAMES", "Artifact", "load_artifact", "load_artifacts"]
 

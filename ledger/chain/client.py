@@ -19,17 +19,19 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import (
+    BlockNotFound,
     ContractLogicError,
     TransactionIndexingInProgress,
     TransactionNotFound,
     Web3RPCError,
 )
-from web3.types import TxParams, TxReceipt
+from web3.types import BlockData, BlockIdentifier, RPCEndpoint, TxParams, TxReceipt
 
-from .._events import event_topics
 from ..errors import ChainError, ChainUnavailableError, ContractRevertError, TransactionFailedError
+from ..events import event_topics
 from .artifacts import load_artifact
 from .revert import decode_revert
+from .transport import node_errors
 
 __all__ = ["ChainClient", "SentTransaction", "connect"]
 
@@ -50,10 +52,12 @@ def connect(rpc_url: str, *, timeout: float = 10.0) -> Web3:
     )
     w3 = Web3(provider)
     try:
-        w3.eth.chain_id  # noqa: B018 - a cheap liveness probe
-    except (requests.RequestException, OSError, Web3RPCError) as exc:
+        with node_errors():
+            w3.eth.chain_id  # noqa: B018 - a cheap liveness probe
+    except (ChainUnavailableError, requests.RequestException, Web3RPCError) as exc:
+        cause = exc.__cause__ if isinstance(exc, ChainUnavailableError) else exc
         raise ChainUnavailableError(
-            f"the chain node at {rpc_url} does not answer ({type(exc).__name__})."
+            f"the chain node at {rpc_url} does not answer ({type(cause).__name__})."
         ) from exc
     return w3
 
@@ -143,6 +147,37 @@ class ChainClient:
         fn = self.contracts[contract].get_function_by_name(function)(*args)
         return self._guard(lambda: fn.call(block_identifier=block))
 
+    def block_number(self) -> int:
+        """The number of the chain's head block."""
+        return int(self._guard(lambda: self.w3.eth.block_number))
+
+    def block(self, identifier: BlockIdentifier) -> BlockData | None:
+        """The block ``identifier`` (a number, a hash or ``"latest"``); None when the chain
+        has no such block (a node answers an error or null for a block beyond its head)."""
+        with node_errors():
+            try:
+                return self.w3.eth.get_block(identifier)
+            except (BlockNotFound, Web3RPCError):
+                return None
+
+    def head(self) -> BlockData:
+        """The chain's latest block."""
+        block = self.block("latest")
+        if block is None:
+            raise ChainError("the chain node has no latest block.")
+        return block
+
+    def request(self, method: str, params: list[Any]) -> Any:
+        """One raw JSON-RPC request, without web3's result formatting (faster where many
+        results are read): its ``result``; an error answer raises :class:`ChainError`."""
+        with node_errors():
+            response = self.w3.provider.make_request(RPCEndpoint(method), params)
+        error = response.get("error")
+        if error is not None:
+            message = error.get("message", str(error)) if isinstance(error, dict) else str(error)
+            raise ChainError(f"the chain node refused {method}: {message}")
+        return response.get("result")
+
     # ------------------------------------------------------------------ writes
 
     def transact(
@@ -209,12 +244,8 @@ class ChainClient:
     def send_raw(self, raw: bytes, *, call: dict[str, Any] | None = None) -> SentTransaction:
         """Send a signed transaction and wait for its receipt."""
         tx_hash = self._guard(lambda: self.w3.eth.send_raw_transaction(raw))
-        try:
+        with node_errors():
             receipt = self._wait_for_receipt(tx_hash)
-        except requests.RequestException as exc:
-            raise ChainUnavailableError(
-                f"the chain node stopped answering ({type(exc).__name__})."
-            ) from exc
         if receipt["status"] != 1:
             raise self._failure(tx_hash, receipt, call)
         return SentTransaction(
@@ -228,10 +259,10 @@ class ChainClient:
     def _wait_for_receipt(self, tx_hash: HexBytes) -> TxReceipt:
         """Poll for the receipt of ``tx_hash`` until ``tx_timeout``.
 
-        The first polls come quickly and the interval doubles up to web3's default of 100 ms: a
-        local node mines within milliseconds, but not always before the first poll (Anvil mines
-        after answering ``eth_sendRawTransaction``), and a flat 100 ms wait then dominated the
-        latency of a transaction; a slow chain sees at most a few more polls than before.
+        The first polls come quickly and the interval doubles up to web3's default interval: a
+        local node mines at once, but not always before the first poll (Anvil mines after
+        answering ``eth_sendRawTransaction``), and a flat wait then dominated the latency of a
+        transaction (docs/BENCH_NODES.md); a slow chain sees only a few more polls.
         """
         deadline = time.monotonic() + self.tx_timeout
         delay = _FIRST_RECEIPT_POLL
@@ -275,19 +306,23 @@ class ChainClient:
         if call is not None:
             replay = {k: v for k, v in call.items() if k in ("from", "to", "data", "value", "gas")}
             try:
-                self.w3.eth.call(replay, block_identifier=receipt["blockNumber"] - 1)  # type: ignore[arg-type]
+                with node_errors():
+                    self.w3.eth.call(replay, block_identifier=receipt["blockNumber"] - 1)  # type: ignore[arg-type]
             except ContractLogicError as exc:
                 return _as_revert(exc)
-            except (Web3RPCError, requests.RequestException):
-                pass
+            except (Web3RPCError, ChainUnavailableError):
+                pass  # the failure stays undecoded
         return TransactionFailedError(
             f"transaction {tx_hash.to_0x_hex()} failed in block {receipt['blockNumber']} "
             f"after using {receipt['gasUsed']} gas."
         )
 
     def _guard(self, action: Callable[[], T]) -> T:
+        """Run ``action`` (requests to the node): reverts raise ContractRevertError, other
+        refusals ChainError, a node that does not answer ChainUnavailableError."""
         try:
-            return action()
+            with node_errors():
+                return action()
         except ContractLogicError as exc:
             raise _as_revert(exc) from None
         except Web3RPCError as exc:
@@ -295,10 +330,6 @@ class ChainClient:
             if data is not None:
                 raise decode_revert(data) from None
             raise ChainError(f"the chain node refused the request: {exc.message}") from None
-        except (requests.ConnectionError, requests.Timeout, ConnectionError) as exc:
-            raise ChainUnavailableError(
-                f"the chain node does not answer ({type(exc).__name__})."
-            ) from exc
 
 
 def wait_for_rpc(

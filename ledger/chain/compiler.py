@@ -17,8 +17,8 @@ from typing import Any
 import solcx
 from solcx.exceptions import SolcError
 
-from .._paths import ARTIFACTS_DIR, CONTRACTS_DIR, HARDHAT_DIR, NODE_MODULES
 from ..errors import CompilerError
+from ..paths import ARTIFACTS_DIR, CONTRACTS_DIR, HARDHAT_DIR, NODE_MODULES
 from .artifacts import CONTRACT_NAMES
 
 __all__ = [

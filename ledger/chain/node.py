@@ -22,9 +22,9 @@ from typing import Literal
 
 import requests
 
-from .._paths import HARDHAT_DIR, NODE_MODULES
 from ..errors import DependenciesMissingError, NodeError, NodeStartError, PortInUseError
 from ..keys import DEV_MNEMONIC
+from ..paths import HARDHAT_DIR, NODE_MODULES
 from .client import wait_for_rpc
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "NodeSpec",
     "NodeStatus",
     "free_port",
+    "node_command",
     "node_status",
     "start_node",
     "stop_node",
@@ -107,7 +108,9 @@ def _anvil_binary() -> Path | None:
     return Path(on_path) if on_path else None
 
 
-def _command(spec: NodeSpec) -> list[str]:
+def node_command(spec: NodeSpec) -> list[str]:
+    """The command line that starts the node ``spec`` describes (its engine's binary and
+    options); DependenciesMissingError when the engine is not installed."""
     if spec.engine == "hardhat":
         hardhat = NODE_MODULES / ".bin" / "hardhat"
         if not hardhat.exists():
@@ -178,7 +181,7 @@ def start_node(spec: NodeSpec, *, timeout: float = 60.0) -> NodeStatus:
             f"port {spec.port} on {spec.host} is already in use; stop what listens there or choose "
             "another port (--port or XIETONG_NODE_PORT)."
         )
-    command = _command(spec)
+    command = node_command(spec)
     spec.state_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "HARDHAT_DISABLE_TELEMETRY_PROMPT": "true", "NO_COLOR": "1"}
     with spec.log_file.open("wb") as log:

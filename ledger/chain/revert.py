@@ -10,9 +10,10 @@ from eth_abi import decode
 from eth_abi.exceptions import DecodingError
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
-from .._events import canonical_type
 from ..errors import ContractRevertError
+from ..events import canonical_type
 from .artifacts import load_artifacts
+from .enums import SOLIDITY_ENUMS, label_of
 
 __all__ = ["ERROR_MESSAGES", "decode_revert", "known_errors"]
 
@@ -181,20 +182,6 @@ ERROR_MESSAGES: dict[str, str] = {
     "InvalidShortString": "An EIP-712 domain field is not a valid short string.",
 }
 
-_ENUMS: dict[str, tuple[str, ...]] = {
-    "DepartmentStatus": ("unknown", "active", "suspended"),
-    "AgreementStatus": (
-        "unknown",
-        "proposed",
-        "active",
-        "rejected",
-        "withdrawn",
-        "revoked",
-        "superseded",
-    ),
-    "CommitmentStatus": ("unknown", "proposed", "active", "completed", "cancelled"),
-}
-
 _PANICS = {
     0x01: "an assertion failed",
     0x11: "an arithmetic overflow or underflow",
@@ -247,9 +234,8 @@ def known_errors() -> dict[bytes, ErrorSpec]:
 
 
 def _display(value: Any, abi_type: str, enum_type: str | None) -> str:
-    if enum_type is not None and enum_type in _ENUMS:
-        names = _ENUMS[enum_type]
-        return names[value] if 0 <= value < len(names) else str(value)
+    if enum_type is not None and enum_type in SOLIDITY_ENUMS:
+        return label_of(SOLIDITY_ENUMS[enum_type], value)
     if isinstance(value, bytes):
         return "0x" + value.hex()
     if abi_type == "address":

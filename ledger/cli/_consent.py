@@ -8,8 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .. import consent as ledger_consent
 from ..chain.client import SentTransaction
-from ..consent import ConsentKind, expect_consent, make_consent, read_consent, relay_consent
+from ..consent import ConsentKind, make_consent, read_consent
 from ..errors import InputError
 from ..gateway import Gateway
 from ..settings import Settings
@@ -50,15 +51,11 @@ def write_consent(
 
 
 def consent_or_relay(
-    gw: Gateway,
-    kind: ConsentKind,
-    subject_id: bytes,
-    signature: Path | None,
-    direct: Callable[[], SentTransaction],
+    gw: Gateway, kind: ConsentKind, subject_id: bytes, signature: Path | None
 ) -> SentTransaction:
-    """Relay the consent file ``signature`` for ``subject_id``, or consent directly."""
-    if signature is None:
-        return direct()
-    consent = read_consent(signature)
-    expect_consent(consent, kind, subject_id, source=str(signature))
-    return relay_consent(gw.client, gw.signer, consent)
+    """Relay the consent file ``signature`` for ``subject_id``, or consent with this gateway's
+    key (:func:`ledger.consent.consent_or_relay`)."""
+    relayed = None if signature is None else read_consent(signature)
+    return ledger_consent.consent_or_relay(
+        gw.client, gw.signer, kind, subject_id, consent=relayed, source=str(signature)
+    )

@@ -13,8 +13,8 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from .._events import jsonable
 from ..errors import LedgerError
+from ..events import jsonable
 from ..settings import Settings
 
 T = TypeVar("T")

@@ -8,13 +8,11 @@ from typing import Annotated, Any
 import typer
 
 from .. import refs as _refs
-from ..consent import (
-    accept_agreement,
-    document_hash,
-    propose_agreement,
-)
+from ..chain.reads import read_agreement, read_department
+from ..consent import propose_agreement
 from ..gateway import Gateway
-from ..ids import AgreementTerms, code_hash
+from ..ids import code_hash
+from ..proposals import agreement_terms
 from ._consent import consent_or_relay, write_consent
 from ._output import console, emit_json, guarded, load_settings, respond
 from ._output import hexstr as h
@@ -23,39 +21,34 @@ app = typer.Typer(help="Data-sharing agreements (数据共享授权).", no_args_
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
 
-_STATUS = ("unknown", "proposed", "active", "rejected", "withdrawn", "revoked", "superseded")
-
-
 def agreement_dict(gw: Gateway, agreement_id: bytes) -> dict[str, Any]:
-    """An agreement as the chain records it, with department names from the index."""
-    a = gw.client.call("SharingAgreements", "agreement", agreement_id)
-    terms, status = a[0], a[1]
+    """An agreement as the chain records it, with department names from the chain; its status
+    at the latest block's time as the API shows it (``pending``, ``expired``)."""
+    a = read_agreement(gw.client, agreement_id)
+    terms = a.terms
     now = int(gw.client.w3.eth.get_block("latest")["timestamp"])
     receipts = int(gw.client.call("SharingAgreements", "accessReceiptCount", agreement_id))
-    state = _STATUS[status]
 
     def name(dept: bytes) -> str:
-        return str(gw.client.call("DepartmentRegistry", "department", dept)[5])
+        return read_department(gw.client, dept).name
 
-    if state == "active" and now >= terms[7]:
-        state = "expired"
     return {
         "id": h(agreement_id),
-        "status": state,
-        "provider": {"id": h(terms[0]), "name": name(terms[0])},
-        "consumer": {"id": h(terms[1]), "name": name(terms[1])},
-        "datasets": [h(d) for d in terms[2]],
-        "purpose": h(terms[3]),
-        "legal_basis": h(terms[4]),
-        "terms_hash": h(terms[5]),
-        "valid_from": terms[6],
-        "valid_until": terms[7],
-        "proposer": h(a[2]),
-        "supersedes": h(a[3]) if any(a[3]) else None,
-        "superseded_by": h(a[4]) if any(a[4]) else None,
-        "proposed_at": a[5],
-        "accepted_at": a[6] or None,
-        "closed_at": a[7] or None,
+        "status": a.status_at(now),
+        "provider": {"id": h(terms.provider), "name": name(terms.provider)},
+        "consumer": {"id": h(terms.consumer), "name": name(terms.consumer)},
+        "datasets": [h(d) for d in terms.dataset_ids],
+        "purpose": h(terms.purpose),
+        "legal_basis": h(terms.legal_basis),
+        "terms_hash": h(terms.terms_hash),
+        "valid_from": terms.valid_from,
+        "valid_until": terms.valid_until,
+        "proposer": h(a.proposer),
+        "supersedes": h(a.supersedes) if any(a.supersedes) else None,
+        "superseded_by": h(a.superseded_by) if any(a.superseded_by) else None,
+        "proposed_at": a.proposed_at,
+        "accepted_at": a.accepted_at or None,
+        "closed_at": a.closed_at or None,
         "access_receipts": receipts,
     }
 
@@ -100,18 +93,18 @@ def propose(
     settings = load_settings(json_output)
 
     def run() -> dict[str, Any]:
-        agreement_terms = AgreementTerms(
-            provider=_refs.id_or_code(provider, what="provider"),
-            consumer=_refs.id_or_code(consumer, what="consumer"),
-            dataset_ids=tuple(_refs.id_or_code(d, what="dataset") for d in dataset),
-            purpose=code_hash(purpose),
-            legal_basis=code_hash(legal_basis),
-            terms_hash=document_hash(terms),
-            valid_from=_refs.timestamp(valid_from, what="start"),
-            valid_until=_refs.timestamp(valid_until, what="end"),
+        terms_proposed = agreement_terms(
+            provider=provider,
+            consumer=consumer,
+            datasets=dataset,
+            purpose=purpose,
+            legal_basis=legal_basis,
+            terms_document=terms,
+            valid_from=valid_from,
+            valid_until=valid_until,
         )
         gw = Gateway(settings)
-        agreement_id, tx = propose_agreement(gw.client, gw.signer, agreement_terms)
+        agreement_id, tx = propose_agreement(gw.client, gw.signer, terms_proposed)
         return {
             "agreement_id": "0x" + agreement_id.hex(),
             "transaction": tx.tx_hash,
@@ -141,13 +134,7 @@ def accept(
     def run() -> dict[str, Any]:
         gw = Gateway(settings)
         agreement_id = _refs.subject_id(agreement, what="agreement id")
-        tx = consent_or_relay(
-            gw,
-            "AcceptAgreement",
-            agreement_id,
-            signature,
-            lambda: accept_agreement(gw.client, gw.signer, agreement_id),
-        )
+        tx = consent_or_relay(gw, "AcceptAgreement", agreement_id, signature)
         return {
             "agreement_id": agreement,
             "signer": tx.event("AgreementAccepted")["signer"],

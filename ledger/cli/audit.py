@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from .. import refs
+from ..audit import event_filters
 from ..db import queries
 from ..errors import InputError
 from ..gateway import Gateway
@@ -37,12 +37,7 @@ def events(
     """Sync the index, then read the filtered event log in chain order."""
     gw = Gateway(settings)
     gw.indexer().sync()
-    filters: dict[str, Any] = {
-        "department": refs.hex_id(department, what="department") if department else None,
-        "event_type": event_type,
-        "since": refs.timestamp(since, what="start") if since else None,
-        "until": refs.timestamp(until, what="end") if until else None,
-    }
+    filters = event_filters(department=department, event_type=event_type, since=since, until=until)
     rows: list[dict[str, Any]] = []
     cursor: str | None = None
     with Session(gw.engine) as session:

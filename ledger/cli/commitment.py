@@ -8,13 +8,12 @@ from typing import Annotated, Any
 import typer
 
 from .. import refs as _refs
-from ..consent import (
-    propose_commitment,
-    sign_commitment,
-)
+from ..chain.reads import read_commitment, read_department
+from ..consent import propose_commitment
 from ..errors import InputError
 from ..gateway import Gateway
 from ..ids import code_hash
+from ..proposals import commitment_proposal
 from ._consent import consent_or_relay, write_consent
 from ._output import console, emit_json, guarded, load_settings, respond
 from ._output import hexstr as h
@@ -23,39 +22,37 @@ app = typer.Typer(help="Joint-handling commitments (联办承诺).", no_args_is_
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
 
-_STATUS = ("unknown", "proposed", "active", "completed", "cancelled")
-
-
 def commitment_dict(gw: Gateway, commitment_id: bytes) -> dict[str, Any]:
     """A commitment and its participants as the chain records them."""
-    c = gw.client.call("JointCommitments", "commitment", commitment_id)
-    participants = gw.client.call("JointCommitments", "participants", commitment_id)
+    c = read_commitment(gw.client, commitment_id)
     overdue = bool(gw.client.call("JointCommitments", "isOverdue", commitment_id))
 
     def name(dept: bytes) -> str:
-        return str(gw.client.call("DepartmentRegistry", "department", dept)[5])
+        return read_department(gw.client, dept).name
 
     return {
         "id": h(commitment_id),
-        "status": _STATUS[c[6]],
+        "status": c.status.label,
         "overdue": overdue,
-        "matter_ref": h(c[0]),
-        "lead": {"id": h(c[1]), "name": name(c[1])},
-        "deadline": c[2],
-        "proposed_at": c[3],
-        "activated_at": c[4] or None,
-        "closed_at": c[5] or None,
+        "matter_ref": h(c.matter_ref),
+        "lead": {"id": h(c.lead), "name": name(c.lead)},
+        "deadline": c.deadline,
+        "proposed_at": c.proposed_at,
+        "activated_at": c.activated_at or None,
+        "closed_at": c.closed_at or None,
         "participants": [
             {
-                "id": h(p[0]),
-                "name": name(p[0]),
-                "duty_hash": h(p[1]),
-                "last_evidence_hash": h(p[2]) if any(p[2]) else None,
-                "signed_at": p[3] or None,
-                "done_at": p[4] or None,
-                "reports": p[5],
+                "id": h(p.department_id),
+                "name": name(p.department_id),
+                "duty_hash": h(p.duty_hash),
+                "last_evidence_hash": h(p.last_evidence_hash)
+                if any(p.last_evidence_hash)
+                else None,
+                "signed_at": p.signed_at or None,
+                "done_at": p.done_at or None,
+                "reports": p.report_count,
             }
-            for p in participants
+            for p in c.participants
         ],
     }
 
@@ -105,22 +102,15 @@ def propose(
     settings = load_settings(json_output)
 
     def run() -> dict[str, Any]:
-        departments, duties = [], []
+        pairs = []
         for item in participant:
             dept, sep, duty = item.partition("=")
             if not sep or not duty.strip():
                 raise InputError(f"--participant {item!r} must be DEPT=DUTY.")
-            departments.append(_refs.id_or_code(dept, what="department"))
-            duties.append(code_hash(duty))
+            pairs.append((dept, duty))
+        proposal = commitment_proposal(matter=matter, participants=pairs, deadline=deadline)
         gw = Gateway(settings)
-        commitment_id, tx = propose_commitment(
-            gw.client,
-            gw.signer,
-            matter_ref=code_hash(matter),
-            participants=departments,
-            duty_hashes=duties,
-            deadline=_refs.timestamp(deadline, what="deadline"),
-        )
+        commitment_id, tx = propose_commitment(gw.client, gw.signer, proposal)
         return {"commitment_id": "0x" + commitment_id.hex(), "transaction": tx.tx_hash}
 
     respond(
@@ -146,13 +136,7 @@ def sign(
     def run() -> dict[str, Any]:
         gw = Gateway(settings)
         commitment_id = _commitment_id(commitment)
-        tx = consent_or_relay(
-            gw,
-            "SignCommitment",
-            commitment_id,
-            signature,
-            lambda: sign_commitment(gw.client, gw.signer, commitment_id),
-        )
+        tx = consent_or_relay(gw, "SignCommitment", commitment_id, signature)
         return {
             "commitment_id": commitment,
             "transaction": tx.tx_hash,

@@ -19,7 +19,7 @@ from rich.progress import (
 from .. import hashing, merkle
 from .. import refs as _refs
 from ..anchoring import PreparedVersion, prepare_path
-from ..db.tables import AnchorBatch
+from ..db.tables import VersionAnchoring
 from ..errors import InputError
 from ..gateway import Gateway
 from ..ids import code_hash
@@ -29,7 +29,7 @@ app = typer.Typer(help="Register datasets, anchor versions, make proofs.", no_ar
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
 
-def _batch_dict(batch: AnchorBatch) -> dict[str, Any]:
+def _batch_dict(batch: VersionAnchoring) -> dict[str, Any]:
     return {
         "batch_id": batch.id,
         "dataset_id": batch.dataset_id,
@@ -104,7 +104,7 @@ def anchor(
     """Hash PATH, build the tree, persist it and anchor its root."""
     settings = load_settings(json_output)
 
-    def run() -> tuple[PreparedVersion, AnchorBatch]:
+    def run() -> tuple[PreparedVersion, VersionAnchoring]:
         dataset_id = _refs.id_or_code(dataset, what="dataset")
         parents = [_refs.root(p) for p in parent or []]
         gw = Gateway(settings)
@@ -228,23 +228,12 @@ def proof(
         verifier = gw.verifier()
         chosen_root = _refs.root(root) if root else None
         if record is not None:
-            leaf, values = record_leaf(Path(target), record, salts)
-            return verifier.proof_bundle(leaf, values, root=chosen_root)
+            _leaf, (record_hash, salt) = record_leaf(Path(target), record, salts)
+            return verifier.record_bundle(record_hash, salt, root=chosen_root)
         path = Path(target)
         if not path.is_file():
             raise InputError(f"{target} is not a file.")
-        answer = verifier.verify_content_hash(hashing.sha256_file(path))
-        answer.raise_for_status()
-        match = (
-            answer.matches[0]
-            if chosen_root is None
-            else next(
-                (m for m in answer.matches if m.version.root == "0x" + chosen_root.hex()), None
-            )
-        )
-        if match is None or match.path is None:
-            raise InputError(f"{path.name} is not in version {root}.")
-        return verifier.match_bundle(match)
+        return verifier.file_bundle(hashing.sha256_file(path), root=chosen_root, name=path.name)
 
     bundle = guarded(json_output, run)
 

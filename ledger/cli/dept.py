@@ -10,22 +10,22 @@ from rich.table import Table
 from .. import refs as _refs
 from ..chain import open_client
 from ..chain.client import ChainClient
+from ..chain.reads import read_department
 from ._output import console, emit_json, guarded, load_settings
 
 app = typer.Typer(help="Departments of the consortium.", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
-_STATUS = ("unknown", "active", "suspended")
 
 
 def _department(client: ChainClient, dept_id: bytes) -> dict[str, Any]:
-    d = client.call("DepartmentRegistry", "department", dept_id)
+    d = read_department(client, dept_id)
     return {
-        "id": "0x" + bytes(d[0]).hex(),
-        "name": d[5],
-        "status": _STATUS[d[1]],
-        "admitted_at": d[2],
-        "status_changed_at": d[3],
+        "id": "0x" + d.id.hex(),
+        "name": d.name,
+        "status": d.status.label,
+        "admitted_at": d.admitted_at,
+        "status_changed_at": d.status_changed_at,
         "operators": client.call("DepartmentRegistry", "operators", dept_id),
     }
 

@@ -11,7 +11,13 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    InterfaceError,
+    InternalError,
+    OperationalError,
+)
 from sqlmodel import Session, SQLModel, create_engine
 
 from ..errors import ConfigurationError, LedgerError
@@ -20,7 +26,9 @@ from . import tables
 __all__ = [
     "MIGRATIONS",
     "DatabaseUnavailableError",
+    "as_unavailable",
     "create_db_engine",
+    "database_errors",
     "init_db",
     "session_scope",
 ]
@@ -33,9 +41,36 @@ _SCHEMA_LOCK = 0x78696574  # "xiet": serialises schema changes of gateways shari
 
 
 class DatabaseUnavailableError(LedgerError):
-    """The database cannot be reached."""
+    """The database cannot be reached, or accepts no writes now."""
 
     kind = "database-unavailable"
+
+
+def as_unavailable(exc: Exception) -> DatabaseUnavailableError | None:
+    """What a database failure means, from one table: a connection lost, refused or timed out
+    (``OperationalError``, ``InterfaceError``), or a server that accepts no writes (a standby,
+    or a database set read-only), is :class:`DatabaseUnavailableError`; anything else is a
+    real error of the statement (None)."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return DatabaseUnavailableError(
+            f"the database does not answer ({type(exc.orig or exc).__name__})."
+        )
+    if isinstance(exc, InternalError) and type(exc.orig).__name__ == "ReadOnlySqlTransaction":
+        return DatabaseUnavailableError("the database accepts no writes now.")
+    return None
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """Run the block's statements; a database that does not answer (or accepts no writes)
+    raises :class:`DatabaseUnavailableError` (see :func:`as_unavailable`)."""
+    try:
+        yield
+    except DBAPIError as exc:
+        mapped = as_unavailable(exc)
+        if mapped is None:
+            raise
+        raise mapped from None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -45,7 +80,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     # 64 MiB of page cache (default 2 MiB): writing a large version's leaf store keeps its
-    # indexes' pages in memory instead of reading them back (about 2x faster at 1M leaves).
+    # indexes' pages in memory instead of reading them back (docs/BENCH_ANCHORING.md).
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
@@ -97,22 +132,17 @@ def init_db(engine: Engine) -> None:
     rebuilt from the chain, never migrated); the off-chain tables are migrated with Alembic
     (``ledger/db/migrations``), so an upgrade never loses a leaf or an API key. On PostgreSQL
     an advisory lock lets several gateways start at once."""
-    try:
-        with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK}
-                )
-            SQLModel.metadata.create_all(
-                connection,
-                tables=[t.__table__ for t in tables.PROJECTION_TABLES],  # type: ignore[attr-defined]
-            )
-            config = Config()
-            config.set_main_option("script_location", str(MIGRATIONS))
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-    except OperationalError as exc:
-        raise DatabaseUnavailableError(f"the database does not answer ({exc.orig}).") from None
+    with database_errors(), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+        SQLModel.metadata.create_all(
+            connection,
+            tables=[t.__table__ for t in tables.PROJECTION_TABLES],  # type: ignore[attr-defined]
+        )
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
 
 
 @contextmanager

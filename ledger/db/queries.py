@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, tuple_
 from sqlmodel import Session, col, select
 
+from .. import lifecycle
 from ..errors import InputError, LedgerError
 from .tables import (
     INT64_MAX,
@@ -463,13 +464,11 @@ def provenance(*, session: Session, dataset_id: str) -> dict[str, Any]:
 
 
 def agreement_status(row: AgreementRow, now: int) -> str:
-    """The chain's status, with ``pending``/``expired`` for an accepted agreement outside its validity."""
-    if row.status == "active":
-        if now >= row.valid_until:
-            return "expired"
-        if now < row.valid_from:
-            return "pending"
-    return row.status
+    """The chain's status, with ``pending``/``expired`` for an accepted agreement outside its
+    validity (:func:`ledger.lifecycle.agreement_status`)."""
+    return lifecycle.agreement_status(
+        row.status, valid_from=row.valid_from, valid_until=row.valid_until, now=now
+    )
 
 
 def _agreement(
@@ -609,10 +608,9 @@ def authorizing_agreement(
 
 
 def commitment_status(row: CommitmentRow, now: int) -> str:
-    """The chain's status, with ``overdue`` for one not closed by its deadline."""
-    if row.status in ("proposed", "active") and now > row.deadline:
-        return "overdue"
-    return row.status
+    """The chain's status, with ``overdue`` for one not closed by its deadline
+    (:func:`ledger.lifecycle.commitment_status`)."""
+    return lifecycle.commitment_status(row.status, deadline=row.deadline, now=now)
 
 
 def _commitment(session: Session, row: CommitmentRow, names: _Names, now: int) -> dict[str, Any]:

@@ -5,7 +5,7 @@ Two kinds of tables:
 * **Projections of the chain** (``PROJECTION_TABLES``): departments, datasets, versions,
   agreements, commitments, receipts… and the raw event log they are built from. They hold
   nothing the chain does not; ``xietong reindex`` drops and rebuilds them.
-* **Off-chain state** (``OFFCHAIN_TABLES``): anchoring batches, the leaf store that
+* **Off-chain state** (``OFFCHAIN_TABLES``): versions being anchored, the leaf store that
   answers proofs, hashes submitted over the API and waiting to be anchored, API keys. It
   cannot be rebuilt from the chain, so reindexing never touches it.
 
@@ -16,7 +16,7 @@ times are unix seconds; uint64 values above 2**63-1 (e.g. "valid forever") are s
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -27,7 +27,7 @@ __all__ = [
     "AccessReceiptRow",
     "AgreementDatasetRow",
     "AgreementRow",
-    "AnchorBatch",
+    "AnchoringStatus",
     "ApiKey",
     "AuditorRow",
     "ChainEvent",
@@ -41,8 +41,10 @@ __all__ = [
     "OperatorRow",
     "ProposalRow",
     "SubmissionBatch",
+    "SubmissionStatus",
     "SubmittedLeaf",
     "TreeBlob",
+    "VersionAnchoring",
     "VersionParentRow",
     "VersionRow",
 ]
@@ -249,14 +251,20 @@ class CommitmentParticipantRow(SQLModel, table=True):
 # --------------------------------------------------------------------------- off-chain
 
 
-class AnchorBatch(SQLModel, table=True):
-    """A version being anchored: committed before its transaction is sent.
+#: The life of a :class:`VersionAnchoring`: ``pending`` (persisted, not sent) → ``sent`` (tx
+#: hash and nonce recorded) → ``confirmed`` (enough confirmations); ``failed`` when the
+#: contract refused it.
+AnchoringStatus = Literal["pending", "sent", "confirmed", "failed"]
+#: The life of a :class:`SubmissionBatch`: ``collecting`` → ``sealed`` (handed to anchoring:
+#: a :class:`VersionAnchoring` with the same id follows it) or ``failed`` (``error`` says why).
+SubmissionStatus = Literal["collecting", "sealed", "failed"]
 
-    status: ``pending`` (persisted, not sent) → ``sent`` (tx hash and nonce recorded) →
-    ``confirmed`` (enough confirmations); ``failed`` when the contract refused it.
-    """
 
-    __tablename__ = "anchor_batch"
+class VersionAnchoring(SQLModel, table=True):
+    """One version being anchored (see :data:`AnchoringStatus`): committed before its
+    transaction is sent, so that a crash at any step can be finished (``dataset resume``)."""
+
+    __tablename__ = "version_anchoring"
     id: str = Field(primary_key=True)
     dataset_id: str = Field(index=True)
     root: str = Field(unique=True)
@@ -304,11 +312,8 @@ class LeafRow(SQLModel, table=True):
 
 
 class SubmissionBatch(SQLModel, table=True):
-    """Hashes submitted over the API, collected until a size or time trigger seals them.
-
-    status: ``collecting`` → ``sealed`` (handed to anchoring: an :class:`AnchorBatch` with
-    the same id follows it) or ``failed`` (it could not be anchored; ``error`` says why).
-    """
+    """Hashes submitted over the API, collected until a size or time trigger seals them into
+    one version (see :data:`SubmissionStatus`): the API's "batch"."""
 
     __tablename__ = "submission_batch"
     id: str = Field(primary_key=True)
@@ -363,7 +368,7 @@ PROJECTION_TABLES: tuple[type[SQLModel], ...] = (
     CommitmentParticipantRow,
 )
 OFFCHAIN_TABLES: tuple[type[SQLModel], ...] = (
-    AnchorBatch,
+    VersionAnchoring,
     TreeBlob,
     LeafRow,
     SubmissionBatch,

@@ -8,8 +8,11 @@ Failures are typed (all :class:`VerificationError`): :class:`NotAnchoredError`,
 :class:`RootMismatchError`, :class:`UnknownRootError`, :class:`RevokedVersionError`,
 :class:`NotConfirmedError`, :class:`BundleFormatError`.
 
-Modules: :mod:`.answers` (the answer as data), :mod:`.verifier` (answers from the index),
-:mod:`.bundles` (proof bundles, checked without the gateway).
+Modules: :mod:`.answers` (the answer as data), :mod:`.verifier` (answers from the index,
+and the proof bundles of leaves, files and records), :mod:`.bundles` (proof bundles, checked
+without the gateway). Inside: ``_facts`` (reading the index), ``_chain_view`` (the chain as
+answers see it), ``_registry`` (the registry's record of a root), ``_gate`` (answering in
+memory only).
 """
 
 from ._errors import (

@@ -1,13 +1,75 @@
-"""What the verifier keeps of the index between answers, per index generation, and the
-database reads of one answer."""
+"""Reading facts from the index (the leaf store and the projections) for the verifier.
+
+:class:`IndexReader` finds the leaves of a hash together with the index's generation (its
+checkpoint) in one statement, keeps the facts it reads per generation (:class:`IndexFacts`)
+and the trees it rebuilds per root; :class:`IndexRead` is one answer's read, over one
+connection, reading on demand what is not kept yet.
+"""
 
 from __future__ import annotations
 
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.engine import Connection
-from sqlmodel import Session
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, col, select
+
+from .. import merkle
+from ..db.queries import iso as _iso  # None for None and for "forever" (after 9999)
+from ..db.tables import (
+    AccessReceiptRow,
+    AgreementDatasetRow,
+    AgreementRow,
+    DatasetRow,
+    DepartmentRow,
+    IndexerCheckpoint,
+    LeafRow,
+    TreeBlob,
+    VersionAnchoring,
+    VersionParentRow,
+    VersionRow,
+)
+from ._chain_view import ChainView
+from ._errors import NotAnchoredError
+from ._gate import would_block
+
+__all__ = [
+    "AgreementFacts",
+    "IndexFacts",
+    "IndexRead",
+    "IndexReader",
+    "Reads",
+    "VersionFacts",
+]
+
+_MAX_LINEAGE = 64
+_TREE_CACHE = 16
+# The statements of every answer, built once (Core: rows, not ORM objects).
+_LEAF = LeafRow.__table__  # type: ignore[attr-defined]
+_CHECKPOINT = IndexerCheckpoint.__table__  # type: ignore[attr-defined]
+_LEAF_COLUMNS = ("root", "leaf_hash", "kind", "content_hash", "path", "record_index")
+#: Leaves by content or leaf hash, with the index's checkpoint (a row of NULL leaf columns
+#: when no leaf matches; no row when nothing is indexed).
+_LEAVES_AND_CHECKPOINT = {
+    column: sa_select(
+        _CHECKPOINT.c.block_number, _CHECKPOINT.c.block_hash, *(_LEAF.c[n] for n in _LEAF_COLUMNS)
+    )
+    .select_from(_CHECKPOINT.outerjoin(_LEAF, _LEAF.c[column] == bindparam("key")))
+    .where(_CHECKPOINT.c.id == 1)
+    for column in ("content_hash", "leaf_hash")
+}
+_LEAVES = {
+    column: sa_select(*(_LEAF.c[n] for n in _LEAF_COLUMNS)).where(
+        _LEAF.c[column] == bindparam("key")
+    )
+    for column in ("content_hash", "leaf_hash")
+}
 
 
 class Reads:
@@ -81,3 +143,248 @@ class IndexFacts:
         if len(kind) >= self._LIMIT:
             kind.clear()
         kind[key] = value
+
+
+class IndexReader:
+    """Reads the index for the verifier's answers, on any thread.
+
+    What the index says about versions, lineage, departments and agreements is kept per
+    *index generation* (the indexer's checkpoint: block number and hash), which every read
+    takes with the leaves it asks for, in one statement: an answer never uses facts older
+    than the index it read, and a busy server asks the database only for the leaves of the
+    hash in question. Trees are rebuilt once per root (a few, newest kept).
+
+    ``_lock`` guards the facts of the current generation (replaced when the index moves) and
+    the trees kept. Versions this gateway anchored that the index has not reached yet are
+    read from its anchorings and the ``chain``.
+    """
+
+    def __init__(self, engine: Engine, chain: ChainView) -> None:
+        self.engine = engine
+        self.chain = chain
+        #: SQLite is a library reading a local file; any other database is a server away.
+        self._embedded = engine.dialect.name == "sqlite"
+        self._facts = IndexFacts(None)
+        self._trees: dict[str, merkle.MerkleTree] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def read(self, column: str, key: str) -> Iterator[IndexRead]:
+        """The leaves whose ``column`` (``content_hash`` or ``leaf_hash``) is ``key``, read
+        with the index's checkpoint in one statement, and the facts kept for that generation
+        of the index; the connection stays open for the facts read in the block."""
+        if not self._embedded:
+            would_block("a database server")
+        with self.engine.connect() as connection:
+            # One statement, or a few reads of facts not kept yet, none of which writes: no
+            # transaction to begin and roll back (two round trips to a database server).
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            reads = Reads(connection)
+            try:
+                rows = connection.execute(_LEAVES_AND_CHECKPOINT[column], {"key": key}).all()
+                if rows:
+                    facts = self._generation((int(rows[0].block_number), str(rows[0].block_hash)))
+                    leaves: list[Any] = [r for r in rows if r.root is not None]
+                else:  # nothing indexed yet, or a reindex under way: no checkpoint
+                    facts = IndexFacts(None)
+                    leaves = list(connection.execute(_LEAVES[column], {"key": key}).all())
+                yield IndexRead(self, reads, facts, leaves)
+            finally:
+                reads.close()
+
+    def _generation(self, generation: tuple[int, str]) -> IndexFacts:
+        """The facts kept for this generation of the index (its checkpoint's block number
+        and hash: the indexer moves it in the transaction that changes the projections,
+        and it is read in the statement that finds the leaves)."""
+        with self._lock:
+            if self._facts.generation != generation:
+                self._facts = IndexFacts(generation)
+            return self._facts
+
+    def tree(self, root: str, reads: Reads | None = None) -> merkle.MerkleTree:
+        """The tree of ``root``, rebuilt from the leaf store once and kept (a few, newest);
+        read over ``reads`` when given, else over a session of its own."""
+        with self._lock:
+            tree = self._trees.pop(root, None)
+        if tree is None:
+            would_block("a tree to rebuild")
+            if reads is None:
+                with Session(self.engine) as session:
+                    blob = session.get(TreeBlob, root)
+            else:
+                blob = reads.session.get(TreeBlob, root)
+            if blob is None:
+                raise NotAnchoredError(f"the tree of version {root} is not stored here.")
+            tree = merkle.MerkleTree.from_sorted_leaves(blob.sorted_leaves)
+        with self._lock:
+            self._trees[root] = tree
+            while len(self._trees) > _TREE_CACHE:
+                self._trees.pop(next(iter(self._trees)))
+        return tree
+
+
+class IndexRead:
+    """One answer's read of the index: the leaves found, the index's generation, and the
+    facts of that generation, read on demand over the answer's connection and kept."""
+
+    def __init__(
+        self, reader: IndexReader, reads: Reads, facts: IndexFacts, leaves: list[Any]
+    ) -> None:
+        self.reads = reads
+        self.facts = facts
+        #: Rows of root, leaf_hash, kind, content_hash, path and record_index.
+        self.leaves = leaves
+        self._reader = reader
+
+    @property
+    def generation(self) -> tuple[int, str] | None:
+        """The index's checkpoint (block number, hash); None when nothing is indexed."""
+        return self.facts.generation
+
+    @property
+    def block(self) -> int | None:
+        """The index's block; None when nothing is indexed."""
+        return self.facts.generation[0] if self.facts.generation is not None else None
+
+    def tree(self, root: str) -> merkle.MerkleTree:
+        """The tree of ``root`` (see :meth:`IndexReader.tree`)."""
+        return self._reader.tree(root, self.reads)
+
+    def department(self, department_id: str) -> Dept:
+        found = self.facts.departments.get(department_id)
+        if found is None:
+            row = self.reads.session.get(DepartmentRow, department_id)
+            found = (department_id, row.name if row else None, row.status if row else None)
+            self.facts.keep(self.facts.departments, department_id, found)
+        return found
+
+    def version(self, root: str) -> VersionFacts | None:
+        """The index's facts on version ``root``; None when it is not (yet) indexed."""
+        if root in self.facts.versions:
+            return self.facts.versions[root]
+        session = self.reads.session
+        row = session.get(VersionRow, root)
+        if row is None:
+            # Not indexed (yet): nothing kept, an anchoring of this gateway may be confirmed any
+            # moment.
+            return self._anchored_here(root)
+        dataset = session.get(DatasetRow, row.dataset_id)
+        owner = dataset.owner_department if dataset else row.department_id
+        parents = session.exec(
+            select(VersionParentRow.parent)
+            .where(VersionParentRow.root == row.root)
+            .order_by(col(VersionParentRow.position))
+        ).all()
+        found = VersionFacts(
+            root=row.root,
+            dataset_id=row.dataset_id,
+            owner=self.department(owner),
+            leaf_count=row.leaf_count,
+            block_number=row.block_number,
+            anchored_at=_iso(row.anchored_at),
+            transaction=row.tx_hash,
+            revoked_at=_iso(row.revoked_at),
+            parents=tuple(parents),
+        )
+        self.facts.keep(self.facts.versions, root, found)
+        return found
+
+    def _anchored_here(self, root: str) -> VersionFacts | None:
+        """A version this gateway anchored and saw confirmed that the index has not reached
+        yet (the indexer follows a moment later): its facts from its anchoring and the chain, once
+        final, so that "confirmed" is verifiable at once."""
+        session = self.reads.session
+        anchoring = session.exec(
+            select(VersionAnchoring).where(
+                VersionAnchoring.root == root, VersionAnchoring.status == "confirmed"
+            )
+        ).first()
+        chain = self._reader.chain
+        if anchoring is None or chain.client is None:
+            return None
+        dataset = session.get(DatasetRow, anchoring.dataset_id)
+        if dataset is None:
+            return None  # the index is further behind than one pass: let it catch up
+        on_chain = chain.final_version(root)
+        if on_chain is None:
+            return None  # not final yet (the index would not hold it either), or not there
+        return VersionFacts(
+            root=root,
+            dataset_id=anchoring.dataset_id,
+            owner=self.department(dataset.owner_department),
+            leaf_count=on_chain.leaf_count,
+            block_number=on_chain.block_number,
+            anchored_at=_iso(on_chain.anchored_at),
+            transaction=anchoring.tx_hash or "",
+            revoked_at=_iso(on_chain.revoked_at) if on_chain.revoked_at else None,
+            parents=tuple(json.loads(anchoring.parents)),
+        )
+
+    def lineage(self, version: VersionFacts) -> list[VersionFacts]:
+        """The versions ``version`` derives from, breadth first (at most _MAX_LINEAGE)."""
+        known = self.facts.lineages.get(version.root)
+        if known is not None:
+            return known
+        seen: set[str] = {version.root}
+        queue = list(version.parents)
+        lineage: list[VersionFacts] = []
+        while queue and len(lineage) < _MAX_LINEAGE:
+            root = queue.pop(0)
+            if root in seen:
+                continue
+            seen.add(root)
+            parent = self.version(root)
+            if parent is None:
+                continue
+            lineage.append(parent)
+            queue.extend(parent.parents)
+        self.facts.keep(self.facts.lineages, version.root, lineage)
+        return lineage
+
+    def agreements(self, dataset_id: str) -> list[AgreementFacts]:
+        """The active agreements covering ``dataset_id`` (at any time; answers check it)."""
+        known = self.facts.agreements.get(dataset_id)
+        if known is not None:
+            return known
+        session = self.reads.session
+        rows = session.exec(
+            select(AgreementRow)
+            .join(
+                AgreementDatasetRow, col(AgreementDatasetRow.agreement_id) == col(AgreementRow.id)
+            )
+            .where(AgreementDatasetRow.dataset_id == dataset_id)
+            .where(AgreementRow.status == "active")
+        ).all()
+        result = []
+        for agreement in rows:
+            receipts = session.exec(
+                select(AccessReceiptRow)
+                .where(AccessReceiptRow.agreement_id == agreement.id)
+                .order_by(col(AccessReceiptRow.receipt_index))
+            ).all()
+            result.append(
+                AgreementFacts(
+                    agreement_id=agreement.id,
+                    provider=self.department(agreement.provider),
+                    consumer=self.department(agreement.consumer),
+                    purpose=agreement.purpose,
+                    legal_basis=agreement.legal_basis,
+                    terms_hash=agreement.terms_hash,
+                    valid_from=agreement.valid_from,
+                    valid_until=agreement.valid_until,
+                    receipts=tuple(
+                        (
+                            r.receipt_index,
+                            r.log_root,
+                            r.entry_count,
+                            _iso(r.period_start),
+                            _iso(r.period_end),
+                            _iso(r.recorded_at),
+                            r.tx_hash,
+                        )
+                        for r in receipts
+                    ),
+                )
+            )
+        self.facts.keep(self.facts.agreements, dataset_id, result)
+        return result

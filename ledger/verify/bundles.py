@@ -15,6 +15,7 @@ from web3 import Web3
 from .. import merkle
 from ..chain.artifacts import load_artifact
 from ..chain.client import ChainClient
+from ..chain.reads import read_version
 from ..db.queries import iso as _iso  # None for None and for "forever" (after 9999)
 from ..errors import ContractRevertError, InputError
 from ..hashing import loads_strict
@@ -169,25 +170,24 @@ def verify_bundle(bundle: Any, w3: Web3, *, confirmations: int = 1) -> BundleChe
     registry = w3.eth.contract(address=address, abi=load_artifact("DatasetRegistry").abi)
     client.contracts["DatasetRegistry"] = registry
     try:
-        version = client.call("DatasetRegistry", "version", root)
+        version = read_version(client, root)
     except ContractRevertError as exc:
         if exc.error_name == "DatasetRegistryUnknownRoot":
             raise UnknownRootError(
                 f"root 0x{root.hex()} is not anchored on chain {client.chain_id}."
             ) from None
         raise
-    on_chain_dataset, leaf_count, anchored_at, block_number, revoked_at = version
-    if bytes(on_chain_dataset) != dataset_id:
+    if version.dataset_id != dataset_id:
         raise UnknownRootError(
-            f"root 0x{root.hex()} belongs to dataset 0x{bytes(on_chain_dataset).hex()}, not 0x{dataset_id.hex()}."
+            f"root 0x{root.hex()} belongs to dataset 0x{version.dataset_id.hex()}, not 0x{dataset_id.hex()}."
         )
-    if revoked_at:
+    if version.revoked_at:
         raise RevokedVersionError(
-            f"version 0x{root.hex()} was revoked by its owner at {_iso(revoked_at)}."
+            f"version 0x{root.hex()} was revoked by its owner at {_iso(version.revoked_at)}."
         )
     if not client.call("DatasetRegistry", "verifyLeaf", root, leaf, proof):
         raise RootMismatchError("the contract does not accept the proof for this root.")
-    depth = int(w3.eth.block_number) - int(block_number) + 1
+    depth = int(w3.eth.block_number) - version.block_number + 1
     if depth < confirmations:
         raise NotConfirmedError(
             f"the anchor has {depth} confirmation(s); {confirmations} are required."
@@ -197,9 +197,9 @@ def verify_bundle(bundle: Any, w3: Web3, *, confirmations: int = 1) -> BundleChe
         root="0x" + root.hex(),
         dataset_id="0x" + dataset_id.hex(),
         department_id=None,
-        leaf_count=int(leaf_count),
-        block_number=int(block_number),
-        anchored_at=_iso(int(anchored_at)),
+        leaf_count=version.leaf_count,
+        block_number=version.block_number,
+        anchored_at=_iso(version.anchored_at),
         confirmations=depth,
         chain_id=client.chain_id,
         contract=address,

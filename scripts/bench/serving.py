@@ -17,11 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from bench.common import (
+    BenchError,
+    cpu_seconds,
+    create_pg_database,
+    drop_pg_database,
+    local_founders,
+)
 
 from ledger.anchoring import Anchorer, prepare_hashes
 from ledger.apikeys import create_api_key
 from ledger.chain.client import connect
-from ledger.chain.deploy import deploy, load_founders
+from ledger.chain.deploy import deploy
 from ledger.chain.node import NodeSpec, free_port, stop_node
 from ledger.demo import DIBAO, run_demo
 from ledger.gateway import Gateway
@@ -29,14 +36,8 @@ from ledger.ids import dataset_id
 from ledger.keys import dev_account
 from ledger.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 CIVIL_DEV = 2  # 杭州市民政局's development account, the gateway's signer
 STOP_GRACE = 20.0  # seconds a server gets to stop on SIGINT before it is killed
-
-
-class BenchError(Exception):
-    """The benchmark could not run, or a run failed its checks."""
 
 
 # --------------------------------------------------------------------------- the world
@@ -75,7 +76,6 @@ def build_world(
     """Deploy, play the demo, anchor ``leaves`` file leaves and index them into a fresh SQLite
     file or PostgreSQL database (its name appended to ``databases``: the caller drops it);
     an API key of ``scope``."""
-    import psycopg
     from sqlmodel import Session
 
     began = time.perf_counter()
@@ -83,16 +83,14 @@ def build_world(
     base = work / kind
     base.mkdir(parents=True)
     manifest = base / "deployment.json"
-    founders = load_founders(ROOT / "scripts" / "founders.local.yaml", allow_dev=True)
+    founders = local_founders()
     deploy(w3, founders, deployer=dev_account(0), manifest_path=manifest)
     if kind == "sqlite":
         url = f"sqlite:///{base / 'xietong.db'}"
     else:
         name = f"xt_bench_api_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+        url = create_pg_database(name)
         databases.append(name)
-        url = f"postgresql://postgres@127.0.0.1:5432/{name}"
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         env="local",
@@ -173,15 +171,6 @@ def postgres_cpu() -> float:
                 if (entry / "comm").read_text().strip() == "postgres":
                     total += cpu_seconds(int(entry.name))
     return total
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of one live process (0 when it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -294,10 +283,6 @@ def tear_down(server: Server | None, spec: NodeSpec, databases: list[str], work:
     if server is not None:
         server.stop()
     stop_node(spec)
-    if databases:
-        import psycopg
-
-        for name in databases:
-            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    for name in databases:
+        drop_pg_database(name)
     shutil.rmtree(work, ignore_errors=True)

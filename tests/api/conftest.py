@@ -4,27 +4,24 @@ under snapshot/revert with a fresh, freshly indexed database."""
 
 from __future__ import annotations
 
-import uuid
+import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from web3 import Web3
 
 from api import create_app
-from ledger._paths import PROJECT_ROOT
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import deploy, load_founders
 from ledger.chain.node import NodeSpec
 from ledger.demo import run_demo
 from ledger.gateway import Gateway
 from ledger.keys import dev_account
+from ledger.paths import PROJECT_ROOT
 from tests.api._support import Api, World
-from tests.conftest import PG_ADMIN_URL
-
-DB_KINDS = ("sqlite", "postgresql")
+from tests.support import DB_KINDS, chain_snapshot, fresh_database
 
 
 @pytest.fixture(scope="session")
@@ -38,20 +35,12 @@ def worlds(
     """
     founders = load_founders(PROJECT_ROOT / "scripts" / "founders.local.yaml", allow_dev=True)
     made: dict[str, World] = {}
-    databases: list[str] = []
-    try:
+    with contextlib.ExitStack() as databases:
         for kind in DB_KINDS:
             base = tmp_path_factory.mktemp(f"world-{node.engine}-{kind}")
             manifest = base / "deployment.json"
             deployment = deploy(w3, founders, deployer=dev_account(0), manifest_path=manifest)
-            if kind == "sqlite":
-                url = f"sqlite:///{base / 'xietong.db'}"
-            else:
-                name = f"xt_world_{uuid.uuid4().hex[:12]}"
-                with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                    conn.execute(f'CREATE DATABASE "{name}"')
-                databases.append(name)
-                url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+            url = databases.enter_context(fresh_database(kind, base, prefix="xt_world"))
             world = World(
                 manifest=manifest,
                 rpc_url=node.rpc_url,
@@ -64,10 +53,6 @@ def worlds(
             gateway.engine.dispose()
             made[kind] = world
         yield made
-    finally:
-        for name in databases:
-            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=DB_KINDS)
@@ -104,13 +89,8 @@ def api(world: World, make_api: Callable[..., Api]) -> Api:
 def chain(worlds: dict[str, World]) -> Iterator[World]:
     """The SQLite world's chain, every change undone after the test (evm_snapshot/revert)."""
     world = worlds["sqlite"]
-    provider = world.client.w3.provider
-    snapshot = provider.make_request("evm_snapshot", [])  # type: ignore[arg-type]
-    try:
+    with chain_snapshot(world.client.w3):
         yield world
-    finally:
-        result = provider.make_request("evm_revert", [snapshot["result"]])  # type: ignore[arg-type]
-        assert result.get("result") is True, f"evm_revert failed: {result}"
 
 
 @pytest.fixture

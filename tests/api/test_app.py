@@ -8,7 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from ledger._paths import PROJECT_ROOT
+from ledger.paths import PROJECT_ROOT
 
 # Run in a child process: should the guard regress, the child segfaults, not the test session.
 CHILD = textwrap.dedent(

@@ -17,8 +17,8 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from ledger._events import jsonable
 from ledger.eip712 import ConsentMessage, sign_consent
+from ledger.events import jsonable
 from ledger.ids import department_id
 from ledger.keys import dev_account
 from tests.api._support import (

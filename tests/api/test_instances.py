@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from ledger.apikeys import revoke_api_key
-from ledger.db.tables import AnchorBatch, LeafRow
+from ledger.db.tables import LeafRow, VersionAnchoring
 from tests.api._support import POLICY, Api, World, assert_problem
 
 
@@ -79,7 +79,10 @@ def test_two_instances_share_keys_index_and_batches(
         status = api.ok(f"/v1/anchors/{batch_id}", scope="anchor")
         assert status["status"] == "confirmed" and status["leaf_count"] == 6
     with Session(first.state.gateway.engine) as session:
-        assert len(session.exec(select(AnchorBatch).where(AnchorBatch.id == batch_id)).all()) == 1
+        assert (
+            len(session.exec(select(VersionAnchoring).where(VersionAnchoring.id == batch_id)).all())
+            == 1
+        )
         assert len(session.exec(select(LeafRow).where(LeafRow.root == status["root"])).all()) == 6
 
     # Indexed by either, the anchored hashes verify on both.

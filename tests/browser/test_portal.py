@@ -27,7 +27,6 @@ from web3 import Web3
 
 from api.app import create_app
 from api.deps import API_KEY_COOKIE
-from ledger._paths import PROJECT_ROOT
 from ledger.apikeys import create_api_key
 from ledger.chain.deploy import deploy, load_founders
 from ledger.chain.node import NodeSpec, free_port
@@ -35,9 +34,10 @@ from ledger.db import queries
 from ledger.demo import DIBAO, POLICY, DemoReport, run_demo
 from ledger.gateway import Gateway
 from ledger.keys import dev_account
+from ledger.paths import PROJECT_ROOT
 from ledger.settings import Settings
 from ledger.verify import check_bundle_offline, verify_bundle
-from tests.support import Consortium
+from tests.support import Consortium, mistype
 
 # One engine and one database are enough here: the pages only read the index, which the
 # ledger and API suites check on both engines and both databases.
@@ -224,7 +224,7 @@ def test_pages_need_a_read_key_kept_in_a_strict_httponly_cookie(
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     shot(page, "login")
 
-    page.fill("#key", world.key[:-4] + "AAAA")
+    page.fill("#key", mistype(world.key))
     page.click("form[action='/login'] button[type=submit]")
     expect(page.get_by_test_id("login-failed")).to_be_visible()
     assert not [c for c in page.context.cookies() if c["name"] == API_KEY_COOKIE]

@@ -13,14 +13,15 @@ from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
-from ledger._paths import HARDHAT_DIR
+from ledger.chain.enums import DepartmentStatus, ProposalKind
 from ledger.ids import dataset_id
+from ledger.paths import HARDHAT_DIR
 from tests.support import Consortium, reverts
 
 ZERO32 = b"\x00" * 32
 ZERO_ADDRESS = "0x" + "00" * 20
-SUSPEND = 1  # IDepartmentRegistry.ProposalKind.Suspend
-SUSPENDED = 2  # IDepartmentRegistry.DepartmentStatus.Suspended
+SUSPEND = ProposalKind.SUSPEND
+SUSPENDED = DepartmentStatus.SUSPENDED
 LEAF_TYPES = ["bytes32", "string"]
 
 DS_A = dataset_id("TEST-DS-A-001")

@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ledger.chain.client import ChainClient, SentTransaction
+from ledger.chain.enums import DepartmentStatus, ProposalKind, ProposalStatus
 from ledger.ids import department_id
 from ledger.keys import dev_account
 from tests.support import (
@@ -37,9 +38,11 @@ from tests.support import (
 REG = "DepartmentRegistry"
 
 # IDepartmentRegistry enums, by position.
-ADMIT, SUSPEND, READMIT, GRANT_AUDITOR, REVOKE_AUDITOR = range(5)
-STATUS_NONE, STATUS_ACTIVE, STATUS_SUSPENDED = range(3)
-PROPOSAL_OPEN, PROPOSAL_EXECUTED = 1, 2
+ADMIT, SUSPEND, READMIT = ProposalKind.ADMIT, ProposalKind.SUSPEND, ProposalKind.READMIT
+GRANT_AUDITOR, REVOKE_AUDITOR = ProposalKind.GRANT_AUDITOR, ProposalKind.REVOKE_AUDITOR
+STATUS_NONE, STATUS_ACTIVE = DepartmentStatus.NONE, DepartmentStatus.ACTIVE
+STATUS_SUSPENDED = DepartmentStatus.SUSPENDED
+PROPOSAL_OPEN, PROPOSAL_EXECUTED = ProposalStatus.OPEN, ProposalStatus.EXECUTED
 
 MAX_NAME = 256
 ZERO_ID = bytes(32)

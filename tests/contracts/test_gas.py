@@ -19,6 +19,7 @@ from eth_utils import keccak
 from ledger.chain.artifacts import CONTRACT_NAMES, load_artifact
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import Founder, FoundersFile, deploy
+from ledger.chain.enums import ProposalKind
 from ledger.eip712 import ConsentMessage, sign_consent
 from ledger.ids import dataset_id, department_id
 from ledger.keys import dev_account
@@ -28,7 +29,7 @@ ANCHOR_WITH_TWO_PARENTS_LIMIT = 100_000
 EIP7825_CAP = 16_777_216  # 2**24
 ZERO32 = b"\x00" * 32
 ZERO_ADDRESS = "0x" + "00" * 20
-ADMIT, SUSPEND, GRANT_AUDITOR = 0, 1, 3  # IDepartmentRegistry.ProposalKind
+ADMIT, SUSPEND, GRANT_AUDITOR = ProposalKind.ADMIT, ProposalKind.SUSPEND, ProposalKind.GRANT_AUDITOR
 MAX_NAME = "部" * 85 + "X"  # 256 bytes of UTF-8, the longest name allowed
 assert len(MAX_NAME.encode("utf-8")) == 256
 

@@ -10,6 +10,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from ledger.chain.client import SentTransaction
+from ledger.chain.enums import CommitmentStatus, DepartmentStatus, ProposalKind
 from ledger.eip712 import (
     COMMITMENTS_DOMAIN,
     SIGN_COMMITMENT_TYPE,
@@ -29,11 +30,10 @@ ZERO_ADDRESS = "0x" + "00" * 20
 MATTER = keccak(text="matter:HZ-2024-0001")
 HOUR = 3600
 
-# CommitmentStatus
-NONE, PROPOSED, ACTIVE, COMPLETED, CANCELLED = range(5)
-# DepartmentRegistry.DepartmentStatus.Suspended / ProposalKind.Suspend
-DEPT_SUSPENDED = 2
-SUSPEND = 1
+NONE, PROPOSED, ACTIVE = CommitmentStatus.NONE, CommitmentStatus.PROPOSED, CommitmentStatus.ACTIVE
+COMPLETED, CANCELLED = CommitmentStatus.COMPLETED, CommitmentStatus.CANCELLED
+DEPT_SUSPENDED = DepartmentStatus.SUSPENDED
+SUSPEND = ProposalKind.SUSPEND
 
 COMMITMENT_FIELDS = (
     "matterRef",

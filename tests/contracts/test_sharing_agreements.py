@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from enum import IntEnum
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from ledger.chain.client import SentTransaction
+from ledger.chain.enums import AgreementStatus, DepartmentStatus, ProposalKind
 from ledger.eip712 import (
     ACCEPT_AGREEMENT_TYPE,
     AGREEMENTS_DOMAIN,
@@ -30,8 +30,8 @@ DSR = "DatasetRegistry"
 ZERO32 = b"\x00" * 32
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DAY = 24 * 3600
-SUSPEND = 1  # DepartmentRegistry.ProposalKind.Suspend
-DEPT_SUSPENDED = 2  # DepartmentRegistry.DepartmentStatus.Suspended
+SUSPEND = ProposalKind.SUSPEND
+DEPT_SUSPENDED = DepartmentStatus.SUSPENDED
 
 PURPOSE = code_hash("PURPOSE-ELDERLY-CARE-SUBSIDY")
 OTHER_PURPOSE = code_hash("PURPOSE-HOUSING-CHECK")
@@ -41,14 +41,7 @@ REASON = keccak(b"reason kept off chain")
 LOG_ROOT = keccak(b"access log root")
 
 
-class Status(IntEnum):
-    NONE = 0
-    PROPOSED = 1
-    ACTIVE = 2
-    REJECTED = 3
-    WITHDRAWN = 4
-    REVOKED = 5
-    SUPERSEDED = 6
+Status = AgreementStatus
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from ledger import merkle
 from ledger.anchoring import Anchorer, AnchorError, prepare_path
-from ledger.db.tables import AnchorBatch, ChainEvent, LeafRow, TreeBlob
+from ledger.db.tables import ChainEvent, LeafRow, TreeBlob, VersionAnchoring
 from ledger.ids import dataset_id
 from ledger.indexer import Indexer
 from tests.support import Consortium
@@ -91,7 +91,7 @@ def test_contract_refusal_marks_the_batch_failed(
         Anchorer(c.client, engine, c.ops["B"]).anchor(prepared)  # B does not own DS
     assert "refused" in str(info.value)
     with Session(engine) as session:
-        batch = session.exec(select(AnchorBatch)).one()
+        batch = session.exec(select(VersionAnchoring)).one()
         assert batch.status == "failed"
         assert batch.error is not None and "does not own dataset" in batch.error
     # The leaves stay: once the owner anchors it, nothing has to be hashed again.
@@ -113,7 +113,7 @@ def test_crash_at_each_step_then_resume(
     with pytest.raises(CrashError):
         Anchorer(c.client, engine, c.ops["A"], crash_hook=crash).anchor(prepared)
     with Session(engine) as session:
-        batch = session.exec(select(AnchorBatch)).one()
+        batch = session.exec(select(VersionAnchoring)).one()
         assert batch.status == ("pending" if step == "persisted" else "sent")
         assert len(session.exec(select(LeafRow)).all()) == 3  # no leaf lost
     resumed = Anchorer(c.client, engine, c.ops["A"]).resume()
@@ -135,7 +135,7 @@ def test_resume_after_the_nonce_was_used_elsewhere(
     with pytest.raises(CrashError):
         Anchorer(c.client, engine, c.ops["A"], crash_hook=crash).anchor(prepared)
     with Session(engine) as session:
-        lost_hash = session.exec(select(AnchorBatch)).one().tx_hash
+        lost_hash = session.exec(select(VersionAnchoring)).one().tx_hash
     # Another transaction from the same account takes the recorded nonce.
     c.transact(
         "DatasetRegistry",

@@ -48,17 +48,17 @@ from web3 import Web3
 from web3.exceptions import TransactionNotFound
 
 from ledger import hashing, merkle
-from ledger._paths import HARDHAT_DIR
 from ledger.anchoring import Anchorer, PreparedVersion, prepare_hashes, prepare_path
 from ledger.chain.client import ChainClient, connect, wait_for_rpc
 from ledger.chain.deploy import Deployment, deploy
-from ledger.chain.node import NodeSpec, _command, free_port
+from ledger.chain.node import NodeSpec, free_port, node_command
 from ledger.db.engine import create_db_engine
-from ledger.db.tables import AnchorBatch, LeafRow
+from ledger.db.tables import LeafRow, VersionAnchoring
 from ledger.errors import ChainUnavailableError
 from ledger.ids import dataset_id
 from ledger.indexer import Indexer
 from ledger.keys import dev_account
+from ledger.paths import HARDHAT_DIR
 from ledger.submissions import SubmissionQueue
 from ledger.verify import Verifier, verify_bundle
 from tests.conftest import founders_for_tests
@@ -112,9 +112,9 @@ def anchored_events(client: ChainClient, root: bytes, from_block: int) -> int:
     return len(logs)
 
 
-def only_batch(engine: Engine) -> AnchorBatch:
+def only_batch(engine: Engine) -> VersionAnchoring:
     with Session(engine) as session:
-        return session.exec(select(AnchorBatch)).one()
+        return session.exec(select(VersionAnchoring)).one()
 
 
 def stored_leaves(engine: Engine, root: bytes) -> list[str]:
@@ -284,7 +284,7 @@ class AnvilProcess:
         assert self.process is None
         load = ["--load-state", str(state)] if state is not None else []
         self.process = subprocess.Popen(
-            [*_command(self.spec), "--silent", *load],
+            [*node_command(self.spec), "--silent", *load],
             cwd=HARDHAT_DIR,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from eth_account.signers.local import LocalAccount
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ledger.consent import Consent, parse_consent, read_consent
+from ledger.chain.client import ChainClient
+from ledger.consent import Consent, ConsentKind, consent_or_relay, parse_consent, read_consent
 from ledger.errors import InputError
 from tests.ledger._fuzz import assert_short_one_line, attempt
 
@@ -149,3 +151,39 @@ def test_consent_files_that_are_not_consents(tmp_path: Path, content: bytes, mes
         read_consent(path)
     assert info.value.kind == "bad-input"
     assert_short_one_line(info.value)
+
+
+class _NoChain:
+    """A client that must not be used: the consent is refused before any transaction."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the chain was used ({name})")
+
+
+@pytest.mark.parametrize(
+    ("kind", "subject_id"),
+    [("SignCommitment", b"\x01" * 32), ("AcceptAgreement", b"\x02" * 32)],
+)
+def test_a_consent_for_another_subject_or_kind_is_not_relayed(
+    kind: ConsentKind, subject_id: bytes
+) -> None:
+    consent = Consent(
+        kind="AcceptAgreement",
+        subject_id=b"\x01" * 32,
+        signer="0x" + "11" * 20,
+        nonce=0,
+        deadline=2**40,
+        chain_id=31337,
+        contract="0x" + "22" * 20,
+        signature=b"\x33" * 65,
+    )
+    no_chain = cast(ChainClient, _NoChain())
+    with pytest.raises(InputError, match=f"consent.json is not a {kind} consent"):
+        consent_or_relay(
+            no_chain,
+            cast(LocalAccount, None),
+            kind,
+            subject_id,
+            consent=consent,
+            source="consent.json",
+        )

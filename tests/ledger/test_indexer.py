@@ -284,47 +284,6 @@ def more_activity(c: Consortium) -> str:
     return str(operator.address)
 
 
-def test_decoding_matches_web3(consortium: Consortium, engine: Engine) -> None:
-    """The indexer decodes raw logs itself; the result is web3's ``process_log`` + ``jsonable``."""
-    from ledger._events import jsonable
-
-    c = consortium
-    activity(c)
-    more_activity(c)
-    indexer = Indexer(c.client, c.deployment, engine)
-    query = {"fromBlock": c.deployment.block_number, "toBlock": c.w3.eth.block_number}
-    addresses = [contract.address for contract in c.client.contracts.values()]
-    logs = c.w3.eth.get_logs({**query, "address": addresses})  # type: ignore[typeddict-item]
-    raw = c.w3.provider.make_request(
-        "eth_getLogs",  # type: ignore[arg-type]
-        [
-            {
-                "fromBlock": hex(query["fromBlock"]),
-                "toBlock": hex(query["toBlock"]),
-                "address": addresses,
-            }
-        ],
-    )["result"]
-    assert len(raw) == len(logs) > 20
-    by_address = {contract.address.lower(): contract for contract in c.client.contracts.values()}
-    names = set()
-    for log, entry in zip(logs, raw, strict=True):
-        contract = by_address[str(log["address"]).lower()]
-        name = c.client.event_name(contract, bytes(log["topics"][0]))
-        assert name is not None
-        expected = jsonable(dict(getattr(contract.events, name)().process_log(log)["args"]))
-        decoded = indexer._decode_raw(entry)
-        assert decoded is not None
-        assert decoded[1:] == (name, expected)
-        names.add(name)
-    assert {
-        "AgreementProposed",
-        "CommitmentProposed",
-        "ProposalCreated",
-        "OperatorRemoved",
-    } <= names
-
-
 def test_row_removed_and_added_again_in_one_pass(consortium: Consortium, engine: Engine) -> None:
     c = consortium
     activity(c)

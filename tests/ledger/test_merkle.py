@@ -26,7 +26,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger import merkle
-from ledger._paths import HARDHAT_DIR, PROJECT_ROOT
 from ledger.errors import LedgerError
 from ledger.ids import dataset_id
 from ledger.merkle import (
@@ -39,6 +38,7 @@ from ledger.merkle import (
     MerkleInputError,
     MerkleTree,
 )
+from ledger.paths import HARDHAT_DIR, PROJECT_ROOT
 from tests.support import Consortium
 
 VECTORS_PATH = PROJECT_ROOT / "tests" / "vectors" / "merkle.json"

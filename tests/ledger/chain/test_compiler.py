@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ledger._paths import ARTIFACTS_DIR
 from ledger.chain import compiler
 from ledger.chain.artifacts import CONTRACT_NAMES, load_artifact
 from ledger.errors import CompilerError
+from ledger.paths import ARTIFACTS_DIR
 
 
 @pytest.fixture(scope="module")

@@ -72,7 +72,7 @@ def test_missing_npm_dependencies(
 
 def test_node_that_exits_during_start(spec: NodeSpec, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        node_module, "_command", lambda _spec: ["sh", "-c", "echo boom-marker; exit 3"]
+        node_module, "node_command", lambda _spec: ["sh", "-c", "echo boom-marker; exit 3"]
     )
     with pytest.raises(NodeStartError, match="exited during start-up") as info:
         start_node(spec)
@@ -81,7 +81,7 @@ def test_node_that_exits_during_start(spec: NodeSpec, monkeypatch: pytest.Monkey
 
 
 def test_node_that_never_answers(spec: NodeSpec, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(node_module, "_command", lambda _spec: ["sleep", "30"])
+    monkeypatch.setattr(node_module, "node_command", lambda _spec: ["sleep", "30"])
     with pytest.raises(NodeStartError, match="did not answer within 1 seconds"):
         start_node(spec, timeout=1)
     assert not spec.pid_file.exists()

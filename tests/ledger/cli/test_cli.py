@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger._paths import PROJECT_ROOT
 from ledger.chain.node import free_port
+from ledger.paths import PROJECT_ROOT
 
 FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
 

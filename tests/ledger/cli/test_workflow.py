@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from ledger._paths import PROJECT_ROOT
 from ledger.chain.node import free_port
+from ledger.paths import PROJECT_ROOT
 
 FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
 PSB, CIVIL, HEALTH = "11330100MB1A00001P", "11330100MB1A00002K", "11330100MB1A00003F"
@@ -227,6 +227,31 @@ def test_agreements_commitments_and_demo(cli: Cli, tmp_path: Path) -> None:
     assert cli.json("agreement", "show", agreement)["agreement"]["status"] == "revoked"
     not_party = cli.run("agreement", "revoke", agreement, "--reason", "x", account=3, ok=False)
     assert "neither the provider nor the consumer" in not_party.stderr
+    # Accepted before its validity starts: `pending`, as the API shows it.
+    future = cli.json(
+        "agreement",
+        "propose",
+        "--provider",
+        CIVIL,
+        "--consumer",
+        PSB,
+        "--dataset",
+        "HZ-DIBAO",
+        "--purpose",
+        "statistics",
+        "--legal-basis",
+        "社会救助暂行办法",
+        "--terms",
+        "0x" + "7d" * 32,
+        "--from",
+        "2098-01-01",
+        "--until",
+        "2099-01-01",
+    )["agreement_id"]
+    cli.run("agreement", "accept", future, account=1)
+    pending = cli.json("agreement", "show", future)["agreement"]
+    assert pending["status"] == "pending" and pending["accepted_at"] is not None
+    assert pending["terms_hash"] == "0x" + "7d" * 32
 
     made = cli.json(
         "commitment",

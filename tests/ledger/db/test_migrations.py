@@ -9,20 +9,30 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from ledger.apikeys import create_api_key
 from ledger.db import tables
 from ledger.db.engine import MIGRATIONS, _engine, create_db_engine, init_db
-from ledger.db.tables import ApiKey, LeafRow
+from ledger.db.tables import ApiKey, LeafRow, VersionAnchoring
 
 OFFCHAIN = {t.__tablename__ for t in tables.OFFCHAIN_TABLES}  # type: ignore[attr-defined]
-HEAD = "0002"  # the newest revision in ledger/db/migrations/versions
+HEAD = "0003"  # the newest revision in ledger/db/migrations/versions
 
 
 def _revision(engine: object) -> str:
     with engine.connect() as connection:  # type: ignore[attr-defined]
         return str(connection.execute(text("select version_num from alembic_version")).scalar())
+
+
+def _upgrade(engine: Engine, revision: str) -> None:
+    """Migrate an empty database up to ``revision`` only (as an older gateway left it)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
 
 
 def _differences(engine: object) -> list[object]:
@@ -70,11 +80,7 @@ def test_a_database_from_before_migrations_is_adopted_without_loss(database_url:
 
 def test_0002_drops_the_redundant_root_index_and_keeps_the_leaves(database_url: str) -> None:
     engine = _engine(database_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
+    _upgrade(engine, "0001")
     assert "ix_leaf_root" in {ix["name"] for ix in inspect(engine).get_indexes("leaf")}
     with engine.begin() as connection:
         connection.execute(
@@ -96,3 +102,33 @@ def test_unreachable_database_is_one_sentence() -> None:
 
     with pytest.raises(DatabaseUnavailableError, match="the database does not answer"):
         create_db_engine("postgresql://postgres@127.0.0.1:1/nothing")
+
+
+def test_0003_renames_anchor_batch_and_keeps_a_version_being_anchored(database_url: str) -> None:
+    engine = _engine(database_url)
+    _upgrade(engine, "0002")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "insert into anchor_batch (id, dataset_id, root, leaf_count, leaf_kind,"
+                " metadata_hash, parents, source, status, sender, tx_hash, created_at,"
+                " updated_at) values ('a1', :d, :r, 2, 'file', :m, '[]', 'folder', 'sent',"
+                " :s, :t, 1, 2)"
+            ),
+            {
+                "d": "0x" + "d5" * 32,
+                "r": "0x" + "a1" * 32,
+                "m": "0x" + "0e" * 32,
+                "s": "0x" + "5e" * 20,
+                "t": "0x" + "7c" * 32,
+            },
+        )
+    init_db(engine)
+    names = set(inspect(engine).get_table_names())
+    assert "version_anchoring" in names and "anchor_batch" not in names
+    indexes = {ix["name"] for ix in inspect(engine).get_indexes("version_anchoring")}
+    assert {"ix_version_anchoring_dataset_id", "ix_version_anchoring_status"} <= indexes
+    with Session(engine) as session:
+        (kept,) = session.exec(select(VersionAnchoring)).all()
+    assert (kept.id, kept.status, kept.tx_hash) == ("a1", "sent", "0x" + "7c" * 32)
+    assert _revision(engine) == HEAD and _differences(engine) == []

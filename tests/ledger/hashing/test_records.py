@@ -1,34 +1,300 @@
-"""CSV and JSON Lines files under hostile input: a typed ``HashingError`` or the same hashes
-every time, never another exception. (The well-formed cases are in tests/ledger/test_hashing.py.)"""
+"""ledger.hashing._records: CSV and JSON Lines records, their properties, and hostile input:
+a typed ``HashingError`` or the same hashes every time, never another exception."""
 
 from __future__ import annotations
 
-import hashlib
+import csv
+import io
 import json
-import random
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import eth_account  # noqa: F401 - as in the gateway: its py_ecc raises the recursion limit
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from eth_utils import keccak
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from ledger import hashing
 from ledger.hashing import (
-    CanonicalJsonError,
+    EmptyDatasetError,
+    FileChangedError,
     HashingError,
+    NotARegularFileError,
     RecordFormatError,
-    canonical_json,
+    UnreadableFileError,
     hash_records,
-    loads_strict,
+    read_salts,
+    record_entry,
+    record_hash,
+    sha256_file,
+    write_salts,
 )
 from tests.ledger._fuzz import assert_short_one_line, attempt
+from tests.ledger.hashing._support import FUZZ, sha, write
 
-FUZZ = settings(
-    max_examples=80,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+
+def oz_record_leaf(record_hash_: bytes, salt: bytes) -> bytes:
+    """OpenZeppelin StandardMerkleTree leaf of (bytes32, bytes32): keccak(keccak(abi.encode))."""
+    return keccak(keccak(record_hash_ + salt))
+
+
+def hashes(path: Path, **kwargs: Any) -> list[bytes]:
+    return [e.record_hash for e in hash_records(path, **kwargs).entries]
+
+
+def test_csv_rows_are_objects_of_strings(tmp_path: Path) -> None:
+    path = write(tmp_path / "dibao.csv", "编号,姓名,金额\nDB007,王明,0120.50\nDB008,李华,\n")
+    records = hash_records(path)
+    assert records.record_format == "csv"
+    assert records.source_name == "dibao.csv"
+    assert records.source_sha256 == sha256_file(path)
+    assert [e.index for e in records.entries] == [0, 1]
+    assert [e.record_hash for e in records.entries] == [
+        record_hash({"编号": "DB007", "姓名": "王明", "金额": "0120.50"}),
+        record_hash({"编号": "DB008", "姓名": "李华", "金额": ""}),
+    ]
+    assert records.entries[0].record_hash == sha(
+        '{"姓名":"王明","编号":"DB007","金额":"0120.50"}'.encode()
+    )
+
+
+def test_csv_bom_crlf_and_lf_give_the_same_records(tmp_path: Path) -> None:
+    plain = write(tmp_path / "a.csv", "id,name\n1,Ann\n2,Bob\n")
+    bom_crlf = write(tmp_path / "b.csv", b"\xef\xbb\xbfid,name\r\n1,Ann\r\n2,Bob\r\n")
+    no_final_newline = write(tmp_path / "c.csv", "id,name\n1,Ann\n2,Bob")
+    assert hashes(plain) == hashes(bom_crlf) == hashes(no_final_newline)
+    assert hash_records(plain).source_sha256 != hash_records(bom_crlf).source_sha256
+
+
+def test_csv_quoting(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "q.csv",
+        'id,text\r\n1,"a, b"\r\n2,"say ""hi"""\r\n3,"two\nlines"\r\n4,"crlf\r\ninside"\r\n5,ab"c\r\n6,""\r\n',
+    )
+    texts = ["a, b", 'say "hi"', "two\nlines", "crlf\r\ninside", 'ab"c', ""]
+    assert hashes(path) == [
+        record_hash({"id": str(i), "text": t}) for i, t in enumerate(texts, start=1)
+    ]
+
+
+def test_csv_blank_lines_are_skipped(tmp_path: Path) -> None:
+    path = write(tmp_path / "b.csv", "\nid,name\n\n1,Ann\n\n\n2,Bob\n\n")
+    assert hashes(path) == hashes(write(tmp_path / "p.csv", "id,name\n1,Ann\n2,Bob\n"))
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "message"),
+    [
+        ("id,name\n1,Ann\n2,Bob,extra\n", 3, "has 3 fields but the header has 2"),
+        ("id,name\n1\n", 2, "has 1 fields but the header has 2"),
+        ('id,name\n1,"multi\nline"\n2\n', 4, "has 1 fields"),
+        ('id,name\n1,"bad"quote\n', 2, "not valid CSV"),
+        ('id,name\n1,"never closed\n2,x\n', 3, "not valid CSV"),
+        ("id,id\n1,2\n", 1, "header on line 1 of .* names the field 'id' twice"),
+    ],
 )
+def test_malformed_csv_is_refused_with_its_line(
+    tmp_path: Path, content: str, line: int, message: str
+) -> None:
+    with pytest.raises(RecordFormatError, match=message) as info:
+        hash_records(write(tmp_path / "bad.csv", content))
+    assert info.value.line == line
+    assert f"line {line} " in str(info.value)
+
+
+def test_csv_that_is_not_utf8_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "latin1.csv", "id,name\n1,Ann\n2,José\n".encode("latin-1"))
+    with pytest.raises(RecordFormatError, match=r"line 3 of .* is not valid UTF-8") as info:
+        hash_records(path)
+    assert info.value.line == 3
+
+
+@pytest.mark.parametrize("content", ["", "\n\n", "id,name\n", "id,name\n\n"])
+def test_csv_without_records_is_refused(tmp_path: Path, content: str) -> None:
+    with pytest.raises(EmptyDatasetError):
+        hash_records(write(tmp_path / "e.csv", content))
+
+
+def test_jsonl_rows(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "p.jsonl",
+        b'\xef\xbb\xbf{"id": 1, "name": "\\u738b\\u660e", "amount": 12.50}\r\n'
+        b"\n   \n"
+        b'{"name":"Bob","id":2,"tags":["a"],"x":null}\n',
+    )
+    records = hash_records(path)
+    assert records.record_format == "jsonl"
+    assert [e.record_hash for e in records.entries] == [
+        sha(b'{"amount":12.5,"id":1,"name":"\xe7\x8e\x8b\xe6\x98\x8e"}'),
+        record_hash({"x": None, "tags": ["a"], "id": 2, "name": "Bob"}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("[1, 2]", "a JSON array, not an object"),
+        ('"text"', "a JSON string, not an object"),
+        ("42", "a JSON number, not an object"),
+        ("null", "a JSON literal, not an object"),
+        ('{"a": 1, "a": 2}', 'member name "a" appears twice'),
+        ('{"a": NaN}', "NaN is not finite"),
+        ('{"a": Infinity}', "Infinity is not finite"),
+        ('{"a": -Infinity}', "-Infinity is not finite"),
+        ('{"a": 1e999}', "1e999 is not finite"),
+        ('{"a": 9007199254740993}', r"beyond ±2\^53"),
+        ('{"a": "\\ud800"}', "lone surrogate"),
+        ('{"a": 1', "not valid JSON"),
+        ('{"a": 1} {"b": 2}', "not valid JSON"),
+    ],
+)
+def test_malformed_jsonl_is_refused_with_its_line(tmp_path: Path, line: str, message: str) -> None:
+    path = write(tmp_path / "bad.jsonl", '{"ok": 1}\n\n' + line + "\n")
+    with pytest.raises(RecordFormatError, match=message) as info:
+        hash_records(path)
+    assert info.value.line == 3
+    assert str(info.value).startswith("line 3 of ")
+
+
+def test_jsonl_that_is_not_utf8_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "bad.jsonl", b'{"a": "ok"}\n{"a": "\xff"}\n')
+    with pytest.raises(RecordFormatError, match=r"line 2 .* not valid UTF-8"):
+        hash_records(path)
+
+
+def test_jsonl_without_records_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(EmptyDatasetError):
+        hash_records(write(tmp_path / "e.jsonl", "\n \n"))
+
+
+def test_format_from_suffix_or_explicit(tmp_path: Path) -> None:
+    data = "id\n1\n"
+    assert hash_records(write(tmp_path / "a.CSV", data)).record_format == "csv"
+    nd = hash_records(write(tmp_path / "b.ndjson", '{"id": "1"}\n'))
+    assert nd.record_format == "jsonl"
+    with pytest.raises(RecordFormatError, match="cannot tell the record format"):
+        hash_records(write(tmp_path / "c.txt", data))
+    assert hashes(tmp_path / "c.txt", fmt="csv") == hashes(tmp_path / "a.CSV")
+    assert hashes(tmp_path / "a.CSV") == [e.record_hash for e in nd.entries]  # same object
+
+
+def test_records_file_must_be_a_regular_file(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.csv")
+    with pytest.raises(NotARegularFileError):
+        hash_records(tmp_path / "pipe.csv")
+    with pytest.raises(UnreadableFileError):
+        hash_records(tmp_path / "missing.csv")
+
+
+def test_records_file_growing_while_hashed_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path / "grow.csv", "id\n" + "".join(f"{i}\n" for i in range(300_000)))
+
+    def grow(done: int, total: int) -> None:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write("999\n")
+
+    with pytest.raises(FileChangedError, match="changed while it was being hashed"):
+        hash_records(path, on_progress=grow)
+
+
+def test_record_entry_finds_a_row(tmp_path: Path) -> None:
+    path = write(tmp_path / "r.csv", "id,name\n1,Ann\n2,Bob\n")
+    records = hash_records(path)
+    entry = records.entries[1]
+    assert record_entry({"name": "Bob", "id": "2"}, entry.salt) == (entry.record_hash, entry.salt)
+    with pytest.raises(hashing.HashingError, match="32 bytes, not 5"):
+        record_entry({"id": "2"}, b"short")
+
+
+def test_fresh_salts_are_random_per_row_and_per_run(tmp_path: Path) -> None:
+    path = write(tmp_path / "same.csv", "v\nx\nx\nx\n")  # identical rows
+    first, second = hash_records(path), hash_records(path)
+    assert len({e.record_hash for e in first.entries}) == 1
+    salts = [e.salt for e in first.entries + second.entries]
+    assert all(len(s) == 32 for s in salts) and len(set(salts)) == 6
+    assert first.salts.values == tuple(e.salt for e in first.entries)
+
+
+def test_records_progress_reaches_the_file_size(tmp_path: Path) -> None:
+    path = write(tmp_path / "p.csv", "id\n" + "".join(f"{i}\n" for i in range(300_000)))
+    calls: list[tuple[int, int]] = []
+    hash_records(path, on_progress=lambda done, total: calls.append((done, total)))
+    size = path.stat().st_size
+    assert len(calls) > 1 and calls[-1] == (size, size)
+
+
+# ---------------------------------------------------------------------------- record properties
+
+field_names = st.text(st.characters(codec="utf-8", exclude_characters="\x00\ufeff"), max_size=6)
+field_values = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=10)
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> tuple[list[str], list[list[str]]]:
+    header = draw(st.lists(field_names, min_size=1, max_size=5, unique=True))
+    rows = draw(
+        st.lists(
+            st.lists(field_values, min_size=len(header), max_size=len(header)),
+            min_size=1,
+            max_size=8,
+        )
+    )
+    return header, rows
+
+
+def csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+@given(tables())
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+def test_csv_records_are_the_canonical_json_of_their_row(
+    table: tuple[list[str], list[list[str]]],
+) -> None:
+    header, rows = table
+    with tempfile.TemporaryDirectory() as directory:
+        path = write(Path(directory) / "t.csv", csv_bytes(header, rows))
+        assume(not (len(header) == 1 and header[0] == ""))  # a blank header line is skipped
+        got = hashes(path)
+    expected = [record_hash(dict(zip(header, row, strict=True))) for row in rows]
+    assert got == expected
+
+
+@given(tables(), st.booleans())
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+def test_same_input_and_salts_give_the_same_leaves_and_new_salts_new_leaves(
+    table: tuple[list[str], list[list[str]]], as_jsonl: bool
+) -> None:
+    header, rows = table
+    assume(not (len(header) == 1 and header[0] == ""))
+    with tempfile.TemporaryDirectory() as directory:
+        if as_jsonl:
+            text = "".join(json.dumps(dict(zip(header, row, strict=True))) + "\n" for row in rows)
+            path = write(Path(directory) / "t.jsonl", text)
+        else:
+            path = write(Path(directory) / "t.csv", csv_bytes(header, rows))
+        first = hash_records(path)
+        sidecar = Path(directory) / "t.salts.json"
+        write_salts(sidecar, first.salts)
+        again = hash_records(path, salts=read_salts(sidecar, data=path))
+        fresh = hash_records(path)
+    assert again.entries == first.entries
+    assert again.source_sha256 == first.source_sha256
+    assert [e.record_hash for e in fresh.entries] == [e.record_hash for e in first.entries]
+    leaves = {oz_record_leaf(e.record_hash, e.salt) for e in first.entries}
+    fresh_leaves = {oz_record_leaf(e.record_hash, e.salt) for e in fresh.entries}
+    assert len(leaves) == len(rows)  # even identical rows get distinct leaves
+    assert leaves.isdisjoint(fresh_leaves)
+
+
+# ---------------------------------------------------------------------------- hostile input
 
 # Bytes that stress the parsers: quotes, separators, line ends, BOM, NUL, GBK, bad UTF-8.
 PIECES = [
@@ -118,57 +384,3 @@ def test_a_long_duplicate_header_is_not_echoed_in_full(tmp_path: Path) -> None:
     with pytest.raises(RecordFormatError, match="twice") as info:
         hash_records(path)
     assert_short_one_line(info.value, name)
-
-
-# ---------------------------------------------------------------------------- canonical JSON
-
-
-json_values = st.recursive(
-    st.one_of(
-        st.none(),
-        st.booleans(),
-        st.integers(-(2**53), 2**53),
-        st.floats(allow_nan=False, allow_infinity=False),
-        st.text(max_size=20),
-    ),
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=5)
-    ),
-    max_leaves=20,
-)
-
-
-def shuffled(value: Any, rnd: random.Random) -> Any:
-    """The same value with every object's members in another order."""
-    if isinstance(value, dict):
-        items = [(k, shuffled(v, rnd)) for k, v in value.items()]
-        rnd.shuffle(items)
-        return dict(items)
-    if isinstance(value, list):
-        return [shuffled(v, rnd) for v in value]
-    return value
-
-
-@FUZZ
-@given(json_values, st.randoms(use_true_random=False))
-def test_canonical_form_ignores_member_order_at_every_depth(value: Any, rnd: random.Random) -> None:
-    canonical = canonical_json(value)
-    assert canonical_json(shuffled(value, rnd)) == canonical
-    # Parsing the text (any layout) gives the same canonical bytes.
-    text = json.dumps(
-        shuffled(value, rnd), indent=rnd.choice([None, 1, 4]), ensure_ascii=rnd.random() < 0.5
-    )
-    assert canonical_json(loads_strict(text)) == canonical
-    assert hashlib.sha256(canonical).digest() == hashlib.sha256(canonical_json(value)).digest()
-
-
-@FUZZ
-@given(st.text(st.characters(exclude_categories=[]), max_size=300))
-@example("1" * 5000)
-@example("[" * 300_000)
-@example('{"a":' * 201 + "1" + "}" * 201)
-def test_loads_strict_gives_a_value_or_canonical_json_error(text: str) -> None:
-    _, error = attempt(lambda: loads_strict(text))
-    if error is not None:
-        assert isinstance(error, CanonicalJsonError)
-        assert_short_one_line(error, text)

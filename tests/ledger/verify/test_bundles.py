@@ -6,7 +6,7 @@ field or one byte changed — the answer is ``BundleFormatError`` (malformed) or
 ``RootMismatchError`` (well formed, does not verify), never another exception; and a changed
 bundle verifies only when it still says exactly the same thing (e.g. hex digits in another
 case). The fields checked on chain (contract, chain id, dataset) are tested against a node in
-tests/ledger/test_verify.py.
+tests/ledger/verify/test_verifier.py.
 """
 
 from __future__ import annotations
