@@ -10,6 +10,7 @@ The cluster is the test's own (tests/pgcluster.py): the shared server is never s
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -32,9 +33,9 @@ from ledger.ids import dataset_id
 from ledger.keys import dev_account
 from tests.api._serving import Served
 from tests.api._support import CIVIL_DEV, DIBAO, PROBLEM, Api, World, assert_problem
-from tests.conftest import PG_ADMIN_URL
 from tests.netfault import TcpProxy
 from tests.pgcluster import PgCluster, private_cluster
+from tests.support import fresh_database
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -352,14 +353,11 @@ def test_a_silent_database_is_answered_503_within_a_bound(
     dropped): requests answer 503 database-unavailable after the connect timeout instead of
     waiting forever, /readyz says so, and everything answers again once it is back. The
     gateway reaches the shared server through a TCP proxy cut for it alone."""
-    name = f"xt_silent_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    proxy = TcpProxy(5432)
-    try:
-        api = make_api(
-            chain.settings(database_url=f"postgresql://postgres@127.0.0.1:{proxy.port}/{name}")
-        )
+    with (
+        fresh_database("postgresql", Path(), prefix="xt_silent") as direct,
+        contextlib.closing(TcpProxy(5432)) as proxy,
+    ):
+        api = make_api(chain.settings(database_url=direct.replace(":5432/", f":{proxy.port}/")))
         api.sync()
         assert api.ok("/v1/datasets")["items"]
         proxy.blackhole()
@@ -382,7 +380,3 @@ def test_a_silent_database_is_answered_503_within_a_bound(
         proxy.restore()
         assert api.ok("/v1/datasets")["items"]
         assert api.client.get("/readyz").status_code == 200
-    finally:
-        proxy.close()
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

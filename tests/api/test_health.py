@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 
 from ledger.chain.node import free_port
 from tests.api._support import CIVIL, Api, World, assert_problem
-from tests.conftest import PG_ADMIN_URL
+from tests.support import PG_ADMIN_URL
 
 
 def test_readyz_reports_node_database_and_index_lag(api: Api, world: World) -> None:
