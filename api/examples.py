@@ -11,6 +11,9 @@ ROOT = "0x" + "a1" * 32
 TX = "0x" + "7c" * 32
 DEPT = {"id": "0x" + "5e" * 32, "name": "杭州市民政局"}
 CONSUMER = {"id": "0x" + "6d" * 32, "name": "杭州市公安局"}
+# A department as the index's answers name it: flags say when a name needs its id beside it.
+DEPT_REF = {**DEPT, "name_flags": []}
+CONSUMER_REF = {**CONSUMER, "name_flags": []}
 TIME = "2026-11-20T08:00:00+00:00"
 
 VERSION = {
@@ -104,7 +107,7 @@ RECORD_VERIFICATION = {
 }
 DATASET_ITEM = {
     "id": "0x" + "d5" * 32,
-    "owner": DEPT,
+    "owner": DEPT_REF,
     "metadata_hash": "0x" + "e1" * 32,
     "registered_at": TIME,
     "transaction": TX,
@@ -129,14 +132,15 @@ VERSION_ROW = {
 AGREEMENT = {
     "id": "0x" + "ae" * 32,
     "status": "active",
-    "provider": DEPT,
-    "consumer": CONSUMER,
-    "proposer": DEPT,
+    "provider": DEPT_REF,
+    "consumer": CONSUMER_REF,
+    "proposer": DEPT_REF,
     "datasets": ["0x" + "d5" * 32],
     "purpose": "0x" + "9f" * 32,
     "legal_basis": "0x" + "8e" * 32,
     "terms_hash": "0x" + "7d" * 32,
     "valid_from": TIME,
+    "effective_from": TIME,
     "valid_until": "2027-11-20T08:00:00+00:00",
     "proposed_at": TIME,
     "accepted_at": TIME,
@@ -148,7 +152,7 @@ AGREEMENT = {
 }
 DATASET = {
     "id": "0x" + "d5" * 32,
-    "owner": DEPT,
+    "owner": DEPT_REF,
     "metadata_hash": "0x" + "e1" * 32,
     "registered_at": TIME,
     "block_number": 40,
@@ -161,7 +165,7 @@ COMMITMENT = {
     "id": "0x" + "c0" * 32,
     "status": "active",
     "matter_ref": "0x" + "4d" * 32,
-    "lead": {"id": "0x" + "7a" * 32, "name": "杭州市卫生健康委员会"},
+    "lead": {"id": "0x" + "7a" * 32, "name": "杭州市卫生健康委员会", "name_flags": []},
     "deadline": "2026-12-05T08:00:00+00:00",
     "proposed_at": TIME,
     "activated_at": TIME,
@@ -169,7 +173,7 @@ COMMITMENT = {
     "closing_hash": None,
     "participants": [
         {
-            "department": CONSUMER,
+            "department": CONSUMER_REF,
             "duty_hash": "0x" + "1d" * 32,
             "signed_at": TIME,
             "signer": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
@@ -179,7 +183,27 @@ COMMITMENT = {
         }
     ],
 }
-DEPARTMENT = {**DEPT, "status": "active", "admitted_at": TIME, "status_changed_at": TIME}
+DEPARTMENT: dict[str, Any] = {
+    **DEPT,
+    "display_name": DEPT["name"],
+    "name_flags": [],
+    "name_hex": None,
+    "status": "active",
+    "admitted_at": TIME,
+    "status_changed_at": TIME,
+}
+# A name that needs a warning: a zero-width space (U+200B) after it. The display name shows it
+# escaped, with the department's id beside it.
+FLAGGED_DEPARTMENT: dict[str, Any] = {
+    "id": "0x" + "66" * 32,
+    "name": "杭州市民政局\u200b",
+    "display_name": "杭州市民政局\\u200b [0x" + "66" * 32 + "]",
+    "name_flags": ["zero-width", "lookalike"],
+    "name_hex": None,
+    "status": "active",
+    "admitted_at": TIME,
+    "status_changed_at": TIME,
+}
 EVENT = {
     "block_number": 42,
     "log_index": 0,
@@ -215,14 +239,24 @@ EXAMPLES: dict[str, Any] = {
     "agreement": {**AGREEMENT, "access_receipts": []},
     "commitments": {"items": [COMMITMENT], **PAGE},
     "commitment": COMMITMENT,
-    "departments": {"items": [DEPARTMENT], "next_cursor": None},
+    "departments": {"items": [DEPARTMENT, FLAGGED_DEPARTMENT], "next_cursor": None},
     "department": DEPARTMENT,
     "events": {"items": [EVENT], **PAGE},
     "batch": BATCH,
     "authorization": {
         "authorized": True,
+        "status": "authorized",
+        "source": "chain",
+        "block_number": 45,
+        "agreement_id": AGREEMENT["id"],
         "agreement": AGREEMENT,
-        "index": {"block_number": 44, "block_time": TIME, "chain_id": 31337},
+        "index": {
+            "block_number": 44,
+            "block_time": TIME,
+            "chain_id": 31337,
+            "synced_at": TIME,
+            "age_seconds": 1,
+        },
     },
     "agreement_tx": {"agreement_id": "0x" + "ae" * 32, **TRANSACTION},
     "commitment_tx": {"commitment_id": "0x" + "c0" * 32, **TRANSACTION},
@@ -240,9 +274,25 @@ EXAMPLES: dict[str, Any] = {
     "health": {"status": "ok"},
     "ready": {
         "ready": True,
+        "reasons": [],
         "node": {"reachable": True, "head": 44},
         "database": {"reachable": True},
-        "index": {"block_number": 44, "block_time": TIME, "chain_id": 31337, "lag_blocks": 0},
+        "index": {
+            "block_number": 44,
+            "block_time": TIME,
+            "chain_id": 31337,
+            "lag_blocks": 0,
+            "behind_blocks": 0,
+            "synced_at": TIME,
+            "age_seconds": 1,
+            "indexer": {
+                "running": True,
+                "last_pass_at": TIME,
+                "caught_up_at": TIME,
+                "last_error": None,
+                "failures": 0,
+            },
+        },
     },
 }
 

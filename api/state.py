@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from functools import cached_property
 
 from ledger.anchoring import Anchorer
 from ledger.gateway import Gateway
+from ledger.indexer import IndexHealth
 from ledger.settings import Settings
 from ledger.submissions import SubmissionQueue
 from ledger.verify import Verifier
@@ -20,6 +22,8 @@ from .ratelimit import RateLimiter
 __all__ = ["ApiState"]
 
 log = logging.getLogger("xietong.api")
+
+NODE_RETRY = 1.0  # seconds a node that did not answer is left alone
 
 
 @dataclass
@@ -33,6 +37,10 @@ class ApiState:
     #: Serialises this process's transactions (one signer, one nonce sequence).
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: threading.Event = field(default_factory=threading.Event)
+    #: What this process's indexer loop did (``/readyz`` judges the index by it).
+    index_health: IndexHealth = field(default_factory=IndexHealth)
+    #: Until when (monotonic) a node that did not answer a route's read is left alone.
+    node_down_until: float = -math.inf
 
     @classmethod
     def build(cls, settings: Settings) -> ApiState:
@@ -59,6 +67,14 @@ class ApiState:
     def anchorer(self) -> Anchorer:
         return self.gateway.anchorer()
 
+    def node_may_answer(self) -> bool:
+        """Whether to ask the node now: after it failed to answer, it is left alone for
+        ``NODE_RETRY`` seconds, so a silent node costs one timeout, not one per request."""
+        return time.monotonic() >= self.node_down_until
+
+    def node_failed(self) -> None:
+        self.node_down_until = time.monotonic() + NODE_RETRY
+
     def department_id(self) -> str:
         """0x id of the department whose key this gateway holds."""
         return "0x" + self.gateway.department_of_signer().hex()
@@ -69,18 +85,29 @@ class ApiState:
         """Follow the chain into the index until stopping.
 
         The indexer retries node and database outages itself; any other failure of a pass (a
-        database refusing writes, as a standby does; an error answer of the node; an index of
-        another chain) is logged by its kind — never its text, which may hold a URL — and the
-        indexer starts again from its checkpoint ``retry`` seconds later: the thread never
-        dies of it, or the index would silently stop while the API kept answering."""
-        while not self.stopping.is_set():
-            try:
-                self.gateway.indexer().follow(
-                    interval=self.settings.index_interval, should_stop=self.stopping.is_set
-                )
-            except Exception as exc:
-                log.warning("index pass failed: %s", type(exc).__name__)
-                self.stopping.wait(max(retry, self.settings.index_interval))
+        database refusing writes, as a standby does; an error answer of the node; a log it
+        cannot decode; an index of another chain) is logged by its kind — never its text, which
+        may hold a URL — and the indexer starts again from its checkpoint ``retry`` seconds
+        later: the thread never dies of it. Every pass, and every failure, is recorded in
+        :attr:`index_health`, so that ``/readyz`` fails while the index cannot advance instead
+        of the index silently stopping while the API keeps answering."""
+        health = self.index_health
+        health.started()
+        try:
+            while not self.stopping.is_set():
+                try:
+                    self.gateway.indexer().follow(
+                        interval=self.settings.index_interval,
+                        should_stop=self.stopping.is_set,
+                        on_pass=health.passed,
+                        on_error=health.failed,
+                    )
+                except Exception as exc:
+                    health.failed(exc)
+                    log.warning("index pass failed: %s", type(exc).__name__)
+                    self.stopping.wait(max(retry, self.settings.index_interval))
+        finally:
+            health.stopped()
 
     def anchor_loop(self, interval: float = 0.5, resume_every: float = 30.0) -> None:
         """Seal and anchor due submission batches until stopping; at start and then every

@@ -15,7 +15,7 @@ import {ISharingAgreements} from "./interfaces/ISharingAgreements.sol";
  *
  * `isAuthorized` looks up the agreements ever activated for the exact
  * (provider, consumer, dataset, purpose) scope and answers from the first one that is active
- * and inside its validity window `[validFrom, validUntil)` now.
+ * and inside its effective window `[max(validFrom, acceptedAt), validUntil)` now.
  */
 contract SharingAgreements is ISharingAgreements, DepartmentGated, EIP712, Nonces {
     /// @dev keccak256("AcceptAgreement(bytes32 agreementId,address signer,uint256 nonce,uint256 deadline)")
@@ -127,13 +127,13 @@ contract SharingAgreements is ISharingAgreements, DepartmentGated, EIP712, Nonce
         if (a.status != AgreementStatus.Active) revert SharingAgreementsInvalidStatus(agreementId, a.status);
         if (logRoot == bytes32(0)) revert SharingAgreementsZeroLogRoot();
         if (entryCount == 0) revert SharingAgreementsZeroEntryCount();
-        uint64 validFrom = a.terms.validFrom;
+        uint64 start = _effectiveFrom(a);
         uint64 validUntil = a.terms.validUntil;
         if (
-            periodStart > periodEnd || periodEnd > block.timestamp || periodStart < validFrom
+            periodStart > periodEnd || periodEnd > block.timestamp || periodStart < start
                 || periodEnd >= validUntil
         ) {
-            revert SharingAgreementsInvalidReceiptPeriod(periodStart, periodEnd, validFrom, validUntil);
+            revert SharingAgreementsInvalidReceiptPeriod(periodStart, periodEnd, start, validUntil);
         }
         AccessReceipt[] storage receipts = _receipts[agreementId];
         receiptIndex = receipts.length;
@@ -172,7 +172,7 @@ contract SharingAgreements is ISharingAgreements, DepartmentGated, EIP712, Nonce
             bytes32 id = ids[i - 1];
             Agreement storage a = _agreements[id];
             if (
-                a.status == AgreementStatus.Active && block.timestamp >= a.terms.validFrom
+                a.status == AgreementStatus.Active && block.timestamp >= _effectiveFrom(a)
                     && block.timestamp < a.terms.validUntil
             ) return id;
         }
@@ -182,6 +182,12 @@ contract SharingAgreements is ISharingAgreements, DepartmentGated, EIP712, Nonce
     /// @inheritdoc ISharingAgreements
     function agreement(bytes32 agreementId) external view returns (Agreement memory) {
         return _existing(agreementId);
+    }
+
+    /// @inheritdoc ISharingAgreements
+    function effectiveFrom(bytes32 agreementId) external view returns (uint64) {
+        Agreement storage a = _existing(agreementId);
+        return a.acceptedAt == 0 ? 0 : _effectiveFrom(a);
     }
 
     /// @inheritdoc ISharingAgreements
@@ -307,6 +313,14 @@ contract SharingAgreements is ISharingAgreements, DepartmentGated, EIP712, Nonce
             _scopes[_scopeKey(provider, consumer, datasetIds[i], purpose)].push(agreementId);
         }
         emit AgreementAccepted(agreementId, departmentId, signer);
+    }
+
+    /// @dev The start of `a`'s effective window: the signed `validFrom`, or the acceptance
+    /// when that came later (nothing is authorized or receipted before the agreement was active).
+    function _effectiveFrom(Agreement storage a) private view returns (uint64) {
+        uint64 validFrom = a.terms.validFrom;
+        uint64 acceptedAt = a.acceptedAt;
+        return acceptedAt > validFrom ? acceptedAt : validFrom;
     }
 
     function _existing(bytes32 agreementId) private view returns (Agreement storage a) {

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from .chain.enums import ProposalKind
 from .db.tables import (
@@ -29,6 +29,7 @@ from .db.tables import (
     VersionParentRow,
     VersionRow,
 )
+from .display import join_flags, skeleton, split_flags, text_flags
 
 __all__ = ["DELETING_EVENTS", "EventFacts", "EventRecord", "apply_event", "event_keys"]
 
@@ -122,12 +123,35 @@ def _get(session: Session, model: Any, key: Any) -> Any:
 # --------------------------------------------------------------------------- membership
 
 
+def _name_flags(session: Session, name: str, name_hex: str | None, own_id: str | None) -> str:
+    """The stored flags of a department name read from an event (``ledger.display``): the
+    name's own, and ``lookalike`` when it reads like another department's name (which is then
+    flagged too, when ``own_id`` is a department being admitted)."""
+    flags = text_flags(name, name_hex)
+    key = skeleton(name)
+    if key:
+        query = select(DepartmentRow).where(DepartmentRow.name_skeleton == key)
+        for other in session.exec(query).all():
+            if other.id == own_id:
+                continue
+            flags.append("lookalike")
+            if own_id is not None and "lookalike" not in split_flags(other.name_flags):
+                other.name_flags = join_flags([*split_flags(other.name_flags), "lookalike"])
+    return join_flags(flags)
+
+
 @_on("DepartmentAdmitted")
 def _admitted(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
+    # The name is untrusted text (ledger.events keeps its bytes in name_hex when the text does
+    # not say them exactly); readers are warned through its flags.
+    name, name_hex = a["name"], a.get("name_hex")
     session.add(
         DepartmentRow(
             id=a["departmentId"],
-            name=a["name"],
+            name=name,
+            name_hex=name_hex,
+            name_flags=_name_flags(session, name, name_hex, a["departmentId"]),
+            name_skeleton=skeleton(name),
             status="active",
             admitted_at=e.timestamp,
             status_changed_at=e.timestamp,
@@ -181,6 +205,10 @@ def _proposal_created(session: Session, e: EventRecord, a: dict[str, Any]) -> No
             department_id=None if a["departmentId"] == zero_id else a["departmentId"],
             account=None if a["account"].lower() == zero_account else a["account"],
             name=a["name"] or None,
+            name_hex=a.get("name_hex"),
+            name_flags=_name_flags(session, a["name"], a.get("name_hex"), None)
+            if a["name"] or a.get("name_hex")
+            else "",
             created_at=e.timestamp,
             expires_at=_u64(a["expiresAt"]),
         )
@@ -196,6 +224,10 @@ def _proposal_approved(session: Session, e: EventRecord, a: dict[str, Any]) -> N
 def _proposal_executed(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     row = _get(session, ProposalRow, a["proposalId"])
     row.status, row.executed_at = "executed", e.timestamp
+    # The approvals of departments active at execution (a department suspended since it
+    # approved no longer counts); events of an older registry did not carry them.
+    if "approvals" in a:
+        row.approvals = a["approvals"]
 
 
 # --------------------------------------------------------------------------- datasets

@@ -1,5 +1,11 @@
-"""Agreements and commitments: proposals, consent by transaction or relayed EIP-712
-signature, and their lifecycle, over the contracts. Thin: the contracts hold the rules."""
+"""Agreements, commitments and membership roles: proposals, nominations, consent by
+transaction or relayed EIP-712 signature, over the contracts. Thin: the contracts hold the
+rules.
+
+An account becomes an operator only with its own consent: a department nominates it
+(:func:`nominate_operator`), and the account accepts (``AcceptOperator``); the account an
+admission or auditor grant names accepts the role it offers (``AcceptRole``, the proposal id
+as the 32-byte subject: :func:`proposal_subject`)."""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import is_hex_address, to_checksum_address
 
 from .chain.client import ChainClient, SentTransaction
-from .eip712 import ConsentMessage, sign_consent
+from .eip712 import CONSENT_TYPES, ConsentMessage, sign_consent
 from .errors import InputError
 from .hashing import loads_strict, sha256_file
 from .ids import AgreementTerms, CommitmentProposal
@@ -22,20 +28,32 @@ __all__ = [
     "Consent",
     "ConsentKind",
     "accept_agreement",
+    "accept_nomination",
+    "accept_role",
     "consent_or_relay",
     "document_hash",
     "expect_consent",
     "make_consent",
+    "nominate_operator",
     "parse_consent",
+    "proposal_subject",
     "propose_agreement",
     "propose_commitment",
     "read_consent",
     "relay_consent",
     "sign_commitment",
+    "withdraw_nomination",
 ]
 
-ConsentKind = Literal["AcceptAgreement", "SignCommitment"]
-_CONTRACT = {"AcceptAgreement": "SharingAgreements", "SignCommitment": "JointCommitments"}
+ConsentKind = Literal["AcceptAgreement", "SignCommitment", "AcceptOperator", "AcceptRole"]
+_CONTRACT = {kind: spec.contract for kind, spec in CONSENT_TYPES.items()}
+#: The function that relays each kind of signed consent.
+_BY_SIG = {
+    "AcceptAgreement": "acceptBySig",
+    "SignCommitment": "signBySig",
+    "AcceptOperator": "acceptNominationBySig",
+    "AcceptRole": "acceptRoleBySig",
+}
 
 
 def document_hash(reference: str) -> bytes:
@@ -90,6 +108,41 @@ def propose_commitment(
     return bytes(tx.event("CommitmentProposed")["commitmentId"]), tx
 
 
+# --------------------------------------------------------------------------- membership roles
+
+
+def proposal_subject(proposal_id: int) -> bytes:
+    """A membership proposal's id as the 32-byte subject of an ``AcceptRole`` consent."""
+    if not 0 <= proposal_id < 2**256:
+        raise InputError(f"{proposal_id} is not a proposal id.")
+    return proposal_id.to_bytes(32, "big")
+
+
+def nominate_operator(client: ChainClient, signer: LocalAccount, account: str) -> SentTransaction:
+    """Nominate ``account`` as an operator of the signer's department (it must accept)."""
+    return client.transact("DepartmentRegistry", "nominateOperator", account, sender=signer)
+
+
+def withdraw_nomination(client: ChainClient, signer: LocalAccount, account: str) -> SentTransaction:
+    """Withdraw the signer's department's pending nomination of ``account``."""
+    return client.transact("DepartmentRegistry", "withdrawNomination", account, sender=signer)
+
+
+def accept_nomination(
+    client: ChainClient, signer: LocalAccount, department_id: bytes
+) -> SentTransaction:
+    """Accept, as the nominated account, ``department_id``'s nomination as operator."""
+    return client.transact("DepartmentRegistry", "acceptNomination", department_id, sender=signer)
+
+
+def accept_role(client: ChainClient, signer: LocalAccount, subject: bytes) -> SentTransaction:
+    """Accept, as the account a proposal names, the role it offers (``subject``: the
+    proposal id as :func:`proposal_subject` gives it)."""
+    return client.transact(
+        "DepartmentRegistry", "acceptRole", int.from_bytes(subject, "big"), sender=signer
+    )
+
+
 # --------------------------------------------------------------------------- relayed consent
 
 
@@ -130,6 +183,8 @@ def make_consent(
 ) -> Consent:
     """Sign consent to ``subject_id`` with the signer's next nonce, valid for ``valid_for`` seconds."""
     contract = _CONTRACT[kind]
+    if len(subject_id) != 32:
+        raise InputError("the subject of a consent is 32 bytes.")
     nonce = int(client.call(contract, "nonces", signer.address))
     deadline = int(time.time()) + valid_for
     message = ConsentMessage(
@@ -218,11 +273,13 @@ def relay_consent(client: ChainClient, relayer: LocalAccount, consent: Consent) 
             f"the consent was signed for {consent.contract} on chain {consent.chain_id}, "
             f"not {client.address(contract)} on chain {client.chain_id}."
         )
-    function = "acceptBySig" if consent.kind == "AcceptAgreement" else "signBySig"
+    subject: bytes | int = consent.subject_id
+    if CONSENT_TYPES[consent.kind].subject_type == "uint256":
+        subject = int.from_bytes(consent.subject_id, "big")
     return client.transact(
         contract,
-        function,
-        consent.subject_id,
+        _BY_SIG[consent.kind],
+        subject,
         consent.signer,
         consent.nonce,
         consent.deadline,
@@ -231,7 +288,12 @@ def relay_consent(client: ChainClient, relayer: LocalAccount, consent: Consent) 
     )
 
 
-_DIRECT = {"AcceptAgreement": accept_agreement, "SignCommitment": sign_commitment}
+_DIRECT = {
+    "AcceptAgreement": accept_agreement,
+    "SignCommitment": sign_commitment,
+    "AcceptOperator": accept_nomination,
+    "AcceptRole": accept_role,
+}
 
 
 def consent_or_relay(
@@ -243,7 +305,8 @@ def consent_or_relay(
     consent: Consent | None,
     source: str = "the consent",
 ) -> SentTransaction:
-    """Consent to ``subject_id`` (accept the agreement, sign the commitment: ``kind``).
+    """Consent to ``subject_id`` (accept the agreement, sign the commitment, accept the
+    nomination or the role: ``kind``).
 
     Without ``consent``, by a transaction from ``signer``, this gateway's department. With it,
     by relaying another department's signed consent (the transaction from ``signer``), once

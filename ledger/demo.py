@@ -166,7 +166,9 @@ def run_demo(gateway: Gateway, workdir: Path, *, echo: Callable[[str], None] = p
     )
     sharing_id, _ = propose_agreement(client, civil, terms)
     consent = make_consent(client, psb, "AcceptAgreement", sharing_id)
-    relay_consent(client, civil, consent)
+    accepted = relay_consent(client, civil, consent)
+    # validFrom is a day back, but the agreement is in effect only from its acceptance.
+    accepted_at = int(client.w3.eth.get_block(accepted.block_number)["timestamp"])
     report.agreements["dibao-to-psb"] = "0x" + sharing_id.hex()
 
     echo("4. 公安局 records access receipts for its eligibility lookups")
@@ -183,16 +185,18 @@ def run_demo(gateway: Gateway, workdir: Path, *, echo: Callable[[str], None] = p
         encoding="utf-8",
     )
     log_version = prepare_path(log, dibao_id)
-    start = int(client.w3.eth.get_block("latest")["timestamp"]) - DAY + 60
-    for week in range(2):
+    # Two receipts splitting the time since the acceptance (none may start before it).
+    latest = int(client.w3.eth.get_block("latest")["timestamp"])
+    middle = (accepted_at + latest) // 2
+    for period_start, period_end in ((accepted_at, middle), (middle, latest)):
         tx(
             "SharingAgreements",
             "recordAccess",
             sharing_id,
             log_version.root,
             15,
-            start + week * 600,
-            start + week * 600 + 300,
+            period_start,
+            period_end,
             sender=psb,
         )
         report.receipts += 1

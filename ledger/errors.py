@@ -28,7 +28,8 @@ Hierarchy (the module that defines each error in brackets, when it is not this o
     ├── ChainError               talking to the chain
     │   ├── ChainUnavailableError  the node does not answer
     │   ├── ContractRevertError    a contract rejected the call (custom error decoded)
-    │   └── TransactionFailedError a transaction was mined but failed, or never mined
+    │   ├── TransactionFailedError a transaction was mined but failed, or never mined
+    │   └── UndecodableLogError    a log of our events the node garbled           [events]
     ├── DatabaseUnavailableError the database does not answer                   [db.engine]
     ├── NotFoundError            UnknownDepartment/Dataset/Agreement/CommitmentError [db.queries]
     ├── MerkleError              MerkleInputError, EmptyTreeError, LeafNotInTreeError,

@@ -12,17 +12,27 @@ Each pass (:meth:`Indexer.sync`):
 
 A full :meth:`Indexer.reindex` drops the projections and replays the chain from the
 deployment block: it yields exactly the tables of the incremental run.
+
+Chain data is untrusted input: whatever bytes an event carries, decoding never fails on them
+(:mod:`ledger.events`, :mod:`ledger.display`). A log that cannot be decoded at all (a node
+answering garbage) stops the pass with :class:`~ledger.events.UndecodableLogError` before that
+log; the checkpoint stays where it was and the next pass tries again. A pass that reaches the
+chain's confirmed head records the time in the checkpoint (``synced_at``): how fresh the index
+is when the node cannot be asked. :class:`IndexHealth` keeps what the passes of a loop did, for
+``/readyz``.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, insert, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, col, select
@@ -35,9 +45,9 @@ from .chain.transport import node_errors
 from .db.engine import DatabaseUnavailableError, as_unavailable
 from .db.tables import PROJECTION_TABLES, ChainEvent, IndexedBlock, IndexerCheckpoint
 from .errors import ChainError, ChainUnavailableError, LedgerError
-from .events import LogDecoder
+from .events import LogDecoder, UndecodableLogError
 
-__all__ = ["Indexer", "IndexerError", "SyncResult"]
+__all__ = ["IndexHealth", "Indexer", "IndexerError", "SyncResult"]
 
 # Projection tables replayed from the event log (everything but the log and its bookkeeping).
 _STATE_TABLES = tuple(
@@ -60,11 +70,76 @@ class SyncResult:
     events: int
     reorged_from: int | None
     head: int
+    #: The newest block with enough confirmations when the pass began: the index is caught up
+    #: when ``to_block`` reached it.
+    confirmed: int = -1
 
     @property
     def lag(self) -> int:
         """Blocks between the chain head and the checkpoint."""
         return max(0, self.head - self.to_block)
+
+    @property
+    def caught_up(self) -> bool:
+        """The pass indexed every block with enough confirmations."""
+        return self.to_block >= self.confirmed
+
+
+class IndexHealth:
+    """What the passes of one indexer loop did (thread-safe): the loop records each pass,
+    ``/readyz`` reads :meth:`snapshot`. Errors are kept by kind only (their text may hold a
+    URL)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.running = False  #: a loop runs in this process
+        self.started_at: float | None = None  #: wall-clock start of the loop
+        self.last_pass_at: float | None = None  #: wall-clock end of the last pass
+        self.last_success_at: float | None = None  #: … of the last pass that succeeded
+        self.caught_up_at: float | None = None  #: … of the last pass that reached the head
+        self.last_error: str | None = None  #: kind of the last pass's error; None after success
+        self.failures = 0  #: failed passes since the last success
+        self.last_result: SyncResult | None = None
+
+    def started(self) -> None:
+        with self._lock:
+            self.running, self.started_at = True, time.time()
+
+    def stopped(self) -> None:
+        with self._lock:
+            self.running = False
+
+    def passed(self, result: SyncResult) -> None:
+        now = time.time()
+        with self._lock:
+            self.last_pass_at = self.last_success_at = now
+            if result.caught_up:
+                self.caught_up_at = now
+            self.last_error, self.failures, self.last_result = None, 0, result
+
+    def failed(self, exc: BaseException) -> None:
+        with self._lock:
+            self.last_pass_at = time.time()
+            self.last_error = error_kind(exc)
+            self.failures += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        """The loop's state: running, times (unix seconds), last error kind, failures."""
+        with self._lock:
+            return {
+                "running": self.running,
+                "started_at": self.started_at,
+                "last_pass_at": self.last_pass_at,
+                "last_success_at": self.last_success_at,
+                "caught_up_at": self.caught_up_at,
+                "last_error": self.last_error,
+                "failures": self.failures,
+            }
+
+
+def error_kind(exc: BaseException) -> str:
+    """A failure as one word safe to show anyone: a LedgerError's kind, else the class name."""
+    return exc.kind if isinstance(exc, LedgerError) else type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -154,15 +229,18 @@ class Indexer:
         interval: float = 1.0,
         should_stop: Callable[[], bool] = lambda: False,
         on_pass: Callable[[SyncResult], None] | None = None,
+        on_error: Callable[[Exception], None] | None = None,
     ) -> None:
-        """Keep syncing until ``should_stop()``; transient node or database outages are retried."""
+        """Keep syncing until ``should_stop()``; transient node or database outages are retried
+        (and handed to ``on_error``); any other error ends it."""
         while not should_stop():
             try:
                 result = self.sync()
                 if on_pass is not None:
                     on_pass(result)
-            except (ChainUnavailableError, DatabaseUnavailableError):
-                pass
+            except (ChainUnavailableError, DatabaseUnavailableError) as exc:
+                if on_error is not None:
+                    on_error(exc)
             deadline = time.monotonic() + interval
             while time.monotonic() < deadline and not should_stop():
                 time.sleep(min(0.1, interval))
@@ -184,7 +262,7 @@ class Indexer:
 
     def _sync(self, max_blocks: int | None) -> SyncResult:
         head = self.client.block_number()
-        target = head - self.confirmations + 1
+        confirmed = target = head - self.confirmations + 1
         reorged_from = self._rewind_if_reorged()
         checkpoint = self.checkpoint()
         start = checkpoint.block_number + 1 if checkpoint else self.deployment.block_number
@@ -197,13 +275,34 @@ class Indexer:
             total += self._index_range(start, end)
             start = end + 1
         last = self.checkpoint()
-        return SyncResult(
+        result = SyncResult(
             from_block=first,
             to_block=last.block_number if last else first - 1,
             events=total,
             reorged_from=reorged_from,
             head=head,
+            confirmed=confirmed,
         )
+        if last is not None and result.caught_up:
+            self._mark_synced(last, confirmed)
+        return result
+
+    def _mark_synced(self, checkpoint: IndexerCheckpoint, confirmed: int) -> None:
+        """Record that the index was caught up with the confirmed head now (at most one write a
+        second; the write fails, and with it the pass, on a database that refuses writes)."""
+        now = int(time.time())
+        if checkpoint.synced_at is not None and checkpoint.synced_at >= now:
+            return
+        with Session(self.engine) as session:
+            session.execute(
+                update(IndexerCheckpoint)
+                .where(
+                    col(IndexerCheckpoint.id) == 1,
+                    col(IndexerCheckpoint.block_number) >= confirmed,
+                )
+                .values(synced_at=now)
+            )
+            session.commit()
 
     def _block(self, number: int) -> tuple[str, int] | None:
         """(hash, timestamp) of block ``number``; None when the chain has no such block."""
@@ -278,24 +377,28 @@ class Indexer:
             "eth_getLogs",
             [{"fromBlock": hex(start), "toBlock": hex(end), "address": list(self._by_address)}],
         )
-        blocks = self._blocks(sorted({int(log["blockNumber"], 16) for log in logs} | {end}))
+        with _malformed("eth_getLogs"):
+            numbers = {int(log["blockNumber"], 16) for log in logs}
+            positions = sorted(
+                ((int(log["blockNumber"], 16), int(log["logIndex"], 16), log) for log in logs),
+                key=lambda position: position[:2],
+            )
+        blocks = self._blocks(sorted(numbers | {end}))
         if blocks is None:
             return None  # the chain got shorter while we read it
         rows: list[dict[str, Any]] = []
         facts: list[tuple[EventFacts, dict[str, Any]]] = []
-        positions = sorted(
-            (int(log["blockNumber"], 16), int(log["logIndex"], 16), log) for log in logs
-        )
         for number, log_index, log in positions:
             block_hash, timestamp = blocks[number]
-            if str(log["blockHash"]).lower() != block_hash:
+            with _malformed("eth_getLogs"):
+                log_block, tx_hash = str(log["blockHash"]), str(log["transactionHash"]).lower()
+            if log_block.lower() != block_hash:
                 return None  # the log's block is no longer the one at its height
-            decoded = self._decoder.decode(log)
+            decoded = self._decoder.decode(log)  # UndecodableLogError: the pass stops here
             if decoded is None:
                 continue
             contract, name, args = decoded
             department, subject = event_keys(name, args)
-            tx_hash = str(log["transactionHash"]).lower()
             rows.append(
                 {
                     "block_number": number,
@@ -386,6 +489,18 @@ class Indexer:
                     return None
                 blocks[number] = (str(block["hash"]).lower(), int(block["timestamp"], 16))
         return blocks
+
+
+@contextmanager
+def _malformed(method: str) -> Iterator[None]:
+    """The block's reading of a node's answer: a field missing or of the wrong form raises
+    :class:`~ledger.events.UndecodableLogError` (the pass stops; nothing is skipped)."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UndecodableLogError(
+            f"the chain node's answer to {method} is malformed ({type(exc).__name__}: {exc!s:.120})."
+        ) from exc
 
 
 def _project(

@@ -69,6 +69,20 @@ class Settings(BaseSettings):
     index_interval: float = Field(
         default=1.0, gt=0, description="Seconds between the indexer's passes under `serve`."
     )
+    index_max_lag_blocks: int = Field(
+        default=20,
+        ge=0,
+        description="Confirmed blocks the index may miss before `/readyz` fails.",
+    )
+    index_max_lag_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "Seconds the index may go without catching up with the chain before `/readyz` "
+            "fails; also the oldest index that may answer an authorization check when the "
+            "node cannot be asked."
+        ),
+    )
 
     def deployment_path(self, chain_id: int) -> Path:
         """The manifest path for ``chain_id``."""

@@ -155,6 +155,8 @@ def generate(
     now = int(client.w3.eth.get_block("latest")["timestamp"])
     valid_from, valid_until = now - 7200, now + 10 * 365 * 86400
     agreements: list[tuple[bytes, Department]] = []  # (id, consumer)
+    # An agreement is in effect from its acceptance: receipts may not start earlier.
+    accepted_at: dict[bytes, int] = {}
     for provider, consumer in zip(departments, departments[1:] + departments[:1], strict=True):
         terms = (
             provider.id,
@@ -173,12 +175,13 @@ def generate(
             sender=dev_account(1 + departments.index(provider)),
         )
         agreement = bytes(proposed.event("AgreementProposed")["agreementId"])
-        client.transact(
+        accepted = client.transact(
             "SharingAgreements",
             "accept",
             agreement,
             sender=dev_account(1 + departments.index(consumer)),
         )
+        accepted_at[agreement] = int(client.w3.eth.get_block(accepted.block_number)["timestamp"])
         agreements.append((agreement, consumer))
     for department in departments:
         department.nonce = int(
@@ -234,10 +237,10 @@ def generate(
                 kinds["VersionRevoked"] += 1
             elif n % 5 == 4:
                 agreement, consumer = agreements[n % len(agreements)]
-                period_end = now - 60
+                period = accepted_at[agreement]
                 data = ACCESS + encode(
                     ["bytes32", "bytes32", "uint64", "uint64", "uint64"],
-                    [agreement, h(f"log-{n}"), 1 + n % 500, period_end - 3600, period_end],
+                    [agreement, h(f"log-{n}"), 1 + n % 500, period, period],
                 )
                 calls.append(tx(consumer, addresses["SharingAgreements"], data, GAS["access"]))
                 kinds["AccessRecorded"] += 1

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3 import Web3
@@ -179,6 +180,23 @@ class Run:
                 case=case,
             )
             proposal = tx.event("ProposalCreated")["proposalId"]
+            # The account an admission or an auditor grant names accepts its role first (by
+            # its own transaction for the admission, by a relayed signature for the grant).
+            if kind == ProposalKind.ADMIT:
+                self.send(
+                    "DepartmentRegistry", "acceptRole", proposal, sender=new_operator, case=case
+                )
+            elif kind == ProposalKind.GRANT_AUDITOR:
+                self.send(
+                    "DepartmentRegistry",
+                    "acceptRoleBySig",
+                    proposal,
+                    *self.consent(
+                        "AcceptRole", "DepartmentRegistry", proposal.to_bytes(32, "big"), auditor
+                    ),
+                    sender=self.relayer,
+                    case=case,
+                )
             # 3 or 4 active departments at 6667 bps: B's approval is the second of three,
             # C's executes the proposal.
             self.send(
@@ -195,10 +213,23 @@ class Run:
                 any(name == "ProposalExecuted" for name, _ in tx.events),
                 f"the {case} proposal did not execute on the third approval",
             )
-        operator = dev_account(7)
-        self.send("DepartmentRegistry", "addOperator", operator.address, sender=ops["A"], case="")
+        operator, a = dev_account(7), self.ids["A"]
+        for function, arg, sender, case in (
+            ("nominateOperator", operator.address, ops["A"], ""),
+            ("withdrawNomination", operator.address, ops["A"], ""),
+            ("nominateOperator", operator.address, ops["A"], None),
+            ("acceptNomination", a, operator, ""),
+            ("removeOperator", operator.address, ops["A"], ""),
+            ("nominateOperator", operator.address, ops["A"], None),
+        ):
+            self.send("DepartmentRegistry", function, arg, sender=sender, case=case)
         self.send(
-            "DepartmentRegistry", "removeOperator", operator.address, sender=ops["A"], case=""
+            "DepartmentRegistry",
+            "acceptNominationBySig",
+            a,
+            *self.consent("AcceptOperator", "DepartmentRegistry", a, operator),
+            sender=self.relayer,
+            case="",
         )
 
     # ------------------------------------------------------------------ DatasetRegistry
@@ -260,7 +291,9 @@ class Run:
             return bytes(tx.event("AgreementProposed")["agreementId"])
 
         one = propose("purpose-1", datasets[:1], "A", "1 dataset")
-        self.send("SharingAgreements", "accept", one, sender=ops["B"], case="1 dataset")
+        accepted = self.send("SharingAgreements", "accept", one, sender=ops["B"], case="1 dataset")
+        # validFrom is a minute back; receipts start no earlier than the acceptance.
+        accepted_at = int(self.w3.eth.get_block(accepted.block_number)["timestamp"])
         many = propose("purpose-32", datasets, "A", f"{len(datasets)} datasets")
         self.send(
             "SharingAgreements", "accept", many, sender=ops["B"], case=f"{len(datasets)} datasets"
@@ -271,7 +304,7 @@ class Run:
             one,
             h("access log root"),
             1_000,
-            start,
+            accepted_at,
             self.now(),
             sender=ops["B"],
             case="",
@@ -386,6 +419,7 @@ class Run:
             sender=ops["A"],
         )
         admit = tx.event("ProposalCreated")["proposalId"]
+        self.send("DepartmentRegistry", "acceptRole", admit, sender=dev_account(8))
         self.send("DepartmentRegistry", "approve", admit, sender=ops["B"])
         for target, approvers in (
             (department_id("GAS-NEW-004"), ("B", "C")),
@@ -438,6 +472,27 @@ def measure(engine: str, workdir: Path) -> Measurement:
         run.sharing_agreements(datasets)
         run.joint_commitments()
         run.execute_after_electorate_shrinks()
+        # The largest founding list: 32 founders whose 256-byte names the constructor checks
+        # byte by byte (well-formed UTF-8, no control characters), under the EIP-7825 cap.
+        founders = [
+            (
+                department_id(f"GAS-FOUNDER-{i:02d}"),
+                "部" * 85 + "X",
+                Account.from_key(keccak(text=f"gas-founder-{i}")).address,
+            )
+            for i in range(32)
+        ]
+        sent = run.client.deploy(
+            "DepartmentRegistry",
+            founders,
+            [],
+            THRESHOLD_BPS,
+            PROPOSAL_LIFETIME,
+            sender=dev_account(0),
+        )
+        measurement.add(
+            "DepartmentRegistry", "deployment", "32 founders, 256-byte names", sent.gas_used
+        )
         return measurement
     finally:
         stop_node(spec)

@@ -16,6 +16,7 @@ from web3 import Web3
 
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import Deployment
+from ledger.chain.enums import ProposalKind
 from ledger.errors import ContractRevertError
 from ledger.ids import department_id
 from ledger.keys import dev_account
@@ -73,6 +74,13 @@ class Consortium:
 
     def call(self, contract: str, function: str, *args: Any) -> Any:
         return self.client.call(contract, function, *args)
+
+    def enrol(self, sender: LocalAccount, account: LocalAccount) -> Any:
+        """Make ``account`` an operator of ``sender``'s department: ``sender`` nominates it and
+        ``account`` accepts with its own transaction (returned)."""
+        department = self.call("DepartmentRegistry", "departmentOf", sender.address)
+        self.transact("DepartmentRegistry", "nominateOperator", account.address, sender=sender)
+        return self.transact("DepartmentRegistry", "acceptNomination", department, sender=account)
 
     # -- time
     def now(self) -> int:
@@ -145,3 +153,25 @@ def fresh_database(kind: str, folder: Path, *, prefix: str = "xt") -> Iterator[s
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def admit_department(
+    client: ChainClient, voters: list[LocalAccount], code: str, name: str, operator: LocalAccount
+) -> bytes:
+    """Admit the department ``code`` named ``name`` (any text the contract accepts) with
+    ``operator`` as its first operator: proposed by ``voters[0]``, the role accepted by
+    ``operator``, approved by the other voters (operators of active departments) until it
+    executes. Returns its id."""
+    registry = "DepartmentRegistry"
+    dep = department_id(code)
+    proposed = client.transact(
+        registry, "propose", ProposalKind.ADMIT, dep, name, operator.address, sender=voters[0]
+    )
+    pid = int(proposed.event("ProposalCreated")["proposalId"])
+    events = [n for n, _ in client.transact(registry, "acceptRole", pid, sender=operator).events]
+    for voter in voters[1:]:
+        if "DepartmentAdmitted" in events:
+            break
+        events = [n for n, _ in client.transact(registry, "approve", pid, sender=voter).events]
+    assert "DepartmentAdmitted" in events, (name, events)
+    return dep

@@ -30,6 +30,7 @@ from ledger.apikeys import ApiKeyError, InsufficientScopeError, authenticate, sc
 from ledger.audit import event_filters
 from ledger.chain.artifacts import load_artifact
 from ledger.db import queries
+from ledger.display import text_flags, visible
 
 from ..deps import API_KEY_COOKIE, authorize
 from ..state import ApiState
@@ -73,6 +74,16 @@ def _short(value: Any, keep: int = 6) -> str:
     return f"{text[:head]}…{text[-keep:]}"
 
 
+def _name_flags(ref: Mapping[str, Any]) -> list[str]:
+    """The flags of a department reference: as the index gave them, else the name's own
+    (an audit event names its department by name alone)."""
+    flags = ref.get("name_flags")
+    if flags is not None:
+        return list(flags)
+    name = ref.get("name")
+    return text_flags(name) if isinstance(name, str) else []
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -82,6 +93,9 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["short"] = _short
+    # Chain data may hold bidi controls and invisible characters: shown as escapes.
+    env.filters["visible"] = lambda value: visible(str(value))
+    env.filters["name_flags"] = _name_flags
     return env
 
 
@@ -185,9 +199,11 @@ def render(
     """A page of the portal, with the frame's context and the page headers."""
     request = portal.request
     index: dict[str, Any] | None = None
+    flagged: dict[str, list[str]] = {}
     if footer:
         with portal.session() as session:
             index = queries.index_status(session=session)
+            flagged = queries.flagged_departments(session=session)
     response = templates.TemplateResponse(
         request,
         template,
@@ -200,6 +216,8 @@ def render(
             "nav": NAV,
             "signed_in": portal.signed_in,
             "index": index,
+            # Departments whose names need their id beside them (events name theirs by name).
+            "department_flags": flagged,
             "version": __version__,
             "lang_urls": {lang: _query_url(request, lang=lang, cursor=None) for lang in LANGS},
             **context,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from ledger import refs
 from ledger.consent import propose_agreement
 from ledger.db import queries
+from ledger.errors import ChainError, ContractRevertError
 from ledger.ids import code_hash
 from ledger.proposals import agreement_terms
 from ledger.refs import parse_hash
@@ -77,6 +78,7 @@ def get_agreement(session: SessionDep, agreement: AgreementId) -> dict[str, Any]
     responses={**ok("authorization"), **problems(400)},
 )
 def check(
+    state: StateDep,
     session: SessionDep,
     provider: Annotated[
         str,
@@ -97,25 +99,94 @@ def check(
         ),
     ],
 ) -> dict[str, Any]:
-    """Answered from the index (``index`` says how current it is)."""
+    """Asked of the chain (``source: chain``): authorized only when the chain authorizes at its
+    head and at its newest confirmed block. When the node does not answer, answered from the
+    index (``source: index``) if the index was caught up with the chain at most
+    ``XIETONG_INDEX_MAX_LAG_SECONDS`` ago (``index.age_seconds``), else ``authorized: null``
+    (``status: unknown``): never a confident stale "authorized"."""
     purpose_hash = (
         "0x"
         + (
             parse_hash(purpose, what="purpose") if purpose.startswith("0x") else code_hash(purpose)
         ).hex()
     )
-    agreement = queries.authorizing_agreement(
-        session=session,
-        provider=refs.hex_id(provider, what="provider"),
-        consumer=refs.hex_id(consumer, what="consumer"),
-        dataset=refs.hex_id(dataset, what="dataset"),
-        purpose=purpose_hash,
+    keys = (
+        refs.hex_id(provider, what="provider"),
+        refs.hex_id(consumer, what="consumer"),
+        refs.hex_id(dataset, what="dataset"),
+        purpose_hash,
     )
+    index = queries.index_status(session=session)
+    answer = _ask_chain(state, keys) if state.node_may_answer() else None
+    if answer is not None:
+        head, agreement_id = answer
+        return {
+            "authorized": agreement_id is not None,
+            "status": "authorized" if agreement_id is not None else "not-authorized",
+            "source": "chain",
+            "block_number": head,
+            "agreement_id": agreement_id,
+            "agreement": None
+            if agreement_id is None
+            else queries.indexed_agreement(session=session, agreement_id=agreement_id),
+            "index": index,
+        }
+    fresh = (
+        index["age_seconds"] is not None
+        and index["age_seconds"] <= state.settings.index_max_lag_seconds
+    )
+    agreement = (
+        queries.authorizing_agreement(
+            session=session,
+            provider=keys[0],
+            consumer=keys[1],
+            dataset=keys[2],
+            purpose=keys[3],
+        )
+        if fresh
+        else None
+    )
+    authorized = (agreement is not None) if fresh else None
     return {
-        "authorized": agreement is not None,
+        "authorized": authorized,
+        "status": "unknown"
+        if authorized is None
+        else "authorized"
+        if authorized
+        else "not-authorized",
+        "source": "index",
+        "block_number": index["block_number"],
+        "agreement_id": agreement["id"] if agreement else None,
         "agreement": agreement,
-        "index": queries.index_status(session=session),
+        "index": index,
     }
+
+
+def _ask_chain(state: StateDep, keys: tuple[str, ...]) -> tuple[int, str | None] | None:
+    """(head, id of the agreement authorizing at the head and at the newest confirmed block, or
+    None); None when the node does not answer (or answers an error)."""
+    client_args = [bytes.fromhex(key[2:]) for key in keys]
+    try:
+        client = state.gateway.client
+        head = client.block_number()
+        found = bytes(
+            client.call("SharingAgreements", "authorizingAgreement", *client_args, block=head)
+        )
+        confirmed = max(0, head - state.settings.confirmations + 1)
+        if any(found) and confirmed != head:
+            # What the head authorizes must hold at the confirmed block too: an acceptance a
+            # reorg may still drop does not authorize yet.
+            at_confirmed = client.call(
+                "SharingAgreements", "authorizingAgreement", *client_args, block=confirmed
+            )
+            if not any(bytes(at_confirmed)):
+                found = bytes(32)
+    except ContractRevertError:
+        raise
+    except ChainError:  # the node does not answer, or refuses: the index answers
+        state.node_failed()
+        return None
+    return head, "0x" + found.hex() if any(found) else None
 
 
 # --------------------------------------------------------------------------- writes

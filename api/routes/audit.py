@@ -43,7 +43,13 @@ def events(
         str | None, Query(description="Subject id (agreement, commitment, root …).")
     ] = None,
     format: Annotated[
-        Literal["json", "csv"], Query(description="csv exports every match (no paging).")
+        Literal["json", "csv"],
+        Query(
+            description=(
+                "csv exports every match (no paging); a cell a spreadsheet would evaluate "
+                "(starting with = + - @, a tab or a carriage return) starts with ' instead."
+            )
+        ),
     ] = "json",
     cursor: Cursor = None,
     limit: Limit = 100,

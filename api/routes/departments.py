@@ -1,4 +1,8 @@
-"""``/v1/departments``: the consortium's members."""
+"""``/v1/departments``: the consortium's members.
+
+A name is chain data, untrusted: each department comes with ``display_name`` (invisible and
+reordering characters escaped, the id beside a flagged name), ``name_flags`` and ``name_hex``
+(``ledger.display``; docs/API.md, "Chain data is untrusted input")."""
 
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ def list_departments(
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    """Departments in order of admission."""
+    """Departments in order of admission; show ``display_name``, not ``name``."""
     return page(
         queries.list_departments(session=session, status=status, cursor=cursor, limit=limit)
     )
@@ -38,7 +42,7 @@ def get_department(
     session: SessionDep,
     department: Annotated[str, Path(description="0x id or code.", examples=["11330100MB1A00002K"])],
 ) -> dict[str, Any]:
-    """One department."""
+    """One department; show ``display_name``, not ``name``."""
     return queries.get_department(
         session=session, department_id=refs.hex_id(department, what="department")
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import APIRouter
@@ -23,8 +24,19 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def _iso(seconds: float | None) -> str | None:
+    return None if seconds is None else queries.iso(int(seconds))
+
+
 def readiness(state: StateDep) -> dict[str, Any]:
-    """Node, database and index, each checked now."""
+    """Node, database and index, each checked now; ``reasons`` lists why it is not ready.
+
+    The index is judged by this process's indexer loop (``xietong serve`` runs one; an app
+    without it only reports the index): not ready when its last pass failed, when more than
+    ``XIETONG_INDEX_MAX_LAG_BLOCKS`` confirmed blocks are not indexed, or when the loop has
+    not caught up with the chain for ``XIETONG_INDEX_MAX_LAG_SECONDS``.
+    """
+    settings = state.settings
     node: dict[str, Any] = {"reachable": False, "head": None}
     try:
         node["head"] = state.gateway.client.block_number()
@@ -37,6 +49,9 @@ def readiness(state: StateDep) -> dict[str, Any]:
         "block_time": None,
         "chain_id": None,
         "lag_blocks": None,
+        "behind_blocks": None,
+        "synced_at": None,
+        "age_seconds": None,
     }
     try:
         with Session(state.gateway.engine) as session:
@@ -45,13 +60,41 @@ def readiness(state: StateDep) -> dict[str, Any]:
         database["reachable"] = True
     except Exception as exc:
         database["error"] = type(exc).__name__
-    if node["head"] is not None and index["block_number"] is not None:
-        index["lag_blocks"] = max(0, node["head"] - index["block_number"])
-        state.metrics.chain_head.set(node["head"])
-        state.metrics.index_block.set(index["block_number"])
-        state.metrics.index_lag.set(index["lag_blocks"])
+    if node["head"] is not None and database["reachable"]:
+        indexed = index["block_number"]
+        if indexed is None:
+            indexed = state.gateway.deployment.block_number - 1
+        else:
+            index["lag_blocks"] = max(0, node["head"] - indexed)
+            state.metrics.chain_head.set(node["head"])
+            state.metrics.index_block.set(indexed)
+            state.metrics.index_lag.set(index["lag_blocks"])
+        # Confirmed blocks the index has not read yet.
+        index["behind_blocks"] = max(0, node["head"] - settings.confirmations + 1 - indexed)
+    loop = state.index_health.snapshot()
+    index["indexer"] = {
+        "running": loop["running"],
+        "last_pass_at": _iso(loop["last_pass_at"]),
+        "caught_up_at": _iso(loop["caught_up_at"]),
+        "last_error": loop["last_error"],
+        "failures": loop["failures"],
+    }
+    reasons: list[str] = []
+    if not node["reachable"]:
+        reasons.append("node-unreachable")
+    if not database["reachable"]:
+        reasons.append("database-unreachable")
+    if loop["running"]:
+        if loop["last_error"] is not None:
+            reasons.append("index-pass-failed")
+        if (index["behind_blocks"] or 0) > settings.index_max_lag_blocks:
+            reasons.append("index-behind")
+        since = loop["caught_up_at"] or loop["started_at"]
+        if since is not None and time.time() - since > settings.index_max_lag_seconds:
+            reasons.append("index-stale")
     return {
-        "ready": bool(node["reachable"] and database["reachable"]),
+        "ready": not reasons,
+        "reasons": reasons,
         "node": node,
         "database": database,
         "index": index,
@@ -60,11 +103,12 @@ def readiness(state: StateDep) -> dict[str, Any]:
 
 @router.get(
     "/readyz",
-    summary="Node reachable, database reachable, index lag",
+    summary="Node reachable, database reachable, index advancing",
     responses={**ok("ready"), 503: {"description": "Not ready (same body)"}},
 )
 def readyz(state: StateDep) -> JSONResponse:
-    """200 when the node and the database answer, 503 otherwise; always with the details."""
+    """200 when the node and the database answer and the index keeps up with the chain (see
+    :func:`readiness`), 503 otherwise; always with the details and the ``reasons``."""
     body = readiness(state)
     return JSONResponse(body, status_code=200 if body["ready"] else 503)
 

@@ -13,6 +13,11 @@ pragma solidity ^0.8.24;
  *
  * Only hashes and ids are stored: the purpose and legal basis are codes hashed off chain,
  * the terms document is referenced by its hash.
+ *
+ * Nothing is authorized, nor receipted, before the agreement became active: its effective
+ * window is `[max(validFrom, acceptedAt), validUntil)` (`effectiveFrom`). Terms with a
+ * `validFrom` in the past are accepted and kept as signed (the id derives from them); the
+ * start is clamped to the acceptance, so an agreement cannot be backdated.
  */
 interface ISharingAgreements {
     /// @notice Lifecycle of an agreement. Expiry is not a status: an active agreement past
@@ -101,8 +106,11 @@ interface ISharingAgreements {
     error SharingAgreementsZeroLogRoot();
     /// @dev The receipt counts no entries.
     error SharingAgreementsZeroEntryCount();
-    /// @dev The receipt's period is inverted, in the future, or outside the validity window.
-    error SharingAgreementsInvalidReceiptPeriod(uint64 periodStart, uint64 periodEnd, uint64 validFrom, uint64 validUntil);
+    /// @dev The receipt's period is inverted, in the future, or outside the effective window
+    /// `[effectiveFrom, validUntil)` (before the agreement was accepted, or after it ended).
+    error SharingAgreementsInvalidReceiptPeriod(
+        uint64 periodStart, uint64 periodEnd, uint64 effectiveFrom, uint64 validUntil
+    );
 
     /// @dev The agreement has no access receipt at `index`.
     error SharingAgreementsUnknownReceipt(bytes32 agreementId, uint256 index);
@@ -206,8 +214,9 @@ interface ISharingAgreements {
      * @param agreementId The active agreement.
      * @param logRoot Merkle root of the consumer's access-log entries for the period.
      * @param entryCount Number of entries.
-     * @param periodStart Start of the period (inclusive), inside the validity window.
-     * @param periodEnd End of the period (inclusive), not in the future, inside the validity window.
+     * @param periodStart Start of the period (inclusive), inside the effective window (not before
+     * `effectiveFrom`: the later of `validFrom` and the acceptance).
+     * @param periodEnd End of the period (inclusive), not in the future, before `validUntil`.
      * @return receiptIndex Index of the receipt among the agreement's receipts.
      */
     function recordAccess(
@@ -221,7 +230,8 @@ interface ISharingAgreements {
     // ----------------------------------------------------------------------------- views
 
     /// @notice True when an active agreement lets `provider` share `datasetId` with
-    /// `consumer` for `purpose` at the current block time, and both departments are active.
+    /// `consumer` for `purpose` at the current block time (inside its effective window
+    /// `[effectiveFrom, validUntil)`), and both departments are active.
     function isAuthorized(bytes32 provider, bytes32 consumer, bytes32 datasetId, bytes32 purpose)
         external
         view
@@ -235,6 +245,10 @@ interface ISharingAgreements {
 
     /// @notice The agreement `agreementId`; reverts when unknown.
     function agreement(bytes32 agreementId) external view returns (Agreement memory);
+
+    /// @notice When `agreementId` starts to authorize: max(validFrom, acceptedAt), or 0 when it
+    /// was never accepted; reverts when unknown.
+    function effectiveFrom(bytes32 agreementId) external view returns (uint64);
 
     /// @notice Number of agreements ever proposed (amendments included).
     function agreementCount() external view returns (uint256);

@@ -29,6 +29,7 @@ from web3 import Web3
 from ..errors import AlreadyDeployedError, DeploymentError, InputError
 from ..ids import department_id
 from ..keys import dev_account
+from ..names import name_problem
 from .artifacts import CONTRACT_NAMES, load_artifact
 from .client import ChainClient
 
@@ -44,9 +45,9 @@ __all__ = [
 
 _DEV_REF = re.compile(r"^dev:(\d{1,2})$")
 
-#: Founding departments per deployment. The constructor stores each founder (name up to 256
-#: bytes), and 32 of them already cost ~13.9M gas of the 16,777,216 a transaction may use
-#: (EIP-7825); further departments join by proposal.
+#: Founding departments per deployment. The constructor checks and stores each founder (name up
+#: to 256 bytes), and 32 of them cost ~15.5M gas of the 16,777,216 a transaction may use
+#: (EIP-7825, see docs/GAS.md); further departments join by proposal.
 MAX_FOUNDERS = 32
 
 
@@ -125,8 +126,12 @@ def load_founders(path: Path, *, allow_dev: bool) -> FoundersFile:
         code, name = str(entry["code"]).strip(), str(entry["name"]).strip()
         if not code:
             raise InputError(f"{where}: the code must not be empty.")
-        if not name or len(name.encode("utf-8")) > 256:
+        if not name or len(name.encode("utf-8", "surrogatepass")) > 256:
             raise InputError(f"{where}: the name must be 1 to 256 bytes of UTF-8.")
+        # What the registry's constructor would refuse (ledger.names, its Python twin).
+        problem = name_problem(name)
+        if problem is not None:
+            raise InputError(f"{where}: {problem.sentence()}")
         operator = _account(entry["operator"], where, allow_dev=allow_dev)
         if code in seen_codes:
             raise InputError(f"{where}: code {code!r} is listed twice.")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..ids import AgreementTerms
-from ..lifecycle import agreement_status
+from ..lifecycle import agreement_status, effective_from
 from .client import ChainClient
 from .enums import AgreementStatus, CommitmentStatus, DepartmentStatus
 
@@ -96,14 +96,21 @@ class AgreementRecord:
     accepted_at: int
     closed_at: int
 
+    @property
+    def effective_from(self) -> int | None:
+        """When it starts to authorize: the later of ``validFrom`` and the acceptance (None
+        before it is accepted); the contract's ``effectiveFrom``."""
+        return effective_from(self.terms.valid_from, self.accepted_at)
+
     def status_at(self, now: int) -> str:
         """The status as Xietong shows it at ``now`` (:func:`ledger.lifecycle.agreement_status`:
-        ``pending`` or ``expired`` for an accepted agreement outside its validity)."""
+        ``pending`` or ``expired`` for an accepted agreement outside its effective window)."""
         return agreement_status(
             self.status.label,
             valid_from=self.terms.valid_from,
             valid_until=self.terms.valid_until,
             now=now,
+            accepted_at=self.accepted_at,
         )
 
 

@@ -29,6 +29,16 @@ ERROR_MESSAGES: dict[str, str] = {
     "DepartmentRegistryInvalidName": (
         "A department name must be 1 to {maxLength} bytes of UTF-8, not {length}."
     ),
+    "DepartmentRegistryNameNotUtf8": (
+        "The department name is not valid UTF-8 (an ill-formed sequence at byte {offset})."
+    ),
+    "DepartmentRegistryUnexpectedName": (
+        "Only an admission carries a name; this {kind} proposal has one of {length} bytes."
+    ),
+    "DepartmentRegistryNameForbiddenCharacter": (
+        "The department name holds a control or bidirectional-formatting character "
+        "({codePoint}) at byte {offset}."
+    ),
     "DepartmentRegistryZeroAddress": "The account must not be the zero address.",
     "DepartmentRegistryAccountIsOperator": (
         "Account {account} already operates department {departmentId}."
@@ -54,6 +64,28 @@ ERROR_MESSAGES: dict[str, str] = {
     "DepartmentRegistryProposalExpired": "Proposal {proposalId} expired at {expiresAt}.",
     "DepartmentRegistryAlreadyApproved": (
         "Department {departmentId} already approved proposal {proposalId}."
+    ),
+    "DepartmentRegistryAlreadyNominated": (
+        "Department {departmentId} has already nominated {account} as an operator."
+    ),
+    "DepartmentRegistryNotNominated": (
+        "Department {departmentId} has no pending nomination of {account} as an operator."
+    ),
+    "DepartmentRegistryNotRoleAccount": (
+        "Proposal {proposalId} offers no role to {account}: only the account an admission or "
+        "an auditor grant names accepts it."
+    ),
+    "DepartmentRegistryRoleAlreadyAccepted": (
+        "Account {account} already accepted the role proposal {proposalId} offers it."
+    ),
+    "DepartmentRegistryRoleNotAccepted": (
+        "Proposal {proposalId} cannot execute before {account} accepts the role it offers."
+    ),
+    "DepartmentRegistrySignatureExpired": (
+        "The signature expired at {deadline} (now {currentTime})."
+    ),
+    "DepartmentRegistryInvalidSignature": (
+        "The signature was not made by {signer} for this contract, chain and message."
     ),
     "DepartmentRegistryOwnSuspension": (
         "Department {departmentId} cannot propose or approve its own suspension."
@@ -131,7 +163,8 @@ ERROR_MESSAGES: dict[str, str] = {
     "SharingAgreementsZeroEntryCount": "An access receipt must count at least one entry.",
     "SharingAgreementsInvalidReceiptPeriod": (
         "The receipt period {periodStart}–{periodEnd} is inverted, in the future, or outside "
-        "the validity window {validFrom}–{validUntil}."
+        "the agreement's effective window {effectiveFrom}–{validUntil} (it starts when the "
+        "agreement was accepted, if that came after its validFrom)."
     ),
     "SharingAgreementsUnknownReceipt": "Agreement {agreementId} has no access receipt {index}.",
     # JointCommitments
@@ -233,7 +266,9 @@ def known_errors() -> dict[bytes, ErrorSpec]:
     return specs
 
 
-def _display(value: Any, abi_type: str, enum_type: str | None) -> str:
+def _display(value: Any, abi_type: str, enum_type: str | None, name: str = "") -> str:
+    if name == "codePoint" and isinstance(value, int):
+        return f"U+{value:04X}"
     if enum_type is not None and enum_type in SOLIDITY_ENUMS:
         return label_of(SOLIDITY_ENUMS[enum_type], value)
     if isinstance(value, bytes):
@@ -283,7 +318,7 @@ def decode_revert(data: bytes) -> ContractRevertError:
     else:
         template = ERROR_MESSAGES.get(spec.name)
         shown = {
-            name: _display(value, abi_type, enum_type)
+            name: _display(value, abi_type, enum_type, name)
             for name, value, abi_type, enum_type in zip(
                 spec.arg_names, values, spec.arg_types, spec.enum_types, strict=True
             )

@@ -14,7 +14,7 @@ from ..consent import ConsentKind, make_consent, read_consent
 from ..errors import InputError
 from ..gateway import Gateway
 from ..settings import Settings
-from ._output import respond
+from ._output import respond, safe
 
 
 def write_consent(
@@ -45,7 +45,8 @@ def write_consent(
         json_output,
         run,
         lambda result: (
-            f"[green]wrote[/] consent {result['consent']} (nonce {result['nonce']}); hand it to the relaying gateway"
+            f"[green]wrote[/] consent {safe(result['consent'])} (nonce {result['nonce']}); "
+            "hand it to the relaying gateway"
         ),
     )
 

@@ -1,5 +1,11 @@
 """How commands speak: rich text for people, one JSON document with ``--json``, and one
-clear sentence (never a stack trace) when something goes wrong."""
+clear sentence (never a stack trace) when something goes wrong.
+
+Nothing that comes from data is interpreted by the terminal: every value a command prints
+for people (names, paths, codes, error sentences quoting them) goes through :func:`safe`,
+which escapes Rich markup and shows control, format, bidirectional and invisible characters
+as escapes (``\\u000a``, ``\\u001b``, ``\\u202e``; :func:`ledger.display.visible`), so a value
+is always one line of literal text."""
 
 from __future__ import annotations
 
@@ -12,19 +18,31 @@ from typing import Any, NoReturn, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
+from ..display import visible
 from ..errors import LedgerError
 from ..events import jsonable
 from ..settings import Settings
 
 T = TypeVar("T")
 
-console = Console()
-err_console = Console(stderr=True)
+# No emoji codes (``:warning:``) from data; lines are never broken by Rich (a long name
+# cannot push text to the start of a line of its own), the terminal wraps them.
+console = Console(emoji=False, soft_wrap=True)
+err_console = Console(stderr=True, emoji=False, soft_wrap=True)
 
 #: Exit codes: 1 for a refused operation or bad input, 2 for usage errors (typer), 70 internal.
 EXIT_ERROR = 1
 EXIT_INTERNAL = 70
+
+
+def safe(value: object) -> str:
+    """``value`` (data: a name, a path, a code, a sentence quoting them) ready to be put in
+    Rich markup: its text made :func:`~ledger.display.visible` (every control, format,
+    bidirectional or invisible character as a ``\\uXXXX`` escape, backslashes doubled: one
+    line, shown as it is), with markup such as ``[/oops]`` or ``[link=…]`` escaped."""
+    return escape(visible(str(value)))
 
 
 def hexstr(value: Any) -> str:
@@ -42,7 +60,7 @@ def fail(message: str, *, kind: str, as_json: bool, code: int = EXIT_ERROR) -> N
     if as_json:
         emit_json({"ok": False, "error": {"type": kind, "message": message}})
     else:
-        err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {safe(message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -82,7 +100,8 @@ def guarded(as_json: bool, action: Callable[[], T]) -> T:
 def respond(
     as_json: bool, action: Callable[[], dict[str, Any]], say: Callable[[dict[str, Any]], str]
 ) -> None:
-    """Run ``action`` guarded; print ``{"ok": true, …result}`` or the sentence ``say(result)``."""
+    """Run ``action`` guarded; print ``{"ok": true, …result}`` or the sentence ``say(result)``
+    (Rich markup, every value from data in it passed through :func:`safe`)."""
     result = guarded(as_json, action)
     if as_json:
         emit_json({"ok": True, **result})

@@ -14,7 +14,7 @@ from ..gateway import Gateway
 from ..ids import code_hash
 from ..proposals import agreement_terms
 from ._consent import consent_or_relay, write_consent
-from ._output import console, emit_json, guarded, load_settings, respond
+from ._output import console, emit_json, guarded, load_settings, respond, safe
 from ._output import hexstr as h
 
 app = typer.Typer(help="Data-sharing agreements (数据共享授权).", no_args_is_help=True)
@@ -42,6 +42,7 @@ def agreement_dict(gw: Gateway, agreement_id: bytes) -> dict[str, Any]:
         "legal_basis": h(terms.legal_basis),
         "terms_hash": h(terms.terms_hash),
         "valid_from": terms.valid_from,
+        "effective_from": a.effective_from,
         "valid_until": terms.valid_until,
         "proposer": h(a.proposer),
         "supersedes": h(a.supersedes) if any(a.supersedes) else None,
@@ -54,13 +55,15 @@ def agreement_dict(gw: Gateway, agreement_id: bytes) -> dict[str, Any]:
 
 
 def _print(a: dict[str, Any]) -> None:
-    console.print(f"agreement {a['id']}  [bold]{a['status']}[/]")
-    console.print(f"  provider  {a['provider']['name']} ({a['provider']['id']})", highlight=False)
-    console.print(f"  consumer  {a['consumer']['name']} ({a['consumer']['id']})", highlight=False)
-    console.print(f"  datasets  {', '.join(a['datasets'])}")
-    console.print(f"  purpose   {a['purpose']}")
-    console.print(f"  valid     {a['valid_from']} – {a['valid_until']}")
-    console.print(f"  receipts  {a['access_receipts']}")
+    # Department names are chain data (any bytes a member chose): safe() shows them literally.
+    console.print(f"agreement {safe(a['id'])}  [bold]{safe(a['status'])}[/]")
+    for role in ("provider", "consumer"):
+        party = a[role]
+        console.print(f"  {role}  {safe(party['name'])} ({safe(party['id'])})", highlight=False)
+    console.print(f"  datasets  {safe(', '.join(a['datasets']))}")
+    console.print(f"  purpose   {safe(a['purpose'])}")
+    console.print(f"  valid     {safe(a['valid_from'])} – {safe(a['valid_until'])}")
+    console.print(f"  receipts  {safe(a['access_receipts'])}")
 
 
 @app.command()
@@ -115,7 +118,8 @@ def propose(
         json_output,
         run,
         lambda result: (
-            f"[green]proposed[/] agreement {result['agreement_id']}; the other party must accept it."
+            f"[green]proposed[/] agreement {safe(result['agreement_id'])}; "
+            "the other party must accept it."
         ),
     )
 
@@ -145,7 +149,8 @@ def accept(
         json_output,
         run,
         lambda result: (
-            f"[green]accepted[/] agreement {result['agreement_id']} (signed by {result['signer']})"
+            f"[green]accepted[/] agreement {safe(result['agreement_id'])} "
+            f"(signed by {safe(result['signer'])})"
         ),
     )
 
@@ -192,7 +197,7 @@ def _close(function: str, agreement: str, reason: str | None, json_output: bool)
     respond(
         json_output,
         run,
-        lambda result: f"{function}: agreement {agreement} in block {result['block_number']}",
+        lambda result: f"{function}: agreement {safe(agreement)} in block {result['block_number']}",
     )
 
 
@@ -261,7 +266,7 @@ def check(
     if json_output:
         emit_json({"ok": True, **result})
     elif result["authorized"]:
-        console.print(f"[green]authorized[/] by agreement {result['agreement_id']}")
+        console.print(f"[green]authorized[/] by agreement {safe(result['agreement_id'])}")
     else:
         console.print(
             "[red]not authorized[/]: no active agreement covers this provider, consumer, dataset and purpose now."

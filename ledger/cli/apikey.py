@@ -11,7 +11,7 @@ from sqlmodel import Session
 from ..apikeys import SCOPES, create_api_key, list_api_keys, revoke_api_key
 from ..db.engine import create_db_engine
 from ..db.queries import iso
-from ._output import console, emit_json, guarded, load_settings, respond
+from ._output import console, emit_json, guarded, load_settings, respond, safe
 
 app = typer.Typer(help="API keys of the HTTP API.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -45,7 +45,11 @@ def create(
     if json_output:
         emit_json({"ok": True, **result})
         return
-    console.print(f"[green]created[/] key {result['id']} ({result['scope']}) for {result['name']}:")
+    console.print(
+        f"[green]created[/] key {safe(result['id'])} ({safe(result['scope'])}) "
+        f"for {safe(result['name'])}:",
+        highlight=False,
+    )
     print(result["key"])  # plain, so it can be captured
     console.print("Send it as the X-API-Key header. It is not shown again.")
 
@@ -64,13 +68,13 @@ def list_keys(json_output: JsonOption = False) -> None:
         emit_json({"ok": True, "keys": rows})
         return
     table = Table("id", "scope", "name", "created", "revoked")
-    for r in rows:
+    for r in rows:  # table cells are Rich markup; a key's name is anyone's text
         table.add_row(
-            r["id"],
-            r["scope"],
-            r["name"],
-            (r["created_at"] or "")[:19],
-            (r["revoked_at"] or "")[:19],
+            safe(r["id"]),
+            safe(r["scope"]),
+            safe(r["name"]),
+            safe((r["created_at"] or "")[:19]),
+            safe((r["revoked_at"] or "")[:19]),
         )
     console.print(table)
 
@@ -88,5 +92,7 @@ def revoke(
             return _row(revoke_api_key(session=session, key_id=key_id))
 
     respond(
-        json_output, run, lambda result: f"[green]revoked[/] key {result['id']} ({result['name']})"
+        json_output,
+        run,
+        lambda result: f"[green]revoked[/] key {safe(result['id'])} ({safe(result['name'])})",
     )

@@ -14,7 +14,7 @@ from ..audit import event_filters
 from ..db import queries
 from ..errors import InputError
 from ..gateway import Gateway
-from ._output import console, emit_json, guarded, load_settings
+from ._output import console, emit_json, guarded, load_settings, safe
 
 app = typer.Typer(help="The audit trail: every contract event, as indexed.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -69,13 +69,13 @@ def trail(
         emit_json({"ok": True, "events": rows})
         return
     table = Table("block", "time", "event", "department", "subject")
-    for r in rows:
+    for r in rows:  # table cells are Rich markup; every one is data
         table.add_row(
-            str(r["block_number"]),
-            r["time"][:19],
-            r["event"],
-            r["department"] or "",
-            (r["subject_id"] or "")[:18],
+            safe(r["block_number"]),
+            safe((r["time"] or "")[:19]),
+            safe(r["event"]),
+            safe(r["department"] or ""),
+            safe((r["subject_id"] or "")[:18]),
         )
     console.print(table)
 
@@ -111,4 +111,4 @@ def export(
     if json_output:
         emit_json({"ok": True, "file": str(out), "format": fmt, "events": count})
     else:
-        console.print(f"[green]exported[/] {count} events to {out}")
+        console.print(f"[green]exported[/] {count} events to {safe(out)}", highlight=False)

@@ -15,7 +15,7 @@ from ..gateway import Gateway
 from ..ids import code_hash
 from ..proposals import commitment_proposal
 from ._consent import consent_or_relay, write_consent
-from ._output import console, emit_json, guarded, load_settings, respond
+from ._output import console, emit_json, guarded, load_settings, respond, safe
 from ._output import hexstr as h
 
 app = typer.Typer(help="Joint-handling commitments (联办承诺).", no_args_is_help=True)
@@ -78,7 +78,8 @@ def _transact(json_output: bool, function: str, *args: Any, verb: str, commitmen
         json_output,
         run,
         lambda result: (
-            f"{verb} commitment {commitment} in block {result['block_number']} ({', '.join(result['events'])})"
+            f"{verb} commitment {safe(commitment)} in block {result['block_number']} "
+            f"({safe(', '.join(result['events']))})"
         ),
     )
 
@@ -117,7 +118,8 @@ def propose(
         json_output,
         run,
         lambda result: (
-            f"[green]proposed[/] commitment {result['commitment_id']}; every participant must sign it."
+            f"[green]proposed[/] commitment {safe(result['commitment_id'])}; "
+            "every participant must sign it."
         ),
     )
 
@@ -146,7 +148,9 @@ def sign(
     respond(
         json_output,
         run,
-        lambda result: f"[green]signed[/] commitment {commitment} ({', '.join(result['events'])})",
+        lambda result: (
+            f"[green]signed[/] commitment {safe(commitment)} ({safe(', '.join(result['events']))})"
+        ),
     )
 
 
@@ -238,9 +242,12 @@ def show(
         emit_json({"ok": True, "commitment": result})
         return
     flag = " [red]OVERDUE[/]" if result["overdue"] else ""
-    console.print(f"commitment {result['id']}  [bold]{result['status']}[/]{flag}")
-    console.print(f"  lead      {result['lead']['name']}", highlight=False)
-    console.print(f"  deadline  {result['deadline']}")
+    # Department names are chain data (any bytes a member chose): safe() shows them literally.
+    console.print(f"commitment {safe(result['id'])}  [bold]{safe(result['status'])}[/]{flag}")
+    console.print(f"  lead      {safe(result['lead']['name'])}", highlight=False)
+    console.print(f"  deadline  {safe(result['deadline'])}")
     for p in result["participants"]:
         state = "done" if p["done_at"] else ("signed" if p["signed_at"] else "not signed")
-        console.print(f"  - {p['name']}: {state}, {p['reports']} report(s)", highlight=False)
+        console.print(
+            f"  - {safe(p['name'])}: {state}, {safe(p['reports'])} report(s)", highlight=False
+        )

@@ -23,7 +23,7 @@ from ..db.tables import VersionAnchoring
 from ..errors import InputError
 from ..gateway import Gateway
 from ..ids import code_hash
-from ._output import console, emit_json, err_console, guarded, load_settings, respond
+from ._output import console, emit_json, err_console, guarded, load_settings, respond, safe
 
 app = typer.Typer(help="Register datasets, anchor versions, make proofs.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -78,7 +78,8 @@ def register(
         json_output,
         run,
         lambda result: (
-            f"[green]registered[/] dataset {result['dataset_id']} in block {result['block_number']}"
+            f"[green]registered[/] dataset {safe(result['dataset_id'])} "
+            f"in block {result['block_number']}"
         ),
     )
 
@@ -119,7 +120,8 @@ def anchor(
             disable=json_output,
             transient=True,
         ) as progress:
-            task = progress.add_task(f"hashing {path.name}", total=None)
+            # The description is Rich markup: the file name in it is data.
+            task = progress.add_task(f"hashing {safe(path.name)}", total=None)
 
             def on_progress(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
@@ -138,10 +140,13 @@ def anchor(
     if json_output:
         emit_json({"ok": True, **_batch_dict(batch)})
         return
-    console.print(f"[green]anchored[/] {batch.leaf_count} {batch.leaf_kind} leaves of {path}")
-    console.print(f"  root        {batch.root}")
-    console.print(f"  dataset     {batch.dataset_id}")
-    console.print(f"  transaction {batch.tx_hash} (block {batch.block_number})")
+    console.print(
+        f"[green]anchored[/] {batch.leaf_count} {safe(batch.leaf_kind)} leaves of {safe(path)}",
+        highlight=False,
+    )
+    console.print(f"  root        {safe(batch.root)}")
+    console.print(f"  dataset     {safe(batch.dataset_id)}")
+    console.print(f"  transaction {safe(batch.tx_hash)} (block {batch.block_number})")
     if prepared.kind == "record":
         console.print("  keep the salts file with the data: it is needed to prove a record later.")
 
@@ -157,7 +162,7 @@ def resume(json_output: JsonOption = False) -> None:
     if not batches:
         console.print("nothing to resume.")
     for b in batches:
-        console.print(f"{b.root}: {b.status} (transaction {b.tx_hash})")
+        console.print(f"{safe(b.root)}: {safe(b.status)} (transaction {safe(b.tx_hash)})")
 
 
 @app.command()
@@ -183,7 +188,9 @@ def revoke(
     respond(
         json_output,
         run,
-        lambda result: f"[yellow]revoked[/] {result['root']} in block {result['block_number']}",
+        lambda result: (
+            f"[yellow]revoked[/] {safe(result['root'])} in block {result['block_number']}"
+        ),
     )
 
 
@@ -251,4 +258,7 @@ def proof(
             {"ok": True, "bundle": str(out), "root": bundle["root"], "leaf": bundle["leaf"]["hash"]}
         )
     else:
-        console.print(f"[green]wrote[/] proof bundle {out} (root {bundle['root']})")
+        console.print(
+            f"[green]wrote[/] proof bundle {safe(out)} (root {safe(bundle['root'])})",
+            highlight=False,
+        )

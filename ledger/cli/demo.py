@@ -9,7 +9,7 @@ import typer
 
 from ..demo import DemoAlreadyRunError, DemoReport, run_demo
 from ..gateway import Gateway
-from ._output import console, emit_json, guarded, load_settings
+from ._output import console, emit_json, guarded, load_settings, safe
 
 
 def demo_command(
@@ -24,7 +24,9 @@ def demo_command(
     """Civil affairs shares its 低保 list with public security; a 出生一件事 joint commitment."""
     settings = load_settings(json_output)
     echo = (
-        (lambda _line: None) if json_output else (lambda line: console.print(line, highlight=False))
+        (lambda _line: None)
+        if json_output
+        else (lambda line: console.print(safe(line), highlight=False))
     )
 
     def run() -> DemoReport | None:
@@ -46,15 +48,18 @@ def demo_command(
         emit_json({"ok": True, **report.as_dict()})
         return
     console.print(
-        f"\n[green]demo done[/]: {report.events} events indexed; data files in {report.workdir}"
+        f"\n[green]demo done[/]: {report.events} events indexed; "
+        f"data files in {safe(report.workdir)}",
+        highlight=False,
     )
-    console.print(f"  versions    {report.versions}")
-    console.print(f"  agreements  {report.agreements}")
-    console.print(f"  commitment  {report.commitment}")
+    console.print(f"  versions    {safe(report.versions)}")
+    console.print(f"  agreements  {safe(report.agreements)}")
+    console.print(f"  commitment  {safe(report.commitment)}")
     console.print(
         "Try: xietong verify "
-        + report.files["november"]
+        + safe(report.files["november"])
         + " --record 0 --salts "
-        + report.files["november_salts"]
+        + safe(report.files["november_salts"]),
+        highlight=False,
     )
     console.print("     xietong audit trail")

@@ -10,7 +10,7 @@ import typer
 from ..chain.client import connect
 from ..chain.deploy import Deployment, deploy, existing_deployment, load_founders
 from ..keys import load_signer
-from ._output import console, emit_json, guarded, load_settings
+from ._output import console, emit_json, guarded, load_settings, safe
 
 
 def deploy_command(
@@ -59,12 +59,12 @@ def deploy_command(
         f"[green]{verb}[/] on chain {deployment.chain_id} at block {deployment.block_number}"
     )
     for name, address in deployment.addresses.items():
-        console.print(f"  {name:<20} {address}")
+        console.print(f"  {safe(name):<20} {safe(address)}")
     console.print("founding departments:")
-    for dept in deployment.departments:
-        console.print(f"  {dept['name']}", highlight=False)
-        console.print(f"    id       {dept['id']}", highlight=False)
-        console.print(f"    operator {dept['operator']}", highlight=False)
+    for dept in deployment.departments:  # names from the founders file or the chain: data
+        console.print(f"  {safe(dept['name'])}", highlight=False)
+        console.print(f"    id       {safe(dept['id'])}", highlight=False)
+        console.print(f"    operator {safe(dept['operator'])}", highlight=False)
     for auditor in deployment.auditors:
-        console.print(f"  auditor {auditor}")
-    console.print(f"manifest: {path}")
+        console.print(f"  auditor {safe(auditor)}")
+    console.print(f"manifest: {safe(path)}", highlight=False)

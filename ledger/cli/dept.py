@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
 from rich.table import Table
 
 from .. import refs as _refs
 from ..chain import open_client
 from ..chain.client import ChainClient
 from ..chain.reads import read_department
-from ._output import console, emit_json, guarded, load_settings
+from ..consent import nominate_operator, proposal_subject, withdraw_nomination
+from ..errors import InputError
+from ..gateway import Gateway
+from ._consent import consent_or_relay, write_consent
+from ._output import console, emit_json, guarded, load_settings, respond, safe
 
 app = typer.Typer(help="Departments of the consortium.", no_args_is_help=True)
 
@@ -49,7 +55,10 @@ def list_departments(json_output: JsonOption = False) -> None:
         return
     table = Table("name", "status", "id", "operators")
     for d in departments:
-        table.add_row(d["name"], d["status"], d["id"], "\n".join(d["operators"]))
+        # Table cells are Rich markup and a name is any text a member chose: safe() each value.
+        table.add_row(
+            safe(d["name"]), safe(d["status"]), safe(d["id"]), "\n".join(map(safe, d["operators"]))
+        )
     console.print(table)
 
 
@@ -70,6 +79,183 @@ def show(
     if json_output:
         emit_json({"ok": True, "department": d})
         return
-    console.print(f"{d['name']} ({d['status']})", highlight=False)
-    console.print(f"  id        {d['id']}")
-    console.print(f"  operators {', '.join(d['operators'])}")
+    console.print(f"{safe(d['name'])} ({safe(d['status'])})", highlight=False)
+    console.print(f"  id        {safe(d['id'])}")
+    console.print(f"  operators {safe(', '.join(d['operators']))}")
+
+
+# --------------------------------------------------------------------------- operators
+#
+# An account becomes an operator only with its consent: this gateway's department nominates it
+# (`nominate`), and the account accepts with its own key (`accept`) or signs a consent file
+# (`consent`) that any gateway relays (`accept --signature`). The account an admission or an
+# auditor grant names accepts that proposal's role the same way (`accept-role`, `role-consent`).
+
+AccountArgument = Annotated[str, typer.Argument(help="Account address (0x and 40 hex digits).")]
+DepartmentArgument = Annotated[str, typer.Argument(help="Department id (0x…) or its code.")]
+ProposalArgument = Annotated[int, typer.Argument(min=1, help="Membership proposal id.")]
+SignatureOption = Annotated[
+    Path | None, typer.Option("--signature", help="Relay the account's signed consent file.")
+]
+OutOption = Annotated[
+    Path, typer.Option("--out", help="Consent file to hand to the relaying gateway.")
+]
+ValidForOption = Annotated[
+    int, typer.Option("--valid-for", min=60, help="Seconds the signature stays valid.")
+]
+
+
+def _account(text: str) -> str:
+    """A checksummed account address; InputError otherwise (never echoing more than 42 chars)."""
+    value = text.strip()
+    if not is_hex_address(value):
+        raise InputError(f"{value[:42]!r} is not an account address (0x and 40 hex digits).")
+    if value != value.lower() and value[2:] != value[2:].upper() and not is_checksum_address(value):
+        raise InputError(f"{value} has a wrong checksum (mixed case that does not match).")
+    return str(to_checksum_address(value))
+
+
+def _operator_change(function: str, account: str, json_output: bool) -> None:
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        gw = Gateway(settings)
+        who = _account(account)
+        action = {
+            "nominate": nominate_operator,
+            "withdraw-nomination": withdraw_nomination,
+        }.get(function)
+        if action is not None:
+            tx = action(gw.client, gw.signer, who)
+        else:
+            tx = gw.client.transact("DepartmentRegistry", "removeOperator", who, sender=gw.signer)
+        [(_, event)] = tx.events
+        return {
+            "department_id": "0x" + bytes(event["departmentId"]).hex(),
+            "account": who,
+            "transaction": tx.tx_hash,
+            "block_number": tx.block_number,
+        }
+
+    respond(
+        json_output,
+        run,
+        lambda r: f"{function}: {safe(r['account'])} in block {r['block_number']}",
+    )
+
+
+@app.command()
+def nominate(account: AccountArgument, json_output: JsonOption = False) -> None:
+    """Nominate ACCOUNT as an operator of this gateway's department; it becomes one when it
+    accepts (`dept accept`)."""
+    _operator_change("nominate", account, json_output)
+
+
+@app.command("withdraw-nomination")
+def withdraw_nomination_command(account: AccountArgument, json_output: JsonOption = False) -> None:
+    """Withdraw this department's pending nomination of ACCOUNT."""
+    _operator_change("withdraw-nomination", account, json_output)
+
+
+@app.command("remove-operator")
+def remove_operator(account: AccountArgument, json_output: JsonOption = False) -> None:
+    """Remove ACCOUNT from this department's operators (never the last one)."""
+    _operator_change("remove-operator", account, json_output)
+
+
+@app.command()
+def accept(
+    department: DepartmentArgument,
+    signature: SignatureOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Accept DEPARTMENT's nomination as operator: with this gateway's key (the nominated
+    account), or by relaying the account's signed consent file."""
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        gw = Gateway(settings)
+        dept_id = _refs.id_or_code(department, what="department id")
+        tx = consent_or_relay(gw, "AcceptOperator", dept_id, signature)
+        added = tx.event("OperatorAdded")
+        return {
+            "department_id": "0x" + dept_id.hex(),
+            "account": added["account"],
+            "nominated_by": added["addedBy"],
+            "transaction": tx.tx_hash,
+        }
+
+    respond(
+        json_output,
+        run,
+        lambda r: (
+            f"[green]accepted[/]: {safe(r['account'])} operates {safe(r['department_id'])} now"
+        ),
+    )
+
+
+@app.command()
+def consent(
+    department: DepartmentArgument,
+    out: OutOption,
+    valid_for: ValidForOption = 86_400,
+    json_output: JsonOption = False,
+) -> None:
+    """Sign (EIP-712) this key's acceptance of DEPARTMENT's nomination, for another gateway
+    to relay with `dept accept --signature`."""
+    settings = load_settings(json_output)
+    write_consent(
+        settings,
+        "AcceptOperator",
+        lambda: _refs.id_or_code(department, what="department id"),
+        out,
+        valid_for,
+        json_output,
+    )
+
+
+@app.command("accept-role")
+def accept_role(
+    proposal: ProposalArgument,
+    signature: SignatureOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Accept the role membership proposal PROPOSAL offers this key (first operator of an
+    admitted department, or auditor), or relay the named account's signed consent file. The
+    proposal executes then if its approvals already suffice."""
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        gw = Gateway(settings)
+        tx = consent_or_relay(gw, "AcceptRole", proposal_subject(proposal), signature)
+        accepted = tx.event("ProposalRoleAccepted")
+        return {
+            "proposal_id": proposal,
+            "account": accepted["account"],
+            "executed": any(name == "ProposalExecuted" for name, _ in tx.events),
+            "transaction": tx.tx_hash,
+        }
+
+    respond(
+        json_output,
+        run,
+        lambda r: (
+            f"[green]accepted[/] the role of proposal {r['proposal_id']} for {safe(r['account'])}"
+            + ("; the proposal was executed" if r["executed"] else "")
+        ),
+    )
+
+
+@app.command("role-consent")
+def role_consent(
+    proposal: ProposalArgument,
+    out: OutOption,
+    valid_for: ValidForOption = 86_400,
+    json_output: JsonOption = False,
+) -> None:
+    """Sign (EIP-712) this key's acceptance of the role PROPOSAL offers it, for another gateway
+    to relay with `dept accept-role --signature`."""
+    settings = load_settings(json_output)
+    write_consent(
+        settings, "AcceptRole", lambda: proposal_subject(proposal), out, valid_for, json_output
+    )

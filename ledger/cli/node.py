@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ..chain.node import NodeSpec, NodeStatus, node_status, start_node, stop_node
-from ._output import console, emit_json, fail, guarded, load_settings
+from ._output import console, emit_json, fail, guarded, load_settings, safe
 
 app = typer.Typer(
     help="Run the local development chain (Hardhat 2 or Anvil) on 127.0.0.1.", no_args_is_help=True
@@ -40,13 +40,14 @@ def _show(status: NodeStatus, spec: NodeSpec, as_json: bool, headline: str) -> N
         return
     console.print(headline)
     console.print(
-        f"  rpc      {status.rpc_url}  ({'answering' if status.answering else 'not answering'})"
+        f"  rpc      {safe(status.rpc_url)}  "
+        f"({'answering' if status.answering else 'not answering'})"
     )
     if status.pid is not None:
         console.print(f"  pid      {status.pid}")
     if status.chain_id is not None:
-        console.print(f"  chain id {status.chain_id}, block {status.block_number}")
-    console.print(f"  log      {status.log_file}")
+        console.print(f"  chain id {safe(status.chain_id)}, block {safe(status.block_number)}")
+    console.print(f"  log      {safe(status.log_file)}", highlight=False)
 
 
 @app.command()
@@ -56,7 +57,7 @@ def start(
     """Start the node in the background and wait until it answers."""
     spec = _spec(engine, port, json_output)
     status = guarded(json_output, lambda: start_node(spec))
-    _show(status, spec, json_output, f"[green]{spec.engine} node started[/]")
+    _show(status, spec, json_output, f"[green]{safe(spec.engine)} node started[/]")
 
 
 @app.command()
@@ -70,7 +71,8 @@ def stop(
         emit_json({"ok": True, "engine": spec.engine, "stopped": stopped, "rpc_url": spec.rpc_url})
     else:
         console.print(
-            f"{spec.engine} node {'stopped' if stopped else 'was not running'} ({spec.rpc_url})."
+            f"{safe(spec.engine)} node {'stopped' if stopped else 'was not running'} "
+            f"({safe(spec.rpc_url)})."
         )
 
 
@@ -85,7 +87,7 @@ def status(
         current,
         spec,
         json_output,
-        f"{spec.engine} node {'running' if current.running else 'not running'}",
+        f"{safe(spec.engine)} node {'running' if current.running else 'not running'}",
     )
     if not current.answering:
         raise typer.Exit(1)

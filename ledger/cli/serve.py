@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ._output import console, fail, load_settings
+from ._output import console, fail, load_settings, safe
 
 
 def serve_command(
@@ -29,7 +29,8 @@ def serve_command(
     bind_port = port or settings.api_port
     if bind_host not in ("127.0.0.1", "localhost", "::1"):
         console.print(
-            f"[yellow]warning:[/] binding {bind_host}: the API is reachable from other machines."
+            f"[yellow]warning:[/] binding {safe(bind_host)}: "
+            "the API is reachable from other machines."
         )
     # Fail with one sentence on a bad database URL or an unreachable database, before uvicorn.
     from ..db.engine import create_db_engine
@@ -40,7 +41,8 @@ def serve_command(
     except LedgerError as exc:
         fail(str(exc), kind=exc.kind, as_json=False)
     console.print(
-        f"serving http://{bind_host}:{bind_port}/ (portal), /docs (API), /v1 … ; Ctrl-C stops",
+        f"serving http://{safe(bind_host)}:{bind_port}/ (portal), /docs (API), /v1 … ; "
+        "Ctrl-C stops",
         highlight=False,
     )
     uvicorn.run(

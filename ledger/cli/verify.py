@@ -13,7 +13,7 @@ from ..errors import InputError
 from ..gateway import Gateway
 from ..refs import parse_hash
 from ..verify import MAX_BUNDLE_SIZE, Verification, load_bundle, verify_bundle
-from ._output import console, emit_json, fail, guarded, load_settings
+from ._output import console, emit_json, fail, guarded, load_settings, safe
 from .dataset import RecordOption, SaltsOption, record_leaf
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -25,26 +25,33 @@ def _show(answer: Verification) -> None:
     for match in answer.matches:
         v = match.version
         where = match.path if match.path is not None else f"record {match.record_index}"
-        console.print(f"[bold]{match.status.upper()}[/]  {where}", highlight=False)
-        console.print(f"  dataset        {v.dataset_id}")
-        console.print(f"  version root   {v.root}  ({v.leaf_count} leaves)")
-        console.print(f"  published by   {v.owner.name or '?'} ({v.owner.id})", highlight=False)
+        # Every value below is data (the leaf store, the index, the chain): safe() shows it
+        # literally, on this one line.
+        console.print(f"[bold]{safe(match.status.upper())}[/]  {safe(where)}", highlight=False)
+        console.print(f"  dataset        {safe(v.dataset_id)}")
+        console.print(f"  version root   {safe(v.root)}  ({v.leaf_count} leaves)")
         console.print(
-            f"  anchored       {v.anchored_at}, block {v.block_number}, {v.confirmations} confirmation(s)"
+            f"  published by   {safe(v.owner.name or '?')} ({safe(v.owner.id)})", highlight=False
         )
-        console.print(f"  transaction    {v.transaction}")
+        console.print(
+            f"  anchored       {safe(v.anchored_at)}, block {v.block_number}, "
+            f"{v.confirmations} confirmation(s)"
+        )
+        console.print(f"  transaction    {safe(v.transaction)}")
         if v.revoked_at:
-            console.print(f"  [red]revoked[/]        {v.revoked_at}")
+            console.print(f"  [red]revoked[/]        {safe(v.revoked_at)}")
         for parent in match.lineage:
             console.print(
-                f"  derived from   {parent.root} (dataset {parent.dataset_id}, block {parent.block_number})"
+                f"  derived from   {safe(parent.root)} (dataset {safe(parent.dataset_id)}, "
+                f"block {parent.block_number})"
             )
         if not match.authorizations:
             console.print("  may be shared  with no department under an active agreement now")
         for auth in match.authorizations:
             console.print(
-                f"  may be shared  with {auth.consumer.name or auth.consumer.id} under agreement "
-                f"{auth.agreement_id} until {auth.valid_until} ({len(auth.receipts)} access receipt(s))",
+                f"  may be shared  with {safe(auth.consumer.name or auth.consumer.id)} under "
+                f"agreement {safe(auth.agreement_id)} until {safe(auth.valid_until)} "
+                f"({len(auth.receipts)} access receipt(s))",
                 highlight=False,
             )
 
@@ -126,9 +133,10 @@ def verify_proof_command(
     if json_output:
         emit_json({"ok": True, "valid": True, **result})
         return
-    console.print(f"[green]VALID[/] leaf {result['leaf']}")
-    console.print(f"  root {result['root']} of dataset {result['dataset_id']}")
+    # The values come from a bundle someone handed over: shown literally, like any data.
+    console.print(f"[green]VALID[/] leaf {safe(result['leaf'])}")
+    console.print(f"  root {safe(result['root'])} of dataset {safe(result['dataset_id'])}")
     console.print(
-        f"  anchored {result['anchored_at']}, block {result['block_number']}, "
-        f"{result['confirmations']} confirmation(s), chain {result['chain_id']}"
+        f"  anchored {safe(result['anchored_at'])}, block {safe(result['block_number'])}, "
+        f"{safe(result['confirmations'])} confirmation(s), chain {safe(result['chain_id'])}"
     )

@@ -9,8 +9,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import Table, event, inspect, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import (
     ArgumentError,
     DBAPIError,
@@ -129,20 +129,36 @@ def _engine(url: str) -> Engine:
 
 def init_db(engine: Engine) -> None:
     """Bring the schema up to date: the projections are created as the models say (they are
-    rebuilt from the chain, never migrated); the off-chain tables are migrated with Alembic
+    rebuilt from the chain, never migrated: when a release changed a projection table's
+    columns, all of them are dropped and the next indexer pass indexes the chain again from the
+    deployment block); the off-chain tables are migrated with Alembic
     (``ledger/db/migrations``), so an upgrade never loses a leaf or an API key. On PostgreSQL
     an advisory lock lets several gateways start at once."""
     with database_errors(), engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
-        SQLModel.metadata.create_all(
-            connection,
-            tables=[t.__table__ for t in tables.PROJECTION_TABLES],  # type: ignore[attr-defined]
-        )
+        projections = [t.__table__ for t in tables.PROJECTION_TABLES]  # type: ignore[attr-defined]
+        if _projection_schema_changed(connection, projections):
+            # A projection table of an older (or newer) release: drop them all, checkpoint
+            # included, and the next indexer pass rebuilds them from the chain (a reindex).
+            SQLModel.metadata.drop_all(connection, tables=projections)
+        SQLModel.metadata.create_all(connection, tables=projections)
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def _projection_schema_changed(connection: Connection, projections: list[Table]) -> bool:
+    """Whether a projection table exists with other columns than its model has (a release
+    that added or removed columns): projections are never migrated, they are rebuilt."""
+    inspector = inspect(connection)
+    for table in projections:
+        if inspector.has_table(table.name):
+            columns = {column["name"] for column in inspector.get_columns(table.name)}
+            if columns != set(table.columns.keys()):
+                return True
+    return False
 
 
 @contextmanager

@@ -9,8 +9,6 @@ department ids wherever they appear.
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import json
 import time
 from collections.abc import Sequence
@@ -21,7 +19,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, tuple_
 from sqlmodel import Session, col, select
 
-from .. import lifecycle
+from .. import lifecycle, spreadsheet
+from ..display import display_name, split_flags
 from ..errors import InputError, LedgerError
 from .tables import (
     INT64_MAX,
@@ -54,11 +53,13 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "events_csv",
+    "flagged_departments",
     "get_agreement",
     "get_commitment",
     "get_dataset",
     "get_department",
     "index_status",
+    "indexed_agreement",
     "iso",
     "list_agreements",
     "list_commitments",
@@ -193,25 +194,40 @@ class _Names:
         self._rows = {d.id: d for d in session.exec(select(DepartmentRow)).all()}
 
     def ref(self, department_id: str | None) -> dict[str, Any] | None:
+        """``{"id", "name", "name_flags"}``: show the id beside a name that has flags."""
         if department_id is None:
             return None
         row = self._rows.get(department_id)
-        return {"id": department_id, "name": row.name if row else None}
+        return {
+            "id": department_id,
+            "name": row.name if row else None,
+            "name_flags": split_flags(row.name_flags) if row else [],
+        }
 
 
 # --------------------------------------------------------------------------- index
 
 
 def index_status(*, session: Session) -> dict[str, Any]:
-    """How far the index has read the chain."""
+    """How far the index has read the chain, and when it was last found caught up with the
+    chain's confirmed head (``synced_at``; ``age_seconds`` since then)."""
     checkpoint = session.get(IndexerCheckpoint, 1)
     if checkpoint is None:
-        return {"block_number": None, "block_time": None, "chain_id": None}
+        return {
+            "block_number": None,
+            "block_time": None,
+            "chain_id": None,
+            "synced_at": None,
+            "age_seconds": None,
+        }
     block = session.get(IndexedBlock, checkpoint.block_number)
+    synced = checkpoint.synced_at
     return {
         "block_number": checkpoint.block_number,
         "block_time": iso(block.timestamp) if block else None,
         "chain_id": checkpoint.chain_id,
+        "synced_at": iso(synced),
+        "age_seconds": None if synced is None else max(0, int(time.time()) - synced),
     }
 
 
@@ -219,9 +235,16 @@ def index_status(*, session: Session) -> dict[str, Any]:
 
 
 def _department(row: DepartmentRow) -> dict[str, Any]:
+    """A department; ``name`` is the name's text as on chain (it may hold invisible or
+    reordering characters: show ``display_name``, which escapes them and, when the name has
+    flags, puts the id beside it); ``name_hex`` its bytes when the text cannot say them."""
+    flags = split_flags(row.name_flags)
     return {
         "id": row.id,
         "name": row.name,
+        "display_name": display_name(row.name, flags, row.id),
+        "name_flags": flags,
+        "name_hex": row.name_hex,
         "status": row.status,
         "admitted_at": iso(row.admitted_at),
         "status_changed_at": iso(row.status_changed_at),
@@ -237,6 +260,12 @@ def list_departments(
         query = query.where(DepartmentRow.status == status)
     keys = (col(DepartmentRow.admitted_at), col(DepartmentRow.id))
     return _page(session, query, keys, cursor, limit, lambda r: (r.admitted_at, r.id), _department)
+
+
+def flagged_departments(*, session: Session) -> dict[str, list[str]]:
+    """id → name flags of every department whose name has flags (to show its id beside it)."""
+    rows = session.exec(select(DepartmentRow).where(DepartmentRow.name_flags != "")).all()
+    return {row.id: split_flags(row.name_flags) for row in rows}
 
 
 def get_department(*, session: Session, department_id: str) -> dict[str, Any]:
@@ -412,6 +441,7 @@ def provenance(*, session: Session, dataset_id: str) -> dict[str, Any]:
             "xt:legalBasis": detail["legal_basis"],
             "xt:termsHash": detail["terms_hash"],
             "xt:validFrom": detail["valid_from"],
+            "xt:effectiveFrom": detail["effective_from"],
             "xt:validUntil": detail["valid_until"],
         }
         for role in ("provider", "consumer"):
@@ -465,9 +495,13 @@ def provenance(*, session: Session, dataset_id: str) -> dict[str, Any]:
 
 def agreement_status(row: AgreementRow, now: int) -> str:
     """The chain's status, with ``pending``/``expired`` for an accepted agreement outside its
-    validity (:func:`ledger.lifecycle.agreement_status`)."""
+    effective window (:func:`ledger.lifecycle.agreement_status`)."""
     return lifecycle.agreement_status(
-        row.status, valid_from=row.valid_from, valid_until=row.valid_until, now=now
+        row.status,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        now=now,
+        accepted_at=row.accepted_at,
     )
 
 
@@ -488,6 +522,8 @@ def _agreement(
         "legal_basis": row.legal_basis,
         "terms_hash": row.terms_hash,
         "valid_from": iso(row.valid_from),
+        # Nothing is authorized or receipted before the acceptance (no backdating).
+        "effective_from": iso(lifecycle.effective_from(row.valid_from, row.accepted_at)),
         "valid_until": iso(row.valid_until),
         "proposed_at": iso(row.proposed_at),
         "accepted_at": iso(row.accepted_at),
@@ -521,16 +557,22 @@ def _agreement(
 
 def _status_filter(status: str, now: int) -> ColumnElement[bool]:
     stored = col(AgreementRow.status)
+    # The effective start is max(valid_from, accepted_at) (ledger.lifecycle.effective_from).
     if status == "active":
         return and_(
             stored == "active",
             col(AgreementRow.valid_from) <= now,
+            or_(col(AgreementRow.accepted_at).is_(None), col(AgreementRow.accepted_at) <= now),
             col(AgreementRow.valid_until) > now,
         )
     if status == "expired":
         return and_(stored == "active", col(AgreementRow.valid_until) <= now)
     if status == "pending":
-        return and_(stored == "active", col(AgreementRow.valid_from) > now)
+        return and_(
+            stored == "active",
+            col(AgreementRow.valid_until) > now,
+            or_(col(AgreementRow.valid_from) > now, col(AgreementRow.accepted_at) > now),
+        )
     return stored == status
 
 
@@ -576,6 +618,15 @@ def get_agreement(*, session: Session, agreement_id: str) -> dict[str, Any]:
     if row is None:
         raise UnknownAgreementError(f"no agreement {agreement_id} is known here.")
     return _agreement(session, row, _Names(session), _now(session), receipts=True)
+
+
+def indexed_agreement(*, session: Session, agreement_id: str) -> dict[str, Any] | None:
+    """One agreement as the index holds it (without its receipts), or None when it has not
+    indexed it (yet)."""
+    row = session.get(AgreementRow, agreement_id)
+    if row is None:
+        return None
+    return _agreement(session, row, _Names(session), _now(session), receipts=False)
 
 
 def authorizing_agreement(
@@ -757,12 +808,13 @@ EVENT_CSV_FIELDS = (
 
 
 def events_csv(items: Sequence[dict[str, Any]]) -> str:
-    """Events (as :func:`list_events` gives them) as CSV, the args as sorted JSON text."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=EVENT_CSV_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for item in items:
-        writer.writerow(
+    """Events (as :func:`list_events` gives them) as CSV, the args as sorted JSON text; cells a
+    spreadsheet would evaluate (a department named ``=HYPERLINK(…)``) are neutralised with a
+    leading ``'`` (:mod:`ledger.spreadsheet`)."""
+    return spreadsheet.csv_text(
+        EVENT_CSV_FIELDS,
+        (
             {**item, "args": json.dumps(item["args"], ensure_ascii=False, sort_keys=True)}
-        )
-    return buffer.getvalue()
+            for item in items
+        ),
+    )

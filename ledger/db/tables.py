@@ -69,6 +69,9 @@ class IndexerCheckpoint(SQLModel, table=True):
     registry_address: str
     block_number: int = _big()
     block_hash: str
+    #: Wall-clock time (unix seconds) a pass last found the index caught up with the chain's
+    #: confirmed head: how fresh the index is when the node cannot be asked.
+    synced_at: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class IndexedBlock(SQLModel, table=True):
@@ -105,9 +108,17 @@ class ChainEvent(SQLModel, table=True):
 
 
 class DepartmentRow(SQLModel, table=True):
+    """A member. ``name`` is the text of the name's bytes on chain, safe to store
+    (``ledger.display.decode_text``); ``name_hex`` holds the bytes when that text does not say
+    them exactly (invalid UTF-8, NUL); ``name_flags`` what a reader must be warned of
+    (``ledger.display.FLAGS``, comma-separated); ``name_skeleton`` finds look-alike names."""
+
     __tablename__ = "department"
     id: str = Field(primary_key=True)
     name: str
+    name_hex: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    name_flags: str = ""
+    name_skeleton: str = Field(default="", index=True)  # ledger.display.skeleton(name)
     status: str
     admitted_at: int = _big()
     status_changed_at: int = _big()
@@ -135,6 +146,8 @@ class ProposalRow(SQLModel, table=True):
     department_id: str | None = None
     account: str | None = None
     name: str | None = None
+    name_hex: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    name_flags: str = ""
     approvals: int = 0
     created_at: int = _big()
     expires_at: int = _big()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -358,6 +359,12 @@ def test_agreement_detail_with_access_receipts(api: Api, world: World) -> None:
     assert body["datasets"] == [hex_id(dataset_id(DIBAO))]
     client = world.client
     assert body["accepted_by"] == dev_account(PSB_DEV).address  # its consent, relayed
+    # Valid from a day before it was accepted: in effect from the acceptance only (no
+    # backdating), as the chain's effectiveFrom says, and no receipt starts earlier.
+    assert body["valid_from"] < body["accepted_at"] == body["effective_from"]
+    effective = client.call("SharingAgreements", "effectiveFrom", bytes.fromhex(sharing[2:]))
+    assert body["effective_from"] == datetime.fromtimestamp(effective, tz=UTC).isoformat()
+    assert all(r["period_start"] >= body["effective_from"] for r in body["access_receipts"])
     receipts = body["access_receipts"]
     assert len(receipts) == client.call(
         "SharingAgreements", "accessReceiptCount", bytes.fromhex(sharing[2:])

@@ -350,10 +350,11 @@ class Command:
 def operator_keystore(chain: World, tmp_path: Path, password: str) -> tuple[Any, Path]:
     """A fresh key, operator of 杭州市民政局 with some ether, in an encrypted keystore."""
     account = Account.create()
-    chain.client.transact(
-        "DepartmentRegistry", "addOperator", account.address, sender=dev_account(CIVIL_DEV)
-    )
+    civil = dev_account(CIVIL_DEV)
+    chain.client.transact("DepartmentRegistry", "nominateOperator", account.address, sender=civil)
     chain.client.w3.provider.make_request("hardhat_setBalance", [account.address, hex(10**20)])  # type: ignore[arg-type]
+    department = chain.client.call("DepartmentRegistry", "departmentOf", civil.address)
+    chain.client.transact("DepartmentRegistry", "acceptNomination", department, sender=account)
     path = tmp_path / "civil.keystore.json"
     path.write_text(json.dumps(Account.encrypt(account.key, password, iterations=1024)))
     return account, path

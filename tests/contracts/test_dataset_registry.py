@@ -187,7 +187,7 @@ def test_register_dataset_by_second_operator_belongs_to_the_department(
 ) -> None:
     c = consortium
     second = c.spare(5)
-    c.transact("DepartmentRegistry", "addOperator", second.address, sender=c.ops["A"])
+    c.enrol(c.ops["A"], second)
     tx = c.transact("DatasetRegistry", "registerDataset", DS_A, ZERO32, sender=second)
     assert tx.event("DatasetRegistered")["ownerDepartment"] == c.ids["A"]
     # The first operator may anchor it: ownership is the department's, not the account's.
@@ -208,7 +208,7 @@ def test_register_dataset_by_non_operator_reverts(consortium: Consortium) -> Non
 def test_register_dataset_by_removed_operator_reverts(consortium: Consortium) -> None:
     c = consortium
     second = c.spare(7)
-    c.transact("DepartmentRegistry", "addOperator", second.address, sender=c.ops["A"])
+    c.enrol(c.ops["A"], second)
     c.transact("DepartmentRegistry", "removeOperator", second.address, sender=c.ops["A"])
     with reverts("DepartmentRegistryNotOperator", account=second.address):
         c.transact("DatasetRegistry", "registerDataset", DS_A, ZERO32, sender=second)

@@ -19,13 +19,32 @@ import itertools
 from typing import Any, NamedTuple
 
 import pytest
+from eth_abi import encode as abi_encode
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+from eth_utils import function_signature_to_4byte_selector, keccak
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from web3.exceptions import ContractLogicError
 
+from ledger.chain.artifacts import load_artifact
 from ledger.chain.client import ChainClient, SentTransaction
 from ledger.chain.enums import DepartmentStatus, ProposalKind, ProposalStatus
+from ledger.chain.revert import decode_revert
+from ledger.consent import proposal_subject
+from ledger.eip712 import (
+    ACCEPT_OPERATOR_TYPE,
+    ACCEPT_ROLE_TYPE,
+    CONSENT_TYPES,
+    REGISTRY_DOMAIN,
+    ConsentMessage,
+    domain_separator,
+    sign_consent,
+)
+from ledger.errors import ContractRevertError
 from ledger.ids import department_id
 from ledger.keys import dev_account
+from ledger.names import NameProblem, name_problem
 from tests.support import (
     AUDITOR_INDEX,
     FOUNDERS,
@@ -76,6 +95,7 @@ class Proposal(NamedTuple):
     created_at: int
     expires_at: int
     approvals: int
+    role_accepted_at: int
     name: str
 
 
@@ -85,6 +105,23 @@ def approvals_for(electorate: int, bps: int = THRESHOLD_BPS) -> int:
 
 
 # ------------------------------------------------------------------------------- helpers
+
+
+def _local(address: str) -> LocalAccount:
+    """The development account with ``address`` (the test accounts are dev 0..19)."""
+    return next(a for a in map(dev_account, range(20)) if a.address == address)
+
+
+def _executed(pid: int, kind: int, approvals: int, required: int) -> Any:
+    return (
+        "ProposalExecuted",
+        {"proposalId": pid, "kind": kind, "approvals": approvals, "required": required},
+    )
+
+
+def _accept_role(c: Consortium, pid: int) -> SentTransaction:
+    """The account proposal ``pid`` names accepts the role it offers (its own transaction)."""
+    return c.transact(REG, "acceptRole", pid, sender=_local(_proposal(c, pid).account))
 
 
 def _department(c: Consortium, dep: bytes) -> Department:
@@ -138,16 +175,22 @@ def _suspend_c(c: Consortium) -> int:
 
 
 def _admit(c: Consortium, dep: bytes, name: str, operator: str) -> SentTransaction:
-    """Admit ``dep`` with the approvals of A (proposer), B and C; returns the executing tx."""
+    """Admit ``dep`` with the approvals of A (proposer), B and C, its first operator having
+    accepted; returns the executing tx."""
     pid, _ = _propose(c, ADMIT, c.ops["A"], dep, name, operator)
+    _accept_role(c, pid)
     _approve(c, pid, c.ops["B"])
     tx = _approve(c, pid, c.ops["C"])
-    assert ("ProposalExecuted", {"proposalId": pid, "kind": ADMIT}) in tx.events
+    assert _executed(pid, ADMIT, 3, 3) in tx.events
     return tx
 
 
 def _carry_with_all(c: Consortium, pid: int) -> SentTransaction:
-    """Approve a proposal made by A with B and then C (3 of 3); returns C's tx."""
+    """Approve a proposal made by A with B and then C (3 of 3), the account it names (if it
+    offers a role) having accepted; returns C's tx."""
+    stored = _proposal(c, pid)
+    if stored.kind in (ADMIT, GRANT_AUDITOR) and stored.role_accepted_at == 0:
+        _accept_role(c, pid)
     tx_b = _approve(c, pid, c.ops["B"])
     assert not any(name == "ProposalExecuted" for name, _ in tx_b.events)
     return _approve(c, pid, c.ops["C"])
@@ -445,6 +488,7 @@ def test_propose_records_proposal_and_counts_proposers_approval(consortium: Cons
         created_at=created,
         expires_at=expires,
         approvals=1,
+        role_accepted_at=0,
         name=NEW_NAME,
     )
     assert c.call(REG, "proposalCount") == 1
@@ -471,12 +515,16 @@ def test_admit_executes_on_the_threshold_approval(consortium: Consortium) -> Non
     assert _proposal(c, pid).approvals == 2
     assert c.call(REG, "hasApproved", pid, c.ids["B"]) is True
     assert c.call(REG, "departmentCount") == 3
+    # The first operator accepts its role (2 of 3 approvals: nothing executes yet).
+    accepted = c.transact(REG, "acceptRole", pid, sender=c.spare(5))
+    assert accepted.events == [("ProposalRoleAccepted", {"proposalId": pid, "account": new_op})]
+    assert _proposal(c, pid).role_accepted_at == _block_time(c, accepted)
 
     tx_c = _approve(c, pid, c.ops["C"])
     executor = c.ops["C"].address
     assert tx_c.events == [
         _approved(pid, c.ids["C"], executor, 3, 3),
-        ("ProposalExecuted", {"proposalId": pid, "kind": ADMIT}),
+        _executed(pid, ADMIT, 3, 3),
         (
             "DepartmentAdmitted",
             {"departmentId": NEW_ID, "proposalId": pid, "name": NEW_NAME, "firstOperator": new_op},
@@ -613,7 +661,7 @@ def test_suspension_electorate_excludes_the_target(consortium: Consortium) -> No
     tx_b = _approve(c, pid, c.ops["B"])
     assert tx_b.events == [
         _approved(pid, c.ids["B"], c.ops["B"].address, 2, 2),
-        ("ProposalExecuted", {"proposalId": pid, "kind": SUSPEND}),
+        _executed(pid, SUSPEND, 2, 2),
         ("DepartmentSuspended", {"departmentId": c.ids["C"], "proposalId": pid}),
     ]
     at = _block_time(c, tx_b)
@@ -648,7 +696,7 @@ def test_suspended_departments_operators_cannot_write(consortium: Consortium) ->
     with reverts("DepartmentRegistryDepartmentNotActive", **not_active):
         _propose(c, GRANT_AUDITOR, op_c, account=c.spare(7).address)
     with reverts("DepartmentRegistryDepartmentNotActive", **not_active):
-        c.transact(REG, "addOperator", c.spare(8).address, sender=op_c)
+        c.transact(REG, "nominateOperator", c.spare(8).address, sender=op_c)
     with reverts("DepartmentRegistryDepartmentNotActive", **not_active):
         c.transact(REG, "removeOperator", op_c.address, sender=op_c)
     with reverts("DepartmentRegistryDepartmentNotActive", **not_active):
@@ -719,7 +767,7 @@ def test_last_active_department_cannot_be_suspended(consortium: Consortium) -> N
     pid, tx = _propose(c, SUSPEND, c.ops["A"], c.ids["B"])
     assert tx.events[1:] == [
         _approved(pid, c.ids["A"], c.ops["A"].address, 1, 1),
-        ("ProposalExecuted", {"proposalId": pid, "kind": SUSPEND}),
+        _executed(pid, SUSPEND, 1, 1),
         ("DepartmentSuspended", {"departmentId": c.ids["B"], "proposalId": pid}),
     ]
     assert tx.events[0][0] == "ProposalCreated"
@@ -750,7 +798,7 @@ def test_readmit_restores_a_suspended_department(consortium: Consortium) -> None
     tx_b = _approve(c, pid, c.ops["B"])
     assert tx_b.events == [
         _approved(pid, c.ids["B"], c.ops["B"].address, 2, 2),
-        ("ProposalExecuted", {"proposalId": pid, "kind": READMIT}),
+        _executed(pid, READMIT, 2, 2),
         ("DepartmentReadmitted", {"departmentId": c.ids["C"], "proposalId": pid}),
     ]
     at = _block_time(c, tx_b)
@@ -801,14 +849,14 @@ def test_grant_auditor(consortium: Consortium) -> None:
     tx = _carry_with_all(c, pid)
     assert tx.events == [
         _approved(pid, c.ids["C"], c.ops["C"].address, 3, 3),
-        ("ProposalExecuted", {"proposalId": pid, "kind": GRANT_AUDITOR}),
+        _executed(pid, GRANT_AUDITOR, 3, 3),
         ("AuditorGranted", {"account": new_auditor.address, "proposalId": pid}),
     ]
     assert c.call(REG, "isAuditor", new_auditor.address) is True
     assert c.call(REG, "departmentOf", new_auditor.address) == ZERO_ID
     # The role is kept apart from operators.
     with reverts("DepartmentRegistryAccountIsAuditor", account=new_auditor.address):
-        c.transact(REG, "addOperator", new_auditor.address, sender=c.ops["B"])
+        c.transact(REG, "nominateOperator", new_auditor.address, sender=c.ops["B"])
     with reverts("DepartmentRegistryNotOperator", account=new_auditor.address):
         _propose(c, GRANT_AUDITOR, new_auditor, account=c.spare(9).address)
 
@@ -850,12 +898,12 @@ def test_revoke_auditor(consortium: Consortium) -> None:
     tx_c = _approve(c, pid, c.ops["C"])
     assert tx_c.events == [
         _approved(pid, c.ids["C"], c.ops["C"].address, 3, 3),
-        ("ProposalExecuted", {"proposalId": pid, "kind": REVOKE_AUDITOR}),
+        _executed(pid, REVOKE_AUDITOR, 3, 3),
         ("AuditorRevoked", {"account": auditor, "proposalId": pid}),
     ]
     assert c.call(REG, "isAuditor", auditor) is False
     # A former auditor is a free account again: it may become an operator.
-    tx = c.transact(REG, "addOperator", auditor, sender=c.ops["C"])
+    tx = c.enrol(c.ops["C"], c.auditor)
     assert tx.event("OperatorAdded")["account"] == auditor
     assert c.call(REG, "departmentOf", auditor) == c.ids["C"]
 
@@ -874,6 +922,7 @@ def test_propose_revoke_auditor_rejects_non_auditor(consortium: Consortium, acco
 def test_electorate_is_counted_at_each_approval(consortium: Consortium) -> None:
     c = consortium
     pid, _ = _propose(c, ADMIT, c.ops["A"], NEW_ID, NEW_NAME, c.spare(5).address)
+    _accept_role(c, pid)
     assert c.call(REG, "requiredApprovals", pid) == 3
     _suspend_c(c)
     # Two active departments now: the open admission needs only 2, and B's approval executes.
@@ -881,7 +930,7 @@ def test_electorate_is_counted_at_each_approval(consortium: Consortium) -> None:
     tx = _approve(c, pid, c.ops["B"])
     assert tx.events[:2] == [
         _approved(pid, c.ids["B"], c.ops["B"].address, 2, 2),
-        ("ProposalExecuted", {"proposalId": pid, "kind": ADMIT}),
+        _executed(pid, ADMIT, 2, 2),
     ]
     assert c.call(REG, "isActive", NEW_ID) is True
 
@@ -914,7 +963,7 @@ def test_approve_rejects_second_approval_of_a_department(consortium: Consortium)
     with reverts("DepartmentRegistryAlreadyApproved", proposalId=pid, departmentId=c.ids["A"]):
         _approve(c, pid, c.ops["A"])
     # Approval is per department: another operator of A cannot add a second vote.
-    c.transact(REG, "addOperator", c.spare(5).address, sender=c.ops["A"])
+    c.enrol(c.ops["A"], c.spare(5))
     with reverts("DepartmentRegistryAlreadyApproved", proposalId=pid, departmentId=c.ids["A"]):
         _approve(c, pid, c.spare(5))
     _approve(c, pid, c.ops["B"])
@@ -976,6 +1025,7 @@ def test_execution_rechecks_admit_of_the_same_id(consortium: Consortium) -> None
     c = consortium
     first, _ = _propose(c, ADMIT, c.ops["A"], NEW_ID, NEW_NAME, c.spare(5).address)
     second, _ = _propose(c, ADMIT, c.ops["A"], NEW_ID, "重复的名称", c.spare(6).address)
+    _accept_role(c, second)
     _carry_with_all(c, first)
     assert c.call(REG, "isActive", NEW_ID) is True
     # 4 active departments now: the second needs 3; B brings it to 2, C's would execute it.
@@ -995,6 +1045,7 @@ def test_execution_rechecks_first_operator_of_an_admission(consortium: Consortiu
     other_id = department_id("TEST-DRB-901")
     first, _ = _propose(c, ADMIT, c.ops["A"], NEW_ID, NEW_NAME, operator)
     second, _ = _propose(c, ADMIT, c.ops["A"], other_id, "另一个局", operator)
+    _accept_role(c, second)  # the operator accepted both roles; the first admission wins
     _carry_with_all(c, first)
     _approve(c, second, c.ops["B"])
     with reverts("DepartmentRegistryAccountIsOperator", account=operator, departmentId=NEW_ID):
@@ -1036,8 +1087,9 @@ def test_execution_rechecks_auditor_account(consortium: Consortium) -> None:
     c = consortium
     account = c.spare(7).address
     grant, _ = _propose(c, GRANT_AUDITOR, c.ops["A"], account=account)
-    # Meanwhile B makes the account one of its operators.
-    c.transact(REG, "addOperator", account, sender=c.ops["B"])
+    _accept_role(c, grant)
+    # Meanwhile the account accepts B's nomination: it is one of B's operators now.
+    c.enrol(c.ops["B"], c.spare(7))
     _approve(c, grant, c.ops["B"])
     with reverts("DepartmentRegistryAccountIsOperator", account=account, departmentId=c.ids["B"]):
         _approve(c, grant, c.ops["C"])
@@ -1058,16 +1110,35 @@ def test_execution_rechecks_auditor_revocation(consortium: Consortium) -> None:
 # ------------------------------------------------------------------------- operators
 
 
-def test_add_operator(consortium: Consortium) -> None:
+def test_nominate_then_accept_makes_an_operator(consortium: Consortium) -> None:
     c = consortium
     new_op = c.spare(5)
-    tx = c.transact(REG, "addOperator", new_op.address, sender=c.ops["A"])
+    tx = c.transact(REG, "nominateOperator", new_op.address, sender=c.ops["A"])
+    assert tx.events == [
+        (
+            "OperatorNominated",
+            {
+                "departmentId": c.ids["A"],
+                "account": new_op.address,
+                "nominatedBy": c.ops["A"].address,
+            },
+        ),
+    ]
+    assert c.call(REG, "nomination", c.ids["A"], new_op.address) == c.ops["A"].address
+    # A nomination gives no role: the account is nobody's operator until it accepts.
+    assert c.call(REG, "departmentOf", new_op.address) == ZERO_ID
+    assert c.call(REG, "operators", c.ids["A"]) == [c.ops["A"].address]
+    with reverts("DepartmentRegistryNotOperator", account=new_op.address):
+        _propose(c, GRANT_AUDITOR, new_op, account=c.spare(8).address)
+
+    tx = c.transact(REG, "acceptNomination", c.ids["A"], sender=new_op)
     assert tx.events == [
         (
             "OperatorAdded",
             {"departmentId": c.ids["A"], "account": new_op.address, "addedBy": c.ops["A"].address},
         ),
     ]
+    assert c.call(REG, "nomination", c.ids["A"], new_op.address) == ZERO_ADDRESS
     assert c.call(REG, "operators", c.ids["A"]) == [c.ops["A"].address, new_op.address]
     assert c.call(REG, "departmentOf", new_op.address) == c.ids["A"]
     assert c.call(REG, "requireActiveOperator", new_op.address) == c.ids["A"]
@@ -1076,10 +1147,38 @@ def test_add_operator(consortium: Consortium) -> None:
     pid, tx2 = _propose(c, GRANT_AUDITOR, new_op, account=c.spare(8).address)
     assert tx2.event("ProposalCreated")["proposerDepartment"] == c.ids["A"]
     assert c.call(REG, "hasApproved", pid, c.ids["A"]) is True
-    # And it can itself add operators.
-    tx3 = c.transact(REG, "addOperator", c.spare(6).address, sender=new_op)
+    # And it can itself nominate operators.
+    tx3 = c.enrol(new_op, c.spare(6))
     assert tx3.event("OperatorAdded")["addedBy"] == new_op.address
     assert _department(c, c.ids["A"]).operator_count == 3
+
+
+def test_a_department_cannot_enrol_another_departments_nominee(consortium: Consortium) -> None:
+    """The attack of issue 12: B wants X as its operator; A, hostile, used to enrol X first
+    (`addOperator`), which bound X to A and so blocked B. Now A can only nominate X, X stays
+    free until it accepts, and it accepts B's nomination."""
+    c = consortium
+    x = c.spare(5)
+    c.transact(REG, "nominateOperator", x.address, sender=c.ops["B"])
+    c.transact(REG, "nominateOperator", x.address, sender=c.ops["A"])  # the hostile move
+    assert c.call(REG, "departmentOf", x.address) == ZERO_ID
+    c.transact(REG, "acceptNomination", c.ids["B"], sender=x)
+    assert c.call(REG, "departmentOf", x.address) == c.ids["B"]
+    assert c.call(REG, "operators", c.ids["A"]) == [c.ops["A"].address]
+    # A's stale nomination cannot pull X over, whoever submits it.
+    with reverts("DepartmentRegistryAccountIsOperator", account=x.address, departmentId=c.ids["B"]):
+        c.transact(REG, "acceptNomination", c.ids["A"], sender=x)
+    # Nor can A accept on X's behalf: acceptance is X's own transaction or signature.
+    with reverts("DepartmentRegistryNotNominated", departmentId=c.ids["A"], account=OPS["A"]):
+        c.transact(REG, "acceptNomination", c.ids["A"], sender=c.ops["A"])
+    # An auditor-to-be is not blocked either: a nomination is no role.
+    auditor = c.spare(6)
+    c.transact(REG, "nominateOperator", auditor.address, sender=c.ops["A"])
+    grant, _ = _propose(c, GRANT_AUDITOR, c.ops["A"], account=auditor.address)
+    _carry_with_all(c, grant)
+    assert c.call(REG, "isAuditor", auditor.address) is True
+    with reverts("DepartmentRegistryAccountIsAuditor", account=auditor.address):
+        c.transact(REG, "acceptNomination", c.ids["A"], sender=auditor)
 
 
 @pytest.mark.parametrize(
@@ -1104,14 +1203,21 @@ def test_add_operator(consortium: Consortium) -> None:
             {"account": AUDITOR},
             id="auditor",
         ),
+        pytest.param(
+            SPARE,
+            "DepartmentRegistryAlreadyNominated",
+            {"departmentId": IDS["A"], "account": SPARE},
+            id="already-nominated",
+        ),
     ],
 )
-def test_add_operator_rejects_unavailable_account(
+def test_nominate_operator_rejects_unavailable_account(
     consortium: Consortium, account: str, error: str, args: dict[str, Any]
 ) -> None:
     c = consortium
+    c.transact(REG, "nominateOperator", SPARE, sender=c.ops["A"])
     with reverts(error, **args):
-        c.transact(REG, "addOperator", account, sender=c.ops["A"])
+        c.transact(REG, "nominateOperator", account, sender=c.ops["A"])
     assert c.call(REG, "operators", c.ids["A"]) == [c.ops["A"].address]
 
 
@@ -1120,10 +1226,10 @@ def test_operator_of_a_suspended_department_cannot_join_another(consortium: Cons
     _suspend_c(c)
     op_c = c.ops["C"].address
     with reverts("DepartmentRegistryAccountIsOperator", account=op_c, departmentId=c.ids["C"]):
-        c.transact(REG, "addOperator", op_c, sender=c.ops["A"])
+        c.transact(REG, "nominateOperator", op_c, sender=c.ops["B"])
 
 
-@pytest.mark.parametrize("function", ["addOperator", "removeOperator"])
+@pytest.mark.parametrize("function", ["nominateOperator", "withdrawNomination", "removeOperator"])
 def test_operator_management_requires_an_operator(consortium: Consortium, function: str) -> None:
     c = consortium
     for sender in (c.spare(9), c.auditor):
@@ -1132,10 +1238,239 @@ def test_operator_management_requires_an_operator(consortium: Consortium, functi
     assert c.call(REG, "operators", c.ids["A"]) == [c.ops["A"].address]
 
 
+def test_withdraw_nomination(consortium: Consortium) -> None:
+    c = consortium
+    x = c.spare(5)
+    c.transact(REG, "nominateOperator", x.address, sender=c.ops["A"])
+    # Only the nominating department's nomination is withdrawn, by any of its operators.
+    with reverts("DepartmentRegistryNotNominated", departmentId=c.ids["B"], account=x.address):
+        c.transact(REG, "withdrawNomination", x.address, sender=c.ops["B"])
+    tx = c.transact(REG, "withdrawNomination", x.address, sender=c.ops["A"])
+    assert tx.events == [
+        (
+            "OperatorNominationWithdrawn",
+            {"departmentId": c.ids["A"], "account": x.address, "withdrawnBy": c.ops["A"].address},
+        ),
+    ]
+    assert c.call(REG, "nomination", c.ids["A"], x.address) == ZERO_ADDRESS
+    with reverts("DepartmentRegistryNotNominated", departmentId=c.ids["A"], account=x.address):
+        c.transact(REG, "acceptNomination", c.ids["A"], sender=x)
+    with reverts("DepartmentRegistryNotNominated", departmentId=c.ids["A"], account=x.address):
+        c.transact(REG, "withdrawNomination", x.address, sender=c.ops["A"])
+    assert c.call(REG, "departmentOf", x.address) == ZERO_ID
+
+
+def test_accept_nomination_refusals(consortium: Consortium) -> None:
+    c = consortium
+    x = c.spare(5)
+    # Never nominated, or nominated by an unknown department.
+    for dep in (c.ids["A"], NEW_ID, ZERO_ID):
+        with reverts("DepartmentRegistryNotNominated", departmentId=dep, account=x.address):
+            c.transact(REG, "acceptNomination", dep, sender=x)
+    # The nominating department was suspended since.
+    c.transact(REG, "nominateOperator", x.address, sender=c.ops["C"])
+    _suspend_c(c)
+    with reverts(
+        "DepartmentRegistryDepartmentNotActive", departmentId=c.ids["C"], status=STATUS_SUSPENDED
+    ):
+        c.transact(REG, "acceptNomination", c.ids["C"], sender=x)
+    # Accepted once: the nomination is used up.
+    c.enrol(c.ops["A"], x)
+    with reverts("DepartmentRegistryNotNominated", departmentId=c.ids["A"], account=x.address):
+        c.transact(REG, "acceptNomination", c.ids["A"], sender=x)
+    assert _department(c, c.ids["A"]).operator_count == 2
+
+
+def _operator_consent(
+    c: Consortium,
+    dep: bytes,
+    signer: LocalAccount,
+    *,
+    nonce: int | None = None,
+    deadline: int | None = None,
+    kind: str = "AcceptOperator",
+    chain_id: int | None = None,
+    contract: str | None = None,
+) -> tuple[int, int, bytes]:
+    """(nonce, deadline, signature) of ``signer``'s consent to ``dep``'s nomination."""
+    nonce = c.call(REG, "nonces", signer.address) if nonce is None else nonce
+    deadline = c.now() + 3600 if deadline is None else deadline
+    message = ConsentMessage(
+        kind=kind,
+        subject_id=dep,
+        signer=signer.address,
+        nonce=nonce,
+        deadline=deadline,
+        chain_id=c.client.chain_id if chain_id is None else chain_id,
+        contract=c.client.address(REG) if contract is None else contract,
+    )
+    return nonce, deadline, sign_consent(message, signer.key)
+
+
+def test_eip712_typehashes_and_domain_match_python_twins(consortium: Consortium) -> None:
+    c = consortium
+    assert c.call(REG, "acceptOperatorTypehash") == keccak(text=ACCEPT_OPERATOR_TYPE)
+    assert c.call(REG, "acceptRoleTypehash") == keccak(text=ACCEPT_ROLE_TYPE)
+    assert c.call(REG, "acceptOperatorTypehash") == keccak(
+        text=CONSENT_TYPES["AcceptOperator"].preimage
+    )
+    name, version = REGISTRY_DOMAIN
+    assert c.call(REG, "domainSeparator") == domain_separator(
+        name, version, chain_id=c.client.chain_id, contract=c.client.address(REG)
+    )
+    eip712 = c.client.contract(REG).functions.eip712Domain().call()
+    assert (eip712[1], eip712[2], eip712[3], eip712[4]) == (
+        name,
+        version,
+        c.client.chain_id,
+        c.client.address(REG),
+    )
+
+
+@pytest.mark.parametrize("nonce", [0, 1, 2**256 - 1])
+def test_eip712_digests_match_python_twins(consortium: Consortium, nonce: int) -> None:
+    c = consortium
+    account, deadline = c.spare(5).address, 2**64 + 7
+    for kind, function, subject, on_chain_subject in (
+        ("AcceptOperator", "acceptOperatorDigest", c.ids["B"], c.ids["B"]),
+        ("AcceptRole", "acceptRoleDigest", proposal_subject(12345), 12345),
+    ):
+        message = ConsentMessage(
+            kind=kind,
+            subject_id=subject,
+            signer=account,
+            nonce=nonce,
+            deadline=deadline,
+            chain_id=c.client.chain_id,
+            contract=c.client.address(REG),
+        )
+        on_chain = c.call(REG, function, on_chain_subject, account, nonce, deadline)
+        assert on_chain == message.digest()
+        # And a wallet signing the typed data signs that very digest.
+        signable = encode_typed_data(full_message=message.typed_data())
+        assert keccak(b"\x19" + signable.version + signable.header + signable.body) == on_chain
+
+
+def test_accept_nomination_by_sig_relayed_by_anyone(consortium: Consortium) -> None:
+    c = consortium
+    x = c.spare(5)
+    c.transact(REG, "nominateOperator", x.address, sender=c.ops["A"])
+    nonce, deadline, signature = _operator_consent(c, c.ids["A"], x)
+    assert nonce == 0
+    relayer = c.spare(9)  # no role at all: anyone may relay
+    tx = c.transact(
+        REG,
+        "acceptNominationBySig",
+        c.ids["A"],
+        x.address,
+        nonce,
+        deadline,
+        signature,
+        sender=relayer,
+    )
+    assert tx.events == [
+        (
+            "OperatorAdded",
+            {"departmentId": c.ids["A"], "account": x.address, "addedBy": c.ops["A"].address},
+        ),
+    ]
+    assert c.call(REG, "departmentOf", x.address) == c.ids["A"]
+    assert c.call(REG, "nonces", x.address) == 1
+    # Replaying the same signature: the nonce is used.
+    c.transact(REG, "removeOperator", x.address, sender=c.ops["A"])
+    c.transact(REG, "nominateOperator", x.address, sender=c.ops["A"])
+    with reverts("InvalidAccountNonce", account=x.address, currentNonce=1):
+        c.transact(
+            REG,
+            "acceptNominationBySig",
+            c.ids["A"],
+            x.address,
+            nonce,
+            deadline,
+            signature,
+            sender=relayer,
+        )
+
+
+def _relay_operator_consent(
+    c: Consortium, dep: bytes, account: str, consent: tuple[int, int, bytes]
+) -> SentTransaction:
+    nonce, deadline, signature = consent
+    return c.transact(
+        REG, "acceptNominationBySig", dep, account, nonce, deadline, signature, sender=c.spare(9)
+    )
+
+
+def test_accept_nomination_by_sig_refuses_forged_consent(consortium: Consortium) -> None:
+    c = consortium
+    x, other = c.spare(5), c.spare(6)
+    c.transact(REG, "nominateOperator", x.address, sender=c.ops["A"])
+    c.transact(REG, "nominateOperator", x.address, sender=c.ops["B"])
+    forged = {
+        # A's operator signs "X accepts": not X's signature.
+        "wrong-signer": (c.ids["A"], _operator_consent(c, c.ids["A"], c.ops["A"])),
+        # X consented to B, not to A.
+        "other-department": (c.ids["A"], _operator_consent(c, c.ids["B"], x)),
+        # An AcceptRole signature is no AcceptOperator one.
+        "other-type": (c.ids["A"], _operator_consent(c, c.ids["A"], x, kind="AcceptRole")),
+        "other-chain": (c.ids["A"], _operator_consent(c, c.ids["A"], x, chain_id=1)),
+        "other-contract": (
+            c.ids["A"],
+            _operator_consent(c, c.ids["A"], x, contract=c.client.address("SharingAgreements")),
+        ),
+        "another-accounts-signature": (c.ids["A"], _operator_consent(c, c.ids["A"], other)),
+    }
+    for case, (dep, consent) in forged.items():
+        with reverts("DepartmentRegistryInvalidSignature", signer=x.address):
+            _relay_operator_consent(c, dep, x.address, consent)
+        assert c.call(REG, "departmentOf", x.address) == ZERO_ID, case
+    nonce, deadline, signature = _operator_consent(c, c.ids["A"], x)
+    for bad in (b"", signature[:64], signature[:-1] + bytes([signature[-1] ^ 1]), b"\x00" * 65):
+        with reverts("DepartmentRegistryInvalidSignature", signer=x.address):
+            _relay_operator_consent(c, c.ids["A"], x.address, (nonce, deadline, bad))
+    # A nonce ahead of the account's is refused too.
+    with reverts("InvalidAccountNonce", account=x.address, currentNonce=0):
+        _relay_operator_consent(
+            c, c.ids["A"], x.address, _operator_consent(c, c.ids["A"], x, nonce=1)
+        )
+    assert c.call(REG, "nonces", x.address) == 0
+
+
+def test_accept_nomination_by_sig_deadline(consortium: Consortium) -> None:
+    c = consortium
+    x = c.spare(5)
+    c.transact(REG, "nominateOperator", x.address, sender=c.ops["A"])
+    expired = c.now() - 1
+    with reverts("DepartmentRegistrySignatureExpired", deadline=expired) as info:
+        _relay_operator_consent(
+            c, c.ids["A"], x.address, _operator_consent(c, c.ids["A"], x, deadline=expired)
+        )
+    assert info.value.error_args["currentTime"] > expired
+    assert c.call(REG, "nonces", x.address) == 0
+    # At the deadline itself the signature is still good (an explicit gas limit: no estimate
+    # at some other time, the block is mined at `deadline`).
+    deadline = c.now() + 100
+    nonce, _, signature = _operator_consent(c, c.ids["A"], x, deadline=deadline)
+    c.w3.provider.make_request("evm_setNextBlockTimestamp", [deadline])  # type: ignore[arg-type]
+    tx = c.client.transact(
+        REG,
+        "acceptNominationBySig",
+        c.ids["A"],
+        x.address,
+        nonce,
+        deadline,
+        signature,
+        sender=c.spare(9),
+        gas=500_000,
+    )
+    assert _block_time(c, tx) == deadline
+    assert c.call(REG, "departmentOf", x.address) == c.ids["A"]
+
+
 def test_remove_operator(consortium: Consortium) -> None:
     c = consortium
     extra = c.spare(5)
-    c.transact(REG, "addOperator", extra.address, sender=c.ops["A"])
+    c.enrol(c.ops["A"], extra)
     tx = c.transact(REG, "removeOperator", extra.address, sender=c.ops["A"])
     assert tx.events == [
         (
@@ -1151,7 +1486,7 @@ def test_remove_operator(consortium: Consortium) -> None:
     with reverts("DepartmentRegistryNotOperator", account=extra.address):
         _propose(c, GRANT_AUDITOR, extra, account=c.spare(8).address)
     # The freed account may now join another department.
-    c.transact(REG, "addOperator", extra.address, sender=c.ops["B"])
+    c.enrol(c.ops["B"], extra)
     assert c.call(REG, "departmentOf", extra.address) == c.ids["B"]
 
 
@@ -1161,7 +1496,7 @@ def test_operator_may_remove_itself_but_not_the_last_operator(consortium: Consor
     with reverts("DepartmentRegistryLastOperator", departmentId=c.ids["A"]):
         c.transact(REG, "removeOperator", op_a.address, sender=op_a)
     second = c.spare(5)
-    c.transact(REG, "addOperator", second.address, sender=op_a)
+    c.enrol(op_a, second)
     tx = c.transact(REG, "removeOperator", op_a.address, sender=op_a)
     assert tx.event("OperatorRemoved") == {
         "departmentId": c.ids["A"],
@@ -1276,6 +1611,7 @@ def test_6666_bps_is_two_of_three_while_6667_requires_all_three(consortium: Cons
         REG, "propose", GRANT_AUDITOR, ZERO_ID, "", c.spare(8).address, sender=ops[0]
     )
     pid = tx.event("ProposalCreated")["proposalId"]
+    client.transact(REG, "acceptRole", pid, sender=c.spare(8))
     tx2 = client.transact(REG, "approve", pid, sender=ops[1])
     assert [name for name, _ in tx2.events] == [
         "ProposalApproved",
@@ -1292,8 +1628,9 @@ def test_6666_bps_is_two_of_three_while_6667_requires_all_three(consortium: Cons
 def _admission_stuck_at_two(c: Consortium) -> int:
     """A and B approve NEW_ID's admission (2 of the 3 needed), then C is suspended, which
     shrinks the electorate to 2: the proposal now meets the threshold but nobody is left to
-    approve it."""
+    approve it. SPARE accepted to be the first operator."""
     pid, _ = _propose(c, ADMIT, c.ops["A"], NEW_ID, NEW_NAME, SPARE)
+    _accept_role(c, pid)
     tx = _approve(c, pid, c.ops["B"])
     assert not any(name == "ProposalExecuted" for name, _ in tx.events)
     _suspend_c(c)
@@ -1357,7 +1694,571 @@ def test_execute_requires_an_active_operator(consortium: Consortium) -> None:
 def test_execute_rechecks_the_proposal(consortium: Consortium) -> None:
     c = consortium
     pid = _admission_stuck_at_two(c)
-    # Meanwhile SPARE became an operator of A: the admission can no longer execute.
-    c.transact(REG, "addOperator", SPARE, sender=c.ops["A"])
+    # Meanwhile SPARE accepted A's nomination: the admission can no longer execute.
+    c.enrol(c.ops["A"], c.spare(5))
     with reverts("DepartmentRegistryAccountIsOperator", account=SPARE, departmentId=c.ids["A"]):
         c.transact(REG, "execute", pid, sender=c.ops["A"])
+
+
+# ------------------------------------------------------------- consent to a proposal's role
+
+
+def test_an_admission_waits_for_its_first_operators_consent(consortium: Consortium) -> None:
+    """A hostile majority cannot bind an account as another department's first operator: the
+    admission executes only once the account accepted (here, last, which executes it)."""
+    c = consortium
+    operator = c.spare(5)
+    pid, _ = _propose(c, ADMIT, c.ops["A"], NEW_ID, NEW_NAME, operator.address)
+    _approve(c, pid, c.ops["B"])
+    tx = _approve(c, pid, c.ops["C"])
+    assert tx.events == [_approved(pid, c.ids["C"], c.ops["C"].address, 3, 3)]  # no execution
+    assert c.call(REG, "statusOf", NEW_ID) == STATUS_NONE
+    assert c.call(REG, "departmentOf", operator.address) == ZERO_ID
+    with reverts(
+        "DepartmentRegistryRoleNotAccepted", proposalId=pid, account=operator.address
+    ) as info:
+        c.transact(REG, "execute", pid, sender=c.ops["A"])
+    assert set(info.value.error_args) == {"proposalId", "account"}
+    tx = c.transact(REG, "acceptRole", pid, sender=operator)
+    assert tx.events == [
+        ("ProposalRoleAccepted", {"proposalId": pid, "account": operator.address}),
+        _executed(pid, ADMIT, 3, 3),
+        (
+            "DepartmentAdmitted",
+            {
+                "departmentId": NEW_ID,
+                "proposalId": pid,
+                "name": NEW_NAME,
+                "firstOperator": operator.address,
+            },
+        ),
+        (
+            "OperatorAdded",
+            {"departmentId": NEW_ID, "account": operator.address, "addedBy": operator.address},
+        ),
+    ]
+    assert c.call(REG, "departmentOf", operator.address) == NEW_ID
+    assert _proposal(c, pid).role_accepted_at == _block_time(c, tx)
+
+
+def test_a_majority_cannot_make_an_account_an_auditor_without_its_consent(
+    consortium: Consortium,
+) -> None:
+    """An auditor can never be an operator, so granting the role to someone else's nominee
+    blocked it. The grant now waits for the account, which may prefer the nomination."""
+    c = consortium
+    x = c.spare(5)
+    c.transact(REG, "nominateOperator", x.address, sender=c.ops["B"])
+    grant, _ = _propose(c, GRANT_AUDITOR, c.ops["A"], account=x.address)
+    _approve(c, grant, c.ops["B"])
+    _approve(c, grant, c.ops["C"])
+    assert c.call(REG, "isAuditor", x.address) is False
+    assert _proposal(c, grant).status == PROPOSAL_OPEN
+    c.transact(REG, "acceptNomination", c.ids["B"], sender=x)
+    assert c.call(REG, "departmentOf", x.address) == c.ids["B"]
+    with reverts("DepartmentRegistryAccountIsOperator", account=x.address, departmentId=c.ids["B"]):
+        c.transact(REG, "acceptRole", grant, sender=x)
+    assert c.call(REG, "isAuditor", x.address) is False
+
+
+def test_a_granted_auditor_accepts_by_relayed_signature(consortium: Consortium) -> None:
+    c = consortium
+    auditor = c.spare(5)
+    grant, _ = _propose(c, GRANT_AUDITOR, c.ops["A"], account=auditor.address)
+    _approve(c, grant, c.ops["B"])
+    subject = proposal_subject(grant)
+    nonce, deadline, signature = _operator_consent(c, subject, auditor, kind="AcceptRole")
+    tx = c.transact(
+        REG,
+        "acceptRoleBySig",
+        grant,
+        auditor.address,
+        nonce,
+        deadline,
+        signature,
+        sender=c.spare(9),
+    )
+    assert tx.events == [
+        ("ProposalRoleAccepted", {"proposalId": grant, "account": auditor.address})
+    ]
+    assert c.call(REG, "nonces", auditor.address) == 1
+    tx = _approve(c, grant, c.ops["C"])
+    assert _executed(grant, GRANT_AUDITOR, 3, 3) in tx.events
+    assert c.call(REG, "isAuditor", auditor.address) is True
+    # The consent was for this proposal: replayed, it is refused.
+    with reverts("InvalidAccountNonce", account=auditor.address, currentNonce=1):
+        c.transact(
+            REG,
+            "acceptRoleBySig",
+            grant,
+            auditor.address,
+            nonce,
+            deadline,
+            signature,
+            sender=c.spare(9),
+        )
+
+
+def test_accept_role_by_sig_refuses_forged_consent(consortium: Consortium) -> None:
+    c = consortium
+    auditor = c.spare(5)
+    grant, _ = _propose(c, GRANT_AUDITOR, c.ops["A"], account=auditor.address)
+    other, _ = _propose(c, GRANT_AUDITOR, c.ops["A"], account=c.spare(6).address)
+    forged = {
+        "signed-by-a-department": _operator_consent(
+            c, proposal_subject(grant), c.ops["A"], kind="AcceptRole"
+        ),
+        "other-proposal": _operator_consent(c, proposal_subject(other), auditor, kind="AcceptRole"),
+        "other-type": _operator_consent(c, proposal_subject(grant), auditor),
+    }
+    for case, (nonce, deadline, signature) in forged.items():
+        with reverts("DepartmentRegistryInvalidSignature", signer=auditor.address):
+            c.transact(
+                REG,
+                "acceptRoleBySig",
+                grant,
+                auditor.address,
+                nonce,
+                deadline,
+                signature,
+                sender=c.spare(9),
+            )
+        assert _proposal(c, grant).role_accepted_at == 0, case
+    expired = c.now() - 1
+    nonce, _, signature = _operator_consent(
+        c, proposal_subject(grant), auditor, kind="AcceptRole", deadline=expired
+    )
+    with reverts("DepartmentRegistrySignatureExpired", deadline=expired):
+        c.transact(
+            REG,
+            "acceptRoleBySig",
+            grant,
+            auditor.address,
+            nonce,
+            expired,
+            signature,
+            sender=c.spare(9),
+        )
+
+
+def test_accept_role_refusals(consortium: Consortium) -> None:
+    c = consortium
+    x, y = c.spare(5), c.spare(6)
+    admit, _ = _propose(c, ADMIT, c.ops["A"], NEW_ID, NEW_NAME, x.address)
+    # Someone else than the named account.
+    for sender in (y, c.ops["A"]):
+        with reverts("DepartmentRegistryNotRoleAccount", proposalId=admit, account=sender.address):
+            c.transact(REG, "acceptRole", admit, sender=sender)
+    # A proposal that offers no role (suspension, readmission, revocation).
+    suspend, _ = _propose(c, SUSPEND, c.ops["A"], c.ids["C"])
+    revoke, _ = _propose(c, REVOKE_AUDITOR, c.ops["A"], account=c.auditor.address)
+    for pid, sender in ((suspend, x), (revoke, c.auditor)):
+        with reverts("DepartmentRegistryNotRoleAccount", proposalId=pid, account=sender.address):
+            c.transact(REG, "acceptRole", pid, sender=sender)
+    # Accepted twice.
+    c.transact(REG, "acceptRole", admit, sender=x)
+    with reverts("DepartmentRegistryRoleAlreadyAccepted", proposalId=admit, account=x.address):
+        c.transact(REG, "acceptRole", admit, sender=x)
+    # An account that is an operator (or an auditor) cannot accept another role.
+    grant, _ = _propose(c, GRANT_AUDITOR, c.ops["A"], account=y.address)
+    c.enrol(c.ops["B"], y)
+    with reverts("DepartmentRegistryAccountIsOperator", account=y.address, departmentId=c.ids["B"]):
+        c.transact(REG, "acceptRole", grant, sender=y)
+    # Unknown, executed and expired proposals.
+    with reverts("DepartmentRegistryUnknownProposal", proposalId=99):
+        c.transact(REG, "acceptRole", 99, sender=x)
+    _approve(c, admit, c.ops["B"])
+    _approve(c, admit, c.ops["C"])  # executes: x accepted
+    with reverts("DepartmentRegistryProposalExecuted", proposalId=admit):
+        c.transact(REG, "acceptRole", admit, sender=x)
+    late, tx = _propose(c, GRANT_AUDITOR, c.ops["A"], account=c.spare(7).address)
+    expires = tx.event("ProposalCreated")["expiresAt"]
+    c.advance(PROPOSAL_LIFETIME + 1)
+    with reverts("DepartmentRegistryProposalExpired", proposalId=late, expiresAt=expires):
+        c.transact(REG, "acceptRole", late, sender=c.spare(7))
+
+
+# ------------------------------------------------------ only active departments' votes count
+
+
+def _registry_of(c: Consortium, n: int) -> tuple[ChainClient, list[LocalAccount], list[bytes]]:
+    """A fresh registry of ``n`` founders (dev accounts 5..5+n-1) at the test threshold."""
+    ops = [dev_account(5 + i) for i in range(n)]
+    ids = [department_id(f"VOTE-{n}-{i}") for i in range(n)]
+    founders = [(d, f"部门{i}", o.address) for i, (d, o) in enumerate(zip(ids, ops, strict=True))]
+    client, _ = _deploy(c, founders, [])
+    return client, ops, ids
+
+
+def _events(tx: SentTransaction, name: str) -> list[dict[str, Any]]:
+    return [args for event, args in tx.events if event == name]
+
+
+@pytest.mark.parametrize("n", [3, 4, 7, 8])
+def test_a_suspended_departments_approval_no_longer_counts(consortium: Consortium, n: int) -> None:
+    """Issue 12 (3b): approvals of departments suspended after approving used to count (seen:
+    admitted with 4 of 7 active approvals where 5 were required, the n = 8 case). A vote is
+    under way; one of its approvers is suspended in the middle of it; from then on its approval
+    is not counted, at each approval, at `execute` and in the views."""
+    c = consortium
+    client, ops, ids = _registry_of(c, n)
+    auditor = dev_account(5 + n)
+    grant_tx = client.transact(
+        REG, "propose", GRANT_AUDITOR, ZERO_ID, "", auditor.address, sender=ops[0]
+    )
+    grant = grant_tx.event("ProposalCreated")["proposalId"]
+    client.transact(REG, "acceptRole", grant, sender=auditor)
+    # Approvals up to one short of the threshold of n: departments 0 .. k-1.
+    k = approvals_for(n) - 1
+    for i in range(1, k):
+        client.transact(REG, "approve", grant, sender=ops[i])
+    assert Proposal(*client.call(REG, "proposal", grant)).approvals == k
+    # Department k-1, an approver, is suspended by the others (the target cannot vote).
+    target = k - 1
+    voters = [i for i in range(n) if i != target][: approvals_for(n - 1)]
+    tx = client.transact(
+        REG, "propose", SUSPEND, ids[target], "", ZERO_ADDRESS, sender=ops[voters[0]]
+    )
+    suspension = tx.event("ProposalCreated")["proposalId"]
+    for i in voters[1:]:
+        tx = client.transact(REG, "approve", suspension, sender=ops[i])
+    assert client.call(REG, "statusOf", ids[target]) == STATUS_SUSPENDED
+    # The grant's views: k approvers on record, k - 1 of them count.
+    required = approvals_for(n - 1)
+    assert client.call(REG, "approvers", grant) == ids[:k]
+    assert client.call(REG, "hasApproved", grant, ids[target]) is True
+    assert Proposal(*client.call(REG, "proposal", grant)).approvals == k - 1
+    assert client.call(REG, "requiredApprovals", grant) == required
+    if k - 1 < required:
+        with reverts(
+            "DepartmentRegistryThresholdNotMet",
+            proposalId=grant,
+            approvals=k - 1,
+            required=required,
+        ):
+            client.transact(REG, "execute", grant, sender=ops[0])
+    # The remaining active departments approve one by one; it executes exactly when the
+    # active approvals reach the threshold, and every event says how many counted.
+    counted = k - 1
+    for i in range(k, n):
+        if counted >= required:
+            break
+        tx = client.transact(REG, "approve", grant, sender=ops[i])
+        counted += 1
+        [approved] = _events(tx, "ProposalApproved")
+        assert (approved["approvals"], approved["required"]) == (counted, required)
+        executed = _events(tx, "ProposalExecuted")
+        assert executed == (
+            []
+            if counted < required
+            else [
+                {
+                    "proposalId": grant,
+                    "kind": GRANT_AUDITOR,
+                    "approvals": counted,
+                    "required": required,
+                }
+            ]
+        )
+        assert client.call(REG, "isAuditor", auditor.address) is (counted >= required)
+    if counted >= required and not client.call(REG, "isAuditor", auditor.address):
+        # Met by the suspension alone (k - 1 >= required): `execute` carries it.
+        tx = client.transact(REG, "execute", grant, sender=ops[0])
+        assert _events(tx, "ProposalExecuted")[0]["approvals"] == k - 1
+    assert client.call(REG, "isAuditor", auditor.address) is True
+
+
+def test_a_readmitted_departments_approval_counts_again(consortium: Consortium) -> None:
+    c = consortium
+    pid, _ = _propose(c, GRANT_AUDITOR, c.ops["C"], account=c.spare(8).address)
+    _accept_role(c, pid)
+    _suspend_c(c)
+    assert _proposal(c, pid).approvals == 0
+    readmit, _ = _propose(c, READMIT, c.ops["A"], c.ids["C"])
+    _approve(c, readmit, c.ops["B"])
+    assert c.call(REG, "isActive", c.ids["C"]) is True
+    assert _proposal(c, pid).approvals == 1
+    _approve(c, pid, c.ops["A"])
+    tx = _approve(c, pid, c.ops["B"])
+    assert _executed(pid, GRANT_AUDITOR, 3, 3) in tx.events
+
+
+def test_approvals_of_a_suspension_count_only_active_departments(consortium: Consortium) -> None:
+    """Four departments: A proposes suspending D, B approves, then B is itself suspended (by
+    A, C and D): the suspension of D has one active approval left, of the two it needs."""
+    c = consortium
+    d = c.spare(5)
+    _admit(c, NEW_ID, NEW_NAME, d.address)
+    against_d, _ = _propose(c, SUSPEND, c.ops["A"], NEW_ID)
+    _approve(c, against_d, c.ops["B"])  # 2 of the 3 needed out of A, B, C
+    against_b, _ = _propose(c, SUSPEND, c.ops["C"], c.ids["B"])
+    _approve(c, against_b, c.ops["A"])
+    _approve(c, against_b, d)
+    assert c.call(REG, "statusOf", c.ids["B"]) == STATUS_SUSPENDED
+    # Electorate of D's suspension: A and C (D excluded) -> 2; only A's approval counts.
+    assert c.call(REG, "requiredApprovals", against_d) == 2
+    assert _proposal(c, against_d).approvals == 1
+    with reverts(
+        "DepartmentRegistryThresholdNotMet", proposalId=against_d, approvals=1, required=2
+    ):
+        c.transact(REG, "execute", against_d, sender=c.ops["A"])
+    tx = _approve(c, against_d, c.ops["C"])
+    assert _executed(against_d, SUSPEND, 2, 2) in tx.events
+
+
+# ------------------------------------------------------------------ hostile names (item 1)
+
+_PROPOSE = function_signature_to_4byte_selector("propose(uint8,bytes32,string,address)")
+
+
+def _admit_calldata(name: bytes) -> bytes:
+    """``propose(Admit, NEW_ID, name, SPARE)`` with ``name`` as raw bytes: a ``string`` and a
+    ``bytes`` share the ABI encoding, so web3's UTF-8 encoding of str is bypassed."""
+    return _PROPOSE + abi_encode(
+        ["uint8", "bytes32", "bytes", "address"], [ADMIT, NEW_ID, name, SPARE]
+    )
+
+
+def _revert_of(exc: ContractLogicError) -> ContractRevertError:
+    data: Any = exc.data
+    if isinstance(data, dict):
+        data = data.get("data")
+    assert isinstance(data, str) and data.startswith("0x"), exc
+    return decode_revert(bytes.fromhex(data[2:]))
+
+
+def _call_raw(
+    c: Consortium, data: bytes, sender: str, to: str | None = None
+) -> ContractRevertError | None:
+    """``eth_call`` of raw calldata: the decoded revert, or None when it succeeds."""
+    call: dict[str, Any] = {"from": sender, "data": data}
+    if to is not None or data[:4] == _PROPOSE:
+        call["to"] = to or c.client.address(REG)
+    try:
+        c.w3.eth.call(call)  # type: ignore[arg-type]
+    except ContractLogicError as exc:
+        return _revert_of(exc)
+    return None
+
+
+def _send_raw(
+    c: Consortium, data: bytes, sender: LocalAccount, *, to: str | None
+) -> SentTransaction:
+    """A signed transaction with raw calldata and a fixed gas limit (no estimate), mined."""
+    tx: dict[str, Any] = {
+        "from": sender.address,
+        "data": data,
+        "gas": 15_000_000,
+        "chainId": c.client.chain_id,
+        "nonce": c.w3.eth.get_transaction_count(sender.address, "pending"),
+        "maxFeePerGas": 10**10,
+        "maxPriorityFeePerGas": 10**9,
+        "value": 0,
+    }
+    if to is not None:
+        tx["to"] = to
+    raw = bytes(sender.sign_transaction(tx).raw_transaction)  # type: ignore[arg-type]
+    return c.client.send_raw(raw, call=tx)
+
+
+def _problem_of(error: ContractRevertError | None) -> NameProblem | None:
+    """What the contract said, as the Python twin says it."""
+    if error is None:
+        return None
+    args = error.error_args
+    return {
+        "DepartmentRegistryInvalidName": lambda: NameProblem("length"),
+        "DepartmentRegistryNameNotUtf8": lambda: NameProblem("not-utf8", args["offset"]),
+        "DepartmentRegistryNameForbiddenCharacter": lambda: NameProblem(
+            "forbidden", args["offset"], args["codePoint"]
+        ),
+    }[error.error_name]()
+
+
+NOT_UTF8 = [
+    pytest.param(b"\xff\xfe\xfd", 0, id="ff-fe-fd"),
+    pytest.param(b"\xc0\x80", 0, id="overlong-nul-2-bytes"),
+    pytest.param(b"\xc1\xbf", 0, id="overlong-2-bytes-c1"),
+    pytest.param("杭".encode() + b"\xe0\x80\xaf", 3, id="overlong-3-bytes"),
+    pytest.param(b"\xf0\x80\x80\xaf", 0, id="overlong-4-bytes"),
+    pytest.param(b"ok\xed\xa0\x80", 2, id="lone-high-surrogate-ed-a0-80"),
+    pytest.param(b"\xed\xbf\xbf", 0, id="lone-low-surrogate"),
+    pytest.param("杭州".encode() + b"\xe5\xb7", 6, id="truncated-at-the-end"),
+    pytest.param(b"\xe6\x9dA", 0, id="truncated-before-ascii"),
+    pytest.param(b"\xf0\x9f\x8f", 0, id="truncated-4-bytes"),
+    pytest.param(b"A\x80", 1, id="stray-continuation"),
+    pytest.param(b"\xf4\x90\x80\x80", 0, id="above-u10ffff"),
+    pytest.param(b"\xf5\x80\x80\x80", 0, id="f5-lead"),
+    pytest.param(b"\xfe", 0, id="fe"),
+]
+
+
+@pytest.mark.parametrize(("name", "offset"), NOT_UTF8)
+def test_admit_refuses_a_name_that_is_not_utf8(
+    consortium: Consortium, name: bytes, offset: int
+) -> None:
+    c = consortium
+    # Through a mined transaction (the revert is read back by replaying it) ...
+    with reverts("DepartmentRegistryNameNotUtf8", offset=offset) as info:
+        _send_raw(c, _admit_calldata(name), c.ops["A"], to=c.client.address(REG))
+    assert set(info.value.error_args) == {"offset"}
+    assert c.call(REG, "proposalCount") == 0
+    # ... and the Python twin says the same.
+    assert name_problem(name) == NameProblem("not-utf8", offset)
+
+
+FORBIDDEN = [
+    pytest.param("a\x00b", 1, 0x00, id="nul"),
+    pytest.param("杭州\n市", 6, 0x0A, id="newline"),
+    pytest.param("\r", 0, 0x0D, id="carriage-return"),
+    pytest.param("a\tb", 1, 0x09, id="tab"),
+    pytest.param("\x1b[31m红", 0, 0x1B, id="escape"),
+    pytest.param("局\x7f", 3, 0x7F, id="del"),
+    pytest.param("x\x85", 1, 0x85, id="c1-next-line"),
+    pytest.param("\x9b31m", 0, 0x9B, id="c1-csi"),
+    pytest.param("a\u2028", 1, 0x2028, id="line-separator"),
+    pytest.param("杭\u202e局", 3, 0x202E, id="right-to-left-override"),
+    pytest.param("\u202a", 0, 0x202A, id="left-to-right-embedding"),
+    pytest.param("\u2066x", 0, 0x2066, id="left-to-right-isolate"),
+    pytest.param("x\u2069", 1, 0x2069, id="pop-directional-isolate"),
+]
+
+
+@pytest.mark.parametrize(("name", "offset", "code_point"), FORBIDDEN)
+def test_admit_refuses_control_and_bidi_characters(
+    consortium: Consortium, name: str, offset: int, code_point: int
+) -> None:
+    c = consortium
+    with reverts(
+        "DepartmentRegistryNameForbiddenCharacter", offset=offset, codePoint=code_point
+    ) as info:
+        _propose(c, ADMIT, c.ops["A"], NEW_ID, name, SPARE)
+    assert f"U+{code_point:04X}" in str(info.value)
+    assert c.call(REG, "proposalCount") == 0
+    assert name_problem(name) == NameProblem("forbidden", offset, code_point)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("\u00a0\u2027\u202f\u2065\u206a", id="neighbours-of-forbidden-ranges"),
+        pytest.param("\u0800\ud7ff\ue000\uffff", id="3-byte-edges"),
+        pytest.param("\U00010000\U0010ffff", id="4-byte-edges"),
+        pytest.param("🏛" * 64, id="256-bytes-of-4-byte-characters"),
+        pytest.param("A" * 256, id="256-bytes-of-ascii"),
+        pytest.param("杭" * 85 + "~", id="256-bytes-of-3-byte-characters"),
+    ],
+)
+def test_admit_accepts_well_formed_names_up_to_the_maximum(
+    consortium: Consortium, name: str
+) -> None:
+    c = consortium
+    assert name_problem(name) is None
+    tx = _admit(c, NEW_ID, name, SPARE)
+    assert tx.event("DepartmentAdmitted")["name"] == name == _department(c, NEW_ID).name
+
+
+def test_a_name_one_byte_too_long_is_refused_before_its_bytes_are_read(
+    consortium: Consortium,
+) -> None:
+    c = consortium
+    error = _call_raw(c, _admit_calldata(b"\xff" * 257), c.ops["A"].address)
+    assert error is not None and error.error_name == "DepartmentRegistryInvalidName"
+    assert error.error_args == {"length": 257, "maxLength": MAX_NAME}
+
+
+def test_founders_names_are_checked_by_the_constructor(consortium: Consortium) -> None:
+    c = consortium
+    artifact = load_artifact(REG)
+    founder_type = "(bytes32,bytes,address)[]"  # bytes in the place of the string `name`
+
+    def deploy_data(names: list[bytes]) -> bytes:
+        founders = [
+            (department_id(f"RAW-{i}"), name, dev_account(5 + i).address)
+            for i, name in enumerate(names)
+        ]
+        args = abi_encode(
+            [founder_type, "address[]", "uint16", "uint64"],
+            [founders, [], THRESHOLD_BPS, PROPOSAL_LIFETIME],
+        )
+        return bytes.fromhex(artifact.bytecode.removeprefix("0x")) + args
+
+    with reverts("DepartmentRegistryNameNotUtf8", offset=3):
+        _send_raw(
+            c, deploy_data(["杭州".encode(), "杭".encode() + b"\xed\xa0\x80"]), c.deployer, to=None
+        )
+    with reverts("DepartmentRegistryNameForbiddenCharacter", offset=2, codePoint=0x0A):
+        _send_raw(c, deploy_data([b"ok\nthen"]), c.deployer, to=None)
+    # Through web3 (str names) as well.
+    with reverts("DepartmentRegistryNameForbiddenCharacter", offset=0, codePoint=0x202E):
+        _deploy(c, [(NEW_ID, "\u202eevil", SPARE)], [])
+    # Control: the same deployment with clean names succeeds.
+    assert _call_raw(c, deploy_data(["杭州".encode(), b"ok then"]), c.deployer.address) is None
+
+
+#: Bytes at the edges of the UTF-8 table and of the forbidden ranges.
+_INTERESTING = bytes.fromhex("000a1f20417e7f80859fa0a8aebfc0c1c2c3dfe0e1e2e9ecedeff0f1f4f5ff")
+
+
+@st.composite
+def _hostile_names(draw: st.DrawFn) -> bytes:
+    """Raw names: random bytes, runs of edge bytes, text (surrogates included), and long
+    printable or Chinese runs (which the contract scans by 32-byte words and fast paths) with
+    a hostile byte or character planted somewhere."""
+    kind = draw(st.sampled_from(["binary", "edges", "text", "planted"]))
+    if kind == "binary":
+        return draw(st.binary(min_size=1, max_size=80))
+    if kind == "edges":
+        return bytes(draw(st.lists(st.sampled_from(list(_INTERESTING)), min_size=1, max_size=80)))
+    if kind == "text":
+        text = draw(st.text(min_size=1, max_size=40))
+        return text.encode("utf-8", "surrogatepass")
+    run = draw(st.sampled_from(["A", "杭", "é", "🏛"])) * draw(st.integers(1, 60))
+    raw = run.encode()[:255]
+    planted = draw(
+        st.one_of(
+            st.binary(min_size=1, max_size=3),
+            st.sampled_from(["\n", "\x7f", "\x85", "\u202e", "\u2069"]).map(str.encode),
+        )
+    )
+    at = draw(st.integers(0, len(raw)))
+    return (raw[:at] + planted + raw[at:])[:256]
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@example(raw=b"\xe2\x80\xae")
+@example(raw=b"\xe2\x81\xa6")
+@example(raw="杭州市公安局".encode())
+@example(raw=b"\xef\xbf\xbf\xf4\x8f\xbf\xbf")
+@example(raw=b"A" * 31 + b"\x7f")
+@example(raw=b"A" * 32 + b"\x1f")
+@example(raw="杭".encode() * 85 + b"\xe6")
+@given(raw=_hostile_names())
+def test_the_python_twin_of_the_name_check_agrees_with_the_contract(
+    consortium: Consortium, raw: bytes
+) -> None:
+    on_chain = _problem_of(_call_raw(consortium, _admit_calldata(raw), OPS["A"]))
+    assert on_chain == name_problem(raw)
+
+
+@pytest.mark.parametrize(
+    ("kind", "dep", "account"),
+    [
+        pytest.param(SUSPEND, IDS["C"], ZERO_ADDRESS, id="suspend"),
+        pytest.param(READMIT, IDS["C"], ZERO_ADDRESS, id="readmit"),
+        pytest.param(GRANT_AUDITOR, ZERO_ID, SPARE, id="grant-auditor"),
+        pytest.param(REVOKE_AUDITOR, ZERO_ID, AUDITOR, id="revoke-auditor"),
+    ],
+)
+def test_only_an_admission_carries_a_name(
+    consortium: Consortium, kind: int, dep: bytes, account: str
+) -> None:
+    """The name of any other proposal used to be stored and emitted unchecked: any bytes."""
+    c = consortium
+    for name, length in (("\x1b[2J", 4), ("x", 1)):
+        with reverts("DepartmentRegistryUnexpectedName", kind=kind, length=length) as info:
+            _propose(c, kind, c.ops["A"], dep, name, account)
+        assert "Only an admission carries a name" in str(info.value)
+    assert c.call(REG, "proposalCount") == 0

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
@@ -178,6 +179,7 @@ def run_department_registry(c: Consortium, log: GasLog) -> None:
         case="admit, 256-byte name",
     )
     proposal = tx.event("ProposalCreated")["proposalId"]
+    log.send(c, "DepartmentRegistry", "acceptRole", proposal, sender=new_operator, case="")
     # 3 active departments at 6667 bps: all three must approve.
     log.send(c, "DepartmentRegistry", "approve", proposal, sender=c.ops["B"], case="approve")
     log.send(c, "DepartmentRegistry", "approve", proposal, sender=c.ops["C"], case="executes admit")
@@ -195,12 +197,55 @@ def run_department_registry(c: Consortium, log: GasLog) -> None:
     )
     proposal = tx.event("ProposalCreated")["proposalId"]
     log.send(c, "DepartmentRegistry", "approve", proposal, sender=c.ops["B"], case="approve")
-    log.send(c, "DepartmentRegistry", "approve", proposal, sender=new_operator, case="executes")
-    assert c.call("DepartmentRegistry", "isAuditor", c.spare(11).address) is True
-    operator = c.spare(12)
-    log.send(c, "DepartmentRegistry", "addOperator", operator.address, sender=c.ops["A"], case="")
+    log.send(c, "DepartmentRegistry", "approve", proposal, sender=new_operator, case="approve")
+    auditor = c.spare(11)
+    nonce = c.call("DepartmentRegistry", "nonces", auditor.address)
+    deadline, signature = consent_signature(
+        "AcceptRole",
+        proposal.to_bytes(32, "big"),
+        auditor,
+        c.client,
+        "DepartmentRegistry",
+        nonce,
+    )
     log.send(
-        c, "DepartmentRegistry", "removeOperator", operator.address, sender=c.ops["A"], case=""
+        c,
+        "DepartmentRegistry",
+        "acceptRoleBySig",
+        proposal,
+        auditor.address,
+        nonce,
+        deadline,
+        signature,
+        sender=c.spare(13),
+        case="executes",
+    )
+    assert c.call("DepartmentRegistry", "isAuditor", auditor.address) is True
+    operator = c.spare(12)
+    for function, args, sender in (
+        ("nominateOperator", (operator.address,), c.ops["A"]),
+        ("withdrawNomination", (operator.address,), c.ops["A"]),
+        ("nominateOperator", (operator.address,), c.ops["A"]),
+        ("acceptNomination", (c.ids["A"],), operator),
+        ("removeOperator", (operator.address,), c.ops["A"]),
+        ("nominateOperator", (operator.address,), c.ops["A"]),
+    ):
+        log.send(c, "DepartmentRegistry", function, *args, sender=sender, case="")
+    nonce = c.call("DepartmentRegistry", "nonces", operator.address)
+    deadline, signature = consent_signature(
+        "AcceptOperator", c.ids["A"], operator, c.client, "DepartmentRegistry", nonce
+    )
+    log.send(
+        c,
+        "DepartmentRegistry",
+        "acceptNominationBySig",
+        c.ids["A"],
+        operator.address,
+        nonce,
+        deadline,
+        signature,
+        sender=c.spare(13),
+        case="",
     )
 
 
@@ -263,7 +308,11 @@ def run_sharing_agreements(c: Consortium, log: GasLog, datasets: Sequence[bytes]
         case="32 datasets",
     )
     first = tx.event("AgreementProposed")["agreementId"]
-    log.send(c, "SharingAgreements", "accept", first, sender=c.ops["B"], case="32 datasets")
+    accepted = log.send(
+        c, "SharingAgreements", "accept", first, sender=c.ops["B"], case="32 datasets"
+    )
+    # validFrom is a minute back, but nothing is receipted before the acceptance.
+    accepted_at = int(c.w3.eth.get_block(accepted.block_number)["timestamp"])
     log.send(
         c,
         "SharingAgreements",
@@ -271,7 +320,7 @@ def run_sharing_agreements(c: Consortium, log: GasLog, datasets: Sequence[bytes]
         first,
         h("log root"),
         1_000,
-        now - 60,
+        accepted_at,
         c.now(),
         sender=c.ops["B"],
         case="",
@@ -438,6 +487,7 @@ def run_execute(c: Consortium, log: GasLog) -> None:
         case="admit",
     )
     admit = tx.event("ProposalCreated")["proposalId"]
+    c.transact("DepartmentRegistry", "acceptRole", admit, sender=c.spare(13))
     log.send(c, "DepartmentRegistry", "approve", admit, sender=c.ops["B"], case="approve")
     for target, approvers in ((department_id("GAS-NEW-DEPT"), ("B", "C")), (c.ids["C"], ("B",))):
         tx = log.send(
@@ -487,3 +537,34 @@ def test_every_write_function_stays_below_the_eip7825_cap(
     over = {key: value for key, value in log.max.items() if value[0] >= EIP7825_CAP}
     assert not over, f"over the EIP-7825 cap: {over}"
     assert all(gas > 21_000 for gas, _ in log.max.values())
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(MAX_NAME, id="chinese"),
+        pytest.param("A" * 256, id="ascii"),
+        pytest.param("é" * 128, id="2-byte"),
+        pytest.param("🏛" * 64, id="4-byte"),
+        pytest.param("杭Aé🏛" * 25 + "杭" * 2, id="mixed"),
+    ],
+)
+def test_32_founders_with_256_byte_names_of_any_script_stay_below_the_cap(
+    consortium: Consortium, name: str
+) -> None:
+    """The constructor checks every founder's name byte by byte (UTF-8, no control
+    characters): whatever the script, 32 founders with the longest names fit in a transaction."""
+    assert len(name.encode("utf-8")) == 256
+    c = consortium
+    founders = [
+        (
+            department_id(f"GAS-NAME-{i:02d}"),
+            name,
+            Account.from_key(keccak(text=f"gas-name-{i}")).address,
+        )
+        for i in range(32)
+    ]
+    sent = c.client.deploy(
+        "DepartmentRegistry", founders, [], THRESHOLD_BPS, PROPOSAL_LIFETIME, sender=c.deployer
+    )
+    assert 15_000_000 < sent.gas_used < EIP7825_CAP, sent.gas_used

@@ -21,6 +21,7 @@ from ledger.eip712 import (
     sign_consent,
 )
 from ledger.ids import AgreementTerms, agreement_id, code_hash, dataset_id, department_id
+from ledger.lifecycle import effective_from
 from tests.support import Consortium, reverts
 
 SA = "SharingAgreements"
@@ -1244,17 +1245,21 @@ def test_amend_checks_terms(consortium: Consortium) -> None:
 # ----------------------------------------------------------------------------- recordAccess
 
 
-def _receipt_agreement(c: Consortium) -> tuple[AgreementTerms, bytes]:
-    """An active agreement whose window started 1000 s ago and ends in a day; time moved on."""
+def _receipt_agreement(c: Consortium) -> tuple[AgreementTerms, bytes, int]:
+    """An active agreement whose window started 1000 s before it was proposed and ends in a
+    day; 100 s have passed since its acceptance, which is its effective start (returned)."""
     now = c.now()
     terms, aid = active(c, valid_from=now - 1000, valid_until=now + DAY)
-    return terms, aid
+    start = agreement(c, aid)["acceptedAt"]
+    assert start > terms.valid_from
+    c.advance(100)
+    return terms, aid, start
 
 
 def test_record_access(consortium: Consortium) -> None:
     c = consortium
-    terms, aid = _receipt_agreement(c)
-    start, end = terms.valid_from, c.now()
+    _, aid, start = _receipt_agreement(c)
+    end = c.now()
     tx = c.transact(SA, "recordAccess", aid, LOG_ROOT, 42, start, end, sender=c.ops["B"])
     assert tx.events == [
         (
@@ -1284,9 +1289,11 @@ def test_record_access(consortium: Consortium) -> None:
 def test_record_access_after_expiry_for_the_window(consortium: Consortium) -> None:
     c = consortium
     now = c.now()
-    terms, aid = active(c, valid_from=now, valid_until=now + 1000)
+    terms, aid = active(c, valid_from=now + 100, valid_until=now + 1000)
     c.advance(2000)
     assert not authorized(c, terms)
+    # Accepted before validFrom: the effective window is the signed one.
+    assert c.call(SA, "effectiveFrom", aid) == terms.valid_from
     last = terms.valid_until - 1
     tx = c.transact(SA, "recordAccess", aid, LOG_ROOT, 3, terms.valid_from, last, sender=c.ops["B"])
     assert tx.event("AccessRecorded")["periodEnd"] == last
@@ -1295,7 +1302,7 @@ def test_record_access_after_expiry_for_the_window(consortium: Consortium) -> No
         "SharingAgreementsInvalidReceiptPeriod",
         periodStart=terms.valid_from,
         periodEnd=terms.valid_until,
-        validFrom=terms.valid_from,
+        effectiveFrom=terms.valid_from,
         validUntil=terms.valid_until,
     ):
         c.transact(
@@ -1313,11 +1320,9 @@ def test_record_access_after_expiry_for_the_window(consortium: Consortium) -> No
 @pytest.mark.parametrize("who", ["A", "C"])
 def test_record_access_not_consumer(consortium: Consortium, who: str) -> None:
     c = consortium
-    terms, aid = _receipt_agreement(c)
+    _, aid, start = _receipt_agreement(c)
     with reverts("SharingAgreementsNotConsumer", agreementId=aid, departmentId=c.ids[who]):
-        c.transact(
-            SA, "recordAccess", aid, LOG_ROOT, 1, terms.valid_from, c.now(), sender=c.ops[who]
-        )
+        c.transact(SA, "recordAccess", aid, LOG_ROOT, 1, start, c.now(), sender=c.ops[who])
     assert c.call(SA, "accessReceiptCount", aid) == 0
 
 
@@ -1335,8 +1340,8 @@ def test_record_access_invalid_status(consortium: Consortium) -> None:
 
 def test_record_access_zero_root_and_count(consortium: Consortium) -> None:
     c = consortium
-    terms, aid = _receipt_agreement(c)
-    start, end = terms.valid_from, c.now()
+    _, aid, start = _receipt_agreement(c)
+    end = c.now()
     with reverts("SharingAgreementsZeroLogRoot"):
         c.transact(SA, "recordAccess", aid, ZERO32, 1, start, end, sender=c.ops["B"])
     with reverts("SharingAgreementsZeroEntryCount"):
@@ -1345,25 +1350,101 @@ def test_record_access_zero_root_and_count(consortium: Consortium) -> None:
 
 
 @pytest.mark.parametrize(
-    "case", ["inverted", "future", "before-valid-from", "at-valid-until", "after-valid-until"]
+    "case",
+    [
+        "inverted",
+        "future",
+        "before-valid-from",
+        "before-acceptance",
+        "at-valid-until",
+        "after-valid-until",
+    ],
 )
 def test_record_access_invalid_period(consortium: Consortium, case: str) -> None:
     c = consortium
-    terms, aid = _receipt_agreement(c)
+    terms, aid, ef = _receipt_agreement(c)
     now, vf, vu = c.now(), terms.valid_from, terms.valid_until
     start, end = {
-        "inverted": (vf + 500, vf + 400),
-        "future": (vf, now + 3600),
+        "inverted": (ef + 50, ef + 40),
+        "future": (ef, now + 3600),
         "before-valid-from": (vf - 1, now),
-        "at-valid-until": (vf, vu),
-        "after-valid-until": (vf, vu + 1000),
+        "before-acceptance": (ef - 1, now),
+        "at-valid-until": (ef, vu),
+        "after-valid-until": (ef, vu + 1000),
     }[case]
     with reverts(
         "SharingAgreementsInvalidReceiptPeriod",
         periodStart=start,
         periodEnd=end,
-        validFrom=vf,
+        effectiveFrom=ef,
         validUntil=vu,
-    ):
+    ) as info:
         c.transact(SA, "recordAccess", aid, LOG_ROOT, 1, start, end, sender=c.ops["B"])
+    assert set(info.value.error_args) == {"periodStart", "periodEnd", "effectiveFrom", "validUntil"}
     assert c.call(SA, "accessReceiptCount", aid) == 0
+
+
+# ------------------------------------------------------------------- backdating (issue 12, 5)
+
+YEAR = 365 * DAY
+
+
+def test_a_backdated_agreement_receipts_nothing_before_its_acceptance(
+    consortium: Consortium,
+) -> None:
+    """Issue 12 (5): an agreement valid from 2020 accepted in 2026 let the consumer record
+    receipts for 2021. The terms stay as signed (the id derives from them), and the effective
+    start is clamped to the acceptance."""
+    c = consortium
+    now = c.now()
+    terms, aid = active(c, valid_from=now - 6 * YEAR, valid_until=now + YEAR)
+    stored = agreement(c, aid)
+    accepted_at = stored["acceptedAt"]
+    assert stored["terms"][6] == terms.valid_from  # validFrom as signed
+    assert c.call(SA, "effectiveFrom", aid) == accepted_at
+    a_year_in = terms.valid_from + YEAR  # "2021"
+    with reverts(
+        "SharingAgreementsInvalidReceiptPeriod",
+        periodStart=a_year_in,
+        periodEnd=a_year_in + DAY,
+        effectiveFrom=accepted_at,
+        validUntil=terms.valid_until,
+    ):
+        c.transact(
+            SA, "recordAccess", aid, LOG_ROOT, 1, a_year_in, a_year_in + DAY, sender=c.ops["B"]
+        )
+    # A period that merely starts a second before the acceptance is refused as well.
+    with reverts("SharingAgreementsInvalidReceiptPeriod", effectiveFrom=accepted_at):
+        c.transact(
+            SA, "recordAccess", aid, LOG_ROOT, 1, accepted_at - 1, c.now(), sender=c.ops["B"]
+        )
+    tx = c.transact(SA, "recordAccess", aid, LOG_ROOT, 1, accepted_at, c.now(), sender=c.ops["B"])
+    assert tx.event("AccessRecorded")["periodStart"] == accepted_at
+    # Authorized from the acceptance on, never before it.
+    assert authorizing(c, terms) == aid
+
+
+def test_effective_from_matches_its_python_twin(consortium: Consortium) -> None:
+    c = consortium
+    now = c.now()
+    register(c, "A", "DS-1")
+    ds = (dataset_id("DS-1"),)
+    cases = {
+        "backdated": make_terms(c, ds, valid_from=now - YEAR, valid_until=now + YEAR),
+        "future": make_terms(
+            c, ds, purpose=OTHER_PURPOSE, valid_from=now + DAY, valid_until=now + YEAR
+        ),
+        "never-accepted": make_terms(
+            c, ds, purpose=code_hash("P-3"), valid_from=now - DAY, valid_until=now + YEAR
+        ),
+    }
+    for name, terms in cases.items():
+        aid = propose(c, terms)
+        if name != "never-accepted":
+            accept(c, aid)
+        stored = agreement(c, aid)
+        twin = effective_from(terms.valid_from, stored["acceptedAt"])
+        assert c.call(SA, "effectiveFrom", aid) == (twin or 0), name
+    assert effective_from(now - YEAR, now) == now
+    with reverts("SharingAgreementsUnknownAgreement", agreementId=ZERO32):
+        c.call(SA, "effectiveFrom", ZERO32)

@@ -43,7 +43,9 @@ json_values = st.recursive(
 @st.composite
 def consents(draw: st.DrawFn) -> Consent:
     return Consent(
-        kind=draw(st.sampled_from(["AcceptAgreement", "SignCommitment"])),
+        kind=draw(
+            st.sampled_from(["AcceptAgreement", "SignCommitment", "AcceptOperator", "AcceptRole"])
+        ),
         subject_id=draw(st.binary(min_size=32, max_size=32)),
         signer=draw(addresses).lower(),
         nonce=draw(uint256),

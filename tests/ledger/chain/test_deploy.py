@@ -74,6 +74,21 @@ def test_load_founders_json(tmp_path: Path) -> None:
             "1 to 256 bytes",
         ),
         (
+            "newline in name",
+            'departments: [{code: a, name: "杭州\\n市", operator: "dev:1"}]\n',
+            r"control or bidirectional-formatting characters \(U\+000A at byte 6\)",
+        ),
+        (
+            "bidi override in name",
+            'departments: [{code: a, name: "局\\u202e", operator: "dev:1"}]\n',
+            r"U\+202E at byte 3",
+        ),
+        (
+            "lone surrogate in name",
+            'departments: [{code: a, name: "局\\ud800", operator: "dev:1"}]\n',
+            "valid UTF-8",
+        ),
+        (
             "bad address",
             "departments: [{code: a, name: b, operator: '0x12'}]\n",
             "is not an account address",

@@ -16,11 +16,18 @@ from typing import Any
 
 import pytest
 
+from ledger.chain.client import ChainClient, connect
 from ledger.chain.node import free_port
+from ledger.ids import department_id
+from ledger.keys import dev_account
 from ledger.paths import PROJECT_ROOT
 
 FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
 PSB, CIVIL, HEALTH = "11330100MB1A00001P", "11330100MB1A00002K", "11330100MB1A00003F"
+
+
+def hx_id(code: str) -> str:
+    return "0x" + department_id(code).hex()
 
 
 class Cli:
@@ -297,3 +304,66 @@ def test_agreements_commitments_and_demo(cli: Cli, tmp_path: Path) -> None:
     ]
     revoked = cli.json("audit", "trail", "--type", "AgreementRevoked")["events"]
     assert len(revoked) == 2
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_operators_and_roles_join_only_with_their_consent(cli: Cli, tmp_path: Path) -> None:
+    """`xietong dept nominate|accept|consent|withdraw-nomination|remove-operator` and
+    `accept-role|role-consent` (docs/CLI.md): an account becomes an operator, or takes the
+    role a proposal offers, only by its own key or its signed consent."""
+    new = {i: dev_account(i).address for i in (7, 8, 9, 10)}
+    # 民政局 (dev 2) nominates dev 7; dev 7 signs its consent; 民政局's gateway relays it.
+    nominated = cli.json("dept", "nominate", new[7])
+    assert nominated["account"] == new[7] and nominated["department_id"] == hx_id(CIVIL)
+    shown = cli.json("dept", "show", CIVIL)["department"]
+    assert new[7] not in shown["operators"]  # a nomination is no role
+    consent = tmp_path / "operator-consent.json"
+    cli.run("dept", "consent", CIVIL, "--out", str(consent), account=7)
+    assert json.loads(consent.read_text())["kind"] == "AcceptOperator"
+    accepted = cli.json("dept", "accept", CIVIL, "--signature", str(consent))
+    assert accepted["account"] == new[7] and accepted["nominated_by"] == dev_account(2).address
+    assert new[7] in cli.json("dept", "show", CIVIL)["department"]["operators"]
+    replay = cli.run("dept", "accept", CIVIL, "--signature", str(consent), ok=False)
+    assert replay.returncode == 1 and "Nonce mismatch" in replay.stderr
+    # 卫健委 (dev 3) nominates dev 8, which accepts with its own key.
+    cli.run("dept", "nominate", new[8], account=3)
+    assert cli.json("dept", "accept", HEALTH, account=8)["account"] == new[8]
+    # A withdrawn nomination cannot be accepted.
+    cli.run("dept", "nominate", new[9], account=1)
+    cli.run("dept", "withdraw-nomination", new[9], account=1)
+    refused = cli.run("dept", "accept", PSB, account=9, ok=False)
+    assert "has no pending nomination" in refused.stderr
+    # Removing an operator frees the account.
+    cli.run("dept", "remove-operator", new[7])
+    assert new[7] not in cli.json("dept", "show", CIVIL)["department"]["operators"]
+    bad = cli.run("dept", "nominate", "0x1234", ok=False)
+    assert "is not an account address" in bad.stderr
+
+    # The auditor an auditor grant names accepts its role (a proposal made on chain directly:
+    # governance proposals have no command yet).
+    manifest = json.loads((Path(cli.env["XIETONG_DEPLOYMENTS_DIR"]) / "31337.json").read_text())
+    addresses = {name: c["address"] for name, c in manifest["contracts"].items()}
+    client = ChainClient(connect(cli.env["XIETONG_RPC_URL"]), addresses)
+    made = client.transact(
+        "DepartmentRegistry",
+        "propose",
+        3,  # GrantAuditor
+        b"\0" * 32,
+        "",
+        new[10],
+        sender=dev_account(1),
+    )
+    proposal = str(made.event("ProposalCreated")["proposalId"])
+    client.transact("DepartmentRegistry", "approve", int(proposal), sender=dev_account(2))
+    assert client.call("DepartmentRegistry", "isAuditor", new[10]) is False  # not without it
+    role = tmp_path / "role-consent.json"
+    cli.run("dept", "role-consent", proposal, "--out", str(role), account=10)
+    done = cli.json("dept", "accept-role", proposal, "--signature", str(role))
+    assert done == {
+        "ok": True,
+        "proposal_id": int(proposal),
+        "account": new[10],
+        "executed": True,
+        "transaction": done["transaction"],
+    }
+    assert client.call("DepartmentRegistry", "isAuditor", new[10]) is True

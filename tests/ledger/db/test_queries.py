@@ -92,7 +92,9 @@ def test_malformed_cursors_are_refused(cursor: str, arity: int) -> None:
 # --------------------------------------------------------------------------- statuses
 
 
-def agreement(status: str, valid_from: int, valid_until: int, n: int = 0) -> AgreementRow:
+def agreement(
+    status: str, valid_from: int, valid_until: int, n: int = 0, accepted_at: int | None = None
+) -> AgreementRow:
     return AgreementRow(
         id=f"0x{n:064x}",
         provider="0x" + "01" * 32,
@@ -105,6 +107,7 @@ def agreement(status: str, valid_from: int, valid_until: int, n: int = 0) -> Agr
         valid_until=valid_until,
         status=status,
         proposed_at=T - 1000,
+        accepted_at=accepted_at,
     )
 
 
@@ -131,6 +134,16 @@ def commitment(status: str, deadline: int, n: int = 0) -> CommitmentRow:
 )
 def test_an_accepted_agreement_is_pending_active_then_expired(now: int, expected: str) -> None:
     assert agreement_status(agreement("active", T, T + 100), now) == expected
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [(T - 1, "pending"), (T, "pending"), (T + 9, "pending"), (T + 10, "active")],
+)
+def test_a_backdated_agreement_is_in_effect_from_its_acceptance(now: int, expected: str) -> None:
+    """Valid from T - 10**8 as signed, accepted at T + 10: pending until the acceptance."""
+    row = agreement("active", T - 10**8, T + 100, accepted_at=T + 10)
+    assert agreement_status(row, now) == expected
 
 
 @pytest.mark.parametrize("status", ["proposed", "rejected", "withdrawn", "revoked", "superseded"])
@@ -178,6 +191,8 @@ def test_agreement_status_filters_agree_with_the_status_at_the_boundaries(engine
         agreement("revoked", now - 10, now - 1, 5),  # closed: not "expired"
         agreement("proposed", now - 10, now - 1, 6),
         agreement("superseded", now - 10, now + 10, 7),
+        agreement("active", now - 10, now + 10, 8, accepted_at=now + 1),  # pending: backdated
+        agreement("active", now - 10, now + 10, 9, accepted_at=now),  # active from acceptance
     ]
     expected = {row.id: agreement_status(row, now) for row in rows}
     with Session(engine) as session:

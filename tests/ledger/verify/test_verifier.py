@@ -57,15 +57,17 @@ def world(consortium: Consortium, engine: Engine, tmp_path: Path) -> dict[str, A
     )
     tx = c.transact("SharingAgreements", "propose", terms.as_tuple(), sender=a)
     agreement = bytes(tx.event("AgreementProposed")["agreementId"])
-    c.transact("SharingAgreements", "accept", agreement, sender=c.ops["B"])
+    accepted = c.transact("SharingAgreements", "accept", agreement, sender=c.ops["B"])
+    # Valid from 10 s back, but in effect (and receipted) from the acceptance only.
+    accepted_at = int(c.w3.eth.get_block(accepted.block_number)["timestamp"])
     c.transact(
         "SharingAgreements",
         "recordAccess",
         agreement,
         keccak(text="log"),
         3,
-        now - 5,
-        now - 1,
+        accepted_at,
+        accepted_at,
         sender=c.ops["B"],
     )
     Indexer(c.client, c.deployment, engine).sync()
