@@ -195,14 +195,19 @@ def _hidden(ch: str) -> bool:
     return unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
 
 
-def visible(text: str) -> str:
+def visible(text: str, *, double_backslashes: bool = True) -> str:
     """``text`` with every character a reader cannot see, or that reorders what is shown
     (controls, bidi controls, format and zero-width characters, blank letters, separators,
     private-use and unassigned code points), written as ``\\uXXXX`` (``\\UXXXXXXXX`` above
-    U+FFFF), and each backslash doubled so that an escape cannot be faked."""
+    U+FFFF), and each backslash doubled so that an escape cannot be faked.
+
+    ``double_backslashes=False`` is for sentences the library wrote, whose quoted values it
+    escaped already (:class:`~ledger.hashing.HashingError` writes a line break as ``\\x0a``):
+    shown once more, they would read ``\\\\x0a``."""
+    backslash = "\\\\" if double_backslashes else "\\"
     if text.isprintable() and "\\" not in text and not any(ch in _BLANK for ch in text):
         return text
-    return "".join("\\\\" if ch == "\\" else _escape(ch) if _hidden(ch) else ch for ch in text)
+    return "".join(backslash if ch == "\\" else _escape(ch) if _hidden(ch) else ch for ch in text)
 
 
 def display_name(name: str | None, flags: Iterable[str], department_id: str) -> str:

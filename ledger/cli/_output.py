@@ -60,7 +60,10 @@ def fail(message: str, *, kind: str, as_json: bool, code: int = EXIT_ERROR) -> N
     if as_json:
         emit_json({"ok": False, "error": {"type": kind, "message": message}})
     else:
-        err_console.print(f"[bold red]error:[/] {safe(message)}", highlight=False)
+        # The sentence is the library's: values it quotes are escaped there already, so only
+        # what it left unescaped is made visible (backslashes kept as they are).
+        shown = escape(visible(message, double_backslashes=False))
+        err_console.print(f"[bold red]error:[/] {shown}", highlight=False)
     raise typer.Exit(code)
 
 

@@ -24,15 +24,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from eth_utils import keccak
 from rich.console import Console
 from typer.testing import CliRunner
 
 from ledger.anchoring import prepare_hashes
 from ledger.cli import app
-from ledger.cli._output import safe
+from ledger.cli._output import guarded, safe
 from ledger.display import visible
 from ledger.gateway import Gateway
+from ledger.hashing import SymlinkRefusedError
 from ledger.ids import dataset_id
 from ledger.settings import Settings
 from tests.ledger._gateway_process import CliRun, run_cli
@@ -306,3 +308,19 @@ def test_invisible_characters_and_markup_in_a_department_name_are_shown_escaped(
     # --json keeps the name exactly as the chain holds it.
     document = json.loads(run_cli(env, tmp_path / "gateway", "dept", "show", code, "--json").stdout)
     assert document["department"]["name"] == name
+
+
+def test_a_sentence_the_library_escaped_is_not_escaped_twice(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A hashing error writes a line break in a file name as ``\\x0a``: the CLI shows that
+    sentence as it is (one line), not ``\\\\x0a``; what the library left raw is still escaped."""
+
+    def refuse() -> None:
+        raise SymlinkRefusedError("evil\nINFO forged is a symbolic link\u202e")
+
+    with pytest.raises(typer.Exit):
+        guarded(False, refuse)
+    assert capsys.readouterr().err.splitlines() == [
+        "error: evil\\x0aINFO forged is a symbolic link\\u202e"
+    ]

@@ -259,6 +259,27 @@ def test_agreements_commitments_and_demo(cli: Cli, tmp_path: Path) -> None:
     pending = cli.json("agreement", "show", future)["agreement"]
     assert pending["status"] == "pending" and pending["accepted_at"] is not None
     assert pending["terms_hash"] == "0x" + "7d" * 32
+    assert set(pending) == {  # the fields docs/CLI.md shows for `agreement show`
+        "id",
+        "status",
+        "provider",
+        "consumer",
+        "datasets",
+        "purpose",
+        "legal_basis",
+        "terms_hash",
+        "valid_from",
+        "effective_from",
+        "valid_until",
+        "proposer",
+        "supersedes",
+        "superseded_by",
+        "proposed_at",
+        "accepted_at",
+        "closed_at",
+        "access_receipts",
+    }
+    assert pending["effective_from"] == pending["valid_from"]  # accepted before it starts
 
     made = cli.json(
         "commitment",
@@ -315,6 +336,8 @@ def test_operators_and_roles_join_only_with_their_consent(cli: Cli, tmp_path: Pa
     # 民政局 (dev 2) nominates dev 7; dev 7 signs its consent; 民政局's gateway relays it.
     nominated = cli.json("dept", "nominate", new[7])
     assert nominated["account"] == new[7] and nominated["department_id"] == hx_id(CIVIL)
+    # The shape docs/CLI.md shows for nominate|withdraw-nomination|remove-operator.
+    assert set(nominated) == {"ok", "department_id", "account", "transaction", "block_number"}
     shown = cli.json("dept", "show", CIVIL)["department"]
     assert new[7] not in shown["operators"]  # a nomination is no role
     consent = tmp_path / "operator-consent.json"
@@ -322,6 +345,7 @@ def test_operators_and_roles_join_only_with_their_consent(cli: Cli, tmp_path: Pa
     assert json.loads(consent.read_text())["kind"] == "AcceptOperator"
     accepted = cli.json("dept", "accept", CIVIL, "--signature", str(consent))
     assert accepted["account"] == new[7] and accepted["nominated_by"] == dev_account(2).address
+    assert set(accepted) == {"ok", "department_id", "account", "nominated_by", "transaction"}
     assert new[7] in cli.json("dept", "show", CIVIL)["department"]["operators"]
     replay = cli.run("dept", "accept", CIVIL, "--signature", str(consent), ok=False)
     assert replay.returncode == 1 and "Nonce mismatch" in replay.stderr
