@@ -28,6 +28,7 @@ from .routes import (
     anchors,
     audit,
     commitments,
+    consortium,
     datasets,
     departments,
     health,
@@ -49,7 +50,8 @@ against the contract on any node, without trusting this gateway.
 
 **Auth**: send an API key in the `X-API-Key` header (`xietong apikey create --scope
 read|anchor|admin`). Read routes may be open to anonymous callers
-(`XIETONG_API_OPEN_READS=true`). Errors are RFC 9457 problem JSON with a stable `type`
+(`XIETONG_API_OPEN_READS=true`); `/v1/consortium`, the consortium trust file with its
+fingerprint, is public. Errors are RFC 9457 problem JSON with a stable `type`
 (`urn:xietong:problem:<kind>`). Hashes and ids are 0x-hex; times ISO 8601.
 """
 
@@ -122,6 +124,7 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
     ):
         app.include_router(router, responses=problem_docs(401, 422, 429))
     app.include_router(anchors.router, responses=problem_docs(401, 403, 422, 429))
+    app.include_router(consortium.router)
     app.include_router(health.router)
     _add_problem_schema(app)
     portal.install(app)

@@ -8,6 +8,11 @@ __all__ = ["ok", "problems"]
 
 H = "0x" + "3f" * 32
 ROOT = "0x" + "a1" * 32
+DATASET_ID = "0x" + "d5" * 32
+# A version is keyed by its dataset and root: keccak256(abi.encode(dataset id, root)).
+VERSION_ID = "0x" + "e5" * 32
+PARENT_ID = "0x" + "b2" * 32  # the version it derives from (parents are version ids)
+REGISTRY = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"  # DatasetRegistry, as in "consortium"
 TX = "0x" + "7c" * 32
 DEPT = {"id": "0x" + "5e" * 32, "name": "杭州市民政局"}
 CONSUMER = {"id": "0x" + "6d" * 32, "name": "杭州市公安局"}
@@ -17,9 +22,11 @@ CONSUMER_REF = {**CONSUMER, "name_flags": []}
 TIME = "2026-11-20T08:00:00+00:00"
 
 VERSION = {
+    "id": VERSION_ID,
     "root": ROOT,
-    "dataset_id": "0x" + "d5" * 32,
+    "dataset_id": DATASET_ID,
     "owner": {**DEPT, "status": "active"},
+    "anchored_by": {**DEPT, "status": "active"},
     "leaf_count": 2,
     "block_number": 42,
     "anchored_at": TIME,
@@ -37,6 +44,7 @@ VERIFICATION = {
         {
             "leaf_hash": "0x" + "0b" * 32,
             "kind": "file",
+            "content_hash": H,
             "path": "杭州市最低生活保障实施办法.txt",
             "record_index": None,
             "version": VERSION,
@@ -58,9 +66,10 @@ VERIFICATION = {
             ],
         }
     ],
+    "index": {"block_number": 44, "node_reachable": True},
 }
 BUNDLE = {
-    "format": "xietong-proof/1",
+    "format": "xietong-proof/2",
     "leaf": {
         "kind": "file",
         "types": ["bytes32", "string"],
@@ -69,13 +78,15 @@ BUNDLE = {
     },
     "proof": ["0x" + "c4" * 32],
     "root": ROOT,
-    "dataset_id": "0x" + "d5" * 32,
+    "dataset_id": DATASET_ID,
+    "version_id": VERSION_ID,
     "leaf_count": 2,
     "chain_id": 31337,
-    "contract": "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    "contract": REGISTRY,
     "transaction": TX,
     "block_number": 42,
     "anchored_at": TIME,
+    "publisher": {"id": DEPT["id"]},
 }
 RECORD_BUNDLE = {
     **BUNDLE,
@@ -94,6 +105,7 @@ RECORD_VERIFICATION = {
         {
             "leaf_hash": "0x" + "0c" * 32,
             "kind": "record",
+            "content_hash": None,
             "path": None,
             "record_index": 3,
             "version": VERSION,
@@ -104,10 +116,13 @@ RECORD_VERIFICATION = {
             "proof": RECORD_BUNDLE,
         }
     ],
+    "index": {"block_number": 44, "node_reachable": True},
 }
+CODE_HASH = "0x" + "c7" * 32  # keccak256 of the catalogue code, e.g. "HZ-MZ-DIBAO"
 DATASET_ITEM = {
-    "id": "0x" + "d5" * 32,
+    "id": DATASET_ID,
     "owner": DEPT_REF,
+    "code_hash": CODE_HASH,
     "metadata_hash": "0x" + "e1" * 32,
     "registered_at": TIME,
     "transaction": TX,
@@ -116,15 +131,16 @@ DATASET_ITEM = {
     "latest_anchored_at": TIME,
 }
 VERSION_ROW = {
+    "id": VERSION_ID,
     "root": ROOT,
-    "dataset_id": "0x" + "d5" * 32,
-    "department": DEPT,
+    "dataset_id": DATASET_ID,
+    "department": DEPT_REF,
     "leaf_count": 252,
     "metadata_hash": "0x" + "e2" * 32,
     "anchored_at": TIME,
     "block_number": 42,
     "transaction": TX,
-    "parents": ["0x" + "b2" * 32],
+    "parents": [PARENT_ID],
     "status": "anchored",
     "revoked_at": None,
     "revoke_reason_hash": None,
@@ -151,14 +167,15 @@ AGREEMENT = {
     "superseded_by": None,
 }
 DATASET = {
-    "id": "0x" + "d5" * 32,
+    "id": DATASET_ID,
     "owner": DEPT_REF,
+    "code_hash": CODE_HASH,
     "metadata_hash": "0x" + "e1" * 32,
     "registered_at": TIME,
     "block_number": 40,
     "transaction": TX,
     "versions": [VERSION_ROW],
-    "lineage": [{"from": "0x" + "b2" * 32, "to": ROOT}],
+    "lineage": [{"from": PARENT_ID, "to": VERSION_ID}],
     "agreements": [AGREEMENT],
 }
 COMMITMENT = {
@@ -262,7 +279,13 @@ EXAMPLES: dict[str, Any] = {
     "commitment_tx": {"commitment_id": "0x" + "c0" * 32, **TRANSACTION},
     "provenance": {
         "prefix": {"xt": "https://xietong.example/ns#", "prov": "http://www.w3.org/ns/prov#"},
-        "entity": {f"xt:version/{ROOT}": {"prov:type": "xt:DatasetVersion"}},
+        "entity": {
+            f"xt:version/{VERSION_ID}": {
+                "prov:type": "xt:DatasetVersion",
+                "xt:dataset": f"xt:dataset/{DATASET_ID}",
+                "xt:root": ROOT,
+            }
+        },
         "agent": {
             f"xt:department/{DEPT['id']}": {
                 "prov:type": "prov:Organization",
@@ -270,6 +293,20 @@ EXAMPLES: dict[str, Any] = {
             }
         },
         "activity": {},
+    },
+    "consortium": {
+        "format": "xietong-consortium/1",
+        "chain_id": 31337,
+        "genesis_hash": "0x" + "3f0b" * 16,
+        "deployment_block": 1,
+        "deployment_block_hash": "0x" + "9a1c" * 16,
+        "contracts": {
+            "DepartmentRegistry": "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+            "DatasetRegistry": "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
+            "SharingAgreements": "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
+            "JointCommitments": "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9",
+        },
+        "fingerprint": "ad72-af73-8eb8-3f5a-ba97-eccc-75ef-56e2",
     },
     "health": {"status": "ok"},
     "ready": {

@@ -41,6 +41,8 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "bad-input": (400, "Bad input"),
     "bad-hash": (400, "Malformed hash"),
     "bad-bundle": (400, "Malformed proof bundle"),
+    "ambiguous-dataset": (400, "Ambiguous dataset code"),
+    "bundle-claim": (409, "Proof bundle contradicts the chain"),
     "invalid-request": (422, "Invalid request"),
     "unauthorized": (401, "API key required"),
     "forbidden": (403, "Scope too narrow"),

@@ -14,19 +14,21 @@ contract DatasetRegistry is IDatasetRegistry, DepartmentGated {
     uint256 private constant _MAX_PARENTS = 8;
 
     mapping(bytes32 datasetId => Dataset) private _datasets;
-    mapping(bytes32 root => Version) private _versions;
+    mapping(bytes32 versionId => Version) private _versions;
 
     /// @param registry The consortium membership registry.
     constructor(IDepartmentRegistry registry) DepartmentGated(registry) {}
 
     /// @inheritdoc IDatasetRegistry
-    function registerDataset(bytes32 datasetId, bytes32 metadataHash) external {
+    function registerDataset(bytes32 codeHash, bytes32 metadataHash) external returns (bytes32 datasetId) {
         bytes32 owner = _activeDepartmentOf(msg.sender);
-        if (datasetId == bytes32(0)) revert DatasetRegistryZeroDatasetId();
-        bytes32 current = _datasets[datasetId].ownerDepartment;
-        if (current != bytes32(0)) revert DatasetRegistryDatasetExists(datasetId, current);
-        _datasets[datasetId] = Dataset({ownerDepartment: owner, registeredAt: uint64(block.timestamp)});
-        emit DatasetRegistered(datasetId, owner, metadataHash);
+        if (codeHash == bytes32(0)) revert DatasetRegistryZeroCode();
+        datasetId = _datasetId(owner, codeHash);
+        Dataset storage d = _datasets[datasetId];
+        if (d.ownerDepartment != bytes32(0)) revert DatasetRegistryDatasetExists(datasetId, owner);
+        d.ownerDepartment = owner;
+        d.registeredAt = uint64(block.timestamp);
+        emit DatasetRegistered(datasetId, owner, codeHash, metadataHash);
     }
 
     /// @inheritdoc IDatasetRegistry
@@ -41,32 +43,34 @@ contract DatasetRegistry is IDatasetRegistry, DepartmentGated {
         _requireOwner(datasetId, departmentId);
         if (root == bytes32(0)) revert DatasetRegistryZeroRoot();
         if (leafCount == 0) revert DatasetRegistryEmptyVersion(root);
-        Version storage v = _versions[root];
-        if (v.datasetId != bytes32(0)) revert DatasetRegistryRootAlreadyAnchored(root, v.datasetId);
+        bytes32 versionId = _versionId(datasetId, root);
+        if (_versions[versionId].anchoredAt != 0) revert DatasetRegistryVersionExists(datasetId, root);
         uint256 parentCount = parents.length;
         if (parentCount > _MAX_PARENTS) revert DatasetRegistryTooManyParents(parentCount, _MAX_PARENTS);
         for (uint256 i = 0; i < parentCount; i++) {
             bytes32 parent = parents[i];
-            if (_versions[parent].datasetId == bytes32(0)) revert DatasetRegistryUnknownParent(parent);
+            if (_versions[parent].anchoredAt == 0) revert DatasetRegistryUnknownParent(parent);
             for (uint256 j = 0; j < i; j++) {
                 if (parents[j] == parent) revert DatasetRegistryDuplicateParent(parent);
             }
         }
-        v.datasetId = datasetId;
-        v.leafCount = leafCount;
-        v.anchoredAt = uint64(block.timestamp);
-        v.blockNumber = uint64(block.number);
+        // One slot: written whole, so a single SSTORE.
+        _versions[versionId] = Version({
+            leafCount: leafCount,
+            anchoredAt: uint64(block.timestamp),
+            blockNumber: uint64(block.number),
+            revokedAt: 0
+        });
         emit VersionAnchored(datasetId, root, departmentId, leafCount, metadataHash, parents);
     }
 
     /// @inheritdoc IDatasetRegistry
-    function revokeVersion(bytes32 root, bytes32 reasonHash) external {
+    function revokeVersion(bytes32 datasetId, bytes32 root, bytes32 reasonHash) external {
         bytes32 departmentId = _activeDepartmentOf(msg.sender);
-        Version storage v = _versions[root];
-        bytes32 datasetId = v.datasetId;
-        if (datasetId == bytes32(0)) revert DatasetRegistryUnknownRoot(root);
+        Version storage v = _versions[_versionId(datasetId, root)];
+        if (v.anchoredAt == 0) revert DatasetRegistryUnknownVersion(datasetId, root);
         _requireOwner(datasetId, departmentId);
-        if (v.revokedAt != 0) revert DatasetRegistryVersionRevoked(root, v.revokedAt);
+        if (v.revokedAt != 0) revert DatasetRegistryVersionRevoked(datasetId, root, v.revokedAt);
         v.revokedAt = uint64(block.timestamp);
         emit VersionRevoked(datasetId, root, departmentId, reasonHash);
     }
@@ -84,21 +88,33 @@ contract DatasetRegistry is IDatasetRegistry, DepartmentGated {
     }
 
     /// @inheritdoc IDatasetRegistry
-    function version(bytes32 root) external view returns (Version memory) {
-        Version storage v = _versions[root];
-        if (v.datasetId == bytes32(0)) revert DatasetRegistryUnknownRoot(root);
-        return v;
+    function version(bytes32 datasetId, bytes32 root) external view returns (Version memory) {
+        return _knownVersion(datasetId, root);
     }
 
     /// @inheritdoc IDatasetRegistry
-    function isAnchored(bytes32 root) external view returns (bool) {
-        return _versions[root].datasetId != bytes32(0);
+    function isAnchored(bytes32 datasetId, bytes32 root) external view returns (bool) {
+        return _versions[_versionId(datasetId, root)].anchoredAt != 0;
     }
 
     /// @inheritdoc IDatasetRegistry
-    function verifyLeaf(bytes32 root, bytes32 leaf, bytes32[] calldata proof) external view returns (bool) {
-        if (_versions[root].datasetId == bytes32(0)) revert DatasetRegistryUnknownRoot(root);
+    function verifyLeaf(bytes32 datasetId, bytes32 root, bytes32 leaf, bytes32[] calldata proof)
+        external
+        view
+        returns (bool)
+    {
+        _knownVersion(datasetId, root);
         return MerkleProof.verifyCalldata(proof, root, leaf);
+    }
+
+    /// @inheritdoc IDatasetRegistry
+    function computeDatasetId(bytes32 departmentId, bytes32 codeHash) external pure returns (bytes32) {
+        return _datasetId(departmentId, codeHash);
+    }
+
+    /// @inheritdoc IDatasetRegistry
+    function computeVersionId(bytes32 datasetId, bytes32 root) external pure returns (bytes32) {
+        return _versionId(datasetId, root);
     }
 
     /// @inheritdoc IDatasetRegistry
@@ -106,9 +122,32 @@ contract DatasetRegistry is IDatasetRegistry, DepartmentGated {
         return _MAX_PARENTS;
     }
 
+    function _knownVersion(bytes32 datasetId, bytes32 root) private view returns (Version storage v) {
+        v = _versions[_versionId(datasetId, root)];
+        if (v.anchoredAt == 0) revert DatasetRegistryUnknownVersion(datasetId, root);
+    }
+
     function _requireOwner(bytes32 datasetId, bytes32 departmentId) private view {
         bytes32 owner = _datasets[datasetId].ownerDepartment;
         if (owner == bytes32(0)) revert DatasetRegistryUnknownDataset(datasetId);
         if (owner != departmentId) revert DatasetRegistryNotDatasetOwner(datasetId, departmentId);
+    }
+
+    /// @dev keccak256(abi.encode(departmentId, codeHash)).
+    function _datasetId(bytes32 departmentId, bytes32 codeHash) private pure returns (bytes32 id) {
+        assembly ("memory-safe") {
+            mstore(0x00, departmentId)
+            mstore(0x20, codeHash)
+            id := keccak256(0x00, 0x40)
+        }
+    }
+
+    /// @dev keccak256(abi.encode(datasetId, root)).
+    function _versionId(bytes32 datasetId, bytes32 root) private pure returns (bytes32 id) {
+        assembly ("memory-safe") {
+            mstore(0x00, datasetId)
+            mstore(0x20, root)
+            id := keccak256(0x00, 0x40)
+        }
     }
 }

@@ -30,6 +30,7 @@ from .db.tables import (
     VersionRow,
 )
 from .display import join_flags, skeleton, split_flags, text_flags
+from .ids import version_id
 
 __all__ = ["DELETING_EVENTS", "EventFacts", "EventRecord", "apply_event", "event_keys"]
 
@@ -104,6 +105,11 @@ def event_keys(name: str, args: dict[str, Any]) -> tuple[str | None, str | None]
             or args.get("datasetId")
         )
     return (str(department) if department else None, str(subject) if subject else None)
+
+
+def _version_id(dataset: str, root: str) -> str:
+    """The version id of (``dataset``, ``root``), 0x hex, as ``computeVersionId`` derives it."""
+    return "0x" + version_id(bytes.fromhex(dataset[2:]), bytes.fromhex(root[2:])).hex()
 
 
 def apply_event(session: Session, event: EventRecord, args: dict[str, Any]) -> None:
@@ -239,6 +245,7 @@ def _dataset_registered(session: Session, e: EventRecord, a: dict[str, Any]) -> 
         DatasetRow(
             id=a["datasetId"],
             owner_department=a["ownerDepartment"],
+            code_hash=a["codeHash"],
             metadata_hash=a["metadataHash"],
             registered_at=e.timestamp,
             block_number=e.block_number,
@@ -249,8 +256,10 @@ def _dataset_registered(session: Session, e: EventRecord, a: dict[str, Any]) -> 
 
 @_on("VersionAnchored")
 def _version_anchored(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
+    version = _version_id(a["datasetId"], a["root"])
     session.add(
         VersionRow(
+            id=version,
             root=a["root"],
             dataset_id=a["datasetId"],
             department_id=a["departmentId"],
@@ -262,12 +271,12 @@ def _version_anchored(session: Session, e: EventRecord, a: dict[str, Any]) -> No
         )
     )
     for position, parent in enumerate(a["parents"]):
-        session.add(VersionParentRow(root=a["root"], position=position, parent=parent))
+        session.add(VersionParentRow(version_id=version, position=position, parent=parent))
 
 
 @_on("VersionRevoked")
 def _version_revoked(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
-    row = _get(session, VersionRow, a["root"])
+    row = _get(session, VersionRow, _version_id(a["datasetId"], a["root"]))
     row.revoked_at, row.revoke_reason = e.timestamp, a["reasonHash"]
 
 

@@ -3,7 +3,8 @@
 The order of operations makes every crash recoverable without losing a leaf or anchoring a
 root twice:
 
-1. :meth:`Anchorer.persist` commits the anchoring of the version (root, leaf store, tree) — status ``pending``;
+1. :meth:`Anchorer.persist` commits the anchoring of the version (its dataset and root, the leaf
+   store and the tree) — status ``pending``;
 2. :meth:`Anchorer.submit` signs the anchor transaction with an explicit nonce and commits
    its hash, nonce and raw bytes — status ``sent`` — *before* broadcasting it;
 3. once mined with the configured confirmations the anchoring is ``confirmed``; a contract
@@ -12,8 +13,9 @@ root twice:
 :meth:`Anchorer.resume` finishes whatever a crash left: a ``pending`` anchoring is submitted; a
 ``sent`` anchoring is confirmed from its receipt, or recognised as anchored on chain, or its
 very same signed bytes are broadcast again, or — when its nonce was used by another
-transaction — it is signed anew. The contract refuses a root anchored before, so a root
-can never be anchored twice.
+transaction — it is signed anew. The contract refuses a version (dataset and root) anchored
+before, so a version can never be anchored twice. The same content (root) may be a version of
+several datasets, of one department or of several: its leaf store and tree are kept once.
 
 A chain node that is down or stops answering at any step raises
 :class:`~ledger.errors.ChainUnavailableError` at once (no wait for a timeout); the anchoring
@@ -51,6 +53,7 @@ from .errors import (
     LedgerError,
     TransactionFailedError,
 )
+from .ids import version_id
 
 __all__ = [
     "AnchorError",
@@ -95,12 +98,16 @@ class PreparedVersion:
     files: list[hashing.FileEntry] | None
     record_count: int
     metadata_hash: bytes
-    parents: tuple[bytes, ...]
+    parents: tuple[bytes, ...]  # version ids (``ids.version_id``)
     source: str
 
     @property
     def root(self) -> bytes:
         return self.tree.root
+
+    @property
+    def version_id(self) -> bytes:
+        return version_id(self.dataset_id, self.root)
 
 
 def _metadata_hash(kind: LeafKind, source: str, leaf_count: int) -> bytes:
@@ -116,7 +123,7 @@ def _metadata_hash(kind: LeafKind, source: str, leaf_count: int) -> bytes:
 def _check_parents(parents: Sequence[bytes]) -> tuple[bytes, ...]:
     for parent in parents:
         if len(parent) != 32:
-            raise InputError(f"a parent version is a 32-byte root, not {len(parent)} bytes.")
+            raise InputError(f"a parent version is a 32-byte version id, not {len(parent)} bytes.")
     if len(set(parents)) != len(parents):
         raise InputError("a parent version is listed twice.")
     return tuple(parents)
@@ -286,16 +293,14 @@ class Anchorer:
         ``anchoring_id`` names it (a fresh id by default), e.g. the id of the API's submission
         batch it anchors.
         """
-        root = _hex(prepared.root)
+        root, dataset = _hex(prepared.root), _hex(prepared.dataset_id)
         with Session(self.engine) as session:
             existing = session.exec(
-                select(VersionAnchoring).where(VersionAnchoring.root == root)
+                select(VersionAnchoring).where(
+                    VersionAnchoring.dataset_id == dataset, VersionAnchoring.root == root
+                )
             ).first()
             if existing is not None:
-                if existing.dataset_id != _hex(prepared.dataset_id):
-                    raise AnchorError(
-                        f"root {root} is already anchored for dataset {existing.dataset_id}."
-                    )
                 if existing.status == "failed":
                     existing.status, existing.error, existing.updated_at = (
                         "pending",
@@ -306,14 +311,15 @@ class Anchorer:
                     session.commit()
                     session.refresh(existing)
                 return existing
-        if self.client.call("DatasetRegistry", "isAnchored", prepared.root):
+        if self.client.call("DatasetRegistry", "isAnchored", prepared.dataset_id, prepared.root):
             raise AnchorError(
-                f"root {root} is already anchored on chain (by another gateway or earlier)."
+                f"dataset {dataset} already holds version {root} on chain (anchored by another "
+                "gateway of its department, or earlier)."
             )
         now = int(time.time())
         anchoring = VersionAnchoring(
             id=anchoring_id or uuid.uuid4().hex,
-            dataset_id=_hex(prepared.dataset_id),
+            dataset_id=dataset,
             root=root,
             leaf_count=prepared.tree.leaf_count,
             leaf_kind=prepared.kind,
@@ -327,9 +333,13 @@ class Anchorer:
         )
         with Session(self.engine) as session:
             session.add(anchoring)
-            session.add(TreeBlob(root=root, sorted_leaves=prepared.tree.sorted_leaves()))
-            session.flush()
-            insert_rows("leaf", _LEAF_COLUMNS, self._leaf_rows(prepared, root), session=session)
+            # The same content in another dataset: its leaves and tree are stored already (the
+            # root is their hash), so they are kept once.
+            if session.get(TreeBlob, root) is None:
+                session.add(TreeBlob(root=root, sorted_leaves=prepared.tree.sorted_leaves()))
+                session.flush()
+                rows = self._leaf_rows(prepared, root)
+                insert_rows("leaf", _LEAF_COLUMNS, rows, session=session)
             session.commit()
             session.refresh(anchoring)
         self._crash_hook("persisted")
@@ -457,6 +467,7 @@ class Anchorer:
             return self.submit(anchoring.id)
         w3 = self.client.w3
         root = bytes(HexBytes(anchoring.root))
+        dataset = bytes(HexBytes(anchoring.dataset_id))
         deadline = time.monotonic() + self.confirmation_timeout
         rebroadcast = False
         delay = 0.005  # doubling to 0.2 s: Anvil mines just after answering the broadcast
@@ -483,8 +494,8 @@ class Anchorer:
                     return self._update(
                         anchoring.id, status="confirmed", block_number=mined, error=None
                     )
-            elif self.client.call("DatasetRegistry", "isAnchored", root):
-                version = read_version(self.client, root)
+            elif self.client.call("DatasetRegistry", "isAnchored", dataset, root):
+                version = read_version(self.client, dataset, root)
                 return self._update(
                     anchoring.id, status="confirmed", block_number=version.block_number, error=None
                 )

@@ -34,7 +34,14 @@ from .consent import (
 )
 from .errors import ConfigurationError, LedgerError
 from .gateway import Gateway
-from .ids import AgreementTerms, CommitmentProposal, code_hash, dataset_id, department_id
+from .ids import (
+    AgreementTerms,
+    CommitmentProposal,
+    code_hash,
+    dataset_id,
+    department_id,
+    version_id,
+)
 from .keys import dev_account
 
 __all__ = ["DemoAlreadyRunError", "DemoReport", "run_demo"]
@@ -100,7 +107,8 @@ def run_demo(gateway: Gateway, workdir: Path, *, echo: Callable[[str], None] = p
         )
     client: ChainClient = gateway.client
     psb, civil, health = (dev_account(i) for _, i in (PSB, CIVIL, HEALTH))
-    dibao_id, policy_id = dataset_id(DIBAO), dataset_id(POLICY)
+    civil_id = department_id(CIVIL[0])
+    dibao_id, policy_id = dataset_id(civil_id, DIBAO), dataset_id(civil_id, POLICY)
     if any(bytes(client.call("DatasetRegistry", "ownerOf", dibao_id))):
         raise DemoAlreadyRunError(
             "the demo already ran on this chain (dataset HZ-MZ-DIBAO exists); restart the node for a fresh run."
@@ -115,11 +123,17 @@ def run_demo(gateway: Gateway, workdir: Path, *, echo: Callable[[str], None] = p
     tx(
         "DatasetRegistry",
         "registerDataset",
-        dibao_id,
+        code_hash(DIBAO),
         code_hash("低保名单 · 杭州市民政局"),
         sender=civil,
     )
-    tx("DatasetRegistry", "registerDataset", policy_id, code_hash("民政政策文件"), sender=civil)
+    tx(
+        "DatasetRegistry",
+        "registerDataset",
+        code_hash(POLICY),
+        code_hash("民政政策文件"),
+        sender=civil,
+    )
     report.datasets = {DIBAO: "0x" + dibao_id.hex(), POLICY: "0x" + policy_id.hex()}
 
     anchorer = Anchorer(client, gateway.engine, civil, confirmations=gateway.settings.confirmations)
@@ -128,7 +142,8 @@ def run_demo(gateway: Gateway, workdir: Path, *, echo: Callable[[str], None] = p
     _write_dibao(november, "2026-11", 252, seed=11)
     echo("2. it anchors the October list, then the November list derived from it (lineage)")
     v1 = anchorer.anchor(prepare_path(october, dibao_id))
-    v2 = anchorer.anchor(prepare_path(november, dibao_id, parents=[bytes.fromhex(v1.root[2:])]))
+    parent = version_id(dibao_id, bytes.fromhex(v1.root[2:]))
+    v2 = anchorer.anchor(prepare_path(november, dibao_id, parents=[parent]))
     policy_dir = workdir / "policy"
     policy_dir.mkdir(exist_ok=True)
     (policy_dir / "杭州市最低生活保障实施办法.txt").write_text(

@@ -10,12 +10,13 @@ Hierarchy (the module that defines each error in brackets, when it is not this o
     ├── InputError               bad input from a user or a file (hex, founders file, …)
     │   ├── BadHashError         a hash or id that is not 32 bytes of hex
     │   ├── EmptyCodeError       an empty code, reason or reference            [ids]
-    │   └── HashingError         files and records that cannot be hashed       [hashing]
-    │       ├── SymlinkRefusedError, PathEscapesRootError, NotARegularFileError,
-    │       │   RootNotADirectoryError, UnreadableFileError, FileChangedError,
-    │       │   PathNameError, DuplicatePathError, EmptyDatasetError
-    │       ├── RecordFormatError, CanonicalJsonError      a record file's rows
-    │       └── SaltsFileError, SaltsMismatchError, SaltsExistError   the salts sidecar
+    │   ├── HashingError         files and records that cannot be hashed       [hashing]
+    │   │   ├── SymlinkRefusedError, PathEscapesRootError, NotARegularFileError,
+    │   │   │   RootNotADirectoryError, UnreadableFileError, FileChangedError,
+    │   │   │   PathNameError, DuplicatePathError, EmptyDatasetError
+    │   │   ├── RecordFormatError, CanonicalJsonError      a record file's rows
+    │   │   └── SaltsFileError, SaltsMismatchError, SaltsExistError   the salts sidecar
+    │   └── TrustFileError       a consortium trust file that cannot be read, or is malformed
     ├── ConfigurationError       settings, keys or manifests that cannot be used
     │   └── KeyRefusedError      a key the current mode does not accept (dev key outside local)
     ├── CompilerError            the Solidity compiler is missing or the sources do not compile
@@ -30,6 +31,7 @@ Hierarchy (the module that defines each error in brackets, when it is not this o
     │   ├── ContractRevertError    a contract rejected the call (custom error decoded)
     │   ├── TransactionFailedError a transaction was mined but failed, or never mined
     │   └── UndecodableLogError    a log of our events the node garbled           [events]
+    ├── TrustMismatchError       a node that is not the chain the consortium trust file describes
     ├── DatabaseUnavailableError the database does not answer                   [db.engine]
     ├── NotFoundError            UnknownDepartment/Dataset/Agreement/CommitmentError [db.queries]
     ├── MerkleError              MerkleInputError, EmptyTreeError, LeafNotInTreeError,
@@ -69,6 +71,8 @@ __all__ = [
     "NodeStartError",
     "PortInUseError",
     "TransactionFailedError",
+    "TrustFileError",
+    "TrustMismatchError",
 ]
 
 
@@ -179,3 +183,16 @@ class TransactionFailedError(ChainError):
     """A transaction was mined with a failure status, or not mined in time."""
 
     kind = "transaction-failed"
+
+
+class TrustFileError(InputError):
+    """A consortium trust file cannot be read, or a member of it is missing or malformed."""
+
+    kind = "bad-trust-file"
+
+
+class TrustMismatchError(LedgerError):
+    """A chain node is not the chain a consortium trust file describes (another chain id,
+    genesis block or deployment block, or no contract code at one of its addresses)."""
+
+    kind = "trust-mismatch"

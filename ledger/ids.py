@@ -1,7 +1,7 @@
 """Ids derived from codes and terms: the Python twins of the contracts' derivations.
 
-Pure functions, no I/O. Each on-chain derivation (``computeAgreementId``,
-``computeCommitmentId``) has its twin here, tested against ``eth_call``.
+Pure functions, no I/O. Each on-chain derivation (``computeDatasetId``, ``computeVersionId``,
+``computeAgreementId``, ``computeCommitmentId``) has its twin here, tested against ``eth_call``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ __all__ = [
     "commitment_id",
     "dataset_id",
     "department_id",
+    "version_id",
 ]
 
 
@@ -51,9 +52,17 @@ def department_id(code: str) -> bytes:
     return code_hash(code)
 
 
-def dataset_id(code: str) -> bytes:
-    """A dataset's id: keccak256 of its catalogue code."""
-    return code_hash(code)
+def dataset_id(owner: bytes, code: str) -> bytes:
+    """Twin of ``DatasetRegistry.computeDatasetId(owner, code_hash(code))``: the id of the
+    dataset of catalogue code ``code`` owned by department ``owner`` (so that no department
+    can register another's code)."""
+    return keccak(encode(["bytes32", "bytes32"], [owner, code_hash(code)]))
+
+
+def version_id(dataset: bytes, root: bytes) -> bytes:
+    """Twin of ``DatasetRegistry.computeVersionId(dataset, root)``: a version is keyed by its
+    dataset and root (two departments anchoring the same content hold two versions)."""
+    return keccak(encode(["bytes32", "bytes32"], [dataset, root]))
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ def agreement_terms(
     Args:
         provider: Provider department (code or 0x id).
         consumer: Consumer department (code or 0x id).
-        datasets: Datasets (codes or 0x ids).
+        datasets: Datasets (0x ids, or catalogue codes of the provider's datasets).
         purpose: Purpose code, e.g. ``eligibility-check``.
         legal_basis: Legal basis (code or citation).
         terms_hash: SHA-256 of the terms document (64 hex digits, 0x optional).
@@ -46,10 +46,11 @@ def agreement_terms(
     """
     if (terms_hash is None) == (terms_document is None):
         raise TypeError("give exactly one of terms_hash and terms_document")
+    provider_id = refs.id_or_code(provider, what="provider")
     return AgreementTerms(
-        provider=refs.id_or_code(provider, what="provider"),
+        provider=provider_id,
         consumer=refs.id_or_code(consumer, what="consumer"),
-        dataset_ids=tuple(refs.id_or_code(d, what="dataset") for d in datasets),
+        dataset_ids=tuple(refs.dataset(d, owner=provider_id) for d in datasets),
         purpose=code_hash(purpose),
         legal_basis=code_hash(legal_basis),
         terms_hash=refs.parse_hash(terms_hash, what="terms hash")

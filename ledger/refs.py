@@ -6,9 +6,18 @@ import re
 from datetime import UTC, date, datetime
 
 from .errors import BadHashError, InputError
-from .ids import code_hash
+from .ids import code_hash, dataset_id, version_id
 
-__all__ = ["hex_id", "id_or_code", "parse_hash", "root", "subject_id", "timestamp"]
+__all__ = [
+    "dataset",
+    "hex_id",
+    "id_or_code",
+    "parse_hash",
+    "root",
+    "subject_id",
+    "timestamp",
+    "version",
+]
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _SHOWN = 80
@@ -50,6 +59,25 @@ def id_or_code(text: str, *, what: str) -> bytes:
     if not value:
         raise InputError(f"the {what} must not be empty.")
     return code_hash(value)  # InputError for a lone surrogate
+
+
+def dataset(text: str, *, owner: bytes) -> bytes:
+    """A dataset: its 0x id as is, else the dataset of that catalogue code owned by
+    department ``owner`` (a dataset id derives from its owner and code)."""
+    value = text.strip()
+    if value.startswith(("0x", "0X")):
+        return parse_hash(value, what="dataset id")
+    if not value:
+        raise InputError("the dataset must not be empty.")
+    return dataset_id(owner, value)  # InputError for a lone surrogate
+
+
+def version(text: str, *, of_dataset: bytes, owner: bytes) -> bytes:
+    """A version's id: ``ROOT`` (a version of dataset ``of_dataset``), or ``DATASET:ROOT``
+    (DATASET a 0x dataset id, or a catalogue code of department ``owner``)."""
+    named, sep, root_text = text.strip().rpartition(":")
+    in_dataset = dataset(named, owner=owner) if sep else of_dataset
+    return version_id(in_dataset, root(root_text))
 
 
 def hex_id(text: str, *, what: str) -> str:

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "trust_file_beside"]
 
 
 class Settings(BaseSettings):
@@ -89,3 +89,14 @@ class Settings(BaseSettings):
         if self.deployment is not None:
             return self.deployment
         return self.deployments_dir / f"{chain_id}.json"
+
+    def trust_path(self, chain_id: int) -> Path:
+        """The consortium trust file for ``chain_id``, beside its manifest
+        (``deployments/<chain-id>.consortium.json``; see :func:`trust_file_beside`)."""
+        return trust_file_beside(self.deployment_path(chain_id))
+
+
+def trust_file_beside(manifest: Path) -> Path:
+    """Where ``xietong deploy`` writes the consortium trust file of the deployment whose
+    manifest is ``manifest``: beside it, ``<manifest's stem>.consortium.json``."""
+    return manifest.with_name(f"{manifest.stem}.consortium.json")

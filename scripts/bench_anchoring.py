@@ -28,7 +28,7 @@ from ledger.chain.deploy import deploy
 from ledger.chain.node import NodeSpec, free_port
 from ledger.db.engine import create_db_engine
 from ledger.errors import LedgerError
-from ledger.ids import dataset_id
+from ledger.ids import code_hash
 from ledger.keys import dev_account
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,14 +81,15 @@ def main(argv: list[str] | None = None) -> int:
                 w3, founders, deployer=dev_account(0), manifest_path=work / "m.json"
             )
             client = ChainClient(w3, deployment.addresses)
-            ds = dataset_id("BENCH-DIBAO")
-            client.transact(
+            registered = client.transact(
                 "DatasetRegistry",
                 "registerDataset",
-                ds,
+                code_hash("BENCH-DIBAO"),
                 keccak(text="bench"),
                 sender=dev_account(2),
             )
+            # The id derives from the owner (dev account 2's department) and the code.
+            ds = bytes(registered.event("DatasetRegistered")["datasetId"])
             engine = create_db_engine(f"sqlite:///{work / 'bench.db'}")
             anchorer = Anchorer(client, engine, dev_account(2))
             baseline = peak_rss_mib()

@@ -55,7 +55,7 @@ from ledger.db.engine import create_db_engine
 from ledger.db.tables import ChainEvent, IndexedBlock, VersionRow
 from ledger.errors import LedgerError
 from ledger.events import LogDecoder, jsonable
-from ledger.ids import dataset_id
+from ledger.ids import code_hash, dataset_id, version_id
 from ledger.indexer import Indexer
 from ledger.keys import dev_account
 
@@ -72,7 +72,7 @@ def selector(signature: str) -> bytes:
 
 
 ANCHOR = selector("anchor(bytes32,bytes32,uint64,bytes32,bytes32[])")
-REVOKE = selector("revokeVersion(bytes32,bytes32)")
+REVOKE = selector("revokeVersion(bytes32,bytes32,bytes32)")
 ACCESS = selector("recordAccess(bytes32,bytes32,uint64,uint64,uint64)")
 TERMS = "(bytes32,bytes32,bytes32[],bytes32,bytes32,bytes32,uint64,uint64)"
 PROPOSE = selector(f"propose({TERMS})")
@@ -144,10 +144,16 @@ def generate(
     founders = [dev_account(i) for i in (1, 2, 3)]
     departments: list[Department] = []
     for index, (account, department_key) in enumerate(zip(founders, founder_ids, strict=True)):
-        datasets = [dataset_id(f"BENCH-IDX-{index}-{n}") for n in range(DATASETS_PER_DEPARTMENT)]
-        for ds in datasets:
+        # A dataset's id derives from its owner and its catalogue code.
+        codes = [f"BENCH-IDX-{index}-{n}" for n in range(DATASETS_PER_DEPARTMENT)]
+        datasets = [dataset_id(department_key, code) for code in codes]
+        for code, ds in zip(codes, datasets, strict=True):
             client.transact(
-                "DatasetRegistry", "registerDataset", ds, h(f"meta-{ds.hex()}"), sender=account
+                "DatasetRegistry",
+                "registerDataset",
+                code_hash(code),
+                h(f"meta-{ds.hex()}"),
+                sender=account,
             )
         departments.append(
             Department(account.address, department_key, datasets, roots={ds: [] for ds in datasets})
@@ -232,7 +238,9 @@ def generate(
                 if not roots:
                     continue
                 root = roots.pop(0)  # revoke the oldest version still valid
-                data = REVOKE + encode(["bytes32", "bytes32"], [root, h(f"reason-{n}")])
+                data = REVOKE + encode(
+                    ["bytes32", "bytes32", "bytes32"], [ds, root, h(f"reason-{n}")]
+                )
                 calls.append(tx(owner, addresses["DatasetRegistry"], data, GAS["revoke"]))
                 kinds["VersionRevoked"] += 1
             elif n % 5 == 4:
@@ -248,7 +256,8 @@ def generate(
                 owner = departments[n % 3]
                 ds = owner.datasets[(n // 3) % DATASETS_PER_DEPARTMENT]
                 root = h(f"root-{n}")
-                parents = owner.roots[ds][-1:] if n % 4 == 0 else []
+                # Parents are version ids (dataset and root).
+                parents = [version_id(ds, r) for r in owner.roots[ds][-1:]] if n % 4 == 0 else []
                 data = ANCHOR + encode(
                     ["bytes32", "bytes32", "uint64", "bytes32", "bytes32[]"],
                     [ds, root, 1 + n % 100_000, h(f"m-{n}"), parents],

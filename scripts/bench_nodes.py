@@ -65,7 +65,7 @@ from ledger.chain.deploy import deploy
 from ledger.chain.node import NodeSpec, free_port, node_command
 from ledger.db.engine import create_db_engine
 from ledger.errors import LedgerError
-from ledger.ids import dataset_id
+from ledger.ids import code_hash
 from ledger.keys import dev_account
 from ledger.paths import HARDHAT_DIR, NODE_MODULES
 
@@ -217,7 +217,7 @@ class Fixture:
     counter: int = 0
 
     def next_root(self) -> bytes:
-        """A fresh root (the contract refuses a root anchored before)."""
+        """A fresh root (the contract refuses a version, dataset and root, anchored before)."""
         self.counter += 1
         return Web3.keccak(text=f"xietong-bench-nodes-{self.counter}")
 
@@ -355,10 +355,15 @@ def measure_engine(engine: str, plan: Plan, work: Path) -> dict[str, Any]:
         result["deploy_transactions"] = int(w3.eth.block_number)  # automine: a block per tx
         client = ChainClient(w3, deployment.addresses)
         signer = dev_account(2)  # operator of a founding department (dataset owner)
-        ds = dataset_id("BENCH-NODES")
-        client.transact(
-            "DatasetRegistry", "registerDataset", ds, Web3.keccak(text="bench"), sender=signer
+        registered = client.transact(
+            "DatasetRegistry",
+            "registerDataset",
+            code_hash("BENCH-NODES"),
+            Web3.keccak(text="bench"),
+            sender=signer,
         )
+        # The id derives from the owner (the signer's department) and the code.
+        ds = bytes(registered.event("DatasetRegistered")["datasetId"])
         fixture = Fixture(client, signer, ds, Web3.keccak(text="bench-nodes-metadata"))
         sequential(fixture, client, WARMUP)
         flat = FlatPollClient(w3, deployment.addresses)

@@ -2,8 +2,9 @@
 
 Starts its own local node (Hardhat, Anvil, or both one after the other), deploys a three-department
 consortium, calls every write function of the four contracts at least once (in the cases that
-matter for sizing: anchoring with 0/1/2/8 parents and 10 vs 1,000,000 leaves, agreements with 1
-and 32 datasets, ...), prints a markdown table and writes it to ``docs/GAS.md``.
+matter for sizing: anchoring a root of 1 leaf, and with 0/1/2/8 parents and 10 vs 1,000,000
+leaves, agreements with 1 and 32 datasets, ...), prints a markdown table and writes it to
+``docs/GAS.md``.
 
 Usage::
 
@@ -34,7 +35,7 @@ from ledger.chain.enums import ProposalKind
 from ledger.chain.node import NodeSpec, free_port, start_node, stop_node
 from ledger.eip712 import ConsentMessage, sign_consent
 from ledger.errors import LedgerError
-from ledger.ids import dataset_id, department_id
+from ledger.ids import code_hash, dataset_id, department_id, version_id
 from ledger.keys import dev_account
 
 ENGINES = ("hardhat", "anvil")
@@ -51,6 +52,10 @@ FOUNDERS = (
 AUDITOR_INDEX = 4
 THRESHOLD_BPS = 6667
 PROPOSAL_LIFETIME = 7 * 24 * 3600
+# Founder A's datasets (catalogue codes): the anchors go to the first, agreements cover 1 or 32.
+DATASET_CODES = tuple(f"GAS-DS-{i:02d}" for i in range(32))
+#: The row of the one-leaf anchor (a new version, no parents), quoted by the docs.
+ONE_LEAF = ("DatasetRegistry", "anchor", "no parents, 1 leaf")
 
 ZERO32 = b"\x00" * 32
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -234,15 +239,26 @@ class Run:
 
     # ------------------------------------------------------------------ DatasetRegistry
 
-    def dataset_registry(self, datasets: Sequence[bytes]) -> None:
+    def dataset_registry(self, codes: Sequence[str]) -> list[bytes]:
+        """Founder A registers its datasets ``codes`` and anchors versions in the first; the
+        dataset ids (derived from A's id and each code)."""
         a = self.ops["A"]
-        self.send(
-            "DatasetRegistry", "registerDataset", datasets[0], h("catalogue-0"), sender=a, case=""
-        )
-        for index, ds in enumerate(datasets[1:], start=1):
-            self.send("DatasetRegistry", "registerDataset", ds, h(f"catalogue-{index}"), sender=a)
+        datasets = [dataset_id(self.ids["A"], code) for code in codes]
+        for index, code in enumerate(codes):
+            tx = self.send(
+                "DatasetRegistry",
+                "registerDataset",
+                code_hash(code),
+                h(f"catalogue-{index}"),
+                sender=a,
+                case="" if index == 0 else None,
+            )
+            registered = bytes(tx.event("DatasetRegistered")["datasetId"])
+            self.expect(registered == datasets[index], f"dataset {code} got another id")
         ds = datasets[0]
         roots = [nonzero_hash(f"version-{i}") for i in range(8)]
+        # Parents are version ids: keccak256(abi.encode(dataset id, root)).
+        versions = [version_id(ds, root) for root in roots]
 
         def anchor(root: bytes, leaves: int, parents: Sequence[bytes], case: str | None) -> None:
             self.send(
@@ -257,14 +273,16 @@ class Run:
                 case=case,
             )
 
+        anchor(nonzero_hash("one-leaf"), 1, [], ONE_LEAF[2])
         anchor(roots[0], 10, [], "no parents, 10 leaves")
         anchor(roots[1], MILLION, [], "no parents, 1,000,000 leaves")
         for root in roots[2:]:
             anchor(root, MILLION, [], None)
-        anchor(nonzero_hash("child-1"), MILLION, roots[:1], "1 parent, 1,000,000 leaves")
-        anchor(nonzero_hash("child-2"), MILLION, roots[:2], "2 parents, 1,000,000 leaves")
-        anchor(nonzero_hash("child-8"), MILLION, roots, "8 parents (max), 1,000,000 leaves")
-        self.send("DatasetRegistry", "revokeVersion", roots[0], h("reason"), sender=a, case="")
+        anchor(nonzero_hash("child-1"), MILLION, versions[:1], "1 parent, 1,000,000 leaves")
+        anchor(nonzero_hash("child-2"), MILLION, versions[:2], "2 parents, 1,000,000 leaves")
+        anchor(nonzero_hash("child-8"), MILLION, versions, "8 parents (max), 1,000,000 leaves")
+        self.send("DatasetRegistry", "revokeVersion", ds, roots[0], h("reason"), sender=a, case="")
+        return datasets
 
     # ------------------------------------------------------------------ SharingAgreements
 
@@ -466,9 +484,8 @@ def measure(engine: str, workdir: Path) -> Measurement:
             case = f"{len(FOUNDERS)} founders, 1 auditor" if name == "DepartmentRegistry" else ""
             measurement.add(name, "deployment", case, int(receipt["gasUsed"]))
         run = Run(w3, ChainClient(w3, deployment.addresses), measurement)
-        datasets = [dataset_id(f"GAS-DS-{i:02d}") for i in range(32)]
         run.department_registry()
-        run.dataset_registry(datasets)
+        datasets = run.dataset_registry(DATASET_CODES)
         run.sharing_agreements(datasets)
         run.joint_commitments()
         run.execute_after_electorate_shrinks()
@@ -535,7 +552,14 @@ def render(engines: Sequence[str], results: dict[str, Measurement], command: str
         f"({results[e].gas[anchor_row]:,} gas for the anchor)"
         for e in engines
     )
-    lines += [f"Gas per hash at 1,000,000 leaves: {per_hash}.", ""]
+    one_leaf = ", ".join(f"{results[e].gas[ONE_LEAF]:,} gas on {e}" for e in engines)
+    lines += [
+        f"Gas per hash at 1,000,000 leaves: {per_hash}.",
+        "",
+        f"One-leaf anchor (a new version, keyed by dataset and root; no parents): {one_leaf} "
+        f'(the table\'s `{ONE_LEAF[1]}` row of case "{ONE_LEAF[2]}").',
+        "",
+    ]
     header = "| Contract | Function | Case | " + " | ".join(f"Gas ({e})" for e in engines) + " |"
     lines += [header, "|" + "---|" * 3 + "---:|" * len(engines)]
     for contract, function, case in rows:

@@ -53,6 +53,8 @@ from ledger.chain.client import connect  # noqa: E402
 from ledger.chain.node import NodeSpec, free_port, start_node  # noqa: E402
 from ledger.demo import DIBAO  # noqa: E402
 from ledger.errors import LedgerError  # noqa: E402
+from ledger.settings import trust_file_beside  # noqa: E402
+from ledger.trust import load_trust  # noqa: E402
 from ledger.verify import check_bundle_offline, verify_bundle  # noqa: E402
 
 DEFAULT_OUT = ROOT / "var" / "soak" / "soak.json"
@@ -192,6 +194,8 @@ class Soak:
     def check_every_submitted_hash(self) -> dict[str, int]:
         """Each hash the soak submitted: anchored once, its bundle good offline and on chain."""
         w3 = connect(self.world.rpc_url)
+        # The consortium trust file `deploy` wrote beside the world's manifest.
+        trust = load_trust(trust_file_beside(self.world.manifest))
         roots: dict[str, int] = {}
         checked = 0
         with httpx.Client(
@@ -210,7 +214,7 @@ class Soak:
                 bundle = matches[0].get("proof")
                 try:
                     check_bundle_offline(bundle)
-                    verify_bundle(bundle, w3)
+                    verify_bundle(bundle, w3, trust=trust)
                 except LedgerError as exc:
                     self.error(f"{content}: the proof bundle does not verify ({exc})")
                     continue

@@ -18,7 +18,7 @@ from ledger.chain.client import ChainClient
 from ledger.chain.deploy import Deployment
 from ledger.chain.enums import ProposalKind
 from ledger.errors import ContractRevertError
-from ledger.ids import department_id
+from ledger.ids import code_hash, dataset_id, department_id
 from ledger.keys import dev_account
 
 # Founding departments of the test consortium: key -> (code, name, dev account index).
@@ -30,6 +30,16 @@ FOUNDERS = {
 AUDITOR_INDEX = 4
 THRESHOLD_BPS = 6667
 PROPOSAL_LIFETIME = 7 * 24 * 3600
+
+
+def founder_id(key: str) -> bytes:
+    """The department id of founder ``key`` ("A", "B" or "C")."""
+    return department_id(FOUNDERS[key][0])
+
+
+def dataset_of(key: str, code: str) -> bytes:
+    """The id of founder ``key``'s dataset of catalogue code ``code`` (registered or not)."""
+    return dataset_id(founder_id(key), code)
 
 
 @dataclass
@@ -74,6 +84,28 @@ class Consortium:
 
     def call(self, contract: str, function: str, *args: Any) -> Any:
         return self.client.call(contract, function, *args)
+
+    def register_dataset(
+        self,
+        key: str,
+        code: str,
+        metadata: bytes = b"\x11" * 32,
+        *,
+        sender: LocalAccount | None = None,
+    ) -> bytes:
+        """Register founder ``key``'s dataset ``code`` (sent by its first operator, or by
+        ``sender``); returns the dataset id of its ``DatasetRegistered`` event, which must be
+        :func:`dataset_of` (the Python twin)."""
+        tx = self.transact(
+            "DatasetRegistry",
+            "registerDataset",
+            code_hash(code),
+            metadata,
+            sender=sender or self.ops[key],
+        )
+        registered = bytes(tx.event("DatasetRegistered")["datasetId"])
+        assert registered == dataset_of(key, code), "computeDatasetId and ids.dataset_id differ"
+        return registered
 
     def enrol(self, sender: LocalAccount, account: LocalAccount) -> Any:
         """Make ``account`` an operator of ``sender``'s department: ``sender`` nominates it and

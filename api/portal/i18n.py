@@ -199,8 +199,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "js.agreement": ("协议", "Agreement"),
     "js.proof": ("下载证明包（JSON）", "Download the proof bundle (JSON)"),
     "js.proof_hint": (
-        "证明包可在任何节点上独立核验：xietong verify-proof 文件名",
-        "Anyone can check the bundle against any node: xietong verify-proof FILE",
+        "证明包可在联盟任一节点上独立核验：xietong verify-proof 文件名 --trust 联盟信任文件"
+        "（/v1/consortium，核对其指纹）",
+        "Anyone can check the bundle against any node of the consortium: xietong verify-proof "
+        "FILE --trust TRUST-FILE (from /v1/consortium; compare its fingerprint)",
     ),
     "js.proof_failed": ("下载证明包失败", "Downloading the proof bundle failed"),
     # --- datasets

@@ -20,7 +20,8 @@ COL_GAP, ROW_GAP, MARGIN = 64, 26, 14
 
 @dataclass(frozen=True)
 class Node:
-    root: str
+    id: str  # the version id (a version is keyed by its dataset and root)
+    root: str  # its root; the version id for another dataset's version (its root is not here)
     number: int | None  # 1-based version number in this dataset; None for another dataset's
     x: int
     y: int
@@ -51,44 +52,45 @@ class Graph:
 
 def layout(versions: Sequence[dict[str, Any]], lineage: Sequence[dict[str, str]]) -> Graph:
     """Place ``versions`` (oldest first, as ``queries.get_dataset`` gives them) and the
-    ``lineage`` edges (``{"from": parent, "to": child}``)."""
-    own = {v["root"] for v in versions}
+    ``lineage`` edges (``{"from": parent, "to": child}``, version ids)."""
+    own = {v["id"] for v in versions}
     external: list[str] = []
     for edge in lineage:
         if edge["from"] not in own and edge["from"] not in external:
             external.append(edge["from"])
-    parents: dict[str, list[str]] = {v["root"]: [] for v in versions}
+    parents: dict[str, list[str]] = {v["id"]: [] for v in versions}
     for edge in lineage:
         if edge["to"] in parents:
             parents[edge["to"]].append(edge["from"])
 
     tips: list[str] = []  # newest node of each lane
-    place: dict[str, tuple[int, int]] = {}  # root -> (column, lane)
+    place: dict[str, tuple[int, int]] = {}  # version id -> (column, lane)
     for root in external:
         place[root] = (0, len(tips))
         tips.append(root)
     first_column = 1 if external else 0
     for index, version in enumerate(versions):
-        root = version["root"]
-        lane = next((tips.index(p) for p in parents[root] if p in tips), None)
+        key = version["id"]
+        lane = next((tips.index(p) for p in parents[key] if p in tips), None)
         if lane is None:
             lane = len(tips)
-            tips.append(root)
-        tips[lane] = root
-        place[root] = (first_column + index, lane)
+            tips.append(key)
+        tips[lane] = key
+        place[key] = (first_column + index, lane)
 
-    def xy(root: str) -> tuple[int, int]:
-        column, lane = place[root]
+    def xy(key: str) -> tuple[int, int]:
+        column, lane = place[key]
         return MARGIN + column * (NODE_W + COL_GAP), MARGIN + lane * (NODE_H + ROW_GAP)
 
     nodes = [
-        Node(root=r, number=None, x=xy(r)[0], y=xy(r)[1], anchored_at=None, status="external")
+        Node(id=r, root=r, number=None, x=xy(r)[0], y=xy(r)[1], anchored_at=None, status="external")
         for r in external
     ]
     for number, version in enumerate(versions, start=1):
-        x, y = xy(version["root"])
+        x, y = xy(version["id"])
         nodes.append(
             Node(
+                id=version["id"],
                 root=version["root"],
                 number=number,
                 x=x,

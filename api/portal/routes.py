@@ -31,6 +31,7 @@ from ledger.audit import event_filters
 from ledger.chain.artifacts import load_artifact
 from ledger.db import queries
 from ledger.display import text_flags, visible
+from ledger.ids import version_id
 
 from ..deps import API_KEY_COOKIE, authorize
 from ..state import ApiState
@@ -395,7 +396,10 @@ def datasets_page(portal: Reader, find: str | None = None, cursor: str | None = 
     t = portal.t
     if _opt(find):
         try:
-            dataset = refs.hex_id(find or "", what="dataset")
+            with portal.session() as session:
+                dataset = queries.resolve_dataset(session=session, text=find or "")
+        except queries.NotFoundError:
+            return _error(portal, t("error.unknown_dataset"), status_code=404)
         except InputError as exc:
             return _error(portal, t("error.bad_input", detail=str(exc)), status_code=400)
         return RedirectResponse(f"/datasets/{dataset}", status_code=303)
@@ -411,17 +415,16 @@ def datasets_page(portal: Reader, find: str | None = None, cursor: str | None = 
 @router.get("/datasets/{dataset}")
 def dataset_page(portal: Reader, dataset: str) -> Response:
     t = portal.t
-    try:
-        dataset_id = refs.hex_id(dataset, what="dataset")
-    except InputError as exc:
-        return _error(portal, t("error.bad_input", detail=str(exc)), status_code=400)
     with portal.session() as session:
         try:
+            dataset_id = queries.resolve_dataset(session=session, text=dataset)
             detail = queries.get_dataset(session=session, dataset_id=dataset_id)
         except queries.NotFoundError:
             return _error(portal, t("error.unknown_dataset"), status_code=404)
+        except InputError as exc:
+            return _error(portal, t("error.bad_input", detail=str(exc)), status_code=400)
     graph = layout(detail["versions"], detail["lineage"])
-    numbers = {v["root"]: n for n, v in enumerate(detail["versions"], start=1)}
+    numbers = {v["id"]: n for n, v in enumerate(detail["versions"], start=1)}
     return render(
         portal,
         "dataset.html",
@@ -544,8 +547,10 @@ def subject_link(event: Mapping[str, Any]) -> str | None:
         return f"/commitments/{subject}"
     if name == "DatasetRegistered":
         return f"/datasets/{subject}"
-    if name.startswith("Version") and isinstance(args.get("datasetId"), str):
-        return f"/datasets/{args['datasetId']}#v-{subject}"
+    dataset = args.get("datasetId")
+    if name.startswith("Version") and isinstance(dataset, str) and subject is not None:
+        version = version_id(bytes.fromhex(dataset[2:]), bytes.fromhex(subject[2:]))
+        return f"/datasets/{dataset}#v-0x{version.hex()}"
     return None
 
 

@@ -36,12 +36,15 @@ Status = Annotated[
     "",
     summary="List agreements",
     dependencies=[Depends(require("read"))],
-    responses={**ok("agreements"), **problems(400)},
+    responses={**ok("agreements"), **problems(400, 404)},
 )
 def list_agreements(
     session: SessionDep,
     department: DepartmentRef = None,
-    dataset: Annotated[str | None, Query(description="Dataset id or code.")] = None,
+    dataset: Annotated[
+        str | None,
+        Query(description="Dataset id, or code when one department registered it (else 400)."),
+    ] = None,
     status: Status = None,
     cursor: Cursor = None,
     limit: Limit = 100,
@@ -51,7 +54,7 @@ def list_agreements(
         queries.list_agreements(
             session=session,
             department=refs.hex_id(department, what="department") if department else None,
-            dataset=refs.hex_id(dataset, what="dataset") if dataset else None,
+            dataset=queries.resolve_dataset(session=session, text=dataset) if dataset else None,
             status=status,
             cursor=cursor,
             limit=limit,
@@ -110,10 +113,11 @@ def check(
             parse_hash(purpose, what="purpose") if purpose.startswith("0x") else code_hash(purpose)
         ).hex()
     )
+    provider_id = refs.id_or_code(provider, what="provider")
     keys = (
-        refs.hex_id(provider, what="provider"),
+        "0x" + provider_id.hex(),
         refs.hex_id(consumer, what="consumer"),
-        refs.hex_id(dataset, what="dataset"),
+        "0x" + refs.dataset(dataset, owner=provider_id).hex(),
         purpose_hash,
     )
     index = queries.index_status(session=session)

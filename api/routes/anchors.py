@@ -32,7 +32,10 @@ class Leaf(BaseModel):
 class Submission(BaseModel):
     """File hashes of one dataset owned by this gateway's department."""
 
-    dataset: str = Field(description="Dataset id or catalogue code.", examples=["HZ-MZ-POLICY"])
+    dataset: str = Field(
+        description="Dataset id, or catalogue code of this gateway's department.",
+        examples=["HZ-MZ-POLICY"],
+    )
     leaves: list[Leaf] = Field(min_length=1, max_length=MAX_LEAVES_PER_REQUEST)
 
 
@@ -49,9 +52,9 @@ def submit(state: StateDep, body: Submission) -> dict[str, Any]:
     leaves = [
         (parse_hash(leaf.content_hash, what="content hash"), leaf.name) for leaf in body.leaves
     ]
-    return state.queue.submit(
-        refs.hex_id(body.dataset, what="dataset"), leaves, department_id=state.department_id()
-    )
+    department_id = state.department_id()
+    dataset = refs.dataset(body.dataset, owner=bytes.fromhex(department_id[2:]))
+    return state.queue.submit("0x" + dataset.hex(), leaves, department_id=department_id)
 
 
 @router.get("/{batch_id}", summary="Status of a batch", responses={**ok("batch"), **problems(404)})

@@ -17,7 +17,11 @@ router = APIRouter(
     prefix="/v1/datasets", tags=["datasets"], dependencies=[Depends(require("read"))]
 )
 DatasetRef = Annotated[
-    str, Path(description="Dataset: 0x id or catalogue code.", examples=["HZ-MZ-DIBAO"])
+    str,
+    Path(
+        description="Dataset: 0x id, or catalogue code when one department registered it.",
+        examples=["HZ-MZ-DIBAO"],
+    ),
 ]
 
 
@@ -37,7 +41,8 @@ def list_datasets(
 )
 def get_dataset(session: SessionDep, dataset: DatasetRef) -> dict[str, Any]:
     """Every version (oldest first), the lineage edges between versions, the agreements."""
-    return queries.get_dataset(session=session, dataset_id=refs.hex_id(dataset, what="dataset"))
+    dataset_id = queries.resolve_dataset(session=session, text=dataset)
+    return queries.get_dataset(session=session, dataset_id=dataset_id)
 
 
 @router.get(
@@ -47,4 +52,5 @@ def get_dataset(session: SessionDep, dataset: DatasetRef) -> dict[str, Any]:
 )
 def provenance(session: SessionDep, dataset: DatasetRef) -> dict[str, Any]:
     """Lineage, agreements and access receipts as a W3C PROV-JSON document."""
-    return queries.provenance(session=session, dataset_id=refs.hex_id(dataset, what="dataset"))
+    dataset_id = queries.resolve_dataset(session=session, text=dataset)
+    return queries.provenance(session=session, dataset_id=dataset_id)

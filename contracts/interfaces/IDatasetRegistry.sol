@@ -3,13 +3,16 @@ pragma solidity ^0.8.24;
 
 /**
  * @title IDatasetRegistry
- * @notice Datasets and their anchored versions. A dataset id is registered by its owner
- * department; each version is the root of an OpenZeppelin standard Merkle tree over the
- * version's leaves (files or salted records), anchored with its leaf count, a metadata hash
- * and the parent versions it was derived from. Roots are unique across all datasets.
+ * @notice Datasets and their anchored versions. A dataset id derives from its owner department
+ * and its catalogue code (`computeDatasetId`), so no department can register a code for another.
+ * Each version is the root of an OpenZeppelin standard Merkle tree over the version's leaves
+ * (files or salted records), anchored with its leaf count, a metadata hash and the parent
+ * versions it was derived from. A version is keyed by its dataset and root
+ * (`computeVersionId`): two departments anchoring the same content both succeed, each in its own
+ * dataset, and nobody can anchor a root first to block or claim another department's version.
  *
- * Anchoring costs the same whatever the leaf count: only the root is stored, and the
- * metadata hash and parents are carried by the {VersionAnchored} event.
+ * Anchoring costs the same whatever the leaf count: one storage slot per version; the metadata
+ * hash and parents are carried by the {VersionAnchored} event.
  */
 interface IDatasetRegistry {
     /// @notice A registered dataset.
@@ -18,9 +21,8 @@ interface IDatasetRegistry {
         uint64 registeredAt;
     }
 
-    /// @notice An anchored version, keyed by its Merkle root.
+    /// @notice An anchored version (one storage slot), keyed by its version id.
     struct Version {
-        bytes32 datasetId;
         uint64 leafCount;
         uint64 anchoredAt;
         uint64 blockNumber;
@@ -29,9 +31,9 @@ interface IDatasetRegistry {
 
     // ----------------------------------------------------------------------------- errors
 
-    /// @dev The dataset id is zero.
-    error DatasetRegistryZeroDatasetId();
-    /// @dev The dataset id is already registered to `ownerDepartment`.
+    /// @dev The code hash is zero.
+    error DatasetRegistryZeroCode();
+    /// @dev The caller's department already registered this dataset.
     error DatasetRegistryDatasetExists(bytes32 datasetId, bytes32 ownerDepartment);
     /// @dev No dataset has this id.
     error DatasetRegistryUnknownDataset(bytes32 datasetId);
@@ -41,24 +43,26 @@ interface IDatasetRegistry {
     error DatasetRegistryZeroRoot();
     /// @dev A version must have at least one leaf.
     error DatasetRegistryEmptyVersion(bytes32 root);
-    /// @dev The root was already anchored (roots are unique).
-    error DatasetRegistryRootAlreadyAnchored(bytes32 root, bytes32 datasetId);
+    /// @dev The dataset already holds a version with this root.
+    error DatasetRegistryVersionExists(bytes32 datasetId, bytes32 root);
     /// @dev More parent versions than `max`.
     error DatasetRegistryTooManyParents(uint256 count, uint256 max);
-    /// @dev A parent version is not anchored.
-    error DatasetRegistryUnknownParent(bytes32 parent);
-    /// @dev A parent version is listed twice.
-    error DatasetRegistryDuplicateParent(bytes32 parent);
-    /// @dev The root is not anchored.
-    error DatasetRegistryUnknownRoot(bytes32 root);
+    /// @dev A parent version id is not anchored.
+    error DatasetRegistryUnknownParent(bytes32 parentVersionId);
+    /// @dev A parent version id is listed twice.
+    error DatasetRegistryDuplicateParent(bytes32 parentVersionId);
+    /// @dev The dataset holds no version with this root.
+    error DatasetRegistryUnknownVersion(bytes32 datasetId, bytes32 root);
     /// @dev The version was already revoked at `revokedAt`.
-    error DatasetRegistryVersionRevoked(bytes32 root, uint64 revokedAt);
+    error DatasetRegistryVersionRevoked(bytes32 datasetId, bytes32 root, uint64 revokedAt);
 
     // ----------------------------------------------------------------------------- events
 
-    /// @notice A dataset id was registered to its owner department.
-    event DatasetRegistered(bytes32 indexed datasetId, bytes32 indexed ownerDepartment, bytes32 metadataHash);
-    /// @notice A version was anchored.
+    /// @notice `ownerDepartment` registered the dataset of catalogue code hash `codeHash`.
+    event DatasetRegistered(
+        bytes32 indexed datasetId, bytes32 indexed ownerDepartment, bytes32 codeHash, bytes32 metadataHash
+    );
+    /// @notice A version was anchored; `parents` are version ids (`computeVersionId`).
     event VersionAnchored(
         bytes32 indexed datasetId,
         bytes32 indexed root,
@@ -75,11 +79,12 @@ interface IDatasetRegistry {
     // ----------------------------------------------------------------------------- writes
 
     /**
-     * @notice Register `datasetId` to the caller's department.
-     * @param datasetId The dataset id (e.g. keccak256 of a catalogue code).
+     * @notice Register the caller's department's dataset of catalogue code hash `codeHash`.
+     * @param codeHash keccak256 of the dataset's catalogue code (UTF-8).
      * @param metadataHash Hash of the dataset's off-chain description.
+     * @return datasetId `computeDatasetId(callerDepartment, codeHash)`.
      */
-    function registerDataset(bytes32 datasetId, bytes32 metadataHash) external;
+    function registerDataset(bytes32 codeHash, bytes32 metadataHash) external returns (bytes32 datasetId);
 
     /**
      * @notice Anchor a version of a dataset the caller's department owns.
@@ -87,7 +92,8 @@ interface IDatasetRegistry {
      * @param root The OpenZeppelin standard Merkle tree root of the version's leaves.
      * @param leafCount Number of leaves in the tree.
      * @param metadataHash Hash of the version's off-chain description.
-     * @param parents Anchored roots this version was derived from (lineage), at most `maxParents()`.
+     * @param parents Version ids this version was derived from (lineage, any dataset), at most
+     * `maxParents()`.
      */
     function anchor(
         bytes32 datasetId,
@@ -99,10 +105,11 @@ interface IDatasetRegistry {
 
     /**
      * @notice Revoke an anchored version of a dataset the caller's department owns.
-     * @param root The version to revoke.
+     * @param datasetId The dataset.
+     * @param root The version's root.
      * @param reasonHash Hash of the reason (kept off chain).
      */
-    function revokeVersion(bytes32 root, bytes32 reasonHash) external;
+    function revokeVersion(bytes32 datasetId, bytes32 root, bytes32 reasonHash) external;
 
     // ----------------------------------------------------------------------------- views
 
@@ -112,20 +119,33 @@ interface IDatasetRegistry {
     /// @notice The owner department of `datasetId` (zero when unknown).
     function ownerOf(bytes32 datasetId) external view returns (bytes32);
 
-    /// @notice The version anchored as `root`; reverts when unknown.
-    function version(bytes32 root) external view returns (Version memory);
+    /// @notice The version of `datasetId` anchored as `root`; reverts when unknown.
+    function version(bytes32 datasetId, bytes32 root) external view returns (Version memory);
 
-    /// @notice True when `root` is anchored (revoked or not).
-    function isAnchored(bytes32 root) external view returns (bool);
+    /// @notice True when `datasetId` holds a version anchored as `root` (revoked or not).
+    function isAnchored(bytes32 datasetId, bytes32 root) external view returns (bool);
 
     /**
      * @notice Check a leaf against an anchored version with OpenZeppelin's `MerkleProof`.
-     * @param root The anchored root; reverts with `DatasetRegistryUnknownRoot` when not anchored.
+     * @param datasetId The dataset.
+     * @param root The anchored root; reverts with `DatasetRegistryUnknownVersion` when the
+     * dataset holds no such version.
      * @param leaf The leaf hash (double keccak256 of the ABI-encoded leaf values).
      * @param proof The sibling hashes from leaf to root.
      * @return True when the proof links `leaf` to `root`.
      */
-    function verifyLeaf(bytes32 root, bytes32 leaf, bytes32[] calldata proof) external view returns (bool);
+    function verifyLeaf(bytes32 datasetId, bytes32 root, bytes32 leaf, bytes32[] calldata proof)
+        external
+        view
+        returns (bool);
+
+    /// @notice The id of the dataset of catalogue code hash `codeHash` owned by `departmentId`:
+    /// keccak256(abi.encode(departmentId, codeHash)).
+    function computeDatasetId(bytes32 departmentId, bytes32 codeHash) external pure returns (bytes32);
+
+    /// @notice The id of the version of `datasetId` anchored as `root`:
+    /// keccak256(abi.encode(datasetId, root)).
+    function computeVersionId(bytes32 datasetId, bytes32 root) external pure returns (bytes32);
 
     /// @notice Maximum number of parent versions per anchor.
     function maxParents() external pure returns (uint256);

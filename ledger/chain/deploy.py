@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from eth_account.signers.local import LocalAccount
@@ -30,8 +30,12 @@ from ..errors import AlreadyDeployedError, DeploymentError, InputError
 from ..ids import department_id
 from ..keys import dev_account
 from ..names import name_problem
+from ..settings import trust_file_beside
 from .artifacts import CONTRACT_NAMES, load_artifact
 from .client import ChainClient
+
+if TYPE_CHECKING:
+    from ..trust import ConsortiumTrust
 
 __all__ = [
     "Deployment",
@@ -161,6 +165,7 @@ class Deployment:
     """A deployment manifest (``deployments/<chain-id>.json``)."""
 
     chain_id: int
+    genesis_hash: str
     block_number: int
     block_hash: str
     deployer: str
@@ -177,6 +182,7 @@ class Deployment:
     def as_dict(self) -> dict[str, Any]:
         return {
             "chain_id": self.chain_id,
+            "genesis_hash": self.genesis_hash,
             "block_number": self.block_number,
             "block_hash": self.block_hash,
             "deployer": self.deployer,
@@ -201,6 +207,7 @@ class Deployment:
         contracts = data["contracts"]
         return cls(
             chain_id=int(data["chain_id"]),
+            genesis_hash=str(data["genesis_hash"]),
             block_number=int(data["block_number"]),
             block_hash=str(data["block_hash"]),
             deployer=str(data["deployer"]),
@@ -213,6 +220,19 @@ class Deployment:
             auditors=list(data["auditors"]),
             threshold_bps=int(data["threshold_bps"]),
             proposal_lifetime=int(data["proposal_lifetime"]),
+        )
+
+    def trust(self) -> ConsortiumTrust:
+        """The consortium trust file of this deployment (ledger.trust): chain id, genesis
+        hash, the DepartmentRegistry's block and its hash, the four addresses."""
+        from ..trust import ConsortiumTrust  # ledger.trust imports ledger.chain: not at the top
+
+        return ConsortiumTrust(
+            chain_id=self.chain_id,
+            genesis_hash=self.genesis_hash,
+            deployment_block=self.block_number,
+            deployment_block_hash=self.block_hash,
+            contracts=dict(self.addresses),
         )
 
     def write(self, path: Path) -> None:
@@ -255,9 +275,12 @@ def deploy(
     *,
     deployer: LocalAccount,
     manifest_path: Path,
+    trust_path: Path | None = None,
     force: bool = False,
 ) -> Deployment:
-    """Deploy DepartmentRegistry, DatasetRegistry, SharingAgreements and JointCommitments.
+    """Deploy DepartmentRegistry, DatasetRegistry, SharingAgreements and JointCommitments;
+    write the manifest at ``manifest_path`` and the consortium trust file at ``trust_path``
+    (default: beside the manifest, ``<manifest's stem>.consortium.json``).
 
     Raises:
         AlreadyDeployedError: the manifest names live contracts on this chain (unless ``force``).
@@ -292,8 +315,10 @@ def deploy(
         "JointCommitments": commitments,
     }
     block = w3.eth.get_block(registry.block_number)
+    genesis = w3.eth.get_block(0)
     deployment = Deployment(
         chain_id=client.chain_id,
+        genesis_hash=genesis["hash"].to_0x_hex(),
         block_number=registry.block_number,
         block_hash=block["hash"].to_0x_hex(),
         deployer=deployer.address,
@@ -316,4 +341,5 @@ def deploy(
         proposal_lifetime=founders.proposal_lifetime,
     )
     deployment.write(manifest_path)
+    deployment.trust().write(trust_path or trust_file_beside(manifest_path))
     return deployment

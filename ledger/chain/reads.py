@@ -13,6 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eth_abi import decode as abi_decode
+from eth_abi.exceptions import DecodingError
+
+from ..errors import ChainError, ContractRevertError
 from ..ids import AgreementTerms
 from ..lifecycle import agreement_status, effective_from
 from .client import ChainClient
@@ -29,6 +33,7 @@ __all__ = [
     "read_agreement",
     "read_commitment",
     "read_department",
+    "read_department_name",
     "read_version",
 ]
 
@@ -146,21 +151,19 @@ class CommitmentRecord:
 
 @dataclass(frozen=True)
 class VersionRecord:
-    """``IDatasetRegistry.Version``: what the registry holds for an anchored root."""
+    """``IDatasetRegistry.Version``: what the registry holds for an anchored version."""
 
-    dataset_id: bytes
     leaf_count: int
     anchored_at: int
     block_number: int
     revoked_at: int  # 0 while not revoked
 
 
-def read_version(client: ChainClient, root: bytes) -> VersionRecord:
-    """``DatasetRegistry.version``; reverts (``DatasetRegistryUnknownRoot``) for a root not
-    anchored on this chain."""
-    v = call_named(client, "DatasetRegistry", "version", root)
+def read_version(client: ChainClient, dataset_id: bytes, root: bytes) -> VersionRecord:
+    """``DatasetRegistry.version``; reverts (``DatasetRegistryUnknownVersion``) when the
+    dataset holds no version of this root on this chain."""
+    v = call_named(client, "DatasetRegistry", "version", dataset_id, root)
     return VersionRecord(
-        dataset_id=bytes(v["datasetId"]),
         leaf_count=int(v["leafCount"]),
         anchored_at=int(v["anchoredAt"]),
         block_number=int(v["blockNumber"]),
@@ -179,6 +182,29 @@ def read_department(client: ChainClient, department_id: bytes) -> DepartmentReco
         operator_count=d["operatorCount"],
         name=str(d["name"]),
     )
+
+
+def read_department_name(client: ChainClient, department_id: bytes) -> bytes | None:
+    """The bytes of department ``department_id``'s on-chain name, whatever they are (a name
+    need not be UTF-8: web3 would refuse to decode it as a ``string``); None for an unknown
+    department."""
+    contract = client.contract("DepartmentRegistry")
+    (output,) = contract.get_function_by_name("department").abi["outputs"]
+    components = output["components"]
+    types = ",".join("bytes" if c["type"] == "string" else c["type"] for c in components)
+    data = contract.encode_abi("department", [department_id])
+    try:
+        raw = client._guard(lambda: client.w3.eth.call({"to": contract.address, "data": data}))
+    except ContractRevertError:
+        return None
+    try:
+        (values,) = abi_decode([f"({types})"], bytes(raw))
+    except (DecodingError, ValueError, OverflowError) as exc:
+        raise ChainError(
+            f"the node's answer for department 0x{department_id.hex()} is garbled."
+        ) from exc
+    names = [c["name"] for c in components]
+    return bytes(values[names.index("name")])
 
 
 def read_agreement(client: ChainClient, agreement_id: bytes) -> AgreementRecord:

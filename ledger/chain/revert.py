@@ -101,7 +101,7 @@ ERROR_MESSAGES: dict[str, str] = {
     ),
     "DepartmentRegistryNoFounders": "A consortium needs at least one founding department.",
     # DatasetRegistry
-    "DatasetRegistryZeroDatasetId": "The dataset id must not be zero.",
+    "DatasetRegistryZeroCode": "The dataset's catalogue code hash must not be zero.",
     "DatasetRegistryDatasetExists": (
         "Dataset {datasetId} is already registered to department {ownerDepartment}."
     ),
@@ -111,14 +111,16 @@ ERROR_MESSAGES: dict[str, str] = {
     ),
     "DatasetRegistryZeroRoot": "The Merkle root must not be zero.",
     "DatasetRegistryEmptyVersion": "Version {root} has no leaves.",
-    "DatasetRegistryRootAlreadyAnchored": (
-        "Root {root} is already anchored (dataset {datasetId})."
+    "DatasetRegistryVersionExists": (
+        "Dataset {datasetId} already holds a version with root {root}."
     ),
     "DatasetRegistryTooManyParents": "A version may name at most {max} parents, not {count}.",
-    "DatasetRegistryUnknownParent": "Parent version {parent} is not anchored.",
-    "DatasetRegistryDuplicateParent": "Parent version {parent} is listed twice.",
-    "DatasetRegistryUnknownRoot": "Root {root} is not anchored.",
-    "DatasetRegistryVersionRevoked": "Version {root} was already revoked at {revokedAt}.",
+    "DatasetRegistryUnknownParent": "Parent version {parentVersionId} is not anchored.",
+    "DatasetRegistryDuplicateParent": "Parent version {parentVersionId} is listed twice.",
+    "DatasetRegistryUnknownVersion": "Dataset {datasetId} holds no version with root {root}.",
+    "DatasetRegistryVersionRevoked": (
+        "Version {root} of dataset {datasetId} was already revoked at {revokedAt}."
+    ),
     # SharingAgreements
     "SharingAgreementsUnknownAgreement": "There is no agreement {agreementId}.",
     "SharingAgreementsInvalidStatus": "Agreement {agreementId} is {status}.",

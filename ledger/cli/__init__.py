@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import agreement, apikey, audit, commitment, dataset, dept, node
+from . import agreement, apikey, audit, commitment, consortium, dataset, dept, node
 from .demo import demo_command
 from .deploy import deploy_command
 from .index import index_command, reindex_command
@@ -27,6 +27,7 @@ app.add_typer(agreement.app, name="agreement")
 app.add_typer(commitment.app, name="commitment")
 app.add_typer(audit.app, name="audit")
 app.add_typer(apikey.app, name="apikey")
+app.add_typer(consortium.app, name="consortium")
 app.command("deploy")(deploy_command)
 app.command("demo")(demo_command)
 app.command("verify")(verify_command)

@@ -249,10 +249,11 @@ def check(
     settings = load_settings(json_output)
 
     def run() -> dict[str, Any]:
+        provider_id = _refs.id_or_code(provider, what="provider")
         args = (
-            _refs.id_or_code(provider, what="provider"),
+            provider_id,
             _refs.id_or_code(consumer, what="consumer"),
-            _refs.id_or_code(dataset, what="dataset"),
+            _refs.dataset(dataset, owner=provider_id),
             code_hash(purpose),
         )
         gw = Gateway(settings)

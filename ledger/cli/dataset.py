@@ -22,7 +22,7 @@ from ..anchoring import PreparedVersion, prepare_path
 from ..db.tables import VersionAnchoring
 from ..errors import InputError
 from ..gateway import Gateway
-from ..ids import code_hash
+from ..ids import code_hash, version_id
 from ._output import console, emit_json, err_console, guarded, load_settings, respond, safe
 
 app = typer.Typer(help="Register datasets, anchor versions, make proofs.", no_args_is_help=True)
@@ -34,6 +34,8 @@ def _batch_dict(batch: VersionAnchoring) -> dict[str, Any]:
         "batch_id": batch.id,
         "dataset_id": batch.dataset_id,
         "root": batch.root,
+        "version_id": "0x"
+        + version_id(bytes.fromhex(batch.dataset_id[2:]), bytes.fromhex(batch.root[2:])).hex(),
         "leaf_count": batch.leaf_count,
         "leaf_kind": batch.leaf_kind,
         "parents": json.loads(batch.parents),
@@ -47,28 +49,35 @@ def _batch_dict(batch: VersionAnchoring) -> dict[str, Any]:
 
 @app.command()
 def register(
-    dataset: Annotated[str, typer.Argument(help="Catalogue code of the dataset (or its 0x id).")],
+    dataset: Annotated[str, typer.Argument(help="Catalogue code of the dataset.")],
     metadata: Annotated[
         str, typer.Option("--metadata", help="Description; only its hash goes on chain.")
     ] = "",
     json_output: JsonOption = False,
 ) -> None:
-    """Register a dataset id to this gateway's department."""
+    """Register a dataset of this gateway's department: its id derives from the department
+    and the code, so no other department can take the code from it."""
     settings = load_settings(json_output)
 
     def run() -> dict[str, Any]:
-        dataset_id = _refs.id_or_code(dataset, what="dataset")
+        if dataset.strip().startswith(("0x", "0X")):
+            raise InputError(
+                "a dataset is registered by its catalogue code (its id derives from the "
+                "department and the code), not by a 0x id."
+            )
+        code = code_hash(dataset)
         gw = Gateway(settings)
         tx = gw.client.transact(
             "DatasetRegistry",
             "registerDataset",
-            dataset_id,
+            code,
             keccak(text=metadata),
             sender=gw.signer,
         )
         event = tx.event("DatasetRegistered")
         return {
-            "dataset_id": "0x" + dataset_id.hex(),
+            "dataset_id": "0x" + event["datasetId"].hex(),
+            "code_hash": "0x" + code.hex(),
             "owner_department": "0x" + event["ownerDepartment"].hex(),
             "transaction": tx.tx_hash,
             "block_number": tx.block_number,
@@ -90,9 +99,16 @@ def anchor(
         Path,
         typer.Argument(help="A folder (file leaves), a file, or a CSV/JSON Lines file (records)."),
     ],
-    dataset: Annotated[str, typer.Option("--dataset", help="Dataset code or 0x id.")],
+    dataset: Annotated[
+        str, typer.Option("--dataset", help="Dataset code (of this department) or 0x id.")
+    ],
     parent: Annotated[
-        list[str] | None, typer.Option("--parent", help="Root of a version this one derives from.")
+        list[str] | None,
+        typer.Option(
+            "--parent",
+            help="A version this one derives from: its root (a version of the same dataset) "
+            "or DATASET:ROOT (a 0x dataset id, or a code of this department).",
+        ),
     ] = None,
     records: Annotated[
         bool | None, typer.Option("--records/--files", help="Force records or files.")
@@ -106,9 +122,10 @@ def anchor(
     settings = load_settings(json_output)
 
     def run() -> tuple[PreparedVersion, VersionAnchoring]:
-        dataset_id = _refs.id_or_code(dataset, what="dataset")
-        parents = [_refs.root(p) for p in parent or []]
         gw = Gateway(settings)
+        owner = gw.department_of_signer()
+        dataset_id = _refs.dataset(dataset, owner=owner)
+        parents = [_refs.version(p, of_dataset=dataset_id, owner=owner) for p in parent or []]
         anchorer = gw.anchorer()
         with Progress(
             "[progress.description]{task.description}",
@@ -146,6 +163,7 @@ def anchor(
     )
     console.print(f"  root        {safe(batch.root)}")
     console.print(f"  dataset     {safe(batch.dataset_id)}")
+    console.print(f"  version id  {safe(_batch_dict(batch)['version_id'])}")
     console.print(f"  transaction {safe(batch.tx_hash)} (block {batch.block_number})")
     if prepared.kind == "record":
         console.print("  keep the salts file with the data: it is needed to prove a record later.")
@@ -168,6 +186,9 @@ def resume(json_output: JsonOption = False) -> None:
 @app.command()
 def revoke(
     root: Annotated[str, typer.Argument(help="Root of the version to revoke.")],
+    dataset: Annotated[
+        str, typer.Option("--dataset", help="Its dataset: code (of this department) or 0x id.")
+    ],
     reason: Annotated[str, typer.Option("--reason", help="Why; only its hash goes on chain.")],
     json_output: JsonOption = False,
 ) -> None:
@@ -176,14 +197,21 @@ def revoke(
 
     def run() -> dict[str, Any]:
         gw = Gateway(settings)
+        dataset_id = _refs.dataset(dataset, owner=gw.department_of_signer())
         tx = gw.client.transact(
             "DatasetRegistry",
             "revokeVersion",
+            dataset_id,
             _refs.root(root),
             code_hash(reason),
             sender=gw.signer,
         )
-        return {"root": root, "transaction": tx.tx_hash, "block_number": tx.block_number}
+        return {
+            "root": "0x" + _refs.root(root).hex(),
+            "dataset_id": "0x" + dataset_id.hex(),
+            "transaction": tx.tx_hash,
+            "block_number": tx.block_number,
+        }
 
     respond(
         json_output,

@@ -32,27 +32,44 @@ def deploy_command(
     ] = False,
 ) -> None:
     """Deploy DepartmentRegistry, DatasetRegistry, SharingAgreements and JointCommitments, wired
-    together, and write the manifest deployments/<chain-id>.json."""
+    together, and write the manifest deployments/<chain-id>.json and the consortium trust file
+    deployments/<chain-id>.consortium.json beside it (--reuse writes it again from the manifest)."""
     settings = load_settings(json_output)
 
-    def run() -> tuple[Deployment, Path, bool]:
+    def run() -> tuple[Deployment, Path, Path, bool]:
         founders_file = load_founders(founders, allow_dev=settings.env == "local")
         w3 = connect(settings.rpc_url)
-        path = settings.deployment_path(int(w3.eth.chain_id))
+        chain_id = int(w3.eth.chain_id)
+        path, trust_path = settings.deployment_path(chain_id), settings.trust_path(chain_id)
         if reuse and not force:
             live = existing_deployment(w3, path)
             if live is not None:
-                return live, path, False
+                live.trust().write(trust_path)
+                return live, path, trust_path, False
         deployer = load_signer(settings)
-        return (
-            deploy(w3, founders_file, deployer=deployer, manifest_path=path, force=force),
-            path,
-            True,
+        deployment = deploy(
+            w3,
+            founders_file,
+            deployer=deployer,
+            manifest_path=path,
+            trust_path=trust_path,
+            force=force,
         )
+        return deployment, path, trust_path, True
 
-    deployment, path, fresh = guarded(json_output, run)
+    deployment, path, trust_path, fresh = guarded(json_output, run)
+    fingerprint = deployment.trust().fingerprint
     if json_output:
-        emit_json({"ok": True, "deployed": fresh, "manifest": str(path), **deployment.as_dict()})
+        emit_json(
+            {
+                "ok": True,
+                "deployed": fresh,
+                "manifest": str(path),
+                "trust_file": str(trust_path),
+                "fingerprint": fingerprint,
+                **deployment.as_dict(),
+            }
+        )
         return
     verb = "deployed" if fresh else "already deployed"
     console.print(
@@ -68,3 +85,5 @@ def deploy_command(
     for auditor in deployment.auditors:
         console.print(f"  auditor {safe(auditor)}")
     console.print(f"manifest: {safe(path)}", highlight=False)
+    console.print(f"consortium trust file: {safe(trust_path)}", highlight=False)
+    console.print(f"fingerprint: {safe(fingerprint)}", highlight=False)

@@ -6,13 +6,23 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from .. import hashing
 from ..chain.client import connect
+from ..chain.transport import node_errors
+from ..display import display_name
 from ..errors import InputError
 from ..gateway import Gateway
 from ..refs import parse_hash
-from ..verify import MAX_BUNDLE_SIZE, Verification, load_bundle, verify_bundle
+from ..trust import load_trust
+from ..verify import (
+    MAX_BUNDLE_SIZE,
+    Verification,
+    check_bundle_offline,
+    load_bundle,
+    verify_bundle,
+)
 from ._output import console, emit_json, fail, guarded, load_settings, safe
 from .dataset import RecordOption, SaltsOption, record_leaf
 
@@ -30,9 +40,15 @@ def _show(answer: Verification) -> None:
         console.print(f"[bold]{safe(match.status.upper())}[/]  {safe(where)}", highlight=False)
         console.print(f"  dataset        {safe(v.dataset_id)}")
         console.print(f"  version root   {safe(v.root)}  ({v.leaf_count} leaves)")
+        console.print(f"  version id     {safe(v.id)}")
         console.print(
             f"  published by   {safe(v.owner.name or '?')} ({safe(v.owner.id)})", highlight=False
         )
+        if v.anchored_by.id != v.owner.id:
+            console.print(
+                f"  anchored by    {safe(v.anchored_by.name or '?')} ({safe(v.anchored_by.id)})",
+                highlight=False,
+            )
         console.print(
             f"  anchored       {safe(v.anchored_at)}, block {v.block_number}, "
             f"{v.confirmations} confirmation(s)"
@@ -114,9 +130,18 @@ def verify_proof_command(
     rpc: Annotated[
         str | None, typer.Option("--rpc", help="Any node of the chain (default XIETONG_RPC_URL).")
     ] = None,
+    trust: Annotated[
+        Path | None,
+        typer.Option(
+            "--trust",
+            help="The consortium trust file (compare its fingerprint out of band); default: "
+            "the one `xietong deploy` wrote for the node's chain.",
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Check a proof bundle: the Merkle path offline, the root on chain. Trusts no gateway."""
+    """Check a proof bundle: the Merkle path offline, then every claim of it on the
+    consortium's chain, whose addresses come from the trust file alone. Trusts no gateway."""
     settings = load_settings(json_output)
 
     def run() -> dict[str, Any]:
@@ -126,17 +151,52 @@ def verify_proof_command(
         except OSError as exc:
             raise InputError(f"cannot read {bundle} ({exc.strerror}).") from None
         data = load_bundle(text)  # BundleFormatError when it is not a JSON bundle
+        check_bundle_offline(data)  # a bad bundle is refused before any node is asked
         w3 = connect(rpc or settings.rpc_url)
-        return verify_bundle(data, w3, confirmations=settings.confirmations).as_dict()
+        if trust is not None:
+            consortium = load_trust(trust)
+        else:
+            with node_errors():
+                chain_id = int(w3.eth.chain_id)
+            path = settings.trust_path(chain_id)
+            if not path.exists():
+                raise InputError(
+                    f"no consortium trust file for chain {chain_id} at {path}: pass the one "
+                    "your consortium published with --trust."
+                )
+            consortium = load_trust(path)
+        return verify_bundle(
+            data, w3, trust=consortium, confirmations=settings.confirmations
+        ).as_dict()
 
     result = guarded(json_output, run)
     if json_output:
         emit_json({"ok": True, "valid": True, **result})
         return
-    # The values come from a bundle someone handed over: shown literally, like any data.
-    console.print(f"[green]VALID[/] leaf {safe(result['leaf'])}")
+    # The values come from a bundle someone handed over, and names from the chain: shown
+    # literally, like any data.
+    owner, publisher = result["owner"], result["publisher"]
+    console.print(f"[green]VALID[/] leaf {safe(result['leaf'])} ({safe(result['kind'])})")
     console.print(f"  root {safe(result['root'])} of dataset {safe(result['dataset_id'])}")
+    console.print(f"  version id {safe(result['version_id'])}")
+    console.print(
+        f"  published by {_named(publisher)}; dataset owned by {_named(owner)}",
+        highlight=False,
+    )
     console.print(
         f"  anchored {safe(result['anchored_at'])}, block {safe(result['block_number'])}, "
-        f"{safe(result['confirmations'])} confirmation(s), chain {safe(result['chain_id'])}"
+        f"transaction {safe(result['transaction'])}"
     )
+    console.print(
+        f"  {safe(result['confirmations'])} confirmation(s), chain {safe(result['chain_id'])}, "
+        f"consortium {safe(result['consortium'])}"
+    )
+    for sentence in result["unchecked"]:
+        console.print(f"  [yellow]not checked[/] {safe(sentence)}", highlight=False)
+
+
+def _named(department: dict[str, Any]) -> str:
+    """A department as the chain names it, with its id beside a flagged or missing name,
+    ready for Rich markup: made visible once (by display_name; safe() would double its
+    escapes' backslashes), with markup escaped."""
+    return escape(display_name(department["name"], department["name_flags"], department["id"]))

@@ -22,6 +22,8 @@ from sqlmodel import Session, col, select
 from .. import lifecycle, spreadsheet
 from ..display import display_name, split_flags
 from ..errors import InputError, LedgerError
+from ..ids import code_hash
+from ..refs import parse_hash
 from .tables import (
     INT64_MAX,
     AccessReceiptRow,
@@ -41,6 +43,7 @@ from .tables import (
 __all__ = [
     "AGREEMENT_STATUSES",
     "COMMITMENT_STATUSES",
+    "AmbiguousDatasetError",
     "NotFoundError",
     "Page",
     "UnknownAgreementError",
@@ -67,6 +70,7 @@ __all__ = [
     "list_departments",
     "list_events",
     "provenance",
+    "resolve_dataset",
 ]
 
 MAX_PAGE = 500
@@ -107,6 +111,12 @@ class UnknownAgreementError(NotFoundError):
 
 class UnknownCommitmentError(NotFoundError):
     kind = "unknown-commitment"
+
+
+class AmbiguousDatasetError(InputError):
+    """A catalogue code names datasets of several departments: the 0x id is needed."""
+
+    kind = "ambiguous-dataset"
 
 
 #: The last second ISO 8601 shows with a four-digit year (9999-12-31T23:59:59Z); later times,
@@ -279,8 +289,41 @@ def get_department(*, session: Session, department_id: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- datasets
 
 
+def resolve_dataset(*, session: Session, text: str) -> str:
+    """The dataset someone names: its 0x id as is (0x and 64 lowercase hex digits), else the
+    one dataset registered here under that catalogue code. A dataset id derives from its
+    owner and its code, so two departments may register the same code: then the code alone
+    is refused, and the message gives each dataset's id and owner."""
+    value = text.strip()
+    if value.startswith(("0x", "0X")):
+        return "0x" + parse_hash(value, what="dataset id").hex()
+    if not value:
+        raise InputError("the dataset must not be empty.")
+    shown = repr(value if len(value) <= 80 else value[:77] + "...")
+    rows = session.exec(
+        select(DatasetRow)
+        .where(DatasetRow.code_hash == "0x" + code_hash(value).hex())
+        .order_by(col(DatasetRow.block_number), col(DatasetRow.id))
+    ).all()
+    if not rows:
+        raise UnknownDatasetError(f"no dataset of code {shown} is registered here.")
+    if len(rows) > 1:
+        names = _Names(session)
+        owners = [names.ref(r.owner_department) or {} for r in rows]
+        each = "; ".join(
+            f"{r.id} of {display_name(o.get('name'), o.get('name_flags', []), r.owner_department)}"
+            for r, o in zip(rows, owners, strict=True)
+        )
+        raise AmbiguousDatasetError(
+            f"{len(rows)} departments registered a dataset of code {shown}: give its 0x id "
+            f"({each})."
+        )
+    return rows[0].id
+
+
 def _version(row: VersionRow, parents: list[str], names: _Names) -> dict[str, Any]:
     return {
+        "id": row.id,
         "root": row.root,
         "dataset_id": row.dataset_id,
         "department": names.ref(row.department_id),
@@ -296,16 +339,17 @@ def _version(row: VersionRow, parents: list[str], names: _Names) -> dict[str, An
     }
 
 
-def _parents(session: Session, roots: Sequence[str]) -> dict[str, list[str]]:
-    result: dict[str, list[str]] = {r: [] for r in roots}
-    if roots:
+def _parents(session: Session, versions: Sequence[str]) -> dict[str, list[str]]:
+    """The parent version ids of each of ``versions`` (version ids), in their order."""
+    result: dict[str, list[str]] = {v: [] for v in versions}
+    if versions:
         rows = session.exec(
             select(VersionParentRow)
-            .where(col(VersionParentRow.root).in_(list(roots)))
-            .order_by(col(VersionParentRow.root), col(VersionParentRow.position))
+            .where(col(VersionParentRow.version_id).in_(list(versions)))
+            .order_by(col(VersionParentRow.version_id), col(VersionParentRow.position))
         ).all()
         for p in rows:
-            result[p.root].append(p.parent)
+            result[p.version_id].append(p.parent)
     return result
 
 
@@ -328,6 +372,7 @@ def list_datasets(
         return {
             "id": row.id,
             "owner": names.ref(row.owner_department),
+            "code_hash": row.code_hash,
             "metadata_hash": row.metadata_hash,
             "registered_at": iso(row.registered_at),
             "transaction": row.tx_hash,
@@ -350,7 +395,7 @@ def get_dataset(*, session: Session, dataset_id: str) -> dict[str, Any]:
         .where(VersionRow.dataset_id == dataset_id)
         .order_by(col(VersionRow.block_number), col(VersionRow.root))
     ).all()
-    parents = _parents(session, [v.root for v in versions])
+    parents = _parents(session, [v.id for v in versions])
     now = _now(session)
     agreements = session.exec(
         select(AgreementRow)
@@ -361,12 +406,13 @@ def get_dataset(*, session: Session, dataset_id: str) -> dict[str, Any]:
     return {
         "id": row.id,
         "owner": names.ref(row.owner_department),
+        "code_hash": row.code_hash,
         "metadata_hash": row.metadata_hash,
         "registered_at": iso(row.registered_at),
         "block_number": row.block_number,
         "transaction": row.tx_hash,
-        "versions": [_version(v, parents[v.root], names) for v in versions],
-        "lineage": [{"from": p, "to": v.root} for v in versions for p in parents[v.root]],
+        "versions": [_version(v, parents[v.id], names) for v in versions],
+        "lineage": [{"from": p, "to": v.id} for v in versions for p in parents[v.id]],
         "agreements": [_agreement(session, a, names, now, receipts=False) for a in agreements],
     }
 
@@ -402,10 +448,11 @@ def provenance(*, session: Session, dataset_id: str) -> dict[str, Any]:
             "prov:agent": owner,
         }
     for v in dataset["versions"]:
-        key = f"xt:version/{v['root']}"
+        key = f"xt:version/{v['id']}"
         entity[key] = {
             "prov:type": "xt:DatasetVersion",
             "xt:dataset": dataset_key,
+            "xt:root": v["root"],
             "xt:leafCount": v["leaf_count"],
             "xt:status": v["status"],
             "xt:transaction": v["transaction"],
@@ -414,20 +461,20 @@ def provenance(*, session: Session, dataset_id: str) -> dict[str, Any]:
         }
         anchoring = f"xt:anchoring/{v['transaction']}"
         activity[anchoring] = {"prov:type": "xt:Anchoring", "prov:endTime": v["anchored_at"]}
-        was_generated[f"_:gen-{v['root']}"] = {
+        was_generated[f"_:gen-{v['id']}"] = {
             "prov:entity": key,
             "prov:activity": anchoring,
             "prov:time": v["anchored_at"],
         }
         publisher = add_agent(v["department"])
         if publisher:
-            was_attributed[f"_:attr-{v['root']}"] = {"prov:entity": key, "prov:agent": publisher}
-            was_associated[f"_:assoc-{v['root']}"] = {
+            was_attributed[f"_:attr-{v['id']}"] = {"prov:entity": key, "prov:agent": publisher}
+            was_associated[f"_:assoc-{v['id']}"] = {
                 "prov:activity": anchoring,
                 "prov:agent": publisher,
             }
         for parent in v["parents"]:
-            was_derived[f"_:der-{v['root']}-{parent}"] = {
+            was_derived[f"_:der-{v['id']}-{parent}"] = {
                 "prov:generatedEntity": key,
                 "prov:usedEntity": f"xt:version/{parent}",
             }

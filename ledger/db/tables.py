@@ -161,6 +161,7 @@ class DatasetRow(SQLModel, table=True):
     __tablename__ = "dataset"
     id: str = Field(primary_key=True)
     owner_department: str = Field(index=True)
+    code_hash: str = Field(index=True)
     metadata_hash: str
     registered_at: int = _big()
     block_number: int = _big()
@@ -169,7 +170,8 @@ class DatasetRow(SQLModel, table=True):
 
 class VersionRow(SQLModel, table=True):
     __tablename__ = "dataset_version"
-    root: str = Field(primary_key=True)
+    id: str = Field(primary_key=True)  # keccak256(abi.encode(dataset_id, root))
+    root: str = Field(index=True)
     dataset_id: str = Field(index=True)
     department_id: str
     leaf_count: int = _big()
@@ -183,9 +185,9 @@ class VersionRow(SQLModel, table=True):
 
 class VersionParentRow(SQLModel, table=True):
     __tablename__ = "dataset_version_parent"
-    root: str = Field(primary_key=True)
+    version_id: str = Field(primary_key=True)
     position: int = Field(primary_key=True)
-    parent: str = Field(index=True)
+    parent: str = Field(index=True)  # a version id
 
 
 # --------------------------------------------------------------------------- agreements
@@ -278,9 +280,10 @@ class VersionAnchoring(SQLModel, table=True):
     transaction is sent, so that a crash at any step can be finished (``dataset resume``)."""
 
     __tablename__ = "version_anchoring"
+    __table_args__ = (UniqueConstraint("dataset_id", "root", name="uq_version_anchoring_version"),)
     id: str = Field(primary_key=True)
     dataset_id: str = Field(index=True)
-    root: str = Field(unique=True)
+    root: str = Field(index=True)
     leaf_count: int = _big()
     leaf_kind: str
     metadata_hash: str

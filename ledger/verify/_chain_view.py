@@ -55,7 +55,7 @@ class ChainView:
     * ``_index_check``: (index generation, monotonic time, whether the chain holds the
       index's checkpoint block), reused for ``head_ttl`` seconds; written under
       ``_read_lock``.
-    * ``_final``: the registry's record of each root found on chain and final while the index
+    * ``_final``: the registry's record of each version (dataset, root) found on chain and final while the index
       stood on the chain: checked once, never asked again; a dict written one key at a time.
 
     ``_read_lock`` lets one caller at a time read the head or the index's block from the
@@ -70,7 +70,7 @@ class ChainView:
         self._renewal_claimed = -math.inf
         self._down_until = -math.inf
         self._index_check: tuple[tuple[int, str], float, bool] | None = None
-        self._final: dict[str, VersionRecord] = {}
+        self._final: dict[tuple[str, str], VersionRecord] = {}
         self._lock = threading.Lock()
         self._read_lock = threading.Lock()
 
@@ -172,8 +172,11 @@ class ChainView:
 
     # ------------------------------------------------------------------ versions
 
-    def holds(self, root: str, block_number: int, clock: Clock, *, trusted: bool) -> bool:
-        """Whether the chain holds version ``root`` where the index says (at ``block_number``).
+    def holds(
+        self, dataset_id: str, root: str, block_number: int, clock: Clock, *, trusted: bool
+    ) -> bool:
+        """Whether the chain holds the version of ``dataset_id`` anchored as ``root`` where
+        the index says (at ``block_number``).
 
         The answer is kept only once the version is final at the clock's head and the index
         is ``trusted`` (it stands on the chain): until then a reorg may still drop it, so it
@@ -182,11 +185,12 @@ class ChainView:
         (the answer says so)."""
         if self.client is None or not clock.reachable:
             return True
-        if trusted and root in self._final:
+        key = (dataset_id, root)
+        if trusted and key in self._final:
             return True
         would_block("the chain node")
         try:
-            record = read_version(self.client, bytes(HexBytes(root)))
+            record = read_version(self.client, bytes(HexBytes(dataset_id)), bytes(HexBytes(root)))
         except ContractRevertError:
             return False  # not on this chain, or on a branch the chain left
         except ChainUnavailableError:
@@ -196,18 +200,19 @@ class ChainView:
             return False  # re-anchored at another block since the index read it
         head = clock.head
         if trusted and head is not None and head - record.block_number + 1 >= self.confirmations:
-            self._final[root] = record
+            self._final[key] = record
         return True
 
-    def final_version(self, root: str) -> VersionRecord | None:
-        """The registry's record of ``root`` if it is final at the chain's head, read now
+    def final_version(self, dataset_id: str, root: str) -> VersionRecord | None:
+        """The registry's record of the version of ``dataset_id`` anchored as ``root`` if it
+        is final at the chain's head, read now
         (nothing kept); None when it is not anchored or not final, or the node does not
         answer."""
         if self.client is None:
             return None
         would_block("the chain node")
         try:
-            record = read_version(self.client, bytes(HexBytes(root)))
+            record = read_version(self.client, bytes(HexBytes(dataset_id)), bytes(HexBytes(root)))
             head = self.client.block_number()
         except (ContractRevertError, ChainUnavailableError):
             return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..errors import InputError, LedgerError
 
 __all__ = [
+    "BundleClaimError",
     "BundleFormatError",
     "NotAnchoredError",
     "NotConfirmedError",
@@ -56,6 +57,13 @@ class BundleFormatError(VerificationError, InputError):
     """The proof bundle is malformed."""
 
     kind = "bad-bundle"
+
+
+class BundleClaimError(VerificationError):
+    """A claim of the proof bundle (its consortium, version id, transaction, block, time, leaf
+    count or publisher) is not what the chain says: the bundle is refused."""
+
+    kind = "bundle-claim"
 
 
 class WouldBlockError(Exception):

@@ -35,6 +35,7 @@ from ..db.tables import (
     VersionParentRow,
     VersionRow,
 )
+from ..ids import version_id
 from ._chain_view import ChainView
 from ._errors import NotAnchoredError
 from ._gate import would_block
@@ -98,15 +99,17 @@ Dept = tuple[str, str | None, str | None]  # id, name, status
 class VersionFacts:
     """What the index says about one version (all of :class:`Version` but the depth)."""
 
+    version_id: str
     root: str
     dataset_id: str
     owner: Dept
+    anchored_by: Dept
     leaf_count: int
     block_number: int
     anchored_at: str | None
     transaction: str
     revoked_at: str | None
-    parents: tuple[str, ...]
+    parents: tuple[str, ...]  # version ids
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,8 @@ class IndexFacts:
     def __init__(self, generation: tuple[int, str] | None) -> None:
         self.generation = generation
         self.departments: dict[str, Dept] = {}
-        self.versions: dict[str, VersionFacts] = {}
+        self.versions: dict[str, VersionFacts] = {}  # by version id
+        self.roots: dict[str, tuple[str, ...]] = {}  # root -> version ids indexed
         self.lineages: dict[str, list[VersionFacts]] = {}
         self.agreements: dict[str, list[AgreementFacts]] = {}
 
@@ -258,27 +262,46 @@ class IndexRead:
             self.facts.keep(self.facts.departments, department_id, found)
         return found
 
-    def version(self, root: str) -> VersionFacts | None:
-        """The index's facts on version ``root``; None when it is not (yet) indexed."""
-        if root in self.facts.versions:
-            return self.facts.versions[root]
+    def versions(self, root: str) -> list[VersionFacts]:
+        """Every version holding ``root`` (one per dataset that anchored this content): those
+        the index holds or, when it holds none yet, those this gateway anchored and saw
+        confirmed."""
+        ids = self.facts.roots.get(root)
+        if ids is None:
+            ids = tuple(
+                self.reads.session.exec(
+                    select(VersionRow.id)
+                    .where(VersionRow.root == root)
+                    .order_by(col(VersionRow.block_number), col(VersionRow.id))
+                ).all()
+            )
+            self.facts.keep(self.facts.roots, root, ids)
+        found = [v for v in map(self.version, ids) if v is not None]
+        # Only when the index holds none (as a version anchored a moment ago is): an answer
+        # the index can give reads nothing more.
+        return found or self._anchored_here(root)
+
+    def version(self, version_id: str) -> VersionFacts | None:
+        """The index's facts on version ``version_id``; None when it is not (yet) indexed."""
+        if version_id in self.facts.versions:
+            return self.facts.versions[version_id]
         session = self.reads.session
-        row = session.get(VersionRow, root)
+        row = session.get(VersionRow, version_id)
         if row is None:
-            # Not indexed (yet): nothing kept, an anchoring of this gateway may be confirmed any
-            # moment.
-            return self._anchored_here(root)
+            return None
         dataset = session.get(DatasetRow, row.dataset_id)
         owner = dataset.owner_department if dataset else row.department_id
         parents = session.exec(
             select(VersionParentRow.parent)
-            .where(VersionParentRow.root == row.root)
+            .where(VersionParentRow.version_id == row.id)
             .order_by(col(VersionParentRow.position))
         ).all()
         found = VersionFacts(
+            version_id=row.id,
             root=row.root,
             dataset_id=row.dataset_id,
             owner=self.department(owner),
+            anchored_by=self.department(row.department_id),
             leaf_count=row.leaf_count,
             block_number=row.block_number,
             anchored_at=_iso(row.anchored_at),
@@ -286,32 +309,44 @@ class IndexRead:
             revoked_at=_iso(row.revoked_at),
             parents=tuple(parents),
         )
-        self.facts.keep(self.facts.versions, root, found)
+        self.facts.keep(self.facts.versions, version_id, found)
         return found
 
-    def _anchored_here(self, root: str) -> VersionFacts | None:
-        """A version this gateway anchored and saw confirmed that the index has not reached
-        yet (the indexer follows a moment later): its facts from its anchoring and the chain, once
-        final, so that "confirmed" is verifiable at once."""
+    def _anchored_here(self, root: str) -> list[VersionFacts]:
+        """Versions of ``root`` this gateway anchored and saw confirmed that the index has not
+        reached yet (the indexer follows a moment later): their facts from the anchoring and
+        the chain, once final, so that "confirmed" is verifiable at once. Nothing is kept: the
+        index reaches them any moment."""
         session = self.reads.session
-        anchoring = session.exec(
+        chain = self._reader.chain
+        if chain.client is None:
+            return []
+        anchorings = session.exec(
             select(VersionAnchoring).where(
                 VersionAnchoring.root == root, VersionAnchoring.status == "confirmed"
             )
-        ).first()
-        chain = self._reader.chain
-        if anchoring is None or chain.client is None:
-            return None
+        ).all()
+        found = [self._confirmed_here(anchoring) for anchoring in anchorings]
+        return [version for version in found if version is not None]
+
+    def _confirmed_here(self, anchoring: VersionAnchoring) -> VersionFacts | None:
+        session = self.reads.session
         dataset = session.get(DatasetRow, anchoring.dataset_id)
         if dataset is None:
             return None  # the index is further behind than one pass: let it catch up
-        on_chain = chain.final_version(root)
+        on_chain = self._reader.chain.final_version(anchoring.dataset_id, anchoring.root)
         if on_chain is None:
             return None  # not final yet (the index would not hold it either), or not there
+        owner = self.department(dataset.owner_department)
         return VersionFacts(
-            root=root,
+            version_id="0x"
+            + version_id(
+                bytes.fromhex(anchoring.dataset_id[2:]), bytes.fromhex(anchoring.root[2:])
+            ).hex(),
+            root=anchoring.root,
             dataset_id=anchoring.dataset_id,
-            owner=self.department(dataset.owner_department),
+            owner=owner,
+            anchored_by=owner,  # the registry lets only the owner anchor
             leaf_count=on_chain.leaf_count,
             block_number=on_chain.block_number,
             anchored_at=_iso(on_chain.anchored_at),
@@ -322,23 +357,23 @@ class IndexRead:
 
     def lineage(self, version: VersionFacts) -> list[VersionFacts]:
         """The versions ``version`` derives from, breadth first (at most _MAX_LINEAGE)."""
-        known = self.facts.lineages.get(version.root)
+        known = self.facts.lineages.get(version.version_id)
         if known is not None:
             return known
-        seen: set[str] = {version.root}
+        seen: set[str] = {version.version_id}
         queue = list(version.parents)
         lineage: list[VersionFacts] = []
         while queue and len(lineage) < _MAX_LINEAGE:
-            root = queue.pop(0)
-            if root in seen:
+            parent_id = queue.pop(0)
+            if parent_id in seen:
                 continue
-            seen.add(root)
-            parent = self.version(root)
+            seen.add(parent_id)
+            parent = self.version(parent_id)
             if parent is None:
                 continue
             lineage.append(parent)
             queue.extend(parent.parents)
-        self.facts.keep(self.facts.lineages, version.root, lineage)
+        self.facts.keep(self.facts.lineages, version.version_id, lineage)
         return lineage
 
     def agreements(self, dataset_id: str) -> list[AgreementFacts]:

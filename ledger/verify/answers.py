@@ -20,9 +20,11 @@ class Department:
 
 @dataclass
 class Version:
+    id: str  # keccak256(abi.encode(dataset_id, root)): a version is keyed by both
     root: str
     dataset_id: str
     owner: Department
+    anchored_by: Department
     leaf_count: int
     block_number: int
     anchored_at: str | None
@@ -30,7 +32,7 @@ class Version:
     confirmations: int
     final: bool
     revoked_at: str | None
-    parents: list[str]
+    parents: list[str]  # version ids
 
 
 @dataclass
@@ -126,9 +128,11 @@ def _department_dict(d: Department) -> dict[str, Any]:
 
 def _version_dict(v: Version) -> dict[str, Any]:
     return {
+        "id": v.id,
         "root": v.root,
         "dataset_id": v.dataset_id,
         "owner": _department_dict(v.owner),
+        "anchored_by": _department_dict(v.anchored_by),
         "leaf_count": v.leaf_count,
         "block_number": v.block_number,
         "anchored_at": v.anchored_at,

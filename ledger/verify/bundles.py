@@ -1,26 +1,44 @@
-"""Proof bundles (``xietong-proof/1``): checked with nothing but the bundle and any node.
+"""Proof bundles: checked with nothing but the bundle, the consortium's trust file and any node.
 
-:func:`check_bundle_offline` is pure (form and Merkle path, no I/O); :func:`verify_bundle`
-then asks the chain about the root, trusting nothing from the gateway.
+A ``xietong-proof/2`` bundle holds a leaf and its values, the Merkle path to a root, and the
+claims of its anchoring: the dataset and version id, the consortium (chain id and registry),
+the transaction, block, time and leaf count, and the publishing department. Nothing in it is
+believed: :func:`check_bundle_offline` is pure (form and Merkle path, no I/O), then
+:func:`verify_bundle` checks the node against the consortium trust file (the only source of
+addresses), reads the version from the consortium's registry and its anchor event from the
+block the registry names, and refuses the bundle when any claim differs from the chain
+(:class:`BundleClaimError`). The answer names the dataset's owner and the anchoring department
+as the chain names them.
+
+A ``xietong-proof/1`` bundle (before the trust file) is still read: its ``chain_id`` and
+``contract`` are ignored (the trust file's are used), the claims it makes are checked as
+above, and :attr:`BundleCheck.unchecked` says, one sentence each, what it does not claim.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from eth_utils import is_hex_address, to_checksum_address
+from hexbytes import HexBytes
 from web3 import Web3
 
 from .. import merkle
-from ..chain.artifacts import load_artifact
 from ..chain.client import ChainClient
-from ..chain.reads import read_version
+from ..chain.reads import read_department_name, read_version
+from ..chain.transport import node_errors
 from ..db.queries import iso as _iso  # None for None and for "forever" (after 9999)
+from ..display import decode_text, raw_hex, text_flags
 from ..errors import ContractRevertError, InputError
+from ..events import LogDecoder
 from ..hashing import loads_strict
+from ..ids import version_id
 from ..refs import parse_hash
+from ..trust import ConsortiumTrust, check_node
 from ._errors import (
+    BundleClaimError,
     BundleFormatError,
     NotConfirmedError,
     RevokedVersionError,
@@ -30,6 +48,7 @@ from ._errors import (
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "LEGACY_BUNDLE_FORMAT",
     "MAX_BUNDLE_SIZE",
     "BundleCheck",
     "check_bundle_offline",
@@ -37,7 +56,9 @@ __all__ = [
     "verify_bundle",
 ]
 
-BUNDLE_FORMAT = "xietong-proof/1"
+BUNDLE_FORMAT = "xietong-proof/2"
+#: The format before the consortium trust file and the publisher: read, and said so.
+LEGACY_BUNDLE_FORMAT = "xietong-proof/1"
 #: Largest bundle text read (a real one, with a 256-step proof, is about 20 KB).
 MAX_BUNDLE_SIZE = 1 << 20
 _MAX_DEPTH = 16  # a bundle nests 3 levels
@@ -47,16 +68,27 @@ _MAX_DEPTH = 16  # a bundle nests 3 levels
 class BundleCheck:
     """A proof bundle that verified, and what the chain says about it."""
 
+    format: str
     leaf: str
+    kind: str
     root: str
     dataset_id: str
-    department_id: str | None
+    version_id: str
+    #: The dataset's owner and the department that anchored the version, as the chain names
+    #: them: ``id``, ``name`` (text; invalid UTF-8 replaced), ``name_flags``.
+    owner: dict[str, Any]
+    publisher: dict[str, Any]
     leaf_count: int
+    transaction: str
     block_number: int
     anchored_at: str | None
     confirmations: int
     chain_id: int
     contract: str
+    #: The fingerprint of the consortium trust file the bundle was checked against.
+    consortium: str
+    #: What could not be checked, one sentence each (only an old bundle has any).
+    unchecked: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -107,7 +139,7 @@ def check_bundle_offline(bundle: Any) -> tuple[bytes, list[bytes], bytes]:
     """Check a bundle's form and Merkle path without any I/O; returns (leaf, proof, root)."""
     if not isinstance(bundle, dict):
         raise BundleFormatError("a proof bundle is a JSON object.")
-    if bundle.get("format") != BUNDLE_FORMAT:
+    if bundle.get("format") not in (BUNDLE_FORMAT, LEGACY_BUNDLE_FORMAT):
         raise BundleFormatError(
             f"this is not a {BUNDLE_FORMAT} proof bundle (format {_shown(bundle.get('format'))})."
         )
@@ -116,6 +148,11 @@ def check_bundle_offline(bundle: Any) -> tuple[bytes, list[bytes], bytes]:
     if types not in (list(merkle.FILE_LEAF_TYPES), list(merkle.RECORD_LEAF_TYPES)):
         raise BundleFormatError(
             "`leaf.types` must be [bytes32, string] (file) or [bytes32, bytes32] (record)."
+        )
+    kind = "file" if types == list(merkle.FILE_LEAF_TYPES) else "record"
+    if "kind" in leaf_info and leaf_info["kind"] != kind:
+        raise BundleFormatError(
+            f"`leaf.kind` is {_shown(leaf_info['kind'])}, but the leaf's types are a {kind}'s."
         )
     if not isinstance(values, list) or len(values) != 2:
         raise BundleFormatError("`leaf.values` must hold two values.")
@@ -147,60 +184,224 @@ def check_bundle_offline(bundle: Any) -> tuple[bytes, list[bytes], bytes]:
     return leaf, proof, root
 
 
-def verify_bundle(bundle: Any, w3: Web3, *, confirmations: int = 1) -> BundleCheck:
-    """Check ``bundle`` offline, then its root on the chain ``w3`` talks to.
+def _claim(
+    bundle: dict[str, Any], name: str, kind: type, *, legacy: bool, unchecked: list[str]
+) -> Any:
+    """The bundle's claim ``name`` (a ``kind``); a /2 bundle must make it, a /1 bundle that
+    does not is noted in ``unchecked`` (None returned)."""
+    if legacy and bundle.get(name) in (None, ""):
+        unchecked.append(
+            f"the bundle does not say its `{name}`: nothing to compare with the chain's."
+        )
+        return None
+    return _field(bundle, name, kind)
 
-    Nothing from the gateway is trusted: the contract address and chain id come from the
-    bundle and are checked against the node; the ABI is the committed artifact's.
+
+def _department(client: ChainClient, department_id: bytes) -> dict[str, Any]:
+    """A department as the chain names it (any bytes shown safely, flagged)."""
+    raw = read_department_name(client, department_id)
+    if raw is None:
+        return {"id": "0x" + department_id.hex(), "name": None, "name_flags": []}
+    text = decode_text(raw)
+    return {
+        "id": "0x" + department_id.hex(),
+        "name": text,
+        "name_flags": text_flags(text, raw_hex(raw, text)),
+    }
+
+
+def _anchor_event(
+    client: ChainClient, dataset_id: bytes, root: bytes, block: int
+) -> dict[str, Any]:
+    """The registry's ``VersionAnchored`` log of (dataset, root) in ``block``, decoded, with its
+    transaction hash; BundleClaimError when the block holds none."""
+    registry = client.contract("DatasetRegistry")
+    topic = (
+        "0x"
+        + Web3.keccak(
+            text="VersionAnchored(bytes32,bytes32,bytes32,uint64,bytes32,bytes32[])"
+        ).hex()
+    )
+    with node_errors():
+        logs = client.w3.eth.get_logs(
+            {
+                "address": registry.address,
+                "fromBlock": block,
+                "toBlock": block,
+                "topics": [topic, "0x" + dataset_id.hex(), "0x" + root.hex()],
+            }
+        )
+    decoder = LogDecoder({"DatasetRegistry": registry})
+    for log in logs:
+        raw = {
+            "address": log["address"],
+            "topics": ["0x" + bytes(t).hex() for t in log["topics"]],
+            "data": "0x" + bytes(log["data"]).hex(),
+        }
+        decoded = decoder.decode(raw)
+        if decoded is not None and decoded.name == "VersionAnchored":
+            return {**decoded.args, "transaction": "0x" + bytes(log["transactionHash"]).hex()}
+    raise BundleClaimError(
+        f"the registry records version 0x{root.hex()} of dataset 0x{dataset_id.hex()} in block "
+        f"{block}, but that block holds no anchor event for it."
+    )
+
+
+#: How a message names each claim.
+_CLAIMS = {
+    "transaction": "transaction",
+    "block_number": "block number",
+    "anchored_at": "anchoring time",
+    "leaf_count": "leaf count",
+}
+
+
+def _differs(name: str, claimed: Any, actual: Any) -> BundleClaimError:
+    return BundleClaimError(
+        f"the bundle says its {name} is {_shown(claimed) if isinstance(claimed, str) else claimed}; "
+        f"the chain says {actual}."
+    )
+
+
+def verify_bundle(
+    bundle: Any, w3: Web3, *, trust: ConsortiumTrust, confirmations: int = 1
+) -> BundleCheck:
+    """Check ``bundle`` offline, then every claim it makes against the chain ``w3`` talks to.
+
+    The node must be the consortium's (``trust``: chain id, genesis and deployment block,
+    code at each address), and the registry asked is the trust file's, never the bundle's.
+
+    Raises:
+        BundleFormatError: the bundle is malformed.
+        RootMismatchError: the Merkle path does not lead from the leaf to the root.
+        TrustMismatchError: the node is not the consortium's chain.
+        UnknownRootError: the dataset holds no version of this root on that chain.
+        RevokedVersionError: its owner revoked the version.
+        BundleClaimError: a claim differs from the chain's facts.
+        NotConfirmedError: fewer than ``confirmations`` blocks hold the anchor.
     """
     leaf, proof, root = check_bundle_offline(bundle)
-    contract_address = _field(bundle, "contract", str)
-    if not is_hex_address(contract_address):
-        raise BundleFormatError("`contract` in the proof bundle must be an address.")
-    expected_chain = _field(bundle, "chain_id", int)
+    fmt = str(bundle["format"])
+    legacy = fmt == LEGACY_BUNDLE_FORMAT
+    unchecked: list[str] = []
     dataset_id = _bundle_hash(bundle.get("dataset_id"), "dataset_id")
-    client = ChainClient(w3, {})
-    if client.chain_id != expected_chain:
-        raise UnknownRootError(
-            f"the node serves chain {client.chain_id}, but the bundle was anchored on chain {expected_chain}."
+    version = version_id(dataset_id, root)
+    # 1) The node is the consortium's; the registry is the trust file's.
+    check_node(trust, w3)
+    client = ChainClient(w3, dict(trust.contracts))
+    registry = client.address("DatasetRegistry")
+    if legacy:
+        unchecked.append(
+            f"a {LEGACY_BUNDLE_FORMAT} bundle: its `chain_id` and `contract` were not believed; "
+            "the version was looked up in the registry of the consortium trust file."
         )
-    address = to_checksum_address(contract_address)
-    if not w3.eth.get_code(address):
-        raise UnknownRootError(f"there is no contract at {address} on chain {client.chain_id}.")
-    registry = w3.eth.contract(address=address, abi=load_artifact("DatasetRegistry").abi)
-    client.contracts["DatasetRegistry"] = registry
+        unchecked.append(
+            f"a {LEGACY_BUNDLE_FORMAT} bundle names no publisher and no version id: "
+            "those shown are the chain's alone."
+        )
+    else:
+        chain_id = _field(bundle, "chain_id", int)
+        if chain_id != trust.chain_id:
+            raise BundleClaimError(
+                f"the bundle was made on chain {chain_id}, not on this consortium's chain {trust.chain_id}."
+            )
+        contract = _field(bundle, "contract", str)
+        if not is_hex_address(contract):
+            raise BundleFormatError("`contract` in the proof bundle must be an address.")
+        if to_checksum_address(contract) != registry:
+            raise BundleClaimError(
+                f"the bundle names registry {to_checksum_address(contract)}; this consortium's "
+                f"DatasetRegistry is {registry}."
+            )
+        if _bundle_hash(bundle.get("version_id"), "version_id") != version:
+            raise _differs("version id", bundle.get("version_id"), "0x" + version.hex())
+    # 2) The version, as the registry holds it.
     try:
-        version = read_version(client, root)
+        record = read_version(client, dataset_id, root)
     except ContractRevertError as exc:
-        if exc.error_name == "DatasetRegistryUnknownRoot":
+        if exc.error_name == "DatasetRegistryUnknownVersion":
             raise UnknownRootError(
-                f"root 0x{root.hex()} is not anchored on chain {client.chain_id}."
+                f"dataset 0x{dataset_id.hex()} holds no version of root 0x{root.hex()} on "
+                f"chain {client.chain_id}."
             ) from None
         raise
-    if version.dataset_id != dataset_id:
-        raise UnknownRootError(
-            f"root 0x{root.hex()} belongs to dataset 0x{version.dataset_id.hex()}, not 0x{dataset_id.hex()}."
-        )
-    if version.revoked_at:
+    if record.revoked_at:
         raise RevokedVersionError(
-            f"version 0x{root.hex()} was revoked by its owner at {_iso(version.revoked_at)}."
+            f"version 0x{root.hex()} was revoked by its owner at {_iso(record.revoked_at)}."
         )
-    if not client.call("DatasetRegistry", "verifyLeaf", root, leaf, proof):
+    if not client.call("DatasetRegistry", "verifyLeaf", dataset_id, root, leaf, proof):
         raise RootMismatchError("the contract does not accept the proof for this root.")
-    depth = int(w3.eth.block_number) - version.block_number + 1
+    # 3) Its anchor event, in the block the registry names: transaction and publisher.
+    event = _anchor_event(client, dataset_id, root, record.block_number)
+    block = client.block(record.block_number)
+    if block is None or int(block["timestamp"]) != record.anchored_at:
+        raise BundleClaimError(
+            f"block {record.block_number} does not have the time the registry records for the version."
+        )
+    anchored_at = _iso(record.anchored_at)
+    # 4) Every claim the bundle makes, against those facts.
+    claims: list[tuple[str, type, Any]] = [
+        ("transaction", str, event["transaction"]),
+        ("block_number", int, record.block_number),
+        ("anchored_at", str, anchored_at),
+        ("leaf_count", int, record.leaf_count),
+    ]
+    for name, kind, actual in claims:
+        claimed = _claim(bundle, name, kind, legacy=legacy, unchecked=unchecked)
+        if claimed is None:
+            continue
+        if name == "transaction":
+            claimed = "0x" + _bundle_hash(claimed, name).hex()
+        elif name == "anchored_at":
+            claimed = _same_time(claimed, actual)
+        if claimed != actual:
+            raise _differs(_CLAIMS[name], claimed, actual)
+    if int(event["leafCount"]) != record.leaf_count:
+        raise BundleClaimError("the anchor event and the registry disagree on the leaf count.")
+    anchored_by = bytes(HexBytes(event["departmentId"]))
+    if not legacy:
+        publisher = _field(bundle, "publisher", dict)
+        claimed_id = _bundle_hash(publisher.get("id"), "publisher.id")
+        if claimed_id != anchored_by:
+            raise _differs("publisher", "0x" + claimed_id.hex(), "0x" + anchored_by.hex())
+    owner = bytes(client.call("DatasetRegistry", "ownerOf", dataset_id))
+    # 5) Deep enough.
+    depth = client.block_number() - record.block_number + 1
     if depth < confirmations:
         raise NotConfirmedError(
             f"the anchor has {depth} confirmation(s); {confirmations} are required."
         )
     return BundleCheck(
+        format=fmt,
         leaf="0x" + leaf.hex(),
+        kind="file" if bundle["leaf"]["types"] == list(merkle.FILE_LEAF_TYPES) else "record",
         root="0x" + root.hex(),
         dataset_id="0x" + dataset_id.hex(),
-        department_id=None,
-        leaf_count=version.leaf_count,
-        block_number=version.block_number,
-        anchored_at=_iso(version.anchored_at),
+        version_id="0x" + version.hex(),
+        owner=_department(client, owner),
+        publisher=_department(client, anchored_by),
+        leaf_count=record.leaf_count,
+        transaction=event["transaction"],
+        block_number=record.block_number,
+        anchored_at=anchored_at,
         confirmations=depth,
         chain_id=client.chain_id,
-        contract=address,
+        contract=registry,
+        consortium=trust.fingerprint,
+        unchecked=unchecked,
     )
+
+
+def _same_time(claimed: str, actual: str | None) -> str | None:
+    """``actual`` when the time ``claimed`` is the same instant, else ``claimed`` as given."""
+    try:
+        when = datetime.fromisoformat(claimed.replace("Z", "+00:00"))
+        if when.tzinfo is None:
+            raise ValueError("no UTC offset")
+        if actual is not None and when == datetime.fromisoformat(actual):
+            return actual
+    except ValueError:
+        raise BundleFormatError(
+            "`anchored_at` in the proof bundle is not an ISO 8601 time."
+        ) from None
+    return claimed

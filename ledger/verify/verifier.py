@@ -110,13 +110,19 @@ class Verifier:
             trusted = not clock.reachable or self.chain.index_on_chain(index.generation)
             # 4) Per leaf: the version's facts, the chain's word on it, then the match with
             #    its lineage and authorizations.
+            #    Every version holding the leaf's root is a match: the same content anchored
+            #    in several datasets (by several departments) is listed once per version.
             for leaf in index.leaves:
-                version = index.version(leaf.root)
-                if version is None:
-                    continue  # persisted but not (yet) anchored
-                if not self.chain.holds(version.root, version.block_number, clock, trusted=trusted):
-                    continue  # not on this chain (a branch it left, or re-anchored elsewhere)
-                answer.matches.append(self._match(index, leaf, version, clock))
+                for version in index.versions(leaf.root):  # none: persisted, not anchored yet
+                    if not self.chain.holds(
+                        version.dataset_id,
+                        version.root,
+                        version.block_number,
+                        clock,
+                        trusted=trusted,
+                    ):
+                        continue  # not on this chain (a branch it left, or re-anchored elsewhere)
+                    answer.matches.append(self._match(index, leaf, version, clock))
             # 5) Anchored first, newest first; and whether the node answered throughout.
             answer.matches.sort(key=lambda m: (m.status != "anchored", -m.version.block_number))
             answer.node_reachable = clock.reachable and self.chain.reachable()
@@ -195,7 +201,7 @@ class Verifier:
             rows = index.leaves
             if root is not None:
                 rows = [r for r in rows if r.root == "0x" + root.hex()]
-            anchored = [(r, v) for r in rows if (v := index.version(r.root))]
+            anchored = [(r, v) for r in rows for v in index.versions(r.root)]
             if not anchored:
                 raise NotAnchoredError(f"leaf {key} is not in any anchored version known here.")
             leaf_row, version = anchored[-1]
@@ -241,12 +247,18 @@ class Verifier:
             "proof": ["0x" + p.hex() for p in tree.proof(leaf_hash)],
             "root": version.root,
             "dataset_id": version.dataset_id,
+            "version_id": version.id if isinstance(version, Version) else version.version_id,
             "leaf_count": version.leaf_count,
             "chain_id": self.client.chain_id if self.client else None,
             "contract": self.client.address("DatasetRegistry") if self.client else None,
             "transaction": version.transaction,
             "block_number": version.block_number,
             "anchored_at": version.anchored_at,
+            "publisher": {
+                "id": version.anchored_by.id
+                if isinstance(version, Version)
+                else version.anchored_by[0]
+            },
         }
 
     def _match(self, index: IndexRead, leaf: Any, version: VersionFacts, clock: Clock) -> Match:
@@ -270,9 +282,11 @@ class Verifier:
             else self.confirmations
         )
         return Version(
+            id=facts.version_id,
             root=facts.root,
             dataset_id=facts.dataset_id,
             owner=Department(*facts.owner),
+            anchored_by=Department(*facts.anchored_by),
             leaf_count=facts.leaf_count,
             block_number=facts.block_number,
             anchored_at=facts.anchored_at,

@@ -32,7 +32,7 @@ from ledger.chain.deploy import deploy
 from ledger.chain.node import NodeSpec, free_port, stop_node
 from ledger.demo import DIBAO, run_demo
 from ledger.gateway import Gateway
-from ledger.ids import dataset_id
+from ledger.ids import version_id
 from ledger.keys import dev_account
 from ledger.settings import Settings
 
@@ -103,12 +103,14 @@ def build_world(
     try:
         report = run_demo(gateway, base / "demo", echo=lambda _line: None)
         november = report.versions["dibao-2026-11"]
+        dibao = bytes.fromhex(report.datasets[DIBAO][2:])
         entries = leaf_entries(leaves)
         prepared = prepare_hashes(
             entries,
-            dataset_id(DIBAO),
+            dibao,
             source="dibao-2026-11-attachments",
-            parents=[bytes.fromhex(november[2:])],
+            # Parents are version ids (dataset and root): November's list.
+            parents=[version_id(dibao, bytes.fromhex(november[2:]))],
         )
         batch = Anchorer(gateway.client, gateway.engine, dev_account(CIVIL_DEV)).anchor(prepared)
         if batch.status != "confirmed":

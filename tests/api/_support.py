@@ -14,7 +14,9 @@ from sqlmodel import Session
 from ledger.apikeys import create_api_key
 from ledger.chain.client import ChainClient
 from ledger.demo import DemoReport
-from ledger.settings import Settings
+from ledger.ids import dataset_id, department_id
+from ledger.settings import Settings, trust_file_beside
+from ledger.trust import ConsortiumTrust, load_trust
 
 PROBLEM = "application/problem+json"
 # The departments of scripts/founders.local.yaml, which the demo scenario plays.
@@ -24,6 +26,12 @@ PSB_DEV, CIVIL_DEV, HEALTH_DEV = 1, 2, 3  # their operators' development account
 DIBAO, POLICY = "HZ-MZ-DIBAO", "HZ-MZ-POLICY"
 ELIGIBILITY = "eligibility-check 低保资格核查"  # the purpose of the demo's active agreement
 STATISTICS = "statistics 统计分析"  # the purpose of the demo's revoked agreement
+
+
+def dataset_of(department: str, code: str) -> bytes:
+    """The id of ``department``'s dataset of catalogue code ``code`` (a dataset id derives
+    from its owner and its code; the demo's datasets are 杭州市民政局's, ``CIVIL``)."""
+    return dataset_id(department_id(department), code)
 
 
 @dataclass
@@ -47,6 +55,10 @@ class World:
             **overrides,
         }
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    def trust(self) -> ConsortiumTrust:
+        """The consortium trust file the deployment wrote beside its manifest."""
+        return load_trust(trust_file_beside(self.manifest))
 
 
 class Api:

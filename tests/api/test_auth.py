@@ -46,6 +46,8 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/v1/commitments/{commitment}/complete"): "admin",
     ("POST", "/v1/commitments/{commitment}/cancel"): "admin",
 }
+#: /v1 routes anyone may call without a key (rate-limited per client address).
+PUBLIC: set[tuple[str, str]] = {("GET", "/v1/consortium")}
 LOWER = {"read": (), "anchor": ("read",), "admin": ("read", "anchor")}
 # Path parameters that pass validation, so that only authentication can refuse the request.
 PATH_VALUES = {
@@ -77,7 +79,8 @@ def call(api: Api, method: str, path: str, headers: dict[str, str]) -> object:
 
 
 def test_the_table_covers_every_v1_route(api: Api) -> None:
-    assert v1_routes(api) == set(SCOPES)
+    assert v1_routes(api) == set(SCOPES) | PUBLIC
+    assert not PUBLIC & set(SCOPES)
 
 
 def test_every_v1_route_refuses_a_request_without_a_key(api: Api) -> None:
@@ -171,7 +174,10 @@ def test_open_reads_admit_anonymous_reads_but_not_writes(
     assert api.get("/v1/departments", scope=None).status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics", "/docs", "/openapi.json"])
+@pytest.mark.parametrize(
+    "path",
+    ["/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", *(p for _, p in PUBLIC)],
+)
 def test_health_metrics_and_docs_need_no_key(api: Api, path: str) -> None:
     response = api.client.get(path)
     assert response.status_code == 200, response.text

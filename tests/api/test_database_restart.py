@@ -29,10 +29,19 @@ from ledger.anchoring import prepare_hashes
 from ledger.apikeys import create_api_key
 from ledger.db.engine import PG_CONNECT_TIMEOUT
 from ledger.gateway import Gateway
-from ledger.ids import dataset_id
+from ledger.ids import code_hash
 from ledger.keys import dev_account
 from tests.api._serving import Served
-from tests.api._support import CIVIL_DEV, DIBAO, PROBLEM, Api, World, assert_problem
+from tests.api._support import (
+    CIVIL,
+    CIVIL_DEV,
+    DIBAO,
+    PROBLEM,
+    Api,
+    World,
+    assert_problem,
+    dataset_of,
+)
 from tests.netfault import TcpProxy
 from tests.pgcluster import PgCluster, private_cluster
 from tests.support import fresh_database
@@ -160,7 +169,7 @@ def _register(chain: World, code: str) -> int:
     sent = chain.client.transact(
         "DatasetRegistry",
         "registerDataset",
-        dataset_id(code),
+        code_hash(code),
         keccak(text=code),
         sender=dev_account(CIVIL_DEV),
     )
@@ -175,7 +184,9 @@ def test_postgresql_restarted_under_load(chain: World, cluster: PgCluster, tmp_p
     # A version anchored by this gateway, so its leaf store answers /v1/verify.
     digest = "0x" + hashlib.sha256(f"restart {uuid.uuid4()}".encode()).hexdigest()
     leaves = [(bytes.fromhex(digest[2:]), "restart/notice.pdf")]
-    batch = gateway.anchorer().anchor(prepare_hashes(leaves, dataset_id(DIBAO), source="restart"))
+    batch = gateway.anchorer().anchor(
+        prepare_hashes(leaves, dataset_of(CIVIL, DIBAO), source="restart")
+    )
     assert batch.status == "confirmed", batch
     gateway.indexer().sync()
     deployed_at = gateway.deployment.block_number

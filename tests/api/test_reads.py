@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from api.examples import EXAMPLES
 from ledger import hashing, merkle
+from ledger.chain.reads import read_version
 from ledger.db.queries import encode_cursor
-from ledger.ids import code_hash, dataset_id, department_id
+from ledger.ids import code_hash, department_id, version_id
 from ledger.keys import dev_account
 from ledger.verify import verify_bundle
 from tests.api._support import (
@@ -28,6 +30,7 @@ from tests.api._support import (
     Api,
     World,
     assert_problem,
+    dataset_of,
 )
 
 RULES = "杭州市最低生活保障实施办法.txt"  # one of the demo's policy files
@@ -36,6 +39,11 @@ UNKNOWN = "0x" + "5a" * 32
 
 def hex_id(value: bytes) -> str:
     return "0x" + value.hex()
+
+
+def version_of(code: str, root: str) -> str:
+    """The 0x version id of 杭州市民政局's dataset ``code`` at ``root`` (0x hex)."""
+    return hex_id(version_id(dataset_of(CIVIL, code), bytes.fromhex(root[2:])))
 
 
 def policy_file(world: World, name: str = RULES) -> Path:
@@ -70,12 +78,14 @@ def test_verify_by_hash_names_publisher_transaction_and_confirmations(
     assert (match["kind"], match["path"], match["leaf_hash"]) == ("file", RULES, leaf)
     version = match["version"]
     assert version["root"] == world.report.versions["policy"]
-    assert version["dataset_id"] == hex_id(dataset_id(POLICY))
+    assert version["dataset_id"] == hex_id(dataset_of(CIVIL, POLICY))
+    assert version["id"] == version_of(POLICY, version["root"])
     assert version["owner"] == {
         "id": hex_id(department_id(CIVIL)),
         "name": "杭州市民政局",
         "status": "active",
     }
+    assert version["anchored_by"] == version["owner"]  # the owner anchored it itself
     w3 = world.client.w3
     receipt = w3.eth.get_transaction_receipt(version["transaction"])
     assert receipt["status"] == 1 and receipt["blockNumber"] == version["block_number"]
@@ -83,7 +93,9 @@ def test_verify_by_hash_names_publisher_transaction_and_confirmations(
     assert version["confirmations"] == w3.eth.block_number - version["block_number"] + 1
     assert match["proof_url"] == f"/v1/proofs/{leaf}?root={version['root']}"
     bundle = api.ok(match["proof_url"])
-    assert verify_bundle(bundle, w3).root == version["root"]
+    check = verify_bundle(bundle, w3, trust=world.trust())
+    assert (check.root, check.version_id) == (version["root"], version["id"])
+    assert check.publisher["id"] == version["anchored_by"]["id"]
 
 
 def test_verify_with_proof_includes_a_bundle_the_chain_accepts(api: Api, world: World) -> None:
@@ -91,7 +103,7 @@ def test_verify_with_proof_includes_a_bundle_the_chain_accepts(api: Api, world: 
     body = api.ok("/v1/verify", params={"hash": digest, "with_proof": "true"})
     [match] = body["matches"]
     bundle = match["proof"]
-    check = verify_bundle(bundle, world.client.w3)
+    check = verify_bundle(bundle, world.client.w3, trust=world.trust())
     assert (check.leaf, check.root) == (leaf, world.report.versions["policy"])
     assert bundle["leaf"]["values"] == [digest, RULES]
     # The leaf hash itself is a query too, and answers the same version.
@@ -148,7 +160,9 @@ def test_verify_a_record_with_its_salt(api: Api, world: World) -> None:
     [match] = body["matches"]
     assert (match["kind"], match["record_index"]) == ("record", 3)
     assert match["version"]["root"] == world.report.versions["dibao-2026-11"]
-    assert match["version"]["parents"] == [world.report.versions["dibao-2026-10"]]
+    assert match["version"]["parents"] == [
+        version_of(DIBAO, world.report.versions["dibao-2026-10"])
+    ]
     assert [v["root"] for v in match["lineage"]] == [world.report.versions["dibao-2026-10"]]
     [authorization] = match["authorizations"]  # the revoked agreement no longer authorizes
     assert authorization["agreement_id"] == world.report.agreements["dibao-to-psb"]
@@ -169,7 +183,8 @@ def test_verify_a_record_with_its_salt(api: Api, world: World) -> None:
     bundle = proved["proof"]
     assert bundle["leaf"]["values"] == [record_hash, salt]
     assert bundle["leaf"]["hash"] == match["leaf_hash"]
-    assert verify_bundle(bundle, world.client.w3).root == world.report.versions["dibao-2026-11"]
+    check = verify_bundle(bundle, world.client.w3, trust=world.trust())
+    assert check.root == world.report.versions["dibao-2026-11"]
     # The query-string form still works (kept for compatibility) and gives the same bundle.
     query = {"root": match["version"]["root"], "record_hash": record_hash, "salt": salt}
     assert api.ok(f"/v1/proofs/{match['leaf_hash']}", params=query) == bundle
@@ -206,8 +221,10 @@ def test_verify_a_record_with_a_wrong_salt_or_ambiguous_input(api: Api, world: W
 def test_proofs_of_file_and_record_leaves(api: Api, world: World) -> None:
     _digest, leaf = file_leaf(policy_file(world, "低保资格核查流程.md"), "低保资格核查流程.md")
     bundle = api.ok(f"/v1/proofs/{leaf}")
-    assert bundle["format"] == "xietong-proof/1" and bundle["leaf"]["kind"] == "file"
-    assert verify_bundle(bundle, world.client.w3).leaf == leaf
+    assert bundle["format"] == "xietong-proof/2" and bundle["leaf"]["kind"] == "file"
+    assert bundle["version_id"] == version_of(POLICY, bundle["root"])
+    assert bundle["publisher"]["id"] == hex_id(department_id(CIVIL))
+    assert verify_bundle(bundle, world.client.w3, trust=world.trust()).leaf == leaf
 
     row, salt = november_row(world, 0)
     record_hash = hashing.record_hash(row)
@@ -224,7 +241,8 @@ def test_proofs_of_file_and_record_leaves(api: Api, world: World) -> None:
     complete = api.ok(
         f"/v1/proofs/{record_leaf}", params={"record_hash": hex_id(record_hash), "salt": salt}
     )
-    assert verify_bundle(complete, world.client.w3).root == world.report.versions["dibao-2026-11"]
+    check = verify_bundle(complete, world.client.w3, trust=world.trust())
+    assert check.root == world.report.versions["dibao-2026-11"]
 
 
 def test_proofs_refuse_malformed_and_unknown_leaves(api: Api) -> None:
@@ -249,7 +267,9 @@ def test_datasets_pages_of_one_walk_every_dataset_once(api: Api, world: World) -
     assert sorted(seen) == sorted(world.report.datasets.values())
     everything = api.ok("/v1/datasets")
     assert [d["id"] for d in everything["items"]] == seen and everything["next_cursor"] is None
-    dibao = next(d for d in everything["items"] if d["id"] == hex_id(dataset_id(DIBAO)))
+    assert all(d["code_hash"] for d in everything["items"])
+    dibao = next(d for d in everything["items"] if d["id"] == hex_id(dataset_of(CIVIL, DIBAO)))
+    assert dibao["code_hash"] == hex_id(code_hash(DIBAO))
     assert dibao["version_count"] == 2
     assert dibao["latest_root"] == world.report.versions["dibao-2026-11"]
     assert dibao["owner"]["name"] == "杭州市民政局"
@@ -273,17 +293,22 @@ def test_datasets_refuse_cursors_of_another_shape(api: Api) -> None:
 
 def test_dataset_detail_has_versions_lineage_and_agreements(api: Api, world: World) -> None:
     by_code = api.ok(f"/v1/datasets/{DIBAO}")
-    assert api.ok(f"/v1/datasets/{hex_id(dataset_id(DIBAO))}") == by_code
+    assert api.ok(f"/v1/datasets/{hex_id(dataset_of(CIVIL, DIBAO))}") == by_code
     october, november = (
         world.report.versions["dibao-2026-10"],
         world.report.versions["dibao-2026-11"],
     )
+    assert by_code["code_hash"] == hex_id(code_hash(DIBAO))
     assert [v["root"] for v in by_code["versions"]] == [october, november]
-    assert [v["parents"] for v in by_code["versions"]] == [[], [october]]
-    assert by_code["lineage"] == [{"from": october, "to": november}]
+    # Versions, their parents and the lineage edges are version ids (dataset and root).
+    first, second = version_of(DIBAO, october), version_of(DIBAO, november)
+    assert [v["id"] for v in by_code["versions"]] == [first, second]
+    assert [v["parents"] for v in by_code["versions"]] == [[], [first]]
+    assert by_code["lineage"] == [{"from": first, "to": second}]
     assert {a["id"] for a in by_code["agreements"]} == set(world.report.agreements.values())
+    dibao = dataset_of(CIVIL, DIBAO)
     leaf_counts = [
-        world.client.call("DatasetRegistry", "version", bytes.fromhex(r[2:]))[1]
+        read_version(world.client, dibao, bytes.fromhex(r[2:])).leaf_count
         for r in (october, november)
     ]
     assert [v["leaf_count"] for v in by_code["versions"]] == leaf_counts
@@ -298,19 +323,22 @@ def test_provenance_is_prov_json_with_derivation_agents_and_access(api: Api, wor
         world.report.versions["dibao-2026-10"],
         world.report.versions["dibao-2026-11"],
     )
+    first, second = version_of(DIBAO, october), version_of(DIBAO, november)
     assert list(doc["wasDerivedFrom"].values()) == [
         {
-            "prov:generatedEntity": f"xt:version/{november}",
-            "prov:usedEntity": f"xt:version/{october}",
+            "prov:generatedEntity": f"xt:version/{second}",
+            "prov:usedEntity": f"xt:version/{first}",
         }
     ]
+    assert doc["entity"][f"xt:version/{first}"]["xt:root"] == october
+    assert doc["entity"][f"xt:version/{second}"]["xt:root"] == november
     labels = {a["prov:label"] for a in doc["agent"].values()}
     assert labels == {NAMES[CIVIL], NAMES[PSB], NAMES[HEALTH]}
     access = [a for a in doc["activity"].values() if a["prov:type"] == "xt:DataAccess"]
     assert len(access) == world.report.receipts
     sharing = world.report.agreements["dibao-to-psb"]
     for use in doc["used"].values():
-        assert use["prov:entity"] == f"xt:dataset/{hex_id(dataset_id(DIBAO))}"
+        assert use["prov:entity"] == f"xt:dataset/{hex_id(dataset_of(CIVIL, DIBAO))}"
     plans = [a for a in doc["wasAssociatedWith"].values() if "prov:plan" in a]
     assert {p["prov:plan"] for p in plans} == {f"xt:agreement/{sharing}"}
     assert {p["prov:agent"] for p in plans} == {f"xt:department/{hex_id(department_id(PSB))}"}
@@ -356,7 +384,7 @@ def test_agreement_detail_with_access_receipts(api: Api, world: World) -> None:
     assert body["status"] == "active"
     assert (body["provider"]["name"], body["consumer"]["name"]) == (NAMES[CIVIL], NAMES[PSB])
     assert body["purpose"] == hex_id(code_hash(ELIGIBILITY))
-    assert body["datasets"] == [hex_id(dataset_id(DIBAO))]
+    assert body["datasets"] == [hex_id(dataset_of(CIVIL, DIBAO))]
     client = world.client
     assert body["accepted_by"] == dev_account(PSB_DEV).address  # its consent, relayed
     # Valid from a day before it was accepted: in effect from the acceptance only (no
@@ -396,7 +424,7 @@ def test_authorization_check_answers_for_the_agreed_purpose_only(api: Api, world
                 "isAuthorized",
                 department_id(CIVIL),
                 department_id(consumer),
-                dataset_id(DIBAO),
+                dataset_of(CIVIL, DIBAO),
                 purpose,
             )
         )
@@ -454,6 +482,63 @@ def test_departments_list_and_detail_by_code_and_id(api: Api) -> None:
     assert api.walk("/v1/departments", status="suspended") == []
     assert_problem(api.get("/v1/departments/NO-SUCH-CODE"), 404, "unknown-department")
     assert_problem(api.get("/v1/departments", params={"status": "gone"}), 422, "invalid-request")
+
+
+# --------------------------------------------------------------------------- OpenAPI examples
+
+
+def fields(node: Any, path: str = "") -> tuple[set[str], set[str]]:
+    """The member paths of a JSON value (``.matches[].version.id``), and the paths of its
+    empty lists (whose members it cannot show)."""
+    paths: set[str] = set()
+    empty: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            paths.add(f"{path}.{key}")
+            inner, hollow = fields(value, f"{path}.{key}")
+            paths |= inner
+            empty |= hollow
+    elif isinstance(node, list):
+        if not node:
+            empty.add(path)
+        for item in node:
+            inner, hollow = fields(item, f"{path}[]")
+            paths |= inner
+            empty |= hollow
+    return paths, empty
+
+
+def test_the_openapi_examples_have_the_fields_of_real_answers(api: Api, world: World) -> None:
+    """Each example the OpenAPI document shows (api/examples.py) has exactly the members of the
+    real answer, nested ones included, except inside a list one of them leaves empty."""
+    _digest, leaf = file_leaf(policy_file(world), RULES)
+    row, salt = november_row(world, 3)
+
+    def record(**extra: Any) -> Any:
+        response = api.post(
+            "/v1/verify/record", scope="read", json={"record": row, "salt": salt, **extra}
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    real = {
+        "verification": record(),  # a version with lineage and an agreement with receipts
+        "record_verification": record(with_proof=True),
+        "bundle": api.ok(f"/v1/proofs/{leaf}"),
+        "datasets": api.ok("/v1/datasets"),
+        "dataset": api.ok(f"/v1/datasets/{DIBAO}"),
+        "consortium": api.ok("/v1/consortium", scope=None),
+    }
+    for name, answer in real.items():
+        shown, shown_empty = fields(EXAMPLES[name])
+        has, has_empty = fields(answer)
+
+        def inside(path: str, lists: set[str]) -> bool:
+            return any(path.startswith(f"{empty}[]") for empty in lists)
+
+        missing = {p for p in has - shown if not inside(p, shown_empty)}
+        extra = {p for p in shown - has if not inside(p, has_empty)}
+        assert (sorted(missing), sorted(extra)) == ([], []), name
 
 
 # --------------------------------------------------------------------------- audit trail

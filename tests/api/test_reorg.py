@@ -32,10 +32,9 @@ from sqlmodel import Session
 from ledger.anchoring import Anchorer, prepare_hashes
 from ledger.apikeys import create_api_key
 from ledger.gateway import Gateway
-from ledger.ids import dataset_id
 from ledger.keys import dev_account
 from tests.api._serving import Served
-from tests.api._support import CIVIL_DEV, DIBAO, PROBLEM, World
+from tests.api._support import CIVIL, CIVIL_DEV, DIBAO, PROBLEM, World, dataset_of
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -138,7 +137,9 @@ def test_the_api_follows_a_reorg_and_drops_the_orphaned_version(
     try:
         digest = "0x" + hashlib.sha256(f"reorg {uuid.uuid4()}".encode()).hexdigest()
         prepared = prepare_hashes(
-            [(bytes.fromhex(digest[2:]), "reorg/branch.pdf")], dataset_id(DIBAO), source="reorg"
+            [(bytes.fromhex(digest[2:]), "reorg/branch.pdf")],
+            dataset_of(CIVIL, DIBAO),
+            source="reorg",
         )
         root = "0x" + prepared.root.hex()
         reads = Reads(served, key, digest, root)

@@ -113,7 +113,10 @@ def test_serve_binds_loopback_and_anchors_in_the_background(
             batch = eventually("the batch", settled, server, log)
             assert batch["status"] == "confirmed", batch
             assert chain.client.call(
-                "DatasetRegistry", "isAnchored", bytes.fromhex(batch["root"][2:])
+                "DatasetRegistry",
+                "isAnchored",
+                bytes.fromhex(batch["dataset_id"][2:]),
+                bytes.fromhex(batch["root"][2:]),
             )
 
             def verified() -> dict[str, Any] | None:

@@ -21,7 +21,7 @@ from api import create_app
 from ledger.chain.node import free_port
 from ledger.db.tables import IndexerCheckpoint
 from ledger.errors import ContractRevertError
-from ledger.ids import dataset_id, department_id
+from ledger.ids import code_hash, department_id
 from ledger.keys import dev_account
 from tests.api._support import (
     CIVIL,
@@ -184,7 +184,7 @@ def _register(world: World, code: str) -> int:
     sent = world.client.transact(
         "DatasetRegistry",
         "registerDataset",
-        dataset_id(code),
+        code_hash(code),
         keccak(text=code),
         sender=dev_account(CIVIL_DEV),
     )

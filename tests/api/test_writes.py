@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from ledger import merkle
 from ledger.consent import make_consent, propose_agreement
-from ledger.ids import AgreementTerms, code_hash, dataset_id, department_id
+from ledger.ids import AgreementTerms, code_hash, department_id, version_id
 from ledger.keys import dev_account
+from ledger.verify import verify_bundle
 from tests.api._support import (
     CIVIL,
     CIVIL_DEV,
@@ -25,7 +27,9 @@ from tests.api._support import (
     Api,
     World,
     assert_problem,
+    dataset_of,
 )
+from tests.support import fresh_database
 
 UNKNOWN = "0x" + "5a" * 32
 
@@ -80,7 +84,7 @@ def test_submitted_hashes_are_anchored_then_verifiable(writer: Api, chain: World
     assert response.status_code == 202, response.text
     batch = response.json()
     assert batch["status"] == "collecting" and batch["leaf_count"] == 2  # the repeat counts once
-    assert batch["dataset_id"] == hex_id(dataset_id(POLICY))
+    assert batch["dataset_id"] == hex_id(dataset_of(CIVIL, POLICY))
     polled = writer.ok(f"/v1/anchors/{batch['batch_id']}", scope="anchor")
     assert polled["status"] == "collecting" and polled["root"] is None
 
@@ -93,7 +97,8 @@ def test_submitted_hashes_are_anchored_then_verifiable(writer: Api, chain: World
     assert done["status"] == "confirmed" and done["root"] == hex_id(expected_root)
     assert done["leaf_count"] == 2 and done["error"] is None
     client = chain.client
-    assert client.call("DatasetRegistry", "isAnchored", expected_root) is True
+    policy = dataset_of(CIVIL, POLICY)
+    assert client.call("DatasetRegistry", "isAnchored", policy, expected_root) is True
     receipt = client.w3.eth.get_transaction_receipt(done["transaction"])
     assert receipt["blockNumber"] == done["block_number"] and receipt["status"] == 1
 
@@ -102,7 +107,9 @@ def test_submitted_hashes_are_anchored_then_verifiable(writer: Api, chain: World
         answer = writer.ok("/v1/verify", params={"hash": leaf["content_hash"]})
         [match] = answer["matches"]
         assert (match["path"], match["version"]["root"]) == (leaf["name"], done["root"])
+        assert match["version"]["id"] == hex_id(version_id(policy, expected_root))
         assert match["version"]["owner"]["name"] == NAMES[CIVIL]
+        assert match["version"]["anchored_by"]["name"] == NAMES[CIVIL]
     assert flush(writer) == []  # nothing left to anchor
 
 
@@ -129,22 +136,32 @@ def test_a_full_batch_is_anchored_without_waiting(
     assert api.ok(f"/v1/anchors/{fresh['batch_id']}", scope="anchor")["status"] == "collecting"
 
 
-def test_anchoring_refuses_other_departments_and_unknown_datasets(
-    writer: Api, chain: World
-) -> None:
+def register(chain: World, department: str, operator: int, code: str) -> str:
+    """Department ``department`` (its operator dev account ``operator``) registers its dataset
+    of catalogue code ``code`` straight on chain; the 0x dataset id."""
     chain.client.transact(
         "DatasetRegistry",
         "registerDataset",
-        dataset_id("HZ-GA-HUJI"),
-        code_hash("户籍"),
-        sender=dev_account(PSB_DEV),
+        code_hash(code),
+        code_hash(f"catalogue {code}"),
+        sender=dev_account(operator),
     )
+    return hex_id(dataset_of(department, code))
+
+
+def test_anchoring_refuses_other_departments_and_unknown_datasets(
+    writer: Api, chain: World
+) -> None:
+    huji = register(chain, PSB, PSB_DEV, "HZ-GA-HUJI")
     writer.sync()
     leaves = [{"content_hash": "0x" + "11" * 32, "name": "a.txt"}]
-    theirs = writer.post(
+    theirs = writer.post("/v1/anchors", scope="anchor", json={"dataset": huji, "leaves": leaves})
+    assert_problem(theirs, 403, "not-owner")
+    # A code names this gateway's department's dataset: 杭州市民政局 has no HZ-GA-HUJI.
+    by_code = writer.post(
         "/v1/anchors", scope="anchor", json={"dataset": "HZ-GA-HUJI", "leaves": leaves}
     )
-    assert_problem(theirs, 403, "not-owner")
+    assert_problem(by_code, 404, "unknown-dataset")
     unknown = writer.post(
         "/v1/anchors", scope="anchor", json={"dataset": "HZ-NO-SUCH", "leaves": leaves}
     )
@@ -165,6 +182,73 @@ def test_anchoring_refuses_other_departments_and_unknown_datasets(
     assert_problem(writer.get("/v1/anchors/" + "0" * 32, scope="anchor"), 404, "unknown-batch")
     assert_problem(writer.get("/v1/anchors/not-a-batch", scope="anchor"), 422, "invalid-request")
     assert flush(writer) == []
+
+
+def test_a_code_two_departments_registered_is_ambiguous_but_each_id_works(
+    writer: Api, chain: World
+) -> None:
+    """Dataset ids derive from owner and code: 杭州市公安局 registering 杭州市民政局's code
+    makes a second dataset, not a takeover. A read by the code alone is refused, naming both
+    ids; each id reads its own dataset; the gateway's anchors by code stay its own."""
+    civil = hex_id(dataset_of(CIVIL, DIBAO))
+    psb = register(chain, PSB, PSB_DEV, DIBAO)
+    assert psb != civil
+    writer.sync()
+    problem = assert_problem(writer.get(f"/v1/datasets/{DIBAO}"), 400, "ambiguous-dataset")
+    assert civil in problem["detail"] and psb in problem["detail"]
+    assert_problem(writer.get(f"/v1/datasets/{DIBAO}/provenance"), 400, "ambiguous-dataset")
+    ours, theirs = writer.ok(f"/v1/datasets/{civil}"), writer.ok(f"/v1/datasets/{psb}")
+    assert (ours["id"], ours["owner"]["name"], len(ours["versions"])) == (civil, NAMES[CIVIL], 2)
+    assert (theirs["id"], theirs["owner"]["name"], theirs["versions"]) == (psb, NAMES[PSB], [])
+    assert ours["code_hash"] == theirs["code_hash"] == hex_id(code_hash(DIBAO))
+    assert writer.ok(f"/v1/datasets/{psb}/provenance")["entity"]
+    # POST /v1/anchors resolves a code against the gateway's own department.
+    leaves = [{"content_hash": "0x" + "12" * 32, "name": "b.txt"}]
+    batch = writer.post("/v1/anchors", scope="anchor", json={"dataset": DIBAO, "leaves": leaves})
+    assert batch.status_code == 202, batch.text
+    assert batch.json()["dataset_id"] == civil
+
+
+def test_the_same_content_anchored_by_two_departments_gives_two_matches(
+    writer: Api, chain: World, make_api: Any, tmp_path: Path
+) -> None:
+    """The same file anchored by 杭州市民政局 (this gateway) and by 杭州市公安局 (its own
+    gateway, its own dataset): one root, two versions, each attributed to its department."""
+    content = "0x" + hashlib.sha256(b"%PDF joint notice").hexdigest()
+    leaves = [{"content_hash": content, "name": "2026/11/联合通知.pdf"}]
+    ours = writer.post("/v1/anchors", scope="anchor", json={"dataset": POLICY, "leaves": leaves})
+    assert ours.status_code == 202, ours.text
+    assert flush(writer) == [ours.json()["batch_id"]]
+    psb_policy = register(chain, PSB, PSB_DEV, "HZ-GA-NOTICES")
+    folder = tmp_path / "psb"
+    folder.mkdir()
+    with fresh_database("sqlite", folder) as url:
+        psb_gateway = make_api(chain.settings(database_url=url, dev_account=PSB_DEV))
+        psb_gateway.sync()
+        theirs = psb_gateway.post(
+            "/v1/anchors", scope="anchor", json={"dataset": "HZ-GA-NOTICES", "leaves": leaves}
+        )
+        assert theirs.status_code == 202, theirs.text
+        assert theirs.json()["dataset_id"] == psb_policy
+        assert flush(psb_gateway) == [theirs.json()["batch_id"]]
+    writer.sync()
+    answer = writer.ok("/v1/verify", params={"hash": content, "with_proof": "true"})
+    assert answer["anchored"] is True and answer["status"] == "anchored"
+    matches = {m["version"]["dataset_id"]: m for m in answer["matches"]}
+    civil_policy = hex_id(dataset_of(CIVIL, POLICY))
+    assert len(answer["matches"]) == 2 and set(matches) == {civil_policy, psb_policy}
+    [root] = {m["version"]["root"] for m in answer["matches"]}
+    for dataset, department in ((civil_policy, CIVIL), (psb_policy, PSB)):
+        version = matches[dataset]["version"]
+        assert version["id"] == hex_id(
+            version_id(bytes.fromhex(dataset[2:]), bytes.fromhex(root[2:]))
+        )
+        named = {"id": hex_id(department_id(department)), "name": NAMES[department]}
+        assert {k: version["owner"][k] for k in named} == named
+        assert {k: version["anchored_by"][k] for k in named} == named
+        check = verify_bundle(matches[dataset]["proof"], chain.client.w3, trust=chain.trust())
+        assert (check.version_id, check.publisher["id"]) == (version["id"], named["id"])
+    assert matches[civil_policy]["version"]["id"] != matches[psb_policy]["version"]["id"]
 
 
 # --------------------------------------------------------------------------- agreements
@@ -294,7 +378,7 @@ def agreement_until(chain: World, valid_until: int, consumer: tuple[str, int]) -
     agreement_terms = AgreementTerms(
         provider=department_id(CIVIL),
         consumer=department_id(code),
-        dataset_ids=(dataset_id(POLICY),),
+        dataset_ids=(dataset_of(CIVIL, POLICY),),
         purpose=code_hash("archive 归档"),
         legal_basis=code_hash("《档案法》"),
         terms_hash=b"\x7d" * 32,
@@ -480,6 +564,7 @@ def test_a_long_lived_verifier_follows_the_index(writer: Api, chain: World) -> N
     chain.client.transact(
         "DatasetRegistry",
         "revokeVersion",
+        dataset_of(CIVIL, POLICY),
         bytes.fromhex(root[2:]),
         code_hash("撤回"),
         sender=dev_account(CIVIL_DEV),

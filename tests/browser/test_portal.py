@@ -33,9 +33,11 @@ from ledger.chain.node import NodeSpec, free_port
 from ledger.db import queries
 from ledger.demo import DIBAO, POLICY, DemoReport, run_demo
 from ledger.gateway import Gateway
+from ledger.ids import version_id
 from ledger.keys import dev_account
 from ledger.paths import PROJECT_ROOT
 from ledger.settings import Settings
+from ledger.trust import load_trust
 from ledger.verify import check_bundle_offline, verify_bundle
 from tests.support import Consortium, mistype
 
@@ -79,6 +81,12 @@ class World:
         """A ``ledger.db.queries`` answer from the index the app serves."""
         with Session(self.gateway.engine) as session:
             return fn(session=session, **kwargs)
+
+    def version(self, code: str, name: str) -> str:
+        """The 0x version id of the demo's version ``name`` (a key of ``report.versions``)
+        in its dataset ``code``: versions are keyed by dataset and root."""
+        dataset, root = self.report.datasets[code], self.report.versions[name]
+        return "0x" + version_id(bytes.fromhex(dataset[2:]), bytes.fromhex(root[2:])).hex()
 
 
 def _serve(settings: Settings) -> Iterator[str]:
@@ -267,6 +275,10 @@ def test_verify_a_dropped_file_and_download_its_proof(page: Page, world: World, 
     expect(match).to_contain_text(ANCHORED_FILE)
     expect(match.locator(f"[title='{version['transaction']}']")).to_be_visible()
     expect(match.locator(".badge[data-status='anchored']")).to_be_visible()
+    # The dataset link leads to the version's row, keyed by its version id.
+    assert version["id"] == world.version(POLICY, "policy")
+    link = match.locator(f"a[href='/datasets/{policy['id']}#v-{version['id']}']")
+    expect(link).to_have_count(1)
     # Only the hash left the browser: one GET with the SHA-256, no body anywhere.
     verifies = [(m, u, body) for m, u, body in sent if "/v1/verify" in u]
     assert verifies == [("GET", f"{world.base}/v1/verify?hash=0x{digest}", None)]
@@ -281,8 +293,11 @@ def test_verify_a_dropped_file_and_download_its_proof(page: Page, world: World, 
     _, _, root = check_bundle_offline(bundle)
     assert "0x" + root.hex() == world.report.versions["policy"] == version["root"]
     assert bundle["leaf"]["values"] == ["0x" + digest, ANCHORED_FILE]
-    checked = verify_bundle(bundle, world.w3)
+    assert bundle["format"] == "xietong-proof/2" and bundle["version_id"] == version["id"]
+    trust = load_trust(world.settings.trust_path(world.w3.eth.chain_id))
+    checked = verify_bundle(bundle, world.w3, trust=trust)
     assert checked.root == version["root"] and checked.dataset_id == policy["id"]
+    assert checked.version_id == version["id"] and checked.publisher["name"] == CIVIL
 
     page.set_input_files("#file", str(world.tampered_file))
     verdict = page.locator("#result .verdict")
@@ -327,16 +342,24 @@ def test_datasets_and_lineage_graph(page: Page, world: World, shot: Shot) -> Non
         world.report.versions["dibao-2026-10"],
         world.report.versions["dibao-2026-11"],
     )
+    # Versions are keyed by version id (dataset and root): the edges, links and rows.
+    october_id, november_id = (world.version(DIBAO, f"dibao-2026-{m}") for m in ("10", "11"))
     nodes = svg.locator("g.lineage-node")
     expect(nodes).to_have_count(2)
     assert nodes.nth(0).get_attribute("data-root") == october  # block order, left to right
     assert nodes.nth(1).get_attribute("data-root") == november
     first, second = (nodes.nth(i).locator("rect").bounding_box() for i in (0, 1))
     assert first is not None and second is not None and first["x"] < second["x"]
-    edge = svg.locator(f"path.lineage-edge[data-from='{october}'][data-to='{november}']")
+    edge = svg.locator(f"path.lineage-edge[data-from='{october_id}'][data-to='{november_id}']")
     expect(edge).to_have_count(1)
     expect(page.locator("#versions tbody tr")).to_have_count(2)
-    expect(page.locator(f"#v-{november}")).to_contain_text(CIVIL)
+    expect(page.locator(f"#v-{october_id} [title='{october}']")).to_have_count(1)
+    expect(page.locator(f"#v-{november_id}")).to_contain_text(CIVIL)
+    parent = page.locator(f"#v-{november_id} a[href='#v-{october_id}']")  # its parent's row
+    expect(parent).to_have_count(1)
+    assert parent.get_attribute("title") == october_id
+    nodes.nth(1).locator(f"a[href='#v-{november_id}']").click()
+    expect(page).to_have_url(f"{world.base}/datasets/{dibao}#v-{november_id}")
     shot(page, "dataset")
 
     page.goto(world.base + "/datasets/NO-SUCH-DATASET")
@@ -423,6 +446,12 @@ def test_audit_trail_filters_and_csv(page: Page, world: World, shot: Shot) -> No
     for row in all_rows.all():
         assert row.get_attribute("data-event") == "VersionAnchored"
         expect(row).to_contain_text(CIVIL)
+    # Each anchor's root links to its version's row on the dataset page (by version id).
+    links = {a.get_attribute("href") for a in all_rows.locator("a[href*='#v-']").all()}
+    assert links == {
+        f"/datasets/{world.report.datasets[code]}#v-{world.version(code, name)}"
+        for code, name in ((DIBAO, "dibao-2026-10"), (DIBAO, "dibao-2026-11"), (POLICY, "policy"))
+    }
 
     csv_link = page.locator("#csv-export")
     href = csv_link.get_attribute("href")

@@ -1,5 +1,7 @@
-"""DatasetRegistry: dataset registration, version anchoring with lineage, revocation, views and
-on-chain Merkle proof checks against OpenZeppelin standard trees, on both engines."""
+"""DatasetRegistry: dataset registration (ids derived from the owner department and the catalogue
+code), version anchoring keyed by (dataset, root) with lineage by version id, revocation, views,
+on-chain Merkle proof checks against OpenZeppelin standard trees, and the squatting attacks a
+hostile member could try; on both engines."""
 
 from __future__ import annotations
 
@@ -14,9 +16,9 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from ledger.chain.enums import DepartmentStatus, ProposalKind
-from ledger.ids import dataset_id
+from ledger.ids import code_hash, version_id
 from ledger.paths import HARDHAT_DIR
-from tests.support import Consortium, reverts
+from tests.support import Consortium, dataset_of, reverts
 
 ZERO32 = b"\x00" * 32
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -24,9 +26,14 @@ SUSPEND = ProposalKind.SUSPEND
 SUSPENDED = DepartmentStatus.SUSPENDED
 LEAF_TYPES = ["bytes32", "string"]
 
-DS_A = dataset_id("TEST-DS-A-001")
-DS_A2 = dataset_id("TEST-DS-A-002")
-DS_B = dataset_id("TEST-DS-B-001")
+CODE_A = "TEST-DS-A-001"
+CODE_A2 = "TEST-DS-A-002"
+CODE_B = "TEST-DS-B-001"
+DS_A = dataset_of("A", CODE_A)
+DS_A2 = dataset_of("A", CODE_A2)
+DS_B = dataset_of("B", CODE_B)
+# Department B's dataset registered under A's catalogue code (the squatter's try).
+DS_B_WITH_CODE_A = dataset_of("B", CODE_A)
 
 
 def h(label: str) -> bytes:
@@ -104,8 +111,24 @@ def leaf_values(count: int, label: str = "file") -> list[list[Any]]:
 # ------------------------------------------------------------------ chain helpers
 
 
-def register(c: Consortium, dataset: bytes, who: str = "A", metadata: bytes = ZERO32) -> Any:
-    return c.transact("DatasetRegistry", "registerDataset", dataset, metadata, sender=c.ops[who])
+def register(
+    c: Consortium,
+    code: str,
+    who: str = "A",
+    metadata: bytes = ZERO32,
+    *,
+    sender: LocalAccount | None = None,
+) -> bytes:
+    """Register dataset ``code`` as department ``who`` (its first operator, or ``sender``);
+    returns the dataset id the chain gave it (from its ``DatasetRegistered`` event)."""
+    tx = c.transact(
+        "DatasetRegistry",
+        "registerDataset",
+        code_hash(code),
+        metadata,
+        sender=sender or c.ops[who],
+    )
+    return bytes(tx.event("DatasetRegistered")["datasetId"])
 
 
 def anchor(
@@ -119,6 +142,7 @@ def anchor(
     parents: Sequence[bytes] = (),
     sender: LocalAccount | None = None,
 ) -> Any:
+    """Anchor ``root`` in ``dataset``; ``parents`` are version ids (:func:`version_id`)."""
     return c.transact(
         "DatasetRegistry",
         "anchor",
@@ -129,6 +153,33 @@ def anchor(
         list(parents),
         sender=sender or c.ops[who],
     )
+
+
+def revoke(
+    c: Consortium, dataset: bytes, root: bytes, reason: bytes = ZERO32, *, who: str = "A"
+) -> Any:
+    return c.transact("DatasetRegistry", "revokeVersion", dataset, root, reason, sender=c.ops[who])
+
+
+def version(c: Consortium, dataset: bytes, root: bytes) -> tuple[int, int, int, int]:
+    """``version(dataset, root)``: (leafCount, anchoredAt, blockNumber, revokedAt)."""
+    return tuple(c.call("DatasetRegistry", "version", dataset, root))  # type: ignore[return-value]
+
+
+def is_anchored(c: Consortium, dataset: bytes, root: bytes) -> Any:
+    return c.call("DatasetRegistry", "isAnchored", dataset, root)
+
+
+def verify_leaf(
+    c: Consortium, dataset: bytes, root: bytes, leaf: bytes, proof: Sequence[bytes]
+) -> Any:
+    return c.call("DatasetRegistry", "verifyLeaf", dataset, root, leaf, list(proof))
+
+
+def dataset_of_hash(owner: bytes, code_digest: bytes) -> bytes:
+    """The dataset id of department ``owner`` for a raw code hash: keccak256(abi.encode(owner,
+    codeHash)), two words concatenated."""
+    return keccak(owner + code_digest)
 
 
 def suspend(c: Consortium, who: str) -> None:
@@ -152,17 +203,30 @@ def block_timestamp(c: Consortium, tx: Any) -> int:
     return int(c.w3.eth.get_block(tx.block_number)["timestamp"])
 
 
+def anchored_event(tx: Any) -> dict[str, Any]:
+    event = dict(tx.event("VersionAnchored"))
+    event["parents"] = list(event["parents"])
+    return event
+
+
 # ================================================================== registerDataset
 
 
-def test_register_dataset_records_owner_time_and_event(consortium: Consortium) -> None:
+def test_register_dataset_records_owner_code_time_and_event(consortium: Consortium) -> None:
     c = consortium
     metadata = h("catalogue entry A-001")
-    tx = register(c, DS_A, "A", metadata)
+    tx = c.transact(
+        "DatasetRegistry", "registerDataset", code_hash(CODE_A), metadata, sender=c.ops["A"]
+    )
     assert tx.events == [
         (
             "DatasetRegistered",
-            {"datasetId": DS_A, "ownerDepartment": c.ids["A"], "metadataHash": metadata},
+            {
+                "datasetId": DS_A,
+                "ownerDepartment": c.ids["A"],
+                "codeHash": code_hash(CODE_A),
+                "metadataHash": metadata,
+            },
         )
     ]
     owner, registered_at = c.call("DatasetRegistry", "dataset", DS_A)
@@ -171,15 +235,42 @@ def test_register_dataset_records_owner_time_and_event(consortium: Consortium) -
     assert c.call("DatasetRegistry", "ownerOf", DS_A) == c.ids["A"]
 
 
+def test_register_dataset_returns_the_id_derived_from_owner_and_code(
+    consortium: Consortium,
+) -> None:
+    c = consortium
+    registry = c.client.contract("DatasetRegistry")
+    for who in ("A", "B"):
+        returned = registry.functions.registerDataset(code_hash(CODE_A), ZERO32).call(
+            {"from": c.ops[who].address}
+        )
+        assert returned == dataset_of(who, CODE_A)
+        assert returned == c.call(
+            "DatasetRegistry", "computeDatasetId", c.ids[who], code_hash(CODE_A)
+        )
+    # The call was a simulation: nothing is registered.
+    assert c.call("DatasetRegistry", "ownerOf", DS_A) == ZERO32
+
+
 def test_register_dataset_with_zero_metadata_and_by_other_departments(
     consortium: Consortium,
 ) -> None:
     c = consortium
-    register(c, DS_A, "A")
-    tx = register(c, DS_B, "B")
+    assert register(c, CODE_A, "A") == DS_A
+    tx = c.transact(
+        "DatasetRegistry", "registerDataset", code_hash(CODE_B), ZERO32, sender=c.ops["B"]
+    )
     assert tx.event("DatasetRegistered")["metadataHash"] == ZERO32
+    assert tx.event("DatasetRegistered")["datasetId"] == DS_B
     assert c.call("DatasetRegistry", "ownerOf", DS_A) == c.ids["A"]
     assert c.call("DatasetRegistry", "ownerOf", DS_B) == c.ids["B"]
+
+
+def test_register_several_datasets_of_one_department(consortium: Consortium) -> None:
+    c = consortium
+    assert (register(c, CODE_A), register(c, CODE_A2)) == (DS_A, DS_A2)
+    assert DS_A != DS_A2
+    assert c.call("DatasetRegistry", "ownerOf", DS_A2) == c.ids["A"]
 
 
 def test_register_dataset_by_second_operator_belongs_to_the_department(
@@ -188,20 +279,22 @@ def test_register_dataset_by_second_operator_belongs_to_the_department(
     c = consortium
     second = c.spare(5)
     c.enrol(c.ops["A"], second)
-    tx = c.transact("DatasetRegistry", "registerDataset", DS_A, ZERO32, sender=second)
+    tx = c.transact("DatasetRegistry", "registerDataset", code_hash(CODE_A), ZERO32, sender=second)
+    # The id derives from the department, not the account: the same as the first operator's.
+    assert tx.event("DatasetRegistered")["datasetId"] == DS_A
     assert tx.event("DatasetRegistered")["ownerDepartment"] == c.ids["A"]
     # The first operator may anchor it: ownership is the department's, not the account's.
     anchor(c, DS_A, h("root-1"), who="A")
-    assert c.call("DatasetRegistry", "isAnchored", h("root-1")) is True
+    assert is_anchored(c, DS_A, h("root-1")) is True
 
 
 def test_register_dataset_by_non_operator_reverts(consortium: Consortium) -> None:
     c = consortium
     outsider = c.spare(6)
     with reverts("DepartmentRegistryNotOperator", account=outsider.address):
-        c.transact("DatasetRegistry", "registerDataset", DS_A, ZERO32, sender=outsider)
+        register(c, CODE_A, sender=outsider)
     with reverts("DepartmentRegistryNotOperator", account=c.auditor.address):
-        c.transact("DatasetRegistry", "registerDataset", DS_A, ZERO32, sender=c.auditor)
+        register(c, CODE_A, sender=c.auditor)
     assert c.call("DatasetRegistry", "ownerOf", DS_A) == ZERO32
 
 
@@ -211,7 +304,8 @@ def test_register_dataset_by_removed_operator_reverts(consortium: Consortium) ->
     c.enrol(c.ops["A"], second)
     c.transact("DepartmentRegistry", "removeOperator", second.address, sender=c.ops["A"])
     with reverts("DepartmentRegistryNotOperator", account=second.address):
-        c.transact("DatasetRegistry", "registerDataset", DS_A, ZERO32, sender=second)
+        register(c, CODE_A, sender=second)
+    assert c.call("DatasetRegistry", "ownerOf", DS_A) == ZERO32
 
 
 def test_register_dataset_by_suspended_department_reverts(consortium: Consortium) -> None:
@@ -220,22 +314,62 @@ def test_register_dataset_by_suspended_department_reverts(consortium: Consortium
     with reverts(
         "DepartmentRegistryDepartmentNotActive", departmentId=c.ids["C"], status=SUSPENDED
     ):
-        register(c, DS_A, "C")
-    assert c.call("DatasetRegistry", "ownerOf", DS_A) == ZERO32
+        register(c, CODE_A, "C")
+    assert c.call("DatasetRegistry", "ownerOf", dataset_of("C", CODE_A)) == ZERO32
 
 
-def test_register_zero_dataset_id_reverts(consortium: Consortium) -> None:
+def test_register_zero_code_hash_reverts(consortium: Consortium) -> None:
     c = consortium
-    with reverts("DatasetRegistryZeroDatasetId"):
-        register(c, ZERO32, "A")
+    with reverts("DatasetRegistryZeroCode"):
+        c.transact("DatasetRegistry", "registerDataset", ZERO32, h("meta"), sender=c.ops["A"])
+    assert c.call("DatasetRegistry", "ownerOf", dataset_of_hash(c.ids["A"], ZERO32)) == ZERO32
 
 
-@pytest.mark.parametrize("second", ["A", "B"])
+@pytest.mark.parametrize("second", ["first operator", "second operator"])
 def test_register_existing_dataset_reverts(consortium: Consortium, second: str) -> None:
+    """The same department registering the same code again (by any of its operators)."""
     c = consortium
-    register(c, DS_A, "A")
+    register(c, CODE_A, "A", h("metadata"))
+    sender = c.ops["A"]
+    if second == "second operator":
+        sender = c.spare(5)
+        c.enrol(c.ops["A"], sender)
     with reverts("DatasetRegistryDatasetExists", datasetId=DS_A, ownerDepartment=c.ids["A"]):
-        register(c, DS_A, second, h("other metadata"))
+        register(c, CODE_A, "A", h("other metadata"), sender=sender)
+    assert c.call("DatasetRegistry", "ownerOf", DS_A) == c.ids["A"]
+
+
+# ================================================================== squatting on codes
+
+
+def test_squatter_cannot_take_another_departments_dataset_code(consortium: Consortium) -> None:
+    """B registers A's catalogue code before A does: B gets a dataset of its own, and A's
+    registration of its code still succeeds, with A's id. (Before, the id was the code's hash
+    alone, so B's registration took it and A's reverted with DatasetExists.)"""
+    c = consortium
+    squatted = register(c, CODE_A, "B")
+    victims = register(c, CODE_A, "A")
+    assert squatted == DS_B_WITH_CODE_A
+    assert victims == DS_A
+    assert squatted != victims
+    assert c.call("DatasetRegistry", "ownerOf", DS_A) == c.ids["A"]
+    assert c.call("DatasetRegistry", "ownerOf", DS_B_WITH_CODE_A) == c.ids["B"]
+    assert c.call("DatasetRegistry", "dataset", DS_A)[0] == c.ids["A"]
+    # A owns and anchors its dataset; B cannot anchor into it.
+    anchor(c, DS_A, h("a-v1"), who="A")
+    with reverts("DatasetRegistryNotDatasetOwner", datasetId=DS_A, departmentId=c.ids["B"]):
+        anchor(c, DS_A, h("b-v1"), who="B")
+
+
+def test_squatter_cannot_register_the_victims_dataset_id_as_a_code(
+    consortium: Consortium,
+) -> None:
+    """Passing A's dataset id as a code hash gives B yet another id of its own."""
+    c = consortium
+    register(c, CODE_A, "A")
+    tx = c.transact("DatasetRegistry", "registerDataset", DS_A, ZERO32, sender=c.ops["B"])
+    assert tx.event("DatasetRegistered")["datasetId"] == dataset_of_hash(c.ids["B"], DS_A)
+    assert tx.event("DatasetRegistered")["datasetId"] != DS_A
     assert c.call("DatasetRegistry", "ownerOf", DS_A) == c.ids["A"]
 
 
@@ -258,7 +392,7 @@ def test_max_parents_is_eight(consortium: Consortium) -> None:
 
 def test_anchor_records_version_and_event(consortium: Consortium) -> None:
     c = consortium
-    register(c, DS_A, "A")
+    register(c, CODE_A)
     root, metadata = h("root-v1"), h("version 1 description")
     tx = anchor(c, DS_A, root, leaf_count=1234, metadata=metadata)
     assert tx.events == [
@@ -274,181 +408,321 @@ def test_anchor_records_version_and_event(consortium: Consortium) -> None:
             },
         )
     ]
-    assert c.call("DatasetRegistry", "version", root) == (
-        DS_A,
-        1234,
-        block_timestamp(c, tx),
-        tx.block_number,
-        0,
-    )
-    assert c.call("DatasetRegistry", "isAnchored", root) is True
-    assert c.call("DatasetRegistry", "isAnchored", h("root-v2")) is False
+    assert version(c, DS_A, root) == (1234, block_timestamp(c, tx), tx.block_number, 0)
+    assert is_anchored(c, DS_A, root) is True
+    assert is_anchored(c, DS_A, h("root-v2")) is False
+    # The version belongs to its dataset only.
+    register(c, CODE_A2)
+    assert is_anchored(c, DS_A2, root) is False
 
 
 def test_anchor_later_version_records_its_own_block_and_time(consortium: Consortium) -> None:
     c = consortium
-    register(c, DS_A, "A")
+    register(c, CODE_A)
     first = anchor(c, DS_A, h("root-v1"))
     c.advance(3600)
-    second = anchor(c, DS_A, h("root-v2"), leaf_count=1, parents=[h("root-v1")])
-    v1 = c.call("DatasetRegistry", "version", h("root-v1"))
-    v2 = c.call("DatasetRegistry", "version", h("root-v2"))
+    second = anchor(c, DS_A, h("root-v2"), leaf_count=1, parents=[version_id(DS_A, h("root-v1"))])
+    v1 = version(c, DS_A, h("root-v1"))
+    v2 = version(c, DS_A, h("root-v2"))
     assert second.block_number > first.block_number
-    assert (v2[3], v2[2]) == (second.block_number, block_timestamp(c, second))
-    assert v2[2] >= v1[2] + 3600
-    assert v2[1] == 1
+    assert (v2[2], v2[1]) == (second.block_number, block_timestamp(c, second))
+    assert v2[1] >= v1[1] + 3600
+    assert (v1[0], v2[0]) == (10, 1)
 
 
-def test_anchor_with_parents_emits_lineage(consortium: Consortium) -> None:
+def test_anchor_with_parents_emits_lineage_by_version_id(consortium: Consortium) -> None:
     c = consortium
-    register(c, DS_A, "A")
-    parents = [h(f"parent-{i}") for i in range(3)]
-    for parent in parents:
-        anchor(c, DS_A, parent)
+    register(c, CODE_A)
+    roots = [h(f"parent-{i}") for i in range(3)]
+    for root in roots:
+        anchor(c, DS_A, root)
+    parents = [version_id(DS_A, roots[i]) for i in (2, 0, 1)]
+    assert parents[0] == c.call("DatasetRegistry", "computeVersionId", DS_A, roots[2])
     child = h("child")
-    tx = anchor(c, DS_A, child, metadata=h("merge"), parents=[parents[2], parents[0], parents[1]])
-    event = tx.event("VersionAnchored")
-    assert list(event["parents"]) == [parents[2], parents[0], parents[1]]
+    tx = anchor(c, DS_A, child, metadata=h("merge"), parents=parents)
+    event = anchored_event(tx)
+    assert event["parents"] == parents
     assert event["metadataHash"] == h("merge")
-    assert c.call("DatasetRegistry", "version", child)[0] == DS_A
+    assert is_anchored(c, DS_A, child) is True
 
 
 def test_anchor_with_max_parents(consortium: Consortium) -> None:
     c = consortium
-    register(c, DS_A, "A")
-    parents = [h(f"parent-{i}") for i in range(8)]
-    for parent in parents:
-        anchor(c, DS_A, parent)
+    register(c, CODE_A)
+    roots = [h(f"parent-{i}") for i in range(8)]
+    for root in roots:
+        anchor(c, DS_A, root)
+    parents = [version_id(DS_A, root) for root in roots]
     tx = anchor(c, DS_A, h("child"), parents=parents)
-    assert list(tx.event("VersionAnchored")["parents"]) == parents
+    assert anchored_event(tx)["parents"] == parents
 
 
 def test_anchor_lineage_across_datasets_and_departments(consortium: Consortium) -> None:
     c = consortium
-    register(c, DS_A, "A")
-    register(c, DS_B, "B")
+    register(c, CODE_A, "A")
+    register(c, CODE_A2, "A")
+    register(c, CODE_B, "B")
     anchor(c, DS_A, h("a-v1"), who="A")
-    tx = anchor(c, DS_B, h("b-v1"), who="B", parents=[h("a-v1")])
-    event = tx.event("VersionAnchored")
+    # Another dataset of the same department.
+    a2 = anchor(c, DS_A2, h("a2-v1"), who="A", parents=[version_id(DS_A, h("a-v1"))])
+    assert anchored_event(a2)["parents"] == [version_id(DS_A, h("a-v1"))]
+    # Another department's dataset, with parents in two datasets of A.
+    parents = [version_id(DS_A, h("a-v1")), version_id(DS_A2, h("a2-v1"))]
+    tx = anchor(c, DS_B, h("b-v1"), who="B", parents=parents)
+    event = anchored_event(tx)
     assert (event["datasetId"], event["departmentId"]) == (DS_B, c.ids["B"])
-    assert list(event["parents"]) == [h("a-v1")]
-    assert c.call("DatasetRegistry", "version", h("b-v1"))[0] == DS_B
+    assert event["parents"] == parents
+    assert is_anchored(c, DS_B, h("b-v1")) is True
+
+
+def test_anchor_parent_names_one_datasets_version_not_every_version_of_its_root(
+    consortium: Consortium,
+) -> None:
+    """A parent is a version id: the same root anchored in another dataset is another version,
+    and a bare root is no version id at all."""
+    c = consortium
+    register(c, CODE_A, "A")
+    register(c, CODE_B, "B")
+    anchor(c, DS_B, h("shared"), who="B")
+    with reverts("DatasetRegistryUnknownParent", parentVersionId=version_id(DS_A, h("shared"))):
+        anchor(c, DS_A, h("child"), parents=[version_id(DS_A, h("shared"))])
+    with reverts("DatasetRegistryUnknownParent", parentVersionId=h("shared")):
+        anchor(c, DS_A, h("child"), parents=[h("shared")])
+    tx = anchor(c, DS_A, h("child"), parents=[version_id(DS_B, h("shared"))])
+    assert anchored_event(tx)["parents"] == [version_id(DS_B, h("shared"))]
 
 
 def test_anchor_revoked_parent_is_allowed(consortium: Consortium) -> None:
     """A revoked version stays on record, so later versions may still name it as a parent."""
     c = consortium
-    register(c, DS_A, "A")
+    register(c, CODE_A)
     anchor(c, DS_A, h("v1"))
-    c.transact("DatasetRegistry", "revokeVersion", h("v1"), h("reason"), sender=c.ops["A"])
-    tx = anchor(c, DS_A, h("v2"), parents=[h("v1")])
-    assert list(tx.event("VersionAnchored")["parents"]) == [h("v1")]
+    revoke(c, DS_A, h("v1"), h("reason"))
+    tx = anchor(c, DS_A, h("v2"), parents=[version_id(DS_A, h("v1"))])
+    assert anchored_event(tx)["parents"] == [version_id(DS_A, h("v1"))]
+
+
+def test_same_root_in_two_datasets_of_one_department(consortium: Consortium) -> None:
+    c = consortium
+    register(c, CODE_A)
+    register(c, CODE_A2)
+    first = anchor(c, DS_A, h("root"), leaf_count=3)
+    second = anchor(c, DS_A2, h("root"), leaf_count=3)
+    assert anchored_event(first)["datasetId"] == DS_A
+    assert anchored_event(second)["datasetId"] == DS_A2
+    assert version(c, DS_A, h("root"))[2] == first.block_number
+    assert version(c, DS_A2, h("root"))[2] == second.block_number
 
 
 def test_anchor_by_non_operator_reverts(consortium: Consortium) -> None:
     c = consortium
-    register(c, DS_A, "A")
+    register(c, CODE_A)
     outsider = c.spare(8)
     with reverts("DepartmentRegistryNotOperator", account=outsider.address):
         anchor(c, DS_A, h("root"), sender=outsider)
-    assert c.call("DatasetRegistry", "isAnchored", h("root")) is False
+    assert is_anchored(c, DS_A, h("root")) is False
 
 
 def test_anchor_by_suspended_department_reverts(consortium: Consortium) -> None:
     c = consortium
-    register(c, DS_A, "A")
+    register(c, CODE_A)
     suspend(c, "A")
     with reverts(
         "DepartmentRegistryDepartmentNotActive", departmentId=c.ids["A"], status=SUSPENDED
     ):
         anchor(c, DS_A, h("root"))
-    assert c.call("DatasetRegistry", "isAnchored", h("root")) is False
+    assert is_anchored(c, DS_A, h("root")) is False
 
 
 def test_anchor_unknown_dataset_reverts(consortium: Consortium) -> None:
     c = consortium
     with reverts("DatasetRegistryUnknownDataset", datasetId=DS_A):
         anchor(c, DS_A, h("root"))
-
-
-def test_anchor_by_other_department_reverts(consortium: Consortium) -> None:
-    c = consortium
-    register(c, DS_A, "A")
-    with reverts("DatasetRegistryNotDatasetOwner", datasetId=DS_A, departmentId=c.ids["B"]):
-        anchor(c, DS_A, h("root"), who="B")
-    assert c.call("DatasetRegistry", "isAnchored", h("root")) is False
+    # An id derived from the code alone (the old scheme) is no dataset either.
+    register(c, CODE_A)
+    with reverts("DatasetRegistryUnknownDataset", datasetId=code_hash(CODE_A)):
+        anchor(c, code_hash(CODE_A), h("root"))
 
 
 def test_anchor_zero_root_reverts(consortium: Consortium) -> None:
     c = consortium
-    register(c, DS_A, "A")
+    register(c, CODE_A)
     with reverts("DatasetRegistryZeroRoot"):
         anchor(c, DS_A, ZERO32)
+    assert is_anchored(c, DS_A, ZERO32) is False
 
 
 def test_anchor_zero_leaf_count_reverts(consortium: Consortium) -> None:
     c = consortium
-    register(c, DS_A, "A")
+    register(c, CODE_A)
     with reverts("DatasetRegistryEmptyVersion", root=h("root")):
         anchor(c, DS_A, h("root"), leaf_count=0)
+    assert is_anchored(c, DS_A, h("root")) is False
 
 
-def test_anchor_same_root_twice_reverts(consortium: Consortium) -> None:
+@pytest.mark.parametrize("again_by", ["first operator", "second operator"])
+def test_anchor_same_root_twice_in_one_dataset_reverts(
+    consortium: Consortium, again_by: str
+) -> None:
+    """Twice in the same dataset, also by another operator (gateway) of the same department."""
     c = consortium
-    register(c, DS_A, "A")
-    anchor(c, DS_A, h("root"))
-    with reverts("DatasetRegistryRootAlreadyAnchored", root=h("root"), datasetId=DS_A):
-        anchor(c, DS_A, h("root"), leaf_count=99)
-
-
-def test_anchor_root_of_another_dataset_reverts(consortium: Consortium) -> None:
-    c = consortium
-    register(c, DS_A, "A")
-    register(c, DS_A2, "A")
-    register(c, DS_B, "B")
-    anchor(c, DS_A, h("root"))
-    with reverts("DatasetRegistryRootAlreadyAnchored", root=h("root"), datasetId=DS_A):
-        anchor(c, DS_A2, h("root"))
-    with reverts("DatasetRegistryRootAlreadyAnchored", root=h("root"), datasetId=DS_A):
-        anchor(c, DS_B, h("root"), who="B")
-    assert c.call("DatasetRegistry", "version", h("root"))[0] == DS_A
+    register(c, CODE_A)
+    first = anchor(c, DS_A, h("root"))
+    sender = c.ops["A"]
+    if again_by == "second operator":
+        sender = c.spare(5)
+        c.enrol(c.ops["A"], sender)
+    with reverts("DatasetRegistryVersionExists", datasetId=DS_A, root=h("root")):
+        anchor(c, DS_A, h("root"), leaf_count=99, sender=sender)
+    assert version(c, DS_A, h("root"))[0] == 10
+    assert version(c, DS_A, h("root"))[2] == first.block_number
 
 
 def test_anchor_nine_parents_reverts(consortium: Consortium) -> None:
     c = consortium
-    register(c, DS_A, "A")
-    parents = [h(f"parent-{i}") for i in range(9)]
-    for parent in parents:
-        anchor(c, DS_A, parent)
+    register(c, CODE_A)
+    roots = [h(f"parent-{i}") for i in range(9)]
+    for root in roots:
+        anchor(c, DS_A, root)
     with reverts("DatasetRegistryTooManyParents", count=9, max=8):
-        anchor(c, DS_A, h("child"), parents=parents)
+        anchor(c, DS_A, h("child"), parents=[version_id(DS_A, root) for root in roots])
+    assert is_anchored(c, DS_A, h("child")) is False
 
 
 def test_anchor_unknown_parent_reverts(consortium: Consortium) -> None:
     c = consortium
-    register(c, DS_A, "A")
+    register(c, CODE_A)
     anchor(c, DS_A, h("known"))
-    with reverts("DatasetRegistryUnknownParent", parent=h("unknown")):
-        anchor(c, DS_A, h("child"), parents=[h("known"), h("unknown")])
-    with reverts("DatasetRegistryUnknownParent", parent=ZERO32):
+    known, unknown = version_id(DS_A, h("known")), version_id(DS_A, h("unknown"))
+    with reverts("DatasetRegistryUnknownParent", parentVersionId=unknown):
+        anchor(c, DS_A, h("child"), parents=[known, unknown])
+    with reverts("DatasetRegistryUnknownParent", parentVersionId=ZERO32):
         anchor(c, DS_A, h("child"), parents=[ZERO32])
+    assert is_anchored(c, DS_A, h("child")) is False
 
 
 def test_anchor_self_as_parent_reverts(consortium: Consortium) -> None:
     c = consortium
-    register(c, DS_A, "A")
-    with reverts("DatasetRegistryUnknownParent", parent=h("child")):
-        anchor(c, DS_A, h("child"), parents=[h("child")])
+    register(c, CODE_A)
+    itself = version_id(DS_A, h("child"))
+    with reverts("DatasetRegistryUnknownParent", parentVersionId=itself):
+        anchor(c, DS_A, h("child"), parents=[itself])
+    assert is_anchored(c, DS_A, h("child")) is False
 
 
 def test_anchor_duplicate_parent_reverts(consortium: Consortium) -> None:
     c = consortium
-    register(c, DS_A, "A")
+    register(c, CODE_A)
     anchor(c, DS_A, h("p1"))
     anchor(c, DS_A, h("p2"))
-    with reverts("DatasetRegistryDuplicateParent", parent=h("p1")):
-        anchor(c, DS_A, h("child"), parents=[h("p1"), h("p2"), h("p1")])
-    assert c.call("DatasetRegistry", "isAnchored", h("child")) is False
+    p1, p2 = version_id(DS_A, h("p1")), version_id(DS_A, h("p2"))
+    with reverts("DatasetRegistryDuplicateParent", parentVersionId=p1):
+        anchor(c, DS_A, h("child"), parents=[p1, p2, p1])
+    assert is_anchored(c, DS_A, h("child")) is False
+
+
+# ================================================================== squatting on versions
+
+
+def test_squatter_anchoring_the_victims_root_first_does_not_block_the_victim(
+    consortium: Consortium,
+) -> None:
+    """B learns the root A is about to anchor and anchors it first, in a dataset of B's: A's
+    anchor of that root in A's dataset still succeeds. (Before, a root could be anchored once
+    in the whole registry, so A's anchor reverted with RootAlreadyAnchored.)"""
+    c = consortium
+    victims = register(c, CODE_A, "A")
+    squatters = register(c, CODE_B, "B")
+    root = h("A's release, seen early by B")
+    squat = anchor(c, squatters, root, who="B", leaf_count=1)
+    anchored = anchor(c, victims, root, who="A", leaf_count=42)
+    assert (victims, squatters) == (DS_A, DS_B)
+    assert anchored_event(anchored)["departmentId"] == c.ids["A"]
+    assert anchored_event(anchored)["datasetId"] == DS_A
+    assert anchored_event(squat)["departmentId"] == c.ids["B"]
+    assert anchored_event(squat)["datasetId"] == DS_B
+    # A's version is A's own: its leaf count, block and time, untouched by B's.
+    assert version(c, DS_A, root) == (42, block_timestamp(c, anchored), anchored.block_number, 0)
+    assert version(c, DS_B, root) == (1, block_timestamp(c, squat), squat.block_number, 0)
+    # A builds on its own version, which is not B's.
+    assert version_id(DS_A, root) != version_id(DS_B, root)
+    anchor(c, DS_A, h("A's next release"), parents=[version_id(DS_A, root)])
+
+
+def test_squatter_cannot_anchor_into_another_departments_dataset(
+    consortium: Consortium,
+) -> None:
+    """B anchors into A's dataset: refused, and A's own anchor of that root later succeeds."""
+    c = consortium
+    register(c, CODE_A, "A")
+    register(c, CODE_B, "B")
+    root = h("A's release")
+    with reverts("DatasetRegistryNotDatasetOwner", datasetId=DS_A, departmentId=c.ids["B"]):
+        anchor(c, DS_A, root, who="B")
+    assert is_anchored(c, DS_A, root) is False
+    # Also when A already holds versions there, and with a parent of A's.
+    anchor(c, DS_A, h("A's first release"))
+    with reverts("DatasetRegistryNotDatasetOwner", datasetId=DS_A, departmentId=c.ids["B"]):
+        anchor(c, DS_A, root, who="B", parents=[version_id(DS_A, h("A's first release"))])
+    tx = anchor(c, DS_A, root, who="A")
+    assert anchored_event(tx)["departmentId"] == c.ids["A"]
+
+
+def test_squatter_cannot_revoke_another_departments_version(consortium: Consortium) -> None:
+    c = consortium
+    register(c, CODE_A, "A")
+    register(c, CODE_B, "B")
+    anchor(c, DS_A, h("root"))
+    anchor(c, DS_B, h("root"), who="B")
+    with reverts("DatasetRegistryNotDatasetOwner", datasetId=DS_A, departmentId=c.ids["B"]):
+        revoke(c, DS_A, h("root"), who="B")
+    assert version(c, DS_A, h("root"))[3] == 0
+    # B revoking the same content in its own dataset leaves A's version alone.
+    revoke(c, DS_B, h("root"), who="B")
+    assert version(c, DS_B, h("root"))[3] != 0
+    assert version(c, DS_A, h("root"))[3] == 0
+
+
+def test_same_content_anchored_by_two_departments_is_two_versions_each_attributed_to_its_anchorer(
+    consortium: Consortium,
+) -> None:
+    """A anchors a tree, B anchors the same tree in its own dataset: two versions, each event
+    naming its own department, each proof checked against its own version. (Before, B's
+    anchor reverted with RootAlreadyAnchored and the root was attributed to A alone.)"""
+    c = consortium
+    tree = StandardTree(leaf_values(3), LEAF_TYPES)
+    a, b = register(c, CODE_A, "A"), register(c, CODE_B, "B")
+    by_a = anchor(c, a, tree.root, who="A", leaf_count=3, metadata=h("A's description"))
+    by_b = anchor(c, b, tree.root, who="B", leaf_count=3, metadata=h("B's description"))
+    assert anchored_event(by_a) == {
+        "datasetId": DS_A,
+        "root": tree.root,
+        "departmentId": c.ids["A"],
+        "leafCount": 3,
+        "metadataHash": h("A's description"),
+        "parents": [],
+    }
+    assert anchored_event(by_b) == {
+        "datasetId": DS_B,
+        "root": tree.root,
+        "departmentId": c.ids["B"],
+        "leafCount": 3,
+        "metadataHash": h("B's description"),
+        "parents": [],
+    }
+    assert version_id(DS_A, tree.root) != version_id(DS_B, tree.root)
+    assert version(c, DS_A, tree.root) == (3, block_timestamp(c, by_a), by_a.block_number, 0)
+    assert version(c, DS_B, tree.root) == (3, block_timestamp(c, by_b), by_b.block_number, 0)
+    assert c.call("DatasetRegistry", "ownerOf", DS_A) == c.ids["A"]
+    assert c.call("DatasetRegistry", "ownerOf", DS_B) == c.ids["B"]
+    for ds in (DS_A, DS_B):
+        assert (
+            c.call("DatasetRegistry", "verifyLeaf", ds, tree.root, tree.leaf(1), tree.proof(1))
+            is True
+        )
+    # Each department builds on its own version.
+    anchor(c, DS_A, h("a-v2"), who="A", parents=[version_id(DS_A, tree.root)])
+    anchor(c, DS_B, h("b-v2"), who="B", parents=[version_id(DS_B, tree.root)])
 
 
 # ================================================================== revokeVersion
@@ -456,12 +730,10 @@ def test_anchor_duplicate_parent_reverts(consortium: Consortium) -> None:
 
 def test_revoke_version_records_time_and_event(consortium: Consortium) -> None:
     c = consortium
-    register(c, DS_A, "A")
+    register(c, CODE_A)
     anchor_tx = anchor(c, DS_A, h("root"), leaf_count=7)
     c.advance(60)
-    tx = c.transact(
-        "DatasetRegistry", "revokeVersion", h("root"), h("published in error"), sender=c.ops["A"]
-    )
+    tx = revoke(c, DS_A, h("root"), h("published in error"))
     assert tx.events == [
         (
             "VersionRevoked",
@@ -474,8 +746,7 @@ def test_revoke_version_records_time_and_event(consortium: Consortium) -> None:
         )
     ]
     revoked_at = block_timestamp(c, tx)
-    assert c.call("DatasetRegistry", "version", h("root")) == (
-        DS_A,
+    assert version(c, DS_A, h("root")) == (
         7,
         block_timestamp(c, anchor_tx),
         anchor_tx.block_number,
@@ -483,65 +754,95 @@ def test_revoke_version_records_time_and_event(consortium: Consortium) -> None:
     )
     assert revoked_at >= block_timestamp(c, anchor_tx) + 60
     # Revoked versions stay on record.
-    assert c.call("DatasetRegistry", "isAnchored", h("root")) is True
+    assert is_anchored(c, DS_A, h("root")) is True
+
+
+def test_revoke_one_version_leaves_the_same_root_in_another_dataset(
+    consortium: Consortium,
+) -> None:
+    c = consortium
+    register(c, CODE_A)
+    register(c, CODE_A2)
+    anchor(c, DS_A, h("root"))
+    anchor(c, DS_A2, h("root"))
+    revoke(c, DS_A, h("root"))
+    assert version(c, DS_A, h("root"))[3] != 0
+    assert version(c, DS_A2, h("root"))[3] == 0
 
 
 def test_revoke_twice_reverts_with_first_revocation_time(consortium: Consortium) -> None:
     c = consortium
-    register(c, DS_A, "A")
+    register(c, CODE_A)
     anchor(c, DS_A, h("root"))
-    tx = c.transact("DatasetRegistry", "revokeVersion", h("root"), ZERO32, sender=c.ops["A"])
-    revoked_at = block_timestamp(c, tx)
+    revoked_at = block_timestamp(c, revoke(c, DS_A, h("root")))
     c.advance(10)
-    with reverts("DatasetRegistryVersionRevoked", root=h("root"), revokedAt=revoked_at):
-        c.transact("DatasetRegistry", "revokeVersion", h("root"), h("again"), sender=c.ops["A"])
+    with reverts(
+        "DatasetRegistryVersionRevoked", datasetId=DS_A, root=h("root"), revokedAt=revoked_at
+    ):
+        revoke(c, DS_A, h("root"), h("again"))
+    assert version(c, DS_A, h("root"))[3] == revoked_at
 
 
-def test_revoke_by_other_department_reverts(consortium: Consortium) -> None:
+def test_revoke_unknown_version_reverts(consortium: Consortium) -> None:
     c = consortium
-    register(c, DS_A, "A")
-    anchor(c, DS_A, h("root"))
-    with reverts("DatasetRegistryNotDatasetOwner", datasetId=DS_A, departmentId=c.ids["B"]):
-        c.transact("DatasetRegistry", "revokeVersion", h("root"), ZERO32, sender=c.ops["B"])
-    assert c.call("DatasetRegistry", "version", h("root"))[4] == 0
-
-
-def test_revoke_unknown_root_reverts(consortium: Consortium) -> None:
-    c = consortium
-    with reverts("DatasetRegistryUnknownRoot", root=h("nothing")):
-        c.transact("DatasetRegistry", "revokeVersion", h("nothing"), ZERO32, sender=c.ops["A"])
+    # Neither dataset nor version.
+    with reverts("DatasetRegistryUnknownVersion", datasetId=DS_A, root=h("nothing")):
+        revoke(c, DS_A, h("nothing"))
+    # The dataset exists, the root is anchored in another dataset only.
+    register(c, CODE_A)
+    register(c, CODE_B, "B")
+    anchor(c, DS_B, h("root"), who="B")
+    with reverts("DatasetRegistryUnknownVersion", datasetId=DS_A, root=h("root")):
+        revoke(c, DS_A, h("root"))
+    assert version(c, DS_B, h("root"))[3] == 0
 
 
 def test_revoke_by_non_operator_reverts(consortium: Consortium) -> None:
     c = consortium
-    register(c, DS_A, "A")
+    register(c, CODE_A)
     anchor(c, DS_A, h("root"))
-    with reverts("DepartmentRegistryNotOperator", account=c.spare(9).address):
-        c.transact("DatasetRegistry", "revokeVersion", h("root"), ZERO32, sender=c.spare(9))
+    outsider = c.spare(9)
+    with reverts("DepartmentRegistryNotOperator", account=outsider.address):
+        c.transact("DatasetRegistry", "revokeVersion", DS_A, h("root"), ZERO32, sender=outsider)
+    assert version(c, DS_A, h("root"))[3] == 0
 
 
 def test_revoke_by_suspended_department_reverts(consortium: Consortium) -> None:
     c = consortium
-    register(c, DS_A, "A")
+    register(c, CODE_A)
     anchor(c, DS_A, h("root"))
     suspend(c, "A")
     with reverts(
         "DepartmentRegistryDepartmentNotActive", departmentId=c.ids["A"], status=SUSPENDED
     ):
-        c.transact("DatasetRegistry", "revokeVersion", h("root"), ZERO32, sender=c.ops["A"])
-    assert c.call("DatasetRegistry", "version", h("root"))[4] == 0
+        revoke(c, DS_A, h("root"))
+    assert version(c, DS_A, h("root"))[3] == 0
 
 
 # ================================================================== version views
 
 
-def test_version_of_unknown_root_reverts(consortium: Consortium) -> None:
+def test_version_of_unknown_version_reverts(consortium: Consortium) -> None:
     c = consortium
-    assert c.call("DatasetRegistry", "isAnchored", h("nothing")) is False
-    with reverts("DatasetRegistryUnknownRoot", root=h("nothing")):
-        c.call("DatasetRegistry", "version", h("nothing"))
-    with reverts("DatasetRegistryUnknownRoot", root=ZERO32):
-        c.call("DatasetRegistry", "version", ZERO32)
+    assert is_anchored(c, DS_A, h("nothing")) is False
+    with reverts("DatasetRegistryUnknownVersion", datasetId=DS_A, root=h("nothing")):
+        c.call("DatasetRegistry", "version", DS_A, h("nothing"))
+    with reverts("DatasetRegistryUnknownVersion", datasetId=DS_A, root=ZERO32):
+        c.call("DatasetRegistry", "version", DS_A, ZERO32)
+    # A root anchored in one dataset is no version of another.
+    register(c, CODE_B, "B")
+    anchor(c, DS_B, h("root"), who="B")
+    assert is_anchored(c, DS_A, h("root")) is False
+    with reverts("DatasetRegistryUnknownVersion", datasetId=DS_A, root=h("root")):
+        c.call("DatasetRegistry", "version", DS_A, h("root"))
+
+
+def test_compute_version_id_is_per_dataset(consortium: Consortium) -> None:
+    c = consortium
+    root = h("root")
+    on_chain = c.call("DatasetRegistry", "computeVersionId", DS_A, root)
+    assert on_chain == version_id(DS_A, root)
+    assert on_chain != c.call("DatasetRegistry", "computeVersionId", DS_B, root)
 
 
 # ================================================================== verifyLeaf
@@ -565,12 +866,12 @@ def test_standard_tree_helper_matches_known_shapes() -> None:
 def test_verify_leaf_accepts_every_valid_proof(consortium: Consortium, count: int) -> None:
     c = consortium
     tree = StandardTree(leaf_values(count), LEAF_TYPES)
-    register(c, DS_A, "A")
+    register(c, CODE_A)
     anchor(c, DS_A, tree.root, leaf_count=count)
     for i in range(count):
         proof = tree.proof(i)
         assert process_proof(tree.leaf(i), proof) == tree.root
-        assert c.call("DatasetRegistry", "verifyLeaf", tree.root, tree.leaf(i), proof) is True
+        assert verify_leaf(c, DS_A, tree.root, tree.leaf(i), proof) is True
 
 
 @pytest.mark.parametrize("count", [1, 2, 3, 5])
@@ -578,46 +879,52 @@ def test_verify_leaf_rejects_tampered_leaf_and_proof(consortium: Consortium, cou
     c = consortium
     values = leaf_values(count)
     tree = StandardTree(values, LEAF_TYPES)
-    register(c, DS_A, "A")
+    register(c, CODE_A)
     anchor(c, DS_A, tree.root, leaf_count=count)
     last = count - 1
     leaf, proof = tree.leaf(last), tree.proof(last)
     # A changed value (other path, same content hash) gives another leaf.
     tampered_leaf = leaf_hash(LEAF_TYPES, [values[last][0], values[last][1] + ".bak"])
-    assert c.call("DatasetRegistry", "verifyLeaf", tree.root, tampered_leaf, proof) is False
+    assert verify_leaf(c, DS_A, tree.root, tampered_leaf, proof) is False
     # The single-keccak leaf is not the leaf (second-preimage protection of the standard tree).
     single = keccak(encode(LEAF_TYPES, values[last]))
-    assert c.call("DatasetRegistry", "verifyLeaf", tree.root, single, proof) is False
+    assert verify_leaf(c, DS_A, tree.root, single, proof) is False
     # An extra sibling, a flipped bit in a sibling, and a dropped sibling all fail.
-    assert c.call("DatasetRegistry", "verifyLeaf", tree.root, leaf, [*proof, h("extra")]) is False
+    assert verify_leaf(c, DS_A, tree.root, leaf, [*proof, h("extra")]) is False
     if proof:
         flipped = bytes([proof[0][0] ^ 1]) + proof[0][1:]
-        assert (
-            c.call("DatasetRegistry", "verifyLeaf", tree.root, leaf, [flipped, *proof[1:]]) is False
-        )
-        assert c.call("DatasetRegistry", "verifyLeaf", tree.root, leaf, proof[:-1]) is False
+        assert verify_leaf(c, DS_A, tree.root, leaf, [flipped, *proof[1:]]) is False
+        assert verify_leaf(c, DS_A, tree.root, leaf, proof[:-1]) is False
     # A proof valid for one anchored root does not verify against another anchored root.
     other = StandardTree(leaf_values(count, "other"), LEAF_TYPES)
     anchor(c, DS_A, other.root, leaf_count=count)
-    assert c.call("DatasetRegistry", "verifyLeaf", other.root, leaf, proof) is False
-    assert c.call("DatasetRegistry", "verifyLeaf", tree.root, leaf, proof) is True
+    assert verify_leaf(c, DS_A, other.root, leaf, proof) is False
+    assert verify_leaf(c, DS_A, tree.root, leaf, proof) is True
 
 
 def test_verify_leaf_on_revoked_version_still_checks_the_proof(consortium: Consortium) -> None:
-    """verifyLeaf answers for any anchored root, revoked or not (revocation is on record)."""
+    """verifyLeaf answers for any anchored version, revoked or not (revocation is on record)."""
     c = consortium
     tree = StandardTree(leaf_values(4), LEAF_TYPES)
-    register(c, DS_A, "A")
+    register(c, CODE_A)
     anchor(c, DS_A, tree.root, leaf_count=4)
-    c.transact("DatasetRegistry", "revokeVersion", tree.root, ZERO32, sender=c.ops["A"])
-    assert c.call("DatasetRegistry", "verifyLeaf", tree.root, tree.leaf(2), tree.proof(2)) is True
+    revoke(c, DS_A, tree.root)
+    assert verify_leaf(c, DS_A, tree.root, tree.leaf(2), tree.proof(2)) is True
+    assert verify_leaf(c, DS_A, tree.root, h("not a leaf"), tree.proof(2)) is False
 
 
-def test_verify_leaf_unknown_root_reverts(consortium: Consortium) -> None:
+def test_verify_leaf_unknown_version_reverts(consortium: Consortium) -> None:
     c = consortium
     tree = StandardTree(leaf_values(3), LEAF_TYPES)
-    with reverts("DatasetRegistryUnknownRoot", root=tree.root):
-        c.call("DatasetRegistry", "verifyLeaf", tree.root, tree.leaf(0), tree.proof(0))
+    with reverts("DatasetRegistryUnknownVersion", datasetId=DS_A, root=tree.root):
+        verify_leaf(c, DS_A, tree.root, tree.leaf(0), tree.proof(0))
+    # Anchored in B's dataset only: not a version of A's, whatever the proof.
+    register(c, CODE_A)
+    register(c, CODE_B, "B")
+    anchor(c, DS_B, tree.root, who="B", leaf_count=3)
+    assert verify_leaf(c, DS_B, tree.root, tree.leaf(0), tree.proof(0)) is True
+    with reverts("DatasetRegistryUnknownVersion", datasetId=DS_A, root=tree.root):
+        verify_leaf(c, DS_A, tree.root, tree.leaf(0), tree.proof(0))
 
 
 def test_standard_tree_matches_openzeppelin_js() -> None:

@@ -42,7 +42,7 @@ from ledger.eip712 import (
     sign_consent,
 )
 from ledger.errors import ContractRevertError
-from ledger.ids import department_id
+from ledger.ids import code_hash, department_id
 from ledger.keys import dev_account
 from ledger.names import NameProblem, name_problem
 from tests.support import (
@@ -700,10 +700,12 @@ def test_suspended_departments_operators_cannot_write(consortium: Consortium) ->
     with reverts("DepartmentRegistryDepartmentNotActive", **not_active):
         c.transact(REG, "removeOperator", op_c.address, sender=op_c)
     with reverts("DepartmentRegistryDepartmentNotActive", **not_active):
-        c.transact("DatasetRegistry", "registerDataset", b"\x11" * 32, b"\x22" * 32, sender=op_c)
+        c.transact(
+            "DatasetRegistry", "registerDataset", code_hash("DS-C"), b"\x22" * 32, sender=op_c
+        )
     # Control: an active department's operator can register a dataset.
     tx = c.transact(
-        "DatasetRegistry", "registerDataset", b"\x33" * 32, b"\x44" * 32, sender=c.ops["B"]
+        "DatasetRegistry", "registerDataset", code_hash("DS-B"), b"\x44" * 32, sender=c.ops["B"]
     )
     assert tx.event("DatasetRegistered")["ownerDepartment"] == c.ids["B"]
     # Nothing the suspended operator attempted took effect.
@@ -810,7 +812,7 @@ def test_readmit_restores_a_suspended_department(consortium: Consortium) -> None
     assert c.call(REG, "requireActiveOperator", c.ops["C"].address) == c.ids["C"]
     # C can write again.
     tx_ds = c.transact(
-        "DatasetRegistry", "registerDataset", b"\x55" * 32, b"\x66" * 32, sender=c.ops["C"]
+        "DatasetRegistry", "registerDataset", code_hash("DS-C"), b"\x66" * 32, sender=c.ops["C"]
     )
     assert tx_ds.event("DatasetRegistered")["ownerDepartment"] == c.ids["C"]
 

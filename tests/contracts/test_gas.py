@@ -1,5 +1,6 @@
 """Gas bounds of the contracts, on both engines (gas is deterministic, so these are exact checks).
 
+- anchoring a one-leaf version without parents costs at most 65,000 gas;
 - anchoring a version with two parents costs at most 100,000 gas;
 - anchoring costs the same whatever the leaf count (only the root is stored);
 - every write function, at its largest realistic size, and every deployment stays below the
@@ -22,10 +23,11 @@ from ledger.chain.client import ChainClient
 from ledger.chain.deploy import Founder, FoundersFile, deploy
 from ledger.chain.enums import ProposalKind
 from ledger.eip712 import ConsentMessage, sign_consent
-from ledger.ids import dataset_id, department_id
+from ledger.ids import code_hash, department_id, version_id
 from ledger.keys import dev_account
-from tests.support import PROPOSAL_LIFETIME, THRESHOLD_BPS, Consortium
+from tests.support import PROPOSAL_LIFETIME, THRESHOLD_BPS, Consortium, dataset_of
 
+ANCHOR_ONE_LEAF_LIMIT = 65_000
 ANCHOR_WITH_TWO_PARENTS_LIMIT = 100_000
 EIP7825_CAP = 16_777_216  # 2**24
 ZERO32 = b"\x00" * 32
@@ -82,24 +84,33 @@ def anchor(
 # ================================================================== anchoring
 
 
+def test_anchor_of_one_leaf_without_parents_costs_at_most_65k_gas(consortium: Consortium) -> None:
+    c = consortium
+    ds = c.register_dataset("A", "GAS-DS-0", h("meta"))
+    tx = anchor(c, ds, nonzero_hash("one-leaf root"), leaf_count=1)
+    assert tx.event("VersionAnchored")["leafCount"] == 1
+    assert c.call("DatasetRegistry", "version", ds, nonzero_hash("one-leaf root"))[0] == 1
+    assert 21_000 < tx.gas_used <= ANCHOR_ONE_LEAF_LIMIT, tx.gas_used
+
+
 def test_anchor_with_two_parents_costs_at_most_100k_gas(consortium: Consortium) -> None:
     c = consortium
-    ds = dataset_id("GAS-DS-1")
-    c.transact("DatasetRegistry", "registerDataset", ds, h("meta"), sender=c.ops["A"])
+    ds = c.register_dataset("A", "GAS-DS-1", h("meta"))
     anchor(c, ds, h("parent-1"))
     anchor(c, ds, h("parent-2"))
-    tx = anchor(c, ds, h("child"), leaf_count=1_000_000, parents=[h("parent-1"), h("parent-2")])
-    assert list(tx.event("VersionAnchored")["parents"]) == [h("parent-1"), h("parent-2")]
+    parents = [version_id(ds, h("parent-1")), version_id(ds, h("parent-2"))]
+    tx = anchor(c, ds, h("child"), leaf_count=1_000_000, parents=parents)
+    assert list(tx.event("VersionAnchored")["parents"]) == parents
     assert 21_000 < tx.gas_used <= ANCHOR_WITH_TWO_PARENTS_LIMIT, tx.gas_used
 
 
 def test_anchor_gas_does_not_depend_on_leaf_count(consortium: Consortium) -> None:
     c = consortium
-    ds = dataset_id("GAS-DS-2")
-    c.transact("DatasetRegistry", "registerDataset", ds, h("meta"), sender=c.ops["A"])
+    ds = c.register_dataset("A", "GAS-DS-2", h("meta"))
     small = anchor(c, ds, nonzero_hash("root-small"), leaf_count=10)
     large = anchor(c, ds, nonzero_hash("root-large"), leaf_count=1_000_000)
-    assert c.call("DatasetRegistry", "version", nonzero_hash("root-large"))[1] == 1_000_000
+    assert c.call("DatasetRegistry", "version", ds, nonzero_hash("root-large"))[0] == 1_000_000
+    assert c.call("DatasetRegistry", "version", ds, nonzero_hash("root-small"))[0] == 10
     small_input, large_input = tx_input(c, small.tx_hash), tx_input(c, large.tx_hash)
     assert len(small_input) == len(large_input)
     # 10 = 0x0a (1 non-zero byte); 1_000_000 = 0x0f4240 (3 non-zero bytes): 2 * (16 - 4) more gas.
@@ -249,19 +260,27 @@ def run_department_registry(c: Consortium, log: GasLog) -> None:
     )
 
 
-def run_dataset_registry(c: Consortium, log: GasLog, datasets: Sequence[bytes]) -> None:
-    for index, ds in enumerate(datasets):
-        log.send(
-            c, "DatasetRegistry", "registerDataset", ds, h(f"m{index}"), sender=c.ops["A"], case=""
+def run_dataset_registry(c: Consortium, log: GasLog, codes: Sequence[str]) -> None:
+    for index, code in enumerate(codes):
+        tx = log.send(
+            c,
+            "DatasetRegistry",
+            "registerDataset",
+            code_hash(code),
+            h(f"m{index}"),
+            sender=c.ops["A"],
+            case="",
         )
-    parents = [nonzero_hash(f"parent-{i}") for i in range(8)]
-    for parent in parents:
+        assert tx.event("DatasetRegistered")["datasetId"] == dataset_of("A", code)
+    datasets = [dataset_of("A", code) for code in codes]
+    roots = [nonzero_hash(f"parent-{i}") for i in range(8)]
+    for root in roots:
         log.send(
             c,
             "DatasetRegistry",
             "anchor",
             datasets[0],
-            parent,
+            root,
             10,
             h("m"),
             [],
@@ -277,11 +296,20 @@ def run_dataset_registry(c: Consortium, log: GasLog, datasets: Sequence[bytes]) 
         child,
         1_000_000,
         h("m"),
-        parents,
+        [version_id(datasets[0], root) for root in roots],
         sender=c.ops["A"],
         case="8 parents",
     )
-    log.send(c, "DatasetRegistry", "revokeVersion", child, h("r"), sender=c.ops["A"], case="")
+    log.send(
+        c,
+        "DatasetRegistry",
+        "revokeVersion",
+        datasets[0],
+        child,
+        h("r"),
+        sender=c.ops["A"],
+        case="",
+    )
 
 
 def run_sharing_agreements(c: Consortium, log: GasLog, datasets: Sequence[bytes]) -> None:
@@ -524,9 +552,10 @@ def test_every_write_function_stays_below_the_eip7825_cap(
     for name, tx_hash in c.deployment.transactions.items():
         receipt = c.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
         log.add(name, "constructor", int(receipt["gasUsed"]), "3 founders")
-    datasets = [dataset_id(f"GAS-CAP-DS-{i:02d}") for i in range(32)]
+    codes = [f"GAS-CAP-DS-{i:02d}" for i in range(32)]
+    datasets = [dataset_of("A", code) for code in codes]
     run_department_registry(c, log)
-    run_dataset_registry(c, log, datasets)
+    run_dataset_registry(c, log, codes)
     run_sharing_agreements(c, log, datasets)
     run_joint_commitments(c, log)
     run_execute(c, log)

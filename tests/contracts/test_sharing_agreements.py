@@ -20,13 +20,12 @@ from ledger.eip712 import (
     domain_separator,
     sign_consent,
 )
-from ledger.ids import AgreementTerms, agreement_id, code_hash, dataset_id, department_id
+from ledger.ids import AgreementTerms, agreement_id, code_hash, department_id
 from ledger.lifecycle import effective_from
-from tests.support import Consortium, reverts
+from tests.support import Consortium, dataset_of, reverts
 
 SA = "SharingAgreements"
 DR = "DepartmentRegistry"
-DSR = "DatasetRegistry"
 
 ZERO32 = b"\x00" * 32
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -63,12 +62,7 @@ def mine_at(c: Consortium, timestamp: int) -> None:
 
 def register(c: Consortium, key: str, *codes: str) -> tuple[bytes, ...]:
     """Register datasets ``codes`` to department ``key``; returns their ids."""
-    ids = []
-    for code in codes:
-        ds = dataset_id(code)
-        c.transact(DSR, "registerDataset", ds, keccak(text=code), sender=c.ops[key])
-        ids.append(ds)
-    return tuple(ids)
+    return tuple(c.register_dataset(key, code, keccak(text=code)) for code in codes)
 
 
 def make_terms(
@@ -255,7 +249,7 @@ def test_compute_agreement_id_matches_python_twin(consortium: Consortium) -> Non
     terms = AgreementTerms(
         provider=c.ids["A"],
         consumer=c.ids["C"],
-        dataset_ids=(dataset_id("X-1"), dataset_id("X-2"), dataset_id("X-3")),
+        dataset_ids=(dataset_of("A", "X-1"), dataset_of("A", "X-2"), dataset_of("A", "X-3")),
         purpose=PURPOSE,
         legal_basis=LEGAL_BASIS,
         terms_hash=TERMS_HASH,
@@ -398,7 +392,7 @@ def test_propose_no_datasets(consortium: Consortium) -> None:
 def test_propose_too_many_datasets(consortium: Consortium) -> None:
     c = consortium
     # The count is checked before ownership: the datasets need not exist.
-    terms = make_terms(c, tuple(dataset_id(f"DS-{i}") for i in range(33)))
+    terms = make_terms(c, tuple(dataset_of("A", f"DS-{i}") for i in range(33)))
     with reverts("SharingAgreementsTooManyDatasets", count=33, max=32):
         c.transact(SA, "propose", terms.as_tuple(), sender=c.ops["A"])
 
@@ -414,7 +408,7 @@ def test_propose_duplicate_dataset(consortium: Consortium) -> None:
 def test_propose_unregistered_dataset(consortium: Consortium) -> None:
     c = consortium
     (owned,) = register(c, "A", "DS-1")
-    missing = dataset_id("DS-NEVER-REGISTERED")
+    missing = dataset_of("A", "DS-NEVER-REGISTERED")
     terms = make_terms(c, (owned, missing))
     with reverts(
         "SharingAgreementsDatasetNotOwnedByProvider",
@@ -474,7 +468,7 @@ def test_propose_invalid_validity(consortium: Consortium, start: int, end: int) 
 
 def _gate_calls(c: Consortium) -> dict[str, Callable[[LocalAccount], Any]]:
     """Every write, called with harmless arguments by ``sender``."""
-    terms = make_terms(c, (dataset_id("DS-1"),)).as_tuple()
+    terms = make_terms(c, (dataset_of("A", "DS-1"),)).as_tuple()
     aid = keccak(b"whatever")
     return {
         "propose": lambda s: c.transact(SA, "propose", terms, sender=s),
@@ -1222,7 +1216,7 @@ def test_amend_checks_terms(consortium: Consortium) -> None:
         c.transact(SA, "amend", aid, stale.as_tuple(), sender=c.ops["B"])
     with reverts("SharingAgreementsZeroPurpose"):
         c.transact(SA, "amend", aid, replace(terms, purpose=ZERO32).as_tuple(), sender=c.ops["B"])
-    missing = dataset_id("DS-MISSING")
+    missing = dataset_of("A", "DS-MISSING")
     with reverts(
         "SharingAgreementsDatasetNotOwnedByProvider",
         datasetId=missing,
@@ -1427,8 +1421,7 @@ def test_a_backdated_agreement_receipts_nothing_before_its_acceptance(
 def test_effective_from_matches_its_python_twin(consortium: Consortium) -> None:
     c = consortium
     now = c.now()
-    register(c, "A", "DS-1")
-    ds = (dataset_id("DS-1"),)
+    ds = register(c, "A", "DS-1")
     cases = {
         "backdated": make_terms(c, ds, valid_from=now - YEAR, valid_until=now + YEAR),
         "future": make_terms(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -11,12 +12,14 @@ from sqlmodel import Session, select
 
 from ledger import merkle
 from ledger.anchoring import Anchorer, AnchorError, prepare_path
-from ledger.db.tables import ChainEvent, LeafRow, TreeBlob, VersionAnchoring
-from ledger.ids import dataset_id
+from ledger.chain.reads import read_version
+from ledger.db.engine import create_db_engine
+from ledger.db.tables import ChainEvent, LeafRow, TreeBlob, VersionAnchoring, VersionRow
+from ledger.ids import version_id
 from ledger.indexer import Indexer
-from tests.support import Consortium
+from tests.support import Consortium, dataset_of, fresh_database
 
-DS = dataset_id("ANCHOR-TEST")
+DS = dataset_of("A", "ANCHOR-TEST")
 
 
 class CrashError(Exception):
@@ -24,7 +27,7 @@ class CrashError(Exception):
 
 
 def registered(c: Consortium) -> Consortium:
-    c.transact("DatasetRegistry", "registerDataset", DS, keccak(text="meta"), sender=c.ops["A"])
+    c.register_dataset("A", "ANCHOR-TEST", keccak(text="meta"))
     return c
 
 
@@ -45,9 +48,9 @@ def test_anchor_a_folder(consortium: Consortium, engine: Engine, folder: Path) -
     batch = Anchorer(c.client, engine, c.ops["A"]).anchor(prepared)
     assert batch.status == "confirmed"
     assert batch.root == "0x" + prepared.root.hex()
-    version = c.call("DatasetRegistry", "version", prepared.root)
-    assert (bytes(version[0]), version[1]) == (DS, 3)
-    assert version[3] == batch.block_number
+    version = c.call("DatasetRegistry", "version", DS, prepared.root)
+    assert version[0] == 3  # leafCount
+    assert version[2] == batch.block_number
     with Session(engine) as session:
         leaves = session.exec(select(LeafRow).where(LeafRow.root == batch.root)).all()
         assert sorted(leaf.path for leaf in leaves) == ["a.txt", "sub/b.bin", "说明.md"]
@@ -78,8 +81,88 @@ def test_root_anchored_elsewhere_is_refused(
     c.transact(
         "DatasetRegistry", "anchor", DS, prepared.root, 3, keccak(text="m"), [], sender=c.ops["A"]
     )
-    with pytest.raises(AnchorError, match="already anchored on chain"):
+    with pytest.raises(AnchorError) as info:
         Anchorer(c.client, engine, c.ops["A"]).anchor(prepared)
+    assert str(info.value) == (
+        f"dataset 0x{DS.hex()} already holds version 0x{prepared.root.hex()} on chain "
+        "(anchored by another gateway of its department, or earlier)."
+    )
+    with Session(engine) as session:  # nothing was kept for a version it cannot anchor
+        assert session.exec(select(VersionAnchoring)).all() == []
+
+
+def stored(engine: Engine, root: str) -> tuple[int, int, list[tuple[str, str, str]]]:
+    """(leaves of ``root``, trees of ``root``, every anchoring as (dataset, root, status))."""
+    with Session(engine) as session:
+        leaves = session.exec(select(LeafRow).where(LeafRow.root == root)).all()
+        trees = session.exec(select(TreeBlob).where(TreeBlob.root == root)).all()
+        anchorings = session.exec(select(VersionAnchoring)).all()
+        return (
+            len(leaves),
+            len(trees),
+            sorted((a.dataset_id, a.root, a.status) for a in anchorings),
+        )
+
+
+@pytest.mark.parametrize("databases", ["shared", "one-each"])
+def test_the_same_folder_anchored_into_datasets_of_two_departments(
+    consortium: Consortium,
+    engine: Engine,
+    folder: Path,
+    database_url: str,
+    tmp_path: Path,
+    databases: str,
+) -> None:
+    """Departments A and B each register their own dataset (of the same catalogue code) and
+    anchor the same content through their own gateways: nobody can anchor a root first to
+    block the other, both versions confirm, each attributed to its department. Sharing one
+    database, the leaf store and tree are kept once for the root, beside two anchorings."""
+    c = registered(consortium)
+    theirs = c.register_dataset("B", "ANCHOR-TEST", keccak(text="meta B"))
+    assert theirs != DS
+    with contextlib.ExitStack() as stack:
+        if databases == "shared":
+            engine_b = engine
+        else:
+            kind = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+            (tmp_path / "b").mkdir()
+            engine_b = create_db_engine(stack.enter_context(fresh_database(kind, tmp_path / "b")))
+            stack.callback(engine_b.dispose)
+        ours = Anchorer(c.client, engine, c.ops["A"]).anchor(prepare_path(folder, DS))
+        other = Anchorer(c.client, engine_b, c.ops["B"]).anchor(prepare_path(folder, theirs))
+        assert (ours.status, other.status) == ("confirmed", "confirmed")
+        assert ours.root == other.root
+        root = bytes.fromhex(ours.root[2:])
+        assert (ours.dataset_id, other.dataset_id) == ("0x" + DS.hex(), "0x" + theirs.hex())
+        for batch, dataset in ((ours, DS), (other, theirs)):
+            version = read_version(c.client, dataset, root)
+            assert (version.leaf_count, version.block_number) == (3, batch.block_number)
+            assert version.revoked_at == 0
+        assert anchored_events(c, root) == 2
+        mine = (ours.dataset_id, ours.root, "confirmed")
+        yours = (other.dataset_id, other.root, "confirmed")
+        if databases == "shared":
+            assert stored(engine, ours.root) == (3, 1, sorted([mine, yours]))
+        else:
+            assert stored(engine, ours.root) == (3, 1, [mine])
+            assert stored(engine_b, ours.root) == (3, 1, [yours])
+        # Anchoring either again finds its own anchoring; neither refuses the other.
+        again = Anchorer(c.client, engine_b, c.ops["B"]).anchor(prepare_path(folder, theirs))
+        assert (again.id, again.status) == (other.id, "confirmed")
+        assert anchored_events(c, root) == 2
+        Indexer(c.client, c.deployment, engine).sync()
+        with Session(engine) as session:
+            versions = session.exec(select(VersionRow).where(VersionRow.root == ours.root)).all()
+            assert sorted((v.id, v.dataset_id, v.department_id) for v in versions) == sorted(
+                [
+                    ("0x" + version_id(DS, root).hex(), ours.dataset_id, "0x" + c.ids["A"].hex()),
+                    (
+                        "0x" + version_id(theirs, root).hex(),
+                        other.dataset_id,
+                        "0x" + c.ids["B"].hex(),
+                    ),
+                ]
+            )
 
 
 def test_contract_refusal_marks_the_batch_failed(
@@ -137,13 +220,7 @@ def test_resume_after_the_nonce_was_used_elsewhere(
     with Session(engine) as session:
         lost_hash = session.exec(select(VersionAnchoring)).one().tx_hash
     # Another transaction from the same account takes the recorded nonce.
-    c.transact(
-        "DatasetRegistry",
-        "registerDataset",
-        dataset_id("OTHER"),
-        keccak(text="m"),
-        sender=c.ops["A"],
-    )
+    c.register_dataset("A", "OTHER", keccak(text="m"))
     [batch] = Anchorer(c.client, engine, c.ops["A"]).resume()
     assert batch.status == "confirmed"
     assert batch.tx_hash != lost_hash

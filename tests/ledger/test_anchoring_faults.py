@@ -27,6 +27,7 @@ proof bundle checks against the node, and another resume finds nothing to do.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import os
@@ -55,7 +56,7 @@ from ledger.chain.node import NodeSpec, free_port, node_command
 from ledger.db.engine import create_db_engine
 from ledger.db.tables import LeafRow, VersionAnchoring
 from ledger.errors import ChainUnavailableError
-from ledger.ids import dataset_id
+from ledger.ids import code_hash, version_id
 from ledger.indexer import Indexer
 from ledger.keys import dev_account
 from ledger.paths import HARDHAT_DIR
@@ -63,9 +64,10 @@ from ledger.submissions import SubmissionQueue
 from ledger.verify import Verifier, verify_bundle
 from tests.conftest import founders_for_tests
 from tests.ledger._gateway_process import CliRun, run_cli, run_cli_killed_at
-from tests.support import FOUNDERS, Consortium
+from tests.support import FOUNDERS, Consortium, dataset_of
 
-DS = dataset_id("FAULT-TEST")
+CODE = "FAULT-TEST"
+DS = dataset_of("A", CODE)
 SIGNER_INDEX = FOUNDERS["A"][2]  # the gateway of the department that owns DS
 STEPS = ("persisted", "recorded", "broadcast")
 KILLED = -signal.SIGKILL
@@ -133,9 +135,15 @@ def assert_anchored_once_and_provable(
     from_block: int,
     signer: ChecksumAddress,
     nonce_before: int,
+    genesis_from_node: bool = False,
 ) -> None:
     """The root is anchored once, by one transaction, and every leaf (once indexed, as the
-    gateway's indexer does) verifies and has a proof bundle that checks against the node."""
+    gateway's indexer does) verifies and has a proof bundle that checks against the node (and
+    the deployment's consortium trust file).
+
+    ``genesis_from_node``: Anvil started from the dump of a node that was itself started from
+    a dump rebuilds its genesis block (with a new timestamp: another hash), though it keeps
+    every later block; the trust file's genesis is then the node's, the rest checked as is."""
     root = "0x" + prepared.root.hex()
     assert anchored_events(client, prepared.root, from_block) == 1
     assert client.w3.eth.get_transaction_count(signer, "latest") == nonce_before + 1
@@ -143,26 +151,32 @@ def assert_anchored_once_and_provable(
     assert (batch.root, batch.status, batch.error) == (root, "confirmed", None)
     receipt = client.w3.eth.get_transaction_receipt(HexBytes(batch.tx_hash or "0x"))
     assert receipt["status"] == 1 and receipt["blockNumber"] == batch.block_number
-    version = client.call("DatasetRegistry", "version", prepared.root)
-    assert (bytes(version[0]), version[1], version[3]) == (
-        DS,
-        prepared.tree.leaf_count,
-        batch.block_number,
-    )
+    assert batch.dataset_id == "0x" + DS.hex()
+    version = client.call("DatasetRegistry", "version", DS, prepared.root)  # of DS, or reverts
+    assert (version[0], version[2]) == (prepared.tree.leaf_count, batch.block_number)
     leaves = leaf_values(prepared, source)
     assert stored_leaves(engine, prepared.root) == sorted("0x" + leaf.hex() for leaf, _ in leaves)
+    trust = deployment.trust()
+    if genesis_from_node:
+        genesis = "0x" + bytes(client.w3.eth.get_block(0)["hash"]).hex()
+        trust = dataclasses.replace(trust, genesis_hash=genesis)
     Indexer(client, deployment, engine).sync()
     verifier = Verifier(engine, client)
     for leaf, values in leaves:
         answer = verifier.verify_leaf(leaf)
         assert answer.anchored, answer
-        assert [m.version.root for m in answer.matches] == [root]
-        check = verify_bundle(verifier.proof_bundle(leaf, values), client.w3)
-        assert (check.leaf, check.root, check.block_number) == (
+        assert [(m.version.id, m.version.root) for m in answer.matches] == [
+            ("0x" + version_id(DS, prepared.root).hex(), root)
+        ]
+        bundle = verifier.proof_bundle(leaf, values)
+        check = verify_bundle(bundle, client.w3, trust=trust)
+        assert (check.leaf, check.root, check.dataset_id, check.block_number) == (
             "0x" + leaf.hex(),
             root,
+            "0x" + DS.hex(),
             batch.block_number,
         )
+        assert check.version_id == "0x" + version_id(DS, prepared.root).hex()
 
 
 # ---------------------------------------------------------------- the gateway is killed
@@ -171,9 +185,7 @@ def assert_anchored_once_and_provable(
 @pytest.fixture
 def gateway_env(consortium: Consortium, database_url: str, tmp_path: Path) -> dict[str, str]:
     """The ``XIETONG_*`` environment of the gateway of the department owning DS."""
-    consortium.transact(
-        "DatasetRegistry", "registerDataset", DS, keccak(text="faults"), sender=consortium.ops["A"]
-    )
+    consortium.register_dataset("A", CODE, keccak(text="faults"))
     manifest = tmp_path / "deployment.json"
     manifest.write_text(json.dumps(consortium.deployment.as_dict()), encoding="utf-8")
     return {
@@ -330,7 +342,7 @@ def anvil_base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Deployme
         ChainClient(w3, deployment.addresses).transact(
             "DatasetRegistry",
             "registerDataset",
-            DS,
+            code_hash(CODE),
             keccak(text="faults"),
             sender=dev_account(SIGNER_INDEX),
         )
@@ -433,6 +445,7 @@ def test_node_killed_while_anchoring_then_restarted(
         from_block=from_block,
         signer=signer.address,
         nonce_before=nonce_before,
+        genesis_from_node=restart_state == "after",
     )
     assert Anchorer(client, engine, signer).resume() == []
 

@@ -10,6 +10,7 @@ from eth_utils import keccak
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from ledger.chain.reads import read_version
 from ledger.db.tables import (
     PROJECTION_TABLES,
     AccessReceiptRow,
@@ -27,11 +28,12 @@ from ledger.db.tables import (
     VersionParentRow,
     VersionRow,
 )
-from ledger.ids import AgreementTerms, dataset_id
+from ledger.ids import AgreementTerms, code_hash, version_id
 from ledger.indexer import Indexer, IndexerError
-from tests.support import Consortium
+from tests.support import Consortium, dataset_of
 
-DS = dataset_id("IDX-DATASET")
+CODE = "IDX-DATASET"
+DS = dataset_of("A", CODE)
 
 
 def h(label: str) -> bytes:
@@ -68,9 +70,10 @@ def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
 def activity(c: Consortium) -> tuple[bytes, bytes]:
     """Register and anchor, share under an agreement with a receipt, run a commitment."""
     a, b, cc = c.ops["A"], c.ops["B"], c.ops["C"]
-    c.transact("DatasetRegistry", "registerDataset", DS, h("meta"), sender=a)
+    c.register_dataset("A", CODE, h("meta"))
     c.transact("DatasetRegistry", "anchor", DS, h("v1"), 10, h("m1"), [], sender=a)
-    c.transact("DatasetRegistry", "anchor", DS, h("v2"), 12, h("m2"), [h("v1")], sender=a)
+    v1 = version_id(DS, h("v1"))
+    c.transact("DatasetRegistry", "anchor", DS, h("v2"), 12, h("m2"), [v1], sender=a)
     now = c.now()
     terms = AgreementTerms(
         c.ids["A"], c.ids["B"], (DS,), h("purpose"), h("law"), h("terms"), now - 100, now + 10_000
@@ -123,11 +126,17 @@ def test_projects_every_kind_of_event(consortium: Consortium, engine: Engine) ->
         dataset = session.get(DatasetRow, hx(DS))
         assert dataset is not None
         assert dataset.owner_department == hx(c.ids["A"])
-        v2 = session.get(VersionRow, hx(h("v2")))
-        assert v2 is not None
-        assert (v2.leaf_count, v2.dataset_id, v2.metadata_hash) == (12, hx(DS), hx(h("m2")))
+        assert dataset.code_hash == hx(code_hash(CODE))
+        v1, v2 = (session.get(VersionRow, hx(version_id(DS, h(v)))) for v in ("v1", "v2"))
+        assert v1 is not None and v2 is not None
+        assert (v2.root, v2.leaf_count, v2.dataset_id, v2.metadata_hash) == (
+            hx(h("v2")),
+            12,
+            hx(DS),
+            hx(h("m2")),
+        )
         parents = session.exec(select(VersionParentRow)).all()
-        assert [(p.root, p.parent) for p in parents] == [(hx(h("v2")), hx(h("v1")))]
+        assert [(p.version_id, p.position, p.parent) for p in parents] == [(v2.id, 0, v1.id)]
         row = session.get(AgreementRow, hx(agreement))
         assert row is not None
         assert (row.status, row.provider, row.consumer) == (
@@ -191,14 +200,14 @@ def test_reorg_rolls_back_orphaned_events(consortium: Consortium, engine: Engine
     c = consortium
     a = c.ops["A"]
     indexer = Indexer(c.client, c.deployment, engine)
-    c.transact("DatasetRegistry", "registerDataset", DS, h("meta"), sender=a)
+    c.register_dataset("A", CODE, h("meta"))
     indexer.sync()
     fork = c.w3.eth.block_number
     snapshot = c.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
     c.transact("DatasetRegistry", "anchor", DS, h("orphan"), 10, h("m"), [], sender=a)
     indexer.sync()
     with Session(engine) as session:
-        assert session.get(VersionRow, hx(h("orphan"))) is not None
+        assert session.get(VersionRow, hx(version_id(DS, h("orphan")))) is not None
     c.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
     # The other branch: a different version, and one more block so it is longer.
     c.transact("DatasetRegistry", "anchor", DS, h("canonical"), 11, h("m"), [], sender=a)
@@ -206,8 +215,8 @@ def test_reorg_rolls_back_orphaned_events(consortium: Consortium, engine: Engine
     result = indexer.sync()
     assert result.reorged_from == fork + 1
     with Session(engine) as session:
-        assert session.get(VersionRow, hx(h("orphan"))) is None
-        assert session.get(VersionRow, hx(h("canonical"))) is not None
+        assert session.get(VersionRow, hx(version_id(DS, h("orphan")))) is None
+        assert session.get(VersionRow, hx(version_id(DS, h("canonical")))) is not None
         roots = [json.loads(e.args).get("root") for e in session.exec(select(ChainEvent)).all()]
         assert hx(h("orphan")) not in roots
     incremental = dump(engine)
@@ -217,7 +226,7 @@ def test_reorg_rolls_back_orphaned_events(consortium: Consortium, engine: Engine
 
 def test_confirmations_hold_back_recent_blocks(consortium: Consortium, engine: Engine) -> None:
     c = consortium
-    c.transact("DatasetRegistry", "registerDataset", DS, h("meta"), sender=c.ops["A"])
+    c.register_dataset("A", CODE, h("meta"))
     head = c.w3.eth.block_number
     result = Indexer(c.client, c.deployment, engine, confirmations=3).sync()
     assert result.to_block == head - 2
@@ -309,3 +318,101 @@ def test_row_removed_and_added_again_in_one_pass(consortium: Consortium, engine:
     once = dump(engine)
     Indexer(c.client, c.deployment, engine, chunk=1).reindex()  # one block per pass
     assert dump(engine) == once
+
+
+# --------------------------------------------------------------------------- versions per dataset
+
+
+def assert_datasets_and_versions_match_chain(c: Consortium, engine: Engine) -> None:
+    """Every dataset and version row says what the registry holds: the ids are the contract's
+    derivations (``computeDatasetId``, ``computeVersionId``) of what the row stores, and each
+    version's leaf count, times, block and revocation are ``version(dataset, root)``."""
+    with Session(engine) as session:
+        datasets = session.exec(select(DatasetRow)).all()
+        versions = session.exec(select(VersionRow)).all()
+    assert datasets and versions
+    for dataset in datasets:
+        owner, code = bytes.fromhex(dataset.owner_department[2:]), dataset.code_hash
+        assert hx(c.call("DatasetRegistry", "computeDatasetId", owner, code)) == dataset.id
+        assert hx(c.call("DatasetRegistry", "ownerOf", dataset.id)) == dataset.owner_department
+        assert c.call("DatasetRegistry", "dataset", dataset.id)[1] == dataset.registered_at
+    for version in versions:
+        assert (
+            hx(c.call("DatasetRegistry", "computeVersionId", version.dataset_id, version.root))
+            == version.id
+        )
+        record = read_version(
+            c.client, bytes.fromhex(version.dataset_id[2:]), bytes.fromhex(version.root[2:])
+        )
+        assert (record.leaf_count, record.anchored_at, record.block_number) == (
+            version.leaf_count,
+            version.anchored_at,
+            version.block_number,
+        )
+        assert (record.revoked_at or None) == version.revoked_at
+
+
+def test_the_same_root_in_two_datasets_is_two_versions(
+    consortium: Consortium, engine: Engine
+) -> None:
+    """One content anchored in A's dataset, in B's dataset of the same code and in a second
+    dataset of A: three versions, each of its own dataset and department; a child names its
+    parent by version id; revoking one of them revokes only that one. The index equals the
+    chain, and a reindex and a replay of the stored events give the same tables."""
+    c = consortium
+    a, b = c.ops["A"], c.ops["B"]
+    ours, theirs, other = (
+        c.register_dataset("A", CODE, h("meta")),
+        c.register_dataset("B", CODE, h("meta B")),
+        c.register_dataset("A", "IDX-OTHER", h("meta 2")),
+    )
+    assert len({ours, theirs, other}) == 3
+    root = h("shared content")
+    for dataset, sender in ((ours, a), (theirs, b), (other, a)):
+        c.transact("DatasetRegistry", "anchor", dataset, root, 7, h("m"), [], sender=sender)
+    parent = version_id(theirs, root)  # B's version, a parent of a version of A
+    c.transact("DatasetRegistry", "anchor", ours, h("child"), 8, h("m"), [parent], sender=a)
+    c.transact("DatasetRegistry", "revokeVersion", ours, root, h("why"), sender=a)
+    indexer = Indexer(c.client, c.deployment, engine)
+    indexer.sync()
+    with Session(engine) as session:
+        rows = session.exec(select(VersionRow).where(VersionRow.root == hx(root))).all()
+        assert sorted((r.id, r.dataset_id, r.department_id) for r in rows) == sorted(
+            [
+                (hx(version_id(ours, root)), hx(ours), hx(c.ids["A"])),
+                (hx(version_id(theirs, root)), hx(theirs), hx(c.ids["B"])),
+                (hx(version_id(other, root)), hx(other), hx(c.ids["A"])),
+            ]
+        )
+        revoked = {r.dataset_id: (r.revoked_at, r.revoke_reason) for r in rows}
+        assert revoked[hx(ours)][0] is not None and revoked[hx(ours)][1] == hx(h("why"))
+        assert revoked[hx(theirs)] == revoked[hx(other)] == (None, None)
+        codes = {d.id: d.code_hash for d in session.exec(select(DatasetRow)).all()}
+        assert codes[hx(ours)] == codes[hx(theirs)] == hx(code_hash(CODE))
+        assert codes[hx(other)] == hx(code_hash("IDX-OTHER"))
+        child = hx(version_id(ours, h("child")))
+        parents = session.exec(select(VersionParentRow)).all()
+        assert [(p.version_id, p.position, p.parent) for p in parents] == [(child, 0, hx(parent))]
+    assert_datasets_and_versions_match_chain(c, engine)
+    once = dump(engine)
+    indexer.reindex()
+    assert dump(engine) == once
+    with Session(engine) as session:  # the replay of a reorg: from the stored events' args
+        indexer._rebuild_state(session)
+        session.commit()
+    assert dump(engine) == once
+
+
+def test_the_index_of_every_kind_of_event_equals_the_chain(
+    consortium: Consortium, engine: Engine
+) -> None:
+    c = consortium
+    activity(c)
+    c.transact("DatasetRegistry", "revokeVersion", DS, h("v1"), h("why"), sender=c.ops["A"])
+    Indexer(c.client, c.deployment, engine, chunk=2).sync()
+    assert_datasets_and_versions_match_chain(c, engine)
+    with Session(engine) as session:
+        revoked = session.get(VersionRow, hx(version_id(DS, h("v1"))))
+        kept = session.get(VersionRow, hx(version_id(DS, h("v2"))))
+        assert revoked is not None and revoked.revoked_at is not None
+        assert kept is not None and kept.revoked_at is None

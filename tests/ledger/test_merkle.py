@@ -27,7 +27,6 @@ from hypothesis import strategies as st
 
 from ledger import merkle
 from ledger.errors import LedgerError
-from ledger.ids import dataset_id
 from ledger.merkle import (
     FILE_LEAF_TYPES,
     RECORD_LEAF_TYPES,
@@ -39,7 +38,7 @@ from ledger.merkle import (
     MerkleTree,
 )
 from ledger.paths import HARDHAT_DIR, PROJECT_ROOT
-from tests.support import Consortium
+from tests.support import Consortium, dataset_of, reverts
 
 VECTORS_PATH = PROJECT_ROOT / "tests" / "vectors" / "merkle.json"
 VECTORS: dict[str, Any] = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
@@ -707,13 +706,13 @@ def test_proofs_verify_on_chain_with_verify_leaf(consortium: Consortium) -> None
     files = [(os.urandom(32), f"杭州市/公安局/{i:03d}-户籍.csv") for i in range(7)]
     records = [(os.urandom(32), os.urandom(32)) for _ in range(5)]
     trees = [
-        (dataset_id("TEST-MERKLE-FILES"), merkle.file_leaf_hashes(files)),
-        (dataset_id("TEST-MERKLE-RECORDS"), merkle.record_leaf_hashes(records)),
+        ("TEST-MERKLE-FILES", merkle.file_leaf_hashes(files)),
+        ("TEST-MERKLE-RECORDS", merkle.record_leaf_hashes(records)),
     ]
-    for dataset, leaves in trees:
+    for code, leaves in trees:
         tree = MerkleTree.from_leaf_hashes(leaves)
         meta = merkle.keccak256(b"meta:" + tree.root)
-        c.transact("DatasetRegistry", "registerDataset", dataset, meta, sender=c.ops["A"])
+        dataset = c.register_dataset("A", code, meta)
         c.transact(
             "DatasetRegistry",
             "anchor",
@@ -726,12 +725,25 @@ def test_proofs_verify_on_chain_with_verify_leaf(consortium: Consortium) -> None
         )
         for leaf in (leaves[0], leaves[-1], leaves[len(leaves) // 2]):
             proof = tree.proof(leaf)
-            assert c.call("DatasetRegistry", "verifyLeaf", tree.root, leaf, proof) is True
+            assert c.call("DatasetRegistry", "verifyLeaf", dataset, tree.root, leaf, proof) is True
             tampered = [bytes([proof[0][0] ^ 1]) + proof[0][1:], *proof[1:]]
             assert merkle.verify_proof(tree.root, leaf, tampered) is False
-            assert c.call("DatasetRegistry", "verifyLeaf", tree.root, leaf, tampered) is False
+            assert (
+                c.call("DatasetRegistry", "verifyLeaf", dataset, tree.root, leaf, tampered) is False
+            )
         other = MerkleTree.from_leaf_hashes(leaves[1:])
         assert (
-            c.call("DatasetRegistry", "verifyLeaf", tree.root, leaves[1], other.proof(leaves[1]))
+            c.call(
+                "DatasetRegistry",
+                "verifyLeaf",
+                dataset,
+                tree.root,
+                leaves[1],
+                other.proof(leaves[1]),
+            )
             is False
         )
+        # A proof is checked against a version: a dataset that holds no such root refuses it.
+        elsewhere = dataset_of("A", "TEST-MERKLE-NOWHERE")
+        with reverts("DatasetRegistryUnknownVersion", datasetId=elsewhere, root=tree.root):
+            c.call("DatasetRegistry", "verifyLeaf", elsewhere, tree.root, leaf, tree.proof(leaf))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ledger.errors import InputError
-from ledger.ids import AgreementTerms, code_hash
+from ledger.ids import AgreementTerms, code_hash, dataset_id
 from ledger.proposals import CommitmentProposal, agreement_terms, commitment_proposal
 from ledger.refs import timestamp
 
@@ -36,13 +36,22 @@ def test_codes_and_ids_become_the_on_chain_terms() -> None:
     assert terms() == AgreementTerms(
         provider=code_hash(CIVIL),
         consumer=code_hash(PSB),
-        dataset_ids=(code_hash("HZ-DIBAO"), b"\xab" * 32),
+        dataset_ids=(dataset_id(code_hash(CIVIL), "HZ-DIBAO"), b"\xab" * 32),  # the provider's
         purpose=code_hash("eligibility-check"),
         legal_basis=code_hash("社会救助暂行办法"),
         terms_hash=b"\x7d" * 32,
         valid_from=timestamp("2026-12-01", what="start"),
         valid_until=timestamp("2027-12-01", what="end"),
     )
+
+
+def test_a_dataset_code_names_the_providers_dataset_however_the_provider_is_given() -> None:
+    ours = dataset_id(code_hash(CIVIL), "HZ-DIBAO")
+    assert terms(provider="0x" + code_hash(CIVIL).hex()).dataset_ids[0] == ours
+    assert terms(provider=PSB, consumer=CIVIL).dataset_ids[0] == dataset_id(
+        code_hash(PSB), "HZ-DIBAO"
+    )
+    assert terms(provider=PSB, consumer=CIVIL).dataset_ids[1] == b"\xab" * 32  # an id as is
 
 
 def test_a_terms_hash_may_omit_0x() -> None:

@@ -16,8 +16,17 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ledger.errors import BadHashError, InputError
-from ledger.ids import code_hash
-from ledger.refs import hex_id, id_or_code, parse_hash, root, subject_id, timestamp
+from ledger.ids import code_hash, dataset_id, version_id
+from ledger.refs import (
+    dataset,
+    hex_id,
+    id_or_code,
+    parse_hash,
+    root,
+    subject_id,
+    timestamp,
+    version,
+)
 from tests.ledger._fuzz import assert_short_one_line, attempt
 
 FUZZ = settings(max_examples=150, deadline=None)
@@ -151,6 +160,84 @@ def test_a_code_with_a_lone_surrogate_is_refused() -> None:
     with pytest.raises(InputError, match="not valid Unicode text") as info:
         id_or_code("部门\udcff", what="department")
     assert info.value.kind == "bad-input"
+
+
+# ---------------------------------------------------------------------------- datasets, versions
+
+OWNER, OTHER = code_hash("11330100MB1A00002K"), code_hash("11330100MB1A00001P")
+OF = dataset_id(OWNER, "HZ-DIBAO")  # the dataset a bare root is a version of
+
+
+def test_a_dataset_code_is_the_owners_dataset_and_an_id_is_kept() -> None:
+    assert dataset(" HZ-DIBAO ", owner=OWNER) == OF
+    assert dataset("HZ-DIBAO", owner=OTHER) == dataset_id(OTHER, "HZ-DIBAO") != OF
+    assert dataset("0X" + "AB" * 32, owner=OWNER) == b"\xab" * 32
+    with pytest.raises(InputError, match="the dataset must not be empty"):
+        dataset(" \u3000 ", owner=OWNER)
+    with pytest.raises(BadHashError, match="dataset id"):
+        dataset("0x" + "ab" * 31, owner=OWNER)
+
+
+def test_a_version_is_a_root_of_the_dataset_or_dataset_colon_root() -> None:
+    r = b"\x5c" * 32
+    assert version(r.hex(), of_dataset=OF, owner=OWNER) == version_id(OF, r)
+    assert version(" 0x" + r.hex(), of_dataset=OF, owner=OWNER) == version_id(OF, r)
+    other = dataset_id(OWNER, "HZ-OTHER")
+    assert version("HZ-OTHER:0x" + r.hex(), of_dataset=OF, owner=OWNER) == version_id(other, r)
+    elsewhere = b"\xee" * 32
+    assert version(f"0x{elsewhere.hex()}:{r.hex()}", of_dataset=OF, owner=OWNER) == (
+        version_id(elsewhere, r)
+    )
+    # a code may hold a colon: the root follows the last one
+    assert version("HZ:2027:" + r.hex(), of_dataset=OF, owner=OWNER) == version_id(
+        dataset_id(OWNER, "HZ:2027"), r
+    )
+    with pytest.raises(InputError, match="the dataset must not be empty"):
+        version(":" + r.hex(), of_dataset=OF, owner=OWNER)
+    with pytest.raises(BadHashError, match="root"):
+        version("HZ-OTHER:", of_dataset=OF, owner=OWNER)
+
+
+@FUZZ
+@given(st.one_of(any_text, hexish.map(lambda t: "0x" + t)))
+@example("\ud800")
+@example(" \u3000 ")
+@example("z" * 100_000)
+def test_dataset_gives_an_id_or_an_input_error(text: str) -> None:
+    value, error = attempt(lambda: dataset(text, owner=OWNER))
+    stripped = text.strip()
+    if error is not None:
+        assert isinstance(error, InputError)
+        assert_short_one_line(error, text)
+    else:
+        assert value is not None and len(value) == 32
+        if stripped[:2] in ("0x", "0X"):
+            assert value == bytes.fromhex(stripped[2:])
+        else:
+            assert value == dataset_id(OWNER, stripped)
+
+
+@FUZZ
+@given(
+    st.one_of(
+        any_text,
+        st.tuples(any_text, hexish).map(":".join),
+        st.tuples(any_text, hashes.map(bytes.hex)).map(":".join),
+    )
+)
+@example("HZ-DIBAO:" + "ab" * 32)
+@example("\ud800:" + "ab" * 32)
+@example("x" * 100_000 + ":" + "ab" * 32)
+@example("ab" * 32 + ":" + "y" * 100_000)
+def test_version_gives_an_id_or_an_input_error(text: str) -> None:
+    value, error = attempt(lambda: version(text, of_dataset=OF, owner=OWNER))
+    if error is not None:
+        assert isinstance(error, InputError)
+        assert_short_one_line(error, text)
+        return
+    named, sep, root_text = text.strip().rpartition(":")
+    expected_dataset = dataset(named, owner=OWNER) if sep else OF
+    assert value == version_id(expected_dataset, root(root_text))
 
 
 # ---------------------------------------------------------------------------- dates

@@ -17,6 +17,7 @@ def test_defaults_are_safe(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.env == "production"
     assert s.rpc_url == "http://127.0.0.1:8545"
     assert s.deployment_path(31337) == Path("deployments/31337.json")
+    assert s.trust_path(31337) == Path("deployments/31337.consortium.json")
 
 
 def test_environment_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -25,6 +26,7 @@ def test_environment_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     s = Settings(_env_file=None)  # type: ignore[call-arg]
     assert s.env == "local"
     assert s.deployment_path(1) == Path("/tmp/m.json")
+    assert s.trust_path(1) == Path("/tmp/m.consortium.json")  # beside the manifest
 
 
 def test_invalid_value(monkeypatch: pytest.MonkeyPatch) -> None:

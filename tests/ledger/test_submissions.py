@@ -21,7 +21,7 @@ from ledger.db.engine import create_db_engine
 from ledger.db.queries import UnknownDatasetError
 from ledger.db.tables import DatasetRow, SubmissionBatch, SubmittedLeaf
 from ledger.errors import InputError
-from ledger.ids import dataset_id
+from ledger.ids import code_hash, dataset_id
 from ledger.indexer import Indexer
 from ledger.submissions import (
     MAX_LEAVES_PER_REQUEST,
@@ -29,9 +29,10 @@ from ledger.submissions import (
     SubmissionQueue,
     UnknownBatchError,
 )
-from tests.support import Consortium
+from tests.support import Consortium, dataset_of
 
-DS = dataset_id("SUBMIT-TEST")
+CODE = "SUBMIT-TEST"
+DS = dataset_of("B", CODE)
 LATER = float(2**40)  # a "now" at which every collecting batch is old enough
 
 
@@ -59,14 +60,15 @@ class Setup:
         return SubmissionQueue(self.engine, **kwargs)  # type: ignore[arg-type]
 
     def anchored(self, root: str) -> bool:
-        return bool(self.c.call("DatasetRegistry", "isAnchored", bytes.fromhex(root[2:])))
+        dataset, anchored = bytes.fromhex(self.dataset[2:]), bytes.fromhex(root[2:])
+        return bool(self.c.call("DatasetRegistry", "isAnchored", dataset, anchored))
 
 
 @pytest.fixture
 def setup(consortium: Consortium, engine: Engine) -> Setup:
     """Dataset SUBMIT-TEST of department B, indexed; B's operator anchors."""
     c = consortium
-    c.transact("DatasetRegistry", "registerDataset", DS, keccak(text="meta"), sender=c.ops["B"])
+    c.register_dataset("B", CODE, keccak(text="meta"))
     Indexer(c.client, c.deployment, engine).sync()
     return Setup(
         c, engine, Anchorer(c.client, engine, c.ops["B"]), "0x" + DS.hex(), "0x" + c.ids["B"].hex()
@@ -241,8 +243,31 @@ def test_hashes_anchored_by_another_gateway_fail_the_batch(setup: Setup, tmp_pat
     batch = queue.submit(setup.dataset, [(h(1), "a")], department_id=setup.department)
     queue.flush(setup.anchorer)
     failed = queue.status(batch["batch_id"])
-    assert failed["status"] == "failed" and "already anchored" in failed["error"]
+    assert failed["status"] == "failed"
+    assert (
+        f"dataset {setup.dataset} already holds version {root_of([(h(1), 'a')])}"
+        in (failed["error"])
+    )
     assert queue.due() == []
+
+
+def test_hashes_anchored_in_another_departments_dataset_do_not_fail_the_batch(
+    setup: Setup,
+) -> None:
+    """Department A anchors the very hashes first, in its own dataset of the same code (as a
+    squatter would): B's batch is anchored all the same, a version of B's dataset."""
+    c = setup.c
+    theirs = c.register_dataset("A", CODE, keccak(text="meta A"))
+    prepared = prepare_hashes([(h(1), "a")], theirs, source="first")
+    assert Anchorer(c.client, setup.engine, c.ops["A"]).anchor(prepared).status == "confirmed"
+    root = root_of([(h(1), "a")])
+    assert not setup.anchored(root)  # not in B's dataset
+    queue = setup.queue(max_leaves=1, max_wait=3600)
+    batch = queue.submit(setup.dataset, [(h(1), "a")], department_id=setup.department)
+    queue.flush(setup.anchorer)
+    done = queue.status(batch["batch_id"])
+    assert (done["status"], done["root"], done["error"]) == ("confirmed", root, None)
+    assert setup.anchored(root)
 
 
 def test_hashes_anchored_here_before_do_not_leave_the_batch_sealed(setup: Setup) -> None:
@@ -312,12 +337,13 @@ def test_unknown_batches_are_refused(engine: Engine) -> None:
 @pytest.fixture
 def indexed_dataset(engine: Engine) -> str:
     """A dataset row of department 0x11…, written straight into the index (no chain needed)."""
-    dataset = "0x" + dataset_id("INPUT-TEST").hex()
+    dataset = "0x" + dataset_id(b"\x11" * 32, "INPUT-TEST").hex()
     with Session(engine) as session:
         session.add(
             DatasetRow(
                 id=dataset,
                 owner_department="0x" + "11" * 32,
+                code_hash="0x" + code_hash("INPUT-TEST").hex(),
                 metadata_hash="0x" + "00" * 32,
                 registered_at=1,
                 block_number=1,

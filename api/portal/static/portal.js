@@ -225,7 +225,7 @@
       fact(S.transaction, hex(v.transaction, 8)),
       fact(S.block, "#" + v.block_number),
       fact(S.confirmations, v.confirmations + " (" + (v.final ? S.final : S.not_final) + ")"),
-      fact(S.dataset, el("a", { href: "/datasets/" + v.dataset_id + "#v-" + v.root }, [hex(v.dataset_id)])),
+      fact(S.dataset, el("a", { href: "/datasets/" + v.dataset_id + "#v-" + v.id }, [hex(v.dataset_id)])),
       fact(S.root, hex(v.root)),
       fact(S.leaves, String(v.leaf_count)),
       match.kind === "file" ? fact(S.path, match.path || "—") : fact(S.record, String(match.record_index)),

@@ -13,6 +13,7 @@ from ledger.chain.deploy import deploy, existing_deployment, load_deployment, lo
 from ledger.errors import AlreadyDeployedError, ContractRevertError, DeploymentError, InputError
 from ledger.ids import department_id
 from ledger.keys import dev_account
+from ledger.trust import check_node, load_trust
 from tests.conftest import founders_for_tests
 from tests.support import FOUNDERS, Consortium
 
@@ -181,6 +182,49 @@ def test_manifest_file_round_trips(consortium: Consortium, tmp_path: Path) -> No
     assert load_deployment(path) == first
     text = path.read_text(encoding="utf-8")
     assert "杭州市公安局" in text  # names are stored as UTF-8, not escaped
+
+
+def test_deploy_writes_the_consortium_trust_file_beside_the_manifest(
+    consortium: Consortium, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.json"
+    made = deploy(consortium.w3, founders_for_tests(), deployer=dev_account(0), manifest_path=path)
+    genesis = consortium.w3.eth.get_block(0)["hash"].to_0x_hex()
+    assert made.genesis_hash == genesis
+    assert json.loads(path.read_text(encoding="utf-8"))["genesis_hash"] == genesis
+    trust = load_trust(tmp_path / "m.consortium.json")
+    assert trust == made.trust()
+    assert trust.as_dict() == {
+        "format": "xietong-consortium/1",
+        "chain_id": 31337,
+        "genesis_hash": genesis,
+        "deployment_block": made.block_number,
+        "deployment_block_hash": made.block_hash,
+        "contracts": made.addresses,
+    }
+    check_node(trust, consortium.w3)  # raises on any difference
+    # Elsewhere when asked (`xietong deploy` passes Settings.trust_path).
+    elsewhere = tmp_path / "trust" / "31337.consortium.json"
+    forced = deploy(
+        consortium.w3,
+        founders_for_tests(),
+        deployer=dev_account(0),
+        manifest_path=path,
+        trust_path=elsewhere,
+        force=True,
+    )
+    assert load_trust(elsewhere) == forced.trust() != trust
+
+
+def test_a_manifest_without_the_genesis_hash_is_damaged(
+    deployed: Consortium, tmp_path: Path
+) -> None:
+    old = deployed.deployment.as_dict()
+    del old["genesis_hash"]
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(old), encoding="utf-8")
+    with pytest.raises(DeploymentError, match="is damaged"):
+        load_deployment(path)
 
 
 def test_second_deploy_is_refused(consortium: Consortium, tmp_path: Path) -> None:

@@ -27,6 +27,12 @@ def test_an_array_of_structs_is_a_list_of_named_fields() -> None:
     assert [(p["departmentId"], p["reportCount"]) for p in named] == [(A, 1), (B, 2)]
 
 
+def test_a_version_is_named_without_its_dataset() -> None:
+    """``version(datasetId, root)``: the key holds the dataset, the one-slot struct does not."""
+    named = name_outputs(load_artifact("DatasetRegistry").abi, "version", (3, 100, 7, 0))
+    assert named == {"leafCount": 3, "anchoredAt": 100, "blockNumber": 7, "revokedAt": 0}
+
+
 def test_a_plain_value_stays_as_it_is() -> None:
     assert name_outputs(load_artifact("DepartmentRegistry").abi, "departmentCount", 3) == 3
 

@@ -85,7 +85,7 @@ def test_empty_revert() -> None:
 
 
 def test_truncated_arguments() -> None:
-    selector = next(s for s, spec in CUSTOM if spec.name == "DatasetRegistryUnknownRoot")
+    selector = next(s for s, spec in CUSTOM if spec.name == "DatasetRegistryUnknownVersion")
     error = decode_revert(selector + b"\x01" * 5)
-    assert error.error_name == "DatasetRegistryUnknownRoot"
+    assert error.error_name == "DatasetRegistryUnknownVersion"
     assert "malformed" in str(error)

@@ -29,20 +29,20 @@ from eth_utils import keccak
 from rich.console import Console
 from typer.testing import CliRunner
 
-from ledger.anchoring import prepare_hashes
+from ledger.anchoring import Anchorer, prepare_hashes, prepare_path
 from ledger.cli import app
 from ledger.cli._output import guarded, safe
 from ledger.display import visible
 from ledger.gateway import Gateway
 from ledger.hashing import SymlinkRefusedError
-from ledger.ids import dataset_id
+from ledger.ids import code_hash, dataset_id
 from ledger.settings import Settings
 from tests.ledger._gateway_process import CliRun, run_cli
-from tests.support import FOUNDERS, Consortium, admit_department
+from tests.support import FOUNDERS, Consortium, admit_department, dataset_of
 
 DS_CODE = "OUTPUT-INJECTION"
-DS = dataset_id(DS_CODE)
 OWNER = "B"  # 杭州市民政局 (dev 2) anchors; 杭州市公安局 (A) is the name a forger would claim
+DS = dataset_of(OWNER, DS_CODE)
 
 
 def no_traceback(run: CliRun | subprocess.CompletedProcess[str]) -> None:
@@ -52,16 +52,12 @@ def no_traceback(run: CliRun | subprocess.CompletedProcess[str]) -> None:
 
 @pytest.fixture
 def settings(consortium: Consortium, tmp_path: Path) -> Settings:
-    """杭州市民政局's gateway over the test consortium, with DS registered to it."""
-    consortium.transact(
-        "DatasetRegistry",
-        "registerDataset",
-        DS,
-        keccak(text="output"),
-        sender=consortium.ops[OWNER],
-    )
+    """杭州市民政局's gateway over the test consortium, with DS registered to it, and the
+    consortium trust file beside its manifest (where `xietong deploy` writes it)."""
+    consortium.register_dataset(OWNER, DS_CODE, keccak(text="output"))
     manifest = tmp_path / "deployment.json"
     manifest.write_text(json.dumps(consortium.deployment.as_dict()), encoding="utf-8")
+    consortium.deployment.trust().write(tmp_path / "deployment.consortium.json")
     values: dict[str, Any] = {
         "env": "local",
         "rpc_url": str(consortium.w3.provider.endpoint_uri),  # type: ignore[attr-defined]
@@ -308,6 +304,49 @@ def test_invisible_characters_and_markup_in_a_department_name_are_shown_escaped(
     # --json keeps the name exactly as the chain holds it.
     document = json.loads(run_cli(env, tmp_path / "gateway", "dept", "show", code, "--json").stdout)
     assert document["department"]["name"] == name
+
+
+@pytest.mark.timeout(240)
+def test_verify_proof_names_a_hostile_publisher_escaped_with_its_id(
+    consortium: Consortium, settings: Settings, env: dict[str, str], tmp_path: Path
+) -> None:
+    """`verify-proof` names the dataset's owner and the anchoring department as the chain
+    names them. A name with a right-to-left mark, a zero-width space and markup is printed
+    escaped, once (not ``\\\\u200f``), with the department's id beside it (the name is
+    flagged); ``--json`` gives the name as it is, with its flags."""
+    name = "\u200f杭州市公安局\u200b[/oops]"
+    operator = Consortium.spare(9)
+    voters = [consortium.ops[k] for k in FOUNDERS]
+    dep = admit_department(consortium.client, voters, "TEST-HOSTILE-902", name, operator)
+    consortium.transact(
+        "DatasetRegistry", "registerDataset", code_hash(DS_CODE), keccak(text="x"), sender=operator
+    )
+    folder = tmp_path / "notice"
+    folder.mkdir()
+    (folder / "notice.txt").write_text("第二号通知\n", encoding="utf-8")
+    gateway = Gateway(settings)
+    try:
+        prepared = prepare_path(folder, dataset_id(dep, DS_CODE))
+        Anchorer(gateway.client, gateway.engine, operator).anchor(prepared)
+        gateway.indexer().sync()
+    finally:
+        gateway.engine.dispose()
+    out = tmp_path / "bundle.json"
+    cwd = tmp_path / "gateway"
+    proved = run_cli(env, cwd, "dataset", "proof", str(folder / "notice.txt"), "--out", str(out))
+    assert proved.returncode == 0, proved.stderr
+
+    checked = run_cli(env, cwd, "verify-proof", str(out))
+    no_traceback(checked)
+    assert checked.returncode == 0, checked.stderr
+    shown = f"{visible(name)} [0x{dep.hex()}]"
+    assert "\\u200f" in shown and "\\\\" not in shown
+    assert f"  published by {shown}; dataset owned by {shown}" in checked.stdout.splitlines()
+    for raw in "\u200f\u200b":
+        assert raw not in checked.stdout
+    document = json.loads(run_cli(env, cwd, "verify-proof", str(out), "--json").stdout)
+    department = {"id": f"0x{dep.hex()}", "name": name, "name_flags": ["bidi", "zero-width"]}
+    assert document["publisher"] == document["owner"] == department
 
 
 def test_a_sentence_the_library_escaped_is_not_escaped_twice(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,9 +19,10 @@ import pytest
 
 from ledger.chain.client import ChainClient, connect
 from ledger.chain.node import free_port
-from ledger.ids import department_id
+from ledger.ids import code_hash, dataset_id, department_id, version_id
 from ledger.keys import dev_account
 from ledger.paths import PROJECT_ROOT
+from ledger.trust import load_trust
 
 FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
 PSB, CIVIL, HEALTH = "11330100MB1A00001P", "11330100MB1A00002K", "11330100MB1A00003F"
@@ -80,6 +82,102 @@ def cli(tmp_path: Path, database_url: str) -> Iterator[Cli]:
         runner.run("node", "stop", ok=False)
 
 
+#: The JSON fields docs/CLI.md shows, command by command.
+REGISTER_FIELDS = {
+    "ok",
+    "dataset_id",
+    "code_hash",
+    "owner_department",
+    "transaction",
+    "block_number",
+}
+ANCHOR_FIELDS = {
+    "ok",
+    "batch_id",
+    "dataset_id",
+    "root",
+    "version_id",
+    "leaf_count",
+    "leaf_kind",
+    "parents",
+    "status",
+    "transaction",
+    "block_number",
+    "sender",
+    "error",
+}
+REVOKE_FIELDS = {"ok", "root", "dataset_id", "transaction", "block_number"}
+PROOF_FIELDS = {"ok", "bundle", "root", "leaf"}
+VERIFY_FIELDS = {"ok", "query", "anchored", "matches", "index"}
+MATCH_FIELDS = {
+    "leaf_hash",
+    "kind",
+    "content_hash",
+    "path",
+    "record_index",
+    "version",
+    "lineage",
+    "authorizations",
+    "status",
+}
+VERSION_FIELDS = {
+    "id",
+    "root",
+    "dataset_id",
+    "owner",
+    "anchored_by",
+    "leaf_count",
+    "block_number",
+    "anchored_at",
+    "transaction",
+    "confirmations",
+    "final",
+    "revoked_at",
+    "parents",
+}
+BUNDLE_FIELDS = {
+    "format",
+    "leaf",
+    "proof",
+    "root",
+    "dataset_id",
+    "version_id",
+    "leaf_count",
+    "chain_id",
+    "contract",
+    "transaction",
+    "block_number",
+    "anchored_at",
+    "publisher",
+}
+VERIFY_PROOF_FIELDS = {
+    "ok",
+    "valid",
+    "format",
+    "leaf",
+    "kind",
+    "root",
+    "dataset_id",
+    "version_id",
+    "owner",
+    "publisher",
+    "leaf_count",
+    "transaction",
+    "block_number",
+    "anchored_at",
+    "confirmations",
+    "chain_id",
+    "contract",
+    "consortium",
+    "unchecked",
+}
+
+
+def vid(dataset: str, root: str) -> str:
+    """The id of version ``root`` of ``dataset`` (both 0x-hex)."""
+    return "0x" + version_id(bytes.fromhex(dataset[2:]), bytes.fromhex(root[2:])).hex()
+
+
 def test_anchor_verify_prove(cli: Cli, tmp_path: Path) -> None:
     folder = tmp_path / "policy"
     folder.mkdir()
@@ -91,22 +189,38 @@ def test_anchor_verify_prove(cli: Cli, tmp_path: Path) -> None:
         writer.writerow(["编号", "姓名", "街道"])
         writer.writerows([["DB1", "王明", "湖滨街道"], ["DB2", "李华", "小营街道"]])
 
-    cli.run("dataset", "register", "HZ-POLICY", "--metadata", "政策文件")
-    cli.run("dataset", "register", "HZ-DIBAO")
+    registered = cli.json("dataset", "register", "HZ-POLICY", "--metadata", "政策文件")
+    assert set(registered) == REGISTER_FIELDS
+    policy = "0x" + dataset_id(department_id(CIVIL), "HZ-POLICY").hex()
+    assert registered["dataset_id"] == policy and registered["owner_department"] == hx_id(CIVIL)
+    assert registered["code_hash"] == "0x" + code_hash("HZ-POLICY").hex()
+    dibao = cli.json("dataset", "register", "HZ-DIBAO")["dataset_id"]
+    by_id = cli.run("dataset", "register", "0x" + "11" * 32, ok=False)
+    assert by_id.returncode == 1
+    assert by_id.stderr.startswith("error: a dataset is registered by its catalogue code")
     files = cli.json("dataset", "anchor", str(folder), "--dataset", "HZ-POLICY")
+    assert set(files) == ANCHOR_FIELDS
     assert (
         files["status"] == "confirmed" and files["leaf_count"] == 2 and files["leaf_kind"] == "file"
     )
-    records = cli.json("dataset", "anchor", str(data), "--dataset", "HZ-DIBAO")
+    assert files["dataset_id"] == policy and files["version_id"] == vid(policy, files["root"])
+    records = cli.json("dataset", "anchor", str(data), "--dataset", dibao)  # by id, as well
     assert records["leaf_kind"] == "record" and records["leaf_count"] == 2
+    assert records["dataset_id"] == dibao
     salts = tmp_path / "dibao.csv.salts.json"
     assert salts.exists()
 
     answer = cli.json("verify", str(folder / "办法.txt"))
-    assert answer["anchored"] is True
+    assert set(answer) == VERIFY_FIELDS and answer["anchored"] is True
     [match] = answer["matches"]
+    assert set(match) == MATCH_FIELDS and set(match["version"]) == VERSION_FIELDS
     assert match["path"] == "办法.txt" and match["version"]["root"] == files["root"]
-    assert match["version"]["owner"]["name"] == "杭州市民政局"
+    assert match["version"]["id"] == files["version_id"]
+    civil = {"id": hx_id(CIVIL), "name": "杭州市民政局", "status": "active"}
+    assert match["version"]["owner"] == match["version"]["anchored_by"] == civil
+    shown = cli.run("verify", str(folder / "办法.txt")).stdout.splitlines()
+    assert f"  version id     {files['version_id']}" in shown
+    assert f"  published by   杭州市民政局 ({hx_id(CIVIL)})" in shown
 
     tampered = tmp_path / "办法.txt"
     tampered.write_text("第一条 …… \n", encoding="utf-8")
@@ -120,8 +234,15 @@ def test_anchor_verify_prove(cli: Cli, tmp_path: Path) -> None:
     assert "--record needs --salts" in no_salts.stderr
 
     bundle = tmp_path / "bundle.json"
-    cli.run("dataset", "proof", str(folder / "flow.md"), "--out", str(bundle))
-    # Someone else, with only the bundle and a node: no database, no deployment manifest.
+    proved = cli.json("dataset", "proof", str(folder / "flow.md"), "--out", str(bundle))
+    assert set(proved) == PROOF_FIELDS and proved["root"] == files["root"]
+    written = json.loads(bundle.read_text(encoding="utf-8"))
+    assert set(written) == BUNDLE_FIELDS and written["format"] == "xietong-proof/2"
+    assert written["version_id"] == files["version_id"]
+    assert written["publisher"] == {"id": hx_id(CIVIL)}
+    # Someone else, with only the bundle, the consortium's trust file and a node: no
+    # database, no deployment manifest.
+    trust_file = Path(cli.env["XIETONG_DEPLOYMENTS_DIR"]) / "31337.consortium.json"
     outsider = {
         k: v
         for k, v in cli.env.items()
@@ -129,9 +250,32 @@ def test_anchor_verify_prove(cli: Cli, tmp_path: Path) -> None:
     }
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    received = elsewhere / "hangzhou.consortium.json"
+    shutil.copyfile(trust_file, received)
     check = Cli(outsider, elsewhere)
-    checked = check.json("verify-proof", str(bundle), "--rpc", cli.env["XIETONG_RPC_URL"])
+    rpc = cli.env["XIETONG_RPC_URL"]
+    checked = check.json("verify-proof", str(bundle), "--rpc", rpc, "--trust", str(received))
+    assert set(checked) == VERIFY_PROOF_FIELDS
     assert checked["valid"] is True and checked["root"] == files["root"]
+    assert checked["version_id"] == files["version_id"] and checked["unchecked"] == []
+    assert checked["consortium"] == load_trust(trust_file).fingerprint
+    named = {"id": hx_id(CIVIL), "name": "杭州市民政局", "name_flags": []}
+    assert checked["publisher"] == checked["owner"] == named
+    valid = check.run("verify-proof", str(bundle), "--trust", str(received)).stdout.splitlines()
+    assert valid[0].startswith("VALID leaf 0x") and valid[0].endswith(" (file)")
+    assert "  published by 杭州市民政局; dataset owned by 杭州市民政局" in valid
+
+    # Without --trust, and no trust file where `xietong deploy` writes one: one sentence.
+    default = Path("deployments") / "31337.consortium.json"
+    untrusted = check.run("verify-proof", str(bundle), ok=False)
+    assert untrusted.returncode == 1 and untrusted.stdout == ""
+    assert untrusted.stderr.splitlines() == [
+        f"error: no consortium trust file for chain 31337 at {default}: pass the one your "
+        "consortium published with --trust."
+    ]
+    missing = check.json("verify-proof", str(bundle), "--trust", "nowhere.json", ok=False)
+    assert missing["ok"] is False and missing["error"]["type"] == "bad-trust-file"
+    assert missing["error"]["message"].startswith("there is no trust file at nowhere.json")
 
     record_bundle = tmp_path / "record.json"
     cli.run(
@@ -145,14 +289,28 @@ def test_anchor_verify_prove(cli: Cli, tmp_path: Path) -> None:
         "--out",
         str(record_bundle),
     )
-    assert check.json("verify-proof", str(record_bundle))["root"] == records["root"]
+    from_record = check.json("verify-proof", str(record_bundle), "--trust", str(received))
+    assert from_record["root"] == records["root"] and from_record["kind"] == "record"
+
+    # A forged claim: one sentence, no traceback (Cli.run asserts none).
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps({**written, "block_number": written["block_number"] + 1}))
+    claimed = check.run("verify-proof", str(forged), "--trust", str(received), ok=False)
+    assert claimed.returncode == 1
+    assert claimed.stderr.splitlines() == [
+        f"error: the bundle says its block number is {written['block_number'] + 1}; the chain "
+        f"says {written['block_number']}."
+    ]
+    as_json = check.json("verify-proof", str(forged), "--trust", str(received), ok=False)
+    assert as_json["error"]["type"] == "bundle-claim"
 
     broken = json.loads(bundle.read_text())
     broken["leaf"]["values"][1] = "other.md"
     bundle.write_text(json.dumps(broken))
-    bad = check.run("verify-proof", str(bundle), ok=False)
+    bad = check.run("verify-proof", str(bundle), "--trust", str(received), ok=False)
     assert bad.returncode == 1 and "do not hash" in bad.stderr
 
+    # --parent ROOT: a version of the same dataset.
     derived = cli.json(
         "dataset",
         "anchor",
@@ -162,23 +320,57 @@ def test_anchor_verify_prove(cli: Cli, tmp_path: Path) -> None:
         "--parent",
         files["root"],
     )
-    assert derived["parents"] == [files["root"]]
+    assert derived["parents"] == [files["version_id"]]
     lineage = cli.json("verify", str(folder / "flow.md"))
     assert any(
         m["lineage"] and m["lineage"][0]["root"] == files["root"] for m in lineage["matches"]
     )
+    # --parent DATASET:ROOT: a version of another dataset (by code of this department).
+    (tmp_path / "dibao-v2.csv").write_text(data.read_text(encoding="utf-8") + "DB3,赵敏,湖滨街道\n")
+    merged = cli.json(
+        "dataset",
+        "anchor",
+        str(tmp_path / "dibao-v2.csv"),
+        "--dataset",
+        "HZ-DIBAO",
+        "--parent",
+        records["root"],
+        "--parent",
+        f"HZ-POLICY:{files['root']}",
+    )
+    assert merged["parents"] == [records["version_id"], files["version_id"]]
 
     trail = cli.json("audit", "trail", "--type", "VersionAnchored")
     assert [e["args"]["root"] for e in trail["events"]] == [
         files["root"],
         records["root"],
         derived["root"],
+        merged["root"],
     ]
     out = tmp_path / "trail.csv"
     cli.run("audit", "export", "--format", "csv", "--out", str(out), "--department", CIVIL)
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert {r["event"] for r in rows} >= {"DatasetRegistered", "VersionAnchored"}
     assert all(r["department"] == "杭州市民政局" for r in rows)
+
+    # dataset revoke ROOT --dataset X: the version of that dataset, not the root elsewhere.
+    revoked = cli.json(
+        "dataset", "revoke", derived["root"], "--dataset", "HZ-POLICY", "--reason", "错误"
+    )
+    assert set(revoked) == REVOKE_FIELDS
+    assert (revoked["root"], revoked["dataset_id"]) == (derived["root"], policy)
+    statuses = {
+        m["version"]["id"]: m["status"]
+        for m in cli.json("verify", str(folder / "flow.md"))["matches"]
+    }
+    assert statuses == {files["version_id"]: "anchored", derived["version_id"]: "revoked"}
+    again = cli.json(
+        "dataset", "revoke", derived["root"], "--dataset", "HZ-POLICY", "--reason", "x", ok=False
+    )
+    assert again["ok"] is False and again["error"]["type"] == "contract-revert"
+    assert again["error"]["message"].startswith(
+        f"Version {derived['root']} of dataset {policy} was already revoked at "
+    )
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -320,9 +512,8 @@ def test_agreements_commitments_and_demo(cli: Cli, tmp_path: Path) -> None:
         "--salts",
         demo["files"]["november_salts"],
     )
-    assert row["anchored"] and row["matches"][0]["version"]["parents"] == [
-        demo["versions"]["dibao-2026-10"]
-    ]
+    october = vid(demo["datasets"]["HZ-MZ-DIBAO"], demo["versions"]["dibao-2026-10"])
+    assert row["anchored"] and row["matches"][0]["version"]["parents"] == [october]
     revoked = cli.json("audit", "trail", "--type", "AgreementRevoked")["events"]
     assert len(revoked) == 2
 

@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from ledger.apikeys import create_api_key
@@ -18,7 +19,7 @@ from ledger.db.engine import MIGRATIONS, _engine, create_db_engine, init_db
 from ledger.db.tables import ApiKey, LeafRow, VersionAnchoring
 
 OFFCHAIN = {t.__tablename__ for t in tables.OFFCHAIN_TABLES}  # type: ignore[attr-defined]
-HEAD = "0003"  # the newest revision in ledger/db/migrations/versions
+HEAD = "0004"  # the newest revision in ledger/db/migrations/versions
 
 
 def _revision(engine: object) -> str:
@@ -131,4 +132,102 @@ def test_0003_renames_anchor_batch_and_keeps_a_version_being_anchored(database_u
     with Session(engine) as session:
         (kept,) = session.exec(select(VersionAnchoring)).all()
     assert (kept.id, kept.status, kept.tx_hash) == ("a1", "sent", "0x" + "7c" * 32)
+    assert _revision(engine) == HEAD and _differences(engine) == []
+
+
+_ANCHORING_COLUMNS = (
+    "id, dataset_id, root, leaf_count, leaf_kind, metadata_hash, parents, source, status,"
+    " sender, nonce, raw_tx, tx_hash, block_number, error, created_at, updated_at"
+)
+_SELECT_ANCHORINGS = text(f"select {_ANCHORING_COLUMNS} from version_anchoring")  # noqa: S608
+
+
+def _insert_anchoring(engine: Engine, id: str, dataset: str, root: str) -> None:
+    """A version being anchored, every column set (as an older gateway left it)."""
+    values = ", ".join(f":{name.strip()}" for name in _ANCHORING_COLUMNS.split(","))
+    with engine.begin() as connection:
+        connection.execute(
+            text(f"insert into version_anchoring ({_ANCHORING_COLUMNS}) values ({values})"),  # noqa: S608
+            {
+                "id": id,
+                "dataset_id": dataset,
+                "root": root,
+                "leaf_count": 2**40,
+                "leaf_kind": "record",
+                "metadata_hash": "0x" + "0e" * 32,
+                "parents": '["0x' + "9a" * 32 + '"]',
+                "source": "数据/低保.csv",
+                "status": "sent",
+                "sender": "0x" + "5e" * 20,
+                "nonce": 7,
+                "raw_tx": "0x02f8",
+                "tx_hash": "0x" + "7c" * 32,
+                "block_number": None,
+                "error": None,
+                "created_at": 1,
+                "updated_at": 2,
+            },
+        )
+
+
+def test_0004_keys_a_version_being_anchored_by_its_dataset_and_root(database_url: str) -> None:
+    """From 0003 (a root anchored once in all), the row is kept as it was; then the same root
+    may be anchored into another dataset, never twice into one; the models match."""
+    engine = _engine(database_url)
+    _upgrade(engine, "0003")
+    first, other = "0x" + "d5" * 32, "0x" + "d6" * 32
+    root = "0x" + "a1" * 32
+    _insert_anchoring(engine, "a1", first, root)
+    with pytest.raises(IntegrityError):  # before: one root, one anchoring
+        _insert_anchoring(engine, "a2", other, root)
+    with engine.connect() as connection:
+        before = connection.execute(_SELECT_ANCHORINGS)
+        rows = [tuple(row) for row in before]
+    init_db(engine)
+    assert _revision(engine) == HEAD
+    with engine.connect() as connection:
+        after = connection.execute(_SELECT_ANCHORINGS)
+        assert [tuple(row) for row in after] == rows
+    with Session(engine) as session:
+        (kept,) = session.exec(select(VersionAnchoring)).all()
+    assert (kept.id, kept.dataset_id, kept.root, kept.status) == ("a1", first, root, "sent")
+    assert (kept.leaf_count, kept.nonce, kept.source) == (2**40, 7, "数据/低保.csv")
+    with pytest.raises(IntegrityError):  # the same version twice
+        _insert_anchoring(engine, "a2", first, root)
+    _insert_anchoring(engine, "a2", other, root)  # the same content in another dataset
+    with Session(engine) as session:
+        pairs = {(a.id, a.dataset_id, a.root) for a in session.exec(select(VersionAnchoring))}
+    assert pairs == {("a1", first, root), ("a2", other, root)}
+    inspector = inspect(engine)
+    indexes = {ix["name"] for ix in inspector.get_indexes("version_anchoring")}
+    assert {
+        "ix_version_anchoring_dataset_id",
+        "ix_version_anchoring_root",
+        "ix_version_anchoring_status",
+    } <= indexes
+    uniques = inspector.get_unique_constraints("version_anchoring")
+    assert [(u["name"], u["column_names"]) for u in uniques] == [
+        ("uq_version_anchoring_version", ["dataset_id", "root"])
+    ]
+    assert _differences(engine) == []
+
+
+def test_0004_downgrades_to_one_anchoring_per_root_keeping_the_rows(database_url: str) -> None:
+    engine = _engine(database_url)
+    init_db(engine)
+    root = "0x" + "a1" * 32
+    _insert_anchoring(engine, "a1", "0x" + "d5" * 32, root)
+    with engine.connect() as connection:
+        rows = [tuple(row) for row in connection.execute(_SELECT_ANCHORINGS)]
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0003")
+    assert _revision(engine) == "0003"
+    with engine.connect() as connection:
+        assert [tuple(row) for row in connection.execute(_SELECT_ANCHORINGS)] == rows
+    with pytest.raises(IntegrityError):  # one root, one anchoring again
+        _insert_anchoring(engine, "a2", "0x" + "d6" * 32, root)
+    init_db(engine)
     assert _revision(engine) == HEAD and _differences(engine) == []

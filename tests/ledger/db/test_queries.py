@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import pytest
+from eth_utils import keccak
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -18,6 +19,8 @@ from ledger.db import queries
 from ledger.db.queries import (
     AGREEMENT_STATUSES,
     COMMITMENT_STATUSES,
+    AmbiguousDatasetError,
+    UnknownDatasetError,
     agreement_status,
     commitment_status,
     decode_cursor,
@@ -26,6 +29,9 @@ from ledger.db.queries import (
 )
 from ledger.db.tables import INT64_MAX, AgreementRow, CommitmentRow, IndexedBlock
 from ledger.errors import InputError
+from ledger.ids import code_hash, version_id
+from ledger.indexer import Indexer
+from tests.support import Consortium
 
 T = 2_000_000_000  # "now" in the status tests
 
@@ -331,3 +337,61 @@ def test_events_csv_has_one_row_per_event_with_args_as_sorted_json() -> None:
     assert rows[0]["args"] == '{"reason": "用途, \\"变更\\"", "z": 1}'
     assert json.loads(rows[0]["args"]) == event["args"]
     assert queries.events_csv([]).splitlines() == [",".join(queries.EVENT_CSV_FIELDS)]
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+def hx(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def test_datasets_named_by_code_and_versions_by_id(consortium: Consortium, engine: Engine) -> None:
+    """A code two departments registered is refused as ambiguous (each id and owner named),
+    a code one department registered is its dataset, a 0x id is kept; the same content in two
+    datasets is two versions, lineage edges and PROV entities keyed by version id."""
+    c = consortium
+    ours = c.register_dataset("A", "Q-SHARED")
+    theirs = c.register_dataset("B", "Q-SHARED")
+    only = c.register_dataset("A", "Q-ONLY")
+    root = keccak(text="same content")
+    c.transact("DatasetRegistry", "anchor", ours, root, 3, keccak(text="m"), [], sender=c.ops["A"])
+    c.transact(
+        "DatasetRegistry", "anchor", theirs, root, 3, keccak(text="m"), [], sender=c.ops["B"]
+    )
+    parent = version_id(theirs, root)
+    child = keccak(text="derived")
+    c.transact(
+        "DatasetRegistry", "anchor", ours, child, 4, keccak(text="m"), [parent], sender=c.ops["A"]
+    )
+    Indexer(c.client, c.deployment, engine).sync()
+    with Session(engine) as session:
+        assert queries.resolve_dataset(session=session, text=" Q-ONLY ") == hx(only)
+        assert queries.resolve_dataset(session=session, text="0X" + ours.hex().upper()) == hx(ours)
+        with pytest.raises(AmbiguousDatasetError) as ambiguous:
+            queries.resolve_dataset(session=session, text="Q-SHARED")
+        message = str(ambiguous.value)
+        assert ambiguous.value.kind == "ambiguous-dataset"
+        assert "2 departments registered a dataset of code 'Q-SHARED'" in message
+        assert hx(ours) in message and hx(theirs) in message
+        assert c.names["A"] in message and c.names["B"] in message
+        with pytest.raises(UnknownDatasetError, match="no dataset of code 'Q-NONE'"):
+            queries.resolve_dataset(session=session, text="Q-NONE")
+        with pytest.raises(InputError, match="must not be empty"):
+            queries.resolve_dataset(session=session, text="  ")
+        dataset = queries.get_dataset(session=session, dataset_id=hx(ours))
+        assert dataset["code_hash"] == hx(code_hash("Q-SHARED"))
+        assert [(v["id"], v["root"], v["parents"]) for v in dataset["versions"]] == [
+            (hx(version_id(ours, root)), hx(root), []),
+            (hx(version_id(ours, child)), hx(child), [hx(parent)]),
+        ]
+        assert dataset["lineage"] == [{"from": hx(parent), "to": hx(version_id(ours, child))}]
+        other = queries.get_dataset(session=session, dataset_id=hx(theirs))
+        assert [(v["id"], v["root"]) for v in other["versions"]] == [(hx(parent), hx(root))]
+        assert other["versions"][0]["department"]["id"] == hx(c.ids["B"])
+        prov = queries.provenance(session=session, dataset_id=hx(ours))
+        key = f"xt:version/{hx(version_id(ours, child))}"
+        assert prov["entity"][key]["xt:root"] == hx(child)
+        assert {d["prov:usedEntity"] for d in prov["wasDerivedFrom"].values()} == {
+            f"xt:version/{hx(parent)}"
+        }

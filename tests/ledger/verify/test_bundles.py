@@ -5,8 +5,9 @@ Whatever comes in — any JSON value, a truncated or oversized text, a valid bun
 field or one byte changed — the answer is ``BundleFormatError`` (malformed) or
 ``RootMismatchError`` (well formed, does not verify), never another exception; and a changed
 bundle verifies only when it still says exactly the same thing (e.g. hex digits in another
-case). The fields checked on chain (contract, chain id, dataset) are tested against a node in
-tests/ledger/verify/test_verifier.py.
+case). The claims checked on chain (chain id, contract, dataset, version id, transaction,
+block, time, leaf count, publisher) are tested against a node, with the consortium trust file,
+in tests/ledger/verify/test_verifier.py and tests/ledger/verify/test_bundle_attacks.py.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 from ledger import merkle
 from ledger.verify import (
     BUNDLE_FORMAT,
+    LEGACY_BUNDLE_FORMAT,
     MAX_BUNDLE_SIZE,
     BundleFormatError,
     RootMismatchError,
@@ -57,7 +59,8 @@ def hx(value: bytes) -> str:
 @st.composite
 def bundles(draw: st.DrawFn) -> dict[str, Any]:
     """A valid bundle of a file or record leaf in a tree of 1 to 9 leaves."""
-    if draw(st.booleans()):
+    kind = draw(st.sampled_from(["file", "record"]))
+    if kind == "file":
         types = merkle.FILE_LEAF_TYPES
         rows: list[tuple[bytes, Any]] = draw(
             st.lists(st.tuples(hashes, paths), min_size=1, max_size=9)
@@ -71,6 +74,7 @@ def bundles(draw: st.DrawFn) -> dict[str, Any]:
     return {
         "format": BUNDLE_FORMAT,
         "leaf": {
+            "kind": kind,
             "types": list(types),
             "values": [hx(content), second if isinstance(second, str) else hx(second)],
             "hash": hx(leaf),
@@ -78,9 +82,11 @@ def bundles(draw: st.DrawFn) -> dict[str, Any]:
         "proof": [hx(step) for step in tree.proof(leaf)],
         "root": hx(tree.root),
         "dataset_id": hx(b"\x01" * 32),
+        "version_id": hx(b"\x02" * 32),
         "contract": "0x" + "ab" * 20,
         "chain_id": 31337,
         "block_number": 7,
+        "publisher": {"id": hx(b"\x03" * 32)},
     }
 
 
@@ -105,6 +111,10 @@ def test_valid_bundles_verify_as_objects_and_as_text(bundle: dict[str, Any]) -> 
     for text in (json.dumps(bundle), json.dumps(bundle, indent=2, ensure_ascii=False)):
         assert check_bundle_offline(load_bundle(text)) == (leaf, proof, root)
         assert check_bundle_offline(load_bundle(text.encode("utf-8"))) == (leaf, proof, root)
+    # An old bundle (before the trust file) is read the same offline: its claims are judged on
+    # chain.
+    legacy = {k: v for k, v in bundle.items() if k not in ("version_id", "publisher")}
+    assert check_bundle_offline({**legacy, "format": LEGACY_BUNDLE_FORMAT}) == (leaf, proof, root)
 
 
 # ---------------------------------------------------------------------------- anything
@@ -146,6 +156,7 @@ def test_a_path_with_a_lone_surrogate_is_a_format_error() -> None:
 FIELDS = [
     ("format",),
     ("leaf",),
+    ("leaf", "kind"),
     ("leaf", "types"),
     ("leaf", "types", 0),
     ("leaf", "types", 1),

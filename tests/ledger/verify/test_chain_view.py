@@ -22,16 +22,18 @@ from web3.types import BlockData, BlockIdentifier
 from ledger.anchoring import Anchorer, prepare_path
 from ledger.chain.client import ChainClient, connect
 from ledger.chain.node import NodeSpec
-from ledger.ids import dataset_id
 from ledger.verify import WouldBlockError, _chain_view
 from ledger.verify._chain_view import _NODE_RETRY, _RENEW_AT, ChainView, Clock
 from ledger.verify._gate import in_memory
 from tests.netfault import TcpProxy
-from tests.support import Consortium
+from tests.support import Consortium, dataset_of
 
 T = TypeVar("T")
 
-DS = dataset_id("CHAIN-VIEW-TEST")
+DS_CODE = "CHAIN-VIEW-TEST"
+DS = dataset_of("A", DS_CODE)
+DS_HEX = "0x" + DS.hex()
+OTHER_DS_HEX = "0x" + dataset_of("B", DS_CODE).hex()  # the same code, another owner
 #: A root no chain holds, and a block hash no chain holds.
 UNKNOWN_ROOT = "0x" + keccak(text="a root never anchored").hex()
 OTHER_HASH = "0x" + keccak(text="a block of another branch").hex()
@@ -158,7 +160,7 @@ class Anchored:
 def anchored(consortium: Consortium, engine: Engine, tmp_path: Path) -> Anchored:
     """A version of DS (two files) anchored by A with the Anchorer: the chain's head is its block."""
     c = consortium
-    c.transact("DatasetRegistry", "registerDataset", DS, keccak(text="meta"), sender=c.ops["A"])
+    c.register_dataset("A", DS_CODE, keccak(text="meta"))
     folder = tmp_path / "v1"
     folder.mkdir()
     (folder / "report.txt").write_text("2026 年度报告\n", encoding="utf-8")
@@ -241,11 +243,11 @@ def test_in_memory_refuses_to_wait_for_the_node(deployed: Consortium, clock: Sto
         with pytest.raises(WouldBlockError):
             chain.index_on_chain(generation)
         with pytest.raises(WouldBlockError):
-            chain.holds(UNKNOWN_ROOT, 1, reachable, trusted=True)
+            chain.holds(DS_HEX, UNKNOWN_ROOT, 1, reachable, trusted=True)
         with pytest.raises(WouldBlockError):
-            chain.final_version(UNKNOWN_ROOT)
+            chain.final_version(DS_HEX, UNKNOWN_ROOT)
         # Without the node, the index is the answer: nothing to wait for.
-        assert chain.holds(UNKNOWN_ROOT, 1, Clock(0, 7, reachable=False), trusted=True)
+        assert chain.holds(DS_HEX, UNKNOWN_ROOT, 1, Clock(0, 7, reachable=False), trusted=True)
     assert client.asked == []
     kept = chain.clock(7)
     assert chain.index_on_chain(generation)
@@ -272,7 +274,7 @@ def test_a_node_that_does_not_answer_is_left_alone_for_a_moment(
     assert client.asked == ["head"] * 2  # the second answer did not ask again
     assert not chain.reachable()
     # Without the node, the index is the answer.
-    assert chain.holds(UNKNOWN_ROOT, 5, first, trusted=True)
+    assert chain.holds(DS_HEX, UNKNOWN_ROOT, 5, first, trusted=True)
     clock.advance(_NODE_RETRY / 2)
     assert not chain.reachable() and not chain.clock(7).reachable
     assert client.asked == ["head"] * 2
@@ -286,7 +288,7 @@ def test_a_node_that_does_not_answer_is_left_alone_for_a_moment(
     assert chain.index_on_chain((1, OTHER_HASH))  # not denied for want of the node
     assert not chain.reachable()
     clock.advance(_NODE_RETRY * 2)
-    assert chain.holds(UNKNOWN_ROOT, 5, Clock(0, 10, reachable=True), trusted=True)
+    assert chain.holds(DS_HEX, UNKNOWN_ROOT, 5, Clock(0, 10, reachable=True), trusted=True)
     assert not chain.reachable()
     assert client.asked == ["head"] * 3 + ["block", "version"]
 
@@ -296,7 +298,7 @@ def test_a_node_that_does_not_answer_is_left_alone_for_a_moment(
     assert chain.clock(7) == chain_clock(deployed)
     # The node answers those two now.
     assert not chain.index_on_chain((1, OTHER_HASH))
-    assert not chain.holds(UNKNOWN_ROOT, 5, Clock(0, 10, reachable=True), trusted=True)
+    assert not chain.holds(DS_HEX, UNKNOWN_ROOT, 5, Clock(0, 10, reachable=True), trusted=True)
     assert client.asked == ["head"] * 3 + ["block", "version", "head", "block", "version"]
 
 
@@ -343,8 +345,8 @@ def test_a_version_is_kept_once_final_and_trusted(
     root, block = anchored.root, anchored.block_number
     at_head = chain.clock(block)
     assert at_head.head == block  # one confirmation: not final
-    assert chain.holds(root, block, at_head, trusted=True)
-    assert chain.holds(root, block, at_head, trusted=True)
+    assert chain.holds(DS_HEX, root, block, at_head, trusted=True)
+    assert chain.holds(DS_HEX, root, block, at_head, trusted=True)
     assert client.asked == ["head", "version", "version"]
 
     mine(consortium)
@@ -352,18 +354,24 @@ def test_a_version_is_kept_once_final_and_trusted(
     final = chain.clock(block)
     assert final.head == block + 1  # two confirmations
     client.asked.clear()
-    assert chain.holds(root, block, final, trusted=False)  # the index is off the chain: ask again
-    assert chain.holds(root, block, final, trusted=False)
-    assert chain.holds(root, block, final, trusted=True)
+    assert chain.holds(
+        DS_HEX, root, block, final, trusted=False
+    )  # the index is off the chain: ask again
+    assert chain.holds(DS_HEX, root, block, final, trusted=False)
+    assert chain.holds(DS_HEX, root, block, final, trusted=True)
     assert client.asked == ["version"] * 3
-    assert chain.holds(root, block, final, trusted=True)
-    assert chain.holds(root, block, at_head, trusted=True)
+    assert chain.holds(DS_HEX, root, block, final, trusted=True)
+    assert chain.holds(DS_HEX, root, block, at_head, trusted=True)
     with in_memory():
-        assert chain.holds(root, block, final, trusted=True)  # kept: no wait
+        assert chain.holds(DS_HEX, root, block, final, trusted=True)  # kept: no wait
     assert client.asked == ["version"] * 3
-    assert not chain.holds(root, block + 1, final, trusted=False)  # anchored at another block
-    assert not chain.holds(UNKNOWN_ROOT, block, final, trusted=True)  # not on this chain
-    assert client.asked == ["version"] * 5
+    assert not chain.holds(
+        DS_HEX, root, block + 1, final, trusted=False
+    )  # anchored at another block
+    assert not chain.holds(DS_HEX, UNKNOWN_ROOT, block, final, trusted=True)  # not on this chain
+    # A version is (dataset, root): the root kept final for DS says nothing of another dataset.
+    assert not chain.holds(OTHER_DS_HEX, root, block, final, trusted=True)
+    assert client.asked == ["version"] * 6
 
 
 @sqlite_only
@@ -374,27 +382,29 @@ def test_a_final_version_read_now(
     client = counting(c, proxy.url)
     chain = view(client)
     root, block = anchored.root, anchored.block_number
-    assert chain.final_version(root) is None  # one confirmation
+    assert chain.final_version(DS_HEX, root) is None  # one confirmation
     assert client.asked == ["version", "block_number"]
     mine(c)
     anchored_at = int(c.w3.eth.get_block(block)["timestamp"])
-    record = chain.final_version(root)
+    record = chain.final_version(DS_HEX, root)
     assert record is not None
-    fields = (record.dataset_id, record.leaf_count, record.anchored_at, record.block_number)
-    assert fields == (DS, anchored.leaf_count, anchored_at, block) and record.revoked_at == 0
-    assert chain.final_version(UNKNOWN_ROOT) is None
+    fields = (record.leaf_count, record.anchored_at, record.block_number)
+    assert fields == (anchored.leaf_count, anchored_at, block) and record.revoked_at == 0
+    assert chain.final_version(DS_HEX, UNKNOWN_ROOT) is None
+    assert chain.final_version(OTHER_DS_HEX, root) is None
     # Read now, nothing kept: a revocation shows at once.
     tx = c.transact(
         "DatasetRegistry",
         "revokeVersion",
+        DS,
         bytes.fromhex(root[2:]),
         keccak(text="error"),
         sender=c.ops["A"],
     )
     revoked_at = int(c.w3.eth.get_block(tx.block_number)["timestamp"])
-    revoked = chain.final_version(root)
+    revoked = chain.final_version(DS_HEX, root)
     assert revoked is not None and revoked.revoked_at == revoked_at > 0
     proxy.refuse()
-    assert chain.final_version(root) is None
+    assert chain.final_version(DS_HEX, root) is None
     read = ["version", "block_number"]
-    assert client.asked == read + read + ["version"] + read + ["version"]
+    assert client.asked == read + read + ["version"] * 2 + read + ["version"]
