@@ -111,7 +111,7 @@ RECORD_VERIFICATION = {
             "version": VERSION,
             "lineage": [],
             "status": "anchored",
-            "proof_url": f"/v1/proofs/0x{'0c' * 32}?root={ROOT}",
+            "proof_url": f"/v1/proofs/0x{'0c' * 32}?version={VERSION_ID}",
             "authorizations": [],
             "proof": RECORD_BUNDLE,
         }

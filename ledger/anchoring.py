@@ -36,6 +36,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from hexbytes import HexBytes
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
@@ -331,19 +332,37 @@ class Anchorer:
             created_at=now,
             updated_at=now,
         )
+        try:
+            anchoring = self._store(anchoring, prepared)
+        except IntegrityError:
+            # Another gateway sharing the database stored the same content (for another
+            # dataset) a moment ago: its leaves and tree serve this version too. The same
+            # version stored by another instance is its to anchor (the error goes on).
+            with Session(self.engine) as session:
+                if session.exec(select(TreeBlob.root).where(TreeBlob.root == root)).first() is None:
+                    raise
+            anchoring = self._store(anchoring, prepared)
+        self._crash_hook("persisted")
+        return anchoring
+
+    def _store(self, anchoring: VersionAnchoring, prepared: PreparedVersion) -> VersionAnchoring:
+        """Commit ``anchoring`` with the leaf store and tree of its root, unless that content
+        is stored already (the same root in another dataset: the root is the leaves' hash),
+        in one transaction."""
+        root = anchoring.root
         with Session(self.engine) as session:
-            session.add(anchoring)
-            # The same content in another dataset: its leaves and tree are stored already (the
-            # root is their hash), so they are kept once.
-            if session.get(TreeBlob, root) is None:
+            session.add(VersionAnchoring.model_validate(anchoring))
+            # Asked without loading the tree (32 MB at 1,000,000 leaves).
+            stored = session.exec(select(TreeBlob.root).where(TreeBlob.root == root)).first()
+            if stored is None:
                 session.add(TreeBlob(root=root, sorted_leaves=prepared.tree.sorted_leaves()))
                 session.flush()
                 rows = self._leaf_rows(prepared, root)
                 insert_rows("leaf", _LEAF_COLUMNS, rows, session=session)
             session.commit()
-            session.refresh(anchoring)
-        self._crash_hook("persisted")
-        return anchoring
+            row = session.get(VersionAnchoring, anchoring.id)
+            assert row is not None
+            return row
 
     def submit(self, anchoring_id: str) -> VersionAnchoring:
         """Sign, record, broadcast and confirm a ``pending`` anchoring."""

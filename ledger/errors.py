@@ -41,7 +41,8 @@ Hierarchy (the module that defines each error in brackets, when it is not this o
     ├── IndexerError             the index cannot follow the chain               [indexer]
     ├── VerificationError        NotAnchoredError, RootMismatchError, UnknownRootError,
     │                            RevokedVersionError, NotConfirmedError,
-    │                            BundleFormatError (also an InputError)          [verify]
+    │                            BundleFormatError (also an InputError),
+    │                            BundleClaimError                                [verify]
     ├── ApiKeyError, InsufficientScopeError  API keys and their scopes           [apikeys]
     └── DemoAlreadyRunError      the demo was played on this deployment already  [demo]
 

@@ -533,7 +533,7 @@ class EngineRun:
         self.check(
             "Xietong",
             "isAnchored(dataset, root)",
-            "root only (the gateway's cached check)",
+            "the version of a dataset and root (the gateway's cached check)",
             registry,
             registry.functions.isAnchored(ds, big.root),
             True,

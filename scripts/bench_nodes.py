@@ -495,7 +495,7 @@ def report(results: dict[str, Any], command: str, wall: float) -> str:
         f"Python {m['python']}, Node.js {m['node']}; load average at the end {m['load_average']} "
         "(the client, the node and anything else running share these CPUs)",
         "- Workload: `DatasetRegistry.anchor(datasetId, root, 1, metadataHash, [])` with a fresh "
-        "root each time (≈81,500 gas) from one department operator (a development key); both "
+        "root each time (≈59,900 gas) from one department operator (a development key); both "
         f"engines automine, one block per transaction; {results['warmup']} untimed warm-up anchors "
         "first. Order on each node: pipelined (fresh chain), sequential, flat polling, gateway, "
         "pipelined again; the block numbers grow through the run (one block per anchor).",

@@ -23,8 +23,17 @@ def proof(
     leaf: Annotated[
         str, Path(description="Leaf hash (0x and 64 hex digits).", examples=["0x" + "0b" * 32])
     ],
+    version: Annotated[
+        str | None,
+        Query(
+            description="The version id, when the leaf is in several versions (as `proof_url` "
+            "gives it).",
+            examples=["0x" + "5e" * 32],
+        ),
+    ] = None,
     root: Annotated[
-        str | None, Query(description="The version, when the leaf is in several.")
+        str | None,
+        Query(description="Or the version's root, when only one dataset holds that root."),
     ] = None,
     record_hash: Annotated[
         str | None, Query(description="Record leaves: SHA-256 of the record's canonical JSON.")
@@ -36,7 +45,8 @@ def proof(
         ),
     ] = None,
 ) -> dict[str, Any]:
-    """A ``xietong-proof/1`` bundle: checks with ``xietong verify-proof`` against any node.
+    """A ``xietong-proof/2`` bundle: checks with ``xietong verify-proof`` against any node of
+    the consortium, with its trust file (``GET /v1/consortium``).
 
     File leaves need nothing more. Record leaves need ``record_hash`` and ``salt`` (the
     gateway never stores them, so it cannot write them into the bundle by itself); prefer
@@ -44,6 +54,7 @@ def proof(
     salt in a query string ends up in access logs and browser histories.
     """
     leaf_bytes = parse_hash(leaf, what="leaf hash")
+    version_bytes = parse_hash(version, what="version id") if version else None
     root_bytes = parse_hash(root, what="root") if root else None
 
     def record_values() -> tuple[bytes, bytes]:  # asked for a record leaf only
@@ -56,4 +67,6 @@ def proof(
             parse_hash(salt, what="salt", secret=True),
         )
 
-    return state.verifier.leaf_bundle(leaf_bytes, root=root_bytes, record=record_values)
+    return state.verifier.leaf_bundle(
+        leaf_bytes, version=version_bytes, root=root_bytes, record=record_values
+    )

@@ -44,7 +44,7 @@ def answer(state: ApiState, verification: Verification, *, with_proof: bool) -> 
     body = verification.as_dict()
     body["status"] = verification.matches[0].status
     for match, raw in zip(verification.matches, body["matches"], strict=True):
-        raw["proof_url"] = f"/v1/proofs/{match.leaf_hash}?root={match.version.root}"
+        raw["proof_url"] = f"/v1/proofs/{match.leaf_hash}?version={match.version.id}"
         if with_proof and match.kind == "file" and match.content_hash is not None:
             raw["proof"] = state.verifier.match_bundle(match)
     return body
@@ -161,7 +161,7 @@ class RecordQuery(BaseModel):
 def verify_record(state: StateDep, query: RecordQuery) -> dict[str, Any]:
     """Is this record (with its salt) anchored? Only hashes reach the index.
 
-    With ``with_proof`` each match carries its ``xietong-proof/1`` bundle. The salt never goes
+    With ``with_proof`` each match carries its ``xietong-proof/2`` bundle. The salt never goes
     into a URL (``proof_url`` names the leaf and version only): a salt in a query string ends
     up in access logs and browser histories.
     """
@@ -178,6 +178,6 @@ def verify_record(state: StateDep, query: RecordQuery) -> dict[str, Any]:
     if query.with_proof:
         for match, raw in zip(verification.matches, body["matches"], strict=True):
             raw["proof"] = state.verifier.record_bundle(
-                record_hash, salt, root=bytes.fromhex(match.version.root[2:])
+                record_hash, salt, version=bytes.fromhex(match.version.id[2:])
             )
     return body

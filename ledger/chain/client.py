@@ -147,6 +147,13 @@ class ChainClient:
         fn = self.contracts[contract].get_function_by_name(function)(*args)
         return self._guard(lambda: fn.call(block_identifier=block))
 
+    def call_data(self, contract: str, data: str) -> bytes:
+        """``eth_call`` of ``contract`` with the encoded ``data`` (0x-hex): the raw answer, for
+        outputs web3 cannot decode (a ``string`` that is not UTF-8); reverts raise
+        ContractRevertError."""
+        address = self.contracts[contract].address
+        return bytes(self._guard(lambda: self.w3.eth.call({"to": address, "data": data})))
+
     def block_number(self) -> int:
         """The number of the chain's head block."""
         return int(self._guard(lambda: self.w3.eth.block_number))

@@ -194,7 +194,7 @@ def read_department_name(client: ChainClient, department_id: bytes) -> bytes | N
     types = ",".join("bytes" if c["type"] == "string" else c["type"] for c in components)
     data = contract.encode_abi("department", [department_id])
     try:
-        raw = client._guard(lambda: client.w3.eth.call({"to": contract.address, "data": data}))
+        raw = client.call_data("DepartmentRegistry", data)
     except ContractRevertError:
         return None
     try:

@@ -251,7 +251,12 @@ def proof(
     record: RecordOption = None,
     salts: SaltsOption = None,
     root: Annotated[
-        str | None, typer.Option("--root", help="Version to prove against (default: the latest).")
+        str | None,
+        typer.Option(
+            "--root",
+            help="Version to prove against: its root, or DATASET:ROOT when several datasets "
+            "hold that root (default: the latest).",
+        ),
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -261,14 +266,22 @@ def proof(
     def run() -> dict[str, Any]:
         gw = Gateway(settings)
         verifier = gw.verifier()
-        chosen_root = _refs.root(root) if root else None
+        version = chosen_root = None
+        if root and ":" in root:  # DATASET:ROOT, the dataset a code of this department or an id
+            dataset, _, _ = root.rpartition(":")
+            owner = b"" if dataset.strip().startswith(("0x", "0X")) else gw.department_of_signer()
+            version = _refs.version(root, of_dataset=b"", owner=owner)
+        elif root:
+            chosen_root = _refs.root(root)
         if record is not None:
             _leaf, (record_hash, salt) = record_leaf(Path(target), record, salts)
-            return verifier.record_bundle(record_hash, salt, root=chosen_root)
+            return verifier.record_bundle(record_hash, salt, version=version, root=chosen_root)
         path = Path(target)
         if not path.is_file():
             raise InputError(f"{target} is not a file.")
-        return verifier.file_bundle(hashing.sha256_file(path), root=chosen_root, name=path.name)
+        return verifier.file_bundle(
+            hashing.sha256_file(path), version=version, root=chosen_root, name=path.name
+        )
 
     bundle = guarded(json_output, run)
 

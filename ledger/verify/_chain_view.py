@@ -55,8 +55,9 @@ class ChainView:
     * ``_index_check``: (index generation, monotonic time, whether the chain holds the
       index's checkpoint block), reused for ``head_ttl`` seconds; written under
       ``_read_lock``.
-    * ``_final``: the registry's record of each version (dataset, root) found on chain and final while the index
-      stood on the chain: checked once, never asked again; a dict written one key at a time.
+    * ``_final``: the registry's record of each version (dataset, root) found on chain and
+      final while the index stood on the chain: checked once, never asked again; a dict
+      written one key at a time.
 
     ``_read_lock`` lets one caller at a time read the head or the index's block from the
     node; the callers waiting for it then take what it read.
@@ -205,9 +206,8 @@ class ChainView:
 
     def final_version(self, dataset_id: str, root: str) -> VersionRecord | None:
         """The registry's record of the version of ``dataset_id`` anchored as ``root`` if it
-        is final at the chain's head, read now
-        (nothing kept); None when it is not anchored or not final, or the node does not
-        answer."""
+        is final at the chain's head, read now (nothing kept); None when it is not anchored
+        or not final, or the node does not answer."""
         if self.client is None:
             return None
         would_block("the chain node")

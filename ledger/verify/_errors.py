@@ -36,7 +36,8 @@ class RootMismatchError(VerificationError):
 
 
 class UnknownRootError(VerificationError):
-    """The root is not anchored on the chain."""
+    """The dataset holds no version of the root on the chain (the name is kept from when a
+    root was anchored once across all datasets)."""
 
     kind = "unknown-root"
 

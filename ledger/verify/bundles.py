@@ -99,8 +99,53 @@ def _field(bundle: dict[str, Any], name: str, kind: type) -> Any:
         raise BundleFormatError(f"the proof bundle has no `{name}`.")
     value = bundle[name]
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise BundleFormatError(f"`{name}` in the proof bundle must be a {kind.__name__}.")
+        raise BundleFormatError(f"`{name}` in the proof bundle must be {_KINDS[kind]}.")
     return value
+
+
+_KINDS = {int: "an integer", str: "a string", dict: "an object", list: "a list"}
+#: The members of a xietong-proof/2 bundle (and of its objects): no other is allowed, so that
+#: nothing a bundle says goes unchecked.
+_MEMBERS = {
+    "": {
+        "format",
+        "leaf",
+        "proof",
+        "root",
+        "dataset_id",
+        "version_id",
+        "leaf_count",
+        "chain_id",
+        "contract",
+        "transaction",
+        "block_number",
+        "anchored_at",
+        "publisher",
+    },
+    "leaf.": {"kind", "types", "values", "hash"},
+    "publisher.": {"id"},
+}
+
+
+def _check_claims(bundle: dict[str, Any]) -> None:
+    """The form of a xietong-proof/2 bundle's claims (their truth is for the chain to say):
+    every member present with its type, and no other member."""
+    for prefix, allowed in _MEMBERS.items():
+        members = bundle if not prefix else _field(bundle, prefix[:-1], dict)
+        unknown = sorted(set(members) - allowed)
+        if unknown:
+            raise BundleFormatError(
+                f"the proof bundle has the unknown member {_shown(prefix + unknown[0])}: "
+                "a bundle says nothing that is not checked."
+            )
+    for name in ("chain_id", "leaf_count", "block_number"):
+        _field(bundle, name, int)
+    if not is_hex_address(_field(bundle, "contract", str)):
+        raise BundleFormatError("`contract` in the proof bundle must be an address.")
+    for name in ("version_id", "transaction"):
+        _bundle_hash(_field(bundle, name, str), name)
+    _bundle_hash(bundle["publisher"].get("id"), "publisher.id")
+    _same_time(_field(bundle, "anchored_at", str), None)
 
 
 def _bundle_hash(value: Any, name: str) -> bytes:
@@ -181,6 +226,9 @@ def check_bundle_offline(bundle: Any) -> tuple[bytes, list[bytes], bytes]:
         raise RootMismatchError(
             f"the proof does not lead from leaf 0x{leaf.hex()} to root 0x{root.hex()}."
         )
+    _bundle_hash(bundle.get("dataset_id"), "dataset_id")
+    if bundle["format"] == BUNDLE_FORMAT:
+        _check_claims(bundle)
     return leaf, proof, root
 
 
@@ -239,7 +287,14 @@ def _anchor_event(
             "data": "0x" + bytes(log["data"]).hex(),
         }
         decoded = decoder.decode(raw)
-        if decoded is not None and decoded.name == "VersionAnchored":
+        if (
+            decoded is not None
+            and decoded.name == "VersionAnchored"
+            # What was asked for, whatever the node answered.
+            and decoded.args["datasetId"] == "0x" + dataset_id.hex()
+            and decoded.args["root"] == "0x" + root.hex()
+            and int(log["blockNumber"]) == block
+        ):
             return {**decoded.args, "transaction": "0x" + bytes(log["transactionHash"]).hex()}
     raise BundleClaimError(
         f"the registry records version 0x{root.hex()} of dataset 0x{dataset_id.hex()} in block "
@@ -257,10 +312,8 @@ _CLAIMS = {
 
 
 def _differs(name: str, claimed: Any, actual: Any) -> BundleClaimError:
-    return BundleClaimError(
-        f"the bundle says its {name} is {_shown(claimed) if isinstance(claimed, str) else claimed}; "
-        f"the chain says {actual}."
-    )
+    said = _shown(claimed) if isinstance(claimed, str) else claimed
+    return BundleClaimError(f"the bundle says its {name} is {said}; the chain says {actual}.")
 
 
 def verify_bundle(
@@ -303,7 +356,8 @@ def verify_bundle(
         chain_id = _field(bundle, "chain_id", int)
         if chain_id != trust.chain_id:
             raise BundleClaimError(
-                f"the bundle was made on chain {chain_id}, not on this consortium's chain {trust.chain_id}."
+                f"the bundle was made on chain {chain_id}, not on this consortium's chain "
+                f"{trust.chain_id}."
             )
         contract = _field(bundle, "contract", str)
         if not is_hex_address(contract):
@@ -320,14 +374,21 @@ def verify_bundle(
         record = read_version(client, dataset_id, root)
     except ContractRevertError as exc:
         if exc.error_name == "DatasetRegistryUnknownVersion":
+            earlier = (
+                f" (a {LEGACY_BUNDLE_FORMAT} bundle was made for the earlier registry, whose "
+                "dataset ids were keccak256 of the code alone: ask its publisher for a new one)"
+                if legacy
+                else ""
+            )
             raise UnknownRootError(
                 f"dataset 0x{dataset_id.hex()} holds no version of root 0x{root.hex()} on "
-                f"chain {client.chain_id}."
+                f"chain {client.chain_id}{earlier}."
             ) from None
         raise
     if record.revoked_at:
         raise RevokedVersionError(
-            f"version 0x{root.hex()} was revoked by its owner at {_iso(record.revoked_at)}."
+            f"version 0x{version.hex()} (root 0x{root.hex()} of dataset 0x{dataset_id.hex()}) "
+            f"was revoked by its owner at {_iso(record.revoked_at)}."
         )
     if not client.call("DatasetRegistry", "verifyLeaf", dataset_id, root, leaf, proof):
         raise RootMismatchError("the contract does not accept the proof for this root.")
@@ -336,7 +397,8 @@ def verify_bundle(
     block = client.block(record.block_number)
     if block is None or int(block["timestamp"]) != record.anchored_at:
         raise BundleClaimError(
-            f"block {record.block_number} does not have the time the registry records for the version."
+            f"block {record.block_number} does not have the time the registry records for "
+            "the version."
         )
     anchored_at = _iso(record.anchored_at)
     # 4) Every claim the bundle makes, against those facts.

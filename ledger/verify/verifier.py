@@ -131,46 +131,59 @@ class Verifier:
     # ------------------------------------------------------------------ proof bundles
 
     def file_bundle(
-        self, content_hash: bytes, *, root: bytes | None = None, name: str | None = None
+        self,
+        content_hash: bytes,
+        *,
+        version: bytes | None = None,
+        root: bytes | None = None,
+        name: str | None = None,
     ) -> dict[str, Any]:
-        """The proof bundle of the file whose content SHA-256 is ``content_hash``: in version
-        ``root``, else in the first version of the answer (anchored and newest first).
+        """The proof bundle of the file whose content SHA-256 is ``content_hash``: in the
+        version whose id is ``version``, or the one of root ``root`` (:func:`_chosen`), else
+        in the first version of the answer (anchored and newest first).
 
         Raises what :meth:`Verification.raise_for_status` raises when no version holding it
-        is anchored, final and unrevoked, and InputError when ``root`` does not hold it
-        (``name`` names the file in that message)."""
+        is anchored, final and unrevoked, and InputError when the version named does not hold
+        it (``name`` names the file in that message) or ``root`` names several versions."""
         answer = self.verify_content_hash(content_hash)
         answer.raise_for_status()
-        match = (
-            answer.matches[0]
-            if root is None
-            else next((m for m in answer.matches if m.version.root == "0x" + root.hex()), None)
-        )
+        if version is None and root is None:
+            match: Match | None = answer.matches[0]
+        else:
+            match = _chosen(answer.matches, version=version, root=root)
         if match is None or match.path is None:
-            version = "0x" + root.hex() if root is not None else None
-            raise InputError(f"{name or answer.query} is not in version {version}.")
+            named = _named(version=version, root=root)
+            raise InputError(f"{name or answer.query} is not in {named}.")
         return self.match_bundle(match)
 
     def leaf_bundle(
         self,
         leaf_hash: bytes,
         *,
+        version: bytes | None = None,
         root: bytes | None = None,
         record: Callable[[], tuple[bytes, bytes]] | None = None,
     ) -> dict[str, Any]:
-        """The proof bundle of leaf ``leaf_hash``: in version ``root``, else in the first
-        version of its answer (any status).
+        """The proof bundle of leaf ``leaf_hash``: in the version whose id is ``version``, or
+        the one of root ``root``, else in the first version of its answer (any status).
 
         A file leaf's values are in the index. A record leaf's are not (the gateway never
         stores a record's hash and salt): ``record`` gives them (record hash, salt), called
         only for a record leaf, so that a caller parsing them from a request parses them only
         when they are needed; without it a record leaf is refused (InputError). NotAnchoredError
         when no version known here holds the leaf."""
-        root_hex = "0x" + root.hex() if root is not None else None
         answer = self.verify_leaf(leaf_hash)
-        match = next((m for m in answer.matches if root_hex in (None, m.version.root)), None)
+        if version is None and root is None:
+            match = answer.matches[0] if answer.matches else None
+        else:
+            match = _chosen(answer.matches, version=version, root=root)
         if match is None:
-            raise NotAnchoredError(f"leaf 0x{leaf_hash.hex()} is not in any version known here.")
+            where = (
+                "any version"
+                if version is None and root is None
+                else _named(version=version, root=root)
+            )
+            raise NotAnchoredError(f"leaf 0x{leaf_hash.hex()} is not in {where} known here.")
         if match.kind == "file":
             return self.match_bundle(match)
         if record is None:
@@ -178,38 +191,58 @@ class Verifier:
         values: list[Any] = list(record())
         if merkle.leaf_hash(merkle.RECORD_LEAF_TYPES, values) != leaf_hash:
             raise InputError("the record_hash and salt given do not make this leaf.")
-        return self.proof_bundle(leaf_hash, values, root=bytes.fromhex(match.version.root[2:]))
+        return self.proof_bundle(leaf_hash, values, version=bytes.fromhex(match.version.id[2:]))
 
     def record_bundle(
-        self, record_hash: bytes, salt: bytes, *, root: bytes | None = None
+        self,
+        record_hash: bytes,
+        salt: bytes,
+        *,
+        version: bytes | None = None,
+        root: bytes | None = None,
     ) -> dict[str, Any]:
-        """The proof bundle of a record, given its canonical-JSON SHA-256 and its salt: in
-        version ``root``, else in the latest anchored version holding it."""
+        """The proof bundle of a record, given its canonical-JSON SHA-256 and its salt: in the
+        version ``version`` (an id) or of root ``root``, else in the latest unrevoked version
+        holding it."""
         values: list[Any] = [record_hash, salt]
         leaf = merkle.leaf_hash(merkle.RECORD_LEAF_TYPES, values)
-        return self.proof_bundle(leaf, values, root=root)
+        return self.proof_bundle(leaf, values, version=version, root=root)
 
     def proof_bundle(
-        self, leaf_hash: bytes, values: Sequence[Any], *, root: bytes | None = None
+        self,
+        leaf_hash: bytes,
+        values: Sequence[Any],
+        *,
+        version: bytes | None = None,
+        root: bytes | None = None,
     ) -> dict[str, Any]:
-        """A self-contained proof bundle for a leaf, with the leaf's ``values``: in version
-        ``root``, else in the latest anchored version holding it (as the index says)."""
+        """A self-contained proof bundle for a leaf, with the leaf's ``values``: in the version
+        whose id is ``version``, or the one of root ``root`` (InputError when several datasets
+        hold that root: the version id names one), else in the latest unrevoked version
+        holding it, or the latest revoked one when all are (as the index says)."""
         key = "0x" + leaf_hash.hex()
-        # Found by leaf hash alone and narrowed to the root here: given both, SQLite would
+        # Found by leaf hash alone and narrowed to the version here: given both, SQLite would
         # walk every leaf of the root (its (root, position) index looks as good to it).
         with self.index.read("leaf_hash", key) as index:
-            rows = index.leaves
-            if root is not None:
-                rows = [r for r in rows if r.root == "0x" + root.hex()]
-            anchored = [(r, v) for r in rows for v in index.versions(r.root)]
+            anchored = [(r, v) for r in index.leaves for v in index.versions(r.root)]
+            if version is not None:
+                anchored = [(r, v) for r, v in anchored if v.version_id == "0x" + version.hex()]
+            elif root is not None:
+                anchored = [(r, v) for r, v in anchored if v.root == "0x" + root.hex()]
+                if len(anchored) > 1:
+                    raise _ambiguous(root, [v.version_id for _, v in anchored])
             if not anchored:
-                raise NotAnchoredError(f"leaf {key} is not in any anchored version known here.")
-            leaf_row, version = anchored[-1]
+                where = "any" if version is None and root is None else "that"
+                raise NotAnchoredError(f"leaf {key} is not in {where} anchored version known here.")
+            # The newest unrevoked version, else the newest (all revoked).
+            leaf_row, chosen = max(
+                anchored, key=lambda rv: (rv[1].revoked_at is None, rv[1].block_number)
+            )
             tree = index.tree(leaf_row.root)
         types = merkle.FILE_LEAF_TYPES if leaf_row.kind == "file" else merkle.RECORD_LEAF_TYPES
         if merkle.leaf_hash(types, list(values)) != leaf_hash:
             raise InputError("the leaf values given do not hash to the leaf.")
-        return self._bundle(leaf_row.kind, types, values, leaf_hash, tree, version)
+        return self._bundle(leaf_row.kind, types, values, leaf_hash, tree, chosen)
 
     def match_bundle(self, match: Match) -> dict[str, Any]:
         """The proof bundle of a file ``match`` of an answer: what :meth:`proof_bundle` gives
@@ -319,3 +352,29 @@ class Verifier:
                 )
             )
         return result
+
+
+def _named(*, version: bytes | None, root: bytes | None) -> str:
+    """How a message names the version asked for."""
+    if version is not None:
+        return f"version 0x{version.hex()}"
+    return f"version {'0x' + root.hex() if root is not None else None}"
+
+
+def _ambiguous(root: bytes, version_ids: Sequence[str]) -> InputError:
+    return InputError(
+        f"root 0x{root.hex()} is a version of {len(version_ids)} datasets: name one by its "
+        f"version id ({', '.join(version_ids)})."
+    )
+
+
+def _chosen(matches: Sequence[Match], *, version: bytes | None, root: bytes | None) -> Match | None:
+    """The match of version id ``version``, else the one of root ``root`` (InputError when
+    several versions, of several datasets, hold that root)."""
+    if version is not None:
+        return next((m for m in matches if m.version.id == "0x" + version.hex()), None)
+    found = [m for m in matches if root is not None and m.version.root == "0x" + root.hex()]
+    if len({m.version.id for m in found}) > 1:
+        assert root is not None
+        raise _ambiguous(root, sorted({m.version.id for m in found}))
+    return found[0] if found else None

@@ -91,7 +91,7 @@ def test_verify_by_hash_names_publisher_transaction_and_confirmations(
     assert receipt["status"] == 1 and receipt["blockNumber"] == version["block_number"]
     assert receipt["to"] == world.client.address("DatasetRegistry")
     assert version["confirmations"] == w3.eth.block_number - version["block_number"] + 1
-    assert match["proof_url"] == f"/v1/proofs/{leaf}?root={version['root']}"
+    assert match["proof_url"] == f"/v1/proofs/{leaf}?version={version['id']}"
     bundle = api.ok(match["proof_url"])
     check = verify_bundle(bundle, w3, trust=world.trust())
     assert (check.root, check.version_id) == (version["root"], version["id"])
@@ -169,7 +169,7 @@ def test_verify_a_record_with_its_salt(api: Api, world: World) -> None:
     assert authorization["consumer"]["name"] == "杭州市公安局"
     assert "proof" not in match
     # The proof link names the leaf and version, never the salt (a URL is logged).
-    assert match["proof_url"] == f"/v1/proofs/{match['leaf_hash']}?root={match['version']['root']}"
+    assert match["proof_url"] == f"/v1/proofs/{match['leaf_hash']}?version={match['version']['id']}"
     assert salt[2:] not in match["proof_url"]
     # The same by the record's hash; the bundle comes in the answer with with_proof.
     record_hash = hex_id(hashing.record_hash(row))

@@ -248,7 +248,20 @@ def test_the_same_content_anchored_by_two_departments_gives_two_matches(
         assert {k: version["anchored_by"][k] for k in named} == named
         check = verify_bundle(matches[dataset]["proof"], chain.client.w3, trust=chain.trust())
         assert (check.version_id, check.publisher["id"]) == (version["id"], named["id"])
+        # The match's proof_url names its version, not just the root both versions share:
+        # each department's proof credits that department.
+        linked = writer.ok(matches[dataset]["proof_url"])
+        check = verify_bundle(linked, chain.client.w3, trust=chain.trust())
+        assert (check.version_id, check.publisher["id"]) == (version["id"], named["id"])
     assert matches[civil_policy]["version"]["id"] != matches[psb_policy]["version"]["id"]
+    # The root alone no longer names one version: refused, with both version ids named.
+    leaf = answer["matches"][0]["leaf_hash"]
+    refused = writer.get(f"/v1/proofs/{leaf}", params={"root": root})
+    assert refused.status_code == 400, refused.text
+    problem = refused.json()
+    assert problem["type"] == "urn:xietong:problem:bad-input"
+    assert problem["detail"].startswith(f"root {root} is a version of 2 datasets: name one by its ")
+    assert all(m["version"]["id"] in problem["detail"] for m in answer["matches"])
 
 
 # --------------------------------------------------------------------------- agreements

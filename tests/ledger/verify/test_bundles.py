@@ -85,7 +85,10 @@ def bundles(draw: st.DrawFn) -> dict[str, Any]:
         "version_id": hx(b"\x02" * 32),
         "contract": "0x" + "ab" * 20,
         "chain_id": 31337,
+        "transaction": hx(b"\x04" * 32),
         "block_number": 7,
+        "anchored_at": "2026-12-05T08:00:00+00:00",
+        "leaf_count": len(rows),
         "publisher": {"id": hx(b"\x03" * 32)},
     }
 
@@ -166,6 +169,17 @@ FIELDS = [
     ("leaf", "hash"),
     ("proof",),
     ("root",),
+    # The claims: their form offline, their truth on chain (test_bundle_attacks.py).
+    ("dataset_id",),
+    ("version_id",),
+    ("chain_id",),
+    ("contract",),
+    ("transaction",),
+    ("block_number",),
+    ("anchored_at",),
+    ("leaf_count",),
+    ("publisher",),
+    ("publisher", "id"),
 ]
 
 
@@ -263,14 +277,16 @@ def test_every_truncation_of_a_bundle_is_refused() -> None:
     tree = merkle.MerkleTree.of(rows, merkle.FILE_LEAF_TYPES)
     leaf = merkle.leaf_hash(merkle.FILE_LEAF_TYPES, list(rows[2]))
     bundle = {
-        "format": BUNDLE_FORMAT,
+        **_a_bundle(),
         "leaf": {
+            "kind": "file",
             "types": ["bytes32", "string"],
             "values": [hx(rows[2][0]), rows[2][1]],
             "hash": hx(leaf),
         },
         "proof": [hx(step) for step in tree.proof(leaf)],
         "root": hx(tree.root),
+        "leaf_count": len(rows),
     }
     text = json.dumps(bundle, indent=1, ensure_ascii=False).encode("utf-8")
     assert check_bundle_offline(load_bundle(text))[2] == tree.root
@@ -324,3 +340,67 @@ def test_a_proof_of_more_than_256_steps_is_refused() -> None:
     }
     with pytest.raises(BundleFormatError, match="more than 256 steps"):
         check_bundle_offline(bundle)
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "message"),
+    [
+        (("chain_id",), "31337", "`chain_id` in the proof bundle must be an integer."),
+        (("leaf_count",), True, "`leaf_count` in the proof bundle must be an integer."),
+        (("contract",), "0x1234", "`contract` in the proof bundle must be an address."),
+        (("transaction",), "0xabc", "`transaction` in the proof bundle is malformed"),
+        (("anchored_at",), "2026-12-05T08:00:00", "`anchored_at` in the proof bundle is not"),
+        (("publisher",), DELETE, "the proof bundle has no `publisher`."),
+        (("publisher", "name"), "杭州市公安局", "the unknown member 'publisher.name'"),
+        (("department_id",), "0x" + "03" * 32, "the unknown member 'department_id'"),
+        (("leaf", "note"), "x", "the unknown member 'leaf.note'"),
+    ],
+    ids=[
+        "chain-id-a-string",
+        "leaf-count-a-boolean",
+        "contract-not-an-address",
+        "transaction-not-a-hash",
+        "anchored-at-without-offset",
+        "publisher-missing",
+        "publisher-name-claimed",
+        "unknown-top-level-member",
+        "unknown-leaf-member",
+    ],
+)
+def test_a_claim_of_the_wrong_form_is_refused_before_any_node_is_asked(
+    where: tuple[Any, ...], value: Any, message: str
+) -> None:
+    """A xietong-proof/2 bundle's claims are judged offline for their form (no node is
+    needed to refuse them), and a member no check reads is refused: a bundle says nothing
+    that goes unchecked (a `publisher.name` would otherwise sit in a VALID bundle)."""
+    bundle = _a_bundle()
+    with pytest.raises(BundleFormatError) as info:
+        check_bundle_offline(replaced(bundle, where, value))
+    assert message in str(info.value)
+
+
+def _a_bundle() -> dict[str, Any]:
+    """One valid bundle of a file leaf (a tree of two), built without Hypothesis."""
+    rows: list[tuple[bytes, Any]] = [(b"\x0a" * 32, "a.txt"), (b"\x0b" * 32, "b.txt")]
+    tree = merkle.MerkleTree.of(rows, merkle.FILE_LEAF_TYPES)
+    leaf = merkle.leaf_hash(merkle.FILE_LEAF_TYPES, list(rows[0]))
+    return {
+        "format": BUNDLE_FORMAT,
+        "leaf": {
+            "kind": "file",
+            "types": list(merkle.FILE_LEAF_TYPES),
+            "values": [hx(rows[0][0]), rows[0][1]],
+            "hash": hx(leaf),
+        },
+        "proof": [hx(step) for step in tree.proof(leaf)],
+        "root": hx(tree.root),
+        "dataset_id": hx(b"\x01" * 32),
+        "version_id": hx(b"\x02" * 32),
+        "contract": "0x" + "ab" * 20,
+        "chain_id": 31337,
+        "transaction": hx(b"\x04" * 32),
+        "block_number": 7,
+        "anchored_at": "2026-12-05T08:00:00+00:00",
+        "leaf_count": 2,
+        "publisher": {"id": hx(b"\x03" * 32)},
+    }

@@ -227,9 +227,9 @@ def mutate(bundle: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("wrong-format", "format", "something/1", BundleFormatError, "not a xietong-proof/2"),
         ("hash-not-hex", "leaf.hash", "0xZZ", BundleFormatError, "malformed"),
         ("proof-not-list", "proof", "0x00", BundleFormatError, "must be a list"),
-        ("chain-id-not-int", "chain_id", "31337", BundleFormatError, "must be a int"),
+        ("chain-id-not-int", "chain_id", "31337", BundleFormatError, "must be an integer"),
         ("contract-not-address", "contract", "0x1234", BundleFormatError, "must be an address"),
-        ("publisher-not-object", "publisher", "0x" + "55" * 32, BundleFormatError, "a dict"),
+        ("publisher-not-object", "publisher", "0x" + "55" * 32, BundleFormatError, "an object"),
         ("bad-types", "leaf.types", ["bytes32"], BundleFormatError, "leaf.types"),
     ],
 )

@@ -5,7 +5,9 @@ same content, as the DatasetRegistry now allows.
 ``version_anchoring`` loses the uniqueness of ``root`` (kept as an index) and gains
 ``uq_version_anchoring_version`` on (``dataset_id``, ``root``). The table is copied into its
 new form (the one way that works alike on SQLite, whose unnamed constraints cannot be
-dropped, and on PostgreSQL); every row moves unchanged.
+dropped, and on PostgreSQL); every row moves unchanged. Rows of earlier anchorings name
+dataset ids and parents of the earlier registry (ids were keccak256 of the code, parents were
+roots): they belong to that deployment, and stay as its record.
 
 Revision ID: 0004
 Revises: 0003
@@ -64,6 +66,8 @@ def _rebuild(*, per_dataset: bool) -> None:
         ]
     else:
         constraints = [sa.UniqueConstraint("root")]
+    # A copy left by an attempt that died half way (SQLite commits each statement of DDL).
+    op.execute(f"DROP TABLE IF EXISTS {_COPY}")
     op.create_table(_COPY, *columns, *constraints)
     names = ", ".join(c.name for c in columns)
     op.execute(f"INSERT INTO {_COPY} ({names}) SELECT {names} FROM {_TABLE}")  # noqa: S608
