@@ -14,6 +14,7 @@ from typing import Any, TypeVar, cast
 
 import requests
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
@@ -152,7 +153,8 @@ class ChainClient:
         outputs web3 cannot decode (a ``string`` that is not UTF-8); reverts raise
         ContractRevertError."""
         address = self.contracts[contract].address
-        return bytes(self._guard(lambda: self.w3.eth.call({"to": address, "data": data})))
+        payload = HexStr(data)
+        return bytes(self._guard(lambda: self.w3.eth.call({"to": address, "data": payload})))
 
     def block_number(self) -> int:
         """The number of the chain's head block."""
