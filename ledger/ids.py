@@ -56,13 +56,22 @@ def dataset_id(owner: bytes, code: str) -> bytes:
     """Twin of ``DatasetRegistry.computeDatasetId(owner, code_hash(code))``: the id of the
     dataset of catalogue code ``code`` owned by department ``owner`` (so that no department
     can register another's code)."""
-    return keccak(encode(["bytes32", "bytes32"], [owner, code_hash(code)]))
+    return _pair_id(owner, code_hash(code), names=("an owner department id", "a code hash"))
 
 
 def version_id(dataset: bytes, root: bytes) -> bytes:
     """Twin of ``DatasetRegistry.computeVersionId(dataset, root)``: a version is keyed by its
     dataset and root (two departments anchoring the same content hold two versions)."""
-    return keccak(encode(["bytes32", "bytes32"], [dataset, root]))
+    return _pair_id(dataset, root, names=("a dataset id", "a root"))
+
+
+def _pair_id(first: bytes, second: bytes, *, names: tuple[str, str]) -> bytes:
+    """keccak256(abi.encode(bytes32 first, bytes32 second)): two words, side by side (the
+    indexer derives one per anchor event, so without eth_abi's encoder)."""
+    for value, name in zip((first, second), names, strict=True):
+        if not isinstance(value, bytes) or len(value) != 32:
+            raise InputError(f"{name} is 32 bytes, not {len(value)}.")
+    return keccak(first + second)
 
 
 @dataclass(frozen=True)

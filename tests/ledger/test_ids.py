@@ -137,3 +137,26 @@ def test_registered_dataset_has_the_python_id(consortium: Consortium) -> None:
         )
         assert tx.event("DatasetRegistered")["datasetId"] == dataset_id(c.ids[key], "DS-1")
         assert c.call("DatasetRegistry", "ownerOf", dataset_id(c.ids[key], "DS-1")) == c.ids[key]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "message"),
+    [
+        (b"\x01" * 31, b"\x02" * 32, "a dataset id is 32 bytes, not 31."),
+        (b"\x01" * 32, b"\x02" * 33, "a root is 32 bytes, not 33."),
+    ],
+    ids=["dataset-id-too-short", "root-too-long"],
+)
+def test_a_version_id_of_values_that_are_not_32_bytes_is_refused(
+    first: bytes, second: bytes, message: str
+) -> None:
+    """abi.encode would pad a short value into another id: the twin refuses it instead."""
+    with pytest.raises(InputError) as info:
+        version_id(first, second)
+    assert str(info.value) == message
+
+
+def test_a_dataset_id_of_an_owner_that_is_not_32_bytes_is_refused() -> None:
+    with pytest.raises(InputError) as info:
+        dataset_id(b"\x05" * 20, "HZ-MZ-DIBAO")
+    assert str(info.value) == "an owner department id is 32 bytes, not 20."
