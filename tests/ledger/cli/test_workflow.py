@@ -178,6 +178,35 @@ def vid(dataset: str, root: str) -> str:
     return "0x" + version_id(bytes.fromhex(dataset[2:]), bytes.fromhex(root[2:])).hex()
 
 
+def test_a_proof_names_its_version_when_two_datasets_hold_the_content(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """`dataset proof --root ROOT` is refused when two datasets hold that root (naming each
+    version id); `--root DATASET:ROOT`, with a code of this department or a 0x dataset id,
+    writes the bundle of that version (docs/CLI.md)."""
+    folder = tmp_path / "notices"
+    folder.mkdir()
+    notice = folder / "通知.txt"
+    notice.write_text("关于开展低保复核的通知\n", encoding="utf-8")
+    ids = {}
+    for code in ("HZ-NOTICES", "HZ-ARCHIVE"):
+        ids[code] = cli.json("dataset", "register", code)["dataset_id"]
+        anchored = cli.json("dataset", "anchor", str(folder), "--dataset", code)
+    root = anchored["root"]
+    cli.run("index")
+    refused = cli.json(
+        "dataset", "proof", str(notice), "--out", str(tmp_path / "p.json"), "--root", root, ok=False
+    )
+    message = refused["error"]["message"]
+    assert message.startswith(f"root {root} is a version of 2 datasets: name one by its ")
+    assert vid(ids["HZ-NOTICES"], root) in message and vid(ids["HZ-ARCHIVE"], root) in message
+    for code, named in (("HZ-NOTICES", "HZ-NOTICES"), ("HZ-ARCHIVE", ids["HZ-ARCHIVE"])):
+        out = tmp_path / f"{code}.json"
+        cli.json("dataset", "proof", str(notice), "--out", str(out), "--root", f"{named}:{root}")
+        bundle = json.loads(out.read_text(encoding="utf-8"))
+        assert (bundle["dataset_id"], bundle["version_id"]) == (ids[code], vid(ids[code], root))
+
+
 def test_anchor_verify_prove(cli: Cli, tmp_path: Path) -> None:
     folder = tmp_path / "policy"
     folder.mkdir()
