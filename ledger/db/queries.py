@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from .. import lifecycle, spreadsheet
 from ..display import display_name, split_flags
 from ..errors import InputError, LedgerError
+from ..hashing import loads_strict
 from ..ids import code_hash
 from ..refs import parse_hash
 from .tables import (
@@ -146,13 +147,21 @@ def encode_cursor(key: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+#: Longest cursor read: one of ours is a sort key of two or three values (well under 200).
+MAX_CURSOR = 1024
+
+
 def decode_cursor(cursor: str, *, arity: int) -> list[Any]:
-    """The sort key a cursor names; InputError when it is not one of ours."""
+    """The sort key a cursor names; InputError when it is not one of ours (too long, not
+    base64, not JSON, nested deeper than a list of values: never a RecursionError)."""
+    malformed = "the cursor is malformed; use the next_cursor of a page."
+    if len(cursor) > MAX_CURSOR:
+        raise InputError(malformed)
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InputError("the cursor is malformed; use the next_cursor of a page.") from None
+    except ValueError:
+        raise InputError(malformed) from None
+    key = loads_strict(raw, max_depth=2, error=lambda _reason: InputError(malformed))
     if (
         not isinstance(key, list)
         or len(key) != arity

@@ -3,6 +3,7 @@ provenance, agreements, authorizations, commitments, departments, the audit trai
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -278,7 +279,10 @@ def test_datasets_pages_of_one_walk_every_dataset_once(api: Api, world: World) -
 
 
 def test_datasets_refuse_malformed_cursors_and_limits(api: Api) -> None:
-    for cursor in ("!!!", "bm90IGpzb24", "WzFd", "eyJhIjoxfQ"):  # junk, not JSON, [1], {"a":1}
+    # Junk, not JSON, [1], {"a":1}; JSON nested 3,000 deep (a RecursionError, once a 500 with
+    # a traceback) and 300 deep (within the length a cursor may have).
+    deep = [base64.urlsafe_b64encode(b"[" * n + b"]" * n).decode() for n in (3_000, 300)]
+    for cursor in ("!!!", "bm90IGpzb24", "WzFd", "eyJhIjoxfQ", *deep):
         response = api.get("/v1/datasets", params={"cursor": cursor})
         assert "cursor" in assert_problem(response, 400, "bad-input")["detail"]
     assert_problem(api.get("/v1/datasets", params={"limit": 0}), 422, "invalid-request")

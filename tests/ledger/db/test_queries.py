@@ -73,6 +73,9 @@ def test_encode_accepts_tuples() -> None:
         (raw_cursor([True, "x"]), 2),
         (raw_cursor([None, "x"]), 2),
         (raw_cursor([[1], "x"]), 2),
+        (base64.urlsafe_b64encode(b"[" * 100_000 + b"]" * 100_000).decode(), 2),
+        (base64.urlsafe_b64encode(b"[" * 200 + b"]" * 200).decode(), 2),
+        ("A" * 5000, 2),
     ],
     ids=[
         "junk",
@@ -88,6 +91,9 @@ def test_encode_accepts_tuples() -> None:
         "bool",
         "null",
         "nested",
+        "nested-100000-deep",
+        "nested-200-deep-within-the-length",
+        "longer-than-any-cursor",
     ],
 )
 def test_malformed_cursors_are_refused(cursor: str, arity: int) -> None:
