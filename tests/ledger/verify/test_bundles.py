@@ -68,13 +68,19 @@ def bundles(draw: st.DrawFn) -> dict[str, Any]:
     else:
         types = merkle.RECORD_LEAF_TYPES
         rows = draw(st.lists(st.tuples(hashes, hashes), min_size=1, max_size=9))
+    return bundle_of(rows, types, draw(st.integers(0, len(rows) - 1)))
+
+
+def bundle_of(rows: list[tuple[bytes, Any]], types: Any, chosen: int) -> dict[str, Any]:
+    """The valid bundle of leaf ``rows[chosen]`` in the tree of ``rows`` (claims of fixed
+    values: their truth is for the chain, test_bundle_attacks.py)."""
     tree = merkle.MerkleTree.of(rows, types)
-    content, second = rows[draw(st.integers(0, len(rows) - 1))]
+    content, second = rows[chosen]
     leaf = merkle.leaf_hash(types, [content, second])
     return {
         "format": BUNDLE_FORMAT,
         "leaf": {
-            "kind": kind,
+            "kind": "file" if list(types) == list(merkle.FILE_LEAF_TYPES) else "record",
             "types": list(types),
             "values": [hx(content), second if isinstance(second, str) else hx(second)],
             "hash": hx(leaf),
@@ -273,23 +279,11 @@ def test_a_changed_byte_of_the_text_is_refused_unless_it_says_the_same(
 
 
 def test_every_truncation_of_a_bundle_is_refused() -> None:
-    rows = [(bytes([i]) * 32, f"目录/文件{i}.txt") for i in range(5)]
-    tree = merkle.MerkleTree.of(rows, merkle.FILE_LEAF_TYPES)
-    leaf = merkle.leaf_hash(merkle.FILE_LEAF_TYPES, list(rows[2]))
-    bundle = {
-        **_a_bundle(),
-        "leaf": {
-            "kind": "file",
-            "types": ["bytes32", "string"],
-            "values": [hx(rows[2][0]), rows[2][1]],
-            "hash": hx(leaf),
-        },
-        "proof": [hx(step) for step in tree.proof(leaf)],
-        "root": hx(tree.root),
-        "leaf_count": len(rows),
-    }
+    rows: list[tuple[bytes, Any]] = [(bytes([i]) * 32, f"目录/文件{i}.txt") for i in range(5)]
+    bundle = bundle_of(rows, merkle.FILE_LEAF_TYPES, 2)
     text = json.dumps(bundle, indent=1, ensure_ascii=False).encode("utf-8")
-    assert check_bundle_offline(load_bundle(text))[2] == tree.root
+    root = merkle.MerkleTree.of(rows, merkle.FILE_LEAF_TYPES).root
+    assert check_bundle_offline(load_bundle(text))[2] == root
     for end in range(len(text)):
         with pytest.raises(BundleFormatError, match=r"not valid JSON|not UTF-8"):
             load_bundle(text[:end])
@@ -382,25 +376,4 @@ def test_a_claim_of_the_wrong_form_is_refused_before_any_node_is_asked(
 def _a_bundle() -> dict[str, Any]:
     """One valid bundle of a file leaf (a tree of two), built without Hypothesis."""
     rows: list[tuple[bytes, Any]] = [(b"\x0a" * 32, "a.txt"), (b"\x0b" * 32, "b.txt")]
-    tree = merkle.MerkleTree.of(rows, merkle.FILE_LEAF_TYPES)
-    leaf = merkle.leaf_hash(merkle.FILE_LEAF_TYPES, list(rows[0]))
-    return {
-        "format": BUNDLE_FORMAT,
-        "leaf": {
-            "kind": "file",
-            "types": list(merkle.FILE_LEAF_TYPES),
-            "values": [hx(rows[0][0]), rows[0][1]],
-            "hash": hx(leaf),
-        },
-        "proof": [hx(step) for step in tree.proof(leaf)],
-        "root": hx(tree.root),
-        "dataset_id": hx(b"\x01" * 32),
-        "version_id": hx(b"\x02" * 32),
-        "contract": "0x" + "ab" * 20,
-        "chain_id": 31337,
-        "transaction": hx(b"\x04" * 32),
-        "block_number": 7,
-        "anchored_at": "2026-12-05T08:00:00+00:00",
-        "leaf_count": 2,
-        "publisher": {"id": hx(b"\x03" * 32)},
-    }
+    return bundle_of(rows, merkle.FILE_LEAF_TYPES, 0)
