@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,7 +20,8 @@ from ledger import __version__
 from ledger.db.engine import as_unavailable
 from ledger.settings import Settings
 
-from . import problems
+from . import docs, problems
+from ._guard import RequestGuard
 from .examples import problems as problem_docs
 from .metrics import Metrics
 from .portal import routes as portal
@@ -58,8 +60,8 @@ fingerprint, is public. Errors are RFC 9457 problem JSON with a stable `type`
 
 # Python's recursion limit is back at its default in any process that imports ``ledger``
 # (ledger/_recursion.py): py_ecc raises it, and json's C parser would then overflow the C
-# stack on a deeply nested body (parsed before the API key is checked) instead of raising
-# RecursionError, which FastAPI answers as a 422 problem.
+# stack on a deeply nested body (parsed once the caller is admitted: any caller on open read
+# routes) instead of raising RecursionError, which FastAPI answers as a 422 problem.
 
 
 def create_app(settings: Settings | None = None, *, background: bool = False) -> FastAPI:
@@ -95,7 +97,7 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # /docs is api.docs's page: Swagger UI served from here, under a CSP
         redoc_url=None,
     )
     app.state.xietong = state
@@ -110,6 +112,7 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
 
     app.add_exception_handler(DBAPIError, database_unavailable)
 
+    app.add_middleware(RequestGuard, state=state)  # inside _Observe: its answers are counted
     app.add_middleware(_Observe, metrics=state.metrics)
 
     for router in (
@@ -125,15 +128,23 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
         app.include_router(router, responses=problem_docs(401, 422, 429))
     app.include_router(anchors.router, responses=problem_docs(401, 403, 422, 429))
     app.include_router(consortium.router)
-    app.include_router(health.router)
+    health.install(app, state)  # /healthz, /readyz; /metrics as the settings say
     _add_problem_schema(app)
+    docs.install(app)
     portal.install(app)
     return app
 
 
 class _Observe:
     """Count and time every HTTP request by route template, and send
-    ``X-Content-Type-Options: nosniff`` unless the route set it.
+    ``X-Content-Type-Options: nosniff`` and ``Cache-Control: no-store`` unless the route set
+    them.
+
+    API answers, problems, health, metrics and the OpenAPI document may carry what a key may
+    read: no cache keeps them. Static files (a :class:`StaticFiles` mount: the portal's
+    ``/static``, the docs' ``/docs/assets``) are the exception: they are the same for everyone
+    and keep their validators (ETag, Last-Modified) and the browser's caching, but for their
+    errors.
 
     A plain ASGI middleware: Starlette's ``@app.middleware("http")`` (BaseHTTPMiddleware)
     costs a task, a memory stream and a streaming response per request. As there, a request
@@ -155,7 +166,10 @@ class _Observe:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message).setdefault("X-Content-Type-Options", "nosniff")
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                if status >= 400 or not isinstance(scope.get("endpoint"), StaticFiles):
+                    headers.setdefault("Cache-Control", "no-store")
             await send(message)
 
         await self.app(scope, receive, send_with_header)

@@ -56,7 +56,9 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "not-anchored": (404, "Not anchored"),
     "method-not-allowed": (405, "Method not allowed"),
     "revoked": (410, "Version revoked"),
+    "request-timeout": (408, "Request timeout"),
     "payload-too-large": (413, "Upload too large"),
+    "body-too-large": (413, "Request body too large"),
     "rate-limited": (429, "Rate limited"),
     "contract-revert": (409, "Refused by the contract"),
     "anchor": (409, "Cannot anchor"),
@@ -65,6 +67,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "unknown-root": (409, "Unknown root"),
     "node-unavailable": (503, "Chain node unavailable"),
     "database-unavailable": (503, "Database unavailable"),
+    "server-busy": (503, "Too many connections"),
     "no-signer": (503, "No signing key"),
     "transaction-failed": (502, "Transaction failed"),
     "configuration": (503, "Gateway misconfigured"),
@@ -161,8 +164,12 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 def internal_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("internal error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    # Answered outside api.app._Observe (by Starlette's outermost middleware): its headers here.
     return problem_response(
-        "internal", "the gateway failed to answer; the error was logged.", instance=request.url.path
+        "internal",
+        "the gateway failed to answer; the error was logged.",
+        instance=request.url.path,
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
     )
 
 

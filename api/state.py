@@ -16,8 +16,9 @@ from ledger.settings import Settings
 from ledger.submissions import SubmissionQueue
 from ledger.verify import Verifier
 
+from .answer_cache import AnswerCache
 from .metrics import Metrics
-from .ratelimit import RateLimiter
+from .ratelimit import FailureLimiter, RateLimiter
 
 __all__ = ["ApiState"]
 
@@ -34,6 +35,8 @@ class ApiState:
     gateway: Gateway
     limiter: RateLimiter
     metrics: Metrics
+    #: Failed authentications per client address (api.deps.authorize, the portal's sign-in).
+    auth_failures: FailureLimiter = field(default_factory=lambda: FailureLimiter(0, 1))
     #: Serialises this process's transactions (one signer, one nonce sequence).
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -49,7 +52,15 @@ class ApiState:
             gateway=Gateway(settings),
             limiter=RateLimiter(settings.api_rate_limit, settings.api_rate_burst),
             metrics=Metrics(),
+            auth_failures=FailureLimiter(
+                settings.api_auth_failures_per_minute, settings.api_auth_failures_burst
+            ),
         )
+
+    @cached_property
+    def answers(self) -> AnswerCache:
+        """``GET /v1/verify`` answers kept, with the stamp they were made at."""
+        return AnswerCache(self.settings.api_answer_cache_mib * 1024 * 1024)
 
     @cached_property
     def verifier(self) -> Verifier:

@@ -14,6 +14,7 @@
  *   record_leaves(entries, threads=0)  [(sha256: bytes32, salt: bytes32)] -> [leaf hash]
  *   build(leaf_hashes, threads=0)      any order -> (sorted leaves blob, internal nodes blob)
  *   build_sorted(blob, threads=0)      sorted leaves blob -> internal nodes blob
+ *   sort_order(blob)                 32-byte keys blob -> (sorted blob, uint32 input positions)
  *   find(sorted_blob, leaf)            index of the first equal leaf, or -1
  *   proof(sorted_blob, nodes, index)   proof of the sorted leaf ``index`` (core.js getProof)
  *   default_threads()                  worker threads used when ``threads`` is 0
@@ -776,6 +777,126 @@ static int sort32(const uint8_t *src, uint8_t *dst, size_t n) {
     return 0;
 }
 
+/* Sort n keys from src into dst like sort32, and write order[i] = the input position of
+ * sorted key i (ties keep input order), for n < 2^32.  Used to store a large version's leaf
+ * rows in tree order with their row numbers, without one Python object per leaf. */
+typedef struct {
+    uint8_t key[HASH];
+    uint32_t at;
+} keyed32_t;
+
+static int cmp_keyed32(const void *a, const void *b) {
+    const keyed32_t *x = a, *y = b;
+    int c = memcmp(x->key, y->key, HASH);
+    if (c) return c;
+    return (x->at > y->at) - (x->at < y->at);
+}
+
+static int sort32_order(const uint8_t *src, uint8_t *dst, uint32_t *order, size_t n) {
+    enum { BUCKETS = 65536 };
+    size_t *start = calloc(BUCKETS + 1, sizeof(size_t));
+    size_t *fill;
+    keyed32_t *scratch = NULL;
+    size_t scratch_cap = 0;
+    if (!start) return -1;
+    for (size_t i = 0; i < n; i++) start[((size_t)src[HASH * i] << 8 | src[HASH * i + 1]) + 1]++;
+    for (size_t b = 0; b < BUCKETS; b++) start[b + 1] += start[b];
+    fill = malloc(BUCKETS * sizeof(size_t));
+    if (!fill) {
+        free(start);
+        return -1;
+    }
+    memcpy(fill, start, BUCKETS * sizeof(size_t));
+    for (size_t i = 0; i < n; i++) {
+        size_t b = (size_t)src[HASH * i] << 8 | src[HASH * i + 1];
+        size_t k = fill[b]++;
+        memcpy(dst + HASH * k, src + HASH * i, HASH);
+        order[k] = (uint32_t)i;
+    }
+    for (size_t b = 0; b < BUCKETS; b++) {
+        size_t lo = start[b], count = start[b + 1] - start[b];
+        if (count < 2) continue;
+        if (count <= 32) { /* stable insertion sort of keys and positions together */
+            uint8_t key[HASH];
+            for (size_t i = lo + 1; i < lo + count; i++) {
+                if (memcmp(dst + HASH * (i - 1), dst + HASH * i, HASH) <= 0) continue;
+                memcpy(key, dst + HASH * i, HASH);
+                uint32_t at = order[i];
+                size_t j = i;
+                while (j > lo && memcmp(dst + HASH * (j - 1), key, HASH) > 0) {
+                    memcpy(dst + HASH * j, dst + HASH * (j - 1), HASH);
+                    order[j] = order[j - 1];
+                    j--;
+                }
+                memcpy(dst + HASH * j, key, HASH);
+                order[j] = at;
+            }
+            continue;
+        }
+        if (count > scratch_cap) {
+            keyed32_t *grown = realloc(scratch, count * sizeof(keyed32_t));
+            if (!grown) {
+                free(scratch);
+                free(fill);
+                free(start);
+                return -1;
+            }
+            scratch = grown;
+            scratch_cap = count;
+        }
+        for (size_t i = 0; i < count; i++) {
+            memcpy(scratch[i].key, dst + HASH * (lo + i), HASH);
+            scratch[i].at = order[lo + i];
+        }
+        qsort(scratch, count, sizeof(keyed32_t), cmp_keyed32);
+        for (size_t i = 0; i < count; i++) {
+            memcpy(dst + HASH * (lo + i), scratch[i].key, HASH);
+            order[lo + i] = scratch[i].at;
+        }
+    }
+    free(scratch);
+    free(fill);
+    free(start);
+    return 0;
+}
+
+static PyObject *py_sort_order(PyObject *self, PyObject *args) {
+    Py_buffer blob;
+    PyObject *sorted = NULL, *order = NULL, *result = NULL;
+    int failed = 0;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*:sort_order", &blob)) return NULL;
+    if (blob.len % HASH != 0) {
+        PyErr_Format(PyExc_ValueError, "leaves must be a multiple of 32 bytes, not %zd bytes",
+                     blob.len);
+        goto done;
+    }
+    size_t n = (size_t)blob.len / HASH;
+    if (n > UINT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "sort_order takes fewer than 2**32 leaves");
+        goto done;
+    }
+    sorted = PyBytes_FromStringAndSize(NULL, blob.len);
+    order = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n * sizeof(uint32_t)));
+    if (!sorted || !order) goto done;
+    uint8_t *sorted_buf = (uint8_t *)PyBytes_AS_STRING(sorted);
+    uint32_t *order_buf = (uint32_t *)PyBytes_AS_STRING(order);
+    const uint8_t *src = blob.buf;
+    Py_BEGIN_ALLOW_THREADS
+    failed = sort32_order(src, sorted_buf, order_buf, n) < 0;
+    Py_END_ALLOW_THREADS
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    result = PyTuple_Pack(2, sorted, order);
+done:
+    Py_XDECREF(sorted);
+    Py_XDECREF(order);
+    PyBuffer_Release(&blob);
+    return result;
+}
+
 /* ------------------------------------------------------------------ tree */
 
 /* Internal nodes tree[lo .. hi) of one level, children from ``nodes`` or the sorted leaves. */
@@ -1137,6 +1258,8 @@ static PyMethodDef methods[] = {
      "build(leaves, threads=0) -> (sorted leaves blob, internal nodes blob)."},
     {"build_sorted", (PyCFunction)(void (*)(void))py_build_sorted, METH_VARARGS | METH_KEYWORDS,
      "build_sorted(blob, threads=0) -> internal nodes blob of an ascending leaves blob."},
+    {"sort_order", py_sort_order, METH_VARARGS,
+     "sort_order(blob) -> (sorted leaves blob, order): order holds native uint32 input positions."},
     {"find", py_find, METH_VARARGS,
      "find(sorted_blob, leaf) -> index of the first leaf equal to leaf, or -1."},
     {"proof", py_proof, METH_VARARGS,

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,7 @@ from . import hashing, merkle
 from .chain.client import ChainClient
 from .chain.reads import read_version
 from .chain.transport import node_errors
-from .db.bulk import insert_rows
+from .db.bulk import insert_blob, insert_record_leaves, insert_rows
 from .db.tables import AnchoringStatus, TreeBlob, VersionAnchoring
 from .errors import (
     ChainError,
@@ -54,6 +55,7 @@ from .errors import (
     LedgerError,
     TransactionFailedError,
 )
+from .hashing._records import stream_records
 from .ids import version_id
 
 __all__ = [
@@ -95,12 +97,14 @@ class PreparedVersion:
     dataset_id: bytes
     kind: LeafKind
     tree: merkle.MerkleTree
-    leaf_hashes: list[bytes]  # in input order (files: path order; records: row order)
+    leaf_hashes: Sequence[bytes]  # in input order (files: path order; records: row order)
     files: list[hashing.FileEntry] | None
     record_count: int
     metadata_hash: bytes
     parents: tuple[bytes, ...]  # version ids (``ids.version_id``)
     source: str
+    #: Records: ``row_order[i]`` is the row number of sorted leaf ``i`` (None for files).
+    row_order: array[int] | None = None
 
     @property
     def root(self) -> bytes:
@@ -205,22 +209,67 @@ def prepare_records(
     otherwise fresh salts are drawn and written there. The sidecar stays with the data owner.
     """
     salts = hashing.read_salts(salts_path) if salts_path.exists() else None
-    records = hashing.hash_records(path, salts=salts, on_progress=on_progress)
-    if salts is None:
-        hashing.write_salts(salts_path, records.salts)
-    leaves = merkle.record_leaf_hashes([(r.record_hash, r.salt) for r in records.entries])
-    tree = merkle.MerkleTree.from_leaf_hashes(leaves)
+    packed = bytearray()  # the leaves in row order, 32 bytes each
+
+    def add_leaves(pairs: bytes) -> None:
+        packed.extend(merkle.record_leaf_blob(pairs))
+
+    stream = stream_records(
+        path,
+        add_leaves,
+        salts=salts,
+        salts_path=None if salts is not None else salts_path,
+        on_progress=on_progress,
+    )
+    del salts
+    sorted_leaves, order = merkle.sort_leaves(packed)
+    packed.clear()  # frees the row-order leaves
+    tree = merkle.MerkleTree.from_sorted_leaves(sorted_leaves)
     return PreparedVersion(
         dataset_id=dataset_id,
         kind="record",
         tree=tree,
-        leaf_hashes=leaves,
+        leaf_hashes=_RowOrderLeaves(sorted_leaves, order),
         files=None,
-        record_count=len(records.entries),
-        metadata_hash=_metadata_hash("record", path.name, len(leaves)),
+        record_count=stream.rows,
+        metadata_hash=_metadata_hash("record", path.name, stream.rows),
         parents=_check_parents(parents),
         source=str(path.name),
+        row_order=order,
     )
+
+
+class _RowOrderLeaves(Sequence[bytes]):
+    """The leaves of a records version in row order, read from the sorted leaves and the sort
+    order (``order[i]`` = row of sorted leaf ``i``) without a Python object per leaf."""
+
+    __slots__ = ("_inverse", "_order", "_sorted")
+
+    def __init__(self, sorted_leaves: bytes, order: array[int]) -> None:
+        self._sorted = sorted_leaves
+        self._order = order
+        self._inverse: array[int] | None = None
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def _leaf(self, row: int) -> bytes:
+        if self._inverse is None:
+            inverse = array("I", bytes(4 * len(self._order)))
+            for position, number in enumerate(self._order):
+                inverse[number] = position
+            self._inverse = inverse
+        k = 32 * self._inverse[row]
+        return self._sorted[k : k + 32]
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._leaf(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("leaf index out of range")
+        return self._leaf(index)
 
 
 def prepare_path(
@@ -355,10 +404,22 @@ class Anchorer:
             # Asked without loading the tree (32 MB at 1,000,000 leaves).
             stored = session.exec(select(TreeBlob.root).where(TreeBlob.root == root)).first()
             if stored is None:
-                session.add(TreeBlob(root=root, sorted_leaves=prepared.tree.sorted_leaves()))
                 session.flush()
-                rows = self._leaf_rows(prepared, root)
-                insert_rows("leaf", _LEAF_COLUMNS, rows, session=session)
+                insert_blob(
+                    "tree_blob",
+                    "root",
+                    root,
+                    "sorted_leaves",
+                    prepared.tree.sorted_leaves(),
+                    session=session,
+                )
+                if prepared.kind == "record" and prepared.row_order is not None:
+                    insert_record_leaves(
+                        root, prepared.tree.sorted_leaves(), prepared.row_order, session=session
+                    )
+                else:
+                    rows = self._leaf_rows(prepared, root)
+                    insert_rows("leaf", _LEAF_COLUMNS, rows, session=session)
             session.commit()
             row = session.get(VersionAnchoring, anchoring.id)
             assert row is not None
@@ -408,9 +469,12 @@ class Anchorer:
 
     def _leaf_rows(self, prepared: PreparedVersion, root: str) -> list[tuple[Any, ...]]:
         """The leaf store's rows (in :data:`_LEAF_COLUMNS` order), in tree order: ascending
-        leaf hash, so the leaf-hash index grows sequentially (much faster than input order)."""
-        index = prepared.tree.leaf_index
+        leaf hash, so the leaf-hash index grows sequentially (much faster than input order).
+
+        (Records from :func:`prepare_records` skip this: ``insert_record_leaves`` makes
+        their rows a chunk at a time from the sorted leaves and the row order.)"""
         rows: list[tuple[Any, ...]]
+        index = prepared.tree.leaf_index
         if prepared.kind == "file":
             assert prepared.files is not None
             rows = [
@@ -425,11 +489,12 @@ class Anchorer:
                 )
                 for leaf, entry in zip(prepared.leaf_hashes, prepared.files, strict=True)
             ]
-        else:
-            rows = [
-                (root, _hex(leaf), index(leaf), "record", None, None, number)
-                for number, leaf in enumerate(prepared.leaf_hashes)
-            ]
+            rows.sort(key=lambda row: row[2])
+            return rows
+        rows = [  # records prepared without a row order (prepare_records gives one)
+            (root, _hex(leaf), index(leaf), "record", None, None, number)
+            for number, leaf in enumerate(prepared.leaf_hashes)
+        ]
         rows.sort(key=lambda row: row[2])
         return rows
 

@@ -17,9 +17,9 @@ import secrets
 import time
 from typing import Literal
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
-from .db.tables import ApiKey
+from .db.tables import ApiKey, PortalSession
 from .errors import InputError, LedgerError
 
 __all__ = [
@@ -97,13 +97,14 @@ def list_api_keys(*, session: Session) -> list[ApiKey]:
 
 
 def revoke_api_key(*, session: Session, key_id: str) -> ApiKey:
-    """Revoke the key ``key_id`` (idempotent)."""
+    """Revoke the key ``key_id`` (idempotent), ending the portal sessions it opened."""
     row = session.get(ApiKey, key_id)
     if row is None:
         raise InputError(f"no API key has the id {key_id!r}.")
     if row.revoked_at is None:
         row.revoked_at = int(time.time())
         session.add(row)
-        session.commit()
-        session.refresh(row)
+    session.exec(delete(PortalSession).where(col(PortalSession.key_id) == key_id))
+    session.commit()
+    session.refresh(row)
     return row

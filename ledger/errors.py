@@ -19,6 +19,10 @@ Hierarchy (the module that defines each error in brackets, when it is not this o
     │   └── TrustFileError       a consortium trust file that cannot be read, or is malformed
     ├── ConfigurationError       settings, keys or manifests that cannot be used
     │   └── KeyRefusedError      a key the current mode does not accept (dev key outside local)
+    │       ├── WeakKeystoreError    a keystore below eth-account's default cost, or with an
+    │       │                        empty password (production)
+    │       └── KeyFileExposedError  a keystore or password file other users can get at
+    │                                (production)
     ├── CompilerError            the Solidity compiler is missing or the sources do not compile
     ├── NodeError                managing the local chain node
     │   ├── PortInUseError       the port is taken by another process
@@ -66,6 +70,7 @@ __all__ = [
     "DependenciesMissingError",
     "DeploymentError",
     "InputError",
+    "KeyFileExposedError",
     "KeyRefusedError",
     "LedgerError",
     "NodeError",
@@ -74,6 +79,7 @@ __all__ = [
     "TransactionFailedError",
     "TrustFileError",
     "TrustMismatchError",
+    "WeakKeystoreError",
 ]
 
 
@@ -106,6 +112,19 @@ class KeyRefusedError(ConfigurationError):
     """A signing key is refused in the current mode."""
 
     kind = "key-refused"
+
+
+class WeakKeystoreError(KeyRefusedError):
+    """A keystore whose password is empty, or whose key derivation costs less than
+    eth-account's default (scrypt n=2**18, r=8, p=1; PBKDF2 1,000,000 iterations), refused
+    in production: a stolen copy would give up its key to a quick guess. Its ``kind`` is its
+    parent's, ``key-refused``."""
+
+
+class KeyFileExposedError(KeyRefusedError):
+    """A keystore or keystore password file that belongs to another user, or whose mode lets
+    the group or anyone else read or change it, refused in production. Its ``kind`` is its
+    parent's, ``key-refused``."""
 
 
 class CompilerError(LedgerError):

@@ -41,6 +41,7 @@ The module is pure: no I/O, no web3.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -88,7 +89,9 @@ __all__ = [
     "keccak256",
     "leaf_hash",
     "process_proof",
+    "record_leaf_blob",
     "record_leaf_hashes",
+    "sort_leaves",
     "use_backend",
     "verify_proof",
 ]
@@ -327,6 +330,53 @@ def record_leaf_hashes(entries: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
         encoded = _hash32(record, "entry", i, "record hash") + _hash32(salt, "entry", i, "salt")
         out.append(_py_keccak256(_py_keccak256(encoded)))
     return out
+
+
+def record_leaf_blob(pairs: bytes | bytearray | memoryview) -> bytes:
+    """Leaf hashes of packed record entries: ``pairs`` is ``hash || salt`` (64 bytes) per
+    record, the result the 32-byte leaves in the same order, concatenated.
+
+    The bulk twin of :func:`record_leaf_hashes` for streaming large files: no Python object
+    per record.
+
+    Raises:
+        MerkleInputError: ``pairs`` is not a whole number of 64-byte entries.
+    """
+    size = memoryview(pairs).nbytes
+    if size % (2 * HASH_SIZE):
+        raise MerkleInputError(
+            f"packed record entries must be a multiple of 64 bytes, not {size} bytes"
+        )
+    if _use_native:
+        inner = _keccak.keccak_many(pairs, 2 * HASH_SIZE)
+        return _keccak.keccak_many(inner, HASH_SIZE)
+    data = bytes(pairs)
+    step = 2 * HASH_SIZE
+    return b"".join(
+        _py_keccak256(_py_keccak256(data[k : k + step])) for k in range(0, len(data), step)
+    )
+
+
+def sort_leaves(blob: bytes | bytearray | memoryview) -> tuple[bytes, array[int]]:
+    """Sort packed 32-byte leaves: ``(sorted blob, order)`` where ``order[i]`` is the input
+    position of sorted leaf ``i`` (equal leaves keep their input order), an ``array("I")``.
+
+    Raises:
+        MerkleInputError: ``blob`` is not a whole number of 32-byte leaves.
+    """
+    size = memoryview(blob).nbytes
+    if size % HASH_SIZE:
+        raise MerkleInputError(f"leaves must be a multiple of 32 bytes, not {size} bytes")
+    order = array("I")
+    if _use_native:
+        leaves, packed = _native_call(_keccak.sort_order, blob)
+        order.frombytes(packed)
+        return leaves, order
+    data = bytes(blob)
+    view = _LeafView(data)
+    positions = sorted(range(len(view)), key=lambda i: (view[i], i))
+    order.extend(positions)
+    return b"".join(view[i] for i in positions), order
 
 
 # ------------------------------------------------------------------ proofs

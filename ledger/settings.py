@@ -84,6 +84,86 @@ class Settings(BaseSettings):
         ),
     )
 
+    # Request bodies and slow clients under `xietong serve` (api/_guard.py, api/_protocol.py)
+    api_max_body: int = Field(
+        default=1024 * 1024,
+        ge=1,
+        description="Largest request body of any route but the file upload (413 beyond it).",
+    )
+    api_body_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description=(
+            "Seconds a request body may pause between two pieces; a body other than a file "
+            "upload must also arrive whole within this time (408 otherwise)."
+        ),
+    )
+    api_header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a connection has to send a complete request head (408, closed).",
+    )
+    api_keep_alive: int = Field(
+        default=5, ge=1, description="Seconds an idle keep-alive connection stays open."
+    )
+    api_max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="Connections (or requests in progress) per worker beyond which requests get 503.",
+    )
+
+    # /metrics: who may read it, on which address, how old its chain and index numbers may be
+    metrics_scope: Literal["none", "read", "anchor", "admin"] = Field(
+        default="read",
+        description="API key scope `/metrics` needs (`none`: anyone who reaches the port).",
+    )
+    metrics_address: str | None = Field(
+        default=None,
+        pattern=(
+            r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):"
+            r"(6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3})$"
+        ),
+        description="host:port serving the metrics, without a key, instead of `/metrics`.",
+    )
+    metrics_refresh_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="Seconds the chain head and index block the metrics show may be old.",
+    )
+
+    def metrics_listen(self) -> tuple[str, int] | None:
+        """``metrics_address`` as (host, port), an IPv6 host without its brackets."""
+        if self.metrics_address is None:
+            return None
+        host, _, port = self.metrics_address.rpartition(":")
+        return host.removeprefix("[").removesuffix("]"), int(port)
+
+    # Failed authentication and portal sessions (issue 13: guessing keys, portal sessions)
+    api_auth_failures_per_minute: float = Field(
+        default=30.0,
+        ge=0,
+        description="Failed authentications per minute per client address (0: unlimited).",
+    )
+    api_auth_failures_burst: int = Field(
+        default=30, ge=1, description="Failed authentications a client address may burst."
+    )
+    trusted_proxies: str = Field(
+        default="",
+        pattern=r"^[0-9A-Fa-f:.,/ ]*$",
+        description="Comma-separated proxy IPs/CIDRs whose X-Forwarded-For/-Proto count.",
+    )
+    portal_session_idle_seconds: int = Field(
+        default=1800, ge=1, description="Seconds a portal session lives without a request."
+    )
+    portal_session_max_seconds: int = Field(
+        default=8 * 3600, ge=1, description="Seconds a portal session lives at most."
+    )
+    # Verification answers kept per API process (GET /v1/verify), valid while the index's
+    # checkpoint, the chain's head and its time stay where they were.
+    api_answer_cache_mib: int = Field(
+        default=64, ge=0, description="MiB of verification answers kept per process (0: off)."
+    )
+
     def deployment_path(self, chain_id: int) -> Path:
         """The manifest path for ``chain_id``."""
         if self.deployment is not None:

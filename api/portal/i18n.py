@@ -90,8 +90,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     # --- sign-in
     "login.title": ("登录", "Sign in"),
     "login.intro": (
-        "本网关的查询需要一个只读（read）API 密钥。密钥只保存在本浏览器的 HttpOnly Cookie 中，8 小时后失效。",
-        "This gateway answers queries for holders of a read API key. The key is kept only in an HttpOnly cookie of this browser, for 8 hours.",
+        "本网关的查询需要一个只读（read）API 密钥。登录后本浏览器只保存一个会话标识（不是密钥），闲置 {idle} 分钟或登录 {hours} 小时后失效。",
+        "This gateway answers queries for holders of a read API key. Signing in keeps only a session id (not the key) in this browser, ending after {idle} minutes idle or {hours} hours.",
     ),
     "login.key": ("API 密钥", "API key"),
     "login.key_hint": (
@@ -104,6 +104,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Sign-in failed: the key is invalid, revoked or lacks the read scope.",
     ),
     "login.signed_out": ("您已退出登录。", "You are signed out."),
+    "login.read_only": (
+        "只有只读（read）密钥可以登录门户；anchor 与 admin 密钥只用于 API。",
+        "Only read keys sign in to the portal; anchor and admin keys are for the API only.",
+    ),
+    "login.refused": (
+        "请求被拒绝（来源或表单令牌不符），请重新操作。",
+        "The request was refused (wrong origin or form token); please try again.",
+    ),
     "login.open": ("本网关的查询无需登录。", "This gateway answers queries without signing in."),
     # --- verify
     "verify.title": ("文件核验", "Verify a file"),

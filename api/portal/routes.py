@@ -2,14 +2,17 @@
 
 Presentation only: every page reads the index through :mod:`ledger.db.queries` and renders a
 Jinja2 template (autoescaped); the verify page's script hashes the file in the browser and
-asks ``/v1/verify`` for the answer. When reads are not open, pages need a read key, kept in
-the HttpOnly, SameSite=Strict cookie :data:`api.deps.API_KEY_COOKIE` that the read routes of
-the API accept too.
+asks ``/v1/verify`` for the answer. When reads are not open, pages need a signed-in read key:
+signing in opens a server-side session (:mod:`ledger.portal_sessions`) whose opaque id goes
+into the HttpOnly, SameSite=Strict cookie :data:`api.deps.SESSION_COOKIE` (over TLS, Secure
+and named :data:`api.deps.SECURE_SESSION_COOKIE`, with the ``__Host-`` prefix), which the read routes of the API accept too. Only read keys sign in;
+signing out is a POST carrying the session's CSRF token.
 """
 
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,14 +29,22 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from ledger import InputError, __version__, refs
-from ledger.apikeys import ApiKeyError, InsufficientScopeError, authenticate, scope_allows
+from ledger.apikeys import ApiKeyError, InsufficientScopeError, authenticate
 from ledger.audit import event_filters
 from ledger.chain.artifacts import load_artifact
 from ledger.db import queries
 from ledger.display import text_flags, visible
 from ledger.ids import version_id
+from ledger.portal_sessions import csrf_token, csrf_token_matches, end_session, open_session
 
-from ..deps import API_KEY_COOKIE, authorize
+from .._client import came_over_tls
+from ..deps import (
+    admit_authentication,
+    authorize,
+    count_failed_authentication,
+    presented_session,
+    session_cookie_name,
+)
 from ..state import ApiState
 from .i18n import HTML_LANG, LANGS, Translator, pick_lang
 from .lineage import layout
@@ -42,7 +53,6 @@ __all__ = ["install", "router"]
 
 HERE = Path(__file__).parent
 LANG_COOKIE = "lang"
-SIGN_IN_SECONDS = 8 * 3600
 PAGE_SIZE = 50
 MAX_LOGIN_BODY = 8 * 1024
 #: Headers of every portal page: never cached (pages carry what a key may read), no framing,
@@ -121,6 +131,8 @@ class Portal:
     state: ApiState
     lang: str
     signed_in: bool
+    #: The CSRF token of the reader's portal session (its sign-out form carries it).
+    csrf: str = ""
 
     @property
     def t(self) -> Translator:
@@ -164,12 +176,15 @@ def reader(request: Request) -> Portal:
     """The page's context when the caller may read; the sign-in page otherwise."""
     state = _state(request)
     try:
-        authorize(request, state, "read")
+        caller = authorize(request, state, "read")
     except (ApiKeyError, InsufficientScopeError):
         raise SignInRequiredError(
-            _here(request), bad_cookie=API_KEY_COOKIE in request.cookies
+            _here(request), bad_cookie=presented_session(request, state) is not None
         ) from None
-    return Portal(request, state, _lang(request), signed_in=API_KEY_COOKIE in request.cookies)
+    session_id = presented_session(request, state) or ""
+    if not caller.via_session:
+        return Portal(request, state, _lang(request), signed_in=False)
+    return Portal(request, state, _lang(request), signed_in=True, csrf=csrf_token(session_id))
 
 
 Reader = Annotated[Portal, Depends(reader)]
@@ -216,6 +231,7 @@ def render(
             "active": active,
             "nav": NAV,
             "signed_in": portal.signed_in,
+            "csrf": portal.csrf,
             "index": index,
             # Departments whose names need their id beside them (events name theirs by name).
             "department_flags": flagged,
@@ -274,7 +290,7 @@ def _listing(
 
 
 def _open_portal(request: Request) -> Portal:
-    return Portal(request, _state(request), _lang(request), API_KEY_COOKIE in request.cookies)
+    return Portal(request, _state(request), _lang(request), signed_in=False)
 
 
 def _login_page(
@@ -282,6 +298,8 @@ def _login_page(
     *,
     target: str,
     failed: bool = False,
+    read_only: bool = False,
+    refused: bool = False,
     signed_out: bool = False,
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -293,8 +311,12 @@ def _login_page(
         footer=False,
         target=target,
         failed=failed,
+        read_only=read_only,
+        refused=refused,
         signed_out=signed_out,
         open_reads=portal.state.settings.api_open_reads,
+        session_idle_minutes=f"{portal.state.settings.portal_session_idle_seconds / 60:g}",
+        session_hours=f"{portal.state.settings.portal_session_max_seconds / 3600:g}",
     )
 
 
@@ -311,55 +333,108 @@ def _same_origin(request: Request) -> bool:
     return urlsplit(origin).netloc == request.headers.get("host")
 
 
-def _key_may_read(portal: Portal, key: str) -> bool:
-    """Whether ``key`` is a known, unrevoked key covering the read scope."""
-    try:
-        with portal.session() as session:
-            row = authenticate(session=session, key=key)
-    except ApiKeyError:
-        return False
-    return scope_allows(row.scope, "read")
-
-
-@router.post("/login")
-async def login(request: Request) -> Response:
-    """Check the key (it must cover the read scope) and keep it in the portal's cookie."""
-    portal = _open_portal(request)
+async def _small_form(request: Request) -> dict[str, str] | None:
+    """The url-encoded form of a sign-in or sign-out (first value of each field); None when
+    the body is larger than such a form can be."""
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_LOGIN_BODY:
-            return _login_page(portal, target="/", failed=True, status_code=413)
+            return None
     try:
-        form = parse_qs(body.decode("utf-8", "replace"), max_num_fields=4)
+        fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=4)
     except ValueError:  # more fields than the form has
-        form = {}
-    key = (form.get("key") or [""])[0].strip()
-    target = _safe_target((form.get("next") or ["/"])[0])
-    portal.state.limiter.check("login:" + (request.client.host if request.client else "?"))
+        fields = {}
+    return {name: values[0].strip() for name, values in fields.items() if values}
+
+
+def _sign_in(portal: Portal, key: str) -> str | None:
+    """A new session for ``key`` if it is a read key (None if its scope is higher);
+    ApiKeyError if the key is not a valid one."""
+    settings = portal.state.settings
+    with portal.session() as session:
+        row = authenticate(session=session, key=key)
+        if row.scope != "read":
+            return None
+        return open_session(
+            session=session,
+            key_id=row.id,
+            now=int(time.time()),
+            absolute=settings.portal_session_max_seconds,
+        )
+
+
+def _sign_in_failed(portal: Portal, error: ApiKeyError) -> None:
+    count_failed_authentication(portal.request, portal.state, error)
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    """Check the key (only read keys sign in) and open a portal session whose id goes into
+    the cookie; failed attempts count against the client's address (api.deps)."""
+    portal = _open_portal(request)
+    admit_authentication(request, portal.state)  # 429 once the address is past its failures
+    form = await _small_form(request)
+    if form is None:
+        return _login_page(portal, target="/", failed=True, status_code=413)
+    key = form.get("key", "")
+    target = _safe_target(form.get("next", "/"))
     if not _same_origin(request) or not key:
         return _login_page(portal, target=target, failed=True, status_code=400)
-    if not await run_in_threadpool(_key_may_read, portal, key):
+    try:
+        session_id = await run_in_threadpool(_sign_in, portal, key)
+    except ApiKeyError as exc:
+        await run_in_threadpool(_sign_in_failed, portal, exc)  # 429 past the budget
         return _login_page(portal, target=target, failed=True, status_code=401)
+    if session_id is None:
+        return _login_page(portal, target=target, read_only=True, status_code=403)
+    previous = presented_session(request, portal.state)
+    if previous:  # a new session each sign-in: the old id, known or not, is ended
+        await run_in_threadpool(_end, portal, previous)
     response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
     response.set_cookie(
-        API_KEY_COOKIE,
-        key,
-        max_age=SIGN_IN_SECONDS,
+        session_cookie_name(request, portal.state.settings.trusted_proxies),
+        session_id,
+        max_age=portal.state.settings.portal_session_max_seconds,
         path="/",
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=came_over_tls(request, portal.state.settings.trusted_proxies),
     )
     return response
 
 
-@router.api_route("/logout", methods=["GET", "POST"])
-def logout() -> Response:
+def _end(portal: Portal, session_id: str) -> None:
+    with portal.session() as session:
+        end_session(session=session, session_id=session_id)
+
+
+def _forget_cookie(response: Response, request: Request, state: ApiState) -> None:
+    response.delete_cookie(
+        session_cookie_name(request, state.settings.trusted_proxies),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=came_over_tls(request, state.settings.trusted_proxies),
+    )
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    """End the portal session: a same-origin POST carrying the session's CSRF token (a GET,
+    or a forged form, ends nothing)."""
+    portal = _open_portal(request)
+    form = await _small_form(request)
+    session_id = presented_session(request, portal.state) or ""
+    if session_id:
+        token = (form or {}).get("csrf", "")
+        if not _same_origin(request) or not csrf_token_matches(session_id, token):
+            return _login_page(portal, target="/", refused=True, status_code=403)
+        await run_in_threadpool(_end, portal, session_id)
     response = RedirectResponse(
         "/login?out=1", status_code=303, headers={"Cache-Control": "no-store"}
     )
-    response.delete_cookie(API_KEY_COOKIE, path="/", httponly=True, samesite="strict")
+    _forget_cookie(response, request, portal.state)
     return response
 
 
@@ -367,8 +442,8 @@ def _sign_in_redirect(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SignInRequiredError)
     target = "/login" + (f"?{urlencode({'next': exc.target})}" if exc.target != "/" else "")
     response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
-    if exc.bad_cookie:  # revoked or unknown: forget it
-        response.delete_cookie(API_KEY_COOKIE, path="/", httponly=True, samesite="strict")
+    if exc.bad_cookie:  # ended, expired or its key revoked: forget it
+        _forget_cookie(response, request, _state(request))
     return response
 
 

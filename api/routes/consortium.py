@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from ledger.trust import TRUST_FORMAT, deployment_trust
 
+from .._client import client_address
 from ..deps import StateDep
 from ..examples import ok, problems
 
@@ -49,7 +50,7 @@ class ConsortiumAnswer(BaseModel):
 
 async def _limited(request: Request, state: StateDep) -> None:
     """Public, but rate-limited per client address like anonymous reads."""
-    state.limiter.check("anon:" + (request.client.host if request.client else "?"))
+    state.limiter.check("anon:" + client_address(request, state.settings.trusted_proxies))
 
 
 router = APIRouter(tags=["consortium"], dependencies=[Depends(_limited)])

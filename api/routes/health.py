@@ -1,19 +1,31 @@
-"""``/healthz``, ``/readyz`` and ``/metrics``: for load balancers and monitoring (no key)."""
+"""``/healthz`` and ``/readyz`` for load balancers (no key), ``/metrics`` for monitoring
+(with the key scope ``XIETONG_METRICS_SCOPE``, or on its own address ``XIETONG_METRICS_ADDRESS``).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from sqlmodel import Session
 
 from ledger.db import queries
+from ledger.db.tables import IndexerCheckpoint
 
-from ..deps import StateDep
-from ..examples import ok
+from ..deps import StateDep, require
+from ..examples import ok, problems
+from ..metrics import Position, metrics_listener
+from ..state import ApiState
+
+__all__ = ["index_position", "install", "readiness", "router"]
 
 router = APIRouter(tags=["health"])
 
@@ -66,9 +78,7 @@ def readiness(state: StateDep) -> dict[str, Any]:
             indexed = state.gateway.deployment.block_number - 1
         else:
             index["lag_blocks"] = max(0, node["head"] - indexed)
-            state.metrics.chain_head.set(node["head"])
-            state.metrics.index_block.set(indexed)
-            state.metrics.index_lag.set(index["lag_blocks"])
+            state.metrics.position.record(Position(head=node["head"], indexed=indexed))
         # Confirmed blocks the index has not read yet.
         index["behind_blocks"] = max(0, node["head"] - settings.confirmations + 1 - indexed)
     loop = state.index_health.snapshot()
@@ -113,12 +123,83 @@ def readyz(state: StateDep) -> JSONResponse:
     return JSONResponse(body, status_code=200 if body["ready"] else 503)
 
 
-@router.get(
-    "/metrics",
-    summary="Prometheus metrics",
-    responses={200: {"content": {"text/plain": {"example": "xietong_index_lag_blocks 0.0\n"}}}},
-)
 def metrics(state: StateDep) -> Response:
-    """Request counts and latencies per route, index block, chain head and lag."""
-    readiness(state)
+    """Request counts and latencies per route; chain head, index block and lag, at most
+    ``XIETONG_METRICS_REFRESH_SECONDS`` old (see :func:`index_position`). Each process
+    (each worker of ``xietong serve --workers N``) counts its own requests."""
     return Response(state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def index_position(state: ApiState) -> Position:
+    """The chain head and the index's block for the metrics: from this process's indexer loop
+    when its last pass is recent enough (no round trip), else one node call and one query."""
+    health = state.index_health
+    result, passed_at = health.last_result, health.last_success_at
+    if (
+        result is not None
+        and passed_at is not None
+        and time.time() - passed_at <= state.settings.metrics_refresh_seconds
+    ):
+        return Position(head=result.head, indexed=result.to_block)
+    # What cannot be read now keeps its last value in the metrics (``/readyz`` says why).
+    head = indexed = None
+    with contextlib.suppress(Exception):
+        head = state.gateway.client.block_number()
+    with contextlib.suppress(Exception), Session(state.gateway.engine) as session:
+        checkpoint = session.get(IndexerCheckpoint, 1)
+        indexed = None if checkpoint is None else checkpoint.block_number
+    return Position(head=head, indexed=indexed)
+
+
+def install(app: FastAPI, state: ApiState) -> None:
+    """Add the health routes to ``app``, and its metrics: at ``/metrics`` behind
+    ``XIETONG_METRICS_SCOPE``, or, with ``XIETONG_METRICS_ADDRESS``, on that address only (for
+    the app's lifetime, without a key; ``/metrics`` is then 404 like any unknown route)."""
+    settings = state.settings
+    state.metrics.position.follow(
+        partial(index_position, state), every=settings.metrics_refresh_seconds
+    )
+    app.include_router(router)
+    listen = settings.metrics_listen()
+    if listen is not None:
+        app.include_router(APIRouter(lifespan=_serving_metrics(state, *listen)))
+        return
+    scope = settings.metrics_scope
+    description = metrics.__doc__ or ""
+    dependencies, refusals = [], problems()
+    if scope != "none":
+        description += f"\n\nNeeds an API key of scope `{scope}` (`XIETONG_METRICS_SCOPE`)."
+        dependencies = [Depends(require(scope))]
+        # Every key covers `read`: only a wider scope can be too narrow.
+        refusals = problems(401, 429) if scope == "read" else problems(401, 403, 429)
+    guarded = APIRouter(tags=["health"], dependencies=dependencies)
+    guarded.add_api_route(
+        "/metrics",
+        metrics,
+        methods=["GET"],
+        summary="Prometheus metrics",
+        description=description,
+        responses={
+            200: {"content": {"text/plain": {"example": "xietong_index_lag_blocks 0.0\n"}}},
+            **refusals,
+        },
+    )
+    app.include_router(guarded)
+
+
+def _serving_metrics(
+    state: ApiState, host: str, port: int
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The lifespan serving this process's metrics on ``host``:``port``."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        listener = metrics_listener(state.metrics, host, port)
+        listener.__enter__()  # binds at once; fails here when the address is taken
+        try:
+            yield
+        finally:
+            # Stopping waits for the listener's poll (half a second): not on the event loop.
+            await run_in_threadpool(listener.__exit__, None, None, None)
+
+    return lifespan

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
+from starlette.requests import ClientDisconnect
 
 from ledger import InputError, LedgerError, hashing
 from ledger.refs import parse_hash
 from ledger.verify import NotAnchoredError, Verification, WouldBlockError
 
+from .._client import client_address
 from ..deps import StateDep, require
 from ..examples import ok, problems
 from ..state import ApiState
@@ -25,6 +29,11 @@ class UploadTooLargeError(LedgerError):
 
 
 router = APIRouter(prefix="/v1/verify", tags=["verify"], dependencies=[Depends(require("read"))])
+
+log = logging.getLogger("xietong.api")
+
+#: The status an upload whose client hung up is counted with (nobody receives it).
+CLIENT_CLOSED_REQUEST = 499
 
 HashQuery = Annotated[
     str,
@@ -53,6 +62,7 @@ def answer(state: ApiState, verification: Verification, *, with_proof: bool) -> 
 @router.get(
     "",
     summary="Verify a file hash or leaf hash",
+    response_model=dict[str, Any],
     responses={**ok("verification"), **problems(400, 404)},
 )
 async def verify_hash(
@@ -61,13 +71,18 @@ async def verify_hash(
     with_proof: Annotated[
         bool, Query(description="Include the proof bundle of each file match.")
     ] = False,
-) -> dict[str, Any]:
+) -> Response:
     """The anchored versions holding a file with this content SHA-256 (or this leaf)."""
     digest = parse_hash(hash, what="hash")
     # Most answers come from memory and the embedded database: on the event loop they cost
     # less than the hop to a worker thread; anything that waits (node, database server,
     # a tree to rebuild) is done on a worker thread.
     if "verifier" in vars(state):  # built (it reads the deployment from the node) on a thread
+        # An answer kept, if made at the stamp of now (the index's checkpoint, the chain's
+        # head and time): the same bytes again, read without a thread.
+        kept = state.answers.get((digest, with_proof))
+        if kept is not None and kept[0] == await state.verifier.stamp_async():
+            return _json(kept[1])
         try:
             with state.verifier.in_memory():
                 return _verify_hash(state, digest, with_proof)
@@ -76,16 +91,29 @@ async def verify_hash(
     return await run_in_threadpool(_verify_hash, state, digest, with_proof)
 
 
-def _verify_hash(state: ApiState, digest: bytes, with_proof: bool) -> dict[str, Any]:
+def _verify_hash(state: ApiState, digest: bytes, with_proof: bool) -> Response:
     verification = state.verifier.verify_content_hash(digest)
     if not verification.matches:
         verification = state.verifier.verify_leaf(digest)
-    return answer(state, verification, with_proof=with_proof)
+    body = _dumps(answer(state, verification, with_proof=with_proof))
+    if verification.stamp is not None:
+        state.answers.put((digest, with_proof), verification.stamp, body)
+    return _json(body)
+
+
+def _dumps(body: dict[str, Any]) -> bytes:
+    """JSON as FastAPI's JSONResponse writes it (UTF-8, no spaces)."""
+    return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+def _json(body: bytes) -> Response:
+    return Response(content=body, media_type="application/json")
 
 
 @router.post(
     "/file",
     summary="Verify an uploaded file",
+    response_model=dict[str, Any],
     responses={**ok("verification"), **problems(400, 404, 413)},
     openapi_extra={
         "requestBody": {
@@ -98,11 +126,12 @@ def _verify_hash(state: ApiState, digest: bytes, with_proof: bool) -> dict[str, 
 )
 async def verify_file(
     request: Request, state: StateDep, with_proof: bool = False
-) -> dict[str, Any]:
+) -> dict[str, Any] | Response:
     """Send the file's bytes as the request body; it is hashed as it streams in and never stored.
 
     Bodies larger than the gateway's limit (``XIETONG_API_MAX_UPLOAD``) are refused with 413
-    without reading them.
+    without reading them. A client that hangs up before the end of its body costs one log
+    line (no traceback) and is counted with status 499 (as nginx names it).
     """
     limit = state.settings.api_max_upload
     declared = request.headers.get("content-length")
@@ -111,13 +140,24 @@ async def verify_file(
             f"the file is larger than the {limit}-byte limit of this gateway."
         )
     digest, size = hashlib.sha256(), 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise UploadTooLargeError(
-                f"the file is larger than the {limit}-byte limit of this gateway."
-            )
-        digest.update(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise UploadTooLargeError(
+                    f"the file is larger than the {limit}-byte limit of this gateway."
+                )
+            digest.update(chunk)
+    except ClientDisconnect:
+        # Nobody is left to answer: one line, never the traceback an escaping error logs.
+        log.warning(
+            "client %s disconnected during an upload to %s after %d of %s bytes",
+            client_address(request, state.settings.trusted_proxies),
+            request.url.path,
+            size,
+            declared if declared is not None and declared.isdigit() else "unknown",
+        )
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
     verification = await run_in_threadpool(state.verifier.verify_content_hash, digest.digest())
     body = await run_in_threadpool(answer, state, verification, with_proof=with_proof)
     body["size"] = size

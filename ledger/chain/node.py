@@ -23,6 +23,7 @@ from typing import Literal
 import requests
 
 from ..errors import DependenciesMissingError, NodeError, NodeStartError, PortInUseError
+from ..file_modes import make_private_dir
 from ..keys import DEV_MNEMONIC
 from ..paths import HARDHAT_DIR, NODE_MODULES
 from .client import wait_for_rpc
@@ -182,7 +183,7 @@ def start_node(spec: NodeSpec, *, timeout: float = 60.0) -> NodeStatus:
             "another port (--port or XIETONG_NODE_PORT)."
         )
     command = node_command(spec)
-    spec.state_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(spec.state_dir)
     env = {**os.environ, "HARDHAT_DISABLE_TELEMETRY_PROMPT": "true", "NO_COLOR": "1"}
     with spec.log_file.open("wb") as log:
         process = subprocess.Popen(

@@ -32,14 +32,20 @@ def serve_command(
             f"[yellow]warning:[/] binding {safe(bind_host)}: "
             "the API is reachable from other machines."
         )
-    # Fail with one sentence on a bad database URL or an unreachable database, before uvicorn.
+    # Fail with one sentence on a bad database URL, an unreachable database or a keystore that
+    # would be refused (weak, or open to other users), before uvicorn.
     from ..db.engine import create_db_engine
     from ..errors import LedgerError
+    from ..keys import check_keystore
 
     try:
         create_db_engine(settings.database_url)
+        check_keystore(settings)
     except LedgerError as exc:
         fail(str(exc), kind=exc.kind, as_json=False)
+    from ._metrics import check_metrics_address
+
+    check_metrics_address(settings, workers)
     console.print(
         f"serving http://{safe(bind_host)}:{bind_port}/ (portal), /docs (API), /v1 … ; "
         "Ctrl-C stops",
@@ -54,4 +60,8 @@ def serve_command(
         log_level=log_level,
         access_log=False,
         proxy_headers=False,
+        # Slow clients (api/_protocol.py): a deadline for each request head, a connection
+        # limit per worker, and the idle time of a keep-alive connection.
+        http="api.server:HttpProtocol",
+        timeout_keep_alive=settings.api_keep_alive,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from sqlalchemy.exc import (
 from sqlmodel import Session, SQLModel, create_engine
 
 from ..errors import ConfigurationError, LedgerError
+from ..file_modes import create_private_file, exposure, make_private_dir
 from . import tables
 
 __all__ = [
@@ -38,6 +40,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 #: Seconds to wait for a PostgreSQL server to accept a new connection.
 PG_CONNECT_TIMEOUT = 5
 _SCHEMA_LOCK = 0x78696574  # "xiet": serialises schema changes of gateways sharing a database
+
+log = logging.getLogger("xietong.db")
 
 
 class DatabaseUnavailableError(LedgerError):
@@ -105,7 +109,7 @@ def _engine(url: str) -> Engine:
         raise ConfigurationError(f"XIETONG_DATABASE_URL {url!r} is not a database URL.") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_file(Path(parsed.database))
         engine = create_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -125,6 +129,23 @@ def _engine(url: str) -> Engine:
     raise ConfigurationError(
         f"XIETONG_DATABASE_URL must be sqlite:/// or postgresql://, not {parsed.drivername}."
     )
+
+
+def _private_sqlite_file(database: Path) -> None:
+    """Make a new SQLite database owner-only: its missing directories 0700 (``var/``), the file
+    0600 before SQLite opens it (its ``-wal`` and ``-shm`` files take its mode). An existing
+    database other users can get at is left as it is, with a warning naming the command that
+    closes it (the data is the operator's to move)."""
+    make_private_dir(database.parent)
+    if create_private_file(database):
+        return
+    for path in (database, *(Path(f"{database}{end}") for end in ("-wal", "-shm"))):
+        try:
+            problem = exposure(path)
+        except OSError:  # no such file (no -wal yet), or not ours to look at
+            continue
+        if problem is not None:
+            log.warning("the SQLite database file %s %s.", path, problem)
 
 
 def init_db(engine: Engine) -> None:

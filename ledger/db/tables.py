@@ -6,8 +6,8 @@ Two kinds of tables:
   agreements, commitments, receipts… and the raw event log they are built from. They hold
   nothing the chain does not; ``xietong reindex`` drops and rebuilds them.
 * **Off-chain state** (``OFFCHAIN_TABLES``): versions being anchored, the leaf store that
-  answers proofs, hashes submitted over the API and waiting to be anchored, API keys. It
-  cannot be rebuilt from the chain, so reindexing never touches it.
+  answers proofs, hashes submitted over the API and waiting to be anchored, API keys, portal
+  sessions. It cannot be rebuilt from the chain, so reindexing never touches it.
 
 Hashes, ids and addresses are stored as 0x-prefixed lowercase hex (addresses checksummed);
 times are unix seconds; uint64 values above 2**63-1 (e.g. "valid forever") are stored as
@@ -39,6 +39,7 @@ __all__ = [
     "IndexerCheckpoint",
     "LeafRow",
     "OperatorRow",
+    "PortalSession",
     "ProposalRow",
     "SubmissionBatch",
     "SubmissionStatus",
@@ -366,6 +367,16 @@ class ApiKey(SQLModel, table=True):
     revoked_at: int | None = Field(default=None, sa_type=BigInteger)
 
 
+class PortalSession(SQLModel, table=True):
+    """A signed-in portal session: only the SHA-256 of its id (the cookie) is stored."""
+
+    __tablename__ = "portal_session"
+    id_hash: str = Field(primary_key=True)
+    key_id: str = Field(index=True)
+    created_at: int = _big()
+    last_seen: int = _big()
+
+
 PROJECTION_TABLES: tuple[type[SQLModel], ...] = (
     IndexerCheckpoint,
     IndexedBlock,
@@ -390,4 +401,5 @@ OFFCHAIN_TABLES: tuple[type[SQLModel], ...] = (
     SubmissionBatch,
     SubmittedLeaf,
     ApiKey,
+    PortalSession,
 )

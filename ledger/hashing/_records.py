@@ -20,16 +20,21 @@ canonical form (e.g. an integer beyond ±2^53, a lone surrogate).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
+import itertools
+import json
 import os
 import secrets
+import stat
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ._canonical import _cut, _utf16_key, canonical_json, loads_strict
 from ._errors import (
@@ -38,14 +43,17 @@ from ._errors import (
     FileChangedError,
     HashingError,
     RecordFormatError,
+    SaltsExistError,
+    SaltsFileError,
     UnreadableFileError,
 )
 from ._files import CHUNK_SIZE, ProgressCallback, _open_checked, _reason, sha256_file
-from ._salts import SALT_SIZE, RecordFormat, Salts
+from ._salts import SALT_SIZE, SALTS_FORMAT, RecordFormat, Salts, _fsync_directory
 
 __all__ = [
     "RecordEntry",
     "RecordSet",
+    "RecordStream",
     "hash_records",
     "record_entry",
     "record_format_of",
@@ -363,4 +371,223 @@ def hash_records(
         record_format=record_format,
         entries=entries,
         salts=used,
+    )
+
+
+# ---------------------------------------------------------------------------- streaming
+
+#: Rows hashed and handed on together by :func:`stream_records` (64 bytes each: 4 MiB).
+STREAM_CHUNK_ROWS = 65536
+
+
+@dataclass(frozen=True, slots=True)
+class RecordStream:
+    """What :func:`stream_records` read (the entries themselves went to ``on_chunk``).
+
+    Attributes:
+        source_name: File name of the data file.
+        source_sha256: SHA-256 of exactly the bytes that were parsed.
+        record_format: ``"csv"`` or ``"jsonl"``.
+        rows: Number of records.
+    """
+
+    source_name: str
+    source_sha256: bytes
+    record_format: RecordFormat
+    rows: int
+
+
+class _SaltsWriter:
+    """Writes a fresh ``xietong-salts/1`` sidecar as the salts are drawn, byte for byte what
+    :func:`write_salts` writes, without holding them: the salt lines go to an owner-only
+    temporary file next to the target, and :meth:`finish` puts the header (which needs the
+    file's SHA-256 and row count) before them, then links the whole into place atomically."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        if os.path.lexists(target):
+            raise SaltsExistError(
+                f"the salts sidecar {target} already exists; keep it (it is needed to prove records), or choose to overwrite it."
+            )
+        self.directory = os.path.dirname(os.path.abspath(target))
+        self._temporaries: list[str] = []
+        self._body = self._temporary()
+        self._first = True
+
+    def _temporary(self) -> BinaryIO:
+        try:
+            fd, name = tempfile.mkstemp(
+                dir=self.directory, prefix="." + os.path.basename(self.target) + ".", suffix=".tmp"
+            )
+        except OSError as exc:
+            raise SaltsFileError(
+                f"cannot write the salts sidecar in {self.directory} ({exc.strerror})."
+            ) from None
+        self._temporaries.append(name)
+        os.fchmod(fd, stat.S_IRUSR | stat.S_IWUSR)
+        return open(fd, "wb", buffering=CHUNK_SIZE)
+
+    def write(self, salts: bytes) -> None:
+        """Append the salts of the next rows (``32 * k`` bytes)."""
+        text = salts.hex()
+        lines = [text[k : k + 64] for k in range(0, len(text), 64)]
+        lead = '    "' if self._first else ',\n    "'
+        self._first = False
+        self._body.write((lead + '",\n    "'.join(lines) + '"').encode("ascii"))
+
+    def finish(self, source_name: str, source_sha256: bytes, fmt: RecordFormat, rows: int) -> None:
+        """Write the sidecar to its target (never replacing one that appeared meanwhile)."""
+        target = self.target
+        try:
+            self._body.flush()
+            head = {
+                "format": SALTS_FORMAT,
+                "source": source_name,
+                "source_sha256": source_sha256.hex(),
+                "record_format": fmt,
+                "rows": rows,
+            }
+            lines = ["{"]
+            lines += [
+                f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()
+            ]
+            lines.append('  "salts": [')
+            with self._temporary() as document:
+                document.write(("\n".join(lines) + "\n").encode("utf-8"))
+                document.flush()
+                with open(self._temporaries[0], "rb") as body:
+                    while block := body.read(CHUNK_SIZE):
+                        document.write(block)
+                document.write(b"\n  ]\n}\n")
+                document.flush()
+                os.fsync(document.fileno())
+            temporary = self._temporaries[1]
+            try:
+                os.link(temporary, target)
+            except FileExistsError:
+                raise SaltsExistError(
+                    f"the salts sidecar {target} already exists; keep it (it is needed to prove records), or choose to overwrite it."
+                ) from None
+            except OSError:
+                # No hard links here (some FUSE / SMB mounts): best effort.
+                if os.path.lexists(target):
+                    raise SaltsExistError(
+                        f"the salts sidecar {target} already exists; keep it (it is needed to prove records), or choose to overwrite it."
+                    ) from None
+                os.replace(temporary, target)
+            _fsync_directory(self.directory)
+        except OSError as exc:
+            raise SaltsFileError(
+                f"cannot write the salts sidecar {target} ({exc.strerror})."
+            ) from None
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Remove the temporary files (the target, once linked, stays)."""
+        self._body.close()
+        for name in self._temporaries:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name)
+        self._temporaries.clear()
+
+
+def stream_records(
+    path: str | os.PathLike[str],
+    on_chunk: Callable[[bytes], None],
+    *,
+    fmt: RecordFormat | None = None,
+    salts: Salts | None = None,
+    salts_path: str | os.PathLike[str] | None = None,
+    chunk_rows: int = STREAM_CHUNK_ROWS,
+    on_progress: ProgressCallback | None = None,
+) -> RecordStream:
+    """Hash every row like :func:`hash_records`, in bounded memory, whatever the row count.
+
+    Rows are read, canonicalised and hashed ``chunk_rows`` at a time; each chunk is handed
+    to ``on_chunk`` as packed entries, ``record_hash || salt`` (64 bytes) per row in row
+    order, then dropped. With ``salts`` (read from the sidecar) those salts are used; without,
+    a fresh 32-byte salt is drawn per row from :mod:`secrets` and the sidecar is written to
+    ``salts_path`` as the rows go (byte for byte what :func:`write_salts` writes, owner-only,
+    atomically, and only once the whole file has been read without error).
+
+    Raises:
+        The errors of :func:`hash_records`; SaltsExistError or SaltsFileError when the
+        sidecar ``salts_path`` exists already or cannot be written.
+    """
+    name = os.fspath(path)
+    record_format = fmt or record_format_of(name)
+    if record_format not in _SUFFIXES.values():
+        raise RecordFormatError(f"{record_format!r} is not a record format; use csv or jsonl.")
+    if chunk_rows < 1:
+        raise ValueError("chunk_rows must be at least 1")
+    if salts is not None:
+        salts.check_matches(
+            source_sha256=sha256_file(name), record_format=record_format, rows=None, name=name
+        )
+    elif salts_path is None:
+        raise ValueError("fresh salts need a salts_path to be written to")
+    writer = (
+        _SaltsWriter(os.fspath(salts_path)) if salts_path is not None and salts is None else None
+    )
+    given = salts.values if salts is not None else ()
+    count = 0
+    try:
+        fd, st = _open_checked(name, name=name, expect=None, follow=True)
+        try:
+            raw = _HashingReader(fd, name=name, total=st.st_size, on_progress=on_progress)
+            with io.BufferedReader(raw, CHUNK_SIZE) as stream:
+                rows = (
+                    _csv_hashes(stream, name)
+                    if record_format == "csv"
+                    else _jsonl_hashes(stream, name)
+                )
+                while True:
+                    digests = list(itertools.islice(rows, chunk_rows))
+                    if not digests:
+                        break
+                    k = len(digests)
+                    if writer is not None:
+                        drawn = secrets.token_bytes(SALT_SIZE * k)
+                        writer.write(drawn)
+                        chunk_salts = [
+                            drawn[j : j + SALT_SIZE] for j in range(0, SALT_SIZE * k, SALT_SIZE)
+                        ]
+                    else:
+                        chunk_salts = list(given[count : count + k])
+                        if len(chunk_salts) < k:  # more rows than salts: reported below
+                            chunk_salts += [bytes(SALT_SIZE)] * (k - len(chunk_salts))
+                    on_chunk(b"".join(map(bytes.__add__, digests, chunk_salts)))
+                    count += k
+                stream.read()  # hash to the end even if the parser stopped early
+                source_sha256 = raw.digest()
+                size = raw.bytes_read
+        except OSError as exc:
+            raise UnreadableFileError(f"cannot read {name} ({_reason(exc)}).") from None
+        finally:
+            os.close(fd)
+        if not count:
+            raise EmptyDatasetError(f"{name} holds no record, so there is nothing to anchor.")
+        if size != st.st_size:
+            raise FileChangedError(
+                f"{name} changed while it was being hashed ({st.st_size} bytes at first, {size} read)."
+            )
+        if salts is not None:
+            if source_sha256 != salts.source_sha256:
+                raise FileChangedError(
+                    f"{name} changed while it was being hashed (its SHA-256 no longer matches)."
+                )
+            salts.check_matches(
+                source_sha256=source_sha256, record_format=record_format, rows=count, name=name
+            )
+        if writer is not None:
+            writer.finish(Path(name).name, source_sha256, record_format, count)
+    finally:
+        if writer is not None:
+            writer.discard()
+    return RecordStream(
+        source_name=Path(name).name,
+        source_sha256=source_sha256,
+        record_format=record_format,
+        rows=count,
     )

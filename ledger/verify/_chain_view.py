@@ -204,6 +204,10 @@ class ChainView:
             self._final[key] = record
         return True
 
+    def known_final(self, dataset_id: str, root: str) -> bool:
+        """Whether the version was found on chain and final before (nothing asked)."""
+        return (dataset_id, root) in self._final
+
     def final_version(self, dataset_id: str, root: str) -> VersionRecord | None:
         """The registry's record of the version of ``dataset_id`` anchored as ``root`` if it
         is final at the chain's head, read now (nothing kept); None when it is not anchored

@@ -8,11 +8,17 @@ connection, reading on demand what is not kept yet.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import math
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import bindparam
@@ -21,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from .. import merkle
+from ..db.engine import PG_CONNECT_TIMEOUT
 from ..db.queries import iso as _iso  # None for None and for "forever" (after 9999)
 from ..db.tables import (
     AccessReceiptRow,
@@ -42,6 +49,7 @@ from ._gate import would_block
 
 __all__ = [
     "AgreementFacts",
+    "GenerationUnknownError",
     "IndexFacts",
     "IndexRead",
     "IndexReader",
@@ -65,6 +73,11 @@ _LEAVES_AND_CHECKPOINT = {
     .where(_CHECKPOINT.c.id == 1)
     for column in ("content_hash", "leaf_hash")
 }
+#: The index's checkpoint alone (its generation).
+_CHECKPOINT_ONLY = sa_select(_CHECKPOINT.c.block_number, _CHECKPOINT.c.block_hash).where(
+    _CHECKPOINT.c.id == 1
+)
+_CHECKPOINT_SQL = "SELECT block_number, block_hash FROM indexer_checkpoint WHERE id = 1"
 _LEAVES = {
     column: sa_select(*(_LEAF.c[n] for n in _LEAF_COLUMNS)).where(
         _LEAF.c[column] == bindparam("key")
@@ -196,6 +209,37 @@ class IndexReader:
             finally:
                 reads.close()
 
+    def generation(self) -> tuple[int, str] | None:
+        """The index's checkpoint (block number, hash) now; None when nothing is indexed.
+        Inside ``in_memory`` on a database server: WouldBlockError (see
+        :meth:`generation_async`)."""
+        if not self._embedded:
+            would_block("a database server")
+        with self.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            row = connection.execute(_CHECKPOINT_ONLY).first()
+        return None if row is None else (int(row.block_number), str(row.block_hash))
+
+    async def generation_async(self) -> tuple[int, str] | None:
+        """:meth:`generation` without a thread: on SQLite read at once, on PostgreSQL over
+        one asynchronous connection of this process's event loop (psycopg's), a round trip
+        that waits on the loop, not on a worker thread.
+
+        Raises GenerationUnknownError when it cannot tell (the server does not answer, the
+        connection broke, or failed less than a second ago): callers then take the way that
+        handles outages (the synchronous read)."""
+        if self._embedded:
+            return self._sqlite_checkpoint.read()
+        return await self._async_checkpoint.read()
+
+    @cached_property
+    def _sqlite_checkpoint(self) -> _SqliteCheckpoint:
+        return _SqliteCheckpoint(self)
+
+    @cached_property
+    def _async_checkpoint(self) -> _AsyncCheckpoint:
+        return _AsyncCheckpoint(self.engine)
+
     def _generation(self, generation: tuple[int, str]) -> IndexFacts:
         """The facts kept for this generation of the index (its checkpoint's block number
         and hash: the indexer moves it in the transaction that changes the projections,
@@ -227,6 +271,85 @@ class IndexReader:
         return tree
 
 
+class GenerationUnknownError(Exception):
+    """The index's generation could not be read without a thread (see
+    :meth:`IndexReader.generation_async`)."""
+
+
+class _SqliteCheckpoint:
+    """The index's checkpoint read from a SQLite file over a plain ``sqlite3`` connection
+    of the calling thread (read-only, autocommit: each read sees the last commit), without
+    SQLAlchemy's pool and statement machinery (most of the cost of so small a read); over
+    the engine for a database that is not a file."""
+
+    def __init__(self, reader: IndexReader) -> None:
+        self._reader = reader
+        database = reader.engine.url.database
+        self._path = database if database and database != ":memory:" else None
+        self._local = threading.local()
+
+    def read(self) -> tuple[int, str] | None:
+        if self._path is None:
+            return self._reader.generation()
+        try:
+            connection = getattr(self._local, "connection", None)
+            if connection is None:
+                connection = sqlite3.connect(
+                    f"file:{self._path}?mode=ro", uri=True, isolation_level=None, timeout=10
+                )
+                self._local.connection = connection
+            row = connection.execute(_CHECKPOINT_SQL).fetchone()
+        except sqlite3.Error:
+            self._local.connection = None
+            raise GenerationUnknownError from None
+        return None if row is None else (int(row[0]), str(row[1]))
+
+
+class _AsyncCheckpoint:
+    """The index's checkpoint read on an event loop, over psycopg asynchronous connections
+    (autocommit; at most ``_CONNECTIONS`` at once, opened on first use and kept); a failure
+    closes the connection that failed, and for a second no read is tried."""
+
+    _RETRY = 1.0
+    _CONNECTIONS = 4
+
+    def __init__(self, engine: Engine) -> None:
+        url = engine.url.set(drivername="postgresql")
+        self._conninfo = url.render_as_string(hide_password=False)
+        self._connect_timeout = int(url.query.get("connect_timeout", PG_CONNECT_TIMEOUT))  # type: ignore[arg-type]
+        self._idle: list[Any] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._failed_at = -math.inf
+
+    async def read(self) -> tuple[int, str] | None:
+        import psycopg
+
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # connections and the semaphore belong to one loop
+            self._loop, self._slots, self._idle = loop, asyncio.Semaphore(self._CONNECTIONS), []
+        if time.monotonic() - self._failed_at < self._RETRY:
+            raise GenerationUnknownError
+        assert self._slots is not None
+        async with self._slots:
+            connection = self._idle.pop() if self._idle else None
+            try:
+                if connection is None or connection.closed:
+                    connection = await psycopg.AsyncConnection.connect(
+                        self._conninfo, autocommit=True, connect_timeout=self._connect_timeout
+                    )
+                cursor = await connection.execute(_CHECKPOINT_SQL, prepare=True)
+                row = await cursor.fetchone()
+            except (psycopg.Error, OSError):
+                self._failed_at = time.monotonic()
+                if connection is not None:
+                    with contextlib.suppress(Exception):
+                        await connection.close()
+                raise GenerationUnknownError from None
+            self._idle.append(connection)
+        return None if row is None else (int(row[0]), str(row[1]))
+
+
 class IndexRead:
     """One answer's read of the index: the leaves found, the index's generation, and the
     facts of that generation, read on demand over the answer's connection and kept."""
@@ -238,6 +361,8 @@ class IndexRead:
         self.facts = facts
         #: Rows of root, leaf_hash, kind, content_hash, path and record_index.
         self.leaves = leaves
+        #: Whether a version came from this gateway's anchorings, not from the index.
+        self.unindexed = False
         self._reader = reader
 
     @property
@@ -279,7 +404,10 @@ class IndexRead:
         found = [v for v in map(self.version, ids) if v is not None]
         # Only when the index holds none (as a version anchored a moment ago is): an answer
         # the index can give reads nothing more.
-        return found or self._anchored_here(root)
+        if found:
+            return found
+        self.unindexed = True
+        return self._anchored_here(root)
 
     def version(self, version_id: str) -> VersionFacts | None:
         """The index's facts on version ``version_id``; None when it is not (yet) indexed."""

@@ -88,6 +88,11 @@ class Verification:
     #: False when the chain node did not answer: the answer is the index's alone, its
     #: confirmations counted up to ``index_block``.
     node_reachable: bool = True
+    #: What the answer was made at (index generation, chain head, chain time) when another
+    #: answer made at the same stamp is the same answer (see ``Verifier.stamp_async``);
+    #: None when it may differ (the node not reached, a version not final yet or not
+    #: indexed yet).
+    stamp: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
 
     @property
     def anchored(self) -> bool:

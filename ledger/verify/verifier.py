@@ -21,8 +21,8 @@ from ..db.queries import iso as _iso  # None for None and for "forever" (after 9
 from ..errors import InputError
 from . import _gate
 from ._chain_view import ChainView, Clock
-from ._errors import NotAnchoredError
-from ._facts import IndexRead, IndexReader, VersionFacts
+from ._errors import NotAnchoredError, WouldBlockError
+from ._facts import GenerationUnknownError, IndexRead, IndexReader, VersionFacts
 from .answers import Authorization, Department, Match, Receipt, Verification, Version
 from .bundles import BUNDLE_FORMAT
 
@@ -112,8 +112,10 @@ class Verifier:
             #    its lineage and authorizations.
             #    Every version holding the leaf's root is a match: the same content anchored
             #    in several datasets (by several departments) is listed once per version.
+            stable = index.generation is not None and clock.reachable and trusted
             for leaf in index.leaves:
                 for version in index.versions(leaf.root):  # none: persisted, not anchored yet
+                    stable = stable and self.chain.known_final(version.dataset_id, version.root)
                     if not self.chain.holds(
                         version.dataset_id,
                         version.root,
@@ -126,7 +128,36 @@ class Verifier:
             # 5) Anchored first, newest first; and whether the node answered throughout.
             answer.matches.sort(key=lambda m: (m.status != "anchored", -m.version.block_number))
             answer.node_reachable = clock.reachable and self.chain.reachable()
+            # 6) The same answer again while the stamp stays: every version known final
+            #    and indexed, the index standing on the chain, the node answering.
+            #    (``known_final`` is asked before ``holds``: a version found final by this
+            #    answer's own ``holds`` makes it stable from the next answer on.)
+            if stable and not index.unindexed and answer.node_reachable:
+                answer.stamp = (index.generation, clock.head, clock.now)
             return answer
+
+    async def stamp_async(self) -> tuple[Any, ...] | None:
+        """The stamp an answer made now would carry if stable (:attr:`Verification.stamp`),
+        read without a worker thread: the index's generation (one statement, on PostgreSQL
+        over an asynchronous connection), the chain's head and time and the index's standing
+        on it as kept. None when it cannot be told from memory and that statement (the node
+        must be asked, the database does not answer): then make the answer anew."""
+        try:
+            generation = await self.index.generation_async()
+        except GenerationUnknownError:
+            return None
+        if generation is None:
+            return None
+        try:
+            with _gate.in_memory():
+                clock = self.chain.clock(generation[0])
+                if not (clock.reachable and self.chain.index_on_chain(generation)):
+                    return None
+        except WouldBlockError:
+            return None
+        if not self.chain.reachable():
+            return None
+        return (generation, clock.head, clock.now)
 
     # ------------------------------------------------------------------ proof bundles
 

@@ -191,6 +191,22 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def command(self) -> list[str]:
+        """The server's command line (``self.port`` chosen)."""
+        return [
+            str(Path(sys.executable).with_name("xietong")),
+            "serve",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--log-level",
+            "warning",
+        ]
+
+    def log_name(self) -> str:
+        return f"serve-{self.world.kind}-{self.workers}.log"
+
     def start(self, timeout: float = 90.0) -> None:
         self.port = free_port()
         env = {
@@ -203,20 +219,10 @@ class Server:
             "XIETONG_API_RATE_LIMIT": "0",
             **self.env,
         }
-        command = [
-            str(Path(sys.executable).with_name("xietong")),
-            "serve",
-            "--port",
-            str(self.port),
-            "--workers",
-            str(self.workers),
-            "--log-level",
-            "warning",
-        ]
-        self.log = self.work / f"serve-{self.world.kind}-{self.workers}.log"
+        self.log = self.work / self.log_name()
         with self.log.open("wb") as output:
             self.process = subprocess.Popen(
-                command,
+                self.command(),
                 env=env,
                 cwd=self.work,
                 stdin=subprocess.DEVNULL,
@@ -272,6 +278,32 @@ class Server:
             os.killpg(process.pid, signal.SIGKILL)  # workers too, if any outlived the parent
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=10)
+
+
+@dataclass
+class CeilingServer(Server):
+    """The bench's ceiling (``scripts/bench/api/ceiling.py``): a bare FastAPI app under the
+    same uvicorn settings and workers, answering every request with ``answer``'s bytes."""
+
+    answer: Path = field(default_factory=Path)
+    mode: str = "dict"  # how the bare route answers (see ceiling.py --mode)
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            str(Path(__file__).resolve().parent / "api" / "ceiling.py"),
+            "--answer",
+            str(self.answer),
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--mode",
+            self.mode,
+        ]
+
+    def log_name(self) -> str:
+        return f"ceiling-{self.world.kind}-{self.workers}.log"
 
 
 def _cmdline(pid: int) -> str:

@@ -22,7 +22,9 @@ from tests.api._support import CIVIL_DEV, World
 class Served:
     """One ``xietong serve`` process over ``world``'s deployment and ``database_url``."""
 
-    def __init__(self, world: World, database_url: str, work: Path, **env: str) -> None:
+    def __init__(
+        self, world: World, database_url: str, work: Path, *, workers: int = 1, **env: str
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = work / "serve.log"
@@ -44,6 +46,8 @@ class Served:
             str(self.port),
             "--log-level",
             "warning",
+            "--workers",
+            str(workers),
         ]
         with self.log.open("wb") as output:
             self.process = subprocess.Popen(

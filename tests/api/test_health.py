@@ -30,7 +30,7 @@ def test_metrics_count_requests_per_route_and_show_the_index_position(api: Api) 
     api.ok(f"/v1/departments/{CIVIL}")
     api.get("/v1/departments/NO-SUCH-CODE")
     api.get("/v1/no-such-route")
-    response = api.client.get("/metrics")
+    response = api.get("/metrics")  # a read key (XIETONG_METRICS_SCOPE's default)
     assert response.headers["content-type"].startswith("text/plain")
     lines = response.text.splitlines()
     route = 'route="/v1/departments/{department}"'

@@ -356,7 +356,10 @@ def operator_keystore(chain: World, tmp_path: Path, password: str) -> tuple[Any,
     department = chain.client.call("DepartmentRegistry", "departmentOf", civil.address)
     chain.client.transact("DepartmentRegistry", "acceptNomination", department, sender=account)
     path = tmp_path / "civil.keystore.json"
-    path.write_text(json.dumps(Account.encrypt(account.key, password, iterations=1024)))
+    # What production accepts: eth-account's default cost (PBKDF2, the quicker of its two
+    # defaults to decrypt at each command), readable by this user only.
+    path.write_text(json.dumps(Account.encrypt(account.key, password, kdf="pbkdf2")))
+    path.chmod(0o600)
     return account, path
 
 

@@ -26,7 +26,7 @@ from sqlmodel import Session
 from web3 import Web3
 
 from api.app import create_app
-from api.deps import API_KEY_COOKIE
+from api.deps import SESSION_COOKIE
 from ledger.apikeys import create_api_key
 from ledger.chain.deploy import deploy, load_founders
 from ledger.chain.node import NodeSpec, free_port
@@ -222,7 +222,7 @@ def sign_in(page: Page, world: World, target: str = "/") -> None:
 # --------------------------------------------------------------------------- tests
 
 
-def test_pages_need_a_read_key_kept_in_a_strict_httponly_cookie(
+def test_pages_need_a_read_key_and_keep_a_session_in_a_strict_httponly_cookie(
     page: Page, world: World, shot: Shot
 ) -> None:
     response = page.goto(world.base + "/agreements?status=active")
@@ -235,23 +235,32 @@ def test_pages_need_a_read_key_kept_in_a_strict_httponly_cookie(
     page.fill("#key", mistype(world.key))
     page.click("form[action='/login'] button[type=submit]")
     expect(page.get_by_test_id("login-failed")).to_be_visible()
-    assert not [c for c in page.context.cookies() if c["name"] == API_KEY_COOKIE]
+    assert not [c for c in page.context.cookies() if c["name"] == SESSION_COOKIE]
 
     page.fill("#key", world.key)
     with page.expect_response(lambda r: r.url.endswith("/agreements?status=active")) as answer:
         page.click("form[action='/login'] button[type=submit]")
     assert answer.value.status == 200
     assert answer.value.headers["cache-control"] == "no-store"
-    [cookie] = [c for c in page.context.cookies() if c["name"] == API_KEY_COOKIE]
+    [cookie] = [c for c in page.context.cookies() if c["name"] == SESSION_COOKIE]
     assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
-    assert cookie["value"] == world.key
+    assert cookie["secure"] is False  # plain HTTP, no trusted TLS proxy
+    assert cookie["value"] != world.key and world.key not in cookie["value"]  # a session id
     # The cookie cannot be read by scripts, and the read API accepts it (same origin).
-    assert API_KEY_COOKIE not in page.evaluate("document.cookie")
+    assert SESSION_COOKIE not in page.evaluate("document.cookie")
+    assert page.evaluate("fetch('/v1/departments').then(r => r.status)") == 200
+    # Signing out takes a POST with the session's form token: a GET or a bare POST ends nothing.
+    assert page.evaluate("fetch('/logout').then(r => r.status)") == 405
+    bare = "fetch('/logout', {method: 'POST', redirect: 'manual'}).then(r => r.status)"
+    assert page.evaluate(bare) == 403
     assert page.evaluate("fetch('/v1/departments').then(r => r.status)") == 200
 
     page.click("form[action='/logout'] button")
     expect(page).to_have_url(re.compile(r"/login\?out=1$"))
-    assert not [c for c in page.context.cookies() if c["name"] == API_KEY_COOKIE]
+    assert not [c for c in page.context.cookies() if c["name"] == SESSION_COOKIE]
+    # The session ended on the server: its id, replayed, opens nothing.
+    replay = {"Cookie": f"{SESSION_COOKIE}={cookie['value']}"}
+    assert page.request.get(world.base + "/v1/departments", headers=replay).status == 401
     page.goto(world.base + "/audit")
     assert urlsplit(page.url).path == "/login"
 

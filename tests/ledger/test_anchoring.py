@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -246,3 +248,70 @@ def test_records_with_salts(consortium: Consortium, engine: Engine, tmp_path: Pa
     Indexer(c.client, c.deployment, engine).sync()
     with Session(engine) as session:
         assert session.exec(select(ChainEvent).where(ChainEvent.name == "VersionAnchored")).one()
+
+
+_PREPARE_AND_MEASURE = """
+import resource, sys
+from pathlib import Path
+from ledger.anchoring import prepare_path
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+prepared = prepare_path(Path(sys.argv[1]), bytes(32))
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(prepared.record_count, prepared.root.hex(), before, after)
+"""
+
+
+def test_records_are_prepared_in_bounded_memory(tmp_path: Path) -> None:
+    """2,000,000 CSV rows (about 60 MiB) are prepared (read, salted, hashed, sorted, tree)
+    with the process growing by less than 450 MiB: 32 bytes per row for the leaves, their
+    sorted copy and the tree's nodes, 4 for the row order, nothing per row in Python. (The
+    row-by-row version held a few hundred bytes of Python objects per row: 656 MB at 1M.)"""
+    rows = 2_000_000
+    data = tmp_path / "big.csv"
+    with data.open("w", encoding="utf-8") as handle:
+        handle.write("编号,姓名,街道,家庭人口,月保障金\n")
+        for start in range(0, rows, 100_000):
+            handle.write(
+                "".join(
+                    f"DB{i:07d},王明,湖滨街道,{i % 5 + 1},1250\n"
+                    for i in range(start, start + 100_000)
+                )
+            )
+    result = subprocess.run(
+        [sys.executable, "-c", _PREPARE_AND_MEASURE, str(data)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    count, root, before, after = result.stdout.split()
+    assert int(count) == rows
+    assert len(bytes.fromhex(root)) == 32
+    grown_mib = (int(after) - int(before)) / 1024  # ru_maxrss is in KiB on Linux
+    assert grown_mib < 450, f"preparing {rows:,} rows grew the process by {grown_mib:.0f} MiB"
+    with (tmp_path / "big.csv.salts.json").open(encoding="utf-8") as sidecar:
+        head = [next(sidecar) for _ in range(7)]
+    assert f'  "rows": {rows},\n' in head
+
+
+def test_records_leaf_store_matches_the_tree(
+    consortium: Consortium, engine: Engine, tmp_path: Path
+) -> None:
+    """Every stored record leaf sits at its sorted index with its row number (rows made a
+    chunk at a time from the sorted leaves and the row order), and the stored tree blob
+    rebuilds the anchored tree."""
+    c = registered(consortium)
+    data = tmp_path / "rows.csv"
+    data.write_text("n,v\n" + "".join(f"{i},{i % 3}\n" for i in range(300)), encoding="utf-8")
+    prepared = prepare_path(data, DS)
+    batch = Anchorer(c.client, engine, c.ops["A"]).anchor(prepared)
+    with Session(engine) as session:
+        leaves = session.exec(select(LeafRow).where(LeafRow.root == batch.root)).all()
+        blob = session.exec(select(TreeBlob).where(TreeBlob.root == batch.root)).one()
+    assert merkle.MerkleTree.from_sorted_leaves(blob.sorted_leaves) == prepared.tree
+    assert sorted(leaf.sorted_index for leaf in leaves) == list(range(300))
+    assert sorted(leaf.record_index or 0 for leaf in leaves) == list(range(300))
+    for leaf in leaves:
+        assert leaf.kind == "record"
+        assert leaf.leaf_hash == "0x" + prepared.tree.leaf_at(leaf.sorted_index).hex()
+        assert leaf.leaf_hash == "0x" + prepared.leaf_hashes[leaf.record_index or 0].hex()

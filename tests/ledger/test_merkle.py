@@ -305,6 +305,76 @@ def test_record_leaves_equal_eth_abi_on_both_backends(entries: list[tuple[bytes,
             assert merkle.record_leaf_hashes([list(e) for e in entries]) == expected
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(hashes32, hashes32), min_size=0, max_size=20))
+def test_record_leaf_blob_equals_the_reference_on_both_backends(
+    entries: list[tuple[bytes, bytes]],
+) -> None:
+    """The packed bulk form (``hash || salt`` per record in, 32-byte leaves out) gives the
+    same leaves as eth_abi and keccak, in the same order."""
+    expected = b"".join(
+        reference_keccak(reference_keccak(encode(list(RECORD_LEAF_TYPES), list(e))))
+        for e in entries
+    )
+    packed = b"".join(h + s for h, s in entries)
+    for name in AVAILABLE:
+        with merkle.use_backend(name):
+            assert merkle.record_leaf_blob(packed) == expected
+            assert merkle.record_leaf_blob(bytearray(packed)) == expected
+
+
+def test_record_leaf_blob_refuses_a_partial_entry(backend: str) -> None:
+    with pytest.raises(MerkleInputError, match="multiple of 64 bytes, not 96 bytes"):
+        merkle.record_leaf_blob(bytes(96))
+
+
+# Few distinct first bytes: many equal leaves and crowded buckets (the C sort's qsort path).
+crowded_leaves = st.lists(
+    st.tuples(st.integers(0, 3), st.binary(min_size=31, max_size=31)).map(
+        lambda pair: bytes([0, pair[0]]) + pair[1][:30]
+    ),
+    min_size=0,
+    max_size=120,
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.lists(hashes32, max_size=70), crowded_leaves), st.data())
+def test_sort_leaves_equals_a_stable_python_sort_on_both_backends(
+    leaves: list[bytes], data: Any
+) -> None:
+    """``sort_leaves`` sorts like ``sorted`` and its order gives each sorted leaf's input
+    position, ties in input order; the sorted blob builds the same tree as the leaves."""
+    leaves = leaves + data.draw(st.lists(st.sampled_from(leaves), max_size=10)) if leaves else []
+    positions = sorted(range(len(leaves)), key=lambda i: (leaves[i], i))
+    for name in AVAILABLE:
+        with merkle.use_backend(name):
+            ordered, order = merkle.sort_leaves(b"".join(leaves))
+            assert ordered == b"".join(leaves[i] for i in positions)
+            assert list(order) == positions
+            if leaves:
+                built = MerkleTree.from_sorted_leaves(ordered)
+                assert built.root == MerkleTree.from_leaf_hashes(leaves).root
+
+
+@needs_native
+def test_c_sort_leaves_with_large_buckets_equals_python() -> None:
+    """Buckets above 32 leaves go through the C sort's qsort path; ties stay in input order."""
+    rng = random.Random(13)
+    leaves = [bytes([7, 7]) + rng.randbytes(1) + bytes(29) for _ in range(3000)]
+    leaves += [rng.randbytes(32) for _ in range(3000)]
+    blob = b"".join(leaves)
+    with merkle.use_backend("c"):
+        native = merkle.sort_leaves(blob)
+    with merkle.use_backend("python"):
+        assert merkle.sort_leaves(blob) == native
+
+
+def test_sort_leaves_refuses_a_partial_leaf(backend: str) -> None:
+    with pytest.raises(MerkleInputError, match="multiple of 32 bytes, not 33 bytes"):
+        merkle.sort_leaves(bytes(33))
+
+
 def test_generic_leaf_types_use_eth_abi(backend: str) -> None:
     value = ["0x1111111111111111111111111111111111111111", 5 * 10**18]
     expected = reference_keccak(reference_keccak(encode(["address", "uint256"], value)))

@@ -28,6 +28,7 @@ def test_start_status_stop(spec: NodeSpec) -> None:
     assert status.chain_id == CHAIN_ID
     assert status.rpc_url == f"http://127.0.0.1:{spec.port}"
     assert spec.pid_file.exists() and spec.log_file.exists()
+    assert spec.state_dir.stat().st_mode & 0o777 == 0o700  # made owner-only
     assert stop_node(spec) is True
     after = node_status(spec)
     assert not after.running and not after.answering

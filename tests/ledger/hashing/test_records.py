@@ -24,6 +24,8 @@ from ledger.hashing import (
     HashingError,
     NotARegularFileError,
     RecordFormatError,
+    SaltsExistError,
+    SaltsMismatchError,
     UnreadableFileError,
     hash_records,
     read_salts,
@@ -32,6 +34,7 @@ from ledger.hashing import (
     sha256_file,
     write_salts,
 )
+from ledger.hashing._records import stream_records
 from tests.ledger._fuzz import assert_short_one_line, attempt
 from tests.ledger.hashing._support import FUZZ, sha, write
 
@@ -384,3 +387,94 @@ def test_a_long_duplicate_header_is_not_echoed_in_full(tmp_path: Path) -> None:
     with pytest.raises(RecordFormatError, match="twice") as info:
         hash_records(path)
     assert_short_one_line(info.value, name)
+
+
+# ---------------------------------------------------------------------------- streaming
+
+
+def _streamed(path: Path, **options: Any) -> tuple[Any, list[tuple[bytes, bytes]]]:
+    """``stream_records`` of ``path``, with the (record hash, salt) pairs it handed out."""
+    packed = bytearray()
+    sizes: list[int] = []
+
+    def collect(chunk: bytes) -> None:
+        sizes.append(len(chunk))
+        packed.extend(chunk)
+
+    result = stream_records(path, collect, **options)
+    assert all(size % 64 == 0 for size in sizes)
+    pairs = [
+        (bytes(packed[k : k + 32]), bytes(packed[k + 32 : k + 64]))
+        for k in range(0, len(packed), 64)
+    ]
+    return result, pairs
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 3, 1000])
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_stream_records_equals_hash_records_and_writes_the_same_sidecar(
+    tmp_path: Path, chunk_rows: int, suffix: str
+) -> None:
+    """Streamed in chunks of any size: the same record hashes, row by row, as
+    ``hash_records``; fresh salts, one per row, all different; the sidecar byte for byte what
+    ``write_salts`` writes for them, owner-only, and no temporary file left behind."""
+    data = tmp_path / f"rows{suffix}"
+    if suffix == ".csv":
+        data.write_text(
+            "编号,姓名\n" + "".join(f"DB{i},王{i % 3}\n" for i in range(10)), encoding="utf-8"
+        )
+    else:
+        data.write_text(
+            "".join(json.dumps({"n": i, "名": "王"}) + "\n" for i in range(10)), encoding="utf-8"
+        )
+    sidecar = tmp_path / "rows.salts.json"
+    result, pairs = _streamed(data, salts_path=sidecar, chunk_rows=chunk_rows)
+    assert result.rows == len(pairs) == 10
+    salts = hashing.read_salts(sidecar, data=data)
+    assert [salt for _, salt in pairs] == list(salts.values)
+    assert len(set(salts.values)) == 10
+    records = hashing.hash_records(data, salts=salts)
+    assert pairs == [(e.record_hash, e.salt) for e in records.entries]
+    assert (result.source_sha256, result.record_format) == (
+        records.source_sha256,
+        records.record_format,
+    )
+    again = tmp_path / "again.salts.json"
+    hashing.write_salts(again, salts)
+    assert sidecar.read_bytes() == again.read_bytes()
+    assert os.stat(sidecar).st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [data.name, sidecar.name, again.name]
+    )
+    # With the sidecar's salts: the very same pairs, and nothing written.
+    _, reused = _streamed(data, salts=salts, chunk_rows=chunk_rows)
+    assert reused == pairs
+
+
+def test_stream_records_leaves_no_sidecar_when_a_row_is_bad(tmp_path: Path) -> None:
+    data = tmp_path / "bad.csv"
+    data.write_text("a,b\n" + "1,2\n" * 5 + "1,2,3\n", encoding="utf-8")
+    sidecar = tmp_path / "bad.csv.salts.json"
+    with pytest.raises(RecordFormatError, match=r"line 7 of .* has 3 fields but the header has 2"):
+        _streamed(data, salts_path=sidecar, chunk_rows=2)
+    assert [p.name for p in tmp_path.iterdir()] == ["bad.csv"]
+
+
+def test_stream_records_refuses_an_existing_sidecar(tmp_path: Path) -> None:
+    data = tmp_path / "a.csv"
+    data.write_text("a\n1\n", encoding="utf-8")
+    sidecar = tmp_path / "a.csv.salts.json"
+    sidecar.write_text("kept", encoding="utf-8")
+    with pytest.raises(SaltsExistError, match="already exists"):
+        _streamed(data, salts_path=sidecar)
+    assert sidecar.read_text(encoding="utf-8") == "kept"
+
+
+def test_stream_records_refuses_salts_for_another_row_count(tmp_path: Path) -> None:
+    data = tmp_path / "a.csv"
+    data.write_text("a\n1\n2\n", encoding="utf-8")
+    _streamed(data, salts_path=tmp_path / "s.json")
+    salts = hashing.read_salts(tmp_path / "s.json")
+    data.write_text("a\n1\n2\n3\n", encoding="utf-8")
+    with pytest.raises(SaltsMismatchError):
+        _streamed(data, salts=salts)
