@@ -4,6 +4,7 @@ snapshot undone after a test, a fresh database."""
 from __future__ import annotations
 
 import contextlib
+import stat
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -165,6 +166,11 @@ def chain_snapshot(w3: Web3) -> Iterator[None]:
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DB_KINDS = ("sqlite", "postgresql")
+
+
+def file_mode(path: Path) -> int:
+    """The permission bits of ``path`` (e.g. ``0o600``)."""
+    return stat.S_IMODE(path.stat().st_mode)
 
 
 @contextlib.contextmanager

@@ -25,7 +25,6 @@ import csv
 import hashlib
 import io
 import itertools
-import json
 import os
 import secrets
 import stat
@@ -43,12 +42,20 @@ from ._errors import (
     FileChangedError,
     HashingError,
     RecordFormatError,
-    SaltsExistError,
     SaltsFileError,
     UnreadableFileError,
 )
 from ._files import CHUNK_SIZE, ProgressCallback, _open_checked, _reason, sha256_file
-from ._salts import SALT_SIZE, SALTS_FORMAT, RecordFormat, Salts, _fsync_directory
+from ._salts import (
+    _TAIL,
+    SALT_SIZE,
+    RecordFormat,
+    Salts,
+    _exists_error,
+    _fsync_directory,
+    _head,
+    _link_new,
+)
 
 __all__ = [
     "RecordEntry",
@@ -282,6 +289,75 @@ def _json_kind(value: Any) -> str:
     return "number"
 
 
+def _record_format(name: str, fmt: RecordFormat | None) -> RecordFormat:
+    record_format = fmt or record_format_of(name)
+    if record_format not in _SUFFIXES.values():
+        raise RecordFormatError(f"{record_format!r} is not a record format; use csv or jsonl.")
+    return record_format
+
+
+def _read_records(
+    name: str,
+    record_format: RecordFormat,
+    salts: Salts | None,
+    take: Callable[[list[bytes], list[bytes]], None],
+    *,
+    chunk_rows: int,
+    on_progress: ProgressCallback | None,
+) -> tuple[bytes, int]:
+    """Hash the rows of ``name`` ``chunk_rows`` at a time, handing each chunk on as
+    ``take(record_hashes, salts)`` (the given ``salts``, or fresh ones from :mod:`secrets`);
+    return the file's SHA-256 and row count, once every check has passed."""
+    if salts is not None:  # fail fast, before parsing a whole file for nothing
+        salts.check_matches(
+            source_sha256=sha256_file(name), record_format=record_format, rows=None, name=name
+        )
+    fd, st = _open_checked(name, name=name, expect=None, follow=True)
+    given = salts.values if salts is not None else ()
+    count = 0
+    try:
+        raw = _HashingReader(fd, name=name, total=st.st_size, on_progress=on_progress)
+        with io.BufferedReader(raw, CHUNK_SIZE) as stream:
+            rows = (
+                _csv_hashes(stream, name) if record_format == "csv" else _jsonl_hashes(stream, name)
+            )
+            while digests := list(itertools.islice(rows, chunk_rows)):
+                k = len(digests)
+                if salts is None:
+                    drawn = secrets.token_bytes(SALT_SIZE * k)
+                    chunk_salts = [
+                        drawn[j : j + SALT_SIZE] for j in range(0, SALT_SIZE * k, SALT_SIZE)
+                    ]
+                else:
+                    chunk_salts = list(given[count : count + k])
+                    if len(chunk_salts) < k:  # more rows than salts: reported below
+                        chunk_salts += [bytes(SALT_SIZE)] * (k - len(chunk_salts))
+                take(digests, chunk_salts)
+                count += k
+            stream.read()  # hash to the end even if the parser stopped early
+            source_sha256 = raw.digest()
+            size = raw.bytes_read
+    except OSError as exc:
+        raise UnreadableFileError(f"cannot read {name} ({_reason(exc)}).") from None
+    finally:
+        os.close(fd)
+    if not count:
+        raise EmptyDatasetError(f"{name} holds no record, so there is nothing to anchor.")
+    if size != st.st_size:
+        raise FileChangedError(
+            f"{name} changed while it was being hashed ({st.st_size} bytes at first, {size} read)."
+        )
+    if salts is not None:
+        if source_sha256 != salts.source_sha256:
+            raise FileChangedError(
+                f"{name} changed while it was being hashed (its SHA-256 no longer matches)."
+            )
+        salts.check_matches(
+            source_sha256=source_sha256, record_format=record_format, rows=count, name=name
+        )
+    return source_sha256, count
+
+
 def hash_records(
     path: str | os.PathLike[str],
     *,
@@ -310,53 +386,17 @@ def hash_records(
             as one consistent state.
     """
     name = os.fspath(path)
-    record_format = fmt or record_format_of(name)
-    if record_format not in _SUFFIXES.values():
-        raise RecordFormatError(f"{record_format!r} is not a record format; use csv or jsonl.")
-    if salts is not None:  # fail fast, before parsing a whole file for nothing
-        salts.check_matches(
-            source_sha256=sha256_file(name), record_format=record_format, rows=None, name=name
-        )
-    fd, st = _open_checked(name, name=name, expect=None, follow=True)
+    record_format = _record_format(name, fmt)
     entries: list[RecordEntry] = []
-    try:
-        raw = _HashingReader(fd, name=name, total=st.st_size, on_progress=on_progress)
-        with io.BufferedReader(raw, CHUNK_SIZE) as stream:
-            rows = (
-                _csv_hashes(stream, name) if record_format == "csv" else _jsonl_hashes(stream, name)
-            )
-            draw: Callable[[int], bytes] = secrets.token_bytes
-            given = salts.values if salts is not None else ()
-            count = len(given)
-            for index, digest in enumerate(rows):
-                if salts is None:
-                    salt = draw(SALT_SIZE)
-                elif index < count:
-                    salt = given[index]
-                else:
-                    salt = b""  # more rows than salts: reported below, once the count is known
-                entries.append(RecordEntry(index, digest, salt))
-            stream.read()  # hash to the end even if the parser stopped early
-            source_sha256 = raw.digest()
-            size = raw.bytes_read
-    except OSError as exc:
-        raise UnreadableFileError(f"cannot read {name} ({_reason(exc)}).") from None
-    finally:
-        os.close(fd)
-    if not entries:
-        raise EmptyDatasetError(f"{name} holds no record, so there is nothing to anchor.")
-    if size != st.st_size:
-        raise FileChangedError(
-            f"{name} changed while it was being hashed ({st.st_size} bytes at first, {size} read)."
-        )
+
+    def take(digests: list[bytes], chunk_salts: list[bytes]) -> None:
+        first = len(entries)
+        entries.extend(map(RecordEntry, range(first, first + len(digests)), digests, chunk_salts))
+
+    source_sha256, _ = _read_records(
+        name, record_format, salts, take, chunk_rows=STREAM_CHUNK_ROWS, on_progress=on_progress
+    )
     if salts is not None:
-        if source_sha256 != salts.source_sha256:
-            raise FileChangedError(
-                f"{name} changed while it was being hashed (its SHA-256 no longer matches)."
-            )
-        salts.check_matches(
-            source_sha256=source_sha256, record_format=record_format, rows=len(entries), name=name
-        )
         used = salts
     else:
         used = Salts(
@@ -406,9 +446,7 @@ class _SaltsWriter:
     def __init__(self, target: str) -> None:
         self.target = target
         if os.path.lexists(target):
-            raise SaltsExistError(
-                f"the salts sidecar {target} already exists; keep it (it is needed to prove records), or choose to overwrite it."
-            )
+            raise _exists_error(target)
         self.directory = os.path.dirname(os.path.abspath(target))
         self._temporaries: list[str] = []
         self._body = self._temporary()
@@ -440,41 +478,16 @@ class _SaltsWriter:
         target = self.target
         try:
             self._body.flush()
-            head = {
-                "format": SALTS_FORMAT,
-                "source": source_name,
-                "source_sha256": source_sha256.hex(),
-                "record_format": fmt,
-                "rows": rows,
-            }
-            lines = ["{"]
-            lines += [
-                f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()
-            ]
-            lines.append('  "salts": [')
             with self._temporary() as document:
-                document.write(("\n".join(lines) + "\n").encode("utf-8"))
+                document.write(_head(source_name, source_sha256, fmt, rows))
                 document.flush()
                 with open(self._temporaries[0], "rb") as body:
                     while block := body.read(CHUNK_SIZE):
                         document.write(block)
-                document.write(b"\n  ]\n}\n")
+                document.write(_TAIL)
                 document.flush()
                 os.fsync(document.fileno())
-            temporary = self._temporaries[1]
-            try:
-                os.link(temporary, target)
-            except FileExistsError:
-                raise SaltsExistError(
-                    f"the salts sidecar {target} already exists; keep it (it is needed to prove records), or choose to overwrite it."
-                ) from None
-            except OSError:
-                # No hard links here (some FUSE / SMB mounts): best effort.
-                if os.path.lexists(target):
-                    raise SaltsExistError(
-                        f"the salts sidecar {target} already exists; keep it (it is needed to prove records), or choose to overwrite it."
-                    ) from None
-                os.replace(temporary, target)
+            _link_new(self._temporaries[1], target)
             _fsync_directory(self.directory)
         except OSError as exc:
             raise SaltsFileError(
@@ -516,70 +529,24 @@ def stream_records(
         sidecar ``salts_path`` exists already or cannot be written.
     """
     name = os.fspath(path)
-    record_format = fmt or record_format_of(name)
-    if record_format not in _SUFFIXES.values():
-        raise RecordFormatError(f"{record_format!r} is not a record format; use csv or jsonl.")
+    record_format = _record_format(name, fmt)
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be at least 1")
-    if salts is not None:
-        salts.check_matches(
-            source_sha256=sha256_file(name), record_format=record_format, rows=None, name=name
-        )
-    elif salts_path is None:
+    if salts is None and salts_path is None:
         raise ValueError("fresh salts need a salts_path to be written to")
     writer = (
         _SaltsWriter(os.fspath(salts_path)) if salts_path is not None and salts is None else None
     )
-    given = salts.values if salts is not None else ()
-    count = 0
+
+    def take(digests: list[bytes], chunk_salts: list[bytes]) -> None:
+        if writer is not None:
+            writer.write(b"".join(chunk_salts))
+        on_chunk(b"".join(map(bytes.__add__, digests, chunk_salts)))
+
     try:
-        fd, st = _open_checked(name, name=name, expect=None, follow=True)
-        try:
-            raw = _HashingReader(fd, name=name, total=st.st_size, on_progress=on_progress)
-            with io.BufferedReader(raw, CHUNK_SIZE) as stream:
-                rows = (
-                    _csv_hashes(stream, name)
-                    if record_format == "csv"
-                    else _jsonl_hashes(stream, name)
-                )
-                while True:
-                    digests = list(itertools.islice(rows, chunk_rows))
-                    if not digests:
-                        break
-                    k = len(digests)
-                    if writer is not None:
-                        drawn = secrets.token_bytes(SALT_SIZE * k)
-                        writer.write(drawn)
-                        chunk_salts = [
-                            drawn[j : j + SALT_SIZE] for j in range(0, SALT_SIZE * k, SALT_SIZE)
-                        ]
-                    else:
-                        chunk_salts = list(given[count : count + k])
-                        if len(chunk_salts) < k:  # more rows than salts: reported below
-                            chunk_salts += [bytes(SALT_SIZE)] * (k - len(chunk_salts))
-                    on_chunk(b"".join(map(bytes.__add__, digests, chunk_salts)))
-                    count += k
-                stream.read()  # hash to the end even if the parser stopped early
-                source_sha256 = raw.digest()
-                size = raw.bytes_read
-        except OSError as exc:
-            raise UnreadableFileError(f"cannot read {name} ({_reason(exc)}).") from None
-        finally:
-            os.close(fd)
-        if not count:
-            raise EmptyDatasetError(f"{name} holds no record, so there is nothing to anchor.")
-        if size != st.st_size:
-            raise FileChangedError(
-                f"{name} changed while it was being hashed ({st.st_size} bytes at first, {size} read)."
-            )
-        if salts is not None:
-            if source_sha256 != salts.source_sha256:
-                raise FileChangedError(
-                    f"{name} changed while it was being hashed (its SHA-256 no longer matches)."
-                )
-            salts.check_matches(
-                source_sha256=source_sha256, record_format=record_format, rows=count, name=name
-            )
+        source_sha256, count = _read_records(
+            name, record_format, salts, take, chunk_rows=chunk_rows, on_progress=on_progress
+        )
         if writer is not None:
             writer.finish(Path(name).name, source_sha256, record_format, count)
     finally:

@@ -122,22 +122,49 @@ class Salts:
 # ---------------------------------------------------------------------------- writing
 
 
-def _document(salts: Salts) -> bytes:
+def _head(source_name: str, source_sha256: bytes, record_format: RecordFormat, rows: int) -> bytes:
+    """The sidecar up to and including the line that opens the ``salts`` array."""
     head = {
         "format": SALTS_FORMAT,
-        "source": salts.source_name,
-        "source_sha256": salts.source_sha256.hex(),
-        "record_format": salts.record_format,
-        "rows": salts.row_count,
+        "source": source_name,
+        "source_sha256": source_sha256.hex(),
+        "record_format": record_format,
+        "rows": rows,
     }
     lines = ["{"]
     lines += [f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()]
     lines.append('  "salts": [')
-    body = ",\n".join(f'    "{salt.hex()}"' for salt in salts.values)
-    lines.append(body)
-    lines.append("  ]")
-    lines.append("}")
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+#: The sidecar after the last salt line.
+_TAIL = b"\n  ]\n}\n"
+
+
+def _document(salts: Salts) -> bytes:
+    head = _head(salts.source_name, salts.source_sha256, salts.record_format, salts.row_count)
+    body = ",\n".join(f'    "{salt.hex()}"' for salt in salts.values)
+    return head + body.encode("utf-8") + _TAIL
+
+
+def _exists_error(target: str) -> SaltsExistError:
+    return SaltsExistError(
+        f"the salts sidecar {target} already exists; keep it (it is needed to prove records), or choose to overwrite it."
+    )
+
+
+def _link_new(temporary: str, target: str) -> None:
+    """Put ``temporary`` at ``target`` unless ``target`` exists (a hard link fails when it
+    does, even against a racing writer); OSError for any other failure."""
+    try:
+        os.link(temporary, target)
+    except FileExistsError:
+        raise _exists_error(target) from None
+    except OSError:
+        # No hard links here (some FUSE / SMB mounts): best effort, checked just before.
+        if os.path.lexists(target):
+            raise _exists_error(target) from None
+        os.replace(temporary, target)
 
 
 def _fsync_directory(directory: str) -> None:
@@ -167,9 +194,7 @@ def write_salts(path: str | os.PathLike[str], salts: Salts, *, overwrite: bool =
     """
     target = os.fspath(path)
     if not overwrite and os.path.lexists(target):
-        raise SaltsExistError(
-            f"the salts sidecar {target} already exists; keep it (it is needed to prove records), or choose to overwrite it."
-        )
+        raise _exists_error(target)
     directory = os.path.dirname(os.path.abspath(target))
     data = _document(salts)
     try:
@@ -192,19 +217,7 @@ def write_salts(path: str | os.PathLike[str], salts: Salts, *, overwrite: bool =
         if overwrite:
             os.replace(temporary, target)
         else:
-            try:
-                os.link(temporary, target)
-            except FileExistsError:
-                raise SaltsExistError(
-                    f"the salts sidecar {target} already exists; keep it (it is needed to prove records), or choose to overwrite it."
-                ) from None
-            except OSError:
-                # No hard links here (some FUSE / SMB mounts): best effort, checked just above.
-                if os.path.lexists(target):
-                    raise SaltsExistError(
-                        f"the salts sidecar {target} already exists; keep it (it is needed to prove records), or choose to overwrite it."
-                    ) from None
-                os.replace(temporary, target)
+            _link_new(temporary, target)
         _fsync_directory(directory)
     except OSError as exc:
         raise SaltsFileError(f"cannot write the salts sidecar {target} ({exc.strerror}).") from None

@@ -60,6 +60,11 @@ class Served:
                 start_new_session=True,
             )
 
+    @classmethod
+    def on(cls, world: World, work: Path, *, workers: int = 1, **env: str) -> Served:
+        """One ``xietong serve`` process over ``world``'s own database."""
+        return cls(world, world.database_url, work, workers=workers, **env)
+
     def text(self) -> str:
         return self.log.read_text(errors="replace")
 
@@ -78,6 +83,10 @@ class Served:
                     return result
             time.sleep(0.1)
         raise AssertionError(f"gave up waiting for {what} after {patience:.0f} s:\n{self.text()}")
+
+    def wait_until_up(self) -> None:
+        """Until the server answers ``/healthz``."""
+        self.eventually("the server", lambda: httpx.get(self.url + "/healthz"))
 
     def stop(self) -> int | None:
         """SIGINT, then SIGKILL of the process group after 20 s; the exit code."""

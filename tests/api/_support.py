@@ -13,8 +13,10 @@ from sqlmodel import Session
 
 from ledger.apikeys import create_api_key
 from ledger.chain.client import ChainClient
+from ledger.db.engine import create_db_engine
 from ledger.demo import DemoReport
-from ledger.ids import dataset_id, department_id
+from ledger.ids import code_hash, dataset_id, department_id
+from ledger.keys import dev_account
 from ledger.settings import Settings, trust_file_beside
 from ledger.trust import ConsortiumTrust, load_trust
 
@@ -59,6 +61,26 @@ class World:
     def trust(self) -> ConsortiumTrust:
         """The consortium trust file the deployment wrote beside its manifest."""
         return load_trust(trust_file_beside(self.manifest))
+
+    def api_key(self, scope: str, name: str) -> str:
+        """A fresh API key of ``scope``, stored in this world's database."""
+        engine = create_db_engine(self.database_url)
+        with Session(engine) as session:
+            _, key = create_api_key(session=session, name=name, scope=scope)
+        engine.dispose()
+        return key
+
+    def revoke_policy_version(self, root: str) -> None:
+        """Revoke the version of root ``root`` (0x hex) of 杭州市民政局's ``POLICY`` dataset
+        on chain, as its operator (reason 撤回)."""
+        self.client.transact(
+            "DatasetRegistry",
+            "revokeVersion",
+            dataset_of(CIVIL, POLICY),
+            bytes.fromhex(root[2:]),
+            code_hash("撤回"),
+            sender=dev_account(CIVIL_DEV),
+        )
 
 
 class Api:

@@ -9,9 +9,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from ledger.ids import code_hash
-from ledger.keys import dev_account
-from tests.api._support import CIVIL, CIVIL_DEV, DIBAO, POLICY, Api, World, dataset_of
+from tests.api._support import CIVIL, DIBAO, POLICY, Api, World, dataset_of
 from tests.api.test_reads import RULES, file_leaf, policy_file
 from tests.api.test_writes import flush
 
@@ -52,14 +50,7 @@ def test_kept_answers_follow_the_index_at_once(writer: Api, chain: World) -> Non
 
     # A revocation indexed: the next answer shows it.
     root = first.json()["matches"][0]["version"]["root"]
-    chain.client.transact(
-        "DatasetRegistry",
-        "revokeVersion",
-        dataset_of(CIVIL, POLICY),
-        bytes.fromhex(root[2:]),
-        code_hash("撤回"),
-        sender=dev_account(CIVIL_DEV),
-    )
+    chain.revoke_policy_version(root)
     writer.sync()
     revoked = writer.ok("/v1/verify", params=query)
     assert revoked["status"] == "revoked" and revoked["anchored"] is False

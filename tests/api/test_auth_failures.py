@@ -220,17 +220,15 @@ def test_the_failure_limiter_on_its_own() -> None:
 def test_a_real_server_limits_guessing_and_logs_it(
     worlds: dict[str, World], tmp_path: Path
 ) -> None:
-    world = worlds["sqlite"]
-    served = Served(
-        world,
-        world.database_url,
+    served = Served.on(
+        worlds["sqlite"],
         tmp_path,
         XIETONG_API_AUTH_FAILURES_PER_MINUTE="1",
         XIETONG_API_AUTH_FAILURES_BURST="5",
     )
     guess = "xt_0123456789ab_" + "Q" * 43
     try:
-        served.eventually("the server", lambda: httpx.get(served.url + "/healthz"))
+        served.wait_until_up()
         with httpx.Client(base_url=served.url, timeout=30) as http:
             answers = [http.get("/v1/departments", headers={"X-API-Key": guess}) for _ in range(8)]
             sign_in = http.post("/login", content=f"key={guess}".encode(), headers=FORM)

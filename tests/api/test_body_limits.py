@@ -348,10 +348,9 @@ def offer_a_gibibyte(port: int, head: str, *, chunked: bool) -> tuple[bytes, int
 def test_ten_anonymous_gibibytes_leave_the_server_memory_alone(
     worlds: dict[str, World], tmp_path: Path
 ) -> None:
-    world = worlds["sqlite"]
-    served = Served(world, world.database_url, tmp_path)
+    served = Served.on(worlds["sqlite"], tmp_path)
     try:
-        served.eventually("the server", lambda: httpx.get(served.url + "/healthz"))
+        served.wait_until_up()
         # Warm up the routes this test uses (route table, thread pool, key lookup).
         for key in ("", "xt_nosuchkey"):
             httpx.post(served.url + "/v1/agreements", json=AGREEMENT, headers={"X-API-Key": key})

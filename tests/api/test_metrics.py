@@ -22,9 +22,7 @@ from sqlmodel import Session
 from web3.middleware import Web3Middleware
 
 from api import create_app
-from ledger.apikeys import create_api_key
 from ledger.chain.node import free_port
-from ledger.db.engine import create_db_engine
 from ledger.db.tables import IndexerCheckpoint
 from ledger.settings import Settings
 from tests.api._serving import Served
@@ -237,17 +235,12 @@ def test_metrics_on_their_own_address_and_not_on_the_api_port(
     worlds: dict[str, World], tmp_path: Path
 ) -> None:
     world = worlds["sqlite"]
-    engine = create_db_engine(world.database_url)
-    with Session(engine) as session:
-        _, key = create_api_key(session=session, name="metrics address test", scope="admin")
-    engine.dispose()
+    key = world.api_key("admin", "metrics address test")
     metrics_port = free_port()
-    served = Served(
-        world, world.database_url, tmp_path, XIETONG_METRICS_ADDRESS=f"127.0.0.1:{metrics_port}"
-    )
+    served = Served.on(world, tmp_path, XIETONG_METRICS_ADDRESS=f"127.0.0.1:{metrics_port}")
     metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
     try:
-        served.eventually("the server", lambda: httpx.get(served.url + "/healthz"))
+        served.wait_until_up()
         answered = httpx.get(served.url + "/v1/departments", headers={"X-API-Key": key})
         assert answered.status_code == 200
         # On the API's port /metrics is an unknown route, with any key.

@@ -18,10 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlmodel import Session
 
-from ledger.apikeys import create_api_key
-from ledger.db.engine import create_db_engine
 from tests.api._serving import Served
 from tests.api._sockets import assert_problem_answer, parse_answer, read_until_closed
 from tests.api._support import World
@@ -38,21 +35,15 @@ SLOW_HEAD = (
 
 @pytest.fixture(scope="module")
 def read_key(worlds: dict[str, World]) -> str:
-    engine = create_db_engine(worlds["sqlite"].database_url)
-    with Session(engine) as session:
-        _, key = create_api_key(session=session, name="slow clients test", scope="read")
-    engine.dispose()
-    return key
+    return worlds["sqlite"].api_key("read", "slow clients test")
 
 
 @pytest.fixture(scope="module")
 def served(
     worlds: dict[str, World], read_key: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:
-    world = worlds["sqlite"]
-    server = Served(
-        world,
-        world.database_url,
+    server = Served.on(
+        worlds["sqlite"],
         tmp_path_factory.mktemp("slow-clients"),
         workers=2,
         XIETONG_API_HEADER_TIMEOUT="1",
@@ -60,7 +51,7 @@ def served(
         XIETONG_API_KEEP_ALIVE="1",
     )
     try:
-        server.eventually("the server", lambda: httpx.get(server.url + "/healthz"))
+        server.wait_until_up()
         yield server
     finally:
         server.stop()
@@ -186,17 +177,15 @@ def test_a_body_trickled_past_its_deadline_gets_408(served: Served, read_key: st
 def test_past_the_connection_limit_requests_get_503(
     worlds: dict[str, World], tmp_path: Path
 ) -> None:
-    world = worlds["sqlite"]
-    served = Served(
-        world,
-        world.database_url,
+    served = Served.on(
+        worlds["sqlite"],
         tmp_path,
         XIETONG_API_MAX_CONNECTIONS="3",
         XIETONG_API_HEADER_TIMEOUT="60",
     )
     idle: list[socket.socket] = []
     try:
-        served.eventually("the server", lambda: httpx.get(served.url + "/healthz"))
+        served.wait_until_up()
         idle = [socket.create_connection(("127.0.0.1", served.port)) for _ in range(3)]
         busy = served.eventually(
             "a refusal", lambda: (r := httpx.get(served.url + "/healthz")).status_code == 503 and r

@@ -10,10 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlmodel import Session
 
-from ledger.apikeys import create_api_key
-from ledger.db.engine import create_db_engine
 from tests.api._serving import Served
 from tests.api._support import World
 
@@ -44,17 +41,14 @@ def test_a_client_hanging_up_during_an_upload_is_one_quiet_log_line(
     worlds: dict[str, World], tmp_path: Path
 ) -> None:
     world = worlds["sqlite"]
-    engine = create_db_engine(world.database_url)
-    with Session(engine) as session:
-        _, key = create_api_key(session=session, name="upload disconnect test", scope="read")
-    engine.dispose()
-    served = Served(world, world.database_url, tmp_path)
+    key = world.api_key("read", "upload disconnect test")
+    served = Served.on(world, tmp_path)
     quiet = re.compile(
         r"client 127\.0\.0\.1 disconnected during an upload to /v1/verify/file "
         rf"after (\d+) of ({DECLARED}|unknown) bytes"
     )
     try:
-        served.eventually("the server", lambda: httpx.get(served.url + "/healthz"))
+        served.wait_until_up()
         _hang_up_during_upload(served, key, chunked=False)
         served.eventually("the first quiet line", lambda: len(quiet.findall(served.text())) == 1)
         _hang_up_during_upload(served, key, chunked=True)

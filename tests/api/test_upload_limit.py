@@ -9,12 +9,8 @@ import select
 import socket
 from pathlib import Path
 
-import httpx
 import pytest
-from sqlmodel import Session
 
-from ledger.apikeys import create_api_key
-from ledger.db.engine import create_db_engine
 from tests.api._serving import Served
 from tests.api._support import World
 
@@ -48,13 +44,10 @@ def test_a_huge_chunked_upload_is_refused_at_the_limit(
     worlds: dict[str, World], tmp_path: Path
 ) -> None:
     world = worlds["sqlite"]
-    engine = create_db_engine(world.database_url)
-    with Session(engine) as session:
-        _, key = create_api_key(session=session, name="upload limit test", scope="read")
-    engine.dispose()
-    served = Served(world, world.database_url, tmp_path, XIETONG_API_MAX_UPLOAD=str(LIMIT))
+    key = world.api_key("read", "upload limit test")
+    served = Served.on(world, tmp_path, XIETONG_API_MAX_UPLOAD=str(LIMIT))
     try:
-        served.eventually("the server", lambda: httpx.get(served.url + "/healthz"))
+        served.wait_until_up()
         sock = socket.create_connection(("127.0.0.1", served.port), timeout=10)
         sock.sendall(
             (

@@ -574,14 +574,7 @@ def test_a_long_lived_verifier_follows_the_index(writer: Api, chain: World) -> N
     assert writer.ok("/v1/verify", params=query)["matches"][0]["authorizations"] == []
 
     root = first["matches"][0]["version"]["root"]
-    chain.client.transact(
-        "DatasetRegistry",
-        "revokeVersion",
-        dataset_of(CIVIL, POLICY),
-        bytes.fromhex(root[2:]),
-        code_hash("撤回"),
-        sender=dev_account(CIVIL_DEV),
-    )
+    chain.revoke_policy_version(root)
     writer.sync()
     after = writer.ok("/v1/verify", params=query)
     assert after["status"] == "revoked" and after["anchored"] is False

@@ -5,32 +5,19 @@ Policy without a single violation. No chain node: the page needs only ``/openapi
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import httpx
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from api.app import create_app
 from api.docs import ASSETS
 from ledger.chain.node import free_port
 from ledger.settings import Settings
+from tests.browser._browser import new_context, serve
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-TIMEOUT_MS = 15_000
 #: Every Content Security Policy violation of the page, as the browser reports it to the page.
 RECORD_VIOLATIONS = """
 window.__violations = [];
@@ -52,34 +39,12 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         database_url=f"sqlite:///{folder / 'xietong.db'}",  # type: ignore[call-arg]
     )
     app = create_app(settings)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="docs-test-server", daemon=True)
-    thread.start()
+    server = serve(app, "docs-test-server")
     try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert thread.is_alive(), "the server thread died while starting"
-            assert time.monotonic() < deadline, "the server did not start within 30 s"
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
+        yield next(server)
     finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        assert not thread.is_alive(), "the server did not stop within 15 s"
+        server.close()
         app.state.xietong.gateway.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=60_000
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @dataclass
@@ -98,9 +63,7 @@ class Offline:
 
 @pytest.fixture
 def offline(browser: Browser, base: str) -> Iterator[Offline]:
-    context: BrowserContext = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(TIMEOUT_MS)
+    context = new_context(browser)
     page = context.new_page()
     seen = Offline(page)
 

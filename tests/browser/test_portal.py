@@ -11,17 +11,14 @@ import io
 import json
 import os
 import re
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session
 from web3 import Web3
 
@@ -29,7 +26,7 @@ from api.app import create_app
 from api.deps import SESSION_COOKIE
 from ledger.apikeys import create_api_key
 from ledger.chain.deploy import deploy, load_founders
-from ledger.chain.node import NodeSpec, free_port
+from ledger.chain.node import NodeSpec
 from ledger.db import queries
 from ledger.demo import DIBAO, POLICY, DemoReport, run_demo
 from ledger.gateway import Gateway
@@ -39,6 +36,7 @@ from ledger.paths import PROJECT_ROOT
 from ledger.settings import Settings
 from ledger.trust import load_trust
 from ledger.verify import check_bundle_offline, verify_bundle
+from tests.browser._browser import TIMEOUT_MS, new_context, serve
 from tests.support import Consortium, mistype
 
 # One engine and one database are enough here: the pages only read the index, which the
@@ -49,17 +47,6 @@ pytestmark = [
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
 ]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-TIMEOUT_MS = 15_000
 CIVIL = "杭州市民政局"
 ANCHORED_FILE = "低保资格核查流程.md"
 
@@ -89,25 +76,9 @@ class World:
         return "0x" + version_id(bytes.fromhex(dataset[2:]), bytes.fromhex(root[2:])).hex()
 
 
-def _serve(settings: Settings) -> Iterator[str]:
+def _serve(settings: Settings) -> Generator[str, None, None]:
     """The app on a free port in a thread, stopped and joined when the generator closes."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, name="portal-test-server", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert thread.is_alive(), "the server thread died while starting"
-            assert time.monotonic() < deadline, "the server did not start within 30 s"
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        assert not thread.is_alive(), "the server did not stop within 15 s"
+    yield from serve(create_app(settings), "portal-test-server")
 
 
 @pytest.fixture
@@ -149,31 +120,10 @@ def world(
         gateway.engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=60_000
-    )
-    try:
-        yield browser
-    finally:
-        browser.close()
-
-
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser profile (no cookies), 1280 wide, with bounded waits."""
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 800}, locale="zh-CN", accept_downloads=True
-    )
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(TIMEOUT_MS)
+    context = new_context(browser, locale="zh-CN", accept_downloads=True)
     errors: list[str] = []
     page = context.new_page()
     page.on("pageerror", lambda error: errors.append(str(error)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,3 +18,14 @@ def folder(tmp_path: Path) -> Path:
     (root / "sub" / "b.bin").write_bytes(bytes(range(256)) * 40)
     (root / "说明.md").write_text("# 数据说明\n", encoding="utf-8")
     return root
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """A umask that takes nothing away: what the gateway makes owner-only, it makes so itself
+    (SQLite alone, for one, would make a database 0666)."""
+    previous = os.umask(0)
+    try:
+        yield
+    finally:
+        os.umask(previous)

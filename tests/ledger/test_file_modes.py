@@ -3,49 +3,34 @@
 from __future__ import annotations
 
 import os
-import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ledger.file_modes import create_private_file, exposure, make_private_dir
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
-
-
-@pytest.fixture
-def open_umask() -> Iterator[None]:
-    """A umask that takes nothing away: what the gateway makes owner-only, it makes so itself."""
-    previous = os.umask(0)
-    try:
-        yield
-    finally:
-        os.umask(previous)
+from tests.support import file_mode
 
 
 @pytest.mark.usefixtures("open_umask")
 def test_directories_made_are_owner_only_and_existing_ones_are_left(tmp_path: Path) -> None:
     tmp_path.chmod(0o755)
     make_private_dir(tmp_path / "var" / "node")
-    assert mode(tmp_path / "var") == mode(tmp_path / "var" / "node") == 0o700
-    assert mode(tmp_path) == 0o755  # the operator's
+    assert file_mode(tmp_path / "var") == file_mode(tmp_path / "var" / "node") == 0o700
+    assert file_mode(tmp_path) == 0o755  # the operator's
     (tmp_path / "var").chmod(0o750)
     make_private_dir(tmp_path / "var" / "node")  # exists: nothing changes
-    assert mode(tmp_path / "var") == 0o750
+    assert file_mode(tmp_path / "var") == 0o750
 
 
 @pytest.mark.usefixtures("open_umask")
 def test_a_file_made_is_owner_only_and_an_existing_one_is_left(tmp_path: Path) -> None:
     path = tmp_path / "x.db"
     assert create_private_file(path) is True
-    assert mode(path) == 0o600 and path.read_bytes() == b""
+    assert file_mode(path) == 0o600 and path.read_bytes() == b""
     path.write_bytes(b"data")
     path.chmod(0o644)
     assert create_private_file(path) is False
-    assert mode(path) == 0o644 and path.read_bytes() == b"data"
+    assert file_mode(path) == 0o644 and path.read_bytes() == b"data"
 
 
 def test_exposure_names_the_access_and_the_command(tmp_path: Path) -> None:

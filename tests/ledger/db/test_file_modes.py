@@ -5,29 +5,13 @@ others is left as it is, with a warning naming the command that closes it."""
 from __future__ import annotations
 
 import logging
-import os
-import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from ledger.db.engine import create_db_engine
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
-
-
-@pytest.fixture
-def open_umask() -> Iterator[None]:
-    """A umask that takes nothing away (SQLite alone would make the database 0666)."""
-    previous = os.umask(0)
-    try:
-        yield
-    finally:
-        os.umask(previous)
+from tests.support import file_mode
 
 
 @pytest.mark.usefixtures("open_umask")
@@ -40,11 +24,11 @@ def test_a_new_sqlite_database_is_owner_only(
     try:
         with engine.connect() as connection:  # an open connection: -wal and -shm exist
             connection.execute(text("SELECT count(*) FROM sqlite_master")).scalar_one()
-            files = {path.name: mode(path) for path in database.parent.iterdir()}
+            files = {path.name: file_mode(path) for path in database.parent.iterdir()}
             assert files == {"xietong.db": 0o600, "xietong.db-wal": 0o600, "xietong.db-shm": 0o600}
     finally:
         engine.dispose()
-    assert mode(tmp_path / "var") == mode(database.parent) == 0o700
+    assert file_mode(tmp_path / "var") == file_mode(database.parent) == 0o700
     assert caplog.records == []
 
 
@@ -60,7 +44,7 @@ def test_an_existing_database_open_to_others_is_left_with_a_warning(
         f"the SQLite database file {database} is readable by other users (mode 0644): "
         f"run `chmod 600 {database}`."
     ]
-    assert mode(database) == 0o644  # the operator's to change
+    assert file_mode(database) == 0o644  # the operator's to change
     caplog.clear()
     database.chmod(0o600)
     create_db_engine(f"sqlite:///{database}").dispose()
