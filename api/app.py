@@ -91,6 +91,8 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
             state.stopping.set()
             for thread in threads:
                 thread.join(timeout=15)
+            if "verifier" in vars(state):
+                await state.verifier.aclose()
 
     app = FastAPI(
         title="Xietong (协同) gateway API",

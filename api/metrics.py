@@ -108,6 +108,15 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
             registry=self.registry,
         )
+        answers = Counter(
+            "xietong_verify_answers",
+            "GET /v1/verify answers by how they were made: kept (the bytes kept, their stamp"
+            " checked), loop (made on the event loop), thread (made on a worker thread).",
+            ("made",),
+            registry=self.registry,
+        )
+        #: One child per way (``labels`` costs a lookup per answer otherwise).
+        self.answers = {made: answers.labels(made) for made in ("kept", "loop", "thread")}
         self.position = IndexPosition()
         self.registry.register(self.position)
 

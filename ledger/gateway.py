@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from functools import cached_property
 
 from eth_account.signers.local import LocalAccount
@@ -25,6 +26,8 @@ class Gateway:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        #: The verifiers made here, told when this gateway's indexers move the checkpoint.
+        self._verifiers: weakref.WeakSet[Verifier] = weakref.WeakSet()
 
     @cached_property
     def _chain(self) -> tuple[ChainClient, Deployment]:
@@ -48,7 +51,11 @@ class Gateway:
 
     def indexer(self) -> Indexer:
         return Indexer(
-            self.client, self.deployment, self.engine, confirmations=self.settings.confirmations
+            self.client,
+            self.deployment,
+            self.engine,
+            confirmations=self.settings.confirmations,
+            on_moved=self._index_moved,
         )
 
     def anchorer(self) -> Anchorer:
@@ -61,9 +68,17 @@ class Gateway:
         )
 
     def verifier(self, *, head_ttl: float = 0.0) -> Verifier:
-        return Verifier(
+        verifier = Verifier(
             self.engine, self.client, confirmations=self.settings.confirmations, head_ttl=head_ttl
         )
+        self._verifiers.add(verifier)
+        return verifier
+
+    def _index_moved(self) -> None:
+        """An indexer of this gateway ended a pass: its verifiers forget the index
+        generation they keep (their next answers read it)."""
+        for verifier in list(self._verifiers):
+            verifier.index.forget_generation()
 
     def department_of_signer(self) -> bytes:
         """The department the signer operates (reverts decoded when it operates none)."""

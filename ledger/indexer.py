@@ -184,6 +184,9 @@ class Indexer:
         engine: The database engine.
         confirmations: A block is indexed once it has this many confirmations (1 = mined).
         chunk: Blocks per ``eth_getLogs`` request.
+        on_moved: Called once each pass (or reindex) returns, whether it ended well or not:
+            the checkpoint may have moved (the gateway's verifiers forget the generation they
+            keep, see ``ledger.verify._generation``).
     """
 
     def __init__(
@@ -194,8 +197,10 @@ class Indexer:
         *,
         confirmations: int = 1,
         chunk: int = 2_000,
+        on_moved: Callable[[], None] | None = None,
     ) -> None:
         self.client = client
+        self._on_moved = on_moved
         self.deployment = deployment
         self.engine = engine
         self.confirmations = max(1, confirmations)
@@ -222,6 +227,9 @@ class Indexer:
                 # Connection failures only, not all of ``database_errors()``: a database that
                 # refuses writes must end ``follow`` (the API's index loop logs its kind).
                 raise (as_unavailable(exc) or exc) from None
+            finally:
+                if self._on_moved is not None:
+                    self._on_moved()
 
     def follow(
         self,
@@ -251,6 +259,8 @@ class Indexer:
             for table in PROJECTION_TABLES:
                 session.execute(delete(table))
             session.commit()
+        if self._on_moved is not None:
+            self._on_moved()
         return self.sync()
 
     def checkpoint(self) -> IndexerCheckpoint | None:

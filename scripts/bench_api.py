@@ -368,6 +368,7 @@ def judged(run: dict[str, Any], ceiling: dict[str, Any]) -> dict[str, Any]:
         missed.append(f"p99 {p99:.1f} ms is {p99 - TARGET_P99_MS:.1f} ms over {TARGET_P99_MS:g} ms")
     if errors:
         missed.append(f"{errors} errors")
+    why = cost_per_answer(run, ceiling)
     return {
         **run,
         "ceiling": {
@@ -378,7 +379,34 @@ def judged(run: dict[str, Any], ceiling: dict[str, Any]) -> dict[str, Any]:
         "share_of_ceiling": share,
         "meets_target": not missed,
         "missed": missed,
+        "why": why,
     }
+
+
+def cost_per_answer(run: dict[str, Any], ceiling: dict[str, Any]) -> str:
+    """Where the gateway's answers went, as measured: server CPU per answer beside the bare
+    app's, and how the answers were made (kept, on the loop, on a worker thread)."""
+
+    def micros(r: dict[str, Any]) -> float:
+        return r["cpu_cores"]["server"] / r["rps"] * 1e6 if r["rps"] else 0.0
+
+    told = (
+        f"{micros(run):.0f} µs of server CPU per answer against the bare app's "
+        f"{micros(ceiling):.0f} µs"
+    )
+    made = run.get("answers")
+    total = sum(made.values()) if made else 0
+    if made and total:
+        told += "; answers " + ", ".join(
+            f"{name} {made.get(key, 0) / total:.0%}"
+            for key, name in (
+                ("kept", "kept"),
+                ("loop", "made on the event loop"),
+                ("thread", "made on a worker thread"),
+            )
+        )
+        told += " (one worker's counts)" if run["workers"] > 1 else ""
+    return told
 
 
 def measure_once(
@@ -393,7 +421,9 @@ def measure_once(
     spy = None
     if profile_dir is not None and py_spy is not None and server.process is not None:
         profile_dir.mkdir(parents=True, exist_ok=True)
-        out = profile_dir / f"{world.kind}-{server.workers}w.txt"
+        out = (
+            profile_dir / f"{Path(server.log_name()).stem}.txt"
+        )  # the gateway's and the ceiling's apart
         spy = subprocess.Popen(
             profile_command(py_spy, server.process.pid, seconds, out, profile_args),
             stdout=subprocess.DEVNULL,
@@ -402,6 +432,7 @@ def measure_once(
         )
         time.sleep(0.5)
     per_worker_before = {p: cpu_seconds(p) for p in server.workers_pids()}
+    answers_before = answer_counts(server, world.key)
     server_before, postgres_before, busy_before = server.cpu(), postgres_cpu(), machine_busy()
     began = time.perf_counter()
     try:
@@ -419,6 +450,7 @@ def measure_once(
     busy = machine_busy() - busy_before
     per_worker = [round(cpu_seconds(p) - c, 2) for p, c in per_worker_before.items()]
     server.check_alive()
+    answers_after = answer_counts(server, world.key)
     duration = result["duration_us"] / 1e6
     errors = result["errors"]
     failures = sum(errors.values())
@@ -445,8 +477,30 @@ def measure_once(
             # Everything else busy meanwhile (the node, the profiler, other work on the machine).
             "other": round(max(0.0, busy - server_cpu - load_cpu - pg_cpu) / elapsed, 2),
         },
+        # How the gateway made its answers meanwhile (one worker's counts: each process
+        # has its own); None for the ceiling.
+        "answers": None
+        if answers_before is None or answers_after is None
+        else {k: answers_after.get(k, 0) - answers_before.get(k, 0) for k in answers_after},
         "meets_target": failures == 0 and p99 <= TARGET_P99_MS,  # and the share: judged()
     }
+
+
+def answer_counts(server: Server, key: str) -> dict[str, int] | None:
+    """The gateway's ``xietong_verify_answers`` counters by how answers were made (from
+    ``/metrics`` of the worker that answers); None where there are none (the ceiling)."""
+    try:
+        response = httpx.get(f"{server.url}/metrics", headers={"X-API-Key": key}, timeout=5)
+    except httpx.HTTPError:
+        return None
+    if response.status_code != 200:
+        return None
+    counts = {}
+    for line in response.text.splitlines():
+        if line.startswith('xietong_verify_answers_total{made="'):
+            labels, _, value = line.rpartition(" ")
+            counts[labels.split('"')[1]] = int(float(value))
+    return counts or None
 
 
 def summary(run: dict[str, Any]) -> str:
@@ -497,7 +551,8 @@ def verdicts(runs: list[dict[str, Any]]) -> list[str]:
     return [
         f"- {_label(run)}, {run['workers']} worker(s): "
         + ("targets met" if run["meets_target"] else "missed: " + "; ".join(run["missed"]))
-        + f" ({run['share_of_ceiling']:.0%} of the ceiling)."
+        + f" ({run['share_of_ceiling']:.0%} of the ceiling)"
+        + (f"; why: {run['why']}." if run.get("why") else ".")
         for run in runs
         if "ceiling" in run
     ]
@@ -679,6 +734,7 @@ def main(argv: list[str] | None = None) -> int:
                 runs.append(run)
                 verdict = "targets met" if run["meets_target"] else "; ".join(run["missed"])
                 print(f"  {kind}: {run['share_of_ceiling']:.0%} of the ceiling; {verdict}")
+                print(f"    {run['why']}")
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -192,6 +192,14 @@ def anchoring(doc: dict[str, Any]) -> Section:
     return summary, details
 
 
+def _api_why(run: dict[str, Any], met: bool) -> str:
+    """By how much a missed target was missed, and why (as measured: ``why``)."""
+    if met:
+        return ""
+    told = ": " + "; ".join(run["missed"])
+    return told + (f"; {run['why']}" if run.get("why") else "")
+
+
 def api(doc: dict[str, Any]) -> Section:
     target = doc["target"]
     runs = doc["runs"]
@@ -210,7 +218,7 @@ def api(doc: dict[str, Any]) -> Section:
             f"| bare FastAPI app, same answer: {_n(ceiling['rps'])} req/s, "
             f"p99 {ceiling['latency_ms']['p99']:.1f} ms "
             f"| ≥ {target['share_of_ceiling']:.0%} of the ceiling, p99 ≤ {target['p99_ms']:g} ms "
-            f"| {_verdict(met, doc)} |"
+            f"| {_verdict(met, doc)}{_api_why(run, met)} |"
         )
     details = [
         f"Verification API (`{doc['command']}`; load generator {doc['settings']['loadgen']}, "

@@ -78,23 +78,38 @@ async def verify_hash(
     # less than the hop to a worker thread; anything that waits (node, database server,
     # a tree to rebuild) is done on a worker thread.
     if "verifier" in vars(state):  # built (it reads the deployment from the node) on a thread
+        verifier = state.verifier
         # An answer kept, if made at the stamp of now (the index's checkpoint, the chain's
         # head and time): the same bytes again, read without a thread.
         kept = state.answers.get((digest, with_proof))
-        if kept is not None and kept[0] == await state.verifier.stamp_async():
+        if kept is not None and kept[0] == await verifier.stamp_async():
+            state.metrics.answers["kept"].inc()
             return _json(kept[1])
         try:
-            with state.verifier.in_memory():
-                return _verify_hash(state, digest, with_proof)
+            if verifier.embedded:  # SQLite: the leaves read here, at once
+                with verifier.in_memory():
+                    made = _answered(state, digest, verifier.verify_hash(digest), with_proof)
+            else:  # PostgreSQL: the leaves read over the loop's connection (one round trip)
+                verification = await verifier.verify_hash_async(digest)
+                with verifier.in_memory():
+                    made = _answered(state, digest, verification, with_proof)
+            state.metrics.answers["loop"].inc()
+            return made
         except WouldBlockError:
             pass
-    return await run_in_threadpool(_verify_hash, state, digest, with_proof)
+    made = await run_in_threadpool(_verify_hash, state, digest, with_proof)
+    state.metrics.answers["thread"].inc()
+    return made
 
 
 def _verify_hash(state: ApiState, digest: bytes, with_proof: bool) -> Response:
-    verification = state.verifier.verify_content_hash(digest)
-    if not verification.matches:
-        verification = state.verifier.verify_leaf(digest)
+    return _answered(state, digest, state.verifier.verify_hash(digest), with_proof)
+
+
+def _answered(
+    state: ApiState, digest: bytes, verification: Verification, with_proof: bool
+) -> Response:
+    """The answer's bytes, kept when the verification is stable."""
     body = _dumps(answer(state, verification, with_proof=with_proof))
     if verification.stamp is not None:
         state.answers.put((digest, with_proof), verification.stamp, body)

@@ -26,6 +26,8 @@ from ..file_modes import create_private_file, exposure, make_private_dir
 from . import tables
 
 __all__ = [
+    "CHECKPOINT_CHANNEL",
+    "CHECKPOINT_TRIGGER",
     "MIGRATIONS",
     "DatabaseUnavailableError",
     "as_unavailable",
@@ -40,6 +42,32 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 #: Seconds to wait for a PostgreSQL server to accept a new connection.
 PG_CONNECT_TIMEOUT = 5
 _SCHEMA_LOCK = 0x78696574  # "xiet": serialises schema changes of gateways sharing a database
+#: PostgreSQL: the channel on which every move of the indexer's checkpoint (block number or
+#: hash changed, the row made or removed, the table emptied) is announced when its transaction
+#: commits, by the triggers :func:`init_db` puts on ``indexer_checkpoint``; readers that keep
+#: the index's generation in memory (``ledger.verify``) LISTEN on it.
+CHECKPOINT_CHANNEL = "xietong_index_checkpoint"
+#: The trigger whose presence tells a reader that moves are announced.
+CHECKPOINT_TRIGGER = "indexer_checkpoint_moved"
+_ANNOUNCE_CHECKPOINT = (
+    f"""CREATE OR REPLACE FUNCTION xietong_announce_checkpoint() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('{CHECKPOINT_CHANNEL}', '');
+        RETURN NULL;
+    END $$""",
+    f"DROP TRIGGER IF EXISTS {CHECKPOINT_TRIGGER} ON indexer_checkpoint",
+    f"""CREATE TRIGGER {CHECKPOINT_TRIGGER} AFTER UPDATE ON indexer_checkpoint FOR EACH ROW
+    WHEN (OLD.block_number IS DISTINCT FROM NEW.block_number
+          OR OLD.block_hash IS DISTINCT FROM NEW.block_hash)
+    EXECUTE FUNCTION xietong_announce_checkpoint()""",
+    "DROP TRIGGER IF EXISTS indexer_checkpoint_set ON indexer_checkpoint",
+    """CREATE TRIGGER indexer_checkpoint_set AFTER INSERT OR DELETE ON indexer_checkpoint
+    FOR EACH ROW EXECUTE FUNCTION xietong_announce_checkpoint()""",
+    "DROP TRIGGER IF EXISTS indexer_checkpoint_emptied ON indexer_checkpoint",
+    """CREATE TRIGGER indexer_checkpoint_emptied AFTER TRUNCATE ON indexer_checkpoint
+    FOR EACH STATEMENT EXECUTE FUNCTION xietong_announce_checkpoint()""",
+)
 
 log = logging.getLogger("xietong.db")
 
@@ -154,7 +182,8 @@ def init_db(engine: Engine) -> None:
     columns, all of them are dropped and the next indexer pass indexes the chain again from the
     deployment block); the off-chain tables are migrated with Alembic
     (``ledger/db/migrations``), so an upgrade never loses a leaf or an API key. On PostgreSQL
-    an advisory lock lets several gateways start at once."""
+    an advisory lock lets several gateways start at once, and the checkpoint's moves are
+    announced on :data:`CHECKPOINT_CHANNEL`."""
     with database_errors(), engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
@@ -164,6 +193,10 @@ def init_db(engine: Engine) -> None:
             # included, and the next indexer pass rebuilds them from the chain (a reindex).
             SQLModel.metadata.drop_all(connection, tables=projections)
         SQLModel.metadata.create_all(connection, tables=projections)
+        if connection.dialect.name == "postgresql":
+            # Part of the projection's schema (dropped with the table, made again here).
+            for statement in _ANNOUNCE_CHECKPOINT:
+                connection.execute(text(statement))
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["connection"] = connection

@@ -20,20 +20,17 @@ canonical form (e.g. an integer beyond ±2^53, a lone surrogate).
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import io
 import itertools
 import os
 import secrets
-import stat
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from ._canonical import _cut, _utf16_key, canonical_json, loads_strict
 from ._errors import (
@@ -42,20 +39,10 @@ from ._errors import (
     FileChangedError,
     HashingError,
     RecordFormatError,
-    SaltsFileError,
     UnreadableFileError,
 )
 from ._files import CHUNK_SIZE, ProgressCallback, _open_checked, _reason, sha256_file
-from ._salts import (
-    _TAIL,
-    SALT_SIZE,
-    RecordFormat,
-    Salts,
-    _exists_error,
-    _fsync_directory,
-    _head,
-    _link_new,
-)
+from ._salts import SALT_SIZE, RecordFormat, Salts, SaltsWriter
 
 __all__ = [
     "RecordEntry",
@@ -437,74 +424,6 @@ class RecordStream:
     rows: int
 
 
-class _SaltsWriter:
-    """Writes a fresh ``xietong-salts/1`` sidecar as the salts are drawn, byte for byte what
-    :func:`write_salts` writes, without holding them: the salt lines go to an owner-only
-    temporary file next to the target, and :meth:`finish` puts the header (which needs the
-    file's SHA-256 and row count) before them, then links the whole into place atomically."""
-
-    def __init__(self, target: str) -> None:
-        self.target = target
-        if os.path.lexists(target):
-            raise _exists_error(target)
-        self.directory = os.path.dirname(os.path.abspath(target))
-        self._temporaries: list[str] = []
-        self._body = self._temporary()
-        self._first = True
-
-    def _temporary(self) -> BinaryIO:
-        try:
-            fd, name = tempfile.mkstemp(
-                dir=self.directory, prefix="." + os.path.basename(self.target) + ".", suffix=".tmp"
-            )
-        except OSError as exc:
-            raise SaltsFileError(
-                f"cannot write the salts sidecar in {self.directory} ({exc.strerror})."
-            ) from None
-        self._temporaries.append(name)
-        os.fchmod(fd, stat.S_IRUSR | stat.S_IWUSR)
-        return open(fd, "wb", buffering=CHUNK_SIZE)
-
-    def write(self, salts: bytes) -> None:
-        """Append the salts of the next rows (``32 * k`` bytes)."""
-        text = salts.hex()
-        lines = [text[k : k + 64] for k in range(0, len(text), 64)]
-        lead = '    "' if self._first else ',\n    "'
-        self._first = False
-        self._body.write((lead + '",\n    "'.join(lines) + '"').encode("ascii"))
-
-    def finish(self, source_name: str, source_sha256: bytes, fmt: RecordFormat, rows: int) -> None:
-        """Write the sidecar to its target (never replacing one that appeared meanwhile)."""
-        target = self.target
-        try:
-            self._body.flush()
-            with self._temporary() as document:
-                document.write(_head(source_name, source_sha256, fmt, rows))
-                document.flush()
-                with open(self._temporaries[0], "rb") as body:
-                    while block := body.read(CHUNK_SIZE):
-                        document.write(block)
-                document.write(_TAIL)
-                document.flush()
-                os.fsync(document.fileno())
-            _link_new(self._temporaries[1], target)
-            _fsync_directory(self.directory)
-        except OSError as exc:
-            raise SaltsFileError(
-                f"cannot write the salts sidecar {target} ({exc.strerror})."
-            ) from None
-        finally:
-            self.discard()
-
-    def discard(self) -> None:
-        """Remove the temporary files (the target, once linked, stays)."""
-        self._body.close()
-        for name in self._temporaries:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(name)
-        self._temporaries.clear()
-
-
 def stream_records(
     path: str | os.PathLike[str],
     on_chunk: Callable[[bytes], None],
@@ -535,7 +454,7 @@ def stream_records(
     if salts is None and salts_path is None:
         raise ValueError("fresh salts need a salts_path to be written to")
     writer = (
-        _SaltsWriter(os.fspath(salts_path)) if salts_path is not None and salts is None else None
+        SaltsWriter(os.fspath(salts_path)) if salts_path is not None and salts is None else None
     )
 
     def take(digests: list[bytes], chunk_salts: list[bytes]) -> None:

@@ -33,17 +33,18 @@ import os
 import stat
 import tempfile
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from ._canonical import loads_strict
 from ._errors import SaltsExistError, SaltsFileError, SaltsMismatchError
-from ._files import sha256_file
+from ._files import CHUNK_SIZE, sha256_file
 
 __all__ = [
     "SALTS_FORMAT",
     "SALT_SIZE",
     "RecordFormat",
     "Salts",
+    "SaltsWriter",
     "read_salts",
     "write_salts",
 ]
@@ -178,6 +179,74 @@ def _fsync_directory(directory: str) -> None:
             os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class SaltsWriter:
+    """Writes a fresh ``xietong-salts/1`` sidecar as the salts are drawn, byte for byte what
+    :func:`write_salts` writes, without holding them: the salt lines go to an owner-only
+    temporary file next to the target, and :meth:`finish` puts the header (which needs the
+    file's SHA-256 and row count) before them, then links the whole into place atomically."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        if os.path.lexists(target):
+            raise _exists_error(target)
+        self.directory = os.path.dirname(os.path.abspath(target))
+        self._temporaries: list[str] = []
+        self._body = self._temporary()
+        self._first = True
+
+    def _temporary(self) -> BinaryIO:
+        try:
+            fd, name = tempfile.mkstemp(
+                dir=self.directory, prefix="." + os.path.basename(self.target) + ".", suffix=".tmp"
+            )
+        except OSError as exc:
+            raise SaltsFileError(
+                f"cannot write the salts sidecar in {self.directory} ({exc.strerror})."
+            ) from None
+        self._temporaries.append(name)
+        os.fchmod(fd, stat.S_IRUSR | stat.S_IWUSR)
+        return open(fd, "wb", buffering=CHUNK_SIZE)
+
+    def write(self, salts: bytes) -> None:
+        """Append the salts of the next rows (``32 * k`` bytes)."""
+        text = salts.hex()
+        lines = [text[k : k + 64] for k in range(0, len(text), 64)]
+        lead = '    "' if self._first else ',\n    "'
+        self._first = False
+        self._body.write((lead + '",\n    "'.join(lines) + '"').encode("ascii"))
+
+    def finish(self, source_name: str, source_sha256: bytes, fmt: RecordFormat, rows: int) -> None:
+        """Write the sidecar to its target (never replacing one that appeared meanwhile)."""
+        target = self.target
+        try:
+            self._body.flush()
+            with self._temporary() as document:
+                document.write(_head(source_name, source_sha256, fmt, rows))
+                document.flush()
+                with open(self._temporaries[0], "rb") as body:
+                    while block := body.read(CHUNK_SIZE):
+                        document.write(block)
+                document.write(_TAIL)
+                document.flush()
+                os.fsync(document.fileno())
+            _link_new(self._temporaries[1], target)
+            _fsync_directory(self.directory)
+        except OSError as exc:
+            raise SaltsFileError(
+                f"cannot write the salts sidecar {target} ({exc.strerror})."
+            ) from None
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Remove the temporary files (the target, once linked, stays)."""
+        self._body.close()
+        for name in self._temporaries:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name)
+        self._temporaries.clear()
 
 
 def write_salts(path: str | os.PathLike[str], salts: Salts, *, overwrite: bool = False) -> None:

@@ -8,13 +8,8 @@ connection, reading on demand what is not kept yet.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import math
-import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +22,6 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from .. import merkle
-from ..db.engine import PG_CONNECT_TIMEOUT
 from ..db.queries import iso as _iso  # None for None and for "forever" (after 9999)
 from ..db.tables import (
     AccessReceiptRow,
@@ -46,10 +40,10 @@ from ..ids import version_id
 from ._chain_view import ChainView
 from ._errors import NotAnchoredError
 from ._gate import would_block
+from ._generation import CHECKPOINT, PostgresGeneration, SqliteGeneration, postgres_statement
 
 __all__ = [
     "AgreementFacts",
-    "GenerationUnknownError",
     "IndexFacts",
     "IndexRead",
     "IndexReader",
@@ -73,30 +67,31 @@ _LEAVES_AND_CHECKPOINT = {
     .where(_CHECKPOINT.c.id == 1)
     for column in ("content_hash", "leaf_hash")
 }
-#: The index's checkpoint alone (its generation).
-_CHECKPOINT_ONLY = sa_select(_CHECKPOINT.c.block_number, _CHECKPOINT.c.block_hash).where(
-    _CHECKPOINT.c.id == 1
-)
-_CHECKPOINT_SQL = "SELECT block_number, block_hash FROM indexer_checkpoint WHERE id = 1"
 _LEAVES = {
     column: sa_select(*(_LEAF.c[n] for n in _LEAF_COLUMNS)).where(
         _LEAF.c[column] == bindparam("key")
     )
     for column in ("content_hash", "leaf_hash")
 }
+#: The same statements as psycopg takes them (the loop's reads on PostgreSQL).
+_LEAVES_AND_CHECKPOINT_PG = {c: postgres_statement(s) for c, s in _LEAVES_AND_CHECKPOINT.items()}
+_LEAVES_PG = {c: postgres_statement(s) for c, s in _LEAVES.items()}
 
 
 class Reads:
     """The connection of one answer, and an ORM session over it, opened only when facts
-    not kept yet must be read."""
+    not kept yet must be read; without a connection (an answer made on the event loop from
+    leaves read there), facts not kept are a :class:`WouldBlockError`."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection | None) -> None:
         self.connection = connection
         self._session: Session | None = None
 
     @property
     def session(self) -> Session:
         if self._session is None:
+            if self.connection is None:
+                would_block("a database server")
             self._session = Session(bind=self.connection)
         return self._session
 
@@ -180,7 +175,7 @@ class IndexReader:
         self.engine = engine
         self.chain = chain
         #: SQLite is a library reading a local file; any other database is a server away.
-        self._embedded = engine.dialect.name == "sqlite"
+        self.embedded = engine.dialect.name == "sqlite"
         self._facts = IndexFacts(None)
         self._trees: dict[str, merkle.MerkleTree] = {}
         self._lock = threading.Lock()
@@ -190,7 +185,7 @@ class IndexReader:
         """The leaves whose ``column`` (``content_hash`` or ``leaf_hash``) is ``key``, read
         with the index's checkpoint in one statement, and the facts kept for that generation
         of the index; the connection stays open for the facts read in the block."""
-        if not self._embedded:
+        if not self.embedded:
             would_block("a database server")
         with self.engine.connect() as connection:
             # One statement, or a few reads of facts not kept yet, none of which writes: no
@@ -209,36 +204,63 @@ class IndexReader:
             finally:
                 reads.close()
 
+    async def read_async(self, column: str, key: str) -> IndexRead:
+        """:meth:`read` on the event loop, on PostgreSQL (one round trip over
+        :meth:`PostgresGeneration.fetch`, no worker thread): the leaves and the checkpoint,
+        and the facts kept for that generation. Facts not kept yet are a WouldBlockError
+        when the answer asks for them (then answer on a worker thread); a database that does
+        not answer is a GenerationUnknownError."""
+        rows = await self._postgres.fetch(_LEAVES_AND_CHECKPOINT_PG[column], {"key": key})
+        if rows:
+            facts = self._generation((int(rows[0][0]), str(rows[0][1])))
+            leaf_rows = [row[2:] for row in rows if row[2] is not None]
+        else:  # nothing indexed yet, or a reindex under way: no checkpoint
+            facts = IndexFacts(None)
+            leaf_rows = list(await self._postgres.fetch(_LEAVES_PG[column], {"key": key}))
+        leaves = [_Leaf(*row) for row in leaf_rows]
+        return IndexRead(self, Reads(None), facts, leaves)
+
     def generation(self) -> tuple[int, str] | None:
         """The index's checkpoint (block number, hash) now; None when nothing is indexed.
         Inside ``in_memory`` on a database server: WouldBlockError (see
         :meth:`generation_async`)."""
-        if not self._embedded:
+        if not self.embedded:
             would_block("a database server")
         with self.engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT")
-            row = connection.execute(_CHECKPOINT_ONLY).first()
+            row = connection.execute(CHECKPOINT).first()
         return None if row is None else (int(row.block_number), str(row.block_hash))
 
     async def generation_async(self) -> tuple[int, str] | None:
-        """:meth:`generation` without a thread: on SQLite read at once, on PostgreSQL over
-        one asynchronous connection of this process's event loop (psycopg's), a round trip
-        that waits on the loop, not on a worker thread.
+        """:meth:`generation` without a thread: on SQLite read at once; on PostgreSQL the
+        generation kept while the checkpoint's moves are watched, else read over an
+        asynchronous connection of this process's event loop (see ``._generation``).
 
         Raises GenerationUnknownError when it cannot tell (the server does not answer, the
         connection broke, or failed less than a second ago): callers then take the way that
         handles outages (the synchronous read)."""
-        if self._embedded:
-            return self._sqlite_checkpoint.read()
-        return await self._async_checkpoint.read()
+        if self.embedded:
+            return self._sqlite.read()
+        return await self._postgres.read()
+
+    def forget_generation(self) -> None:
+        """This process moved the index's checkpoint (its indexer's pass returned): forget
+        the generation kept, so the next answers read it (any thread)."""
+        if "_postgres" in vars(self):
+            self._postgres.forget()
+
+    async def aclose(self) -> None:
+        """Close what the event loop opened (PostgreSQL's asynchronous connections)."""
+        if "_postgres" in vars(self):
+            await self._postgres.aclose()
 
     @cached_property
-    def _sqlite_checkpoint(self) -> _SqliteCheckpoint:
-        return _SqliteCheckpoint(self)
+    def _sqlite(self) -> SqliteGeneration:
+        return SqliteGeneration(self.engine, self.generation)
 
     @cached_property
-    def _async_checkpoint(self) -> _AsyncCheckpoint:
-        return _AsyncCheckpoint(self.engine)
+    def _postgres(self) -> PostgresGeneration:
+        return PostgresGeneration(self.engine)
 
     def _generation(self, generation: tuple[int, str]) -> IndexFacts:
         """The facts kept for this generation of the index (its checkpoint's block number
@@ -271,83 +293,16 @@ class IndexReader:
         return tree
 
 
-class GenerationUnknownError(Exception):
-    """The index's generation could not be read without a thread (see
-    :meth:`IndexReader.generation_async`)."""
+@dataclass(frozen=True)
+class _Leaf:
+    """A leaf row read over psycopg (the columns of ``_LEAF_COLUMNS``, by name)."""
 
-
-class _SqliteCheckpoint:
-    """The index's checkpoint read from a SQLite file over a plain ``sqlite3`` connection
-    of the calling thread (read-only, autocommit: each read sees the last commit), without
-    SQLAlchemy's pool and statement machinery (most of the cost of so small a read); over
-    the engine for a database that is not a file."""
-
-    def __init__(self, reader: IndexReader) -> None:
-        self._reader = reader
-        database = reader.engine.url.database
-        self._path = database if database and database != ":memory:" else None
-        self._local = threading.local()
-
-    def read(self) -> tuple[int, str] | None:
-        if self._path is None:
-            return self._reader.generation()
-        try:
-            connection = getattr(self._local, "connection", None)
-            if connection is None:
-                connection = sqlite3.connect(
-                    f"file:{self._path}?mode=ro", uri=True, isolation_level=None, timeout=10
-                )
-                self._local.connection = connection
-            row = connection.execute(_CHECKPOINT_SQL).fetchone()
-        except sqlite3.Error:
-            self._local.connection = None
-            raise GenerationUnknownError from None
-        return None if row is None else (int(row[0]), str(row[1]))
-
-
-class _AsyncCheckpoint:
-    """The index's checkpoint read on an event loop, over psycopg asynchronous connections
-    (autocommit; at most ``_CONNECTIONS`` at once, opened on first use and kept); a failure
-    closes the connection that failed, and for a second no read is tried."""
-
-    _RETRY = 1.0
-    _CONNECTIONS = 4
-
-    def __init__(self, engine: Engine) -> None:
-        url = engine.url.set(drivername="postgresql")
-        self._conninfo = url.render_as_string(hide_password=False)
-        self._connect_timeout = int(url.query.get("connect_timeout", PG_CONNECT_TIMEOUT))  # type: ignore[arg-type]
-        self._idle: list[Any] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._slots: asyncio.Semaphore | None = None
-        self._failed_at = -math.inf
-
-    async def read(self) -> tuple[int, str] | None:
-        import psycopg
-
-        loop = asyncio.get_running_loop()
-        if self._loop is not loop:  # connections and the semaphore belong to one loop
-            self._loop, self._slots, self._idle = loop, asyncio.Semaphore(self._CONNECTIONS), []
-        if time.monotonic() - self._failed_at < self._RETRY:
-            raise GenerationUnknownError
-        assert self._slots is not None
-        async with self._slots:
-            connection = self._idle.pop() if self._idle else None
-            try:
-                if connection is None or connection.closed:
-                    connection = await psycopg.AsyncConnection.connect(
-                        self._conninfo, autocommit=True, connect_timeout=self._connect_timeout
-                    )
-                cursor = await connection.execute(_CHECKPOINT_SQL, prepare=True)
-                row = await cursor.fetchone()
-            except (psycopg.Error, OSError):
-                self._failed_at = time.monotonic()
-                if connection is not None:
-                    with contextlib.suppress(Exception):
-                        await connection.close()
-                raise GenerationUnknownError from None
-            self._idle.append(connection)
-        return None if row is None else (int(row[0]), str(row[1]))
+    root: str
+    leaf_hash: str
+    kind: str
+    content_hash: str | None
+    path: str | None
+    record_index: int | None
 
 
 class IndexRead:

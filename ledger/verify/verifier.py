@@ -22,7 +22,8 @@ from ..errors import InputError
 from . import _gate
 from ._chain_view import ChainView, Clock
 from ._errors import NotAnchoredError, WouldBlockError
-from ._facts import GenerationUnknownError, IndexRead, IndexReader, VersionFacts
+from ._facts import IndexRead, IndexReader, VersionFacts
+from ._generation import GenerationUnknownError
 from .answers import Authorization, Department, Match, Receipt, Verification, Version
 from .bundles import BUNDLE_FORMAT
 
@@ -30,6 +31,11 @@ __all__ = ["Verifier"]
 
 #: What a leaf is looked up by: a file's content SHA-256, or the leaf hash itself.
 LookupColumn = Literal["content_hash", "leaf_hash"]
+#: A hash asked about: first as a file's content, then as a leaf (the query names).
+_HASH_LOOKUPS: tuple[tuple[LookupColumn, str], ...] = (
+    ("content_hash", "file content {}"),
+    ("leaf_hash", "leaf {}"),
+)
 
 
 class Verifier:
@@ -61,6 +67,16 @@ class Verifier:
         #: The index's facts, kept per generation, and the trees of roots.
         self.index = IndexReader(engine, self.chain)
 
+    @property
+    def embedded(self) -> bool:
+        """Whether the index is an embedded database (SQLite: read on any thread at once)."""
+        return self.index.embedded
+
+    async def aclose(self) -> None:
+        """Close what an event loop opened for :meth:`stamp_async` and
+        :meth:`verify_hash_async` (on that loop)."""
+        await self.index.aclose()
+
     @contextmanager
     def in_memory(self) -> Iterator[None]:
         """Answer on the caller's thread only from what is kept in memory and the embedded
@@ -78,12 +94,12 @@ class Verifier:
     def verify_content_hash(self, content_hash: bytes) -> Verification:
         """Files whose content SHA-256 is ``content_hash``."""
         key = "0x" + content_hash.hex()
-        return self.verify("content_hash", key, f"file content {key}")
+        return self.verify("content_hash", key, _HASH_LOOKUPS[0][1].format(key))
 
     def verify_leaf(self, leaf_hash: bytes, *, query: str | None = None) -> Verification:
         """The leaf ``leaf_hash`` (a file or salted record leaf)."""
         key = "0x" + leaf_hash.hex()
-        return self.verify("leaf_hash", key, query or f"leaf {key}")
+        return self.verify("leaf_hash", key, query or _HASH_LOOKUPS[1][1].format(key))
 
     def verify_record(
         self, record_hash: bytes, salt: bytes, *, query: str = "the record"
@@ -98,43 +114,71 @@ class Verifier:
         agreements under which it may be received now; anchored and newest first."""
         # 1) The leaves, and the index's generation read with them (one statement).
         with self.index.read(column, key) as index:
-            answer = Verification(query=query, index_block=index.block)
-            if not index.leaves:
+            return self._answer(index, query)
+
+    async def verify_hash_async(self, digest: bytes) -> Verification:
+        """:meth:`verify_hash` on the event loop, on PostgreSQL: the leaves read there (one
+        round trip each way looked up), the answer made from the facts kept and the chain
+        view kept. Raises WouldBlockError when it needs more (facts not kept yet, the node, a
+        tree to rebuild) or the database does not answer at once: then call
+        :meth:`verify_hash` on a worker thread (which handles outages)."""
+        for column, query in _HASH_LOOKUPS:
+            key = "0x" + digest.hex()
+            try:
+                index = await self.index.read_async(column, key)
+            except GenerationUnknownError:
+                raise WouldBlockError("a database server that did not answer") from None
+            with _gate.in_memory():
+                answer = self._answer(index, query.format(key))
+            if answer.matches or column == "leaf_hash":
                 return answer
-            # 2) The clock: the chain's time and head; the wall clock and the index's block
-            #    when the node does not answer (the answer then says so).
-            clock = self.chain.clock(index.block)
-            # 3) Is the index still on the chain? An index left on a branch the chain
-            #    abandoned (a reorg deeper than the confirmations, until the indexer's next
-            #    pass rolls it back): no check kept from before counts.
-            trusted = not clock.reachable or self.chain.index_on_chain(index.generation)
-            # 4) Per leaf: the version's facts, the chain's word on it, then the match with
-            #    its lineage and authorizations.
-            #    Every version holding the leaf's root is a match: the same content anchored
-            #    in several datasets (by several departments) is listed once per version.
-            stable = index.generation is not None and clock.reachable and trusted
-            for leaf in index.leaves:
-                for version in index.versions(leaf.root):  # none: persisted, not anchored yet
-                    stable = stable and self.chain.known_final(version.dataset_id, version.root)
-                    if not self.chain.holds(
-                        version.dataset_id,
-                        version.root,
-                        version.block_number,
-                        clock,
-                        trusted=trusted,
-                    ):
-                        continue  # not on this chain (a branch it left, or re-anchored elsewhere)
-                    answer.matches.append(self._match(index, leaf, version, clock))
-            # 5) Anchored first, newest first; and whether the node answered throughout.
-            answer.matches.sort(key=lambda m: (m.status != "anchored", -m.version.block_number))
-            answer.node_reachable = clock.reachable and self.chain.reachable()
-            # 6) The same answer again while the stamp stays: every version known final
-            #    and indexed, the index standing on the chain, the node answering.
-            #    (``known_final`` is asked before ``holds``: a version found final by this
-            #    answer's own ``holds`` makes it stable from the next answer on.)
-            if stable and not index.unindexed and answer.node_reachable:
-                answer.stamp = (index.generation, clock.head, clock.now)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def verify_hash(self, digest: bytes) -> Verification:
+        """Files whose content SHA-256 is ``digest``; when there are none, the leaf
+        ``digest``."""
+        answer = self.verify_content_hash(digest)
+        return answer if answer.matches else self.verify_leaf(digest)
+
+    def _answer(self, index: IndexRead, query: str) -> Verification:
+        """Steps 2) to 6) of :meth:`verify`, over what ``index`` read."""
+        answer = Verification(query=query, index_block=index.block)
+        if not index.leaves:
             return answer
+        # 2) The clock: the chain's time and head; the wall clock and the index's block
+        #    when the node does not answer (the answer then says so).
+        clock = self.chain.clock(index.block)
+        # 3) Is the index still on the chain? An index left on a branch the chain
+        #    abandoned (a reorg deeper than the confirmations, until the indexer's next
+        #    pass rolls it back): no check kept from before counts.
+        trusted = not clock.reachable or self.chain.index_on_chain(index.generation)
+        # 4) Per leaf: the version's facts, the chain's word on it, then the match with
+        #    its lineage and authorizations.
+        #    Every version holding the leaf's root is a match: the same content anchored
+        #    in several datasets (by several departments) is listed once per version.
+        stable = index.generation is not None and clock.reachable and trusted
+        for leaf in index.leaves:
+            for version in index.versions(leaf.root):  # none: persisted, not anchored yet
+                stable = stable and self.chain.known_final(version.dataset_id, version.root)
+                if not self.chain.holds(
+                    version.dataset_id,
+                    version.root,
+                    version.block_number,
+                    clock,
+                    trusted=trusted,
+                ):
+                    continue  # not on this chain (a branch it left, or re-anchored elsewhere)
+                answer.matches.append(self._match(index, leaf, version, clock))
+        # 5) Anchored first, newest first; and whether the node answered throughout.
+        answer.matches.sort(key=lambda m: (m.status != "anchored", -m.version.block_number))
+        answer.node_reachable = clock.reachable and self.chain.reachable()
+        # 6) The same answer again while the stamp stays: every version known final
+        #    and indexed, the index standing on the chain, the node answering.
+        #    (``known_final`` is asked before ``holds``: a version found final by this
+        #    answer's own ``holds`` makes it stable from the next answer on.)
+        if stable and not index.unindexed and answer.node_reachable:
+            answer.stamp = (index.generation, clock.head, clock.now)
+        return answer
 
     async def stamp_async(self) -> tuple[Any, ...] | None:
         """The stamp an answer made now would carry if stable (:attr:`Verification.stamp`),

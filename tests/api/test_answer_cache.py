@@ -6,12 +6,23 @@ asynchronous connection there)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
+from sqlalchemy import text
+
+from ledger.db.engine import CHECKPOINT_TRIGGER
+from ledger.gateway import Gateway
+from ledger.verify._generation import WATCHER_NAME, PostgresGeneration
 from tests.api._support import CIVIL, DIBAO, POLICY, Api, World, dataset_of
 from tests.api.test_reads import RULES, file_leaf, policy_file
 from tests.api.test_writes import flush
+from tests.support import fresh_database
 
 
 def _anchor(writer: Api, dataset: str, leaves: list[dict[str, str]]) -> None:
@@ -76,3 +87,146 @@ def test_no_answer_is_kept_when_the_cache_is_off(world: World, make_api: Any) ->
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert answers[0].json()["status"] == "anchored"
     assert len(api.state.answers) == 0
+
+
+# ---------------------------------------------------------------- PostgreSQL: the generation kept
+# On PostgreSQL each API process keeps the index's generation while a connection LISTENs for
+# the checkpoint's moves (ledger/verify/_generation.py): a kept answer then costs no round
+# trip. Another gateway's indexer (its own engine: as another process) is learnt from the
+# announcement; this gateway's own indexer makes it forget at once.
+
+
+@pytest.fixture
+def pg_writer(chain: World, tmp_path: Path, make_api: Any) -> Iterator[Api]:
+    """The writer's gateway over a fresh PostgreSQL database."""
+    with fresh_database("postgresql", tmp_path) as url:
+        api = make_api(chain.settings(database_url=url))
+        api.sync()
+        yield api
+
+
+def _wait_until(condition: Callable[[], bool], what: str, seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"still not {what} after {seconds} s"
+        time.sleep(0.02)
+
+
+def _kept_answer(api: Api) -> tuple[dict[str, str], str]:
+    """A file anchored and indexed, its answer kept; (query, root of its version)."""
+    state = api.state
+    state.__dict__["verifier"] = state.gateway.verifier(head_ttl=3600.0)
+    digest = "0x" + hashlib.sha256(b"%PDF notice watched").hexdigest()
+    _anchor(api, POLICY, [{"content_hash": digest, "name": "2026/12/通知-watched.pdf"}])
+    api.sync()
+    query = {"hash": digest, "with_proof": "true"}
+    first = api.ok("/v1/verify", params=query)
+    assert first["status"] == "anchored"
+    # The first answer finds the version final; the second is kept; the third is the kept
+    # one, whose stamp is checked (the first look at the generation starts the watcher).
+    assert api.ok("/v1/verify", params=query) == first
+    assert api.ok("/v1/verify", params=query) == first
+    return query, first["matches"][0]["version"]["root"]
+
+
+def _generation_of(api: Api) -> PostgresGeneration:
+    return api.state.verifier.index._postgres
+
+
+def test_another_indexers_move_reaches_kept_answers_when_announced(
+    pg_writer: Api, chain: World
+) -> None:
+    query, root = _kept_answer(pg_writer)
+    watched = _generation_of(pg_writer)
+    _wait_until(lambda: watched.watching, "watching the checkpoint")
+    assert pg_writer.ok("/v1/verify", params=query)["status"] == "anchored"  # kept, no read
+
+    chain.revoke_policy_version(root)
+    Gateway(pg_writer.state.settings).indexer().sync()  # not this gateway's: no forgetting
+
+    def revoked() -> bool:
+        return pg_writer.ok("/v1/verify", params=query)["status"] == "revoked"
+
+    _wait_until(revoked, "revoked in the answer (the announcement did not arrive)")
+    _wait_until(lambda: watched.watching, "watching again")
+
+
+def test_this_gateways_indexer_is_followed_at_once_without_announcements(
+    pg_writer: Api, chain: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The watcher hears no announcement: only this gateway's own indexer makes it forget.
+    async def until_forgotten(self: PostgresGeneration, connection: Any) -> None:
+        while self.watching:
+            await asyncio.sleep(0.01)
+
+    monkeypatch.setattr(PostgresGeneration, "_until_moved", until_forgotten)
+    query, root = _kept_answer(pg_writer)
+    _wait_until(lambda: _generation_of(pg_writer).watching, "watching the checkpoint")
+    chain.revoke_policy_version(root)
+    pg_writer.sync()
+    assert pg_writer.ok("/v1/verify", params=query)["status"] == "revoked"
+
+
+def test_nothing_is_kept_where_moves_are_not_announced(pg_writer: Api, chain: World) -> None:
+    engine = pg_writer.state.gateway.engine
+    with engine.begin() as connection:
+        for trigger in (CHECKPOINT_TRIGGER, "indexer_checkpoint_set", "indexer_checkpoint_emptied"):
+            connection.execute(text(f"DROP TRIGGER {trigger} ON indexer_checkpoint"))
+    query, root = _kept_answer(pg_writer)
+    for _ in range(20):  # the watcher found no trigger and stopped; reads ask the database
+        assert pg_writer.ok("/v1/verify", params=query)["status"] == "anchored"
+        assert not _generation_of(pg_writer).watching
+    chain.revoke_policy_version(root)
+    Gateway(pg_writer.state.settings).indexer().sync()
+    assert pg_writer.ok("/v1/verify", params=query)["status"] == "revoked"  # at once
+
+
+def test_a_broken_watch_forgets_and_watches_again(pg_writer: Api, chain: World) -> None:
+    query, root = _kept_answer(pg_writer)
+    watched = _generation_of(pg_writer)
+    _wait_until(lambda: watched.watching, "watching the checkpoint")
+    with pg_writer.state.gateway.engine.begin() as connection:
+        ended = connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = :name AND datname = current_database()"
+            ),
+            {"name": WATCHER_NAME},
+        ).all()
+    assert [row[0] for row in ended] == [True]
+    _wait_until(lambda: not watched.watching, "forgotten after the watch broke", seconds=5.0)
+    assert pg_writer.ok("/v1/verify", params=query)["status"] == "anchored"  # read meanwhile
+    _wait_until(lambda: watched.watching, "watching again")
+
+    chain.revoke_policy_version(root)
+    Gateway(pg_writer.state.settings).indexer().sync()
+
+    def revoked() -> bool:
+        return pg_writer.ok("/v1/verify", params=query)["status"] == "revoked"
+
+    _wait_until(revoked, "revoked in the answer after the watch came back")
+
+
+def _answers_made(api: Api) -> dict[str, int]:
+    counts = {}
+    for line in api.get("/metrics", scope="read").text.splitlines():
+        if line.startswith('xietong_verify_answers_total{made="'):
+            labels, _, value = line.rpartition(" ")
+            counts[labels.split('"')[1]] = int(float(value))
+    return counts
+
+
+def test_metrics_count_how_answers_were_made(world: World, make_api: Any) -> None:
+    api = make_api(world.settings())
+    digest, _leaf = file_leaf(policy_file(world), RULES)
+    before = _answers_made(api)
+    assert set(before) == {"kept", "loop", "thread"}
+    for _ in range(5):
+        assert api.ok("/v1/verify", params={"hash": digest})["status"] == "anchored"
+    after = _answers_made(api)
+    made = {way: after[way] - before[way] for way in after}
+    # The first answers are made (the verifier built on a thread, the version found final),
+    # then the one kept is served.
+    assert sum(made.values()) == 5
+    assert made["kept"] >= 2
+    assert made["thread"] >= 1

@@ -1,0 +1,282 @@
+"""The index's generation (the indexer's checkpoint: block number and hash) read without a
+worker thread, for answers kept in memory (``Verifier.stamp_async``).
+
+* :class:`SqliteGeneration`: a SQLite file read over a plain ``sqlite3`` connection of the
+  calling thread, one statement per read.
+* :class:`PostgresGeneration`: on PostgreSQL, read over psycopg's asynchronous connections
+  on the event loop, and *watched*: one connection LISTENs on ``CHECKPOINT_CHANNEL``, on which
+  the triggers of ``ledger.db.engine.init_db`` announce every move of the checkpoint when its
+  transaction commits. While it watches, a read is the generation kept, with no round trip.
+
+What a kept generation may lag behind, and why that is enough:
+
+* a move made by another process (another gateway's indexer, ``xietong index``) is known
+  when its announcement arrives, which PostgreSQL sends once the move commits (well under a
+  millisecond on one host);
+* a move made by this process's own indexer is forgotten before its pass returns
+  (:meth:`PostgresGeneration.forget`, called by the gateway's indexers): the answers of this
+  process follow its own indexer exactly;
+* without the triggers (a database the gateway has not started on since), or while the
+  watching connection is down, nothing is kept and each read asks the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql import Select
+
+from ..db.engine import CHECKPOINT_CHANNEL, CHECKPOINT_TRIGGER, PG_CONNECT_TIMEOUT
+from ..db.tables import IndexerCheckpoint
+
+__all__ = [
+    "CHECKPOINT",
+    "WATCHER_NAME",
+    "Generation",
+    "GenerationUnknownError",
+    "PostgresGeneration",
+    "PostgresStatement",
+    "SqliteGeneration",
+    "postgres_statement",
+]
+
+Generation = tuple[int, str]
+_TABLE = IndexerCheckpoint.__table__  # type: ignore[attr-defined]
+#: The index's checkpoint alone (its generation): the statement, and its text per driver.
+CHECKPOINT = sa_select(_TABLE.c.block_number, _TABLE.c.block_hash).where(_TABLE.c.id == 1)
+_CHECKPOINT_SQLITE = str(
+    CHECKPOINT.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
+)
+_POSTGRES = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+
+
+@dataclass(frozen=True)
+class PostgresStatement:
+    """A statement as psycopg takes it: its text (``%(name)s`` parameters) and the values of
+    the parameters it fixes itself (the others are given to :meth:`PostgresGeneration.fetch`)."""
+
+    sql: str
+    fixed: dict[str, Any]
+
+
+def postgres_statement(statement: Select[Any]) -> PostgresStatement:
+    """``statement`` compiled for psycopg."""
+    compiled = statement.compile(dialect=_POSTGRES)
+    fixed = {name: value for name, value in compiled.params.items() if value is not None}
+    return PostgresStatement(str(compiled), fixed)
+
+
+_CHECKPOINT_POSTGRES = postgres_statement(CHECKPOINT)
+_HAS_TRIGGER = (
+    "SELECT 1 FROM pg_trigger WHERE tgname = %s AND tgrelid = to_regclass('indexer_checkpoint')"
+)
+#: The ``application_name`` of the watching connection (as ``pg_stat_activity`` shows it).
+WATCHER_NAME = "xietong-checkpoint-watch"
+#: Not known (nothing kept): a distinct object, as None is a generation (nothing indexed).
+_UNKNOWN: Any = object()
+
+
+class GenerationUnknownError(Exception):
+    """The index's generation could not be read without a thread (the database does not
+    answer, the connection broke, or failed less than a second ago): callers take the way
+    that handles outages (a worker thread)."""
+
+
+def _generation(row: Any) -> Generation | None:
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+class SqliteGeneration:
+    """The index's checkpoint read from a SQLite file over a plain ``sqlite3`` connection of
+    the calling thread (read-only, autocommit: each read sees the last commit), without
+    SQLAlchemy's pool and statement machinery (most of the cost of so small a read); through
+    ``fallback`` (a read over the engine) for a database that is not a file."""
+
+    def __init__(self, engine: Engine, fallback: Callable[[], Generation | None]) -> None:
+        database = engine.url.database
+        self._path = database if database and database != ":memory:" else None
+        self._fallback = fallback
+        self._local = threading.local()
+
+    def read(self) -> Generation | None:
+        if self._path is None:
+            return self._fallback()
+        try:
+            connection = getattr(self._local, "connection", None)
+            if connection is None:
+                connection = sqlite3.connect(
+                    f"file:{self._path}?mode=ro", uri=True, isolation_level=None, timeout=10
+                )
+                self._local.connection = connection
+            row = connection.execute(_CHECKPOINT_SQLITE).fetchone()
+        except sqlite3.Error:
+            self._local.connection = None
+            raise GenerationUnknownError from None
+        return _generation(row)
+
+
+class PostgresGeneration:
+    """The index's checkpoint on PostgreSQL, read on one event loop and kept while watched
+    (see the module's docstring); also the loop's way to the index for other statements
+    (:meth:`fetch`).
+
+    Connections are psycopg's asynchronous ones in autocommit, at most ``_CONNECTIONS`` at
+    once besides the watching one, opened on first use and kept. A failure closes the
+    connection that failed, and for ``_RETRY`` seconds no read is tried. Everything belongs to
+    the loop that used it first; another loop (a test client's) starts afresh.
+
+    ``_known`` (the generation kept, or ``_UNKNOWN``) and ``_epoch`` (counts forgettings) are
+    written under ``_lock``: :meth:`forget` comes from other threads, and a generation read
+    before a forgetting must not be kept after it.
+    """
+
+    _RETRY = 1.0
+    _CONNECTIONS = 4
+    #: Seconds between the watcher's looks at whether this process forgot the generation.
+    _POLL = 0.2
+
+    def __init__(self, engine: Engine) -> None:
+        url = engine.url.set(drivername="postgresql")
+        self._conninfo = url.render_as_string(hide_password=False)
+        self._connect_timeout = int(url.query.get("connect_timeout", PG_CONNECT_TIMEOUT))  # type: ignore[arg-type]
+        self._idle: list[Any] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._failed_at = -math.inf
+        self._lock = threading.Lock()
+        self._known: Generation | None = _UNKNOWN
+        self._epoch = 0
+        self._watcher: asyncio.Task[None] | None = None
+
+    @property
+    def watching(self) -> bool:
+        """Whether a generation is kept now (reads cost no round trip)."""
+        return self._known is not _UNKNOWN
+
+    def forget(self) -> None:
+        """Forget the generation kept (any thread): this process moved the checkpoint. Reads
+        ask the database until the watcher has read it again."""
+        with self._lock:
+            self._epoch += 1
+            self._known = _UNKNOWN
+
+    async def read(self) -> Generation | None:
+        """The index's generation now: the one kept while watched, else read (one round
+        trip). Raises GenerationUnknownError when the database does not answer."""
+        self._adopt(asyncio.get_running_loop())
+        known = self._known
+        if known is not _UNKNOWN:
+            return known
+        if self._watcher is None:
+            self._watcher = asyncio.get_running_loop().create_task(self._watch())
+        rows = await self.fetch(_CHECKPOINT_POSTGRES)
+        return _generation(rows[0] if rows else None)
+
+    async def fetch(
+        self, statement: PostgresStatement, params: Mapping[str, Any] | None = None
+    ) -> list[Any]:
+        """The rows of ``statement`` with ``params``, prepared on the server. Raises
+        GenerationUnknownError when the database does not answer."""
+        import psycopg
+
+        self._adopt(asyncio.get_running_loop())
+        if time.monotonic() - self._failed_at < self._RETRY:
+            raise GenerationUnknownError
+        assert self._slots is not None
+        async with self._slots:
+            connection = self._idle.pop() if self._idle else None
+            try:
+                if connection is None or connection.closed:
+                    connection = await self._connect()
+                values = {**statement.fixed, **(params or {})}
+                cursor = await connection.execute(statement.sql, values, prepare=True)
+                rows: list[Any] = await cursor.fetchall()
+            except (psycopg.Error, OSError):
+                self._failed_at = time.monotonic()
+                if connection is not None:
+                    with contextlib.suppress(Exception):
+                        await connection.close()
+                raise GenerationUnknownError from None
+            self._idle.append(connection)
+        return rows
+
+    async def aclose(self) -> None:
+        """Stop watching and close the connections (on the loop that used them)."""
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await watcher
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+    # ------------------------------------------------------------------ the watcher
+
+    def _adopt(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._loop is not loop:  # connections, tasks and the semaphore belong to one loop
+            self._loop, self._slots, self._idle = loop, asyncio.Semaphore(self._CONNECTIONS), []
+            self._watcher = None
+            self.forget()
+
+    async def _connect(self, name: str = "xietong-verify") -> Any:
+        import psycopg
+
+        return await psycopg.AsyncConnection.connect(
+            self._conninfo,
+            autocommit=True,
+            connect_timeout=self._connect_timeout,
+            application_name=name,
+        )
+
+    async def _watch(self) -> None:
+        """LISTEN, read the checkpoint, keep it until it moves (announced, or forgotten by
+        this process), read it again; after a failure, forget and start again."""
+        import psycopg
+
+        while True:
+            connection = None
+            try:
+                connection = await self._connect(WATCHER_NAME)
+                cursor = await connection.execute(_HAS_TRIGGER, (CHECKPOINT_TRIGGER,))
+                if await cursor.fetchone() is None:
+                    return  # moves are not announced here: never keep a generation
+                await connection.execute(f"LISTEN {CHECKPOINT_CHANNEL}")
+                while True:
+                    epoch = self._epoch
+                    cursor = await connection.execute(
+                        _CHECKPOINT_POSTGRES.sql, _CHECKPOINT_POSTGRES.fixed
+                    )
+                    generation = _generation(await cursor.fetchone())
+                    with self._lock:
+                        kept = epoch == self._epoch  # not forgotten while it was read
+                        if kept:
+                            self._known = generation
+                    if kept:
+                        await self._until_moved(connection)
+                        self.forget()
+            except (psycopg.Error, OSError):
+                self.forget()
+                await asyncio.sleep(self._RETRY)
+            finally:
+                if connection is not None:
+                    with contextlib.suppress(Exception):
+                        await connection.close()
+
+    async def _until_moved(self, connection: Any) -> None:
+        """Return once the checkpoint's move is announced, or this process forgot it."""
+        while self._known is not _UNKNOWN:
+            async for _ in connection.notifies(timeout=self._POLL, stop_after=1):
+                return
