@@ -80,6 +80,11 @@ class SyncResult:
         return max(0, self.head - self.to_block)
 
     @property
+    def moved(self) -> bool:
+        """The pass moved the checkpoint (blocks indexed, or a reorg rolled back)."""
+        return self.reorged_from is not None or self.to_block >= self.from_block
+
+    @property
     def caught_up(self) -> bool:
         """The pass indexed every block with enough confirmations."""
         return self.to_block >= self.confirmed
@@ -184,8 +189,8 @@ class Indexer:
         engine: The database engine.
         confirmations: A block is indexed once it has this many confirmations (1 = mined).
         chunk: Blocks per ``eth_getLogs`` request.
-        on_moved: Called once each pass (or reindex) returns, whether it ended well or not:
-            the checkpoint may have moved (the gateway's verifiers forget the generation they
+        on_moved: Called when a pass (or reindex) that moved the checkpoint returns, and
+            when one fails: the checkpoint may have moved (the gateway's verifiers forget the generation they
             keep, see ``ledger.verify._generation``).
     """
 
@@ -220,15 +225,18 @@ class Indexer:
                 raises its own error, which :meth:`follow` does not wait out.
             IndexerError: The database indexes another chain or deployment.
         """
+        moved = True  # unless the pass tells otherwise (a failed one may have moved it)
         with node_errors():
             try:
-                return self._sync(max_blocks)
+                result = self._sync(max_blocks)
+                moved = result.moved
+                return result
             except (OperationalError, InterfaceError) as exc:
                 # Connection failures only, not all of ``database_errors()``: a database that
                 # refuses writes must end ``follow`` (the API's index loop logs its kind).
                 raise (as_unavailable(exc) or exc) from None
             finally:
-                if self._on_moved is not None:
+                if moved and self._on_moved is not None:
                     self._on_moved()
 
     def follow(

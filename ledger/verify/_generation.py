@@ -144,7 +144,7 @@ class PostgresGeneration:
     _RETRY = 1.0
     _CONNECTIONS = 4
     #: Seconds between the watcher's looks at whether this process forgot the generation.
-    _POLL = 0.2
+    _POLL = 0.05
 
     def __init__(self, engine: Engine) -> None:
         url = engine.url.set(drivername="postgresql")

@@ -416,3 +416,19 @@ def test_the_index_of_every_kind_of_event_equals_the_chain(
         kept = session.get(VersionRow, hx(version_id(DS, h("v2"))))
         assert revoked is not None and revoked.revoked_at is not None
         assert kept is not None and kept.revoked_at is None
+
+
+def test_on_moved_is_told_of_passes_that_moved_the_checkpoint_only(
+    consortium: Consortium, engine: Engine
+) -> None:
+    c = consortium
+    told: list[str] = []
+    indexer = Indexer(c.client, c.deployment, engine, on_moved=lambda: told.append("moved"))
+    first = indexer.sync()
+    assert first.moved and told == ["moved"]
+    again = indexer.sync()  # no new block: the checkpoint stays, nothing to forget
+    assert not again.moved and told == ["moved"]
+    c.advance(1)
+    assert indexer.sync().moved and told == ["moved", "moved"]
+    indexer.reindex()  # the projection emptied, then indexed again
+    assert told == ["moved"] * 4
