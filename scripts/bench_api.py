@@ -405,7 +405,6 @@ def cost_per_answer(run: dict[str, Any], ceiling: dict[str, Any]) -> str:
                 ("thread", "made on a worker thread"),
             )
         )
-        told += " (one worker's counts)" if run["workers"] > 1 else ""
     return told
 
 
@@ -432,7 +431,8 @@ def measure_once(
         )
         time.sleep(0.5)
     per_worker_before = {p: cpu_seconds(p) for p in server.workers_pids()}
-    answers_before = answer_counts(server, world.key)
+    # (Counted per process: with several workers the scrapes may reach different ones.)
+    answers_before = answer_counts(server, world.key) if server.workers == 1 else None
     server_before, postgres_before, busy_before = server.cpu(), postgres_cpu(), machine_busy()
     began = time.perf_counter()
     try:
@@ -450,7 +450,7 @@ def measure_once(
     busy = machine_busy() - busy_before
     per_worker = [round(cpu_seconds(p) - c, 2) for p, c in per_worker_before.items()]
     server.check_alive()
-    answers_after = answer_counts(server, world.key)
+    answers_after = answer_counts(server, world.key) if server.workers == 1 else None
     duration = result["duration_us"] / 1e6
     errors = result["errors"]
     failures = sum(errors.values())
@@ -477,8 +477,8 @@ def measure_once(
             # Everything else busy meanwhile (the node, the profiler, other work on the machine).
             "other": round(max(0.0, busy - server_cpu - load_cpu - pg_cpu) / elapsed, 2),
         },
-        # How the gateway made its answers meanwhile (one worker's counts: each process
-        # has its own); None for the ceiling.
+        # How the gateway made its answers meanwhile (one worker only: each process counts
+        # its own); None for the ceiling.
         "answers": None
         if answers_before is None or answers_after is None
         else {k: answers_after.get(k, 0) - answers_before.get(k, 0) for k in answers_after},
