@@ -243,37 +243,44 @@ class PostgresGeneration:
 
     async def _watch(self) -> None:
         """LISTEN, read the checkpoint, keep it until it moves (announced, or forgotten by
-        this process), read it again; after a failure, forget and start again."""
-        import psycopg
-
-        while True:
-            connection = None
-            try:
-                connection = await self._connect(WATCHER_NAME)
-                cursor = await connection.execute(_HAS_TRIGGER, (CHECKPOINT_TRIGGER,))
-                if await cursor.fetchone() is None:
-                    return  # moves are not announced here: never keep a generation
-                await connection.execute(f"LISTEN {CHECKPOINT_CHANNEL}")
-                while True:
-                    epoch = self._epoch
-                    cursor = await connection.execute(
-                        _CHECKPOINT_POSTGRES.sql, _CHECKPOINT_POSTGRES.fixed
-                    )
-                    generation = _generation(await cursor.fetchone())
-                    with self._lock:
-                        kept = epoch == self._epoch  # not forgotten while it was read
-                        if kept:
-                            self._known = generation
-                    if kept:
-                        await self._until_moved(connection)
-                        self.forget()
-            except (psycopg.Error, OSError):
-                self.forget()
+        this process), read it again; after a failure, forget and start again. Whatever ends
+        the watch (stopped, or an error of any kind) forgets what it kept."""
+        try:
+            while await self._watch_once():
                 await asyncio.sleep(self._RETRY)
-            finally:
-                if connection is not None:
-                    with contextlib.suppress(Exception):
-                        await connection.close()
+        finally:
+            self.forget()
+
+    async def _watch_once(self) -> bool:
+        """One connection's watch; False when moves are not announced (no trigger: never
+        keep a generation), True after a failure (watch again)."""
+        connection = None
+        try:
+            connection = await self._connect(WATCHER_NAME)
+            cursor = await connection.execute(_HAS_TRIGGER, (CHECKPOINT_TRIGGER,))
+            if await cursor.fetchone() is None:
+                return False
+            await connection.execute(f"LISTEN {CHECKPOINT_CHANNEL}")
+            while True:
+                epoch = self._epoch
+                cursor = await connection.execute(
+                    _CHECKPOINT_POSTGRES.sql, _CHECKPOINT_POSTGRES.fixed
+                )
+                generation = _generation(await cursor.fetchone())
+                with self._lock:
+                    kept = epoch == self._epoch  # not forgotten while it was read
+                    if kept:
+                        self._known = generation
+                if kept:
+                    await self._until_moved(connection)
+                    self.forget()
+        except Exception:  # a broken connection, or anything else: read per request meanwhile
+            self.forget()
+            return True
+        finally:
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    await connection.close()
 
     async def _until_moved(self, connection: Any) -> None:
         """Return once the checkpoint's move is announced, or this process forgot it."""
