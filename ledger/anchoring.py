@@ -351,7 +351,7 @@ class Anchorer:
                 )
             ).first()
             if existing is not None:
-                if existing.status == "failed":
+                if existing.status in ("failed", "abandoned"):  # refused before: try again
                     existing.status, existing.error, existing.updated_at = (
                         "pending",
                         None,
@@ -466,6 +466,35 @@ class Anchorer:
         return [self.submit(b.id) if b.status == "pending" else self._finish(b) for b in unfinished]
 
     # ------------------------------------------------------------------ internals
+
+    def failed(self) -> list[VersionAnchoring]:
+        """The anchorings the chain refused (``failed``), oldest first: anchor the same
+        version again to retry one, or :meth:`abandon` it."""
+        with Session(self.engine) as session:
+            return list(
+                session.exec(
+                    select(VersionAnchoring)
+                    .where(VersionAnchoring.status == "failed")
+                    .order_by(col(VersionAnchoring.created_at), col(VersionAnchoring.id))
+                ).all()
+            )
+
+    def abandon(self, anchoring_id: str) -> VersionAnchoring:
+        """Give up the failed anchoring ``anchoring_id`` (its leaves stay: they may serve the
+        same content in another version). AnchorError when there is none, or it did not fail."""
+        with Session(self.engine) as session:
+            row = session.get(VersionAnchoring, anchoring_id)
+            if row is None:
+                raise AnchorError(f"this gateway has no anchoring {anchoring_id}.")
+            if row.status != "failed":
+                raise AnchorError(
+                    f"anchoring {anchoring_id} is {row.status}: only a failed one can be abandoned."
+                )
+            row.status, row.updated_at = "abandoned", int(time.time())
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+            return row
 
     def _leaf_rows(self, prepared: PreparedVersion, root: str) -> list[tuple[Any, ...]]:
         """The leaf store's rows (in :data:`_LEAF_COLUMNS` order), in tree order: ascending

@@ -170,17 +170,53 @@ def anchor(
 
 
 @app.command()
-def resume(json_output: JsonOption = False) -> None:
-    """Finish anchoring batches interrupted by a crash or an outage."""
+def resume(
+    abandon: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--abandon",
+            help="Give up this failed anchoring (its batch id); may be repeated.",
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Finish anchoring batches interrupted by a crash or an outage, and list those the chain
+    refused (anchor the same version again to retry one, or abandon it)."""
     settings = load_settings(json_output)
-    batches = guarded(json_output, lambda: Gateway(settings).anchorer().resume())
+
+    def run() -> tuple[list[VersionAnchoring], list[VersionAnchoring], list[VersionAnchoring]]:
+        anchorer = Gateway(settings).anchorer()
+        abandoned = [anchorer.abandon(batch_id) for batch_id in abandon or []]
+        return anchorer.resume(), anchorer.failed(), abandoned
+
+    batches, failed, abandoned = guarded(json_output, run)
     if json_output:
-        emit_json({"ok": True, "batches": [_batch_dict(b) for b in batches]})
+        emit_json(
+            {
+                "ok": True,
+                "batches": [_batch_dict(b) for b in batches],
+                "failed": [_batch_dict(b) for b in failed],
+                "abandoned": [_batch_dict(b) for b in abandoned],
+            }
+        )
         return
-    if not batches:
+    for b in abandoned:
+        console.print(f"abandoned {safe(b.id)}: version {safe(b.root)} of {safe(b.dataset_id)}")
+    if not batches and not failed:
         console.print("nothing to resume.")
     for b in batches:
         console.print(f"{safe(b.root)}: {safe(b.status)} (transaction {safe(b.tx_hash)})")
+    for b in failed:
+        console.print(
+            f"[red]refused[/] {safe(b.id)}: version {safe(b.root)} of {safe(b.dataset_id)}: "
+            f"{safe(b.error)}",
+            highlight=False,
+        )
+    if failed:
+        console.print(
+            "anchor the same version again to retry it, or give it up with "
+            "`xietong dataset resume --abandon BATCH_ID`."
+        )
 
 
 @app.command()

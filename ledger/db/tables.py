@@ -269,8 +269,10 @@ class CommitmentParticipantRow(SQLModel, table=True):
 
 #: The life of a :class:`VersionAnchoring`: ``pending`` (persisted, not sent) → ``sent`` (tx
 #: hash and nonce recorded) → ``confirmed`` (enough confirmations); ``failed`` when the
-#: contract refused it.
-AnchoringStatus = Literal["pending", "sent", "confirmed", "failed"]
+#: contract refused it; ``abandoned`` when its operator gave a failed one up
+#: (``xietong dataset resume --abandon``). Anchoring a failed or abandoned version again makes
+#: it ``pending`` again: neither ever blocks its content.
+AnchoringStatus = Literal["pending", "sent", "confirmed", "failed", "abandoned"]
 #: The life of a :class:`SubmissionBatch`: ``collecting`` → ``sealed`` (handed to anchoring:
 #: a :class:`VersionAnchoring` with the same id follows it) or ``failed`` (``error`` says why).
 SubmissionStatus = Literal["collecting", "sealed", "failed"]

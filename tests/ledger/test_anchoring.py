@@ -184,6 +184,44 @@ def test_contract_refusal_marks_the_batch_failed(
     assert retried.status == "confirmed"
 
 
+def test_a_refused_version_never_blocks_its_content(
+    consortium: Consortium, engine: Engine, folder: Path
+) -> None:
+    c = registered(consortium)
+    anchorer = Anchorer(c.client, engine, c.ops["A"])
+    unregistered = dataset_of("A", "NOT-REGISTERED")
+    with pytest.raises(AnchorError, match="refused"):
+        anchorer.anchor(prepare_path(folder, unregistered))
+    [refused] = anchorer.failed()
+    assert refused.dataset_id == "0x" + unregistered.hex() and refused.status == "failed"
+    assert anchorer.resume() == []  # nothing interrupted: a refusal is not resumed
+    # The same content in the registered dataset: anchored, the refusal notwithstanding.
+    anchored = anchorer.anchor(prepare_path(folder, DS))
+    assert anchored.status == "confirmed" and anchored.root == refused.root
+    assert c.call("DatasetRegistry", "isAnchored", DS, bytes.fromhex(anchored.root[2:]))
+    # Given up: no longer listed; the leaves stay with the version that holds them.
+    abandoned = anchorer.abandon(refused.id)
+    assert abandoned.status == "abandoned" and anchorer.failed() == []
+    with Session(engine) as session:
+        assert len(session.exec(select(LeafRow).where(LeafRow.root == anchored.root)).all()) == 3
+    # Once the dataset is registered, anchoring the abandoned version again succeeds.
+    c.register_dataset("A", "NOT-REGISTERED", keccak(text="meta"))
+    again = anchorer.anchor(prepare_path(folder, unregistered))
+    assert (again.id, again.status) == (refused.id, "confirmed")
+
+
+def test_only_a_failed_anchoring_can_be_abandoned(
+    consortium: Consortium, engine: Engine, folder: Path
+) -> None:
+    c = registered(consortium)
+    anchorer = Anchorer(c.client, engine, c.ops["A"])
+    confirmed = anchorer.anchor(prepare_path(folder, DS))
+    with pytest.raises(AnchorError, match=f"anchoring {confirmed.id} is confirmed: only a failed"):
+        anchorer.abandon(confirmed.id)
+    with pytest.raises(AnchorError, match="this gateway has no anchoring nope"):
+        anchorer.abandon("nope")
+
+
 @pytest.mark.parametrize("step", ["persisted", "recorded", "broadcast"])
 def test_crash_at_each_step_then_resume(
     consortium: Consortium, engine: Engine, folder: Path, step: str

@@ -207,6 +207,37 @@ def test_a_proof_names_its_version_when_two_datasets_hold_the_content(
         assert (bundle["dataset_id"], bundle["version_id"]) == (ids[code], vid(ids[code], root))
 
 
+def test_resume_lists_refused_versions_and_abandons_them(cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "notices"
+    folder.mkdir()
+    (folder / "通知.txt").write_text("第一条\n", encoding="utf-8")
+    cli.json("dataset", "register", "HZ-POLICY")
+    unregistered = "0x" + dataset_id(department_id(CIVIL), "HZ-NOT-REGISTERED").hex()
+    refused = cli.run("dataset", "anchor", str(folder), "--dataset", unregistered, ok=False)
+    assert refused.returncode == 1 and "refused" in refused.stderr
+    listed = cli.json("dataset", "resume")
+    assert listed["batches"] == [] and listed["abandoned"] == []
+    [failed] = listed["failed"]
+    assert set(failed) == ANCHOR_FIELDS - {"ok"} and failed["status"] == "failed"
+    assert failed["dataset_id"] == unregistered and "is not registered" in failed["error"]
+    shown = cli.run("dataset", "resume").stdout
+    assert f"refused {failed['batch_id']}: version {failed['root']}" in shown
+    assert "xietong dataset resume --abandon BATCH_ID" in shown
+    # The same content in a registered dataset is anchored all the same.
+    anchored = cli.json("dataset", "anchor", str(folder), "--dataset", "HZ-POLICY")
+    assert anchored["status"] == "confirmed" and anchored["root"] == failed["root"]
+
+    given_up = cli.json("dataset", "resume", "--abandon", failed["batch_id"])
+    assert [b["batch_id"] for b in given_up["abandoned"]] == [failed["batch_id"]]
+    assert given_up["abandoned"][0]["status"] == "abandoned" and given_up["failed"] == []
+    assert cli.run("dataset", "resume").stdout.strip() == "nothing to resume."
+    again = cli.run("dataset", "resume", "--abandon", failed["batch_id"], ok=False)
+    assert again.returncode == 1
+    assert again.stderr.strip() == (
+        f"error: anchoring {failed['batch_id']} is abandoned: only a failed one can be abandoned."
+    )
+
+
 def test_anchor_verify_prove(cli: Cli, tmp_path: Path) -> None:
     folder = tmp_path / "policy"
     folder.mkdir()
