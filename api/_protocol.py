@@ -92,11 +92,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         server_state: ServerState,
         app_state: dict[str, Any],
         _loop: asyncio.AbstractEventLoop | None = None,
-        *,
-        head_timeout: float,
-        connection_limit: int | None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
+        head_timeout, connection_limit = self.limits()
         self.head_timeout = head_timeout
         self.connection_limit = connection_limit
         self.limit_concurrency = None  # checked here, to answer with problem JSON
@@ -104,6 +102,11 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.busy_app = _Busy(connection_limit) if connection_limit is not None else None
         self.head_timer: asyncio.TimerHandle | None = None
         self.head_begun = False
+
+    def limits(self) -> tuple[float, int | None]:
+        """(seconds a request head may take, connections or requests in progress beyond
+        which requests get 503, None for no limit): what a subclass configures."""
+        raise NotImplementedError
 
     # A silent new connection is on the clock too.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]

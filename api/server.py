@@ -3,13 +3,9 @@ HTTP protocol, both configured from ``XIETONG_*`` (read once per process)."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
-from typing import Any
 
 from fastapi import FastAPI
-from uvicorn.config import Config
-from uvicorn.server import ServerState
 
 from ledger.settings import Settings
 
@@ -34,19 +30,6 @@ class HttpProtocol(GuardedHttpProtocol):
     """The HTTP/1.1 protocol of ``xietong serve``: a deadline for each request head
     (``XIETONG_API_HEADER_TIMEOUT``) and a connection limit (``XIETONG_API_MAX_CONNECTIONS``)."""
 
-    def __init__(
-        self,
-        config: Config,
-        server_state: ServerState,
-        app_state: dict[str, Any],
-        _loop: asyncio.AbstractEventLoop | None = None,
-    ) -> None:
+    def limits(self) -> tuple[float, int | None]:
         settings = worker_settings()
-        super().__init__(
-            config,
-            server_state,
-            app_state,
-            _loop,
-            head_timeout=settings.api_header_timeout,
-            connection_limit=settings.api_max_connections,
-        )
+        return settings.api_header_timeout, settings.api_max_connections

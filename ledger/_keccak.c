@@ -743,27 +743,40 @@ static void insertion_sort32(uint8_t *base, size_t n) {
     }
 }
 
-/* Sort n keys from src into dst (ascending memcmp order).  One counting pass on the first
- * two bytes scatters the keys into 65536 buckets; each bucket is then small for hash input
- * (about n / 65536 keys) and sorted by insertion, or by qsort when it is large, so adversarial
- * input stays O(n log n). */
-static int sort32(const uint8_t *src, uint8_t *dst, size_t n) {
-    enum { BUCKETS = 65536 };
+enum { BUCKETS = 65536 };
+
+/* Scatter n keys from src into dst by bucket (a key's first two bytes), in input order within
+ * a bucket: bucket b lands at dst[start[b] .. start[b + 1]).  Returns start (BUCKETS + 1
+ * entries, for the caller to free), NULL when out of memory.  With order, order[k] is the
+ * input position of the key put at k. */
+static size_t *scatter32(const uint8_t *src, uint8_t *dst, uint32_t *order, size_t n) {
     size_t *start = calloc(BUCKETS + 1, sizeof(size_t));
     size_t *fill;
-    if (!start) return -1;
+    if (!start) return NULL;
     for (size_t i = 0; i < n; i++) start[((size_t)src[HASH * i] << 8 | src[HASH * i + 1]) + 1]++;
     for (size_t b = 0; b < BUCKETS; b++) start[b + 1] += start[b];
     fill = malloc(BUCKETS * sizeof(size_t));
     if (!fill) {
         free(start);
-        return -1;
+        return NULL;
     }
     memcpy(fill, start, BUCKETS * sizeof(size_t));
     for (size_t i = 0; i < n; i++) {
-        size_t b = (size_t)src[HASH * i] << 8 | src[HASH * i + 1];
-        memcpy(dst + HASH * fill[b]++, src + HASH * i, HASH);
+        size_t k = fill[(size_t)src[HASH * i] << 8 | src[HASH * i + 1]]++;
+        memcpy(dst + HASH * k, src + HASH * i, HASH);
+        if (order) order[k] = (uint32_t)i;
     }
+    free(fill);
+    return start;
+}
+
+/* Sort n keys from src into dst (ascending memcmp order).  One counting pass on the first
+ * two bytes scatters the keys into 65536 buckets; each bucket is then small for hash input
+ * (about n / 65536 keys) and sorted by insertion, or by qsort when it is large, so adversarial
+ * input stays O(n log n). */
+static int sort32(const uint8_t *src, uint8_t *dst, size_t n) {
+    size_t *start = scatter32(src, dst, NULL, n);
+    if (!start) return -1;
     for (size_t b = 0; b < BUCKETS; b++) {
         size_t count = start[b + 1] - start[b];
         if (count < 2) continue;
@@ -772,7 +785,6 @@ static int sort32(const uint8_t *src, uint8_t *dst, size_t n) {
         else
             qsort(dst + HASH * start[b], count, HASH, cmp32);
     }
-    free(fill);
     free(start);
     return 0;
 }
@@ -793,26 +805,10 @@ static int cmp_keyed32(const void *a, const void *b) {
 }
 
 static int sort32_order(const uint8_t *src, uint8_t *dst, uint32_t *order, size_t n) {
-    enum { BUCKETS = 65536 };
-    size_t *start = calloc(BUCKETS + 1, sizeof(size_t));
-    size_t *fill;
+    size_t *start = scatter32(src, dst, order, n);
     keyed32_t *scratch = NULL;
     size_t scratch_cap = 0;
     if (!start) return -1;
-    for (size_t i = 0; i < n; i++) start[((size_t)src[HASH * i] << 8 | src[HASH * i + 1]) + 1]++;
-    for (size_t b = 0; b < BUCKETS; b++) start[b + 1] += start[b];
-    fill = malloc(BUCKETS * sizeof(size_t));
-    if (!fill) {
-        free(start);
-        return -1;
-    }
-    memcpy(fill, start, BUCKETS * sizeof(size_t));
-    for (size_t i = 0; i < n; i++) {
-        size_t b = (size_t)src[HASH * i] << 8 | src[HASH * i + 1];
-        size_t k = fill[b]++;
-        memcpy(dst + HASH * k, src + HASH * i, HASH);
-        order[k] = (uint32_t)i;
-    }
     for (size_t b = 0; b < BUCKETS; b++) {
         size_t lo = start[b], count = start[b + 1] - start[b];
         if (count < 2) continue;
@@ -837,7 +833,6 @@ static int sort32_order(const uint8_t *src, uint8_t *dst, uint32_t *order, size_
             keyed32_t *grown = realloc(scratch, count * sizeof(keyed32_t));
             if (!grown) {
                 free(scratch);
-                free(fill);
                 free(start);
                 return -1;
             }
@@ -855,7 +850,6 @@ static int sort32_order(const uint8_t *src, uint8_t *dst, uint32_t *order, size_
         }
     }
     free(scratch);
-    free(fill);
     free(start);
     return 0;
 }
