@@ -63,13 +63,24 @@ def _header_values(request: Request, name: str) -> list[str]:
     ]
 
 
+def _without_port(hop: str) -> str:
+    """An ``X-Forwarded-For`` hop's address: ``1.2.3.4:5678`` and ``[2001:db8::1]:443`` (as
+    some proxies write them) without the port, so that a client's changing source port is
+    not a new address; anything else as it is."""
+    if hop.startswith("[") and "]" in hop:
+        return hop[1 : hop.index("]")]
+    if hop.count(":") == 1:
+        return hop.split(":", 1)[0]
+    return hop
+
+
 def client_address(request: Request, trusted_proxies: str) -> str:
     """The address of the client that sent ``request`` (see the module's docstring)."""
     peer = _peer(request)
     networks = trusted_networks(trusted_proxies)
     if not _trusted(peer, networks):
         return peer
-    hops = _header_values(request, "x-forwarded-for")
+    hops = [_without_port(hop) for hop in _header_values(request, "x-forwarded-for")]
     for hop in reversed(hops):
         if not _trusted(hop, networks):
             return hop

@@ -183,10 +183,15 @@ def require(scope: Scope) -> Callable[..., Awaitable[Caller]]:
     return dependency
 
 
-def authorize(request: Request, state: ApiState, scope: Scope) -> Caller:
+def authorize(
+    request: Request, state: ApiState, scope: Scope, *, count_missing: bool = True
+) -> Caller:
     """The caller of ``request`` if its key (header, bearer token or, for reads, the portal's
     session) covers ``scope``; ApiKeyError, InsufficientScopeError or RateLimitedError
-    otherwise (see the module's docstring for failed authentications)."""
+    otherwise (see the module's docstring for failed authentications).
+
+    ``count_missing=False``: presenting nothing is not a failed authentication (a portal page
+    visited before signing in, which the sign-in page answers); a wrong key or session is."""
     address = client_address(request, state.settings.trusted_proxies)
     key = _presented_key(request)
     session_id = _presented_session(request, state, scope) if key is None else None
@@ -197,7 +202,7 @@ def authorize(request: Request, state: ApiState, scope: Scope) -> Caller:
         missing = ApiKeyError(
             f"this route needs an API key with scope {scope!r} in the {API_KEY_HEADER} header."
         )
-        raise _failed(request, state, address, missing)
+        raise _failed(request, state, address, missing) if count_missing else missing
     _admit(request, state, address)
     try:
         if key is not None:

@@ -17,9 +17,9 @@ import secrets
 import time
 from typing import Literal
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
-from .db.tables import ApiKey, PortalSession
+from .db.tables import ApiKey
 from .errors import InputError, LedgerError
 
 __all__ = [
@@ -104,7 +104,9 @@ def revoke_api_key(*, session: Session, key_id: str) -> ApiKey:
     if row.revoked_at is None:
         row.revoked_at = int(time.time())
         session.add(row)
-    session.exec(delete(PortalSession).where(col(PortalSession.key_id) == key_id))
+    from .portal_sessions import end_sessions_of_key  # it imports this module's errors
+
+    end_sessions_of_key(session=session, key_id=key_id)
     session.commit()
     session.refresh(row)
     return row

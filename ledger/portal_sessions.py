@@ -86,8 +86,8 @@ def resolve_session(
     if now - row.last_seen >= _TOUCH_SECONDS:
         row.last_seen = now
         session.add(row)
+        session.expunge(key)  # kept as loaded (the commit would expire it): the caller reads it
         session.commit()
-        session.refresh(key)  # loaded again: the caller may read it after the session closes
     return key
 
 
@@ -98,7 +98,7 @@ def end_session(*, session: Session, session_id: str) -> None:
 
 
 def end_sessions_of_key(*, session: Session, key_id: str) -> int:
-    """End every session opened with the key ``key_id``; returns how many there were."""
+    """End every session opened with the key ``key_id``, in the caller's transaction (the
+    key's revocation: see ``ledger.apikeys.revoke_api_key``); returns how many there were."""
     result = session.exec(delete(PortalSession).where(col(PortalSession.key_id) == key_id))
-    session.commit()
     return int(result.rowcount)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "trust_file_beside"]
@@ -152,6 +153,21 @@ class Settings(BaseSettings):
         pattern=r"^[0-9A-Fa-f:.,/ ]*$",
         description="Comma-separated proxy IPs/CIDRs whose X-Forwarded-For/-Proto count.",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        """Every entry an IP or CIDR network, checked when the settings load (not at the first
+        request that needs a client's address)."""
+        for entry in (part.strip() for part in value.split(",")):
+            if not entry:
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR network") from None
+        return value
+
     portal_session_idle_seconds: int = Field(
         default=1800, ge=1, description="Seconds a portal session lives without a request."
     )

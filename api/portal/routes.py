@@ -176,7 +176,7 @@ def reader(request: Request) -> Portal:
     """The page's context when the caller may read; the sign-in page otherwise."""
     state = _state(request)
     try:
-        caller = authorize(request, state, "read")
+        caller = authorize(request, state, "read", count_missing=False)
     except (ApiKeyError, InsufficientScopeError):
         raise SignInRequiredError(
             _here(request), bad_cookie=presented_session(request, state) is not None

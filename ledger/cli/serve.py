@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from ._metrics import LOOPBACK, check_metrics_address
 from ._output import console, fail, load_settings, safe
 
 
@@ -27,7 +28,7 @@ def serve_command(
     settings = load_settings(False)
     bind_host = host or settings.api_host
     bind_port = port or settings.api_port
-    if bind_host not in ("127.0.0.1", "localhost", "::1"):
+    if bind_host not in LOOPBACK:
         console.print(
             f"[yellow]warning:[/] binding {safe(bind_host)}: "
             "the API is reachable from other machines."
@@ -43,8 +44,6 @@ def serve_command(
         check_keystore(settings)
     except LedgerError as exc:
         fail(str(exc), kind=exc.kind, as_json=False)
-    from ._metrics import check_metrics_address
-
     check_metrics_address(settings, workers)
     console.print(
         f"serving http://{safe(bind_host)}:{bind_port}/ (portal), /docs (API), /v1 … ; "

@@ -10,11 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from starlette.requests import Request
 
 from api._client import came_over_tls, client_address, trusted_networks
 from api.ratelimit import FailureLimiter, RateLimitedError
 from ledger.errors import ConfigurationError
+from ledger.settings import Settings
 from tests.api._serving import Served
 from tests.api._support import Api, World, assert_problem
 from tests.support import mistype
@@ -200,6 +202,28 @@ def test_the_client_address_and_tls_helpers() -> None:
     assert came_over_tls(request("9.9.9.9", {}, scheme="https"), "")
     with pytest.raises(ConfigurationError, match=r"'10\.0\.0\.300' is not an IP address"):
         trusted_networks("10.0.0.1, 10.0.0.300")
+    # A client appending its own values to the headers a trusted proxy forwards gains
+    # nothing: the nearest proxy's values count.
+    appended = {"X-Forwarded-For": "6.6.6.6, 3.3.3.3", "X-Forwarded-Proto": "https, http"}
+    assert client_address(request("10.0.0.1", appended), trusted) == "3.3.3.3"
+    assert not came_over_tls(request("10.0.0.1", appended), trusted)
+    # Hops written with a port (as some proxies do): the address alone, so that the client's
+    # changing source port is not a new budget.
+    for hop, address in [
+        ("3.3.3.3:51234", "3.3.3.3"),
+        ("[2001:db8::7]:443", "2001:db8::7"),
+        ("2001:db8::7", "2001:db8::7"),
+        ("unknown", "unknown"),
+    ]:
+        forwarded = {"X-Forwarded-For": f"{hop}, 10.0.0.2"}
+        assert client_address(request("10.0.0.1", forwarded), trusted) == address
+
+
+def test_untrusted_proxies_are_refused_when_the_settings_load() -> None:
+    with pytest.raises(ValidationError, match=r"'10\.0\.0\.1/99' is not an IP address or CIDR"):
+        Settings(_env_file=None, trusted_proxies="10.0.0.1/99")  # type: ignore[call-arg]
+    loaded = Settings(_env_file=None, trusted_proxies=" 10.0.0.0/8, ::1 ")  # type: ignore[call-arg]
+    assert [str(n) for n in trusted_networks(loaded.trusted_proxies)] == ["10.0.0.0/8", "::1/128"]
 
 
 def test_the_failure_limiter_on_its_own() -> None:
@@ -214,7 +238,10 @@ def test_the_failure_limiter_on_its_own() -> None:
     limiter.check("b")
     clock.now += 10
     limiter.check("a")
-    FailureLimiter(0, 1, clock=clock).check("a")  # 0 per minute: off
+    off = FailureLimiter(0, 1, clock=clock)  # 0 per minute: off
+    for _ in range(5):
+        off.failed("a")
+    off.check("a")
 
 
 def test_a_real_server_limits_guessing_and_logs_it(

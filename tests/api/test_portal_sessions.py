@@ -130,7 +130,8 @@ def test_logout_needs_the_session_csrf_token_and_the_same_origin(api: Api) -> No
     for body, origin in [
         (b"", None),  # a form without the token (a forged cross-site form)
         (b"csrf=" + b"0" * 64, None),
-        (csrf_token("another session").encode(), None),
+        (f"csrf={csrf_token('another session')}".encode(), None),  # another session's
+        (f"csrf={token}".encode(), "null"),  # an opaque origin (a sandboxed frame)
         (f"csrf={token}".encode(), "http://evil.example"),
     ]:
         headers = {**cookie, **({"Origin": origin} if origin else {})}
@@ -190,6 +191,8 @@ def test_an_idle_session_expires(world: World, make_api: Callable[..., Api]) -> 
     _, session_id = _signed_in(api)
     _age(api, session_id, idle=590)
     assert _reads(api, session_id).status_code == 200  # used: idle again from now
+    _age(api, session_id, idle=590)  # 1,180 s after the sign-in, 590 after the last use
+    assert _reads(api, session_id).status_code == 200
     _age(api, session_id, idle=600)
     assert_problem(_reads(api, session_id), 401, "unauthorized")
     digest = hashlib.sha256(session_id.encode()).hexdigest()
@@ -288,3 +291,61 @@ def test_over_tls_only_the_host_prefixed_cookie_opens_the_session(
         assert plain.status_code == 401, plain.text
     finally:
         client.close()
+
+
+# ------------------------------------------------------------------ failed authentications
+
+
+def test_visiting_pages_before_signing_in_is_not_a_failed_authentication(
+    world: World, make_api: Callable[..., Api]
+) -> None:
+    api = make_api(world.settings(api_auth_failures_per_minute=0.001, api_auth_failures_burst=3))
+    api.client.cookies.clear()
+    pages = [api.client.get("/datasets", follow_redirects=False) for _ in range(6)]
+    assert [p.status_code for p in pages] == [303] * 6
+    assert all(p.headers["location"].startswith("/login") for p in pages)
+    assert _sign_in(api.client, api.key("read")).status_code == 303  # not rate-limited
+
+
+def test_a_forged_session_cookie_is_a_failed_authentication(
+    world: World, make_api: Callable[..., Api]
+) -> None:
+    api = make_api(world.settings(api_auth_failures_per_minute=0.001, api_auth_failures_burst=3))
+    forged = {"Cookie": f"{SESSION_COOKIE}={'A' * 43}"}
+    api.client.cookies.clear()
+    answers = [api.client.get("/v1/departments", headers=forged) for _ in range(4)]
+    assert [a.status_code for a in answers] == [401, 401, 401, 429]
+    assert answers[-1].headers["retry-after"]
+    # Past the budget even a correct key is refused, on the portal too.
+    assert_problem(api.get("/v1/departments"), 429, "rate-limited")
+
+
+def test_an_untrusted_peer_cannot_claim_tls_to_use_the_host_prefixed_cookie(
+    world: World, make_api: Callable[..., Api]
+) -> None:
+    api = make_api(world.settings(trusted_proxies="10.0.0.0/8"))
+    tls = {"X-Forwarded-Proto": "https"}
+    proxy = TestClient(api.app, client=("10.0.0.2", 40_000))
+    outsider = TestClient(api.app, client=("192.0.2.7", 40_000))
+    try:
+        signed_in = _sign_in(proxy, api.key("read"), **tls)
+        session_id = signed_in.cookies[SECURE_SESSION_COOKIE]
+        with_prefix = {"Cookie": f"{SECURE_SESSION_COOKIE}={session_id}"}
+        assert proxy.get("/v1/departments", headers={**tls, **with_prefix}).status_code == 200
+        # The same cookie and header from a peer that is not a trusted proxy: not over TLS,
+        # so the __Host- cookie does not count.
+        claimed = outsider.get("/v1/departments", headers={**tls, **with_prefix})
+        assert claimed.status_code == 401, claimed.text
+    finally:
+        proxy.close()
+        outsider.close()
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", "null"])
+def test_a_sign_in_from_another_origin_is_refused(api: Api, origin: str) -> None:
+    """A cross-site page posting a key it phished to /login (login CSRF) opens no session."""
+    before = len(_session_rows(api))
+    refused = _sign_in(api.client, api.key("read"), Origin=origin)
+    assert refused.status_code == 400, refused.text  # the sign-in page again, refused
+    assert "set-cookie" not in refused.headers
+    assert len(_session_rows(api)) == before
