@@ -55,7 +55,6 @@ from .errors import (
     LedgerError,
     TransactionFailedError,
 )
-from .hashing._records import stream_records
 from .ids import version_id
 
 __all__ = [
@@ -214,7 +213,7 @@ def prepare_records(
     def add_leaves(pairs: bytes) -> None:
         packed.extend(merkle.record_leaf_blob(pairs))
 
-    stream = stream_records(
+    stream = hashing.stream_records(
         path,
         add_leaves,
         salts=salts,
@@ -350,21 +349,18 @@ class Anchorer:
                     VersionAnchoring.dataset_id == dataset, VersionAnchoring.root == root
                 )
             ).first()
-            if existing is not None:
-                if existing.status in ("failed", "abandoned"):  # refused before: try again
-                    existing.status, existing.error, existing.updated_at = (
-                        "pending",
-                        None,
-                        int(time.time()),
-                    )
-                    session.add(existing)
-                    session.commit()
-                    session.refresh(existing)
+            if existing is not None and existing.status not in ("failed", "abandoned"):
                 return existing
+        # New here, or refused before: unless the chain holds it by now (another gateway of
+        # the department anchored it meanwhile), it is anchored (again).
         if self.client.call("DatasetRegistry", "isAnchored", prepared.dataset_id, prepared.root):
             raise AnchorError(
                 f"dataset {dataset} already holds version {root} on chain (anchored by another "
                 "gateway of its department, or earlier)."
+            )
+        if existing is not None:
+            return self._update(
+                existing.id, status="pending", error=None, sender=self.signer.address
             )
         now = int(time.time())
         anchoring = VersionAnchoring(
@@ -468,13 +464,14 @@ class Anchorer:
     # ------------------------------------------------------------------ internals
 
     def failed(self) -> list[VersionAnchoring]:
-        """The anchorings the chain refused (``failed``), oldest first: anchor the same
+        """This signer's anchorings the chain refused (``failed``), oldest first: anchor the same
         version again to retry one, or :meth:`abandon` it."""
         with Session(self.engine) as session:
             return list(
                 session.exec(
                     select(VersionAnchoring)
                     .where(VersionAnchoring.status == "failed")
+                    .where(VersionAnchoring.sender == self.signer.address)
                     .order_by(col(VersionAnchoring.created_at), col(VersionAnchoring.id))
                 ).all()
             )
@@ -484,7 +481,7 @@ class Anchorer:
         same content in another version). AnchorError when there is none, or it did not fail."""
         with Session(self.engine) as session:
             row = session.get(VersionAnchoring, anchoring_id)
-            if row is None:
+            if row is None or row.sender != self.signer.address:  # another signer's is not ours
                 raise AnchorError(f"this gateway has no anchoring {anchoring_id}.")
             if row.status != "failed":
                 raise AnchorError(

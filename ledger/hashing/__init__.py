@@ -68,6 +68,7 @@ from ._records import (
     record_entry,
     record_format_of,
     record_hash,
+    stream_records,
 )
 from ._salts import SALT_SIZE, SALTS_FORMAT, RecordFormat, Salts, read_salts, write_salts
 
@@ -109,6 +110,7 @@ __all__ = [
     "record_format_of",
     "record_hash",
     "sha256_file",
+    "stream_records",
     "walk_directory",
     "write_salts",
 ]

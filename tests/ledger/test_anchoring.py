@@ -210,6 +210,51 @@ def test_a_refused_version_never_blocks_its_content(
     assert (again.id, again.status) == (refused.id, "confirmed")
 
 
+def test_a_refused_version_the_chain_holds_by_now_is_not_sent_again(
+    consortium: Consortium, engine: Engine, folder: Path, tmp_path: Path
+) -> None:
+    c = consortium
+    here = Anchorer(c.client, engine, c.ops["A"])
+    with pytest.raises(AnchorError, match="refused"):
+        here.anchor(prepare_path(folder, DS))  # not registered yet
+    registered(c)
+    # Another gateway of the department (its own database) anchors the version meanwhile.
+    with fresh_database("sqlite", tmp_path / "other") as url:
+        other = create_db_engine(url)
+        try:
+            done = Anchorer(c.client, other, c.ops["A"]).anchor(prepare_path(folder, DS))
+            assert done.status == "confirmed"
+        finally:
+            other.dispose()
+    with pytest.raises(AnchorError, match="already holds version"):
+        here.anchor(prepare_path(folder, DS))
+    assert anchored_events(c, prepare_path(folder, DS).root) == 1
+    [still] = here.failed()  # left for its operator to abandon
+    assert here.abandon(still.id).status == "abandoned"
+
+
+def test_each_signer_sees_and_abandons_only_its_own_refusals(
+    consortium: Consortium, engine: Engine, folder: Path
+) -> None:
+    c = registered(consortium)
+    theirs = Anchorer(c.client, engine, c.ops["B"])
+    with pytest.raises(AnchorError, match="does not own dataset"):
+        theirs.anchor(prepare_path(folder, DS))  # B does not own DS: refused
+    [refused] = theirs.failed()
+    ours = Anchorer(c.client, engine, c.ops["A"])
+    assert ours.failed() == []
+    with pytest.raises(AnchorError, match=f"this gateway has no anchoring {refused.id}"):
+        ours.abandon(refused.id)
+    # The owner anchoring the same version takes it over, as its sender.
+    anchored = ours.anchor(prepare_path(folder, DS))
+    assert (anchored.id, anchored.status, anchored.sender) == (
+        refused.id,
+        "confirmed",
+        c.ops["A"].address,
+    )
+    assert theirs.failed() == []
+
+
 def test_only_a_failed_anchoring_can_be_abandoned(
     consortium: Consortium, engine: Engine, folder: Path
 ) -> None:

@@ -236,6 +236,20 @@ def test_resume_lists_refused_versions_and_abandons_them(cli: Cli, tmp_path: Pat
     assert again.stderr.strip() == (
         f"error: anchoring {failed['batch_id']} is abandoned: only a failed one can be abandoned."
     )
+    # Several given up at once (--abandon repeated).
+    elsewhere = "0x" + dataset_id(department_id(CIVIL), "HZ-LATER").hex()
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "f.txt").write_text(name, encoding="utf-8")
+        cli.run("dataset", "anchor", str(tmp_path / name), "--dataset", elsewhere, ok=False)
+    both = [b["batch_id"] for b in cli.json("dataset", "resume")["failed"]]
+    assert len(both) == 2
+    given_up = cli.json("dataset", "resume", "--abandon", both[0], "--abandon", both[1])
+    assert sorted(b["batch_id"] for b in given_up["abandoned"]) == sorted(both)
+    # Anchoring a given-up version again, once its dataset exists, retries it.
+    cli.json("dataset", "register", "HZ-NOT-REGISTERED")
+    retried = cli.json("dataset", "anchor", str(folder), "--dataset", unregistered)
+    assert (retried["batch_id"], retried["status"]) == (failed["batch_id"], "confirmed")
 
 
 def test_anchor_verify_prove(cli: Cli, tmp_path: Path) -> None:
