@@ -27,7 +27,8 @@ from . import tables
 
 __all__ = [
     "CHECKPOINT_CHANNEL",
-    "CHECKPOINT_TRIGGER",
+    "CHECKPOINT_TRIGGERS",
+    "CHECKPOINT_TRIGGERS_PRESENT",
     "MIGRATIONS",
     "DatabaseUnavailableError",
     "as_unavailable",
@@ -47,8 +48,12 @@ _SCHEMA_LOCK = 0x78696574  # "xiet": serialises schema changes of gateways shari
 #: commits, by the triggers :func:`init_db` puts on ``indexer_checkpoint``; readers that keep
 #: the index's generation in memory (``ledger.verify``) LISTEN on it.
 CHECKPOINT_CHANNEL = "xietong_index_checkpoint"
-#: The trigger whose presence tells a reader that moves are announced.
-CHECKPOINT_TRIGGER = "indexer_checkpoint_moved"
+#: The triggers that announce them (a reader keeps a generation only when all are there).
+CHECKPOINT_TRIGGERS = (
+    "indexer_checkpoint_moved",  # block number or hash updated
+    "indexer_checkpoint_set",  # the row inserted or deleted
+    "indexer_checkpoint_emptied",  # the table truncated
+)
 _ANNOUNCE_CHECKPOINT = (
     f"""CREATE OR REPLACE FUNCTION xietong_announce_checkpoint() RETURNS trigger
     LANGUAGE plpgsql AS $$
@@ -56,17 +61,19 @@ _ANNOUNCE_CHECKPOINT = (
         PERFORM pg_notify('{CHECKPOINT_CHANNEL}', '');
         RETURN NULL;
     END $$""",
-    f"DROP TRIGGER IF EXISTS {CHECKPOINT_TRIGGER} ON indexer_checkpoint",
-    f"""CREATE TRIGGER {CHECKPOINT_TRIGGER} AFTER UPDATE ON indexer_checkpoint FOR EACH ROW
-    WHEN (OLD.block_number IS DISTINCT FROM NEW.block_number
-          OR OLD.block_hash IS DISTINCT FROM NEW.block_hash)
+    f"""CREATE OR REPLACE TRIGGER {CHECKPOINT_TRIGGERS[0]} AFTER UPDATE ON indexer_checkpoint
+    FOR EACH ROW WHEN (OLD.block_number IS DISTINCT FROM NEW.block_number
+                       OR OLD.block_hash IS DISTINCT FROM NEW.block_hash)
     EXECUTE FUNCTION xietong_announce_checkpoint()""",
-    "DROP TRIGGER IF EXISTS indexer_checkpoint_set ON indexer_checkpoint",
-    """CREATE TRIGGER indexer_checkpoint_set AFTER INSERT OR DELETE ON indexer_checkpoint
-    FOR EACH ROW EXECUTE FUNCTION xietong_announce_checkpoint()""",
-    "DROP TRIGGER IF EXISTS indexer_checkpoint_emptied ON indexer_checkpoint",
-    """CREATE TRIGGER indexer_checkpoint_emptied AFTER TRUNCATE ON indexer_checkpoint
+    f"""CREATE OR REPLACE TRIGGER {CHECKPOINT_TRIGGERS[1]} AFTER INSERT OR DELETE
+    ON indexer_checkpoint FOR EACH ROW EXECUTE FUNCTION xietong_announce_checkpoint()""",
+    f"""CREATE OR REPLACE TRIGGER {CHECKPOINT_TRIGGERS[2]} AFTER TRUNCATE ON indexer_checkpoint
     FOR EACH STATEMENT EXECUTE FUNCTION xietong_announce_checkpoint()""",
+)
+#: How many of the triggers the table has (all of them: moves are announced).
+CHECKPOINT_TRIGGERS_PRESENT = (
+    "SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass('indexer_checkpoint')"
+    " AND tgname = ANY(%(names)s)"
 )
 
 log = logging.getLogger("xietong.db")
@@ -193,8 +200,11 @@ def init_db(engine: Engine) -> None:
             # included, and the next indexer pass rebuilds them from the chain (a reindex).
             SQLModel.metadata.drop_all(connection, tables=projections)
         SQLModel.metadata.create_all(connection, tables=projections)
-        if connection.dialect.name == "postgresql":
-            # Part of the projection's schema (dropped with the table, made again here).
+        if connection.dialect.name == "postgresql" and connection.exec_driver_sql(
+            CHECKPOINT_TRIGGERS_PRESENT, {"names": list(CHECKPOINT_TRIGGERS)}
+        ).scalar() != len(CHECKPOINT_TRIGGERS):
+            # Part of the projection's schema (dropped with the table, made again here), made
+            # only when one is missing: replacing a trigger locks the table against writes.
             for statement in _ANNOUNCE_CHECKPOINT:
                 connection.execute(text(statement))
         config = Config()

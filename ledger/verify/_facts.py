@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -40,7 +40,13 @@ from ..ids import version_id
 from ._chain_view import ChainView
 from ._errors import NotAnchoredError
 from ._gate import would_block
-from ._generation import CHECKPOINT, PostgresGeneration, SqliteGeneration, postgres_statement
+from ._generation import (
+    CHECKPOINT,
+    PostgresGeneration,
+    SqliteGeneration,
+    generation_of,
+    postgres_statement,
+)
 
 __all__ = [
     "AgreementFacts",
@@ -194,13 +200,11 @@ class IndexReader:
             reads = Reads(connection)
             try:
                 rows = connection.execute(_LEAVES_AND_CHECKPOINT[column], {"key": key}).all()
-                if rows:
-                    facts = self._generation((int(rows[0].block_number), str(rows[0].block_hash)))
-                    leaves: list[Any] = [r for r in rows if r.root is not None]
-                else:  # nothing indexed yet, or a reindex under way: no checkpoint
-                    facts = IndexFacts(None)
-                    leaves = list(connection.execute(_LEAVES[column], {"key": key}).all())
-                yield IndexRead(self, reads, facts, leaves)
+                split = self._split(rows)
+                if split is None:  # nothing indexed yet, or a reindex under way: no checkpoint
+                    rest = connection.execute(_LEAVES[column], {"key": key}).all()
+                    split = IndexFacts(None), [_Leaf(*row) for row in rest]
+                yield IndexRead(self, reads, *split)
             finally:
                 reads.close()
 
@@ -211,14 +215,19 @@ class IndexReader:
         when the answer asks for them (then answer on a worker thread); a database that does
         not answer is a GenerationUnknownError."""
         rows = await self._postgres.fetch(_LEAVES_AND_CHECKPOINT_PG[column], {"key": key})
-        if rows:
-            facts = self._generation((int(rows[0][0]), str(rows[0][1])))
-            leaf_rows = [row[2:] for row in rows if row[2] is not None]
-        else:  # nothing indexed yet, or a reindex under way: no checkpoint
-            facts = IndexFacts(None)
-            leaf_rows = list(await self._postgres.fetch(_LEAVES_PG[column], {"key": key}))
-        leaves = [_Leaf(*row) for row in leaf_rows]
-        return IndexRead(self, Reads(None), facts, leaves)
+        split = self._split(rows)
+        if split is None:  # nothing indexed yet, or a reindex under way: no checkpoint
+            rest = await self._postgres.fetch(_LEAVES_PG[column], {"key": key})
+            split = IndexFacts(None), [_Leaf(*row) for row in rest]
+        return IndexRead(self, Reads(None), *split)
+
+    def _split(self, rows: Sequence[Any]) -> tuple[IndexFacts, list[Any]] | None:
+        """The facts kept for the generation the rows of ``_LEAVES_AND_CHECKPOINT`` carry, and
+        their leaves; None without a checkpoint (no row)."""
+        generation = generation_of(rows[0] if rows else None)
+        if generation is None:
+            return None
+        return self._generation(generation), [_Leaf(*row[2:]) for row in rows if row[2]]
 
     def generation(self) -> tuple[int, str] | None:
         """The index's checkpoint (block number, hash) now; None when nothing is indexed.
@@ -228,8 +237,7 @@ class IndexReader:
             would_block("a database server")
         with self.engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT")
-            row = connection.execute(CHECKPOINT).first()
-        return None if row is None else (int(row.block_number), str(row.block_hash))
+            return generation_of(connection.execute(CHECKPOINT).first())
 
     async def generation_async(self) -> tuple[int, str] | None:
         """:meth:`generation` without a thread: on SQLite read at once; on PostgreSQL the
@@ -295,7 +303,7 @@ class IndexReader:
 
 @dataclass(frozen=True)
 class _Leaf:
-    """A leaf row read over psycopg (the columns of ``_LEAF_COLUMNS``, by name)."""
+    """A leaf row as the answers read it (the columns of ``_LEAF_COLUMNS``, by name)."""
 
     root: str
     leaf_hash: str

@@ -13,10 +13,11 @@ What a kept generation may lag behind, and why that is enough:
 * a move made by another process (another gateway's indexer, ``xietong index``) is known
   when its announcement arrives, which PostgreSQL sends once the move commits (well under a
   millisecond on one host);
-* a move made by this process's own indexer is forgotten before its pass returns
-  (:meth:`PostgresGeneration.forget`, called by the gateway's indexers): the answers of this
-  process follow its own indexer exactly;
-* without the triggers (a database the gateway has not started on since), or while the
+* a pass of this process's own indexer that moved the checkpoint makes it forget before the
+  pass returns (:meth:`PostgresGeneration.forget`, called by the gateway's indexers): once
+  a pass has returned, this process's answers stand on what it indexed (the chunks a long
+  pass commits on the way are learnt from their announcements, like another process's);
+* without all the triggers (a database the gateway has not started on since), or while the
   watching connection is down, nothing is kept and each read asks the database.
 """
 
@@ -37,7 +38,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
 
-from ..db.engine import CHECKPOINT_CHANNEL, CHECKPOINT_TRIGGER, PG_CONNECT_TIMEOUT
+from ..db.engine import (
+    CHECKPOINT_CHANNEL,
+    CHECKPOINT_TRIGGERS,
+    CHECKPOINT_TRIGGERS_PRESENT,
+    PG_CONNECT_TIMEOUT,
+)
 from ..db.tables import IndexerCheckpoint
 
 __all__ = [
@@ -48,6 +54,7 @@ __all__ = [
     "PostgresGeneration",
     "PostgresStatement",
     "SqliteGeneration",
+    "generation_of",
     "postgres_statement",
 ]
 
@@ -78,9 +85,6 @@ def postgres_statement(statement: Select[Any]) -> PostgresStatement:
 
 
 _CHECKPOINT_POSTGRES = postgres_statement(CHECKPOINT)
-_HAS_TRIGGER = (
-    "SELECT 1 FROM pg_trigger WHERE tgname = %s AND tgrelid = to_regclass('indexer_checkpoint')"
-)
 #: The ``application_name`` of the watching connection (as ``pg_stat_activity`` shows it).
 WATCHER_NAME = "xietong-checkpoint-watch"
 #: Not known (nothing kept): a distinct object, as None is a generation (nothing indexed).
@@ -93,7 +97,8 @@ class GenerationUnknownError(Exception):
     that handles outages (a worker thread)."""
 
 
-def _generation(row: Any) -> Generation | None:
+def generation_of(row: Any) -> Generation | None:
+    """The generation a checkpoint row (block number, block hash first) holds; None for no row."""
     return None if row is None else (int(row[0]), str(row[1]))
 
 
@@ -123,7 +128,7 @@ class SqliteGeneration:
         except sqlite3.Error:
             self._local.connection = None
             raise GenerationUnknownError from None
-        return _generation(row)
+        return generation_of(row)
 
 
 class PostgresGeneration:
@@ -181,7 +186,7 @@ class PostgresGeneration:
         if self._watcher is None:
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
         rows = await self.fetch(_CHECKPOINT_POSTGRES)
-        return _generation(rows[0] if rows else None)
+        return generation_of(rows[0] if rows else None)
 
     async def fetch(
         self, statement: PostgresStatement, params: Mapping[str, Any] | None = None
@@ -257,8 +262,11 @@ class PostgresGeneration:
         connection = None
         try:
             connection = await self._connect(WATCHER_NAME)
-            cursor = await connection.execute(_HAS_TRIGGER, (CHECKPOINT_TRIGGER,))
-            if await cursor.fetchone() is None:
+            cursor = await connection.execute(
+                CHECKPOINT_TRIGGERS_PRESENT, {"names": list(CHECKPOINT_TRIGGERS)}
+            )
+            present = await cursor.fetchone()
+            if present is None or present[0] != len(CHECKPOINT_TRIGGERS):
                 return False
             await connection.execute(f"LISTEN {CHECKPOINT_CHANNEL}")
             while True:
@@ -266,7 +274,7 @@ class PostgresGeneration:
                 cursor = await connection.execute(
                     _CHECKPOINT_POSTGRES.sql, _CHECKPOINT_POSTGRES.fixed
                 )
-                generation = _generation(await cursor.fetchone())
+                generation = generation_of(await cursor.fetchone())
                 with self._lock:
                     kept = epoch == self._epoch  # not forgotten while it was read
                     if kept:

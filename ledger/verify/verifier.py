@@ -31,11 +31,6 @@ __all__ = ["Verifier"]
 
 #: What a leaf is looked up by: a file's content SHA-256, or the leaf hash itself.
 LookupColumn = Literal["content_hash", "leaf_hash"]
-#: A hash asked about: first as a file's content, then as a leaf (the query names).
-_HASH_LOOKUPS: tuple[tuple[LookupColumn, str], ...] = (
-    ("content_hash", "file content {}"),
-    ("leaf_hash", "leaf {}"),
-)
 
 
 class Verifier:
@@ -94,12 +89,12 @@ class Verifier:
     def verify_content_hash(self, content_hash: bytes) -> Verification:
         """Files whose content SHA-256 is ``content_hash``."""
         key = "0x" + content_hash.hex()
-        return self.verify("content_hash", key, _HASH_LOOKUPS[0][1].format(key))
+        return self.verify("content_hash", key, f"file content {key}")
 
     def verify_leaf(self, leaf_hash: bytes, *, query: str | None = None) -> Verification:
         """The leaf ``leaf_hash`` (a file or salted record leaf)."""
         key = "0x" + leaf_hash.hex()
-        return self.verify("leaf_hash", key, query or _HASH_LOOKUPS[1][1].format(key))
+        return self.verify("leaf_hash", key, query or f"leaf {key}")
 
     def verify_record(
         self, record_hash: bytes, salt: bytes, *, query: str = "the record"
@@ -122,17 +117,19 @@ class Verifier:
         view kept. Raises WouldBlockError when it needs more (facts not kept yet, the node, a
         tree to rebuild) or the database does not answer at once: then call
         :meth:`verify_hash` on a worker thread (which handles outages)."""
-        for column, query in _HASH_LOOKUPS:
-            key = "0x" + digest.hex()
-            try:
-                index = await self.index.read_async(column, key)
-            except GenerationUnknownError:
-                raise WouldBlockError("a database server that did not answer") from None
-            with _gate.in_memory():
-                answer = self._answer(index, query.format(key))
-            if answer.matches or column == "leaf_hash":
-                return answer
-        raise AssertionError("unreachable")  # pragma: no cover
+        key = "0x" + digest.hex()
+        answer = await self._verify_async("content_hash", key, f"file content {key}")
+        return (
+            answer if answer.matches else await self._verify_async("leaf_hash", key, f"leaf {key}")
+        )
+
+    async def _verify_async(self, column: LookupColumn, key: str, query: str) -> Verification:
+        try:
+            index = await self.index.read_async(column, key)
+        except GenerationUnknownError:
+            raise WouldBlockError("a database server that did not answer") from None
+        with _gate.in_memory():
+            return self._answer(index, query)
 
     def verify_hash(self, digest: bytes) -> Verification:
         """Files whose content SHA-256 is ``digest``; when there are none, the leaf

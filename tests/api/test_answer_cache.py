@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from ledger.db.engine import CHECKPOINT_TRIGGER
+from ledger.db.engine import CHECKPOINT_TRIGGERS, CHECKPOINT_TRIGGERS_PRESENT, init_db
 from ledger.gateway import Gateway
 from ledger.verify._generation import WATCHER_NAME, PostgresGeneration
 from tests.api._support import CIVIL, DIBAO, POLICY, Api, World, dataset_of
@@ -134,12 +134,21 @@ def _generation_of(api: Api) -> PostgresGeneration:
 
 
 def test_another_indexers_move_reaches_kept_answers_when_announced(
-    pg_writer: Api, chain: World
+    pg_writer: Api, chain: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     query, root = _kept_answer(pg_writer)
     watched = _generation_of(pg_writer)
     _wait_until(lambda: watched.watching, "watching the checkpoint")
+    reads: list[object] = []
+    fetch = watched.fetch
+
+    async def counted(*args: Any, **kwargs: Any) -> list[Any]:
+        reads.append(args)
+        return await fetch(*args, **kwargs)
+
+    monkeypatch.setattr(watched, "fetch", counted)
     assert pg_writer.ok("/v1/verify", params=query)["status"] == "anchored"  # kept, no read
+    assert reads == []  # the stamp checked against the generation kept: no round trip
 
     chain.revoke_policy_version(root)
     Gateway(pg_writer.state.settings).indexer().sync()  # not this gateway's: no forgetting
@@ -167,11 +176,15 @@ def test_this_gateways_indexer_is_followed_at_once_without_announcements(
     assert pg_writer.ok("/v1/verify", params=query)["status"] == "revoked"
 
 
-def test_nothing_is_kept_where_moves_are_not_announced(pg_writer: Api, chain: World) -> None:
+@pytest.mark.parametrize("missing", CHECKPOINT_TRIGGERS)
+def test_nothing_is_kept_where_moves_are_not_announced(
+    pg_writer: Api, chain: World, missing: str
+) -> None:
+    # One trigger gone is enough: some moves (an update, a reindex's delete, a truncate)
+    # would go unannounced.
     engine = pg_writer.state.gateway.engine
     with engine.begin() as connection:
-        for trigger in (CHECKPOINT_TRIGGER, "indexer_checkpoint_set", "indexer_checkpoint_emptied"):
-            connection.execute(text(f"DROP TRIGGER {trigger} ON indexer_checkpoint"))
+        connection.execute(text(f"DROP TRIGGER {missing} ON indexer_checkpoint"))
     query, root = _kept_answer(pg_writer)
     for _ in range(20):  # the watcher found no trigger and stopped; reads ask the database
         assert pg_writer.ok("/v1/verify", params=query)["status"] == "anchored"
@@ -230,3 +243,21 @@ def test_metrics_count_how_answers_were_made(world: World, make_api: Any) -> Non
     assert sum(made.values()) == 5
     assert made["kept"] >= 2
     assert made["thread"] >= 1
+
+
+def test_a_gateway_starting_makes_a_missing_trigger_again(pg_writer: Api) -> None:
+    engine = pg_writer.state.gateway.engine
+
+    def present() -> int:
+        with engine.connect() as connection:
+            count = connection.exec_driver_sql(
+                CHECKPOINT_TRIGGERS_PRESENT, {"names": list(CHECKPOINT_TRIGGERS)}
+            ).scalar()
+        return int(count or 0)
+
+    assert present() == 3
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP TRIGGER {CHECKPOINT_TRIGGERS[1]} ON indexer_checkpoint"))
+    assert present() == 2
+    init_db(engine)
+    assert present() == 3
