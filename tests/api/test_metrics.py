@@ -187,6 +187,11 @@ def test_metrics_need_a_read_key_by_default(world: World, make_api: Callable[...
     response = api.get("/metrics", scope="read")
     assert response.status_code == 200
     assert "xietong_http_requests_total" in response.text
+    assert 'xietong_http_request_seconds_count{route="/metrics"}' in response.text
+    # As Prometheus sends it (`authorization: {credentials: xt_…}`): a bearer token.
+    key = api.headers("read")["X-API-Key"]
+    bearer = api.get("/metrics", scope=None, headers={"Authorization": f"Bearer {key}"})
+    assert bearer.status_code == 200 and "xietong_index_block" in bearer.text
 
 
 @pytest.mark.parametrize("scope", ["anchor", "admin"])

@@ -123,6 +123,8 @@ def test_request_heads_sent_a_byte_at_a_time_are_cut_off_while_others_are_served
         assert client.answer is not None
         headers = assert_problem_answer(client.answer, 408, "request-timeout")
         assert headers["connection"] == "close"
+        # The deadline is the setting's (1 s here), not uvicorn's or a default.
+        assert "within 1 s" in parse_answer(client.answer)[2]["detail"]
 
 
 def test_a_silent_connection_is_closed(served: Served) -> None:

@@ -428,27 +428,63 @@ def test_check_keystore_refuses_before_decrypting(
         check_keystore(settings(keystore=path))
 
 
-def test_the_readme_makes_a_keystore_production_accepts(tmp_path: Path) -> None:
+def _readme_keystore_scripts() -> list[str]:
+    """The ``sh`` blocks of the README's Keystores section, with this interpreter."""
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("\n## Keystores\n", 1)[1].split("\n## ", 1)[0]
-    script = section.split("```sh\n", 1)[1].split("```", 1)[0]
-    script = script.replace(".venv/bin/python", shlex.quote(sys.executable))
+    blocks = [part.split("```", 1)[0] for part in section.split("```sh\n")[1:]]
+    return [b.replace(".venv/bin/python", shlex.quote(sys.executable)) for b in blocks]
+
+
+def _run_readme_script(script: str, folder: Path, stdin: str = "") -> None:
     subprocess.run(
         ["bash", "-c", script],
-        input="correct horse battery staple\n",
-        cwd=tmp_path,
+        input=stdin,
+        cwd=folder,
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     )
+
+
+def _settings_as_the_readme_says(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Production settings with the README's two variables, in its folder."""
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("XIETONG_KEYSTORE", "department.keystore.json")
+    monkeypatch.setenv("XIETONG_KEYSTORE_PASSWORD_FILE", "department.password")
+    return settings(env="production")
+
+
+def test_the_readme_makes_a_keystore_production_accepts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make, _reencrypt = _readme_keystore_scripts()
+    _run_readme_script(make, tmp_path, stdin="correct horse battery staple\n")
     keystore, password_file = (
         tmp_path / "department.keystore.json",
         tmp_path / "department.password",
     )
     assert keystore.stat().st_mode & 0o777 == password_file.stat().st_mode & 0o777 == 0o600
     assert password_file.read_text() == "correct horse battery staple\n"
-    signer = load_signer(
-        settings(env="production", keystore=keystore, keystore_password_file=password_file)
-    )
+    signer = load_signer(_settings_as_the_readme_says(tmp_path, monkeypatch))
     assert signer.address[2:].lower() == json.loads(keystore.read_text())["address"].lower()
+
+
+def test_the_readme_reencrypts_a_keystore_refused_for_its_cost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _make, reencrypt = _readme_keystore_scripts()
+    key = Account.create().key
+    weak = write_keystore(
+        tmp_path / "department.keystore.json", Account.encrypt(key, "pw", iterations=2)
+    )
+    (tmp_path / "department.password").write_text("pw\n")
+    (tmp_path / "department.password").chmod(0o600)
+    with pytest.raises(WeakKeystoreError):
+        load_signer(_settings_as_the_readme_says(tmp_path, monkeypatch))
+    weak.rename(tmp_path / "old.keystore.json")
+    _run_readme_script(reencrypt, tmp_path)
+    assert (tmp_path / "department.keystore.json").stat().st_mode & 0o777 == 0o600
+    signer = load_signer(_settings_as_the_readme_says(tmp_path, monkeypatch))
+    assert signer.key == key
