@@ -370,7 +370,9 @@ class Indexer:
         ):
             raise IndexerError(
                 f"the database indexes chain {checkpoint.chain_id} at {checkpoint.registry_address}, "
-                f"not chain {self.client.chain_id} at {registry}: run `xietong reindex` or use another database."
+                f"not chain {self.client.chain_id} at {registry}: check XIETONG_RPC_URL and "
+                "XIETONG_DEPLOYMENT (`xietong doctor`) or use another database; `xietong reindex` "
+                "makes this one index the configured chain instead."
             )
 
     def _rebuild_state(self, session: Session) -> None:

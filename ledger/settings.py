@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from .home import find_home, under_home
 
 __all__ = ["Settings", "trust_file_beside"]
 
@@ -16,11 +20,25 @@ class Settings(BaseSettings):
     """Configuration of a Xietong gateway.
 
     Build it once at the edge (CLI, API) and pass it in; library code never reads the
-    environment itself.
+    environment itself. The ``.env`` read is the home's (:mod:`ledger.home`), never the current
+    folder's, and every relative path is made absolute inside the home, so a command finds the
+    same state from any folder.
     """
 
     model_config = SettingsConfigDict(
         env_prefix="XIETONG_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    def __init__(self, **values: Any) -> None:
+        if "_env_file" not in values:
+            named = values.get("home")
+            home = Path(named).expanduser().absolute() if named else find_home().path
+            values["_env_file"] = home / ".env"
+        super().__init__(**values)
+
+    home: Path = Field(
+        default_factory=lambda: find_home().path,
+        description="The gateway's state folder (ledger/home.py); relative paths are inside it.",
     )
 
     env: Literal["local", "production"] = Field(
@@ -180,6 +198,19 @@ class Settings(BaseSettings):
         default=64, ge=0, description="MiB of verification answers kept per process (0: off)."
     )
 
+    @model_validator(mode="after")
+    def _paths_inside_home(self) -> Settings:
+        """Every relative path (and a relative SQLite database) made absolute in the home."""
+        self.home = self.home.expanduser().absolute()
+        self.deployments_dir = under_home(self.home, self.deployments_dir)
+        self.node_dir = under_home(self.home, self.node_dir)
+        for name in ("deployment", "keystore", "keystore_password_file"):
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, under_home(self.home, value))
+        self.database_url = _sqlite_inside(self.home, self.database_url)
+        return self
+
     def deployment_path(self, chain_id: int) -> Path:
         """The manifest path for ``chain_id``."""
         if self.deployment is not None:
@@ -190,6 +221,23 @@ class Settings(BaseSettings):
         """The consortium trust file for ``chain_id``, beside its manifest
         (``deployments/<chain-id>.consortium.json``; see :func:`trust_file_beside`)."""
         return trust_file_beside(self.deployment_path(chain_id))
+
+
+def _sqlite_inside(home: Path, url: str) -> str:
+    """``url`` with a relative SQLite database file made absolute inside ``home``; any other
+    URL (PostgreSQL, an absolute or in-memory SQLite, one that does not parse) as it is."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url  # refused with its own sentence when the database is opened
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return url
+    if database.startswith("file:") or Path(database).is_absolute():
+        return url
+    return parsed.set(database=str(under_home(home, Path(database)))).render_as_string(
+        hide_password=False
+    )
 
 
 def trust_file_beside(manifest: Path) -> Path:

@@ -234,8 +234,12 @@ class ConsortiumTrust:
         """Write the trust file at ``path`` atomically (a temporary file, then renamed)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.as_dict(), indent=2) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        try:
+            tmp.write_text(json.dumps(self.as_dict(), indent=2) + "\n", encoding="utf-8")
+            tmp.replace(path)
+        except OSError:
+            tmp.unlink(missing_ok=True)  # nothing half-written left behind
+            raise
 
 
 def load_trust(path: Path) -> ConsortiumTrust:
@@ -251,8 +255,8 @@ def load_trust(path: Path) -> ConsortiumTrust:
             raw = handle.read(MAX_TRUST_SIZE + 1)  # more is refused unread
     except FileNotFoundError:
         raise TrustFileError(
-            f"there is no trust file at {path} (`xietong deploy` writes one beside the "
-            "deployment manifest)."
+            f"there is no trust file at {path} (the consortium's founders publish it beside "
+            "the deployment manifest)."
         ) from None
     except OSError as exc:
         raise TrustFileError(f"cannot read {where} ({exc.strerror}).") from None
@@ -276,7 +280,10 @@ def deployment_trust(deployment: Deployment, path: Path) -> ConsortiumTrust:
         DeploymentError: the file is missing or malformed, or differs from ``deployment``
             (``xietong deploy --reuse`` writes it again from the manifest).
     """
-    again = "run `xietong deploy --reuse` to write it from the deployment manifest"
+    again = (
+        "put the consortium's trust file there (its founders publish it with the manifest; "
+        "where the contracts were deployed, `xietong deploy --reuse` writes it again)"
+    )
     if not path.exists():
         raise DeploymentError(f"there is no consortium trust file at {path}: {again}.")
     try:

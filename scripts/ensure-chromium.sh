@@ -2,9 +2,12 @@
 # Make sure Debian's Chromium is at /usr/bin/chromium, with a CJK font so the portal's Chinese
 # pages render in its screenshots, as the browser tests (tests/browser) need. Playwright
 # drives this Chromium; `playwright install` is never used (it downloads from the network).
+# Also jq and curl, which the documents' commands use (tests/test_documents_run.py runs them).
 set -euo pipefail
 CHROMIUM=/usr/bin/chromium
 packages=()
+command -v jq >/dev/null || packages+=(jq)
+command -v curl >/dev/null || packages+=(curl)
 [ -x "$CHROMIUM" ] || packages+=(chromium)
 if ! command -v fc-list >/dev/null || [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
   packages+=(fonts-noto-cjk)

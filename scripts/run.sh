@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 XT=.venv/bin/xietong
+# The demo's home is this checkout (var/, deployments/), whatever XIETONG_HOME says elsewhere.
+export XIETONG_HOME=$PWD
 export XIETONG_ENV=local
 # The gateway runs as 杭州市民政局 (dev account 2), which owns the demo datasets.
 export XIETONG_DEV_ACCOUNT=${XIETONG_DEV_ACCOUNT:-2}

@@ -30,6 +30,16 @@ from tests.support import PG_ADMIN_URL as PG_ADMIN_URL  # imported from here by 
 ENGINES = ("hardhat", "anvil")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def gateway_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The gateway's home of this test process (``XIETONG_HOME``): settings built without one
+    of their own keep their defaults (``var/``, ``deployments/``) here, never in the checkout."""
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XIETONG_HOME", str(home))
+        yield home
+
+
 @pytest.fixture(scope="session", params=ENGINES)
 def node(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

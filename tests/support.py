@@ -4,6 +4,7 @@ snapshot undone after a test, a fresh database."""
 from __future__ import annotations
 
 import contextlib
+import os
 import stat
 import uuid
 from collections.abc import Iterator
@@ -31,6 +32,16 @@ FOUNDERS = {
 AUDITOR_INDEX = 4
 THRESHOLD_BPS = 6667
 PROPOSAL_LIFETIME = 7 * 24 * 3600
+
+
+def gateway_environment(home: Path) -> dict[str, str]:
+    """This process's environment with no ``XIETONG_`` variable of its own, and ``home`` as
+    the gateway's home (``XIETONG_HOME``): a command run with it finds its state there and
+    nowhere else, whatever folder it runs in."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("XIETONG_")},
+        "XIETONG_HOME": str(home),
+    }
 
 
 def founder_id(key: str) -> bytes:

@@ -250,7 +250,9 @@ def load_deployment(path: Path) -> Deployment:
         return Deployment.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
         raise DeploymentError(
-            f"no deployment manifest at {path}: run `xietong deploy` first."
+            f"no deployment manifest at {path}: set XIETONG_DEPLOYMENT to your consortium's "
+            "manifest, or XIETONG_HOME to the gateway's home (`xietong doctor` shows where it "
+            "looks; only the founders of a new consortium run `xietong deploy`, once)."
         ) from None
     except (json.JSONDecodeError, KeyError, TypeError, ValueError):
         raise DeploymentError(f"the deployment manifest {path} is damaged.") from None

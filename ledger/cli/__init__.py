@@ -7,6 +7,7 @@ import typer
 from . import agreement, apikey, audit, commitment, consortium, dataset, dept, node
 from .demo import demo_command
 from .deploy import deploy_command
+from .doctor import doctor_command
 from .index import index_command, reindex_command
 from .serve import serve_command
 from .verify import verify_command, verify_proof_command
@@ -30,6 +31,7 @@ app.add_typer(apikey.app, name="apikey")
 app.add_typer(consortium.app, name="consortium")
 app.command("deploy")(deploy_command)
 app.command("demo")(demo_command)
+app.command("doctor")(doctor_command)
 app.command("verify")(verify_command)
 app.command("verify-proof")(verify_proof_command)
 app.command("index")(index_command)

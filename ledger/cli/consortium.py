@@ -9,6 +9,7 @@ import typer
 from web3 import Web3
 
 from ..chain.client import connect
+from ..errors import InputError
 from ..settings import Settings, trust_file_beside
 from ..trust import ConsortiumTrust, check_node, load_trust
 from ._output import console, emit_json, guarded, load_settings, safe
@@ -61,14 +62,27 @@ def _print_trust(document: dict[str, Any]) -> None:
 
 
 @app.command()
-def show(file: FileOption = None, json_output: JsonOption = False) -> None:
+def show(
+    file: FileOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write the trust file here, to hand it to a verifier."),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
     """Show a trust file and its fingerprint, to compare with the consortium's out of band
     (read aloud, on paper). With --file no node is needed."""
     settings = load_settings(json_output)
 
     def run() -> dict[str, Any]:
         path = file if file is not None else _configured_file(settings)
-        return _document(path, load_trust(path))
+        trust = load_trust(path)
+        if out is not None:
+            try:
+                trust.write(out)
+            except OSError as exc:
+                raise InputError(f"cannot write {out} ({exc.strerror}).") from None
+        return _document(path, trust) | ({"out": str(out)} if out is not None else {})
 
     document = guarded(json_output, run)
     if json_output:

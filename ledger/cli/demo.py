@@ -14,8 +14,11 @@ from ._output import console, emit_json, guarded, load_settings, safe
 
 def demo_command(
     workdir: Annotated[
-        Path, typer.Option("--workdir", help="Where the demo writes its data files.")
-    ] = Path("var/demo"),
+        Path | None,
+        typer.Option(
+            "--workdir", help="Where the demo writes its data files (default var/demo in the home)."
+        ),
+    ] = None,
     once: Annotated[
         bool, typer.Option("--once", help="Succeed quietly if the demo already ran on this chain.")
     ] = False,
@@ -31,7 +34,8 @@ def demo_command(
 
     def run() -> DemoReport | None:
         try:
-            return run_demo(Gateway(settings), workdir, echo=echo)
+            folder = workdir if workdir is not None else settings.home / "var" / "demo"
+            return run_demo(Gateway(settings), folder, echo=echo)
         except DemoAlreadyRunError:
             if once:
                 return None

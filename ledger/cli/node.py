@@ -50,6 +50,18 @@ def _show(status: NodeStatus, spec: NodeSpec, as_json: bool, headline: str) -> N
     console.print(f"  log      {safe(status.log_file)}", highlight=False)
 
 
+def _headline(spec: NodeSpec, status: NodeStatus) -> str:
+    if status.running:
+        return f"{safe(spec.engine)} node running"
+    if status.answering:
+        # Started elsewhere (another home, `make run`'s, a consortium node): it answers all the same.
+        return (
+            f"a node answers at {safe(spec.rpc_url)}, not started by `xietong node start` "
+            f"in this home ({safe(spec.state_dir)})"
+        )
+    return f"{safe(spec.engine)} node not running"
+
+
 @app.command()
 def start(
     engine: EngineOption = None, port: PortOption = None, json_output: JsonOption = False
@@ -87,7 +99,7 @@ def status(
         current,
         spec,
         json_output,
-        f"{safe(spec.engine)} node {'running' if current.running else 'not running'}",
+        _headline(spec, current),
     )
     if not current.answering:
         raise typer.Exit(1)

@@ -64,6 +64,7 @@ __all__ = [
     "get_department",
     "index_status",
     "indexed_agreement",
+    "indexed_chain",
     "iso",
     "list_agreements",
     "list_commitments",
@@ -248,6 +249,15 @@ def index_status(*, session: Session) -> dict[str, Any]:
         "synced_at": iso(synced),
         "age_seconds": None if synced is None else max(0, int(time.time()) - synced),
     }
+
+
+def indexed_chain(*, session: Session) -> tuple[int, str, int] | None:
+    """Which chain the index reads: its chain id, DepartmentRegistry address and checkpoint
+    block; None when nothing is indexed yet."""
+    checkpoint = session.get(IndexerCheckpoint, 1)
+    if checkpoint is None:
+        return None
+    return checkpoint.chain_id, checkpoint.registry_address, checkpoint.block_number
 
 
 # --------------------------------------------------------------------------- departments

@@ -211,6 +211,7 @@ class Server:
         self.port = free_port()
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("XIETONG_")},
+            "XIETONG_HOME": str(self.work),
             "XIETONG_ENV": "local",
             "XIETONG_RPC_URL": self.world.rpc_url,
             "XIETONG_DATABASE_URL": self.world.database_url,

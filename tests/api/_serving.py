@@ -17,6 +17,7 @@ import httpx
 
 from ledger.chain.node import free_port
 from tests.api._support import CIVIL_DEV, World
+from tests.support import gateway_environment
 
 
 class Served:
@@ -29,7 +30,7 @@ class Served:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = work / "serve.log"
         environment = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("XIETONG_")},
+            **gateway_environment(work),
             "XIETONG_ENV": "local",
             "XIETONG_RPC_URL": world.rpc_url,
             "XIETONG_DATABASE_URL": database_url,

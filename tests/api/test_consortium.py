@@ -17,7 +17,10 @@ from ledger.paths import PROJECT_ROOT
 from ledger.trust import ConsortiumTrust, check_node, load_trust
 from tests.api._support import Api, World, assert_problem
 
-AGAIN = "run `xietong deploy --reuse` to write it from the deployment manifest"
+AGAIN = (
+    "put the consortium's trust file there (its founders publish it with the manifest; "
+    "where the contracts were deployed, `xietong deploy --reuse` writes it again)"
+)
 
 
 def documented() -> tuple[str, dict[str, Any]]:

@@ -4,7 +4,6 @@ listen address (``XIETONG_METRICS_ADDRESS``) on a real ``xietong serve``."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from ledger.db.tables import IndexerCheckpoint
 from ledger.settings import Settings
 from tests.api._serving import Served
 from tests.api._support import CIVIL_DEV, Api, World, assert_problem
+from tests.support import gateway_environment
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -276,7 +276,7 @@ def _serve(
     world: World, tmp_path: Path, *args: str, **env: str
 ) -> subprocess.CompletedProcess[str]:
     environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("XIETONG_")},
+        **gateway_environment(tmp_path),
         "XIETONG_ENV": "local",
         "XIETONG_RPC_URL": world.rpc_url,
         "XIETONG_DATABASE_URL": world.database_url,

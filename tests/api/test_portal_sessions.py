@@ -5,7 +5,6 @@ session, and the cookie's attributes (Secure when the request came over TLS)."""
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from ledger.portal_sessions import (
     resolve_session,
 )
 from tests.api._support import Api, World, assert_problem
+from tests.support import gateway_environment
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -150,13 +150,13 @@ def test_logout_needs_the_session_csrf_token_and_the_same_origin(api: Api) -> No
     }
 
 
-def test_revoking_the_key_ends_its_sessions_at_once(api: Api, world: World) -> None:
+def test_revoking_the_key_ends_its_sessions_at_once(api: Api, world: World, tmp_path: Path) -> None:
     key_id, session_id = _signed_in(api)
     assert _reads(api, session_id).status_code == 200
     revoked = subprocess.run(
         [str(Path(sys.executable).with_name("xietong")), "apikey", "revoke", key_id],
         env={
-            **{k: v for k, v in os.environ.items() if not k.startswith("XIETONG_")},
+            **gateway_environment(tmp_path),
             "XIETONG_DATABASE_URL": world.database_url,
         },
         capture_output=True,

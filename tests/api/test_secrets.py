@@ -45,7 +45,7 @@ from tests.api._support import (
     Api,
     World,
 )
-from tests.support import mistype
+from tests.support import gateway_environment, mistype
 
 #: Loggers that keep their own level or handlers; set to DEBUG and propagating.
 LOGGERS = (
@@ -370,7 +370,7 @@ def test_the_command_and_the_server_never_show_a_secret(chain: World, tmp_path: 
     )
     account, keystore = operator_keystore(chain, tmp_path, password)
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("XIETONG_")},
+        **gateway_environment(tmp_path),
         "XIETONG_ENV": "production",
         "XIETONG_RPC_URL": chain.rpc_url,
         "XIETONG_DATABASE_URL": f"sqlite:///{tmp_path / 'xietong.db'}",

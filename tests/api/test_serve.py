@@ -4,7 +4,6 @@ address only, and its background indexer and batcher anchor submitted hashes unt
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from ledger.apikeys import create_api_key
 from ledger.chain.node import free_port
 from ledger.db.engine import create_db_engine
 from tests.api._support import CIVIL_DEV, POLICY, World
+from tests.support import gateway_environment
 
 PATIENCE = 90.0  # seconds before giving up on the server (a failure, never a measurement)
 
@@ -65,7 +65,7 @@ def test_serve_binds_loopback_and_anchors_in_the_background(
     engine.dispose()
     port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("XIETONG_")},
+        **gateway_environment(tmp_path),
         "XIETONG_ENV": "local",
         "XIETONG_RPC_URL": chain.rpc_url,
         "XIETONG_DATABASE_URL": database_url,

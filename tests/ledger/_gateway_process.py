@@ -52,7 +52,7 @@ def _enter(env: dict[str, str], cwd: Path, out: Path, err: Path) -> None:
     """Become the gateway: its environment, working directory and output files."""
     for key in [k for k in os.environ if k.startswith("XIETONG_")]:
         del os.environ[key]
-    os.environ.update(env)
+    os.environ.update({"XIETONG_HOME": str(cwd), **env})
     os.chdir(cwd)
     for path, fd in ((out, 1), (err, 2)):
         handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -259,7 +259,9 @@ def test_database_of_another_deployment_is_refused(consortium: Consortium, engin
         checkpoint.registry_address = "0x000000000000000000000000000000000000dEaD"
         session.add(checkpoint)
         session.commit()
-    with pytest.raises(IndexerError, match="run `xietong reindex` or use another database"):
+    with pytest.raises(
+        IndexerError, match=r"check XIETONG_RPC_URL and XIETONG_DEPLOYMENT \(`xietong doctor`\)"
+    ):
         Indexer(c.client, c.deployment, engine).sync()
 
 

@@ -449,8 +449,12 @@ def _run_readme_script(script: str, folder: Path, stdin: str = "") -> None:
 
 
 def _settings_as_the_readme_says(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Production settings with the README's two variables, in its folder."""
-    monkeypatch.chdir(folder)
+    """Production settings with the README's two variables, ``folder`` the gateway's home
+    and the command run from another folder (relative paths are the home's)."""
+    elsewhere = folder / "elsewhere"
+    elsewhere.mkdir(exist_ok=True)
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("XIETONG_HOME", str(folder))
     monkeypatch.setenv("XIETONG_KEYSTORE", "department.keystore.json")
     monkeypatch.setenv("XIETONG_KEYSTORE_PASSWORD_FILE", "department.password")
     return settings(env="production")

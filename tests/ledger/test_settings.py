@@ -7,17 +7,21 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from ledger import home as home_module
+from ledger.home import Home, find_home
+from ledger.paths import PROJECT_ROOT
 from ledger.settings import Settings
 
 
-def test_defaults_are_safe(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_defaults_are_safe(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("XIETONG_ENV", "XIETONG_RPC_URL", "XIETONG_DEPLOYMENT", "XIETONG_DEPLOYMENTS_DIR"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XIETONG_HOME", str(tmp_path))
     s = Settings(_env_file=None)  # type: ignore[call-arg]
     assert s.env == "production"
     assert s.rpc_url == "http://127.0.0.1:8545"
-    assert s.deployment_path(31337) == Path("deployments/31337.json")
-    assert s.trust_path(31337) == Path("deployments/31337.consortium.json")
+    assert s.deployment_path(31337) == tmp_path / "deployments" / "31337.json"
+    assert s.trust_path(31337) == tmp_path / "deployments" / "31337.consortium.json"
 
 
 def test_environment_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -39,3 +43,89 @@ def test_secret_is_not_shown(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XIETONG_KEYSTORE_PASSWORD", "hunter2")
     s = Settings(_env_file=None)  # type: ignore[call-arg]
     assert "hunter2" not in repr(s) and "hunter2" not in str(s.model_dump())
+
+
+# ---------------------------------------------------------------- the home (ledger/home.py)
+
+
+def test_every_relative_path_is_inside_the_home_whatever_the_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("XIETONG_HOME", str(home))
+    for name, value in {
+        "XIETONG_DEPLOYMENT": "deployments/chain.json",
+        "XIETONG_NODE_DIR": "state/node",
+        "XIETONG_KEYSTORE": "department.keystore.json",
+        "XIETONG_KEYSTORE_PASSWORD_FILE": "department.password",
+        "XIETONG_DATABASE_URL": "sqlite:///data/x.db?mode=rwc",
+    }.items():
+        monkeypatch.setenv(name, value)
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert s.home == home
+    assert s.deployment == home / "deployments" / "chain.json"
+    assert s.trust_path(1) == home / "deployments" / "chain.consortium.json"
+    assert s.node_dir == home / "state" / "node"
+    assert s.keystore == home / "department.keystore.json"
+    assert s.keystore_password_file == home / "department.password"
+    assert s.database_url == f"sqlite:///{home}/data/x.db?mode=rwc"
+    assert s.deployments_dir == home / "deployments"  # the default, in the home too
+
+
+def test_absolute_paths_and_other_databases_are_kept(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XIETONG_HOME", str(tmp_path / "home"))
+    for url in (
+        "postgresql://gateway:s3cret@db.example/xietong",
+        "sqlite:////srv/xietong/x.db",
+        "sqlite:///:memory:",
+        "sqlite://",
+        "not a url",
+    ):
+        assert Settings(_env_file=None, database_url=url).database_url == url  # type: ignore[call-arg]
+    assert Settings(_env_file=None, keystore="/etc/k.json").keystore == Path("/etc/k.json")  # type: ignore[call-arg]
+
+
+def test_a_relative_home_is_taken_from_the_folder_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XIETONG_HOME", "gateway")
+    assert find_home() == Home(tmp_path / "gateway", "XIETONG_HOME")
+    assert Settings(_env_file=None).home == tmp_path / "gateway"  # type: ignore[call-arg]
+
+
+def test_without_xietong_home_the_checkout_then_the_user_data_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert find_home({}) == Home(PROJECT_ROOT, "checkout")  # this package runs from one
+    installed = tmp_path / "site-packages"
+    installed.mkdir()
+    monkeypatch.setattr(home_module, "PROJECT_ROOT", installed)  # an installed package
+    assert find_home({"XDG_DATA_HOME": str(tmp_path / "data")}) == Home(
+        tmp_path / "data" / "xietong", "user data"
+    )
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    assert find_home({"XDG_DATA_HOME": "relative/ignored"}) == Home(
+        tmp_path / "user" / ".local" / "share" / "xietong", "user data"
+    )
+    assert find_home({"XIETONG_HOME": "  "}).source == "user data"  # blank: not set
+
+
+def test_the_env_file_read_is_the_homes_not_the_current_folders(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    home.mkdir()
+    elsewhere.mkdir()
+    (home / ".env").write_text("XIETONG_CONFIRMATIONS=7\n", encoding="utf-8")
+    (elsewhere / ".env").write_text("XIETONG_CONFIRMATIONS=3\n", encoding="utf-8")
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("XIETONG_CONFIRMATIONS", raising=False)
+    monkeypatch.setenv("XIETONG_HOME", str(home))
+    assert Settings().confirmations == 7
+    assert Settings(home=elsewhere).confirmations == 3  # a home given in code: its .env
+    assert Settings(_env_file=None).confirmations == 1  # type: ignore[call-arg]

@@ -459,8 +459,8 @@ def test_a_missing_or_unreadable_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(TrustFileError) as info:
         load_trust(missing)
     assert str(info.value) == (
-        f"there is no trust file at {missing} (`xietong deploy` writes one beside the "
-        "deployment manifest)."
+        f"there is no trust file at {missing} (the consortium's founders publish it beside "
+        "the deployment manifest)."
     )
     with pytest.raises(TrustFileError) as folder:
         load_trust(tmp_path)
@@ -475,7 +475,10 @@ def test_the_gateway_serves_only_the_trust_file_of_its_manifest(
 ) -> None:
     deployment = deployed.deployment
     path = tmp_path / "m.consortium.json"
-    again = "run `xietong deploy --reuse` to write it from the deployment manifest"
+    again = (
+        "put the consortium's trust file there (its founders publish it with the manifest; "
+        "where the contracts were deployed, `xietong deploy --reuse` writes it again)"
+    )
     with pytest.raises(DeploymentError) as missing:
         deployment_trust(deployment, path)
     assert str(missing.value) == f"there is no consortium trust file at {path}: {again}."

@@ -257,8 +257,14 @@ def test_damaged_manifest(tmp_path: Path) -> None:
     path.write_text("{not json")
     with pytest.raises(DeploymentError, match="is damaged"):
         load_deployment(path)
-    with pytest.raises(DeploymentError, match="run `xietong deploy` first"):
+    with pytest.raises(DeploymentError) as missing:
         load_deployment(tmp_path / "missing.json")
+    # The advice never names a command that would deploy a second set of contracts.
+    assert str(missing.value) == (
+        f"no deployment manifest at {tmp_path / 'missing.json'}: set XIETONG_DEPLOYMENT to "
+        "your consortium's manifest, or XIETONG_HOME to the gateway's home (`xietong doctor` "
+        "shows where it looks; only the founders of a new consortium run `xietong deploy`, once)."
+    )
 
 
 def test_bad_founders_rejected_by_the_contract(consortium: Consortium, tmp_path: Path) -> None:

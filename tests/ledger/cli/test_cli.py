@@ -4,7 +4,6 @@ sentence (no stack trace) on errors."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ import pytest
 
 from ledger.chain.node import free_port
 from ledger.paths import PROJECT_ROOT
+from tests.support import gateway_environment
 
 FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
 
@@ -33,7 +33,7 @@ def xietong(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 def env(tmp_path: Path) -> Iterator[dict[str, str]]:
     port = free_port()
     values = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("XIETONG_")},
+        **gateway_environment(tmp_path),
         "XIETONG_ENV": "local",
         "XIETONG_NODE_ENGINE": "anvil",
         "XIETONG_NODE_PORT": str(port),

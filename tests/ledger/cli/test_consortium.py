@@ -4,7 +4,6 @@ and check a node against it (docs/CLI.md), as separate processes on a real Anvil
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from ledger.chain.node import free_port
 from ledger.paths import PROJECT_ROOT
 from ledger.trust import load_trust
 from tests.ledger.cli.test_workflow import FOUNDERS, Cli
+from tests.support import gateway_environment
 
 FINGERPRINT = re.compile(r"[0-9a-f]{4}(-[0-9a-f]{4}){7}")
 TRUST_MEMBERS = {
@@ -48,7 +48,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     base = tmp_path_factory.mktemp("consortium-cli")
     port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("XIETONG_")},
+        **gateway_environment(base),
         "XIETONG_ENV": "local",
         "XIETONG_NODE_ENGINE": "anvil",
         "XIETONG_NODE_PORT": str(port),
@@ -164,9 +164,18 @@ def test_show_refuses_a_malformed_file_in_one_sentence(deployed: Deployed, tmp_p
     missing = deployed.cli.json("consortium", "show", "--file", str(tmp_path / "no.json"), ok=False)
     assert missing["error"] == {
         "type": "bad-trust-file",
-        "message": f"there is no trust file at {tmp_path / 'no.json'} (`xietong deploy` writes "
-        "one beside the deployment manifest).",
+        "message": f"there is no trust file at {tmp_path / 'no.json'} (the consortium's "
+        "founders publish it beside the deployment manifest).",
     }
+    # --out writes the file shown, to hand to a verifier; a place it cannot be written is
+    # one sentence.
+    handed = tmp_path / "handed" / "consortium.json"
+    shown = deployed.cli.json("consortium", "show", "--out", str(handed))
+    assert shown["out"] == str(handed) and load_trust(handed) == load_trust(deployed.trust_file)
+    assert shown["fingerprint"] == load_trust(handed).fingerprint
+    blocked = deployed.cli.json("consortium", "show", "--out", str(tmp_path), ok=False)
+    assert blocked["error"]["type"] == "bad-input"
+    assert blocked["error"]["message"].startswith(f"cannot write {tmp_path} (")
 
 
 def test_check_says_the_node_matches(deployed: Deployed) -> None:

@@ -5,7 +5,6 @@ it starts serving, although it loads the key only at the first write."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 from eth_account import Account
 
 from ledger.chain.node import free_port
+from tests.support import gateway_environment
 
 
 def serve(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess[str]:
@@ -20,7 +20,7 @@ def serve(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess[str]:
     by itself only when it refuses to start (a server that starts fails the test at the
     timeout)."""
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("XIETONG_")},
+        **gateway_environment(tmp_path),
         "XIETONG_ENV": "production",
         "XIETONG_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'xietong.db'}",
         **variables,

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,7 +37,7 @@ from ledger.hashing import SymlinkRefusedError
 from ledger.ids import code_hash, dataset_id
 from ledger.settings import Settings
 from tests.ledger._gateway_process import CliRun, run_cli
-from tests.support import FOUNDERS, Consortium, admit_department, dataset_of
+from tests.support import FOUNDERS, Consortium, admit_department, dataset_of, gateway_environment
 
 DS_CODE = "OUTPUT-INJECTION"
 OWNER = "B"  # 杭州市民政局 (dev 2) anchors; 杭州市公安局 (A) is the name a forger would claim
@@ -287,7 +286,7 @@ def test_invisible_characters_and_markup_in_a_department_name_are_shown_escaped(
         capture_output=True,
         text=True,
         env={
-            **{k: v for k, v in os.environ.items() if not k.startswith("XIETONG_")},
+            **gateway_environment(tmp_path / "gateway"),
             **env,
             "COLUMNS": "400",
         },

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from ledger.ids import code_hash, dataset_id, department_id, version_id
 from ledger.keys import dev_account
 from ledger.paths import PROJECT_ROOT
 from ledger.trust import load_trust
+from tests.support import gateway_environment
 
 FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
 PSB, CIVIL, HEALTH = "11330100MB1A00001P", "11330100MB1A00002K", "11330100MB1A00003F"
@@ -64,7 +64,7 @@ def cli(tmp_path: Path, database_url: str) -> Iterator[Cli]:
     """A node, a deployment and the environment of 杭州市民政局's gateway (dev account 2)."""
     port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("XIETONG_")},
+        **gateway_environment(tmp_path),
         "XIETONG_ENV": "local",
         "XIETONG_NODE_ENGINE": "anvil",
         "XIETONG_NODE_PORT": str(port),
@@ -317,13 +317,16 @@ def test_anchor_verify_prove(cli: Cli, tmp_path: Path) -> None:
     # Someone else, with only the bundle, the consortium's trust file and a node: no
     # database, no deployment manifest.
     trust_file = Path(cli.env["XIETONG_DEPLOYMENTS_DIR"]) / "31337.consortium.json"
-    outsider = {
-        k: v
-        for k, v in cli.env.items()
-        if k not in ("XIETONG_DATABASE_URL", "XIETONG_DEPLOYMENTS_DIR")
-    }
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    outsider = {
+        **{
+            k: v
+            for k, v in cli.env.items()
+            if k not in ("XIETONG_DATABASE_URL", "XIETONG_DEPLOYMENTS_DIR")
+        },
+        "XIETONG_HOME": str(elsewhere),
+    }
     received = elsewhere / "hangzhou.consortium.json"
     shutil.copyfile(trust_file, received)
     check = Cli(outsider, elsewhere)
@@ -340,7 +343,7 @@ def test_anchor_verify_prove(cli: Cli, tmp_path: Path) -> None:
     assert "  published by 杭州市民政局; dataset owned by 杭州市民政局" in valid
 
     # Without --trust, and no trust file where `xietong deploy` writes one: one sentence.
-    default = Path("deployments") / "31337.consortium.json"
+    default = elsewhere / "deployments" / "31337.consortium.json"
     untrusted = check.run("verify-proof", str(bundle), ok=False)
     assert untrusted.returncode == 1 and untrusted.stdout == ""
     assert untrusted.stderr.splitlines() == [

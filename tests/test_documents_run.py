@@ -1,0 +1,184 @@
+"""The documents are executed: the README's command blocks run as written, in order, with
+``bash``, from a scratch folder against a fresh node — the only change is the node's address
+(a free port instead of 8545) — so the documents cannot drift from the program again."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ledger.chain.node import free_port
+from ledger.ids import department_id
+from ledger.paths import PROJECT_ROOT
+from tests.support import gateway_environment
+
+FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
+README = PROJECT_ROOT / "README.md"
+BIN = Path(sys.executable).parent
+CIVIL_ID = department_id("11330100MB1A00002K").hex()
+
+
+def section(text: str, title: str) -> str:
+    """The text of the ``## title`` section of a Markdown document."""
+    return text.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def sh_blocks(text: str) -> list[str]:
+    """The ```sh blocks of ``text``, in order (one indented in a list item dedented)."""
+    found = re.findall(r"^( *)```sh\n(.*?)^\1```$", text, flags=re.MULTILINE | re.DOTALL)
+    return [textwrap.dedent(body) for _indent, body in found]
+
+
+@dataclass
+class Shell:
+    """Runs document blocks with bash in a scratch folder, the venv's commands on PATH (what
+    ``. .venv/bin/activate`` gives), the gateway's home elsewhere."""
+
+    folder: Path
+    env: dict[str, str]
+    rpc_url: str
+    api_url: str = "http://127.0.0.1:8000"
+
+    def run(self, block: str, *, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        script = block.replace("http://127.0.0.1:8545", self.rpc_url).replace(
+            "http://127.0.0.1:8000", self.api_url
+        )
+        result = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            cwd=self.folder,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        assert "Traceback" not in result.stdout + result.stderr, result.stderr
+        assert result.returncode == 0, (
+            f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+        )
+        return result
+
+
+@pytest.fixture
+def shell(tmp_path: Path) -> Iterator[Shell]:
+    """A fresh Anvil node with the local founders deployed, a scratch folder to work in."""
+    port = free_port()
+    folder = tmp_path / "scratch"
+    folder.mkdir()
+    env = {
+        **gateway_environment(tmp_path / "home"),
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "VIRTUAL_ENV": str(BIN.parent),
+        "XIETONG_NODE_ENGINE": "anvil",
+        "XIETONG_NODE_PORT": str(port),
+        "XIETONG_RPC_URL": f"http://127.0.0.1:{port}",
+    }
+    runner = Shell(folder, env, f"http://127.0.0.1:{port}")
+    runner.run("XIETONG_ENV=local xietong node start")
+    try:
+        runner.run(f"XIETONG_ENV=local xietong deploy --founders {FOUNDERS}")
+        yield runner
+    finally:
+        subprocess.run(
+            ["xietong", "node", "stop"], env=env, cwd=folder, capture_output=True, check=False
+        )
+
+
+def test_the_readme_command_walk_runs_as_written(shell: Shell) -> None:
+    """README.md, "Using the `xietong` command": the one block, from the scratch folder."""
+    text = section(README.read_text(encoding="utf-8"), "Using the `xietong` command")
+    [block] = sh_blocks(text)
+    assert block.startswith(". .venv/bin/activate\n")  # done by the fixture: the venv on PATH
+    result = shell.run(block.split("\n", 1)[1])
+    lines = result.stdout.splitlines()
+    # What the walk shows where it matters: the file and the row verified as 民政局's, the
+    # proof valid against the trust file, the agreement authorizing, the commitment active.
+    assert lines.count("  published by   杭州市民政局 (0x" + CIVIL_ID + ")") == 2, lines
+    assert any(line.startswith("VALID leaf 0x") for line in lines), lines
+    assert sum(line.startswith("authorized by agreement 0x") for line in lines) == 1, lines
+    [shown] = [line for line in lines if line.startswith("commitment 0x")]
+    assert shown.split()[2:] == ["active"], shown
+    trail = (shell.folder / "trail.csv").read_bytes()
+    assert trail.count(b"\n") > 10
+    proof = json.loads((shell.folder / "proof.json").read_text(encoding="utf-8"))
+    assert proof["format"].startswith("xietong-proof/")
+    # Nothing of the gateway's state landed in the scratch folder.
+    assert not (shell.folder / "var").exists() and not (shell.folder / "deployments").exists()
+
+
+API_MD = PROJECT_ROOT / "docs" / "API.md"
+
+
+@pytest.fixture
+def served(shell: Shell, tmp_path: Path) -> Iterator[Shell]:
+    """What ``make run`` leaves: the demo played in the gateway's home, which stands for the
+    checkout (its ``.venv``, its ``var/demo``), and ``xietong serve`` on a free port; blocks
+    written for the checkout run there."""
+    home = Path(shell.env["XIETONG_HOME"])
+    local = {"XIETONG_ENV": "local", "XIETONG_DEV_ACCOUNT": "2", "XIETONG_API_OPEN_READS": "true"}
+    checkout = Shell(home, {**shell.env, **local}, shell.rpc_url)
+    checkout.run("xietong demo --once && xietong index")
+    (home / ".venv").symlink_to(BIN.parent)
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            ["xietong", "serve", "--port", str(port), "--log-level", "warning"],
+            cwd=home,
+            env=checkout.env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    checkout.api_url = f"http://127.0.0.1:{port}"
+    try:
+        checkout.run(
+            f"until curl -sf {checkout.api_url}/healthz >/dev/null; do sleep 0.2; done", timeout=60
+        )
+        yield checkout
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+
+
+def test_the_readme_first_steps_and_every_api_request_run_as_written(served: Shell) -> None:
+    """README.md's first steps (after ``make run``), then docs/API.md's blocks in order: keys,
+    the consortium trust file, and one request of each route."""
+    readme = section(README.read_text(encoding="utf-8"), "First steps: `make run`")
+    [first_steps] = sh_blocks(readme)
+    first = served.run(first_steps).stdout
+    answers, decoder, at = [], json.JSONDecoder(), 0
+    while at < len(first.strip()):  # curl prints the two answers with no line between
+        answer, at = decoder.raw_decode(first, at)
+        answers.append(answer)
+    assert len(answers) == 2 and all(a["anchored"] is True for a in answers), first
+    keys, requests, consortium = sh_blocks(API_MD.read_text(encoding="utf-8"))
+    listed_before = served.run("xietong apikey list --json").stdout
+    served.run(keys)
+    assert json.loads(listed_before)["keys"] != []
+    trust = json.loads(served.run(consortium).stdout)
+    assert trust["format"] == "xietong-consortium/1" and trust["chain_id"] == 31337
+    out = served.run(requests).stdout.splitlines()
+    # The file and the row verified, the demo's two datasets, the 低保 list's two versions,
+    # its agreement with 公安局 authorizing, the commitment completed.
+    assert out[:6] == ['"杭州市民政局"', "true", "true", "2", "2", "5"], out
+    assert '"authorized"' in out and '  "completed"' in out, out
+    proof = json.loads((served.folder / "proof.json").read_text(encoding="utf-8"))
+    assert proof["format"].startswith("xietong-proof/")
+    assert (served.folder / "trail.csv").read_text(encoding="utf-8").count("\n") > 10
+    assert out[-4:-1] == [f'"{trust["fingerprint"]}"', '"ok"', "true"], out
+    assert out[-1].startswith("xietong_index_block "), out
