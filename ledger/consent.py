@@ -18,8 +18,9 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import is_hex_address, to_checksum_address
 
 from .chain.client import ChainClient, SentTransaction
+from .chain.reads import read_agreement
 from .eip712 import CONSENT_TYPES, ConsentMessage, sign_consent
-from .errors import InputError
+from .errors import ContractRevertError, InputError
 from .hashing import loads_strict, sha256_file
 from .ids import AgreementTerms, CommitmentProposal
 from .refs import parse_hash
@@ -316,4 +317,33 @@ def consent_or_relay(
     if consent is None:
         return _DIRECT[kind](client, signer, subject_id)
     expect_consent(consent, kind, subject_id, source=source)
-    return relay_consent(client, signer, consent)
+    try:
+        return relay_consent(client, signer, consent)
+    except ContractRevertError as exc:
+        if exc.error_name != "InvalidAccountNonce":
+            raise
+        raise _spent(client, consent, exc) from None
+
+
+def _spent(
+    client: ChainClient, consent: Consent, error: ContractRevertError
+) -> ContractRevertError:
+    """The contract's refusal of a consent whose nonce is spent, said as what happened: for an
+    agreement no longer waiting for acceptance, that it is already accepted (active) or closed;
+    otherwise that the consent was already used or a newer one was made."""
+    said = (
+        f"this consent was already used, or its signer has signed another since (nonce "
+        f"{consent.nonce} is spent): ask {consent.signer} for a new one."
+    )
+    if consent.kind == "AcceptAgreement":
+        try:
+            record = read_agreement(client, consent.subject_id)
+        except ContractRevertError:
+            record = None
+        if record is not None and record.status.label != "proposed":
+            status = record.status_at(int(time.time()))
+            said = (
+                f"agreement 0x{consent.subject_id.hex()} is already {status}: this consent "
+                "was used (relayed) before, so there is nothing left to accept."
+            )
+    return ContractRevertError(said, error_name=error.error_name, args=error.error_args)

@@ -15,6 +15,14 @@ export XIETONG_API_OPEN_READS=${XIETONG_API_OPEN_READS:-true}
 PORT=${XIETONG_API_PORT:-8000}
 FOUNDERS=${FOUNDERS:-scripts/founders.local.yaml}
 
+# A second `make run` (or anything else) on the API's port: said before anything starts,
+# and before a banner or a key is printed.
+if (exec 3<>"/dev/tcp/127.0.0.1/${PORT}") 2>/dev/null; then
+  echo "error: something already listens on 127.0.0.1:${PORT} (another make run?): stop it" \
+    "(Ctrl-C where it runs), or use another port: XIETONG_API_PORT=8001 make run" >&2
+  exit 1
+fi
+
 started_node=0
 cleanup() {
   trap - EXIT INT TERM

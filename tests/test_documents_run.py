@@ -48,6 +48,7 @@ class Shell:
     env: dict[str, str]
     rpc_url: str
     api_url: str = "http://127.0.0.1:8000"
+    demo_output: str = ""
 
     def run(self, block: str, *, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         script = block.replace("http://127.0.0.1:8545", self.rpc_url).replace(
@@ -127,7 +128,7 @@ def served(shell: Shell, tmp_path: Path) -> Iterator[Shell]:
     home = Path(shell.env["XIETONG_HOME"])
     local = {"XIETONG_ENV": "local", "XIETONG_DEV_ACCOUNT": "2", "XIETONG_API_OPEN_READS": "true"}
     checkout = Shell(home, {**shell.env, **local}, shell.rpc_url)
-    checkout.run("xietong demo --once && xietong index")
+    checkout.demo_output = checkout.run("xietong demo --once && xietong index").stdout
     (home / ".venv").symlink_to(BIN.parent)
     port = free_port()
     log = tmp_path / "serve.log"
@@ -158,6 +159,16 @@ def served(shell: Shell, tmp_path: Path) -> Iterator[Shell]:
 def test_the_readme_first_steps_and_every_api_request_run_as_written(served: Shell) -> None:
     """README.md's first steps (after ``make run``), then docs/API.md's blocks in order: keys,
     the consortium trust file, and one request of each route."""
+    # What the demo printed: one line per version and agreement (no Python reprs), and hints
+    # that run as printed.
+    shown = served.demo_output.splitlines()
+    assert not any("{'" in line for line in shown), shown
+    assert any(line.startswith("  version     dibao-2026-11 ") for line in shown), shown
+    hints = [line.split(":", 1)[1] if line.startswith("Try:") else line for line in shown]
+    tried = [h.strip() for h in hints if h.strip().startswith("xietong ")]
+    assert [t.split()[1] for t in tried] == ["verify", "audit"], shown
+    for hint in tried:
+        served.run(hint)
     readme = section(README.read_text(encoding="utf-8"), "First steps: `make run`")
     [first_steps] = sh_blocks(readme)
     first = served.run(first_steps).stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -268,9 +269,38 @@ def known_errors() -> dict[bytes, ErrorSpec]:
     return specs
 
 
+#: Error arguments that are times (Unix seconds): shown as UTC date-times in messages (the
+#: error's ``args`` keep the numbers).
+TIME_ARGUMENTS = frozenset(
+    {
+        "currentTime",
+        "deadline",
+        "effectiveFrom",
+        "expiresAt",
+        "periodEnd",
+        "periodStart",
+        "revokedAt",
+        "validFrom",
+        "validUntil",
+    }
+)
+
+
+def _moment(seconds: int) -> str:
+    """A Unix time as people read it: ``2027-12-01T00:00:00Z`` (UTC), with the seconds kept
+    when out of range for a date."""
+    try:
+        when = datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return str(seconds)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _display(value: Any, abi_type: str, enum_type: str | None, name: str = "") -> str:
     if name == "codePoint" and isinstance(value, int):
         return f"U+{value:04X}"
+    if name in TIME_ARGUMENTS and isinstance(value, int) and not isinstance(value, bool):
+        return _moment(value)
     if enum_type is not None and enum_type in SOLIDITY_ENUMS:
         return label_of(SOLIDITY_ENUMS[enum_type], value)
     if isinstance(value, bytes):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from . import agreement, apikey, audit, commitment, consortium, dataset, dept, node
+from ._output import emit_json
 from .demo import demo_command
 from .deploy import deploy_command
 from .doctor import doctor_command
@@ -40,5 +43,27 @@ app.command("serve")(serve_command)
 
 
 def main() -> None:
-    """Entry point of the ``xietong`` script."""
-    app()
+    """Entry point of the ``xietong`` script. With ``--json`` anywhere on the command line, a
+    usage error (an unknown option, a missing or malformed argument) is one JSON document too,
+    ``{"ok": false, "error": {"type": "usage", …}}``, with exit status 2."""
+    if "--json" not in sys.argv[1:]:
+        app()
+        return
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        emit_json({"ok": False, "error": {"type": "interrupted", "message": "interrupted."}})
+        sys.exit(130)
+    except typer.TyperException as exc:  # click's usage errors, as typer vendors them
+        emit_json({"ok": False, "error": {"type": "usage", "message": _usage_sentence(exc)}})
+        sys.exit(int(getattr(exc, "exit_code", 2)))
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_sentence(error: Exception) -> str:
+    """A usage error as one sentence, naming the help to read."""
+    format_message = getattr(error, "format_message", None)
+    text = str(format_message() if callable(format_message) else error).strip().rstrip(".")
+    context = getattr(error, "ctx", None)
+    path = getattr(context, "command_path", None)
+    return f"{text} (see `{path} --help`)." if path else f"{text}."

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import typer
@@ -21,7 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..display import visible
-from ..errors import LedgerError
+from ..errors import InputError, LedgerError
 from ..events import jsonable
 from ..settings import Settings
 
@@ -48,6 +51,25 @@ def safe(value: object) -> str:
 def hexstr(value: Any) -> str:
     """0x-hex of a bytes32 value as web3 returns it."""
     return "0x" + bytes(value).hex()
+
+
+def command_name() -> str:
+    """How to run this command again from the same folder, for hints: ``xietong`` when that
+    name finds this very program on PATH, else the path it was started by (``make run`` runs
+    ``.venv/bin/xietong`` with no venv activated)."""
+    started = sys.argv[0] if sys.argv and sys.argv[0] else "xietong"
+    if Path(started).name != "xietong":  # python -m ledger.cli
+        return f"{shlex.quote(sys.executable)} -m ledger.cli"
+    found = shutil.which("xietong")
+    if found is not None and Path(found).resolve() == Path(started).resolve():
+        return "xietong"
+    return shlex.quote(started)
+
+
+def must_exist(path: Path) -> None:
+    """Refuse a path that is not there, in one sentence, before anything else is done."""
+    if not path.exists():
+        raise InputError(f"{path} does not exist.")
 
 
 def emit_json(document: dict[str, Any]) -> None:

@@ -23,7 +23,16 @@ from ..db.tables import VersionAnchoring
 from ..errors import InputError
 from ..gateway import Gateway
 from ..ids import code_hash, version_id
-from ._output import console, emit_json, err_console, guarded, load_settings, respond, safe
+from ._output import (
+    console,
+    emit_json,
+    err_console,
+    guarded,
+    load_settings,
+    must_exist,
+    respond,
+    safe,
+)
 
 app = typer.Typer(help="Register datasets, anchor versions, make proofs.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -122,6 +131,7 @@ def anchor(
     settings = load_settings(json_output)
 
     def run() -> tuple[PreparedVersion, VersionAnchoring]:
+        must_exist(path)  # said before the node is asked for anything
         gw = Gateway(settings)
         owner = gw.department_of_signer()
         dataset_id = _refs.dataset(dataset, owner=owner)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +10,7 @@ import typer
 
 from ..demo import DemoAlreadyRunError, DemoReport, run_demo
 from ..gateway import Gateway
-from ._output import console, emit_json, guarded, load_settings, safe
+from ._output import command_name, console, emit_json, guarded, load_settings, safe
 
 
 def demo_command(
@@ -56,14 +57,16 @@ def demo_command(
         f"data files in {safe(report.workdir)}",
         highlight=False,
     )
-    console.print(f"  versions    {safe(report.versions)}")
-    console.print(f"  agreements  {safe(report.agreements)}")
-    console.print(f"  commitment  {safe(report.commitment)}")
+    for title, named in (("version", report.versions), ("agreement", report.agreements)):
+        for name, value in named.items():
+            console.print(f"  {title:<11} {safe(name):<24} {safe(value)}", highlight=False)
+    console.print(f"  commitment  {safe(report.commitment)}", highlight=False)
+    command = command_name()
     console.print(
-        "Try: xietong verify "
-        + safe(report.files["november"])
+        f"Try: {safe(command)} verify "
+        + safe(shlex.quote(report.files["november"]))
         + " --record 0 --salts "
-        + safe(report.files["november_salts"]),
+        + safe(shlex.quote(report.files["november_salts"])),
         highlight=False,
     )
-    console.print("     xietong audit trail")
+    console.print(f"     {safe(command)} audit trail", highlight=False)

@@ -23,7 +23,7 @@ from ..verify import (
     load_bundle,
     verify_bundle,
 )
-from ._output import console, emit_json, fail, guarded, load_settings, safe
+from ._output import console, emit_json, fail, guarded, load_settings, must_exist, safe
 from .dataset import RecordOption, SaltsOption, record_leaf
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -87,6 +87,8 @@ def verify_command(
     settings = load_settings(json_output)
 
     def run() -> Verification:
+        if record is not None or len(target.strip().removeprefix("0x")) != 64:
+            must_exist(Path(target))  # said before the node is asked for anything
         gw = Gateway(settings)
         gw.indexer().sync()
         verifier = gw.verifier()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from eth_abi import encode
 
-from ledger.chain.revert import ERROR_MESSAGES, decode_revert, known_errors
+from ledger.chain.revert import ERROR_MESSAGES, TIME_ARGUMENTS, decode_revert, known_errors
 
 SAMPLES = {
     "address": "0x00000000000000000000000000000000000000aa",
@@ -51,6 +51,33 @@ def test_custom_error_decodes(selector: bytes, spec: object) -> None:
             assert error.error_args[name] == "0x" + "ab" * 32
         elif abi_type == "address":
             assert error.error_args[name].lower() == SAMPLES["address"]
+
+
+def test_times_are_dates_in_the_sentence_and_seconds_in_the_arguments() -> None:
+    """Issue 14: "validity window 1827619200–1798761600" says nothing to a person."""
+    selector = next(s for s, spec in CUSTOM if spec.name == "SharingAgreementsInvalidValidity")
+    error = decode_revert(selector + encode(["uint64"] * 3, [1827619200, 1798761600, 1796083200]))
+    assert str(error) == (
+        "The validity window 2027-12-01T00:00:00Z–2027-01-01T00:00:00Z is empty or already "
+        "over (now 2026-12-01T00:00:00Z)."
+    )
+    assert error.error_args == {
+        "validFrom": 1827619200,
+        "validUntil": 1798761600,
+        "currentTime": 1796083200,
+    }
+    # Every time argument of every error is named so (none left as seconds by mistake).
+    times = {
+        name
+        for _, spec in CUSTOM
+        for name in spec.arg_names
+        if any(word in name for word in ("Time", "At", "deadline", "valid", "period", "From"))
+    }
+    assert times <= TIME_ARGUMENTS, times - TIME_ARGUMENTS
+    # A number too large for a date stays a number.
+    expired = next(s for s, spec in CUSTOM if spec.name == "SharingAgreementsExpired")
+    forever = decode_revert(expired + encode(["bytes32", "uint64"], [b"\x01" * 32, 2**64 - 1]))
+    assert str(forever).endswith(f"expired at {2**64 - 1}.")
 
 
 def test_enum_arguments_are_named() -> None:
