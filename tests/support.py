@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import stat
+import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,6 +44,17 @@ def gateway_environment(home: Path) -> dict[str, str]:
         **{k: v for k, v in os.environ.items() if not k.startswith("XIETONG_")},
         "XIETONG_HOME": str(home),
     }
+
+
+def interrupt(process: subprocess.Popen[bytes], *, grace: float = 20.0) -> int:
+    """Stop a server process as Ctrl-C does (SIGINT), killing it after ``grace`` seconds; its
+    exit status."""
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait(timeout=10)
 
 
 def founder_id(key: str) -> bytes:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import textwrap
@@ -20,7 +19,7 @@ import pytest
 from ledger.chain.node import free_port
 from ledger.ids import department_id
 from ledger.paths import PROJECT_ROOT
-from tests.support import gateway_environment
+from tests.support import gateway_environment, interrupt
 
 FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
 README = PROJECT_ROOT / "README.md"
@@ -148,12 +147,7 @@ def served(shell: Shell, tmp_path: Path) -> Iterator[Shell]:
         )
         yield checkout
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+        interrupt(server)
 
 
 def test_the_readme_first_steps_and_every_api_request_run_as_written(served: Shell) -> None:

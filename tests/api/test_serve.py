@@ -4,7 +4,6 @@ address only, and its background indexer and batcher anchor submitted hashes unt
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from ledger.apikeys import create_api_key
 from ledger.chain.node import free_port
 from ledger.db.engine import create_db_engine
 from tests.api._support import CIVIL_DEV, POLICY, World
-from tests.support import gateway_environment
+from tests.support import gateway_environment, interrupt
 
 PATIENCE = 90.0  # seconds before giving up on the server (a failure, never a measurement)
 
@@ -127,10 +126,5 @@ def test_serve_binds_loopback_and_anchors_in_the_background(
             [match] = answer["matches"]
             assert match["path"] == "served/two.txt" and match["version"]["root"] == batch["root"]
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+        interrupt(server, grace=30)
     assert server.returncode == 0, log.read_text(errors="replace")
