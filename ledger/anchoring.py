@@ -28,7 +28,7 @@ import json
 import time
 import uuid
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -38,7 +38,7 @@ from eth_utils import keccak
 from hexbytes import HexBytes
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
 from . import hashing, merkle
@@ -46,7 +46,13 @@ from .chain.client import ChainClient
 from .chain.reads import read_version
 from .chain.transport import node_errors
 from .db.bulk import insert_blob, insert_record_leaves, insert_rows
-from .db.tables import AnchoringStatus, TreeBlob, VersionAnchoring
+from .db.tables import (
+    RETRYABLE_ANCHORINGS,
+    UNFINISHED_ANCHORINGS,
+    AnchoringStatus,
+    TreeBlob,
+    VersionAnchoring,
+)
 from .errors import (
     ChainError,
     ChainUnavailableError,
@@ -349,7 +355,7 @@ class Anchorer:
                     VersionAnchoring.dataset_id == dataset, VersionAnchoring.root == root
                 )
             ).first()
-            if existing is not None and existing.status not in ("failed", "abandoned"):
+            if existing is not None and existing.status not in RETRYABLE_ANCHORINGS:
                 return existing
         # New here, or refused before: unless the chain holds it by now (another gateway of
         # the department anchored it meanwhile), it is anchored (again).
@@ -359,9 +365,27 @@ class Anchorer:
                 "gateway of its department, or earlier)."
             )
         if existing is not None:
-            return self._update(
-                existing.id, status="pending", error=None, sender=self.signer.address
+            # Retried with what this call prepared (a corrected parent, other metadata), by
+            # this signer; only if no other process retried or abandoned it meanwhile.
+            retried = self._move(
+                existing.id,
+                "pending",
+                only_from=RETRYABLE_ANCHORINGS,
+                error=None,
+                sender=self.signer.address,
+                parents=json.dumps([_hex(p) for p in prepared.parents]),
+                metadata_hash=_hex(prepared.metadata_hash),
+                source=prepared.source,
+                raw_tx=None,
+                tx_hash=None,
+                nonce=None,
             )
+            if retried is None:
+                raise AnchorError(
+                    f"anchoring {existing.id} of version {root} was retried or abandoned by "
+                    "another process meanwhile; run the command again."
+                )
+            return retried
         now = int(time.time())
         anchoring = VersionAnchoring(
             id=anchoring_id or uuid.uuid4().hex,
@@ -452,46 +476,73 @@ class Anchorer:
 
     def resume(self) -> list[VersionAnchoring]:
         """Finish every anchoring a crash left ``pending`` or ``sent``."""
-        with Session(self.engine) as session:
-            unfinished = session.exec(
-                select(VersionAnchoring)
-                .where(col(VersionAnchoring.status).in_(("pending", "sent")))
-                .where(VersionAnchoring.sender == self.signer.address)
-                .order_by(col(VersionAnchoring.created_at))
-            ).all()
+        unfinished = self._mine(UNFINISHED_ANCHORINGS)
         return [self.submit(b.id) if b.status == "pending" else self._finish(b) for b in unfinished]
-
-    # ------------------------------------------------------------------ internals
 
     def failed(self) -> list[VersionAnchoring]:
         """This signer's anchorings the chain refused (``failed``), oldest first: anchor the same
         version again to retry one, or :meth:`abandon` it."""
+        return self._mine({"failed"})
+
+    def abandon(self, anchoring_id: str) -> VersionAnchoring:
+        """Give up the failed anchoring ``anchoring_id`` (its leaves stay: they may serve the
+        same content in another version). AnchorError when there is none, or it did not fail
+        (checked and changed in one statement: a retry by another process meanwhile wins)."""
+        abandoned = self._move(
+            anchoring_id, "abandoned", only_from={"failed"}, owned_by=self.signer.address
+        )
+        if abandoned is not None:
+            return abandoned
+        with Session(self.engine) as session:
+            row = session.get(VersionAnchoring, anchoring_id)
+        if row is None or row.sender != self.signer.address:  # another signer's is not ours
+            raise AnchorError(f"this gateway has no anchoring {anchoring_id}.")
+        raise AnchorError(
+            f"anchoring {anchoring_id} is {row.status}: only a failed one can be abandoned."
+        )
+
+    # ------------------------------------------------------------------ internals
+
+    def _mine(self, statuses: Collection[AnchoringStatus]) -> list[VersionAnchoring]:
+        """This signer's anchorings in one of ``statuses``, oldest first."""
         with Session(self.engine) as session:
             return list(
                 session.exec(
                     select(VersionAnchoring)
-                    .where(VersionAnchoring.status == "failed")
+                    .where(col(VersionAnchoring.status).in_(sorted(statuses)))
                     .where(VersionAnchoring.sender == self.signer.address)
                     .order_by(col(VersionAnchoring.created_at), col(VersionAnchoring.id))
                 ).all()
             )
 
-    def abandon(self, anchoring_id: str) -> VersionAnchoring:
-        """Give up the failed anchoring ``anchoring_id`` (its leaves stay: they may serve the
-        same content in another version). AnchorError when there is none, or it did not fail."""
+    def _move(
+        self,
+        anchoring_id: str,
+        status: AnchoringStatus,
+        *,
+        only_from: Collection[AnchoringStatus],
+        owned_by: str | None = None,
+        **values: Any,
+    ) -> VersionAnchoring | None:
+        """Move the anchoring to ``status`` only if it is in one of ``only_from`` (and sent by
+        ``owned_by``, when given), in one conditional UPDATE: None when it was not (another
+        process moved it first, or it is not there)."""
+        conditions = [
+            col(VersionAnchoring.id) == anchoring_id,
+            col(VersionAnchoring.status).in_(sorted(only_from)),
+        ]
+        if owned_by is not None:
+            conditions.append(col(VersionAnchoring.sender) == owned_by)
         with Session(self.engine) as session:
-            row = session.get(VersionAnchoring, anchoring_id)
-            if row is None or row.sender != self.signer.address:  # another signer's is not ours
-                raise AnchorError(f"this gateway has no anchoring {anchoring_id}.")
-            if row.status != "failed":
-                raise AnchorError(
-                    f"anchoring {anchoring_id} is {row.status}: only a failed one can be abandoned."
-                )
-            row.status, row.updated_at = "abandoned", int(time.time())
-            session.add(row)
+            moved = session.execute(
+                update(VersionAnchoring)
+                .where(*conditions)
+                .values(status=status, updated_at=int(time.time()), **values)
+            )
             session.commit()
-            session.refresh(row)
-            return row
+            if moved.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            return session.get(VersionAnchoring, anchoring_id)
 
     def _leaf_rows(self, prepared: PreparedVersion, root: str) -> list[tuple[Any, ...]]:
         """The leaf store's rows (in :data:`_LEAF_COLUMNS` order), in tree order: ascending
@@ -571,7 +622,7 @@ class Anchorer:
 
     def _finish(self, anchoring: VersionAnchoring) -> VersionAnchoring:
         """Bring a ``sent`` anchoring to ``confirmed`` (or ``failed``)."""
-        if anchoring.status in ("confirmed", "failed"):
+        if anchoring.status not in UNFINISHED_ANCHORINGS:  # confirmed, failed or abandoned
             return anchoring
         if anchoring.status == "pending":
             return self.submit(anchoring.id)

@@ -235,10 +235,11 @@ class SubmissionQueue:
             return
         except IntegrityError:
             return  # another instance persisted this batch first; it anchors it
-        if anchored.id != batch_id:  # the same hashes made a root anchored here before
+        if anchored.id != batch_id:  # the same hashes make a version this gateway knows
             self._record_failure(
                 batch_id,
-                f"these hashes were anchored before as root {anchored.root} (batch {anchored.id}).",
+                f"these hashes make root {anchored.root}, the version of batch {anchored.id} "
+                f"(now {anchored.status}): follow that batch.",
             )
 
     def _record_failure(self, batch_id: str, error: str) -> None:

@@ -24,6 +24,7 @@ from ..errors import InputError
 from ..gateway import Gateway
 from ..ids import code_hash, version_id
 from ._output import (
+    command_name,
     console,
     emit_json,
     err_console,
@@ -196,7 +197,13 @@ def resume(
 
     def run() -> tuple[list[VersionAnchoring], list[VersionAnchoring], list[VersionAnchoring]]:
         anchorer = Gateway(settings).anchorer()
-        abandoned = [anchorer.abandon(batch_id) for batch_id in abandon or []]
+        # Every id checked before any is given up: a typo in the second abandons nothing.
+        chosen = list(dict.fromkeys(abandon or []))  # one id named twice is given up once
+        refused = {b.id for b in anchorer.failed()}
+        for batch_id in chosen:
+            if batch_id not in refused:
+                anchorer.abandon(batch_id)  # raises the reason it cannot be (no change made)
+        abandoned = [anchorer.abandon(batch_id) for batch_id in chosen]
         return anchorer.resume(), anchorer.failed(), abandoned
 
     batches, failed, abandoned = guarded(json_output, run)
@@ -225,7 +232,8 @@ def resume(
     if failed:
         console.print(
             "anchor the same version again to retry it, or give it up with "
-            "`xietong dataset resume --abandon BATCH_ID`."
+            f"`{safe(command_name())} dataset resume --abandon BATCH_ID`.",
+            highlight=False,
         )
 
 

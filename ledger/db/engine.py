@@ -70,10 +70,11 @@ _ANNOUNCE_CHECKPOINT = (
     f"""CREATE OR REPLACE TRIGGER {CHECKPOINT_TRIGGERS[2]} AFTER TRUNCATE ON indexer_checkpoint
     FOR EACH STATEMENT EXECUTE FUNCTION xietong_announce_checkpoint()""",
 )
-#: How many of the triggers the table has (all of them: moves are announced).
+#: How many of the triggers the table has, enabled (all of them: moves are announced; one
+#: disabled with ALTER TABLE … DISABLE TRIGGER counts as missing).
 CHECKPOINT_TRIGGERS_PRESENT = (
     "SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass('indexer_checkpoint')"
-    " AND tgname = ANY(%(names)s)"
+    " AND tgname = ANY(%(names)s) AND tgenabled IN ('O', 'A')"
 )
 
 log = logging.getLogger("xietong.db")
@@ -199,6 +200,11 @@ def init_db(engine: Engine) -> None:
             # A projection table of an older (or newer) release: drop them all, checkpoint
             # included, and the next indexer pass rebuilds them from the chain (a reindex).
             SQLModel.metadata.drop_all(connection, tables=projections)
+            if connection.dialect.name == "postgresql":
+                # DROP TABLE fires no trigger: the checkpoint's end is announced here (at commit).
+                connection.execute(
+                    text("SELECT pg_notify(:channel, '')"), {"channel": CHECKPOINT_CHANNEL}
+                )
         SQLModel.metadata.create_all(connection, tables=projections)
         if connection.dialect.name == "postgresql" and connection.exec_driver_sql(
             CHECKPOINT_TRIGGERS_PRESENT, {"names": list(CHECKPOINT_TRIGGERS)}

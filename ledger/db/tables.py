@@ -24,6 +24,8 @@ from sqlmodel import Field, SQLModel
 __all__ = [
     "OFFCHAIN_TABLES",
     "PROJECTION_TABLES",
+    "RETRYABLE_ANCHORINGS",
+    "UNFINISHED_ANCHORINGS",
     "AccessReceiptRow",
     "AgreementDatasetRow",
     "AgreementRow",
@@ -273,6 +275,10 @@ class CommitmentParticipantRow(SQLModel, table=True):
 #: (``xietong dataset resume --abandon``). Anchoring a failed or abandoned version again makes
 #: it ``pending`` again: neither ever blocks its content.
 AnchoringStatus = Literal["pending", "sent", "confirmed", "failed", "abandoned"]
+#: Anchorings on their way: a crash left them to finish (``dataset resume``).
+UNFINISHED_ANCHORINGS: frozenset[AnchoringStatus] = frozenset({"pending", "sent"})
+#: Anchorings refused by the chain (or given up): anchoring the same version again retries one.
+RETRYABLE_ANCHORINGS: frozenset[AnchoringStatus] = frozenset({"failed", "abandoned"})
 #: The life of a :class:`SubmissionBatch`: ``collecting`` → ``sealed`` (handed to anchoring:
 #: a :class:`VersionAnchoring` with the same id follows it) or ``failed`` (``error`` says why).
 SubmissionStatus = Literal["collecting", "sealed", "failed"]

@@ -17,8 +17,12 @@ What a kept generation may lag behind, and why that is enough:
   pass returns (:meth:`PostgresGeneration.forget`, called by the gateway's indexers): once
   a pass has returned, this process's answers stand on what it indexed (the chunks a long
   pass commits on the way are learnt from their announcements, like another process's);
-* without all the triggers (a database the gateway has not started on since), or while the
-  watching connection is down, nothing is kept and each read asks the database.
+* without all the triggers enabled (a database the gateway has not started on since), or
+  while the watching connection is down, nothing is kept and each read asks the database;
+* an announcement lost on the way all the same (a trigger disabled while the watch runs, a
+  connection pooler that drops notifications) costs at most
+  :attr:`PostgresGeneration.KEPT_AT_MOST` seconds: the generation kept is read again that
+  often (one statement per interval and process).
 """
 
 from __future__ import annotations
@@ -150,6 +154,10 @@ class PostgresGeneration:
     _CONNECTIONS = 4
     #: Seconds between the watcher's looks at whether this process forgot the generation.
     _POLL = 0.05
+    #: Seconds a generation is kept at most without an announcement before it is read again:
+    #: an announcement lost on the way (a trigger disabled after the watch began, a pooler that
+    #: drops notifications) costs at most this long, and one read per interval.
+    KEPT_AT_MOST = 2.0
 
     def __init__(self, engine: Engine) -> None:
         url = engine.url.set(drivername="postgresql")
@@ -279,9 +287,8 @@ class PostgresGeneration:
                     kept = epoch == self._epoch  # not forgotten while it was read
                     if kept:
                         self._known = generation
-                if kept:
-                    await self._until_moved(connection)
-                    self.forget()
+                if kept and await self._until_moved(connection):
+                    self.forget()  # moved: reads ask the database until it is read again
         except Exception:  # a broken connection, or anything else: read per request meanwhile
             self.forget()
             return True
@@ -290,8 +297,16 @@ class PostgresGeneration:
                 with contextlib.suppress(Exception):
                     await connection.close()
 
-    async def _until_moved(self, connection: Any) -> None:
-        """Return once the checkpoint's move is announced, or this process forgot it."""
+    async def _until_moved(self, connection: Any) -> bool:
+        """Wait until the checkpoint's move is announced or this process forgot it (True), or
+        until it has been kept :attr:`KEPT_AT_MOST` seconds (False: read it again)."""
+        deadline = time.monotonic() + self.KEPT_AT_MOST
         while self._known is not _UNKNOWN:
-            async for _ in connection.notifies(timeout=self._POLL, stop_after=1):
-                return
+            if time.monotonic() >= deadline:
+                return False
+            # Closed at once, not left to the loop's finaliser holding the connection's lock.
+            notified = connection.notifies(timeout=self._POLL, stop_after=1)
+            async with contextlib.aclosing(notified) as announced:
+                async for _ in announced:
+                    return True
+        return True

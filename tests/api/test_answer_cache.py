@@ -133,12 +133,8 @@ def _generation_of(api: Api) -> PostgresGeneration:
     return api.state.verifier.index._postgres
 
 
-def test_another_indexers_move_reaches_kept_answers_when_announced(
-    pg_writer: Api, chain: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    query, root = _kept_answer(pg_writer)
-    watched = _generation_of(pg_writer)
-    _wait_until(lambda: watched.watching, "watching the checkpoint")
+def _counting_reads(watched: PostgresGeneration, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The statements ``watched`` sends to the database from here on (the list grows)."""
     reads: list[object] = []
     fetch = watched.fetch
 
@@ -147,6 +143,62 @@ def test_another_indexers_move_reaches_kept_answers_when_announced(
         return await fetch(*args, **kwargs)
 
     monkeypatch.setattr(watched, "fetch", counted)
+    return reads
+
+
+def test_a_lost_announcement_costs_at_most_the_kept_interval(pg_writer: Api, chain: World) -> None:
+    """Announcements that never arrive (a trigger disabled after the watch began, a pooler
+    dropping notifications): the kept generation is read again within KEPT_AT_MOST seconds,
+    so a revocation shows all the same."""
+    query, root = _kept_answer(pg_writer)
+    watched = _generation_of(pg_writer)
+    _wait_until(lambda: watched.watching, "watching the checkpoint")
+    with pg_writer.state.gateway.engine.begin() as connection:  # silenced under the watch
+        for name in CHECKPOINT_TRIGGERS:
+            connection.execute(text(f"ALTER TABLE indexer_checkpoint DISABLE TRIGGER {name}"))
+    chain.revoke_policy_version(root)
+    Gateway(pg_writer.state.settings).indexer().sync()  # another gateway's: no forgetting
+    moved_at = time.monotonic()
+
+    def revoked() -> bool:
+        return pg_writer.ok("/v1/verify", params=query)["status"] == "revoked"
+
+    _wait_until(revoked, "revoked in the answer", seconds=PostgresGeneration.KEPT_AT_MOST + 10)
+    # Bounded by the interval (and the time a read takes), not by chance: a generous margin.
+    assert time.monotonic() - moved_at < PostgresGeneration.KEPT_AT_MOST + 5
+
+
+def test_projections_dropped_by_another_gateways_start_are_announced(
+    pg_writer: Api, chain: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A release that changed a projection's columns drops them all at its start (DROP TABLE
+    fires no trigger): the drop is announced, so no answer is kept from the index that was."""
+    monkeypatch.setattr(PostgresGeneration, "KEPT_AT_MOST", 3600.0)  # only an announcement
+    query, _root = _kept_answer(pg_writer)
+    watched = _generation_of(pg_writer)
+    _wait_until(lambda: watched.watching, "watching the checkpoint")
+    engine = pg_writer.state.gateway.engine
+    with engine.begin() as connection:  # what an older release's table looks like
+        connection.execute(text("ALTER TABLE chain_event ADD COLUMN from_another_release int"))
+    another = Gateway(pg_writer.state.settings).engine  # its start: init_db drops, remakes
+    another.dispose()
+
+    def not_kept() -> bool:  # the emptied index knows no version
+        return pg_writer.get("/v1/verify", params=query).status_code == 404
+
+    _wait_until(not_kept, "an answer from the emptied index")
+    pg_writer.sync()  # indexed again: anchored again
+    assert pg_writer.ok("/v1/verify", params=query)["status"] == "anchored"
+
+
+def test_another_indexers_move_reaches_kept_answers_when_announced(
+    pg_writer: Api, chain: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(PostgresGeneration, "KEPT_AT_MOST", 3600.0)  # only an announcement
+    query, root = _kept_answer(pg_writer)
+    watched = _generation_of(pg_writer)
+    _wait_until(lambda: watched.watching, "watching the checkpoint")
+    reads = _counting_reads(watched, monkeypatch)
     assert pg_writer.ok("/v1/verify", params=query)["status"] == "anchored"  # kept, no read
     assert reads == []  # the stamp checked against the generation kept: no round trip
 
@@ -164,9 +216,10 @@ def test_this_gateways_indexer_is_followed_at_once_without_announcements(
     pg_writer: Api, chain: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The watcher hears no announcement: only this gateway's own indexer makes it forget.
-    async def until_forgotten(self: PostgresGeneration, connection: Any) -> None:
+    async def until_forgotten(self: PostgresGeneration, connection: Any) -> bool:
         while self.watching:
             await asyncio.sleep(0.01)
+        return True
 
     monkeypatch.setattr(PostgresGeneration, "_until_moved", until_forgotten)
     query, root = _kept_answer(pg_writer)
@@ -176,26 +229,40 @@ def test_this_gateways_indexer_is_followed_at_once_without_announcements(
     assert pg_writer.ok("/v1/verify", params=query)["status"] == "revoked"
 
 
+@pytest.mark.parametrize("how", ["DROP TRIGGER {} ON", "ALTER TABLE {} DISABLE TRIGGER"])
 @pytest.mark.parametrize("missing", CHECKPOINT_TRIGGERS)
 def test_nothing_is_kept_where_moves_are_not_announced(
-    pg_writer: Api, chain: World, missing: str
+    pg_writer: Api, chain: World, missing: str, how: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # One trigger gone is enough: some moves (an update, a reindex's delete, a truncate)
-    # would go unannounced.
+    # One trigger gone or disabled is enough: some moves (an update, a reindex's delete, a
+    # truncate) would go unannounced.
     engine = pg_writer.state.gateway.engine
+    statement = (
+        f"DROP TRIGGER {missing} ON indexer_checkpoint"
+        if how.startswith("DROP")
+        else f"ALTER TABLE indexer_checkpoint DISABLE TRIGGER {missing}"
+    )
     with engine.begin() as connection:
-        connection.execute(text(f"DROP TRIGGER {missing} ON indexer_checkpoint"))
+        connection.execute(text(statement))
     query, root = _kept_answer(pg_writer)
-    for _ in range(20):  # the watcher found no trigger and stopped; reads ask the database
+    watched = _generation_of(pg_writer)
+    # The watcher looked, found a trigger missing and stopped (not merely not started yet).
+    _wait_until(lambda: watched._watcher is not None and watched._watcher.done(), "stopped")
+    reads = _counting_reads(watched, monkeypatch)
+    for _ in range(20):  # reads ask the database, each time
         assert pg_writer.ok("/v1/verify", params=query)["status"] == "anchored"
-        assert not _generation_of(pg_writer).watching
+        assert not watched.watching
+    assert len(reads) >= 20
     chain.revoke_policy_version(root)
     Gateway(pg_writer.state.settings).indexer().sync()
     assert pg_writer.ok("/v1/verify", params=query)["status"] == "revoked"  # at once
 
 
-def test_a_broken_watch_forgets_and_watches_again(pg_writer: Api, chain: World) -> None:
+def test_a_broken_watch_forgets_and_watches_again(
+    pg_writer: Api, chain: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     query, root = _kept_answer(pg_writer)
+    monkeypatch.setattr(PostgresGeneration, "KEPT_AT_MOST", 3600.0)  # only an announcement
     watched = _generation_of(pg_writer)
     _wait_until(lambda: watched.watching, "watching the checkpoint")
     with pg_writer.state.gateway.engine.begin() as connection:
@@ -208,7 +275,10 @@ def test_a_broken_watch_forgets_and_watches_again(pg_writer: Api, chain: World) 
         ).all()
     assert [row[0] for row in ended] == [True]
     _wait_until(lambda: not watched.watching, "forgotten after the watch broke", seconds=5.0)
-    assert pg_writer.ok("/v1/verify", params=query)["status"] == "anchored"  # read meanwhile
+    with pytest.MonkeyPatch.context() as counting:
+        reads = _counting_reads(watched, counting)
+        assert pg_writer.ok("/v1/verify", params=query)["status"] == "anchored"  # read meanwhile
+        assert reads != []  # from the database: nothing kept while the watch is down
     _wait_until(lambda: watched.watching, "watching again")
 
     chain.revoke_policy_version(root)

@@ -112,6 +112,17 @@ def test_submitted_hashes_are_anchored_then_verifiable(writer: Api, chain: World
         assert match["version"]["anchored_by"]["name"] == NAMES[CIVIL]
     assert flush(writer) == []  # nothing left to anchor
 
+    # The same hashes again, in a batch of their own: it names the batch holding the version.
+    repeat = writer.post("/v1/anchors", scope="anchor", json={"dataset": POLICY, "leaves": leaves})
+    assert repeat.status_code == 202, repeat.text
+    assert flush(writer) == [repeat.json()["batch_id"]]
+    repeated = writer.ok(f"/v1/anchors/{repeat.json()['batch_id']}", scope="anchor")
+    assert repeated["status"] == "failed"
+    assert repeated["error"] == (
+        f"these hashes make root {done['root']}, the version of batch {batch['batch_id']} "
+        "(now confirmed): follow that batch."
+    )
+
 
 def test_a_full_batch_is_anchored_without_waiting(
     chain: World, database_url: str, make_api: Any

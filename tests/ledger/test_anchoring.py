@@ -210,6 +210,58 @@ def test_a_refused_version_never_blocks_its_content(
     assert (again.id, again.status) == (refused.id, "confirmed")
 
 
+def test_a_refused_version_is_retried_with_what_the_new_call_prepared(
+    consortium: Consortium, engine: Engine, folder: Path, tmp_path: Path
+) -> None:
+    """A refusal for a typo (a parent that is not anchored) is mended by anchoring again with
+    the right parent: the retry sends the new parents, not the refused ones."""
+    c = registered(consortium)
+    anchorer = Anchorer(c.client, engine, c.ops["A"])
+    (tmp_path / "v1").mkdir()
+    (tmp_path / "v1" / "first.txt").write_text("v1", encoding="utf-8")
+    v1 = anchorer.anchor(prepare_path(tmp_path / "v1", DS))
+    parent = version_id(DS, bytes.fromhex(v1.root[2:]))
+    typo = keccak(text="no such version")
+    with pytest.raises(AnchorError, match="is not anchored"):
+        anchorer.anchor(prepare_path(folder, DS, parents=[typo]))
+    [refused] = anchorer.failed()
+    retried = anchorer.anchor(prepare_path(folder, DS, parents=[parent]))
+    assert (retried.id, retried.status) == (refused.id, "confirmed")
+    assert retried.parents == f'["0x{parent.hex()}"]' and retried.error is None
+    [log] = (
+        c.client.contract("DatasetRegistry")
+        .events.VersionAnchored()
+        .get_logs(
+            from_block=c.deployment.block_number,
+            argument_filters={"root": bytes.fromhex(retried.root[2:])},
+        )
+    )
+    assert [bytes(p) for p in log["args"]["parents"]] == [parent]
+
+
+def test_abandoning_loses_to_a_retry_that_came_first(
+    consortium: Consortium, engine: Engine, folder: Path
+) -> None:
+    """Abandon checks and changes the status in one statement: an anchoring another process
+    just set back to pending (retrying it) is not given up under it."""
+    c = registered(consortium)
+    anchorer = Anchorer(c.client, engine, c.ops["A"])
+    with pytest.raises(AnchorError, match="refused"):
+        anchorer.anchor(prepare_path(folder, dataset_of("A", "NOT-REGISTERED")))
+    [refused] = anchorer.failed()
+    with Session(engine) as session:  # what another process's retry has just done
+        row = session.get(VersionAnchoring, refused.id)
+        assert row is not None
+        row.status = "pending"
+        session.add(row)
+        session.commit()
+    with pytest.raises(AnchorError, match=f"anchoring {refused.id} is pending: only a failed"):
+        anchorer.abandon(refused.id)
+    with Session(engine) as session:
+        row = session.get(VersionAnchoring, refused.id)
+        assert row is not None and row.status == "pending"
+
+
 def test_a_refused_version_the_chain_holds_by_now_is_not_sent_again(
     consortium: Consortium, engine: Engine, folder: Path, tmp_path: Path
 ) -> None:

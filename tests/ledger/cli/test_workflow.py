@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -222,7 +223,8 @@ def test_resume_lists_refused_versions_and_abandons_them(cli: Cli, tmp_path: Pat
     assert failed["dataset_id"] == unregistered and "is not registered" in failed["error"]
     shown = cli.run("dataset", "resume").stdout
     assert f"refused {failed['batch_id']}: version {failed['root']}" in shown
-    assert "xietong dataset resume --abandon BATCH_ID" in shown
+    # The hint runs as printed (here the command was started as python -m ledger.cli).
+    assert f"{shlex.quote(sys.executable)} -m ledger.cli dataset resume --abandon BATCH_ID" in shown
     # The same content in a registered dataset is anchored all the same.
     anchored = cli.json("dataset", "anchor", str(folder), "--dataset", "HZ-POLICY")
     assert anchored["status"] == "confirmed" and anchored["root"] == failed["root"]
@@ -244,7 +246,14 @@ def test_resume_lists_refused_versions_and_abandons_them(cli: Cli, tmp_path: Pat
         cli.run("dataset", "anchor", str(tmp_path / name), "--dataset", elsewhere, ok=False)
     both = [b["batch_id"] for b in cli.json("dataset", "resume")["failed"]]
     assert len(both) == 2
-    given_up = cli.json("dataset", "resume", "--abandon", both[0], "--abandon", both[1])
+    # A wrong id among them gives up none (each is checked before any is abandoned).
+    typo = cli.json("dataset", "resume", "--abandon", both[0], "--abandon", "nope", ok=False)
+    assert typo["error"]["message"] == "this gateway has no anchoring nope."
+    assert sorted(b["batch_id"] for b in cli.json("dataset", "resume")["failed"]) == sorted(both)
+    # One id named twice is given up once.
+    given_up = cli.json(
+        "dataset", "resume", "--abandon", both[0], "--abandon", both[1], "--abandon", both[0]
+    )
     assert sorted(b["batch_id"] for b in given_up["abandoned"]) == sorted(both)
     # Anchoring a given-up version again, once its dataset exists, retries it.
     cli.json("dataset", "register", "HZ-NOT-REGISTERED")
