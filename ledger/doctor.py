@@ -14,24 +14,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy import create_engine, inspect
 from sqlmodel import Session
-from web3 import Web3
 
 from .chain.client import ChainClient, connect
-from .chain.deploy import Deployment, existing_deployment, load_deployment
-from .chain.node import NodeSpec, node_status
-from .chain.reads import read_department_name
-from .db.engine import create_db_engine
+from .chain.deploy import Deployment, load_deployment
+from .chain.node import NodeSpec, running_pid
+from .chain.reads import named_department
+from .db.engine import create_db_engine, database_errors
 from .db.queries import indexed_chain
+from .db.urls import masked_url, sqlite_file
+from .display import display_name
 from .errors import LedgerError
-from .home import find_home
-from .keys import check_keystore, load_signer
+from .keys import load_signer
 from .settings import Settings
-from .trust import deployment_trust
+from .trust import check_node, deployment_trust
 
-__all__ = ["Diagnosis", "Finding", "diagnose", "masked_url"]
+__all__ = ["Diagnosis", "Finding", "diagnose"]
 
 State = Literal["ok", "warning", "failed", "skipped"]
 
@@ -74,34 +73,24 @@ class Diagnosis:
         }
 
 
-def masked_url(url: str) -> str:
-    """A database URL fit to show: its password replaced by ``***``."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(not a database URL)"
+@dataclass
+class _Chain:
+    """What the node said once, passed to the checks that need it."""
 
-
-def _sqlite_file(url: str) -> Path | None:
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return None
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return None
-    return None if parsed.database == ":memory:" else Path(parsed.database)
+    client: ChainClient
+    chain_id: int
+    head: int
 
 
 def diagnose(settings: Settings) -> Diagnosis:
     """Every check, in order: home, node, deployment, trust file, database, key."""
-    home = find_home()
-    source = home.source if home.path == settings.home else "settings"
+    home_file = settings.home / ".env"
     diagnosis = Diagnosis(
         paths={
             "home": str(settings.home),
-            "home_from": source,
-            "env_file": str(settings.home / ".env"),
-            "env_file_present": (settings.home / ".env").is_file(),
+            "home_from": settings.home_source,
+            "env_file": str(home_file),
+            "env_file_present": home_file.is_file(),
             "rpc_url": settings.rpc_url,
             "deployments_dir": str(settings.deployments_dir),
             "deployment": str(settings.deployment) if settings.deployment else None,
@@ -112,11 +101,11 @@ def diagnose(settings: Settings) -> Diagnosis:
         }
     )
     _home(diagnosis, settings.home)
-    w3 = _node(diagnosis, settings)
-    deployment = _deployment(diagnosis, settings, w3)
+    chain = _node(diagnosis, settings)
+    deployment = _deployment(diagnosis, settings, chain)
     _trust(diagnosis, settings, deployment)
-    _database(diagnosis, settings, w3, deployment)
-    _key(diagnosis, settings, w3, deployment)
+    _database(diagnosis, settings, chain, deployment)
+    _key(diagnosis, settings, chain, deployment)
     return diagnosis
 
 
@@ -131,52 +120,54 @@ def _home(diagnosis: Diagnosis, home: Path) -> None:
         diagnosis.add("home", "ok", f"{home} ({diagnosis.paths['home_from']}).")
 
 
-def _node(diagnosis: Diagnosis, settings: Settings) -> Web3 | None:
-    local = node_status(
+def _node(diagnosis: Diagnosis, settings: Settings) -> _Chain | None:
+    pid = running_pid(
         NodeSpec(engine=settings.node_engine, port=settings.node_port, state_dir=settings.node_dir)
     )
     started = (
-        f"; the local {settings.node_engine} node of this home runs (pid {local.pid})"
-        if local.running
-        else ""
+        f"; the local {settings.node_engine} node of this home runs (pid {pid})" if pid else ""
     )
     try:
-        w3 = connect(settings.rpc_url, timeout=_PROBE_TIMEOUT)
-        chain_id, head = int(w3.eth.chain_id), int(w3.eth.block_number)
+        client = ChainClient(connect(settings.rpc_url, timeout=_PROBE_TIMEOUT), {})
+        chain = _Chain(client, client.chain_id, client.block_number())
     except (LedgerError, OSError, ValueError) as exc:
-        diagnosis.add("node", "failed", f"{_sentence(exc)}{started}".rstrip(".") + ".")
+        diagnosis.add("node", "failed", f"{_sentence(exc).rstrip('.')}{started}.")
         return None
-    diagnosis.paths["chain_id"] = chain_id
+    diagnosis.paths["chain_id"] = chain.chain_id
     diagnosis.add(
-        "node", "ok", f"{settings.rpc_url} answers: chain {chain_id}, block {head}{started}."
+        "node",
+        "ok",
+        f"{settings.rpc_url} answers: chain {chain.chain_id}, block {chain.head}{started}.",
     )
-    return w3
+    return chain
 
 
-def _deployment(diagnosis: Diagnosis, settings: Settings, w3: Web3 | None) -> Deployment | None:
-    if w3 is None:
+def _deployment(
+    diagnosis: Diagnosis, settings: Settings, chain: _Chain | None
+) -> Deployment | None:
+    if chain is None:
         diagnosis.add("deployment", "skipped", "no node to read the chain id from.")
         return None
-    path = settings.deployment_path(int(w3.eth.chain_id))
+    path = settings.deployment_path(chain.chain_id)
     diagnosis.paths["deployment"] = str(path)
     try:
         manifest = load_deployment(path)
     except LedgerError as exc:
         diagnosis.add("deployment", "failed", _sentence(exc))
         return None
-    if existing_deployment(w3, path) is None:
+    try:
+        # The node must be the manifest's very chain (genesis, deployment block, code at each
+        # address), not only one with the same id and code at the same addresses.
+        check_node(manifest.trust(), chain.client.w3)
+    except LedgerError as exc:
         diagnosis.add(
-            "deployment",
-            "failed",
-            f"the manifest {path} names contracts this node's chain does not have "
-            f"(DepartmentRegistry {manifest.addresses['DepartmentRegistry']}): the node is "
-            "another chain, or was restarted empty.",
+            "deployment", "failed", f"the manifest {path} is not the node's: {_sentence(exc)}"
         )
         return None
     diagnosis.add(
         "deployment",
         "ok",
-        f"{path}: the contracts are on this chain (deployed at block {manifest.block_number}).",
+        f"{path}: the node serves its chain (contracts deployed at block {manifest.block_number}).",
     )
     return manifest
 
@@ -198,9 +189,9 @@ def _trust(diagnosis: Diagnosis, settings: Settings, deployment: Deployment | No
 
 
 def _database(
-    diagnosis: Diagnosis, settings: Settings, w3: Web3 | None, deployment: Deployment | None
+    diagnosis: Diagnosis, settings: Settings, chain: _Chain | None, deployment: Deployment | None
 ) -> None:
-    sqlite = _sqlite_file(settings.database_url)
+    sqlite = sqlite_file(settings.database_url)
     if sqlite is not None and not sqlite.exists():
         diagnosis.add(
             "database",
@@ -209,13 +200,24 @@ def _database(
             "(`xietong index` fills it from the chain).",
         )
         return
+    # Read only: a SQLite file is opened read-only, with no pragma (nothing of it changes).
+    engine = (
+        create_engine(f"sqlite:///file:{sqlite}?mode=ro&uri=true")
+        if sqlite is not None
+        else create_db_engine(settings.database_url, create_tables=False)
+    )
     try:
-        engine = create_db_engine(settings.database_url, create_tables=False)
-        try:
+        with database_errors():
+            if not inspect(engine).has_table("indexer_checkpoint"):
+                diagnosis.add(
+                    "database",
+                    "failed",
+                    f"{masked_url(settings.database_url)} holds no Xietong index (no "
+                    "indexer_checkpoint table): another program's database?",
+                )
+                return
             with Session(engine) as session:
                 indexed = indexed_chain(session=session)
-        finally:
-            engine.dispose()
     except LedgerError as exc:
         diagnosis.add("database", "failed", _sentence(exc))
         return
@@ -227,15 +229,24 @@ def _database(
             f"({type(exc).__name__}).",
         )
         return
+    finally:
+        engine.dispose()
     if indexed is None:
         diagnosis.add(
             "database", "warning", "answers, but nothing is indexed yet (`xietong index`)."
         )
         return
-    chain_id, registry, block = indexed
-    if deployment is not None and (
-        chain_id != deployment.chain_id
-        or registry.lower() != deployment.addresses["DepartmentRegistry"].lower()
+    chain_id, registry, block, block_hash = indexed
+    if deployment is None:
+        diagnosis.add(
+            "database",
+            "warning",
+            f"indexes chain {chain_id} at {registry} (not compared: no deployment).",
+        )
+        return
+    if (chain_id, registry.lower()) != (
+        deployment.chain_id,
+        deployment.addresses["DepartmentRegistry"].lower(),
     ):
         diagnosis.add(
             "database",
@@ -245,15 +256,30 @@ def _database(
             "gateway would answer from another consortium's index.",
         )
         return
-    behind = ""
-    if w3 is not None and deployment is not None:
-        lag = max(0, int(w3.eth.block_number) - block)
-        behind = f", {lag} blocks behind the node's head" if lag else ", at the node's head"
+    assert chain is not None  # a deployment was checked against the node
+    if block > chain.head:
+        diagnosis.add(
+            "database",
+            "warning",
+            f"indexes chain {chain_id} up to block {block}, past the node's head {chain.head} "
+            "(a node still syncing, or one started again empty).",
+        )
+        return
+    if chain.client.w3.eth.get_block(block)["hash"].to_0x_hex() != block_hash:
+        diagnosis.add(
+            "database",
+            "warning",
+            f"its block {block} is not the node's (a reorganisation the next `xietong index` "
+            "follows, or a chain started again: then `xietong reindex`).",
+        )
+        return
+    lag = chain.head - block
+    behind = f", {lag} blocks behind the node's head" if lag else ", at the node's head"
     diagnosis.add("database", "ok", f"indexes chain {chain_id} up to block {block}{behind}.")
 
 
 def _key(
-    diagnosis: Diagnosis, settings: Settings, w3: Web3 | None, deployment: Deployment | None
+    diagnosis: Diagnosis, settings: Settings, chain: _Chain | None, deployment: Deployment | None
 ) -> None:
     if settings.keystore is None and settings.env != "local":
         diagnosis.add(
@@ -263,32 +289,32 @@ def _key(
         )
         return
     try:
-        check_keystore(settings)
         account = load_signer(settings)
     except LedgerError as exc:
         diagnosis.add("key", "failed", _sentence(exc))
         return
     diagnosis.paths["signer"] = account.address
-    if w3 is None or deployment is None:
+    if chain is None or deployment is None:
         diagnosis.add("key", "ok", f"signs as {account.address} (operator not checked).")
         return
-    client = ChainClient(w3, deployment.addresses)
+    client = ChainClient(chain.client.w3, deployment.addresses)
     try:
         department_id = bytes(client.call("DepartmentRegistry", "departmentOf", account.address))
-        raw_name = read_department_name(client, department_id) if any(department_id) else None
+        if not any(department_id):
+            diagnosis.add(
+                "key",
+                "warning",
+                f"{account.address} operates no department: it can read, not anchor or sign.",
+            )
+            return
+        department = named_department(client, department_id)
         active = bool(client.call("DepartmentRegistry", "isActive", department_id))
     except LedgerError as exc:
         diagnosis.add("key", "failed", _sentence(exc))
         return
-    if raw_name is None:
-        diagnosis.add(
-            "key",
-            "warning",
-            f"{account.address} operates no department: it can read, not anchor or sign.",
-        )
-        return
-    name = raw_name.decode("utf-8", errors="replace")  # a member's text: shown, never trusted
-    diagnosis.paths["department"] = {"id": "0x" + department_id.hex(), "name": name}
+    diagnosis.paths["department"] = department
+    # A member's text: shown escaped, with its id when it has anything to be warned of.
+    name = display_name(department["name"], department["name_flags"], department["id"])
     if active:
         diagnosis.add("key", "ok", f"signs as {account.address}, operator of {name}.")
     else:

@@ -26,12 +26,12 @@ from typing import Literal
 
 from .paths import PROJECT_ROOT
 
-__all__ = ["HOME_VARIABLE", "Home", "find_home", "under_home"]
+__all__ = ["HOME_VARIABLE", "Home", "HomeSource", "find_home", "under_home"]
 
 #: The environment variable naming the home.
 HOME_VARIABLE = "XIETONG_HOME"
 
-HomeSource = Literal["XIETONG_HOME", "checkout", "user data"]
+HomeSource = Literal["XIETONG_HOME", "checkout", "user data", "settings"]
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,6 @@ class Home:
 
     path: Path
     source: HomeSource
-
-    @property
-    def env_file(self) -> Path:
-        """The ``.env`` file of this home (read when present)."""
-        return self.path / ".env"
 
 
 def _is_checkout(root: Path) -> bool:

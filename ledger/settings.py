@@ -6,12 +6,12 @@ import ipaddress
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
-from .home import find_home, under_home
+from .db.urls import sqlite_file
+from .home import HomeSource, find_home, under_home
 
 __all__ = ["Settings", "trust_file_beside"]
 
@@ -30,16 +30,27 @@ class Settings(BaseSettings):
     )
 
     def __init__(self, **values: Any) -> None:
-        if "_env_file" not in values:
-            named = values.get("home")
-            home = Path(named).expanduser().absolute() if named else find_home().path
-            values["_env_file"] = home / ".env"
+        # The home is found once (ledger/home.py: XIETONG_HOME, the checkout, the user's data
+        # folder), never read again from the environment by field: its .env is the one read.
+        if values.get("home") is None:
+            found = find_home()
+            values["home"], source = found.path, found.source
+        else:
+            values["home"], source = Path(values["home"]).expanduser().absolute(), "settings"
+        values.setdefault("_env_file", values["home"] / ".env")
         super().__init__(**values)
+        self._home_source = source
 
     home: Path = Field(
-        default_factory=lambda: find_home().path,
-        description="The gateway's state folder (ledger/home.py); relative paths are inside it.",
+        description="The gateway's state folder (ledger/home.py); relative paths are inside it."
     )
+    _home_source: HomeSource = PrivateAttr(default="settings")
+
+    @property
+    def home_source(self) -> HomeSource:
+        """How the home was found: ``XIETONG_HOME``, ``checkout``, ``user data``, or
+        ``settings`` (given in code)."""
+        return self._home_source
 
     env: Literal["local", "production"] = Field(
         default="production",
@@ -201,7 +212,6 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _paths_inside_home(self) -> Settings:
         """Every relative path (and a relative SQLite database) made absolute in the home."""
-        self.home = self.home.expanduser().absolute()
         self.deployments_dir = under_home(self.home, self.deployments_dir)
         self.node_dir = under_home(self.home, self.node_dir)
         for name in ("deployment", "keystore", "keystore_password_file"):
@@ -226,17 +236,13 @@ class Settings(BaseSettings):
 def _sqlite_inside(home: Path, url: str) -> str:
     """``url`` with a relative SQLite database file made absolute inside ``home``; any other
     URL (PostgreSQL, an absolute or in-memory SQLite, one that does not parse) as it is."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return url  # refused with its own sentence when the database is opened
-    database = parsed.database
-    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+    database = sqlite_file(url)
+    if database is None or database.is_absolute():
         return url
-    if database.startswith("file:") or Path(database).is_absolute():
-        return url
-    return parsed.set(database=str(under_home(home, Path(database)))).render_as_string(
-        hide_password=False
+    return (
+        make_url(url)
+        .set(database=str(under_home(home, database)))
+        .render_as_string(hide_password=False)
     )
 
 

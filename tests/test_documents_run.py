@@ -172,9 +172,14 @@ def test_the_readme_first_steps_and_every_api_request_run_as_written(served: She
         answers.append(answer)
     assert len(answers) == 2 and all(a["anchored"] is True for a in answers), first
     keys, requests, consortium = sh_blocks(API_MD.read_text(encoding="utf-8"))
-    listed_before = served.run("xietong apikey list --json").stdout
+    before = json.loads(served.run("xietong apikey list --json").stdout)["keys"]
     served.run(keys)
-    assert json.loads(listed_before)["keys"] != []
+    after = json.loads(served.run("xietong apikey list --json").stdout)["keys"]
+    made = [k for k in after if k["id"] not in {b["id"] for b in before}]
+    # Three keys made, one of each scope; the last one listed revoked (the block's last line).
+    assert sorted(k["scope"] for k in made) == ["admin", "anchor", "read"], made
+    assert after[-1]["revoked_at"] is not None
+    assert [k["id"] for k in after if k["revoked_at"] is not None] == [after[-1]["id"]]
     trust = json.loads(served.run(consortium).stdout)
     assert trust["format"] == "xietong-consortium/1" and trust["chain_id"] == 31337
     out = served.run(requests).stdout.splitlines()
@@ -182,6 +187,8 @@ def test_the_readme_first_steps_and_every_api_request_run_as_written(served: She
     # its agreement with 公安局 authorizing, the commitment completed.
     assert out[:6] == ['"杭州市民政局"', "true", "true", "2", "2", "5"], out
     assert '"authorized"' in out and '  "completed"' in out, out
+    # The datasets of 民政局 (both of the demo's), the OpenAPI document's title, its page.
+    assert out[-7:-4] == ["2", "Xietong (协同) gateway API", "swagger-ui"], out
     proof = json.loads((served.folder / "proof.json").read_text(encoding="utf-8"))
     assert proof["format"].startswith("xietong-proof/")
     assert (served.folder / "trail.csv").read_text(encoding="utf-8").count("\n") > 10

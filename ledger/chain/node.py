@@ -35,6 +35,7 @@ __all__ = [
     "free_port",
     "node_command",
     "node_status",
+    "running_pid",
     "start_node",
     "stop_node",
 ]
@@ -239,10 +240,16 @@ def stop_node(spec: NodeSpec) -> bool:
     return True
 
 
+def running_pid(spec: NodeSpec) -> int | None:
+    """The pid of the node ``node start`` left running for ``spec`` (its pid file), or None."""
+    pid = _read_pid(spec)
+    return pid if pid is not None and _alive(pid) else None
+
+
 def node_status(spec: NodeSpec) -> NodeStatus:
     """Whether the node runs and answers, with its chain id and head block."""
-    pid = _read_pid(spec)
-    running = pid is not None and _alive(pid)
+    pid = running_pid(spec)
+    running = pid is not None
     chain_id = block = None
     try:
         response = requests.post(

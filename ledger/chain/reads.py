@@ -16,6 +16,7 @@ from typing import Any
 from eth_abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
 
+from ..display import decode_text, raw_hex, text_flags
 from ..errors import ChainError, ContractRevertError
 from ..ids import AgreementTerms
 from ..lifecycle import agreement_status, effective_from
@@ -30,6 +31,7 @@ __all__ = [
     "VersionRecord",
     "call_named",
     "name_outputs",
+    "named_department",
     "read_agreement",
     "read_commitment",
     "read_department",
@@ -205,6 +207,20 @@ def read_department_name(client: ChainClient, department_id: bytes) -> bytes | N
         ) from exc
     names = [c["name"] for c in components]
     return bytes(values[names.index("name")])
+
+
+def named_department(client: ChainClient, department_id: bytes) -> dict[str, Any]:
+    """A department as the chain names it: ``id``, ``name`` (any bytes decoded safely, None
+    for an unknown department) and ``name_flags`` (what a reader must be warned of)."""
+    raw = read_department_name(client, department_id)
+    if raw is None:
+        return {"id": "0x" + department_id.hex(), "name": None, "name_flags": []}
+    text = decode_text(raw)
+    return {
+        "id": "0x" + department_id.hex(),
+        "name": text,
+        "name_flags": text_flags(text, raw_hex(raw, text)),
+    }
 
 
 def read_agreement(client: ChainClient, agreement_id: bytes) -> AgreementRecord:

@@ -24,6 +24,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from ..errors import ConfigurationError, LedgerError
 from ..file_modes import create_private_file, exposure, make_private_dir
 from . import tables
+from .urls import sqlite_file
 
 __all__ = [
     "CHECKPOINT_CHANNEL",
@@ -144,8 +145,9 @@ def _engine(url: str) -> Engine:
     except ArgumentError:
         raise ConfigurationError(f"XIETONG_DATABASE_URL {url!r} is not a database URL.") from None
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            _private_sqlite_file(Path(parsed.database))
+        database = sqlite_file(url)
+        if database is not None:
+            _private_sqlite_file(database)
         engine = create_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

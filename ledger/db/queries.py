@@ -251,13 +251,18 @@ def index_status(*, session: Session) -> dict[str, Any]:
     }
 
 
-def indexed_chain(*, session: Session) -> tuple[int, str, int] | None:
-    """Which chain the index reads: its chain id, DepartmentRegistry address and checkpoint
-    block; None when nothing is indexed yet."""
+def indexed_chain(*, session: Session) -> tuple[int, str, int, str] | None:
+    """Which chain the index reads: its chain id, DepartmentRegistry address, and checkpoint
+    block number and hash; None when nothing is indexed yet."""
     checkpoint = session.get(IndexerCheckpoint, 1)
     if checkpoint is None:
         return None
-    return checkpoint.chain_id, checkpoint.registry_address, checkpoint.block_number
+    return (
+        checkpoint.chain_id,
+        checkpoint.registry_address,
+        checkpoint.block_number,
+        checkpoint.block_hash,
+    )
 
 
 # --------------------------------------------------------------------------- departments

@@ -27,10 +27,9 @@ from web3 import Web3
 
 from .. import merkle
 from ..chain.client import ChainClient
-from ..chain.reads import read_department_name, read_version
+from ..chain.reads import named_department, read_version
 from ..chain.transport import node_errors
 from ..db.queries import iso as _iso  # None for None and for "forever" (after 9999)
-from ..display import decode_text, raw_hex, text_flags
 from ..errors import ContractRevertError, InputError
 from ..events import LogDecoder
 from ..hashing import loads_strict
@@ -245,19 +244,6 @@ def _claim(
     return _field(bundle, name, kind)
 
 
-def _department(client: ChainClient, department_id: bytes) -> dict[str, Any]:
-    """A department as the chain names it (any bytes shown safely, flagged)."""
-    raw = read_department_name(client, department_id)
-    if raw is None:
-        return {"id": "0x" + department_id.hex(), "name": None, "name_flags": []}
-    text = decode_text(raw)
-    return {
-        "id": "0x" + department_id.hex(),
-        "name": text,
-        "name_flags": text_flags(text, raw_hex(raw, text)),
-    }
-
-
 def _anchor_event(
     client: ChainClient, dataset_id: bytes, root: bytes, block: int
 ) -> dict[str, Any]:
@@ -440,8 +426,8 @@ def verify_bundle(
         root="0x" + root.hex(),
         dataset_id="0x" + dataset_id.hex(),
         version_id="0x" + version.hex(),
-        owner=_department(client, owner),
-        publisher=_department(client, anchored_by),
+        owner=named_department(client, owner),
+        publisher=named_department(client, anchored_by),
         leaf_count=record.leaf_count,
         transaction=event["transaction"],
         block_number=record.block_number,

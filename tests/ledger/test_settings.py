@@ -102,6 +102,15 @@ def test_without_xietong_home_the_checkout_then_the_user_data_folder(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     assert find_home({}) == Home(PROJECT_ROOT, "checkout")  # this package runs from one
+    # A blank XIETONG_HOME is not set, for the settings too (not the current folder).
+    monkeypatch.setenv("XIETONG_HOME", "  ")
+    monkeypatch.chdir(tmp_path)
+    blank = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (blank.home, blank.home_source) == (PROJECT_ROOT, "checkout")
+    assert blank.node_dir == PROJECT_ROOT / "var" / "node"
+    given = Settings(_env_file=None, home=tmp_path / "given")  # type: ignore[call-arg]
+    assert (given.home, given.home_source) == (tmp_path / "given", "settings")
+    monkeypatch.delenv("XIETONG_HOME")
     installed = tmp_path / "site-packages"
     installed.mkdir()
     monkeypatch.setattr(home_module, "PROJECT_ROOT", installed)  # an installed package

@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 from eth_account import Account
 
+from ledger.chain.client import ChainClient, connect
 from ledger.chain.node import free_port
 from ledger.keys import dev_account
 from ledger.paths import PROJECT_ROOT
-from tests.support import gateway_environment
+from tests.support import admit_department, gateway_environment
 
 FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
 CIVIL = dev_account(2).address
@@ -136,7 +137,7 @@ def test_doctor_shows_where_everything_is_and_that_it_agrees(gateway: Gateway) -
     assert paths["chain_id"] == 31337 and paths["signer"] == CIVIL
     assert paths["department"]["name"] == "杭州市民政局"
     found = states(document)
-    assert found.pop("database") in {"ok", "warning"}  # indexed or not by the test before
+    assert found.pop("database") in {"ok", "warning"}  # indexed or not yet: both told below
     assert found == {
         "home": "ok",
         "node": "ok",
@@ -144,6 +145,13 @@ def test_doctor_shows_where_everything_is_and_that_it_agrees(gateway: Gateway) -
         "trust file": "ok",
         "key": "ok",
     }
+    fresh = gateway.here / "fresh.db"  # a database not made yet: reported, not made
+    _, document = gateway.doctor(XIETONG_DATABASE_URL=f"sqlite:///{fresh}")
+    assert states(document)["database"] == "warning" and not fresh.exists()
+    assert detail(document, "database") == (
+        f"{fresh} does not exist yet: the first command that needs it makes it "
+        "(`xietong index` fills it from the chain)."
+    )
     assert detail(document, "key") == f"signs as {CIVIL}, operator of 杭州市民政局."
     assert "the local anvil node of this home runs (pid " in detail(document, "node")
 
@@ -181,10 +189,26 @@ def test_doctor_fails_each_disagreement_with_its_sentence(gateway: Gateway, tmp_
     stale.write_text(json.dumps(manifest))
     code, document = gateway.doctor(XIETONG_DEPLOYMENT=str(stale))
     assert code == 1 and states(document)["deployment"] == "failed"
-    assert detail(document, "deployment").startswith(
-        f"the manifest {stale} names contracts this node's chain does not have "
-        f"(DepartmentRegistry 0x{'11' * 20}): "
+    assert detail(document, "deployment") == (
+        f"the manifest {stale} is not the node's: the node holds no contract code at the "
+        f"consortium's DepartmentRegistry address 0x{'11' * 20}."
     )
+
+    # A node that lies: the same chain id and code at the same addresses, but another chain
+    # (a development chain started again and the same founders deployed anew): its genesis.
+    manifest = json.loads((gateway.home / "deployments" / "31337.json").read_text())
+    manifest["genesis_hash"] = "0x" + "ab" * 32
+    restarted = tmp_path / "restarted.json"
+    restarted.write_text(json.dumps(manifest))
+    code, document = gateway.doctor(XIETONG_DEPLOYMENT=str(restarted))
+    assert code == 1 and states(document)["deployment"] == "failed"
+    assert detail(document, "deployment").startswith(
+        f"the manifest {restarted} is not the node's: the node's genesis block is 0x"
+    )
+    assert detail(document, "deployment").endswith(
+        f"not the consortium's 0x{'ab' * 32}: it is another chain with the same chain id."
+    )
+    assert states(document)["trust file"] == "skipped"
 
     # A trust file that says something else than the manifest.
     moved = tmp_path / "moved"
@@ -220,6 +244,21 @@ def test_doctor_fails_each_disagreement_with_its_sentence(gateway: Gateway, tmp_
     assert code == 1 and states(document)["database"] == "failed"
     assert document["paths"]["database_url"] == "postgresql://gateway:***@127.0.0.1:1/xietong"
     assert "s3cret-pw" not in json.dumps(document)
+    assert detail(document, "database").startswith("the database does not answer")
+
+    # Another program's SQLite file: refused, and left exactly as it was (opened read-only).
+    foreign = tmp_path / "foreign.db"
+    with sqlite3.connect(foreign) as connection:
+        connection.execute("CREATE TABLE t (x)")
+    before = foreign.read_bytes()
+    code, document = gateway.doctor(XIETONG_DATABASE_URL=f"sqlite:///{foreign}")
+    assert code == 1 and detail(document, "database") == (
+        f"sqlite:///{foreign} holds no Xietong index (no indexer_checkpoint table): another "
+        "program's database?"
+    )
+    assert foreign.read_bytes() == before and sorted(p.name for p in tmp_path.glob("foreign*")) == [
+        "foreign.db"
+    ]  # no -wal or -shm beside it: its journal mode was not changed
 
     # No node: what needs one is skipped, not guessed.
     code, document = gateway.doctor(XIETONG_RPC_URL=f"http://127.0.0.1:{free_port()}")
@@ -253,3 +292,29 @@ def test_doctor_names_what_the_key_can_do(gateway: Gateway, tmp_path: Path) -> N
     assert code == 1 and states(document)["key"] == "failed"
     assert "wrong password" in detail(document, "key")
     assert "wrong-pw-123" not in json.dumps(document) and "right-pw" not in json.dumps(document)
+
+
+def test_doctor_shows_a_hostile_department_name_escaped_with_its_id(gateway: Gateway) -> None:
+    """A department is named by its members: what the contract lets through (a right-to-left
+    mark, zero-width characters, Rich markup) is shown as escapes with the department's id,
+    never passed to the terminal as it is."""
+    deployment = json.loads((gateway.home / "deployments" / "31337.json").read_text())
+    w3 = connect(gateway.env["XIETONG_RPC_URL"])
+    client = ChainClient(w3, {name: c["address"] for name, c in deployment["contracts"].items()})
+    voters = [dev_account(i) for i in (1, 2, 3)]
+    name = "\u200f局政民市州杭\u200b[/oops][link=https://evil.example]x\ufeff"
+    hostile = admit_department(client, voters, "HOSTILE-DOCTOR", name, dev_account(11))
+    hostile_id = "0x" + hostile.hex()
+    code, document = gateway.doctor(XIETONG_DEV_ACCOUNT="11")
+    assert code == 0, document
+    department = document["paths"]["department"]
+    assert department["id"] == hostile_id
+    assert department["name"] == name  # the JSON gives the name as it is, flagged
+    assert {"bidi", "zero-width"} <= set(department["name_flags"])
+    shown = detail(document, "key")
+    assert not {"\u200f", "\u200b", "\ufeff"} & set(shown)
+    assert "\\u200f" in shown and f"[{hostile_id}]" in shown
+    text = gateway.run("doctor", XIETONG_DEV_ACCOUNT="11")
+    assert text.returncode == 0 and not {"\u200f", "\u200b", "\ufeff"} & set(text.stdout)
+    [line] = [line for line in text.stdout.splitlines() if line.startswith("ok       key: ")]
+    assert "[/oops][link=https://evil.example]x" in line  # markup shown as written
