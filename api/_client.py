@@ -16,27 +16,21 @@ import ipaddress
 from starlette.requests import Request
 
 from ledger.errors import ConfigurationError
+from ledger.settings import Network, parse_networks
 
 __all__ = ["came_over_tls", "client_address", "trusted_networks"]
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 UNKNOWN = "?"
 
 
 @functools.cache
+@functools.lru_cache(maxsize=8)  # asked at every request: parsed once per setting
 def trusted_networks(setting: str) -> tuple[Network, ...]:
     """The networks of ``XIETONG_TRUSTED_PROXIES`` (comma-separated IPs or CIDRs)."""
-    networks = []
-    for entry in (part.strip() for part in setting.split(",")):
-        if not entry:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            raise ConfigurationError(
-                f"XIETONG_TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR network."
-            ) from None
-    return tuple(networks)
+    try:
+        return parse_networks(setting)
+    except ValueError as exc:
+        raise ConfigurationError(f"XIETONG_TRUSTED_PROXIES: {exc}.") from None
 
 
 def _trusted(address: str, networks: tuple[Network, ...]) -> bool:

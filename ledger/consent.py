@@ -328,9 +328,18 @@ def consent_or_relay(
 def _spent(
     client: ChainClient, consent: Consent, error: ContractRevertError
 ) -> ContractRevertError:
-    """The contract's refusal of a consent whose nonce is spent, said as what happened: for an
-    agreement no longer waiting for acceptance, that it is already accepted (active) or closed;
-    otherwise that the consent was already used or a newer one was made."""
+    """The contract's refusal of a consent's nonce, said as what happened: a nonce ahead of the
+    signer's next one (a consent of theirs made earlier was never relayed); for an agreement
+    no longer waiting for acceptance, that it is already accepted (active) or closed; else
+    that the nonce is spent (the consent used, or a newer one made)."""
+    current = error.error_args.get("currentNonce")
+    if isinstance(current, int) and consent.nonce > current:
+        said = (
+            f"this consent has nonce {consent.nonce}, but {consent.signer}'s next is {current}: "
+            "a consent they made before it was never relayed; relay that one first, or ask "
+            "for a new one."
+        )
+        return ContractRevertError(said, error_name=error.error_name, args=error.error_args)
     said = (
         f"this consent was already used, or its signer has signed another since (nonce "
         f"{consent.nonce} is spent): ask {consent.signer} for a new one."
@@ -341,9 +350,9 @@ def _spent(
         except ContractRevertError:
             record = None
         if record is not None and record.status.label != "proposed":
-            status = record.status_at(int(time.time()))
             said = (
-                f"agreement 0x{consent.subject_id.hex()} is already {status}: this consent "
-                "was used (relayed) before, so there is nothing left to accept."
+                f"agreement 0x{consent.subject_id.hex()} is already {record.status.label}: "
+                "nothing is left to accept (this consent, or another of its signer's, was "
+                "relayed before)."
             )
     return ContractRevertError(said, error_name=error.error_name, args=error.error_args)

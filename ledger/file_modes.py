@@ -1,7 +1,7 @@
 """Owner-only files at rest: what the gateway creates (``var/``, the node's directory, the SQLite
 database) only its own user can read, whatever the umask; and how a secret file it reads (the
 keystore, its password file) is open to other users, with the command that closes it
-(POSIX modes and owners: the gateway runs on Linux).
+(POSIX modes and owners: the gateway runs on Linux); and files replaced atomically.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ __all__ = [
     "create_private_file",
     "exposure",
     "make_private_dir",
+    "replace_file",
 ]
 
 #: Mode of the directories the gateway creates (``var/``, ``var/node``).
@@ -94,3 +95,16 @@ def _user_name(uid: int) -> str:
         return pwd.getpwuid(uid).pw_name
     except KeyError:
         return str(uid)
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically: a temporary file beside it, renamed over
+    it; on a failure nothing half-written is left (the temporary file goes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from .db.urls import sqlite_file
 from .home import HomeSource, find_home, under_home
 
-__all__ = ["Settings", "trust_file_beside"]
+__all__ = ["Network", "Settings", "parse_networks", "trust_file_beside"]
 
 
 class Settings(BaseSettings):
@@ -188,13 +188,7 @@ class Settings(BaseSettings):
     def _proxies_are_networks(cls, value: str) -> str:
         """Every entry an IP or CIDR network, checked when the settings load (not at the first
         request that needs a client's address)."""
-        for entry in (part.strip() for part in value.split(",")):
-            if not entry:
-                continue
-            try:
-                ipaddress.ip_network(entry, strict=False)
-            except ValueError:
-                raise ValueError(f"{entry!r} is not an IP address or CIDR network") from None
+        parse_networks(value)
         return value
 
     portal_session_idle_seconds: int = Field(
@@ -231,6 +225,23 @@ class Settings(BaseSettings):
         """The consortium trust file for ``chain_id``, beside its manifest
         (``deployments/<chain-id>.consortium.json``; see :func:`trust_file_beside`)."""
         return trust_file_beside(self.deployment_path(chain_id))
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(value: str) -> tuple[Network, ...]:
+    """The networks of a comma-separated list of IPs or CIDRs (``XIETONG_TRUSTED_PROXIES``);
+    ValueError naming the first entry that is neither."""
+    networks = []
+    for entry in (part.strip() for part in value.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"{entry!r} is not an IP address or CIDR network") from None
+    return tuple(networks)
 
 
 def _sqlite_inside(home: Path, url: str) -> str:

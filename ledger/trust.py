@@ -47,6 +47,7 @@ from web3.exceptions import BlockNotFound, Web3RPCError
 from .chain.artifacts import CONTRACT_NAMES
 from .chain.transport import node_errors
 from .errors import ChainError, DeploymentError, TrustFileError, TrustMismatchError
+from .file_modes import replace_file
 from .hashing import loads_strict
 
 if TYPE_CHECKING:
@@ -232,14 +233,7 @@ class ConsortiumTrust:
 
     def write(self, path: Path) -> None:
         """Write the trust file at ``path`` atomically (a temporary file, then renamed)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        try:
-            tmp.write_text(json.dumps(self.as_dict(), indent=2) + "\n", encoding="utf-8")
-            tmp.replace(path)
-        except OSError:
-            tmp.unlink(missing_ok=True)  # nothing half-written left behind
-            raise
+        replace_file(path, json.dumps(self.as_dict(), indent=2) + "\n")
 
 
 def load_trust(path: Path) -> ConsortiumTrust:

@@ -27,6 +27,7 @@ from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
 from web3 import Web3
 
 from ..errors import AlreadyDeployedError, DeploymentError, InputError
+from ..file_modes import replace_file
 from ..ids import department_id
 from ..keys import dev_account
 from ..names import name_problem
@@ -236,12 +237,8 @@ class Deployment:
         )
 
     def write(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(
-            json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        tmp.replace(path)
+        """Write the manifest at ``path`` atomically."""
+        replace_file(path, json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n")
 
 
 def load_deployment(path: Path) -> Deployment:

@@ -7,7 +7,7 @@ import sys
 import typer
 
 from . import agreement, apikey, audit, commitment, consortium, dataset, dept, node
-from ._output import emit_json
+from ._output import emit_json, error_document
 from .demo import demo_command
 from .deploy import deploy_command
 from .doctor import doctor_command
@@ -52,10 +52,10 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except typer.Abort:
-        emit_json({"ok": False, "error": {"type": "interrupted", "message": "interrupted."}})
+        emit_json(error_document("interrupted", "interrupted."))
         sys.exit(130)
     except typer.TyperException as exc:  # click's usage errors, as typer vendors them
-        emit_json({"ok": False, "error": {"type": "usage", "message": _usage_sentence(exc)}})
+        emit_json(error_document("usage", _usage_sentence(exc)))
         sys.exit(int(getattr(exc, "exit_code", 2)))
     sys.exit(code if isinstance(code, int) else 0)
 

@@ -77,10 +77,15 @@ def emit_json(document: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(jsonable(document), ensure_ascii=False, indent=2) + "\n")
 
 
+def error_document(kind: str, message: str) -> dict[str, Any]:
+    """The one JSON document of a failure under ``--json``."""
+    return {"ok": False, "error": {"type": kind, "message": message}}
+
+
 def fail(message: str, *, kind: str, as_json: bool, code: int = EXIT_ERROR) -> NoReturn:
     """Report an error as one sentence (or ``{"ok": false, "error": …}``) and exit."""
     if as_json:
-        emit_json({"ok": False, "error": {"type": kind, "message": message}})
+        emit_json(error_document(kind, message))
     else:
         # The sentence is the library's: values it quotes are escaped there already, so only
         # what it left unescaped is made visible (backslashes kept as they are).
@@ -98,7 +103,8 @@ def load_settings(as_json: bool) -> Settings:
         field = (
             "XIETONG_" + str(first["loc"][0]).upper() if first.get("loc") else "a XIETONG_ variable"
         )
-        fail(f"{field} is invalid: {first['msg']}.", kind="configuration", as_json=as_json)
+        reason = str(first["msg"]).removeprefix("Value error, ")  # pydantic's prefix: noise
+        fail(f"{field} is invalid: {reason}.", kind="configuration", as_json=as_json)
 
 
 def guarded(as_json: bool, action: Callable[[], T]) -> T:

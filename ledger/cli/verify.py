@@ -19,6 +19,7 @@ from ..trust import load_trust
 from ..verify import (
     MAX_BUNDLE_SIZE,
     Verification,
+    Verifier,
     check_bundle_offline,
     load_bundle,
     verify_bundle,
@@ -87,22 +88,27 @@ def verify_command(
     settings = load_settings(json_output)
 
     def run() -> Verification:
-        if record is not None or len(target.strip().removeprefix("0x")) != 64:
-            must_exist(Path(target))  # said before the node is asked for anything
-        gw = Gateway(settings)
-        gw.indexer().sync()
-        verifier = gw.verifier()
-        if record is not None:
-            leaf, _ = record_leaf(Path(target), record, salts)
-            return verifier.verify_leaf(leaf, query=f"record {record} of {Path(target).name}")
+        # What to ask is worked out here first (files read, a typo said) before the node is.
         path = Path(target)
+        if record is not None:
+            must_exist(path)
+            leaf, _ = record_leaf(path, record, salts)
+            return _gateway_verifier().verify_leaf(leaf, query=f"record {record} of {path.name}")
         if path.is_file():
-            answer = verifier.verify_content_hash(hashing.sha256_file(path))
+            digest = hashing.sha256_file(path)
+            answer = _gateway_verifier().verify_content_hash(digest)
             answer.query = str(path)
             return answer
         if len(target.strip().removeprefix("0x")) == 64:
-            return verifier.verify_content_hash(parse_hash(target, what="SHA-256"))
+            digest = parse_hash(target, what="SHA-256")
+            return _gateway_verifier().verify_content_hash(digest)
+        must_exist(path)
         raise InputError(f"{target} is neither a file nor a SHA-256 (64 hex digits).")
+
+    def _gateway_verifier() -> Verifier:
+        gw = Gateway(settings)
+        gw.indexer().sync()
+        return gw.verifier()
 
     answer = guarded(json_output, run)
     if json_output and answer.anchored:

@@ -245,6 +245,17 @@ def test_forged_replayed_foreign_and_suspended_consents_are_refused(
                 {"account": health.address, "currentNonce": 1},
             ),
         ),
+        (
+            "nonce ahead",
+            url,
+            sign(nonce=5),
+            (
+                409,
+                "contract-revert",
+                "InvalidAccountNonce",
+                {"account": health.address, "currentNonce": 1},
+            ),
+        ),
         # (4) another chain: said so (refused before the chain), or passed off as this one
         ("for chain 1", url, sign(chain_id=1), (400, "bad-input", None, {})),
         ("signed for chain 1", url, {**good, "signature": sign(chain_id=1)["signature"]}, invalid),
@@ -296,6 +307,14 @@ def test_forged_replayed_foreign_and_suspended_consents_are_refused(
             continue
         assert body["error_name"] == error, (label, body)
         assert {k: body["error_args"][k] for k in args} == args, (label, body)
+    # A nonce ahead of the signer's next is not called spent: an earlier consent is missing.
+    ahead = writer.post(url, json={"consent": sign(nonce=5)}).json()["detail"]
+    assert ahead == (
+        f"this consent has nonce 5, but {health.address}'s next is 1: a consent they made "
+        "before it was never relayed; relay that one first, or ask for a new one."
+    )
+    reused = writer.post(url, json={"consent": sign(nonce=0)}).json()["detail"]
+    assert "nonce 0 is spent" in reused or "nothing is left to accept" in reused, reused
     for label in ("for chain 1", "for the other contract"):
         [(_, _, consent, _)] = [case for case in refused if case[0] == label]
         detail = writer.post(url, json={"consent": consent}).json()["detail"]

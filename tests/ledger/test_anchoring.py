@@ -33,6 +33,12 @@ def registered(c: Consortium) -> Consortium:
     return c
 
 
+def owners_anchorer(c: Consortium, engine: Engine) -> tuple[Consortium, Anchorer]:
+    """The test dataset registered, and its owner's (department A's) anchorer."""
+    registered(c)
+    return c, Anchorer(c.client, engine, c.ops["A"])
+
+
 def anchored_events(c: Consortium, root: bytes) -> int:
     logs = (
         c.client.contract("DatasetRegistry")
@@ -66,8 +72,7 @@ def test_anchor_a_folder(consortium: Consortium, engine: Engine, folder: Path) -
 def test_same_input_same_root_and_no_second_anchor(
     consortium: Consortium, engine: Engine, folder: Path
 ) -> None:
-    c = registered(consortium)
-    anchorer = Anchorer(c.client, engine, c.ops["A"])
+    c, anchorer = owners_anchorer(consortium, engine)
     first = anchorer.anchor(prepare_path(folder, DS))
     again = anchorer.anchor(prepare_path(folder, DS))
     assert again.id == first.id
@@ -187,8 +192,7 @@ def test_contract_refusal_marks_the_batch_failed(
 def test_a_refused_version_never_blocks_its_content(
     consortium: Consortium, engine: Engine, folder: Path
 ) -> None:
-    c = registered(consortium)
-    anchorer = Anchorer(c.client, engine, c.ops["A"])
+    c, anchorer = owners_anchorer(consortium, engine)
     unregistered = dataset_of("A", "NOT-REGISTERED")
     with pytest.raises(AnchorError, match="refused"):
         anchorer.anchor(prepare_path(folder, unregistered))
@@ -215,8 +219,7 @@ def test_a_refused_version_is_retried_with_what_the_new_call_prepared(
 ) -> None:
     """A refusal for a typo (a parent that is not anchored) is mended by anchoring again with
     the right parent: the retry sends the new parents, not the refused ones."""
-    c = registered(consortium)
-    anchorer = Anchorer(c.client, engine, c.ops["A"])
+    c, anchorer = owners_anchorer(consortium, engine)
     (tmp_path / "v1").mkdir()
     (tmp_path / "v1" / "first.txt").write_text("v1", encoding="utf-8")
     v1 = anchorer.anchor(prepare_path(tmp_path / "v1", DS))
@@ -244,8 +247,7 @@ def test_abandoning_loses_to_a_retry_that_came_first(
 ) -> None:
     """Abandon checks and changes the status in one statement: an anchoring another process
     just set back to pending (retrying it) is not given up under it."""
-    c = registered(consortium)
-    anchorer = Anchorer(c.client, engine, c.ops["A"])
+    _, anchorer = owners_anchorer(consortium, engine)
     with pytest.raises(AnchorError, match="refused"):
         anchorer.anchor(prepare_path(folder, dataset_of("A", "NOT-REGISTERED")))
     [refused] = anchorer.failed()
@@ -310,8 +312,7 @@ def test_each_signer_sees_and_abandons_only_its_own_refusals(
 def test_only_a_failed_anchoring_can_be_abandoned(
     consortium: Consortium, engine: Engine, folder: Path
 ) -> None:
-    c = registered(consortium)
-    anchorer = Anchorer(c.client, engine, c.ops["A"])
+    _, anchorer = owners_anchorer(consortium, engine)
     confirmed = anchorer.anchor(prepare_path(folder, DS))
     with pytest.raises(AnchorError, match=f"anchoring {confirmed.id} is confirmed: only a failed"):
         anchorer.abandon(confirmed.id)

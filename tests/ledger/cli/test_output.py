@@ -92,9 +92,10 @@ def test_with_json_a_usage_error_is_one_json_document(
     [
         ["verify", "missing.txt"],
         ["verify", "missing.csv", "--record", "1", "--salts", "missing.csv.salts.json"],
+        ["verify", "data.csv", "--record", "1", "--salts", "missing.salts.json"],
         ["dataset", "anchor", "missing.txt", "--dataset", "HZ-POLICY"],
     ],
-    ids=["verify", "verify-record", "anchor"],
+    ids=["verify", "verify-record", "verify-record-salts", "anchor"],
 )
 def test_a_missing_path_says_it_does_not_exist_before_the_node_is_asked(
     argv: list[str], tmp_path: Path
@@ -102,8 +103,23 @@ def test_a_missing_path_says_it_does_not_exist_before_the_node_is_asked(
     """Issue 14: not "the chain node … does not answer" for a typo in a file name (no node
     answers here)."""
     env = {**gateway_environment(tmp_path), "XIETONG_RPC_URL": "http://127.0.0.1:9"}
+    (tmp_path / "data.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     shown = subprocess.run(
         [str(XIETONG), *argv], capture_output=True, text=True, env=env, cwd=tmp_path, check=False
     )
     missing = next(arg for arg in argv if arg.startswith("missing."))
-    assert shown.returncode == 1 and shown.stderr == f"error: {missing} does not exist.\n"
+    said = f"{missing} does not exist."
+    if missing.endswith("salts.json") and argv[1] == "data.csv":
+        said = f"the salts sidecar {missing} does not exist."
+    assert shown.returncode == 1 and shown.stderr == f"error: {said}\n"
+
+
+def test_an_invalid_trusted_proxy_is_one_plain_sentence(tmp_path: Path) -> None:
+    env = {**gateway_environment(tmp_path), "XIETONG_TRUSTED_PROXIES": "10.0.0.1/99"}
+    shown = subprocess.run(
+        [str(XIETONG), "doctor"], capture_output=True, text=True, env=env, check=False
+    )
+    assert shown.returncode == 1 and shown.stderr == (
+        "error: XIETONG_TRUSTED_PROXIES is invalid: '10.0.0.1/99' is not an IP address or CIDR "
+        "network.\n"
+    )

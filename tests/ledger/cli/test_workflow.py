@@ -506,8 +506,8 @@ def test_agreements_commitments_and_demo(cli: Cli, tmp_path: Path) -> None:
     replay = cli.run("agreement", "accept", agreement, "--signature", str(consent), ok=False)
     assert replay.returncode == 1
     assert replay.stderr.replace("\n", "") == (
-        f"error: agreement {agreement} is already active: this consent was used (relayed) "
-        "before, so there is nothing left to accept."
+        f"error: agreement {agreement} is already active: nothing is left to accept (this "
+        "consent, or another of its signer's, was relayed before)."
     )
     assert cli.json(*check_args)["agreement_id"] == agreement
     shown = cli.json("agreement", "show", agreement)["agreement"]
