@@ -137,10 +137,26 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
     return app
 
 
+#: Sent with every answer: no browser feature a page of ours could use (no camera, microphone,
+#: location, payment, USB …: the portal and /docs need none), and a window of ours shares no
+#: browsing context with a page of another origin that opened it or that it opens.
+DOCUMENT_POLICIES = {
+    "Permissions-Policy": (
+        "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+        "magnetometer=(), microphone=(), payment=(), usb=()"
+    ),
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
 class _Observe:
     """Count and time every HTTP request by route template, and send
-    ``X-Content-Type-Options: nosniff`` and ``Cache-Control: no-store`` unless the route set
-    them.
+    ``X-Content-Type-Options: nosniff``, ``Cache-Control: no-store`` and
+    :data:`DOCUMENT_POLICIES` unless the route set them.
+
+    ``HEAD`` is answered for every ``GET`` route (RFC 9110 §9.3.2): the request goes in as a
+    ``GET`` and its answer comes back with the same status and headers, ``Content-Length``
+    included, without the body.
 
     API answers, problems, health, metrics and the OpenAPI document may carry what a key may
     read: no cache keeps them. Static files (a :class:`StaticFiles` mount: the portal's
@@ -163,6 +179,10 @@ class _Observe:
             return
         started = time.perf_counter()
         status = 0
+        method = scope["method"]
+        head = method == "HEAD"
+        if head:
+            scope = {**scope, "method": "GET"}
 
         async def send_with_header(message: Message) -> None:
             nonlocal status
@@ -170,13 +190,17 @@ class _Observe:
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
+                for name, value in DOCUMENT_POLICIES.items():
+                    headers.setdefault(name, value)
                 if status >= 400 or not isinstance(scope.get("endpoint"), StaticFiles):
                     headers.setdefault("Cache-Control", "no-store")
+            elif head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
             await send(message)
 
         await self.app(scope, receive, send_with_header)
         template = getattr(scope.get("route"), "path", "unmatched")
-        self.metrics.observe(scope["method"], template, status, time.perf_counter() - started)
+        self.metrics.observe(method, template, status, time.perf_counter() - started)
 
 
 def _add_problem_schema(app: FastAPI) -> None:

@@ -43,6 +43,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "bad-bundle": (400, "Malformed proof bundle"),
     "ambiguous-dataset": (400, "Ambiguous dataset code"),
     "bundle-claim": (409, "Proof bundle contradicts the chain"),
+    "malformed-json": (400, "Malformed JSON body"),
     "invalid-request": (422, "Invalid request"),
     "unauthorized": (401, "API key required"),
     "forbidden": (403, "Scope too narrow"),
@@ -132,6 +133,18 @@ def ledger_error_response(request: Request, exc: Exception) -> JSONResponse:
 
 def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    unparsed = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+    if unparsed is not None:
+        # A body that is not JSON at all is a malformed request (RFC 9110 §15.5.1: 400), not
+        # well-formed content the route cannot process (422).
+        reason = str(unparsed.get("ctx", {}).get("error", "not JSON")).rstrip(".")
+        where = unparsed.get("loc", ("body",))[-1]
+        at = f" at character {where}" if isinstance(where, int) else ""
+        return problem_response(
+            "malformed-json",
+            f"the body is not valid JSON: {reason}{at}.",
+            instance=request.url.path,
+        )
     errors = [
         {"location": ".".join(str(p) for p in e.get("loc", ())), "message": str(e.get("msg", ""))}
         for e in exc.errors()

@@ -4,6 +4,7 @@ Swagger UI package (api/docs.py)."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import importlib.util
 import re
@@ -19,6 +20,7 @@ from fastapi.responses import Response
 from fastapi.testclient import TestClient
 
 from api import create_app
+from api.app import DOCUMENT_POLICIES
 from api.docs import ASSETS, SWAGGER_UI_PACKAGE
 from ledger.chain.node import free_port
 from ledger.paths import PROJECT_ROOT
@@ -83,6 +85,48 @@ def test_api_answers_problems_health_and_metrics_are_never_cached(api: Api) -> N
     ):
         assert_problem(response, status, kind)
         assert_never_cached(response)
+
+
+@one_world
+def test_head_answers_as_get_would_without_the_body(api: Api) -> None:
+    # RFC 9110 §9.3.2: the same status and headers, Content-Length included; no body.
+    digest = "0x" + hashlib.sha256(b"never anchored").hexdigest()
+    for path, params, scope in (
+        ("/", None, None),
+        ("/healthz", None, None),
+        ("/v1/verify", {"hash": digest}, "read"),
+        ("/v1/verify", {"hash": "0x12"}, "read"),  # a problem too
+        ("/v1/verify", {"hash": digest}, None),  # and a refusal
+    ):
+        got = api.get(path, params=params, scope=scope)
+        head = api.client.head(path, params=params, headers=api.headers(scope))
+        assert head.status_code == got.status_code, (path, params, head.status_code)
+        assert head.content == b"", path
+        assert int(head.headers["content-length"]) == len(got.content), path
+        for name in ("content-type", "cache-control", "content-security-policy"):
+            assert head.headers.get(name) == got.headers.get(name), (path, name)
+    # A route with no GET answers HEAD as it answers GET: 405, naming what it allows.
+    head = api.client.head("/v1/verify/record", headers=api.headers("read"))
+    assert head.status_code == 405 and head.content == b""
+    assert head.headers["allow"] == "POST"
+    metrics = api.get("/metrics").text
+    assert 'xietong_http_requests_total{method="HEAD",route="/healthz",status="200"}' in metrics
+
+
+@one_world
+def test_every_answer_declares_the_document_policies(api: Api) -> None:
+    for response in (
+        api.get("/", scope=None),
+        api.get("/docs", scope=None),
+        api.get("/v1/departments"),
+        api.get("/v1/departments", scope=None),
+        api.get("/static/portal.css", scope=None),
+    ):
+        for name, value in DOCUMENT_POLICIES.items():
+            assert response.headers[name] == value, (response.url, name)
+    policy = DOCUMENT_POLICIES["Permissions-Policy"]
+    assert "camera=()" in policy and "geolocation=()" in policy
+    assert DOCUMENT_POLICIES["Cross-Origin-Opener-Policy"] == "same-origin"
 
 
 def test_problems_without_a_route_are_never_cached(bare: TestClient) -> None:

@@ -388,7 +388,10 @@ def test_agreement_proposals_are_checked(writer: Api) -> None:
     not_json = writer.post(
         "/v1/agreements", content=b"{not json", headers={"Content-Type": "application/json"}
     )
-    assert_problem(not_json, 422, "invalid-request")
+    assert assert_problem(not_json, 400, "malformed-json")["detail"] == (
+        "the body is not valid JSON: Expecting property name enclosed in double quotes "
+        "at character 1."
+    )
     assert_problem(writer.post("/v1/agreements/0x12/accept"), 400, "bad-hash")
     unknown = writer.post(f"/v1/agreements/{UNKNOWN}/revoke", json={"reason": "x"})
     assert refused_by_contract(unknown) == "SharingAgreementsUnknownAgreement"
