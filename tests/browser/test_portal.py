@@ -499,3 +499,84 @@ def test_open_reads_need_no_sign_in(page: Page, world: World) -> None:
         expect(page.locator("main")).to_contain_text("本网关的查询无需登录")
     finally:
         server.close()
+
+
+# --------------------------------------------------------------------------- accessibility
+
+#: axe-core from npm (hardhat-node/package.json, pinned): the WCAG 2.1 A and AA rules, which
+#: GB/T 37668 follows.
+AXE = PROJECT_ROOT / "hardhat-node" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+RUN_AXE = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  return result.violations.map((v) => ({
+    rule: v.id, impact: v.impact,
+    where: v.nodes.map((n) => n.target.join(" ") + " — " + n.failureSummary),
+  }));
+}"""
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """What axe-core finds on the page as it is now (scripts run, results shown)."""
+    violations: list[dict[str, Any]] = page.evaluate(RUN_AXE, WCAG_21_AA)
+    return violations
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_page_has_no_wcag_21_aa_violation(browser: Browser, world: World, lang: str) -> None:
+    # Under the pages' own CSP axe could not be injected: this profile bypasses it (the other
+    # tests keep it) and loads axe before each page's scripts.
+    context = new_context(browser, locale="zh-CN", bypass_csp=True)
+    context.add_init_script(path=str(AXE))
+    page = context.new_page()
+    found: dict[str, list[dict[str, Any]]] = {}
+
+    def check(state: str) -> None:
+        page.wait_for_load_state("load")
+        assert page.evaluate("typeof axe") == "object", f"axe-core did not load on {state}"
+        found[state] = axe_violations(page)
+
+    try:
+        page.goto(f"{world.base}/login?lang={lang}")
+        check("login")
+        page.fill("#key", "not a key")
+        page.click("form[action='/login'] button[type=submit]")
+        check("login refused")
+        page.fill("#key", world.key)
+        page.click("form[action='/login'] button[type=submit]")
+        expect(page).to_have_url(world.base + "/")
+        expect(page.locator("html")).to_have_attribute("lang", "en" if lang == "en" else "zh-CN")
+        check("verify")
+        page.set_input_files("#file", str(world.anchored_file))
+        expect(page.locator("#result .verdict")).to_have_attribute("data-status", "anchored")
+        check("verify: anchored")
+        page.set_input_files("#file", str(world.tampered_file))
+        expect(page.locator("#result .verdict")).to_have_attribute("data-status", "not-anchored")
+        check("verify: not anchored")
+        page.fill("#hash", "0x12")
+        page.click("#hash-form button[type=submit]")
+        expect(page.locator("#hash")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#hash")).to_have_attribute("aria-describedby", "hash-error")
+        expect(page.locator("#hash-error")).to_have_attribute("data-status", "bad-hash")
+        check("verify: malformed hash")
+        page.fill("#hash", "0x1")  # editing the field clears the mark
+        expect(page.locator("#hash")).not_to_have_attribute("aria-invalid", "true")
+        dibao = world.report.datasets[DIBAO]
+        agreement = world.report.agreements["dibao-to-psb"]
+        for path in (
+            "/datasets",
+            f"/datasets/{dibao}",
+            "/agreements",
+            f"/agreements/{agreement}",
+            "/commitments",
+            f"/commitments/{world.report.commitment}",
+            "/audit",
+            "/datasets/NO-SUCH-DATASET",
+        ):
+            page.goto(world.base + path)
+            check(path)
+    finally:
+        context.close()
+    assert set(found) >= {"login", "verify", "/audit", f"/datasets/{dibao}"}
+    violations = {state: found_here for state, found_here in found.items() if found_here}
+    assert not violations, json.dumps(violations, ensure_ascii=False, indent=1)

@@ -348,13 +348,31 @@
   ["dragover", "drop"].forEach(function (name) {
     window.addEventListener(name, function (event) { event.preventDefault(); });
   });
+  // A malformed hash marks the field invalid (aria-invalid) and names the message that says
+  // why (aria-describedby), until the field is edited or a well-formed hash is sent.
+  var hashHint = hashInput.getAttribute("aria-describedby");
+  function markHash(invalid) {
+    if (invalid) {
+      hashInput.setAttribute("aria-invalid", "true");
+      hashInput.setAttribute("aria-describedby", "hash-error");
+    } else {
+      hashInput.removeAttribute("aria-invalid");
+      if (hashHint) hashInput.setAttribute("aria-describedby", hashHint);
+      else hashInput.removeAttribute("aria-describedby");
+    }
+  }
+  hashInput.addEventListener("input", function () { markHash(false); });
   hashForm.addEventListener("submit", function (event) {
     event.preventDefault();
     var value = hashInput.value.trim().replace(/^0x/i, "");
     if (!/^[0-9a-fA-F]{64}$/.test(value)) {
-      result.replaceChildren(verdict("bad", "bad-hash", S.error, S.bad_hash));
+      var refusal = verdict("bad", "bad-hash", S.error, S.bad_hash);
+      refusal.id = "hash-error";
+      result.replaceChildren(refusal);
+      markHash(true);
       return;
     }
+    markHash(false);
     verifyHash(value.toLowerCase(), null);
   });
   if (hashInput.value.trim()) hashForm.requestSubmit();
