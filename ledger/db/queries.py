@@ -441,8 +441,16 @@ def get_dataset(*, session: Session, dataset_id: str) -> dict[str, Any]:
     }
 
 
+def _qualified(name: str) -> dict[str, str]:
+    """A PROV-JSON value that is a qualified name (``prov:type``, ``prov:role``): typed, so a
+    PROV reader sees ``prov:Collection`` as the PROV type and not as a string that looks like
+    one (PROV-JSON §2.3)."""
+    return {"$": name, "type": "prov:QUALIFIED_NAME"}
+
+
 def provenance(*, session: Session, dataset_id: str) -> dict[str, Any]:
-    """The dataset's lineage, agreements and access receipts as W3C PROV-JSON."""
+    """The dataset's lineage, agreements and access receipts as W3C PROV-JSON: the dataset a
+    ``prov:Collection`` whose members (``hadMember``) are its versions."""
     dataset = get_dataset(session=session, dataset_id=dataset_id)
     entity: dict[str, Any] = {}
     agent: dict[str, Any] = {}
@@ -452,17 +460,21 @@ def provenance(*, session: Session, dataset_id: str) -> dict[str, Any]:
     was_generated: dict[str, Any] = {}
     used: dict[str, Any] = {}
     was_associated: dict[str, Any] = {}
+    had_member: dict[str, Any] = {}
 
     def add_agent(ref: dict[str, Any] | None) -> str | None:
         if ref is None:
             return None
         key = f"xt:department/{ref['id']}"
-        agent[key] = {"prov:type": "prov:Organization", "prov:label": ref["name"] or ref["id"]}
+        agent[key] = {
+            "prov:type": _qualified("prov:Organization"),
+            "prov:label": ref["name"] or ref["id"],
+        }
         return key
 
     dataset_key = f"xt:dataset/{dataset['id']}"
     entity[dataset_key] = {
-        "prov:type": "prov:Collection",
+        "prov:type": _qualified("prov:Collection"),
         "xt:metadataHash": dataset["metadata_hash"],
     }
     owner = add_agent(dataset["owner"])
@@ -474,8 +486,8 @@ def provenance(*, session: Session, dataset_id: str) -> dict[str, Any]:
     for v in dataset["versions"]:
         key = f"xt:version/{v['id']}"
         entity[key] = {
-            "prov:type": "xt:DatasetVersion",
-            "xt:dataset": dataset_key,
+            "prov:type": _qualified("xt:DatasetVersion"),
+            "xt:dataset": _qualified(dataset_key),
             "xt:root": v["root"],
             "xt:leafCount": v["leaf_count"],
             "xt:status": v["status"],
@@ -483,8 +495,12 @@ def provenance(*, session: Session, dataset_id: str) -> dict[str, Any]:
             "xt:blockNumber": v["block_number"],
             "prov:generatedAtTime": v["anchored_at"],
         }
+        had_member[f"_:mem-{v['id']}"] = {"prov:collection": dataset_key, "prov:entity": key}
         anchoring = f"xt:anchoring/{v['transaction']}"
-        activity[anchoring] = {"prov:type": "xt:Anchoring", "prov:endTime": v["anchored_at"]}
+        activity[anchoring] = {
+            "prov:type": _qualified("xt:Anchoring"),
+            "prov:endTime": v["anchored_at"],
+        }
         was_generated[f"_:gen-{v['id']}"] = {
             "prov:entity": key,
             "prov:activity": anchoring,
@@ -506,7 +522,7 @@ def provenance(*, session: Session, dataset_id: str) -> dict[str, Any]:
         detail = get_agreement(session=session, agreement_id=a["id"])
         key = f"xt:agreement/{a['id']}"
         entity[key] = {
-            "prov:type": "xt:SharingAgreement",
+            "prov:type": _qualified("xt:SharingAgreement"),
             "xt:status": detail["status"],
             "xt:purpose": detail["purpose"],
             "xt:legalBasis": detail["legal_basis"],
@@ -521,13 +537,13 @@ def provenance(*, session: Session, dataset_id: str) -> dict[str, Any]:
                 was_attributed[f"_:{role}-{a['id']}"] = {
                     "prov:entity": key,
                     "prov:agent": who,
-                    "prov:role": f"xt:{role}",
+                    "prov:role": _qualified(f"xt:{role}"),
                 }
         consumer = f"xt:department/{detail['consumer']['id']}"
         for r in detail["access_receipts"]:
             access = f"xt:access/{a['id']}/{r['index']}"
             activity[access] = {
-                "prov:type": "xt:DataAccess",
+                "prov:type": _qualified("xt:DataAccess"),
                 "prov:startTime": r["period_start"],
                 "prov:endTime": r["period_end"],
                 "xt:logRoot": r["log_root"],
@@ -555,6 +571,7 @@ def provenance(*, session: Session, dataset_id: str) -> dict[str, Any]:
         ("wasGeneratedBy", was_generated),
         ("used", used),
         ("wasAssociatedWith", was_associated),
+        ("hadMember", had_member),
     ):
         if relation:
             document[name] = relation

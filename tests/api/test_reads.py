@@ -11,6 +11,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from prov.model import (
+    PROV,
+    PROV_ATTR_COLLECTION,
+    PROV_ATTR_ENTITY,
+    PROV_ROLE,
+    Namespace,
+    ProvActivity,
+    ProvAgent,
+    ProvAttribution,
+    ProvDocument,
+    ProvEntity,
+    ProvMembership,
+)
+
 from api.examples import EXAMPLES
 from ledger import hashing, merkle
 from ledger.chain.reads import read_version
@@ -338,7 +352,7 @@ def test_provenance_is_prov_json_with_derivation_agents_and_access(api: Api, wor
     assert doc["entity"][f"xt:version/{second}"]["xt:root"] == november
     labels = {a["prov:label"] for a in doc["agent"].values()}
     assert labels == {NAMES[CIVIL], NAMES[PSB], NAMES[HEALTH]}
-    access = [a for a in doc["activity"].values() if a["prov:type"] == "xt:DataAccess"]
+    access = [a for a in doc["activity"].values() if a["prov:type"] == qualified("xt:DataAccess")]
     assert len(access) == world.report.receipts
     sharing = world.report.agreements["dibao-to-psb"]
     for use in doc["used"].values():
@@ -353,6 +367,50 @@ def test_provenance_is_prov_json_with_derivation_agents_and_access(api: Api, wor
         == "revoked"
     )
     assert_problem(api.get("/v1/datasets/HZ-NO-SUCH/provenance"), 404, "unknown-dataset")
+
+
+def qualified(name: str) -> dict[str, str]:
+    return {"$": name, "type": "prov:QUALIFIED_NAME"}
+
+
+def test_provenance_reads_back_in_the_w3c_prov_library_with_types_and_members(
+    api: Api, world: World
+) -> None:
+    # The prov package (W3C PROV's Python implementation) parses the document: types and roles
+    # are qualified names, not strings, and the dataset collection lists its versions.
+    text = api.get(f"/v1/datasets/{DIBAO}/provenance").text
+    document = ProvDocument.deserialize(content=text, format="json")
+    records = document.get_records()
+    xt = Namespace("xt", "https://xietong.example/ns#")
+    dataset = xt[f"dataset/{hex_id(dataset_of(CIVIL, DIBAO))}"]
+    versions = {
+        xt[f"version/{version_of(DIBAO, world.report.versions[name])}"]
+        for name in ("dibao-2026-10", "dibao-2026-11")
+    }
+
+    def typed(kind: Any, prov_type: Any) -> set[Any]:
+        return {
+            r.identifier
+            for r in records
+            if isinstance(r, kind) and prov_type in r.get_asserted_types()
+        }
+
+    assert typed(ProvEntity, PROV["Collection"]) == {dataset}
+    assert typed(ProvEntity, xt["DatasetVersion"]) == versions
+    assert len(typed(ProvAgent, PROV["Organization"])) == 3
+    assert len(typed(ProvActivity, xt["DataAccess"])) == world.report.receipts
+    members = {
+        (dict(r.attributes)[PROV_ATTR_COLLECTION], dict(r.attributes)[PROV_ATTR_ENTITY])
+        for r in records
+        if isinstance(r, ProvMembership)
+    }
+    assert members == {(dataset, version) for version in versions}
+    roles = {
+        dict(r.attributes)[PROV_ROLE]
+        for r in records
+        if isinstance(r, ProvAttribution) and PROV_ROLE in dict(r.attributes)
+    }
+    assert roles == {xt["provider"], xt["consumer"]}
 
 
 # --------------------------------------------------------------------------- agreements
