@@ -50,14 +50,15 @@ def admit_all(consortium: Consortium) -> dict[str, str]:
 
 
 def rows_of(text: str) -> list[dict[str, str]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    assert text.startswith("\ufeff")
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     assert tuple(reader.fieldnames or ()) == EVENT_CSV_FIELDS
     return list(reader)
 
 
 def assert_no_formula(text: str) -> None:
     """No cell of the CSV starts a formula (also after leading whitespace)."""
-    for row in csv.reader(io.StringIO(text, newline="")):
+    for row in csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")):
         for cell in row:
             assert cell[:1] not in ("\t", "\r"), cell
             assert cell.lstrip()[:1] not in FORMULA_SIGNS, cell

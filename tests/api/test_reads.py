@@ -668,8 +668,11 @@ def test_audit_events_as_csv(api: Api) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert "attachment" in response.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.text)))
-    header = response.text.splitlines()[0].split(",")
+    # UTF-8 with a byte order mark, which Excel on Chinese Windows needs to read it as UTF-8.
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    text = response.content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    header = text.splitlines()[0].split(",")
     assert header == [
         "block_number",
         "log_index",
@@ -691,7 +694,7 @@ def test_audit_events_as_csv(api: Api) -> None:
         )
         assert row["department"] == NAMES[CIVIL] and json.loads(row["args"]) == event["args"]
     none = api.get("/v1/audit/events", params={"format": "csv", "since": "2100-01-01"})
-    assert none.text.splitlines() == [",".join(header)]
+    assert none.content.decode("utf-8-sig").splitlines() == [",".join(header)]
 
 
 def test_audit_subject_filter_takes_every_subject_the_trail_shows(api: Api) -> None:

@@ -422,7 +422,8 @@ def test_audit_trail_filters_and_csv(page: Page, world: World, shot: Shot) -> No
     }
     exported = page.request.get(world.base + href, timeout=TIMEOUT_MS)  # the portal's cookie
     assert exported.status == 200 and exported.headers["content-type"].startswith("text/csv")
-    table = list(csv.DictReader(io.StringIO(exported.text())))
+    assert exported.body().startswith(b"\xef\xbb\xbf")  # Excel's sign that it is UTF-8
+    table = list(csv.DictReader(io.StringIO(exported.body().decode("utf-8-sig"))))
     assert [r["event"] for r in table] == ["VersionAnchored"] * 3
     assert {r["department"] for r in table} == {CIVIL}
 

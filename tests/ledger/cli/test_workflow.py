@@ -435,7 +435,7 @@ def test_anchor_verify_prove(cli: Cli, tmp_path: Path) -> None:
     ]
     out = tmp_path / "trail.csv"
     cli.run("audit", "export", "--format", "csv", "--out", str(out), "--department", CIVIL)
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))  # it starts with a BOM
     assert {r["event"] for r in rows} >= {"DatasetRegistered", "VersionAnchored"}
     assert all(r["department"] == "杭州市民政局" for r in rows)
 

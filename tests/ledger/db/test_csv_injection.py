@@ -16,13 +16,14 @@ from typing import Any
 import pytest
 
 from ledger.db import queries
-from ledger.spreadsheet import csv_text, safe_cell
+from ledger.spreadsheet import BOM, csv_text, safe_cell
 
 HYPERLINK = '=HYPERLINK("http://evil.example","x")'
 
 
 def read(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text, newline="")))
+    assert text.startswith(BOM)
+    return list(csv.reader(io.StringIO(text.removeprefix(BOM), newline="")))
 
 
 def event(department: str | None, **overrides: Any) -> dict[str, Any]:
@@ -119,7 +120,8 @@ def test_a_line_break_or_separator_in_a_cell_cannot_start_a_row(value: str) -> N
 def test_the_csv_is_the_same_as_before_for_ordinary_events() -> None:
     """Neutralising changes nothing else: the output is what ``csv.DictWriter`` wrote."""
     items = [event("杭州市民政局"), event("杭州市公安局", log_index=3, args={"r": '用途, "变更"'})]
-    buffer = io.StringIO()
+    buffer = io.StringIO(BOM)
+    buffer.seek(len(BOM))
     writer = csv.DictWriter(buffer, fieldnames=queries.EVENT_CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
     for item in items:

@@ -336,13 +336,15 @@ def test_events_csv_has_one_row_per_event_with_args_as_sorted_json() -> None:
         "args": {"z": 1, "reason": '用途, "变更"'},
     }
     text = queries.events_csv([event, {**event, "log_index": 3}])
+    assert text.startswith("\ufeff")  # a byte order mark: Excel reads the file as UTF-8
+    text = text.removeprefix("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert text.splitlines()[0] == ",".join(queries.EVENT_CSV_FIELDS)
     assert [r["log_index"] for r in rows] == ["2", "3"]
     assert rows[0]["department"] == "杭州市民政局"
     assert rows[0]["args"] == '{"reason": "用途, \\"变更\\"", "z": 1}'
     assert json.loads(rows[0]["args"]) == event["args"]
-    assert queries.events_csv([]).splitlines() == [",".join(queries.EVENT_CSV_FIELDS)]
+    assert queries.events_csv([]).splitlines() == ["\ufeff" + ",".join(queries.EVENT_CSV_FIELDS)]
 
 
 # --------------------------------------------------------------------------- datasets
