@@ -11,7 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from .db.urls import sqlite_file
+from .errors import InputError
 from .home import HomeSource, find_home, under_home
+from .localtime import BEIJING, time_zone
 
 __all__ = ["Network", "Settings", "parse_networks", "trust_file_beside"]
 
@@ -63,6 +65,9 @@ class Settings(BaseSettings):
     )
     deployments_dir: Path = Field(default=Path("deployments"))
     confirmations: int = Field(default=1, ge=1, description="Blocks (inclusive) before final.")
+    timezone: str = Field(
+        default=BEIJING, description="IANA time zone of the times the portal shows (UTC on hover)."
+    )
     keystore: Path | None = Field(default=None, description="Encrypted key of this department.")
     keystore_password: SecretStr | None = None
     keystore_password_file: Path | None = None
@@ -182,6 +187,16 @@ class Settings(BaseSettings):
         pattern=r"^[0-9A-Fa-f:.,/ ]*$",
         description="Comma-separated proxy IPs/CIDRs whose X-Forwarded-For/-Proto count.",
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _a_known_zone(cls, value: str) -> str:
+        """A zone of the IANA database, checked when the settings load."""
+        try:
+            time_zone(value)
+        except InputError as exc:
+            raise ValueError(str(exc).rstrip(".")) from None
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

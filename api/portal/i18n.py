@@ -45,6 +45,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Index at block #{block} ({time}), chain {chain}",
     ),
     "footer.index_empty": ("索引尚未读取任何区块", "The index has not read any block yet"),
+    "footer.zone": (
+        "时间均为{zone}（{offset}），鼠标悬停可查看 UTC 时间",
+        "Times are {zone} ({offset}); hover over one for UTC",
+    ),
+    "footer.beijing": ("北京时间", "Beijing time"),
     "footer.about": (
         "协同 {version} · 链上存证为准，本门户仅作展示",
         "Xietong {version} · the chain is the source of truth; this portal only presents it",

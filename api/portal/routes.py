@@ -35,6 +35,7 @@ from ledger.chain.artifacts import load_artifact
 from ledger.db import queries
 from ledger.display import text_flags, visible
 from ledger.ids import version_id
+from ledger.localtime import BEIJING, local_time, time_zone, utc_time, zone_offset
 from ledger.portal_sessions import csrf_token, csrf_token_matches, end_session, open_session
 
 from .._client import came_over_tls
@@ -107,7 +108,15 @@ def _environment() -> jinja2.Environment:
     # Chain data may hold bidi controls and invisible characters: shown as escapes.
     env.filters["visible"] = lambda value: visible(str(value))
     env.filters["name_flags"] = _name_flags
+    env.filters["local"] = _local
+    env.filters["utc"] = utc_time
     return env
+
+
+@jinja2.pass_context
+def _local(context: jinja2.runtime.Context, value: str) -> str:
+    """An ISO time as the wall clock of the page's zone (``zone`` in the page's context)."""
+    return local_time(value, context["zone"])
 
 
 templates = Jinja2Templates(env=_environment())
@@ -220,6 +229,8 @@ def render(
         with portal.session() as session:
             index = queries.index_status(session=session)
             flagged = queries.flagged_departments(session=session)
+    zone_name = portal.state.settings.timezone
+    zone = time_zone(zone_name)
     response = templates.TemplateResponse(
         request,
         template,
@@ -236,6 +247,10 @@ def render(
             # Departments whose names need their id beside them (events name theirs by name).
             "department_flags": flagged,
             "version": __version__,
+            # Times are shown in this zone (the UTC instant on hover), named in the footer.
+            "zone": zone,
+            "zone_name": portal.t("footer.beijing") if zone_name == BEIJING else zone_name,
+            "zone_offset": zone_offset(zone),
             "lang_urls": {lang: _query_url(request, lang=lang, cursor=None) for lang in LANGS},
             **context,
         },

@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -323,6 +324,51 @@ def test_datasets_and_lineage_graph(page: Page, world: World, shot: Shot) -> Non
 
     page.goto(world.base + "/datasets/NO-SUCH-DATASET")
     expect(page.get_by_test_id("error")).to_be_visible()
+
+
+def shown_times(page: Page, scope: str) -> list[tuple[str, str, str]]:
+    """(datetime attribute, text, title) of every <time> under ``scope``."""
+    times: list[tuple[str, str, str]] = page.eval_on_selector_all(
+        f"{scope} time",
+        "nodes => nodes.map(n => [n.getAttribute('datetime'), n.textContent, n.title])",
+    )
+    assert times, f"no time under {scope}"
+    return times
+
+
+def as_wall_clock(value: str, hours: int) -> str:
+    instant = datetime.fromisoformat(value).astimezone(timezone(timedelta(hours=hours)))
+    return instant.strftime("%Y-%m-%d %H:%M:%S")
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "UTC"])
+def test_times_are_shown_in_the_consortiums_zone_with_utc_on_hover(
+    page: Page, world: World, zone: str
+) -> None:
+    hours = 8 if zone == "Asia/Shanghai" else 0
+    server = _serve(world.settings.model_copy(update={"timezone": zone}))
+    try:
+        base = next(server)
+        page.goto(f"{base}/datasets/{world.report.datasets[DIBAO]}")
+        page.fill("#key", world.key)
+        page.click("form[action='/login'] button[type=submit]")
+        expect(page.locator("#versions time").first).to_be_visible()
+        for value, text, title in shown_times(page, "main"):
+            assert text == as_wall_clock(value, hours), (value, text)
+            assert title == as_wall_clock(value, 0) + " UTC", (value, title)
+        footer = page.locator(".site-footer .time-zone")
+        expect(footer).to_have_attribute("data-zone", zone)
+        expected = "北京时间（UTC+08:00）" if hours else "UTC（UTC+00:00）"
+        expect(footer).to_contain_text(expected)
+        # The verify page's answer, built by its script, shows them the same way.
+        page.goto(base + "/")
+        page.set_input_files("#file", str(world.anchored_file))
+        expect(page.locator("#result .verdict")).to_have_attribute("data-status", "anchored")
+        for value, text, title in shown_times(page, "#result"):
+            assert text == as_wall_clock(value, hours), (value, text)
+            assert title == as_wall_clock(value, 0) + " UTC", (value, title)
+    finally:
+        server.close()
 
 
 def test_agreement_and_commitment_boards(page: Page, world: World, shot: Shot) -> None:

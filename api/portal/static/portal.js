@@ -15,6 +15,7 @@
   var hashInput = document.getElementById("hash");
   var SUBTLE_LIMIT = 256 * 1024 * 1024; // larger files are hashed in chunks (below)
   var CHUNK = 4 * 1024 * 1024;
+  var ZONE = app.getAttribute("data-zone") || "UTC"; // XIETONG_TIMEZONE, as the pages use it
 
   function fmt(text, values) {
     return text.replace(/\{(\w+)\}/g, function (all, key) {
@@ -48,9 +49,22 @@
     return el("code", { className: "hex", title: value, text: short(value, keep) });
   }
 
+  // "2026-11-23 17:00:05": an ISO instant as the wall clock of a zone (the pages' format).
+  function wallClock(value, zone) {
+    var instant = new Date(value);
+    if (isNaN(instant.getTime())) return value;
+    var parts = {};
+    new Intl.DateTimeFormat("en-CA", {
+      timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit"
+    }).formatToParts(instant).forEach(function (part) { parts[part.type] = part.value; });
+    return parts.year + "-" + parts.month + "-" + parts.day + " " +
+      parts.hour + ":" + parts.minute + ":" + parts.second;
+  }
+
   function time(value) {
     if (!value) return el("span", { className: "muted", text: "—" });
-    return el("time", { datetime: value, text: value });
+    return el("time", { datetime: value, title: wallClock(value, "UTC") + " UTC", text: wallClock(value, ZONE) });
   }
 
   function dept(ref) {
