@@ -349,6 +349,57 @@ STRINGS: dict[str, tuple[str, str]] = {
     "audit.args": ("参数", "Arguments"),
     "audit.show_args": ("查看参数", "Show arguments"),
     "audit.position": ("区块 / 序号", "Block / log"),
+    # --- event arguments (as the contracts name them; the name is shown beside the label)
+    "arg.account": ("账户", "Account"),
+    "arg.addedBy": ("添加人", "Added by"),
+    "arg.agreementId": ("协议 ID", "Agreement id"),
+    "arg.approvals": ("已批准数", "Approvals"),
+    "arg.approver": ("批准人", "Approver"),
+    "arg.codeHash": ("编码哈希", "Code hash"),
+    "arg.commitmentId": ("承诺 ID", "Commitment id"),
+    "arg.consumer": ("数据使用方", "Consumer"),
+    "arg.datasetId": ("数据集 ID", "Dataset id"),
+    "arg.datasetIds": ("数据集 ID 列表", "Dataset ids"),
+    "arg.deadline": ("截止时间", "Deadline"),
+    "arg.departmentId": ("部门 ID", "Department id"),
+    "arg.done": ("已完成", "Done"),
+    "arg.dutyHashes": ("职责哈希", "Duty hashes"),
+    "arg.entryCount": ("条目数", "Entry count"),
+    "arg.evidenceHash": ("佐证材料哈希", "Evidence hash"),
+    "arg.expiresAt": ("到期时间", "Expires at"),
+    "arg.firstOperator": ("首个操作账户", "First operator"),
+    "arg.kind": ("类型", "Kind"),
+    "arg.lead": ("牵头部门", "Lead department"),
+    "arg.leafCount": ("叶子数", "Leaf count"),
+    "arg.legalBasis": ("法律依据", "Legal basis"),
+    "arg.logRoot": ("访问日志根", "Access log root"),
+    "arg.matterRef": ("事项编号", "Matter reference"),
+    "arg.metadataHash": ("元数据哈希", "Metadata hash"),
+    "arg.name": ("名称", "Name"),
+    "arg.nominatedBy": ("提名人", "Nominated by"),
+    "arg.ownerDepartment": ("所属部门", "Owner department"),
+    "arg.parents": ("上级版本", "Parent versions"),
+    "arg.participants": ("参与部门", "Participants"),
+    "arg.periodEnd": ("期间结束", "Period end"),
+    "arg.periodStart": ("期间开始", "Period start"),
+    "arg.proposalId": ("提案 ID", "Proposal id"),
+    "arg.proposer": ("提议账户", "Proposer"),
+    "arg.proposerDepartment": ("提议部门", "Proposing department"),
+    "arg.provider": ("数据提供方", "Provider"),
+    "arg.purpose": ("用途", "Purpose"),
+    "arg.reasonHash": ("原因哈希", "Reason hash"),
+    "arg.receiptIndex": ("回执序号", "Receipt index"),
+    "arg.removedBy": ("移除人", "Removed by"),
+    "arg.required": ("所需批准数", "Approvals required"),
+    "arg.root": ("默克尔根", "Merkle root"),
+    "arg.signer": ("签署账户", "Signer"),
+    "arg.supersededBy": ("被替代为", "Superseded by"),
+    "arg.supersedes": ("替代协议", "Supersedes"),
+    "arg.terms": ("协议条款", "Terms"),
+    "arg.termsHash": ("条款哈希", "Terms hash"),
+    "arg.validFrom": ("有效期自", "Valid from"),
+    "arg.validUntil": ("有效期至", "Valid until"),
+    "arg.withdrawnBy": ("撤回人", "Withdrawn by"),
     # --- events (contract event names)
     "event.AuditorGranted": ("授予审计角色", "Auditor granted"),
     "event.AuditorRevoked": ("撤销审计角色", "Auditor revoked"),
@@ -410,6 +461,11 @@ class Translator:
     def event(self, name: str) -> str:
         """A contract event's label; the name itself for events this portal does not know."""
         key = f"event.{name}"
+        return self(key) if key in STRINGS else name
+
+    def arg(self, name: str) -> str:
+        """A contract event argument's label; the name itself for arguments not known here."""
+        key = f"arg.{name}"
         return self(key) if key in STRINGS else name
 
     def script_strings(self) -> dict[str, str]:

@@ -479,8 +479,11 @@ def test_audit_trail_filters_and_csv(page: Page, world: World, shot: Shot) -> No
     page.click("#audit-filters button[type=submit]")
     expect(all_rows).to_have_count(2)
     all_rows.first.locator("details.args summary").click()
-    expect(all_rows.first.locator("details.args dl")).to_contain_text("validUntil: ")
-    expect(all_rows.first.locator("details.args dl")).to_contain_text("datasetIds: ")
+    terms = all_rows.first.locator("details.args dl")
+    expect(terms).to_contain_text("协议条款 terms")
+    expect(terms).to_contain_text("有效期至: ")  # a field of the terms, labelled too
+    expect(terms).to_contain_text("数据集 ID 列表: ")
+    expect(terms.locator("span[title='validUntil']")).to_have_text("有效期至")
 
     page.fill("#f-since", "2999-01-01")
     page.click("#audit-filters button[type=submit]")
@@ -491,7 +494,9 @@ def test_audit_trail_filters_and_csv(page: Page, world: World, shot: Shot) -> No
     page.click("#audit-filters button[type=submit]")
     expect(all_rows).to_have_count(1)
     all_rows.first.locator("details.args summary").click()
-    expect(all_rows.first.locator("details.args dl")).to_contain_text("agreementId")
+    arguments = all_rows.first.locator("details.args dl")
+    expect(arguments).to_contain_text("协议 ID agreementId")  # labelled, the name beside it
+    expect(arguments).to_contain_text("原因哈希 reasonHash")
     shot(page, "audit")
 
 
