@@ -119,19 +119,25 @@ def run_demo(gateway: Gateway, workdir: Path, *, echo: Callable[[str], None] = p
     def tx(contract: str, function: str, *args: Any, sender: LocalAccount) -> Any:
         return client.transact(contract, function, *args, sender=sender)
 
+    def named(text: str) -> bytes:
+        """The hash a text goes on chain as, the text kept in the catalogue so the pages
+        name it (one gateway plays every department here: one catalogue)."""
+        gateway.remember(("code", text))
+        return code_hash(text)
+
     echo("1. 杭州市民政局 registers its datasets: 低保名单 (records) and 民政政策文件 (files)")
     tx(
         "DatasetRegistry",
         "registerDataset",
-        code_hash(DIBAO),
-        code_hash("低保名单 · 杭州市民政局"),
+        named(DIBAO),
+        named("低保名单 · 杭州市民政局"),
         sender=civil,
     )
     tx(
         "DatasetRegistry",
         "registerDataset",
-        code_hash(POLICY),
-        code_hash("民政政策文件"),
+        named(POLICY),
+        named("民政政策文件"),
         sender=civil,
     )
     report.datasets = {DIBAO: "0x" + dibao_id.hex(), POLICY: "0x" + policy_id.hex()}
@@ -173,8 +179,8 @@ def run_demo(gateway: Gateway, workdir: Path, *, echo: Callable[[str], None] = p
         provider=department_id(CIVIL[0]),
         consumer=department_id(PSB[0]),
         dataset_ids=(dibao_id,),
-        purpose=code_hash("eligibility-check 低保资格核查"),
-        legal_basis=code_hash("《社会救助暂行办法》第十一条"),
+        purpose=named("eligibility-check 低保资格核查"),
+        legal_basis=named("《社会救助暂行办法》第十一条"),
         terms_hash=document_hash(str(terms_doc)),
         valid_from=now - DAY,
         valid_until=now + 365 * DAY,
@@ -223,25 +229,25 @@ def run_demo(gateway: Gateway, workdir: Path, *, echo: Callable[[str], None] = p
         provider=department_id(CIVIL[0]),
         consumer=department_id(HEALTH[0]),
         dataset_ids=(dibao_id,),
-        purpose=code_hash("statistics 统计分析"),
-        legal_basis=code_hash("《统计法》"),
+        purpose=named("statistics 统计分析"),
+        legal_basis=named("《统计法》"),
         terms_hash=document_hash(str(terms_doc)),
         valid_from=now - DAY,
         valid_until=now + 90 * DAY,
     )
     stats_id, _ = propose_agreement(client, civil, stats)
     accept_agreement(client, health, stats_id)
-    tx("SharingAgreements", "revoke", stats_id, code_hash("用途超出约定范围"), sender=civil)
+    tx("SharingAgreements", "revoke", stats_id, named("用途超出约定范围"), sender=civil)
     report.agreements["dibao-to-health-revoked"] = "0x" + stats_id.hex()
 
     echo("6. 卫健委 leads the 出生一件事 joint commitment with 公安局 and 民政局")
     birth = CommitmentProposal(
-        matter_ref=code_hash("出生一件事-2026-000123"),
+        matter_ref=named("出生一件事-2026-000123"),
         participants=(department_id(HEALTH[0]), department_id(PSB[0]), department_id(CIVIL[0])),
         duty_hashes=(
-            code_hash("签发出生医学证明"),
-            code_hash("办理户口登记"),
-            code_hash("核定生育相关救助"),
+            named("签发出生医学证明"),
+            named("办理户口登记"),
+            named("核定生育相关救助"),
         ),
         deadline=now + 15 * DAY,
     )
@@ -257,11 +263,11 @@ def run_demo(gateway: Gateway, workdir: Path, *, echo: Callable[[str], None] = p
             "JointCommitments",
             "reportProgress",
             commitment_id,
-            code_hash(evidence),
+            named(evidence),
             True,
             sender=who,
         )
-    tx("JointCommitments", "complete", commitment_id, code_hash("一件事办结"), sender=health)
+    tx("JointCommitments", "complete", commitment_id, named("一件事办结"), sender=health)
     report.commitment = "0x" + commitment_id.hex()
 
     echo("7. the gateway indexes the chain")

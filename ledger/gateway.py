@@ -7,7 +7,9 @@ from functools import cached_property
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
+from . import catalogue
 from .anchoring import Anchorer
 from .chain import open_client
 from .chain.client import ChainClient
@@ -48,6 +50,15 @@ class Gateway:
     @cached_property
     def signer(self) -> LocalAccount:
         return load_signer(self.settings)
+
+    def remember(self, *texts: tuple[str, str]) -> None:
+        """Keep the (rule, text) pairs this gateway is about to put on chain as hashes in its
+        catalogue (:mod:`ledger.catalogue`), so its pages and answers can name them. Called
+        before the transaction: a text kept for a transaction that failed names nothing."""
+        kept = [(rule, text) for rule, text in texts if text.strip()]
+        if kept:
+            with Session(self.engine) as session:
+                catalogue.remember(session=session, texts=kept, source="this gateway")
 
     def indexer(self) -> Indexer:
         return Indexer(

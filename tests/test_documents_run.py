@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from ledger.chain.node import free_port
-from ledger.ids import department_id
+from ledger.ids import code_hash, department_id
 from ledger.paths import PROJECT_ROOT
 from tests.support import gateway_environment, interrupt
 
@@ -108,6 +108,12 @@ def test_the_readme_command_walk_runs_as_written(shell: Shell) -> None:
     assert sum(line.startswith("authorized by agreement 0x") for line in lines) == 1, lines
     [shown] = [line for line in lines if line.startswith("commitment 0x")]
     assert shown.split()[2:] == ["active"], shown
+    purpose = "0x" + code_hash("eligibility-check").hex()
+    assert f"{purpose}  eligibility-check" in lines, lines  # named by the catalogue, checked
+    catalogue = json.loads((shell.folder / "catalogue.json").read_text(encoding="utf-8"))
+    assert {"HZ-DIBAO", "社会救助暂行办法", "出生一件事-0001", "办理户口登记"} <= {
+        t["text"] for t in catalogue["texts"]
+    }
     trail = (shell.folder / "trail.csv").read_bytes()
     assert trail.startswith(b"\xef\xbb\xbf") and trail.count(b"\n") > 10
     proof = json.loads((shell.folder / "proof.json").read_text(encoding="utf-8"))

@@ -55,6 +55,20 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Xietong {version} · the chain is the source of truth; this portal only presents it",
     ),
     "common.none": ("—", "—"),
+    "catalogue.verified": (
+        "已核对：此文本的哈希与链上记录 {hash} 一致",
+        "Checked: this text hashes to {hash}, as on chain",
+    ),
+    "catalogue.unknown": ("未登记", "not catalogued"),
+    "catalogue.unknown_title": (
+        "目录中没有此哈希对应的原文，只能显示哈希",
+        "The catalogue holds no text for this hash: only the hash can be shown",
+    ),
+    "catalogue.differs": ("与链上不符", "differs"),
+    "catalogue.differs_title": (
+        "目录中的原文与链上哈希不一致，未予显示",
+        "The catalogue's text does not give this hash on chain, so it is not shown",
+    ),
     "common.details": ("详情", "Details"),
     "common.status": ("状态", "Status"),
     "common.all": ("全部", "All"),
@@ -234,7 +248,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "datasets.latest_at": ("最新存证时间", "Latest anchor"),
     "datasets.registered": ("登记时间", "Registered"),
     "dataset.title": ("数据集", "Dataset"),
-    "dataset.metadata": ("元数据哈希", "Metadata hash"),
+    "dataset.code": ("目录编码", "Catalogue code"),
+    "dataset.metadata": ("描述", "Description"),
     "dataset.registered_tx": ("登记交易", "Registration transaction"),
     "dataset.lineage": ("数据沿袭图", "Lineage"),
     "dataset.lineage_desc": (

@@ -28,7 +28,7 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from ledger import InputError, __version__, refs
+from ledger import InputError, __version__, catalogue, refs
 from ledger.apikeys import ApiKeyError, InsufficientScopeError, authenticate
 from ledger.audit import event_filters
 from ledger.chain.artifacts import load_artifact
@@ -225,10 +225,11 @@ def render(
     request = portal.request
     index: dict[str, Any] | None = None
     flagged: dict[str, list[str]] = {}
-    if footer:
-        with portal.session() as session:
+    with portal.session() as session:
+        if footer:
             index = queries.index_status(session=session)
             flagged = queries.flagged_departments(session=session)
+        names = catalogue.names_for(session=session, hashes=_hashes_in(context))
     zone_name = portal.state.settings.timezone
     zone = time_zone(zone_name)
     response = templates.TemplateResponse(
@@ -246,6 +247,8 @@ def render(
             "index": index,
             # Departments whose names need their id beside them (events name theirs by name).
             "department_flags": flagged,
+            # What the catalogue names, checked, among the page's hashes (macro named).
+            "names": names,
             "version": __version__,
             # Times are shown in this zone (the UTC instant on hover), named in the footer.
             "zone": zone,
@@ -267,6 +270,20 @@ def render(
             secure=request.url.scheme == "https",
         )
     return response
+
+
+def _hashes_in(value: Any) -> Iterator[str]:
+    """Every string in a page's context (its hashes among them), nested values included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _hashes_in(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _hashes_in(item)
+    elif isinstance(value, queries.Page):
+        yield from _hashes_in(value.items)
 
 
 def _error(portal: Portal, message: str, *, status_code: int) -> HTMLResponse:

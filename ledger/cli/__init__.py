@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from . import agreement, apikey, audit, commitment, consortium, dataset, dept, node
+from . import agreement, apikey, audit, catalogue, commitment, consortium, dataset, dept, node
 from ._output import emit_json, error_document
 from .demo import demo_command
 from .deploy import deploy_command
@@ -32,6 +32,7 @@ app.add_typer(commitment.app, name="commitment")
 app.add_typer(audit.app, name="audit")
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(consortium.app, name="consortium")
+app.add_typer(catalogue.app, name="catalogue")
 app.command("deploy")(deploy_command)
 app.command("demo")(demo_command)
 app.command("doctor")(doctor_command)

@@ -107,6 +107,7 @@ def propose(
             valid_until=valid_until,
         )
         gw = Gateway(settings)
+        gw.remember(("code", purpose), ("code", legal_basis))
         agreement_id, tx = propose_agreement(gw.client, gw.signer, terms_proposed)
         return {
             "agreement_id": "0x" + agreement_id.hex(),
@@ -187,6 +188,7 @@ def _close(function: str, agreement: str, reason: str | None, json_output: bool)
         args: list[Any] = [_refs.subject_id(agreement, what="agreement id")]
         if reason is not None:
             args.append(code_hash(reason))
+            gw.remember(("code", reason))
         tx = gw.client.transact("SharingAgreements", function, *args, sender=gw.signer)
         return {
             "agreement_id": agreement,

@@ -61,11 +61,16 @@ def _commitment_id(text: str) -> bytes:
     return _refs.subject_id(text, what="commitment id")
 
 
-def _transact(json_output: bool, function: str, *args: Any, verb: str, commitment: str) -> None:
+def _transact(
+    json_output: bool, function: str, *args: Any, verb: str, commitment: str, text: str
+) -> None:
+    """Send ``function`` for the commitment; ``text`` (the evidence or reason whose hash is
+    among ``args``) is kept in the catalogue first."""
     settings = load_settings(json_output)
 
     def run() -> dict[str, Any]:
         gw = Gateway(settings)
+        gw.remember(("code", text))
         tx = gw.client.transact("JointCommitments", function, *args, sender=gw.signer)
         return {
             "commitment_id": commitment,
@@ -111,6 +116,7 @@ def propose(
             pairs.append((dept, duty))
         proposal = commitment_proposal(matter=matter, participants=pairs, deadline=deadline)
         gw = Gateway(settings)
+        gw.remember(("code", matter), *(("code", duty) for _, duty in pairs))
         commitment_id, tx = propose_commitment(gw.client, gw.signer, proposal)
         return {"commitment_id": "0x" + commitment_id.hex(), "transaction": tx.tx_hash}
 
@@ -191,6 +197,7 @@ def report(
         done,
         verb="reported on",
         commitment=commitment,
+        text=evidence,
     )
 
 
@@ -208,6 +215,7 @@ def complete(
         code_hash(evidence),
         verb="completed",
         commitment=commitment,
+        text=evidence,
     )
 
 
@@ -225,6 +233,7 @@ def cancel(
         code_hash(reason),
         verb="cancelled",
         commitment=commitment,
+        text=reason,
     )
 
 

@@ -77,6 +77,7 @@ def register(
             )
         code = code_hash(dataset)
         gw = Gateway(settings)
+        gw.remember(("code", dataset), ("text", metadata))
         tx = gw.client.transact(
             "DatasetRegistry",
             "registerDataset",
@@ -252,6 +253,7 @@ def revoke(
     def run() -> dict[str, Any]:
         gw = Gateway(settings)
         dataset_id = _refs.dataset(dataset, owner=gw.department_of_signer())
+        gw.remember(("code", reason))
         tx = gw.client.transact(
             "DatasetRegistry",
             "revokeVersion",

@@ -7,7 +7,7 @@ Two kinds of tables:
   nothing the chain does not; ``xietong reindex`` drops and rebuilds them.
 * **Off-chain state** (``OFFCHAIN_TABLES``): versions being anchored, the leaf store that
   answers proofs, hashes submitted over the API and waiting to be anchored, API keys, portal
-  sessions. It cannot be rebuilt from the chain, so reindexing never touches it.
+  sessions, the catalogue of texts whose hashes the chain holds. It cannot be rebuilt from the chain, so reindexing never touches it.
 
 Hashes, ids and addresses are stored as 0x-prefixed lowercase hex (addresses checksummed);
 times are unix seconds; uint64 values above 2**63-1 (e.g. "valid forever") are stored as
@@ -32,6 +32,7 @@ __all__ = [
     "AnchoringStatus",
     "ApiKey",
     "AuditorRow",
+    "CatalogueText",
     "ChainEvent",
     "CommitmentParticipantRow",
     "CommitmentRow",
@@ -385,6 +386,19 @@ class PortalSession(SQLModel, table=True):
     last_seen: int = _big()
 
 
+class CatalogueText(SQLModel, table=True):
+    """A text people typed (a dataset code, a purpose, a legal basis, a matter reference, a
+    duty, a reason…) under the hash the chain holds for it, computed by ``rule``
+    (:data:`ledger.catalogue.RULES`). Shown only when the text still gives the hash."""
+
+    __tablename__ = "catalogue_text"
+    hash: str = Field(primary_key=True)
+    text: str
+    rule: str
+    source: str
+    added_at: int = _big()
+
+
 PROJECTION_TABLES: tuple[type[SQLModel], ...] = (
     IndexerCheckpoint,
     IndexedBlock,
@@ -410,4 +424,5 @@ OFFCHAIN_TABLES: tuple[type[SQLModel], ...] = (
     SubmittedLeaf,
     ApiKey,
     PortalSession,
+    CatalogueText,
 )

@@ -29,9 +29,10 @@ from ledger.apikeys import create_api_key
 from ledger.chain.deploy import deploy, load_founders
 from ledger.chain.node import NodeSpec
 from ledger.db import queries
+from ledger.db.tables import CatalogueText
 from ledger.demo import DIBAO, POLICY, DemoReport, run_demo
 from ledger.gateway import Gateway
-from ledger.ids import version_id
+from ledger.ids import code_hash, version_id
 from ledger.keys import dev_account
 from ledger.paths import PROJECT_ROOT
 from ledger.settings import Settings
@@ -369,6 +370,50 @@ def test_times_are_shown_in_the_consortiums_zone_with_utc_on_hover(
             assert title == as_wall_clock(value, 0) + " UTC", (value, title)
     finally:
         server.close()
+
+
+def test_names_come_from_the_catalogue_checked_against_the_chain(page: Page, world: World) -> None:
+    dibao = world.report.datasets[DIBAO]
+    sign_in(page, world, f"/datasets/{dibao}")
+    facts = page.locator("main dl").first
+    expect(facts).to_contain_text(DIBAO)
+    expect(facts).to_contain_text("低保名单 · 杭州市民政局")
+    page.goto(world.base + "/datasets")
+    expect(page.locator(f"tr[data-dataset='{dibao}'] th")).to_have_text(DIBAO)
+
+    sharing = world.report.agreements["dibao-to-psb"]
+    page.goto(f"{world.base}/agreements/{sharing}")
+    purpose = page.locator("main [data-named]").filter(has_text="eligibility-check")
+    expect(purpose).to_have_text("eligibility-check 低保资格核查")
+    purpose_hash = "0x" + code_hash("eligibility-check 低保资格核查").hex()
+    assert purpose_hash in (purpose.get_attribute("title") or "")
+    expect(page.locator("main")).to_contain_text("《社会救助暂行办法》第十一条")
+    expect(page.locator("main")).to_contain_text(DIBAO)  # its dataset, by code
+    page.goto(f"{world.base}/commitments/{world.report.commitment}")
+    expect(page.locator("main")).to_contain_text("出生一件事-2026-000123")
+    expect(page.locator("#participants")).to_contain_text("办理户口登记")
+
+    # A text the catalogue no longer holds: the hash, marked. A text edited in the database
+    # (it no longer gives the chain's hash): the hash, marked as differing, never the text.
+    basis_hash = "0x" + code_hash("《社会救助暂行办法》第十一条").hex()
+    with Session(world.gateway.engine) as session:
+        session.delete(session.get(CatalogueText, basis_hash))
+        edited = session.get(CatalogueText, purpose_hash)
+        assert edited is not None
+        edited.text = "别的用途"
+        session.add(edited)
+        session.commit()
+    page.goto(f"{world.base}/agreements/{sharing}")
+    main = page.locator("main")
+    expect(main.locator("[data-named='unknown']")).to_have_count(1)
+    expect(main.locator("[data-named='differs']")).to_have_count(1)
+    expect(main.locator("[data-named='unknown']")).to_have_text("未登记")
+    expect(main.locator("[data-named='differs']")).to_have_text("与链上不符")
+    expect(main).not_to_contain_text("别的用途")
+    expect(main).not_to_contain_text("《社会救助暂行办法》")
+    expect(main.locator(f"code.hex[title='{basis_hash}']")).to_have_count(1)
+    page.goto(f"{world.base}/agreements/{sharing}?lang=en")
+    expect(main.locator("[data-named='unknown']")).to_have_text("not catalogued")
 
 
 def test_agreement_and_commitment_boards(page: Page, world: World, shot: Shot) -> None:

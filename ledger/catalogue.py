@@ -1,0 +1,207 @@
+"""The catalogue: what people typed, under the hash the chain holds for it.
+
+Only hashes go on chain: a dataset's code and description, an agreement's purpose and legal
+basis, a commitment's matter reference and duties, reasons and evidence references. A
+gateway keeps the texts it hashed itself (``remember`` at each write), and any department may
+hand its texts to another (``export_texts`` / ``import_texts``, ``xietong catalogue``,
+``/v1/catalogue``).
+
+The catalogue is content-addressed, so it cannot lie: a text is stored under the hash its
+rule (:data:`RULES`) gives, and every text is hashed again before it is shown (``names_for``).
+A hash the catalogue does not know is shown as a hash, marked unknown; a stored text that no
+longer gives its hash (the database was edited) is marked as differing and not shown. A
+hostile department can therefore publish any catalogue it likes: at worst its texts name
+nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from eth_utils import keccak
+from sqlmodel import Session, col, select
+
+from .db.tables import CatalogueText, DatasetRow
+from .errors import InputError
+from .ids import code_hash
+
+__all__ = [
+    "CATALOGUE_FORMAT",
+    "MAX_TEXTS",
+    "MAX_TEXT_LENGTH",
+    "RULES",
+    "export_texts",
+    "hash_of",
+    "import_texts",
+    "is_hash",
+    "names_for",
+    "parse_catalogue",
+    "remember",
+]
+
+CATALOGUE_FORMAT = "xietong-catalogue/1"
+#: Longest text kept (characters): codes, citations and references, not documents.
+MAX_TEXT_LENGTH = 4096
+#: Most texts in one import.
+MAX_TEXTS = 10_000
+
+#: How a text becomes the hash the chain holds. ``code``: keccak256 of the trimmed UTF-8
+#: text (codes, purposes, legal bases, matter references, duties, reasons, evidence:
+#: :func:`ledger.ids.code_hash`); ``text``: keccak256 of the exact UTF-8 text (a dataset's
+#: description, ``dataset register --metadata``).
+RULES: Mapping[str, Callable[[str], bytes]] = {
+    "code": code_hash,
+    "text": lambda text: keccak(text.encode("utf-8")),
+}
+
+_HASH = re.compile(r"^0x[0-9a-f]{64}$")
+
+
+def is_hash(value: str) -> bool:
+    """``value`` is a 0x hash (or id) as the catalogue keys them: 64 lowercase hex digits."""
+    return bool(_HASH.match(value))
+
+
+def hash_of(text: str, rule: str) -> str:
+    """The 0x hash ``rule`` gives ``text``; an InputError for a text no rule can hash."""
+    if rule not in RULES:
+        raise InputError(f"a catalogue rule is code or text, not {rule!r}.")
+    if not isinstance(text, str) or not text.strip():
+        raise InputError("a catalogue text must not be empty.")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise InputError(
+            f"a catalogue text holds at most {MAX_TEXT_LENGTH} characters, not {len(text)}."
+        )
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(
+            "a catalogue text is not valid Unicode (it holds a lone surrogate)."
+        ) from None
+    return "0x" + RULES[rule](text).hex()
+
+
+def remember(
+    *, session: Session, texts: Iterable[tuple[str, str]], source: str, commit: bool = True
+) -> list[str]:
+    """Keep each (rule, text) under its hash; returns the hashes. A hash already held keeps
+    its text unless that text no longer gives it (then the new one replaces it)."""
+    hashes: list[str] = []
+    now = int(time.time())
+    for rule, text in texts:
+        digest = hash_of(text, rule)
+        hashes.append(digest)
+        held = session.get(CatalogueText, digest)
+        if held is not None and _gives(held):
+            continue
+        if held is None:
+            held = CatalogueText(hash=digest, text=text, rule=rule, source=source, added_at=now)
+        else:
+            held.text, held.rule, held.source, held.added_at = text, rule, source, now
+        session.add(held)
+    if commit:
+        session.commit()
+    return hashes
+
+
+def _gives(row: CatalogueText) -> bool:
+    """The row's text still gives its hash by its rule."""
+    try:
+        return hash_of(row.text, row.rule) == row.hash
+    except InputError:
+        return False
+
+
+def names_for(*, session: Session, hashes: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """What the catalogue says of each hash it holds, checked: ``{"text": …, "verified":
+    true}``, or ``{"text": null, "verified": false}`` when the stored text no longer gives
+    the hash. A dataset id is named by its code (the dataset's code hash, as the chain
+    registered it, named by the catalogue). Hashes the catalogue does not know are left out.
+    """
+    wanted = sorted({h.lower() for h in hashes if isinstance(h, str) and is_hash(h.lower())})
+    if not wanted:
+        return {}
+    datasets = {
+        row.id: row.code_hash
+        for chunk in _chunks(wanted)
+        for row in session.exec(select(DatasetRow).where(col(DatasetRow.id).in_(chunk))).all()
+    }
+    looked_up = sorted(set(wanted) | set(datasets.values()))
+    rows = {
+        row.hash: row
+        for chunk in _chunks(looked_up)
+        for row in session.exec(
+            select(CatalogueText).where(col(CatalogueText.hash).in_(chunk))
+        ).all()
+    }
+    named: dict[str, dict[str, Any]] = {}
+    for digest in looked_up:
+        row = rows.get(digest)
+        if row is not None:
+            named[digest] = (
+                {"text": row.text, "verified": True}
+                if _gives(row)
+                else {"text": None, "verified": False}
+            )
+    for dataset, code in datasets.items():
+        if code in named:
+            named[dataset] = named[code]
+    return named
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def export_texts(*, session: Session) -> dict[str, Any]:
+    """Every text the catalogue holds that still gives its hash, as a
+    ``xietong-catalogue/1`` document another department can import."""
+    rows = session.exec(select(CatalogueText).order_by(col(CatalogueText.hash))).all()
+    return {
+        "format": CATALOGUE_FORMAT,
+        "texts": [{"rule": r.rule, "text": r.text, "hash": r.hash} for r in rows if _gives(r)],
+    }
+
+
+def parse_catalogue(data: Any) -> list[tuple[str, str]]:
+    """The (rule, text) pairs of a ``xietong-catalogue/1`` document; an InputError naming the
+    first thing wrong. A ``hash`` given beside a text must be the one its rule gives."""
+    if not isinstance(data, dict) or data.get("format") != CATALOGUE_FORMAT:
+        raise InputError(f'a catalogue is a JSON object with "format": "{CATALOGUE_FORMAT}".')
+    texts = data.get("texts")
+    if not isinstance(texts, list):
+        raise InputError('a catalogue lists its texts under "texts".')
+    if len(texts) > MAX_TEXTS:
+        raise InputError(f"a catalogue holds at most {MAX_TEXTS} texts, not {len(texts)}.")
+    pairs: list[tuple[str, str]] = []
+    for number, item in enumerate(texts, start=1):
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise InputError(f'text {number} of the catalogue is not {{"rule", "text"}}.')
+        rule = item.get("rule", "code")
+        try:
+            digest = hash_of(item["text"], rule)
+        except InputError as exc:
+            raise InputError(f"text {number} of the catalogue: {exc}") from None
+        claimed = item.get("hash")
+        if claimed is not None and str(claimed).lower() != digest:
+            raise InputError(
+                f"text {number} of the catalogue does not give the hash it names "
+                f"({str(claimed)[:20]}…): its {rule} hash is {digest}."
+            )
+        pairs.append((rule, item["text"]))
+    return pairs
+
+
+def import_texts(*, session: Session, document: bytes | str, source: str) -> list[str]:
+    """Import a ``xietong-catalogue/1`` document (JSON); returns the hashes now named. All or
+    nothing: a document with one bad text imports none."""
+    try:
+        data = json.loads(document)
+    except (ValueError, RecursionError):
+        raise InputError("a catalogue is a JSON document; this one does not parse.") from None
+    return remember(session=session, texts=parse_catalogue(data), source=source)
