@@ -40,13 +40,13 @@ artifacts: setup
 	$(PY) scripts/compile.py
 
 lint: setup
-	$(VENV)/bin/ruff format --check ledger api scripts tests
-	$(VENV)/bin/ruff check ledger api scripts tests
+	$(VENV)/bin/ruff format --check ledger api scripts tests examples
+	$(VENV)/bin/ruff check ledger api scripts tests examples
 	$(VENV)/bin/mypy
 
 format: setup
-	$(VENV)/bin/ruff format ledger api scripts tests
-	$(VENV)/bin/ruff check --fix ledger api scripts tests
+	$(VENV)/bin/ruff format ledger api scripts tests examples
+	$(VENV)/bin/ruff check --fix ledger api scripts tests examples
 
 test: lint
 	bash scripts/ensure-postgres.sh
