@@ -248,6 +248,7 @@ PAGE = {"next_cursor": "WzE3NjM2MjU2MDAsIjB4YWUuLi4iXQ"}
 
 EXAMPLES: dict[str, Any] = {
     "verification": VERIFICATION,
+    "file_verification": {**VERIFICATION, "size": 2816},  # bytes received
     "record_verification": RECORD_VERIFICATION,
     "bundle": BUNDLE,
     "datasets": {"items": [DATASET_ITEM], **PAGE},

@@ -17,6 +17,7 @@ from ledger.refs import parse_hash
 
 from ..deps import SessionDep, StateDep, require
 from ..examples import ok, problems
+from ..schemas import AgreementList, AgreementTransaction, AgreementWithReceipts, Authorization
 from ._params import Cursor, DepartmentRef, Limit, page
 from ._writes import ConsentBody, consent_or_relay, transact
 
@@ -35,6 +36,7 @@ Status = Annotated[
 @router.get(
     "",
     summary="List agreements",
+    response_model=AgreementList,
     dependencies=[Depends(require("read"))],
     responses={**ok("agreements"), **problems(400, 404)},
 )
@@ -65,6 +67,7 @@ def list_agreements(
 @router.get(
     "/{agreement}",
     summary="An agreement and its access receipts",
+    response_model=AgreementWithReceipts,
     dependencies=[Depends(require("read"))],
     responses={**ok("agreement"), **problems(400, 404)},
 )
@@ -78,6 +81,7 @@ def get_agreement(session: SessionDep, agreement: AgreementId) -> dict[str, Any]
 @checks.get(
     "/check",
     summary="May the provider share the dataset with the consumer for the purpose now?",
+    response_model=Authorization,
     responses={**ok("authorization"), **problems(400)},
 )
 def check(
@@ -227,6 +231,7 @@ class Reason(BaseModel):
 @router.post(
     "",
     summary="Propose an agreement",
+    response_model=AgreementTransaction,
     status_code=201,
     dependencies=[Depends(require("admin"))],
     responses={**ok("agreement_tx", status=201), **problems(400, 403, 409, 503)},
@@ -256,6 +261,7 @@ def propose(state: StateDep, body: ProposeAgreement) -> dict[str, Any]:
 @router.post(
     "/{agreement}/accept",
     summary="Accept an agreement (own key or relayed consent)",
+    response_model=AgreementTransaction,
     dependencies=[Depends(require("admin"))],
     responses={**ok("agreement_tx"), **problems(400, 403, 409, 503)},
 )
@@ -283,6 +289,7 @@ def _close(state: StateDep, function: str, agreement: str, reason: str) -> dict[
 @router.post(
     "/{agreement}/revoke",
     summary="Revoke an active agreement",
+    response_model=AgreementTransaction,
     dependencies=[Depends(require("admin"))],
     responses={**ok("agreement_tx"), **problems(400, 403, 409, 503)},
 )
@@ -294,6 +301,7 @@ def revoke(state: StateDep, agreement: AgreementId, body: Reason) -> dict[str, A
 @router.post(
     "/{agreement}/reject",
     summary="Reject a proposed agreement",
+    response_model=AgreementTransaction,
     dependencies=[Depends(require("admin"))],
     responses={**ok("agreement_tx"), **problems(400, 403, 409, 503)},
 )

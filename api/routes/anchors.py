@@ -13,6 +13,7 @@ from ledger.submissions import MAX_LEAVES_PER_REQUEST
 
 from ..deps import StateDep, require
 from ..examples import ok, problems
+from ..schemas import Batch
 
 router = APIRouter(
     prefix="/v1/anchors", tags=["anchoring"], dependencies=[Depends(require("anchor"))]
@@ -42,6 +43,7 @@ class Submission(BaseModel):
 @router.post(
     "",
     summary="Submit hashes to anchor",
+    response_model=Batch,
     status_code=202,
     responses={**ok("batch", status=202), **problems(400, 403, 404, 503)},
 )
@@ -57,7 +59,12 @@ def submit(state: StateDep, body: Submission) -> dict[str, Any]:
     return state.queue.submit("0x" + dataset.hex(), leaves, department_id=department_id)
 
 
-@router.get("/{batch_id}", summary="Status of a batch", responses={**ok("batch"), **problems(404)})
+@router.get(
+    "/{batch_id}",
+    summary="Status of a batch",
+    response_model=Batch,
+    responses={**ok("batch"), **problems(404)},
+)
 def status(
     state: StateDep,
     batch_id: Annotated[

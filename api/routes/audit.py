@@ -12,6 +12,7 @@ from ledger.db import queries
 
 from ..deps import SessionDep, require
 from ..examples import ok, problems
+from ..schemas import AuditEventList
 from ._params import Cursor, DepartmentRef, Limit, page
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], dependencies=[Depends(require("read"))])
@@ -23,6 +24,7 @@ CSV_EXAMPLE = "block_number,log_index,time,transaction,contract,event,department
 @router.get(
     "/events",
     summary="The audit trail",
+    response_model=AuditEventList,  # JSON; the CSV export is a Response of its own
     responses={
         200: {"content": {**ok("events")[200]["content"], "text/csv": {"example": CSV_EXAMPLE}}},
         **problems(400),

@@ -16,6 +16,7 @@ from ledger.refs import parse_hash
 
 from ..deps import SessionDep, StateDep, require
 from ..examples import ok, problems
+from ..schemas import Commitment, CommitmentList, CommitmentTransaction
 from ._params import Cursor, DepartmentRef, Limit, page
 from ._writes import ConsentBody, consent_or_relay, transact
 
@@ -30,6 +31,7 @@ WRITE = {**ok("commitment_tx"), **problems(400, 403, 409, 503)}
 @router.get(
     "",
     summary="List commitments",
+    response_model=CommitmentList,
     dependencies=[Depends(require("read"))],
     responses={**ok("commitments"), **problems(400)},
 )
@@ -57,6 +59,7 @@ def list_commitments(
 @router.get(
     "/{commitment}",
     summary="A commitment and its participants",
+    response_model=Commitment,
     dependencies=[Depends(require("read"))],
     responses={**ok("commitment"), **problems(400, 404)},
 )
@@ -100,13 +103,16 @@ class Evidence(BaseModel):
     )
 
 
-class Reason(BaseModel):
+class CancelReason(BaseModel):
+    """Why the lead cancels; only its hash goes on chain."""
+
     reason: str = Field(min_length=1, max_length=1000, examples=["事项已撤回"])
 
 
 @router.post(
     "",
     summary="Propose a commitment",
+    response_model=CommitmentTransaction,
     status_code=201,
     dependencies=Admin,
     responses={**ok("commitment_tx", status=201), **problems(400, 403, 409, 503)},
@@ -131,6 +137,7 @@ def propose(state: StateDep, body: ProposeCommitment) -> dict[str, Any]:
 @router.post(
     "/{commitment}/sign",
     summary="Sign (own key or relayed consent)",
+    response_model=CommitmentTransaction,
     dependencies=Admin,
     responses=WRITE,
 )
@@ -155,7 +162,13 @@ def _send(state: StateDep, function: str, commitment: str, *args: Any) -> dict[s
     return {"commitment_id": "0x" + commitment_id.hex(), **result}
 
 
-@router.post("/{commitment}/report", summary="Report progress", dependencies=Admin, responses=WRITE)
+@router.post(
+    "/{commitment}/report",
+    summary="Report progress",
+    response_model=CommitmentTransaction,
+    dependencies=Admin,
+    responses=WRITE,
+)
 def report(state: StateDep, commitment: CommitmentId, body: Evidence) -> dict[str, Any]:
     """A participant reports evidence (and, with ``done``, that its duty is fulfilled)."""
     return _send(state, "reportProgress", commitment, code_hash(body.evidence), body.done)
@@ -164,6 +177,7 @@ def report(state: StateDep, commitment: CommitmentId, body: Evidence) -> dict[st
 @router.post(
     "/{commitment}/complete",
     summary="Close a fulfilled commitment",
+    response_model=CommitmentTransaction,
     dependencies=Admin,
     responses=WRITE,
 )
@@ -175,9 +189,10 @@ def complete(state: StateDep, commitment: CommitmentId, body: Evidence) -> dict[
 @router.post(
     "/{commitment}/cancel",
     summary="Cancel a commitment before it is active",
+    response_model=CommitmentTransaction,
     dependencies=Admin,
     responses=WRITE,
 )
-def cancel(state: StateDep, commitment: CommitmentId, body: Reason) -> dict[str, Any]:
+def cancel(state: StateDep, commitment: CommitmentId, body: CancelReason) -> dict[str, Any]:
     """The lead cancels while participants have not all signed."""
     return _send(state, "cancel", commitment, code_hash(body.reason))

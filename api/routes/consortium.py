@@ -5,47 +5,18 @@ anyone may fetch it, and compares the fingerprint with the consortium's out of b
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
 
-from ledger.trust import TRUST_FORMAT, deployment_trust
+from ledger.trust import deployment_trust
 
 from .._client import client_address
 from ..deps import StateDep
 from ..examples import ok, problems
+from ..schemas import ConsortiumAnswer, ConsortiumContracts
 
 __all__ = ["ConsortiumAnswer", "ConsortiumContracts", "router"]
-
-_HASH = r"^0x[0-9a-f]{64}$"
-_ADDRESS = r"^0x[0-9a-fA-F]{40}$"
-Address = Annotated[str, Field(pattern=_ADDRESS, description="EIP-55 checksummed address.")]
-
-
-class ConsortiumContracts(BaseModel):
-    """The four contracts' addresses."""
-
-    DepartmentRegistry: Address
-    DatasetRegistry: Address
-    SharingAgreements: Address
-    JointCommitments: Address
-
-
-class ConsortiumAnswer(BaseModel):
-    """The consortium trust file (``xietong-consortium/1``) with its fingerprint."""
-
-    format: str = Field(description="Always `" + TRUST_FORMAT + "`.", examples=[TRUST_FORMAT])
-    chain_id: int = Field(ge=1)
-    genesis_hash: str = Field(pattern=_HASH, description="Hash of block 0.")
-    deployment_block: int = Field(ge=0, description="Block the contracts were deployed in.")
-    deployment_block_hash: str = Field(pattern=_HASH)
-    contracts: ConsortiumContracts
-    fingerprint: str = Field(
-        pattern=r"^[0-9a-f]{4}(-[0-9a-f]{4}){7}$",
-        description="First 16 bytes of the SHA-256 of the canonical JSON of the other members "
-        "(keys sorted, no whitespace, ASCII), as 8 groups of 4 hex digits (docs/API.md).",
-    )
 
 
 async def _limited(request: Request, state: StateDep) -> None:

@@ -11,6 +11,7 @@ from ledger.db import queries
 
 from ..deps import SessionDep, require
 from ..examples import ok, problems
+from ..schemas import Dataset, DatasetList, Provenance
 from ._params import Cursor, DepartmentRef, Limit, page
 
 router = APIRouter(
@@ -25,7 +26,12 @@ DatasetRef = Annotated[
 ]
 
 
-@router.get("", summary="List datasets", responses={**ok("datasets"), **problems(400)})
+@router.get(
+    "",
+    summary="List datasets",
+    response_model=DatasetList,
+    responses={**ok("datasets"), **problems(400)},
+)
 def list_datasets(
     session: SessionDep, owner: DepartmentRef = None, cursor: Cursor = None, limit: Limit = 100
 ) -> dict[str, Any]:
@@ -37,6 +43,7 @@ def list_datasets(
 @router.get(
     "/{dataset}",
     summary="A dataset, its versions and lineage",
+    response_model=Dataset,
     responses={**ok("dataset"), **problems(400, 404)},
 )
 def get_dataset(session: SessionDep, dataset: DatasetRef) -> dict[str, Any]:
@@ -48,6 +55,8 @@ def get_dataset(session: SessionDep, dataset: DatasetRef) -> dict[str, Any]:
 @router.get(
     "/{dataset}/provenance",
     summary="W3C PROV-JSON of a dataset",
+    response_model=Provenance,
+    response_model_exclude_unset=True,  # a relation only when the document has one
     responses={**ok("provenance"), **problems(400, 404)},
 )
 def provenance(session: SessionDep, dataset: DatasetRef) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from ledger.db import queries
 
 from ..deps import SessionDep, require
 from ..examples import ok, problems
+from ..schemas import Department, DepartmentList
 from ._params import Cursor, Limit, page
 
 router = APIRouter(
@@ -22,7 +23,12 @@ router = APIRouter(
 )
 
 
-@router.get("", summary="List departments", responses={**ok("departments"), **problems(400)})
+@router.get(
+    "",
+    summary="List departments",
+    response_model=DepartmentList,
+    responses={**ok("departments"), **problems(400)},
+)
 def list_departments(
     session: SessionDep,
     status: Annotated[Literal["active", "suspended"] | None, Query()] = None,
@@ -36,7 +42,10 @@ def list_departments(
 
 
 @router.get(
-    "/{department}", summary="A department", responses={**ok("department"), **problems(400, 404)}
+    "/{department}",
+    summary="A department",
+    response_model=Department,
+    responses={**ok("department"), **problems(400, 404)},
 )
 def get_department(
     session: SessionDep,

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
 from sqlmodel import Session
 
@@ -23,6 +23,7 @@ from ledger.db.tables import IndexerCheckpoint
 from ..deps import StateDep, require
 from ..examples import ok, problems
 from ..metrics import Position, metrics_listener
+from ..schemas import Health, Readiness
 from ..state import ApiState
 
 __all__ = ["index_position", "install", "readiness", "router"]
@@ -30,7 +31,9 @@ __all__ = ["index_position", "install", "readiness", "router"]
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="The process answers", responses=ok("health"))
+@router.get(
+    "/healthz", summary="The process answers", response_model=Health, responses=ok("health")
+)
 def healthz() -> dict[str, str]:
     """Always ``ok`` while the process serves requests."""
     return {"status": "ok"}
@@ -114,7 +117,8 @@ def readiness(state: StateDep) -> dict[str, Any]:
 @router.get(
     "/readyz",
     summary="Node reachable, database reachable, index advancing",
-    responses={**ok("ready"), 503: {"description": "Not ready (same body)"}},
+    response_model=Readiness,
+    responses={**ok("ready"), 503: {"description": "Not ready (same body)", "model": Readiness}},
 )
 def readyz(state: StateDep) -> JSONResponse:
     """200 when the node and the database answer and the index keeps up with the chain (see
@@ -179,6 +183,7 @@ def install(app: FastAPI, state: ApiState) -> None:
         methods=["GET"],
         summary="Prometheus metrics",
         description=description,
+        response_class=PlainTextResponse,  # documented as text only (the route answers itself)
         responses={
             200: {"content": {"text/plain": {"example": "xietong_index_lag_blocks 0.0\n"}}},
             **refusals,

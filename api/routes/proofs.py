@@ -11,12 +11,16 @@ from ledger.refs import parse_hash
 
 from ..deps import StateDep, require
 from ..examples import ok, problems
+from ..schemas import ProofBundle
 
 router = APIRouter(prefix="/v1/proofs", tags=["proofs"], dependencies=[Depends(require("read"))])
 
 
 @router.get(
-    "/{leaf}", summary="Proof bundle of a leaf", responses={**ok("bundle"), **problems(400, 404)}
+    "/{leaf}",
+    summary="Proof bundle of a leaf",
+    response_model=ProofBundle,
+    responses={**ok("bundle"), **problems(400, 404)},
 )
 def proof(
     state: StateDep,

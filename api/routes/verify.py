@@ -19,6 +19,7 @@ from ledger.verify import NotAnchoredError, Verification, WouldBlockError
 from .._client import client_address
 from ..deps import StateDep, require
 from ..examples import ok, problems
+from ..schemas import FileVerifyAnswer, VerifyAnswer
 from ..state import ApiState
 
 
@@ -62,7 +63,7 @@ def answer(state: ApiState, verification: Verification, *, with_proof: bool) -> 
 @router.get(
     "",
     summary="Verify a file hash or leaf hash",
-    response_model=dict[str, Any],
+    response_model=VerifyAnswer,
     responses={**ok("verification"), **problems(400, 404)},
 )
 async def verify_hash(
@@ -128,8 +129,9 @@ def _json(body: bytes) -> Response:
 @router.post(
     "/file",
     summary="Verify an uploaded file",
-    response_model=dict[str, Any],
-    responses={**ok("verification"), **problems(400, 404, 413)},
+    response_model=FileVerifyAnswer,
+    response_model_exclude_unset=True,  # a match's proof only when asked for
+    responses={**ok("file_verification"), **problems(400, 404, 413)},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -211,6 +213,8 @@ class RecordQuery(BaseModel):
 @router.post(
     "/record",
     summary="Verify a record with its salt",
+    response_model=VerifyAnswer,
+    response_model_exclude_unset=True,  # a match's proof only when asked for
     responses={**ok("record_verification"), **problems(400, 404)},
 )
 def verify_record(state: StateDep, query: RecordQuery) -> dict[str, Any]:

@@ -1,0 +1,699 @@
+"""The answers of the API as Pydantic models: what ``/openapi.json`` documents for each route.
+
+Each model is what a route really answers, field by field and in the same order (the route
+builds a dict, :mod:`ledger.db.queries`, :mod:`ledger.verify.answers`,
+:mod:`ledger.submissions`, and FastAPI validates and serializes it through the model given as
+``response_model``). Every model forbids members it does not declare: a member an answer gains
+without its model fails loudly (a 500 in the tests) instead of vanishing from the answer.
+
+A member that an answer carries only sometimes (a match's ``proof``, the relations of a PROV
+document, ``error`` in the readiness) has a default and is not required; the routes that give
+such answers serialize with ``response_model_exclude_unset``, so the member is absent, never
+null, when the answer leaves it out.
+
+Hashes and ids are 0x and 64 lowercase hex digits; times are ISO 8601 in UTC
+(``2026-11-20T08:00:00+00:00``) or null for none, and for a time past year 9999 ("forever").
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+
+from ledger.trust import TRUST_FORMAT
+from ledger.verify.bundles import BUNDLE_FORMAT
+
+__all__ = [
+    "AccessReceipt",
+    "Agreement",
+    "AgreementList",
+    "AgreementTransaction",
+    "AgreementWithReceipts",
+    "AuditEvent",
+    "AuditEventList",
+    "Authorization",
+    "Batch",
+    "Commitment",
+    "CommitmentList",
+    "CommitmentParticipant",
+    "CommitmentTransaction",
+    "ConsortiumAnswer",
+    "ConsortiumContracts",
+    "Dataset",
+    "DatasetList",
+    "DatasetSummary",
+    "DatasetVersion",
+    "Department",
+    "DepartmentList",
+    "DepartmentRef",
+    "FileVerifyAnswer",
+    "Health",
+    "IndexStatus",
+    "LineageEdge",
+    "ProofBundle",
+    "ProofLeaf",
+    "ProofPublisher",
+    "Provenance",
+    "Readiness",
+    "VerifiedAuthorization",
+    "VerifiedDepartment",
+    "VerifiedReceipt",
+    "VerifiedVersion",
+    "VerifyAnswer",
+    "VerifyIndex",
+    "VerifyMatch",
+]
+
+
+class _Answer(BaseModel):
+    """An answer's object: every member declared, no other allowed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _hash(what: str) -> Any:
+    return Field(description=f"{what} (0x and 64 hex digits).")
+
+
+def _time(what: str) -> Any:
+    return Field(description=f"{what} (ISO 8601, UTC); null when none.")
+
+
+Time = Annotated[str | None, Field(description="ISO 8601 (UTC); null when none.")]
+Cursor = Annotated[
+    str | None,
+    Field(description="Pass as `cursor` for the next page; null on the last page."),
+]
+
+#: A department's status on chain.
+DepartmentStatus = Literal["active", "suspended"]
+#: What a reader should be warned of in a name read from the chain (ledger.display.FLAGS).
+NameFlag = Literal["invalid-utf8", "control", "bidi", "zero-width", "confusable", "lookalike"]
+#: An agreement's status: the chain's, with ``pending`` and ``expired`` from the time
+#: (ledger.db.queries.AGREEMENT_STATUSES).
+AgreementStatus = Literal[
+    "proposed", "pending", "active", "expired", "rejected", "withdrawn", "revoked", "superseded"
+]
+#: A commitment's status: the chain's, with ``overdue`` from the time.
+CommitmentStatus = Literal["proposed", "active", "overdue", "completed", "cancelled"]
+#: Where a match stands: anchored (final, unrevoked), not final yet, or revoked by its owner.
+MatchStatus = Literal["anchored", "unconfirmed", "revoked"]
+LeafKind = Literal["file", "record"]
+#: A batch's status: its own while collecting, then its anchoring's (ledger.submissions).
+BatchStatus = Literal["collecting", "sealed", "pending", "sent", "confirmed", "failed", "abandoned"]
+ContractName = Literal[
+    "DepartmentRegistry", "DatasetRegistry", "SharingAgreements", "JointCommitments"
+]
+NotReadyReason = Literal[
+    "node-unreachable", "database-unreachable", "index-pass-failed", "index-behind", "index-stale"
+]
+
+
+# --------------------------------------------------------------------------- departments
+
+
+class DepartmentRef(_Answer):
+    """A department as the index's answers name it. Show ``name`` with ``id`` beside it when
+    ``name_flags`` is not empty (``GET /v1/departments/{id}`` gives its ``display_name``)."""
+
+    id: str = _hash("Department id")
+    name: str | None = Field(
+        description="Its name as on chain (untrusted text); null when the index does not know "
+        "the department."
+    )
+    name_flags: list[NameFlag] = Field(description="What to warn of in the name; [] when none.")
+
+
+class Department(_Answer):
+    """A member of the consortium. Show ``display_name``, not ``name``."""
+
+    id: str = _hash("Department id: keccak256 of its code")
+    name: str = Field(
+        description="Its name as on chain (untrusted: may hold invisible or reordering characters)."
+    )
+    display_name: str = Field(
+        description="The name to show: invisible and reordering characters escaped, the id "
+        "beside a flagged name."
+    )
+    name_flags: list[NameFlag] = Field(description="What to warn of in the name; [] when none.")
+    name_hex: str | None = Field(
+        description="The name's bytes (0x hex) when the text cannot say them exactly (invalid "
+        "UTF-8, NUL); else null."
+    )
+    status: DepartmentStatus = Field(description="Whether its votes and consents count.")
+    admitted_at: Time = _time("When it was admitted")
+    status_changed_at: Time = _time("When its status last changed")
+
+
+class DepartmentList(_Answer):
+    """A page of departments, in order of admission."""
+
+    items: list[Department] = Field(description="The departments of this page.")
+    next_cursor: Cursor
+
+
+# --------------------------------------------------------------------------- agreements
+
+
+class Agreement(_Answer):
+    """A data-sharing agreement (数据共享授权) as the index holds it."""
+
+    id: str = _hash("Agreement id")
+    status: AgreementStatus = Field(
+        description="The chain's status, with `pending` (accepted, not effective yet) and "
+        "`expired` (validity over) from the time."
+    )
+    provider: DepartmentRef = Field(description="The department sharing the data.")
+    consumer: DepartmentRef = Field(description="The department receiving it.")
+    proposer: DepartmentRef = Field(description="The party that proposed the agreement.")
+    datasets: list[str] = Field(description="The dataset ids it covers (sorted).")
+    purpose: str = _hash("keccak256 of the purpose code")
+    legal_basis: str = _hash("keccak256 of the legal basis")
+    terms_hash: str = _hash("SHA-256 of the terms document")
+    valid_from: Time = _time("Start of validity as signed")
+    effective_from: Time = _time(
+        "When it authorizes: the later of `valid_from` and the acceptance; null until accepted"
+    )
+    valid_until: Time = _time("End of validity (exclusive)")
+    proposed_at: Time = _time("When it was proposed")
+    accepted_at: Time = _time("When the counterparty accepted")
+    accepted_by: str | None = Field(description="The account that accepted; null until accepted.")
+    closed_at: Time = _time("When it was rejected, withdrawn, revoked or superseded")
+    reason_hash: str | None = Field(
+        description="keccak256 of the reason given on closing; null when none."
+    )
+    supersedes: str | None = Field(description="The agreement this one amends; null when none.")
+    superseded_by: str | None = Field(description="The amendment that replaced it; null when none.")
+
+
+class AccessReceipt(_Answer):
+    """What a consumer recorded of its use of the data: the Merkle root of its access-log
+    entries over a period."""
+
+    index: int = Field(description="Position among the agreement's receipts, from 0.")
+    log_root: str = _hash("Merkle root of the access-log entries")
+    entry_count: int = Field(description="Number of entries under `log_root`.")
+    period_start: Time = _time("Start of the period the entries cover")
+    period_end: Time = _time("End of that period")
+    recorded_at: Time = _time("When the receipt was recorded")
+    block_number: int = Field(description="Block of the receipt's transaction.")
+    transaction: str = _hash("Transaction hash")
+
+
+class AgreementWithReceipts(Agreement):
+    """An agreement and its access receipts."""
+
+    access_receipts: list[AccessReceipt] = Field(description="In the order recorded.")
+
+
+class AgreementList(_Answer):
+    """A page of agreements, oldest proposal first."""
+
+    items: list[Agreement] = Field(description="The agreements of this page.")
+    next_cursor: Cursor
+
+
+class IndexStatus(_Answer):
+    """How far the index has read the chain."""
+
+    block_number: int | None = Field(description="The index's block; null before any pass.")
+    block_time: Time = _time("That block's time")
+    chain_id: int | None = Field(description="The chain the index reads; null before any pass.")
+    synced_at: Time = _time("When the index was last found caught up with the confirmed head")
+    age_seconds: int | None = Field(description="Seconds since `synced_at`; null when never.")
+
+
+class Authorization(_Answer):
+    """Whether the provider may share the dataset with the consumer for the purpose now."""
+
+    authorized: bool | None = Field(
+        description="null when the node did not answer and the index is too old to say."
+    )
+    status: Literal["authorized", "not-authorized", "unknown"] = Field(
+        description="`authorized` as a word."
+    )
+    source: Literal["chain", "index"] = Field(description="Who answered.")
+    block_number: int | None = Field(
+        description="The chain's head asked (`chain`), or the index's block (`index`)."
+    )
+    agreement_id: str | None = Field(description="The authorizing agreement; null when none.")
+    agreement: Agreement | None = Field(
+        description="That agreement as the index holds it; null when none or not indexed yet."
+    )
+    index: IndexStatus = Field(description="How far the index has read the chain.")
+
+
+class AgreementTransaction(_Answer):
+    """A transaction about an agreement, mined and successful."""
+
+    agreement_id: str = _hash("Agreement id")
+    transaction: str = _hash("Transaction hash")
+    block_number: int = Field(description="Block it was mined in.")
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+class DatasetSummary(_Answer):
+    """A registered dataset, with its number of versions and its latest root."""
+
+    id: str = _hash("Dataset id: derived from its owner and its catalogue code")
+    owner: DepartmentRef = Field(description="The department that registered it.")
+    code_hash: str = _hash("keccak256 of the catalogue code")
+    metadata_hash: str = _hash("Hash of its metadata document")
+    registered_at: Time = _time("When it was registered")
+    transaction: str = _hash("The registration's transaction")
+    version_count: int = Field(description="Versions anchored.")
+    latest_root: str | None = Field(description="Root of the newest version; null when none.")
+    latest_anchored_at: Time = _time("When the newest version was anchored")
+
+
+class DatasetList(_Answer):
+    """A page of datasets, oldest first."""
+
+    items: list[DatasetSummary] = Field(description="The datasets of this page.")
+    next_cursor: Cursor
+
+
+class DatasetVersion(_Answer):
+    """A version of a dataset as the index holds it: a Merkle root over its leaves."""
+
+    id: str = _hash("Version id: keccak256(abi.encode(dataset id, root))")
+    root: str = _hash("Merkle root of the version's leaves")
+    dataset_id: str = _hash("Dataset id")
+    department: DepartmentRef = Field(description="The department that anchored it.")
+    leaf_count: int = Field(description="Leaves under the root.")
+    metadata_hash: str = _hash("Hash of the version's metadata")
+    anchored_at: Time = _time("When it was anchored")
+    block_number: int = Field(description="Block of the anchoring.")
+    transaction: str = _hash("The anchoring's transaction")
+    parents: list[str] = Field(description="Ids of the versions it derives from.")
+    status: Literal["anchored", "revoked"] = Field(
+        description="`revoked` once its owner revoked it."
+    )
+    revoked_at: Time = _time("When it was revoked")
+    revoke_reason_hash: str | None = Field(
+        description="keccak256 of the revocation's reason; null unless revoked."
+    )
+
+
+class LineageEdge(_Answer):
+    """A version derived from another."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: str = Field(alias="from", description="The parent version's id.")
+    to: str = _hash("The derived version's id")
+
+
+class Dataset(_Answer):
+    """A dataset with every version (oldest first), the lineage between them and the agreements
+    covering it."""
+
+    id: str = _hash("Dataset id")
+    owner: DepartmentRef = Field(description="The department that registered it.")
+    code_hash: str = _hash("keccak256 of the catalogue code")
+    metadata_hash: str = _hash("Hash of its metadata document")
+    registered_at: Time = _time("When it was registered")
+    block_number: int = Field(description="Block of the registration.")
+    transaction: str = _hash("The registration's transaction")
+    versions: list[DatasetVersion] = Field(description="Every version, oldest first.")
+    lineage: list[LineageEdge] = Field(description="Parent → child edges between versions.")
+    agreements: list[Agreement] = Field(description="Agreements covering it, oldest first.")
+
+
+class Provenance(_Answer):
+    """The dataset as a W3C PROV-JSON document: versions, agreements and access receipts as
+    entities and activities, departments as agents. A relation is present only when the
+    document has one of its kind."""
+
+    prefix: dict[str, str] = Field(description="Namespace prefixes (`xt`, `prov`).")
+    entity: dict[str, dict[str, Any]] = Field(
+        description="The dataset, its versions and agreements, by PROV identifier."
+    )
+    agent: dict[str, dict[str, Any]] = Field(description="Departments, by PROV identifier.")
+    activity: dict[str, dict[str, Any]] = Field(description="Anchorings and data accesses.")
+    wasDerivedFrom: dict[str, dict[str, Any]] | SkipJsonSchema[None] = Field(  # noqa: N815
+        default=None, description="Version lineage."
+    )
+    wasAttributedTo: dict[str, dict[str, Any]] | SkipJsonSchema[None] = Field(  # noqa: N815
+        default=None, description="Who published a version, who are an agreement's parties."
+    )
+    wasGeneratedBy: dict[str, dict[str, Any]] | SkipJsonSchema[None] = Field(  # noqa: N815
+        default=None, description="The anchoring of each version."
+    )
+    used: dict[str, dict[str, Any]] | SkipJsonSchema[None] = Field(
+        default=None, description="Data accesses of the dataset."
+    )
+    wasAssociatedWith: dict[str, dict[str, Any]] | SkipJsonSchema[None] = Field(  # noqa: N815
+        default=None, description="Who anchored, who accessed under which agreement."
+    )
+    hadMember: dict[str, dict[str, Any]] | SkipJsonSchema[None] = Field(  # noqa: N815
+        default=None, description="The dataset (a prov:Collection) and its versions."
+    )
+
+
+# --------------------------------------------------------------------------- verification
+
+
+class ProofLeaf(_Answer):
+    """The leaf a proof bundle proves, with its values."""
+
+    kind: LeafKind = Field(description="A file (content hash, name) or a record (hash, salt).")
+    types: list[str] = Field(
+        description="ABI types of the values: [bytes32, string] (file) or [bytes32, bytes32] "
+        "(record)."
+    )
+    values: list[str] = Field(
+        description="The values: file content SHA-256 and name, or record hash and salt."
+    )
+    hash: str = _hash("The leaf hash")
+
+
+class ProofPublisher(_Answer):
+    """The department the bundle claims anchored the version."""
+
+    id: str = _hash("Department id")
+
+
+class ProofBundle(_Answer):
+    """A ``xietong-proof/2`` bundle: checks with ``xietong verify-proof`` against any node of
+    the consortium and its trust file, without trusting this gateway."""
+
+    format: Literal["xietong-proof/2"] = Field(description=f"Always `{BUNDLE_FORMAT}`.")
+    leaf: ProofLeaf = Field(description="The leaf and its values.")
+    proof: list[str] = Field(description="The Merkle path from the leaf to the root.")
+    root: str = _hash("The version's root")
+    dataset_id: str = _hash("Dataset id")
+    version_id: str = _hash("Version id")
+    leaf_count: int = Field(description="Leaves under the root.")
+    chain_id: int = Field(description="The consortium's chain id.")
+    contract: str = Field(description="The DatasetRegistry's address (EIP-55).")
+    transaction: str = _hash("The anchoring's transaction")
+    block_number: int = Field(description="Block of the anchoring.")
+    anchored_at: Time = _time("When it was anchored")
+    publisher: ProofPublisher = Field(description="The department that anchored it.")
+
+
+class VerifiedDepartment(_Answer):
+    """A department as a verification names it."""
+
+    id: str = _hash("Department id")
+    name: str | None = Field(
+        description="Its name as on chain (untrusted text); null when the index does not know it."
+    )
+    status: DepartmentStatus | None = Field(description="null when the index does not know it.")
+
+
+class VerifiedVersion(_Answer):
+    """A version holding the leaf, and how final it is."""
+
+    id: str = _hash("Version id")
+    root: str = _hash("Merkle root")
+    dataset_id: str = _hash("Dataset id")
+    owner: VerifiedDepartment = Field(description="The dataset's owner.")
+    anchored_by: VerifiedDepartment = Field(description="The department that anchored it.")
+    leaf_count: int = Field(description="Leaves under the root.")
+    block_number: int = Field(description="Block of the anchoring.")
+    anchored_at: Time = _time("When it was anchored")
+    transaction: str = _hash("The anchoring's transaction")
+    confirmations: int = Field(description="Blocks from the anchoring's to the chain's head.")
+    final: bool = Field(description="Whether it has the confirmations the gateway requires.")
+    revoked_at: Time = _time("When its owner revoked it")
+    parents: list[str] = Field(description="Ids of the versions it derives from.")
+
+
+class VerifiedReceipt(_Answer):
+    """An access receipt of an authorizing agreement."""
+
+    index: int = Field(description="Position among the agreement's receipts, from 0.")
+    log_root: str = _hash("Merkle root of the access-log entries")
+    entry_count: int = Field(description="Number of entries under `log_root`.")
+    period_start: Time = _time("Start of the period the entries cover")
+    period_end: Time = _time("End of that period")
+    recorded_at: Time = _time("When the receipt was recorded")
+    transaction: str = _hash("The receipt's transaction")
+
+
+class VerifiedAuthorization(_Answer):
+    """An agreement letting the dataset's owner share it now, both parties active."""
+
+    agreement_id: str = _hash("Agreement id")
+    provider: VerifiedDepartment = Field(description="The department sharing the data.")
+    consumer: VerifiedDepartment = Field(description="The department receiving it.")
+    purpose: str = _hash("keccak256 of the purpose code")
+    legal_basis: str = _hash("keccak256 of the legal basis")
+    terms_hash: str = _hash("SHA-256 of the terms document")
+    valid_from: Time = _time("Start of validity")
+    valid_until: Time = _time("End of validity (exclusive)")
+    receipts: list[VerifiedReceipt] = Field(description="Its access receipts.")
+
+
+class VerifyMatch(_Answer):
+    """A version holding the file, hash or record."""
+
+    leaf_hash: str = _hash("The leaf")
+    kind: LeafKind = Field(description="A file leaf or a record leaf.")
+    content_hash: str | None = Field(description="The file's SHA-256; null for a record.")
+    path: str | None = Field(description="The file's name in the version; null for a record.")
+    record_index: int | None = Field(description="The record's row; null for a file.")
+    version: VerifiedVersion = Field(description="The version holding the leaf.")
+    lineage: list[VerifiedVersion] = Field(
+        description="The versions it derives from, breadth first."
+    )
+    authorizations: list[VerifiedAuthorization] = Field(
+        description="Agreements letting its owner share the dataset now."
+    )
+    status: MatchStatus = Field(description="Where this version stands.")
+    proof_url: str = Field(description="Where its proof bundle is (GET).")
+    proof: ProofBundle | SkipJsonSchema[None] = Field(
+        default=None,
+        description="Its proof bundle: present when asked for with `with_proof` (file matches "
+        "of GET /v1/verify and POST /v1/verify/file; every match of POST /v1/verify/record).",
+    )
+
+
+class VerifyIndex(_Answer):
+    """The index the answer was made from."""
+
+    block_number: int | None = Field(description="The index's block; null before any pass.")
+    node_reachable: bool = Field(
+        description="false when the chain node did not answer: the index alone answered."
+    )
+
+
+class VerifyAnswer(_Answer):
+    """Where a file, hash or record is anchored, by whom, when, and who may receive it."""
+
+    query: str = Field(description="What was asked, in words.")
+    anchored: bool = Field(description="Whether any match is anchored, final and unrevoked.")
+    matches: list[VerifyMatch] = Field(
+        description="Every version holding it: anchored first, newest first."
+    )
+    index: VerifyIndex = Field(description="The index the answer was made from.")
+    status: MatchStatus = Field(description="The first match's status.")
+
+
+class FileVerifyAnswer(VerifyAnswer):
+    """A verification of an uploaded file."""
+
+    size: int = Field(description="Bytes received.")
+
+
+# --------------------------------------------------------------------------- commitments
+
+
+class CommitmentParticipant(_Answer):
+    """A participant of a joint-handling commitment and its duty."""
+
+    department: DepartmentRef = Field(description="The participating department.")
+    duty_hash: str = _hash("keccak256 of its duty")
+    signed_at: Time = _time("When it signed")
+    signer: str | None = Field(description="The account that signed; null until signed.")
+    done_at: Time = _time("When it reported its duty done")
+    last_evidence_hash: str | None = Field(
+        description="keccak256 of its last evidence; null before any report."
+    )
+    report_count: int = Field(description="Progress reports made.")
+
+
+class Commitment(_Answer):
+    """A joint-handling commitment (联办承诺)."""
+
+    id: str = _hash("Commitment id")
+    status: CommitmentStatus = Field(
+        description="The chain's status, with `overdue` when not closed by its deadline."
+    )
+    matter_ref: str = _hash("keccak256 of the matter's reference")
+    lead: DepartmentRef = Field(description="The leading department.")
+    deadline: Time = _time("The deadline")
+    proposed_at: Time = _time("When it was proposed")
+    activated_at: Time = _time("When every participant had signed")
+    closed_at: Time = _time("When it was completed or cancelled")
+    closing_hash: str | None = Field(
+        description="keccak256 of the closing evidence or reason; null while open."
+    )
+    participants: list[CommitmentParticipant] = Field(description="In the order proposed.")
+
+
+class CommitmentList(_Answer):
+    """A page of commitments, oldest first."""
+
+    items: list[Commitment] = Field(description="The commitments of this page.")
+    next_cursor: Cursor
+
+
+class CommitmentTransaction(_Answer):
+    """A transaction about a commitment, mined and successful."""
+
+    commitment_id: str = _hash("Commitment id")
+    transaction: str = _hash("Transaction hash")
+    block_number: int = Field(description="Block it was mined in.")
+
+
+# --------------------------------------------------------------------------- audit, anchors
+
+
+class AuditEvent(_Answer):
+    """An event of one of the four contracts."""
+
+    block_number: int = Field(description="Its block.")
+    log_index: int = Field(description="Its position in the block.")
+    time: Time = _time("The block's time")
+    transaction: str = _hash("Its transaction")
+    contract: ContractName = Field(description="The contract that emitted it.")
+    event: str = Field(description="Its name, e.g. AgreementRevoked.")
+    department_id: str | None = Field(description="The department it concerns; null when none.")
+    department: str | None = Field(
+        description="That department's name as on chain (untrusted text); null when none."
+    )
+    subject_id: str | None = Field(
+        description="What it is about (agreement, commitment, dataset, root, account); null "
+        "when none."
+    )
+    args: dict[str, Any] = Field(description="Its arguments as decoded (0x hex for bytes).")
+
+
+class AuditEventList(_Answer):
+    """A page of the audit trail, in chain order."""
+
+    items: list[AuditEvent] = Field(description="The events of this page.")
+    next_cursor: Cursor
+
+
+class Batch(_Answer):
+    """A batch of submitted hashes, anchored as one version of its dataset."""
+
+    batch_id: str = Field(description="Its id (32 hex digits): poll GET /v1/anchors/{batch_id}.")
+    root: str | None = Field(description="The version's root, once sealed for anchoring.")
+    transaction: str | None = Field(description="The anchoring's transaction, once sent.")
+    block_number: int | None = Field(description="Its block, once mined.")
+    dataset_id: str = _hash("Dataset id")
+    status: BatchStatus = Field(
+        description="collecting → sealed → pending → sent → confirmed; or failed (see `error`), "
+        "or abandoned by its operator."
+    )
+    leaf_count: int = Field(description="Hashes in the batch (distinct).")
+    error: str | None = Field(description="Why it failed; null otherwise.")
+
+
+# --------------------------------------------------------------------------- consortium
+
+
+_HEX_HASH = r"^0x[0-9a-f]{64}$"
+_ADDRESS = r"^0x[0-9a-fA-F]{40}$"
+Address = Annotated[str, Field(pattern=_ADDRESS, description="EIP-55 checksummed address.")]
+
+
+class ConsortiumContracts(_Answer):
+    """The four contracts' addresses."""
+
+    DepartmentRegistry: Address
+    DatasetRegistry: Address
+    SharingAgreements: Address
+    JointCommitments: Address
+
+
+class ConsortiumAnswer(_Answer):
+    """The consortium trust file (``xietong-consortium/1``) with its fingerprint."""
+
+    format: str = Field(description="Always `" + TRUST_FORMAT + "`.", examples=[TRUST_FORMAT])
+    chain_id: int = Field(ge=1)
+    genesis_hash: str = Field(pattern=_HEX_HASH, description="Hash of block 0.")
+    deployment_block: int = Field(ge=0, description="Block the contracts were deployed in.")
+    deployment_block_hash: str = Field(pattern=_HEX_HASH)
+    contracts: ConsortiumContracts
+    fingerprint: str = Field(
+        pattern=r"^[0-9a-f]{4}(-[0-9a-f]{4}){7}$",
+        description="First 16 bytes of the SHA-256 of the canonical JSON of the other members "
+        "(keys sorted, no whitespace, ASCII), as 8 groups of 4 hex digits (docs/API.md).",
+    )
+
+
+# --------------------------------------------------------------------------- health
+
+
+class Health(_Answer):
+    """The process answers."""
+
+    status: Literal["ok"] = Field(description="Always `ok`.")
+
+
+class NodeReadiness(_Answer):
+    """The chain node, asked now."""
+
+    reachable: bool = Field(description="Whether it answered.")
+    head: int | None = Field(description="Its head block; null when it did not answer.")
+    error: str | SkipJsonSchema[None] = Field(
+        default=None, description="The failure's kind; present only when it did not answer."
+    )
+
+
+class DatabaseReadiness(_Answer):
+    """The database, asked now."""
+
+    reachable: bool = Field(description="Whether it answered.")
+    error: str | SkipJsonSchema[None] = Field(
+        default=None, description="The failure's kind; present only when it did not answer."
+    )
+
+
+class IndexerLoop(_Answer):
+    """This process's indexer loop (``xietong serve`` runs one)."""
+
+    running: bool = Field(description="Whether this process runs an indexer loop.")
+    last_pass_at: Time = _time("When its last pass ended")
+    caught_up_at: Time = _time("When it last caught up with the chain")
+    last_error: str | None = Field(
+        description="Kind of its last pass's failure; null if it passed."
+    )
+    failures: int = Field(description="Passes failed in a row.")
+
+
+class IndexReadiness(_Answer):
+    """How far the index has read the chain, and how far behind it is."""
+
+    block_number: int | None = Field(description="The index's block; null before any pass.")
+    block_time: Time = _time("That block's time")
+    chain_id: int | None = Field(description="The chain the index reads; null before any pass.")
+    lag_blocks: int | None = Field(
+        description="Blocks between the index and the head; null when unknown."
+    )
+    behind_blocks: int | None = Field(
+        description="Confirmed blocks not indexed yet; null when unknown."
+    )
+    synced_at: Time = _time("When the index was last found caught up with the confirmed head")
+    age_seconds: int | None = Field(description="Seconds since `synced_at`; null when never.")
+    indexer: IndexerLoop = Field(description="This process's indexer loop.")
+
+
+class Readiness(_Answer):
+    """Node, database and index, each checked now (the same body with 200 and 503)."""
+
+    ready: bool = Field(description="Whether `reasons` is empty.")
+    reasons: list[NotReadyReason] = Field(description="Why it is not ready; [] when ready.")
+    node: NodeReadiness = Field(description="The chain node.")
+    database: DatabaseReadiness = Field(description="The database.")
+    index: IndexReadiness = Field(description="The index.")
