@@ -29,12 +29,15 @@ from .routes import (
     agreements,
     anchors,
     audit,
+    catalogue,
     commitments,
     consortium,
     datasets,
     departments,
+    documents,
     health,
     proofs,
+    proposals,
     verify,
 )
 from .state import ApiState
@@ -119,12 +122,15 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
 
     for router in (
         verify.router,
+        documents.router,
         proofs.router,
         datasets.router,
         agreements.router,
         agreements.checks,
         commitments.router,
         departments.router,
+        proposals.router,
+        catalogue.router,
         audit.router,
     ):
         app.include_router(router, responses=problem_docs(401, 422, 429))

@@ -244,6 +244,22 @@ BATCH = {
     "error": None,
 }
 TRANSACTION = {"transaction": TX, "block_number": 44}
+PROPOSAL = {
+    "id": 5,
+    "kind": "admit",
+    "status": "open",
+    "proposer": DEPT_REF,
+    "department": {"id": "0x" + "9d" * 32, "name": None, "name_flags": []},
+    "name": "杭州市医疗保障局",
+    "display_name": "杭州市医疗保障局",
+    "name_flags": [],
+    "name_hex": None,
+    "account": "0x" + "11" * 20,
+    "approvals": 1,
+    "created_at": TIME,
+    "expires_at": "2026-11-27T08:00:00+00:00",
+    "executed_at": None,
+}
 PAGE = {"next_cursor": "WzE3NjM2MjU2MDAsIjB4YWUuLi4iXQ"}
 
 EXAMPLES: dict[str, Any] = {
@@ -282,18 +298,55 @@ EXAMPLES: dict[str, Any] = {
         "prefix": {"xt": "https://xietong.example/ns#", "prov": "http://www.w3.org/ns/prov#"},
         "entity": {
             f"xt:version/{VERSION_ID}": {
-                "prov:type": "xt:DatasetVersion",
-                "xt:dataset": f"xt:dataset/{DATASET_ID}",
+                "prov:type": {"$": "xt:DatasetVersion", "type": "prov:QUALIFIED_NAME"},
+                "xt:dataset": {"$": f"xt:dataset/{DATASET_ID}", "type": "prov:QUALIFIED_NAME"},
                 "xt:root": ROOT,
             }
         },
         "agent": {
             f"xt:department/{DEPT['id']}": {
-                "prov:type": "prov:Organization",
+                "prov:type": {"$": "prov:Organization", "type": "prov:QUALIFIED_NAME"},
                 "prov:label": DEPT["name"],
             }
         },
         "activity": {},
+        "hadMember": {
+            f"_:mem-{VERSION_ID}": {
+                "prov:collection": f"xt:dataset/{DATASET_ID}",
+                "prov:entity": f"xt:version/{VERSION_ID}",
+            }
+        },
+    },
+    "documents": {
+        "hash": "0x" + "3e" * 32,
+        "named": None,
+        "documents": [
+            {
+                "kind": "agreement-terms",
+                "subject_type": "agreement",
+                "subject": "0x" + "a6" * 32,
+                "status": "active",
+                "department": None,
+                "time": TIME,
+            }
+        ],
+    },
+    "catalogue": {
+        "format": "xietong-catalogue/1",
+        "texts": [{"rule": "code", "text": "eligibility-check", "hash": "0x" + "f6" * 32}],
+    },
+    "catalogue_names": {
+        "names": {"0x" + "f6" * 32: {"text": "eligibility-check", "verified": True}}
+    },
+    "catalogue_import": {"imported": 1, "hashes": ["0x" + "f6" * 32]},
+    "proposal": PROPOSAL,
+    "proposals": {"items": [PROPOSAL], "next_cursor": None},
+    "proposal_tx": {
+        "proposal_id": 5,
+        "kind": "admit",
+        "approvals": 1,
+        "executed": False,
+        **TRANSACTION,
     },
     "consortium": {
         "format": "xietong-consortium/1",

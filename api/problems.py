@@ -54,6 +54,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "unknown-agreement": (404, "Unknown agreement"),
     "unknown-commitment": (404, "Unknown commitment"),
     "unknown-batch": (404, "Unknown batch"),
+    "unknown-proposal": (404, "Unknown proposal"),
     "not-anchored": (404, "Not anchored"),
     "method-not-allowed": (405, "Method not allowed"),
     "revoked": (410, "Version revoked"),

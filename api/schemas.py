@@ -35,6 +35,9 @@ __all__ = [
     "AuditEventList",
     "Authorization",
     "Batch",
+    "CatalogueDocument",
+    "CatalogueImport",
+    "CatalogueNames",
     "Commitment",
     "CommitmentList",
     "CommitmentParticipant",
@@ -48,13 +51,19 @@ __all__ = [
     "Department",
     "DepartmentList",
     "DepartmentRef",
+    "Document",
+    "DocumentsAnswer",
     "FileVerifyAnswer",
     "Health",
     "IndexStatus",
     "LineageEdge",
+    "Named",
     "ProofBundle",
     "ProofLeaf",
     "ProofPublisher",
+    "Proposal",
+    "ProposalList",
+    "ProposalTransaction",
     "Provenance",
     "Readiness",
     "VerifiedAuthorization",
@@ -697,3 +706,140 @@ class Readiness(_Answer):
     node: NodeReadiness = Field(description="The chain node.")
     database: DatabaseReadiness = Field(description="The database.")
     index: IndexReadiness = Field(description="The index.")
+
+
+# --------------------------------------------------------------------------- catalogue
+
+
+class Named(_Answer):
+    """What the catalogue says of a hash (ledger.catalogue)."""
+
+    text: str | None = Field(
+        description="The text that gives the hash (show it in place of the hash); null when "
+        "the catalogue's text no longer gives it (then show the hash, marked as differing)."
+    )
+    verified: bool = Field(description="The text was hashed again and gives the hash.")
+
+
+DocumentKind = Literal[
+    "agreement-terms",
+    "agreement-purpose",
+    "agreement-legal-basis",
+    "agreement-reason",
+    "commitment-matter",
+    "commitment-duty",
+    "commitment-evidence",
+    "commitment-closing",
+    "commitment-reason",
+    "dataset-code",
+    "dataset-description",
+]
+
+
+class Document(_Answer):
+    """One place the chain holds the hash outside a Merkle tree."""
+
+    kind: DocumentKind = Field(
+        description="What the hash is there: the SHA-256 of an agreement's terms document, or "
+        "the keccak256 of a trimmed text (purpose, legal basis, reason, matter, duty, "
+        "evidence, dataset code or description)."
+    )
+    subject_type: Literal["agreement", "commitment", "dataset"] = Field(
+        description="What holds it."
+    )
+    subject: str = _hash("The agreement, commitment or dataset id")
+    status: str | None = Field(
+        description="The agreement's or commitment's status now; null for a dataset."
+    )
+    department: DepartmentRef | None = Field(
+        description="The participant (duty, evidence) or the dataset's owner; else null."
+    )
+    time: Time = _time("When it went on chain (proposal, report, closure, registration)")
+
+
+class DocumentsAnswer(_Answer):
+    """What a hash is besides a leaf."""
+
+    hash: str = _hash("The hash asked for")
+    named: Named | None = Field(description="The catalogue's text for it; null when none.")
+    documents: list[Document] = Field(
+        description="Where the chain holds it, agreements first, oldest first (at most 100)."
+    )
+
+
+class CatalogueText(_Answer):
+    """A text of the catalogue under the hash its rule gives."""
+
+    rule: Literal["code", "text"] = Field(
+        description="code: keccak256 of the trimmed UTF-8 text; text: of the exact text."
+    )
+    text: str = Field(description="The text as it was typed.")
+    hash: str = _hash("The hash its rule gives")
+
+
+class CatalogueDocument(_Answer):
+    """A catalogue, as another department imports it (`xietong catalogue import`)."""
+
+    format: Literal["xietong-catalogue/1"] = Field(description="The format.")
+    texts: list[CatalogueText] = Field(description="Every text that gives its hash.")
+
+
+class CatalogueImport(_Answer):
+    """What an import added."""
+
+    imported: int = Field(description="Texts now in the catalogue (new or already there).")
+    hashes: list[str] = Field(description="Their hashes, in the order sent.")
+
+
+class CatalogueNames(_Answer):
+    """What the catalogue says of each hash asked for that it knows."""
+
+    names: dict[str, Named] = Field(description="Hash → its text; hashes unknown are left out.")
+
+
+# --------------------------------------------------------------------------- governance
+
+ProposalKind = Literal["admit", "suspend", "readmit", "grant-auditor", "revoke-auditor"]
+
+
+class Proposal(_Answer):
+    """A membership proposal of the department registry."""
+
+    id: int = Field(description="Its id (1, 2, …).")
+    kind: ProposalKind = Field(description="What it does once executed.")
+    status: Literal["open", "expired", "executed"] = Field(
+        description="open (approvals may still come), expired (open past its lifetime), executed."
+    )
+    proposer: DepartmentRef | None = Field(description="The department that proposed it.")
+    department: DepartmentRef | None = Field(
+        description="The department admitted, suspended or readmitted; null for auditor kinds."
+    )
+    name: str | None = Field(description="The name an admission gives (untrusted text).")
+    display_name: str | None = Field(description="That name to show, escaped.")
+    name_flags: list[NameFlag] = Field(description="What to warn of in the name.")
+    name_hex: str | None = Field(description="The name's bytes when the text cannot say them.")
+    account: str | None = Field(
+        description="The first operator (admit) or the auditor (auditor kinds); else null."
+    )
+    approvals: int = Field(description="Approvals of departments so far.")
+    created_at: Time = _time("When it was proposed")
+    expires_at: Time = _time("When it can no longer execute")
+    executed_at: Time = _time("When it executed")
+
+
+class ProposalList(_Answer):
+    """A page of proposals, by id."""
+
+    items: list[Proposal] = Field(description="The proposals of this page.")
+    next_cursor: Cursor
+
+
+class ProposalTransaction(_Answer):
+    """A proposal, an approval or an execution, as mined."""
+
+    proposal_id: int = Field(description="The proposal.")
+    kind: ProposalKind | None = Field(description="Its kind (when it was just proposed).")
+    approvals: int | None = Field(description="Approvals after this transaction, when it approved.")
+    executed: bool = Field(description="The proposal executed in this transaction.")
+    transaction: str = _hash("The transaction")
+    block_number: int = Field(description="Its block.")

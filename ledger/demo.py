@@ -191,6 +191,7 @@ def run_demo(gateway: Gateway, workdir: Path, *, echo: Callable[[str], None] = p
     # validFrom is a day back, but the agreement is in effect only from its acceptance.
     accepted_at = int(client.w3.eth.get_block(accepted.block_number)["timestamp"])
     report.agreements["dibao-to-psb"] = "0x" + sharing_id.hex()
+    report.files["terms"] = str(terms_doc)
 
     echo("4. 公安局 records access receipts for its eligibility lookups")
     log = workdir / "psb-access-2026-11.jsonl"

@@ -193,6 +193,16 @@ def test_the_readme_first_steps_and_every_api_request_run_as_written(served: She
     # its agreement with 公安局 authorizing, the commitment completed.
     assert out[:6] == ['"杭州市民政局"', "true", "true", "2", "2", "5"], out
     assert '"authorized"' in out and '  "completed"' in out, out
+    # The terms document of the demo's two agreements; 低保名单 named by its code; the
+    # catalogue imported; the admission approved (2 of 3), executed by its role's acceptance,
+    # nothing left to execute; the auditor grant proposed, open.
+    assert '["agreement-terms","agreement-terms"]' in out, out
+    assert "HZ-MZ-DIBAO" in out, out
+    admitted = out.index("Proposal 1 was already executed.")
+    assert out[admitted - 2 : admitted] == ["2", "true"], out
+    assert '[["admit","executed"],["grant-auditor","open"]]' in out, out
+    catalogue = json.loads((served.folder / "catalogue.json").read_text(encoding="utf-8"))
+    assert "eligibility-check 低保资格核查" in {t["text"] for t in catalogue["texts"]}
     # The datasets of 民政局 (both of the demo's), the OpenAPI document's title, its page.
     assert out[-7:-4] == ["2", "Xietong (协同) gateway API", "swagger-ui"], out
     proof = json.loads((served.folder / "proof.json").read_text(encoding="utf-8"))

@@ -249,6 +249,7 @@ def propose(state: StateDep, body: ProposeAgreement) -> dict[str, Any]:
         valid_until=body.valid_until,
     )
     gw = state.gateway
+    gw.remember(("code", body.purpose), ("code", body.legal_basis))  # the catalogue's texts
     with state.write_lock:
         agreement_id, tx = propose_agreement(gw.client, gw.signer, terms)
     return {
@@ -277,6 +278,7 @@ def accept(
 def _close(state: StateDep, function: str, agreement: str, reason: str) -> dict[str, Any]:
     agreement_id = parse_hash(agreement, what="agreement id")
     gw = state.gateway
+    gw.remember(("code", reason))
     result = transact(
         state,
         lambda: gw.client.transact(

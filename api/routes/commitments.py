@@ -125,6 +125,7 @@ def propose(state: StateDep, body: ProposeCommitment) -> dict[str, Any]:
         participants=[(p.department, p.duty) for p in body.participants],
         deadline=body.deadline,
     )
+    gw.remember(("code", body.matter_ref), *(("code", p.duty) for p in body.participants))
     with state.write_lock:
         commitment_id, tx = propose_commitment(gw.client, gw.signer, proposal)
     return {
@@ -150,9 +151,12 @@ def sign(
     return {"commitment_id": "0x" + commitment_id.hex(), **result}
 
 
-def _send(state: StateDep, function: str, commitment: str, *args: Any) -> dict[str, Any]:
+def _send(state: StateDep, function: str, commitment: str, *args: Any, text: str) -> dict[str, Any]:
+    """Send ``function`` for the commitment; ``text`` (the evidence or reason hashed among
+    ``args``) is kept in the catalogue first."""
     commitment_id = parse_hash(commitment, what="commitment id")
     gw = state.gateway
+    gw.remember(("code", text))
     result = transact(
         state,
         lambda: gw.client.transact(
@@ -171,7 +175,14 @@ def _send(state: StateDep, function: str, commitment: str, *args: Any) -> dict[s
 )
 def report(state: StateDep, commitment: CommitmentId, body: Evidence) -> dict[str, Any]:
     """A participant reports evidence (and, with ``done``, that its duty is fulfilled)."""
-    return _send(state, "reportProgress", commitment, code_hash(body.evidence), body.done)
+    return _send(
+        state,
+        "reportProgress",
+        commitment,
+        code_hash(body.evidence),
+        body.done,
+        text=body.evidence,
+    )
 
 
 @router.post(
@@ -183,7 +194,7 @@ def report(state: StateDep, commitment: CommitmentId, body: Evidence) -> dict[st
 )
 def complete(state: StateDep, commitment: CommitmentId, body: Evidence) -> dict[str, Any]:
     """The lead closes the commitment once every participant is done."""
-    return _send(state, "complete", commitment, code_hash(body.evidence))
+    return _send(state, "complete", commitment, code_hash(body.evidence), text=body.evidence)
 
 
 @router.post(
@@ -195,4 +206,4 @@ def complete(state: StateDep, commitment: CommitmentId, body: Evidence) -> dict[
 )
 def cancel(state: StateDep, commitment: CommitmentId, body: CancelReason) -> dict[str, Any]:
     """The lead cancels while participants have not all signed."""
-    return _send(state, "cancel", commitment, code_hash(body.reason))
+    return _send(state, "cancel", commitment, code_hash(body.reason), text=body.reason)

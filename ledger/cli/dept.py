@@ -6,16 +6,25 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
 from rich.table import Table
+from sqlmodel import Session
 
 from .. import refs as _refs
 from ..chain import open_client
 from ..chain.client import ChainClient
 from ..chain.reads import read_department
 from ..consent import nominate_operator, proposal_subject, withdraw_nomination
-from ..errors import InputError
+from ..db import queries
+from ..db.engine import create_db_engine
 from ..gateway import Gateway
+from ..governance import (
+    account_address,
+    approve_proposal,
+    execute_proposal,
+    membership_proposal,
+    proposal_outcome,
+    propose_membership,
+)
 from ._consent import consent_or_relay, write_consent
 from ._output import console, emit_json, guarded, load_settings, respond, safe
 
@@ -105,22 +114,12 @@ ValidForOption = Annotated[
 ]
 
 
-def _account(text: str) -> str:
-    """A checksummed account address; InputError otherwise (never echoing more than 42 chars)."""
-    value = text.strip()
-    if not is_hex_address(value):
-        raise InputError(f"{value[:42]!r} is not an account address (0x and 40 hex digits).")
-    if value != value.lower() and value[2:] != value[2:].upper() and not is_checksum_address(value):
-        raise InputError(f"{value} has a wrong checksum (mixed case that does not match).")
-    return str(to_checksum_address(value))
-
-
 def _operator_change(function: str, account: str, json_output: bool) -> None:
     settings = load_settings(json_output)
 
     def run() -> dict[str, Any]:
         gw = Gateway(settings)
-        who = _account(account)
+        who = account_address(account)
         action = {
             "nominate": nominate_operator,
             "withdraw-nomination": withdraw_nomination,
@@ -259,3 +258,132 @@ def role_consent(
     write_consent(
         settings, "AcceptRole", lambda: proposal_subject(proposal), out, valid_for, json_output
     )
+
+
+# --------------------------------------------------------------------------- governance
+#
+# Membership changes are proposals of a department, approved by the others (`approve`), and
+# executed once the approvals of active departments meet the threshold; an admission or an
+# auditor grant also waits for the named account to accept the role (`accept-role`).
+
+propose_app = typer.Typer(
+    help="Propose a membership change; this gateway's department approves it at once.",
+    no_args_is_help=True,
+)
+app.add_typer(propose_app, name="propose")
+
+
+def _propose(kind: str, json_output: bool, **fields: str | None) -> None:
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        proposal = membership_proposal(kind, **fields)  # checked before the node is asked
+        gw = Gateway(settings)
+        proposal_id, tx = propose_membership(gw.client, gw.signer, proposal)
+        return proposal_outcome(proposal_id, kind, tx)
+
+    respond(json_output, run, _said("proposed"))
+
+
+def _said(verb: str) -> Any:
+    def say(r: dict[str, Any]) -> str:
+        what = f" ({safe(r['kind'])})" if r["kind"] else ""
+        approvals = f", {r['approvals']} approval(s)" if r["approvals"] is not None else ""
+        done = "; executed" if r["executed"] else "; not executed yet"
+        return f"[green]{verb}[/] proposal {r['proposal_id']}{what} in block {r['block_number']}{approvals}{done}"
+
+    return say
+
+
+@propose_app.command("admit")
+def propose_admit(
+    code: Annotated[str, typer.Argument(help="The new department's stable code.")],
+    name: Annotated[str, typer.Option("--name", help="Its name (on chain, public).")],
+    operator: Annotated[str, typer.Option("--operator", help="Its first operator's account.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Propose to admit a department; its first operator accepts with `dept accept-role`."""
+    _propose("admit", json_output, department=code, name=name, account=operator)
+
+
+@propose_app.command("suspend")
+def propose_suspend(department: DepartmentArgument, json_output: JsonOption = False) -> None:
+    """Propose to suspend a department (its agreements stop authorizing while suspended)."""
+    _propose("suspend", json_output, department=department)
+
+
+@propose_app.command("readmit")
+def propose_readmit(department: DepartmentArgument, json_output: JsonOption = False) -> None:
+    """Propose to readmit a suspended department."""
+    _propose("readmit", json_output, department=department)
+
+
+@propose_app.command("grant-auditor")
+def propose_grant_auditor(account: AccountArgument, json_output: JsonOption = False) -> None:
+    """Propose to make ACCOUNT an auditor; it accepts with `dept accept-role`."""
+    _propose("grant-auditor", json_output, account=account)
+
+
+@propose_app.command("revoke-auditor")
+def propose_revoke_auditor(account: AccountArgument, json_output: JsonOption = False) -> None:
+    """Propose to revoke ACCOUNT's auditor role."""
+    _propose("revoke-auditor", json_output, account=account)
+
+
+def _vote(verb: str, action: Any, proposal: int, json_output: bool) -> None:
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        gw = Gateway(settings)
+        return proposal_outcome(proposal, None, action(gw.client, gw.signer, proposal))
+
+    respond(json_output, run, _said(verb))
+
+
+@app.command()
+def approve(proposal: ProposalArgument, json_output: JsonOption = False) -> None:
+    """Approve PROPOSAL on behalf of this gateway's department (it executes when that is
+    enough)."""
+    _vote("approved", approve_proposal, proposal, json_output)
+
+
+@app.command()
+def execute(proposal: ProposalArgument, json_output: JsonOption = False) -> None:
+    """Execute PROPOSAL, whose approvals already meet the threshold."""
+    _vote("executed", execute_proposal, proposal, json_output)
+
+
+@app.command()
+def proposals(
+    status: Annotated[
+        str | None, typer.Option("--status", help="open, expired or executed.")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Membership proposals, from the index (`xietong index` first)."""
+    settings = load_settings(json_output)
+
+    def run() -> list[dict[str, Any]]:
+        with Session(create_db_engine(settings.database_url)) as session:
+            items: list[dict[str, Any]] = []
+            cursor = None
+            while True:
+                page = queries.list_proposals(
+                    session=session, status=status, cursor=cursor, limit=queries.MAX_PAGE
+                )
+                items.extend(page.items)
+                cursor = page.next_cursor
+                if cursor is None:
+                    return items
+
+    rows = guarded(json_output, run)
+    if json_output:
+        emit_json({"ok": True, "proposals": rows})
+        return
+    table = Table("id", "kind", "status", "about", "approvals")
+    for p in rows:
+        about = p["display_name"] or (p["department"] or {}).get("name") or p["account"] or ""
+        table.add_row(
+            str(p["id"]), safe(p["kind"]), safe(p["status"]), safe(about), str(p["approvals"])
+        )
+    console.print(table)

@@ -37,6 +37,7 @@ from .tables import (
     DepartmentRow,
     IndexedBlock,
     IndexerCheckpoint,
+    ProposalRow,
     VersionParentRow,
     VersionRow,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "UnknownCommitmentError",
     "UnknownDatasetError",
     "UnknownDepartmentError",
+    "UnknownProposalError",
     "agreement_status",
     "authorizing_agreement",
     "commitment_status",
@@ -113,6 +115,10 @@ class UnknownAgreementError(NotFoundError):
 
 class UnknownCommitmentError(NotFoundError):
     kind = "unknown-commitment"
+
+
+class UnknownProposalError(NotFoundError):
+    kind = "unknown-proposal"
 
 
 class AmbiguousDatasetError(InputError):
@@ -308,6 +314,71 @@ def get_department(*, session: Session, department_id: str) -> dict[str, Any]:
     if row is None:
         raise UnknownDepartmentError(f"no department {department_id} is known here.")
     return _department(row)
+
+
+# --------------------------------------------------------------------------- proposals
+
+#: A membership proposal's statuses: ``open`` (approvals may still come), ``expired`` (open
+#: past its lifetime: it can no longer execute), ``executed``.
+PROPOSAL_STATUSES = ("open", "expired", "executed")
+
+
+def _proposal(row: ProposalRow, names: _Names, now: int) -> dict[str, Any]:
+    flags = split_flags(row.name_flags)
+    # As the registry: an open proposal is expired from expiresAt on (block time >= expiresAt).
+    status = "expired" if row.status == "open" and now >= row.expires_at else row.status
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "status": status,
+        "proposer": names.ref(row.proposer_department),
+        "department": names.ref(row.department_id),
+        # The name an admission proposes (chain data: shown escaped, with the id, when flagged).
+        "name": row.name,
+        "display_name": display_name(row.name, flags, row.department_id or "")
+        if row.name is not None
+        else None,
+        "name_flags": flags,
+        "name_hex": row.name_hex,
+        "account": row.account,
+        "approvals": row.approvals,
+        "created_at": iso(row.created_at),
+        "expires_at": iso(row.expires_at),
+        "executed_at": iso(row.executed_at),
+    }
+
+
+def list_proposals(
+    *, session: Session, status: str | None = None, cursor: str | None = None, limit: int = 100
+) -> Page:
+    """Membership proposals, oldest first (by id)."""
+    if status is not None and status not in PROPOSAL_STATUSES:
+        raise InputError(f"status must be one of {', '.join(PROPOSAL_STATUSES)}, not {status!r}.")
+    names, now = _Names(session), _now(session)
+    query = select(ProposalRow)
+    if status == "executed":
+        query = query.where(ProposalRow.status == "executed")
+    elif status == "open":
+        query = query.where(ProposalRow.status == "open", col(ProposalRow.expires_at) > now)
+    elif status == "expired":
+        query = query.where(ProposalRow.status == "open", col(ProposalRow.expires_at) <= now)
+    return _page(
+        session,
+        query,
+        (col(ProposalRow.id),),
+        cursor,
+        limit,
+        lambda r: (r.id,),
+        lambda r: _proposal(r, names, now),
+    )
+
+
+def get_proposal(*, session: Session, proposal_id: int) -> dict[str, Any]:
+    """One membership proposal."""
+    row = session.get(ProposalRow, proposal_id)
+    if row is None:
+        raise UnknownProposalError(f"no proposal {proposal_id} is known here.")
+    return _proposal(row, _Names(session), _now(session))
 
 
 # --------------------------------------------------------------------------- datasets
@@ -830,6 +901,120 @@ def get_commitment(*, session: Session, commitment_id: str) -> dict[str, Any]:
     if row is None:
         raise UnknownCommitmentError(f"no commitment {commitment_id} is known here.")
     return _commitment(session, row, _Names(session), _now(session))
+
+
+# --------------------------------------------------------------------------- documents
+
+#: What a hash can be besides a leaf: the SHA-256 of an agreement's terms document, or the
+#: hash of a text people typed (``ledger.ids.code_hash``). Each (kind, row field).
+_AGREEMENT_DOCUMENTS = (
+    ("agreement-terms", "terms_hash"),
+    ("agreement-purpose", "purpose"),
+    ("agreement-legal-basis", "legal_basis"),
+    ("agreement-reason", "reason_hash"),
+)
+#: The most documents one hash is answered with (a purpose may serve many agreements).
+MAX_DOCUMENTS = 100
+
+
+def documents_for(*, session: Session, digest: str) -> list[dict[str, Any]]:
+    """Where the chain holds ``digest`` (0x hex) other than as a leaf: as an agreement's terms
+    document (its SHA-256), purpose, legal basis or closing reason, a commitment's matter,
+    a participant's duty or evidence, a commitment's closing evidence or reason, a dataset's
+    code or description. Each ``{"kind", "subject_type", "subject", "status", "department",
+    "time"}``, at most :data:`MAX_DOCUMENTS`, agreements first, oldest first."""
+    names, now = _Names(session), _now(session)
+    found: list[dict[str, Any]] = []
+
+    def add(kind: str, subject_type: str, subject: str, status: str | None, **more: Any) -> None:
+        if len(found) < MAX_DOCUMENTS:
+            found.append(
+                {
+                    "kind": kind,
+                    "subject_type": subject_type,
+                    "subject": subject,
+                    "status": status,
+                    "department": more.get("department"),
+                    "time": iso(more.get("time")),
+                }
+            )
+
+    for kind, field in _AGREEMENT_DOCUMENTS:
+        column = col(getattr(AgreementRow, field))
+        agreements = (
+            select(AgreementRow).where(column == digest).order_by(col(AgreementRow.proposed_at))
+        )
+        for agreement in session.exec(agreements.limit(MAX_DOCUMENTS)).all():
+            time = agreement.closed_at if kind == "agreement-reason" else agreement.proposed_at
+            add(kind, "agreement", agreement.id, agreement_status(agreement, now), time=time)
+    commitments = select(CommitmentRow).order_by(col(CommitmentRow.proposed_at))
+    for matter in session.exec(
+        commitments.where(CommitmentRow.matter_ref == digest).limit(MAX_DOCUMENTS)
+    ):
+        add(
+            "commitment-matter",
+            "commitment",
+            matter.id,
+            commitment_status(matter, now),
+            time=matter.proposed_at,
+        )
+    for closed in session.exec(
+        commitments.where(CommitmentRow.closing_hash == digest).limit(MAX_DOCUMENTS)
+    ):
+        kind = "commitment-closing" if closed.status == "completed" else "commitment-reason"
+        add(kind, "commitment", closed.id, commitment_status(closed, now), time=closed.closed_at)
+    duties = session.exec(
+        select(CommitmentParticipantRow, CommitmentRow)
+        .join(CommitmentRow, col(CommitmentRow.id) == col(CommitmentParticipantRow.commitment_id))
+        .where(CommitmentParticipantRow.duty_hash == digest)
+        .order_by(col(CommitmentRow.proposed_at), col(CommitmentParticipantRow.position))
+        .limit(MAX_DOCUMENTS)
+    ).all()
+    for participant, commitment in duties:
+        add(
+            "commitment-duty",
+            "commitment",
+            commitment.id,
+            commitment_status(commitment, now),
+            department=names.ref(participant.department_id),
+            time=commitment.proposed_at,
+        )
+    # Every report's evidence, not only each participant's last: from the event log (the
+    # hash is in the event's arguments; reports are few beside the events of other names).
+    reports = session.exec(
+        select(ChainEvent)
+        .where(ChainEvent.name == "ProgressReported", col(ChainEvent.args).contains(digest))
+        .order_by(col(ChainEvent.block_number), col(ChainEvent.log_index))
+        .limit(MAX_DOCUMENTS)
+    ).all()
+    for event in reports:
+        args = json.loads(event.args)
+        if args.get("evidenceHash") != digest:
+            continue  # the hash stood elsewhere in the arguments
+        reported = session.get(CommitmentRow, args["commitmentId"])
+        add(
+            "commitment-evidence",
+            "commitment",
+            args["commitmentId"],
+            commitment_status(reported, now) if reported is not None else None,
+            department=names.ref(args.get("departmentId")),
+            time=event.timestamp,
+        )
+    for kind, field in (("dataset-code", "code_hash"), ("dataset-description", "metadata_hash")):
+        column = col(getattr(DatasetRow, field))
+        datasets = (
+            select(DatasetRow).where(column == digest).order_by(col(DatasetRow.registered_at))
+        )
+        for dataset in session.exec(datasets.limit(MAX_DOCUMENTS)).all():
+            add(
+                kind,
+                "dataset",
+                dataset.id,
+                None,
+                department=names.ref(dataset.owner_department),
+                time=dataset.registered_at,
+            )
+    return found
 
 
 # --------------------------------------------------------------------------- audit trail

@@ -369,6 +369,51 @@ def test_provenance_is_prov_json_with_derivation_agents_and_access(api: Api, wor
     assert_problem(api.get("/v1/datasets/HZ-NO-SUCH/provenance"), 404, "unknown-dataset")
 
 
+def test_documents_say_what_a_hash_is_besides_a_leaf(api: Api, world: World) -> None:
+    def documents(digest: str) -> dict[str, Any]:
+        body: dict[str, Any] = api.ok("/v1/documents", params={"hash": digest})
+        assert body["hash"] == digest
+        return body
+
+    def kinds(text: str) -> list[tuple[str, str, str | None, str | None]]:
+        body = documents(hex_id(code_hash(text)))
+        assert body["named"] == {"text": text, "verified": True}  # the demo catalogued it
+        return [
+            (d["kind"], d["subject"], d["status"], (d["department"] or {}).get("name"))
+            for d in body["documents"]
+        ]
+
+    sharing = world.report.agreements["dibao-to-psb"]
+    revoked = world.report.agreements["dibao-to-health-revoked"]
+    commitment = world.report.commitment
+    terms = documents(hex_id(hashing.sha256_file(Path(world.report.files["terms"]))))
+    assert terms["named"] is None  # a document, not a text
+    # The demo's two agreements share one terms document, oldest first.
+    assert [
+        {k: d[k] for k in ("kind", "subject_type", "subject", "status")} for d in terms["documents"]
+    ] == [
+        {"kind": "agreement-terms", "subject_type": "agreement", "subject": a, "status": s}
+        for a, s in ((sharing, "active"), (revoked, "revoked"))
+    ]
+    proposed = api.ok(f"/v1/agreements/{sharing}")["proposed_at"]
+    assert terms["documents"][0]["time"] == proposed
+    assert kinds("eligibility-check 低保资格核查") == [
+        ("agreement-purpose", sharing, "active", None)
+    ]
+    assert kinds("用途超出约定范围") == [("agreement-reason", revoked, "revoked", None)]
+    assert kinds("出生一件事-2026-000123") == [("commitment-matter", commitment, "completed", None)]
+    assert kinds("办理户口登记") == [("commitment-duty", commitment, "completed", NAMES[PSB])]
+    assert kinds("户口登记 完成") == [("commitment-evidence", commitment, "completed", NAMES[PSB])]
+    assert kinds("一件事办结") == [("commitment-closing", commitment, "completed", None)]
+    assert kinds(DIBAO) == [("dataset-code", hex_id(dataset_of(CIVIL, DIBAO)), None, NAMES[CIVIL])]
+    nothing = documents("0x" + "ab" * 32)
+    assert nothing == {"hash": "0x" + "ab" * 32, "named": None, "documents": []}
+    assert_problem(api.get("/v1/documents", params={"hash": "0x12"}), 400, "bad-hash")
+    assert_problem(
+        api.get("/v1/documents", params={"hash": "0x" + "ab" * 32}, scope=None), 401, "unauthorized"
+    )
+
+
 def qualified(name: str) -> dict[str, str]:
     return {"$": name, "type": "prov:QUALIFIED_NAME"}
 

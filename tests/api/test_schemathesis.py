@@ -25,7 +25,8 @@ from schemathesis import GenerationMode
 from schemathesis import checks as st_checks
 from schemathesis.core.result import Ok
 
-from tests.api._support import PROBLEM, Api, World
+from ledger.ids import code_hash
+from tests.api._support import DIBAO, PROBLEM, Api, World
 from tests.api.test_reads import RULES, file_leaf, november_row, policy_file
 
 EXAMPLES = 25
@@ -117,6 +118,7 @@ def test_every_operation_answers_as_documented(
         "GET /v1/commitments/{commitment}": {
             "path_parameters": {"commitment": world.report.commitment}
         },
+        "GET /v1/catalogue/names": {"query": {"hash": "0x" + code_hash(DIBAO).hex()}},
     }
     for label, parts in real.items():
         method, path = label.split(" ")
@@ -134,4 +136,7 @@ def test_every_operation_answers_as_documented(
         if "application/json" in documented_operation["responses"].get("200", {}).get("content", {})
         and "403" not in documented_operation["responses"]  # a read key may call it
     }
-    assert reads <= conformed, sorted(reads - conformed)
+    # The demo makes no membership proposal: tests/api/test_governance.py reads one (FastAPI
+    # validates it against its model on the way out).
+    elsewhere = {"GET /v1/proposals/{proposal}"}
+    assert reads - elsewhere <= conformed, sorted(reads - elsewhere - conformed)

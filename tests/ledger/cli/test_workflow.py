@@ -608,6 +608,126 @@ def test_agreements_commitments_and_demo(cli: Cli, tmp_path: Path) -> None:
     assert len(revoked) == 2
 
 
+def chain_client(cli: Cli) -> ChainClient:
+    """A client of the deployment the CLI's gateway uses, to check what the chain says."""
+    manifest = json.loads((Path(cli.env["XIETONG_DEPLOYMENTS_DIR"]) / "31337.json").read_text())
+    addresses = {name: c["address"] for name, c in manifest["contracts"].items()}
+    return ChainClient(connect(cli.env["XIETONG_RPC_URL"]), addresses)
+
+
+def test_membership_governance_propose_approve_accept_and_execute(cli: Cli) -> None:
+    """`xietong dept propose admit|suspend|readmit|grant-auditor|revoke-auditor`, `approve`,
+    `execute`, `proposals` (docs/CLI.md): two of three founders (6666 bps) carry a change; an
+    admission waits for its first operator to accept the role."""
+    client = chain_client(cli)
+    operator, auditor = dev_account(11).address, dev_account(12).address
+    new_code = "11330100MB1A00009X"
+    proposed = cli.json(
+        "dept", "propose", "admit", new_code, "--name", "杭州市医疗保障局", "--operator", operator
+    )
+    assert proposed == {
+        "ok": True,
+        "proposal_id": 1,
+        "kind": "admit",
+        "approvals": 1,
+        "executed": False,
+        "transaction": proposed["transaction"],
+        "block_number": proposed["block_number"],
+    }
+    approved = cli.json("dept", "approve", "1", account=1)  # 公安局: 2 of 3, role not accepted
+    assert (approved["approvals"], approved["executed"]) == (2, False)
+    twice = cli.run("dept", "approve", "1", account=1, ok=False)
+    assert (twice.returncode, twice.stderr.replace("\n", "")) == (
+        1,
+        f"error: Department {hx_id(PSB)} already approved proposal 1.",
+    )
+    unknown = cli.run("dept", "approve", "99", ok=False)
+    assert unknown.stderr == "error: There is no proposal 99.\n"
+    accepted = cli.json("dept", "accept-role", "1", account=11)
+    assert accepted["executed"] is True
+    new_id = department_id(new_code)
+    assert client.call("DepartmentRegistry", "isActive", new_id) is True
+    # Suspending it takes 2 of the other 3 (the department itself is no elector of that).
+    suspend = cli.json("dept", "propose", "suspend", new_code)
+    assert (suspend["approvals"], suspend["executed"]) == (1, False)
+    assert client.call("DepartmentRegistry", "isActive", new_id) is True
+    done = cli.run("dept", "approve", str(suspend["proposal_id"]), account=3)
+    assert done.stdout.rstrip().endswith("2 approval(s); executed"), done.stdout
+    assert client.call("DepartmentRegistry", "isActive", new_id) is False
+    # Readmitting: 2 of the 3 active departments (a suspended one does not vote).
+    readmit = cli.json("dept", "propose", "readmit", "0x" + new_id.hex(), account=1)
+    assert cli.json("dept", "approve", str(readmit["proposal_id"]))["executed"] is True
+    assert client.call("DepartmentRegistry", "isActive", new_id) is True
+    # An auditor granted, then revoked: 3 of the 4 active departments (ceil(4 × 6666 / 10000)).
+    grant = cli.json("dept", "propose", "grant-auditor", auditor)["proposal_id"]
+    cli.run("dept", "approve", str(grant), account=1)
+    cli.run("dept", "approve", str(grant), account=3)
+    cli.run("dept", "accept-role", str(grant), account=12)
+    assert client.call("DepartmentRegistry", "isAuditor", auditor) is True
+    revoke = cli.json("dept", "propose", "revoke-auditor", auditor)["proposal_id"]
+    cli.run("dept", "approve", str(revoke), account=3)
+    cli.run("dept", "approve", str(revoke), account=11)  # the admitted department votes too
+    assert client.call("DepartmentRegistry", "isAuditor", auditor) is False
+    # Nothing left to execute: execute says what the chain says.
+    late = cli.run("dept", "execute", str(revoke), ok=False)
+    assert (late.returncode, late.stderr) == (
+        1,
+        f"error: Proposal {revoke} was already executed.\n",
+    )
+
+    cli.run("index")
+    listed = cli.json("dept", "proposals")["proposals"]
+    assert [(p["id"], p["kind"], p["status"]) for p in listed] == [
+        (1, "admit", "executed"),
+        (2, "suspend", "executed"),
+        (3, "readmit", "executed"),
+        (4, "grant-auditor", "executed"),
+        (5, "revoke-auditor", "executed"),
+    ]
+    assert listed[0]["name"] == "杭州市医疗保障局" and listed[0]["account"] == operator
+    assert listed[1]["department"]["name"] == "杭州市医疗保障局"
+    assert cli.json("dept", "proposals", "--status", "open")["proposals"] == []
+    table = cli.run("dept", "proposals").stdout
+    assert "grant-auditor" in table and "杭州市医疗保障局" in table
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("admit", "0x" + "12" * 32, "--name", "x", "--operator", "0x" + "11" * 20),
+            "a department is admitted by its stable code (its id derives from it), not by a 0x id.",
+        ),
+        (
+            ("admit", "HZ-NEW", "--name", "  ", "--operator", "0x" + "11" * 20),
+            "a proposal to admit needs the department's name.",
+        ),
+        (
+            ("admit", "HZ-NEW", "--name", "杭州\u202e局", "--operator", "0x" + "11" * 20),
+            "the name '杭州\\u202e局' holds characters a name may not (bidi).",  # escaped
+        ),
+        (
+            ("admit", "HZ-NEW", "--name", "x" * 257, "--operator", "0x" + "11" * 20),
+            "a department's name holds at most 256 bytes of UTF-8.",
+        ),
+        (("grant-auditor", "0x1234"), "'0x1234' is not an account address (0x and 40 hex digits)."),
+        (("suspend", "0x12"), "a department is 32 bytes (64 hex digits); '0x12' has 2 characters."),
+    ],
+)
+def test_a_malformed_proposal_is_one_sentence_before_the_node_is_asked(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    env = {
+        **gateway_environment(tmp_path),
+        "XIETONG_ENV": "local",
+        "XIETONG_RPC_URL": f"http://127.0.0.1:{free_port()}",
+    }  # no node there
+    runner = Cli(env, tmp_path)
+    result = runner.run("dept", "propose", *args, ok=False)
+    assert result.returncode == 1, result.stdout
+    assert result.stderr.replace("\n", "") == f"error: {message}", result.stderr
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_operators_and_roles_join_only_with_their_consent(cli: Cli, tmp_path: Path) -> None:
     """`xietong dept nominate|accept|consent|withdraw-nomination|remove-operator` and
@@ -648,22 +768,10 @@ def test_operators_and_roles_join_only_with_their_consent(cli: Cli, tmp_path: Pa
     bad = cli.run("dept", "nominate", "0x1234", ok=False)
     assert "is not an account address" in bad.stderr
 
-    # The auditor an auditor grant names accepts its role (a proposal made on chain directly:
-    # governance proposals have no command yet).
-    manifest = json.loads((Path(cli.env["XIETONG_DEPLOYMENTS_DIR"]) / "31337.json").read_text())
-    addresses = {name: c["address"] for name, c in manifest["contracts"].items()}
-    client = ChainClient(connect(cli.env["XIETONG_RPC_URL"]), addresses)
-    made = client.transact(
-        "DepartmentRegistry",
-        "propose",
-        3,  # GrantAuditor
-        b"\0" * 32,
-        "",
-        new[10],
-        sender=dev_account(1),
-    )
-    proposal = str(made.event("ProposalCreated")["proposalId"])
-    client.transact("DepartmentRegistry", "approve", int(proposal), sender=dev_account(2))
+    # The auditor an auditor grant names accepts its role.
+    client = chain_client(cli)
+    proposal = str(cli.json("dept", "propose", "grant-auditor", new[10], account=1)["proposal_id"])
+    cli.run("dept", "approve", proposal, account=2)
     assert client.call("DepartmentRegistry", "isAuditor", new[10]) is False  # not without it
     role = tmp_path / "role-consent.json"
     cli.run("dept", "role-consent", proposal, "--out", str(role), account=10)
