@@ -317,6 +317,20 @@ EXAMPLES: dict[str, Any] = {
             }
         },
     },
+    "batches": {
+        "items": [
+            {
+                "batch_id": "4f1c2d8e9a7b4c3d8e9f0a1b2c3d4e5f",
+                "root": ROOT,
+                "transaction": None,
+                "block_number": None,
+                "dataset_id": DATASET_ID,
+                "status": "failed",
+                "leaf_count": 2,
+                "error": "DatasetRegistry refused the anchor: dataset 0x… is not registered.",
+            }
+        ]
+    },
     "documents": {
         "hash": "0x" + "3e" * 32,
         "named": None,

@@ -35,6 +35,7 @@ __all__ = [
     "AuditEventList",
     "Authorization",
     "Batch",
+    "BatchList",
     "CatalogueDocument",
     "CatalogueImport",
     "CatalogueNames",
@@ -111,7 +112,9 @@ CommitmentStatus = Literal["proposed", "active", "overdue", "completed", "cancel
 MatchStatus = Literal["anchored", "unconfirmed", "revoked"]
 LeafKind = Literal["file", "record"]
 #: A batch's status: its own while collecting, then its anchoring's (ledger.submissions).
-BatchStatus = Literal["collecting", "sealed", "pending", "sent", "confirmed", "failed", "abandoned"]
+BatchStatus = Literal[
+    "collecting", "sealed", "pending", "sent", "confirmed", "failed", "abandoned", "redirected"
+]
 ContractName = Literal[
     "DepartmentRegistry", "DatasetRegistry", "SharingAgreements", "JointCommitments"
 ]
@@ -605,7 +608,15 @@ class Batch(_Answer):
         "or abandoned by its operator."
     )
     leaf_count: int = Field(description="Hashes in the batch (distinct).")
-    error: str | None = Field(description="Why it failed; null otherwise.")
+    error: str | None = Field(
+        description="Why it failed, or (redirected) the batch that holds its version; else null."
+    )
+
+
+class BatchList(_Answer):
+    """Batches, oldest first."""
+
+    items: list[Batch] = Field(description="The batches.")
 
 
 # --------------------------------------------------------------------------- consortium

@@ -240,19 +240,62 @@ class SubmissionQueue:
                 batch_id,
                 f"these hashes make root {anchored.root}, the version of batch {anchored.id} "
                 f"(now {anchored.status}): follow that batch.",
+                status="redirected",
             )
 
-    def _record_failure(self, batch_id: str, error: str) -> None:
+    def _record_failure(self, batch_id: str, error: str, *, status: str = "failed") -> None:
         with Session(self.engine) as session:
             if session.get(VersionAnchoring, batch_id) is not None:
                 return  # the anchoring batch carries its own status and error
             batch = session.get(SubmissionBatch, batch_id)
             assert batch is not None
-            batch.status, batch.error = "failed", error
+            batch.status, batch.error = status, error
             session.add(batch)
             session.commit()
 
     # ------------------------------------------------------------------ status
+
+    def failed(self, *, limit: int = 500) -> list[dict[str, Any]]:
+        """Batches that failed, oldest first: refused before anchoring (their own status) or
+        refused by the chain (their anchoring's). Submit the same hashes again to retry one
+        (the refused version is retried with what the new batch prepared), or abandon it."""
+        with Session(self.engine) as session:
+            refused = session.exec(
+                select(SubmissionBatch.id, SubmissionBatch.created_at).where(
+                    SubmissionBatch.status == "failed"
+                )
+            ).all()
+            chain_refused = session.exec(
+                select(SubmissionBatch.id, SubmissionBatch.created_at)
+                .join(VersionAnchoring, col(VersionAnchoring.id) == col(SubmissionBatch.id))
+                .where(VersionAnchoring.status == "failed")
+            ).all()
+        ids = [i for i, _ in sorted({*refused, *chain_refused}, key=lambda r: (r[1], r[0]))]
+        return [self.status(batch_id) for batch_id in ids[:limit]]
+
+    def abandon(self, batch_id: str, anchorer: Anchorer) -> dict[str, Any]:
+        """Give up a failed batch: its anchoring (:meth:`Anchorer.abandon`), or the batch itself
+        when it failed before anchoring. AnchorError for a batch that did not fail; a retry
+        that came first wins (each move is one conditional update)."""
+        with Session(self.engine) as session:
+            batch = session.get(SubmissionBatch, batch_id)
+            anchored = session.get(VersionAnchoring, batch_id) is not None
+        if batch is None and not anchored:
+            raise UnknownBatchError(f"there is no batch {batch_id}.")
+        if anchored:
+            anchorer.abandon(batch_id)
+            return self.status(batch_id)
+        with Session(self.engine) as session:
+            moved = session.execute(
+                update(SubmissionBatch)
+                .where(col(SubmissionBatch.id) == batch_id, col(SubmissionBatch.status) == "failed")
+                .values(status="abandoned")
+            )
+            session.commit()
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
+            status = self.status(batch_id)["status"]
+            raise AnchorError(f"batch {batch_id} is {status}: only a failed one can be abandoned.")
+        return self.status(batch_id)
 
     def status(self, batch_id: str) -> dict[str, Any]:
         """Where the batch stands: collecting, sealed, or the status of its anchoring."""

@@ -13,7 +13,7 @@ from ledger.submissions import MAX_LEAVES_PER_REQUEST
 
 from ..deps import StateDep, require
 from ..examples import ok, problems
-from ..schemas import Batch
+from ..schemas import Batch, BatchList
 
 router = APIRouter(
     prefix="/v1/anchors", tags=["anchoring"], dependencies=[Depends(require("anchor"))]
@@ -59,17 +59,43 @@ def submit(state: StateDep, body: Submission) -> dict[str, Any]:
     return state.queue.submit("0x" + dataset.hex(), leaves, department_id=department_id)
 
 
+BatchId = Annotated[
+    str, Path(pattern="^[0-9a-f]{32}$", examples=["4f1c2d8e9a7b4c3d8e9f0a1b2c3d4e5f"])
+]
+
+
+@router.get(
+    "/failed",
+    summary="Batches that failed",
+    response_model=BatchList,
+    responses=ok("batches"),
+)
+def failed(state: StateDep) -> dict[str, Any]:
+    """Batches refused before anchoring or by the chain, oldest first (at most 500). Submit
+    the same hashes again to retry one (a refused version never blocks its content), or give
+    it up with ``POST /v1/anchors/{batch_id}/abandon``."""
+    return {"items": state.queue.failed()}
+
+
 @router.get(
     "/{batch_id}",
     summary="Status of a batch",
     response_model=Batch,
     responses={**ok("batch"), **problems(404)},
 )
-def status(
-    state: StateDep,
-    batch_id: Annotated[
-        str, Path(pattern="^[0-9a-f]{32}$", examples=["4f1c2d8e9a7b4c3d8e9f0a1b2c3d4e5f"])
-    ],
-) -> dict[str, Any]:
+def status(state: StateDep, batch_id: BatchId) -> dict[str, Any]:
     """collecting → sealed → pending → sent → confirmed (or failed, with the reason)."""
     return state.queue.status(batch_id)
+
+
+@router.post(
+    "/{batch_id}/abandon",
+    summary="Give up a failed batch",
+    response_model=Batch,
+    responses={**ok("batch"), **problems(404, 409)},
+)
+def abandon(state: StateDep, batch_id: BatchId) -> dict[str, Any]:
+    """Only a failed batch: it becomes ``abandoned`` (its hashes may be submitted again). A
+    batch that did not fail is 409 ``anchor``, naming its status."""
+    with state.write_lock:
+        return state.queue.abandon(batch_id, state.anchorer)

@@ -281,8 +281,10 @@ UNFINISHED_ANCHORINGS: frozenset[AnchoringStatus] = frozenset({"pending", "sent"
 #: Anchorings refused by the chain (or given up): anchoring the same version again retries one.
 RETRYABLE_ANCHORINGS: frozenset[AnchoringStatus] = frozenset({"failed", "abandoned"})
 #: The life of a :class:`SubmissionBatch`: ``collecting`` → ``sealed`` (handed to anchoring:
-#: a :class:`VersionAnchoring` with the same id follows it) or ``failed`` (``error`` says why).
-SubmissionStatus = Literal["collecting", "sealed", "failed"]
+#: a :class:`VersionAnchoring` with the same id follows it), ``failed`` (``error`` says why;
+#: ``abandoned`` once given up), or ``redirected`` (its hashes make a version another batch
+#: holds: ``error`` names that batch, which anchors it).
+SubmissionStatus = Literal["collecting", "sealed", "failed", "abandoned", "redirected"]
 
 
 class VersionAnchoring(SQLModel, table=True):

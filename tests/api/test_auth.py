@@ -46,6 +46,8 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/v1/proposals/{proposal}/execute"): "admin",
     ("POST", "/v1/anchors"): "anchor",
     ("GET", "/v1/anchors/{batch_id}"): "anchor",
+    ("GET", "/v1/anchors/failed"): "anchor",
+    ("POST", "/v1/anchors/{batch_id}/abandon"): "anchor",
     ("POST", "/v1/agreements"): "admin",
     ("POST", "/v1/agreements/{agreement}/accept"): "admin",
     ("POST", "/v1/agreements/{agreement}/revoke"): "admin",

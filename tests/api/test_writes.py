@@ -117,10 +117,77 @@ def test_submitted_hashes_are_anchored_then_verifiable(writer: Api, chain: World
     assert repeat.status_code == 202, repeat.text
     assert flush(writer) == [repeat.json()["batch_id"]]
     repeated = writer.ok(f"/v1/anchors/{repeat.json()['batch_id']}", scope="anchor")
-    assert repeated["status"] == "failed"
+    assert repeated["status"] == "redirected"
     assert repeated["error"] == (
         f"these hashes make root {done['root']}, the version of batch {batch['batch_id']} "
         "(now confirmed): follow that batch."
+    )
+
+
+def test_a_batch_the_chain_refused_is_listed_abandoned_and_never_blocks_its_hashes(
+    writer: Api, chain: World
+) -> None:
+    """While 民政局 is suspended the registry refuses its anchors (new batches at once): the
+    batch submitted before fails, is listed
+    by GET /v1/anchors/failed and can be given up; once readmitted, the same hashes anchor."""
+    civil = department_id(CIVIL)
+
+    def membership(kind: int, proposer: int, approver: int) -> None:
+        made = chain.client.transact(
+            "DepartmentRegistry",
+            "propose",
+            kind,
+            civil,
+            "",
+            "0x" + "00" * 20,
+            sender=dev_account(proposer),
+        )
+        number = made.event("ProposalCreated")["proposalId"]
+        chain.client.transact("DepartmentRegistry", "approve", number, sender=dev_account(approver))
+
+    leaves = [{"content_hash": "0x" + hashlib.sha256(b"suspended").hexdigest(), "name": "s.pdf"}]
+    body = {"dataset": POLICY, "leaves": leaves}
+    submitted = writer.post("/v1/anchors", scope="anchor", json=body)
+    assert submitted.status_code == 202, submitted.text
+    first = submitted.json()["batch_id"]
+    membership(1, PSB_DEV, HEALTH_DEV)  # suspended before the batch is anchored
+    assert_problem(writer.post("/v1/anchors", scope="anchor", json=body), 409, "contract-revert")
+    assert flush(writer) == [first]
+    refused = writer.ok(f"/v1/anchors/{first}", scope="anchor")
+    assert refused["status"] == "failed" and "suspended" in refused["error"], refused
+    assert writer.ok("/v1/anchors/failed", scope="anchor")["items"] == [refused]
+    # Given up: it is no longer listed, and cannot be given up twice.
+    gone = writer.post(f"/v1/anchors/{first}/abandon", scope="anchor")
+    assert gone.status_code == 200 and gone.json()["status"] == "abandoned", gone.text
+    assert writer.ok("/v1/anchors/failed", scope="anchor")["items"] == []
+    again = writer.post(f"/v1/anchors/{first}/abandon", scope="anchor")
+    assert assert_problem(again, 409, "anchor")["detail"] == (
+        f"anchoring {first} is abandoned: only a failed one can be abandoned."
+    )
+    assert_problem(
+        writer.post(f"/v1/anchors/{'0' * 32}/abandon", scope="anchor"), 404, "unknown-batch"
+    )
+    # Readmitted, the same hashes anchor: a refused version never blocks its content.
+    membership(2, PSB_DEV, HEALTH_DEV)  # Readmit
+    second = writer.post("/v1/anchors", scope="anchor", json=body).json()["batch_id"]
+    flush(writer)
+    # The version the first batch held is anchored again under that batch, which the new
+    # batch names.
+    redirected = writer.ok(f"/v1/anchors/{second}", scope="anchor")
+    assert redirected["status"] == "redirected", redirected
+    assert redirected["error"] == (
+        f"these hashes make root {refused['root']}, the version of batch {first} (now "
+        "confirmed): follow that batch."
+    )
+    assert writer.ok(f"/v1/anchors/{first}", scope="anchor")["status"] == "confirmed"
+    assert writer.ok("/v1/anchors/failed", scope="anchor")["items"] == []
+    confirmed = writer.post(f"/v1/anchors/{first}/abandon", scope="anchor")
+    assert assert_problem(confirmed, 409, "anchor")["detail"] == (
+        f"anchoring {first} is confirmed: only a failed one can be abandoned."
+    )
+    followed = writer.post(f"/v1/anchors/{second}/abandon", scope="anchor")
+    assert assert_problem(followed, 409, "anchor")["detail"] == (
+        f"batch {second} is redirected: only a failed one can be abandoned."
     )
 
 
