@@ -9,6 +9,7 @@ as the 32-byte subject: :func:`proposal_subject`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,8 @@ __all__ = [
     "accept_agreement",
     "accept_nomination",
     "accept_role",
+    "amend_agreement",
+    "amended_terms",
     "consent_or_relay",
     "document_hash",
     "expect_consent",
@@ -76,6 +79,26 @@ def propose_agreement(
     """Propose ``terms``; returns the agreement id and the transaction."""
     tx = client.transact("SharingAgreements", "propose", terms.as_tuple(), sender=signer)
     return bytes(tx.event("AgreementProposed")["agreementId"]), tx
+
+
+def amend_agreement(
+    client: ChainClient, signer: LocalAccount, agreement_id: bytes, terms: AgreementTerms
+) -> tuple[bytes, SentTransaction]:
+    """Propose new terms for an active agreement (same provider and consumer); once the
+    counterparty accepts them they supersede it. Returns the amendment's id."""
+    tx = client.transact(
+        "SharingAgreements", "amend", agreement_id, terms.as_tuple(), sender=signer
+    )
+    return bytes(tx.event("AgreementProposed")["agreementId"]), tx
+
+
+def amended_terms(current: AgreementTerms, **changes: Any) -> AgreementTerms:
+    """An agreement's terms ``current`` with ``changes`` (fields of :class:`AgreementTerms`
+    other than the parties, :func:`ledger.proposals.amendment`) in their place."""
+    for party in ("provider", "consumer"):
+        if party in changes:
+            raise InputError(f"an amendment keeps the agreement's {party}.")
+    return dataclasses.replace(current, **changes)
 
 
 def accept_agreement(

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 
 from . import refs
 from .consent import document_hash
+from .errors import InputError
 from .ids import AgreementTerms, CommitmentProposal, code_hash
 
-__all__ = ["CommitmentProposal", "agreement_terms", "commitment_proposal"]
+__all__ = ["CommitmentProposal", "agreement_terms", "amendment", "commitment_proposal"]
 
 
 def agreement_terms(
@@ -59,6 +60,45 @@ def agreement_terms(
         valid_from=refs.timestamp(valid_from, what="start"),
         valid_until=refs.timestamp(valid_until, what="end"),
     )
+
+
+def amendment(
+    *,
+    provider: bytes,
+    datasets: Sequence[str] | None = None,
+    purpose: str | None = None,
+    legal_basis: str | None = None,
+    terms_hash: str | None = None,
+    terms_document: str | None = None,
+    valid_from: str | None = None,
+    valid_until: str | None = None,
+) -> dict[str, object]:
+    """What an amendment changes in an agreement's terms (fields of
+    :class:`~ledger.ids.AgreementTerms`), from what people type as for :func:`agreement_terms`;
+    ``provider`` is the agreement's (its datasets' codes are the provider's). At least one
+    change; the parties never change."""
+    if terms_hash is not None and terms_document is not None:
+        raise TypeError("give at most one of terms_hash and terms_document")
+    changes: dict[str, object] = {}
+    if datasets:
+        changes["dataset_ids"] = tuple(refs.dataset(d, owner=provider) for d in datasets)
+    if purpose is not None:
+        changes["purpose"] = code_hash(purpose)
+    if legal_basis is not None:
+        changes["legal_basis"] = code_hash(legal_basis)
+    if terms_hash is not None:
+        changes["terms_hash"] = refs.parse_hash(terms_hash, what="terms hash")
+    if terms_document is not None:
+        changes["terms_hash"] = document_hash(terms_document)
+    if valid_from is not None:
+        changes["valid_from"] = refs.timestamp(valid_from, what="start")
+    if valid_until is not None:
+        changes["valid_until"] = refs.timestamp(valid_until, what="end")
+    if not changes:
+        raise InputError(
+            "an amendment changes something: datasets, purpose, legal basis, terms or validity."
+        )
+    return changes
 
 
 def commitment_proposal(

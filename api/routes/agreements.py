@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from ledger import refs
-from ledger.consent import propose_agreement
+from ledger.chain.reads import read_agreement
+from ledger.consent import amend_agreement, amended_terms, propose_agreement
 from ledger.db import queries
 from ledger.errors import ChainError, ContractRevertError
 from ledger.ids import code_hash
-from ledger.proposals import agreement_terms
+from ledger.proposals import agreement_terms, amendment
 from ledger.refs import parse_hash
 
 from ..deps import SessionDep, StateDep, require
@@ -219,6 +220,18 @@ class ProposeAgreement(BaseModel):
     valid_until: str = Field(examples=["2027-12-01"], description="ISO 8601 (exclusive).")
 
 
+class AmendAgreement(BaseModel):
+    """New terms for an active agreement: what is left out stays as it is; the parties never
+    change. At least one member."""
+
+    datasets: list[str] | None = Field(default=None, min_length=1, max_length=64)
+    purpose: str | None = Field(default=None, min_length=1, examples=["eligibility-recheck"])
+    legal_basis: str | None = Field(default=None, min_length=1)
+    terms_hash: str | None = Field(default=None, description="SHA-256 of the new terms document.")
+    valid_from: str | None = Field(default=None, description="ISO 8601 date or date-time.")
+    valid_until: str | None = Field(default=None, examples=["2028-12-01"])
+
+
 class Reason(BaseModel):
     reason: str = Field(
         min_length=1,
@@ -275,17 +288,65 @@ def accept(
     return {"agreement_id": "0x" + agreement_id.hex(), **result}
 
 
-def _close(state: StateDep, function: str, agreement: str, reason: str) -> dict[str, Any]:
+def _close(state: StateDep, function: str, agreement: str, reason: str | None) -> dict[str, Any]:
     agreement_id = parse_hash(agreement, what="agreement id")
     gw = state.gateway
-    gw.remember(("code", reason))
+    args: list[Any] = [agreement_id]
+    if reason is not None:
+        gw.remember(("code", reason))
+        args.append(code_hash(reason))
     result = transact(
         state,
-        lambda: gw.client.transact(
-            "SharingAgreements", function, agreement_id, code_hash(reason), sender=gw.signer
-        ),
+        lambda: gw.client.transact("SharingAgreements", function, *args, sender=gw.signer),
     )
     return {"agreement_id": "0x" + agreement_id.hex(), **result}
+
+
+@router.post(
+    "/{agreement}/withdraw",
+    summary="Withdraw a proposal",
+    response_model=AgreementTransaction,
+    dependencies=[Depends(require("admin"))],
+    responses={**ok("agreement_tx"), **problems(400, 403, 409, 503)},
+)
+def withdraw(state: StateDep, agreement: AgreementId) -> dict[str, Any]:
+    """The proposing department withdraws its proposal before the counterparty answers."""
+    return _close(state, "withdraw", agreement, None)
+
+
+@router.post(
+    "/{agreement}/amend",
+    summary="Amend an active agreement",
+    response_model=AgreementTransaction,
+    status_code=201,
+    dependencies=[Depends(require("admin"))],
+    responses={**ok("agreement_tx", status=201), **problems(400, 403, 409, 503)},
+)
+def amend(state: StateDep, agreement: AgreementId, body: AmendAgreement) -> dict[str, Any]:
+    """Either party proposes new terms; the answer's ``agreement_id`` is the amendment's,
+    which the counterparty accepts like any proposal and which then supersedes the agreement."""
+    agreement_id = parse_hash(agreement, what="agreement id")
+    gw = state.gateway
+    current = read_agreement(gw.client, agreement_id)
+    changes = amendment(
+        provider=current.terms.provider,
+        datasets=body.datasets,
+        purpose=body.purpose,
+        legal_basis=body.legal_basis,
+        terms_hash=body.terms_hash,
+        valid_from=body.valid_from,
+        valid_until=body.valid_until,
+    )
+    gw.remember(*(("code", text) for text in (body.purpose, body.legal_basis) if text is not None))
+    with state.write_lock:
+        amendment_id, tx = amend_agreement(
+            gw.client, gw.signer, agreement_id, amended_terms(current.terms, **changes)
+        )
+    return {
+        "agreement_id": "0x" + amendment_id.hex(),
+        "transaction": tx.tx_hash,
+        "block_number": tx.block_number,
+    }
 
 
 @router.post(

@@ -9,10 +9,10 @@ import typer
 
 from .. import refs as _refs
 from ..chain.reads import read_agreement, read_department
-from ..consent import propose_agreement
+from ..consent import amend_agreement, amended_terms, propose_agreement
 from ..gateway import Gateway
 from ..ids import code_hash
-from ..proposals import agreement_terms
+from ..proposals import agreement_terms, amendment
 from ._consent import consent_or_relay, write_consent
 from ._output import console, emit_json, guarded, load_settings, respond, safe
 from ._output import hexstr as h
@@ -211,6 +211,70 @@ def revoke(
 ) -> None:
     """Revoke an active agreement (either party)."""
     _close("revoke", agreement, reason, json_output)
+
+
+@app.command()
+def withdraw(
+    agreement: Annotated[str, typer.Argument(help="Agreement id.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Withdraw a proposal this gateway's department made, before the counterparty answers."""
+    _close("withdraw", agreement, None, json_output)
+
+
+@app.command()
+def amend(
+    agreement: Annotated[str, typer.Argument(help="The active agreement to amend.")],
+    dataset: Annotated[
+        list[str] | None,
+        typer.Option("--dataset", help="New datasets (code or 0x id); repeat for several."),
+    ] = None,
+    purpose: Annotated[str | None, typer.Option("--purpose", help="New purpose code.")] = None,
+    legal_basis: Annotated[
+        str | None, typer.Option("--legal-basis", help="New legal basis.")
+    ] = None,
+    terms: Annotated[
+        str | None, typer.Option("--terms", help="New terms document (file, or its 0x SHA-256).")
+    ] = None,
+    valid_from: Annotated[str | None, typer.Option("--from", help="New start.")] = None,
+    valid_until: Annotated[str | None, typer.Option("--until", help="New end (exclusive).")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Propose new terms for an active agreement (what is not given stays as it is); once the
+    counterparty accepts the amendment, it supersedes the agreement."""
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        agreement_id = _refs.subject_id(agreement, what="agreement id")
+        gw = Gateway(settings)
+        current = read_agreement(gw.client, agreement_id)
+        changes = amendment(
+            provider=current.terms.provider,
+            datasets=dataset,
+            purpose=purpose,
+            legal_basis=legal_basis,
+            terms_document=terms,
+            valid_from=valid_from,
+            valid_until=valid_until,
+        )
+        gw.remember(*(("code", text) for text in (purpose, legal_basis) if text is not None))
+        new_terms = amended_terms(current.terms, **changes)
+        amendment_id, tx = amend_agreement(gw.client, gw.signer, agreement_id, new_terms)
+        return {
+            "agreement_id": "0x" + amendment_id.hex(),
+            "supersedes": "0x" + agreement_id.hex(),
+            "transaction": tx.tx_hash,
+            "block_number": tx.block_number,
+        }
+
+    respond(
+        json_output,
+        run,
+        lambda r: (
+            f"[green]proposed[/] amendment {safe(r['agreement_id'])} of "
+            f"{safe(r['supersedes'])}: it supersedes it once accepted"
+        ),
+    )
 
 
 @app.command()

@@ -52,6 +52,8 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/v1/agreements/{agreement}/accept"): "admin",
     ("POST", "/v1/agreements/{agreement}/revoke"): "admin",
     ("POST", "/v1/agreements/{agreement}/reject"): "admin",
+    ("POST", "/v1/agreements/{agreement}/withdraw"): "admin",
+    ("POST", "/v1/agreements/{agreement}/amend"): "admin",
     ("POST", "/v1/commitments"): "admin",
     ("POST", "/v1/commitments/{commitment}/sign"): "admin",
     ("POST", "/v1/commitments/{commitment}/report"): "admin",

@@ -359,6 +359,52 @@ def terms(**overrides: Any) -> dict[str, Any]:
     }
 
 
+def test_a_proposal_withdrawn_and_an_agreement_amended_then_superseded(
+    writer: Api, chain: World
+) -> None:
+    proposed = writer.post("/v1/agreements", json=terms()).json()["agreement_id"]
+    withdrawn = writer.post(f"/v1/agreements/{proposed}/withdraw")
+    assert withdrawn.status_code == 200, withdrawn.text
+    again = writer.post(f"/v1/agreements/{proposed}/withdraw")
+    assert assert_problem(again, 409, "contract-revert")["error_name"] == (
+        "SharingAgreementsInvalidStatus"
+    )
+    # An active agreement amended: new purpose and end; 卫健委 accepts; the old one superseded.
+    active = writer.post("/v1/agreements", json=terms()).json()["agreement_id"]
+    chain.client.transact(
+        "SharingAgreements", "accept", bytes.fromhex(active[2:]), sender=dev_account(HEALTH_DEV)
+    )
+    changed = {"purpose": "policy-review-2027 政策复核", "valid_until": "2098-01-01"}
+    amended = writer.post(f"/v1/agreements/{active}/amend", json=changed)
+    assert amended.status_code == 201, amended.text
+    amendment = amended.json()["agreement_id"]
+    assert amendment != active
+    chain.client.transact(
+        "SharingAgreements", "accept", bytes.fromhex(amendment[2:]), sender=dev_account(HEALTH_DEV)
+    )
+    writer.sync()
+    old, new = writer.ok(f"/v1/agreements/{active}"), writer.ok(f"/v1/agreements/{amendment}")
+    assert (old["status"], old["superseded_by"]) == ("superseded", amendment)
+    assert (new["status"], new["supersedes"]) == ("active", active)
+    assert new["purpose"] == "0x" + code_hash("policy-review-2027 政策复核").hex()
+    assert new["valid_until"] == "2098-01-01T00:00:00+00:00"
+    assert (new["datasets"], new["terms_hash"]) == (old["datasets"], old["terms_hash"])
+    assert writer.ok(f"/v1/agreements/{proposed}")["status"] == "withdrawn"
+    # Refusals: nothing to change, an agreement no longer active, a malformed field.
+    empty = writer.post(f"/v1/agreements/{amendment}/amend", json={})
+    assert assert_problem(empty, 400, "bad-input")["detail"] == (
+        "an amendment changes something: datasets, purpose, legal basis, terms or validity."
+    )
+    stale = writer.post(f"/v1/agreements/{active}/amend", json=changed)
+    assert assert_problem(stale, 409, "contract-revert")["error_name"] == (
+        "SharingAgreementsInvalidStatus"
+    )
+    bad = writer.post(f"/v1/agreements/{amendment}/amend", json={"valid_until": "soon"})
+    assert_problem(bad, 400, "bad-input")
+    unknown = writer.post(f"/v1/agreements/{UNKNOWN}/amend", json=changed)
+    assert_problem(unknown, 409, "contract-revert")
+
+
 def test_agreement_proposed_accepted_by_relayed_consent_then_revoked(
     writer: Api, chain: World
 ) -> None:

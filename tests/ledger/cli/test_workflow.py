@@ -615,6 +615,52 @@ def chain_client(cli: Cli) -> ChainClient:
     return ChainClient(connect(cli.env["XIETONG_RPC_URL"]), addresses)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_agreements_withdrawn_and_amended(cli: Cli) -> None:
+    """`xietong agreement withdraw|amend` (docs/CLI.md)."""
+    cli.run("dataset", "register", "HZ-AMEND")
+    base = [
+        "agreement",
+        "propose",
+        "--provider",
+        CIVIL,
+        "--consumer",
+        PSB,
+        "--dataset",
+        "HZ-AMEND",
+        "--purpose",
+        "eligibility-check",
+        "--legal-basis",
+        "社会救助暂行办法",
+        "--terms",
+        "0x" + "7d" * 32,
+        "--from",
+        "2020-01-01",
+        "--until",
+        "2099-01-01",
+    ]
+    proposed = cli.json(*base)["agreement_id"]
+    withdrawn = cli.json("agreement", "withdraw", proposed)
+    assert set(withdrawn) == {"ok", "agreement_id", "transaction", "block_number"}
+    assert cli.json("agreement", "show", proposed)["agreement"]["status"] == "withdrawn"
+    active = cli.json(*base)["agreement_id"]
+    cli.run("agreement", "accept", active, account=1)
+    nothing = cli.run("agreement", "amend", active, ok=False)
+    assert nothing.stderr == (
+        "error: an amendment changes something: datasets, purpose, legal basis, terms or "
+        "validity.\n"
+    )
+    amended = cli.json("agreement", "amend", active, "--purpose", "eligibility-recheck")
+    assert set(amended) == {"ok", "agreement_id", "supersedes", "transaction", "block_number"}
+    assert amended["supersedes"] == active
+    cli.run("agreement", "accept", amended["agreement_id"], account=1)
+    old = cli.json("agreement", "show", active)["agreement"]
+    new = cli.json("agreement", "show", amended["agreement_id"])["agreement"]
+    assert (old["status"], old["superseded_by"]) == ("superseded", amended["agreement_id"])
+    assert new["purpose"] == "0x" + code_hash("eligibility-recheck").hex()
+    assert new["legal_basis"] == old["legal_basis"] and new["datasets"] == old["datasets"]
+
+
 def test_membership_governance_propose_approve_accept_and_execute(cli: Cli) -> None:
     """`xietong dept propose admit|suspend|readmit|grant-auditor|revoke-auditor`, `approve`,
     `execute`, `proposals` (docs/CLI.md): two of three founders (6666 bps) carry a change; an
