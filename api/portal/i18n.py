@@ -139,12 +139,18 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Check whether a file is anchored on the consortium chain: by whom, when, and who may receive it.",
     ),
     "verify.privacy": (
-        "文件不会离开您的电脑：浏览器在本地计算 SHA-256，只把哈希值发送给网关。",
-        "The file never leaves your computer: the browser computes its SHA-256 locally and sends only the hash.",
+        "文件不会离开您的电脑：浏览器在本地计算哈希，只把哈希值发送给网关；记录内容和盐值都不会发送。",
+        "Your files never leave your computer: the browser computes their hashes locally and sends "
+        "only hashes; neither record contents nor salts are ever sent.",
     ),
-    "verify.drop": ("将文件拖放到此处", "Drop a file here"),
+    "verify.drop": ("将文件拖放到此处（可一次多个）", "Drop files here (several at once)"),
     "verify.or": ("或", "or"),
-    "verify.choose": ("选择文件", "Choose a file"),
+    "verify.choose": ("选择文件", "Choose files"),
+    "verify.records_hint": (
+        "记录数据（CSV、JSONL）请连同其盐值文件 文件名.salts.json 一起放入：浏览器逐条核验每一条记录。",
+        "Drop records data (CSV, JSONL) together with its salts file NAME.salts.json: the browser "
+        "checks every record.",
+    ),
     "verify.hash_label": ("或粘贴 SHA-256 / 叶子哈希", "Or paste a SHA-256 or leaf hash"),
     "verify.hash_placeholder": ("0x 开头的 64 位十六进制", "0x followed by 64 hex digits"),
     "verify.hash_submit": ("核验哈希", "Verify hash"),
@@ -178,8 +184,287 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "js.not_anchored": ("未存证", "Not anchored"),
     "js.not_anchored_text": (
-        "没有任何已存证的数据集版本包含此文件。文件可能被修改过，或从未存证。",
-        "No anchored dataset version contains this file. It may have been altered, or it was never anchored.",
+        "本网关已知的数据集版本中没有这个哈希，它也不是本网关已知的文档（协议条款、用途、法律依据、凭证等）。"
+        "没有找到可以比对的存证。",
+        "This hash is not anchored in any dataset version this gateway knows, and it is no document "
+        "this gateway knows of (agreement terms, a purpose, a legal basis, evidence …). Nothing on "
+        "record could be compared with it.",
+    ),
+    "js.name_flagged": (
+        "名称需核对（{flags}）：以部门 ID 为准",
+        "check this name ({flags}): the department id is what counts",
+    ),
+    # documents (GET /v1/documents)
+    "js.document": ("已识别：链上文档", "Recognised: a document on chain"),
+    "js.document_text": (
+        "此文件没有作为数据集版本的一部分存证，但链上记录了它的哈希：",
+        "This file is not anchored in a dataset version, but the chain records its hash:",
+    ),
+    "js.document_text_hash": (
+        "这个哈希没有作为数据集版本的一部分存证，但链上记录了它：",
+        "This hash is not anchored in a dataset version, but the chain records it:",
+    ),
+    "js.documents_also": ("它也是链上文档", "It is also a document on chain"),
+    "js.documents_by_sha": ("文件的 SHA-256", "The file's SHA-256"),
+    "js.documents_by_text": (
+        "文件文本（去除首尾空白）的 keccak256",
+        "The keccak256 of the file's text (trimmed)",
+    ),
+    "js.documents_by_hash": ("哈希", "The hash"),
+    "js.documents_named": ("目录登记的原文：", "The catalogue's text:"),
+    "js.documents_failed": (
+        "未能查询它是否为链上文档（{status}）。",
+        "Could not ask whether it is a document on chain ({status}).",
+    ),
+    "js.doc_status": ("（状态：{status}）", " (status: {status})"),
+    "js.doc_agreement_terms": (
+        "这是共享协议 {subject} 的条款文件",
+        "The terms document of agreement {subject}",
+    ),
+    "js.doc_agreement_purpose": (
+        "这是共享协议 {subject} 的用途",
+        "The purpose of agreement {subject}",
+    ),
+    "js.doc_agreement_legal_basis": (
+        "这是共享协议 {subject} 的法律依据",
+        "The legal basis of agreement {subject}",
+    ),
+    "js.doc_agreement_reason": (
+        "这是共享协议 {subject} 被拒绝或撤销的原因",
+        "The reason agreement {subject} was rejected or revoked",
+    ),
+    "js.doc_commitment_matter": (
+        "这是联办承诺 {subject} 的事项编号",
+        "The matter reference of commitment {subject}",
+    ),
+    "js.doc_commitment_duty": (
+        "这是联办承诺 {subject} 中 {department} 的职责",
+        "The duty of {department} in commitment {subject}",
+    ),
+    "js.doc_commitment_evidence": (
+        "这是 {department} 在联办承诺 {subject} 中报告的凭证",
+        "Evidence {department} reported in commitment {subject}",
+    ),
+    "js.doc_commitment_closing": (
+        "这是联办承诺 {subject} 的办结凭证",
+        "The closing evidence of commitment {subject}",
+    ),
+    "js.doc_commitment_reason": (
+        "这是联办承诺 {subject} 的取消原因",
+        "The reason commitment {subject} was cancelled",
+    ),
+    "js.doc_dataset_code": (
+        "这是 {department} 的数据集 {subject} 的目录编码",
+        "The catalogue code of dataset {subject} of {department}",
+    ),
+    "js.doc_dataset_description": (
+        "这是 {department} 的数据集 {subject} 的描述",
+        "The description of dataset {subject} of {department}",
+    ),
+    "js.doc_other": (
+        "链上记录了此哈希（{kind}）：{subject}",
+        "Recorded on chain ({kind}): {subject}",
+    ),
+    # records checked row by row with their salts (records.js)
+    "js.needs_salts": ("需要盐值文件", "Its salts file is needed"),
+    "js.needs_salts_text": (
+        "这看起来是记录数据（{format}，{rows} 条记录）。记录是逐条加盐存证的，整个文件的哈希不在链上："
+        "请把它和盐值文件 {name}.salts.json 一起放入，以逐条核验（记录内容和盐值都不会离开本页）。",
+        "This looks like records data ({format}, {rows} records). Records are anchored row by row, "
+        "salted, so the hash of the whole file is not on chain: drop it together with its salts "
+        "file {name}.salts.json to check every record (neither records nor salts leave this page).",
+    ),
+    "js.needs_salts_unreadable": (
+        "这看起来是记录数据（{format}），但无法按行读取：{reason}",
+        "This looks like records data ({format}), but its rows cannot be read: {reason}",
+    ),
+    "js.salts_only": ("盐值文件", "A salts file"),
+    "js.salts_only_text": (
+        "这是记录文件 {source} 的盐值文件（{rows} 条记录）。请把它和 {source} 一起放入；盐值不会发送到任何地方。",
+        "This is the salts file of the records file {source} ({rows} records). Drop it together "
+        "with {source}; salts are never sent anywhere.",
+    ),
+    "js.salts_file": ("盐值文件", "Salts file"),
+    "js.computed_root": ("按盐值重算的根哈希", "Root recomputed with the salts"),
+    "js.bad_salts": ("盐值文件无法使用", "The salts file cannot be used"),
+    "js.salts_not_utf8": ("{name} 不是 UTF-8 文本。", "{name} is not UTF-8 text."),
+    "js.salts_not_json": (
+        "{name} 不是有效的 JSON 文档：{reason}。",
+        "{name} is not a valid JSON document: {reason}.",
+    ),
+    "js.salts_format": (
+        "{name} 不是盐值文件：格式应为 xietong-salts/1，而它的 format 是 {found}。",
+        "{name} is not a salts file: its format should be xietong-salts/1, not {found}.",
+    ),
+    "js.salts_keys": (
+        "{name} 的字段不符合 xietong-salts/1（缺少或多出：{keys}）。",
+        "{name} does not have the fields of xietong-salts/1 (missing or unknown: {keys}).",
+    ),
+    "js.salts_field": ("{name} 的 {field} 字段无效。", "{name} has an invalid {field}."),
+    "js.salts_count": (
+        "{name} 声明 {rows} 条记录，却有 {count} 个盐值。",
+        "{name} declares {rows} rows but holds {count} salts.",
+    ),
+    "js.salts_hex": (
+        "{name} 中的 {what} 不是 64 位小写十六进制数。",
+        "In {name}, {what} is not 64 lower-case hex digits.",
+    ),
+    "js.salts_repeat": (
+        "{name} 中有重复的盐值（盐值是随机生成的，说明这个文件被编辑过）。",
+        "A salt appears twice in {name} (salts are drawn at random, so the file was edited).",
+    ),
+    "js.salts_format_mismatch": (
+        "盐值文件是为 {expected} 记录生成的，而 {name} 按 {found} 读取。",
+        "The salts file was made for {expected} records, but {name} is read as {found}.",
+    ),
+    "js.salts_other_file": (
+        "盐值文件 {salts} 是为 {source} 生成的（{rows} 条记录，SHA-256 {sha}），不是为 {name}"
+        "（{count} 条记录，SHA-256 {own}）生成的，其盐值无法与这些记录配对。请使用与此文件一同生成的盐值文件。",
+        "The salts file {salts} was made for {source} ({rows} records, SHA-256 {sha}), not for "
+        "{name} ({count} records, SHA-256 {own}): its salts cannot be paired with these records. "
+        "Use the salts file made with this file.",
+    ),
+    "js.salts_rows_differ": (
+        "盐值文件 {salts} 声明 {rows} 条记录，而 {name} 读出 {count} 条，无法配对。",
+        "The salts file {salts} declares {rows} records, but {count} are read from {name}: they "
+        "cannot be paired.",
+    ),
+    "js.salts_other_bytes": (
+        "盐值文件 {salts} 是为另一份内容生成的（{source}，SHA-256 {sha}），此文件的 SHA-256 是 {own}，"
+        "两者字节不同。记录数相同，因此仍按位置把第 n 条记录与第 n 个盐值配对逐条核验：一致的记录与存证相同；"
+        "不一致的记录在存证之后有了变动，或者记录被增删、调换了位置（这会使其后各条的盐值错位）。",
+        "The salts file {salts} was made for other bytes ({source}, SHA-256 {sha}); this file's "
+        "SHA-256 is {own}. As the record counts are equal, the records are still checked, record "
+        "n with salt n: a record that matches is as anchored; one that does not differs from "
+        "what was anchored, or records were added, removed or moved (which shifts the salts of "
+        "every later record).",
+    ),
+    "js.rec_unreadable": ("无法读取记录", "The records cannot be read"),
+    "js.rec_not_utf8": (
+        "第 {line} 行不是有效的 UTF-8 文本。",
+        "Line {line} is not valid UTF-8 text.",
+    ),
+    "js.rec_csv": (
+        "第 {line} 行不是有效的 CSV：{reason}。",
+        "Line {line} is not valid CSV: {reason}.",
+    ),
+    "js.csv_quote": (
+        "引号字段结束后应紧跟逗号或换行",
+        "a quoted field must be followed by a comma or a line end",
+    ),
+    "js.csv_newline": (
+        "未加引号的字段中出现了回车符",
+        "a carriage return stands inside an unquoted field",
+    ),
+    "js.csv_eof": ("引号字段尚未结束，文件就结束了", "the file ends inside a quoted field"),
+    "js.csv_field_limit": (
+        "某个字段超过 131072 个字符",
+        "a field is longer than 131072 characters",
+    ),
+    "js.rec_empty_csv": (
+        "文件是空的：CSV 需要表头行和至少一条记录。",
+        "The file is empty: a CSV needs a header row and at least one record.",
+    ),
+    "js.rec_duplicate_header": (
+        "第 {line} 行的表头两次出现字段 {field}。",
+        "The header on line {line} names the field {field} twice.",
+    ),
+    "js.rec_width": (
+        "第 {line} 行的记录有 {found} 个字段，而表头有 {expected} 个。",
+        "The record on line {line} has {found} fields but the header has {expected}.",
+    ),
+    "js.rec_no_records": ("文件中没有任何记录。", "The file holds no record."),
+    "js.rec_jsonl": ("第 {line} 行不能作为记录：{reason}。", "Line {line} is refused: {reason}."),
+    "js.json_syntax": (
+        "不是有效的 JSON（第 {column} 列）",
+        "it is not valid JSON (at column {column})",
+    ),
+    "js.json_duplicate": (
+        "成员名 {name} 在同一个对象中出现了两次",
+        "the member name {name} appears twice in one object",
+    ),
+    "js.json_not_finite": (
+        "有数字不是有限值（NaN、Infinity 和溢出的数字都不是 JSON）",
+        "a number is not finite (NaN, Infinity and overflowing numbers are not JSON)",
+    ),
+    "js.json_big_int": (
+        "有整数超出 ±2^53，JSON 数字无法精确表示它，请写成字符串",
+        "an integer is beyond ±2^53, which JSON numbers cannot hold exactly; write it as a string",
+    ),
+    "js.json_surrogate": (
+        "有字符串含孤立的代理字符，它没有 UTF-8 形式",
+        "a string holds a lone surrogate, which has no UTF-8 form",
+    ),
+    "js.json_deep": ("嵌套超过 200 层", "it is nested more than 200 levels deep"),
+    "js.json_not_object": ("它是 JSON {kind}，不是对象", "it is a JSON {kind}, not an object"),
+    "js.rec_hashing": (
+        "正在本地逐条计算记录哈希：{name}（{rows} 条）…",
+        "Hashing the records locally: {name} ({rows} records)…",
+    ),
+    "js.rec_checking": ("正在逐条核验：{done} / {total}", "Checking records: {done} / {total}"),
+    "js.rec_all": ("全部记录均已存证", "Every record is anchored"),
+    "js.rec_all_unconfirmed": (
+        "全部记录均已存证，待确认",
+        "Every record is anchored, not yet final",
+    ),
+    "js.rec_all_text": (
+        "这 {rows} 条记录与 {department} 于 {time} 存证的数据集版本完全一致（按盐值重算的 Merkle 根相同）。",
+        "These {rows} records are exactly the dataset version {department} anchored at {time} "
+        "(the Merkle root recomputed with the salts is the same).",
+    ),
+    "js.version_card": ("存证版本", "The anchored version"),
+    "js.rec_found": ("已核验的记录均已存证", "Every record checked is anchored"),
+    "js.rec_found_text": (
+        "已核验的 {checked} 条记录都在已存证的数据集版本中，但此文件不是一个完整的版本（重算的根哈希与这些版本都不同）。",
+        "Every one of the {checked} records checked is in an anchored dataset version, but this "
+        "file is not one whole version (the recomputed root differs from theirs).",
+    ),
+    "js.rec_partial": (
+        "已核验的记录均已存证，但并非每条都已核验",
+        "Every record checked is anchored, but not every record was checked",
+    ),
+    "js.rec_partial_text": (
+        "已核验的 {matched} 条记录都在已存证的数据集版本中。",
+        "Every one of the {matched} records checked is in an anchored dataset version.",
+    ),
+    "js.rec_differ": ("部分记录与存证不符", "Some records differ from what was anchored"),
+    "js.rec_differ_text": (
+        "{missing} 条记录不在本网关已知的任何数据集版本中，另有 {matched} 条记录与存证一致。见下表。",
+        "Records in no dataset version this gateway knows: {missing}. Records that match what "
+        "was anchored: {matched}. See the table below.",
+    ),
+    "js.rec_none": (
+        "已核验的 {checked} 条记录都不在本网关已知的任何数据集版本中。没有找到可以比对的存证。",
+        "None of the {checked} records checked is in a dataset version this gateway knows. "
+        "Nothing on record could be compared with them.",
+    ),
+    "js.rec_none_other_salts": (
+        "按这个盐值文件计算，已核验的 {checked} 条记录都不在本网关已知的任何数据集版本中；"
+        "盐值文件与此文件的字节不同，它很可能属于另一个文件。",
+        "Hashed with this salts file, none of the {checked} records checked is in a dataset "
+        "version this gateway knows; the salts file was made for other bytes, so it most likely "
+        "belongs to another file.",
+    ),
+    "js.rec_unchecked": (
+        "另有 {count} 条记录未核验（每次最多发送 {limit} 个查询）。",
+        "Records not checked: {count} (at most {limit} queries are sent per check).",
+    ),
+    "js.rec_errors": (
+        "{count} 条记录的查询失败，未能核验。",
+        "Records that could not be checked (the query failed): {count}.",
+    ),
+    "js.rec_table_missing": ("不在任何已存证版本中的记录", "Records in no anchored version"),
+    "js.rec_table_matched": ("与存证一致的记录（{count} 条）", "Records that match ({count})"),
+    "js.rec_row": ("记录", "Record"),
+    "js.rec_line": ("起始行", "Line"),
+    "js.rec_result": ("结果", "Result"),
+    "js.rec_version": ("所在版本（根哈希）", "Version (root)"),
+    "js.rec_state_match": ("一致", "matches"),
+    "js.rec_state_missing": ("未找到", "not found"),
+    "js.rec_state_error": ("查询失败", "query failed"),
+    "js.file_also_anchored": (
+        "此文件本身也作为文件存证",
+        "The file itself is also anchored, as a file",
     ),
     "js.error": ("核验失败", "Verification failed"),
     "js.bad_hash": (
@@ -484,5 +769,9 @@ class Translator:
         return self(key) if key in STRINGS else name
 
     def script_strings(self) -> dict[str, str]:
-        """The ``js.*`` strings (without the prefix), for the page's script."""
-        return {key[3:]: self(key) for key in STRINGS if key.startswith("js.")}
+        """The ``js.*`` strings (without the prefix), and the statuses of agreements and
+        commitments (keys kept whole), for the page's script."""
+        strings = {key[3:]: self(key) for key in STRINGS if key.startswith("js.")}
+        statuses = ("agreement.status.", "commitment.status.")
+        strings.update({key: self(key) for key in STRINGS if key.startswith(statuses)})
+        return strings

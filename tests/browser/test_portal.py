@@ -11,8 +11,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -21,124 +20,28 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session
-from web3 import Web3
 
-from api.app import create_app
 from api.deps import SESSION_COOKIE
-from ledger.apikeys import create_api_key
-from ledger.chain.deploy import deploy, load_founders
-from ledger.chain.node import NodeSpec
 from ledger.db import queries
 from ledger.db.tables import CatalogueText
-from ledger.demo import DIBAO, POLICY, DemoReport, run_demo
-from ledger.gateway import Gateway
-from ledger.ids import code_hash, version_id
-from ledger.keys import dev_account
-from ledger.paths import PROJECT_ROOT
-from ledger.settings import Settings
+from ledger.demo import DIBAO, POLICY
+from ledger.ids import code_hash
 from ledger.trust import load_trust
 from ledger.verify import check_bundle_offline, verify_bundle
-from tests.browser._browser import TIMEOUT_MS, new_context, serve
-from tests.support import Consortium, mistype
+from tests.browser._browser import TIMEOUT_MS, new_context
+from tests.browser._portal import (
+    ANCHORED_FILE,
+    AXE,
+    CIVIL,
+    PORTAL_MARKS,
+    World,
+    axe_violations,
+    sign_in,
+)
+from tests.browser._portal import serve_portal as _serve
+from tests.support import mistype
 
-# One engine and one database are enough here: the pages only read the index, which the
-# ledger and API suites check on both engines and both databases.
-pytestmark = [
-    pytest.mark.chain,
-    pytest.mark.parametrize("node", ["hardhat"], indirect=True),
-    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-]
-
-CIVIL = "杭州市民政局"
-ANCHORED_FILE = "低保资格核查流程.md"
-
-
-@dataclass
-class World:
-    """The demo scenario on a deployment of its own, served by the real app at ``base``."""
-
-    base: str
-    key: str
-    report: DemoReport
-    settings: Settings
-    gateway: Gateway
-    w3: Web3
-    anchored_file: Path
-    tampered_file: Path
-
-    def read(self, fn: Any, **kwargs: Any) -> Any:
-        """A ``ledger.db.queries`` answer from the index the app serves."""
-        with Session(self.gateway.engine) as session:
-            return fn(session=session, **kwargs)
-
-    def version(self, code: str, name: str) -> str:
-        """The 0x version id of the demo's version ``name`` (a key of ``report.versions``)
-        in its dataset ``code``: versions are keyed by dataset and root."""
-        dataset, root = self.report.datasets[code], self.report.versions[name]
-        return "0x" + version_id(bytes.fromhex(dataset[2:]), bytes.fromhex(root[2:])).hex()
-
-
-def _serve(settings: Settings) -> Generator[str, None, None]:
-    """The app on a free port in a thread, stopped and joined when the generator closes."""
-    yield from serve(create_app(settings), "portal-test-server")
-
-
-@pytest.fixture
-def world(
-    consortium: Consortium, node: NodeSpec, database_url: str, tmp_path: Path
-) -> Iterator[World]:
-    """The local demo consortium deployed on the session node (undone after the test by the
-    ``consortium`` snapshot), the demo played and indexed, a read key, and the app serving it
-    with open reads off."""
-    manifest = tmp_path / "deployment.json"
-    founders = load_founders(PROJECT_ROOT / "scripts" / "founders.local.yaml", allow_dev=True)
-    deploy(consortium.w3, founders, deployer=dev_account(0), manifest_path=manifest)
-    settings = Settings(
-        _env_file=None,
-        env="local",
-        rpc_url=node.rpc_url,
-        database_url=database_url,  # type: ignore[call-arg]
-        deployment=manifest,
-        dev_account=2,
-        api_open_reads=False,
-        confirmations=1,
-    )
-    gateway = Gateway(settings)
-    report = run_demo(gateway, tmp_path / "demo", echo=lambda _line: None)
-    with Session(gateway.engine) as session:
-        _, key = create_api_key(session=session, name="browser test", scope="read")
-    anchored = Path(report.files["policy"]) / ANCHORED_FILE
-    tampered = tmp_path / "tampered" / ANCHORED_FILE
-    tampered.parent.mkdir()
-    content = bytearray(anchored.read_bytes())
-    content[-2] ^= 0x01  # one byte changed
-    tampered.write_bytes(bytes(content))
-    server = _serve(settings)
-    try:
-        base = next(server)
-        yield World(base, key, report, settings, gateway, consortium.w3, anchored, tampered)
-    finally:
-        server.close()
-        gateway.engine.dispose()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browser profile (no cookies), 1280 wide, with bounded waits."""
-    context = new_context(browser, locale="zh-CN", accept_downloads=True)
-    errors: list[str] = []
-    page = context.new_page()
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "console",
-        lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
-    )
-    try:
-        yield page
-    finally:
-        context.close()
-    assert not errors, f"script errors or refused resources on the page: {errors}"
-
+pytestmark = PORTAL_MARKS
 
 Shot = Callable[[Page, str], None]
 
@@ -161,14 +64,6 @@ def shot(screenshots: Path) -> Shot:
         assert (screenshots / f"{name}.png").stat().st_size > 0
 
     return take
-
-
-def sign_in(page: Page, world: World, target: str = "/") -> None:
-    page.goto(world.base + target)
-    expect(page).to_have_url(re.compile(r"/login"))
-    page.fill("#key", world.key)
-    page.click("form[action='/login'] button[type=submit]")
-    expect(page).to_have_url(world.base + target)
 
 
 # --------------------------------------------------------------------------- tests
@@ -599,24 +494,6 @@ def test_open_reads_need_no_sign_in(page: Page, world: World) -> None:
 
 
 # --------------------------------------------------------------------------- accessibility
-
-#: axe-core from npm (hardhat-node/package.json, pinned): the WCAG 2.1 A and AA rules, which
-#: GB/T 37668 follows.
-AXE = PROJECT_ROOT / "hardhat-node" / "node_modules" / "axe-core" / "axe.min.js"
-WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-RUN_AXE = """async (tags) => {
-  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
-  return result.violations.map((v) => ({
-    rule: v.id, impact: v.impact,
-    where: v.nodes.map((n) => n.target.join(" ") + " — " + n.failureSummary),
-  }));
-}"""
-
-
-def axe_violations(page: Page) -> list[dict[str, Any]]:
-    """What axe-core finds on the page as it is now (scripts run, results shown)."""
-    violations: list[dict[str, Any]] = page.evaluate(RUN_AXE, WCAG_21_AA)
-    return violations
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -1,6 +1,9 @@
-/* Xietong auditor portal: verify a file by its SHA-256, computed here in the browser.
- * Only the hash goes to the gateway (GET /v1/verify?hash=0x…, same origin, the portal's
- * cookie). The answer is built with DOM nodes and textContent only (never innerHTML). */
+/* Xietong auditor portal: verify files by their hashes, computed here in the browser.
+ * Only hashes go to the gateway (same origin, the portal's cookie): a file's SHA-256 to
+ * GET /v1/verify (is it anchored?) and GET /v1/documents (is it a terms document?), a short
+ * text's keccak256 to GET /v1/documents (is it a purpose, a legal basis, evidence?). A records
+ * file dropped with its salts sidecar is checked row by row by records.js. Answers are built
+ * with DOM nodes and textContent only (never innerHTML). */
 (function () {
   "use strict";
 
@@ -67,9 +70,14 @@
     return el("time", { datetime: value, title: wallClock(value, "UTC") + " UTC", text: wallClock(value, ZONE) });
   }
 
+  // A department by name (chain data: text only), its id on hover; a name the index flags
+  // (look-alike or invisible characters) is marked, the id beside it being what counts.
   function dept(ref) {
     if (!ref) return el("span", { className: "muted", text: "—" });
-    return el("span", { className: "dept", title: ref.id, text: ref.name || short(ref.id) });
+    var name = el("span", { className: "dept", title: ref.id, text: ref.name || short(ref.id) });
+    if (!ref.name_flags || !ref.name_flags.length) return name;
+    return el("span", {}, [name, " ", el("span", { className: "name-warning",
+      text: "⚠ " + fmt(S.name_flagged, { flags: ref.name_flags.join(", ") }) })]);
   }
 
   function size(bytes) {
@@ -182,13 +190,21 @@
 
   /* ------------------------------------------------------------ answers */
 
+  // A verdict: its title, a sentence (text, or text and nodes), and what follows it.
   function verdict(kind, status, title, text, extra) {
     var icon = kind === "ok" ? "✓" : kind === "bad" ? "✗" : "!";
     return el("div", { className: "verdict verdict-" + kind, "data-status": status, role: "status" }, [
       el("h2", {}, [el("span", { className: "icon", "aria-hidden": "true", text: icon }), title]),
-      el("p", { text: text }),
-      extra || null
-    ]);
+      el("p", {}, Array.isArray(text) ? text : [text])
+    ].concat(Array.isArray(extra) ? extra : [extra]));
+  }
+
+  // A template whose {names} are nodes (links, departments, times): the pieces to append.
+  function fill(template, values) {
+    return template.split(/(\{\w+\})/).map(function (piece) {
+      var key = /^\{(\w+)\}$/.exec(piece);
+      return key && Object.prototype.hasOwnProperty.call(values, key[1]) ? values[key[1]] : piece;
+    }).filter(function (piece) { return piece !== ""; });
   }
 
   function subject(hash, file) {
@@ -229,7 +245,10 @@
     ]);
   }
 
-  function matchCard(match, index) {
+  // One matching version. With options.version (a records file checked whole) the card is the
+  // version's alone: no single leaf, no proof of one row.
+  function matchCard(match, index, options) {
+    var whole = options && options.version;
     var v = match.version;
     var label = match.status === "anchored" ? S.anchored : match.status === "revoked" ? S.revoked : S.unconfirmed;
     var badge = el("span", { className: "badge badge-" + match.status, "data-status": match.status, text: label });
@@ -242,80 +261,269 @@
       fact(S.dataset, el("a", { href: "/datasets/" + v.dataset_id + "#v-" + v.id }, [hex(v.dataset_id)])),
       fact(S.root, hex(v.root)),
       fact(S.leaves, String(v.leaf_count)),
-      match.kind === "file" ? fact(S.path, match.path || "—") : fact(S.record, String(match.record_index)),
-      fact(S.leaf, hex(match.leaf_hash))
+      whole ? null : match.kind === "file" ? fact(S.path, match.path || "—") : fact(S.record, String(match.record_index)),
+      whole ? null : fact(S.leaf, hex(match.leaf_hash))
     ]);
-    var button = el("button", { type: "button", className: "btn", "data-proof-url": match.proof_url,
-      "data-leaf": match.leaf_hash, text: "⤓ " + S.proof });
-    button.addEventListener("click", function () { downloadProof(button); });
+    var proof = null;
+    if (!whole) {
+      var button = el("button", { type: "button", className: "btn", "data-proof-url": match.proof_url,
+        "data-leaf": match.leaf_hash, text: "⤓ " + S.proof });
+      button.addEventListener("click", function () { downloadProof(button); });
+      proof = el("div", { className: "proof-row" }, [button, el("span", { className: "hint", text: S.proof_hint })]);
+    }
     return el("article", { className: "match card", "data-root": v.root }, [
-      el("h3", {}, [fmt(S.match, { n: index + 1 }), badge]),
+      el("h3", {}, [whole ? S.version_card : fmt(S.match, { n: index + 1 }), badge]),
       facts,
       el("h4", { text: S.lineage }), lineage(match),
       el("h4", { text: S.authorizations }), authorizations(match),
-      el("div", { className: "proof-row" }, [button, el("span", { className: "hint", text: S.proof_hint })])
+      proof
     ]);
   }
 
-  function showAnswer(hash, file, body) {
+  function showAnswer(box, hash, file, body) {
     var first = body.matches[0];
     var status = body.anchored ? "anchored" : first.status;
     var kind = status === "anchored" ? "ok" : status === "revoked" ? "bad" : "warn";
     var title = status === "anchored" ? S.anchored : status === "revoked" ? S.revoked : S.unconfirmed;
     var text = status === "anchored" ? S.anchored_text : status === "revoked" ? S.revoked_text : S.unconfirmed_text;
-    result.replaceChildren(verdict(kind, status, title, text, subject(hash, file)));
+    box.appendChild(verdict(kind, status, title, text, subject(hash, file)));
     if (body.index && body.index.node_reachable === false) {
-      result.appendChild(el("p", { className: "notice stale", "data-stale": "node-unreachable",
+      box.appendChild(el("p", { className: "notice stale", "data-stale": "node-unreachable",
         text: fmt(S.stale, { block: String(body.index.block_number) }) }));
     }
-    body.matches.forEach(function (match, index) { result.appendChild(matchCard(match, index)); });
+    body.matches.forEach(function (match, index) { box.appendChild(matchCard(match, index)); });
   }
 
-  function showProblem(hash, file, status, problem) {
-    var type = (problem && problem.type) || "";
-    var detail = (problem && problem.detail) || "";
-    if (status === 404 && /:not-anchored$/.test(type)) {
-      result.replaceChildren(verdict("bad", "not-anchored", S.not_anchored, S.not_anchored_text, subject(hash, file)));
-    } else if (status === 401 || status === 403) {
-      var link = el("a", { href: "/login?next=%2F", text: S.signin_link });
-      result.replaceChildren(verdict("bad", "sign-in", S.error, S.signin, el("p", {}, [link])));
-    } else {
-      result.replaceChildren(verdict("bad", "error", S.error, detail || String(status)));
-    }
+  function signInVerdict() {
+    var link = el("a", { href: "/login?next=%2F", text: S.signin_link });
+    return verdict("bad", "sign-in", S.error, S.signin, el("p", {}, [link]));
   }
 
-  async function verifyHash(hash, file) {
-    progress.textContent = S.querying;
+  /* ------------------------------------------------------------ documents
+   * GET /v1/documents?hash= says where the chain holds a hash other than as a leaf: an
+   * agreement's terms document (a file's SHA-256), a purpose, a legal basis, a reason, a
+   * commitment's matter, duty or evidence, a dataset's code (keccak256 of a trimmed text). */
+
+  var SUBJECT_PAGES = { agreement: "/agreements/", commitment: "/commitments/", dataset: "/datasets/" };
+
+  function documentItem(doc) {
+    var page = SUBJECT_PAGES[doc.subject_type];
+    var link = page ? el("a", { href: page + doc.subject, title: doc.subject, text: short(doc.subject) })
+      : hex(doc.subject);
+    var template = S["doc_" + String(doc.kind).replace(/-/g, "_")] || S.doc_other;
+    var parts = fill(template, { subject: link, department: dept(doc.department), kind: String(doc.kind) });
+    var status = doc.status && S[doc.subject_type + ".status." + doc.status];
+    if (doc.status) parts.push(fmt(S.doc_status, { status: status || doc.status }));
+    if (doc.time) parts.push(" · ", time(doc.time));
+    return el("li", { "data-kind": doc.kind, "data-subject": doc.subject, "data-status": doc.status || "" }, parts);
+  }
+
+  // The documents one lookup found: which hash it was, the catalogue's text, the places.
+  function documentGroup(lookup) {
+    var body = lookup.answer.body;
+    var how = lookup.how === "text" ? S.documents_by_text : lookup.how === "sha256" ? S.documents_by_sha : S.documents_by_hash;
+    var named = body.named && body.named.verified && body.named.text;
+    return el("div", { className: "document-group", "data-hash": body.hash, "data-how": lookup.how }, [
+      el("p", { className: "hint" }, [how + " ", hex(body.hash, 10)]),
+      named ? el("p", {}, [S.documents_named + " ", el("q", { className: "named-text", text: named })]) : null,
+      el("ul", { className: "documents" }, body.documents.map(documentItem))
+    ]);
+  }
+
+  function found(lookups) {
+    return lookups.filter(function (l) {
+      return l.answer.ok && l.answer.body && l.answer.body.documents && l.answer.body.documents.length;
+    });
+  }
+
+  function failedLookups(lookups) {
+    return lookups.filter(function (l) { return !l.answer.ok; });
+  }
+
+  /* ------------------------------------------------------------ asking the gateway */
+
+  // A JSON GET on this origin with the portal's cookie: {ok, status, body, retryAfter}.
+  async function getJson(url) {
     try {
-      var response = await fetch("/v1/verify?hash=0x" + hash, {
+      var response = await fetch(url, {
         credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store"
       });
       var body = null;
       try { body = await response.json(); } catch (ignored) { body = null; }
-      if (response.ok && body && body.matches && body.matches.length) showAnswer(hash, file, body);
-      else showProblem(hash, file, response.status, body);
+      return { ok: response.ok, status: response.status, body: body, retryAfter: response.headers.get("Retry-After") };
     } catch (error) {
-      result.replaceChildren(verdict("bad", "error", S.error, String(error)));
+      return { ok: false, status: 0, body: null, error: String(error) };
+    }
+  }
+
+  function notAnchored(body) {
+    return Boolean(body && /:not-anchored$/.test(body.type || ""));
+  }
+
+  // Whether any answer asks to sign in.
+  function needsSignIn(answers) {
+    return answers.some(function (a) { return a.status === 401 || a.status === 403; });
+  }
+
+  // Python's str.isspace() characters, which str.strip() removes at both ends (code_hash).
+  var PY_SPACE = /^[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+  var TEXT_LIMIT = 4096; // characters, after trimming
+
+  // The text a small file holds, trimmed as code_hash trims it; null if it is not short UTF-8 text.
+  async function shortText(file) {
+    if (!file || file.size > 4 * (TEXT_LIMIT + 4096)) return null; // more bytes than such a text can be
+    var text;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(await file.arrayBuffer());
+    } catch (error) {
+      return null;
+    }
+    text = text.replace(PY_SPACE, "");
+    var characters = text.length - (text.match(/[\ud800-\udbff][\udc00-\udfff]/g) || []).length;
+    return text && characters <= TEXT_LIMIT ? text : null;
+  }
+
+  // Everything asked about one hash (and the text's keccak256): the verify answer, and the
+  // documents lookups {how, answer}.
+  async function ask(hash, textHash) {
+    var asks = [getJson("/v1/verify?hash=0x" + hash), getJson("/v1/documents?hash=0x" + hash)];
+    if (textHash) asks.push(getJson("/v1/documents?hash=0x" + textHash));
+    var answers = await Promise.all(asks);
+    var lookups = [{ how: textHash === undefined ? "hash" : "sha256", answer: answers[1] }];
+    if (textHash) lookups.push({ how: "text", answer: answers[2] });
+    return { verify: answers[0], lookups: lookups, all: answers };
+  }
+
+  // What one file or hash is: anchored (a version holds it), a known document, records data
+  // that needs its salts, or nothing this gateway knows (never said to be tampered with:
+  // nothing could be compared with it).
+  function showFound(box, hash, file, asked, records) {
+    var answer = asked.verify, docs = found(asked.lookups), failed = failedLookups(asked.lookups);
+    if (needsSignIn(asked.all)) {
+      box.appendChild(signInVerdict());
+      return;
+    }
+    if (answer.ok && answer.body && answer.body.matches && answer.body.matches.length) {
+      showAnswer(box, hash, file, answer.body);
+      if (docs.length) {
+        box.appendChild(el("section", { className: "documents card", "data-documents": String(docs.length) },
+          [el("h3", { text: S.documents_also })].concat(docs.map(documentGroup))));
+      }
+      return;
+    }
+    if (!(answer.status === 404 && notAnchored(answer.body))) {
+      var detail = (answer.body && answer.body.detail) || answer.error || String(answer.status);
+      box.appendChild(verdict("bad", "error", S.error, detail));
+      return;
+    }
+    if (docs.length) {
+      box.appendChild(verdict("ok", "document", S.document, file ? S.document_text : S.document_text_hash,
+        [subject(hash, file)].concat(docs.map(documentGroup))));
+    } else if (records) {
+      var text = records.rows === null
+        ? fmt(S.needs_salts_unreadable, { format: records.format.toUpperCase(), reason: records.reason })
+        : fmt(S.needs_salts_text, { format: records.format.toUpperCase(), rows: records.rows, name: file.name });
+      box.appendChild(verdict("warn", "needs-salts", S.needs_salts, text, subject(hash, file)));
+    } else {
+      box.appendChild(verdict("bad", "not-anchored", S.not_anchored, S.not_anchored_text, subject(hash, file)));
+    }
+    failed.forEach(function (lookup) {
+      box.appendChild(el("p", { className: "notice", "data-notice": "documents-failed",
+        text: fmt(S.documents_failed, { status: lookup.answer.status || lookup.answer.error }) }));
+    });
+  }
+
+  // A pasted hash: verified, and looked up as a document.
+  async function verifyHash(hash) {
+    result.replaceChildren();
+    var box = el("div", { className: "item" });
+    result.appendChild(box);
+    progress.textContent = S.querying;
+    try {
+      showFound(box, hash, null, await ask(hash));
     } finally {
       progress.textContent = "";
     }
   }
 
-  async function verifyFile(file) {
-    if (!file) return;
-    result.replaceChildren();
-    var label = fmt(S.hashing, { name: file.name, size: size(file.size) });
-    progress.textContent = label;
-    var hash;
+  // One file (no salts with it): its SHA-256 verified and looked up as a document, and a short
+  // text's keccak256 looked up too.
+  async function checkFile(box, item) {
+    var records = null, format = R() && R().formatOf(item.file.name);
+    if (format) records = Object.assign({ format: format }, await R().rowCount(item.file, format));
+    var text = await shortText(item.file);
+    var textHash = text && window.keccak256 ? R().keccakHex(new TextEncoder().encode(text)) : null;
+    progress.textContent = S.querying;
     try {
-      hash = await sha256File(file, function (percent) { progress.textContent = label + " " + percent + "%"; });
-    } catch (error) {
+      showFound(box, item.hash, item.file, await ask(item.hash, textHash), records);
+    } finally {
       progress.textContent = "";
-      result.replaceChildren(verdict("bad", "error", S.error, String(error && error.message || error)));
-      return;
     }
-    hashInput.value = "0x" + hash;
-    await verifyHash(hash, file);
+  }
+
+  function R() { return window.xietongRecords; }
+
+  // Files dropped or chosen together: each hashed; a records file (CSV, JSON Lines) with its
+  // salts sidecar is checked row by row (records.js), every other file as a whole.
+  async function verifyFiles(list) {
+    var files = Array.prototype.slice.call(list || []);
+    if (!files.length) return;
+    result.replaceChildren();
+    var records = R();
+    var sidecars = files.filter(function (f) { return records && records.isSidecarName(f.name); });
+    var others = files.filter(function (f) { return sidecars.indexOf(f) < 0; });
+    var hashed = [];
+    for (var i = 0; i < others.length; i++) {
+      var file = others[i], label = fmt(S.hashing, { name: file.name, size: size(file.size) });
+      progress.textContent = label;
+      try {
+        hashed.push({ file: file, hash: await sha256File(file, function (percent) { progress.textContent = label + " " + percent + "%"; }) });
+      } catch (error) {
+        result.appendChild(el("div", { className: "item" }, [
+          verdict("bad", "error", S.error, file.name + ": " + String(error && error.message || error))]));
+      }
+    }
+    progress.textContent = "";
+    if (hashed.length === 1) hashInput.value = "0x" + hashed[0].hash;
+    // Salts are read here and stay here: only leaf hashes computed with them are sent.
+    var salts = [];
+    for (var s = 0; s < sidecars.length; s++) salts.push(await records.readSidecarFile(sidecars[s]));
+    var paired = records ? records.pair(hashed, salts) : new Map();
+    for (var k = 0; k < hashed.length; k++) {
+      var box = el("div", { className: "item" });
+      result.appendChild(box);
+      try {
+        if (paired.has(k)) {
+          await records.checkRecords(box, hashed[k], paired.get(k));
+          await alsoAsWhole(box, hashed[k]);
+        } else {
+          await checkFile(box, hashed[k]);
+        }
+      } catch (error) {
+        progress.textContent = "";
+        box.appendChild(verdict("bad", "error", S.error, String(error && error.message || error)));
+      }
+    }
+    var used = new Set(paired.values());
+    salts.filter(function (s) { return !used.has(s); }).forEach(function (sidecar) {
+      var box = el("div", { className: "item" });
+      result.appendChild(box);
+      records.showSidecarAlone(box, sidecar);
+    });
+  }
+
+  // A records file checked row by row may also be anchored, or named, as a whole file.
+  async function alsoAsWhole(box, item) {
+    var asked = await ask(item.hash, null);
+    var answer = asked.verify, docs = found(asked.lookups);
+    if (answer.ok && answer.body && answer.body.matches && answer.body.matches.length) {
+      box.appendChild(el("h3", { text: S.file_also_anchored }));
+      answer.body.matches.forEach(function (match, index) { box.appendChild(matchCard(match, index)); });
+    }
+    if (docs.length) {
+      box.appendChild(el("section", { className: "documents card", "data-documents": String(docs.length) },
+        [el("h3", { text: S.documents_also })].concat(docs.map(documentGroup))));
+    }
   }
 
   async function downloadProof(button) {
@@ -339,10 +547,17 @@
     }
   }
 
+  // What records.js (loaded after this file) renders with.
+  window.xietongPortal = {
+    S: S, fmt: fmt, fill: fill, el: el, short: short, hex: hex, time: time, dept: dept, size: size,
+    verdict: verdict, matchCard: matchCard, signInVerdict: signInVerdict, getJson: getJson,
+    notAnchored: notAnchored, progress: function (text) { progress.textContent = text; }
+  };
+
   /* ------------------------------------------------------------ wiring */
 
   fileInput.addEventListener("change", function () {
-    if (fileInput.files && fileInput.files[0]) verifyFile(fileInput.files[0]);
+    if (fileInput.files && fileInput.files.length) verifyFiles(fileInput.files);
   });
   ["dragenter", "dragover"].forEach(function (name) {
     dropzone.addEventListener(name, function (event) {
@@ -356,7 +571,7 @@
   dropzone.addEventListener("drop", function (event) {
     event.preventDefault();
     var files = event.dataTransfer && event.dataTransfer.files;
-    if (files && files[0]) verifyFile(files[0]);
+    if (files && files.length) verifyFiles(files);
   });
   // A file dropped beside the zone must not make the browser navigate away to it.
   ["dragover", "drop"].forEach(function (name) {
@@ -387,7 +602,7 @@
       return;
     }
     markHash(false);
-    verifyHash(value.toLowerCase(), null);
+    verifyHash(value.toLowerCase());
   });
   if (hashInput.value.trim()) hashForm.requestSubmit();
 })();

@@ -1,0 +1,746 @@
+/* Xietong auditor portal: a records file (CSV or JSON Lines) checked row by row in the browser,
+ * with the salts sidecar its owner keeps (NAME.salts.json, format xietong-salts/1).
+ *
+ * The rows are read exactly as ledger/hashing/_records.py reads them (Python's csv module,
+ * strict; JSON Lines through a strict parser), each row's RFC 8785 canonical JSON is hashed
+ * with SHA-256 (WebCrypto), each leaf is keccak256(keccak256(recordHash ‖ salt)) (js-sha3,
+ * vendored) and the version's root is the OpenZeppelin standard tree over the sorted leaves
+ * (ledger/merkle.py). Only leaf hashes go to the gateway (GET /v1/verify?hash=…): never a
+ * row, never a salt.
+ *
+ * window.xietongRecords holds the pure parts (parsing, canonical JSON, leaves, root; the tests
+ * call them) and checkRecords(), which renders into the page with the helpers portal.js
+ * exports as window.xietongPortal. */
+(function () {
+  "use strict";
+
+  var SALTS_FORMAT = "xietong-salts/1";
+  var SALTS_SUFFIX = ".salts.json";
+  var SALTS_KEYS = ["format", "source", "source_sha256", "record_format", "rows", "salts"];
+  var FORMATS = { ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl" };
+  var FIELD_LIMIT = 131072; // Python's csv.field_size_limit(): longest field, in characters
+  var MAX_DEPTH = 200; // deepest nesting loads_strict and canonical_json accept
+  var MAX_EXACT_INT = BigInt("9007199254740992"); // 2^53
+  var MAX_REQUESTS = 500; // rows asked about one by one, at most, per check
+  var PARALLEL = 4; // of them at a time
+  var HASH_BATCH = 512; // rows hashed by WebCrypto at once
+
+  /** A refusal: `code` names the sentence (S["rec_" + code] etc.), `values` fill it. */
+  function RecordsError(code, values) {
+    this.code = code;
+    this.values = values || {};
+  }
+
+  function fail(code, values) { throw new RecordsError(code, values); }
+
+  /* ------------------------------------------------------------ names */
+
+  /** "csv" or "jsonl" from the name's suffix (case-insensitive), as record_format_of(). */
+  function formatOf(name) {
+    var dot = name.lastIndexOf(".");
+    return dot < 0 ? null : FORMATS[name.slice(dot).toLowerCase()] || null;
+  }
+
+  function isSidecarName(name) {
+    return name.toLowerCase().slice(-SALTS_SUFFIX.length) === SALTS_SUFFIX;
+  }
+
+  /* ------------------------------------------------------------ bytes and text */
+
+  function toHex(bytes) {
+    var out = "";
+    for (var i = 0; i < bytes.length; i++) out += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
+    return out;
+  }
+
+  function fromHex(text) {
+    var out = new Uint8Array(text.length / 2);
+    for (var i = 0; i < out.length; i++) out[i] = parseInt(text.substr(2 * i, 2), 16);
+    return out;
+  }
+
+  var utf8 = new TextEncoder();
+
+  /** The lines of a records file as Python iterates a binary file (split after each "\n",
+   * the "\n" kept), decoded as UTF-8; a byte-order mark at the start of line 1 is dropped. */
+  function decodeLines(bytes) {
+    var start = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    var decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+    var text;
+    try {
+      text = decoder.decode(bytes.subarray(start));
+    } catch (error) {
+      // Name the first line that is not UTF-8 ("\n" never ends inside a character).
+      for (var from = start, line = 1; from < bytes.length; line++) {
+        var end = bytes.indexOf(0x0a, from);
+        end = end < 0 ? bytes.length : end + 1;
+        try { decoder.decode(bytes.subarray(from, end)); } catch (bad) { fail("not_utf8", { line: line }); }
+        from = end;
+      }
+      fail("not_utf8", { line: 1 });
+    }
+    var lines = [];
+    for (var at = 0; at < text.length;) {
+      var next = text.indexOf("\n", at);
+      next = next < 0 ? text.length : next + 1;
+      lines.push(text.slice(at, next));
+      at = next;
+    }
+    return lines;
+  }
+
+  /* ------------------------------------------------------------ CSV (Python's csv.reader, strict)
+   * The state machine of CPython's Modules/_csv.c for the default dialect (comma, '"', doubled
+   * quotes, no escape character), fed one line at a time and then an end-of-line mark, as
+   * csv.reader(lines, strict=True) is. `line` is how many lines it has taken so far. */
+  var START_RECORD = 0, START_FIELD = 1, IN_FIELD = 2, IN_QUOTED = 3, QUOTE_IN_QUOTED = 4, EAT_CRNL = 5;
+  var EOL = -1, COMMA = 44, QUOTE = 34, CR = 13, LF = 10;
+
+  function CsvReader(lines) {
+    this.lines = lines;
+    this.line = 0;
+  }
+
+  CsvReader.prototype.next = function () {
+    var fields = [], field = "", length = 0, state = START_RECORD, self = this;
+
+    function bad(reason) { fail("csv", { line: self.line, reason: reason }); }
+    function add(c, text) {
+      if (c < 0xdc00 || c > 0xdfff) { // a low surrogate ends the character its high one began
+        if (length >= FIELD_LIMIT) bad("field_limit");
+        length += 1;
+      }
+      field += text;
+    }
+    function save() { fields.push(field); field = ""; length = 0; }
+
+    do {
+      if (this.line >= this.lines.length) {
+        if (length !== 0 || state === IN_QUOTED) bad("eof");
+        return null;
+      }
+      var text = this.lines[this.line++];
+      for (var k = 0; k <= text.length; k++) {
+        var c = k < text.length ? text.charCodeAt(k) : EOL;
+        var newline = c === CR || c === LF;
+        switch (state) {
+          case START_RECORD:
+            if (c === EOL) break; // an empty line: []
+            if (newline) { state = EAT_CRNL; break; }
+            state = START_FIELD;
+            /* falls through */
+          case START_FIELD:
+            if (newline || c === EOL) { save(); state = c === EOL ? START_RECORD : EAT_CRNL; }
+            else if (c === QUOTE) state = IN_QUOTED;
+            else if (c === COMMA) save();
+            else { add(c, text[k]); state = IN_FIELD; }
+            break;
+          case IN_FIELD:
+            if (newline || c === EOL) { save(); state = c === EOL ? START_RECORD : EAT_CRNL; }
+            else if (c === COMMA) { save(); state = START_FIELD; }
+            else add(c, text[k]); // a quote inside an unquoted field is kept as it is
+            break;
+          case IN_QUOTED:
+            if (c === EOL) break; // the field goes on on the next line (its "\n" kept)
+            if (c === QUOTE) state = QUOTE_IN_QUOTED;
+            else add(c, text[k]);
+            break;
+          case QUOTE_IN_QUOTED:
+            if (c === QUOTE) { add(c, '"'); state = IN_QUOTED; }
+            else if (c === COMMA) { save(); state = START_FIELD; }
+            else if (newline || c === EOL) { save(); state = c === EOL ? START_RECORD : EAT_CRNL; }
+            else bad("quote");
+            break;
+          case EAT_CRNL:
+            if (c === EOL) state = START_RECORD;
+            else if (!newline) bad("newline");
+            break;
+        }
+      }
+    } while (state !== START_RECORD);
+    return fields;
+  };
+
+  /** The rows of a CSV as _csv_hashes reads them: [{line, text}], `text` the row's canonical
+   * JSON (header name → value string), `line` the line the row starts on. */
+  function csvRows(lines) {
+    var reader = new CsvReader(lines);
+    var header = reader.next();
+    while (header !== null && !header.length) header = reader.next(); // blank lines first
+    if (header === null) fail("empty_csv");
+    var seen = new Set();
+    header.forEach(function (title) {
+      if (seen.has(title)) fail("duplicate_header", { line: reader.line, field: JSON.stringify(title) });
+      seen.add(title);
+    });
+    var width = header.length;
+    // Member names in UTF-16 code-unit order (what JavaScript's < compares), as RFC 8785 wants.
+    var order = header.map(function (_, i) { return i; })
+      .sort(function (a, b) { return header[a] < header[b] ? -1 : header[a] > header[b] ? 1 : 0; });
+    var prefixes = order.map(function (i, n) { return (n ? "," : "{") + JSON.stringify(header[i]) + ":"; });
+    var rows = [];
+    for (;;) {
+      var start = reader.line + 1;
+      var values = reader.next();
+      if (values === null) break;
+      if (values.length !== width) {
+        if (!values.length) continue; // a blank line
+        fail("width", { line: start, found: values.length, expected: width });
+      }
+      var text = "";
+      for (var n = 0; n < width; n++) text += prefixes[n] + JSON.stringify(values[order[n]]);
+      rows.push({ line: start, text: text + "}" });
+    }
+    return rows;
+  }
+
+  /* ------------------------------------------------------------ JSON (loads_strict)
+   * One JSON text, refused as ledger/hashing/_canonical.py refuses it: a member name twice in
+   * one object, NaN/Infinity or a number overflowing a double, an integer beyond ±2^53 (no
+   * canonical form), nesting deeper than 200. Objects come back as Maps (a member named
+   * "__proto__" stays a member). */
+  var NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/y;
+  var ESCAPES = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
+
+  function parseJson(text) {
+    var i = 0, n = text.length, depth = 0;
+
+    function syntax() { fail("json_syntax", { column: i + 1 }); }
+    function space() {
+      for (var c = text.charCodeAt(i); c === 32 || c === 9 || c === 10 || c === 13; c = text.charCodeAt(++i));
+    }
+    function word(literal, value) {
+      if (text.startsWith(literal, i)) { i += literal.length; return value; }
+      return undefined;
+    }
+    function string() {
+      var out = "", from = ++i;
+      for (;;) {
+        if (i >= n) syntax();
+        var c = text.charCodeAt(i);
+        if (c === 34) { out += text.slice(from, i++); return out; }
+        if (c < 0x20) syntax(); // a raw control character
+        if (c === 92) {
+          out += text.slice(from, i);
+          var e = text[i + 1];
+          if (e === "u") {
+            var digits = text.substr(i + 2, 4);
+            if (!/^[0-9a-fA-F]{4}$/.test(digits)) syntax();
+            out += String.fromCharCode(parseInt(digits, 16));
+            i += 6;
+          } else if (Object.prototype.hasOwnProperty.call(ESCAPES, e)) {
+            out += ESCAPES[e];
+            i += 2;
+          } else syntax();
+          from = i;
+        } else i++;
+      }
+    }
+    function number() {
+      NUMBER.lastIndex = i;
+      var match = NUMBER.exec(text);
+      if (!match) {
+        if (/^-?(NaN|Infinity)/.test(text.slice(i, i + 9))) fail("json_not_finite"); // Python's constants
+        syntax();
+      }
+      i += match[0].length;
+      var value = Number(match[0]);
+      if (!isFinite(value)) fail("json_not_finite");
+      if (!match[1] && !match[2]) { // an integer: exact within ±2^53, refused beyond
+        var big = BigInt(match[0]);
+        if (big > MAX_EXACT_INT || big < -MAX_EXACT_INT) fail("json_big_int");
+      }
+      return value;
+    }
+    function value() {
+      space();
+      var c = text[i];
+      if (c === "{" || c === "[") {
+        if (++depth > MAX_DEPTH) fail("json_deep");
+        var made = c === "{" ? object() : array();
+        depth -= 1;
+        return made;
+      }
+      if (c === '"') return string();
+      var literal = word("true", true);
+      if (literal === undefined) literal = word("false", false);
+      if (literal === undefined) literal = word("null", null);
+      return literal === undefined ? number() : literal;
+    }
+    function object() {
+      var map = new Map();
+      i++;
+      space();
+      if (text[i] === "}") { i++; return map; }
+      for (;;) {
+        space();
+        if (text[i] !== '"') syntax();
+        var name = string();
+        space();
+        if (text[i++] !== ":") { i--; syntax(); }
+        var item = value();
+        if (map.has(name)) fail("json_duplicate", { name: JSON.stringify(name) });
+        map.set(name, item);
+        space();
+        if (text[i] === ",") { i++; continue; }
+        if (text[i] === "}") { i++; return map; }
+        syntax();
+      }
+    }
+    function array() {
+      var list = [];
+      i++;
+      space();
+      if (text[i] === "]") { i++; return list; }
+      for (;;) {
+        list.push(value());
+        space();
+        if (text[i] === ",") { i++; continue; }
+        if (text[i] === "]") { i++; return list; }
+        syntax();
+      }
+    }
+
+    var result = value();
+    space();
+    if (i < n) syntax(); // extra data after the value
+    return result;
+  }
+
+  var LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(^|[^\ud800-\udbff])[\udc00-\udfff]/;
+
+  function jsonString(text) {
+    if (LONE_SURROGATE.test(text)) fail("json_surrogate");
+    return JSON.stringify(text); // escapes " \ and U+0000–U+001F only, as encode_basestring
+  }
+
+  /** RFC 8785 canonical JSON of a parsed value: members sorted by UTF-16 code units, numbers as
+   * ECMAScript prints them (JSON.stringify: shortest round-trip digits, -0 as 0). */
+  function canonical(value) {
+    if (value === null) return "null";
+    if (value === true) return "true";
+    if (value === false) return "false";
+    if (typeof value === "number") return JSON.stringify(value);
+    if (typeof value === "string") return jsonString(value);
+    if (Array.isArray(value)) return "[" + value.map(canonical).join(",") + "]";
+    var names = Array.from(value.keys()).sort();
+    return "{" + names.map(function (name) { return jsonString(name) + ":" + canonical(value.get(name)); }).join(",") + "}";
+  }
+
+  function jsonKind(value) {
+    return Array.isArray(value) ? "array" : typeof value === "string" ? "string"
+      : value === null || typeof value === "boolean" ? "literal" : "number";
+  }
+
+  /** The rows of a JSON Lines file as _jsonl_hashes reads them: each non-blank line one object. */
+  function jsonlRows(lines) {
+    var rows = [];
+    lines.forEach(function (text, index) {
+      if (!text.replace(/^[ \t\r\n]+/, "")) return; // a blank line (strip(" \t\r\n"))
+      try {
+        var row = parseJson(text);
+        if (!(row instanceof Map)) fail("json_not_object", { kind: jsonKind(row) });
+        rows.push({ line: index + 1, text: canonical(row) });
+      } catch (error) {
+        if (!(error instanceof RecordsError)) throw error;
+        fail("jsonl", { line: index + 1, reason: error.code, detail: error.values });
+      }
+    });
+    return rows;
+  }
+
+  /** Every row of a records file (bytes) in file order: [{line, text}]; RecordsError if the
+   * file is malformed (naming the line) or holds no record. */
+  function parseRows(bytes, format) {
+    var lines = decodeLines(bytes);
+    var rows = format === "csv" ? csvRows(lines) : jsonlRows(lines);
+    if (!rows.length) fail("no_records");
+    return rows;
+  }
+
+  /* ------------------------------------------------------------ the salts sidecar (read_salts) */
+
+  function hex32(value, what) {
+    if (typeof value !== "string" || !/^[0-9a-f]{64}$/.test(value)) fail("salts_hex", { what: what });
+    return value;
+  }
+
+  /** A salts sidecar (bytes) checked as read_salts() checks it:
+   * {source, sourceSha256, recordFormat, rows, salts: [hex]}; RecordsError otherwise. */
+  function readSidecar(bytes) {
+    var text, document;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+    } catch (error) {
+      fail("salts_not_utf8");
+    }
+    try {
+      document = parseJson(text);
+    } catch (error) {
+      if (!(error instanceof RecordsError)) throw error;
+      fail("salts_not_json", { reason: error.code, detail: error.values });
+    }
+    if (!(document instanceof Map)) fail("salts_not_json", { reason: "json_not_object", detail: { kind: jsonKind(document) } });
+    var format = document.get("format");
+    if (format !== SALTS_FORMAT) fail("salts_format", { found: JSON.stringify(format === undefined ? null : format) });
+    var keys = Array.from(document.keys());
+    var odd = SALTS_KEYS.filter(function (key) { return !document.has(key); })
+      .concat(keys.filter(function (key) { return SALTS_KEYS.indexOf(key) < 0; }));
+    if (odd.length) fail("salts_keys", { keys: odd.join(", ") });
+    var source = document.get("source"), recordFormat = document.get("record_format");
+    var rows = document.get("rows"), salts = document.get("salts");
+    if (typeof source !== "string") fail("salts_field", { field: "source" });
+    if (recordFormat !== "csv" && recordFormat !== "jsonl") fail("salts_field", { field: "record_format" });
+    if (typeof rows !== "number" || !Number.isInteger(rows) || rows < 1) fail("salts_field", { field: "rows" });
+    if (!Array.isArray(salts)) fail("salts_field", { field: "salts" });
+    if (salts.length !== rows) fail("salts_count", { rows: rows, count: salts.length });
+    var sourceSha256 = hex32(document.get("source_sha256"), "source_sha256");
+    salts.forEach(function (salt, index) { hex32(salt, "salts[" + index + "]"); });
+    if (new Set(salts).size !== salts.length) fail("salts_repeat");
+    return { source: source, sourceSha256: sourceSha256, recordFormat: recordFormat, rows: rows, salts: salts };
+  }
+
+  /* ------------------------------------------------------------ hashes, leaves and the root */
+
+  function keccak(bytes) {
+    return new Uint8Array(window.keccak256.arrayBuffer(bytes));
+  }
+
+  /** SHA-256 (hex) of each row's canonical JSON (UTF-8), WebCrypto where the page has it. */
+  async function recordHashes(rows, onProgress) {
+    var subtle = window.crypto && window.crypto.subtle;
+    var out = new Array(rows.length);
+    for (var from = 0; from < rows.length; from += HASH_BATCH) {
+      var batch = rows.slice(from, from + HASH_BATCH);
+      var digests = await Promise.all(batch.map(function (row) {
+        var data = utf8.encode(row.text);
+        return subtle ? subtle.digest("SHA-256", data) : Promise.resolve(window.xietongSha256Hex(data));
+      }));
+      digests.forEach(function (digest, k) {
+        out[from + k] = typeof digest === "string" ? digest : toHex(new Uint8Array(digest));
+      });
+      if (onProgress) onProgress(Math.min(rows.length, from + HASH_BATCH));
+    }
+    return out;
+  }
+
+  /** A record leaf: keccak256(keccak256(recordHash ‖ salt)), both 32 bytes (hex in, bytes out). */
+  function leaf(recordHash, salt) {
+    var pair = new Uint8Array(64);
+    pair.set(fromHex(recordHash), 0);
+    pair.set(fromHex(salt), 32);
+    return keccak(keccak(pair));
+  }
+
+  function compareBytes(a, b) {
+    for (var i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
+    return 0;
+  }
+
+  /** OpenZeppelin's node hash: keccak256 of the two nodes in ascending order. */
+  function hashPair(a, b) {
+    var pair = new Uint8Array(64);
+    var first = compareBytes(a, b) <= 0;
+    pair.set(first ? a : b, 0);
+    pair.set(first ? b : a, 32);
+    return keccak(pair);
+  }
+
+  /** The standard tree's root over the leaves (any order; sorted here), as ledger/merkle.py:
+   * sorted leaf i at tree[2n − 2 − i], tree[t] = hashPair(tree[2t + 1], tree[2t + 2]). */
+  function merkleRoot(leaves) {
+    var sorted = leaves.slice().sort(compareBytes);
+    var n = sorted.length;
+    if (n === 1) return sorted[0];
+    var tree = new Array(2 * n - 1);
+    for (var i = 0; i < n; i++) tree[2 * n - 2 - i] = sorted[i];
+    for (var t = n - 2; t >= 0; t--) tree[t] = hashPair(tree[2 * t + 1], tree[2 * t + 2]);
+    return tree[0];
+  }
+
+  /* ------------------------------------------------------------ asking the gateway, row by row */
+
+  function sleep(ms) { return new Promise(function (done) { setTimeout(done, ms); }); }
+
+  /** What the gateway says of one leaf: {found, matches} or {auth} (sign in) or {error}. One
+   * retry after a 429, waiting as Retry-After asks (at most 10 s). */
+  async function askLeaf(P, leafHex) {
+    for (var attempt = 0; attempt < 2; attempt++) {
+      var answer = await P.getJson("/v1/verify?hash=0x" + leafHex);
+      if (answer.status === 429 && attempt === 0) {
+        await sleep(Math.min(10, Number(answer.retryAfter) || 1) * 1000);
+        continue;
+      }
+      if (answer.ok && answer.body && answer.body.matches && answer.body.matches.length) {
+        return { found: true, matches: answer.body.matches };
+      }
+      if (answer.status === 404 && P.notAnchored(answer.body)) return { found: false };
+      if (answer.status === 401 || answer.status === 403) return { auth: true };
+      return { error: answer.status || "network" };
+    }
+    return { error: 429 };
+  }
+
+  /* ------------------------------------------------------------ the page */
+
+  function problem(P, error) {
+    if (!(error instanceof RecordsError)) return String(error && error.message || error);
+    var S = P.S, v = error.values;
+    if (error.code === "csv") return P.fmt(S.rec_csv, { line: v.line, reason: S["csv_" + v.reason] });
+    if (error.code === "jsonl") return P.fmt(S.rec_jsonl, { line: v.line, reason: P.fmt(S[v.reason], v.detail) });
+    if (error.code === "salts_not_json") return P.fmt(S.salts_not_json, { name: v.name, reason: P.fmt(S[v.reason], v.detail) });
+    return P.fmt(S["rec_" + error.code] || S[error.code] || error.code, v);
+  }
+
+  /** A salts sidecar as {file, salts} or {file, error} (the sentence saying what is wrong). */
+  async function readSidecarFile(file) {
+    var P = window.xietongPortal;
+    try {
+      return { file: file, salts: readSidecar(new Uint8Array(await file.arrayBuffer())) };
+    } catch (error) {
+      if (error instanceof RecordsError) error.values.name = file.name;
+      return { file: file, error: problem(P, error) };
+    }
+  }
+
+  /** Which sidecar belongs to which data file ({data index → sidecar}): the one made for its
+   * bytes (source_sha256), else the one named after it (NAME.salts.json), else, when one records
+   * file and one sidecar were given together, that one. */
+  function pair(data, sidecars) {
+    var paired = new Map(), used = new Set();
+    function take(index, sidecar) {
+      if (!paired.has(index) && !used.has(sidecar)) { paired.set(index, sidecar); used.add(sidecar); }
+    }
+    data.forEach(function (item, index) {
+      sidecars.forEach(function (s) { if (s.salts && s.salts.sourceSha256 === item.hash) take(index, s); });
+    });
+    data.forEach(function (item, index) {
+      sidecars.forEach(function (s) {
+        if (s.file.name.toLowerCase() === (item.file.name + SALTS_SUFFIX).toLowerCase()) take(index, s);
+      });
+    });
+    var records = data.filter(function (item) { return formatOf(item.file.name); });
+    if (records.length === 1 && sidecars.length === 1) take(data.indexOf(records[0]), sidecars[0]);
+    return paired;
+  }
+
+  /** A sidecar dropped without its data file (or one that cannot be read). */
+  function showSidecarAlone(box, sidecar) {
+    var P = window.xietongPortal, S = P.S;
+    if (sidecar.error) {
+      box.appendChild(P.verdict("bad", "bad-salts", S.bad_salts, sidecar.error));
+      return;
+    }
+    box.appendChild(P.verdict("warn", "salts-only", S.salts_only,
+      P.fmt(S.salts_only_text, { source: sidecar.salts.source, rows: sidecar.salts.rows }),
+      P.el("p", { className: "subject" }, [S.salts_file + ": ", P.el("strong", { text: sidecar.file.name })])));
+  }
+
+  /** The row count of a records file given without its salts (null if it cannot be read),
+   * and the sentence saying why not. */
+  async function rowCount(file, format) {
+    try {
+      return { rows: parseRows(new Uint8Array(await file.arrayBuffer()), format).length };
+    } catch (error) {
+      return { rows: null, reason: problem(window.xietongPortal, error) };
+    }
+  }
+
+  function subjectLine(P, data, sidecar, root) {
+    var S = P.S;
+    return P.el("p", { className: "subject" }, [
+      S.file + ": ", P.el("strong", { text: data.file.name }), " (" + P.size(data.file.size) + ") · ",
+      S.salts_file + ": ", P.el("strong", { text: sidecar.file.name }),
+      root ? " · " + S.computed_root + ": " : null, root ? P.hex("0x" + root, 10) : null
+    ]);
+  }
+
+  /** Check a records file with its sidecar and show the result in `box`. `data` is
+   * {file, hash (its SHA-256, hex)}; `sidecar` what readSidecarFile() gave. (portal.js then
+   * asks about the file as a whole: it may be anchored, or named, as a file too.) */
+  async function checkRecords(box, data, sidecar) {
+    var P = window.xietongPortal, S = P.S;
+    var name = data.file.name;
+    if (sidecar.error) {
+      box.appendChild(P.verdict("bad", "bad-salts", S.bad_salts, sidecar.error, subjectLine(P, data, sidecar)));
+      return;
+    }
+    var salts = sidecar.salts;
+    var format = formatOf(name) || salts.recordFormat;
+    if (format !== salts.recordFormat) {
+      box.appendChild(P.verdict("bad", "bad-salts", S.bad_salts, P.fmt(S.salts_format_mismatch,
+        { expected: salts.recordFormat, name: name, found: format }), subjectLine(P, data, sidecar)));
+      return;
+    }
+    var rows;
+    try {
+      rows = parseRows(new Uint8Array(await data.file.arrayBuffer()), format);
+    } catch (error) {
+      box.appendChild(P.verdict("bad", "bad-records", S.rec_unreadable, problem(P, error), subjectLine(P, data, sidecar)));
+      return;
+    }
+    var belongs = salts.sourceSha256 === data.hash;
+    var facts = { salts: sidecar.file.name, source: salts.source, sha: P.short("0x" + salts.sourceSha256),
+      own: P.short("0x" + data.hash), name: name, rows: salts.rows, count: rows.length };
+    if (rows.length !== salts.rows) {
+      // Salts are paired with rows by position: with another row count they cannot be.
+      box.appendChild(P.verdict("bad", "salts-other-file", S.bad_salts,
+        P.fmt(belongs ? S.salts_rows_differ : S.salts_other_file, facts), subjectLine(P, data, sidecar)));
+      return;
+    }
+    // The sidecar was made for other bytes with as many rows (an edited copy, other line ends):
+    // say so, then check the rows by position anyway.
+    var notice = belongs ? null : P.el("p", { className: "notice", "data-notice": "salts-other-bytes",
+      text: P.fmt(S.salts_other_bytes, facts) });
+
+    var label = P.fmt(S.rec_hashing, { name: name, rows: rows.length });
+    P.progress(label);
+    var hashes = await recordHashes(rows, function (done) { P.progress(label + " " + done + "/" + rows.length); });
+    var leaves = hashes.map(function (h, i) { return leaf(h, salts.salts[i]); });
+    var leafHex = leaves.map(toHex);
+    var root = toHex(merkleRoot(leaves));
+
+    // Row 1's leaf names the versions holding it; one with the recomputed root holds every row.
+    P.progress(S.querying);
+    var answers = new Array(rows.length);
+    answers[0] = await askLeaf(P, leafHex[0]);
+    if (answers[0].auth) { P.progress(""); box.appendChild(P.signInVerdict()); return; }
+    var whole = answers[0].found && answers[0].matches.filter(function (m) { return m.version.root === "0x" + root; });
+    if (whole && whole.length) {
+      P.progress("");
+      showWhole(P, box, data, sidecar, root, rows.length, whole, notice);
+      return;
+    }
+
+    // Else row by row, at most MAX_REQUESTS of them, PARALLEL at a time.
+    var limit = Math.min(rows.length, MAX_REQUESTS), next = 1, done = 1, stop = false;
+    async function worker() {
+      while (next < limit && !stop) {
+        var k = next++;
+        answers[k] = await askLeaf(P, leafHex[k]);
+        if (answers[k].auth) stop = true;
+        done += 1;
+        P.progress(P.fmt(S.rec_checking, { done: done, total: limit }));
+      }
+    }
+    var workers = [];
+    for (var w = 0; w < PARALLEL; w++) workers.push(worker());
+    await Promise.all(workers);
+    P.progress("");
+    if (stop) { box.appendChild(P.signInVerdict()); return; }
+    showRows(P, box, data, sidecar, root, rows, leafHex, answers, limit, notice, belongs);
+  }
+
+  function versionOf(match) {
+    return { dataset: match.version.dataset_id, id: match.version.id, root: match.version.root };
+  }
+
+  /** Every row is in one anchored version: the verdict, then that version's card. */
+  function showWhole(P, box, data, sidecar, root, count, matches, notice) {
+    var S = P.S;
+    var best = matches.filter(function (m) { return m.status === "anchored"; })[0] || matches[0];
+    var v = best.version;
+    var kind = best.status === "anchored" ? "ok" : best.status === "revoked" ? "bad" : "warn";
+    var title = best.status === "anchored" ? S.rec_all : best.status === "revoked" ? S.revoked : S.rec_all_unconfirmed;
+    var text = P.fill(S.rec_all_text, { rows: String(count), department: P.dept(v.owner), time: P.time(v.anchored_at) });
+    if (best.status === "revoked") text.push(" " + S.revoked_text);
+    if (best.status === "unconfirmed") text.push(" " + S.unconfirmed_text);
+    var shown = P.verdict(kind, "records-" + best.status, title, text, subjectLine(P, data, sidecar, root));
+    shown.setAttribute("data-rows", String(count));
+    box.appendChild(shown);
+    if (notice) box.appendChild(notice);
+    box.appendChild(P.matchCard(best, 0, { version: true }));
+  }
+
+  /** The rows checked one by one: a verdict, then the rows that were not found and, folded,
+   * those that were. */
+  function showRows(P, box, data, sidecar, root, rows, leafHex, answers, limit, notice, belongs) {
+    var S = P.S;
+    var matched = 0, missing = 0, failed = 0;
+    answers.forEach(function (a) {
+      if (!a) return;
+      if (a.found) matched += 1; else if (a.error) failed += 1; else missing += 1;
+    });
+    var checked = matched + missing + failed;
+    var kind, status, title, text;
+    if (!matched && !failed) { // nothing matched: nothing could be compared, so no alarm
+      kind = "bad"; status = "not-anchored"; title = S.not_anchored;
+      text = P.fmt(belongs ? S.rec_none : S.rec_none_other_salts, { checked: checked });
+    } else if (missing) {
+      kind = "bad"; status = "records-differ"; title = S.rec_differ;
+      text = P.fmt(S.rec_differ_text, { missing: missing, matched: matched });
+    } else if (rows.length > limit || failed) {
+      kind = "warn"; status = "records-partial"; title = S.rec_partial;
+      text = P.fmt(S.rec_partial_text, { matched: matched });
+    } else {
+      kind = "ok"; status = "records-found"; title = S.rec_found;
+      text = P.fmt(S.rec_found_text, { checked: checked });
+    }
+    var shown = P.verdict(kind, status, title, text, subjectLine(P, data, sidecar, root));
+    shown.setAttribute("data-rows", String(rows.length));
+    shown.setAttribute("data-matched", String(matched));
+    shown.setAttribute("data-missing", String(missing));
+    box.appendChild(shown);
+    if (notice) box.appendChild(notice);
+    if (failed) box.appendChild(P.el("p", { className: "notice", text: P.fmt(S.rec_errors, { count: failed }) }));
+    if (rows.length > limit) {
+      box.appendChild(P.el("p", { className: "notice", "data-notice": "unchecked",
+        text: P.fmt(S.rec_unchecked, { count: rows.length - limit, limit: MAX_REQUESTS }) }));
+    }
+    if (!matched) return; // a table of rows that are all "not found" says nothing more
+    var bad = [], good = [];
+    answers.forEach(function (a, k) { if (a) (a.found ? good : bad).push(k); });
+    if (bad.length) {
+      box.appendChild(P.el("h3", { text: S.rec_table_missing }));
+      box.appendChild(rowTable(P, "records-missing", bad, rows, leafHex, answers));
+    }
+    box.appendChild(P.el("details", { className: "records-matched" }, [
+      P.el("summary", { text: P.fmt(S.rec_table_matched, { count: good.length }) }),
+      rowTable(P, "records-matched", good, rows, leafHex, answers)
+    ]));
+  }
+
+  function rowTable(P, id, indices, rows, leafHex, answers) {
+    var S = P.S;
+    var head = P.el("tr", {}, [S.rec_row, S.rec_line, S.rec_result, S.rec_version, S.leaf]
+      .map(function (label) { return P.el("th", { scope: "col", text: label }); }));
+    var body = indices.map(function (k) {
+      var a = answers[k];
+      var state = a.found ? "match" : a.error ? "error" : "missing";
+      var badge = a.found ? "anchored" : a.error ? "withdrawn" : "revoked";
+      var where = a.found ? a.matches.map(versionOf).map(function (v) {
+        return P.el("a", { href: "/datasets/" + v.dataset + "#v-" + v.id }, [P.hex(v.root)]);
+      }) : [P.el("span", { className: "muted", text: "—" })];
+      return P.el("tr", { "data-row": String(k + 1), "data-state": state }, [
+        P.el("th", { scope: "row", className: "num", text: String(k + 1) }),
+        P.el("td", { className: "num", text: String(rows[k].line) }),
+        P.el("td", {}, [P.el("span", { className: "badge badge-" + badge, text: S["rec_state_" + state] })]),
+        P.el("td", {}, where),
+        P.el("td", {}, [P.hex("0x" + leafHex[k])])
+      ]);
+    });
+    return P.el("div", { className: "table-scroll" }, [
+      P.el("table", { className: "data records", id: id }, [P.el("thead", {}, [head]), P.el("tbody", {}, body)])
+    ]);
+  }
+
+  window.xietongRecords = {
+    RecordsError: RecordsError,
+    formatOf: formatOf,
+    isSidecarName: isSidecarName,
+    parseRows: parseRows,
+    parseJson: parseJson,
+    canonical: canonical,
+    readSidecar: readSidecar,
+    recordHashes: recordHashes,
+    leaf: function (recordHash, salt) { return toHex(leaf(recordHash, salt)); },
+    merkleRoot: function (leavesHex) { return toHex(merkleRoot(leavesHex.map(fromHex))); },
+    keccakHex: function (bytes) { return toHex(keccak(bytes)); },
+    readSidecarFile: readSidecarFile,
+    pair: pair,
+    showSidecarAlone: showSidecarAlone,
+    rowCount: rowCount,
+    checkRecords: checkRecords,
+    problem: function (error) { return problem(window.xietongPortal, error); }
+  };
+})();
