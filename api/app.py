@@ -133,8 +133,8 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
         catalogue.router,
         audit.router,
     ):
-        app.include_router(router, responses=problem_docs(401, 422, 429))
-    app.include_router(anchors.router, responses=problem_docs(401, 403, 422, 429))
+        app.include_router(router, responses=problem_docs(401, 413, 422, 429))
+    app.include_router(anchors.router, responses=problem_docs(401, 403, 413, 422, 429))
     app.include_router(consortium.router)
     health.install(app, state)  # /healthz, /readyz; /metrics as the settings say
     _add_problem_schema(app)

@@ -317,6 +317,19 @@ EXAMPLES: dict[str, Any] = {
             }
         },
     },
+    "receipt_tx": {"agreement_id": "0x" + "a6" * 32, "receipt_index": 2, **TRANSACTION},
+    "access_proof_check": {
+        "valid": True,
+        "agreement_id": "0x" + "a6" * 32,
+        "receipt_index": 2,
+        "entry": 17,
+        "leaf": "0x" + "4b" * 32,
+        "entry_count": 120,
+        "period_start": "2026-11-01T00:00:00+00:00",
+        "period_end": "2026-11-30T16:00:00+00:00",
+        "recorded_at": TIME,
+        "log_root": "0x" + "3c" * 32,
+    },
     "batches": {
         "items": [
             {

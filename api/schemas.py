@@ -26,6 +26,7 @@ from ledger.trust import TRUST_FORMAT
 from ledger.verify.bundles import BUNDLE_FORMAT
 
 __all__ = [
+    "AccessProofCheck",
     "AccessReceipt",
     "Agreement",
     "AgreementList",
@@ -67,6 +68,7 @@ __all__ = [
     "ProposalTransaction",
     "Provenance",
     "Readiness",
+    "ReceiptTransaction",
     "VerifiedAuthorization",
     "VerifiedDepartment",
     "VerifiedReceipt",
@@ -854,3 +856,30 @@ class ProposalTransaction(_Answer):
     executed: bool = Field(description="The proposal executed in this transaction.")
     transaction: str = _hash("The transaction")
     block_number: int = Field(description="Its block.")
+
+
+# --------------------------------------------------------------------------- access receipts
+
+
+class ReceiptTransaction(_Answer):
+    """An access receipt, as mined."""
+
+    agreement_id: str = _hash("The agreement")
+    receipt_index: int = Field(description="The receipt's index among the agreement's.")
+    transaction: str = _hash("The transaction")
+    block_number: int = Field(description="Its block.")
+
+
+class AccessProofCheck(_Answer):
+    """An access proof that holds: its entry is in the receipt's log."""
+
+    valid: Literal[True] = Field(description="Always true: a proof that does not hold is 400.")
+    agreement_id: str = _hash("The agreement")
+    receipt_index: int = Field(description="The receipt.")
+    entry: int = Field(description="The entry's number in the log (from 0), as the proof says.")
+    leaf: str = _hash("The entry's leaf")
+    entry_count: int = Field(description="Entries in the receipt's log.")
+    period_start: Time = _time("The receipt's period start")
+    period_end: Time = _time("The receipt's period end")
+    recorded_at: Time = _time("When the receipt was recorded")
+    log_root: str = _hash("The receipt's log root")

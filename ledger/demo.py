@@ -43,6 +43,7 @@ from .ids import (
     version_id,
 )
 from .keys import dev_account
+from .receipts import hash_access_log, record_access
 
 __all__ = ["DemoAlreadyRunError", "DemoReport", "run_demo"]
 
@@ -194,33 +195,35 @@ def run_demo(gateway: Gateway, workdir: Path, *, echo: Callable[[str], None] = p
     report.files["terms"] = str(terms_doc)
 
     echo("4. 公安局 records access receipts for its eligibility lookups")
-    log = workdir / "psb-access-2026-11.jsonl"
-    log.write_text(
-        "".join(
-            json.dumps(
-                {"lookup": f"DB{i:05d}", "officer": f"P{i % 7:03d}", "result": "match"},
-                ensure_ascii=False,
-            )
-            + "\n"
-            for i in range(30)
-        ),
-        encoding="utf-8",
-    )
-    log_version = prepare_path(log, dibao_id)
-    # Two receipts splitting the time since the acceptance (none may start before it).
+    # Two receipts splitting the time since the acceptance (none may start before it), each of
+    # its own log: the entries as salted leaves (ledger.receipts), their root and count on chain.
     latest = int(client.w3.eth.get_block("latest")["timestamp"])
     middle = (accepted_at + latest) // 2
-    for period_start, period_end in ((accepted_at, middle), (middle, latest)):
-        tx(
-            "SharingAgreements",
-            "recordAccess",
-            sharing_id,
-            log_version.root,
-            15,
-            period_start,
-            period_end,
-            sender=psb,
+    periods = {"a": (accepted_at, middle, 0, 30), "b": (middle, latest, 30, 45)}
+    for part, (period_start, period_end, first, last) in periods.items():
+        log = workdir / ("psb-access-2026-11.jsonl" if part == "a" else "psb-access-2026-11b.jsonl")
+        log.write_text(
+            "".join(
+                json.dumps(
+                    {"lookup": f"DB{i:05d}", "officer": f"P{i % 7:03d}", "result": "match"},
+                    ensure_ascii=False,
+                )
+                + "\n"
+                for i in range(first, last)
+            ),
+            encoding="utf-8",
         )
+        hashed = hash_access_log(log)
+        record_access(
+            client,
+            psb,
+            sharing_id,
+            log_root=hashed.root,
+            entry_count=hashed.entry_count,
+            period_start=period_start,
+            period_end=period_end,
+        )
+        report.files[f"access_log_{part}"] = str(log)
         report.receipts += 1
 
     echo(

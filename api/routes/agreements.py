@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 from pydantic import BaseModel, Field
 
-from ledger import refs
+from ledger import receipts, refs
 from ledger.chain.reads import read_agreement
 from ledger.consent import amend_agreement, amended_terms, propose_agreement
 from ledger.db import queries
@@ -18,7 +18,14 @@ from ledger.refs import parse_hash
 
 from ..deps import SessionDep, StateDep, require
 from ..examples import ok, problems
-from ..schemas import AgreementList, AgreementTransaction, AgreementWithReceipts, Authorization
+from ..schemas import (
+    AccessProofCheck,
+    AgreementList,
+    AgreementTransaction,
+    AgreementWithReceipts,
+    Authorization,
+    ReceiptTransaction,
+)
 from ._params import Cursor, DepartmentRef, Limit, page
 from ._writes import ConsentBody, consent_or_relay, transact
 
@@ -232,6 +239,16 @@ class AmendAgreement(BaseModel):
     valid_until: str | None = Field(default=None, examples=["2028-12-01"])
 
 
+class RecordAccess(BaseModel):
+    """An access receipt: the Merkle root and count of the consumer's access-log entries (as
+    `xietong agreement record-access` computes them: salted record leaves) and the period."""
+
+    log_root: str = Field(description="Merkle root of the entries.", examples=["0x" + "3c" * 32])
+    entry_count: int = Field(ge=0, lt=2**64, examples=[120])
+    period_start: str = Field(examples=["2026-11-01"], description="ISO 8601, inclusive.")
+    period_end: str = Field(examples=["2026-11-30T23:59:59+08:00"], description="ISO 8601.")
+
+
 class Reason(BaseModel):
     reason: str = Field(
         min_length=1,
@@ -300,6 +317,72 @@ def _close(state: StateDep, function: str, agreement: str, reason: str | None) -
         lambda: gw.client.transact("SharingAgreements", function, *args, sender=gw.signer),
     )
     return {"agreement_id": "0x" + agreement_id.hex(), **result}
+
+
+@router.post(
+    "/{agreement}/receipts",
+    summary="Record an access receipt",
+    response_model=ReceiptTransaction,
+    status_code=201,
+    dependencies=[Depends(require("admin"))],
+    responses={**ok("receipt_tx", status=201), **problems(400, 403, 409, 503)},
+)
+def record_receipt(state: StateDep, agreement: AgreementId, body: RecordAccess) -> dict[str, Any]:
+    """As the agreement's consumer: the entries never leave the department, only their root
+    and count go on chain, with the period (inside the agreement's effective window, not in
+    the future)."""
+    agreement_id = parse_hash(agreement, what="agreement id")
+    gw = state.gateway
+    with state.write_lock:
+        index, tx = receipts.record_access(
+            gw.client,
+            gw.signer,
+            agreement_id,
+            log_root=parse_hash(body.log_root, what="log root"),
+            entry_count=body.entry_count,
+            period_start=refs.timestamp(body.period_start, what="period start"),
+            period_end=refs.timestamp(body.period_end, what="period end"),
+        )
+    return {
+        "agreement_id": "0x" + agreement_id.hex(),
+        "receipt_index": index,
+        "transaction": tx.tx_hash,
+        "block_number": tx.block_number,
+    }
+
+
+@router.post(
+    "/{agreement}/receipts/{index}/verify",
+    summary="Check an access proof",
+    response_model=AccessProofCheck,
+    dependencies=[Depends(require("read"))],
+    responses={**ok("access_proof_check"), **problems(400, 409, 503)},
+)
+def verify_receipt_entry(
+    state: StateDep,
+    agreement: AgreementId,
+    index: Annotated[int, Path(ge=0, description="The receipt's index.")],
+    proof: Annotated[
+        dict[str, Any],
+        Body(
+            description="An `xietong-access-proof/1` document (`xietong agreement prove-access`)."
+        ),
+    ],
+) -> dict[str, Any]:
+    """Does the proof's entry belong to this receipt's log? Checked against the receipt the
+    chain holds (400 ``bad-access-proof`` naming what does not hold)."""
+    agreement_id = "0x" + parse_hash(agreement, what="agreement id").hex()
+    if (proof.get("agreement_id"), proof.get("receipt_index")) != (agreement_id, index):
+        raise receipts.AccessProofError(
+            f"the access proof is for receipt {proof.get('receipt_index')!r} of agreement "
+            f"{str(proof.get('agreement_id'))[:66]}, not receipt {index} of {agreement_id}."
+        )
+    checked = receipts.verify_access_proof(state.gateway.client, proof)
+    return {
+        "valid": True,
+        **checked,
+        **{k: queries.iso(checked[k]) for k in ("period_start", "period_end", "recorded_at")},
+    }
 
 
 @router.post(

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from .. import receipts
 from .. import refs as _refs
+from ..chain import open_client
 from ..chain.reads import read_agreement, read_department
 from ..consent import amend_agreement, amended_terms, propose_agreement
+from ..db.queries import iso
+from ..errors import InputError
+from ..file_modes import replace_file
 from ..gateway import Gateway
 from ..ids import code_hash
 from ..proposals import agreement_terms, amendment
 from ._consent import consent_or_relay, write_consent
-from ._output import console, emit_json, guarded, load_settings, respond, safe
+from ._output import console, emit_json, guarded, load_settings, must_exist, respond, safe
 from ._output import hexstr as h
 
 app = typer.Typer(help="Data-sharing agreements (数据共享授权).", no_args_is_help=True)
@@ -273,6 +279,137 @@ def amend(
         lambda r: (
             f"[green]proposed[/] amendment {safe(r['agreement_id'])} of "
             f"{safe(r['supersedes'])}: it supersedes it once accepted"
+        ),
+    )
+
+
+@app.command("record-access")
+def record_access_command(
+    agreement: Annotated[str, typer.Argument(help="The active agreement (its consumer records).")],
+    log: Annotated[Path, typer.Option("--log", help="The access log (CSV or JSON Lines).")],
+    period_from: Annotated[str, typer.Option("--from", help="Period start (ISO 8601).")],
+    period_until: Annotated[str, typer.Option("--until", help="Period end (ISO 8601).")],
+    salts: Annotated[
+        Path | None, typer.Option("--salts", help="Salts sidecar (default LOG.salts.json).")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Record an access receipt: the log's entries as salted leaves, their Merkle root and
+    count on chain (nothing of an entry); keep the log and its salts to prove an entry."""
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        agreement_id = _refs.subject_id(agreement, what="agreement id")
+        start = _refs.timestamp(period_from, what="period start")
+        end = _refs.timestamp(period_until, what="period end")
+        must_exist(log)
+        hashed = receipts.hash_access_log(log, salts_path=salts)
+        gw = Gateway(settings)
+        index, tx = receipts.record_access(
+            gw.client,
+            gw.signer,
+            agreement_id,
+            log_root=hashed.root,
+            entry_count=hashed.entry_count,
+            period_start=start,
+            period_end=end,
+        )
+        return {
+            "agreement_id": "0x" + agreement_id.hex(),
+            "receipt_index": index,
+            "log_root": "0x" + hashed.root.hex(),
+            "entry_count": hashed.entry_count,
+            "salts": str(hashed.salts_path),
+            "transaction": tx.tx_hash,
+            "block_number": tx.block_number,
+        }
+
+    respond(
+        json_output,
+        run,
+        lambda r: (
+            f"[green]recorded[/] receipt {r['receipt_index']} of agreement "
+            f"{safe(r['agreement_id'])}: {r['entry_count']} entries, root {safe(r['log_root'])}\n"
+            f"  keep {safe(r['salts'])} with the log: it is needed to prove an entry."
+        ),
+    )
+
+
+@app.command("prove-access")
+def prove_access_command(
+    agreement: Annotated[str, typer.Argument(help="Agreement id.")],
+    receipt: Annotated[int, typer.Option("--receipt", min=0, help="The receipt's index.")],
+    log: Annotated[Path, typer.Option("--log", help="The access log the receipt was made of.")],
+    entry: Annotated[int, typer.Option("--entry", min=0, help="The entry (from 0) to prove.")],
+    out: Annotated[Path, typer.Option("--out", help="Proof file to write.")],
+    salts: Annotated[
+        Path | None, typer.Option("--salts", help="Salts sidecar (default LOG.salts.json).")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Prove one entry of an access log against its receipt on chain: an
+    xietong-access-proof/1 file that anyone checks with `agreement verify-access`."""
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        agreement_id = _refs.subject_id(agreement, what="agreement id")
+        must_exist(log)
+        sidecar = salts or log.with_name(log.name + ".salts.json")
+        must_exist(sidecar)
+        proof = receipts.access_entry_proof(
+            log, salts_path=sidecar, entry=entry, agreement_id=agreement_id, receipt_index=receipt
+        )
+        gw = Gateway(settings)
+        held = receipts.read_receipt(gw.client, agreement_id, receipt)
+        receipts.check_access_proof(
+            proof, log_root=held["log_root"], entry_count=held["entry_count"]
+        )  # this log is the receipt's: nothing else is written
+        try:
+            replace_file(out, json.dumps(proof, indent=1) + "\n")
+        except OSError as exc:
+            raise InputError(f"cannot write {out} ({exc.strerror}).") from None
+        return {
+            "file": str(out),
+            "entry": entry,
+            "leaf": proof["leaf"],
+            "log_root": proof["log_root"],
+        }
+
+    respond(
+        json_output,
+        run,
+        lambda r: (
+            f"[green]proved[/] entry {r['entry']} against receipt {receipt}: {safe(r['file'])}"
+        ),
+    )
+
+
+@app.command("verify-access")
+def verify_access_command(
+    proof: Annotated[Path, typer.Argument(help="An xietong-access-proof/1 file.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Check an access proof against the receipt the chain holds."""
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        must_exist(proof)
+        try:
+            document = json.loads(proof.read_bytes()[: 1 << 20])
+        except (ValueError, RecursionError):
+            raise InputError(f"{proof} is not a JSON document.") from None
+        except OSError as exc:
+            raise InputError(f"cannot read {proof} ({exc.strerror}).") from None
+        client, _ = open_client(settings)
+        return {"valid": True, **receipts.verify_access_proof(client, document)}
+
+    respond(
+        json_output,
+        run,
+        lambda r: (
+            f"[green]VALID[/] entry {safe(r['entry'])} of receipt {r['receipt_index']} of "
+            f"agreement {safe(r['agreement_id'])} ({r['entry_count']} entries, "
+            f"{iso(r['period_start'])} – {iso(r['period_end'])})"
         ),
     )
 

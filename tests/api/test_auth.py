@@ -53,6 +53,8 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/v1/agreements/{agreement}/revoke"): "admin",
     ("POST", "/v1/agreements/{agreement}/reject"): "admin",
     ("POST", "/v1/agreements/{agreement}/withdraw"): "admin",
+    ("POST", "/v1/agreements/{agreement}/receipts"): "admin",
+    ("POST", "/v1/agreements/{agreement}/receipts/{index}/verify"): "read",
     ("POST", "/v1/agreements/{agreement}/amend"): "admin",
     ("POST", "/v1/commitments"): "admin",
     ("POST", "/v1/commitments/{commitment}/sign"): "admin",
@@ -72,6 +74,7 @@ PATH_VALUES = {
     "department": "11330100MB1A00002K",
     "batch_id": BATCH,
     "proposal": "1",
+    "index": "0",
 }
 
 

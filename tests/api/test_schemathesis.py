@@ -16,6 +16,7 @@ run is about a minute on a loaded machine.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from schemathesis import checks as st_checks
 from schemathesis.core.result import Ok
 
 from ledger.ids import code_hash
+from ledger.receipts import access_entry_proof
 from tests.api._support import DIBAO, PROBLEM, Api, World
 from tests.api.test_reads import RULES, file_leaf, november_row, policy_file
 
@@ -100,6 +102,8 @@ def test_every_operation_answers_as_documented(
     world = worlds["sqlite"]
     digest, leaf = file_leaf(policy_file(world), RULES)
     row, salt = november_row(world, 3)
+    sharing = world.report.agreements["dibao-to-psb"]
+    log = Path(world.report.files["access_log_a"])
     real: dict[str, dict[str, Any]] = {
         "GET /v1/verify": {"query": {"hash": digest, "with_proof": "true"}},
         "POST /v1/verify/file": {
@@ -119,6 +123,17 @@ def test_every_operation_answers_as_documented(
             "path_parameters": {"commitment": world.report.commitment}
         },
         "GET /v1/catalogue/names": {"query": {"hash": "0x" + code_hash(DIBAO).hex()}},
+        "POST /v1/agreements/{agreement}/receipts/{index}/verify": {
+            "path_parameters": {"agreement": sharing, "index": 0},
+            "body": access_entry_proof(
+                log,
+                salts_path=Path(str(log) + ".salts.json"),
+                entry=0,
+                agreement_id=bytes.fromhex(sharing[2:]),
+                receipt_index=0,
+            ),
+            "media_type": "application/json",
+        },
     }
     for label, parts in real.items():
         method, path = label.split(" ")

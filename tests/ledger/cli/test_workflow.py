@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -659,6 +660,145 @@ def test_agreements_withdrawn_and_amended(cli: Cli) -> None:
     assert (old["status"], old["superseded_by"]) == ("superseded", amended["agreement_id"])
     assert new["purpose"] == "0x" + code_hash("eligibility-recheck").hex()
     assert new["legal_basis"] == old["legal_basis"] and new["datasets"] == old["datasets"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_access_receipts_recorded_proved_and_verified(cli: Cli, tmp_path: Path) -> None:
+    """`xietong agreement record-access|prove-access|verify-access` (docs/CLI.md): 公安局
+    records a receipt of its access log; one entry is proved; a proof that lies is refused."""
+    cli.run("dataset", "register", "HZ-RECEIPTS")
+    agreement = cli.json(
+        "agreement",
+        "propose",
+        "--provider",
+        CIVIL,
+        "--consumer",
+        PSB,
+        "--dataset",
+        "HZ-RECEIPTS",
+        "--purpose",
+        "eligibility-check",
+        "--legal-basis",
+        "社会救助暂行办法",
+        "--terms",
+        "0x" + "7d" * 32,
+        "--from",
+        "2020-01-01",
+        "--until",
+        "2099-01-01",
+    )["agreement_id"]
+    cli.run("agreement", "accept", agreement, account=1)
+    accepted = cli.json("agreement", "show", agreement)["agreement"]["accepted_at"]
+    moment = datetime.fromtimestamp(accepted, tz=UTC).isoformat()
+    log = tmp_path / "psb-access.jsonl"
+    log.write_text(
+        "".join(json.dumps({"lookup": f"DB{i:03d}", "officer": "P007"}) + "\n" for i in range(9)),
+        encoding="utf-8",
+    )
+    recorded = cli.json(
+        "agreement",
+        "record-access",
+        agreement,
+        "--log",
+        str(log),
+        "--from",
+        moment,
+        "--until",
+        moment,
+        account=1,
+    )
+    assert (recorded["receipt_index"], recorded["entry_count"]) == (0, 9)
+    assert recorded["salts"] == str(log) + ".salts.json"
+    proof = tmp_path / "entry-5.json"
+    proved = cli.json(
+        "agreement",
+        "prove-access",
+        agreement,
+        "--receipt",
+        "0",
+        "--log",
+        str(log),
+        "--entry",
+        "5",
+        "--out",
+        str(proof),
+    )
+    assert proved["log_root"] == recorded["log_root"]
+    checked = cli.json("agreement", "verify-access", str(proof))
+    assert (checked["valid"], checked["entry"], checked["entry_count"]) == (True, 5, 9)
+    assert checked["period_start"] == accepted
+    said = cli.run("agreement", "verify-access", str(proof)).stdout
+    assert said.startswith(f"VALID entry 5 of receipt 0 of agreement {agreement} (9 entries, ")
+    # Another log (or the same one with other salts) proves nothing against this receipt.
+    other = tmp_path / "other.jsonl"
+    other.write_bytes(log.read_bytes())
+    refused = cli.run(
+        "agreement",
+        "prove-access",
+        agreement,
+        "--receipt",
+        "0",
+        "--log",
+        str(other),
+        "--entry",
+        "5",
+        "--out",
+        str(tmp_path / "never.json"),
+        ok=False,
+    )
+    assert refused.stderr.startswith(f"error: {other}.salts.json does not exist.")
+    hash_access = cli.run(
+        "agreement",
+        "record-access",
+        agreement,
+        "--log",
+        str(other),
+        "--from",
+        moment,
+        "--until",
+        moment,
+        account=1,
+    )  # fresh salts for the copy: another root, its own receipt
+    assert "receipt 1" in hash_access.stdout
+    refused = cli.run(
+        "agreement",
+        "prove-access",
+        agreement,
+        "--receipt",
+        "0",
+        "--log",
+        str(other),
+        "--entry",
+        "5",
+        "--out",
+        str(tmp_path / "never.json"),
+        ok=False,
+    )
+    assert refused.stderr.replace("\n", "").startswith("error: the access proof names log root")
+    assert not (tmp_path / "never.json").exists()
+    lie = json.loads(proof.read_text())
+    lie["entry_count"] = 10
+    proof.write_text(json.dumps(lie))
+    refused = cli.run("agreement", "verify-access", str(proof), ok=False)
+    assert refused.stderr.replace("\n", "") == (
+        "error: the access proof says the log has 10 entries; the receipt says 9."
+    )
+    as_json = cli.run("agreement", "verify-access", str(proof), "--json", ok=False)
+    assert json.loads(as_json.stdout)["error"]["type"] == "bad-access-proof"
+    # Only the consumer records.
+    civil = cli.run(
+        "agreement",
+        "record-access",
+        agreement,
+        "--log",
+        str(log),
+        "--from",
+        moment,
+        "--until",
+        moment,
+        ok=False,
+    )
+    assert civil.returncode == 1 and "consumer" in civil.stderr
 
 
 def test_membership_governance_propose_approve_accept_and_execute(cli: Cli) -> None:
