@@ -24,11 +24,16 @@ class ConsentBody(BaseModel):
     )
 
 
+def mined(tx: SentTransaction) -> dict[str, Any]:
+    """A write's answer members for its transaction: its hash and block."""
+    return {"transaction": tx.tx_hash, "block_number": tx.block_number}
+
+
 def transact(state: ApiState, action: Callable[[], SentTransaction]) -> dict[str, Any]:
     """Run ``action`` (one transaction) under the process's write lock."""
     with state.write_lock:
         tx = action()
-    return {"transaction": tx.tx_hash, "block_number": tx.block_number}
+    return mined(tx)
 
 
 def consent_or_relay(

@@ -27,7 +27,7 @@ from ..schemas import (
     ReceiptTransaction,
 )
 from ._params import Cursor, DepartmentRef, Limit, page
-from ._writes import ConsentBody, consent_or_relay, transact
+from ._writes import ConsentBody, consent_or_relay, mined, transact
 
 router = APIRouter(prefix="/v1/agreements", tags=["agreements"])
 checks = APIRouter(
@@ -284,8 +284,7 @@ def propose(state: StateDep, body: ProposeAgreement) -> dict[str, Any]:
         agreement_id, tx = propose_agreement(gw.client, gw.signer, terms)
     return {
         "agreement_id": "0x" + agreement_id.hex(),
-        "transaction": tx.tx_hash,
-        "block_number": tx.block_number,
+        **mined(tx),
     }
 
 
@@ -346,8 +345,7 @@ def record_receipt(state: StateDep, agreement: AgreementId, body: RecordAccess) 
     return {
         "agreement_id": "0x" + agreement_id.hex(),
         "receipt_index": index,
-        "transaction": tx.tx_hash,
-        "block_number": tx.block_number,
+        **mined(tx),
     }
 
 
@@ -427,8 +425,7 @@ def amend(state: StateDep, agreement: AgreementId, body: AmendAgreement) -> dict
         )
     return {
         "agreement_id": "0x" + amendment_id.hex(),
-        "transaction": tx.tx_hash,
-        "block_number": tx.block_number,
+        **mined(tx),
     }
 
 

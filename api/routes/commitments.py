@@ -18,7 +18,7 @@ from ..deps import SessionDep, StateDep, require
 from ..examples import ok, problems
 from ..schemas import Commitment, CommitmentList, CommitmentTransaction
 from ._params import Cursor, DepartmentRef, Limit, page
-from ._writes import ConsentBody, consent_or_relay, transact
+from ._writes import ConsentBody, consent_or_relay, mined, transact
 
 router = APIRouter(prefix="/v1/commitments", tags=["commitments"])
 CommitmentId = Annotated[
@@ -130,8 +130,7 @@ def propose(state: StateDep, body: ProposeCommitment) -> dict[str, Any]:
         commitment_id, tx = propose_commitment(gw.client, gw.signer, proposal)
     return {
         "commitment_id": "0x" + commitment_id.hex(),
-        "transaction": tx.tx_hash,
-        "block_number": tx.block_number,
+        **mined(tx),
     }
 
 
