@@ -36,6 +36,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav.datasets": ("数据集", "Datasets"),
     "nav.agreements": ("共享协议", "Agreements"),
     "nav.commitments": ("联办承诺", "Commitments"),
+    "nav.proposals": ("成员治理", "Governance"),
     "nav.audit": ("审计追踪", "Audit trail"),
     "nav.skip": ("跳到正文", "Skip to content"),
     "lang.switch": ("切换语言", "Switch language"),
@@ -104,6 +105,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "error.unknown_commitment": (
         "本网关的索引中没有这个联办承诺。",
         "This gateway's index holds no such commitment.",
+    ),
+    "error.unknown_proposal": (
+        "本网关的索引中没有这个成员治理提案。",
+        "This gateway's index holds no such membership proposal.",
     ),
     "error.bad_input": ("输入有误：{detail}", "Invalid input: {detail}"),
     # --- sign-in
@@ -581,6 +586,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "agreement.reason": ("终止原因（哈希）", "Reason (hash)"),
     "agreement.supersedes": ("取代的协议", "Supersedes"),
     "agreement.superseded_by": ("被以下协议取代", "Superseded by"),
+    "agreement.amendments": ("修订提案（含未接受的）", "Amendments proposed (accepted or not)"),
+    "agreement.receipts_review": (
+        "在访问回执审查中查看 →",
+        "See them in the access receipts review →",
+    ),
     "agreement.receipts": ("访问回执", "Access receipts"),
     "agreement.receipts_intro": (
         "使用方就其访问日志登记的 Merkle 根与条数，用于核查使用是否在授权范围和期限内。",
@@ -631,11 +641,119 @@ STRINGS: dict[str, tuple[str, str]] = {
     "commitment.status.overdue": ("已逾期", "Overdue"),
     "commitment.status.completed": ("已办结", "Completed"),
     "commitment.status.cancelled": ("已取消", "Cancelled"),
+    # --- membership proposals (governance)
+    "proposals.title": ("成员治理", "Membership governance"),
+    "proposals.intro": (
+        "联盟成员的变更提案：接纳、暂停、恢复部门，授予或撤销审计角色。提案经达到门槛的在册部门批准后执行；"
+        "只计入批准时与执行时仍为正常状态的部门。",
+        "Proposals to change the consortium's membership: to admit, suspend or readmit a "
+        "department, to grant or revoke the auditor role. A proposal executes once enough active "
+        "departments approve it; only departments active when counted count.",
+    ),
+    "proposal.title": ("成员治理提案", "Membership proposal"),
+    "proposal.number": ("编号", "No."),
+    "proposal.kind": ("提案类型", "Kind"),
+    "proposal.kind.admit": ("接纳部门", "Admit a department"),
+    "proposal.kind.suspend": ("暂停部门", "Suspend a department"),
+    "proposal.kind.readmit": ("恢复部门", "Readmit a department"),
+    "proposal.kind.grant-auditor": ("授予审计角色", "Grant the auditor role"),
+    "proposal.kind.revoke-auditor": ("撤销审计角色", "Revoke the auditor role"),
+    "proposal.status.open": ("待批准", "Open"),
+    "proposal.status.expired": ("已过期", "Expired"),
+    "proposal.status.executed": ("已执行", "Executed"),
+    "proposal.proposer": ("发起部门", "Proposed by"),
+    "proposal.concerned": ("涉及对象", "Concerning"),
+    "proposal.approvals": ("批准数", "Approvals"),
+    "proposal.created_at": ("发起时间", "Proposed"),
+    "proposal.expires_at": ("截止时间", "Expires"),
+    "proposal.executed_at": ("执行时间", "Executed"),
+    "proposal.proposed_name": ("拟接纳部门的名称", "Name of the department to admit"),
+    "proposal.name_bytes": ("名称的原始字节", "The name's bytes"),
+    "proposal.department_id": ("部门 ID", "Department id"),
+    "proposal.department": ("涉及部门", "Department"),
+    "proposal.first_operator": ("首个操作账户", "First operator"),
+    "proposal.account": ("账户", "Account"),
+    # --- histories (the note beside an event)
+    "history.note": ("说明", "Details"),
+    "history.amendment": ("修订后的协议", "Amendment"),
+    "history.amends": ("修订（接受后取代）", "amends (and once accepted supersedes)"),
+    "history.superseded_by": ("被修订后的协议取代", "Superseded by its amendment"),
+    "history.receipt": (
+        "回执 #{index}：{entries} 条访问记录",
+        "Receipt #{index}: {entries} entries",
+    ),
+    "history.approvals": ("已获批准 {approvals}/{required}", "{approvals} of {required} approvals"),
+    # --- review of access receipts
+    "receipts.title": ("访问回执审查", "Access receipts review"),
+    "receipts.intro": (
+        "每一条访问回执与其共享协议并列核对：访问期间是否在协议生效后、有效期内、终止前，回执是否由协议的使用方登记，"
+        "期间内双方部门是否始终处于正常状态。",
+        "Every access receipt beside its agreement: did the period fall after the agreement took "
+        "effect, within its validity and before its closing, did the agreement's consumer record "
+        "it, and were both departments in good standing throughout?",
+    ),
+    "receipts.agreement": ("协议", "Agreement"),
+    "receipts.parties": ("提供方 → 使用方", "Provider → consumer"),
+    "receipts.scope": ("数据集与用途", "Datasets and purpose"),
+    "receipts.purpose": ("用途：", "Purpose:"),
+    "receipts.window": ("协议生效期", "Agreement in effect"),
+    "receipts.receipt": ("回执与访问期间", "Receipt and period"),
+    "receipts.flags": ("审查标记", "Flags"),
+    "receipts.no_flags": ("未发现异常", "None"),
+    "receipts.show": ("显示", "Show"),
+    "receipts.flagged_only": ("仅有标记的回执", "Flagged receipts only"),
+    "receipts.agreement_id": ("协议 ID", "Agreement id"),
+    "receipts.csv": ("导出 CSV（全部符合条件的回执）", "Export CSV (every matching receipt)"),
+    "receipts.recorded_by": ("登记部门", "Recorded by"),
+    "receipts.never_effective": ("从未生效", "never in effect"),
+    "receipts.legend": ("审查规则", "What the review checks"),
+    "receipts.legend_intro": (
+        "合约在登记回执时已拒绝其中多数情形；审查仍逐条核对，因为链上数据不可盲信，而且部门状态可能在已经结束的访问期间内发生变化。"
+        "访问期间包含起止两个时刻。",
+        "The contract refuses most of these when a receipt is recorded; the review checks each "
+        "anyway, as chain data is untrusted and a department's status can change inside a period "
+        "that is already over. A period includes its first and its last second.",
+    ),
+    "flag.before-effective": (
+        "访问期间早于协议生效（有效期起点与接受时间中较晚者）",
+        "The period starts before the agreement took effect (the later of its start of "
+        "validity and its acceptance)",
+    ),
+    "flag.after-validity": (
+        "访问期间结束于协议失效时间或其后",
+        "The period ends at or after the end of the agreement's validity",
+    ),
+    "flag.after-closure": (
+        "访问期间结束于协议终止（撤销、撤回、拒绝或被取代）之后",
+        "The period ends after the agreement was closed (revoked, withdrawn, rejected or "
+        "superseded)",
+    ),
+    "flag.consumer-mismatch": (
+        "登记回执的部门不是协议的使用方",
+        "The department that recorded the receipt is not the agreement's consumer",
+    ),
+    "flag.department-inactive": (
+        "访问期间内，提供方或使用方曾处于暂停状态",
+        "The provider or the consumer was suspended at some moment of the period",
+    ),
+    "flag.future-period": (
+        "访问期间结束于回执登记之后（登记了尚未发生的访问）",
+        "The period ends after the receipt was recorded (access receipted before it happened)",
+    ),
+    "flag.empty": ("回执的访问记录条数为 0", "The receipt counts no entry"),
+    "flag.period-inverted": ("访问期间的开始晚于结束", "The period starts after it ends"),
+    "flag.unknown-agreement": (
+        "本网关的索引中没有该回执所属的协议",
+        "This gateway's index holds no agreement of the receipt",
+    ),
     # --- versions
     "version.status.anchored": ("已存证", "Anchored"),
     "version.status.revoked": ("已撤销", "Revoked"),
     # --- audit
     "audit.title": ("审计追踪", "Audit trail"),
+    "audit.sections": ("审计栏目", "Audit sections"),
+    "audit.tab.audit": ("链上事件", "Events"),
+    "audit.tab.receipts": ("访问回执审查", "Access receipts review"),
     "audit.intro": (
         "链上合约的全部事件，按链上顺序排列；每条记录都可在任一节点上复核。",
         "Every contract event, in chain order; each can be checked on any node.",

@@ -1,4 +1,5 @@
-"""The auditor portal's pages: verify, datasets, agreements, commitments, audit trail, sign-in.
+"""The auditor portal's pages: verify, datasets, agreements, commitments, membership proposals,
+audit trail and the review of access receipts (with its CSV), sign-in.
 
 Presentation only: every page reads the index through :mod:`ledger.db.queries` and renders a
 Jinja2 template (autoescaped); the verify page's script hashes the file in the browser and
@@ -12,6 +13,7 @@ signing out is a POST carrying the session's CSRF token.
 from __future__ import annotations
 
 import functools
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -32,6 +34,7 @@ from ledger import InputError, __version__, catalogue, refs
 from ledger.apikeys import ApiKeyError, InsufficientScopeError, authenticate
 from ledger.audit import event_filters
 from ledger.chain.artifacts import load_artifact
+from ledger.chain.enums import ProposalKind
 from ledger.db import queries
 from ledger.display import text_flags, visible
 from ledger.ids import version_id
@@ -73,8 +76,15 @@ NAV = (
     ("datasets", "/datasets"),
     ("agreements", "/agreements"),
     ("commitments", "/commitments"),
+    ("proposals", "/proposals"),
     ("audit", "/audit"),
 )
+#: The parts of the audit section (tabs on its pages).
+AUDIT_TABS = (("audit", "/audit"), ("receipts", "/audit/receipts"))
+#: Most rows a CSV export holds (as the API's audit export).
+MAX_CSV_ROWS = 100_000
+#: A proposal id as a page names it: 1, 2, … (digits only, within the index's BIGINT).
+PROPOSAL_ID = re.compile(r"[1-9][0-9]{0,17}")
 CONTRACTS = ("DepartmentRegistry", "DatasetRegistry", "SharingAgreements", "JointCommitments")
 
 
@@ -96,6 +106,23 @@ def _name_flags(ref: Mapping[str, Any]) -> list[str]:
     return text_flags(name) if isinstance(name, str) else []
 
 
+def _proposal_kind(value: Any) -> str:
+    """The label of a ``ProposalKind`` as events carry it (its number); the value itself when
+    it is none (chain data is untrusted)."""
+    labels = ProposalKind.labels()
+    return labels[value] if isinstance(value, int) and 0 <= value < len(labels) else str(value)
+
+
+def _unix_iso(value: Any) -> str | None:
+    """An event's time argument (unix seconds) as the ISO time the ``when`` macro shows."""
+    return queries.iso(value) if isinstance(value, int) and value >= 0 else None
+
+
+def _zero(value: Any) -> bool:
+    """A 0x value of zeros only (no agreement superseded, no account)."""
+    return isinstance(value, str) and value.startswith("0x") and not value[2:].strip("0")
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -110,6 +137,9 @@ def _environment() -> jinja2.Environment:
     env.filters["name_flags"] = _name_flags
     env.filters["local"] = _local
     env.filters["utc"] = utc_time
+    env.filters["proposal_kind"] = _proposal_kind
+    env.filters["unix_iso"] = _unix_iso
+    env.tests["zero"] = _zero
     return env
 
 
@@ -559,9 +589,10 @@ def _subject_pages(
     statuses: tuple[str, ...],
     lister: Callable[..., queries.Page],
     getter: Callable[..., dict[str, Any]],
+    history: Callable[[Session, str], list[dict[str, Any]]] = _history,
 ) -> None:
     """Add the pages of agreements or commitments (``kind``): ``/{kind}s``, the board filtered
-    by status and department, and ``/{kind}s/{id}``, one of them with its event history."""
+    by status and department, and ``/{kind}s/{id}``, one of them with its event ``history``."""
 
     def board_page(
         portal: Reader,
@@ -607,8 +638,10 @@ def _subject_pages(
                 detail = getter(session=session, **{f"{kind}_id": subject_id})
             except queries.NotFoundError:
                 return _error(portal, t(f"error.unknown_{kind}"), status_code=404)
-            events = _history(session, subject_id)
-        context: dict[str, Any] = {kind: detail, "events": events}
+            events = history(session, subject_id)
+            context: dict[str, Any] = {kind: detail, "events": events}
+            if kind == "agreement":
+                context["receipt_flags"] = _receipt_flags(session, subject_id)
         return render(
             portal,
             f"{kind}.html",
@@ -623,12 +656,84 @@ def _subject_pages(
     )
 
 
+def _receipt_flags(session: Session, agreement_id: str) -> dict[int, list[str]]:
+    """What the review flags in each of an agreement's receipts (by index), all of them as
+    the page lists them all."""
+    flags: dict[int, list[str]] = {}
+    cursor: str | None = None
+    while True:
+        page = queries.review_receipts(
+            session=session, agreement=agreement_id, cursor=cursor, limit=queries.MAX_PAGE
+        )
+        flags.update((item["index"], item["flags"]) for item in page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            return flags
+
+
+def _agreement_history(session: Session, agreement_id: str) -> list[dict[str, Any]]:
+    """An agreement's events and the proposals of its amendments (accepted or not)."""
+    return queries.agreement_events(session=session, agreement_id=agreement_id)
+
+
 _subject_pages(
-    "agreement", queries.AGREEMENT_STATUSES, queries.list_agreements, queries.get_agreement
+    "agreement",
+    queries.AGREEMENT_STATUSES,
+    queries.list_agreements,
+    queries.get_agreement,
+    _agreement_history,
 )
 _subject_pages(
     "commitment", queries.COMMITMENT_STATUSES, queries.list_commitments, queries.get_commitment
 )
+
+
+# --------------------------------------------------------------------------- governance
+
+
+@router.get("/proposals")
+def proposals_page(
+    portal: Reader, status: str | None = None, cursor: str | None = None
+) -> Response:
+    t = portal.t
+    with portal.session() as session:
+        listing = _listing(
+            portal,
+            cursor,
+            lambda after: queries.list_proposals(
+                session=session, status=_opt(status), cursor=after, limit=PAGE_SIZE
+            ),
+        )
+    return render(
+        portal,
+        "proposals.html",
+        title=t("proposals.title"),
+        active="proposals",
+        statuses=queries.PROPOSAL_STATUSES,
+        filters={"status": _opt(status) or ""},
+        **listing,
+    )
+
+
+@router.get("/proposals/{proposal}")
+def proposal_page(portal: Reader, proposal: str) -> Response:
+    t = portal.t
+    if not PROPOSAL_ID.fullmatch(proposal):
+        return _error(portal, t("error.unknown_proposal"), status_code=404)
+    with portal.session() as session:
+        try:
+            detail = queries.get_proposal(session=session, proposal_id=int(proposal))
+        except queries.NotFoundError:
+            return _error(portal, t("error.unknown_proposal"), status_code=404)
+        events = queries.proposal_events(session=session, proposal_id=int(proposal))
+    return render(
+        portal,
+        "proposal.html",
+        title=f"{t('proposal.title')} #{detail['id']}",
+        active="proposals",
+        proposal=detail,
+        events=events,
+    )
 
 
 # --------------------------------------------------------------------------- audit trail
@@ -711,7 +816,90 @@ def audit_page(
         filters={k: v or "" for k, v in given.items()},
         csv_url=f"/v1/audit/events?{csv_query}",
         subject_link=subject_link,
+        tabs=AUDIT_TABS,
         **listing,
+    )
+
+
+def _review_filters(flagged: str | None, agreement: str | None) -> dict[str, Any]:
+    """The review's filters as given (``flagged=1``: flagged receipts only; ``agreement``: one
+    agreement's, by its 0x id; InputError for a malformed one)."""
+    given = _opt(agreement)
+    return {
+        "flagged_only": _opt(flagged) == "1",
+        "agreement": "0x" + refs.subject_id(given, what="agreement id").hex() if given else None,
+    }
+
+
+@router.get("/audit/receipts")
+def receipts_page(
+    portal: Reader,
+    flagged: str | None = None,
+    agreement: str | None = None,
+    cursor: str | None = None,
+) -> Response:
+    """Every access receipt beside its agreement, with what the review flags
+    (:func:`ledger.db.queries.review_receipts`)."""
+    t = portal.t
+    given = {"flagged": "1" if _opt(flagged) == "1" else "", "agreement": _opt(agreement) or ""}
+    with portal.session() as session:
+        listing = _listing(
+            portal,
+            cursor,
+            lambda after: queries.review_receipts(
+                session=session,
+                cursor=after,
+                limit=PAGE_SIZE,
+                **_review_filters(flagged, agreement),
+            ),
+        )
+    csv_query = urlencode({k: v for k, v in given.items() if v})
+    return render(
+        portal,
+        "receipts.html",
+        title=t("receipts.title"),
+        active="audit",
+        tabs=AUDIT_TABS,
+        flags=queries.RECEIPT_FLAGS,
+        filters=given,
+        csv_url="/audit/receipts.csv" + (f"?{csv_query}" if csv_query else ""),
+        **listing,
+    )
+
+
+@router.get("/audit/receipts.csv")
+def receipts_csv(
+    portal: Reader, flagged: str | None = None, agreement: str | None = None
+) -> Response:
+    """The review as CSV (the page's filters, every page of it): one row per receipt."""
+    try:
+        filters = _review_filters(flagged, agreement)
+    except InputError as exc:
+        return _error(portal, portal.t("error.bad_input", detail=str(exc)), status_code=400)
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    with portal.session() as session:
+        while len(items) < MAX_CSV_ROWS:
+            page = queries.review_receipts(
+                session=session, cursor=cursor, limit=queries.MAX_PAGE, **filters
+            )
+            items.extend(page.items)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        purposes = [i["agreement"]["purpose"] for i in items if i["agreement"]]
+        texts = {
+            digest: name["text"]
+            for digest, name in catalogue.names_for(session=session, hashes=purposes).items()
+            if name["verified"]
+        }
+    return Response(
+        queries.receipts_csv(items, texts),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            **PAGE_HEADERS,
+            "Content-Disposition": 'attachment; filename="xietong-access-receipts.csv"',
+        },
     )
 
 

@@ -45,6 +45,7 @@ from .tables import (
 __all__ = [
     "AGREEMENT_STATUSES",
     "COMMITMENT_STATUSES",
+    "RECEIPT_FLAGS",
     "AmbiguousDatasetError",
     "NotFoundError",
     "Page",
@@ -53,6 +54,7 @@ __all__ = [
     "UnknownDatasetError",
     "UnknownDepartmentError",
     "UnknownProposalError",
+    "agreement_events",
     "agreement_status",
     "authorizing_agreement",
     "commitment_status",
@@ -73,8 +75,13 @@ __all__ = [
     "list_datasets",
     "list_departments",
     "list_events",
+    "proposal_events",
     "provenance",
+    "receipt_flags",
+    "receipts_csv",
     "resolve_dataset",
+    "review_receipts",
+    "suspended_within",
 ]
 
 MAX_PAGE = 500
@@ -178,17 +185,13 @@ def decode_cursor(cursor: str, *, arity: int) -> list[Any]:
     return key
 
 
-def _page(
-    session: Session,
-    query: Any,
-    keys: Sequence[Any],
-    cursor: str | None,
-    limit: int,
-    row_key: Any,
-    render: Any,
-) -> Page:
+def _check_limit(limit: int) -> None:
     if not 1 <= limit <= MAX_PAGE:
         raise InputError(f"limit must be between 1 and {MAX_PAGE}, not {limit}.")
+
+
+def _after(query: Any, keys: Sequence[Any], cursor: str | None) -> Any:
+    """``query`` restricted to the rows after the one ``cursor`` names (by ``keys``)."""
     if cursor:
         values = decode_cursor(cursor, arity=len(keys))
         for value, key in zip(values, keys, strict=True):
@@ -198,6 +201,20 @@ def _page(
             ):
                 raise InputError("the cursor is malformed; use the next_cursor of a page.")
         query = query.where(tuple_(*keys) > tuple(values))
+    return query
+
+
+def _page(
+    session: Session,
+    query: Any,
+    keys: Sequence[Any],
+    cursor: str | None,
+    limit: int,
+    row_key: Any,
+    render: Any,
+) -> Page:
+    _check_limit(limit)
+    query = _after(query, keys, cursor)
     rows = session.exec(query.order_by(*keys).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
@@ -1045,25 +1062,32 @@ def list_events(
     if subject:
         query = query.where(ChainEvent.subject_id == subject)
     keys = (col(ChainEvent.block_number), col(ChainEvent.log_index))
-
-    def render(e: ChainEvent) -> dict[str, Any]:
-        dept = names.ref(e.department_id)
-        return {
-            "block_number": e.block_number,
-            "log_index": e.log_index,
-            "time": iso(e.timestamp),
-            "transaction": e.tx_hash,
-            "contract": e.contract,
-            "event": e.name,
-            "department_id": e.department_id,
-            "department": dept["name"] if dept else None,
-            "subject_id": e.subject_id,
-            "args": json.loads(e.args),
-        }
-
     return _page(
-        session, query, keys, cursor, limit, lambda e: (e.block_number, e.log_index), render
+        session,
+        query,
+        keys,
+        cursor,
+        limit,
+        lambda e: (e.block_number, e.log_index),
+        lambda e: _event(e, names),
     )
+
+
+def _event(e: ChainEvent, names: _Names) -> dict[str, Any]:
+    """An event of the audit trail, as :func:`list_events` gives it."""
+    dept = names.ref(e.department_id)
+    return {
+        "block_number": e.block_number,
+        "log_index": e.log_index,
+        "time": iso(e.timestamp),
+        "transaction": e.tx_hash,
+        "contract": e.contract,
+        "event": e.name,
+        "department_id": e.department_id,
+        "department": dept["name"] if dept else None,
+        "subject_id": e.subject_id,
+        "args": json.loads(e.args),
+    }
 
 
 EVENT_CSV_FIELDS = (
@@ -1091,3 +1115,335 @@ def events_csv(items: Sequence[dict[str, Any]]) -> str:
             for item in items
         ),
     )
+
+
+# --------------------------------------------------------------------------- histories
+
+#: What an executed membership proposal does, each event naming the proposal (``proposalId``).
+_PROPOSAL_EFFECTS = (
+    "DepartmentAdmitted",
+    "DepartmentSuspended",
+    "DepartmentReadmitted",
+    "AuditorGranted",
+    "AuditorRevoked",
+)
+
+
+def _in_chain_order(events: Sequence[ChainEvent], names: _Names) -> list[dict[str, Any]]:
+    unique = {(e.block_number, e.log_index): e for e in events}
+    return [_event(unique[key], names) for key in sorted(unique)]
+
+
+def agreement_events(*, session: Session, agreement_id: str) -> list[dict[str, Any]]:
+    """An agreement's history in chain order (at most :data:`MAX_PAGE` events of each kind):
+    its own events, and the proposals of amendments of it (``AgreementProposed`` whose
+    ``supersedes`` names it, the amendment's id as subject), accepted or not."""
+    own = session.exec(
+        select(ChainEvent)
+        .where(ChainEvent.subject_id == agreement_id)
+        .order_by(col(ChainEvent.block_number), col(ChainEvent.log_index))
+        .limit(MAX_PAGE)
+    ).all()
+    proposed = session.exec(
+        select(ChainEvent)
+        .where(ChainEvent.name == "AgreementProposed", col(ChainEvent.args).contains(agreement_id))
+        .order_by(col(ChainEvent.block_number), col(ChainEvent.log_index))
+        .limit(MAX_PAGE)
+    ).all()
+    amendments = [e for e in proposed if json.loads(e.args).get("supersedes") == agreement_id]
+    return _in_chain_order([*own, *amendments], _Names(session))
+
+
+def proposal_events(*, session: Session, proposal_id: int) -> list[dict[str, Any]]:
+    """A membership proposal's history in chain order: its own events (created, approved,
+    role accepted, executed), what its execution did (the department admitted, suspended or
+    readmitted, the auditor role granted or revoked: events naming it as ``proposalId``) and
+    the first operator an admission added in the same transaction."""
+    names = _Names(session)
+    registry = select(ChainEvent).where(ChainEvent.contract == "DepartmentRegistry")
+    own = session.exec(
+        registry.where(
+            ChainEvent.subject_id == str(proposal_id), col(ChainEvent.name).startswith("Proposal")
+        ).limit(MAX_PAGE)
+    ).all()
+    effects = [
+        e
+        for e in session.exec(
+            registry.where(col(ChainEvent.name).in_(_PROPOSAL_EFFECTS))
+            .where(col(ChainEvent.args).contains(str(proposal_id)))
+            .limit(MAX_PAGE)
+        ).all()
+        if json.loads(e.args).get("proposalId") == proposal_id
+    ]
+    admitted = {
+        (e.tx_hash, json.loads(e.args).get("departmentId"))
+        for e in effects
+        if e.name == "DepartmentAdmitted"
+    }
+    operators = []
+    if admitted:
+        operators = [
+            e
+            for e in session.exec(
+                registry.where(
+                    ChainEvent.name == "OperatorAdded",
+                    col(ChainEvent.tx_hash).in_([tx for tx, _ in admitted]),
+                )
+            ).all()
+            if (e.tx_hash, json.loads(e.args).get("departmentId")) in admitted
+        ]
+    return _in_chain_order([*own, *effects, *operators], names)
+
+
+# --------------------------------------------------------------------------- receipts review
+
+#: What the review of access receipts flags (:func:`review_receipts`), in this order. The
+#: contract refuses most of these when a receipt is recorded; the review checks them anyway,
+#: since chain data is untrusted input and a department's status may change inside a period
+#: that is already over. A receipt's period is ``[period_start, period_end]``, both included.
+RECEIPT_FLAGS = (
+    # The period starts before the agreement took effect: before max(valid_from, accepted_at)
+    # (ledger.lifecycle.effective_from); every period, for an agreement never accepted.
+    "before-effective",
+    # The period ends at or after valid_until (which is exclusive).
+    "after-validity",
+    # The period ends after the agreement was closed (rejected, withdrawn, revoked or
+    # superseded: closed_at); a period ending in the very second of the closing is not flagged.
+    "after-closure",
+    # The department that recorded the receipt is not the agreement's consumer.
+    "consumer-mismatch",
+    # The provider or the consumer (the agreement's, and the receipt's) was suspended at some
+    # moment of the period, from DepartmentSuspended and DepartmentReadmitted in chain order:
+    # still suspended when period_start began (readmitted in that second or later), or
+    # suspended in a second of the period (suspended_within).
+    "department-inactive",
+    # The period ends after the receipt was recorded (access receipted before it happened).
+    "future-period",
+    # The receipt counts no entry.
+    "empty",
+    # The period starts after it ends.
+    "period-inverted",
+    # The index holds no agreement of the receipt's id (nothing about the agreement can be
+    # checked).
+    "unknown-agreement",
+)
+_SUSPENSIONS = ("DepartmentSuspended", "DepartmentReadmitted")
+#: Rows read at a time when only flagged receipts are wanted (flags are computed here).
+_REVIEW_SCAN = MAX_PAGE
+
+
+def _status_changes(session: Session) -> dict[str, list[tuple[int, bool]]]:
+    """Each department's suspensions (True) and readmissions (False) with their block times,
+    in chain order, from the event log."""
+    changes: dict[str, list[tuple[int, bool]]] = {}
+    events = session.exec(
+        select(ChainEvent)
+        .where(col(ChainEvent.name).in_(_SUSPENSIONS))
+        .order_by(col(ChainEvent.block_number), col(ChainEvent.log_index))
+    ).all()
+    for e in events:
+        department = json.loads(e.args).get("departmentId")
+        if isinstance(department, str):
+            changes.setdefault(department, []).append(
+                (e.timestamp, e.name == "DepartmentSuspended")
+            )
+    return changes
+
+
+def suspended_within(changes: Sequence[tuple[int, bool]], start: int, end: int) -> bool:
+    """Whether a department whose status ``changes`` (block time, suspended?) are in chain
+    order was suspended at some moment of the seconds ``[start, end]``: it was still suspended
+    when ``start`` began (the last change before it a suspension; a readmission in the second
+    ``start`` itself leaves part of that second suspended), or it was suspended in one of
+    those seconds."""
+    suspended = False
+    for when, suspension in changes:
+        if when > end:
+            break
+        if when < start:
+            suspended = suspension
+        elif suspension:
+            return True
+    return suspended
+
+
+def receipt_flags(
+    receipt: AccessReceiptRow,
+    agreement: AgreementRow | None,
+    changes: dict[str, list[tuple[int, bool]]],
+) -> list[str]:
+    """The :data:`RECEIPT_FLAGS` of ``receipt`` beside its ``agreement`` (None when the index
+    holds none), given every department's status ``changes`` (:func:`_status_changes`)."""
+    start, end = receipt.period_start, receipt.period_end
+    found: set[str] = set()
+    departments = {receipt.consumer}
+    if agreement is None:
+        found.add("unknown-agreement")
+    else:
+        departments |= {agreement.provider, agreement.consumer}
+        effective = lifecycle.effective_from(agreement.valid_from, agreement.accepted_at)
+        if effective is None or start < effective:
+            found.add("before-effective")
+        if end >= agreement.valid_until:
+            found.add("after-validity")
+        if agreement.closed_at is not None and end > agreement.closed_at:
+            found.add("after-closure")
+        if receipt.consumer != agreement.consumer:
+            found.add("consumer-mismatch")
+    if any(suspended_within(changes.get(d, ()), start, end) for d in departments):
+        found.add("department-inactive")
+    if end > receipt.recorded_at:
+        found.add("future-period")
+    if receipt.entry_count == 0:
+        found.add("empty")
+    if start > end:
+        found.add("period-inverted")
+    return [flag for flag in RECEIPT_FLAGS if flag in found]
+
+
+def review_receipts(
+    *,
+    session: Session,
+    flagged_only: bool = False,
+    agreement: str | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> Page:
+    """Every access receipt beside its agreement, in the order they were recorded (block, then
+    agreement id and receipt index), each with its ``flags`` (:data:`RECEIPT_FLAGS`, empty for
+    a receipt within its agreement's scope and validity); ``flagged_only`` leaves out the
+    receipts without flags, ``agreement`` (an id) those of other agreements. Each item's
+    ``agreement`` is the agreement as :func:`list_agreements` gives it (None when the index
+    holds none)."""
+    _check_limit(limit)
+    names, now, changes = _Names(session), _now(session), _status_changes(session)
+    query = select(AccessReceiptRow, AgreementRow).outerjoin(
+        AgreementRow, col(AgreementRow.id) == col(AccessReceiptRow.agreement_id)
+    )
+    if agreement is not None:
+        query = query.where(AccessReceiptRow.agreement_id == agreement)
+    keys = (
+        col(AccessReceiptRow.block_number),
+        col(AccessReceiptRow.agreement_id),
+        col(AccessReceiptRow.receipt_index),
+    )
+
+    def row_key(row: Any) -> tuple[int, str, int]:
+        receipt = row[0]
+        return (receipt.block_number, receipt.agreement_id, receipt.receipt_index)
+
+    def render(row: Any, flags: list[str]) -> dict[str, Any]:
+        receipt, terms = row
+        return {
+            "agreement_id": receipt.agreement_id,
+            "agreement": None
+            if terms is None
+            else _agreement(session, terms, names, now, receipts=False),
+            "index": receipt.receipt_index,
+            "consumer": names.ref(receipt.consumer),
+            "log_root": receipt.log_root,
+            "entry_count": receipt.entry_count,
+            "period_start": iso(receipt.period_start),
+            "period_end": iso(receipt.period_end),
+            "recorded_at": iso(receipt.recorded_at),
+            "block_number": receipt.block_number,
+            "transaction": receipt.tx_hash,
+            "flags": flags,
+        }
+
+    if not flagged_only:
+        return _page(
+            session,
+            query,
+            keys,
+            cursor,
+            limit,
+            row_key,
+            lambda row: render(row, receipt_flags(row[0], row[1], changes)),
+        )
+    # Flags are computed here, not in SQL: read on in chunks until a page of flagged ones.
+    kept: list[tuple[Any, list[str]]] = []
+    scan = _after(query, keys, cursor)
+    while True:
+        rows = session.exec(scan.order_by(*keys).limit(_REVIEW_SCAN)).all()
+        for row in rows:
+            flags = receipt_flags(row[0], row[1], changes)
+            if not flags:
+                continue
+            if len(kept) == limit:
+                return Page(
+                    items=[render(r, f) for r, f in kept],
+                    next_cursor=encode_cursor(row_key(kept[-1][0])),
+                )
+            kept.append((row, flags))
+        if len(rows) < _REVIEW_SCAN:
+            return Page(items=[render(r, f) for r, f in kept], next_cursor=None)
+        scan = query.where(tuple_(*keys) > tuple(row_key(rows[-1])))
+
+
+RECEIPT_CSV_FIELDS = (
+    "agreement_id",
+    "receipt_index",
+    "flags",
+    "agreement_status",
+    "provider_id",
+    "provider",
+    "consumer_id",
+    "consumer",
+    "receipt_consumer_id",
+    "receipt_consumer",
+    "datasets",
+    "purpose",
+    "purpose_text",
+    "effective_from",
+    "valid_until",
+    "closed_at",
+    "period_start",
+    "period_end",
+    "entry_count",
+    "log_root",
+    "recorded_at",
+    "block_number",
+    "transaction",
+)
+
+
+def receipts_csv(items: Sequence[dict[str, Any]], texts: dict[str, str] | None = None) -> str:
+    """Reviewed receipts (as :func:`review_receipts` gives them) as CSV, one row each: the
+    flags joined with spaces, several datasets too; ``texts`` (hash → text, as the catalogue
+    checked it) fills ``purpose_text``. Every cell through
+    :func:`ledger.spreadsheet.csv_text` (a byte order mark, no formula evaluated)."""
+    known = texts or {}
+
+    def row(item: dict[str, Any]) -> dict[str, Any]:
+        agreement = item["agreement"] or {}
+        provider, consumer = agreement.get("provider") or {}, agreement.get("consumer") or {}
+        datasets = agreement.get("datasets") or []
+        receipt_consumer = item["consumer"] or {}
+        return {
+            "agreement_id": item["agreement_id"],
+            "receipt_index": item["index"],
+            "flags": " ".join(item["flags"]),
+            "agreement_status": agreement.get("status"),
+            "provider_id": provider.get("id"),
+            "provider": provider.get("name"),
+            "consumer_id": consumer.get("id"),
+            "consumer": consumer.get("name"),
+            "receipt_consumer_id": receipt_consumer.get("id"),
+            "receipt_consumer": receipt_consumer.get("name"),
+            "datasets": " ".join(datasets),
+            "purpose": agreement.get("purpose"),
+            "purpose_text": known.get(agreement.get("purpose") or ""),
+            "effective_from": agreement.get("effective_from"),
+            "valid_until": agreement.get("valid_until"),
+            "closed_at": agreement.get("closed_at"),
+            "period_start": item["period_start"],
+            "period_end": item["period_end"],
+            "entry_count": item["entry_count"],
+            "log_root": item["log_root"],
+            "recorded_at": item["recorded_at"],
+            "block_number": item["block_number"],
+            "transaction": item["transaction"],
+        }
+
+    return spreadsheet.csv_text(RECEIPT_CSV_FIELDS, (row(item) for item in items))

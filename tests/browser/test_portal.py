@@ -544,7 +544,9 @@ def test_every_page_has_no_wcag_21_aa_violation(browser: Browser, world: World, 
             f"/agreements/{agreement}",
             "/commitments",
             f"/commitments/{world.report.commitment}",
+            "/proposals",
             "/audit",
+            "/audit/receipts",
             "/datasets/NO-SUCH-DATASET",
         ):
             page.goto(world.base + path)
