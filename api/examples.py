@@ -330,6 +330,25 @@ EXAMPLES: dict[str, Any] = {
         "recorded_at": TIME,
         "log_root": "0x" + "3c" * 32,
     },
+    "reviewed_receipts": {
+        "items": [
+            {
+                "agreement_id": "0x" + "a6" * 32,
+                "agreement": None,
+                "index": 0,
+                "consumer": DEPT_REF,
+                "log_root": "0x" + "3c" * 32,
+                "entry_count": 30,
+                "period_start": "2026-11-01T00:00:00+00:00",
+                "period_end": "2026-11-15T00:00:00+00:00",
+                "recorded_at": TIME,
+                "block_number": 44,
+                "transaction": TX,
+                "flags": ["unknown-agreement"],
+            }
+        ],
+        "next_cursor": None,
+    },
     "batches": {
         "items": [
             {

@@ -69,6 +69,8 @@ __all__ = [
     "Provenance",
     "Readiness",
     "ReceiptTransaction",
+    "ReviewedReceipt",
+    "ReviewedReceiptList",
     "VerifiedAuthorization",
     "VerifiedDepartment",
     "VerifiedReceipt",
@@ -883,3 +885,43 @@ class AccessProofCheck(_Answer):
     period_end: Time = _time("The receipt's period end")
     recorded_at: Time = _time("When the receipt was recorded")
     log_root: str = _hash("The receipt's log root")
+
+
+ReceiptFlag = Literal[
+    "before-effective",
+    "after-validity",
+    "after-closure",
+    "consumer-mismatch",
+    "department-inactive",
+    "future-period",
+    "empty",
+    "period-inverted",
+    "unknown-agreement",
+]
+
+
+class ReviewedReceipt(_Answer):
+    """An access receipt beside its agreement, with what an auditor should look at."""
+
+    agreement_id: str = _hash("The agreement")
+    agreement: Agreement | None = Field(description="The agreement; null when the index has none.")
+    index: int = Field(description="The receipt's index among the agreement's.")
+    consumer: DepartmentRef | None = Field(description="The department that recorded it.")
+    log_root: str = _hash("Merkle root of its access-log entries")
+    entry_count: int = Field(description="Entries in its log.")
+    period_start: Time = _time("Its period's start")
+    period_end: Time = _time("Its period's end")
+    recorded_at: Time = _time("When it was recorded")
+    block_number: int = Field(description="Its block.")
+    transaction: str = _hash("Its transaction")
+    flags: list[ReceiptFlag] = Field(
+        description="Use outside the agreement's scope or validity (ledger.db.queries."
+        "RECEIPT_FLAGS); [] when none."
+    )
+
+
+class ReviewedReceiptList(_Answer):
+    """A page of reviewed receipts, in the order they were recorded."""
+
+    items: list[ReviewedReceipt] = Field(description="The receipts of this page.")
+    next_cursor: Cursor

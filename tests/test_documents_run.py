@@ -210,5 +210,6 @@ def test_the_readme_first_steps_and_every_api_request_run_as_written(served: She
     proof = json.loads((served.folder / "proof.json").read_text(encoding="utf-8"))
     assert proof["format"].startswith("xietong-proof/")
     assert (served.folder / "trail.csv").read_text(encoding="utf-8").count("\n") > 10
+    assert (served.folder / "receipts.csv").read_text(encoding="utf-8-sig").count("\n") == 3
     assert out[-4:-1] == [f'"{trust["fingerprint"]}"', '"ok"', "true"], out
     assert out[-1].startswith("xietong_index_block "), out

@@ -876,25 +876,10 @@ def receipts_csv(
         filters = _review_filters(flagged, agreement)
     except InputError as exc:
         return _error(portal, portal.t("error.bad_input", detail=str(exc)), status_code=400)
-    items: list[dict[str, Any]] = []
-    cursor: str | None = None
     with portal.session() as session:
-        while len(items) < MAX_CSV_ROWS:
-            page = queries.review_receipts(
-                session=session, cursor=cursor, limit=queries.MAX_PAGE, **filters
-            )
-            items.extend(page.items)
-            cursor = page.next_cursor
-            if cursor is None:
-                break
-        purposes = [i["agreement"]["purpose"] for i in items if i["agreement"]]
-        texts = {
-            digest: name["text"]
-            for digest, name in catalogue.names_for(session=session, hashes=purposes).items()
-            if name["verified"]
-        }
+        text = queries.export_receipts(session=session, max_rows=MAX_CSV_ROWS, **filters)
     return Response(
-        queries.receipts_csv(items, texts),
+        text,
         media_type="text/csv; charset=utf-8",
         headers={
             **PAGE_HEADERS,

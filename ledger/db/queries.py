@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, tuple_
 from sqlmodel import Session, col, select
 
 from .. import lifecycle, spreadsheet
+from ..catalogue import names_for
 from ..display import display_name, split_flags
 from ..errors import InputError, LedgerError
 from ..hashing import loads_strict
@@ -1447,3 +1448,35 @@ def receipts_csv(items: Sequence[dict[str, Any]], texts: dict[str, str] | None =
         }
 
     return spreadsheet.csv_text(RECEIPT_CSV_FIELDS, (row(item) for item in items))
+
+
+def export_receipts(
+    *,
+    session: Session,
+    flagged_only: bool = False,
+    agreement: str | None = None,
+    max_rows: int = 100_000,
+) -> str:
+    """The receipts review (:func:`review_receipts`, every page of it up to ``max_rows``) as
+    CSV (:func:`receipts_csv`), each purpose named when the catalogue's text gives its hash."""
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while len(items) < max_rows:
+        page = review_receipts(
+            session=session,
+            flagged_only=flagged_only,
+            agreement=agreement,
+            cursor=cursor,
+            limit=MAX_PAGE,
+        )
+        items.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    purposes = [item["agreement"]["purpose"] for item in items if item["agreement"]]
+    texts = {
+        digest: name["text"]
+        for digest, name in names_for(session=session, hashes=purposes).items()
+        if name["verified"]
+    }
+    return receipts_csv(items[:max_rows], texts)

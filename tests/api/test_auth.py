@@ -35,6 +35,7 @@ SCOPES: dict[tuple[str, str], str] = {
     ("GET", "/v1/departments"): "read",
     ("GET", "/v1/departments/{department}"): "read",
     ("GET", "/v1/audit/events"): "read",
+    ("GET", "/v1/audit/receipts"): "read",
     ("GET", "/v1/documents"): "read",
     ("GET", "/v1/catalogue"): "read",
     ("GET", "/v1/catalogue/names"): "read",

@@ -414,6 +414,27 @@ def test_documents_say_what_a_hash_is_besides_a_leaf(api: Api, world: World) -> 
     )
 
 
+def test_receipts_reviewed_beside_their_agreements(api: Api, world: World) -> None:
+    sharing = world.report.agreements["dibao-to-psb"]
+    reviewed = api.walk("/v1/audit/receipts")
+    assert [(r["agreement_id"], r["index"], r["flags"]) for r in reviewed] == [
+        (sharing, 0, []),
+        (sharing, 1, []),
+    ]  # the demo's receipts are within their agreement's scope and validity
+    assert [r["entry_count"] for r in reviewed] == [30, 15]
+    assert reviewed[0]["agreement"]["id"] == sharing
+    assert reviewed[0]["consumer"]["name"] == NAMES[PSB]
+    assert api.walk("/v1/audit/receipts", flagged="true") == []
+    assert api.walk("/v1/audit/receipts", agreement=world.report.commitment) == []
+    exported = api.get("/v1/audit/receipts", params={"format": "csv", "agreement": sharing})
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert [(r["receipt_index"], r["flags"]) for r in rows] == [("0", ""), ("1", "")]
+    assert rows[0]["purpose_text"] == "eligibility-check 低保资格核查"  # named by the catalogue
+    bad = api.get("/v1/audit/receipts", params={"agreement": "0x12"})
+    assert_problem(bad, 400, "bad-hash")
+
+
 def qualified(name: str) -> dict[str, str]:
     return {"$": name, "type": "prov:QUALIFIED_NAME"}
 
