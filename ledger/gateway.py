@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterable
 from functools import cached_property
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from . import catalogue
@@ -59,6 +61,22 @@ class Gateway:
         if kept:
             with Session(self.engine) as session:
                 catalogue.remember(session=session, texts=kept, source="this gateway")
+
+    def catalogued(self, hashes: Iterable[str]) -> dict[str, str]:
+        """The texts the catalogue names ``hashes`` with, each hashed again first (a text that
+        no longer gives its hash is left out); {} when the database does not answer: the
+        hashes are shown then, nothing else is lost."""
+        wanted = {digest.lower() for digest in hashes}
+        try:
+            with Session(self.engine) as session:
+                named = catalogue.names_for(session=session, hashes=wanted)
+        except DBAPIError:
+            return {}
+        return {
+            digest: name["text"]
+            for digest, name in named.items()
+            if name["verified"] and digest in wanted
+        }
 
     def indexer(self) -> Indexer:
         return Indexer(

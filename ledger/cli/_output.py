@@ -72,6 +72,15 @@ def must_exist(path: Path) -> None:
         raise InputError(f"{path} does not exist.")
 
 
+def named(digest: str, names: dict[str, str]) -> str:
+    """A hash as people read it, ready for Rich markup: the catalogue's checked text with the
+    hash beside it, or the hash marked ``not catalogued``."""
+    text = names.get(digest)
+    if text is None:
+        return f"{safe(digest)} [dim](not catalogued)[/]"
+    return f"{safe(text)} ({safe(digest)})"
+
+
 def emit_json(document: dict[str, Any]) -> None:
     """Print one JSON document on stdout."""
     sys.stdout.write(json.dumps(jsonable(document), ensure_ascii=False, indent=2) + "\n")

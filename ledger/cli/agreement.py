@@ -20,7 +20,16 @@ from ..gateway import Gateway
 from ..ids import code_hash
 from ..proposals import agreement_terms, amendment
 from ._consent import consent_or_relay, write_consent
-from ._output import console, emit_json, guarded, load_settings, must_exist, respond, safe
+from ._output import (
+    console,
+    emit_json,
+    guarded,
+    load_settings,
+    must_exist,
+    named,
+    respond,
+    safe,
+)
 from ._output import hexstr as h
 
 app = typer.Typer(help="Data-sharing agreements (数据共享授权).", no_args_is_help=True)
@@ -60,14 +69,18 @@ def agreement_dict(gw: Gateway, agreement_id: bytes) -> dict[str, Any]:
     }
 
 
-def _print(a: dict[str, Any]) -> None:
-    # Department names are chain data (any bytes a member chose): safe() shows them literally.
+def _print(a: dict[str, Any], names: dict[str, str]) -> None:
+    # Department names are chain data (any bytes a member chose): safe() shows them literally;
+    # catalogue texts were typed by people and checked against the hash: safe() too.
     console.print(f"agreement {safe(a['id'])}  [bold]{safe(a['status'])}[/]")
     for role in ("provider", "consumer"):
         party = a[role]
         console.print(f"  {role}  {safe(party['name'])} ({safe(party['id'])})", highlight=False)
-    console.print(f"  datasets  {safe(', '.join(a['datasets']))}")
-    console.print(f"  purpose   {safe(a['purpose'])}")
+    console.print(
+        f"  datasets  {', '.join(named(d, names) for d in a['datasets'])}", highlight=False
+    )
+    console.print(f"  purpose   {named(a['purpose'], names)}", highlight=False)
+    console.print(f"  basis     {named(a['legal_basis'], names)}", highlight=False)
     console.print(f"  valid     {safe(a['valid_from'])} – {safe(a['valid_until'])}")
     console.print(f"  receipts  {safe(a['access_receipts'])}")
 
@@ -430,14 +443,18 @@ def show(
 ) -> None:
     """Show an agreement as the chain records it."""
     settings = load_settings(json_output)
-    result = guarded(
-        json_output,
-        lambda: agreement_dict(Gateway(settings), _refs.subject_id(agreement, what="agreement id")),
-    )
+
+    def run() -> tuple[dict[str, Any], dict[str, str]]:
+        gw = Gateway(settings)
+        found = agreement_dict(gw, _refs.subject_id(agreement, what="agreement id"))
+        texts = [found["purpose"], found["legal_basis"], *found["datasets"]]
+        return found, gw.catalogued(texts)
+
+    result, names = guarded(json_output, run)
     if json_output:
-        emit_json({"ok": True, "agreement": result})
+        emit_json({"ok": True, "agreement": result, "names": names})
     else:
-        _print(result)
+        _print(result, names)
 
 
 @app.command()

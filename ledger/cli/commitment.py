@@ -15,7 +15,7 @@ from ..gateway import Gateway
 from ..ids import code_hash
 from ..proposals import commitment_proposal
 from ._consent import consent_or_relay, write_consent
-from ._output import console, emit_json, guarded, load_settings, respond, safe
+from ._output import console, emit_json, guarded, load_settings, named, respond, safe
 from ._output import hexstr as h
 
 app = typer.Typer(help="Joint-handling commitments (联办承诺).", no_args_is_help=True)
@@ -244,19 +244,29 @@ def show(
 ) -> None:
     """Show a commitment and its participants' progress."""
     settings = load_settings(json_output)
-    result = guarded(
-        json_output, lambda: commitment_dict(Gateway(settings), _commitment_id(commitment))
-    )
+
+    def run() -> tuple[dict[str, Any], dict[str, str]]:
+        gw = Gateway(settings)
+        found = commitment_dict(gw, _commitment_id(commitment))
+        texts = [found["matter_ref"]]
+        for p in found["participants"]:
+            texts += [p["duty_hash"], p["last_evidence_hash"] or ""]
+        return found, gw.catalogued(texts)
+
+    result, names = guarded(json_output, run)
     if json_output:
-        emit_json({"ok": True, "commitment": result})
+        emit_json({"ok": True, "commitment": result, "names": names})
         return
     flag = " [red]OVERDUE[/]" if result["overdue"] else ""
     # Department names are chain data (any bytes a member chose): safe() shows them literally.
     console.print(f"commitment {safe(result['id'])}  [bold]{safe(result['status'])}[/]{flag}")
     console.print(f"  lead      {safe(result['lead']['name'])}", highlight=False)
+    console.print(f"  matter    {named(result['matter_ref'], names)}", highlight=False)
     console.print(f"  deadline  {safe(result['deadline'])}")
     for p in result["participants"]:
         state = "done" if p["done_at"] else ("signed" if p["signed_at"] else "not signed")
         console.print(
-            f"  - {safe(p['name'])}: {state}, {safe(p['reports'])} report(s)", highlight=False
+            f"  - {safe(p['name'])}: {named(p['duty_hash'], names)}; {state}, "
+            f"{safe(p['reports'])} report(s)",
+            highlight=False,
         )

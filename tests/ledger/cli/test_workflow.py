@@ -584,7 +584,16 @@ def test_agreements_commitments_and_demo(cli: Cli, tmp_path: Path) -> None:
     cli.run("commitment", "report", commitment, "--evidence", "证明 No.1", "--done", account=3)
     cli.run("commitment", "report", commitment, "--evidence", "户口 ok", "--done", account=1)
     cli.run("commitment", "complete", commitment, "--evidence", "办结", account=3)
-    done = cli.json("commitment", "show", commitment)["commitment"]
+    shown = cli.json("commitment", "show", commitment)
+    done = shown["commitment"]
+    # Its matter, duties and evidence named by the catalogue (kept by the commands that sent
+    # them; 卫健委's and 公安局's gateways share this database here).
+    assert {
+        shown["names"][h] for h in (done["matter_ref"], done["participants"][1]["duty_hash"])
+    } == {
+        "出生一件事-0001",
+        "办理户口登记",
+    }
     assert done["status"] == "completed" and [p["name"] for p in done["participants"]] == [
         "杭州市卫生健康委员会",
         "杭州市公安局",
@@ -651,6 +660,15 @@ def test_agreements_withdrawn_and_amended(cli: Cli) -> None:
         "error: an amendment changes something: datasets, purpose, legal basis, terms or "
         "validity.\n"
     )
+    cli.run("index")  # a dataset id is named by its code once the index knows the dataset
+    shown = cli.json("agreement", "show", active)
+    assert shown["names"] == {
+        "0x" + code_hash("eligibility-check").hex(): "eligibility-check",
+        "0x" + code_hash("社会救助暂行办法").hex(): "社会救助暂行办法",
+        shown["agreement"]["datasets"][0]: "HZ-AMEND",
+    }
+    people = cli.run("agreement", "show", active).stdout
+    assert f"purpose   eligibility-check (0x{code_hash('eligibility-check').hex()})" in people
     amended = cli.json("agreement", "amend", active, "--purpose", "eligibility-recheck")
     assert set(amended) == {"ok", "agreement_id", "supersedes", "transaction", "block_number"}
     assert amended["supersedes"] == active
