@@ -322,7 +322,7 @@ EXAMPLES: dict[str, Any] = {
         "valid": True,
         "agreement_id": "0x" + "a6" * 32,
         "receipt_index": 2,
-        "entry": 17,
+        "record_hash": "0x" + "6e" * 32,
         "leaf": "0x" + "4b" * 32,
         "entry_count": 120,
         "period_start": "2026-11-01T00:00:00+00:00",

@@ -166,6 +166,10 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
     }
     kind = kinds.get(exc.status_code, "bad-input" if exc.status_code < 500 else "internal")
     detail = exc.detail if isinstance(exc.detail, str) else "the request was refused."
+    if exc.status_code == 400 and detail == "There was an error parsing the body":
+        # FastAPI's answer to a JSON body that does not decode (invalid UTF-8), nests too
+        # deep or holds a number too long to read: malformed, like one that does not parse.
+        kind, detail = "malformed-json", "the body is not valid JSON (it cannot be read)."
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"there is no route {request.url.path}."
     return problem_response(

@@ -878,7 +878,10 @@ class AccessProofCheck(_Answer):
     valid: Literal[True] = Field(description="Always true: a proof that does not hold is 400.")
     agreement_id: str = _hash("The agreement")
     receipt_index: int = Field(description="The receipt.")
-    entry: int = Field(description="The entry's number in the log (from 0), as the proof says.")
+    record_hash: str = _hash(
+        "The entry's record hash (SHA-256 of its canonical JSON: shown the entry, check it gives "
+        "this; its number in the log is the prover's word)"
+    )
     leaf: str = _hash("The entry's leaf")
     entry_count: int = Field(description="Entries in the receipt's log.")
     period_start: Time = _time("The receipt's period start")

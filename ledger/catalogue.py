@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from eth_utils import keccak
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from .db.tables import CatalogueText, DatasetRow
@@ -89,23 +91,30 @@ def remember(
     *, session: Session, texts: Iterable[tuple[str, str]], source: str, commit: bool = True
 ) -> list[str]:
     """Keep each (rule, text) under its hash; returns the hashes. A hash already held keeps
-    its text unless that text no longer gives it (then the new one replaces it)."""
-    hashes: list[str] = []
+    its text unless that text no longer gives it (then the new one replaces it). Every text is
+    checked before any is kept. Two processes keeping the same new text at once both succeed:
+    the insert does nothing when the row came meanwhile."""
+    pairs = [(hash_of(text, rule), rule, text) for rule, text in texts]
     now = int(time.time())
-    for rule, text in texts:
-        digest = hash_of(text, rule)
-        hashes.append(digest)
+    for digest, rule, text in pairs:
         held = session.get(CatalogueText, digest)
-        if held is not None and _gives(held):
-            continue
         if held is None:
-            held = CatalogueText(hash=digest, text=text, rule=rule, source=source, added_at=now)
-        else:
+            values = {"hash": digest, "text": text, "rule": rule, "source": source, "added_at": now}
+            session.execute(_insert_new(session, values))
+        elif not _gives(held):
             held.text, held.rule, held.source, held.added_at = text, rule, source, now
-        session.add(held)
+            session.add(held)
+            session.flush()
     if commit:
         session.commit()
-    return hashes
+    return [digest for digest, _, _ in pairs]
+
+
+def _insert_new(session: Session, values: dict[str, Any]) -> Any:
+    """INSERT … ON CONFLICT (hash) DO NOTHING, in the database's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(CatalogueText).values(values).on_conflict_do_nothing()
+    return sqlite_insert(CatalogueText).values(values).on_conflict_do_nothing()
 
 
 def _gives(row: CatalogueText) -> bool:
@@ -168,6 +177,12 @@ def export_texts(*, session: Session) -> dict[str, Any]:
     }
 
 
+def _echo(value: Any) -> str:
+    """The start of a value from someone else's document, safe to say back: lone surrogates
+    (which no JSON answer can carry) written as escapes."""
+    return str(value)[:20].encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def parse_catalogue(data: Any) -> list[tuple[str, str]]:
     """The (rule, text) pairs of a ``xietong-catalogue/1`` document; an InputError naming the
     first thing wrong. A ``hash`` given beside a text must be the one its rule gives."""
@@ -183,6 +198,8 @@ def parse_catalogue(data: Any) -> list[tuple[str, str]]:
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):
             raise InputError(f'text {number} of the catalogue is not {{"rule", "text"}}.')
         rule = item.get("rule", "code")
+        if not isinstance(rule, str):
+            raise InputError(f"text {number} of the catalogue: a catalogue rule is code or text.")
         try:
             digest = hash_of(item["text"], rule)
         except InputError as exc:
@@ -191,7 +208,7 @@ def parse_catalogue(data: Any) -> list[tuple[str, str]]:
         if claimed is not None and str(claimed).lower() != digest:
             raise InputError(
                 f"text {number} of the catalogue does not give the hash it names "
-                f"({str(claimed)[:20]}…): its {rule} hash is {digest}."
+                f"({_echo(claimed)}…): its {rule} hash is {digest}."
             )
         pairs.append((rule, item["text"]))
     return pairs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import weakref
 from collections.abc import Iterable
 from functools import cached_property
@@ -17,12 +18,25 @@ from .chain import open_client
 from .chain.client import ChainClient
 from .chain.deploy import Deployment
 from .db.engine import create_db_engine
+from .errors import LedgerError
 from .indexer import Indexer
 from .keys import load_signer
 from .settings import Settings
 from .verify import Verifier
 
 __all__ = ["Gateway"]
+
+log = logging.getLogger("xietong.gateway")
+
+
+def _catalogable(rule: str, text: str) -> bool:
+    """A text the catalogue can keep (not blank, not too long, valid Unicode): others are
+    left out of it, never refused for it."""
+    try:
+        catalogue.hash_of(text, rule)
+    except LedgerError:
+        return False
+    return True
 
 
 class Gateway:
@@ -57,10 +71,15 @@ class Gateway:
         """Keep the (rule, text) pairs this gateway is about to put on chain as hashes in its
         catalogue (:mod:`ledger.catalogue`), so its pages and answers can name them. Called
         before the transaction: a text kept for a transaction that failed names nothing."""
-        kept = [(rule, text) for rule, text in texts if text.strip()]
-        if kept:
+        kept = [(rule, text) for rule, text in texts if _catalogable(rule, text)]
+        if not kept:
+            return
+        try:
             with Session(self.engine) as session:
                 catalogue.remember(session=session, texts=kept, source="this gateway")
+        except (LedgerError, DBAPIError) as exc:
+            # The catalogue only names hashes: its failure never stops the transaction.
+            log.warning("the catalogue did not keep %d text(s): %s", len(kept), type(exc).__name__)
 
     def catalogued(self, hashes: Iterable[str]) -> dict[str, str]:
         """The texts the catalogue names ``hashes`` with, each hashed again first (a text that
@@ -70,7 +89,7 @@ class Gateway:
         try:
             with Session(self.engine) as session:
                 named = catalogue.names_for(session=session, hashes=wanted)
-        except DBAPIError:
+        except (LedgerError, DBAPIError):  # the database does not answer: hashes are shown
             return {}
         return {
             digest: name["text"]

@@ -103,7 +103,13 @@ def membership_proposal(
                 "a department is admitted by its stable code (its id derives from it), not by a 0x id."
             )
         clean = name.strip()
-        if len(clean.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        try:
+            size = len(clean.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise InputError(
+                "a department's name is not valid Unicode (it holds a lone surrogate)."
+            ) from None
+        if size > MAX_NAME_BYTES:
             raise InputError(f"a department's name holds at most {MAX_NAME_BYTES} bytes of UTF-8.")
         flags = set(text_flags(clean)) - {"confusable"}
         if flags:

@@ -22,7 +22,7 @@ def time_zone(name: str) -> ZoneInfo:
     """The IANA zone called ``name`` (``Asia/Shanghai``, ``UTC`` …)."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Asia", a name too long
         raise InputError(
             f"{name!r} is not a time zone of the IANA database (e.g. Asia/Shanghai, UTC)."
         ) from None
@@ -33,11 +33,13 @@ def local_time(value: str, zone: ZoneInfo) -> str:
     ``zone``: ``2026-11-23 17:00:05``. A value that is not such a time is returned as it is."""
     try:
         instant = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
+        if instant.tzinfo is None:
+            return value
+        # Past 9999-12-31 in the zone (an agreement "valid until" the end of year 9999 seen
+        # from UTC+8) there is no such date: shown as it is.
+        return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    except (TypeError, ValueError, OverflowError):
         return value
-    if instant.tzinfo is None:
-        return value
-    return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def utc_time(value: str) -> str:

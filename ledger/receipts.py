@@ -211,7 +211,9 @@ def read_receipt(client: ChainClient, agreement_id: bytes, receipt_index: int) -
 
 def verify_access_proof(client: ChainClient, document: Any) -> dict[str, Any]:
     """Check an access proof against the receipt the chain holds for its agreement and index;
-    what the receipt says, or AccessProofError (a ContractRevertError for no such receipt)."""
+    what the receipt says and the entry's record hash (shown the entry, an auditor checks it
+    gives that hash; its number in the log is the prover's word: not vouched for), or
+    AccessProofError (a ContractRevertError for no such receipt)."""
     if not isinstance(document, dict):
         raise AccessProofError(
             f'an access proof is a JSON object with "format": "{ACCESS_PROOF_FORMAT}".'
@@ -225,8 +227,10 @@ def verify_access_proof(client: ChainClient, document: Any) -> dict[str, Any]:
     return {
         "agreement_id": "0x" + agreement_id.hex(),
         "receipt_index": index,
-        "entry": document.get("entry"),
-        "leaf": document["leaf"],
+        # The entry is named by its record hash: a Merkle path over sorted leaves says nothing
+        # of where in the log the entry stood, so the proof's "entry" number is not vouched for.
+        "record_hash": document["record_hash"].lower(),
+        "leaf": document["leaf"].lower(),
         **{k: v for k, v in receipt.items() if k != "log_root"},
         "log_root": "0x" + receipt["log_root"].hex(),
     }

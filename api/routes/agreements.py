@@ -370,10 +370,12 @@ def verify_receipt_entry(
     """Does the proof's entry belong to this receipt's log? Checked against the receipt the
     chain holds (400 ``bad-access-proof`` naming what does not hold)."""
     agreement_id = "0x" + parse_hash(agreement, what="agreement id").hex()
-    if (proof.get("agreement_id"), proof.get("receipt_index")) != (agreement_id, index):
+    claimed = proof.get("agreement_id")
+    claimed = claimed.lower() if isinstance(claimed, str) else claimed
+    if (claimed, proof.get("receipt_index")) != (agreement_id, index):
         raise receipts.AccessProofError(
-            f"the access proof is for receipt {proof.get('receipt_index')!r} of agreement "
-            f"{str(proof.get('agreement_id'))[:66]}, not receipt {index} of {agreement_id}."
+            f"the access proof is for receipt {_echo(proof.get('receipt_index'))} of agreement "
+            f"{_echo(proof.get('agreement_id'))}, not receipt {index} of {agreement_id}."
         )
     checked = receipts.verify_access_proof(state.gateway.client, proof)
     return {
@@ -381,6 +383,11 @@ def verify_receipt_entry(
         **checked,
         **{k: queries.iso(checked[k]) for k in ("period_start", "period_end", "recorded_at")},
     }
+
+
+def _echo(value: Any) -> str:
+    """A value from the caller's document, safe to say back (short; lone surrogates escaped)."""
+    return str(value)[:66].encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @router.post(

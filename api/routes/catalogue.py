@@ -22,8 +22,10 @@ MAX_NAMES = 500
     "",
     summary="This gateway's catalogue",
     response_model=CatalogueDocument,
-    dependencies=[Depends(require("read"))],
-    responses=ok("catalogue"),
+    # Admin: matter and evidence references may name people's cases; only their hashes are
+    # on chain, and the whole list goes only to who may hand it to another department.
+    dependencies=[Depends(require("admin"))],
+    responses={**ok("catalogue"), **problems(403)},
 )
 def export(session: SessionDep) -> dict[str, Any]:
     """Every text the catalogue holds that still gives its hash, as a

@@ -20,7 +20,7 @@ from ._params import Cursor, Limit, page
 router = APIRouter(prefix="/v1/proposals", tags=["governance"])
 Admin = [Depends(require("admin"))]
 WRITE = {**ok("proposal_tx"), **problems(400, 403, 409, 503)}
-ProposalId = Annotated[int, Path(ge=1, description="The proposal's id (1, 2, …).")]
+ProposalId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The proposal's id (1, 2, …).")]
 
 
 class ProposeMembership(BaseModel):

@@ -408,7 +408,11 @@ def verify_access_command(
     def run() -> dict[str, Any]:
         must_exist(proof)
         try:
-            document = json.loads(proof.read_bytes()[: 1 << 20])
+            with proof.open("rb") as handle:
+                raw = handle.read((1 << 20) + 1)
+            if len(raw) > 1 << 20:
+                raise InputError(f"{proof} is larger than an access proof may be (1 MiB).")
+            document = json.loads(raw)
         except (ValueError, RecursionError):
             raise InputError(f"{proof} is not a JSON document.") from None
         except OSError as exc:
@@ -420,9 +424,9 @@ def verify_access_command(
         json_output,
         run,
         lambda r: (
-            f"[green]VALID[/] entry {safe(r['entry'])} of receipt {r['receipt_index']} of "
-            f"agreement {safe(r['agreement_id'])} ({r['entry_count']} entries, "
-            f"{iso(r['period_start'])} – {iso(r['period_end'])})"
+            f"[green]VALID[/] the entry of record hash {safe(r['record_hash'])} is in receipt "
+            f"{r['receipt_index']} of agreement {safe(r['agreement_id'])} "
+            f"({r['entry_count']} entries, {iso(r['period_start'])} – {iso(r['period_end'])})"
         ),
     )
 

@@ -102,7 +102,9 @@ def show(
 
 AccountArgument = Annotated[str, typer.Argument(help="Account address (0x and 40 hex digits).")]
 DepartmentArgument = Annotated[str, typer.Argument(help="Department id (0x…) or its code.")]
-ProposalArgument = Annotated[int, typer.Argument(min=1, help="Membership proposal id.")]
+ProposalArgument = Annotated[
+    int, typer.Argument(min=1, max=2**63 - 1, help="Membership proposal id.")
+]
 SignatureOption = Annotated[
     Path | None, typer.Option("--signature", help="Relay the account's signed consent file.")
 ]

@@ -1171,7 +1171,10 @@ def proposal_events(*, session: Session, proposal_id: int) -> list[dict[str, Any
         e
         for e in session.exec(
             registry.where(col(ChainEvent.name).in_(_PROPOSAL_EFFECTS))
-            .where(col(ChainEvent.args).contains(str(proposal_id)))
+            # args are stored as json.dumps(sort_keys=True): '"proposalId": 1' also finds 10,
+            # 11 …, which the test below drops; never an unrelated number elsewhere.
+            .where(col(ChainEvent.args).contains(f'"proposalId": {proposal_id}'))
+            .order_by(col(ChainEvent.block_number), col(ChainEvent.log_index))
             .limit(MAX_PAGE)
         ).all()
         if json.loads(e.args).get("proposalId") == proposal_id

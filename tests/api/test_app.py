@@ -48,4 +48,4 @@ def test_a_deeply_nested_json_body_is_a_problem_not_a_crash(tmp_path: Path) -> N
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
     answer = json.loads(done.stdout.strip().splitlines()[-1])
     assert answer["status"] == 400 and answer["type"] == "application/problem+json"
-    assert answer["body"]["type"] == "urn:xietong:problem:bad-input"
+    assert answer["body"]["type"] == "urn:xietong:problem:malformed-json"

@@ -37,7 +37,7 @@ SCOPES: dict[tuple[str, str], str] = {
     ("GET", "/v1/audit/events"): "read",
     ("GET", "/v1/audit/receipts"): "read",
     ("GET", "/v1/documents"): "read",
-    ("GET", "/v1/catalogue"): "read",
+    ("GET", "/v1/catalogue"): "admin",
     ("GET", "/v1/catalogue/names"): "read",
     ("POST", "/v1/catalogue"): "admin",
     ("GET", "/v1/proposals"): "read",

@@ -115,6 +115,14 @@ def test_malformed_proposals_are_refused_before_the_chain(writer: Api) -> None:
     for body, status, detail in cases:
         answer = writer.post("/v1/proposals", json=body)
         assert assert_problem(answer, status, "bad-input")["detail"] == detail, body
+    surrogate = writer.post(
+        "/v1/proposals",
+        content=b'{"kind": "admit", "department": "HZ-X", "name": "\\ud800", '
+        b'"account": "0x' + b"11" * 20 + b'"}',
+        headers={"content-type": "application/json"},
+    )
+    assert_problem(surrogate, 422, "invalid-request")  # no valid string: refused by its model
+    assert_problem(writer.get(f"/v1/proposals/{2**63}"), 422, "invalid-request")
     assert_problem(writer.post("/v1/proposals", json={"kind": "abolish"}), 422, "invalid-request")
     assert_problem(writer.post("/v1/proposals/0/approve"), 422, "invalid-request")
     unknown = writer.post("/v1/proposals/99/approve")

@@ -498,6 +498,15 @@ def test_agreement_proposals_are_checked(writer: Api) -> None:
     assert_problem(writer.post("/v1/agreements", json=terms(valid_from="soon")), 400, "bad-input")
     assert_problem(writer.post("/v1/agreements", json=terms(terms_hash="0x7d")), 400, "bad-hash")
     assert_problem(writer.post("/v1/agreements", json=terms(datasets=[])), 422, "invalid-request")
+    undecodable = writer.post(
+        "/v1/agreements", content=b'{"x": "\xff"}', headers={"Content-Type": "application/json"}
+    )
+    assert assert_problem(undecodable, 400, "malformed-json")["detail"] == (
+        "the body is not valid JSON (it cannot be read)."
+    )
+    # A purpose longer than the catalogue keeps: proposed all the same (only not named).
+    long_purpose = writer.post("/v1/agreements", json=terms(purpose="审" * 5000))
+    assert long_purpose.status_code == 201, long_purpose.text
     not_json = writer.post(
         "/v1/agreements", content=b"{not json", headers={"Content-Type": "application/json"}
     )

@@ -16,6 +16,7 @@ from ledger.catalogue import (
     CATALOGUE_FORMAT,
     MAX_TEXT_LENGTH,
     MAX_TEXTS,
+    _insert_new,
     export_texts,
     hash_of,
     import_texts,
@@ -209,6 +210,29 @@ def test_a_catalogue_without_claimed_hashes_still_names_only_what_its_texts_hash
         )
         real = hx(code_hash("eligibility-check 低保资格核查"))
         assert names_for(session=session, hashes=[real]) == {}
+
+
+def test_a_rule_or_hash_of_the_wrong_type_is_one_sentence() -> None:
+    with pytest.raises(InputError) as refused:
+        parse_catalogue(_document({"rule": [], "text": "a"}))
+    assert str(refused.value) == "text 1 of the catalogue: a catalogue rule is code or text."
+    with pytest.raises(InputError) as echoed:
+        parse_catalogue(_document({"text": "a", "hash": "0x\ud800"}))
+    assert "(0x\\ud800…)" in str(echoed.value)  # the lone surrogate said as an escape
+    str(echoed.value).encode("utf-8")  # and the sentence can go into any JSON answer
+
+
+def test_a_text_another_process_kept_meanwhile_is_no_error(engine: Engine) -> None:
+    # Two gateways keep the same new text at once: the second insert does nothing.
+    digest = hx(code_hash("同时写入"))
+    row = {"hash": digest, "text": "同时写入", "rule": "code", "source": "a", "added_at": 1}
+    with Session(engine) as first, Session(engine) as second:
+        first.execute(_insert_new(first, row))
+        first.commit()
+        second.execute(_insert_new(second, {**row, "source": "b"}))
+        second.commit()
+        kept = second.get(CatalogueText, digest)
+        assert kept is not None and kept.source == "a"
 
 
 def test_too_many_texts_or_junk_are_refused() -> None:

@@ -30,6 +30,14 @@ def test_another_zone_follows_its_summer_time() -> None:
     )
 
 
+def test_the_last_instant_of_year_9999_is_shown_as_it_is_where_it_has_no_local_date() -> None:
+    # "Valid until 9999-12-31T23:59:59Z" is in year 10000 in Beijing: no date says it.
+    assert local_time("9999-12-31T23:59:59+00:00", time_zone(BEIJING)) == (
+        "9999-12-31T23:59:59+00:00"
+    )
+    assert utc_time("9999-12-31T23:59:59+00:00") == "9999-12-31 23:59:59 UTC"
+
+
 def test_the_utc_instant_for_hovering() -> None:
     assert utc_time("2026-11-23T17:00:05+08:00") == "2026-11-23 09:00:05 UTC"
 
@@ -41,7 +49,9 @@ def test_what_is_not_an_instant_is_shown_as_it_is(value: str) -> None:
     assert utc_time(value) == value
 
 
-@pytest.mark.parametrize("name", ["Mars/Olympus", "", "../etc/passwd", "Asia/Shanghai "])
+@pytest.mark.parametrize(
+    "name", ["Mars/Olympus", "", "../etc/passwd", "Asia/Shanghai ", "Asia", "A" * 5000]
+)
 def test_an_unknown_zone_is_one_sentence(name: str) -> None:
     with pytest.raises(InputError) as refused:
         time_zone(name)

@@ -18,6 +18,7 @@
   var hashInput = document.getElementById("hash");
   var SUBTLE_LIMIT = 256 * 1024 * 1024; // larger files are hashed in chunks (below)
   var CHUNK = 4 * 1024 * 1024;
+  var ROW_COUNT_LIMIT = 64 * 1024 * 1024; // a records file dropped alone is parsed up to this
   var ZONE = app.getAttribute("data-zone") || "UTC"; // XIETONG_TIMEZONE, as the pages use it
 
   function fmt(text, values) {
@@ -56,11 +57,16 @@
   function wallClock(value, zone) {
     var instant = new Date(value);
     if (isNaN(instant.getTime())) return value;
-    var parts = {};
-    new Intl.DateTimeFormat("en-CA", {
-      timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
-      hour: "2-digit", minute: "2-digit", second: "2-digit"
-    }).formatToParts(instant).forEach(function (part) { parts[part.type] = part.value; });
+    var parts = {}, format;
+    try {
+      format = new Intl.DateTimeFormat("en-CA", {
+        timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+        hour: "2-digit", minute: "2-digit", second: "2-digit"
+      });
+    } catch (error) { // a zone the browser does not know (posix/…, right/…): shown as UTC
+      return zone === "UTC" ? value : wallClock(value, "UTC") + " UTC";
+    }
+    format.formatToParts(instant).forEach(function (part) { parts[part.type] = part.value; });
     return parts.year + "-" + parts.month + "-" + parts.day + " " +
       parts.hour + ":" + parts.minute + ":" + parts.second;
   }
@@ -70,14 +76,31 @@
     return el("time", { datetime: value, title: wallClock(value, "UTC") + " UTC", text: wallClock(value, ZONE) });
   }
 
-  // A department by name (chain data: text only), its id on hover; a name the index flags
-  // (look-alike or invisible characters) is marked, the id beside it being what counts.
+  // Text from the chain or the catalogue as the pages' `visible` filter shows it
+  // (ledger/display.py): every character a reader cannot see or that reorders the text
+  // (controls, format and bidi characters, blank letters, separators, unassigned) written as
+  // \uXXXX, and each backslash doubled so that an escape cannot be faked.
+  var HIDDEN = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u115f\u1160\u17b4\u17b5\u180e\u2800\u3164\uffa0\\]/gu;
+  function visible(text) {
+    return String(text).replace(HIDDEN, function (ch) {
+      if (ch === "\\") return "\\\\";
+      var code = ch.codePointAt(0).toString(16);
+      return code.length <= 4 ? "\\u" + code.padStart(4, "0") : "\\U" + code.padStart(8, "0");
+    });
+  }
+
+  // A department by name (chain data: made visible, isolated from the text around it), its
+  // id on hover; a name the index flags, or one holding what `visible` had to escape, is
+  // marked, the id beside it being what counts.
   function dept(ref) {
     if (!ref) return el("span", { className: "muted", text: "—" });
-    var name = el("span", { className: "dept", title: ref.id, text: ref.name || short(ref.id) });
-    if (!ref.name_flags || !ref.name_flags.length) return name;
+    var shown = ref.name ? visible(ref.name) : short(ref.id);
+    var name = el("span", { className: "dept", title: ref.id }, [el("bdi", { text: shown })]);
+    var flags = (ref.name_flags || []).slice();
+    if (ref.name && shown !== ref.name && !flags.length) flags.push("hidden-characters");
+    if (!flags.length) return name;
     return el("span", {}, [name, " ", el("span", { className: "name-warning",
-      text: "⚠ " + fmt(S.name_flagged, { flags: ref.name_flags.join(", ") }) })]);
+      text: "⚠ " + fmt(S.name_flagged, { flags: flags.join(", ") }) + " " + ref.id })]);
   }
 
   function size(bytes) {
@@ -325,7 +348,8 @@
     var named = body.named && body.named.verified && body.named.text;
     return el("div", { className: "document-group", "data-hash": body.hash, "data-how": lookup.how }, [
       el("p", { className: "hint" }, [how + " ", hex(body.hash, 10)]),
-      named ? el("p", {}, [S.documents_named + " ", el("q", { className: "named-text", text: named })]) : null,
+      named ? el("p", {}, [S.documents_named + " ",
+        el("q", { className: "named-text" }, [el("bdi", { text: visible(named) })])]) : null,
       el("ul", { className: "documents" }, body.documents.map(documentItem))
     ]);
   }
@@ -449,8 +473,12 @@
   // One file (no salts with it): its SHA-256 verified and looked up as a document, and a short
   // text's keccak256 looked up too.
   async function checkFile(box, item) {
+    // Rows are counted (to say a records file needs its salts) only when the file is small
+    // enough to read at once: a large one is hashed in chunks and answered as a file.
     var records = null, format = R() && R().formatOf(item.file.name);
-    if (format) records = Object.assign({ format: format }, await R().rowCount(item.file, format));
+    if (format && item.file.size <= ROW_COUNT_LIMIT) {
+      records = Object.assign({ format: format }, await R().rowCount(item.file, format));
+    }
     var text = await shortText(item.file);
     var textHash = text && window.keccak256 ? R().keccakHex(new TextEncoder().encode(text)) : null;
     progress.textContent = S.querying;
@@ -469,6 +497,7 @@
     var files = Array.prototype.slice.call(list || []);
     if (!files.length) return;
     result.replaceChildren();
+    markHash(false); // the field gets the file's hash: a mark of a malformed one goes
     var records = R();
     var sidecars = files.filter(function (f) { return records && records.isSidecarName(f.name); });
     var others = files.filter(function (f) { return sidecars.indexOf(f) < 0; });

@@ -663,9 +663,12 @@
     });
     var checked = matched + missing + failed;
     var kind, status, title, text;
-    if (!matched && !failed) { // nothing matched: nothing could be compared, so no alarm
+    if (!matched && !missing) { // every lookup failed: nothing was checked at all
+      kind = "bad"; status = "error"; title = S.error;
+      text = P.fmt(S.rec_errors, { count: failed });
+    } else if (!matched) { // nothing matched (a failed lookup is said below): no alarm
       kind = "bad"; status = "not-anchored"; title = S.not_anchored;
-      text = P.fmt(belongs ? S.rec_none : S.rec_none_other_salts, { checked: checked });
+      text = P.fmt(belongs ? S.rec_none : S.rec_none_other_salts, { checked: missing });
     } else if (missing) {
       kind = "bad"; status = "records-differ"; title = S.rec_differ;
       text = P.fmt(S.rec_differ_text, { missing: missing, matched: matched });
@@ -682,7 +685,9 @@
     shown.setAttribute("data-missing", String(missing));
     box.appendChild(shown);
     if (notice) box.appendChild(notice);
-    if (failed) box.appendChild(P.el("p", { className: "notice", text: P.fmt(S.rec_errors, { count: failed }) }));
+    if (failed && (matched || missing)) {
+      box.appendChild(P.el("p", { className: "notice", text: P.fmt(S.rec_errors, { count: failed }) }));
+    }
     if (rows.length > limit) {
       box.appendChild(P.el("p", { className: "notice", "data-notice": "unchecked",
         text: P.fmt(S.rec_unchecked, { count: rows.length - limit, limit: MAX_REQUESTS }) }));
