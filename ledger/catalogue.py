@@ -42,7 +42,9 @@ __all__ = [
     "is_hash",
     "names_for",
     "parse_catalogue",
+    "parse_hashes",
     "remember",
+    "verified_texts",
 ]
 
 CATALOGUE_FORMAT = "xietong-catalogue/1"
@@ -165,6 +167,24 @@ def names_for(*, session: Session, hashes: Iterable[str]) -> dict[str, dict[str,
 def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def verified_texts(*, session: Session, hashes: Iterable[str]) -> dict[str, str]:
+    """Hash → text for each of ``hashes`` the catalogue names with a text that still gives it
+    (what a page or an export may show in place of the hash)."""
+    wanted = {digest.lower() for digest in hashes if isinstance(digest, str)}
+    named = names_for(session=session, hashes=wanted)
+    return {d: name["text"] for d, name in named.items() if name["verified"] and d in wanted}
+
+
+def parse_hashes(values: Iterable[str]) -> list[str]:
+    """Hashes as people give them (any case, spaces around) as the catalogue keys them; an
+    InputError naming the first that is not a 0x hash of 64 hex digits."""
+    wanted = [value.strip().lower() for value in values]
+    for value in wanted:
+        if not is_hash(value):
+            raise InputError(f"{value[:70]!r} is not a 0x hash of 64 hex digits.")
+    return wanted
 
 
 def export_texts(*, session: Session) -> dict[str, Any]:

@@ -85,17 +85,11 @@ class Gateway:
         """The texts the catalogue names ``hashes`` with, each hashed again first (a text that
         no longer gives its hash is left out); {} when the database does not answer: the
         hashes are shown then, nothing else is lost."""
-        wanted = {digest.lower() for digest in hashes}
         try:
             with Session(self.engine) as session:
-                named = catalogue.names_for(session=session, hashes=wanted)
+                return catalogue.verified_texts(session=session, hashes=hashes)
         except (LedgerError, DBAPIError):  # the database does not answer: hashes are shown
             return {}
-        return {
-            digest: name["text"]
-            for digest, name in named.items()
-            if name["verified"] and digest in wanted
-        }
 
     def indexer(self) -> Indexer:
         return Indexer(

@@ -22,7 +22,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,7 +30,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlmodel import Session
 from web3 import Web3
 
@@ -42,6 +40,7 @@ from ledger.chain.node import NodeSpec, free_port
 from ledger.ids import AgreementTerms, code_hash, department_id
 from ledger.paths import PROJECT_ROOT
 from ledger.settings import Settings, trust_file_beside
+from tests.browser._browser import serve
 from tests.support import (
     FOUNDERS,
     Consortium,
@@ -526,21 +525,11 @@ def gateway(scene: Scene) -> Iterator[Gateway]:
     state.gateway.indexer().sync()
     with Session(state.gateway.engine) as session:
         _, key = create_api_key(session=session, name="examples", scope="read")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="examples-gateway", daemon=True)
-    thread.start()
+    server = serve(app, "examples-gateway")  # the browser tests' server: started, joined
     try:
-        deadline = time.monotonic() + 60  # a bound on a hang, not a measured time
-        while not server.started:
-            assert thread.is_alive(), "the gateway's thread died while starting"
-            assert time.monotonic() < deadline, "the gateway did not start"
-            time.sleep(0.05)
-        yield Gateway(f"http://127.0.0.1:{port}", key)
+        yield Gateway(next(server), key)
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        assert not thread.is_alive(), "the gateway did not stop"
+        server.close()
         state.gateway.engine.dispose()
 
 

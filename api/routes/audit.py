@@ -63,16 +63,12 @@ def events(
         department=department, event_type=type, since=since, until=until, subject=subject
     )
     if format == "csv":
-        rows: list[dict[str, Any]] = []
-        next_cursor: str | None = None
-        while len(rows) < MAX_CSV_ROWS:
-            result = queries.list_events(
-                session=session, cursor=next_cursor, limit=queries.MAX_PAGE, **filters
-            )
-            rows.extend(result.items)
-            next_cursor = result.next_cursor
-            if next_cursor is None:
-                break
+        rows = queries.every_item(
+            lambda after: queries.list_events(
+                session=session, cursor=after, limit=queries.MAX_PAGE, **filters
+            ),
+            max_rows=MAX_CSV_ROWS,
+        )
         return Response(
             queries.events_csv(rows),
             media_type="text/csv; charset=utf-8",

@@ -52,10 +52,7 @@ def names(
     know are left out. A dataset id is named by its code."""
     if len(hash) > MAX_NAMES:
         raise InputError(f"at most {MAX_NAMES} hashes per request, not {len(hash)}.")
-    wanted = [h.strip().lower() for h in hash]
-    for value in wanted:
-        if not catalogue.is_hash(value):
-            raise InputError(f"{value[:70]!r} is not a 0x hash of 64 hex digits.")
+    wanted = catalogue.parse_hashes(hash)
     return {"names": catalogue.names_for(session=session, hashes=wanted)}
 
 

@@ -126,10 +126,7 @@ def show(
     settings = load_settings(json_output)
 
     def run() -> dict[str, Any]:
-        wanted = [h.strip().lower() for h in hashes]
-        for value in wanted:
-            if not catalogue.is_hash(value):
-                raise InputError(f"{value!r} is not a 0x hash of 64 hex digits.")
+        wanted = catalogue.parse_hashes(hashes)
         with Session(create_db_engine(settings.database_url)) as session:
             named = catalogue.names_for(session=session, hashes=wanted)
         return {

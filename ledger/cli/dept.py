@@ -367,16 +367,11 @@ def proposals(
 
     def run() -> list[dict[str, Any]]:
         with Session(create_db_engine(settings.database_url)) as session:
-            items: list[dict[str, Any]] = []
-            cursor = None
-            while True:
-                page = queries.list_proposals(
+            return queries.every_item(
+                lambda cursor: queries.list_proposals(
                     session=session, status=status, cursor=cursor, limit=queries.MAX_PAGE
                 )
-                items.extend(page.items)
-                cursor = page.next_cursor
-                if cursor is None:
-                    return items
+            )
 
     rows = guarded(json_output, run)
     if json_output:

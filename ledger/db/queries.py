@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, tuple_
 from sqlmodel import Session, col, select
 
 from .. import lifecycle, spreadsheet
-from ..catalogue import names_for
+from ..catalogue import verified_texts
 from ..display import display_name, split_flags
 from ..errors import InputError, LedgerError
 from ..hashing import loads_strict
@@ -223,6 +223,20 @@ def _page(
         items=[render(r) for r in rows],
         next_cursor=encode_cursor(row_key(rows[-1])) if more and rows else None,
     )
+
+
+def every_item(fetch: Callable[[str | None], Page], *, max_rows: int | None = None) -> list[Any]:
+    """Every item of a listing, page after page (``fetch(cursor)`` gives one, from None), up
+    to ``max_rows`` when given: for exports and whole lists."""
+    items: list[Any] = []
+    cursor: str | None = None
+    while max_rows is None or len(items) < max_rows:
+        page = fetch(cursor)
+        items.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return items if max_rows is None else items[:max_rows]
 
 
 def _now(session: Session) -> int:
@@ -1462,24 +1476,15 @@ def export_receipts(
 ) -> str:
     """The receipts review (:func:`review_receipts`, every page of it up to ``max_rows``) as
     CSV (:func:`receipts_csv`), each purpose named when the catalogue's text gives its hash."""
-    items: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while len(items) < max_rows:
-        page = review_receipts(
+    items = every_item(
+        lambda cursor: review_receipts(
             session=session,
             flagged_only=flagged_only,
             agreement=agreement,
             cursor=cursor,
             limit=MAX_PAGE,
-        )
-        items.extend(page.items)
-        cursor = page.next_cursor
-        if cursor is None:
-            break
+        ),
+        max_rows=max_rows,
+    )
     purposes = [item["agreement"]["purpose"] for item in items if item["agreement"]]
-    texts = {
-        digest: name["text"]
-        for digest, name in names_for(session=session, hashes=purposes).items()
-        if name["verified"]
-    }
-    return receipts_csv(items[:max_rows], texts)
+    return receipts_csv(items, verified_texts(session=session, hashes=purposes))
