@@ -177,11 +177,19 @@ def record_access(
     log_root: bytes,
     entry_count: int,
     period_start: int,
-    period_end: int,
+    period_end: int | None = None,
 ) -> tuple[int, SentTransaction]:
-    """Record a receipt for an active agreement, as its consumer; returns its index."""
+    """Record a receipt for an active agreement, as its consumer; returns its index.
+
+    Without ``period_end`` the period ends at the time of the chain's latest block: the chain's
+    clock, not this machine's, is the one the contract holds a period end to (not after the
+    block that records it), and a node's clock may run ahead of the wall clock (a development
+    node gives each of several blocks mined in one second its own second) or behind it (a
+    proof-of-authority block is a period old)."""
     if entry_count < 0 or entry_count >= 2**64:
         raise InputError(f"an entry count is a whole number from 0, not {entry_count}.")
+    if period_end is None:
+        period_end = int(client.head()["timestamp"])
     if period_end < period_start:
         raise InputError("a receipt's period ends before it starts.")
     tx = client.transact(

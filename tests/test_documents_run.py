@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -53,20 +54,32 @@ class Shell:
         script = block.replace("http://127.0.0.1:8545", self.rpc_url).replace(
             "http://127.0.0.1:8000", self.api_url
         )
-        result = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", script],
-            cwd=self.folder,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        # The commands as bash ran them go to a trace of their own (stderr stays the block's):
+        # when a block fails, its last commands show with their values, those captured in
+        # variables too, which the block's output alone would not say.
+        with tempfile.TemporaryDirectory() as scratch:
+            trace = Path(scratch) / "trace"
+            result = subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", _TRACED + script],
+                cwd=self.folder,
+                env={**self.env, "XT_TRACE": str(trace)},
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+            traced = trace.read_text(encoding="utf-8", errors="replace") if trace.exists() else ""
         assert "Traceback" not in result.stdout + result.stderr, result.stderr
+        last = re.sub(r"xt_\w+_[\w-]+", "xt_…", "\n".join(traced.splitlines()[-25:]))
         assert result.returncode == 0, (
             f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+            f"\n--- the last commands run\n{last}"
         )
         return result
+
+
+#: Sends bash's trace (``set -x``) to the file named by XT_TRACE.
+_TRACED = 'exec 9>>"$XT_TRACE"; BASH_XTRACEFD=9; set -x\n'
 
 
 @pytest.fixture

@@ -246,7 +246,11 @@ class RecordAccess(BaseModel):
     log_root: str = Field(description="Merkle root of the entries.", examples=["0x" + "3c" * 32])
     entry_count: int = Field(ge=0, lt=2**64, examples=[120])
     period_start: str = Field(examples=["2026-11-01"], description="ISO 8601, inclusive.")
-    period_end: str = Field(examples=["2026-11-30T23:59:59+08:00"], description="ISO 8601.")
+    period_end: str | None = Field(
+        default=None,
+        examples=["2026-11-30T23:59:59+08:00"],
+        description="ISO 8601; default: the time of the chain's latest block.",
+    )
 
 
 class Reason(BaseModel):
@@ -340,7 +344,11 @@ def record_receipt(state: StateDep, agreement: AgreementId, body: RecordAccess) 
             log_root=parse_hash(body.log_root, what="log root"),
             entry_count=body.entry_count,
             period_start=refs.timestamp(body.period_start, what="period start"),
-            period_end=refs.timestamp(body.period_end, what="period end"),
+            period_end=(
+                None
+                if body.period_end is None
+                else refs.timestamp(body.period_end, what="period end")
+            ),
         )
     return {
         "agreement_id": "0x" + agreement_id.hex(),

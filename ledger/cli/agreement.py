@@ -301,7 +301,10 @@ def record_access_command(
     agreement: Annotated[str, typer.Argument(help="The active agreement (its consumer records).")],
     log: Annotated[Path, typer.Option("--log", help="The access log (CSV or JSON Lines).")],
     period_from: Annotated[str, typer.Option("--from", help="Period start (ISO 8601).")],
-    period_until: Annotated[str, typer.Option("--until", help="Period end (ISO 8601).")],
+    period_until: Annotated[
+        str | None,
+        typer.Option("--until", help="Period end (ISO 8601; default: the chain's latest block)."),
+    ] = None,
     salts: Annotated[
         Path | None, typer.Option("--salts", help="Salts sidecar (default LOG.salts.json).")
     ] = None,
@@ -314,7 +317,7 @@ def record_access_command(
     def run() -> dict[str, Any]:
         agreement_id = _refs.subject_id(agreement, what="agreement id")
         start = _refs.timestamp(period_from, what="period start")
-        end = _refs.timestamp(period_until, what="period end")
+        end = None if period_until is None else _refs.timestamp(period_until, what="period end")
         must_exist(log)
         hashed = receipts.hash_access_log(log, salts_path=salts)
         gw = Gateway(settings)

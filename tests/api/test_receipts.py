@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ledger.receipts import access_entry_proof, hash_access_log
+from ledger.receipts import access_entry_proof, hash_access_log, read_receipt
 from tests.api._support import PSB_DEV, Api, World, assert_problem
 
 
@@ -72,3 +72,29 @@ def test_a_receipt_recorded_by_its_consumer_and_an_entry_proved(
     )
     negative = psb.post(f"/v1/agreements/{sharing}/receipts", json={**body, "entry_count": -1})
     assert_problem(negative, 422, "invalid-request")
+
+
+def test_a_receipt_without_a_period_end_ends_at_the_chains_latest_block(
+    writer: Api, chain: World, make_api: Any, tmp_path: Path
+) -> None:
+    """The contract holds a period end to the chain's clock (not after the block recording it),
+    which need not be the gateway's: left out, the end is the latest block's time."""
+    sharing = chain.report.agreements["dibao-to-psb"]
+    log = tmp_path / "psb.jsonl"
+    log.write_text('{"lookup": "DB001"}\n', encoding="utf-8")
+    hashed = hash_access_log(log)
+    psb = make_api(
+        chain.settings(database_url=writer.state.settings.database_url, dev_account=PSB_DEV)
+    )
+    head = int(psb.state.gateway.client.head()["timestamp"])
+    body = {
+        "log_root": "0x" + hashed.root.hex(),
+        "entry_count": 1,
+        "period_start": writer.ok(f"/v1/agreements/{sharing}")["effective_from"],
+    }
+    recorded = psb.post(f"/v1/agreements/{sharing}/receipts", json=body)
+    assert recorded.status_code == 201, recorded.text
+    kept = read_receipt(
+        psb.state.gateway.client, bytes.fromhex(sharing[2:]), recorded.json()["receipt_index"]
+    )
+    assert kept["period_end"] == head and kept["log_root"] == hashed.root

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from ledger import receipts
 from ledger.chain.client import ChainClient, connect
 from ledger.chain.node import free_port
 from ledger.ids import code_hash, dataset_id, department_id, version_id
@@ -770,19 +771,15 @@ def test_access_receipts_recorded_proved_and_verified(cli: Cli, tmp_path: Path) 
         ok=False,
     )
     assert refused.stderr.startswith(f"error: {other}.salts.json does not exist.")
+    # Fresh salts for the copy: another root, its own receipt. Without --until its period ends
+    # at the chain's latest block (the chain's clock, not this machine's).
+    head = int(chain_client(cli).head()["timestamp"])
     hash_access = cli.run(
-        "agreement",
-        "record-access",
-        agreement,
-        "--log",
-        str(other),
-        "--from",
-        moment,
-        "--until",
-        moment,
-        account=1,
-    )  # fresh salts for the copy: another root, its own receipt
+        "agreement", "record-access", agreement, "--log", str(other), "--from", moment, account=1
+    )
     assert "receipt 1" in hash_access.stdout
+    second = receipts.read_receipt(chain_client(cli), bytes.fromhex(agreement[2:]), 1)
+    assert (second["period_start"], second["period_end"]) == (accepted, head)
     refused = cli.run(
         "agreement",
         "prove-access",
