@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     node_engine: Literal["hardhat", "anvil"] = "hardhat"
     node_port: int = Field(default=8545, ge=1, le=65535)
     node_dir: Path = Field(default=Path("var/node"), description="Pid and log files of the node.")
+    network_dir: Path = Field(
+        default=Path("var/network"),
+        description="The local consortium network: one geth Clique validator per department.",
+    )
     tx_timeout: float = Field(default=120.0, gt=0, description="Seconds to wait for a receipt.")
     rpc_timeout: float = Field(
         default=10.0, gt=0, description="Seconds one JSON-RPC request may take before it fails."
@@ -223,6 +227,7 @@ class Settings(BaseSettings):
         """Every relative path (and a relative SQLite database) made absolute in the home."""
         self.deployments_dir = under_home(self.home, self.deployments_dir)
         self.node_dir = under_home(self.home, self.node_dir)
+        self.network_dir = under_home(self.home, self.network_dir)
         for name in ("deployment", "keystore", "keystore_password_file"):
             value = getattr(self, name)
             if value is not None:

@@ -172,7 +172,7 @@ def compile_bench() -> dict[str, Compiled]:
     """NaiveAnchor and GasProbe with the pinned solc; SchemaRegistry and EAS with solc-eas.
 
     Same machinery and settings as ``ledger/chain/compiler.py`` (optimizer 200 runs, EVM
-    ``cancun``); nothing is written to ``ledger/artifacts/``.
+    ``paris``); nothing is written to ``ledger/artifacts/``.
     """
     ours = {
         f"scripts/bench/contracts/{path.name}": {"content": path.read_text(encoding="utf-8")}
@@ -919,7 +919,7 @@ def render(report: dict[str, Any], results: Sequence[EngineResult]) -> str:
         f"- Engines: {engines}",
         f"- Compilers: {report['compilers']['ours']} for Xietong, NaiveAnchor and GasProbe; "
         f"{report['compilers']['eas']} for EAS ({EAS_PACKAGE} {report['packages'][EAS_PACKAGE]}, "
-        "which pins that version); the same settings for all (optimizer on, 200 runs, EVM `cancun`)",
+        "which pins that version); the same settings for all (optimizer on, 200 runs, EVM `paris`)",
         "",
         "## Result",
         "",

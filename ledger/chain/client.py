@@ -26,6 +26,7 @@ from web3.exceptions import (
     TransactionNotFound,
     Web3RPCError,
 )
+from web3.middleware import ExtraDataToPOAMiddleware
 from web3.types import BlockData, BlockIdentifier, RPCEndpoint, TxParams, TxReceipt
 
 from ..errors import ChainError, ChainUnavailableError, ContractRevertError, TransactionFailedError
@@ -52,6 +53,10 @@ def connect(rpc_url: str, *, timeout: float = 10.0) -> Web3:
         rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None
     )
     w3 = Web3(provider)
+    # A proof-of-authority block's extraData holds its seal (97 bytes and more, where web3's
+    # block formatter expects at most 32): kept whole as ``proofOfAuthorityData``. Harmless on
+    # the development chains, whose blocks carry no seal.
+    w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
     try:
         with node_errors():
             w3.eth.chain_id  # noqa: B018 - a cheap liveness probe

@@ -31,8 +31,9 @@ __all__ = [
     "write_artifacts",
 ]
 
-#: The one EVM version every supported engine runs (Hardhat, Anvil, Besu).
-EVM_VERSION = "cancun"
+#: The one EVM version every supported engine runs: Hardhat, Anvil, Besu and geth's Clique, which
+#: refuses Shanghai and later (no PUSH0), hence Paris (docs/CONTRACTS.md).
+EVM_VERSION = "paris"
 
 _SOLC_JS = HARDHAT_DIR / "scripts" / "solc.js"
 

@@ -63,6 +63,9 @@ class Founder:
     code: str
     name: str
     operator: str
+    #: The account whose key seals blocks on the department's validator of a consortium
+    #: network (ledger.chain.network); None where the founders run no network of their own.
+    signer: str | None = None
 
     @property
     def department_id(self) -> bytes:
@@ -144,7 +147,13 @@ def load_founders(path: Path, *, allow_dev: bool) -> FoundersFile:
             raise InputError(f"{where}: account {operator} is listed twice.")
         seen_codes.add(code)
         seen_accounts.add(operator)
-        founders.append(Founder(code=code, name=name, operator=operator))
+        signer = None
+        if entry.get("signer") is not None:
+            signer = _account(entry["signer"], f"{where}: signer", allow_dev=allow_dev)
+            if signer in seen_accounts:
+                raise InputError(f"{where}: account {signer} is listed twice.")
+            seen_accounts.add(signer)
+        founders.append(Founder(code=code, name=name, operator=operator, signer=signer))
     auditors = []
     for index, value in enumerate(data.get("auditors") or []):
         account = _account(value, f"{path}: auditors[{index}]", allow_dev=allow_dev)

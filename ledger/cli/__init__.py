@@ -6,7 +6,18 @@ import sys
 
 import typer
 
-from . import agreement, apikey, audit, catalogue, commitment, consortium, dataset, dept, node
+from . import (
+    agreement,
+    apikey,
+    audit,
+    catalogue,
+    commitment,
+    consortium,
+    dataset,
+    dept,
+    network,
+    node,
+)
 from ._output import emit_json, error_document
 from .demo import demo_command
 from .deploy import deploy_command
@@ -25,6 +36,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(node.app, name="node")
+app.add_typer(network.app, name="network")
 app.add_typer(dept.app, name="dept")
 app.add_typer(dataset.app, name="dataset")
 app.add_typer(agreement.app, name="agreement")

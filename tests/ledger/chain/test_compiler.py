@@ -62,3 +62,35 @@ def test_missing_compiler_says_how_to_install(
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(CompilerError, match="make setup"):
         compiler.compile_contracts()
+
+
+#: Opcodes after Paris that geth's Clique, which refuses Shanghai, would not run.
+_LATER_OPCODES = {0x5C: "TLOAD", 0x5D: "TSTORE", 0x5E: "MCOPY", 0x5F: "PUSH0"}
+
+
+def _opcodes(code: bytes) -> list[int]:
+    """The opcodes of ``code`` (push data skipped), without the CBOR metadata trailer."""
+    code = code[: -(int.from_bytes(code[-2:], "big") + 2)]
+    found, at = [], 0
+    while at < len(code):
+        op = code[at]
+        found.append(op)
+        at += 1 + (op - 0x5F if 0x60 <= op <= 0x7F else 0)
+    return found
+
+
+@pytest.mark.parametrize("name", CONTRACT_NAMES)
+def test_no_opcode_after_paris(name: str) -> None:
+    """docs/CONTRACTS.md: every engine runs the code, Clique included (no PUSH0, no MCOPY)."""
+    artifact = load_artifact(name)
+    for code in (artifact.bytecode, artifact.deployed_bytecode):
+        ops = _opcodes(bytes.fromhex(code.removeprefix("0x")))
+        assert len(ops) > 100
+        assert not [_LATER_OPCODES[op] for op in ops if op in _LATER_OPCODES], name
+
+
+def test_the_opcode_scan_sees_push0() -> None:
+    """The scan above can fail: PUSH0 as an opcode is seen, as push data it is not."""
+    trailer = bytes.fromhex("a1") + b"\x00\x01"  # a one-byte trailer, its length 1
+    assert 0x5F in _opcodes(bytes([0x60, 0x01, 0x5F, 0x00]) + trailer)
+    assert 0x5F not in _opcodes(bytes([0x60, 0x5F, 0x00]) + trailer)

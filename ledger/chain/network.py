@@ -1,0 +1,522 @@
+"""A consortium network on one machine: one geth Clique signer per department.
+
+The development chain (``ledger.chain.node``) is one process whoever runs it can rewrite. A
+consortium network is what the design promises instead: each department runs a validator
+that seals blocks with its own key, and no single department controls the ledger. The engine
+is go-ethereum v1.13.15 with Clique proof of authority (the last release whose signers seal),
+built from the Go module proxy by ``make geth`` into ``build/geth-v1.13.15/bin/geth``.
+
+A network is planned from the founders file (each department's ``signer``), written once into
+its home (``var/network/`` by default) and then started, stopped and inspected:
+
+``network.json``
+    the plan, no secret: chain id, block period, and per department its code, name, signer
+    address, host, ports and enode.
+``genesis.json``
+    Clique genesis: the signers in ``extraData``, funds for the development accounts.
+``<code>/``
+    the department's geth data directory (``geth init`` of the genesis), its signer's
+    keystore and password file (mode 0600), its node key, its TOML config (static peers:
+    geth 1.13 ignores ``static-nodes.json``), pid and log files.
+
+Each validator binds 127.0.0.x (one address per department, so every node can keep the usual
+ports), RPC on loopback only with the ``eth,net,web3,clique,txpool`` namespaces (no
+``personal``, no ``admin``, no pprof), discovery off, full transaction history kept
+(``--history.transactions 0``). Development keys only in local mode, as everywhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+from eth_account import Account
+from eth_keys.datatypes import PrivateKey
+
+from ..errors import DependenciesMissingError, InputError, NodeError, NodeStartError
+from ..file_modes import create_private_file, make_private_dir
+from ..keys import DEV_ACCOUNT_COUNT, dev_account
+from ..paths import PROJECT_ROOT
+from .client import wait_for_rpc
+from .deploy import Founder
+from .node import _alive, _log_tail, _port_taken
+
+__all__ = [
+    "CONSORTIUM_CHAIN_ID",
+    "GETH_BINARY",
+    "GETH_VERSION",
+    "Member",
+    "MemberStatus",
+    "Network",
+    "geth_binary",
+    "load_network",
+    "member_status",
+    "network_status",
+    "plan_network",
+    "rpc",
+    "start_member",
+    "start_network",
+    "stop_member",
+    "stop_network",
+]
+
+#: The one geth release the network runs (v1.14 removed Clique sealing).
+GETH_VERSION = "v1.13.15"
+#: Where ``make geth`` installs it.
+GETH_BINARY = PROJECT_ROOT / "build" / f"geth-{GETH_VERSION}" / "bin" / "geth"
+#: Chain id of a local consortium network (the development chain is 31337).
+CONSORTIUM_CHAIN_ID = 31338
+#: Seconds between blocks.
+DEFAULT_PERIOD = 2
+#: Balance of each development account in the genesis (10,000 ether, as Anvil's).
+DEV_BALANCE = 10_000 * 10**18
+#: The RPC namespaces a validator serves: reads, transactions and Clique votes; nothing that
+#: manages keys or the node (no personal, admin, debug, miner).
+RPC_APIS = "eth,net,web3,clique,txpool"
+_EXTRA_VANITY = 32
+_EXTRA_SEAL = 65
+
+
+@dataclass(frozen=True)
+class Member:
+    """One department's validator in the network."""
+
+    code: str
+    name: str
+    signer: str  # checksum address whose key seals this node's blocks
+    host: str
+    rpc_port: int
+    p2p_port: int
+    authrpc_port: int
+    node_key: str  # hex; the node's p2p identity (not a secret of the ledger: it signs nothing)
+
+    @property
+    def rpc_url(self) -> str:
+        return f"http://{self.host}:{self.rpc_port}"
+
+    @property
+    def enode(self) -> str:
+        public = PrivateKey(bytes.fromhex(self.node_key)).public_key.to_hex()[2:]
+        return f"enode://{public}@{self.host}:{self.p2p_port}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "signer": self.signer,
+            "host": self.host,
+            "rpc_port": self.rpc_port,
+            "p2p_port": self.p2p_port,
+            "authrpc_port": self.authrpc_port,
+            "node_key": self.node_key,
+        }
+
+
+@dataclass(frozen=True)
+class Network:
+    """A planned network and its home folder."""
+
+    home: Path
+    chain_id: int
+    period: int
+    members: tuple[Member, ...]
+    genesis_signers: tuple[str, ...] = field(default=())
+
+    def member(self, code: str) -> Member:
+        for member in self.members:
+            if member.code == code:
+                return member
+        raise InputError(f"no department {code!r} runs a validator in the network at {self.home}.")
+
+    def data_dir(self, member: Member) -> Path:
+        return self.home / member.code
+
+    def pid_file(self, member: Member) -> Path:
+        return self.data_dir(member) / "geth.pid"
+
+    def log_file(self, member: Member) -> Path:
+        return self.data_dir(member) / "geth.log"
+
+    @property
+    def rpc_urls(self) -> list[str]:
+        return [m.rpc_url for m in self.members]
+
+
+@dataclass(frozen=True)
+class MemberStatus:
+    """What ``network status`` reports of one validator."""
+
+    code: str
+    name: str
+    signer: str
+    rpc_url: str
+    running: bool
+    pid: int | None
+    answering: bool
+    block_number: int | None
+    peers: int | None
+    sealing: bool | None  # its signer is in the node's current signer set
+    log_file: str
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to a new owner-only file (0600 from its first byte)."""
+    if not create_private_file(path):
+        raise NodeError(f"{path} exists already: a network's files are written once.")
+    path.write_text(text, encoding="utf-8")
+
+
+def geth_binary() -> Path:
+    """The geth ``make geth`` built (or ``XIETONG_GETH``); DependenciesMissingError otherwise."""
+    chosen = Path(os.environ.get("XIETONG_GETH") or GETH_BINARY)
+    if not chosen.is_file():
+        raise DependenciesMissingError(
+            f"geth {GETH_VERSION} is not built at {chosen}: run `make geth` (go install from the "
+            "Go module proxy, a few minutes once)."
+        )
+    return chosen
+
+
+def _dev_key(address: str) -> bytes:
+    """The development key of ``address`` (a dev:N account), for local networks only."""
+    for index in range(DEV_ACCOUNT_COUNT):
+        account = dev_account(index)
+        if account.address == address:
+            return bytes(account.key)
+    raise InputError(
+        f"signer {address} is not a development account: a local network seals with development "
+        "keys only (dev:N in the founders file); a department's own key stays on its own machine "
+        "(docs/CONSORTIUM.md)."
+    )
+
+
+def plan_network(
+    founders: Sequence[Founder],
+    *,
+    home: Path,
+    chain_id: int = CONSORTIUM_CHAIN_ID,
+    period: int = DEFAULT_PERIOD,
+    hosts: Sequence[str] | None = None,
+    rpc_port: int = 8545,
+    p2p_port: int = 30303,
+    authrpc_port: int = 8551,
+) -> Network:
+    """A network with one validator per founding department that names a ``signer``.
+
+    Each member gets its own loopback address (127.0.0.2, .3, … unless ``hosts`` says), so all
+    may use the same ports; a fresh random node key."""
+    sealing = [f for f in founders if f.signer is not None]
+    if not sealing:
+        raise InputError(
+            "no founding department names a `signer` in the founders file: a network needs at "
+            "least one validator (docs/CONSORTIUM.md)."
+        )
+    if period < 1:
+        raise InputError(f"a block period is a whole number of seconds from 1, not {period}.")
+    chosen = list(hosts) if hosts is not None else [f"127.0.0.{2 + i}" for i in range(len(sealing))]
+    if len(chosen) < len(sealing):
+        raise InputError(f"{len(sealing)} validators need {len(sealing)} hosts, not {len(chosen)}.")
+    for host in chosen:
+        if not host.startswith("127."):
+            raise InputError(f"a local network binds loopback addresses only, not {host}.")
+    members = tuple(
+        Member(
+            code=f.code,
+            name=f.name,
+            signer=str(f.signer),
+            host=host,
+            rpc_port=rpc_port,
+            p2p_port=p2p_port,
+            authrpc_port=authrpc_port,
+            node_key=secrets.token_bytes(32).hex(),
+        )
+        for f, host in zip(sealing, chosen, strict=False)
+    )
+    return Network(
+        home=home,
+        chain_id=chain_id,
+        period=period,
+        members=members,
+        genesis_signers=tuple(m.signer for m in members),
+    )
+
+
+def genesis(network: Network) -> dict[str, Any]:
+    """The Clique genesis: London rules from block 0 (Clique refuses Shanghai), the genesis
+    signers in ``extraData`` (32 bytes of vanity, the addresses in ascending order, 65 zero
+    bytes for the seal), the development accounts funded."""
+    signers = sorted(bytes.fromhex(a[2:]) for a in network.genesis_signers)
+    extra = b"\0" * _EXTRA_VANITY + b"".join(signers) + b"\0" * _EXTRA_SEAL
+    forks = ["homestead", "eip150", "eip155", "eip158", "byzantium", "constantinople"]
+    forks += ["petersburg", "istanbul", "berlin", "london"]
+    return {
+        "config": {
+            "chainId": network.chain_id,
+            **{f"{fork}Block": 0 for fork in forks},
+            "clique": {"period": network.period, "epoch": 30000},
+        },
+        "difficulty": "0x1",
+        "gasLimit": hex(30_000_000),
+        "extraData": "0x" + extra.hex(),
+        "alloc": {
+            dev_account(i).address[2:].lower(): {"balance": hex(DEV_BALANCE)}
+            for i in range(DEV_ACCOUNT_COUNT)
+        },
+    }
+
+
+def _config_toml(network: Network, member: Member) -> str:
+    """geth's TOML config: the member's p2p listen address, the other members as static peers
+    (strings quoted as JSON, which is TOML's basic string for these ASCII values)."""
+    peers = [json.dumps(m.enode) for m in network.members if m is not member]
+    # The listen address is the member's own (--port alone would listen on every interface).
+    listen = json.dumps(f"{member.host}:{member.p2p_port}")
+    return f"[Node.P2P]\nListenAddr = {listen}\nStaticNodes = [" + ", ".join(peers) + "]\n"
+
+
+def _save_plan(network: Network) -> None:
+    plan = {
+        "format": "xietong-network/1",
+        "engine": f"geth {GETH_VERSION} clique",
+        "chain_id": network.chain_id,
+        "period": network.period,
+        "genesis_signers": list(network.genesis_signers),
+        "members": [m.as_dict() for m in network.members],
+    }
+    _write_private(network.home / "network.json", json.dumps(plan, indent=2, ensure_ascii=False))
+
+
+def load_network(home: Path) -> Network:
+    """The network written in ``home`` by :func:`init_network`."""
+    path = home / "network.json"
+    try:
+        plan = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise NodeError(
+            f"no network at {home}: run `xietong network up` to create and start one."
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise NodeError(f"the network plan {path} cannot be read ({exc}).") from None
+    return Network(
+        home=home,
+        chain_id=int(plan["chain_id"]),
+        period=int(plan["period"]),
+        members=tuple(Member(**m) for m in plan["members"]),
+        genesis_signers=tuple(plan["genesis_signers"]),
+    )
+
+
+def init_network(network: Network) -> None:
+    """Write the network into its home: plan, genesis, and per member its keystore, password,
+    node key and config, then ``geth init``. Refuses a home that already holds a network."""
+    geth_binary()  # before anything is written: a missing geth says so first
+    if (network.home / "network.json").exists():
+        raise NodeError(
+            f"a network already lives in {network.home}; `xietong network down --wipe` first."
+        )
+    make_private_dir(network.home)
+    (network.home / "genesis.json").write_text(
+        json.dumps(genesis(network), indent=2) + "\n", encoding="utf-8"
+    )
+    for member in network.members:
+        add_member_files(network, member)
+    _save_plan(network)
+
+
+def add_member_files(network: Network, member: Member) -> None:
+    """One member's data directory: keystore of its signer (a development key), its password,
+    node key, config; ``geth init`` of the network's genesis."""
+    data = network.data_dir(member)
+    make_private_dir(data)
+    password = secrets.token_urlsafe(24)
+    _write_private(data / "password", password)
+    # A light scrypt: the key is a development key, and geth decrypts any cost.
+    keystore = Account.encrypt(_dev_key(member.signer), password, kdf="scrypt", iterations=2**12)
+    make_private_dir(data / "keystore")
+    _write_private(data / "keystore" / f"{member.signer[2:].lower()}.json", json.dumps(keystore))
+    make_private_dir(data / "geth")
+    _write_private(data / "geth" / "nodekey", member.node_key)
+    (data / "config.toml").write_text(_config_toml(network, member), encoding="utf-8")
+    done = subprocess.run(
+        [str(geth_binary()), "--datadir", str(data), "init", str(network.home / "genesis.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise NodeStartError(
+            f"geth init failed for {member.code}: {(done.stderr or done.stdout).strip()[-500:]}"
+        )
+
+
+def geth_command(network: Network, member: Member) -> list[str]:
+    """The command line of ``member``'s validator."""
+    data = network.data_dir(member)
+    return [
+        str(geth_binary()),
+        "--datadir", str(data),
+        "--config", str(data / "config.toml"),
+        "--networkid", str(network.chain_id),
+        "--syncmode", "full",
+        "--history.transactions", "0",
+        "--nodiscover",
+        "--nat", f"extip:{member.host}",
+        "--http",
+        "--http.addr", member.host,
+        "--http.port", str(member.rpc_port),
+        "--http.api", RPC_APIS,
+        "--authrpc.addr", member.host,
+        "--authrpc.port", str(member.authrpc_port),
+        "--ipcdisable",
+        "--mine",
+        "--miner.etherbase", member.signer,
+        "--unlock", member.signer,
+        "--password", str(data / "password"),
+        # geth refuses to unlock an account while HTTP RPC is on unless told: the RPC binds
+        # loopback and serves no key-managing namespace (RPC_APIS), so the unlocked key seals
+        # blocks and signs nothing asked over RPC (eth_sign needs the personal namespace).
+        "--allow-insecure-unlock",
+        "--cache", "128",
+        "--verbosity", "3",
+    ]  # fmt: skip
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _running(network: Network, member: Member) -> int | None:
+    pid = _read_pid(network.pid_file(member))
+    return pid if pid is not None and _alive(pid) else None
+
+
+def start_member(network: Network, member: Member, *, timeout: float = 60.0) -> None:
+    """Start ``member``'s validator and wait until its RPC answers."""
+    pid = _running(network, member)
+    if pid is not None:
+        raise NodeError(f"{member.code}'s validator is already running (pid {pid}).")
+    for port in (member.rpc_port, member.p2p_port, member.authrpc_port):
+        if _port_taken(member.host, port):
+            raise NodeError(
+                f"port {port} on {member.host} is already in use: {member.code}'s validator "
+                "cannot start there."
+            )
+    log_file = network.log_file(member)
+    with log_file.open("ab") as log:
+        process = subprocess.Popen(
+            geth_command(network, member),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    network.pid_file(member).write_text(f"{process.pid}\n")
+    try:
+        wait_for_rpc(member.rpc_url, timeout=timeout, is_alive=lambda: process.poll() is None)
+    except (requests.RequestException, OSError, ValueError) as exc:
+        exited = process.poll() is not None
+        if not exited:
+            _terminate(process.pid)
+        network.pid_file(member).unlink(missing_ok=True)
+        tail = _log_tail(log_file)
+        reason = "exited during start-up" if exited else f"did not answer within {timeout:.0f} s"
+        raise NodeStartError(
+            f"{member.code}'s validator {reason}; see {log_file}" + (f":\n{tail}" if tail else ".")
+        ) from exc
+
+
+def _terminate(pid: int, *, grace: float = 20.0, sig: int = signal.SIGTERM) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, sig)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    while _alive(pid):
+        time.sleep(0.05)
+
+
+def stop_member(network: Network, member: Member, *, kill: bool = False) -> bool:
+    """Stop ``member``'s validator (``kill``: at once, as a crash would); False if none ran."""
+    pid = _running(network, member)
+    network.pid_file(member).unlink(missing_ok=True)
+    if pid is None:
+        return False
+    _terminate(pid, sig=signal.SIGKILL if kill else signal.SIGTERM)
+    return True
+
+
+def start_network(network: Network, *, timeout: float = 60.0) -> None:
+    """Start every validator not running yet."""
+    for member in network.members:
+        if _running(network, member) is None:
+            start_member(network, member, timeout=timeout)
+
+
+def stop_network(network: Network) -> list[str]:
+    """Stop every validator; the codes of those that ran."""
+    return [m.code for m in network.members if stop_member(network, m)]
+
+
+def rpc(url: str, method: str, params: list[Any] | None = None, *, timeout: float = 5) -> Any:
+    """One JSON-RPC request to a validator; NodeError when it answers an error."""
+    response = requests.post(
+        url,
+        json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []},
+        timeout=timeout,
+    )
+    answer = response.json()
+    if answer.get("error"):
+        raise NodeError(f"{url} refused {method}: {answer['error'].get('message')}")
+    return answer.get("result")
+
+
+def member_status(network: Network, member: Member) -> MemberStatus:
+    """Whether ``member``'s validator runs and answers, its head, peers and sealing right."""
+    pid = _running(network, member)
+    block = peers = None
+    sealing = None
+    try:
+        block = int(rpc(member.rpc_url, "eth_blockNumber", timeout=2), 16)
+        peers = int(rpc(member.rpc_url, "net_peerCount", timeout=2), 16)
+        signers = rpc(member.rpc_url, "clique_getSigners", timeout=2) or []
+        sealing = member.signer.lower() in {str(s).lower() for s in signers}
+    except (requests.RequestException, ValueError, NodeError, TypeError):
+        pass
+    return MemberStatus(
+        code=member.code,
+        name=member.name,
+        signer=member.signer,
+        rpc_url=member.rpc_url,
+        running=pid is not None,
+        pid=pid,
+        answering=block is not None,
+        block_number=block,
+        peers=peers,
+        sealing=sealing,
+        log_file=str(network.log_file(member)),
+    )
+
+
+def network_status(network: Network) -> list[MemberStatus]:
+    return [member_status(network, m) for m in network.members]

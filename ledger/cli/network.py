@@ -1,0 +1,124 @@
+"""``xietong network up|down|status``: a local consortium network, one geth Clique validator
+per founding department (:mod:`ledger.chain.network`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..chain.deploy import load_founders
+from ..chain.network import (
+    DEFAULT_PERIOD,
+    init_network,
+    load_network,
+    network_status,
+    plan_network,
+    start_network,
+    stop_network,
+)
+from ..errors import ConfigurationError
+from ..paths import PROJECT_ROOT
+from ._output import console, emit_json, guarded, load_settings, safe
+
+app = typer.Typer(
+    help="Run a local consortium network: one geth Clique validator per department, on 127.0.0.x.",
+    no_args_is_help=True,
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+LOCAL_FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
+
+
+def _members(home: Path) -> list[dict[str, Any]]:
+    return [s.as_dict() for s in network_status(load_network(home))]
+
+
+def _show(members: list[dict[str, Any]], headline: str) -> None:
+    console.print(headline)
+    for m in members:
+        state = (
+            f"block {m['block_number']}, {m['peers']} peers"
+            + (", sealing" if m["sealing"] else ", not a signer")
+            if m["answering"]
+            else ("running, not answering" if m["running"] else "stopped")
+        )
+        console.print(
+            f"  {safe(m['code'])}  {safe(m['name'])}  {safe(m['rpc_url'])}  {state}",
+            highlight=False,
+        )
+
+
+@app.command()
+def up(
+    founders: Annotated[
+        Path | None,
+        typer.Option(
+            "--founders",
+            help="Founders file naming each department's signer (default: the local demo's).",
+        ),
+    ] = None,
+    period: Annotated[
+        int, typer.Option("--period", min=1, max=60, help="Seconds between blocks.")
+    ] = DEFAULT_PERIOD,
+    json_output: JsonOption = False,
+) -> None:
+    """Create the network in this home the first time (genesis, keys, configs), then start every
+    validator not running. Local mode only: the validators seal with development keys."""
+    settings = load_settings(json_output)
+    home = settings.network_dir
+
+    def run() -> list[dict[str, Any]]:
+        if not (home / "network.json").exists():
+            if settings.env != "local":
+                raise ConfigurationError(
+                    "`xietong network up` runs every department's validator on this machine with "
+                    "development keys: set XIETONG_ENV=local (a real consortium runs one "
+                    "validator per machine: docs/CONSORTIUM.md)."
+                )
+            chosen = load_founders(founders or LOCAL_FOUNDERS, allow_dev=True)
+            init_network(plan_network(chosen.departments, home=home, period=period))
+        start_network(load_network(home))
+        return _members(home)
+
+    members = guarded(json_output, run)
+    if json_output:
+        network = load_network(home)
+        emit_json({"ok": True, "home": str(home), "chain_id": network.chain_id, "members": members})
+        return
+    network = load_network(home)
+    _show(members, f"[green]network up[/] (chain id {network.chain_id}, {safe(home)})")
+    console.print(
+        "Deploy on it: XIETONG_RPC_URL="
+        + safe(members[0]["rpc_url"])
+        + " xietong deploy --founders "
+        + safe(str(founders or LOCAL_FOUNDERS)),
+        highlight=False,
+    )
+
+
+@app.command()
+def down(json_output: JsonOption = False) -> None:
+    """Stop every validator of this home's network (its chain stays for the next `up`)."""
+    settings = load_settings(json_output)
+    stopped = guarded(json_output, lambda: stop_network(load_network(settings.network_dir)))
+    if json_output:
+        emit_json({"ok": True, "stopped": stopped})
+    else:
+        console.print(
+            f"stopped {len(stopped)} validator(s)" + (f": {', '.join(stopped)}" if stopped else "")
+        )
+
+
+@app.command()
+def status(json_output: JsonOption = False) -> None:
+    """Each validator: running, answering, head block, peers, sealing. Exits 1 when none answers."""
+    settings = load_settings(json_output)
+    members = guarded(json_output, lambda: _members(settings.network_dir))
+    if json_output:
+        emit_json({"ok": True, "members": members})
+    else:
+        _show(members, f"network at {safe(settings.network_dir)}")
+    if not any(m["answering"] for m in members):
+        raise typer.Exit(1)
