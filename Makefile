@@ -14,7 +14,7 @@ PY_STAMP := $(VENV)/.installed
 NPM_STAMP := $(NODE_DIR)/node_modules/.installed
 FOUNDERS ?= scripts/founders.local.yaml
 
-.PHONY: setup run stop test lint format artifacts gas screenshots bench soak clean
+.PHONY: setup geth run stop test lint format artifacts gas screenshots bench soak clean
 
 setup: $(PY_STAMP) $(NPM_STAMP)
 
@@ -28,6 +28,25 @@ $(NPM_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	@command -v npm >/dev/null || { echo "error: Node.js 20+ and npm are required"; exit 1; }
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# geth for the consortium network (ledger/chain/network.py), built once from the Go module proxy
+# and cached in build/. v1.13.15 is the last release whose Clique signers seal; -checklinkname=0
+# because its github.com/fjl/memsize does not link on Go >= 1.23. The build time and the binary's
+# size go to build/geth-$(GETH_VERSION)/BUILD.txt.
+GETH_VERSION := v1.13.15
+GETH_DIR := build/geth-$(GETH_VERSION)
+GETH := $(GETH_DIR)/bin/geth
+
+geth: $(GETH)
+
+$(GETH):
+	@command -v go >/dev/null || { echo "error: Go 1.22+ is required to build geth (make geth)"; exit 1; }
+	@echo "building geth $(GETH_VERSION) with go install (once; a few minutes)"
+	start=$$(date +%s); \
+	GOBIN=$(CURDIR)/$(GETH_DIR)/bin go install -ldflags=-checklinkname=0 \
+	    github.com/ethereum/go-ethereum/cmd/geth@$(GETH_VERSION); \
+	echo "geth $(GETH_VERSION) built in $$(( $$(date +%s) - start )) s with $$(go version | cut -d' ' -f3), $$(stat -c %s $@) bytes" \
+	    | tee $(GETH_DIR)/BUILD.txt
 
 # The main job: chain node, contracts, demo scenario, index, API + portal on :8000 (Ctrl-C stops).
 run: setup
@@ -48,7 +67,7 @@ format: setup
 	$(VENV)/bin/ruff format ledger api scripts tests examples
 	$(VENV)/bin/ruff check --fix ledger api scripts tests examples
 
-test: lint
+test: lint geth
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-chromium.sh
 	$(PY) -m pytest

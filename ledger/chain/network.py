@@ -35,13 +35,14 @@ import signal
 import subprocess
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import requests
 from eth_account import Account
 from eth_keys.datatypes import PrivateKey
+from eth_utils import to_checksum_address
 
 from ..errors import DependenciesMissingError, InputError, NodeError, NodeStartError
 from ..file_modes import create_private_file, make_private_dir
@@ -58,12 +59,16 @@ __all__ = [
     "Member",
     "MemberStatus",
     "Network",
+    "add_member",
     "geth_binary",
     "load_network",
     "member_status",
     "network_status",
     "plan_network",
+    "propose_signer",
     "rpc",
+    "sealer",
+    "signers",
     "start_member",
     "start_network",
     "stop_member",
@@ -271,9 +276,12 @@ def genesis(network: Network) -> dict[str, Any]:
         "difficulty": "0x1",
         "gasLimit": hex(30_000_000),
         "extraData": "0x" + extra.hex(),
+        # The development accounts funded, except the signers': a signer's key is unlocked
+        # to seal, and what an RPC caller could make it sign must move nothing.
         "alloc": {
             dev_account(i).address[2:].lower(): {"balance": hex(DEV_BALANCE)}
             for i in range(DEV_ACCOUNT_COUNT)
+            if dev_account(i).address not in network.genesis_signers
         },
     }
 
@@ -325,7 +333,8 @@ def init_network(network: Network) -> None:
     geth_binary()  # before anything is written: a missing geth says so first
     if (network.home / "network.json").exists():
         raise NodeError(
-            f"a network already lives in {network.home}; `xietong network down --wipe` first."
+            f"a network already lives in {network.home}: `xietong network up` starts it; to "
+            "begin anew, `xietong network down` and delete that folder."
         )
     make_private_dir(network.home)
     (network.home / "genesis.json").write_text(
@@ -363,9 +372,25 @@ def add_member_files(network: Network, member: Member) -> None:
         )
 
 
-def geth_command(network: Network, member: Member) -> list[str]:
-    """The command line of ``member``'s validator."""
+def geth_command(
+    network: Network, member: Member, *, isolated: bool = False, sealing: bool = True
+) -> list[str]:
+    """The command line of ``member``'s validator; ``isolated``: with no peer at all (it seals
+    alone, as one side of a network split does); not ``sealing``: a node that follows the
+    chain without sealing (its key stays locked)."""
     data = network.data_dir(member)
+    seal = [
+        "--mine",
+        "--miner.etherbase", member.signer,
+        "--unlock", member.signer,
+        "--password", str(data / "password"),
+        # geth refuses to unlock an account while HTTP RPC is on unless told. The unlocked key
+        # then also signs what eth_sign, eth_signTransaction and eth_sendTransaction ask of it
+        # (the eth namespace, which a gateway needs): so the RPC binds loopback only, and a
+        # signer's account holds no funds and is no operator of any department (the founders
+        # file refuses an account listed twice), so what it could sign moves nothing.
+        "--allow-insecure-unlock",
+    ]  # fmt: skip
     return [
         str(geth_binary()),
         "--datadir", str(data),
@@ -382,16 +407,10 @@ def geth_command(network: Network, member: Member) -> list[str]:
         "--authrpc.addr", member.host,
         "--authrpc.port", str(member.authrpc_port),
         "--ipcdisable",
-        "--mine",
-        "--miner.etherbase", member.signer,
-        "--unlock", member.signer,
-        "--password", str(data / "password"),
-        # geth refuses to unlock an account while HTTP RPC is on unless told: the RPC binds
-        # loopback and serves no key-managing namespace (RPC_APIS), so the unlocked key seals
-        # blocks and signs nothing asked over RPC (eth_sign needs the personal namespace).
-        "--allow-insecure-unlock",
+        *(seal if sealing else []),
         "--cache", "128",
         "--verbosity", "3",
+        *(["--maxpeers", "0"] if isolated else []),
     ]  # fmt: skip
 
 
@@ -407,8 +426,16 @@ def _running(network: Network, member: Member) -> int | None:
     return pid if pid is not None and _alive(pid) else None
 
 
-def start_member(network: Network, member: Member, *, timeout: float = 60.0) -> None:
-    """Start ``member``'s validator and wait until its RPC answers."""
+def start_member(
+    network: Network,
+    member: Member,
+    *,
+    timeout: float = 60.0,
+    isolated: bool = False,
+    sealing: bool = True,
+) -> None:
+    """Start ``member``'s validator and wait until its RPC answers (``isolated``: no peers;
+    not ``sealing``: following the chain only)."""
     pid = _running(network, member)
     if pid is not None:
         raise NodeError(f"{member.code}'s validator is already running (pid {pid}).")
@@ -421,7 +448,7 @@ def start_member(network: Network, member: Member, *, timeout: float = 60.0) -> 
     log_file = network.log_file(member)
     with log_file.open("ab") as log:
         process = subprocess.Popen(
-            geth_command(network, member),
+            geth_command(network, member, isolated=isolated, sealing=sealing),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -520,3 +547,58 @@ def member_status(network: Network, member: Member) -> MemberStatus:
 
 def network_status(network: Network) -> list[MemberStatus]:
     return [member_status(network, m) for m in network.members]
+
+
+def add_member(
+    network: Network,
+    founder: Founder,
+    *,
+    host: str,
+    rpc_port: int = 8545,
+    p2p_port: int = 30303,
+    authrpc_port: int = 8551,
+) -> Network:
+    """A validator for a department that joined after genesis (admitted on chain): its files,
+    the others as its static peers (theirs learn of it when it dials them). It seals only once
+    the current signers vote it in (:func:`propose_signer`). Returns the network with it."""
+    if founder.signer is None:
+        raise InputError(f"department {founder.code} names no signer for its validator.")
+    if any(m.code == founder.code for m in network.members):
+        raise InputError(f"department {founder.code} already runs a validator in the network.")
+    member = Member(
+        code=founder.code,
+        name=founder.name,
+        signer=founder.signer,
+        host=host,
+        rpc_port=rpc_port,
+        p2p_port=p2p_port,
+        authrpc_port=authrpc_port,
+        node_key=secrets.token_bytes(32).hex(),
+    )
+    grown = replace(network, members=(*network.members, member))
+    add_member_files(grown, member)
+    (network.home / "network.json").unlink()
+    _save_plan(grown)
+    return grown
+
+
+def propose_signer(network: Network, signer: str, *, authorize: bool) -> list[str]:
+    """Vote on every running signer's validator to add (``authorize``) or drop ``signer``
+    (``clique_propose``): each vote rides in that validator's next sealed blocks, and the change
+    takes effect once a majority of the current signers voted. The codes that voted."""
+    voted = []
+    for status in network_status(network):
+        if status.answering and status.sealing and status.signer != signer:
+            rpc(status.rpc_url, "clique_propose", [signer, authorize])
+            voted.append(status.code)
+    return voted
+
+
+def signers(url: str) -> list[str]:
+    """The signer set a validator holds now (checksummed, ascending)."""
+    return sorted(to_checksum_address(s) for s in rpc(url, "clique_getSigners") or [])
+
+
+def sealer(url: str, number: int) -> str:
+    """The signer that sealed block ``number``, as the validator at ``url`` recovers it."""
+    return str(to_checksum_address(rpc(url, "clique_getSigner", [hex(number)])))

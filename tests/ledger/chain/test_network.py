@@ -1,0 +1,379 @@
+"""The consortium network on real geth Clique validators (docs/CONSORTIUM.md): one per
+founding department, faults included — a validator killed, a majority stopped, a split that
+heals, a validator voted in and one voted out.
+
+One network for the module (block period 1 s, so the faults take seconds), on loopback
+addresses of its own (127.0.0.61 and up) and free ports; the tests run in order, each leaving
+every validator running and sealing for the next.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_utils import keccak
+from hexbytes import HexBytes
+from sqlmodel import Session, select
+
+from ledger.chain.client import ChainClient, connect
+from ledger.chain.deploy import Founder, load_deployment, load_founders
+from ledger.chain.network import (
+    Member,
+    Network,
+    add_member,
+    init_network,
+    load_network,
+    member_status,
+    plan_network,
+    propose_signer,
+    rpc,
+    sealer,
+    signers,
+    start_member,
+    start_network,
+    stop_member,
+    stop_network,
+)
+from ledger.chain.node import free_port
+from ledger.db.engine import create_db_engine
+from ledger.db.tables import ChainEvent, VersionRow
+from ledger.errors import NodeError
+from ledger.events import event_topics
+from ledger.ids import dataset_id, department_id
+from ledger.indexer import Indexer
+from ledger.keys import dev_account
+from ledger.paths import PROJECT_ROOT
+from tests.support import gateway_environment
+
+FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
+BIN = Path(sys.executable).parent
+CIVIL = "11330100MB1A00002K"  # 民政局, dev account 2
+HOSTS = [f"127.0.0.{61 + i}" for i in range(4)]  # the fourth for the department voted in
+
+
+def eventually(check: Callable[[], Any], *, within: float = 60, what: str) -> Any:
+    """Poll ``check`` until it returns something truthy; fail naming ``what`` after ``within``."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            found = check()
+        except Exception:  # a validator restarting does not answer for a moment
+            found = None
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {within:.0f} s: {what}")
+        time.sleep(0.25)
+
+
+def head(member: Member) -> int:
+    return int(rpc(member.rpc_url, "eth_blockNumber"), 16)
+
+
+def block_hash(member: Member, number: int) -> str:
+    return str(rpc(member.rpc_url, "eth_getBlockByNumber", [hex(number), False])["hash"])
+
+
+@dataclass
+class Consortium:
+    network: Network
+    home: Path
+    env: dict[str, str]
+
+    def xietong(self, *args: str, member: Member, account: int, **extra: str) -> Any:
+        """``xietong ARGS --json`` as department ``account``'s gateway on ``member``'s node."""
+        env = {
+            **self.env,
+            "XIETONG_RPC_URL": member.rpc_url,
+            "XIETONG_DEV_ACCOUNT": str(account),
+            **extra,
+        }
+        done = subprocess.run(
+            [str(BIN / "xietong"), *args, "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return json.loads(done.stdout)
+
+    def client(self, member: Member) -> ChainClient:
+        deployment = load_deployment(self.home / "deployments" / f"{self.network.chain_id}.json")
+        return ChainClient(connect(member.rpc_url), deployment.addresses)
+
+    def all_sealing(self) -> None:
+        """Every validator runs, has its peers and agrees on the chain's head hash."""
+        members = self.network.members
+
+        def agreed() -> bool:
+            tops = [head(m) for m in members]
+            common = min(tops)
+            return len({block_hash(m, common) for m in members}) == 1 and all(
+                member_status(self.network, m).peers == len(members) - 1 for m in members
+            )
+
+        eventually(agreed, what="every validator connected, on one chain")
+
+
+@pytest.fixture(scope="module")
+def consortium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consortium]:
+    home = tmp_path_factory.mktemp("consortium")
+    founders = load_founders(FOUNDERS, allow_dev=True)
+    ports = {
+        "rpc_port": free_port(HOSTS[0]),
+        "p2p_port": free_port(HOSTS[0]),
+        "authrpc_port": free_port(HOSTS[0]),
+    }
+    network = plan_network(
+        founders.departments, home=home / "network", period=1, hosts=HOSTS[:3], **ports
+    )
+    init_network(network)
+    env = {**gateway_environment(home), "XIETONG_ENV": "local", "XIETONG_TX_TIMEOUT": "300"}
+    try:
+        start_network(network)
+        consortium = Consortium(network, home, env)
+        consortium.all_sealing()
+        consortium.xietong(
+            "deploy", "--founders", str(FOUNDERS), member=network.members[0], account=0
+        )
+        yield consortium
+    finally:
+        stop_network(load_network(network.home))
+
+
+def test_the_network_seals_with_one_signer_per_department(consortium: Consortium) -> None:
+    """Genesis names each founding department's signer; blocks come from all of them."""
+    network = consortium.network
+    first = network.members[0]
+    founders = load_founders(FOUNDERS, allow_dev=True).departments
+    assert signers(first.rpc_url) == sorted(str(f.signer) for f in founders)
+    top = eventually(lambda: head(first) >= 9 and head(first), what="nine blocks")
+    sealed_by = {sealer(first.rpc_url, n) for n in range(1, top + 1)}
+    assert sealed_by == {m.signer for m in network.members}
+    assert int(rpc(first.rpc_url, "eth_chainId"), 16) == network.chain_id
+    # No namespace that manages keys or the node is served.
+    for method in ("personal_listAccounts", "admin_peers", "debug_traceBlockByNumber"):
+        with pytest.raises(NodeError, match=r"does not exist/is not available"):
+            rpc(first.rpc_url, method, [])
+
+
+def test_one_validator_killed_the_others_seal_and_it_catches_up(consortium: Consortium) -> None:
+    network = consortium.network
+    alive, killed = network.members[:2], network.members[2]
+    assert stop_member(network, killed, kill=True)
+    top = head(alive[0])
+    # Two of three signers keep sealing: each may seal one block of any two in a row.
+    eventually(lambda: head(alive[0]) >= top + 4, what="four blocks without the third signer")
+    anchored = consortium.xietong("dataset", "register", "NET-KILLED", member=alive[1], account=2)
+    assert anchored["ok"] is True
+    start_member(network, killed)
+    eventually(lambda: head(killed) >= head(alive[0]) - 1, what="the restarted one caught up")
+    consortium.all_sealing()
+
+
+def test_a_majority_stopped_halts_the_chain_and_an_anchor_lands_once_after(
+    consortium: Consortium, tmp_path: Path
+) -> None:
+    network = consortium.network
+    left, stopped = network.members[0], network.members[1:]
+    consortium.xietong("dataset", "register", "NET-HALT", member=left, account=2)
+    for member in stopped:
+        assert stop_member(network, member)
+    # One signer of three may seal at most one block of any two: the chain halts.
+    top = head(left)
+    time.sleep(4 * network.period)
+    halted = head(left)
+    assert halted <= top + 1
+    time.sleep(3 * network.period)
+    assert head(left) == halted, "a lone signer of three sealed two blocks in a row"
+    # An anchor sent now waits in the pool; it lands once the others are back, and once.
+    sample = tmp_path / "halt.txt"
+    sample.write_text("sealed after the halt\n", encoding="utf-8")
+    env = {**consortium.env, "XIETONG_RPC_URL": left.rpc_url, "XIETONG_DEV_ACCOUNT": "2"}
+    anchoring = subprocess.Popen(
+        [str(BIN / "xietong"), "dataset", "anchor", str(sample), "--dataset", "NET-HALT", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(5 * network.period)
+        assert anchoring.poll() is None, "the anchor finished while the chain was halted"
+        assert head(left) == halted
+        for member in stopped:
+            start_member(network, member)
+        out, err = anchoring.communicate(timeout=120)
+    finally:
+        if anchoring.poll() is None:
+            anchoring.kill()
+    assert anchoring.returncode == 0, out + err
+    root = json.loads(out)["root"]
+    consortium.all_sealing()
+    client = consortium.client(left)
+    registry = client.contract("DatasetRegistry")
+    [topic] = ["0x" + t.hex() for t, n in event_topics(registry).items() if n == "VersionAnchored"]
+    logs = rpc(
+        left.rpc_url,
+        "eth_getLogs",
+        [
+            {
+                "fromBlock": hex(halted),
+                "toBlock": "latest",
+                "address": registry.address,
+                "topics": [topic],
+            }
+        ],
+    )
+    roots = [log["topics"][2] for log in logs]
+    assert roots.count(root) == 1, roots
+
+
+def test_a_split_heals_and_the_index_follows_the_winning_branch(
+    consortium: Consortium, tmp_path: Path
+) -> None:
+    """One signer of three cut off seals a block of its own holding an anchor, while the two
+    others go on. At the heal the lone branch loses (less total difficulty): the gateway
+    indexing the lone validator rolls the anchor back and indexes it again where the winning
+    branch holds it (the transaction returns to the pool and is sealed there): once."""
+    network = consortium.network
+    majority, lone = network.members[:2], network.members[2]
+    consortium.xietong("dataset", "register", "NET-SPLIT", member=majority[0], account=2)
+    consortium.all_sealing()
+
+    def cut_off() -> bool:
+        """The lone validator restarted with no peers and not sealing yet, its head sealed by
+        another signer (a signer of three may not seal two blocks in a row, and this one must
+        seal one: the anchor's)."""
+        stop_member(network, lone)
+        start_member(network, lone, isolated=True, sealing=False)
+        if sealer(lone.rpc_url, head(lone)) != lone.signer:
+            return True
+        stop_member(network, lone)  # follow the others for a block, then try again
+        start_member(network, lone, sealing=False)
+        mark = head(lone)
+        eventually(lambda: head(lone) > mark, what="the lone one synced a block")
+        return False
+
+    eventually(cut_off, what="the lone validator cut off, able to seal", within=120)
+    # The anchor enters only the lone validator's pool (kept in its journal across a restart),
+    # and the lone validator then seals alone: the anchor in a block of its own branch.
+    client = consortium.client(lone)
+    root = keccak(text=f"anchored on the lone side {tmp_path}")
+    anchor = client.contract("DatasetRegistry").functions.anchor(
+        dataset_id(department_id(CIVIL), "NET-SPLIT"), root, 1, keccak(text="split"), []
+    )
+    raw, tx_hash, _ = client.sign(anchor, sender=dev_account(2))
+    rpc(lone.rpc_url, "eth_sendRawTransaction", ["0x" + raw.hex()])
+    split_at = head(lone)
+    stop_member(network, lone)
+    start_member(network, lone, isolated=True)
+    receipt = eventually(
+        lambda: rpc(lone.rpc_url, "eth_getTransactionReceipt", [tx_hash]),
+        what="the anchor sealed on the lone side",
+    )
+    anchored = {"root": "0x" + root.hex(), "transaction": tx_hash}
+    lone_block = int(receipt["blockNumber"], 16)
+    assert receipt["status"] == "0x1"
+    assert lone_block > split_at and sealer(lone.rpc_url, lone_block) == lone.signer
+    deployment = load_deployment(consortium.home / "deployments" / f"{network.chain_id}.json")
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'lone.db'}")
+    indexer = Indexer(consortium.client(lone), deployment, engine)
+    indexer.sync()
+
+    def indexed() -> list[tuple[int, str]]:
+        with Session(engine) as session:
+            rows = session.exec(
+                select(ChainEvent).where(ChainEvent.name == "VersionAnchored")
+            ).all()
+            return [(r.block_number, r.block_hash) for r in rows if anchored["root"] in r.args]
+
+    assert indexed() == [(lone_block, block_hash(lone, lone_block))]
+    # Meanwhile the majority goes on without it: its block at that height is another.
+    eventually(lambda: head(majority[0]) >= lone_block + 3, what="the majority sealing on")
+    assert block_hash(majority[0], lone_block) != block_hash(lone, lone_block)
+    # Heal.
+    stop_member(network, lone)
+    start_member(network, lone)
+    consortium.all_sealing()
+    client = consortium.client(majority[0])
+
+    def landed() -> int | None:
+        for number in range(lone_block, head(majority[0]) + 1):
+            block = client.w3.eth.get_block(number, full_transactions=False)
+            if HexBytes(anchored["transaction"]) in block["transactions"]:
+                return number
+        return None
+
+    winning = eventually(landed, what="the anchor sealed on the winning branch")
+    eventually(lambda: head(lone) >= winning, what="the healed validator past it")
+    result = indexer.sync()
+    assert result.reorged_from is not None and result.reorged_from <= lone_block
+    assert indexed() == [(winning, block_hash(majority[0], winning))]
+    with Session(engine) as session:
+        versions = session.exec(select(VersionRow).where(VersionRow.root == anchored["root"])).all()
+    assert [(v.block_number, v.tx_hash) for v in versions] == [(winning, anchored["transaction"])]
+    engine.dispose()
+
+
+def test_a_department_admitted_gets_its_validator_voted_in_and_it_seals(
+    consortium: Consortium,
+) -> None:
+    network = consortium.network
+    newcomer = Founder(
+        code="11330100MB1A00009X",
+        name="杭州市医疗保障局",
+        operator=dev_account(11).address,
+        signer=dev_account(18).address,
+    )
+    ports = network.members[0]
+    grown = add_member(
+        network,
+        newcomer,
+        host=HOSTS[3],
+        rpc_port=ports.rpc_port,
+        p2p_port=ports.p2p_port,
+        authrpc_port=ports.authrpc_port,
+    )
+    member = grown.member(newcomer.code)
+    start_member(grown, member)
+    consortium.network = grown
+    first = grown.members[0]
+    eventually(lambda: head(member) >= head(first) - 1, what="the newcomer synced")
+    assert newcomer.signer not in signers(first.rpc_url)
+    voted = propose_signer(grown, str(newcomer.signer), authorize=True)
+    assert len(voted) == 3
+    eventually(lambda: newcomer.signer in signers(first.rpc_url), what="voted in")
+    voted_at = head(first)
+    eventually(
+        lambda: any(
+            sealer(first.rpc_url, n) == newcomer.signer for n in range(voted_at, head(first) + 1)
+        ),
+        what="a block sealed by the newcomer",
+    )
+    for member_ in grown.members:
+        rpc(member_.rpc_url, "clique_discard", [str(newcomer.signer)])
+
+
+def test_a_suspended_departments_signer_is_voted_out(consortium: Consortium) -> None:
+    network = consortium.network
+    first = network.members[0]
+    out = network.member("11330100MB1A00009X")
+    propose_signer(network, out.signer, authorize=False)
+    eventually(lambda: out.signer not in signers(first.rpc_url), what="voted out")
+    dropped_at = head(first)
+    eventually(lambda: head(first) >= dropped_at + 6, what="six more blocks")
+    assert out.signer not in {sealer(first.rpc_url, n) for n in range(dropped_at + 1, head(first))}
+    assert member_status(network, out).sealing is False
+    for member in network.members:
+        rpc(member.rpc_url, "clique_discard", [out.signer])
