@@ -43,7 +43,7 @@ $(GETH):
 	@command -v go >/dev/null || { echo "error: Go 1.22+ is required to build geth (make geth)"; exit 1; }
 	@echo "building geth $(GETH_VERSION) with go install (once; a few minutes)"
 	start=$$(date +%s); \
-	GOBIN=$(CURDIR)/$(GETH_DIR)/bin go install -ldflags=-checklinkname=0 \
+	GOBIN=$(abspath $(GETH_DIR))/bin go install -ldflags=-checklinkname=0 \
 	    github.com/ethereum/go-ethereum/cmd/geth@$(GETH_VERSION); \
 	echo "geth $(GETH_VERSION) built in $$(( $$(date +%s) - start )) s with $$(go version | cut -d' ' -f3), $$(stat -c %s $@) bytes" \
 	    | tee $(GETH_DIR)/BUILD.txt

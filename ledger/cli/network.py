@@ -3,6 +3,7 @@ per founding department (:mod:`ledger.chain.network`)."""
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,7 +19,7 @@ from ..chain.network import (
     start_network,
     stop_network,
 )
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, InputError
 from ..paths import PROJECT_ROOT
 from ._output import console, emit_json, guarded, load_settings, safe
 
@@ -50,6 +51,21 @@ def _show(members: list[dict[str, Any]], headline: str) -> None:
         )
 
 
+def _hosts(first: str, count: int) -> list[str]:
+    """``count`` loopback addresses from ``first`` on (127.0.0.2, 127.0.0.3, …)."""
+    try:
+        start = ipaddress.IPv4Address(first)
+    except ValueError:
+        raise InputError(f"--first-host {first!r} is not an IPv4 address.") from None
+    hosts = [start + i for i in range(count)]
+    if not all(h.is_loopback for h in hosts):
+        raise InputError(
+            f"the validators bind loopback addresses only: {first} and the {count - 1} after it "
+            "must lie in 127.0.0.0/8."
+        )
+    return [str(h) for h in hosts]
+
+
 @app.command()
 def up(
     founders: Annotated[
@@ -62,6 +78,15 @@ def up(
     period: Annotated[
         int, typer.Option("--period", min=1, max=60, help="Seconds between blocks.")
     ] = DEFAULT_PERIOD,
+    first_host: Annotated[
+        str,
+        typer.Option(
+            "--first-host", help="Loopback address of the first validator; the next ones follow."
+        ),
+    ] = "127.0.0.2",
+    rpc_port: Annotated[int, typer.Option("--rpc-port", min=1, max=65535)] = 8545,
+    p2p_port: Annotated[int, typer.Option("--p2p-port", min=1, max=65535)] = 30303,
+    authrpc_port: Annotated[int, typer.Option("--authrpc-port", min=1, max=65535)] = 8551,
     json_output: JsonOption = False,
 ) -> None:
     """Create the network in this home the first time (genesis, keys, configs), then start every
@@ -78,7 +103,16 @@ def up(
                     "validator per machine: docs/CONSORTIUM.md)."
                 )
             chosen = load_founders(founders or LOCAL_FOUNDERS, allow_dev=True)
-            init_network(plan_network(chosen.departments, home=home, period=period))
+            plan = plan_network(
+                chosen.departments,
+                home=home,
+                period=period,
+                hosts=_hosts(first_host, len(chosen.departments)),
+                rpc_port=rpc_port,
+                p2p_port=p2p_port,
+                authrpc_port=authrpc_port,
+            )
+            init_network(plan)
         start_network(load_network(home))
         return _members(home)
 

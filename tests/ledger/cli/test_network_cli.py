@@ -1,0 +1,138 @@
+"""`xietong network up|down|status` (docs/CLI.md, docs/CONSORTIUM.md): the local consortium
+network from the command line, the demo played on it, and one gateway per department, each
+indexing its own department's validator, all giving the same answers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger.chain.network import GETH_VERSION
+from ledger.chain.node import free_port
+from ledger.paths import PROJECT_ROOT
+from tests.support import gateway_environment
+
+BIN = Path(sys.executable).parent
+FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
+FIRST_HOST = "127.0.0.81"
+
+
+def xietong(
+    *args: str, env: dict[str, str], ok: bool = True, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [str(BIN / "xietong"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert "Traceback" not in done.stdout + done.stderr, done.stderr
+    assert (done.returncode == 0) is ok, done.stdout + done.stderr
+    return done
+
+
+def answer(*args: str, env: dict[str, str], ok: bool = True) -> Any:
+    return json.loads(xietong(*args, "--json", env=env, ok=ok).stdout)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[dict[str, str]]:
+    env = {**gateway_environment(tmp_path / "home"), "XIETONG_ENV": "local"}
+    try:
+        yield env
+    finally:
+        subprocess.run([str(BIN / "xietong"), "network", "down"], env=env, capture_output=True)
+
+
+def test_network_up_refusals_are_sentences(home: dict[str, str], tmp_path: Path) -> None:
+    production = {**home, "XIETONG_ENV": "production"}
+    refused = answer("network", "up", env=production, ok=False)["error"]
+    assert refused["type"] == "configuration"
+    assert "set XIETONG_ENV=local" in refused["message"]
+    no_geth = xietong("network", "up", env={**home, "XIETONG_GETH": "/nowhere/geth"}, ok=False)
+    assert no_geth.stderr.replace("\n", "") == (
+        f"error: geth {GETH_VERSION} is not built at /nowhere/geth: run `make geth` (go install "
+        "from the Go module proxy, a few minutes once)."
+    )
+    unsigned = tmp_path / "founders.yaml"
+    unsigned.write_text(
+        FOUNDERS.read_text(encoding="utf-8").replace("signer:", "# signer:"), encoding="utf-8"
+    )
+    no_signer = answer("network", "up", "--founders", str(unsigned), env=home, ok=False)
+    assert no_signer["error"]["message"].startswith(
+        "no founding department names a `signer` in the founders file"
+    )
+    outside = answer("network", "up", "--first-host", "10.0.0.2", env=home, ok=False)
+    assert outside["error"]["message"] == (
+        "the validators bind loopback addresses only: 10.0.0.2 and the 2 after it must lie in "
+        "127.0.0.0/8."
+    )
+    nonsense = answer("network", "up", "--first-host", "localhost", env=home, ok=False)
+    assert nonsense["error"]["message"] == "--first-host 'localhost' is not an IPv4 address."
+    none = answer("network", "status", env=home, ok=False)["error"]["message"]
+    assert none.startswith("no network at ") and none.endswith(
+        ": run `xietong network up` to create and start one."
+    )
+    # Nothing was written by a refusal.
+    assert not (tmp_path / "home" / "var" / "network" / "network.json").exists()
+
+
+def test_the_demo_on_the_network_and_one_gateway_per_department(
+    home: dict[str, str], tmp_path: Path
+) -> None:
+    ports = [str(free_port(FIRST_HOST)) for _ in range(3)]
+    up = answer(
+        "network", "up", "--period", "1", "--first-host", FIRST_HOST,
+        "--rpc-port", ports[0], "--p2p-port", ports[1], "--authrpc-port", ports[2],
+        env=home,
+    )  # fmt: skip
+    members = up["members"]
+    assert up["chain_id"] == 31338 and len(members) == 3
+    assert [m["rpc_url"] for m in members] == [
+        f"http://127.0.0.{81 + i}:{ports[0]}" for i in range(3)
+    ]
+    assert all(m["answering"] and m["sealing"] for m in members), members
+    civil = next(m for m in members if m["code"] == "11330100MB1A00002K")
+    on_civil = {**home, "XIETONG_RPC_URL": civil["rpc_url"], "XIETONG_DEV_ACCOUNT": "2"}
+    deployed = answer("deploy", "--founders", str(FOUNDERS), env=on_civil)
+    assert deployed["chain_id"] == 31338
+    xietong("demo", "--once", env=on_civil, timeout=600)
+    manifest = tmp_path / "home" / "deployments" / "31338.json"
+    trails: dict[str, list[dict[str, Any]]] = {}
+    for index, member in enumerate(members):
+        gateway = {
+            **gateway_environment(tmp_path / f"gateway-{index}"),
+            "XIETONG_ENV": "local",
+            "XIETONG_RPC_URL": member["rpc_url"],
+            "XIETONG_DEPLOYMENT": str(manifest),
+            "XIETONG_DEV_ACCOUNT": str(index + 1),
+        }
+        expected = None
+        for _ in range(30):  # its validator may be a block behind the demo's last
+            xietong("index", env=gateway)
+            trail = answer("audit", "trail", env=gateway)["events"]
+            if trails and trail != next(iter(trails.values())):
+                time.sleep(1)
+                continue
+            expected = trail
+            break
+        assert expected is not None, f"{member['code']}'s gateway never agreed"
+        trails[member["code"]] = expected
+    [trail] = {json.dumps(t, sort_keys=True) for t in trails.values()}
+    names = [e["event"] for e in json.loads(trail)]
+    assert names.count("VersionAnchored") == 3 and "CommitmentProposed" in names, names
+    status = answer("network", "status", env=home)
+    assert all(m["answering"] for m in status["members"])
+    down = answer("network", "down", env=home)
+    assert sorted(down["stopped"]) == sorted(m["code"] for m in members)
+    after = answer("network", "status", env=home, ok=False)
+    assert not any(m["answering"] or m["running"] for m in after["members"])
