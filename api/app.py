@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -118,7 +118,7 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
     app.add_exception_handler(DBAPIError, database_unavailable)
 
     app.add_middleware(RequestGuard, state=state)  # inside _Observe: its answers are counted
-    app.add_middleware(_Observe, metrics=state.metrics)
+    app.add_middleware(_Observe, metrics=state.metrics, fallback_node=state.fallback_node)
 
     for router in (
         verify.router,
@@ -154,11 +154,17 @@ DOCUMENT_POLICIES = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 
+#: Sent with every answer while the chain reads come from a fallback node
+#: (``XIETONG_RPC_FALLBACK_URLS``) because the gateway's own node does not answer:
+#: ``fallback <scheme://host:port>`` of the node that served the last read.
+CHAIN_NODE_HEADER = "Xietong-Chain-Node"
+
 
 class _Observe:
     """Count and time every HTTP request by route template, and send
     ``X-Content-Type-Options: nosniff``, ``Cache-Control: no-store`` and
-    :data:`DOCUMENT_POLICIES` unless the route set them.
+    :data:`DOCUMENT_POLICIES` unless the route set them, and :data:`CHAIN_NODE_HEADER` while
+    ``fallback_node`` names the fallback node the chain reads come from.
 
     ``HEAD`` is answered for every ``GET`` route (RFC 9110 §9.3.2): the request goes in as a
     ``GET`` and its answer comes back with the same status and headers, ``Content-Length``
@@ -175,9 +181,16 @@ class _Observe:
     whose exception escapes the handlers is not counted.
     """
 
-    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        fallback_node: Callable[[], str | None] = lambda: None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        self.fallback_node = fallback_node
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -200,6 +213,9 @@ class _Observe:
                     headers.setdefault(name, value)
                 if status >= 400 or not isinstance(scope.get("endpoint"), StaticFiles):
                     headers.setdefault("Cache-Control", "no-store")
+                fallback = self.fallback_node()  # read after the route: its reads count
+                if fallback is not None:
+                    headers[CHAIN_NODE_HEADER] = f"fallback {fallback}"
             elif head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}
             await send(message)

@@ -670,6 +670,15 @@ class NodeReadiness(_Answer):
 
     reachable: bool = Field(description="Whether it answered.")
     head: int | None = Field(description="Its head block; null when it did not answer.")
+    url: str | None = Field(
+        description="The node that answered (scheme, host and port only); null when none did.",
+        examples=["http://127.0.0.2:8545"],
+    )
+    fallback: bool = Field(
+        description="Whether that node is a fallback (`XIETONG_RPC_FALLBACK_URLS`): the "
+        "gateway's own node (`XIETONG_RPC_URL`) does not answer, and every answer then carries "
+        "the `Xietong-Chain-Node` header."
+    )
     error: str | SkipJsonSchema[None] = Field(
         default=None, description="The failure's kind; present only when it did not answer."
     )

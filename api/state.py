@@ -86,6 +86,15 @@ class ApiState:
     def node_failed(self) -> None:
         self.node_down_until = time.monotonic() + NODE_RETRY
 
+    def fallback_node(self) -> str | None:
+        """The fallback node (its origin) serving this process's chain reads while the
+        gateway's own node does not answer; None while the own node serves them, or before
+        anything asked the chain (the header :data:`api.app.CHAIN_NODE_HEADER` says so)."""
+        if "_chain" not in vars(self.gateway):  # not opened yet: opening it here would wait
+            return None
+        serving = self.gateway.client.serving_node()
+        return serving.url if serving.fallback else None
+
     def department_id(self) -> str:
         """0x id of the department whose key this gateway holds."""
         return "0x" + self.gateway.department_of_signer().hex()

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from .db.urls import sqlite_file
@@ -59,6 +67,13 @@ class Settings(BaseSettings):
         description="`local` accepts the public development keys; anything else refuses them.",
     )
     rpc_url: str = Field(default="http://127.0.0.1:8545", description="JSON-RPC endpoint.")
+    rpc_fallback_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Comma-separated JSON-RPC endpoints of other nodes of the same chain (other "
+            "departments' validators), read in order while `rpc_url` does not answer."
+        ),
+    )
     database_url: str = Field(default="sqlite:///var/xietong.db", description="SQLAlchemy URL.")
     deployment: Path | None = Field(
         default=None, description="Deployment manifest; default deployments/<chain-id>.json."
@@ -200,6 +215,34 @@ class Settings(BaseSettings):
             time_zone(value)
         except InputError as exc:
             raise ValueError(str(exc).rstrip(".")) from None
+        return value
+
+    @field_validator("rpc_fallback_urls", mode="before")
+    @classmethod
+    def _fallbacks_from_a_list(cls, value: Any) -> Any:
+        """``XIETONG_RPC_FALLBACK_URLS`` is comma-separated (blank entries ignored)."""
+        if isinstance(value, str):
+            return [entry.strip() for entry in value.split(",") if entry.strip()]
+        return value
+
+    @field_validator("rpc_fallback_urls")
+    @classmethod
+    def _fallbacks_are_other_http_urls(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        """Every fallback an http(s) URL with a host, named once and not ``rpc_url`` again,
+        checked when the settings load."""
+        primary = info.data.get("rpc_url")
+        for at, url in enumerate(value):
+            parts = urlsplit(url)
+            try:
+                parts.port  # noqa: B018 - raises ValueError for a port that is not one
+            except ValueError:
+                raise ValueError(f"{url!r} has no valid port") from None
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"{url!r} is not an http:// or https:// URL with a host")
+            if url == primary:
+                raise ValueError(f"{url!r} is XIETONG_RPC_URL itself, not another node")
+            if url in value[:at]:
+                raise ValueError(f"{url!r} is named twice")
         return value
 
     @field_validator("trusted_proxies")

@@ -46,16 +46,22 @@ def _iso(seconds: float | None) -> str | None:
 def readiness(state: StateDep) -> dict[str, Any]:
     """Node, database and index, each checked now; ``reasons`` lists why it is not ready.
 
+    The node is the one that answered: the gateway's own, or while it does not answer a
+    fallback (``XIETONG_RPC_FALLBACK_URLS``; ``node.fallback``), which keeps the gateway ready.
+
     The index is judged by this process's indexer loop (``xietong serve`` runs one; an app
     without it only reports the index): not ready when its last pass failed, when more than
     ``XIETONG_INDEX_MAX_LAG_BLOCKS`` confirmed blocks are not indexed, or when the loop has
     not caught up with the chain for ``XIETONG_INDEX_MAX_LAG_SECONDS``.
     """
     settings = state.settings
-    node: dict[str, Any] = {"reachable": False, "head": None}
+    node: dict[str, Any] = {"reachable": False, "head": None, "url": None, "fallback": False}
     try:
-        node["head"] = state.gateway.client.block_number()
+        client = state.gateway.client
+        node["head"] = client.block_number()
         node["reachable"] = True
+        serving = client.serving_node()  # the own node, or a fallback while it is down
+        node["url"], node["fallback"] = serving.url, serving.fallback
     except Exception as exc:  # any failure to reach the node means "not reachable"
         node["error"] = type(exc).__name__
     database: dict[str, Any] = {"reachable": False}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..settings import Settings
+from ._fallback import ServingNode
 from .artifacts import CONTRACT_NAMES, Artifact, load_artifact, load_artifacts
 from .client import ChainClient, SentTransaction, connect
 from .deploy import Deployment, deploy, load_deployment, load_founders
@@ -15,6 +16,7 @@ __all__ = [
     "Deployment",
     "NodeSpec",
     "SentTransaction",
+    "ServingNode",
     "connect",
     "deploy",
     "load_artifact",
@@ -29,7 +31,10 @@ __all__ = [
 
 
 def open_client(settings: Settings) -> tuple[ChainClient, Deployment]:
-    """Connect to ``settings.rpc_url`` and load this chain's deployment manifest."""
-    w3 = connect(settings.rpc_url, timeout=settings.rpc_timeout)
+    """Connect to ``settings.rpc_url`` (its fallbacks ``settings.rpc_fallback_urls`` while it
+    does not answer) and load this chain's deployment manifest."""
+    w3 = connect(
+        settings.rpc_url, timeout=settings.rpc_timeout, fallbacks=settings.rpc_fallback_urls
+    )
     deployment = load_deployment(settings.deployment_path(int(w3.eth.chain_id)))
     return ChainClient(w3, deployment.addresses, tx_timeout=settings.tx_timeout), deployment

@@ -8,7 +8,7 @@ transaction, becomes a :class:`~ledger.errors.ContractRevertError` naming the cu
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
@@ -16,7 +16,7 @@ import requests
 from eth_account.signers.local import LocalAccount
 from eth_typing import HexStr
 from hexbytes import HexBytes
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import (
@@ -31,6 +31,7 @@ from web3.types import BlockData, BlockIdentifier, RPCEndpoint, TxParams, TxRece
 
 from ..errors import ChainError, ChainUnavailableError, ContractRevertError, TransactionFailedError
 from ..events import event_topics
+from ._fallback import FallbackProvider, ServingNode, node_origin
 from .artifacts import load_artifact
 from .revert import decode_revert
 from .transport import node_errors
@@ -44,14 +45,24 @@ _FIRST_RECEIPT_POLL = 0.005
 _MAX_RECEIPT_POLL = 0.1
 
 
-def connect(rpc_url: str, *, timeout: float = 10.0) -> Web3:
-    """A Web3 over HTTP to ``rpc_url``; raises :class:`ChainUnavailableError` if it does not answer."""
-    # No retries inside web3 (by default five, with back-off, on timeouts and refused
-    # connections): a node that does not answer fails in one ``timeout``, and the gateway's
-    # own recovery (resume, the verifier answering from the index) takes over at once.
-    provider = Web3.HTTPProvider(
-        rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None
-    )
+def connect(rpc_url: str, *, timeout: float = 10.0, fallbacks: Sequence[str] = ()) -> Web3:
+    """A Web3 over HTTP to ``rpc_url``; raises :class:`ChainUnavailableError` if it does not answer.
+
+    With ``fallbacks`` (other nodes of the same chain, ``XIETONG_RPC_FALLBACK_URLS``) each
+    request goes to the first of ``rpc_url`` and the fallbacks that answers
+    (:class:`~ledger.chain._fallback.FallbackProvider`): the error then names every node
+    tried, and a fallback that answers now for another chain raises ConfigurationError.
+    """
+    provider: HTTPProvider
+    if fallbacks:
+        provider = FallbackProvider(rpc_url, fallbacks, timeout=timeout)
+    else:
+        # No retries inside web3 (by default five, with back-off, on timeouts and refused
+        # connections): a node that does not answer fails in one ``timeout``, and the gateway's
+        # own recovery (resume, the verifier answering from the index) takes over at once.
+        provider = Web3.HTTPProvider(
+            rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None
+        )
     w3 = Web3(provider)
     # A proof-of-authority block's extraData holds its seal (97 bytes and more, where web3's
     # block formatter expects at most 32): kept whole as ``proofOfAuthorityData``. Harmless on
@@ -60,12 +71,22 @@ def connect(rpc_url: str, *, timeout: float = 10.0) -> Web3:
     try:
         with node_errors():
             w3.eth.chain_id  # noqa: B018 - a cheap liveness probe
-    except (ChainUnavailableError, requests.RequestException, Web3RPCError) as exc:
-        cause = exc.__cause__ if isinstance(exc, ChainUnavailableError) else exc
-        raise ChainUnavailableError(
-            f"the chain node at {rpc_url} does not answer ({type(cause).__name__})."
-        ) from exc
+    except ChainUnavailableError as exc:
+        if isinstance(provider, FallbackProvider):
+            raise  # the provider's own sentence, naming every node it tried
+        raise _unanswered(rpc_url, exc.__cause__ or exc) from exc
+    except (requests.RequestException, Web3RPCError) as exc:
+        answered = provider.serving().url if isinstance(provider, FallbackProvider) else rpc_url
+        raise _unanswered(answered, exc) from exc
+    if isinstance(provider, FallbackProvider):
+        provider.check_fallbacks()
     return w3
+
+
+def _unanswered(rpc_url: str, cause: BaseException) -> ChainUnavailableError:
+    return ChainUnavailableError(
+        f"the chain node at {rpc_url} does not answer ({type(cause).__name__})."
+    )
 
 
 def _revert_data(exc: ContractLogicError) -> bytes | None:
@@ -141,6 +162,15 @@ class ChainClient:
     def contract(self, name: str) -> Contract:
         """The web3 contract called ``name``."""
         return self.contracts[name]
+
+    def serving_node(self) -> ServingNode:
+        """The node that served the last request: the gateway's own node, or, while it does
+        not answer, a fallback (``XIETONG_RPC_FALLBACK_URLS``)."""
+        provider = self.w3.provider
+        if isinstance(provider, FallbackProvider):
+            return provider.serving()
+        url = getattr(provider, "endpoint_uri", None)
+        return ServingNode(url=node_origin(str(url)) if url else "", fallback=False)
 
     def address(self, name: str) -> str:
         """The checksum address of contract ``name``."""

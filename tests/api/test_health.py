@@ -18,7 +18,12 @@ def test_readyz_reports_node_database_and_index_lag(api: Api, world: World) -> N
     body = api.ok("/readyz", scope=None)
     head = world.client.w3.eth.block_number
     assert body["ready"] is True
-    assert body["node"] == {"reachable": True, "head": head}
+    assert body["node"] == {
+        "reachable": True,
+        "head": head,
+        "url": world.rpc_url,
+        "fallback": False,
+    }
     assert body["database"] == {"reachable": True}
     index = body["index"]
     assert index["chain_id"] == world.client.chain_id

@@ -138,3 +138,47 @@ def test_the_env_file_read_is_the_homes_not_the_current_folders(
     assert Settings().confirmations == 7
     assert Settings(home=elsewhere).confirmations == 3  # a home given in code: its .env
     assert Settings(_env_file=None).confirmations == 1  # type: ignore[call-arg]
+
+
+# ---------------------------------------------------------------- fallback nodes
+
+
+def test_fallback_urls_are_comma_separated_and_none_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("XIETONG_RPC_FALLBACK_URLS", raising=False)
+    assert Settings(_env_file=None).rpc_fallback_urls == []  # type: ignore[call-arg]
+    monkeypatch.setenv(
+        "XIETONG_RPC_FALLBACK_URLS", " http://127.0.0.3:8545, ,https://node.example/rpc "
+    )
+    loaded = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert loaded.rpc_fallback_urls == ["http://127.0.0.3:8545", "https://node.example/rpc"]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("127.0.0.3:8545", "'127.0.0.3:8545' is not an http:// or https:// URL with a host"),
+        (
+            "ws://127.0.0.3:8546",
+            "'ws://127.0.0.3:8546' is not an http:// or https:// URL with a host",
+        ),
+        ("http://:8545", "'http://:8545' is not an http:// or https:// URL with a host"),
+        ("http://127.0.0.3:99999", "'http://127.0.0.3:99999' has no valid port"),
+        (
+            "http://127.0.0.1:8545",
+            "'http://127.0.0.1:8545' is XIETONG_RPC_URL itself, not another node",
+        ),
+        ("http://127.0.0.3:8545,http://127.0.0.3:8545", "'http://127.0.0.3:8545' is named twice"),
+    ],
+)
+def test_a_bad_fallback_url_is_refused_when_the_settings_load(
+    monkeypatch: pytest.MonkeyPatch, value: str, reason: str
+) -> None:
+    monkeypatch.setenv("XIETONG_RPC_URL", "http://127.0.0.1:8545")
+    monkeypatch.setenv("XIETONG_RPC_FALLBACK_URLS", value)
+    with pytest.raises(ValidationError) as info:
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    (error,) = info.value.errors()
+    assert error["loc"] == ("rpc_fallback_urls",)
+    assert error["msg"] == f"Value error, {reason}"
