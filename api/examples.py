@@ -412,7 +412,13 @@ EXAMPLES: dict[str, Any] = {
     "ready": {
         "ready": True,
         "reasons": [],
-        "node": {"reachable": True, "head": 44, "url": "http://127.0.0.2:8545", "fallback": False},
+        "node": {
+            "reachable": True,
+            "head": 44,
+            "head_age_seconds": 1,
+            "url": "http://127.0.0.2:8545",
+            "fallback": False,
+        },
         "database": {"reachable": True},
         "index": {
             "block_number": 44,

@@ -670,6 +670,10 @@ class NodeReadiness(_Answer):
 
     reachable: bool = Field(description="Whether it answered.")
     head: int | None = Field(description="Its head block; null when it did not answer.")
+    head_age_seconds: int | None = Field(
+        description="Seconds since the head block's time (`chain-halted` beyond "
+        "`XIETONG_CHAIN_MAX_HEAD_AGE_SECONDS`, when set); null when it did not answer."
+    )
     url: str | None = Field(
         description="The node that answered (scheme, host and port only); null when none did.",
         examples=["http://127.0.0.2:8545"],

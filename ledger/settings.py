@@ -94,6 +94,14 @@ class Settings(BaseSettings):
         default=Path("var/network"),
         description="The local consortium network: one geth Clique validator per department.",
     )
+    network_period: int = Field(default=2, ge=1, le=60, description="Seconds between blocks.")
+    network_first_host: str = Field(
+        default="127.0.0.2",
+        description="Loopback address of the network's first validator; the next ones follow.",
+    )
+    network_rpc_port: int = Field(default=8545, ge=1, le=65535)
+    network_p2p_port: int = Field(default=30303, ge=1, le=65535)
+    network_authrpc_port: int = Field(default=8551, ge=1, le=65535)
     tx_timeout: float = Field(default=120.0, gt=0, description="Seconds to wait for a receipt.")
     rpc_timeout: float = Field(
         default=10.0, gt=0, description="Seconds one JSON-RPC request may take before it fails."
@@ -127,6 +135,15 @@ class Settings(BaseSettings):
         default=20,
         ge=0,
         description="Confirmed blocks the index may miss before `/readyz` fails.",
+    )
+    chain_max_head_age_seconds: float = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Seconds the chain's head block may be old before `/readyz` says the chain has "
+            "stopped (`chain-halted`); 0: not judged (a development node seals only on demand). "
+            "On a consortium network, a few block periods (docs/CONSORTIUM.md)."
+        ),
     )
     index_max_lag_seconds: float = Field(
         default=60.0,

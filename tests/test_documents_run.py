@@ -226,3 +226,40 @@ def test_the_readme_first_steps_and_every_api_request_run_as_written(served: She
     assert (served.folder / "receipts.csv").read_text(encoding="utf-8-sig").count("\n") == 3
     assert out[-4:-1] == [f'"{trust["fingerprint"]}"', '"ok"', "true"], out
     assert out[-1].startswith("xietong_index_block "), out
+
+
+def test_the_readme_network_section_runs_as_written(tmp_path: Path) -> None:
+    """README.md, "A consortium network": the block from the checkout (the gateway's home,
+    standing for it), the validators on addresses and ports of the test's own (the settings
+    the block's commands read) and a block a second, 民政局's address replaced accordingly."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".venv").symlink_to(BIN.parent)
+    (home / "scripts").symlink_to(PROJECT_ROOT / "scripts")
+    first, port = "127.0.0.101", free_port("127.0.0.101")
+    env = {
+        **gateway_environment(home),
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "XIETONG_NETWORK_FIRST_HOST": first,
+        "XIETONG_NETWORK_RPC_PORT": str(port),
+        "XIETONG_NETWORK_P2P_PORT": str(free_port(first)),
+        "XIETONG_NETWORK_AUTHRPC_PORT": str(free_port(first)),
+        "XIETONG_NETWORK_PERIOD": "1",
+    }
+    [block] = sh_blocks(
+        section(README.read_text(encoding="utf-8"), "A consortium network: `xietong network up`")
+    )
+    assert "http://127.0.0.3:8545" in block
+    shell = Shell(home, env, rpc_url="")
+    try:
+        out = shell.run(block.replace("http://127.0.0.3:8545", f"http://127.0.0.102:{port}"))
+    finally:
+        subprocess.run(
+            ["xietong", "network", "down"], env={**env, "XIETONG_ENV": "local"}, cwd=home,
+            capture_output=True, check=False,
+        )  # fmt: skip
+    lines = out.stdout.splitlines()
+    assert lines[0] == "network up (chain id 31338, " + str(home / "var" / "network") + ")", lines
+    assert "31338" in lines and any(line.startswith("demo done: ") for line in lines), lines
+    assert "  true," in lines and lines[-1].startswith("stopped 3 validator(s): "), lines
+    assert json.loads((home / "deployments" / "31338.json").read_text())["chain_id"] == 31338

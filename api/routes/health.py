@@ -46,6 +46,10 @@ def _iso(seconds: float | None) -> str | None:
 def readiness(state: StateDep) -> dict[str, Any]:
     """Node, database and index, each checked now; ``reasons`` lists why it is not ready.
 
+    The chain is judged halted when its head block is older than
+    ``XIETONG_CHAIN_MAX_HEAD_AGE_SECONDS`` (when set: a network whose validators seal every
+    period; a development node seals only on demand).
+
     The node is the one that answered: the gateway's own, or while it does not answer a
     fallback (``XIETONG_RPC_FALLBACK_URLS``; ``node.fallback``), which keeps the gateway ready.
 
@@ -55,10 +59,18 @@ def readiness(state: StateDep) -> dict[str, Any]:
     not caught up with the chain for ``XIETONG_INDEX_MAX_LAG_SECONDS``.
     """
     settings = state.settings
-    node: dict[str, Any] = {"reachable": False, "head": None, "url": None, "fallback": False}
+    node: dict[str, Any] = {
+        "reachable": False,
+        "head": None,
+        "head_age_seconds": None,
+        "url": None,
+        "fallback": False,
+    }
     try:
         client = state.gateway.client
-        node["head"] = client.block_number()
+        head = client.head()
+        node["head"] = int(head["number"])
+        node["head_age_seconds"] = max(0, int(time.time()) - int(head["timestamp"]))
         node["reachable"] = True
         serving = client.serving_node()  # the own node, or a fallback while it is down
         node["url"], node["fallback"] = serving.url, serving.fallback
@@ -101,6 +113,8 @@ def readiness(state: StateDep) -> dict[str, Any]:
     reasons: list[str] = []
     if not node["reachable"]:
         reasons.append("node-unreachable")
+    elif 0 < settings.chain_max_head_age_seconds < node["head_age_seconds"]:
+        reasons.append("chain-halted")  # e.g. a majority of a network's validators stopped
     if not database["reachable"]:
         reasons.append("database-unreachable")
     if loop["running"]:

@@ -11,7 +11,6 @@ import typer
 
 from ..chain.deploy import load_founders
 from ..chain.network import (
-    DEFAULT_PERIOD,
     init_network,
     load_network,
     network_status,
@@ -56,7 +55,10 @@ def _hosts(first: str, count: int) -> list[str]:
     try:
         start = ipaddress.IPv4Address(first)
     except ValueError:
-        raise InputError(f"--first-host {first!r} is not an IPv4 address.") from None
+        raise InputError(
+            f"the first validator's address {first!r} (--first-host or "
+            "XIETONG_NETWORK_FIRST_HOST) is not an IPv4 address."
+        ) from None
     hosts = [start + i for i in range(count)]
     if not all(h.is_loopback for h in hosts):
         raise InputError(
@@ -76,17 +78,20 @@ def up(
         ),
     ] = None,
     period: Annotated[
-        int, typer.Option("--period", min=1, max=60, help="Seconds between blocks.")
-    ] = DEFAULT_PERIOD,
+        int | None,
+        typer.Option("--period", min=1, max=60, help="Seconds between blocks (default 2)."),
+    ] = None,
     first_host: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--first-host", help="Loopback address of the first validator; the next ones follow."
+            "--first-host",
+            help="Loopback address of the first validator, the next ones following "
+            "(default 127.0.0.2).",
         ),
-    ] = "127.0.0.2",
-    rpc_port: Annotated[int, typer.Option("--rpc-port", min=1, max=65535)] = 8545,
-    p2p_port: Annotated[int, typer.Option("--p2p-port", min=1, max=65535)] = 30303,
-    authrpc_port: Annotated[int, typer.Option("--authrpc-port", min=1, max=65535)] = 8551,
+    ] = None,
+    rpc_port: Annotated[int | None, typer.Option("--rpc-port", min=1, max=65535)] = None,
+    p2p_port: Annotated[int | None, typer.Option("--p2p-port", min=1, max=65535)] = None,
+    authrpc_port: Annotated[int | None, typer.Option("--authrpc-port", min=1, max=65535)] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Create the network in this home the first time (genesis, keys, configs), then start every
@@ -106,11 +111,11 @@ def up(
             plan = plan_network(
                 chosen.departments,
                 home=home,
-                period=period,
-                hosts=_hosts(first_host, len(chosen.departments)),
-                rpc_port=rpc_port,
-                p2p_port=p2p_port,
-                authrpc_port=authrpc_port,
+                period=period or settings.network_period,
+                hosts=_hosts(first_host or settings.network_first_host, len(chosen.departments)),
+                rpc_port=rpc_port or settings.network_rpc_port,
+                p2p_port=p2p_port or settings.network_p2p_port,
+                authrpc_port=authrpc_port or settings.network_authrpc_port,
             )
             init_network(plan)
         start_network(load_network(home))

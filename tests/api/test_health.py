@@ -3,6 +3,7 @@ the database gone (real failures: a closed port, a dropped PostgreSQL database).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import psycopg
@@ -18,12 +19,15 @@ def test_readyz_reports_node_database_and_index_lag(api: Api, world: World) -> N
     body = api.ok("/readyz", scope=None)
     head = world.client.w3.eth.block_number
     assert body["ready"] is True
+    age = body["node"].pop("head_age_seconds")
     assert body["node"] == {
         "reachable": True,
         "head": head,
         "url": world.rpc_url,
         "fallback": False,
     }
+    # Asked before now, of the same head (no transaction since): no older than it is now.
+    assert 0 <= age <= int(time.time()) - int(world.client.head()["timestamp"])
     assert body["database"] == {"reachable": True}
     index = body["index"]
     assert index["chain_id"] == world.client.chain_id
@@ -86,3 +90,21 @@ def test_a_vanished_database_makes_the_gateway_unready(
     assert body["node"]["reachable"] is True
     refused = api.client.get("/v1/departments", headers={"X-API-Key": key})
     assert_problem(refused, 503, "database-unavailable")
+
+
+def test_a_head_older_than_the_limit_says_the_chain_halted(
+    world: World, make_api: Callable[..., Api]
+) -> None:
+    """XIETONG_CHAIN_MAX_HEAD_AGE_SECONDS: the session's Anvil seals only on demand, so its
+    head ages like a stopped network's; unset (0), the age is shown and not judged."""
+    head_time = int(world.client.head()["timestamp"])
+    judged = make_api(world.settings(chain_max_head_age_seconds=1))
+    unjudged = make_api(world.settings())
+    while int(time.time()) - head_time <= 1:  # the head must be more than a second old
+        time.sleep(0.2)
+    halted = judged.client.get("/readyz")
+    assert halted.status_code == 503, halted.text
+    assert halted.json()["reasons"] == ["chain-halted"]
+    assert halted.json()["node"]["head_age_seconds"] > 1
+    fine = unjudged.client.get("/readyz")
+    assert fine.status_code == 200 and "chain-halted" not in fine.json()["reasons"]

@@ -77,7 +77,10 @@ def test_network_up_refusals_are_sentences(home: dict[str, str], tmp_path: Path)
         "127.0.0.0/8."
     )
     nonsense = answer("network", "up", "--first-host", "localhost", env=home, ok=False)
-    assert nonsense["error"]["message"] == "--first-host 'localhost' is not an IPv4 address."
+    assert nonsense["error"]["message"] == (
+        "the first validator's address 'localhost' (--first-host or XIETONG_NETWORK_FIRST_HOST) "
+        "is not an IPv4 address."
+    )
     none = answer("network", "status", env=home, ok=False)["error"]["message"]
     assert none.startswith("no network at ") and none.endswith(
         ": run `xietong network up` to create and start one."
