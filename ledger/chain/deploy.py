@@ -46,6 +46,7 @@ __all__ = [
     "existing_deployment",
     "load_deployment",
     "load_founders",
+    "parse_account",
 ]
 
 _DEV_REF = re.compile(r"^dev:(\d{1,2})$")
@@ -82,7 +83,9 @@ class FoundersFile:
     proposal_lifetime: int
 
 
-def _account(value: Any, where: str, *, allow_dev: bool) -> str:
+def parse_account(value: Any, where: str, *, allow_dev: bool) -> str:
+    """An account as a founders file or a command gives it: ``dev:N`` (local mode only) or an
+    address with a valid checksum; the checksum address."""
     text = str(value).strip()
     match = _DEV_REF.match(text)
     if match:
@@ -140,7 +143,7 @@ def load_founders(path: Path, *, allow_dev: bool) -> FoundersFile:
         problem = name_problem(name)
         if problem is not None:
             raise InputError(f"{where}: {problem.sentence()}")
-        operator = _account(entry["operator"], where, allow_dev=allow_dev)
+        operator = parse_account(entry["operator"], where, allow_dev=allow_dev)
         if code in seen_codes:
             raise InputError(f"{where}: code {code!r} is listed twice.")
         if operator in seen_accounts:
@@ -149,14 +152,14 @@ def load_founders(path: Path, *, allow_dev: bool) -> FoundersFile:
         seen_accounts.add(operator)
         signer = None
         if entry.get("signer") is not None:
-            signer = _account(entry["signer"], f"{where}: signer", allow_dev=allow_dev)
+            signer = parse_account(entry["signer"], f"{where}: signer", allow_dev=allow_dev)
             if signer in seen_accounts:
                 raise InputError(f"{where}: account {signer} is listed twice.")
             seen_accounts.add(signer)
         founders.append(Founder(code=code, name=name, operator=operator, signer=signer))
     auditors = []
     for index, value in enumerate(data.get("auditors") or []):
-        account = _account(value, f"{path}: auditors[{index}]", allow_dev=allow_dev)
+        account = parse_account(value, f"{path}: auditors[{index}]", allow_dev=allow_dev)
         if account in seen_accounts:
             raise InputError(f"{path}: auditors[{index}]: account {account} is listed twice.")
         seen_accounts.add(account)

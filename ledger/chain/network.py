@@ -44,13 +44,22 @@ from eth_account import Account
 from eth_keys.datatypes import PrivateKey
 from eth_utils import to_checksum_address
 
-from ..errors import DependenciesMissingError, InputError, NodeError, NodeStartError
+from ..errors import (
+    ContractRevertError,
+    DependenciesMissingError,
+    InputError,
+    NodeError,
+    NodeStartError,
+)
 from ..file_modes import create_private_file, make_private_dir
+from ..ids import department_id
 from ..keys import DEV_ACCOUNT_COUNT, dev_account
 from ..paths import PROJECT_ROOT
-from .client import wait_for_rpc
+from .client import ChainClient, wait_for_rpc
 from .deploy import Founder
+from .enums import DepartmentStatus
 from .node import _alive, _log_tail, _port_taken
+from .reads import read_department
 
 __all__ = [
     "CONSORTIUM_CHAIN_ID",
@@ -59,7 +68,9 @@ __all__ = [
     "Member",
     "MemberStatus",
     "Network",
+    "SignerVote",
     "add_member",
+    "cast_votes",
     "geth_binary",
     "load_network",
     "member_status",
@@ -551,8 +562,10 @@ def network_status(network: Network) -> list[MemberStatus]:
 
 def add_member(
     network: Network,
-    founder: Founder,
     *,
+    code: str,
+    name: str,
+    signer: str,
     host: str,
     rpc_port: int = 8545,
     p2p_port: int = 30303,
@@ -561,14 +574,14 @@ def add_member(
     """A validator for a department that joined after genesis (admitted on chain): its files,
     the others as its static peers (theirs learn of it when it dials them). It seals only once
     the current signers vote it in (:func:`propose_signer`). Returns the network with it."""
-    if founder.signer is None:
-        raise InputError(f"department {founder.code} names no signer for its validator.")
-    if any(m.code == founder.code for m in network.members):
-        raise InputError(f"department {founder.code} already runs a validator in the network.")
+    if any(m.code == code for m in network.members):
+        raise InputError(f"department {code} already runs a validator in the network.")
+    if any(m.signer == signer for m in network.members):
+        raise InputError(f"signer {signer} already seals for another validator of the network.")
     member = Member(
-        code=founder.code,
-        name=founder.name,
-        signer=founder.signer,
+        code=code,
+        name=name,
+        signer=signer,
         host=host,
         rpc_port=rpc_port,
         p2p_port=p2p_port,
@@ -592,6 +605,55 @@ def propose_signer(network: Network, signer: str, *, authorize: bool) -> list[st
             rpc(status.rpc_url, "clique_propose", [signer, authorize])
             voted.append(status.code)
     return voted
+
+
+@dataclass(frozen=True)
+class SignerVote:
+    """A vote :func:`cast_votes` cast: add or drop ``signer``, and which validators voted."""
+
+    code: str
+    signer: str
+    authorize: bool
+    voted_by: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "signer": self.signer,
+            "vote": "add" if self.authorize else "drop",
+            "voted_by": list(self.voted_by),
+        }
+
+
+def cast_votes(network: Network, client: ChainClient) -> list[SignerVote]:
+    """Make the signer set follow the consortium's governance on chain: a member whose
+    department is active (admitted, or readmitted) is voted in, one whose department is
+    suspended (or was never admitted) is voted out, by every running signer's validator.
+
+    A proposal that the signer set already satisfies is discarded on every validator: Clique
+    keeps a proposal until it is discarded, and one left behind would undo a later change (an
+    "add" left standing would vote a suspended department's signer back in)."""
+    answering = [s for s in network_status(network) if s.answering]
+    if not answering:
+        raise NodeError(f"no validator of the network at {network.home} answers.")
+    current = set(signers(answering[0].rpc_url))
+    votes = []
+    for member in network.members:
+        try:
+            active = read_department(client, department_id(member.code)).status == (
+                DepartmentStatus.ACTIVE
+            )
+        except ContractRevertError:  # a department the registry does not know
+            active = False
+        if active != (member.signer in current):
+            voters = propose_signer(network, member.signer, authorize=active)
+            votes.append(SignerVote(member.code, member.signer, active, tuple(voters)))
+            continue
+        for status in answering:
+            proposals = rpc(status.rpc_url, "clique_proposals") or {}
+            if member.signer.lower() in {str(a).lower() for a in proposals}:
+                rpc(status.rpc_url, "clique_discard", [member.signer])
+    return votes
 
 
 def signers(url: str) -> list[str]:

@@ -9,12 +9,17 @@ from typing import Annotated, Any
 
 import typer
 
-from ..chain.deploy import load_founders
+from ..chain import open_client
+from ..chain.deploy import load_founders, parse_account
 from ..chain.network import (
+    add_member,
+    cast_votes,
     init_network,
     load_network,
+    member_status,
     network_status,
     plan_network,
+    start_member,
     start_network,
     stop_network,
 )
@@ -161,3 +166,75 @@ def status(json_output: JsonOption = False) -> None:
         _show(members, f"network at {safe(settings.network_dir)}")
     if not any(m["answering"] for m in members):
         raise typer.Exit(1)
+
+
+@app.command()
+def join(
+    code: Annotated[str, typer.Argument(help="The department's code (admitted, or to be).")],
+    name: Annotated[str, typer.Option("--name", help="Its name.")],
+    signer: Annotated[
+        str, typer.Option("--signer", help="Its validator's signer (dev:N in local mode).")
+    ],
+    json_output: JsonOption = False,
+) -> None:
+    """Add and start a validator for a department that joins after genesis, on the next
+    loopback address. It follows the chain; it seals once the signers vote it in
+    (`xietong network votes`, after its admission on chain)."""
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        network = load_network(settings.network_dir)
+        if settings.env != "local":
+            raise ConfigurationError(
+                "`xietong network join` runs the validator here with a development key: set "
+                "XIETONG_ENV=local."
+            )
+        account = parse_account(signer, "--signer", allow_dev=True)
+        last = network.members[-1]
+        [host] = _hosts(str(ipaddress.IPv4Address(last.host) + 1), 1)
+        grown = add_member(
+            network,
+            code=code.strip(),
+            name=name.strip(),
+            signer=account,
+            host=host,
+            rpc_port=last.rpc_port,
+            p2p_port=last.p2p_port,
+            authrpc_port=last.authrpc_port,
+        )
+        member = grown.member(code.strip())
+        start_member(grown, member)
+        return member_status(grown, member).as_dict()
+
+    joined = guarded(json_output, run)
+    if json_output:
+        emit_json({"ok": True, "member": joined})
+    else:
+        _show(
+            [joined], "[green]validator added[/]; it seals once voted in (`xietong network votes`)"
+        )
+
+
+@app.command()
+def votes(json_output: JsonOption = False) -> None:
+    """Vote the signer set after the governance on chain: the validator of an active
+    department in, a suspended department's out (on every running signer's validator)."""
+    settings = load_settings(json_output)
+
+    def run() -> list[dict[str, Any]]:
+        network = load_network(settings.network_dir)
+        client, _ = open_client(settings)
+        return [v.as_dict() for v in cast_votes(network, client)]
+
+    cast = guarded(json_output, run)
+    if json_output:
+        emit_json({"ok": True, "votes": cast})
+        return
+    if not cast:
+        console.print("the signer set follows the governance on chain: no vote needed")
+    for vote in cast:
+        console.print(
+            f"voted to {vote['vote']} {safe(vote['code'])}'s signer {safe(vote['signer'])} "
+            f"({len(vote['voted_by'])} validator(s))",
+            highlight=False,
+        )

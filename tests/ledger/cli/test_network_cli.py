@@ -81,10 +81,11 @@ def test_network_up_refusals_are_sentences(home: dict[str, str], tmp_path: Path)
         "the first validator's address 'localhost' (--first-host or XIETONG_NETWORK_FIRST_HOST) "
         "is not an IPv4 address."
     )
-    none = answer("network", "status", env=home, ok=False)["error"]["message"]
-    assert none.startswith("no network at ") and none.endswith(
-        ": run `xietong network up` to create and start one."
-    )
+    for command in (["status"], ["votes"], ["join", "X", "--name", "x", "--signer", "dev:18"]):
+        none = answer("network", *command, env=home, ok=False)["error"]["message"]
+        assert none.startswith("no network at ") and none.endswith(
+            ": run `xietong network up` to create and start one."
+        )
     # Nothing was written by a refusal.
     assert not (tmp_path / "home" / "var" / "network" / "network.json").exists()
 
@@ -135,6 +136,29 @@ def test_the_demo_on_the_network_and_one_gateway_per_department(
     assert names.count("VersionAnchored") == 3 and "CommitmentProposed" in names, names
     status = answer("network", "status", env=home)
     assert all(m["answering"] for m in status["members"])
+    # A validator for a department that joins later: refused when it repeats a member.
+    taken = answer(
+        "network", "join", "11330100MB1A00001P", "--name", "again", "--signer", "dev:18",
+        env=home, ok=False,
+    )  # fmt: skip
+    assert taken["error"]["message"] == (
+        "department 11330100MB1A00001P already runs a validator in the network."
+    )
+    twice = answer(
+        "network", "join", "11330100MB1A00009X", "--name", "医保", "--signer", "dev:15",
+        env=home, ok=False,
+    )  # fmt: skip
+    assert twice["error"]["message"] == (
+        f"signer {members[0]['signer']} already seals for another validator of the network."
+    )
+    production = {**home, "XIETONG_ENV": "production"}
+    refused = answer(
+        "network", "join", "11330100MB1A00009X", "--name", "医保", "--signer", "dev:18",
+        env=production, ok=False,
+    )  # fmt: skip
+    assert refused["error"]["type"] == "configuration"
+    # Every department active on chain seals already: no vote.
+    assert answer("network", "votes", env=on_civil)["votes"] == []
     down = answer("network", "down", env=home)
     assert sorted(down["stopped"]) == sorted(m["code"] for m in members)
     after = answer("network", "status", env=home, ok=False)
