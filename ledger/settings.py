@@ -94,6 +94,10 @@ class Settings(BaseSettings):
         default=Path("var/network"),
         description="The local consortium network: one geth Clique validator per department.",
     )
+    geth: Path | None = Field(
+        default=None,
+        description="The geth binary of the network; default: the one `make geth` built.",
+    )
     network_period: int = Field(default=2, ge=1, le=60, description="Seconds between blocks.")
     network_first_host: str = Field(
         default="127.0.0.2",

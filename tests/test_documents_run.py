@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -249,17 +250,66 @@ def test_the_readme_network_section_runs_as_written(tmp_path: Path) -> None:
     [block] = sh_blocks(
         section(README.read_text(encoding="utf-8"), "A consortium network: `xietong network up`")
     )
+    # Its first line builds what `make test` built already (the venv, geth): run as written
+    # in the checkout, with nothing left to do.
+    make, block = block.split("\n", 1)
+    assert make.split("#")[0].split() == ["make", "setup", "geth"]
+    built = subprocess.run(
+        ["make", "-q", "setup", "geth"], cwd=PROJECT_ROOT, capture_output=True, check=False
+    )
+    assert built.returncode == 0, built.stdout
     assert "http://127.0.0.3:8545" in block
+    *steps, down = block.rstrip("\n").split("\n")
+    assert down == ".venv/bin/xietong network down"
     shell = Shell(home, env, rpc_url="")
     try:
-        out = shell.run(block.replace("http://127.0.0.3:8545", f"http://127.0.0.102:{port}"))
+        out = shell.run("\n".join(steps).replace("http://127.0.0.3:8545", civil_url(port)))
+        lines = out.stdout.splitlines()
+        assert lines[0] == f"network up (chain id 31338, {home / 'var' / 'network'})", lines
+        assert "31338" in lines and any(line.startswith("demo done: ") for line in lines), lines
+        assert lines[-5:] == ["[", "  true,", "  true,", "  true", "]"], lines
+        # The demo as every department's gateway sees it, each indexing its own validator
+        # into its own SQLite: the trail the demo's gateway (民政局's) indexed, event for event.
+        expected = trail_of({**env, "XIETONG_RPC_URL": civil_url(port)})
+        names = [event["event"] for event in expected]
+        assert names.count("VersionAnchored") == 3 and "CommitmentProposed" in names, names
+        for i in range(3):
+            gateway = {
+                **gateway_environment(tmp_path / f"gateway-{i}"),
+                "XIETONG_RPC_URL": f"http://127.0.0.{101 + i}:{port}",
+                "XIETONG_DEPLOYMENT": str(home / "deployments" / "31338.json"),
+            }
+            assert indexed_trail(gateway, expected) == expected
+        stopped = shell.run(down).stdout
+        assert stopped.startswith("stopped 3 validator(s): "), stopped
     finally:
         subprocess.run(
             ["xietong", "network", "down"], env={**env, "XIETONG_ENV": "local"}, cwd=home,
             capture_output=True, check=False,
         )  # fmt: skip
-    lines = out.stdout.splitlines()
-    assert lines[0] == "network up (chain id 31338, " + str(home / "var" / "network") + ")", lines
-    assert "31338" in lines and any(line.startswith("demo done: ") for line in lines), lines
-    assert "  true," in lines and lines[-1].startswith("stopped 3 validator(s): "), lines
-    assert json.loads((home / "deployments" / "31338.json").read_text())["chain_id"] == 31338
+
+
+def civil_url(port: int) -> str:
+    """民政局's validator in the network test (the second of 127.0.0.101, .102, .103)."""
+    return f"http://127.0.0.102:{port}"
+
+
+def trail_of(env: dict[str, str]) -> list[dict[str, object]]:
+    done = subprocess.run(
+        [str(BIN / "xietong"), "audit", "trail", "--json"], env=env, capture_output=True, text=True,
+        check=True,
+    )  # fmt: skip
+    events: list[dict[str, object]] = json.loads(done.stdout)["events"]
+    return events
+
+
+def indexed_trail(env: dict[str, str], expected: list[dict[str, object]]) -> object:
+    """The audit trail of the gateway ``env`` describes, indexed until it holds as many events
+    as ``expected`` (its validator may be a block behind) or for at most 30 seconds."""
+    deadline = time.monotonic() + 30
+    while True:
+        subprocess.run([str(BIN / "xietong"), "index"], env=env, capture_output=True, check=True)
+        trail = trail_of(env)
+        if len(trail) >= len(expected) or time.monotonic() > deadline:
+            return trail
+        time.sleep(0.5)

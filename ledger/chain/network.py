@@ -147,6 +147,8 @@ class Network:
     period: int
     members: tuple[Member, ...]
     genesis_signers: tuple[str, ...] = field(default=())
+    #: The geth binary that runs the validators (``XIETONG_GETH``; not part of the plan).
+    geth: Path = field(default=GETH_BINARY, compare=False)
 
     def member(self, code: str) -> Member:
         for member in self.members:
@@ -195,9 +197,9 @@ def _write_private(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def geth_binary() -> Path:
-    """The geth ``make geth`` built (or ``XIETONG_GETH``); DependenciesMissingError otherwise."""
-    chosen = Path(os.environ.get("XIETONG_GETH") or GETH_BINARY)
+def geth_binary(chosen: Path = GETH_BINARY) -> Path:
+    """``chosen`` (by default the geth ``make geth`` built) if it is there;
+    DependenciesMissingError otherwise."""
     if not chosen.is_file():
         raise DependenciesMissingError(
             f"geth {GETH_VERSION} is not built at {chosen}: run `make geth` (go install from the "
@@ -229,6 +231,7 @@ def plan_network(
     rpc_port: int = 8545,
     p2p_port: int = 30303,
     authrpc_port: int = 8551,
+    geth: Path = GETH_BINARY,
 ) -> Network:
     """A network with one validator per founding department that names a ``signer``.
 
@@ -267,6 +270,7 @@ def plan_network(
         period=period,
         members=members,
         genesis_signers=tuple(m.signer for m in members),
+        geth=geth,
     )
 
 
@@ -318,7 +322,7 @@ def _save_plan(network: Network) -> None:
     _write_private(network.home / "network.json", json.dumps(plan, indent=2, ensure_ascii=False))
 
 
-def load_network(home: Path) -> Network:
+def load_network(home: Path, *, geth: Path = GETH_BINARY) -> Network:
     """The network written in ``home`` by :func:`init_network`."""
     path = home / "network.json"
     try:
@@ -335,13 +339,14 @@ def load_network(home: Path) -> Network:
         period=int(plan["period"]),
         members=tuple(Member(**m) for m in plan["members"]),
         genesis_signers=tuple(plan["genesis_signers"]),
+        geth=geth,
     )
 
 
 def init_network(network: Network) -> None:
     """Write the network into its home: plan, genesis, and per member its keystore, password,
     node key and config, then ``geth init``. Refuses a home that already holds a network."""
-    geth_binary()  # before anything is written: a missing geth says so first
+    geth_binary(network.geth)  # before anything is written: a missing geth says so first
     if (network.home / "network.json").exists():
         raise NodeError(
             f"a network already lives in {network.home}: `xietong network up` starts it; to "
@@ -371,7 +376,13 @@ def add_member_files(network: Network, member: Member) -> None:
     _write_private(data / "geth" / "nodekey", member.node_key)
     (data / "config.toml").write_text(_config_toml(network, member), encoding="utf-8")
     done = subprocess.run(
-        [str(geth_binary()), "--datadir", str(data), "init", str(network.home / "genesis.json")],
+        [
+            str(geth_binary(network.geth)),
+            "--datadir",
+            str(data),
+            "init",
+            str(network.home / "genesis.json"),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -403,7 +414,7 @@ def geth_command(
         "--allow-insecure-unlock",
     ]  # fmt: skip
     return [
-        str(geth_binary()),
+        str(geth_binary(network.geth)),
         "--datadir", str(data),
         "--config", str(data / "config.toml"),
         "--networkid", str(network.chain_id),

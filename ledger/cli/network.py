@@ -12,6 +12,8 @@ import typer
 from ..chain import open_client
 from ..chain.deploy import load_founders, parse_account
 from ..chain.network import (
+    GETH_BINARY,
+    Network,
     add_member,
     cast_votes,
     init_network,
@@ -25,6 +27,7 @@ from ..chain.network import (
 )
 from ..errors import ConfigurationError, InputError
 from ..paths import PROJECT_ROOT
+from ..settings import Settings
 from ._output import console, emit_json, guarded, load_settings, safe
 
 app = typer.Typer(
@@ -36,8 +39,13 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON documen
 LOCAL_FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
 
 
-def _members(home: Path) -> list[dict[str, Any]]:
-    return [s.as_dict() for s in network_status(load_network(home))]
+def _network(settings: Settings) -> Network:
+    """This home's network, run by ``XIETONG_GETH`` (default: the geth ``make geth`` built)."""
+    return load_network(settings.network_dir, geth=settings.geth or GETH_BINARY)
+
+
+def _members(network: Network) -> list[dict[str, Any]]:
+    return [s.as_dict() for s in network_status(network)]
 
 
 def _show(members: list[dict[str, Any]], headline: str) -> None:
@@ -121,17 +129,18 @@ def up(
                 rpc_port=rpc_port or settings.network_rpc_port,
                 p2p_port=p2p_port or settings.network_p2p_port,
                 authrpc_port=authrpc_port or settings.network_authrpc_port,
+                geth=settings.geth or GETH_BINARY,
             )
             init_network(plan)
-        start_network(load_network(home))
-        return _members(home)
+        start_network(_network(settings))
+        return _members(_network(settings))
 
     members = guarded(json_output, run)
     if json_output:
-        network = load_network(home)
+        network = _network(settings)
         emit_json({"ok": True, "home": str(home), "chain_id": network.chain_id, "members": members})
         return
-    network = load_network(home)
+    network = _network(settings)
     _show(members, f"[green]network up[/] (chain id {network.chain_id}, {safe(home)})")
     console.print(
         "Deploy on it: XIETONG_RPC_URL="
@@ -146,7 +155,7 @@ def up(
 def down(json_output: JsonOption = False) -> None:
     """Stop every validator of this home's network (its chain stays for the next `up`)."""
     settings = load_settings(json_output)
-    stopped = guarded(json_output, lambda: stop_network(load_network(settings.network_dir)))
+    stopped = guarded(json_output, lambda: stop_network(_network(settings)))
     if json_output:
         emit_json({"ok": True, "stopped": stopped})
     else:
@@ -159,7 +168,7 @@ def down(json_output: JsonOption = False) -> None:
 def status(json_output: JsonOption = False) -> None:
     """Each validator: running, answering, head block, peers, sealing. Exits 1 when none answers."""
     settings = load_settings(json_output)
-    members = guarded(json_output, lambda: _members(settings.network_dir))
+    members = guarded(json_output, lambda: _members(_network(settings)))
     if json_output:
         emit_json({"ok": True, "members": members})
     else:
@@ -183,7 +192,7 @@ def join(
     settings = load_settings(json_output)
 
     def run() -> dict[str, Any]:
-        network = load_network(settings.network_dir)
+        network = _network(settings)
         if settings.env != "local":
             raise ConfigurationError(
                 "`xietong network join` runs the validator here with a development key: set "
@@ -222,7 +231,7 @@ def votes(json_output: JsonOption = False) -> None:
     settings = load_settings(json_output)
 
     def run() -> list[dict[str, Any]]:
-        network = load_network(settings.network_dir)
+        network = _network(settings)
         client, _ = open_client(settings)
         return [v.as_dict() for v in cast_votes(network, client)]
 
