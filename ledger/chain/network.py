@@ -30,7 +30,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
+import shutil
 import signal
 import subprocess
 import time
@@ -221,6 +223,21 @@ def _dev_key(address: str) -> bytes:
     )
 
 
+#: A department code that names its validator's folder: letters, digits, ``-``, ``_``, ``.``.
+_FOLDER_CODE = re.compile(r"^(?!\.{1,2}$)[A-Za-z0-9._-]{1,64}$")
+
+
+def _check_member(code: str, name: str) -> None:
+    """A validator's code names its folder in the network's home: nothing that leaves it."""
+    if not _FOLDER_CODE.match(code):
+        raise InputError(
+            f"department code {code!r} cannot name a validator's folder: 1 to 64 letters, digits, "
+            "'-', '_' or '.'."
+        )
+    if not name.strip():
+        raise InputError(f"department {code} needs a name for its validator.")
+
+
 def plan_network(
     founders: Sequence[Founder],
     *,
@@ -245,6 +262,8 @@ def plan_network(
         )
     if period < 1:
         raise InputError(f"a block period is a whole number of seconds from 1, not {period}.")
+    for founder in sealing:
+        _check_member(founder.code, founder.name)
     chosen = list(hosts) if hosts is not None else [f"127.0.0.{2 + i}" for i in range(len(sealing))]
     if len(chosen) < len(sealing):
         raise InputError(f"{len(sealing)} validators need {len(sealing)} hosts, not {len(chosen)}.")
@@ -319,7 +338,11 @@ def _save_plan(network: Network) -> None:
         "genesis_signers": list(network.genesis_signers),
         "members": [m.as_dict() for m in network.members],
     }
-    _write_private(network.home / "network.json", json.dumps(plan, indent=2, ensure_ascii=False))
+    # Written beside and renamed over the plan: a failure leaves the old plan whole.
+    pending = network.home / "network.json.tmp"
+    pending.unlink(missing_ok=True)
+    _write_private(pending, json.dumps(plan, indent=2, ensure_ascii=False))
+    pending.replace(network.home / "network.json")
 
 
 def load_network(home: Path, *, geth: Path = GETH_BINARY) -> Network:
@@ -352,20 +375,41 @@ def init_network(network: Network) -> None:
             f"a network already lives in {network.home}: `xietong network up` starts it; to "
             "begin anew, `xietong network down` and delete that folder."
         )
-    make_private_dir(network.home)
-    (network.home / "genesis.json").write_text(
-        json.dumps(genesis(network), indent=2) + "\n", encoding="utf-8"
-    )
     for member in network.members:
-        add_member_files(network, member)
-    _save_plan(network)
+        _dev_key(member.signer)  # every key found before anything is written
+    if network.home.exists() and any(network.home.iterdir()):
+        raise NodeError(
+            f"{network.home} is not empty: a network is written into a folder of its own."
+        )
+    make_private_dir(network.home)
+    try:
+        (network.home / "genesis.json").write_text(
+            json.dumps(genesis(network), indent=2) + "\n", encoding="utf-8"
+        )
+        for member in network.members:
+            add_member_files(network, member)
+        _save_plan(network)
+    except BaseException:
+        # Nothing half-written stays: the next `up` starts from an empty folder again.
+        shutil.rmtree(network.home, ignore_errors=True)
+        raise
 
 
 def add_member_files(network: Network, member: Member) -> None:
     """One member's data directory: keystore of its signer (a development key), its password,
     node key, config; ``geth init`` of the network's genesis."""
     data = network.data_dir(member)
+    if data.exists():
+        raise NodeError(f"{data} exists already: a validator's files are written once.")
     make_private_dir(data)
+    try:
+        _write_member_files(network, member, data)
+    except BaseException:
+        shutil.rmtree(data, ignore_errors=True)  # a later attempt starts afresh
+        raise
+
+
+def _write_member_files(network: Network, member: Member, data: Path) -> None:
     password = secrets.token_urlsafe(24)
     _write_private(data / "password", password)
     # A light scrypt: the key is a development key, and geth decrypts any cost.
@@ -585,6 +629,7 @@ def add_member(
     """A validator for a department that joined after genesis (admitted on chain): its files,
     the others as its static peers (theirs learn of it when it dials them). It seals only once
     the current signers vote it in (:func:`propose_signer`). Returns the network with it."""
+    _check_member(code, name)
     if any(m.code == code for m in network.members):
         raise InputError(f"department {code} already runs a validator in the network.")
     if any(m.signer == signer for m in network.members):
@@ -601,7 +646,6 @@ def add_member(
     )
     grown = replace(network, members=(*network.members, member))
     add_member_files(grown, member)
-    (network.home / "network.json").unlink()
     _save_plan(grown)
     return grown
 

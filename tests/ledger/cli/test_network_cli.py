@@ -136,3 +136,40 @@ def test_network_up_status_join_votes_down(home: dict[str, str]) -> None:
     assert sorted(down["stopped"]) == sorted(m["code"] for m in members)
     after = answer("network", "status", env=home, ok=False)
     assert not any(m["answering"] or m["running"] for m in after["members"])
+
+
+def test_a_code_that_would_leave_the_networks_folder_is_refused(
+    home: dict[str, str], tmp_path: Path
+) -> None:
+    """A department's code names its validator's folder: a founders file (or `join`) whose code
+    climbs out of the network's home is refused before anything is written."""
+    climbing = tmp_path / "founders.yaml"
+    climbing.write_text(
+        FOUNDERS.read_text(encoding="utf-8").replace('"11330100MB1A00001P"', '"../../escape"'),
+        encoding="utf-8",
+    )
+    refused = answer("network", "up", "--founders", str(climbing), env=home, ok=False)
+    assert refused["error"]["message"] == (
+        "department code '../../escape' cannot name a validator's folder: 1 to 64 letters, "
+        "digits, '-', '_' or '.'."
+    )
+    assert not (tmp_path / "home" / "var" / "network").exists()
+    assert not (tmp_path / "escape").exists()
+
+
+def test_a_signer_without_a_development_key_is_refused_before_anything_is_written(
+    home: dict[str, str], tmp_path: Path
+) -> None:
+    """A local network seals with development keys: a department's own signer address is for
+    its own machine (docs/CONSORTIUM.md), and nothing of the network is left behind."""
+    foreign = tmp_path / "founders.yaml"
+    address = "0x00000000000000000000000000000000000000aa"
+    foreign.write_text(
+        FOUNDERS.read_text(encoding="utf-8").replace('"dev:15"', f'"{address}"'), encoding="utf-8"
+    )
+    refused = answer("network", "up", "--founders", str(foreign), env=home, ok=False)
+    assert refused["error"]["message"].startswith(
+        "signer 0x00000000000000000000000000000000000000AA is not a development account"
+    )
+    assert not (tmp_path / "home" / "var" / "network" / "network.json").exists()
+    assert not any((tmp_path / "home" / "var" / "network").glob("*"))
