@@ -747,6 +747,12 @@ class Named(_Answer):
         "the catalogue's text no longer gives it (then show the hash, marked as differing)."
     )
     verified: bool = Field(description="The text was hashed again and gives the hash.")
+    owner: str | SkipJsonSchema[None] = Field(
+        default=None,
+        description="For a dataset id: the owner department's name (its id when the index holds "
+        "none). Show it beside the code: another department may register the same code, which "
+        "is then another dataset (ids derive from owner and code).",
+    )
 
 
 DocumentKind = Literal[

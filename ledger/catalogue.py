@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from .db.tables import CatalogueText, DatasetRow
+from .db.tables import CatalogueText, DatasetRow, DepartmentRow
 from .errors import InputError
 from .ids import code_hash
 
@@ -136,10 +136,19 @@ def names_for(*, session: Session, hashes: Iterable[str]) -> dict[str, dict[str,
     wanted = sorted({h.lower() for h in hashes if isinstance(h, str) and is_hash(h.lower())})
     if not wanted:
         return {}
-    datasets = {
-        row.id: row.code_hash
+    dataset_rows = [
+        row
         for chunk in _chunks(wanted)
         for row in session.exec(select(DatasetRow).where(col(DatasetRow.id).in_(chunk))).all()
+    ]
+    datasets = {row.id: row.code_hash for row in dataset_rows}
+    # A code names a dataset only with its owner: another department may register the same
+    # code (a dataset id derives from both), and the code alone would name both alike.
+    owner_ids = sorted({row.owner_department for row in dataset_rows})
+    owners = {
+        row.id: row.name
+        for chunk in _chunks(owner_ids)
+        for row in session.exec(select(DepartmentRow).where(col(DepartmentRow.id).in_(chunk))).all()
     }
     looked_up = sorted(set(wanted) | set(datasets.values()))
     rows = {
@@ -158,9 +167,12 @@ def names_for(*, session: Session, hashes: Iterable[str]) -> dict[str, dict[str,
                 if _gives(row)
                 else {"text": None, "verified": False}
             )
-    for dataset, code in datasets.items():
-        if code in named:
-            named[dataset] = named[code]
+    for dataset in dataset_rows:
+        if dataset.code_hash in named:
+            named[dataset.id] = {
+                **named[dataset.code_hash],
+                "owner": owners.get(dataset.owner_department, dataset.owner_department),
+            }
     return named
 
 

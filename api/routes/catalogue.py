@@ -38,6 +38,7 @@ def export(session: SessionDep) -> dict[str, Any]:
     "/names",
     summary="Name hashes",
     response_model=CatalogueNames,
+    response_model_exclude_unset=True,  # a name's owner only for a dataset id
     dependencies=[Depends(require("read"))],
     responses={**ok("catalogue_names"), **problems(400)},
 )

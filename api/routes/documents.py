@@ -24,6 +24,7 @@ router = APIRouter(
     "",
     summary="What a hash is, besides a leaf",
     response_model=DocumentsAnswer,
+    response_model_exclude_unset=True,  # a name's owner only for a dataset id
     responses={**ok("documents"), **problems(400)},
 )
 def documents(

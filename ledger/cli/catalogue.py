@@ -143,7 +143,8 @@ def show(
         return
     for value, name in result["names"].items():
         if name["verified"]:
-            console.print(f"{safe(value)}  {safe(name['text'])}", highlight=False)
+            owner = f"  ({safe(name['owner'])})" if name.get("owner") else ""
+            console.print(f"{safe(value)}  {safe(name['text'])}{owner}", highlight=False)
         elif name["known"]:
             console.print(
                 f"{safe(value)}  [red]differs[/]: the catalogue's text no longer gives this hash",

@@ -28,7 +28,8 @@ def test_the_demo_catalogue_is_exported_and_names_hashes(api: Api, world: World)
         params=[("hash", hx("办理户口登记")), ("hash", dataset), ("hash", unknown)],
     )
     assert named["names"][hx("办理户口登记")] == {"text": "办理户口登记", "verified": True}
-    assert named["names"][dataset] == {"text": DIBAO, "verified": True}  # a dataset by its code
+    # A dataset by its code, and its owner: another department may register the same code.
+    assert named["names"][dataset] == {"text": DIBAO, "verified": True, "owner": "杭州市民政局"}
     assert unknown not in named["names"]
     bad = api.get("/v1/catalogue/names", params={"hash": "0x12"})
     assert (

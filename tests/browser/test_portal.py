@@ -284,6 +284,9 @@ def test_names_come_from_the_catalogue_checked_against_the_chain(page: Page, wor
     assert purpose_hash in (purpose.get_attribute("title") or "")
     expect(page.locator("main")).to_contain_text("《社会救助暂行办法》第十一条")
     expect(page.locator("main")).to_contain_text(DIBAO)  # its dataset, by code
+    # …and its owner: another department may register the same code (another dataset).
+    owner = page.locator(f"main a[href='/datasets/{dibao}'] + [data-owner]")
+    expect(owner).to_have_text("· 杭州市民政局")
     page.goto(f"{world.base}/commitments/{world.report.commitment}")
     expect(page.locator("main")).to_contain_text("出生一件事-2026-000123")
     expect(page.locator("#participants")).to_contain_text("办理户口登记")

@@ -24,7 +24,7 @@ from ledger.catalogue import (
     parse_catalogue,
     remember,
 )
-from ledger.db.tables import CatalogueText, DatasetRow
+from ledger.db.tables import CatalogueText, DatasetRow, DepartmentRow
 from ledger.ids import code_hash, dataset_id, department_id
 
 
@@ -96,7 +96,39 @@ def test_a_dataset_id_is_named_by_its_registered_code(engine: Engine) -> None:
         assert names_for(session=session, hashes=[ident]) == {}  # its code not catalogued
         remember(session=session, texts=[("code", "HZ-MZ-DIBAO")], source="test")
         named = names_for(session=session, hashes=[ident])
-    assert named[ident] == {"text": "HZ-MZ-DIBAO", "verified": True}
+    # With its owner: its id when the index holds no name for it.
+    assert named[ident] == {"text": "HZ-MZ-DIBAO", "verified": True, "owner": hx(owner)}
+
+
+def test_a_code_another_department_registered_too_is_named_with_each_owner(
+    engine: Engine,
+) -> None:
+    """A hostile department registers 民政局's code: its dataset has another id (ids derive
+    from owner and code), and the code alone would name both alike; each comes with its owner."""
+    civil, hostile = department_id("11330100MB1A00002K"), department_id("11330100MB1A00001P")
+    ids = {}
+    with Session(engine) as session:
+        for owner, name in ((civil, "杭州市民政局"), (hostile, "杭州市公安局")):
+            ids[name] = hx(dataset_id(owner, "HZ-MZ-DIBAO"))
+            session.add(DepartmentRow(id=hx(owner), name=name, status="active", admitted_at=1,
+                                      status_changed_at=1))  # fmt: skip
+            session.add(
+                DatasetRow(
+                    id=ids[name],
+                    owner_department=hx(owner),
+                    code_hash=hx(code_hash("HZ-MZ-DIBAO")),
+                    metadata_hash="0x" + "00" * 32,
+                    registered_at=1,
+                    block_number=1,
+                    tx_hash="0x" + "11" * 32,
+                )
+            )
+        session.commit()
+        remember(session=session, texts=[("code", "HZ-MZ-DIBAO")], source="test")
+        named = names_for(session=session, hashes=list(ids.values()))
+    assert {named[ident]["owner"] for ident in ids.values()} == {"杭州市民政局", "杭州市公安局"}
+    assert [named[ids[name]]["owner"] for name in ids] == list(ids)
+    assert all(named[ident]["text"] == "HZ-MZ-DIBAO" for ident in ids.values())
 
 
 def test_export_and_import_carry_the_texts_to_another_gateway(
