@@ -84,13 +84,14 @@ screenshots: setup
 # Benchmarks, each against its peers in the same run, into docs/BENCH_*.md and, gathered with the
 # machine description, docs/BENCHMARKS.md. `make bench QUICK=1` runs a short version of each (figures
 # under var/bench/, committed docs untouched): what the test suite runs.
-bench: setup
+bench: setup geth
 	$(PY) scripts/bench_gas.py $(if $(QUICK),--quick)
 	$(PY) scripts/bench_merkle.py $(if $(QUICK),--quick)
 	$(PY) scripts/bench_hashing.py $(if $(QUICK),--quick)
 	$(PY) scripts/bench_anchoring.py $(if $(QUICK),--quick)
 	$(PY) scripts/bench_indexer.py $(if $(QUICK),--quick)
 	$(PY) scripts/bench_nodes.py $(if $(QUICK),--quick)
+	$(PY) scripts/bench_network.py $(if $(QUICK),--quick)
 	$(PY) scripts/bench_api.py $(if $(QUICK),--quick,--repeat 3)
 	$(PY) scripts/bench_report.py $(if $(QUICK),--quick)
 

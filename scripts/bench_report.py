@@ -267,6 +267,27 @@ def nodes(doc: dict[str, Any]) -> Section:
     return summary, details
 
 
+def network(doc: dict[str, Any]) -> Section:
+    r = doc["results"]
+    net, period = r["network"], r["period"]
+    c, seq = net["confirmations"], net["sequential"]
+    rss = net["rss_mib"]
+    summary = [
+        f"| Consortium network, {len(net['members'])} geth Clique validators, {period} s blocks "
+        f"| {net['pipelined']['tx_per_s']:,.0f} anchors/s pipelined, one at a time p50 "
+        f"{seq['p50_ms'] / 1000:.1f} s (p99 {seq['p99_ms'] / 1000:.1f} s); 1 / 3 / 5 "
+        f"confirmations in {c['own_1']['p50_s']:.1f} / {c['own_3']['p50_s']:.1f} / "
+        f"{c['own_5']['p50_s']:.1f} s; {sum(rss.values()) / len(rss):.0f} MiB per validator "
+        "| Hardhat and Anvil (Node engines row) confirm at once, with one author | – | reported |"
+    ]
+    details = [
+        f"Consortium network (`{doc['command']}`; {r['n']:,} anchors pipelined, "
+        f"{r['sequential_n']:,} one at a time, {r['samples']} confirmation samples; details and "
+        "the comparison with Hardhat and Anvil in [BENCH_NETWORK.md](BENCH_NETWORK.md)).",
+    ]
+    return summary, details
+
+
 BENCHMARKS: dict[str, Callable[[dict[str, Any]], Section]] = {
     "gas": gas,
     "merkle": merkle,
@@ -275,6 +296,7 @@ BENCHMARKS: dict[str, Callable[[dict[str, Any]], Section]] = {
     "api": api,
     "indexer": indexer,
     "nodes": nodes,
+    "network": network,
 }
 
 
