@@ -26,7 +26,7 @@ first department's validator (the one its gateway would use):
 The workload is ``scripts/bench_nodes.py``'s (same contract call, same signer, same
 client code), so the figures stand beside Hardhat's and Anvil's from ``var/bench/nodes.json``.
 
-``--quick`` (block period 1 s, n = 50, a few samples; about a minute) writes
+``--quick`` (block period 1 s, n = 20, one sample; about half a minute) writes
 ``var/bench/BENCH_NETWORK.quick.md`` and ``var/bench/network.quick.json``; a full run writes
 ``docs/BENCH_NETWORK.md`` and ``var/bench/network.json``. Every validator started here is
 stopped, also on failure, and the run is bounded by ``--time-limit``.
@@ -847,10 +847,10 @@ NOTES = [
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="period 1 s, n = 50, 3 samples")
-    parser.add_argument("--n", type=int, help="pipelined anchors (default 1000; quick 50)")
-    parser.add_argument("--sequential", type=int, help="sequential anchors (default 30; quick 6)")
-    parser.add_argument("--samples", type=int, help="confirmation samples (default 12; quick 3)")
+    parser.add_argument("--quick", action="store_true", help="period 1 s, n = 20, 1 sample")
+    parser.add_argument("--n", type=int, help="pipelined anchors (default 1000; quick 20)")
+    parser.add_argument("--sequential", type=int, help="sequential anchors (default 30; quick 3)")
+    parser.add_argument("--samples", type=int, help="confirmation samples (default 12; quick 1)")
     parser.add_argument(
         "--period", type=int, help=f"block period (default {DEFAULT_PERIOD}; quick 1)"
     )
@@ -859,10 +859,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     plan = Plan(
         period=args.period or (1 if args.quick else DEFAULT_PERIOD),
-        n=args.n or (50 if args.quick else 1000),
-        sequential_n=args.sequential or (6 if args.quick else 30),
-        samples=args.samples or (3 if args.quick else 12),
-        idle_s=3.0 if args.quick else 10.0,
+        n=args.n or (20 if args.quick else 1000),
+        sequential_n=args.sequential or (3 if args.quick else 30),
+        samples=args.samples or (1 if args.quick else 12),
+        idle_s=1.0 if args.quick else 10.0,
     )
     if min(plan.period, plan.n, plan.sequential_n, plan.samples) < 1:
         parser.error("--n, --sequential, --samples and --period must be at least 1")
