@@ -53,7 +53,7 @@ from ..errors import (
     NodeError,
     NodeStartError,
 )
-from ..file_modes import create_private_file, make_private_dir
+from ..file_modes import create_private_file, make_private_dir, replace_file
 from ..ids import department_id
 from ..keys import DEV_ACCOUNT_COUNT, dev_account
 from ..paths import PROJECT_ROOT
@@ -439,11 +439,17 @@ def _write_member_files(network: Network, member: Member, data: Path) -> None:
 
 
 def geth_command(
-    network: Network, member: Member, *, isolated: bool = False, sealing: bool = True
+    network: Network,
+    member: Member,
+    *,
+    isolated: bool = False,
+    sealing: bool = True,
+    reach: Sequence[str] | None = None,
 ) -> list[str]:
     """The command line of ``member``'s validator; ``isolated``: with no peer at all (it seals
     alone, as one side of a network split does); not ``sealing``: a node that follows the
-    chain without sealing (its key stays locked)."""
+    chain without sealing (its key stays locked); ``reach``: the only hosts it connects with,
+    either way (geth's ``--netrestrict``: one side of a split into groups)."""
     data = network.data_dir(member)
     seal = [
         "--mine",
@@ -477,6 +483,9 @@ def geth_command(
         "--cache", "128",
         "--verbosity", "3",
         *(["--maxpeers", "0"] if isolated else []),
+        # Inbound connections between loopback addresses come from 127.0.0.1 (the kernel's
+        # source address), so it is let in; the dialer's own restriction keeps the groups apart.
+        *(["--netrestrict", ",".join(f"{h}/32" for h in [*reach, "127.0.0.1"])] if reach else []),
     ]  # fmt: skip
 
 
@@ -499,9 +508,10 @@ def start_member(
     timeout: float = 60.0,
     isolated: bool = False,
     sealing: bool = True,
+    reach: Sequence[str] | None = None,
 ) -> None:
     """Start ``member``'s validator and wait until its RPC answers (``isolated``: no peers;
-    not ``sealing``: following the chain only)."""
+    not ``sealing``: following the chain only; ``reach``: peers on these hosts only)."""
     pid = _running(network, member)
     if pid is not None:
         raise NodeError(f"{member.code}'s validator is already running (pid {pid}).")
@@ -514,7 +524,7 @@ def start_member(
     log_file = network.log_file(member)
     with log_file.open("ab") as log:
         process = subprocess.Popen(
-            geth_command(network, member, isolated=isolated, sealing=sealing),
+            geth_command(network, member, isolated=isolated, sealing=sealing, reach=reach),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -627,7 +637,8 @@ def add_member(
     authrpc_port: int = 8551,
 ) -> Network:
     """A validator for a department that joined after genesis (admitted on chain): its files,
-    the others as its static peers (theirs learn of it when it dials them). It seals only once
+    the others as its static peers, and it among theirs (running validators learn of it when
+    it dials them, the others at their next start). It seals only once
     the current signers vote it in (:func:`propose_signer`). Returns the network with it."""
     _check_member(code, name)
     if any(m.code == code for m in network.members):
@@ -647,6 +658,8 @@ def add_member(
     grown = replace(network, members=(*network.members, member))
     add_member_files(grown, member)
     _save_plan(grown)
+    for other in network.members:  # the newcomer among their static peers from their next start
+        replace_file(grown.data_dir(other) / "config.toml", _config_toml(grown, other))
     return grown
 
 

@@ -113,13 +113,21 @@ def up(
     home = settings.network_dir
 
     def run() -> list[dict[str, Any]]:
-        if not (home / "network.json").exists():
-            if settings.env != "local":
-                raise ConfigurationError(
-                    "`xietong network up` runs every department's validator on this machine with "
-                    "development keys: set XIETONG_ENV=local (a real consortium runs one "
-                    "validator per machine: docs/CONSORTIUM.md)."
+        if settings.env != "local":
+            raise ConfigurationError(
+                "`xietong network up` runs every department's validator on this machine with "
+                "development keys: set XIETONG_ENV=local (a real consortium runs one "
+                "validator per machine: docs/CONSORTIUM.md)."
+            )
+        if (home / "network.json").exists():
+            given = [founders, period, first_host, rpc_port, p2p_port, authrpc_port]
+            if any(option is not None for option in given):
+                raise InputError(
+                    f"the network in {home} exists already: its founders, period, addresses "
+                    "and ports were set when it was made; `xietong network up` without options "
+                    "starts it (to make another, `xietong network down` and delete that folder)."
                 )
+        else:
             chosen = load_founders(founders or LOCAL_FOUNDERS, allow_dev=True)
             plan = plan_network(
                 chosen.departments,

@@ -131,13 +131,14 @@ class Consortium:
 def consortium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consortium]:
     home = tmp_path_factory.mktemp("consortium")
     founders = load_founders(FOUNDERS, allow_dev=True)
-    ports = {
-        "rpc_port": free_port(HOSTS[0]),
-        "p2p_port": free_port(HOSTS[0]),
-        "authrpc_port": free_port(HOSTS[0]),
-    }
     network = plan_network(
-        founders.departments, home=home / "network", period=1, hosts=HOSTS[:3], **ports
+        founders.departments,
+        home=home / "network",
+        period=1,
+        hosts=HOSTS[:3],
+        rpc_port=free_port(HOSTS[0]),
+        p2p_port=free_port(HOSTS[0]),
+        authrpc_port=free_port(HOSTS[0]),
     )
     init_network(network)
     env = {
@@ -392,6 +393,64 @@ def test_a_department_admitted_on_chain_gets_its_validator_voted_in_and_it_seals
     # The set follows the chain now: no vote, and the proposals left are discarded.
     assert consortium.xietong("network", "votes", member=first, account=0)["votes"] == []
     assert all(rpc(m.rpc_url, "clique_proposals") == {} for m in consortium.network.members)
+
+
+def test_four_signers_split_into_halves_halt_and_heal_onto_one_branch(
+    consortium: Consortium, tmp_path: Path
+) -> None:
+    """Four signers (the newcomer voted in) split two and two: neither half holds a majority
+    (three of four), so neither seals more than two blocks: the chain stops on both sides. At
+    the heal every validator follows one branch, sealing goes on, and an indexer that read the
+    other half's chain follows it too."""
+    network = consortium.network
+    assert len(signers(network.members[0].rpc_url)) == 4
+    halves = (network.members[:2], network.members[2:])
+    for member in network.members:
+        stop_member(network, member)
+    start = max(_stored_head(consortium, m) for m in network.members)
+    for half in halves:
+        for member in half:
+            start_member(network, member, reach=[m.host for m in half])
+    eventually(
+        lambda: all(member_status(network, m).peers == 1 for m in network.members),
+        what="each validator connected with its half only",
+    )
+
+    # Each half may seal at most two blocks (a signer of four waits two blocks after its
+    # own), then stops: wait until neither has moved for five periods.
+    def settled() -> list[int] | None:
+        before = [head(half[0]) for half in halves]
+        time.sleep(5 * network.period)
+        return before if [head(half[0]) for half in halves] == before else None
+
+    tops = eventually(settled, what="both halves stopped", within=90)
+    assert all(start <= top <= start + 2 for top in tops), (start, tops)
+    assert all(member_status(network, m).peers == 1 for m in network.members)
+    deployment = load_deployment(consortium.home / "deployments" / f"{network.chain_id}.json")
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'half.db'}")
+    indexer = Indexer(consortium.client(halves[1][0]), deployment, engine)
+    indexer.sync()
+    # Heal.
+    for member in network.members:
+        stop_member(network, member)
+        start_member(network, member)
+    consortium.all_sealing()
+    first = network.members[0]
+    eventually(lambda: head(first) >= max(tops) + 4, what="sealing again after the heal")
+    indexer.sync()
+    checkpoint = indexer.checkpoint()
+    assert checkpoint is not None
+    assert checkpoint.block_hash == block_hash(first, checkpoint.block_number)
+    engine.dispose()
+
+
+def _stored_head(consortium: Consortium, member: Member) -> int:
+    """The head a stopped validator kept (read by starting it alone, not sealing)."""
+    start_member(consortium.network, member, isolated=True, sealing=False)
+    try:
+        return head(member)
+    finally:
+        stop_member(consortium.network, member)
 
 
 def test_a_suspended_departments_signer_is_voted_out(consortium: Consortium) -> None:

@@ -88,7 +88,7 @@ def test_network_up_refusals_are_sentences(home: dict[str, str], tmp_path: Path)
     assert not (tmp_path / "home" / "var" / "network" / "network.json").exists()
 
 
-def test_network_up_status_join_votes_down(home: dict[str, str]) -> None:
+def test_network_up_status_join_votes_down(home: dict[str, str], tmp_path: Path) -> None:
     """The demo on the network, one gateway per department: the README's network section
     (tests/test_documents_run.py)."""
     ports = [str(free_port(FIRST_HOST)) for _ in range(3)]
@@ -103,6 +103,14 @@ def test_network_up_status_join_votes_down(home: dict[str, str]) -> None:
         f"http://127.0.0.{81 + i}:{ports[0]}" for i in range(3)
     ]
     assert all(m["answering"] and m["sealing"] for m in members), members
+    # Up again: the same network, its validators running already; options would change it.
+    again = answer("network", "up", env=home)
+    assert [m["pid"] for m in again["members"]] == [m["pid"] for m in members]
+    changed = answer("network", "up", "--period", "3", env=home, ok=False)
+    assert changed["error"]["message"].startswith(
+        f"the network in {tmp_path / 'home' / 'var' / 'network'} exists already: its founders, "
+        "period, addresses and ports were set when it was made;"
+    )
     civil = next(m for m in members if m["code"] == "11330100MB1A00002K")
     on_civil = {**home, "XIETONG_RPC_URL": civil["rpc_url"], "XIETONG_DEV_ACCOUNT": "2"}
     deployed = answer("deploy", "--founders", str(FOUNDERS), env=on_civil)
