@@ -27,15 +27,12 @@ ports), RPC on loopback only with the ``eth,net,web3,clique,txpool`` namespaces 
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 import secrets
 import shutil
 import signal
 import subprocess
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -57,10 +54,10 @@ from ..file_modes import create_private_file, make_private_dir, replace_file
 from ..ids import department_id
 from ..keys import DEV_ACCOUNT_COUNT, dev_account
 from ..paths import PROJECT_ROOT
+from ._process import alive, log_tail, port_taken, read_pid, terminate
 from .client import ChainClient, wait_for_rpc
 from .deploy import Founder
 from .enums import DepartmentStatus
-from .node import _alive, _log_tail, _port_taken
 from .reads import read_department
 
 __all__ = [
@@ -489,16 +486,9 @@ def geth_command(
     ]  # fmt: skip
 
 
-def _read_pid(path: Path) -> int | None:
-    try:
-        return int(path.read_text().strip())
-    except (FileNotFoundError, ValueError):
-        return None
-
-
 def _running(network: Network, member: Member) -> int | None:
-    pid = _read_pid(network.pid_file(member))
-    return pid if pid is not None and _alive(pid) else None
+    pid = read_pid(network.pid_file(member))
+    return pid if pid is not None and alive(pid) else None
 
 
 def start_member(
@@ -516,7 +506,7 @@ def start_member(
     if pid is not None:
         raise NodeError(f"{member.code}'s validator is already running (pid {pid}).")
     for port in (member.rpc_port, member.p2p_port, member.authrpc_port):
-        if _port_taken(member.host, port):
+        if port_taken(member.host, port):
             raise NodeError(
                 f"port {port} on {member.host} is already in use: {member.code}'s validator "
                 "cannot start there."
@@ -536,27 +526,13 @@ def start_member(
     except (requests.RequestException, OSError, ValueError) as exc:
         exited = process.poll() is not None
         if not exited:
-            _terminate(process.pid)
+            terminate(process.pid, grace=20.0)
         network.pid_file(member).unlink(missing_ok=True)
-        tail = _log_tail(log_file)
+        tail = log_tail(log_file)
         reason = "exited during start-up" if exited else f"did not answer within {timeout:.0f} s"
         raise NodeStartError(
             f"{member.code}'s validator {reason}; see {log_file}" + (f":\n{tail}" if tail else ".")
         ) from exc
-
-
-def _terminate(pid: int, *, grace: float = 20.0, sig: int = signal.SIGTERM) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, sig)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return
-        time.sleep(0.05)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
-    while _alive(pid):
-        time.sleep(0.05)
 
 
 def stop_member(network: Network, member: Member, *, kill: bool = False) -> bool:
@@ -565,7 +541,7 @@ def stop_member(network: Network, member: Member, *, kill: bool = False) -> bool
     network.pid_file(member).unlink(missing_ok=True)
     if pid is None:
         return False
-    _terminate(pid, sig=signal.SIGKILL if kill else signal.SIGTERM)
+    terminate(pid, grace=20.0, sig=signal.SIGKILL if kill else signal.SIGTERM)
     return True
 
 

@@ -7,15 +7,12 @@ log file, and returns once JSON-RPC answers. ``stop`` ends the whole process gro
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import platform
 import shutil
-import signal
 import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -26,6 +23,7 @@ from ..errors import DependenciesMissingError, NodeError, NodeStartError, PortIn
 from ..file_modes import make_private_dir
 from ..keys import DEV_MNEMONIC
 from ..paths import HARDHAT_DIR, NODE_MODULES
+from ._process import alive, log_tail, port_taken, read_pid, terminate
 from .client import wait_for_rpc
 
 __all__ = [
@@ -91,12 +89,6 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def _port_taken(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
-
-
 def _anvil_binary() -> Path | None:
     """Anvil from its npm platform package in hardhat-node/, else `anvil` on PATH."""
     machine = platform.machine().lower()
@@ -143,42 +135,12 @@ def node_command(spec: NodeSpec) -> list[str]:
     ]
 
 
-def _read_pid(spec: NodeSpec) -> int | None:
-    try:
-        return int(spec.pid_file.read_text().strip())
-    except (FileNotFoundError, ValueError):
-        return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child counts as dead.
-    with contextlib.suppress(ChildProcessError):
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    return True
-
-
-def _log_tail(path: Path, lines: int = 8) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-    except FileNotFoundError:
-        return ""
-    return "\n".join(text[-lines:])
-
-
 def start_node(spec: NodeSpec, *, timeout: float = 60.0) -> NodeStatus:
     """Start a node in the background and wait until its JSON-RPC answers."""
-    pid = _read_pid(spec)
-    if pid is not None and _alive(pid):
+    pid = read_pid(spec.pid_file)
+    if pid is not None and alive(pid):
         raise NodeError(f"a {spec.engine} node is already running (pid {pid}) at {spec.rpc_url}.")
-    if _port_taken(spec.host, spec.port):
+    if port_taken(spec.host, spec.port):
         raise PortInUseError(
             f"port {spec.port} on {spec.host} is already in use; stop what listens there or choose "
             "another port (--port or XIETONG_NODE_PORT)."
@@ -202,12 +164,12 @@ def start_node(spec: NodeSpec, *, timeout: float = 60.0) -> NodeStatus:
     except (requests.RequestException, OSError, ValueError) as exc:
         exited = process.poll() is not None
         if not exited:
-            _terminate(process.pid)
+            terminate(process.pid)
         spec.pid_file.unlink(missing_ok=True)
         reason = (
             "exited during start-up" if exited else f"did not answer within {timeout:.0f} seconds"
         )
-        tail = _log_tail(spec.log_file)
+        tail = log_tail(spec.log_file)
         raise NodeStartError(
             f"the {spec.engine} node {reason}; see {spec.log_file}"
             + (f":\n{tail}" if tail else ".")
@@ -215,35 +177,21 @@ def start_node(spec: NodeSpec, *, timeout: float = 60.0) -> NodeStatus:
     return node_status(spec)
 
 
-def _terminate(pid: int, *, grace: float = 10.0) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return
-        time.sleep(0.05)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
-    while _alive(pid):
-        time.sleep(0.05)
-
-
 def stop_node(spec: NodeSpec) -> bool:
     """Stop the node started for ``spec``; returns False when none was running."""
-    pid = _read_pid(spec)
-    if pid is None or not _alive(pid):
+    pid = read_pid(spec.pid_file)
+    if pid is None or not alive(pid):
         spec.pid_file.unlink(missing_ok=True)
         return False
-    _terminate(pid)
+    terminate(pid)
     spec.pid_file.unlink(missing_ok=True)
     return True
 
 
 def running_pid(spec: NodeSpec) -> int | None:
     """The pid of the node ``node start`` left running for ``spec`` (its pid file), or None."""
-    pid = _read_pid(spec)
-    return pid if pid is not None and _alive(pid) else None
+    pid = read_pid(spec.pid_file)
+    return pid if pid is not None and alive(pid) else None
 
 
 def node_status(spec: NodeSpec) -> NodeStatus:
