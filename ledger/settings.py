@@ -254,16 +254,20 @@ class Settings(BaseSettings):
         primary = info.data.get("rpc_url")
         for at, url in enumerate(value):
             parts = urlsplit(url)
+            # Named without its user, password, path or query, where a provider's key may be.
+            shown = repr(
+                f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}" if parts.netloc else url
+            )
             try:
                 parts.port  # noqa: B018 - raises ValueError for a port that is not one
             except ValueError:
-                raise ValueError(f"{url!r} has no valid port") from None
+                raise ValueError(f"{shown} has no valid port") from None
             if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError(f"{url!r} is not an http:// or https:// URL with a host")
+                raise ValueError(f"{shown} is not an http:// or https:// URL with a host")
             if url == primary:
-                raise ValueError(f"{url!r} is XIETONG_RPC_URL itself, not another node")
+                raise ValueError(f"{shown} is XIETONG_RPC_URL itself, not another node")
             if url in value[:at]:
-                raise ValueError(f"{url!r} is named twice")
+                raise ValueError(f"{shown} is named twice")
         return value
 
     @field_validator("trusted_proxies")

@@ -182,3 +182,16 @@ def test_a_bad_fallback_url_is_refused_when_the_settings_load(
     (error,) = info.value.errors()
     assert error["loc"] == ("rpc_fallback_urls",)
     assert error["msg"] == f"Value error, {reason}"
+
+
+def test_a_refused_fallback_url_is_named_without_its_credentials() -> None:
+    """A fallback URL may carry a key (user info, path): the sentence (what the CLI prints of
+    a setting refused, ledger.cli._output.load_settings) names its origin only."""
+    with pytest.raises(ValidationError) as refused:
+        Settings(
+            rpc_url="http://127.0.0.2:8545",
+            rpc_fallback_urls="https://user:s3cret@node.example:99999/v3/KEY123",
+        )
+    message = str(refused.value.errors()[0]["msg"])
+    assert message.endswith("'https://node.example:99999' has no valid port")
+    assert "s3cret" not in message and "KEY123" not in message
