@@ -66,6 +66,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "contract-revert": (409, "Refused by the contract"),
     "anchor": (409, "Cannot anchor"),
     "not-confirmed": (409, "Not confirmed"),
+    "not-sealed": (409, "Not sealed by a majority of the signers yet"),
     "root-mismatch": (409, "Proof does not match"),
     "unknown-root": (409, "Unknown root"),
     "node-unavailable": (503, "Chain node unavailable"),

@@ -34,7 +34,8 @@ Hierarchy (the module that defines each error in brackets, when it is not this o
     │   ├── ChainUnavailableError  the node does not answer
     │   ├── ContractRevertError    a contract rejected the call (custom error decoded)
     │   ├── TransactionFailedError a transaction was mined but failed, or never mined
-    │   └── UndecodableLogError    a log of our events the node garbled           [events]
+    │   ├── UndecodableLogError    a log of our events the node garbled           [events]
+    │   └── NotSealedError         too few signers sealed on an anchor yet   [chain.sealed]
     ├── TrustMismatchError       a node that is not the chain the consortium trust file describes
     ├── DatabaseUnavailableError the database does not answer                   [db.engine]
     ├── NotFoundError            UnknownDepartment/Dataset/Agreement/CommitmentError [db.queries]
@@ -47,6 +48,8 @@ Hierarchy (the module that defines each error in brackets, when it is not this o
     │                            RevokedVersionError, NotConfirmedError,
     │                            BundleFormatError (also an InputError),
     │                            BundleClaimError                                [verify]
+    ├── OfflineProofError        a sealed bundle refused offline, with the rule's ``reason``
+    │                            code (docs/OFFLINE_PROOFS.md)          [clique, verify.offline]
     ├── ApiKeyError, InsufficientScopeError  API keys and their scopes           [apikeys]
     └── DemoAlreadyRunError      the demo was played on this deployment already  [demo]
 
@@ -216,3 +219,21 @@ class TrustMismatchError(LedgerError):
     genesis block or deployment block, or no contract code at one of its addresses)."""
 
     kind = "trust-mismatch"
+
+
+class OfflineProofError(LedgerError):
+    """A sealed proof bundle checked offline broke one of the rules of docs/OFFLINE_PROOFS.md;
+    ``reason`` is that rule's code (the browser's verifier gives the same)."""
+
+    kind = "offline-refused"
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class NotSealedError(ChainError):
+    """A majority of a Clique network's signers has not sealed on top of an anchor yet: its
+    offline proof cannot be made (ledger.chain.sealed)."""
+
+    kind = "not-sealed"

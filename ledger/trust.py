@@ -18,7 +18,17 @@ The file (``xietong-consortium/1``) is one JSON object::
 
 Hashes are ``0x`` and 64 lowercase hex digits; addresses are written in their EIP-55
 checksummed form; every member is required and no other is allowed, except ``fingerprint``
-(as the API answers it), which must then be the fingerprint of the rest.
+(as the API answers it), which must then be the fingerprint of the rest, and ``clique``.
+
+**Clique** (a consortium network of geth signers, docs/CONSORTIUM.md): the optional member
+``clique`` names what checks a sealed proof bundle offline (docs/OFFLINE_PROOFS.md)::
+
+    "clique": {"epoch": 30000, "period": 2,
+               "signers": [{"address": "0x…", "department": "0x…", "code": "HZ-CIVIL"}, …]}
+
+``signers`` is the genesis block's signer set in ascending address order, each with the
+department holding the key (``department`` and ``code`` are ``null`` for a key no founder
+named). A chain without seals (Hardhat, Anvil) has no ``clique``.
 
 **Fingerprint**, to compare out of band (read aloud, on paper): the SHA-256 of the
 canonical JSON text of the object without ``fingerprint`` (keys sorted, no whitespace,
@@ -56,8 +66,11 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_TRUST_SIZE",
     "TRUST_FORMAT",
+    "CliqueSigner",
+    "CliqueTrust",
     "ConsortiumTrust",
     "check_node",
+    "clique_problem",
     "deployment_trust",
     "fingerprint_of",
     "load_trust",
@@ -66,12 +79,17 @@ __all__ = [
 TRUST_FORMAT = "xietong-consortium/1"
 #: Largest trust file read (a real one is about 500 bytes).
 MAX_TRUST_SIZE = 64 * 1024
-_MAX_DEPTH = 4  # a trust file nests 2 levels
+_MAX_DEPTH = 4  # a trust file nests 4 levels (clique.signers[i].address)
 #: Integers a trust file may hold: those every JSON reader keeps exact (jq included).
 _MAX_INT = 2**53 - 1
 _HASH = re.compile(r"0x[0-9a-f]{64}")
 _MEMBERS = ("format", "chain_id", "genesis_hash", "deployment_block", "deployment_block_hash")
 _OPTIONAL = "fingerprint"
+_CLIQUE = "clique"
+_CLIQUE_MEMBERS = ("epoch", "period", "signers")
+_SIGNER_MEMBERS = ("address", "department", "code")
+#: The most signers a trust file names (a consortium of departments, not a public chain).
+MAX_SIGNERS = 64
 _NAMES = ", ".join(CONTRACT_NAMES[:-1]) + f" and {CONTRACT_NAMES[-1]}"
 
 
@@ -121,7 +139,7 @@ def _problem(data: Any) -> str | None:
     for name in (*_MEMBERS, "contracts"):
         if name not in data:
             return f"the `{name}` member is missing"
-    unknown = sorted(set(data) - {*_MEMBERS, "contracts", _OPTIONAL})
+    unknown = sorted(set(data) - {*_MEMBERS, "contracts", _OPTIONAL, _CLIQUE})
     if unknown:
         return f"the member {_shown(unknown[0])} is unknown"
     if not _is_int(data["chain_id"], 1):
@@ -161,6 +179,10 @@ def _problem(data: Any) -> str | None:
             )
     if len(set(contracts.values())) != len(CONTRACT_NAMES):
         return "`contracts` gives one address to two contracts"
+    if _CLIQUE in data:
+        problem = clique_problem(data[_CLIQUE])
+        if problem is not None:
+            return problem
     if _OPTIONAL in data:
         expected = fingerprint_of(data)
         if data[_OPTIONAL] != expected:
@@ -169,6 +191,95 @@ def _problem(data: Any) -> str | None:
                 f"fingerprint is {expected}"
             )
     return None
+
+
+def clique_problem(clique: Any) -> str | None:
+    """The first thing wrong with a trust file's ``clique`` member, as a clause."""
+    if not isinstance(clique, dict):
+        return f"`clique` must be an object of epoch, period and signers, not {_shown(clique)}"
+    for name in _CLIQUE_MEMBERS:
+        if name not in clique:
+            return f"the `clique.{name}` member is missing"
+    unknown = sorted(set(clique) - set(_CLIQUE_MEMBERS))
+    if unknown:
+        return f"the member `clique.{unknown[0]}` is unknown"
+    if not _is_int(clique["epoch"], 1):
+        return (
+            f"`clique.epoch` must be an integer from 1 to {_MAX_INT}, not {_shown(clique['epoch'])}"
+        )
+    if not _is_int(clique["period"], 0):
+        return f"`clique.period` must be an integer from 0 to {_MAX_INT}, not {_shown(clique['period'])}"
+    signers = clique["signers"]
+    if not isinstance(signers, list) or not 1 <= len(signers) <= MAX_SIGNERS:
+        return f"`clique.signers` must be a list of 1 to {MAX_SIGNERS} signers"
+    previous = ""
+    for i, signer in enumerate(signers):
+        where = f"`clique.signers[{i}]`"
+        if not isinstance(signer, dict) or set(signer) != set(_SIGNER_MEMBERS):
+            return f"{where} must be an object of exactly address, department and code"
+        address = signer["address"]
+        if not isinstance(address, str) or not is_hex_address(address):
+            return f"{where}.address must be an account address, not {_shown(address)}"
+        if address != to_checksum_address(address):
+            return f"{where}.address must be written in its EIP-55 checksummed form"
+        if address.lower() <= previous:
+            return "`clique.signers` must be in ascending address order, each once"
+        previous = address.lower()
+        department = signer["department"]
+        if department is not None and (
+            not isinstance(department, str) or not _HASH.fullmatch(department)
+        ):
+            return f"{where}.department must be null or 0x and 64 lowercase hex digits"
+        code = signer["code"]
+        if code is not None and (not isinstance(code, str) or not 1 <= len(code) <= 64):
+            return f"{where}.code must be null or a department code (1 to 64 characters)"
+        if (code is None) != (department is None):
+            return f"{where} must give both department and code, or neither"
+    return None
+
+
+@dataclass(frozen=True)
+class CliqueSigner:
+    """A signer of the genesis block and the department holding its key (None: no founder
+    named the key)."""
+
+    address: str
+    department: str | None
+    code: str | None
+
+
+@dataclass(frozen=True)
+class CliqueTrust:
+    """The Clique parameters and genesis signers of a consortium network."""
+
+    epoch: int
+    period: int
+    signers: tuple[CliqueSigner, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "epoch": self.epoch,
+            "period": self.period,
+            "signers": [
+                {"address": s.address, "department": s.department, "code": s.code}
+                for s in self.signers
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CliqueTrust:
+        """From a checked ``clique`` member (see :func:`clique_problem`)."""
+        return cls(
+            epoch=data["epoch"],
+            period=data["period"],
+            signers=tuple(
+                CliqueSigner(s["address"], s["department"], s["code"]) for s in data["signers"]
+            ),
+        )
+
+    def signer(self, address: str) -> CliqueSigner | None:
+        """The genesis signer of ``address`` (any case), None when it is none."""
+        return next((s for s in self.signers if s.address.lower() == address.lower()), None)
 
 
 @dataclass(frozen=True)
@@ -184,6 +295,8 @@ class ConsortiumTrust:
     deployment_block: int
     deployment_block_hash: str
     contracts: dict[str, str]
+    #: The network's Clique parameters and genesis signers; None for a chain without seals.
+    clique: CliqueTrust | None = None
 
     def __post_init__(self) -> None:
         problem = _problem(self._members(self.contracts))
@@ -200,6 +313,7 @@ class ConsortiumTrust:
             "deployment_block": self.deployment_block,
             "deployment_block_hash": self.deployment_block_hash,
             "contracts": contracts,
+            **({} if self.clique is None else {_CLIQUE: self.clique.as_dict()}),
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -229,6 +343,7 @@ class ConsortiumTrust:
             deployment_block=data["deployment_block"],
             deployment_block_hash=data["deployment_block_hash"],
             contracts={name: data["contracts"][name] for name in CONTRACT_NAMES},
+            clique=None if _CLIQUE not in data else CliqueTrust.from_dict(data[_CLIQUE]),
         )
 
     def write(self, path: Path) -> None:

@@ -191,6 +191,9 @@ class Deployment:
     auditors: list[str]
     threshold_bps: int
     proposal_lifetime: int
+    #: On a Clique network: epoch, period and the genesis signers with their departments
+    #: (the trust file's ``clique``, ledger.trust); None on a chain without seals.
+    clique: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -213,6 +216,7 @@ class Deployment:
             "auditors": self.auditors,
             "threshold_bps": self.threshold_bps,
             "proposal_lifetime": self.proposal_lifetime,
+            **({} if self.clique is None else {"clique": self.clique}),
         }
 
     @classmethod
@@ -233,19 +237,28 @@ class Deployment:
             auditors=list(data["auditors"]),
             threshold_bps=int(data["threshold_bps"]),
             proposal_lifetime=int(data["proposal_lifetime"]),
+            clique=data.get("clique"),
         )
 
     def trust(self) -> ConsortiumTrust:
         """The consortium trust file of this deployment (ledger.trust): chain id, genesis
         hash, the DepartmentRegistry's block and its hash, the four addresses."""
-        from ..trust import ConsortiumTrust  # ledger.trust imports ledger.chain: not at the top
+        # ledger.trust imports ledger.chain: not at the top
+        from ..trust import CliqueTrust, ConsortiumTrust, clique_problem
 
+        clique = None
+        if self.clique is not None:
+            problem = clique_problem(self.clique)
+            if problem is not None:
+                raise DeploymentError(f"the deployment manifest's clique: {problem}.")
+            clique = CliqueTrust.from_dict(self.clique)
         return ConsortiumTrust(
             chain_id=self.chain_id,
             genesis_hash=self.genesis_hash,
             deployment_block=self.block_number,
             deployment_block_hash=self.block_hash,
             contracts=dict(self.addresses),
+            clique=clique,
         )
 
     def write(self, path: Path) -> None:
@@ -265,6 +278,35 @@ def load_deployment(path: Path) -> Deployment:
         ) from None
     except (json.JSONDecodeError, KeyError, TypeError, ValueError):
         raise DeploymentError(f"the deployment manifest {path} is damaged.") from None
+
+
+def clique_of(w3: Web3, founders: FoundersFile, *, period: int | None) -> dict[str, Any] | None:
+    """The trust file's ``clique`` for the chain ``w3`` talks to: its genesis signers, each
+    with the founding department that named its key; None on a chain without seals.
+
+    Raises:
+        DeploymentError: a Clique chain, but no block period given.
+    """
+    from .network import CLIQUE_EPOCH  # ledger.chain.network imports this module
+    from .sealed import clique_signers
+
+    genesis = clique_signers(w3, 0)
+    if genesis is None:
+        return None
+    if period is None:
+        raise DeploymentError("the chain is a Clique network: give its block period.")
+    holders = {str(f.signer).lower(): f for f in founders.departments if f.signer}
+    signers = []
+    for address in sorted(genesis):
+        founder = holders.get(address)
+        signers.append(
+            {
+                "address": Web3.to_checksum_address(address),
+                "department": None if founder is None else "0x" + founder.department_id.hex(),
+                "code": None if founder is None else founder.code,
+            }
+        )
+    return {"epoch": CLIQUE_EPOCH, "period": period, "signers": signers}
 
 
 def existing_deployment(w3: Web3, path: Path) -> Deployment | None:
@@ -288,10 +330,13 @@ def deploy(
     manifest_path: Path,
     trust_path: Path | None = None,
     force: bool = False,
+    clique_period: int | None = None,
 ) -> Deployment:
     """Deploy DepartmentRegistry, DatasetRegistry, SharingAgreements and JointCommitments;
     write the manifest at ``manifest_path`` and the consortium trust file at ``trust_path``
-    (default: beside the manifest, ``<manifest's stem>.consortium.json``).
+    (default: beside the manifest, ``<manifest's stem>.consortium.json``). On a Clique
+    network both name the genesis signers and their departments, with ``clique_period``
+    (the network's block period).
 
     Raises:
         AlreadyDeployedError: the manifest names live contracts on this chain (unless ``force``).
@@ -350,6 +395,7 @@ def deploy(
         auditors=list(founders.auditors),
         threshold_bps=founders.threshold_bps,
         proposal_lifetime=founders.proposal_lifetime,
+        clique=clique_of(w3, founders, period=clique_period),
     )
     deployment.write(manifest_path)
     deployment.trust().write(trust_path or trust_file_beside(manifest_path))

@@ -93,6 +93,8 @@ GETH_BINARY = PROJECT_ROOT / "build" / f"geth-{GETH_VERSION}" / "bin" / "geth"
 CONSORTIUM_CHAIN_ID = 31338
 #: Seconds between blocks.
 DEFAULT_PERIOD = 2
+#: Blocks between Clique checkpoints (geth's default), where votes reset.
+CLIQUE_EPOCH = 30000
 #: Balance of each development account in the genesis (10,000 ether, as Anvil's).
 DEV_BALANCE = 10_000 * 10**18
 #: The RPC namespaces a validator serves: reads, transactions and Clique votes; nothing that
@@ -302,7 +304,7 @@ def genesis(network: Network) -> dict[str, Any]:
         "config": {
             "chainId": network.chain_id,
             **{f"{fork}Block": 0 for fork in forks},
-            "clique": {"period": network.period, "epoch": 30000},
+            "clique": {"period": network.period, "epoch": CLIQUE_EPOCH},
         },
         "difficulty": "0x1",
         "gasLimit": hex(30_000_000),

@@ -86,16 +86,27 @@ def emit_json(document: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(jsonable(document), ensure_ascii=False, indent=2) + "\n")
 
 
-def error_document(kind: str, message: str) -> dict[str, Any]:
-    """The one JSON document of a failure under ``--json``."""
-    return {"ok": False, "error": {"type": kind, "message": message}}
+def error_document(kind: str, message: str, reason: str | None = None) -> dict[str, Any]:
+    """The one JSON document of a failure under ``--json`` (``reason``: the rule an offline
+    proof broke, docs/OFFLINE_PROOFS.md)."""
+    error = {"type": kind, "message": message}
+    return {"ok": False, "error": error if reason is None else {**error, "reason": reason}}
 
 
-def fail(message: str, *, kind: str, as_json: bool, code: int = EXIT_ERROR) -> NoReturn:
+def fail(
+    message: str,
+    *,
+    kind: str,
+    as_json: bool,
+    code: int = EXIT_ERROR,
+    reason: str | None = None,
+) -> NoReturn:
     """Report an error as one sentence (or ``{"ok": false, "error": …}``) and exit."""
     if as_json:
-        emit_json(error_document(kind, message))
+        emit_json(error_document(kind, message, reason))
     else:
+        if reason is not None:
+            message = f"refused ({reason}): {message}"
         # The sentence is the library's: values it quotes are escaped there already, so only
         # what it left unescaped is made visible (backslashes kept as they are).
         shown = escape(visible(message, double_backslashes=False))
@@ -123,7 +134,7 @@ def guarded(as_json: bool, action: Callable[[], T]) -> T:
     except typer.Exit:
         raise
     except LedgerError as exc:
-        fail(str(exc), kind=exc.kind, as_json=as_json)
+        fail(str(exc), kind=exc.kind, as_json=as_json, reason=getattr(exc, "reason", None))
     except KeyboardInterrupt:
         fail("interrupted.", kind="interrupted", as_json=as_json, code=130)
     except Exception as exc:

@@ -9,7 +9,9 @@ import typer
 
 from ..chain.client import connect
 from ..chain.deploy import Deployment, deploy, existing_deployment, load_founders
+from ..chain.network import load_network
 from ..keys import load_signer
+from ..settings import Settings
 from ._output import console, emit_json, guarded, load_settings, safe
 
 
@@ -54,6 +56,7 @@ def deploy_command(
             manifest_path=path,
             trust_path=trust_path,
             force=force,
+            clique_period=_network_period(settings, chain_id),
         )
         return deployment, path, trust_path, True
 
@@ -87,3 +90,14 @@ def deploy_command(
     console.print(f"manifest: {safe(path)}", highlight=False)
     console.print(f"consortium trust file: {safe(trust_path)}", highlight=False)
     console.print(f"fingerprint: {safe(fingerprint)}", highlight=False)
+
+
+def _network_period(settings: Settings, chain_id: int) -> int:
+    """The block period of a Clique network: its plan's (``xietong network up``) when the plan
+    is of this chain, else XIETONG_NETWORK_PERIOD (the network's founders set it alike)."""
+    plan = settings.network_dir / "network.json"
+    if plan.exists():
+        network = load_network(settings.network_dir)
+        if network.chain_id == chain_id:
+            return network.period
+    return settings.network_period

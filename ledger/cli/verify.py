@@ -24,6 +24,7 @@ from ..verify import (
     load_bundle,
     verify_bundle,
 )
+from ..verify.offline import verify_bundle_offline
 from ._output import console, emit_json, fail, guarded, load_settings, must_exist, safe
 from .dataset import RecordOption, SaltsOption, record_leaf
 
@@ -146,10 +147,19 @@ def verify_proof_command(
             "the one `xietong deploy` wrote for the node's chain.",
         ),
     ] = None,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Ask no node: check the sealed headers and receipt proof of a bundle made on "
+            "the consortium network against the trust file alone (docs/OFFLINE_PROOFS.md).",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Check a proof bundle: the Merkle path offline, then every claim of it on the
-    consortium's chain, whose addresses come from the trust file alone. Trusts no gateway."""
+    consortium's chain, whose addresses come from the trust file alone. Trusts no gateway.
+    With --offline, trusts no node either: a majority of the consortium's signers vouch."""
     settings = load_settings(json_output)
 
     def run() -> dict[str, Any]:
@@ -159,6 +169,8 @@ def verify_proof_command(
         except OSError as exc:
             raise InputError(f"cannot read {bundle} ({exc.strerror}).") from None
         data = load_bundle(text)  # BundleFormatError when it is not a JSON bundle
+        if offline:
+            return _offline(data)
         check_bundle_offline(data)  # a bad bundle is refused before any node is asked
         w3 = connect(rpc or settings.rpc_url)
         if trust is not None:
@@ -177,9 +189,26 @@ def verify_proof_command(
             data, w3, trust=consortium, confirmations=settings.confirmations
         ).as_dict()
 
+    def _offline(data: Any) -> dict[str, Any]:
+        if trust is not None:
+            consortium = load_trust(trust)
+        else:
+            chain_id = data.get("chain_id") if isinstance(data, dict) else None
+            path = settings.trust_path(chain_id) if isinstance(chain_id, int) else None
+            if path is None or not path.exists():
+                raise InputError(
+                    "no consortium trust file for the bundle's chain here: pass the one your "
+                    "consortium published with --trust."
+                )
+            consortium = load_trust(path)
+        return verify_bundle_offline(data, consortium).as_dict()
+
     result = guarded(json_output, run)
     if json_output:
-        emit_json({"ok": True, "valid": True, **result})
+        emit_json({"ok": True, "valid": True, "offline": offline, **result})
+        return
+    if offline:
+        _show_offline(result)
         return
     # The values come from a bundle someone handed over, and names from the chain: shown
     # literally, like any data.
@@ -208,3 +237,40 @@ def _named(department: dict[str, Any]) -> str:
     ready for Rich markup: made visible once (by display_name; safe() would double its
     escapes' backslashes), with markup escaped."""
     return escape(display_name(department["name"], department["name_flags"], department["id"]))
+
+
+def _show_offline(result: dict[str, Any]) -> None:
+    """An offline check, for people: what is proven and which departments vouch for it."""
+    console.print(
+        f"[green]VALID OFFLINE[/] leaf {safe(result['leaf'])} ({safe(result['kind'])})",
+        highlight=False,
+    )
+    console.print(f"  root {safe(result['root'])} of dataset {safe(result['dataset_id'])}")
+    publisher = result["publisher"]
+    console.print(
+        f"  published by department {safe(publisher['id'])}"
+        + (f" ({safe(publisher['code'])})" if publisher["code"] else ""),
+        highlight=False,
+    )
+    console.print(
+        f"  anchored {safe(result['anchored_at'])}, block {safe(result['block_number'])}, "
+        f"transaction {safe(result['transaction'])}",
+        highlight=False,
+    )
+    console.print(f"  sealed by {_signer(result['sealed_by'])}", highlight=False)
+    for signer in result["confirmed_by"]:
+        console.print(f"  sealed on top by {_signer(signer)}", highlight=False)
+    history = "followed from genesis" if result["from_genesis"] else "the trust file's"
+    console.print(
+        f"  {len(result['confirmed_by']) + 1} of {result['signers']} signers "
+        f"({result['required']} required; signer set {history}), chain "
+        f"{safe(result['chain_id'])}, consortium {safe(result['consortium'])}",
+        highlight=False,
+    )
+    for sentence in result["unchecked"]:
+        console.print(f"  [yellow]not checked[/] {safe(sentence)}", highlight=False)
+
+
+def _signer(signer: dict[str, Any]) -> str:
+    code = signer["code"]
+    return safe(signer["address"]) + (f" ({safe(code)})" if code else " (no founder named it)")

@@ -49,17 +49,21 @@ __all__ = [
     "BUNDLE_FORMAT",
     "LEGACY_BUNDLE_FORMAT",
     "MAX_BUNDLE_SIZE",
+    "UNSEALED_BUNDLE_FORMAT",
     "BundleCheck",
     "check_bundle_offline",
     "load_bundle",
     "verify_bundle",
 ]
 
-BUNDLE_FORMAT = "xietong-proof/2"
+BUNDLE_FORMAT = "xietong-proof/3"
+#: The format before sealed headers: every claim, checked against a node only.
+UNSEALED_BUNDLE_FORMAT = "xietong-proof/2"
 #: The format before the consortium trust file and the publisher: read, and said so.
 LEGACY_BUNDLE_FORMAT = "xietong-proof/1"
-#: Largest bundle text read (a real one, with a 256-step proof, is about 20 KB).
-MAX_BUNDLE_SIZE = 1 << 20
+#: Largest bundle text read (a real one, with a 256-step proof, is about 20 KB without sealed
+#: headers, 40 KB with them; a history of 25,000 headers makes about 31 MB).
+MAX_BUNDLE_SIZE = 32 << 20
 _MAX_DEPTH = 16  # a bundle nests 3 levels
 
 
@@ -127,9 +131,14 @@ _MEMBERS = {
 
 
 def _check_claims(bundle: dict[str, Any]) -> None:
-    """The form of a xietong-proof/2 bundle's claims (their truth is for the chain to say):
-    every member present with its type, and no other member."""
+    """The form of a xietong-proof/2 or /3 bundle's claims (their truth is for the chain to
+    say): every member present with its type, and no other member (a /3 bundle has ``sealed``
+    too, whose form :mod:`ledger.verify.offline` checks)."""
+    sealed = bundle["format"] == BUNDLE_FORMAT
+    if sealed and "sealed" not in bundle:
+        raise BundleFormatError("the proof bundle has no `sealed` (null when it has none).")
     for prefix, allowed in _MEMBERS.items():
+        allowed = allowed | {"sealed"} if sealed and not prefix else allowed
         members = bundle if not prefix else _field(bundle, prefix[:-1], dict)
         unknown = sorted(set(members) - allowed)
         if unknown:
@@ -183,7 +192,7 @@ def check_bundle_offline(bundle: Any) -> tuple[bytes, list[bytes], bytes]:
     """Check a bundle's form and Merkle path without any I/O; returns (leaf, proof, root)."""
     if not isinstance(bundle, dict):
         raise BundleFormatError("a proof bundle is a JSON object.")
-    if bundle.get("format") not in (BUNDLE_FORMAT, LEGACY_BUNDLE_FORMAT):
+    if bundle.get("format") not in (BUNDLE_FORMAT, UNSEALED_BUNDLE_FORMAT, LEGACY_BUNDLE_FORMAT):
         raise BundleFormatError(
             f"this is not a {BUNDLE_FORMAT} proof bundle (format {_shown(bundle.get('format'))})."
         )
@@ -226,7 +235,7 @@ def check_bundle_offline(bundle: Any) -> tuple[bytes, list[bytes], bytes]:
             f"the proof does not lead from leaf 0x{leaf.hex()} to root 0x{root.hex()}."
         )
     _bundle_hash(bundle.get("dataset_id"), "dataset_id")
-    if bundle["format"] == BUNDLE_FORMAT:
+    if bundle["format"] != LEGACY_BUNDLE_FORMAT:
         _check_claims(bundle)
     return leaf, proof, root
 

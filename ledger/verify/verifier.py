@@ -1,5 +1,6 @@
 """The :class:`Verifier`: answers from the index (leaf store + projections), checking each
-root it reports against the chain, and the proof bundles of leaves, files and records.
+root it reports against the chain, and the proof bundles of leaves, files and records
+(``xietong-proof/3``: with the sealed headers of the anchor on a Clique network).
 
 It reads facts through :class:`~._facts.IndexReader` (kept per index generation) and sees
 the chain through :class:`~._chain_view.ChainView` (its head, the node's availability, the
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from .. import merkle
 from ..chain.client import ChainClient
+from ..chain.sealed import sealed_evidence
 from ..db.queries import iso as _iso  # None for None and for "forever" (after 9999)
 from ..errors import InputError
 from . import _gate
@@ -31,6 +33,8 @@ __all__ = ["Verifier"]
 
 #: What a leaf is looked up by: a file's content SHA-256, or the leaf hash itself.
 LookupColumn = Literal["content_hash", "leaf_hash"]
+#: How many anchors' sealed evidence a verifier keeps (a few KB each).
+_SEALED_KEPT = 512
 
 
 class Verifier:
@@ -59,6 +63,10 @@ class Verifier:
         self.head_ttl = head_ttl
         #: The chain as every answer sees it (head, node availability, final versions).
         self.chain = ChainView(client, confirmations=self.confirmations, head_ttl=head_ttl)
+        #: The sealed evidence of anchors (block, transaction), once a majority sealed them;
+        #: ``_unsealed`` once the node turned out to run no Clique (Hardhat, Anvil).
+        self._sealed: dict[tuple[int, str], dict[str, Any]] = {}
+        self._unsealed = False
         #: The index's facts, kept per generation, and the trees of roots.
         self.index = IndexReader(engine, self.chain)
 
@@ -364,7 +372,27 @@ class Verifier:
                 if isinstance(version, Version)
                 else version.anchored_by[0]
             },
+            "sealed": self._sealed_evidence(version.block_number, version.transaction),
         }
+
+    def _sealed_evidence(self, block_number: int, transaction: str) -> dict[str, Any] | None:
+        """The ``sealed`` member of a bundle (ledger.chain.sealed), None on a chain without
+        seals; kept once made (a majority of the signers sealed it)."""
+        if self.client is None or self._unsealed:
+            return None
+        key = (block_number, transaction)
+        if key not in self._sealed:
+            _gate.would_block("the chain node (the sealed headers of a proof)")
+            evidence = sealed_evidence(
+                self.client.w3, block_number=block_number, transaction=transaction
+            )
+            if evidence is None:
+                self._unsealed = True
+                return None
+            if len(self._sealed) >= _SEALED_KEPT:
+                self._sealed.pop(next(iter(self._sealed)))
+            self._sealed[key] = evidence
+        return self._sealed[key]
 
     def _match(self, index: IndexRead, leaf: Any, version: VersionFacts, clock: Clock) -> Match:
         return Match(

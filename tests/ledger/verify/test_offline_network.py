@@ -1,0 +1,268 @@
+"""Offline proofs made on a real 4-validator Clique network (docs/OFFLINE_PROOFS.md): a bundle
+verifies with the trust file alone while every validator is stopped, and a signer voted in
+after genesis is followed through the bundle's history.
+
+One network for the module (period 1 s) on loopback addresses of its own (127.0.0.121 and
+up); the tests run in order. The tampered bundles built from these live ones are the shared
+vectors' (tests/vectors/offline_bundles.json, tests/ledger/verify/test_offline.py).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ledger.chain.deploy import load_founders
+from ledger.chain.network import (
+    Network,
+    add_member,
+    init_network,
+    load_network,
+    plan_network,
+    rpc,
+    start_member,
+    start_network,
+    stop_member,
+    stop_network,
+)
+from ledger.chain.node import free_port
+from ledger.errors import OfflineProofError
+from ledger.keys import dev_account
+from ledger.paths import PROJECT_ROOT
+from ledger.trust import load_trust
+from ledger.verify.offline import verify_bundle_offline
+from tests.support import gateway_environment
+
+BIN = Path(sys.executable).parent
+LOCAL_FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
+HOSTS = [f"127.0.0.{121 + i}" for i in range(5)]  # the fifth for the signer voted in
+FOURTH = {
+    "code": "11330100MB1A00009X",
+    "name": "杭州市医疗保障局",
+    "operator": "dev:11",
+    "signer": "dev:18",
+}
+PUBLISHER = 2  # 杭州市民政局's operator (dev account 2)
+
+
+def eventually(check: Callable[[], Any], *, within: float = 90, what: str) -> Any:
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            found = check()
+        except Exception:  # a validator starting does not answer for a moment
+            found = None
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {within:.0f} s: {what}")
+        time.sleep(0.25)
+
+
+def head(url: str) -> int:
+    return int(rpc(url, "eth_blockNumber"), 16)
+
+
+@dataclass
+class SealedNet:
+    network: Network
+    home: Path
+    env: dict[str, str]
+    founders: Path
+
+    @property
+    def trust_path(self) -> Path:
+        return self.home / "deployments" / f"{self.network.chain_id}.consortium.json"
+
+    def xietong(self, *args: str, account: int, ok: bool = True) -> Any:
+        env = {
+            **self.env,
+            "XIETONG_RPC_URL": self.network.members[0].rpc_url,
+            "XIETONG_DEV_ACCOUNT": str(account),
+        }
+        done = subprocess.run(
+            [str(BIN / "xietong"), *args, "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert (done.returncode == 0) == ok, done.stdout + done.stderr
+        return json.loads(done.stdout)
+
+    def anchored_bundle(self, tmp: Path, text: str, dataset: str) -> dict[str, Any]:
+        """Anchor a one-line file into ``dataset`` and wait for its sealed bundle."""
+        sample = tmp / f"{dataset}.txt"
+        sample.write_text(text, encoding="utf-8")
+        self.xietong("dataset", "anchor", str(sample), "--dataset", dataset, account=PUBLISHER)
+        out = tmp / f"{dataset}.proof.json"
+        env = {
+            **self.env,
+            "XIETONG_RPC_URL": self.network.members[0].rpc_url,
+            "XIETONG_DEV_ACCOUNT": str(PUBLISHER),
+        }
+        deadline = time.monotonic() + 90
+        while True:  # until a majority of the signers sealed on the anchor
+            self.xietong("index", account=PUBLISHER)
+            done = subprocess.run(
+                [str(BIN / "xietong"), "dataset", "proof", str(sample), "--out", str(out),
+                 "--json"],
+                env=env, capture_output=True, text=True, timeout=120, check=False,
+            )  # fmt: skip
+            if done.returncode == 0:
+                break
+            assert json.loads(done.stdout)["error"]["type"] in ("not-sealed", "not-anchored"), (
+                done.stdout
+            )
+            assert time.monotonic() < deadline, done.stdout
+            time.sleep(0.5)
+        return dict(json.loads(out.read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="module")
+def sealed_net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SealedNet]:
+    home = tmp_path_factory.mktemp("sealed")
+    local = yaml.safe_load(LOCAL_FOUNDERS.read_text(encoding="utf-8"))
+    local["departments"].append(FOURTH)
+    founders = home / "founders.yaml"
+    founders.write_text(yaml.safe_dump(local, allow_unicode=True), encoding="utf-8")
+    network = plan_network(
+        load_founders(founders, allow_dev=True).departments,
+        home=home / "network",
+        period=1,
+        hosts=HOSTS[:4],
+        rpc_port=free_port(HOSTS[0]),
+        p2p_port=free_port(HOSTS[0]),
+        authrpc_port=free_port(HOSTS[0]),
+    )
+    init_network(network)
+    env = {
+        **gateway_environment(home),
+        "XIETONG_ENV": "local",
+        "XIETONG_TX_TIMEOUT": "300",
+        "XIETONG_NETWORK_DIR": str(network.home),
+    }
+    try:
+        start_network(network)
+        net = SealedNet(network, home, env, founders)
+        eventually(lambda: head(network.members[0].rpc_url) >= 4, what="four blocks")
+        net.xietong("deploy", "--founders", str(founders), account=0)
+        net.xietong("dataset", "register", "NET-SEALED", account=PUBLISHER)
+        yield net
+    finally:
+        stop_network(load_network(network.home))
+
+
+def test_the_trust_file_names_the_genesis_signers_and_their_departments(
+    sealed_net: SealedNet,
+) -> None:
+    trust = load_trust(sealed_net.trust_path)
+    assert trust.clique is not None
+    assert (trust.clique.epoch, trust.clique.period) == (30000, 1)
+    by_code = {s.code: s.address for s in trust.clique.signers}
+    founders = load_founders(sealed_net.founders, allow_dev=True).departments
+    assert by_code == {f.code: f.signer for f in founders}
+    assert [s.address.lower() for s in trust.clique.signers] == sorted(
+        s.lower() for s in by_code.values()
+    )
+
+
+def test_a_bundle_verifies_offline_with_every_validator_stopped(
+    sealed_net: SealedNet, tmp_path: Path
+) -> None:
+    bundle = sealed_net.anchored_bundle(tmp_path, "sealed by a majority\n", "NET-SEALED")
+    assert bundle["format"] == "xietong-proof/3"
+    sealed = bundle["sealed"]
+    assert sealed["history"] is None  # the signer set never changed
+    (tmp_path / "bundle.json").write_text(json.dumps(bundle), encoding="utf-8")
+    network = sealed_net.network
+    stop_network(network)  # the network cut: no node answers any more
+    try:
+        for member in network.members:
+            with pytest.raises(Exception):  # noqa: B017 — any failure to connect will do
+                rpc(member.rpc_url, "eth_blockNumber", timeout=1)
+        done = subprocess.run(
+            [str(BIN / "xietong"), "verify-proof", "--offline", str(tmp_path / "bundle.json"),
+             "--trust", str(sealed_net.trust_path), "--json"],
+            env=sealed_net.env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        start_network(network)
+    assert done.returncode == 0, done.stdout + done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["valid"] is True and answer["offline"] is True
+    assert (answer["signers"], answer["required"]) == (4, 3)
+    sealers = [answer["sealed_by"], *answer["confirmed_by"]]
+    assert len({s["address"] for s in sealers}) >= 3
+    codes = {f["code"] for f in yaml.safe_load(sealed_net.founders.read_text())["departments"]}
+    assert {s["code"] for s in sealers} <= codes
+    assert answer["block_number"] == bundle["block_number"]
+    assert answer["publisher"]["id"] == bundle["publisher"]["id"]
+    assert answer["from_genesis"] is False
+    assert any("revoked" in s for s in answer["unchecked"])
+    # The same check in-process, and the JSON vectors' source.
+    check = verify_bundle_offline(bundle, load_trust(sealed_net.trust_path))
+    assert check.sealed_by["address"] == answer["sealed_by"]["address"]
+
+
+def test_a_signer_voted_in_is_followed_through_the_history(
+    sealed_net: SealedNet, tmp_path: Path
+) -> None:
+    """A fifth signer, voted in after genesis, seals; with two of the first four stopped it
+    seals one of any three blocks in a row, so its seal is among the bundle's headers. The
+    bundle carries the headers from block 1, and the verifier follows the votes to accept it;
+    without them the seal is refused."""
+    network = sealed_net.network
+    newcomer = dev_account(19).address
+    grown = add_member(
+        network, code="NEWCOMER", name="杭州市数据资源局", signer=newcomer, host=HOSTS[4],
+        rpc_port=network.members[0].rpc_port, p2p_port=network.members[0].p2p_port,
+        authrpc_port=network.members[0].authrpc_port,
+    )  # fmt: skip
+    start_member(grown, grown.members[4])
+    sealed_net.network = grown
+    for member in grown.members[:4]:
+        rpc(member.rpc_url, "clique_propose", [newcomer, True])
+    first = grown.members[0].rpc_url
+    eventually(
+        lambda: newcomer.lower() in [s.lower() for s in rpc(first, "clique_getSigners", [])],
+        what="the newcomer voted in",
+    )
+    for member in grown.members[:4]:  # no vote left pending
+        rpc(member.rpc_url, "clique_discard", [newcomer])
+    stopped = grown.members[2:4]
+    for member in stopped:
+        stop_member(grown, member)
+    try:
+        bundle = sealed_net.anchored_bundle(tmp_path, "after the vote\n", "NET-SEALED")
+    finally:
+        for member in stopped:
+            start_member(grown, member)
+    sealed = bundle["sealed"]
+    assert sealed["history"] is not None
+    assert len(sealed["history"]) == bundle["block_number"] - 1
+    trust = load_trust(sealed_net.trust_path)
+    check = verify_bundle_offline(bundle, trust)
+    assert check.from_genesis is True
+    assert (check.signers, check.required) == (5, 3)
+    sealers = [check.sealed_by, *check.confirmed_by]
+    assert newcomer in [s["address"] for s in sealers]
+    assert {"address": newcomer, "department": None, "code": None} in sealers
+    # Without its history the votes cannot be followed: the newcomer's seal is refused.
+    cut = {**bundle, "sealed": {**sealed, "history": None}}
+    with pytest.raises(OfflineProofError) as refused:
+        verify_bundle_offline(cut, trust)
+    # The first header the genesis set cannot explain: the newcomer's seal, or an old signer's
+    # turn counted among four.
+    assert refused.value.reason in ("signer-outside-set", "header-difficulty")
+    assert "voted on its signers since genesis" in str(refused.value)
