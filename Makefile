@@ -14,7 +14,7 @@ PY_STAMP := $(VENV)/.installed
 NPM_STAMP := $(NODE_DIR)/node_modules/.installed
 FOUNDERS ?= scripts/founders.local.yaml
 
-.PHONY: setup geth run stop test lint format artifacts gas screenshots bench soak clean
+.PHONY: setup geth run stop test lint format artifacts portal-js offline-vectors gas screenshots bench soak clean
 
 setup: $(PY_STAMP) $(NPM_STAMP)
 
@@ -72,6 +72,17 @@ test: lint geth
 	bash scripts/ensure-chromium.sh
 	$(PY) -m pytest
 
+# The portal's offline verifier of proof bundles (docs/OFFLINE_PROOFS.md): hardhat-node/offline/ and
+# the npm packages pinned in its lock file, bundled by esbuild into api/portal/static/offline-proof.js
+# (and offline-proof.LICENSES.txt). Commit both: tests/portal_js checks they are this build.
+portal-js: $(NPM_STAMP)
+	cd $(NODE_DIR) && node offline/build.mjs
+
+# tests/vectors/offline_bundles.json, the shared cases of both offline verifiers: real bundles from
+# a 4-validator network and one tampered case per reason (about a minute).
+offline-vectors: setup geth
+	$(PY) scripts/make_offline_vectors.py
+
 gas: setup
 	$(PY) scripts/gas_table.py
 
@@ -92,6 +103,7 @@ bench: setup geth
 	$(PY) scripts/bench_indexer.py $(if $(QUICK),--quick)
 	$(PY) scripts/bench_nodes.py $(if $(QUICK),--quick)
 	$(PY) scripts/bench_network.py $(if $(QUICK),--quick)
+	$(PY) scripts/bench_offline.py $(if $(QUICK),--quick)
 	$(PY) scripts/bench_api.py $(if $(QUICK),--quick,--repeat 3)
 	$(PY) scripts/bench_report.py $(if $(QUICK),--quick)
 

@@ -69,7 +69,7 @@ VERIFICATION = {
     "index": {"block_number": 44, "node_reachable": True},
 }
 BUNDLE = {
-    "format": "xietong-proof/2",
+    "format": "xietong-proof/3",
     "leaf": {
         "kind": "file",
         "types": ["bytes32", "string"],
@@ -87,6 +87,7 @@ BUNDLE = {
     "block_number": 42,
     "anchored_at": TIME,
     "publisher": {"id": DEPT["id"]},
+    "sealed": None,
 }
 RECORD_BUNDLE = {
     **BUNDLE,

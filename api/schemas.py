@@ -394,11 +394,41 @@ class ProofPublisher(_Answer):
     id: str = _hash("Department id")
 
 
-class ProofBundle(_Answer):
-    """A ``xietong-proof/2`` bundle: checks with ``xietong verify-proof`` against any node of
-    the consortium and its trust file, without trusting this gateway."""
+class SealedTransaction(_Answer):
+    """The anchor transaction's place in its block and its Merkle-Patricia proof."""
 
-    format: Literal["xietong-proof/2"] = Field(description=f"Always `{BUNDLE_FORMAT}`.")
+    index: int = Field(ge=0, description="Its index in the block (the trie key is RLP(index)).")
+    proof: list[str] = Field(description="RLP trie nodes, 0x-hex, from the root.")
+
+
+class SealedReceipt(_Answer):
+    """The anchor receipt's Merkle-Patricia proof (same key as the transaction's)."""
+
+    proof: list[str] = Field(description="RLP trie nodes, 0x-hex, from the root.")
+
+
+class SealedEvidence(_Answer):
+    """What checks the anchor with no node: sealed headers and trie proofs
+    (docs/OFFLINE_PROOFS.md)."""
+
+    headers: list[str] = Field(
+        description="RLP headers, 0x-hex: the anchor block's, then each child until a majority "
+        "of the Clique signers sealed."
+    )
+    transaction: SealedTransaction
+    receipt: SealedReceipt
+    history: list[str] | None = Field(
+        description="The headers from block 1 to the anchor's parent when the signer set changed "
+        "by votes since genesis; else null."
+    )
+
+
+class ProofBundle(_Answer):
+    """A ``xietong-proof/3`` bundle: checks with ``xietong verify-proof`` against any node of
+    the consortium and its trust file, without trusting this gateway; on the consortium
+    network also with no node at all (``--offline``), from its sealed headers."""
+
+    format: Literal["xietong-proof/3"] = Field(description=f"Always `{BUNDLE_FORMAT}`.")
     leaf: ProofLeaf = Field(description="The leaf and its values.")
     proof: list[str] = Field(description="The Merkle path from the leaf to the root.")
     root: str = _hash("The version's root")
@@ -411,6 +441,10 @@ class ProofBundle(_Answer):
     block_number: int = Field(description="Block of the anchoring.")
     anchored_at: Time = _time("When it was anchored")
     publisher: ProofPublisher = Field(description="The department that anchored it.")
+    sealed: SealedEvidence | None = Field(
+        description="The sealed headers and trie proofs on a Clique network; null on a chain "
+        "without seals (Hardhat, Anvil): check such a bundle against a node."
+    )
 
 
 class VerifiedDepartment(_Answer):
@@ -640,6 +674,22 @@ class ConsortiumContracts(_Answer):
     JointCommitments: Address
 
 
+class CliqueSignerAnswer(_Answer):
+    """A genesis signer and the founding department holding its key."""
+
+    address: Address
+    department: str | None = Field(description="Department id; null when no founder named it.")
+    code: str | None = Field(description="Department code; null when no founder named it.")
+
+
+class ConsortiumClique(_Answer):
+    """The Clique parameters and genesis signers of a consortium network."""
+
+    epoch: int = Field(ge=1, description="Blocks between checkpoints.")
+    period: int = Field(ge=0, description="Seconds between blocks.")
+    signers: list[CliqueSignerAnswer] = Field(description="Ascending by address.")
+
+
 class ConsortiumAnswer(_Answer):
     """The consortium trust file (``xietong-consortium/1``) with its fingerprint."""
 
@@ -649,6 +699,11 @@ class ConsortiumAnswer(_Answer):
     deployment_block: int = Field(ge=0, description="Block the contracts were deployed in.")
     deployment_block_hash: str = Field(pattern=_HEX_HASH)
     contracts: ConsortiumContracts
+    clique: ConsortiumClique | None = Field(
+        default=None,
+        description="On a Clique network (absent otherwise): what checks sealed proof bundles "
+        "offline (docs/OFFLINE_PROOFS.md).",
+    )
     fingerprint: str = Field(
         pattern=r"^[0-9a-f]{4}(-[0-9a-f]{4}){7}$",
         description="First 16 bytes of the SHA-256 of the canonical JSON of the other members "

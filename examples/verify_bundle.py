@@ -4,7 +4,7 @@
 An example for integrators: the standard library and ``httpx`` only, nothing of Xietong's own
 code. It uses the routes docs/API.md documents:
 
-- a **bundle** (``xietong-proof/2``, as ``xietong dataset proof`` or ``GET /v1/proofs/{leaf}``
+- a **bundle** (``xietong-proof/3``, as ``xietong dataset proof`` or ``GET /v1/proofs/{leaf}``
   writes it): a file leaf is asked with ``GET /v1/verify?hash=<leaf hash>&with_proof=true``, a
   record leaf with ``POST /v1/verify/record`` (its record hash and salt in the body, never in a
   URL) and ``"with_proof": true``. The gateway answers with every version holding the leaf,
@@ -43,7 +43,7 @@ from typing import Any, NoReturn
 import httpx
 
 DEFAULT_GATEWAY = "http://127.0.0.1:8000"
-BUNDLE_FORMAT = "xietong-proof/2"
+BUNDLE_FORMAT = "xietong-proof/3"
 #: A real bundle is a few KB; anything much larger is not one.
 MAX_BUNDLE_BYTES = 1 << 20
 TIMEOUT_SECONDS = 30.0
@@ -265,7 +265,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         description="Ask a Xietong gateway whether it vouches for a proof bundle, or a hash.",
     )
     what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("bundle", nargs="?", type=Path, help="a xietong-proof/2 bundle (JSON)")
+    what.add_argument("bundle", nargs="?", type=Path, help="a xietong-proof/3 bundle (JSON)")
     what.add_argument("--hash", help="a file's content SHA-256, or a leaf hash (0x + 64 hex)")
     parser.add_argument(
         "--gateway",

@@ -22,7 +22,7 @@ __all__ = ["MAX_HEADERS", "MAX_HISTORY", "Header", "SignerSet", "decode_header",
 #: Most headers on top of the anchor a bundle carries (a majority of 64 signers needs 33).
 MAX_HEADERS = 64
 #: Most headers of history (block 1 to the anchor's parent) a bundle carries.
-MAX_HISTORY = 25_000
+MAX_HISTORY = 65_536
 
 _VANITY = 32
 _SEAL = 65

@@ -288,6 +288,24 @@ def network(doc: dict[str, Any]) -> Section:
     return summary, details
 
 
+def offline(doc: dict[str, Any]) -> Section:
+    r = doc["results"]
+    py, js, size = r["python_ms"]["plain"], r["browser_ms"]["plain"], r["bytes"]
+    summary = [
+        f"| Offline proof check ({r['headers']} sealed headers, {size['plain']:,} bytes; "
+        f"{size['unsealed']:,} without seals) | Python {py:.2f} ms, Chromium {js:.2f} ms "
+        f"| node-backed check {r['online_ms']:.1f} ms | ≤ 10 ms Python, ≤ 50 ms browser "
+        f"| {_verdict(py <= 10 and js <= 50, doc)} |"
+    ]
+    details = [
+        f"Offline proofs (`{doc['command']}`; medians of {r['repeat']} runs, with the history "
+        f"of {r['history_headers']} headers Python {r['python_ms']['from_genesis']:.2f} ms and "
+        f"Chromium {r['browser_ms']['from_genesis']:.2f} ms for {size['from_genesis']:,} bytes; "
+        "[BENCH_OFFLINE.md](BENCH_OFFLINE.md)).",
+    ]
+    return summary, details
+
+
 BENCHMARKS: dict[str, Callable[[dict[str, Any]], Section]] = {
     "gas": gas,
     "merkle": merkle,
@@ -297,6 +315,7 @@ BENCHMARKS: dict[str, Callable[[dict[str, Any]], Section]] = {
     "indexer": indexer,
     "nodes": nodes,
     "network": network,
+    "offline": offline,
 }
 
 

@@ -259,8 +259,13 @@ def test_the_readme_network_section_runs_as_written(tmp_path: Path) -> None:
     )
     assert built.returncode == 0, built.stdout
     assert "http://127.0.0.3:8545" in block
-    *steps, down = block.rstrip("\n").split("\n")
-    assert down == ".venv/bin/xietong network down"
+    lines_of_block = block.rstrip("\n").split("\n")
+    down = ".venv/bin/xietong network down"
+    at = lines_of_block.index(down)
+    steps, offline = lines_of_block[:at], lines_of_block[at + 1 :]
+    assert [line.split()[:3] for line in offline] == [
+        [".venv/bin/xietong", "verify-proof", "--offline"]
+    ]
     shell = Shell(home, env, rpc_url="")
     try:
         out = shell.run("\n".join(steps).replace("http://127.0.0.3:8545", civil_url(port)))
@@ -282,6 +287,9 @@ def test_the_readme_network_section_runs_as_written(tmp_path: Path) -> None:
             assert indexed_trail(gateway, expected) == expected
         stopped = shell.run(down).stdout
         assert stopped.startswith("stopped 3 validator(s): "), stopped
+        # With every validator stopped, the proof bundle checks from its seals alone.
+        checked = shell.run("\n".join(offline)).stdout
+        assert checked.startswith("VALID OFFLINE leaf 0x"), checked
     finally:
         subprocess.run(
             ["xietong", "network", "down"], env={**env, "XIETONG_ENV": "local"}, cwd=home,

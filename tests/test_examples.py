@@ -390,7 +390,7 @@ def test_check_anchor_refuses_a_bundle_of_another_format(scene: Scene) -> None:
     bundle["format"] = "xietong-proof/9"
     path = scene.write("format.json", bundle)
     check_anchor(*question(scene, bundle=path)).refused(
-        'this is not a xietong-proof/2 proof bundle (format "xietong-proof/9").'
+        'this is not a xietong-proof/3 proof bundle (format "xietong-proof/9").'
     )
 
 

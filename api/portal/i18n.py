@@ -522,6 +522,203 @@ STRINGS: dict[str, tuple[str, str]] = {
         "FILE --trust TRUST-FILE (from /v1/consortium; compare its fingerprint)",
     ),
     "js.proof_failed": ("下载证明包失败", "Downloading the proof bundle failed"),
+    # --- verify: a proof bundle checked offline (offline-page.js, docs/OFFLINE_PROOFS.md)
+    "offline.title": ("离线核验证明包", "Check a proof bundle offline"),
+    "offline.intro": (
+        "在浏览器中核验证明包（xietong-proof/3）：区块头的签封、交易与收据的默克尔证明，只依据联盟信任文件，"
+        "不向网关或节点发送任何请求，断网亦可。",
+        "Check a proof bundle (xietong-proof/3) in this browser: the seals of its block headers and "
+        "the Merkle proofs of its transaction and receipt, against the consortium trust file alone, "
+        "with no request to the gateway or any node; it works with the network cut.",
+    ),
+    "offline.drop": ("将证明包（JSON）拖放到此处", "Drop a proof bundle (JSON) here"),
+    "offline.choose": ("选择证明包", "Choose a proof bundle"),
+    "offline.trust_label": (
+        "使用其他联盟信任文件（可选）",
+        "Use another consortium trust file (optional)",
+    ),
+    "offline.no_trust": (
+        "本网关没有联盟信任文件：请在下方选择一个信任文件后再核验。",
+        "This gateway has no consortium trust file: choose one below to check a bundle.",
+    ),
+    "offline.noscript": (
+        "离线核验需要启用 JavaScript。",
+        "Checking a bundle offline needs JavaScript.",
+    ),
+    "js.offline_checking": ("正在本地核验证明包…", "Checking the bundle locally…"),
+    "js.offline_progress": (
+        "正在本地核对区块头：{done} / {total}…",
+        "Checking the block headers locally: {done} of {total}…",
+    ),
+    "js.offline_trust_gateway": (
+        "依据本网关的联盟信任文件：链 ID {chain}，{signers} 个签封者，指纹 {fingerprint}（请与联盟公布的指纹核对）。",
+        "Checked against this gateway's consortium trust file: chain {chain}, {signers} signers, "
+        "fingerprint {fingerprint} (compare it with the consortium's).",
+    ),
+    "js.offline_trust_file": (
+        "依据信任文件 {name}：链 ID {chain}，{signers} 个签封者，指纹 {fingerprint}。",
+        "Checked against the trust file {name}: chain {chain}, {signers} signers, "
+        "fingerprint {fingerprint}.",
+    ),
+    "js.offline_trust_no_signers": (
+        "该信任文件未列出 Clique 签封者（链没有签封，如 Hardhat、Anvil）：无法据此离线核验，请选择联盟网络的信任文件。",
+        "This trust file names no Clique signers (its chain has no seals, as Hardhat or Anvil): "
+        "nothing can be checked offline against it; choose a consortium network's trust file.",
+    ),
+    "js.offline_trust_none": ("尚未选择信任文件。", "No trust file chosen yet."),
+    "js.offline_trust_refused": (
+        "信任文件 {name} 未被采用：{problem}。",
+        "The trust file {name} is refused: {problem}.",
+    ),
+    "js.offline_too_large": (
+        "文件过大（{size}）：证明包最大 64 MiB。",
+        "The file is too large ({size}): a proof bundle is at most 64 MiB.",
+    ),
+    "js.offline_valid": ("离线核验通过", "Valid offline"),
+    "js.offline_valid_text": (
+        "联盟多数签封者为存证区块签封：该版本于此区块存证。",
+        "A majority of the consortium's signers sealed the anchor block: the version was anchored in it.",
+    ),
+    "js.offline_refused": ("未通过离线核验", "Refused offline"),
+    "js.offline_reason": ("原因代码", "Reason code"),
+    "js.offline_detail": ("技术细节（英文）", "Technical detail"),
+    "js.offline_sealed_by": ("存证区块签封者", "Anchor block sealed by"),
+    "js.offline_confirmed_by": ("其后签封者", "Sealed on top by"),
+    "js.offline_signers": ("签封者", "Signers"),
+    "js.offline_signers_value": (
+        "{signers} 个中至少需 {required} 个，已有 {count} 个",
+        "{count} of {signers}; {required} required",
+    ),
+    "js.offline_history": ("区块头来源", "Headers"),
+    "js.offline_from_genesis": ("自创世区块逐一核对", "followed from the genesis block"),
+    "js.offline_not_from_genesis": (
+        "自存证区块起（签封者集合取自信任文件）",
+        "from the anchor block (the signer set is the trust file's)",
+    ),
+    "js.offline_publisher": ("存证部门", "Anchored by"),
+    "js.offline_chain": ("链 ID", "Chain id"),
+    "js.offline_fingerprint": ("信任文件指纹", "Trust file fingerprint"),
+    "js.offline_unchecked": (
+        "离线核验不能说明该版本此后是否被撤销：撤销是之后的交易，请向节点查询。",
+        "Checked offline, a bundle cannot say whether the version was revoked later: a revocation "
+        "is a later transaction; ask a node.",
+    ),
+    "js.offline_unknown_key": ("未登记的密钥", "a key no founder named"),
+    "js.offline_reason.trust-form": (
+        "联盟信任文件格式有误。",
+        "The consortium trust file is malformed.",
+    ),
+    "js.offline_reason.bundle-form": (
+        "该文件不是格式正确的证明包（xietong-proof/3）。",
+        "The file is not a well-formed proof bundle (xietong-proof/3).",
+    ),
+    "js.offline_reason.merkle-path": (
+        "证明包中的叶子经其默克尔路径得不到其根哈希。",
+        "The bundle's leaf does not lead to its root by its Merkle path.",
+    ),
+    "js.offline_reason.no-seals": (
+        "证明包不含签封的区块头（生成于没有签封的链，或为旧格式）：请改为向节点核验。",
+        "The bundle carries no sealed block headers (it was made on a chain without seals, or in "
+        "an older format): check it against a node instead.",
+    ),
+    "js.offline_reason.trust-no-signers": (
+        "信任文件未列出 Clique 签封者，无法据此核验签封。",
+        "The trust file names no Clique signers, so no seal can be checked against it.",
+    ),
+    "js.offline_reason.claim-chain": (
+        "证明包生成于另一条链，不是本联盟的链。",
+        "The bundle was made on another chain than the consortium's.",
+    ),
+    "js.offline_reason.claim-contract": (
+        "证明包指明的登记合约不是本联盟的合约。",
+        "The bundle names another registry contract than the consortium's.",
+    ),
+    "js.offline_reason.header-form": (
+        "证明包中的区块头格式有误，或数量过多。",
+        "A block header of the bundle is malformed, or there are too many.",
+    ),
+    "js.offline_reason.wrong-genesis": (
+        "区块头并非始于本联盟的创世区块。",
+        "The headers do not start on the consortium's genesis block.",
+    ),
+    "js.offline_reason.header-link": (
+        "区块头未能首尾相连：某个区块不是前一个区块的子区块。",
+        "The headers do not form a chain: a block is not the child of the one before it.",
+    ),
+    "js.offline_reason.claim-block": (
+        "证明包所称的区块号与存证区块不符。",
+        "The bundle's block number is not its anchor block's.",
+    ),
+    "js.offline_reason.claim-time": (
+        "证明包所称的存证时间与存证区块的时间不符。",
+        "The bundle's anchoring time is not its anchor block's time.",
+    ),
+    "js.offline_reason.header-field": (
+        "某个区块头的字段不符合 Clique 的规则。",
+        "A block header's fields break Clique's rules.",
+    ),
+    "js.offline_reason.header-time": (
+        "某个区块与其父区块的间隔短于链的出块周期。",
+        "A block was sealed sooner after its parent than the chain's period allows.",
+    ),
+    "js.offline_reason.seal-invalid": (
+        "某个区块的签封不是有效的签名。",
+        "A block's seal is not a valid signature.",
+    ),
+    "js.offline_reason.signer-outside-set": (
+        "某个区块由不在签封者集合中的密钥签封。",
+        "A block was sealed by a key outside the signer set.",
+    ),
+    "js.offline_reason.signer-repeated": (
+        "某个签封者在其上一个区块之后过早再次签封。",
+        "A signer sealed again too soon after its previous block.",
+    ),
+    "js.offline_reason.header-difficulty": (
+        "某个区块的难度值与其签封者是否轮值不符。",
+        "A block's difficulty does not match whether its signer was in turn.",
+    ),
+    "js.offline_reason.checkpoint-signers": (
+        "某个检查点区块列出的签封者与当时的签封者集合不符。",
+        "A checkpoint block lists other signers than the signer set.",
+    ),
+    "js.offline_reason.too-few-signers": (
+        "为存证区块及其后续区块签封的签封者未达多数。",
+        "Fewer than a majority of the signers sealed the anchor block and the blocks on top of it.",
+    ),
+    "js.offline_reason.transaction-proof": (
+        "交易证明无法对应到存证区块的交易树根。",
+        "The transaction proof does not lead to the anchor block's transactions root.",
+    ),
+    "js.offline_reason.claim-transaction": (
+        "经证明的交易与证明包所称的交易不符。",
+        "The proven transaction is not the one the bundle names.",
+    ),
+    "js.offline_reason.receipt-proof": (
+        "收据证明无法对应到存证区块的收据树根。",
+        "The receipt proof does not lead to the anchor block's receipts root.",
+    ),
+    "js.offline_reason.receipt-form": (
+        "经证明的收据不是有效的收据编码。",
+        "The proven receipt is not a receipt's encoding.",
+    ),
+    "js.offline_reason.receipt-failed": ("存证交易执行失败。", "The anchor transaction failed."),
+    "js.offline_reason.anchor-missing": (
+        "收据中没有本联盟登记合约为该数据集和根哈希发出的存证事件。",
+        "The receipt holds no anchoring event of the consortium's registry for this dataset and root.",
+    ),
+    "js.offline_reason.claim-publisher": (
+        "存证部门与证明包所称的部门不符。",
+        "The anchoring department is not the one the bundle names.",
+    ),
+    "js.offline_reason.claim-leaf-count": (
+        "叶子数与存证事件中的叶子数不符。",
+        "The bundle's leaf count is not the anchored one.",
+    ),
+    "js.offline_reason.claim-version": (
+        "证明包的版本 ID 与其数据集和根哈希不符。",
+        "The bundle's version id is not its dataset's and root's.",
+    ),
+    "js.offline_reason.unknown": ("未知原因。", "An unknown reason."),
     # --- datasets
     "datasets.title": ("数据集", "Datasets"),
     "datasets.intro": (

@@ -30,7 +30,7 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from ledger import InputError, __version__, catalogue, refs
+from ledger import InputError, LedgerError, __version__, catalogue, refs
 from ledger.apikeys import ApiKeyError, InsufficientScopeError, authenticate
 from ledger.audit import event_filters
 from ledger.chain.artifacts import load_artifact
@@ -40,6 +40,7 @@ from ledger.display import text_flags, visible
 from ledger.ids import version_id
 from ledger.localtime import BEIJING, local_time, time_zone, utc_time, zone_offset
 from ledger.portal_sessions import csrf_token, csrf_token_matches, end_session, open_session
+from ledger.trust import deployment_trust
 
 from .._client import came_over_tls
 from ..deps import (
@@ -512,6 +513,17 @@ def _sign_in_redirect(request: Request, exc: Exception) -> Response:
 # --------------------------------------------------------------------------- verify
 
 
+def _consortium_trust(state: ApiState) -> dict[str, Any] | None:
+    """The consortium trust file as ``GET /v1/consortium`` answers it, for the page's offline
+    check of proof bundles; None when this gateway has none (or cannot reach its chain yet)."""
+    try:
+        deployment = state.gateway.deployment
+        trust = deployment_trust(deployment, state.settings.trust_path(deployment.chain_id))
+    except LedgerError:
+        return None
+    return {**trust.as_dict(), "fingerprint": trust.fingerprint}
+
+
 @router.get("/")
 def verify_page(portal: Reader, hash: str | None = None) -> Response:
     t = portal.t
@@ -522,6 +534,8 @@ def verify_page(portal: Reader, hash: str | None = None) -> Response:
         active="verify",
         prefill=(hash or "").strip()[:80],
         script_strings=t.script_strings(),
+        # Embedded in the page: the offline check of a bundle sends no request.
+        consortium_trust=_consortium_trust(portal.state),
     )
 
 

@@ -31,6 +31,7 @@ router = APIRouter(tags=["consortium"], dependencies=[Depends(_limited)])
     "/v1/consortium",
     summary="The consortium trust file and its fingerprint",
     response_model=ConsortiumAnswer,
+    response_model_exclude_unset=True,  # no `clique` member off a Clique network
     responses={**ok("consortium"), **problems(429, 500, 503)},
 )
 def consortium(state: StateDep) -> dict[str, Any]:

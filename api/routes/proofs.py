@@ -49,8 +49,10 @@ def proof(
         ),
     ] = None,
 ) -> dict[str, Any]:
-    """A ``xietong-proof/2`` bundle: checks with ``xietong verify-proof`` against any node of
-    the consortium, with its trust file (``GET /v1/consortium``).
+    """A ``xietong-proof/3`` bundle: checks with ``xietong verify-proof`` against any node of
+    the consortium, with its trust file (``GET /v1/consortium``); on the consortium network
+    it carries the anchor's sealed headers and trie proofs (``sealed``), which check with no
+    node at all (``xietong verify-proof --offline``, docs/OFFLINE_PROOFS.md).
 
     File leaves need nothing more. Record leaves need ``record_hash`` and ``salt`` (the
     gateway never stores them, so it cannot write them into the bundle by itself); prefer

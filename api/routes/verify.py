@@ -220,7 +220,7 @@ class RecordQuery(BaseModel):
 def verify_record(state: StateDep, query: RecordQuery) -> dict[str, Any]:
     """Is this record (with its salt) anchored? Only hashes reach the index.
 
-    With ``with_proof`` each match carries its ``xietong-proof/2`` bundle. The salt never goes
+    With ``with_proof`` each match carries its ``xietong-proof/3`` bundle. The salt never goes
     into a URL (``proof_url`` names the leaf and version only): a salt in a query string ends
     up in access logs and browser histories.
     """

@@ -22,7 +22,7 @@
 //               SHA-256 of the artifact (ABI + bytecode) it was deployed from. Get it from your
 //               consortium, not from a bundle: a bundle's addresses are never believed.
 //   --rpc       any JSON-RPC node of that chain (http:// or https://).
-//   --bundle    a `xietong-proof/2` bundle, as `xietong dataset proof` or
+//   --bundle    a `xietong-proof/3` bundle, as `xietong dataset proof` or
 //               `GET /v1/proofs/{leaf}` writes it (docs/CLI.md).
 //   --provider, --consumer
 //               departments: a 0x id (32 bytes), or a department code such as a unified social
@@ -82,7 +82,7 @@ const USAGE =
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DEFAULT_ABIS = path.resolve(HERE, "..", "..", "ledger", "artifacts");
 
-const BUNDLE_FORMAT = "xietong-proof/2";
+const BUNDLE_FORMAT = "xietong-proof/3";
 const FILE_LEAF = ["bytes32", "string"]; // (content SHA-256, relative path)
 const RECORD_LEAF = ["bytes32", "bytes32"]; // (SHA-256 of the record's canonical JSON, salt)
 const MAX_FILE_BYTES = 1 << 20; // a real bundle is a few KB; a manifest smaller still

@@ -7,6 +7,7 @@ import { encode as rlpEncode } from "@ethereumjs/rlp";
 import { equalBytes, isZero, keccak256, toBigInt, toHex } from "./bytes.js";
 import { ADDRESS_SIZE, SEAL, VANITY, sealHash } from "./headers.js";
 import { refuse } from "./refusal.js";
+import { checksumAddress } from "./trust.js";
 
 const NONCE_ADD = new Uint8Array(8).fill(0xff);
 const NONCE_DROP = new Uint8Array(8);
@@ -84,11 +85,11 @@ export class SignerSet {
     this.forgetOldest(number);
     const signer = recoverSigner(header);
     if (!this.signers.has(signer)) {
-      refuse("signer-outside-set", `${where} is sealed by ${signer}, who is not among the ${this.signers.size} signers at that height.`);
+      refuse("signer-outside-set", `${where} is sealed by ${checksumAddress(signer)}, who is not among the ${this.signers.size} signers at that height.`);
     }
     if ([...this.recents.values()].includes(signer)) {
       const blocks = this.signers.size >> 1;
-      refuse("signer-repeated", `${where} is sealed by ${signer}, who sealed one of the ${blocks} blocks before it.`);
+      refuse("signer-repeated", `${where} is sealed by ${checksumAddress(signer)}, who sealed one of the ${blocks} blocks before it.`);
     }
     const ordered = this.sorted();
     const inTurn = number % BigInt(ordered.length) === BigInt(ordered.indexOf(signer));

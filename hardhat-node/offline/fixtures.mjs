@@ -31,7 +31,11 @@ const KEYS = [
 
 const hex = (bytes) => "0x" + bytesToHex(bytes);
 const addressOf = (key) => hex(keccak(secp256k1.getPublicKey(key, false).subarray(1)).subarray(12));
-const int = (n) => (BigInt(n) === 0n ? new Uint8Array() : hexToBytes(BigInt(n).toString(16).padStart(Math.ceil(BigInt(n).toString(16).length / 2) * 2, "0")));
+/** A header integer: big-endian without leading zeros (0 is empty). */
+function int(n) {
+  const digits = BigInt(n).toString(16);
+  return n === 0 || n === 0n ? new Uint8Array() : hexToBytes(digits.length % 2 ? "0" + digits : digits);
+}
 const word = (n) => hexToBytes(BigInt(n).toString(16).padStart(64, "0"));
 const zeros = (n) => new Uint8Array(n);
 const clone = (value) => JSON.parse(JSON.stringify(value));
@@ -70,7 +74,7 @@ function sealedHeader(h, key) {
   // geth's seal: r, s, v (the recovered format puts v first).
   extra.set(concatBytes(signature.subarray(1), signature.subarray(0, 1)), extra.length - 65);
   if (h.editSeal) h.editSeal(extra.subarray(extra.length - 65));
-  if (h.after) h.after(fields);
+  if (h.mangle) h.mangle(fields); // after sealing: the seal no longer fits
   return rlp(fields);
 }
 
@@ -78,7 +82,7 @@ function sealedHeader(h, key) {
  * says (each {signer: key index, vote?, difficulty?, …}); each block in turn gets difficulty
  * 2 unless the plan says otherwise. Returns {genesisHash, raw: [block 1, …]}. */
 function makeChain({ signerKeys, epoch, plan }) {
-  let set = signerKeys.map(addressOf).sort();
+  let set = signerKeys.map((k) => addressOf(KEYS[k])).sort();
   const genesisFields = [
     zeros(32), UNCLES, zeros(20), zeros(32), keccak(rlp(new Uint8Array())), keccak(rlp(new Uint8Array())), zeros(256),
     int(1), int(0), int(30_000_000), int(0), int(GENESIS_TIME),
@@ -90,10 +94,10 @@ function makeChain({ signerKeys, epoch, plan }) {
   const raw = [];
   plan.forEach((step, i) => {
     const number = i + 1;
-    if (step.set) set = step.set.map(addressOf).sort(); // a vote passed before this block
+    if (step.set) set = step.set.map((k) => addressOf(KEYS[k])).sort(); // a vote passed before this block
     const signer = addressOf(KEYS[step.signer]);
     const inTurn = set.indexOf(signer) === number % set.length;
-    time += step.after ?? PERIOD;
+    time += step.gap ?? PERIOD;
     const checkpoint = number % epoch === 0;
     const header = {
       ...step,
@@ -107,7 +111,7 @@ function makeChain({ signerKeys, epoch, plan }) {
     raw.push(encoded);
     parent = keccak(encoded);
   });
-  return { genesisHash, raw, times: raw.map((_, i) => GENESIS_TIME + plan.slice(0, i + 1).reduce((t, s) => t + (s.after ?? PERIOD), 0)) };
+  return { genesisHash, raw, times: raw.map((_, i) => GENESIS_TIME + plan.slice(0, i + 1).reduce((t, s) => t + (s.gap ?? PERIOD), 0)) };
 }
 
 function hexToBytesOf(address) {
@@ -138,7 +142,7 @@ function anchorLog({ registry = REGISTRY, leafCount = FILES.length, root = TREE.
 
 const typed = (type, body) => concatBytes(Uint8Array.of(type), body);
 const receipt = (status, logs, gas = 50_000) => typed(2, rlp([int(status), int(gas), zeros(256), logs]));
-const TRANSACTIONS = [0, 1, 2].map((i) => typed(2, rlp([int(CHAIN_ID), int(i), utf8ToBytes(`transaction ${i}`)])));
+const TRANSACTIONS = [0, 1, 2].map((i) => typed(2, rlp([int(CHAIN_ID), int(i), utf8ToBytes(`transaction ${i} `.repeat(8))])));
 const ANCHOR_INDEX = 1;
 
 /** The anchor block's transactions and receipts tries: roots and the proofs at the index. */
@@ -251,8 +255,8 @@ async function main() {
   add("trust-no-signers: a trust file without clique", good, refused("trust-no-signers"), trustFile({ genesisHash: chain.genesisHash, clique: false }));
   add("claim-chain", edited((b) => (b.chain_id = 1)), refused("claim-chain"));
   add("claim-contract", edited((b) => (b.contract = CONTRACTS.JointCommitments)), refused("claim-contract"));
-  add("header-form: a header of 15 fields", resealed(6, { after: (f) => f.pop() }), refused("header-form"));
-  add("header-form: an integer with a leading zero", resealed(6, { after: (f) => (f[9] = concatBytes(Uint8Array.of(0), f[9])) }), refused("header-form"));
+  add("header-form: a header of 15 fields", resealed(6, { mangle: (f) => f.pop() }), refused("header-form"));
+  add("header-form: an integer with a leading zero", resealed(6, { mangle: (f) => (f[9] = concatBytes(Uint8Array.of(0), f[9])) }), refused("header-form"));
   add("header-form: 65 headers", edited((b) => (b.sealed.headers = Array(65).fill(b.sealed.headers[0]))), refused("header-form"));
   add("wrong-genesis: a history on another genesis block", bundleOf(chain, ANCHOR, { count: 3, roots, history: true }), refused("wrong-genesis"),
     trustFile({ genesisHash: "0x" + "12".repeat(32) }));
@@ -262,7 +266,7 @@ async function main() {
   add("valid: the same time written with Z", edited((b) => (b.anchored_at = b.anchored_at.replace("+00:00", "Z"))), VALID);
   add("header-field: a mix digest", resealed(6, { mixHash: new Uint8Array(32).fill(1) }), refused("header-field"));
   add("header-field: a vote nonce that is neither", resealed(6, { nonce: Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 1) }), refused("header-field"));
-  add("header-time: sealed 1 s after its parent (period 2)", resealed(6, { after: 1 }), refused("header-time"));
+  add("header-time: sealed 1 s after its parent (period 2)", resealed(6, { gap: 1 }), refused("header-time"));
   add("seal-invalid: v is 2", resealed(6, { editSeal: (seal) => (seal[64] = 2) }), refused("seal-invalid"));
   add("seal-invalid: r is 0", resealed(6, { editSeal: (seal) => seal.fill(0, 0, 32) }), refused("seal-invalid"));
   add("signer-outside-set: sealed by a key outside the set", resealed(6, { signer: 4, difficulty: 1 }), refused("signer-outside-set"));
@@ -309,8 +313,21 @@ async function main() {
   add("valid: epoch 4, checkpoints 4 and 8 in history and on top", bundleOf(epochChain, ANCHOR, { count: 4, roots, history: true }), VALID, epochTrust);
   const wrongList = epochPlan.map((step, i) => (i + 1 === 8 ? { ...step, signerList: concatBytes(...signers.slice(0, 3).map((k) => hexToBytes(addressOf(KEYS[k]).slice(2)))) } : step));
   const wrongChain = makeChain({ signerKeys: signers, epoch: 4, plan: wrongList });
-  add("checkpoint-signers: checkpoint 8 lists three of the four", bundleOf(wrongChain, 6, { count: 3, roots, history: true }), refused("checkpoint-signers"),
+  add("checkpoint-signers: checkpoint 8 lists three of the four", bundleOf(wrongChain, ANCHOR, { count: 4, roots, history: true }), refused("checkpoint-signers"),
     trustFile({ genesisHash: wrongChain.genesisHash, epoch: 4 }));
+
+  // A long history (the verifier follows it in slices), epoch 100, and a vote that drops a
+  // signer: blocks 201 to 203 vote the first signer out (3 of 4 > 2; block 200 is a
+  // checkpoint, which casts no vote); the anchor at 560 needs 2 of the 3 left.
+  const [gone, ...left] = sorted;
+  const dropPlan = [
+    ...roundRobin(signers, 1, 200),
+    ...roundRobin(signers, 201, 203).map((step) => ({ ...step, coinbase: hexToBytes(addressOf(KEYS[gone]).slice(2)) })),
+    ...roundRobin(left, 204, 600).map((step, i) => (i === 0 ? { ...step, set: left } : step)),
+  ];
+  const dropped = makeChain({ signerKeys: signers, epoch: 100, plan: withAnchor(pickNotRecent(dropPlan, signers, left), 560, roots) });
+  add("valid: 559 headers of history, a signer voted out at block 203; 2 of 3", bundleOf(dropped, 560, { count: 2, roots, history: true }), VALID,
+    trustFile({ genesisHash: dropped.genesisHash, epoch: 100 }));
 
   return { desc: "Made by hardhat-node/offline/fixtures.mjs (deterministic; no node).", trust, cases };
 }

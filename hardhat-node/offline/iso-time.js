@@ -2,10 +2,11 @@
  * `datetime.fromisoformat(text.replace("Z", "+00:00"))` and an offset required (ledger/verify
  * bundles.py `_same_time`), as an exact instant.
  *
- * Read: calendar dates (YYYY-MM-DD or YYYYMMDD), any one character between date and time,
- * HH[:MM[:SS[.f…]]] (or without colons), and an offset ±HH[:MM[:SS[.f…]]] (or without colons)
- * or Z, following CPython 3.11's parser. Not read, although Python reads them: ISO week dates
- * (2025-W01-3), which no bundle holds. */
+ * Read as CPython 3.11 reads them (its _datetimemodule.c, step for step): calendar dates
+ * (YYYY-MM-DD, YYYYMMDD) and ISO week dates (YYYY-Www[-D], YYYYWww[D]), any one character
+ * between date and time, HH[:MM[:SS[.f…]]] (or without colons), and an offset
+ * ±HH[:MM[:SS[.f…]]] (or without colons). No bundle writes more than one of these forms, but
+ * the two verifiers must agree on all of them. */
 
 const CORRECTION = [100000, 10000, 1000, 100, 10];
 const DIGITS = /^[0-9]+$/;
@@ -15,9 +16,8 @@ const US_PER_SECOND = 1_000_000n;
  * refuse it or it names no offset. */
 export function isoInstant(text) {
   if (typeof text !== "string") return null;
-  const value = text.replaceAll("Z", "+00:00");
   try {
-    return parseDateTime(value);
+    return fromIsoFormat(text.replaceAll("Z", "+00:00"));
   } catch (error) {
     if (error instanceof IsoError) return null;
     throw error;
@@ -53,71 +53,160 @@ function twoDigits(text, at) {
   return Number(part);
 }
 
+const NON_ASCII = /[^\x00-\x7f]/u;
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** CPython's datetime_fromisoformat: the first character outside ASCII at code point 7, 8 or
+ * 10 (where a separator can be) is read as "T"; then the text is read as its UTF-8 bytes, so
+ * that another character outside ASCII is one to four bytes that match nothing (a lone
+ * surrogate has none: refused). */
+function fromIsoFormat(text) {
+  const chars = Array.from(text); // code points, as Python counts them
+  if (chars.length < 7) bad();
+  const separator = [7, 8, 10].find((at) => at <= chars.length && NON_ASCII.test(chars[at] ?? ""));
+  if (separator !== undefined) chars[separator] = "T";
+  if (chars.some((c) => SURROGATE.test(c))) bad();
+  return parseDateTime(String.fromCharCode(...new TextEncoder().encode(chars.join(""))));
+}
+
 function parseDateTime(text) {
-  if (text.length < 7) bad();
-  const extended = text[4] === "-";
-  if (text[extended ? 5 : 4] === "W") bad(); // ISO week dates: see the module's comment
-  const dateLength = extended ? 10 : 8;
-  const [year, month, day] = parseDate(text.slice(0, dateLength), extended);
-  const timeText = text.slice(dateLength + 1); // after the separator, whatever it is
-  if (!timeText) bad(); // a date alone has no offset
-  const { hour, minute, second, micro, offsetMicros } = parseTime(timeText);
+  const separator = separatorAt(text);
+  const [year, month, day] = parseDate(text.slice(0, separator));
+  if (text.length <= separator) bad(); // a date alone has no offset
+  const { hour, minute, second, micro, offsetMicros } = parseTime(text.slice(separator + 1));
   if (!validDate(year, month, day) || hour > 23 || minute > 59 || second > 59) bad();
   const seconds = BigInt(daysFromCivil(year, month, day)) * 86400n + BigInt(hour * 3600 + minute * 60 + second);
   return seconds * US_PER_SECOND + BigInt(micro) - offsetMicros;
 }
 
-function parseDate(text, extended) {
+const isDigit = (c) => c !== undefined && c >= "0" && c <= "9";
+
+/** Where the date ends (CPython's _find_isoformat_datetime_separator). */
+function separatorAt(text) {
+  const n = text.length;
+  if (n === 7) return 7;
+  if (text[4] === "-") {
+    if (text[5] !== "W") return 10; // YYYY-MM-DD
+    if (n < 8) bad();
+    if (n > 8 && text[8] === "-") {
+      if (n === 9) bad();
+      return n > 10 && isDigit(text[10]) ? 8 : 10; // YYYY-Www then a separator, or YYYY-Www-D
+    }
+    return 8; // YYYY-Www
+  }
+  if (text[4] !== "W") return 8; // YYYYMMDD
+  let end = 7; // YYYYWww or YYYYWwwD
+  while (end < n && isDigit(text[end])) end++;
+  if (end < 9) return end;
+  return end % 2 === 0 ? 7 : 8;
+}
+
+/** [year, month, day] of a calendar or ISO week date. */
+function parseDate(text) {
   const yearText = text.slice(0, 4);
   if (yearText.length !== 4 || !DIGITS.test(yearText)) bad();
   const year = Number(yearText);
-  const at = extended ? 5 : 4;
+  const dashes = text[4] === "-";
+  let at = dashes ? 5 : 4;
+  if (text[at] === "W") {
+    const week = twoDigits(text, at + 1);
+    at += 3;
+    let weekday = 1;
+    if (at < text.length) {
+      if (dashes && text[at++] !== "-") bad();
+      if (!isDigit(text[at])) bad();
+      weekday = Number(text[at]);
+    }
+    return dateOfIsoWeek(year, week, weekday);
+  }
   const month = twoDigits(text, at);
-  if ((text[at + 2] === "-") !== extended) bad(); // dashes everywhere or nowhere
-  const day = twoDigits(text, at + 2 + (extended ? 1 : 0));
-  return [year, month, day];
+  at += 2;
+  if (dashes && text[at++] !== "-") bad();
+  return [year, month, twoDigits(text, at)];
 }
 
+/** The calendar date of an ISO week date (datetime.date.fromisocalendar). */
+function dateOfIsoWeek(year, week, weekday) {
+  if (year < 1 || year > 9999 || week < 1 || week > 53 || weekday < 1 || weekday > 7) bad();
+  const newYear = daysFromCivil(year, 1, 1);
+  const newYearDay = weekdayOf(newYear); // Monday 0
+  // A year has a week 53 when it starts on a Thursday, or on a Wednesday in a leap year.
+  if (week === 53 && !(newYearDay === 3 || (newYearDay === 2 && isLeap(year)))) bad();
+  const firstMonday = newYear - newYearDay + (newYearDay > 3 ? 7 : 0);
+  return civilFromDays(firstMonday + (week - 1) * 7 + (weekday - 1));
+}
+
+/** Monday 0 … Sunday 6 (1970-01-01 was a Thursday). */
+function weekdayOf(days) {
+  return (((days % 7) + 7) % 7 + 3) % 7;
+}
+
+/** CPython's parse_isoformat_time: the clock up to the first of "Z", "+" or "-", then the
+ * offset; an offset is required here. */
 function parseTime(text) {
-  if (text.length < 2) bad();
-  const minus = text.indexOf("-");
-  const plus = text.indexOf("+");
-  const zoneAt = minus >= 0 ? minus : plus; // Python looks for "-" first
-  if (zoneAt < 0) bad(); // no offset: a naive time
-  const [hour, minute, second, micro] = parseClock(text.slice(0, zoneAt));
-  const zone = text.slice(zoneAt + 1);
-  if ([0, 1, 3].includes(zone.length)) bad();
-  const [zh, zm, zs, zmicro] = parseClock(zone);
-  const whole = (zh * 60 + zm) * 60 + zs;
-  // CPython takes an offset of whole seconds 0 for UTC, whatever its fraction.
-  const size = whole === 0 ? 0n : BigInt(whole * 1_000_000 + zmicro);
-  if (size >= 86_400n * US_PER_SECOND) bad(); // an offset is less than a day
-  return { hour, minute, second, micro, offsetMicros: text[zoneAt] === "-" ? -size : size };
+  let zone = 0;
+  do {
+    if ("Z+-".includes(text[zone] ?? "\0")) break;
+  } while (++zone < text.length);
+  const clock = parseClock(text, 0, zone);
+  if (clock.status < 0 || zone >= text.length) bad(); // malformed, or naive
+  // What follows the clock before the offset is not looked at (CPython ignores it too).
+  let offsetMicros = 0n;
+  if (text[zone] === "Z") {
+    if (zone + 1 < text.length) bad();
+  } else {
+    const offset = parseClock(text, zone + 1, text.length);
+    if (offset.status !== 0) bad();
+    const sign = text[zone] === "-" ? -1n : 1n;
+    const seconds = BigInt(offset.hour * 3600 + offset.minute * 60 + offset.second);
+    // An offset of 0 whole seconds is UTC, whatever its fraction.
+    offsetMicros = seconds === 0n ? 0n : sign * (seconds * US_PER_SECOND + BigInt(offset.micro));
+    if (offsetMicros <= -DAY_MICROS || offsetMicros >= DAY_MICROS) bad(); // less than a day
+  }
+  return { hour: clock.hour, minute: clock.minute, second: clock.second, micro: clock.micro, offsetMicros };
 }
 
-/** HH[:MM[:SS[.f…]]] or HH[MM[SS[.f…]]]: [hours, minutes, seconds, microseconds]. */
-function parseClock(text) {
-  const parts = [0, 0, 0, 0];
-  let at = 0;
-  let colons = false;
-  for (let i = 0; i < 3; i++) {
-    if (text.length - at < 2) bad();
-    parts[i] = twoDigits(text, at);
-    at += 2;
-    const next = text[at];
-    if (i === 0) colons = next === ":";
-    if (next === undefined || i === 2) break;
-    if (colons && next !== ":") bad();
-    if (colons) at++;
+const DAY_MICROS = 86_400n * US_PER_SECOND;
+
+/** `count` ASCII digits at `at` (a number), or null. */
+function digitsAt(text, at, count) {
+  const part = text.slice(at, at + count);
+  return part.length === count && (count === 0 || DIGITS.test(part)) ? Number(part || "0") : null;
+}
+
+/** CPython's parse_hh_mm_ss_ff over text[start, end): HH[:?MM[:?SS]] then a fraction after
+ * "." or ","; status 0 when it ends there, 1 when something follows, negative when malformed.
+ * As in C, reading may look past `end` (at the offset's sign, or the end of the text). */
+function parseClock(text, start, end) {
+  const at = (i) => text[i] ?? "\0";
+  const values = [0, 0, 0];
+  let p = start;
+  let colons = true;
+  let i = 0;
+  for (; i < 3; i++) {
+    const value = digitsAt(text, p, 2);
+    if (value === null) return { status: -3 };
+    values[i] = value;
+    p += 2;
+    const c = at(p++);
+    if (i === 0) colons = c === ":";
+    if (p >= end) return clockOf(values, 0, c !== "\0" ? 1 : 0);
+    if (colons && c === ":") continue;
+    if (c === "." || c === ",") break;
+    if (colons) return { status: -4 };
+    p--; // no colons: the character was the next component's first digit
   }
-  if (at < text.length) {
-    if (text[at] !== "." && text[at] !== ",") bad();
-    const fraction = text.slice(at + 1); // CPython takes an empty one for 0
-    if (fraction && !DIGITS.test(fraction)) bad();
-    const kept = fraction.slice(0, 6); // further digits are dropped, as Python drops them
-    parts[3] = kept ? Number(kept) * (kept.length < 6 ? CORRECTION[kept.length - 1] : 1) : 0;
-  }
-  return parts;
+  const count = Math.min(end - p, 6);
+  const fraction = digitsAt(text, p, count);
+  if (fraction === null) return { status: -3 };
+  p += count;
+  while (isDigit(text[p])) p++; // digits past the sixth are dropped
+  const micro = count === 0 ? 0 : fraction * (count < 6 ? CORRECTION[count - 1] : 1);
+  return clockOf(values, micro, at(p) !== "\0" ? 1 : 0);
+}
+
+function clockOf([hour, minute, second], micro, status) {
+  return { status, hour, minute, second, micro };
 }
 
 function isLeap(year) {

@@ -2,12 +2,14 @@
  * of docs/OFFLINE_PROOFS.md in their order, with the reason codes the Python verifier
  * (ledger/verify/offline.py) gives. Pure: no network, no storage.
  *
- *   await verifyBundle(bundle, trust)       a parsed bundle and trust file
- *   await verifyBundleText(text, trust)     the bundle's JSON text, read as Python reads it
+ *   await verifyBundle(bundle, trust, options)      a parsed bundle and trust file
+ *   await verifyBundleText(text, trust, options)    the bundle's JSON text, read as Python reads it
  *
  * Both resolve to {valid: true, report} or {valid: false, reason, message}, and never reject:
- * an unexpected error is a `bundle-form` refusal. (Async because @ethereumjs/mpt's proof
- * check is.) */
+ * an unexpected error is a `bundle-form` refusal. They are async because @ethereumjs/mpt's
+ * proof check is, and because a long history (each seal about 1.5 ms to recover) is followed
+ * in slices that give the page back its event loop; `options.onProgress(done, total)` hears
+ * of each slice. */
 import { checkAnchorEvent, checkTransaction, provenValue, receiptLogs } from "./anchor.js";
 import { checkBundleForm, SEALED_FORMAT } from "./bundle-form.js";
 import { toHex } from "./bytes.js";
@@ -31,9 +33,9 @@ export const MAX_TRUST_BYTES = 64 * 1024;
 const MAX_TRUST_DEPTH = 4;
 
 /** Check a parsed bundle against a parsed trust file. */
-export async function verifyBundle(bundle, trust) {
+export async function verifyBundle(bundle, trust, options = {}) {
   try {
-    return { valid: true, report: await checkBundle(bundle, trust) };
+    return { valid: true, report: await checkBundle(bundle, trust, options.onProgress ?? (() => {})) };
   } catch (error) {
     if (error instanceof Refusal) return { valid: false, reason: error.reason, message: error.message };
     return { valid: false, reason: "bundle-form", message: `The bundle could not be read (${describe(error)}).` };
@@ -42,7 +44,7 @@ export async function verifyBundle(bundle, trust) {
 
 /** Check a bundle's JSON text (a string, or its UTF-8 bytes): parsed strictly (no duplicate
  * names, integers kept exact), within the size limits, then as verifyBundle. */
-export async function verifyBundleText(text, trust) {
+export async function verifyBundleText(text, trust, options = {}) {
   const size = typeof text === "string" ? new TextEncoder().encode(text).length : text.length;
   if (size > MAX_BUNDLE_BYTES) {
     return refusal("bundle-form", `The bundle is larger than ${MAX_BUNDLE_BYTES} bytes.`);
@@ -57,7 +59,7 @@ export async function verifyBundleText(text, trust) {
   if (size > MAX_BUNDLE_BYTES_WITHOUT_HISTORY && !Array.isArray(history)) {
     return refusal("bundle-form", `A bundle without history is at most ${MAX_BUNDLE_BYTES_WITHOUT_HISTORY} bytes.`);
   }
-  return verifyBundle(bundle, trust);
+  return verifyBundle(bundle, trust, options);
 }
 
 /** A trust file's JSON text (string or UTF-8 bytes) parsed and checked as ledger/trust.py
@@ -88,7 +90,7 @@ function describe(error) {
 }
 
 /** The rules, in order; returns the report of a valid bundle, throws a Refusal. */
-async function checkBundle(bundle, trust) {
+async function checkBundle(bundle, trust, onProgress) {
   const trustIssue = trustProblem(trust);
   if (trustIssue !== null) refuse("trust-form", `The consortium trust file is malformed: ${trustIssue}.`);
   // 1, 2: form, then the Merkle path from the leaf to the root.
@@ -110,7 +112,7 @@ async function checkBundle(bundle, trust) {
   // 8: the block and time claimed are the anchor header's.
   checkBlockClaims(bundle, anchor);
   // 9, 10: every seal, then a majority of the signers on the anchor block.
-  const seals = followSeals(trust.clique, history, headers);
+  const seals = await followSeals(trust.clique, history, headers, onProgress);
   // 11, 12, 13: the transaction, its receipt and the anchor event under the header's roots.
   const rawTransaction = await provenValue(anchor.transactionsRoot, form.sealed.index, form.sealed.transactionProof, "transaction");
   const transaction = checkTransaction(rawTransaction, bundle.transaction);
@@ -154,22 +156,39 @@ function checkBlockClaims(bundle, anchor) {
   if (anchor.number !== BigInt(bundle.block_number)) {
     refuse("claim-block", `The bundle says block ${bundle.block_number}; its header is block ${anchor.number}.`);
   }
-  if (isoInstant(bundle.anchored_at) !== anchor.timestamp * 1_000_000n) {
+  if (!sameInstant(isoInstant(bundle.anchored_at), anchor.timestamp)) {
     const sealedAt = isoOfSeconds(anchor.timestamp) ?? `${anchor.timestamp} (unix time)`;
     refuse("claim-time", `The bundle says it was anchored at ${bundle.anchored_at}; the block was sealed at ${sealedAt}.`);
   }
 }
 
+/** Whether an instant (microseconds) is the unix time `seconds`, compared as Python compares
+ * `datetime.timestamp()` (a float: microseconds / 10^6, rounded once) with an int. */
+function sameInstant(micros, seconds) {
+  const timestamp = Number(micros) / 1e6;
+  return Number.isInteger(timestamp) && BigInt(timestamp) === seconds;
+}
+
+/** Headers checked between two returns to the event loop. */
+const SLICE = 256;
+
+const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+
 /** Rules 9 and 10: every header through history then headers, from the trust file's
  * signers; then enough distinct signers on the anchor block. Returns {sealers, size, required}. */
-function followSeals(clique, history, headers) {
+async function followSeals(clique, history, headers, onProgress) {
   const set = new SignerSet({
     epoch: clique.epoch,
     period: clique.period,
     signers: clique.signers.map((s) => s.address),
   });
   let parent = null;
-  for (const header of history) {
+  const total = history.length + headers.length;
+  for (const [i, header] of history.entries()) {
+    if (i % SLICE === SLICE - 1) {
+      onProgress(i, total);
+      await nextTask();
+    }
     set.apply(header, parent);
     parent = header;
   }

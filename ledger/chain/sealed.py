@@ -21,7 +21,7 @@ from ..clique import MAX_HEADERS, MAX_HISTORY, decode_header, recover_signer
 from ..errors import ChainError, NotSealedError
 from .transport import node_errors
 
-__all__ = ["clique_signers", "header_rlp", "sealed_evidence"]
+__all__ = ["clique_signers", "header_rlp", "receipt_encoding", "sealed_evidence"]
 
 _BATCH = 256
 
@@ -91,7 +91,7 @@ def _blocks(w3: Web3, numbers: range) -> list[dict[str, Any]]:
     return found
 
 
-def _receipt_value(receipt: dict[str, Any]) -> bytes:
+def receipt_encoding(receipt: dict[str, Any]) -> bytes:
     """A receipt's consensus encoding (the receipts trie's value)."""
     logs = [
         [
@@ -156,7 +156,7 @@ def sealed_evidence(
     receipts = _rpc(w3, "eth_getBlockReceipts", [hex(block_number)])
     transaction_proof = _proof(raw_transactions, index, anchor["transactionsRoot"], "transactions")
     receipt_proof = _proof(
-        [_receipt_value(r) for r in receipts], index, anchor["receiptsRoot"], "receipts"
+        [receipt_encoding(r) for r in receipts], index, anchor["receiptsRoot"], "receipts"
     )
     # Headers on top, until a majority of the signers at the anchor have sealed.
     required = len(before) // 2 + 1

@@ -24,7 +24,7 @@ from ..verify import (
     load_bundle,
     verify_bundle,
 )
-from ..verify.offline import verify_bundle_offline
+from ..verify.offline import check_text_size, verify_bundle_offline
 from ._output import console, emit_json, fail, guarded, load_settings, must_exist, safe
 from .dataset import RecordOption, SaltsOption, record_leaf
 
@@ -170,6 +170,7 @@ def verify_proof_command(
             raise InputError(f"cannot read {bundle} ({exc.strerror}).") from None
         data = load_bundle(text)  # BundleFormatError when it is not a JSON bundle
         if offline:
+            check_text_size(len(text), data)
             return _offline(data)
         check_bundle_offline(data)  # a bad bundle is refused before any node is asked
         w3 = connect(rpc or settings.rpc_url)

@@ -11,6 +11,7 @@ raises :class:`OfflineProofError` (its ``reason`` the rule's code) or returns an
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -27,18 +28,24 @@ from ..errors import LedgerError, OfflineProofError
 from ..ids import version_id
 from ..trust import ConsortiumTrust
 from ._errors import BundleFormatError, RootMismatchError
-from .bundles import BUNDLE_FORMAT, check_bundle_offline
+from .bundles import BUNDLE_FORMAT, check_bundle_offline, check_claims
 
 __all__ = [
+    "MAX_UNHISTORIC_SIZE",
     "OfflineCheck",
+    "check_text_size",
     "verify_bundle_offline",
 ]
 
+#: Largest bundle text without history (a real one is a few KB).
+MAX_UNHISTORIC_SIZE = 1 << 20
+_HEX = re.compile(r"0x(?:[0-9a-fA-F]{2})*")
 _SEALED_MEMBERS = {"headers", "transaction", "receipt", "history"}
 #: topic 0 of DatasetRegistry's VersionAnchored event.
 _ANCHORED = keccak(text="VersionAnchored(bytes32,bytes32,bytes32,uint64,bytes32,bytes32[])")
 _TYPED_RECEIPTS = (1, 2, 3)
 #: Refusals that a signer set changed by votes would explain, and what to say then.
+_LAST_ISO_SECOND = 253402300799  # 9999-12-31T23:59:59Z
 _SET_REASONS = {"signer-outside-set", "signer-repeated", "header-difficulty", "checkpoint-signers"}
 _NO_HISTORY = (
     "The bundle carries no history: if the consortium voted on its signers since genesis, "
@@ -85,18 +92,16 @@ class OfflineCheck:
 
 
 def _hex(value: Any, where: str) -> bytes:
-    if not isinstance(value, str) or not value.startswith("0x") or len(value) % 2:
+    if not isinstance(value, str) or not _HEX.fullmatch(value):
         raise OfflineProofError("bundle-form", f"{where} must be 0x-hex of whole bytes.")
-    try:
-        return bytes.fromhex(value[2:])
-    except ValueError:
-        raise OfflineProofError("bundle-form", f"{where} must be 0x-hex of whole bytes.") from None
+    return bytes.fromhex(value[2:])
 
 
-def _hex_list(value: Any, where: str, limit: int) -> list[bytes]:
-    if not isinstance(value, list) or len(value) > limit:
-        raise OfflineProofError("bundle-form", f"{where} must be a list of at most {limit}.")
-    return [_hex(item, f"{where}[{i}]") for i, item in enumerate(value)]
+def _hex_list(value: Any, where: str, limit: int | None = None) -> list[bytes]:
+    if not isinstance(value, list) or (limit is not None and len(value) > limit):
+        at_most = "" if limit is None else f" of at most {limit}"
+        raise OfflineProofError("bundle-form", f"`{where}` must be a list{at_most}.")
+    return [_hex(item, f"`{where}[{i}]`") for i, item in enumerate(value)]
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,7 @@ def _sealed_form(sealed: Any) -> _Sealed:
             "bundle-form",
             "`sealed` must be null or an object of headers, transaction, receipt and history.",
         )
-    headers = _hex_list(sealed["headers"], "sealed.headers", MAX_HEADERS)
+    headers = _hex_list(sealed["headers"], "sealed.headers")
     if not headers:
         raise OfflineProofError("bundle-form", "`sealed.headers` is empty.")
     transaction, receipt = sealed["transaction"], sealed["receipt"]
@@ -132,21 +137,58 @@ def _sealed_form(sealed: Any) -> _Sealed:
         index=index,
         transaction_proof=_hex_list(transaction["proof"], "sealed.transaction.proof", 64),
         receipt_proof=_hex_list(receipt["proof"], "sealed.receipt.proof", 64),
-        history=None if history is None else _hex_list(history, "sealed.history", MAX_HISTORY),
+        history=None if history is None else _hex_list(history, "sealed.history"),
     )
 
 
+#: The hex members of a bundle, as rule 1 writes them: 0x, then exactly so many hex digits.
+_HASH_MEMBERS = ("root", "dataset_id", "version_id", "transaction")
+
+
+def _strict_hex(bundle: dict[str, Any]) -> None:
+    """Rule 1's hex form: ``0x`` and the digits, nothing else (ledger.verify.bundles, made for
+    a node-backed check, also takes ``0X``, no prefix and spaces)."""
+    values = [(name, bundle.get(name), 64) for name in _HASH_MEMBERS]
+    leaf, publisher = bundle.get("leaf"), bundle.get("publisher")
+    values.append(
+        ("publisher.id", publisher.get("id") if isinstance(publisher, dict) else None, 64)
+    )
+    values.append(("leaf.hash", leaf.get("hash") if isinstance(leaf, dict) else None, 64))
+    values.append(("contract", bundle.get("contract"), 40))
+    proof = bundle.get("proof")
+    values += [("proof", step, 64) for step in (proof if isinstance(proof, list) else [])]
+    for name, value, digits in values:
+        if not (isinstance(value, str) and re.fullmatch(rf"0x[0-9a-fA-F]{{{digits}}}", value)):
+            raise OfflineProofError("bundle-form", f"`{name}` must be 0x and {digits} hex digits.")
+
+
 def _form(bundle: Any) -> tuple[bytes, bytes, _Sealed | None]:
-    """Rules 1 and 2 (form, Merkle path): (leaf, root, the sealed evidence or None)."""
+    """Rules 1 and 2 (form, then the Merkle path): (leaf, root, the sealed evidence or None)."""
+    sealed = None
     try:
+        if isinstance(bundle, dict) and bundle.get("format") == BUNDLE_FORMAT:
+            check_claims(bundle)
+            _strict_hex(bundle)
+            if bundle["sealed"] is not None:
+                sealed = _sealed_form(bundle["sealed"])
         leaf, _proof, root = check_bundle_offline(bundle)
     except BundleFormatError as exc:
         raise OfflineProofError("bundle-form", str(exc)) from None
     except RootMismatchError as exc:
         raise OfflineProofError("merkle-path", str(exc)) from None
-    if bundle["format"] != BUNDLE_FORMAT or bundle["sealed"] is None:
-        return leaf, root, None
-    return leaf, root, _sealed_form(bundle["sealed"])
+    return leaf, root, sealed
+
+
+def check_text_size(size: int, bundle: Any) -> None:
+    """The size rule of a bundle's text (``size`` bytes): at most
+    :data:`~ledger.verify.bundles.MAX_BUNDLE_SIZE`, and 1 MiB without history (``bundle-form``)."""
+    sealed = bundle.get("sealed") if isinstance(bundle, dict) else None
+    history = sealed.get("history") if isinstance(sealed, dict) else None
+    if size > MAX_UNHISTORIC_SIZE and not isinstance(history, list):
+        raise OfflineProofError(
+            "bundle-form",
+            f"the bundle is {size} bytes; without history one is at most {MAX_UNHISTORIC_SIZE}.",
+        )
 
 
 def _link(headers: list[Header], trust: ConsortiumTrust, *, from_genesis: bool) -> None:
@@ -208,6 +250,16 @@ def _receipt_logs(value: bytes) -> list[Any]:
         or not isinstance(items[3], list)
     ):
         raise OfflineProofError("receipt-form", "the proven receipt is not a receipt.")
+    for log in items[3]:
+        if not (
+            isinstance(log, list)
+            and len(log) == 3
+            and isinstance(log[0], bytes)
+            and isinstance(log[1], list)
+            and all(isinstance(topic, bytes) for topic in log[1])
+            and isinstance(log[2], bytes)
+        ):
+            raise OfflineProofError("receipt-form", "a log of the proven receipt is not a log.")
     if items[0] != b"\x01":
         raise OfflineProofError("receipt-failed", "the anchor transaction failed (status 0).")
     return list(items[3])
@@ -217,10 +269,7 @@ def _anchor_log(
     logs: list[Any], registry: bytes, dataset_id: bytes, root: bytes
 ) -> tuple[bytes, int]:
     """Rule 13: the registry's VersionAnchored log of (dataset, root): (publisher, leaves)."""
-    for log in logs:
-        if not (isinstance(log, list) and len(log) == 3 and isinstance(log[1], list)):
-            raise OfflineProofError("receipt-form", "a log of the receipt is not a log.")
-        address, topics, data = log
+    for address, topics, data in logs:  # their form checked by _receipt_logs
         if (
             address == registry
             and len(topics) == 4
@@ -239,6 +288,8 @@ def _anchor_log(
 
 
 def _iso(timestamp: int) -> str:
+    if timestamp > _LAST_ISO_SECOND:
+        return f"{timestamp} (unix time)"
     return datetime.fromtimestamp(timestamp, tz=UTC).isoformat()
 
 
@@ -294,6 +345,12 @@ def verify_bundle_offline(bundle: Any, trust: ConsortiumTrust) -> OfflineCheck:
             f"the bundle names registry {bundle['contract']}; the consortium's is {registry}.",
         )
     # Rules 6 and 7: decoded and linked.
+    if len(sealed.headers) > MAX_HEADERS or len(sealed.history or []) > MAX_HISTORY:
+        raise OfflineProofError(
+            "header-form",
+            f"the bundle carries more than {MAX_HEADERS} headers on the anchor or "
+            f"{MAX_HISTORY} of history.",
+        )
     history = [
         decode_header(raw, f"history header {i}") for i, raw in enumerate(sealed.history or [])
     ]

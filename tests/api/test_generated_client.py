@@ -240,7 +240,7 @@ def test_a_generated_client_reads_every_answer_as_its_model(
         assert allowed.consumer.name == NAMES[PSB] and allowed.receipts
         assert isinstance(allowed.receipts[0], model("VerifiedReceipt"))
         assert isinstance(match.proof, model("ProofBundle"))
-        assert match.proof.format_ == "xietong-proof/2"
+        assert match.proof.format_ == "xietong-proof/3"
         assert match.proof.leaf.values == [digest, name]
         assert match.proof.chain_id == chain.client.chain_id
         assert verified.index.node_reachable is True

@@ -236,7 +236,7 @@ def test_verify_a_record_with_a_wrong_salt_or_ambiguous_input(api: Api, world: W
 def test_proofs_of_file_and_record_leaves(api: Api, world: World) -> None:
     _digest, leaf = file_leaf(policy_file(world, "低保资格核查流程.md"), "低保资格核查流程.md")
     bundle = api.ok(f"/v1/proofs/{leaf}")
-    assert bundle["format"] == "xietong-proof/2" and bundle["leaf"]["kind"] == "file"
+    assert bundle["format"] == "xietong-proof/3" and bundle["leaf"]["kind"] == "file"
     assert bundle["version_id"] == version_of(POLICY, bundle["root"])
     assert bundle["publisher"]["id"] == hex_id(department_id(CIVIL))
     assert verify_bundle(bundle, world.client.w3, trust=world.trust()).leaf == leaf

@@ -149,7 +149,7 @@ def test_verify_a_dropped_file_and_download_its_proof(page: Page, world: World, 
     _, _, root = check_bundle_offline(bundle)
     assert "0x" + root.hex() == world.report.versions["policy"] == version["root"]
     assert bundle["leaf"]["values"] == ["0x" + digest, ANCHORED_FILE]
-    assert bundle["format"] == "xietong-proof/2" and bundle["version_id"] == version["id"]
+    assert bundle["format"] == "xietong-proof/3" and bundle["version_id"] == version["id"]
     trust = load_trust(world.settings.trust_path(world.w3.eth.chain_id))
     checked = verify_bundle(bundle, world.w3, trust=trust)
     assert checked.root == version["root"] and checked.dataset_id == policy["id"]

@@ -152,10 +152,12 @@ BUNDLE_FIELDS = {
     "block_number",
     "anchored_at",
     "publisher",
+    "sealed",
 }
 VERIFY_PROOF_FIELDS = {
     "ok",
     "valid",
+    "offline",
     "format",
     "leaf",
     "kind",
@@ -322,7 +324,7 @@ def test_anchor_verify_prove(cli: Cli, tmp_path: Path) -> None:
     proved = cli.json("dataset", "proof", str(folder / "flow.md"), "--out", str(bundle))
     assert set(proved) == PROOF_FIELDS and proved["root"] == files["root"]
     written = json.loads(bundle.read_text(encoding="utf-8"))
-    assert set(written) == BUNDLE_FIELDS and written["format"] == "xietong-proof/2"
+    assert set(written) == BUNDLE_FIELDS and written["format"] == "xietong-proof/3"
     assert written["version_id"] == files["version_id"]
     assert written["publisher"] == {"id": hx_id(CIVIL)}
     # Someone else, with only the bundle, the consortium's trust file and a node: no

@@ -224,7 +224,7 @@ def mutate(bundle: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("tampered-path", "leaf.values.1", "other.txt", RootMismatchError, "do not hash"),
         ("tampered-sibling", "proof.0", "0x" + "22" * 32, RootMismatchError, "does not lead"),
         ("other-root", "root", "0x" + "33" * 32, RootMismatchError, "does not lead"),
-        ("wrong-format", "format", "something/1", BundleFormatError, "not a xietong-proof/2"),
+        ("wrong-format", "format", "something/1", BundleFormatError, "not a xietong-proof/3"),
         ("hash-not-hex", "leaf.hash", "0xZZ", BundleFormatError, "malformed"),
         ("proof-not-list", "proof", "0x00", BundleFormatError, "must be a list"),
         ("chain-id-not-int", "chain_id", "31337", BundleFormatError, "must be an integer"),
