@@ -709,3 +709,57 @@ def test_the_lookalikes_trust_files_differ_in_their_fingerprints(lookalikes: Loo
         lookalikes.other_genesis_deployment.trust().fingerprint,
     }
     assert len(fingerprints) == 3
+
+
+# ============================================================================ clique
+
+#: A consortium network's trust file (the offline vectors'): the genesis signers named.
+NETWORK_TRUST: dict[str, Any] = json.loads(
+    (PROJECT_ROOT / "tests" / "vectors" / "offline_bundles.json").read_text(encoding="utf-8")
+)["trust"]
+
+
+def _clique(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    document = copy.deepcopy(NETWORK_TRUST)
+    change(document["clique"])
+    return document
+
+
+def test_a_network_trust_file_round_trips_with_its_signers() -> None:
+    trust = ConsortiumTrust.from_dict(NETWORK_TRUST)
+    assert trust.clique is not None and len(trust.clique.signers) == 4
+    assert trust.as_dict() == NETWORK_TRUST
+    first = trust.clique.signers[0]
+    assert trust.clique.signer(first.address.lower()) == first
+    assert trust.clique.signer("0x" + "00" * 20) is None
+    # The signers are part of what the fingerprint vouches for.
+    fewer = _clique(lambda c: c["signers"].pop())
+    assert fingerprint_of(fewer) != trust.fingerprint
+
+
+CLIQUE_MALFORMED = [
+    ("null", lambda d: d.update(clique=None), "`clique` must be an object of epoch, period and signers, not null"),
+    ("no epoch", lambda d: d["clique"].pop("epoch"), "the `clique.epoch` member is missing"),
+    ("unknown member", lambda d: d["clique"].update(extra=1), "the member `clique.extra` is unknown"),
+    ("epoch zero", lambda d: d["clique"].update(epoch=0), f"`clique.epoch` must be an integer from 1 to {MAX_INT}, not 0"),
+    ("period negative", lambda d: d["clique"].update(period=-1), f"`clique.period` must be an integer from 0 to {MAX_INT}, not -1"),
+    ("no signers", lambda d: d["clique"].update(signers=[]), "`clique.signers` must be a list of 1 to 64 signers"),
+    ("signer not an object", lambda d: d["clique"]["signers"].__setitem__(0, "0x1"), "`clique.signers[0]` must be an object of exactly address, department and code"),
+    ("address not checksummed", lambda d: d["clique"]["signers"][0].update(address=d["clique"]["signers"][0]["address"].lower()), "`clique.signers[0]`.address must be written in its EIP-55 checksummed form"),
+    ("signers out of order", lambda d: d["clique"]["signers"].reverse(), "`clique.signers` must be in ascending address order, each once"),
+    ("department not a hash", lambda d: d["clique"]["signers"][0].update(department="0x12"), "`clique.signers[0]`.department must be null or 0x and 64 lowercase hex digits"),
+    ("code without department", lambda d: d["clique"]["signers"][0].update(department=None), "`clique.signers[0]` must give both department and code, or neither"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "sentence"), [m[1:] for m in CLIQUE_MALFORMED], ids=[m[0] for m in CLIQUE_MALFORMED]
+)
+def test_a_malformed_clique_member_is_refused_by_name(
+    change: Callable[[dict[str, Any]], None], sentence: str
+) -> None:
+    document = copy.deepcopy(NETWORK_TRUST)
+    change(document)
+    with pytest.raises(TrustFileError) as info:
+        ConsortiumTrust.from_dict(document)
+    assert str(info.value) == f"the trust file: {sentence}."

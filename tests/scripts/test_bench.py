@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "var" / "bench"
-NAMES = ("gas", "merkle", "hashing", "anchoring", "indexer", "nodes", "network", "api")
+NAMES = ("gas", "merkle", "hashing", "anchoring", "indexer", "nodes", "network", "offline", "api")
 ROWS = {
     "gas": "| Gas per anchored hash",
     "merkle": "| Merkle tree,",
@@ -22,6 +22,7 @@ ROWS = {
     "indexer": "| Indexer,",
     "nodes": "| Node engines,",
     "network": "| Consortium network,",
+    "offline": "| Offline proof check",
     "api": "| Verification API,",
 }
 
@@ -79,7 +80,7 @@ def test_report_without_figures_fails_and_names_what_is_missing(tmp_path: Path) 
     done = _report("--quick", "--results", str(tmp_path), "--out", str(tmp_path / "B.md"))
     assert done.returncode == 1
     assert (
-        f"bench_report: no figures for {', '.join(('gas', 'merkle', 'hashing', 'anchoring', 'api', 'indexer', 'nodes', 'network'))}."
+        f"bench_report: no figures for {', '.join(('gas', 'merkle', 'hashing', 'anchoring', 'api', 'indexer', 'nodes', 'network', 'offline'))}."
         in done.stderr
     )
     assert "Not measured in this run: gas, merkle" in (tmp_path / "B.md").read_text()
