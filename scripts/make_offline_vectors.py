@@ -29,9 +29,8 @@ from trie import HexaryTrie
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from ledger.chain.client import connect  # noqa: E402
 from ledger.chain.network import rpc  # noqa: E402
-from ledger.chain.sealed import receipt_encoding, sealed_evidence  # noqa: E402
+from ledger.chain.sealed import receipt_encoding  # noqa: E402
 from ledger.clique import decode_header, recover_signer  # noqa: E402
 from ledger.errors import OfflineProofError  # noqa: E402
 from ledger.keys import dev_account  # noqa: E402
@@ -310,16 +309,7 @@ def main() -> None:
             folder = home / "files"
             folder.mkdir()
             plain = net.anchored_bundle(folder, "an offline proof vector\n")
-            w3 = connect(net.network.members[0].rpc_url)
-            historic = {
-                **plain,
-                "sealed": sealed_evidence(
-                    w3,
-                    block_number=plain["block_number"],
-                    transaction=plain["transaction"],
-                    from_genesis=True,
-                ),
-            }
+            historic = net.from_genesis(plain)
             receipts = rpc(
                 net.network.members[0].rpc_url,
                 "eth_getBlockReceipts",

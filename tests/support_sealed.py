@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from ledger.chain.client import connect
 from ledger.chain.deploy import load_founders
 from ledger.chain.network import (
     Network,
@@ -28,6 +29,7 @@ from ledger.chain.network import (
     stop_network,
 )
 from ledger.chain.node import free_port
+from ledger.chain.sealed import sealed_evidence
 from ledger.paths import PROJECT_ROOT
 from tests.support import gateway_environment
 
@@ -43,6 +45,7 @@ FOURTH = {
 #: signer voted in (or an outsider).
 SIGNER_ACCOUNTS = (15, 16, 17, 18, 19)
 PUBLISHER = 2  # 杭州市民政局's operator (dev account 2)
+CIVIL = "11330100MB1A00002K"  # 杭州市民政局
 DATASET = "NET-SEALED"
 
 
@@ -73,6 +76,10 @@ class SealedNet:
     founders: Path
 
     @property
+    def manifest(self) -> Path:
+        return self.home / "deployments" / f"{self.network.chain_id}.json"
+
+    @property
     def trust_path(self) -> Path:
         return self.home / "deployments" / f"{self.network.chain_id}.consortium.json"
 
@@ -94,6 +101,16 @@ class SealedNet:
         )
         assert ok is None or (done.returncode == 0) == ok, done.stdout + done.stderr
         return json.loads(done.stdout)
+
+    def from_genesis(self, bundle: dict[str, Any]) -> dict[str, Any]:
+        """``bundle`` with its sealed evidence made again carrying the headers from block 1."""
+        evidence = sealed_evidence(
+            connect(self.network.members[0].rpc_url),
+            block_number=bundle["block_number"],
+            transaction=bundle["transaction"],
+            from_genesis=True,
+        )
+        return {**bundle, "sealed": evidence}
 
     def anchored_bundle(self, folder: Path, text: str) -> dict[str, Any]:
         """Anchor a one-line file into the dataset and wait for its sealed bundle."""

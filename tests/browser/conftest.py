@@ -19,7 +19,7 @@ from ledger.keys import dev_account
 from ledger.paths import PROJECT_ROOT
 from ledger.settings import Settings
 from tests.browser._browser import CHROMIUM, CHROMIUM_ARGS, new_context
-from tests.browser._portal import ANCHORED_FILE, World, serve_portal
+from tests.browser._portal import ANCHORED_FILE, AXE, World, serve_portal
 from tests.support import Consortium
 
 
@@ -72,6 +72,17 @@ def world(
     finally:
         server.close()
         gateway.engine.dispose()
+
+
+@pytest.fixture
+def axe_page(browser: Browser) -> Iterator[Page]:
+    """A profile that bypasses the page's CSP (the other tests keep it) to load axe-core."""
+    context = new_context(browser, locale="zh-CN", bypass_csp=True)
+    context.add_init_script(path=str(AXE))
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 @pytest.fixture

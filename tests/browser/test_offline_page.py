@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Page, Request, expect
 
 from ledger.paths import PROJECT_ROOT
-from tests.browser._browser import new_context
-from tests.browser._portal import AXE, PORTAL_MARKS, World, axe_violations, sign_in
+from tests.browser._portal import PORTAL_MARKS, World, axe_violations, sign_in
 
 F = TypeVar("F", bound=Callable[..., Any])
 VECTORS = PROJECT_ROOT / "tests" / "vectors" / "offline_bundles.json"
@@ -143,17 +142,6 @@ def trust_fingerprint(page: Page, trust: dict[str, Any]) -> str:
     """The fingerprint the page's verifier computes (the vectors' trust file carries none)."""
     fingerprint: str = page.evaluate("(t) => window.XietongOffline.trustFingerprint(t)", trust)
     return fingerprint
-
-
-@pytest.fixture
-def axe_page(browser: Browser) -> Iterator[Page]:
-    """A profile that bypasses the page's CSP (the other tests keep it) to load axe-core."""
-    context = new_context(browser, locale="zh-CN", bypass_csp=True)
-    context.add_init_script(path=str(AXE))
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 @on_the_demo

@@ -12,14 +12,14 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Page, Request, expect
 
 from ledger.demo import DIBAO
 from ledger.hashing import (
@@ -33,8 +33,7 @@ from ledger.hashing._errors import HashingError
 from ledger.ids import code_hash
 from ledger.merkle import MerkleTree, record_leaf_hashes
 from ledger.paths import PROJECT_ROOT
-from tests.browser._browser import new_context
-from tests.browser._portal import AXE, CIVIL, PORTAL_MARKS, World, axe_violations, sign_in
+from tests.browser._portal import CIVIL, PORTAL_MARKS, World, axe_violations, sign_in
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -610,17 +609,6 @@ def test_the_browser_reads_rows_exactly_as_python_does(
 
 
 # --------------------------------------------------------------------------- accessibility
-
-
-@pytest.fixture
-def axe_page(browser: Browser) -> Iterator[Page]:
-    """A profile that bypasses the page's CSP (the other tests keep it) to load axe-core."""
-    context = new_context(browser, locale="zh-CN", bypass_csp=True)
-    context.add_init_script(path=str(AXE))
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 @on_the_demo

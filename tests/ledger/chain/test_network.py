@@ -13,7 +13,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,27 +53,13 @@ from ledger.keys import dev_account
 from ledger.paths import PROJECT_ROOT
 from ledger.settings import Settings
 from tests.support import gateway_environment
+from tests.support_sealed import eventually
 
 FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
 BIN = Path(sys.executable).parent
 CIVIL = "11330100MB1A00002K"  # 民政局, dev account 2
 NEWCOMER = "11330100MB1A00009X"  # 杭州市医疗保障局, admitted during the tests
 HOSTS = [f"127.0.0.{61 + i}" for i in range(4)]  # the fourth for the department voted in
-
-
-def eventually(check: Callable[[], Any], *, within: float = 60, what: str) -> Any:
-    """Poll ``check`` until it returns something truthy; fail naming ``what`` after ``within``."""
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            found = check()
-        except Exception:  # a validator restarting does not answer for a moment
-            found = None
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {within:.0f} s: {what}")
-        time.sleep(0.25)
 
 
 def head(member: Member) -> int:

@@ -11,27 +11,42 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 import yaml
+from eth_utils import keccak
 
-from ledger.chain.deploy import load_founders
+from ledger.chain.client import ChainClient, connect
+from ledger.chain.deploy import load_deployment, load_founders
 from ledger.chain.network import (
     add_member,
     rpc,
+    sealer,
     start_member,
     start_network,
     stop_member,
     stop_network,
 )
-from ledger.errors import OfflineProofError
+from ledger.chain.sealed import sealed_evidence
+from ledger.errors import NotSealedError, OfflineProofError
+from ledger.ids import dataset_id, department_id
 from ledger.keys import dev_account
 from ledger.trust import load_trust
 from ledger.verify.offline import verify_bundle_offline
-from tests.support_sealed import BIN, SealedNet, eventually, sealed_network
+from tests.support_sealed import (
+    BIN,
+    CIVIL,
+    DATASET,
+    PUBLISHER,
+    SealedNet,
+    eventually,
+    head,
+    sealed_network,
+)
 
 HOSTS = [f"127.0.0.{121 + i}" for i in range(5)]  # the fifth for the signer voted in
 
@@ -92,6 +107,57 @@ def test_a_bundle_verifies_offline_with_every_validator_stopped(
     # The same check in-process, and the JSON vectors' source.
     check = verify_bundle_offline(bundle, load_trust(sealed_net.trust_path))
     assert check.sealed_by["address"] == answer["sealed_by"]["address"]
+
+
+def test_an_anchor_too_few_signers_sealed_on_has_no_offline_proof_yet(
+    sealed_net: SealedNet, tmp_path: Path
+) -> None:
+    """A validator cut off alone seals one block of its own holding an anchor, then may not
+    seal the next (one of four signers): on its node one signer of the three needed sealed
+    on the anchor, and the proof cannot be made (not-sealed). The lone branch is left behind
+    when it rejoins."""
+    network = sealed_net.network
+    lone = network.members[3]
+
+    def cut_off() -> bool:
+        """Restarted with no peers, not sealing yet, its last two blocks sealed by others."""
+        stop_member(network, lone)
+        start_member(network, lone, isolated=True, sealing=False)
+        top = head(lone.rpc_url)
+        if lone.signer not in {sealer(lone.rpc_url, n) for n in (top, top - 1)}:
+            return True
+        stop_member(network, lone)  # follow the others for two blocks, then try again
+        start_member(network, lone, sealing=False)
+        eventually(lambda: head(lone.rpc_url) > top + 1, what="the lone one synced on")
+        return False
+
+    try:
+        eventually(cut_off, what="the lone validator cut off, able to seal", within=120)
+        client = ChainClient(connect(lone.rpc_url), load_deployment(sealed_net.manifest).addresses)
+        anchor = client.contract("DatasetRegistry").functions.anchor(
+            dataset_id(department_id(CIVIL), DATASET), keccak(text=str(tmp_path)), 1,
+            keccak(text="lone"), [],
+        )  # fmt: skip
+        raw, tx_hash, _ = client.sign(anchor, sender=dev_account(PUBLISHER))
+        rpc(lone.rpc_url, "eth_sendRawTransaction", ["0x" + raw.hex()])
+        stop_member(network, lone)
+        start_member(network, lone, isolated=True)
+        receipt = eventually(
+            lambda: rpc(lone.rpc_url, "eth_getTransactionReceipt", [tx_hash]),
+            what="the anchor sealed on the lone side",
+        )
+        block = int(receipt["blockNumber"], 16)
+        time.sleep(3 * network.period)  # it may not seal a second block alone
+        assert head(lone.rpc_url) == block
+        with pytest.raises(NotSealedError) as refused:
+            sealed_evidence(client.w3, block_number=block, transaction=tx_hash)
+        assert str(refused.value) == (
+            f"1 of the 4 signers have sealed block {block} or on top of it; an offline proof "
+            "needs 3: ask again after a few blocks."
+        )
+    finally:
+        stop_member(network, lone)
+        start_member(network, lone)
 
 
 def test_a_signer_voted_in_is_followed_through_the_history(
