@@ -75,18 +75,17 @@ def header_rlp(block: dict[str, Any]) -> bytes:
     return raw
 
 
-def _blocks(w3: Web3, numbers: range) -> list[dict[str, Any]]:
-    """The blocks ``numbers`` (raw JSON, transaction hashes only), in batches."""
-    found: list[dict[str, Any]] = []
-    for start in range(numbers.start, numbers.stop, _BATCH):
-        chunk = range(start, min(start + _BATCH, numbers.stop))
+def _batched(w3: Web3, calls: list[tuple[str, list[Any]]], what: str) -> list[Any]:
+    """The results of ``calls`` (method, params), asked in JSON-RPC batches; ChainError naming
+    ``what`` when one has none."""
+    found: list[Any] = []
+    for start in range(0, len(calls), _BATCH):
+        chunk = calls[start : start + _BATCH]
         with node_errors():
-            answers = w3.provider.make_batch_request(  # type: ignore[attr-defined]
-                [("eth_getBlockByNumber", [hex(n), False]) for n in chunk]
-            )
-        for n, answer in zip(chunk, answers, strict=True):
+            answers = w3.provider.make_batch_request(chunk)  # type: ignore[attr-defined]
+        for (_method, params), answer in zip(chunk, answers, strict=True):
             if not isinstance(answer, dict) or answer.get("result") is None:
-                raise ChainError(f"the node has no block {n}.")
+                raise ChainError(f"the node has no {what} {params}.")
             found.append(answer["result"])
     return found
 
@@ -147,12 +146,11 @@ def sealed_evidence(
     if transaction.lower() not in hashes:
         raise ChainError(f"block {block_number} does not hold transaction {transaction}.")
     index = hashes.index(transaction.lower())
-    raw_transactions = [
-        bytes.fromhex(
-            _rpc(w3, "eth_getRawTransactionByBlockNumberAndIndex", [hex(block_number), hex(i)])[2:]
-        )
+    calls: list[tuple[str, list[Any]]] = [
+        ("eth_getRawTransactionByBlockNumberAndIndex", [hex(block_number), hex(i)])
         for i in range(len(hashes))
     ]
+    raw_transactions = [bytes.fromhex(raw[2:]) for raw in _batched(w3, calls, "transaction")]
     receipts = _rpc(w3, "eth_getBlockReceipts", [hex(block_number)])
     transaction_proof = _proof(raw_transactions, index, anchor["transactionsRoot"], "transactions")
     receipt_proof = _proof(
@@ -160,10 +158,8 @@ def sealed_evidence(
     )
     # Headers on top, until a majority of the signers at the anchor have sealed.
     required = len(before) // 2 + 1
-    headers, sealers = (
-        [header_rlp(anchor)],
-        {recover_signer(decode_header(header_rlp(anchor), "anchor"))},
-    )
+    first = header_rlp(anchor)
+    headers, sealers = [first], {recover_signer(decode_header(first, "the anchor block"))}
     head = int(_rpc(w3, "eth_blockNumber", []), 16)
     number = block_number
     while len(sealers) < required and len(headers) < MAX_HEADERS and number < head:
@@ -184,7 +180,10 @@ def sealed_evidence(
                 f"{MAX_HISTORY} blocks after it: the bundle would be too large to follow the "
                 "votes."
             )
-        history = ["0x" + header_rlp(b).hex() for b in _blocks(w3, range(1, block_number))]
+        blocks: list[tuple[str, list[Any]]] = [
+            ("eth_getBlockByNumber", [hex(n), False]) for n in range(1, block_number)
+        ]
+        history = ["0x" + header_rlp(b).hex() for b in _batched(w3, blocks, "block")]
     return {
         "headers": ["0x" + h.hex() for h in headers],
         "transaction": {"index": index, "proof": transaction_proof},
