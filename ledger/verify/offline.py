@@ -44,8 +44,8 @@ _SEALED_MEMBERS = {"headers", "transaction", "receipt", "history"}
 #: topic 0 of DatasetRegistry's VersionAnchored event.
 _ANCHORED = keccak(text="VersionAnchored(bytes32,bytes32,bytes32,uint64,bytes32,bytes32[])")
 _TYPED_RECEIPTS = (1, 2, 3)
-#: Refusals that a signer set changed by votes would explain, and what to say then.
 _LAST_ISO_SECOND = 253402300799  # 9999-12-31T23:59:59Z
+#: Refusals that a signer set changed by votes would explain, and what to say then.
 _SET_REASONS = {"signer-outside-set", "signer-repeated", "header-difficulty", "checkpoint-signers"}
 _NO_HISTORY = (
     "The bundle carries no history: if the consortium voted on its signers since genesis, "
