@@ -41,6 +41,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "bad-input": (400, "Bad input"),
     "bad-hash": (400, "Malformed hash"),
     "bad-bundle": (400, "Malformed proof bundle"),
+    "export-too-large": (400, "Export too large"),
     "bad-access-proof": (400, "Access proof does not hold"),
     "ambiguous-dataset": (400, "Ambiguous dataset code"),
     "bundle-claim": (409, "Proof bundle contradicts the chain"),

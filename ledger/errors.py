@@ -16,6 +16,7 @@ Hierarchy (the module that defines each error in brackets, when it is not this o
     │   │   │   PathNameError, DuplicatePathError, EmptyDatasetError
     │   │   ├── RecordFormatError, CanonicalJsonError      a record file's rows
     │   │   └── SaltsFileError, SaltsMismatchError, SaltsExistError   the salts sidecar
+    │   ├── ExportTooLargeError  a CSV export of more rows than one may hold      [db.queries]
     │   └── TrustFileError       a consortium trust file that cannot be read, or is malformed
     ├── ConfigurationError       settings, keys or manifests that cannot be used
     │   └── KeyRefusedError      a key the current mode does not accept (dev key outside local)

@@ -891,7 +891,10 @@ def receipts_csv(
     except InputError as exc:
         return _error(portal, portal.t("error.bad_input", detail=str(exc)), status_code=400)
     with portal.session() as session:
-        text = queries.export_receipts(session=session, max_rows=MAX_CSV_ROWS, **filters)
+        try:
+            text = queries.export_receipts(session=session, max_rows=MAX_CSV_ROWS, **filters)
+        except queries.ExportTooLargeError as exc:
+            return _error(portal, portal.t("error.bad_input", detail=str(exc)), status_code=400)
     return Response(
         text,
         media_type="text/csv; charset=utf-8",

@@ -48,6 +48,7 @@ __all__ = [
     "COMMITMENT_STATUSES",
     "RECEIPT_FLAGS",
     "AmbiguousDatasetError",
+    "ExportTooLargeError",
     "NotFoundError",
     "Page",
     "UnknownAgreementError",
@@ -226,23 +227,38 @@ def _page(
 
 
 def every_item(fetch: Callable[[str | None], Page], *, max_rows: int | None = None) -> list[Any]:
-    """Every item of a listing, page after page (``fetch(cursor)`` gives one, from None), up
-    to ``max_rows`` when given: for exports and whole lists."""
+    """Every item of a listing, page after page (``fetch(cursor)`` gives one, from None): for
+    exports and whole lists.
+
+    Raises:
+        ExportTooLargeError: there are more than ``max_rows`` (when given): an export is whole
+            or refused, never cut short.
+    """
     items: list[Any] = []
     cursor: str | None = None
-    while max_rows is None or len(items) < max_rows:
+    while True:
         page = fetch(cursor)
         items.extend(page.items)
+        if max_rows is not None and len(items) > max_rows:
+            raise ExportTooLargeError(
+                f"the export would hold more than {max_rows:,} rows: narrow it (a department, "
+                "an event type, a time range or an agreement), or page through the JSON listing."
+            )
         cursor = page.next_cursor
         if cursor is None:
-            break
-    return items if max_rows is None else items[:max_rows]
+            return items
 
 
 def _now(session: Session) -> int:
     """Wall-clock time, or the newest indexed block's time when the chain runs ahead of it."""
     latest = session.exec(select(func.max(IndexedBlock.timestamp))).one()
     return max(int(time.time()), int(latest or 0))
+
+
+class ExportTooLargeError(InputError):
+    """A CSV export would hold more rows than one export may (:func:`every_item`)."""
+
+    kind = "export-too-large"
 
 
 class _Names:
@@ -1474,8 +1490,9 @@ def export_receipts(
     agreement: str | None = None,
     max_rows: int = 100_000,
 ) -> str:
-    """The receipts review (:func:`review_receipts`, every page of it up to ``max_rows``) as
-    CSV (:func:`receipts_csv`), each purpose named when the catalogue's text gives its hash."""
+    """The receipts review (:func:`review_receipts`, every page of it; ExportTooLargeError
+    beyond ``max_rows``) as CSV (:func:`receipts_csv`), each purpose named when the
+    catalogue's text gives its hash."""
     items = every_item(
         lambda cursor: review_receipts(
             session=session,

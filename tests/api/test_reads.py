@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from _pytest.monkeypatch import MonkeyPatch
 from prov.model import (
     PROV,
     PROV_ATTR_COLLECTION,
@@ -772,3 +773,27 @@ def test_audit_subject_filter_takes_every_subject_the_trail_shows(api: Api) -> N
         assert response.status_code == 200, (subject, response.text)
         found = response.json()["items"]
         assert found and {e["subject_id"] for e in found} == {subject}, subject
+
+
+def test_an_export_over_its_row_limit_is_refused_whole_not_cut_short(
+    api: Api, monkeypatch: MonkeyPatch
+) -> None:
+    """A CSV export is every row or a problem saying how to narrow it: never the first rows
+    alone, passed off as the whole."""
+    every = len(api.walk("/v1/audit/events", department=CIVIL))
+    monkeypatch.setattr("api.routes.audit.MAX_CSV_ROWS", every)
+    whole = api.get("/v1/audit/events", params={"format": "csv", "department": CIVIL})
+    assert whole.status_code == 200
+    assert len(whole.content.decode("utf-8-sig").splitlines()) == every + 1  # and the header
+    monkeypatch.setattr("api.routes.audit.MAX_CSV_ROWS", every - 1)
+    refused = api.get("/v1/audit/events", params={"format": "csv", "department": CIVIL})
+    assert_problem(refused, 400, "export-too-large")
+    assert f"more than {every - 1:,} rows: narrow it" in refused.json()["detail"]
+    monkeypatch.setattr("api.routes.audit.MAX_CSV_ROWS", 1)  # the demo recorded two receipts
+    receipts = api.get("/v1/audit/receipts", params={"format": "csv"})
+    assert_problem(receipts, 400, "export-too-large")
+    # The portal's export of the review says so too, on its error page.
+    monkeypatch.setattr("api.portal.routes.MAX_CSV_ROWS", 1)
+    page = api.get("/audit/receipts.csv")
+    assert page.status_code == 400 and "text/html" in page.headers["content-type"], page.text
+    assert "more than 1 rows: narrow it" in page.text
