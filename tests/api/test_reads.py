@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from _pytest.monkeypatch import MonkeyPatch
+import pytest
 from prov.model import (
     PROV,
     PROV_ATTR_COLLECTION,
@@ -776,7 +776,7 @@ def test_audit_subject_filter_takes_every_subject_the_trail_shows(api: Api) -> N
 
 
 def test_an_export_over_its_row_limit_is_refused_whole_not_cut_short(
-    api: Api, monkeypatch: MonkeyPatch
+    api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A CSV export is every row or a problem saying how to narrow it: never the first rows
     alone, passed off as the whole."""
