@@ -296,6 +296,10 @@ def test_salts_that_cannot_belong_to_the_file_are_refused_clearly(
             json.dumps({**document, "salts": ["00", *document["salts"][1:]]}).encode(),
             "salts[0] 不是 64 位小写十六进制数",
         ),
+        "rows-float": (  # 252.0 is a float to Python, so no row count
+            json.dumps({**document, "rows": float(document["rows"])}).encode(),
+            "的 rows 字段无效",
+        ),
     }
     for name, (content, sentence) in broken.items():
         folder = tmp_path / name

@@ -246,10 +246,11 @@
       i += match[0].length;
       var value = Number(match[0]);
       if (!isFinite(value)) fail("json_not_finite");
-      if (!match[1] && !match[2]) { // an integer: exact within ±2^53, refused beyond
-        var big = BigInt(match[0]);
-        if (big > MAX_EXACT_INT || big < -MAX_EXACT_INT) fail("json_big_int");
-      }
+      // A fraction or an exponent makes a float, as in Python: never an integer (a salts
+      // sidecar's "rows": 1.0 is refused as read_salts refuses it), canonical as a number.
+      if (match[1] || match[2]) return new JsonFloat(value);
+      var big = BigInt(match[0]); // an integer: exact within ±2^53, refused beyond
+      if (big > MAX_EXACT_INT || big < -MAX_EXACT_INT) fail("json_big_int");
       return value;
     }
     function value() {
@@ -316,7 +317,11 @@
 
   /** RFC 8785 canonical JSON of a parsed value: members sorted by UTF-16 code units, numbers as
    * ECMAScript prints them (JSON.stringify: shortest round-trip digits, -0 as 0). */
+  /** A JSON number written with a fraction or an exponent (Python's float). */
+  function JsonFloat(value) { this.value = value; }
+
   function canonical(value) {
+    if (value instanceof JsonFloat) return JSON.stringify(value.value); // RFC 8785: 1.0 is 1
     if (value === null) return "null";
     if (value === true) return "true";
     if (value === false) return "false";
