@@ -237,6 +237,22 @@ def _check_member(code: str, name: str) -> None:
         raise InputError(f"department {code} needs a name for its validator.")
 
 
+def _new_member(
+    code: str, name: str, signer: str, host: str, *, rpc_port: int, p2p_port: int, authrpc_port: int
+) -> Member:
+    """A validator of department ``code`` on ``host``, with a fresh random node key."""
+    return Member(
+        code=code,
+        name=name,
+        signer=signer,
+        host=host,
+        rpc_port=rpc_port,
+        p2p_port=p2p_port,
+        authrpc_port=authrpc_port,
+        node_key=secrets.token_bytes(32).hex(),
+    )
+
+
 def plan_network(
     founders: Sequence[Founder],
     *,
@@ -269,17 +285,9 @@ def plan_network(
     for host in chosen:
         if not host.startswith("127."):
             raise InputError(f"a local network binds loopback addresses only, not {host}.")
+    ports = {"rpc_port": rpc_port, "p2p_port": p2p_port, "authrpc_port": authrpc_port}
     members = tuple(
-        Member(
-            code=f.code,
-            name=f.name,
-            signer=str(f.signer),
-            host=host,
-            rpc_port=rpc_port,
-            p2p_port=p2p_port,
-            authrpc_port=authrpc_port,
-            node_key=secrets.token_bytes(32).hex(),
-        )
+        _new_member(f.code, f.name, str(f.signer), host, **ports)
         for f, host in zip(sealing, chosen, strict=False)
     )
     return Network(
@@ -623,15 +631,8 @@ def add_member(
         raise InputError(f"department {code} already runs a validator in the network.")
     if any(m.signer == signer for m in network.members):
         raise InputError(f"signer {signer} already seals for another validator of the network.")
-    member = Member(
-        code=code,
-        name=name,
-        signer=signer,
-        host=host,
-        rpc_port=rpc_port,
-        p2p_port=p2p_port,
-        authrpc_port=authrpc_port,
-        node_key=secrets.token_bytes(32).hex(),
+    member = _new_member(
+        code, name, signer, host, rpc_port=rpc_port, p2p_port=p2p_port, authrpc_port=authrpc_port
     )
     grown = replace(network, members=(*network.members, member))
     add_member_files(grown, member)

@@ -112,7 +112,7 @@ def up(
     settings = load_settings(json_output)
     home = settings.network_dir
 
-    def run() -> list[dict[str, Any]]:
+    def run() -> tuple[Network, list[dict[str, Any]]]:
         if settings.env != "local":
             raise ConfigurationError(
                 "`xietong network up` runs every department's validator on this machine with "
@@ -140,15 +140,14 @@ def up(
                 geth=settings.geth or GETH_BINARY,
             )
             init_network(plan)
-        start_network(_network(settings))
-        return _members(_network(settings))
+        network = _network(settings)  # as written: the plan read back once
+        start_network(network)
+        return network, _members(network)
 
-    members = guarded(json_output, run)
+    network, members = guarded(json_output, run)
     if json_output:
-        network = _network(settings)
         emit_json({"ok": True, "home": str(home), "chain_id": network.chain_id, "members": members})
         return
-    network = _network(settings)
     _show(members, f"[green]network up[/] (chain id {network.chain_id}, {safe(home)})")
     console.print(
         "Deploy on it: XIETONG_RPC_URL="
