@@ -37,7 +37,7 @@ from api import create_app
 from ledger import merkle
 from ledger.apikeys import create_api_key
 from ledger.chain.node import NodeSpec, free_port
-from ledger.ids import AgreementTerms, code_hash, department_id
+from ledger.ids import AgreementTerms, code_hash, dataset_id, department_id
 from ledger.paths import PROJECT_ROOT
 from ledger.settings import Settings, trust_file_beside
 from tests.browser._browser import serve
@@ -299,6 +299,20 @@ def test_check_anchor_derives_a_dataset_code_through_the_contract(scene: Scene) 
     rows = check_anchor(*question(scene, extra=("--dataset", ROWS))).answer()
     assert rows["authorization"]["dataset_id"] != policy["authorization"]["dataset_id"]
     assert rows["isAuthorized"] is False
+
+
+def test_check_anchor_trims_a_code_as_python_does(scene: Scene) -> None:
+    """A code is trimmed as ledger/ids.py trims it (str.strip), not as String.prototype.trim:
+    U+001C around it goes, U+FEFF stays (and names another dataset)."""
+    separated = check_anchor(*question(scene, extra=("--dataset", f"\x1c{POLICY}\x1f"))).answer()
+    assert separated["authorization"]["dataset_id"] == scene.bundle_data()["dataset_id"]
+    assert separated["isAuthorized"] is True
+    marked = check_anchor(*question(scene, extra=("--dataset", f"\ufeff{POLICY}"))).answer()
+    owner = bytes.fromhex(separated["authorization"]["provider"][2:])
+    assert (
+        marked["authorization"]["dataset_id"] == "0x" + dataset_id(owner, f"\ufeff{POLICY}").hex()
+    )
+    assert marked["isAuthorized"] is False
 
 
 @pytest.mark.parametrize(

@@ -290,9 +290,21 @@ function checkBundle(bundle) {
   };
 }
 
+/**
+ * `text` without the whitespace Python's str.strip() removes, as ledger/ids.py's code_hash
+ * trims a code before hashing it. Not String.prototype.trim: that one also removes U+FEFF and
+ * keeps U+001C to U+001F and U+0085, so a code holding them would name another id.
+ */
+const PYTHON_WHITESPACE =
+  "[\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+const PYTHON_STRIP = new RegExp(`^${PYTHON_WHITESPACE}+|${PYTHON_WHITESPACE}+$`, "g");
+function pythonStrip(text) {
+  return text.replace(PYTHON_STRIP, "");
+}
+
 /** A department: its 0x id as given, else keccak256 of its code's UTF-8 (ledger/ids.py). */
 function departmentId(text, option) {
-  const value = text.trim();
+  const value = pythonStrip(text);
   if (/^0[xX]/.test(value)) {
     if (!isBytes32(value)) throw new UsageError(`--${option} is 0x and 64 hex digits, or a code.`);
     return value.toLowerCase();
@@ -307,7 +319,7 @@ function departmentId(text, option) {
  */
 function datasetArgument(text, bundleDataset) {
   if (text === undefined) return { id: bundleDataset };
-  const value = text.trim();
+  const value = pythonStrip(text);
   if (/^0[xX]/.test(value)) {
     if (!isBytes32(value)) throw new UsageError("--dataset is 0x and 64 hex digits, or a code.");
     return { id: value.toLowerCase() };
@@ -390,7 +402,7 @@ async function main(argv) {
   }
   const provider = departmentId(options.provider, "provider");
   const consumer = departmentId(options.consumer, "consumer");
-  const purpose = options.purpose.trim();
+  const purpose = pythonStrip(options.purpose);
   if (purpose === "") throw new UsageError("--purpose must not be empty.");
   const dataset = datasetArgument(options.dataset, bundle.datasetId);
 
