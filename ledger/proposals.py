@@ -52,7 +52,7 @@ def agreement_terms(
         provider=provider_id,
         consumer=refs.id_or_code(consumer, what="consumer"),
         dataset_ids=tuple(refs.dataset(d, owner=provider_id) for d in datasets),
-        purpose=code_hash(purpose),
+        purpose=refs.agreed_code(purpose, what="purpose"),
         legal_basis=code_hash(legal_basis),
         terms_hash=refs.parse_hash(terms_hash, what="terms hash")
         if terms_hash is not None
@@ -83,7 +83,7 @@ def amendment(
     if datasets:
         changes["dataset_ids"] = tuple(refs.dataset(d, owner=provider) for d in datasets)
     if purpose is not None:
-        changes["purpose"] = code_hash(purpose)
+        changes["purpose"] = refs.agreed_code(purpose, what="purpose")
     if legal_basis is not None:
         changes["legal_basis"] = code_hash(legal_basis)
     if terms_hash is not None:

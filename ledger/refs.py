@@ -61,6 +61,19 @@ def id_or_code(text: str, *, what: str) -> bytes:
     return code_hash(value)  # InputError for a lone surrogate
 
 
+def agreed_code(text: str, *, what: str) -> bytes:
+    """A code an agreement records (its purpose): keccak256 of its UTF-8, as :func:`code_hash`.
+    A text that starts like a 0x id is refused: a question names a purpose by its code or by
+    its 0x hash (:func:`id_or_code`), and would take such a text for the hash itself."""
+    if text.strip().startswith(("0x", "0X")):
+        raise InputError(
+            f"the {what} is the agreed text (a code such as eligibility-check), not a 0x value: "
+            f"a question names the {what} by its text or its 0x hash, and would read this one "
+            "as a hash."
+        )
+    return code_hash(text)
+
+
 def dataset(text: str, *, owner: bytes) -> bytes:
     """A dataset: its 0x id as is, else the dataset of that catalogue code owned by
     department ``owner`` (a dataset id derives from its owner and code)."""

@@ -119,12 +119,7 @@ def check(
     index (``source: index``) if the index was caught up with the chain at most
     ``XIETONG_INDEX_MAX_LAG_SECONDS`` ago (``index.age_seconds``), else ``authorized: null``
     (``status: unknown``): never a confident stale "authorized"."""
-    purpose_hash = (
-        "0x"
-        + (
-            parse_hash(purpose, what="purpose") if purpose.startswith("0x") else code_hash(purpose)
-        ).hex()
-    )
+    purpose_hash = "0x" + refs.id_or_code(purpose, what="purpose").hex()
     provider_id = refs.id_or_code(provider, what="provider")
     keys = (
         "0x" + provider_id.hex(),

@@ -481,7 +481,7 @@ def check(
             provider_id,
             _refs.id_or_code(consumer, what="consumer"),
             _refs.dataset(dataset, owner=provider_id),
-            code_hash(purpose),
+            _refs.id_or_code(purpose, what="purpose"),  # its code, or its 0x hash
         )
         gw = Gateway(settings)
         agreement_id = bytes(gw.client.call("SharingAgreements", "authorizingAgreement", *args))

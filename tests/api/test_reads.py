@@ -563,6 +563,16 @@ def test_authorization_check_answers_for_the_agreed_purpose_only(api: Api, world
     assert allowed["agreement"]["id"] == world.report.agreements["dibao-to-psb"]
     assert allowed["index"]["chain_id"] == world.client.chain_id
     assert check(PSB, hex_id(code_hash(ELIGIBILITY)))["authorized"] is True
+    # Its hash as the CLI takes it too: 0X and surrounding spaces allowed.
+    assert check(PSB, " 0X" + code_hash(ELIGIBILITY).hex().upper() + " ")["authorized"] is True
+    assert_problem(
+        api.get(
+            "/v1/authorizations/check",
+            params={"provider": CIVIL, "consumer": PSB, "dataset": DIBAO, "purpose": "0x12"},
+        ),
+        400,
+        "bad-hash",
+    )
     for consumer, purpose in ((PSB, STATISTICS), (HEALTH, STATISTICS), (HEALTH, ELIGIBILITY)):
         answer = check(consumer, purpose)
         assert answer["authorized"] is False is on_chain(consumer, code_hash(purpose))

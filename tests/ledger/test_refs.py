@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from ledger.errors import BadHashError, InputError
 from ledger.ids import code_hash, dataset_id, version_id
 from ledger.refs import (
+    agreed_code,
     dataset,
     hex_id,
     id_or_code,
@@ -286,3 +287,12 @@ def test_timestamp_gives_seconds_or_an_input_error(text: str) -> None:
 def test_a_huge_date_is_not_echoed() -> None:
     with pytest.raises(InputError, match=r"^the deadline '2027-01-31x+\.\.\.' is not an ISO"):
         timestamp("2027-01-31" + "x" * 100_000, what="deadline")
+
+
+def test_an_agreed_purpose_is_text_never_a_0x_value() -> None:
+    """A question names a purpose by its text or its 0x hash, so a proposed purpose that starts
+    like a hash would be read as one: refused in one sentence."""
+    assert agreed_code(" eligibility-check ", what="purpose") == code_hash("eligibility-check")
+    for text in ("0x12", " 0X" + "ab" * 32):
+        with pytest.raises(InputError, match=r"^the purpose is the agreed text .* not a 0x value"):
+            agreed_code(text, what="purpose")

@@ -514,6 +514,8 @@ def test_agreements_commitments_and_demo(cli: Cli, tmp_path: Path) -> None:
         "consent, or another of its signer's, was relayed before)."
     )
     assert cli.json(*check_args)["agreement_id"] == agreement
+    by_hash = (*check_args[:-1], "0x" + code_hash("eligibility-check").hex())
+    assert cli.json(*by_hash)["agreement_id"] == agreement  # the purpose by its 0x hash, as the API
     shown = cli.json("agreement", "show", agreement)["agreement"]
     assert shown["status"] == "active" and shown["consumer"]["name"] == "杭州市公安局"
     cli.run("agreement", "revoke", agreement, "--reason", "用途变更", account=1)
