@@ -419,7 +419,11 @@ def measure(plan: Plan, home: Path) -> dict[str, Any]:
 
         t0 = time.perf_counter()
         deployment = deploy(
-            w3, chosen, deployer=dev_account(0), manifest_path=home / "deployment.json"
+            w3,
+            chosen,
+            deployer=dev_account(0),
+            manifest_path=home / "deployment.json",
+            clique_period=plan.period,
         )
         result["deploy_s"] = time.perf_counter() - t0
         result["deploy_blocks"] = [deployment.block_number, int(w3.eth.block_number)]

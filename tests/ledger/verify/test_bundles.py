@@ -96,6 +96,7 @@ def bundle_of(rows: list[tuple[bytes, Any]], types: Any, chosen: int) -> dict[st
         "anchored_at": "2026-12-05T08:00:00+00:00",
         "leaf_count": len(rows),
         "publisher": {"id": hx(b"\x03" * 32)},
+        "sealed": None,  # no seals: the offline rules are tests/ledger/verify/test_offline.py's
     }
 
 
