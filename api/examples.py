@@ -362,7 +362,8 @@ EXAMPLES: dict[str, Any] = {
                 "leaf_count": 2,
                 "error": "DatasetRegistry refused the anchor: dataset 0x… is not registered.",
             }
-        ]
+        ],
+        "next_cursor": None,
     },
     "documents": {
         "hash": "0x" + "3e" * 32,

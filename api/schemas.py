@@ -652,9 +652,10 @@ class Batch(_Answer):
 
 
 class BatchList(_Answer):
-    """Batches, oldest first."""
+    """Batches, oldest first, a page at a time."""
 
     items: list[Batch] = Field(description="The batches.")
+    next_cursor: Cursor
 
 
 # --------------------------------------------------------------------------- consortium

@@ -30,7 +30,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from .anchoring import Anchorer, AnchorError, prepare_hashes
-from .db.queries import UnknownDatasetError
+from .db import queries
+from .db.queries import Page, UnknownDatasetError
 from .db.tables import DatasetRow, SubmissionBatch, SubmittedLeaf, VersionAnchoring
 from .errors import ContractRevertError, InputError, LedgerError
 
@@ -255,23 +256,17 @@ class SubmissionQueue:
 
     # ------------------------------------------------------------------ status
 
-    def failed(self, *, limit: int = 500) -> list[dict[str, Any]]:
-        """Batches that failed, oldest first: refused before anchoring (their own status) or
-        refused by the chain (their anchoring's). Submit the same hashes again to retry one
-        (the refused version is retried with what the new batch prepared), or abandon it."""
+    def failed(self, *, cursor: str | None = None, limit: int = 100) -> Page:
+        """Batches that failed, oldest first, a page at a time: refused before anchoring (their
+        own status) or refused by the chain (their anchoring's). Submit the same hashes again to
+        retry one (the refused version is retried with what the new batch prepared), or abandon
+        it. InputError for a malformed cursor or a limit out of range."""
         with Session(self.engine) as session:
-            refused = session.exec(
-                select(SubmissionBatch.id, SubmissionBatch.created_at).where(
-                    SubmissionBatch.status == "failed"
-                )
-            ).all()
-            chain_refused = session.exec(
-                select(SubmissionBatch.id, SubmissionBatch.created_at)
-                .join(VersionAnchoring, col(VersionAnchoring.id) == col(SubmissionBatch.id))
-                .where(VersionAnchoring.status == "failed")
-            ).all()
-        ids = [i for i, _ in sorted({*refused, *chain_refused}, key=lambda r: (r[1], r[0]))]
-        return [self.status(batch_id) for batch_id in ids[:limit]]
+            ids = queries.failed_batches(session=session, cursor=cursor, limit=limit)
+        return Page(
+            items=[self.status(item["batch_id"]) for item in ids.items],
+            next_cursor=ids.next_cursor,
+        )
 
     def abandon(self, batch_id: str, anchorer: Anchorer) -> dict[str, Any]:
         """Give up a failed batch: its anchoring (:meth:`Anchorer.abandon`), or the batch itself

@@ -14,6 +14,7 @@ from ledger.submissions import MAX_LEAVES_PER_REQUEST
 from ..deps import StateDep, require
 from ..examples import ok, problems
 from ..schemas import Batch, BatchList
+from ._params import Cursor, Limit, page
 
 router = APIRouter(
     prefix="/v1/anchors", tags=["anchoring"], dependencies=[Depends(require("anchor"))]
@@ -70,11 +71,12 @@ BatchId = Annotated[
     response_model=BatchList,
     responses=ok("batches"),
 )
-def failed(state: StateDep) -> dict[str, Any]:
-    """Batches refused before anchoring or by the chain, oldest first (at most 500). Submit
-    the same hashes again to retry one (a refused version never blocks its content), or give
-    it up with ``POST /v1/anchors/{batch_id}/abandon``."""
-    return {"items": state.queue.failed()}
+def failed(state: StateDep, cursor: Cursor = None, limit: Limit = 100) -> dict[str, Any]:
+    """Batches refused before anchoring or by the chain, oldest first, a page at a time
+    (``next_cursor`` names the next). Submit the same hashes again to retry one (a refused
+    version never blocks its content), or give it up with
+    ``POST /v1/anchors/{batch_id}/abandon``."""
+    return page(state.queue.failed(cursor=cursor, limit=limit))
 
 
 @router.get(

@@ -39,6 +39,8 @@ from .tables import (
     IndexedBlock,
     IndexerCheckpoint,
     ProposalRow,
+    SubmissionBatch,
+    VersionAnchoring,
     VersionParentRow,
     VersionRow,
 )
@@ -223,6 +225,29 @@ def _page(
     return Page(
         items=[render(r) for r in rows],
         next_cursor=encode_cursor(row_key(rows[-1])) if more and rows else None,
+    )
+
+
+def failed_batches(*, session: Session, cursor: str | None = None, limit: int = 100) -> Page:
+    """Ids of the API's batches that failed, oldest first (by creation, then id), a page at a
+    time: refused before anchoring (the batch's own status) or by the chain (its anchoring's).
+    Items are ``{"batch_id": ...}``."""
+    refused_on_chain = select(VersionAnchoring.id).where(VersionAnchoring.status == "failed")
+    query = select(SubmissionBatch.id, SubmissionBatch.created_at).where(
+        or_(
+            col(SubmissionBatch.status) == "failed",
+            col(SubmissionBatch.id).in_(refused_on_chain),
+        )
+    )
+    keys = (col(SubmissionBatch.created_at), col(SubmissionBatch.id))
+    return _page(
+        session,
+        query,
+        keys,
+        cursor,
+        limit,
+        lambda r: (r.created_at, r.id),
+        lambda r: {"batch_id": r.id},
     )
 
 

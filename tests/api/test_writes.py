@@ -155,7 +155,14 @@ def test_a_batch_the_chain_refused_is_listed_abandoned_and_never_blocks_its_hash
     assert flush(writer) == [first]
     refused = writer.ok(f"/v1/anchors/{first}", scope="anchor")
     assert refused["status"] == "failed" and "suspended" in refused["error"], refused
-    assert writer.ok("/v1/anchors/failed", scope="anchor")["items"] == [refused]
+    assert writer.ok("/v1/anchors/failed", scope="anchor") == {
+        "items": [refused],
+        "next_cursor": None,
+    }
+    malformed = writer.get("/v1/anchors/failed?cursor=bm90IGEgY3Vyc29y", scope="anchor")
+    assert assert_problem(malformed, 400, "bad-input")["detail"] == (
+        "the cursor is malformed; use the next_cursor of a page."
+    )
     # Given up: it is no longer listed, and cannot be given up twice.
     gone = writer.post(f"/v1/anchors/{first}/abandon", scope="anchor")
     assert gone.status_code == 200 and gone.json()["status"] == "abandoned", gone.text

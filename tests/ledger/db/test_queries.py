@@ -27,7 +27,14 @@ from ledger.db.queries import (
     encode_cursor,
     iso,
 )
-from ledger.db.tables import INT64_MAX, AgreementRow, CommitmentRow, IndexedBlock
+from ledger.db.tables import (
+    INT64_MAX,
+    AgreementRow,
+    CommitmentRow,
+    IndexedBlock,
+    SubmissionBatch,
+    VersionAnchoring,
+)
 from ledger.errors import InputError
 from ledger.ids import code_hash, version_id
 from ledger.indexer import Indexer
@@ -301,6 +308,64 @@ def test_pages_walk_rows_with_equal_sort_times_once_each(engine: Engine) -> None
         for limit in (0, queries.MAX_PAGE + 1):
             with pytest.raises(InputError, match="limit must be between 1 and"):
                 queries.list_commitments(session=session, limit=limit)
+
+
+def test_failed_batches_are_paged_oldest_first_whichever_way_they_failed(engine: Engine) -> None:
+    """A batch refused before anchoring (its own status) and one the chain refused (its
+    anchoring's) are both listed, in order of creation then id, a page at a time; batches that
+    did not fail are not."""
+
+    def batch(n: int, status: str, created_at: int) -> SubmissionBatch:
+        return SubmissionBatch(
+            id=f"{n:032x}", dataset_id="0x" + "d" * 64, status=status, created_at=created_at
+        )
+
+    def anchoring(n: int, status: str) -> VersionAnchoring:
+        return VersionAnchoring(
+            id=f"{n:032x}",
+            dataset_id="0x" + "d" * 64,
+            root=f"0x{n:064x}",
+            leaf_count=1,
+            leaf_kind="file",
+            metadata_hash="0x" + "0" * 64,
+            parents="[]",
+            source="api",
+            status=status,
+            sender="0x" + "1" * 40,
+            created_at=T,
+            updated_at=T,
+        )
+
+    with Session(engine) as session:
+        session.add_all(
+            [
+                batch(1, "failed", T + 5),  # refused before anchoring
+                batch(2, "sealed", T + 1),
+                anchoring(2, "failed"),  # refused by the chain
+                batch(3, "sealed", T + 5),
+                anchoring(3, "failed"),  # ties with 1 on time
+                batch(4, "sealed", T),
+                anchoring(4, "confirmed"),
+                batch(5, "collecting", T),
+                batch(6, "abandoned", T),
+                batch(7, "sealed", T + 9),
+                anchoring(7, "abandoned"),
+            ]
+        )
+        session.commit()
+        seen: list[str] = []
+        cursor = None
+        while True:
+            page = queries.failed_batches(session=session, cursor=cursor, limit=2)
+            seen += [item["batch_id"] for item in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == [f"{n:032x}" for n in (2, 1, 3)]
+        with pytest.raises(InputError, match="the cursor is malformed"):
+            queries.failed_batches(session=session, cursor=raw_cursor(["x", "y"]))
+        with pytest.raises(InputError, match="limit must be between 1 and"):
+            queries.failed_batches(session=session, limit=0)
 
 
 # --------------------------------------------------------------------------- times and CSV
