@@ -216,6 +216,9 @@ def cases(
          "bundle": tweak(plain, lambda b: b["sealed"]["headers"].__setitem__(0, "0xzz"))},
         {"desc": "dataset_id written with 0X", "reason": "bundle-form",
          "bundle": tweak(plain, lambda b: b.update(dataset_id="0X" + b["dataset_id"][2:]))},
+        {"desc": "the leaf's content hash written with 0X", "reason": "bundle-form",
+         "bundle": tweak(plain, lambda b: b["leaf"]["values"].__setitem__(
+             0, "0X" + b["leaf"]["values"][0][2:]))},
         {"desc": "the leaf's path was changed", "reason": "merkle-path",
          "bundle": tweak(plain, lambda b: b["leaf"]["values"].__setitem__(1, "other.txt"))},
         {"desc": "sealed is null (a bundle from Hardhat or Anvil)", "reason": "no-seals",

@@ -17,6 +17,7 @@ above, and :attr:`BundleCheck.unchecked` says, one sentence each, what it does n
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -155,6 +156,31 @@ def check_claims(bundle: dict[str, Any]) -> None:
         _bundle_hash(_field(bundle, name, str), name)
     _bundle_hash(bundle["publisher"].get("id"), "publisher.id")
     _same_time(_field(bundle, "anchored_at", str), None)
+    if sealed:
+        _exact_hex(bundle)
+
+
+def _exact_hex(bundle: dict[str, Any]) -> None:
+    """A xietong-proof/3 bundle writes each hash and address as ``0x`` and its hex digits,
+    nothing else, as the browser's verifier reads it (older bundles keep the lenient reading
+    of :func:`~ledger.refs.parse_hash`: ``0X``, no prefix, spaces)."""
+    leaf, publisher = bundle.get("leaf"), bundle.get("publisher")
+    leaf = leaf if isinstance(leaf, dict) else {}
+    values = leaf.get("values") if isinstance(leaf.get("values"), list) else []
+    proof = bundle.get("proof") if isinstance(bundle.get("proof"), list) else []
+    record = leaf.get("types") == list(merkle.RECORD_LEAF_TYPES)
+    shown: list[tuple[str, Any, int]] = [
+        *((name, bundle.get(name), 64) for name in ("root", "dataset_id", "version_id")),
+        ("transaction", bundle.get("transaction"), 64),
+        ("publisher.id", publisher.get("id") if isinstance(publisher, dict) else None, 64),
+        ("leaf.hash", leaf.get("hash"), 64),
+        *((f"leaf.values[{i}]", v, 64) for i, v in enumerate(values[: 2 if record else 1])),
+        ("contract", bundle.get("contract"), 40),
+        *(("proof", step, 64) for step in proof),
+    ]
+    for name, value, digits in shown:
+        if not (isinstance(value, str) and re.fullmatch(rf"0x[0-9a-fA-F]{{{digits}}}", value)):
+            raise BundleFormatError(f"`{name}` must be 0x and {digits} hex digits.")
 
 
 def _bundle_hash(value: Any, name: str) -> bytes:

@@ -142,33 +142,12 @@ def _sealed_form(sealed: Any) -> _Sealed:
 
 
 #: The hex members of a bundle, as rule 1 writes them: 0x, then exactly so many hex digits.
-_HASH_MEMBERS = ("root", "dataset_id", "version_id", "transaction")
-
-
-def _strict_hex(bundle: dict[str, Any]) -> None:
-    """Rule 1's hex form: ``0x`` and the digits, nothing else (ledger.verify.bundles, made for
-    a node-backed check, also takes ``0X``, no prefix and spaces)."""
-    values = [(name, bundle.get(name), 64) for name in _HASH_MEMBERS]
-    leaf, publisher = bundle.get("leaf"), bundle.get("publisher")
-    values.append(
-        ("publisher.id", publisher.get("id") if isinstance(publisher, dict) else None, 64)
-    )
-    values.append(("leaf.hash", leaf.get("hash") if isinstance(leaf, dict) else None, 64))
-    values.append(("contract", bundle.get("contract"), 40))
-    proof = bundle.get("proof")
-    values += [("proof", step, 64) for step in (proof if isinstance(proof, list) else [])]
-    for name, value, digits in values:
-        if not (isinstance(value, str) and re.fullmatch(rf"0x[0-9a-fA-F]{{{digits}}}", value)):
-            raise OfflineProofError("bundle-form", f"`{name}` must be 0x and {digits} hex digits.")
-
-
 def _form(bundle: Any) -> tuple[bytes, bytes, _Sealed | None]:
     """Rules 1 and 2 (form, then the Merkle path): (leaf, root, the sealed evidence or None)."""
     sealed = None
     try:
         if isinstance(bundle, dict) and bundle.get("format") == BUNDLE_FORMAT:
             check_claims(bundle)
-            _strict_hex(bundle)
             if bundle["sealed"] is not None:
                 sealed = _sealed_form(bundle["sealed"])
         leaf, _proof, root = check_bundle_offline(bundle)
