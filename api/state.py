@@ -8,12 +8,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from ledger.anchoring import Anchorer
 from ledger.gateway import Gateway
 from ledger.indexer import IndexHealth
 from ledger.settings import Settings
 from ledger.submissions import SubmissionQueue
+from ledger.trust import deployment_trust
 from ledger.verify import Verifier
 
 from .answer_cache import AnswerCache
@@ -44,6 +46,8 @@ class ApiState:
     index_health: IndexHealth = field(default_factory=IndexHealth)
     #: Until when (monotonic) a node that did not answer a route's read is left alone.
     node_down_until: float = -math.inf
+    #: The consortium trust file as served, once it was read and matched the manifest.
+    _trust: dict[str, Any] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, settings: Settings) -> ApiState:
@@ -56,6 +60,21 @@ class ApiState:
                 settings.api_auth_failures_per_minute, settings.api_auth_failures_burst
             ),
         )
+
+    def consortium_trust(self) -> dict[str, Any]:
+        """The consortium trust file with its fingerprint, as ``GET /v1/consortium`` answers
+        it; read from disk once it has matched the deployment manifest (kept from then on,
+        since neither changes while the gateway runs), and read again while it does not.
+
+        Raises:
+            DeploymentError: the file is missing, damaged or not this deployment's.
+            ChainUnavailableError: the deployment could not be loaded (no node yet).
+        """
+        if self._trust is None:
+            deployment = self.gateway.deployment
+            trust = deployment_trust(deployment, self.settings.trust_path(deployment.chain_id))
+            self._trust = {**trust.as_dict(), "fingerprint": trust.fingerprint}
+        return self._trust
 
     @cached_property
     def answers(self) -> AnswerCache:

@@ -538,8 +538,9 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Use another consortium trust file (optional)",
     ),
     "offline.no_trust": (
-        "本网关没有联盟信任文件：请在下方选择一个信任文件后再核验。",
-        "This gateway has no consortium trust file: choose one below to check a bundle.",
+        "本网关没有可用的联盟信任文件（{detail}）：请在下方选择一个信任文件后再核验。",
+        "This gateway has no usable consortium trust file ({detail}): choose one below to "
+        "check a bundle.",
     ),
     "offline.noscript": (
         "离线核验需要启用 JavaScript。",

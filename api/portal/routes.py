@@ -40,7 +40,6 @@ from ledger.display import text_flags, visible
 from ledger.ids import version_id
 from ledger.localtime import BEIJING, local_time, time_zone, utc_time, zone_offset
 from ledger.portal_sessions import csrf_token, csrf_token_matches, end_session, open_session
-from ledger.trust import deployment_trust
 
 from .._client import came_over_tls
 from ..deps import (
@@ -513,20 +512,16 @@ def _sign_in_redirect(request: Request, exc: Exception) -> Response:
 # --------------------------------------------------------------------------- verify
 
 
-def _consortium_trust(state: ApiState) -> dict[str, Any] | None:
-    """The consortium trust file as ``GET /v1/consortium`` answers it, for the page's offline
-    check of proof bundles; None when this gateway has none (or cannot reach its chain yet)."""
-    try:
-        deployment = state.gateway.deployment
-        trust = deployment_trust(deployment, state.settings.trust_path(deployment.chain_id))
-    except LedgerError:
-        return None
-    return {**trust.as_dict(), "fingerprint": trust.fingerprint}
-
-
 @router.get("/")
 def verify_page(portal: Reader, hash: str | None = None) -> Response:
     t = portal.t
+    # The consortium trust file as GET /v1/consortium answers it, embedded in the page: the
+    # offline check of a bundle sends no request. Without one (missing, damaged, not this
+    # deployment's, or no node reached yet) the page says why and asks for a file.
+    try:
+        trust, trust_problem = portal.state.consortium_trust(), None
+    except LedgerError as exc:
+        trust, trust_problem = None, str(exc)
     return render(
         portal,
         "verify.html",
@@ -534,8 +529,8 @@ def verify_page(portal: Reader, hash: str | None = None) -> Response:
         active="verify",
         prefill=(hash or "").strip()[:80],
         script_strings=t.script_strings(),
-        # Embedded in the page: the offline check of a bundle sends no request.
-        consortium_trust=_consortium_trust(portal.state),
+        consortium_trust=trust,
+        trust_problem=trust_problem,
     )
 
 

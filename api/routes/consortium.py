@@ -9,8 +9,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from ledger.trust import deployment_trust
-
 from .._client import client_address
 from ..deps import StateDep
 from ..examples import ok, problems
@@ -39,6 +37,4 @@ def consortium(state: StateDep) -> dict[str, Any]:
     addresses, as `xietong deploy` wrote them beside the deployment manifest, with the
     fingerprint to compare out of band. Needs no API key. The answer is itself a trust file:
     save it and check a node against it with `xietong consortium check --file`."""
-    deployment = state.gateway.deployment
-    trust = deployment_trust(deployment, state.settings.trust_path(deployment.chain_id))
-    return {**trust.as_dict(), "fingerprint": trust.fingerprint}
+    return state.consortium_trust()

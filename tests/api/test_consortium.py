@@ -4,7 +4,9 @@ usable trust file or cannot reach its node."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from api.portal.i18n import Translator
 from ledger.chain.node import free_port
 from ledger.paths import PROJECT_ROOT
 from ledger.trust import ConsortiumTrust, check_node, load_trust
@@ -142,3 +145,47 @@ def test_the_route_is_rate_limited_per_client(
     response = api.client.get("/v1/consortium")
     assert_problem(response, 429, "rate-limited")
     assert int(response.headers["Retry-After"]) >= 1
+
+
+def embedded_trust(page: str) -> Any:
+    """The trust file the verify page embeds for its offline check (null when none)."""
+    found = re.search(r'<script type="application/json" id="consortium-trust">(.*?)</script>', page)
+    assert found, "the verify page embeds no trust file element"
+    return json.loads(found.group(1))
+
+
+def test_the_verify_page_embeds_the_trust_file_read_once(
+    sqlite_world: World, make_api: Callable[..., Api], tmp_path: Path
+) -> None:
+    """The page's offline check gets what /v1/consortium answers; the file is read once it has
+    matched the manifest (a later change on disk does not reach a running gateway)."""
+    content = sqlite_world.manifest.with_name("deployment.consortium.json").read_bytes()
+    api = gateway_with_trust_file(sqlite_world, make_api, tmp_path, content)
+    served = api.client.get("/v1/consortium").json()
+    page = api.get("/?lang=en").text
+    assert embedded_trust(page) == served and 'data-notice="no-trust"' not in page
+    (tmp_path / "gateway.consortium.json").write_bytes(b"damaged")
+    assert embedded_trust(api.get("/?lang=en").text) == served
+    assert api.client.get("/v1/consortium").json() == served
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_verify_page_says_why_it_has_no_trust_file(
+    sqlite_world: World, make_api: Callable[..., Api], tmp_path: Path, lang: str
+) -> None:
+    """A damaged trust file is named as damaged, not as missing; the page asks for a file. A
+    repaired file is read on the next request."""
+    api = gateway_with_trust_file(sqlite_world, make_api, tmp_path, b'{"format": "x"}')
+    page = api.get(f"/?lang={lang}").text
+    assert embedded_trust(page) is None
+    notice = re.search(r'<p class="notice" data-notice="no-trust">(.*?)</p>', page, re.S)
+    assert notice, "no notice on a page without a trust file"
+    path = tmp_path / "gateway.consortium.json"
+    assert html.unescape(notice.group(1)) == Translator(lang)(
+        "offline.no_trust",
+        detail=f"the consortium trust file {path} is damaged (`xietong consortium show` says "
+        f"how): {AGAIN}.",
+    )
+    content = sqlite_world.manifest.with_name("deployment.consortium.json").read_bytes()
+    path.write_bytes(content)
+    assert embedded_trust(api.get(f"/?lang={lang}").text) == api.client.get("/v1/consortium").json()
