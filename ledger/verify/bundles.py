@@ -164,10 +164,12 @@ def _exact_hex(bundle: dict[str, Any]) -> None:
     """A xietong-proof/3 bundle writes each hash and address as ``0x`` and its hex digits,
     nothing else, as the browser's verifier reads it (older bundles keep the lenient reading
     of :func:`~ledger.refs.parse_hash`: ``0X``, no prefix, spaces)."""
+    def listed(value: Any) -> list[Any]:
+        return value if isinstance(value, list) else []
+
     leaf, publisher = bundle.get("leaf"), bundle.get("publisher")
     leaf = leaf if isinstance(leaf, dict) else {}
-    values = leaf.get("values") if isinstance(leaf.get("values"), list) else []
-    proof = bundle.get("proof") if isinstance(bundle.get("proof"), list) else []
+    values, proof = listed(leaf.get("values")), listed(bundle.get("proof"))
     record = leaf.get("types") == list(merkle.RECORD_LEAF_TYPES)
     shown: list[tuple[str, Any, int]] = [
         *((name, bundle.get(name), 64) for name in ("root", "dataset_id", "version_id")),
