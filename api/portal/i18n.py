@@ -509,8 +509,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "js.provider": ("提供方", "Provider"),
     "js.consumer": ("使用方", "Consumer"),
-    "js.purpose": ("用途（哈希）", "Purpose (hash)"),
-    "js.legal_basis": ("法律依据（哈希）", "Legal basis (hash)"),
+    "js.purpose": ("用途", "Purpose"),
+    "js.legal_basis": ("法律依据", "Legal basis"),
     "js.validity": ("有效期", "Valid"),
     "js.receipts": ("访问回执", "Access receipts"),
     "js.agreement": ("协议", "Agreement"),
@@ -767,8 +767,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "agreement.consumer": ("使用方", "Consumer"),
     "agreement.proposer": ("发起方", "Proposed by"),
     "agreement.parties": ("提供方 → 使用方", "Provider → consumer"),
-    "agreement.purpose": ("用途（哈希）", "Purpose (hash)"),
-    "agreement.legal_basis": ("法律依据（哈希）", "Legal basis (hash)"),
+    "agreement.purpose": ("用途", "Purpose"),
+    "agreement.legal_basis": ("法律依据", "Legal basis"),
     "agreement.terms": ("协议文本哈希", "Terms document hash"),
     "agreement.validity": ("有效期", "Validity"),
     "agreement.valid_from": ("生效时间", "Valid from"),
@@ -781,7 +781,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "agreement.accepted_at": ("接受时间", "Accepted"),
     "agreement.accepted_by": ("接受账户", "Accepted by"),
     "agreement.closed_at": ("终止时间", "Closed"),
-    "agreement.reason": ("终止原因（哈希）", "Reason (hash)"),
+    "agreement.reason": ("终止原因", "Reason"),
     "agreement.supersedes": ("取代的协议", "Supersedes"),
     "agreement.superseded_by": ("被以下协议取代", "Superseded by"),
     "agreement.amendments": ("修订提案（含未接受的）", "Amendments proposed (accepted or not)"),
@@ -815,20 +815,20 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Matters that a lead department and its participants promised to handle together, with each party's signature and completion.",
     ),
     "commitment.title": ("联办承诺", "Joint-handling commitment"),
-    "commitment.matter": ("事项编号（哈希）", "Matter reference (hash)"),
+    "commitment.matter": ("事项编号", "Matter reference"),
     "commitment.lead": ("牵头部门", "Lead department"),
     "commitment.participants": ("参与部门", "Participants"),
     "commitment.deadline": ("办结期限", "Deadline"),
     "commitment.proposed_at": ("发起时间", "Proposed"),
     "commitment.activated_at": ("生效时间", "Active since"),
     "commitment.closed_at": ("关闭时间", "Closed"),
-    "commitment.closing": ("办结凭证（哈希）", "Closing evidence (hash)"),
-    "commitment.duty": ("职责（哈希）", "Duty (hash)"),
+    "commitment.closing": ("办结凭证", "Closing evidence"),
+    "commitment.duty": ("职责", "Duty"),
     "commitment.signed_at": ("签署时间", "Signed"),
     "commitment.signer": ("签署账户", "Signed by"),
     "commitment.done_at": ("完成时间", "Done"),
     "commitment.reports": ("进展报告数", "Reports"),
-    "commitment.evidence": ("最近凭证（哈希）", "Latest evidence (hash)"),
+    "commitment.evidence": ("最近凭证", "Latest evidence"),
     "commitment.progress": ("进度", "Progress"),
     "commitment.progress_value": (
         "已签署 {signed}/{total} · 已完成 {done}/{total}",
@@ -1086,8 +1086,8 @@ class Translator:
 
     def script_strings(self) -> dict[str, str]:
         """The ``js.*`` strings (without the prefix), and the statuses of agreements and
-        commitments (keys kept whole), for the page's script."""
+        commitments and the catalogue's marks (keys kept whole), for the page's script."""
         strings = {key[3:]: self(key) for key in STRINGS if key.startswith("js.")}
-        statuses = ("agreement.status.", "commitment.status.")
+        statuses = ("agreement.status.", "commitment.status.", "catalogue.")
         strings.update({key: self(key) for key in STRINGS if key.startswith(statuses)})
         return strings

@@ -7,8 +7,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
+from sqlmodel import Session
 
 from .. import hashing
+from ..catalogue import names_for
 from ..chain.client import connect
 from ..chain.transport import node_errors
 from ..display import display_name
@@ -31,7 +33,29 @@ from .dataset import RecordOption, SaltsOption, record_leaf
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
 
-def _show(answer: Verification) -> None:
+def _catalogued(value: str, names: dict[str, dict[str, Any]]) -> str:
+    """A hash as the catalogue names it (ledger.catalogue, its text hashed again first): the
+    text people typed (a dataset's code with its owner), then the hash; else the hash, marked."""
+    name = names.get(value.lower())
+    if name is None:
+        return f"{value} (not catalogued)"
+    if not name["verified"]:
+        return f"{value} (the catalogue's text differs: not shown)"
+    owner = f" · {name['owner']}" if name.get("owner") else ""
+    return f"{name['text']}{owner} ({value})"
+
+
+def _catalogue_names(gateway: Gateway, answer: Verification) -> dict[str, dict[str, Any]]:
+    """What the catalogue says of the datasets, purposes and legal bases the answer names."""
+    hashes: list[str] = []
+    for match in answer.matches:
+        hashes += [match.version.dataset_id, *(v.dataset_id for v in match.lineage)]
+        hashes += [h for auth in match.authorizations for h in (auth.purpose, auth.legal_basis)]
+    with Session(gateway.engine) as session:
+        return names_for(session=session, hashes=hashes)
+
+
+def _show(answer: Verification, names: dict[str, dict[str, Any]]) -> None:
     if not answer.matches:
         return
     for match in answer.matches:
@@ -40,7 +64,7 @@ def _show(answer: Verification) -> None:
         # Every value below is data (the leaf store, the index, the chain): safe() shows it
         # literally, on this one line.
         console.print(f"[bold]{safe(match.status.upper())}[/]  {safe(where)}", highlight=False)
-        console.print(f"  dataset        {safe(v.dataset_id)}")
+        console.print(f"  dataset        {safe(_catalogued(v.dataset_id, names))}", highlight=False)
         console.print(f"  version root   {safe(v.root)}  ({v.leaf_count} leaves)")
         console.print(f"  version id     {safe(v.id)}")
         console.print(
@@ -60,8 +84,9 @@ def _show(answer: Verification) -> None:
             console.print(f"  [red]revoked[/]        {safe(v.revoked_at)}")
         for parent in match.lineage:
             console.print(
-                f"  derived from   {safe(parent.root)} (dataset {safe(parent.dataset_id)}, "
-                f"block {parent.block_number})"
+                f"  derived from   {safe(parent.root)} (dataset "
+                f"{safe(_catalogued(parent.dataset_id, names))}, block {parent.block_number})",
+                highlight=False,
             )
         if not match.authorizations:
             console.print("  may be shared  with no department under an active agreement now")
@@ -71,6 +96,12 @@ def _show(answer: Verification) -> None:
                 f"agreement {safe(auth.agreement_id)} until {safe(auth.valid_until)} "
                 f"({len(auth.receipts)} access receipt(s))",
                 highlight=False,
+            )
+            console.print(
+                f"    purpose      {safe(_catalogued(auth.purpose, names))}", highlight=False
+            )
+            console.print(
+                f"    legal basis  {safe(_catalogued(auth.legal_basis, names))}", highlight=False
             )
 
 
@@ -87,6 +118,8 @@ def verify_command(
 ) -> None:
     """Is this file or record anchored? By whom, when, and who may receive it now?"""
     settings = load_settings(json_output)
+
+    gateways: list[Gateway] = []  # the one run() used, for the catalogue's names
 
     def run() -> Verification:
         # What to ask is worked out here first (files read, a typo said) before the node is.
@@ -108,6 +141,7 @@ def verify_command(
 
     def _gateway_verifier() -> Verifier:
         gw = Gateway(settings)
+        gateways.append(gw)
         gw.indexer().sync()
         return gw.verifier()
 
@@ -115,8 +149,8 @@ def verify_command(
     if json_output and answer.anchored:
         emit_json({"ok": True, **answer.as_dict()})
         return
-    if not json_output:
-        _show(answer)
+    if not json_output and answer.matches:
+        _show(answer, guarded(json_output, lambda: _catalogue_names(gateways[0], answer)))
     try:
         answer.raise_for_status()
     except Exception as exc:

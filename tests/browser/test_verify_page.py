@@ -87,11 +87,15 @@ class Sent:
         return found
 
     def only_hashes(self) -> None:
-        """Every request is a GET of /v1/verify or /v1/documents with one well-formed hash
-        and nothing else: no body, no other parameter."""
+        """Every request is a GET of /v1/verify or /v1/documents with one well-formed hash,
+        or of /v1/catalogue/names with the hashes an answer named, and nothing else: no body,
+        no other parameter."""
         for method, url, body in self.requests:
             parts = urlsplit(url)
             assert method == "GET" and body is None, (method, url)
+            if parts.path == "/v1/catalogue/names":
+                assert re.fullmatch(r"hash=0x[0-9a-f]{64}(&hash=0x[0-9a-f]{64})*", parts.query)
+                continue
             assert parts.path in ("/v1/verify", "/v1/documents"), url
             assert re.fullmatch(r"hash=0x[0-9a-f]{64}", parts.query), url
 
@@ -135,6 +139,11 @@ def secrets_of(data: str | Path, salts: str | Path) -> list[str]:
     document = json.loads(Path(salts).read_text(encoding="utf-8"))
     values = {value for row in rows_of(data)[1:] for value in row[:3]}
     return list(document["salts"]) + sorted(values)
+
+
+def short_hex(value: str) -> str:
+    """A hash as the page shortens it when it cannot name it (portal.js short)."""
+    return f"{value[:8]}…{value[-6:]}"
 
 
 def sha256_of(path: str | Path) -> str:
@@ -199,6 +208,21 @@ def test_records_with_their_salts_are_checked_whole_in_the_browser(
     expect(
         card.locator(f"a[href='/datasets/{world.report.datasets[DIBAO]}#v-{version}']")
     ).to_have_count(1)
+    # Named as people typed them, from the catalogue (checked against the chain): the dataset
+    # by its code and owner, the sharing agreement's purpose and legal basis by their texts.
+    dataset = card.locator(f"a[href='/datasets/{world.report.datasets[DIBAO]}#v-{version}']")
+    expect(dataset.locator("[data-named='verified']")).to_have_text(DIBAO)
+    expect(dataset.locator("xpath=following-sibling::*[@data-owner]")).to_have_text(f"· {CIVIL}")
+    sharing = card.locator(f"tr[data-agreement='{world.report.agreements['dibao-to-psb']}']")
+    expect(sharing.locator("[data-named='verified']").nth(0)).to_have_text(PURPOSE)
+    expect(sharing.locator("[data-named='verified']").nth(1)).to_have_text(
+        "《社会救助暂行办法》第十一条"
+    )
+    expect(card).not_to_contain_text(short_hex(world.report.datasets[DIBAO]))
+    assert set(sent.hashes("/v1/catalogue/names")) >= {
+        world.report.datasets[DIBAO],
+        "0x" + code_hash(PURPOSE).hex(),
+    }
 
     # One leaf asked about (row 1's), and the file's own SHA-256: nothing else, no row, no salt.
     sent.only_hashes()

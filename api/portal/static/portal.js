@@ -241,11 +241,61 @@
     return el("div", {}, [el("dt", { text: label }), el("dd", {}, Array.isArray(value) ? value : [value])]);
   }
 
+  /* ------------------------------------------------------------ names (the catalogue)
+   * GET /v1/catalogue/names gives the text people typed for a hash (a dataset id is named by
+   * its code, with its owner), hashed again by the gateway before it is given. Shown as the
+   * pages' `named` macro shows it: the text when it gives the hash, else the hash, marked
+   * "not catalogued" or "differs". Names are a help: when they cannot be had, hashes stay. */
+  var NAMES = new Map(); // lowercase hash → what the catalogue says, or null: it knows nothing
+  var NAMES_PER_REQUEST = 500; // api/routes/catalogue.py MAX_NAMES
+
+  async function learnNames(hashes) {
+    var wanted = Array.from(new Set(hashes.filter(Boolean).map(function (h) { return h.toLowerCase(); })))
+      .filter(function (h) { return !NAMES.has(h); });
+    for (var i = 0; i < wanted.length; i += NAMES_PER_REQUEST) {
+      var chunk = wanted.slice(i, i + NAMES_PER_REQUEST);
+      var answer = await getJson("/v1/catalogue/names?" + chunk.map(function (h) {
+        return "hash=" + encodeURIComponent(h);
+      }).join("&"));
+      if (!answer.ok || !answer.body || !answer.body.names) return;
+      chunk.forEach(function (h) { NAMES.set(h, answer.body.names[h] || null); });
+    }
+  }
+
+  // The hashes a match card names: its datasets, and its agreements' purposes and legal bases.
+  function namedHashes(matches) {
+    var hashes = [];
+    (matches || []).forEach(function (m) {
+      hashes.push(m.version.dataset_id);
+      (m.lineage || []).forEach(function (v) { hashes.push(v.dataset_id); });
+      (m.authorizations || []).forEach(function (a) { hashes.push(a.purpose, a.legal_basis); });
+    });
+    return hashes;
+  }
+
+  function named(value, href, keep) {
+    if (!value) return hex(value);
+    var name = NAMES.get(value.toLowerCase());
+    if (name && name.verified) {
+      var text = el("span", { className: "named", "data-named": "verified",
+        title: fmt(S["catalogue.verified"], { hash: value }) }, [el("bdi", { text: visible(name.text) })]);
+      var shown = href ? el("a", { href: href }, [text]) : text;
+      if (!name.owner) return shown;
+      return el("span", {}, [shown, " ", el("span", { className: "owner", "data-owner": "" },
+        ["· ", el("bdi", { text: visible(name.owner) })])]);
+    }
+    var code = hex(value, keep);
+    var mark = name ? "differs" : "unknown";
+    return el("span", {}, [href ? el("a", { href: href }, [code]) : code, " ",
+      el("span", { className: "catalogue-mark", "data-named": mark, title: S["catalogue." + mark + "_title"],
+        text: S["catalogue." + mark] })]);
+  }
+
   function lineage(match) {
     if (!match.lineage || !match.lineage.length) return el("p", { className: "muted", text: S.lineage_none });
     return el("ol", { className: "lineage-list" }, match.lineage.map(function (v) {
       return el("li", {}, [hex(v.root), " · ", time(v.anchored_at), " · ", dept(v.owner),
-        " · ", el("a", { href: "/datasets/" + v.dataset_id, text: short(v.dataset_id) })]);
+        " · ", named(v.dataset_id, "/datasets/" + v.dataset_id)]);
     }));
   }
 
@@ -257,7 +307,7 @@
     var body = rows.map(function (a) {
       return el("tr", { "data-agreement": a.agreement_id }, [
         el("td", {}, [dept(a.provider)]), el("td", {}, [dept(a.consumer)]),
-        el("td", {}, [hex(a.purpose)]), el("td", {}, [hex(a.legal_basis)]),
+        el("td", {}, [named(a.purpose)]), el("td", {}, [named(a.legal_basis)]),
         el("td", { className: "nowrap" }, [time(a.valid_from), el("br"), "→ ", time(a.valid_until)]),
         el("td", { className: "num", text: String((a.receipts || []).length) }),
         el("td", {}, [el("a", { href: "/agreements/" + a.agreement_id, text: short(a.agreement_id) })])
@@ -281,7 +331,7 @@
       fact(S.transaction, hex(v.transaction, 8)),
       fact(S.block, "#" + v.block_number),
       fact(S.confirmations, v.confirmations + " (" + (v.final ? S.final : S.not_final) + ")"),
-      fact(S.dataset, el("a", { href: "/datasets/" + v.dataset_id + "#v-" + v.id }, [hex(v.dataset_id)])),
+      fact(S.dataset, named(v.dataset_id, "/datasets/" + v.dataset_id + "#v-" + v.id)),
       fact(S.root, hex(v.root)),
       fact(S.leaves, String(v.leaf_count)),
       whole ? null : match.kind === "file" ? fact(S.path, match.path || "—") : fact(S.record, String(match.record_index)),
@@ -413,6 +463,7 @@
     var asks = [getJson("/v1/verify?hash=0x" + hash), getJson("/v1/documents?hash=0x" + hash)];
     if (textHash) asks.push(getJson("/v1/documents?hash=0x" + textHash));
     var answers = await Promise.all(asks);
+    if (answers[0].ok && answers[0].body) await learnNames(namedHashes(answers[0].body.matches));
     var lookups = [{ how: textHash === undefined ? "hash" : "sha256", answer: answers[1] }];
     if (textHash) lookups.push({ how: "text", answer: answers[2] });
     return { verify: answers[0], lookups: lookups, all: answers };
@@ -580,6 +631,7 @@
   window.xietongPortal = {
     S: S, fmt: fmt, fill: fill, el: el, short: short, hex: hex, time: time, dept: dept, size: size,
     verdict: verdict, matchCard: matchCard, signInVerdict: signInVerdict, getJson: getJson,
+    learnNames: learnNames, namedHashes: namedHashes,
     notAnchored: notAnchored, progress: function (text) { progress.textContent = text; }
   };
 

@@ -612,6 +612,7 @@
     if (answers[0].auth) { P.progress(""); box.appendChild(P.signInVerdict()); return; }
     var whole = answers[0].found && answers[0].matches.filter(function (m) { return m.version.root === "0x" + root; });
     if (whole && whole.length) {
+      await P.learnNames(P.namedHashes(whole));
       P.progress("");
       showWhole(P, box, data, sidecar, root, rows.length, whole, notice);
       return;

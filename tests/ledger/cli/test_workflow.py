@@ -308,6 +308,8 @@ def test_anchor_verify_prove(cli: Cli, tmp_path: Path) -> None:
     shown = cli.run("verify", str(folder / "办法.txt")).stdout.splitlines()
     assert f"  version id     {files['version_id']}" in shown
     assert f"  published by   杭州市民政局 ({hx_id(CIVIL)})" in shown
+    # The dataset by the code people typed, and its owner (the catalogue's text, checked).
+    assert f"  dataset        HZ-POLICY · 杭州市民政局 ({policy})" in shown
 
     tampered = tmp_path / "办法.txt"
     tampered.write_text("第一条 …… \n", encoding="utf-8")
@@ -619,6 +621,20 @@ def test_agreements_commitments_and_demo(cli: Cli, tmp_path: Path) -> None:
     )
     october = vid(demo["datasets"]["HZ-MZ-DIBAO"], demo["versions"]["dibao-2026-10"])
     assert row["anchored"] and row["matches"][0]["version"]["parents"] == [october]
+    said = cli.run(
+        "verify",
+        demo["files"]["november"],
+        "--record",
+        "3",
+        "--salts",
+        demo["files"]["november_salts"],
+    ).stdout.splitlines()
+    purpose = "0x" + code_hash("eligibility-check 低保资格核查").hex()
+    assert f"    purpose      eligibility-check 低保资格核查 ({purpose})" in said
+    basis = "0x" + code_hash("《社会救助暂行办法》第十一条").hex()
+    assert f"    legal basis  《社会救助暂行办法》第十一条 ({basis})" in said
+    dibao_id = demo["datasets"]["HZ-MZ-DIBAO"]
+    assert f"  dataset        HZ-MZ-DIBAO · 杭州市民政局 ({dibao_id})" in said
     revoked = cli.json("audit", "trail", "--type", "AgreementRevoked")["events"]
     assert len(revoked) == 2
 
