@@ -401,6 +401,10 @@ def test_documents_say_what_a_hash_is_besides_a_leaf(api: Api, world: World) -> 
     assert kinds("eligibility-check 低保资格核查") == [
         ("agreement-purpose", sharing, "active", None)
     ]
+    assert kinds("《社会救助暂行办法》第十一条") == [
+        ("agreement-legal-basis", sharing, "active", None)
+    ]
+    assert kinds("《统计法》") == [("agreement-legal-basis", revoked, "revoked", None)]
     assert kinds("用途超出约定范围") == [("agreement-reason", revoked, "revoked", None)]
     assert kinds("出生一件事-2026-000123") == [("commitment-matter", commitment, "completed", None)]
     assert kinds("办理户口登记") == [("commitment-duty", commitment, "completed", NAMES[PSB])]

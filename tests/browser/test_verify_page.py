@@ -432,11 +432,13 @@ def test_documents_are_recognised_by_their_hashes(
     purpose.write_text(f"\u3000 {PURPOSE}\x85\n", encoding="utf-8")  # trimmed as str.strip()
     evidence = tmp_path / "evidence.txt"
     evidence.write_text("户口登记 完成", encoding="utf-8")
+    basis = tmp_path / "basis.txt"
+    basis.write_text("《社会救助暂行办法》第十一条\n", encoding="utf-8")
     sign_in(page, world)
 
-    drop(page, terms, purpose, evidence)
+    drop(page, terms, purpose, evidence, basis)
     items = page.locator("#result .item")
-    expect(items).to_have_count(3)
+    expect(items).to_have_count(4)
     first = items.nth(0).locator(".verdict")
     expect(first).to_have_attribute("data-status", "document")
     expect(first).to_contain_text("已识别：链上文档")
@@ -469,6 +471,11 @@ def test_documents_are_recognised_by_their_hashes(
     expect(third).to_have_count(1)
     expect(third).to_contain_text(f"这是 {PSB} 在联办承诺 0x")
     expect(third.locator(f"a[href='/commitments/{world.report.commitment}']")).to_have_count(1)
+    fourth = items.nth(3).locator(".verdict")
+    expect(fourth).to_have_attribute("data-status", "document")
+    basis_item = fourth.locator("li[data-kind='agreement-legal-basis']")
+    expect(basis_item).to_have_attribute("data-subject", agreements["dibao-to-psb"])
+    expect(fourth.locator(".named-text")).to_have_text("《社会救助暂行办法》第十一条")
     assert not ALARM.search(page.locator("#result").inner_text())
     # Asked by hashes only: each file's SHA-256, and each short text's keccak256.
     assert purpose_hash in sent.hashes("/v1/documents")
