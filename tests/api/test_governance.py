@@ -82,6 +82,38 @@ def test_suspension_approved_through_the_api_executes(
     assert assert_problem(late, 409, "contract-revert")["detail"] == (
         f"Proposal {number} was already executed."
     )
+    # Readmitted the same way: proposed by one gateway, approved by another, executed.
+    readmit = writer.post("/v1/proposals", json={"kind": "readmit", "department": health_code})
+    assert readmit.status_code == 201, readmit.text
+    again = psb.post(f"/v1/proposals/{readmit.json()['proposal_id']}/approve")
+    assert again.status_code == 200 and again.json()["executed"] is True, again.text
+    assert chain.client.call("DepartmentRegistry", "isActive", department_id(health_code)) is True
+
+
+def test_an_auditor_granted_and_revoked_through_the_api(
+    writer: Api, chain: World, make_api: Any
+) -> None:
+    auditor = dev_account(12)
+    psb = make_api(
+        chain.settings(database_url=writer.state.settings.database_url, dev_account=PSB_DEV)
+    )
+
+    def decided(kind: str) -> dict[str, Any]:
+        proposed = writer.post("/v1/proposals", json={"kind": kind, "account": auditor.address})
+        assert proposed.status_code == 201, proposed.text
+        approved = psb.post(f"/v1/proposals/{proposed.json()['proposal_id']}/approve")
+        assert approved.status_code == 200, approved.text
+        body: dict[str, Any] = approved.json()
+        return body
+
+    granted = decided("grant-auditor")
+    assert granted["executed"] is False  # approved, waiting for the account to accept the role
+    chain.client.transact(
+        "DepartmentRegistry", "acceptRole", granted["proposal_id"], sender=auditor
+    )
+    assert chain.client.call("DepartmentRegistry", "isAuditor", auditor.address) is True
+    assert decided("revoke-auditor")["executed"] is True
+    assert chain.client.call("DepartmentRegistry", "isAuditor", auditor.address) is False
 
 
 def test_malformed_proposals_are_refused_before_the_chain(writer: Api) -> None:

@@ -495,6 +495,10 @@ def test_agreement_consent_must_be_for_this_agreement(writer: Api, chain: World)
     )
     replay = writer.post(f"/v1/agreements/{first}/accept", json={"consent": for_first.as_dict()})
     assert refused_by_contract(replay) == "InvalidAccountNonce"
+    assert replay.json()["detail"] == (
+        f"agreement {first} is already active: nothing is left to accept (this consent, or "
+        "another of its signer's, was relayed before)."
+    )
 
 
 def test_agreement_proposals_are_checked(writer: Api) -> None:
