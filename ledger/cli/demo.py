@@ -47,7 +47,10 @@ def demo_command(
         if json_output:
             emit_json({"ok": True, "already_ran": True})
         else:
-            console.print("the demo already ran on this chain; see `xietong audit trail`.")
+            console.print(
+                f"the demo already ran on this chain; see `{safe(command_name())} audit trail`.",
+                highlight=False,
+            )
         return
     if json_output:
         emit_json({"ok": True, **report.as_dict()})

@@ -10,7 +10,7 @@ from rich.markup import escape
 from sqlmodel import Session
 
 from .. import hashing
-from ..catalogue import names_for
+from ..catalogue import verified_texts
 from ..chain.client import connect
 from ..chain.transport import node_errors
 from ..display import display_name
@@ -27,35 +27,32 @@ from ..verify import (
     verify_bundle,
 )
 from ..verify.offline import check_text_size, verify_bundle_offline
-from ._output import console, emit_json, fail, guarded, load_settings, must_exist, safe
+from ._output import (
+    console,
+    emit_json,
+    fail,
+    guarded,
+    load_settings,
+    must_exist,
+    named,
+    safe,
+)
 from .dataset import RecordOption, SaltsOption, record_leaf
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
 
-def _catalogued(value: str, names: dict[str, dict[str, Any]]) -> str:
-    """A hash as the catalogue names it (ledger.catalogue, its text hashed again first): the
-    text people typed (a dataset's code with its owner), then the hash; else the hash, marked."""
-    name = names.get(value.lower())
-    if name is None:
-        return f"{value} (not catalogued)"
-    if not name["verified"]:
-        return f"{value} (the catalogue's text differs: not shown)"
-    owner = f" · {name['owner']}" if name.get("owner") else ""
-    return f"{name['text']}{owner} ({value})"
-
-
-def _catalogue_names(gateway: Gateway, answer: Verification) -> dict[str, dict[str, Any]]:
+def _catalogue_names(gateway: Gateway, answer: Verification) -> dict[str, str]:
     """What the catalogue says of the datasets, purposes and legal bases the answer names."""
     hashes: list[str] = []
     for match in answer.matches:
         hashes += [match.version.dataset_id, *(v.dataset_id for v in match.lineage)]
         hashes += [h for auth in match.authorizations for h in (auth.purpose, auth.legal_basis)]
     with Session(gateway.engine) as session:
-        return names_for(session=session, hashes=hashes)
+        return verified_texts(session=session, hashes=hashes)
 
 
-def _show(answer: Verification, names: dict[str, dict[str, Any]]) -> None:
+def _show(answer: Verification, names: dict[str, str]) -> None:
     if not answer.matches:
         return
     for match in answer.matches:
@@ -64,7 +61,7 @@ def _show(answer: Verification, names: dict[str, dict[str, Any]]) -> None:
         # Every value below is data (the leaf store, the index, the chain): safe() shows it
         # literally, on this one line.
         console.print(f"[bold]{safe(match.status.upper())}[/]  {safe(where)}", highlight=False)
-        console.print(f"  dataset        {safe(_catalogued(v.dataset_id, names))}", highlight=False)
+        console.print(f"  dataset        {named(v.dataset_id, names)}", highlight=False)
         console.print(f"  version root   {safe(v.root)}  ({v.leaf_count} leaves)")
         console.print(f"  version id     {safe(v.id)}")
         console.print(
@@ -85,7 +82,7 @@ def _show(answer: Verification, names: dict[str, dict[str, Any]]) -> None:
         for parent in match.lineage:
             console.print(
                 f"  derived from   {safe(parent.root)} (dataset "
-                f"{safe(_catalogued(parent.dataset_id, names))}, block {parent.block_number})",
+                f"{named(parent.dataset_id, names)}, block {parent.block_number})",
                 highlight=False,
             )
         if not match.authorizations:
@@ -97,12 +94,8 @@ def _show(answer: Verification, names: dict[str, dict[str, Any]]) -> None:
                 f"({len(auth.receipts)} access receipt(s))",
                 highlight=False,
             )
-            console.print(
-                f"    purpose      {safe(_catalogued(auth.purpose, names))}", highlight=False
-            )
-            console.print(
-                f"    legal basis  {safe(_catalogued(auth.legal_basis, names))}", highlight=False
-            )
+            console.print(f"    purpose      {named(auth.purpose, names)}", highlight=False)
+            console.print(f"    legal basis  {named(auth.legal_basis, names)}", highlight=False)
 
 
 def verify_command(
