@@ -110,12 +110,18 @@ def shell(tmp_path: Path) -> Iterator[Shell]:
 
 
 def test_the_readme_command_walk_runs_as_written(shell: Shell) -> None:
-    """README.md, "Using the `xietong` command": the one block, from the scratch folder."""
+    """README.md, "Using the `xietong` command": the one block as written, from the checkout
+    (it activates the venv there, then moves to a scratch folder of its own, made in the
+    test's folder through TMPDIR)."""
     text = section(README.read_text(encoding="utf-8"), "Using the `xietong` command")
     [block] = sh_blocks(text)
-    assert block.startswith(". .venv/bin/activate\n")  # done by the fixture: the venv on PATH
-    result = shell.run(block.split("\n", 1)[1])
+    in_checkout = Shell(PROJECT_ROOT, {**shell.env, "TMPDIR": str(shell.folder)}, shell.rpc_url)
+    before = sorted(path.name for path in PROJECT_ROOT.iterdir())
+    result = in_checkout.run(block)
     lines = result.stdout.splitlines()
+    assert sorted(path.name for path in PROJECT_ROOT.iterdir()) == before  # nothing written there
+    [scratch] = shell.folder.iterdir()
+    shell = Shell(scratch, shell.env, shell.rpc_url)
     # What the walk shows where it matters: the file and the row verified as 民政局's, the
     # proof valid against the trust file, the agreement authorizing, the commitment active.
     assert lines.count("  published by   杭州市民政局 (0x" + CIVIL_ID + ")") == 2, lines
