@@ -4,6 +4,7 @@ nothing (the commands themselves are run by the tests of each document)."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -100,3 +101,19 @@ def test_named_tests_reads_files_and_continuations(
 def test_a_continuation_without_a_file_is_refused() -> None:
     with pytest.raises(ValueError, match="line 2: ::test_y follows no test file"):
         named_tests("`tests/a.py::test_x`\n`::test_y`")
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda d: str(d.relative_to(PROJECT_ROOT)))
+def test_every_json_sample_of_a_document_is_json(document: Path) -> None:
+    """A sample answer is JSON as written (``"…"`` stands in for a value), so a reader or a
+    test can parse it (tests/ledger/cli/test_workflow.py compares fields with CLI.md's)."""
+    text = document.read_text(encoding="utf-8")
+    broken = []
+    for block in re.finditer(r"```json\n(.*?)```", text, re.S):
+        try:
+            json.loads(block.group(1))
+        except json.JSONDecodeError as exc:
+            broken.append(
+                f"line {text[: block.start()].count(chr(10)) + 2 + exc.lineno - 1}: {exc}"
+            )
+    assert broken == [], f"{document.name}: {broken}"

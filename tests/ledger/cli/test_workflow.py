@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shlex
 import shutil
 import subprocess
@@ -85,97 +86,28 @@ def cli(tmp_path: Path, database_url: str) -> Iterator[Cli]:
         runner.run("node", "stop", ok=False)
 
 
+CLI_MD = PROJECT_ROOT / "docs" / "CLI.md"
+
+
+def documented(heading: str, nth: int = 0) -> Any:
+    """The ``nth`` JSON sample of the docs/CLI.md section whose heading starts with
+    ``heading``: the tests compare each command's fields with it, so that the document
+    cannot drift from the program."""
+    text = CLI_MD.read_text(encoding="utf-8")
+    [section] = [part for part in text.split("\n## ")[1:] if part.startswith(f"`{heading}")]
+    return json.loads(re.findall(r"```json\n(.*?)```", section, re.S)[nth])
+
+
 #: The JSON fields docs/CLI.md shows, command by command.
-REGISTER_FIELDS = {
-    "ok",
-    "dataset_id",
-    "code_hash",
-    "owner_department",
-    "transaction",
-    "block_number",
-}
-ANCHOR_FIELDS = {
-    "ok",
-    "batch_id",
-    "dataset_id",
-    "root",
-    "version_id",
-    "leaf_count",
-    "leaf_kind",
-    "parents",
-    "status",
-    "transaction",
-    "block_number",
-    "sender",
-    "error",
-}
-REVOKE_FIELDS = {"ok", "root", "dataset_id", "transaction", "block_number"}
-PROOF_FIELDS = {"ok", "bundle", "root", "leaf"}
-VERIFY_FIELDS = {"ok", "query", "anchored", "matches", "index"}
-MATCH_FIELDS = {
-    "leaf_hash",
-    "kind",
-    "content_hash",
-    "path",
-    "record_index",
-    "version",
-    "lineage",
-    "authorizations",
-    "status",
-}
-VERSION_FIELDS = {
-    "id",
-    "root",
-    "dataset_id",
-    "owner",
-    "anchored_by",
-    "leaf_count",
-    "block_number",
-    "anchored_at",
-    "transaction",
-    "confirmations",
-    "final",
-    "revoked_at",
-    "parents",
-}
-BUNDLE_FIELDS = {
-    "format",
-    "leaf",
-    "proof",
-    "root",
-    "dataset_id",
-    "version_id",
-    "leaf_count",
-    "chain_id",
-    "contract",
-    "transaction",
-    "block_number",
-    "anchored_at",
-    "publisher",
-    "sealed",
-}
-VERIFY_PROOF_FIELDS = {
-    "ok",
-    "valid",
-    "offline",
-    "format",
-    "leaf",
-    "kind",
-    "root",
-    "dataset_id",
-    "version_id",
-    "owner",
-    "publisher",
-    "leaf_count",
-    "transaction",
-    "block_number",
-    "anchored_at",
-    "confirmations",
-    "chain_id",
-    "contract",
-    "consortium",
-    "unchecked",
-}
+REGISTER_FIELDS = set(documented("xietong dataset register"))
+ANCHOR_FIELDS = set(documented("xietong dataset anchor"))
+REVOKE_FIELDS = set(documented("xietong dataset revoke"))
+PROOF_FIELDS = set(documented("xietong dataset proof"))
+BUNDLE_FIELDS = set(documented("xietong dataset proof", 1))
+VERIFY_FIELDS = set(documented("xietong verify FILE"))
+MATCH_FIELDS = set(documented("xietong verify FILE")["matches"][0])
+VERSION_FIELDS = set(documented("xietong verify FILE")["matches"][0]["version"])
+VERIFY_PROOF_FIELDS = set(documented("xietong verify-proof"))
 
 
 def vid(dataset: str, root: str) -> str:
