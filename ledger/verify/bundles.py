@@ -164,6 +164,7 @@ def _exact_hex(bundle: dict[str, Any]) -> None:
     """A xietong-proof/3 bundle writes each hash and address as ``0x`` and its hex digits,
     nothing else, as the browser's verifier reads it (older bundles keep the lenient reading
     of :func:`~ledger.refs.parse_hash`: ``0X``, no prefix, spaces)."""
+
     def listed(value: Any) -> list[Any]:
         return value if isinstance(value, list) else []
 
