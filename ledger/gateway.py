@@ -23,6 +23,7 @@ from .indexer import Indexer
 from .keys import load_signer
 from .settings import Settings
 from .verify import Verifier
+from .watch import Watchers
 
 __all__ = ["Gateway"]
 
@@ -107,6 +108,17 @@ class Gateway:
             self.signer,
             confirmations=self.settings.confirmations,
             confirmation_timeout=self.settings.tx_timeout,
+        )
+
+    def watchers(self) -> Watchers:
+        """The watchers of this gateway's department (the signer's), webhooks as configured."""
+        return Watchers(
+            self.engine,
+            department="0x" + self.department_of_signer().hex(),
+            allow_http=self.settings.env == "local",
+            retry_base=self.settings.webhook_retry_base,
+            max_attempts=self.settings.webhook_max_attempts,
+            timeout=self.settings.webhook_timeout,
         )
 
     def verifier(self, *, head_ttl: float = 0.0) -> Verifier:

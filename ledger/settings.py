@@ -135,6 +135,21 @@ class Settings(BaseSettings):
     index_interval: float = Field(
         default=1.0, gt=0, description="Seconds between the indexer's passes under `serve`."
     )
+    webhook_interval: float = Field(
+        default=2.0, gt=0, description="Seconds between the webhook passes under `serve`."
+    )
+    webhook_retry_base: float = Field(
+        default=5.0,
+        ge=0,
+        description="Seconds before a failed webhook's second attempt; each next wait is 4 "
+        "times longer, at most 10 hours.",
+    )
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, le=100, description="Attempts before a webhook is dead (a dead letter)."
+    )
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, le=300, description="Seconds a receiver has to answer a webhook."
+    )
     index_max_lag_blocks: int = Field(
         default=20,
         ge=0,

@@ -51,6 +51,8 @@ __all__ = [
     "VersionAnchoring",
     "VersionParentRow",
     "VersionRow",
+    "Watcher",
+    "WebhookMessage",
 ]
 
 INT64_MAX = 2**63 - 1
@@ -401,6 +403,54 @@ class CatalogueText(SQLModel, table=True):
     added_at: int = _big()
 
 
+# --------------------------------------------------------------------------- watchers
+
+
+class Watcher(SQLModel, table=True):
+    """A department's subscription to what concerns it on chain (:mod:`ledger.watch`): the
+    topics, where webhooks go, the secrets that sign them, and how far the chain's events
+    were matched (the cursor: the position and block hash of the last event looked at)."""
+
+    __tablename__ = "watcher"
+    id: str = Field(primary_key=True)
+    department_id: str = Field(index=True)
+    url: str
+    topics: str  # JSON list, sorted
+    expiring_days: int | None = None
+    secret: str
+    #: The secret before the last rotation, still signing (beside the new one) until then.
+    previous_secret: str | None = None
+    previous_until: int | None = Field(default=None, sa_type=BigInteger)
+    start_block: int = _big()
+    cursor_block: int = _big()
+    cursor_log: int = _big()
+    cursor_hash: str | None = None
+    created_at: int = _big()
+
+
+class WebhookMessage(SQLModel, table=True):
+    """One webhook in the outbox: committed (with the watcher's cursor) before it is sent,
+    sent until the receiver takes it or the retries run out (``dead``), the same id on every
+    attempt."""
+
+    __tablename__ = "webhook_message"
+    __table_args__ = (UniqueConstraint("watcher_id", "dedupe", name="uq_webhook_message_dedupe"),)
+    id: str = Field(primary_key=True)
+    watcher_id: str = Field(index=True)
+    #: What it says, once per watcher: ``<block hash>:<log index>:<topic>`` for an event.
+    dedupe: str
+    topic: str
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(index=True)  # pending, delivered, dead
+    attempts: int = 0
+    next_attempt_at: int = _big()
+    leased_until: int | None = Field(default=None, sa_type=BigInteger)
+    last_status: int | None = None
+    last_error: str | None = None
+    created_at: int = _big()
+    delivered_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
 PROJECTION_TABLES: tuple[type[SQLModel], ...] = (
     IndexerCheckpoint,
     IndexedBlock,
@@ -427,4 +477,6 @@ OFFCHAIN_TABLES: tuple[type[SQLModel], ...] = (
     ApiKey,
     PortalSession,
     CatalogueText,
+    Watcher,
+    WebhookMessage,
 )
