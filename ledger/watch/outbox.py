@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -599,16 +599,14 @@ class Watchers:
         return watcher
 
     def _shown(self, session: Session, watcher: Watcher) -> dict[str, Any]:
-        counts = {
-            status: len(
-                session.exec(
-                    select(WebhookMessage.id).where(
-                        WebhookMessage.watcher_id == watcher.id, WebhookMessage.status == status
-                    )
-                ).all()
-            )
-            for status in ("pending", "delivered", "dead")
-        }
+        counted = dict(
+            session.exec(
+                select(WebhookMessage.status, func.count())
+                .where(WebhookMessage.watcher_id == watcher.id)
+                .group_by(col(WebhookMessage.status))
+            ).all()
+        )
+        counts = {status: counted.get(status, 0) for status in ("pending", "delivered", "dead")}
         return {
             "id": watcher.id,
             "department": watcher.department_id,
