@@ -17,6 +17,7 @@ from . import (
     dept,
     network,
     node,
+    watch,
 )
 from ._output import emit_json, error_document
 from .demo import demo_command
@@ -45,6 +46,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(consortium.app, name="consortium")
 app.add_typer(catalogue.app, name="catalogue")
+app.add_typer(watch.app, name="watch")
 app.command("deploy")(deploy_command)
 app.command("demo")(demo_command)
 app.command("doctor")(doctor_command)

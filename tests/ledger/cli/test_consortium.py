@@ -15,7 +15,7 @@ import pytest
 from ledger.chain.node import free_port
 from ledger.paths import PROJECT_ROOT
 from ledger.trust import load_trust
-from tests.ledger.cli.test_workflow import FOUNDERS, Cli
+from tests.ledger.cli._cli import FOUNDERS, Cli
 from tests.support import gateway_environment
 
 FINGERPRINT = re.compile(r"[0-9a-f]{4}(-[0-9a-f]{4}){7}")

@@ -10,9 +10,7 @@ import json
 import re
 import shlex
 import shutil
-import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,64 +24,14 @@ from ledger.ids import code_hash, dataset_id, department_id, version_id
 from ledger.keys import dev_account
 from ledger.paths import PROJECT_ROOT
 from ledger.trust import load_trust
+from tests.ledger.cli._cli import Cli
 from tests.support import gateway_environment
 
-FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
 PSB, CIVIL, HEALTH = "11330100MB1A00001P", "11330100MB1A00002K", "11330100MB1A00003F"
 
 
 def hx_id(code: str) -> str:
     return "0x" + department_id(code).hex()
-
-
-class Cli:
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
-        self.env, self.cwd = env, cwd
-
-    def run(
-        self, *args: str, account: int = 2, ok: bool = True
-    ) -> subprocess.CompletedProcess[str]:
-        env = {**self.env, "XIETONG_DEV_ACCOUNT": str(account)}
-        result = subprocess.run(
-            [sys.executable, "-m", "ledger.cli", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=self.cwd,
-            timeout=180,
-            check=False,
-        )
-        assert "Traceback" not in result.stdout + result.stderr, result.stderr
-        if ok:
-            assert result.returncode == 0, f"{args}: {result.stderr}{result.stdout}"
-        return result
-
-    def json(self, *args: str, account: int = 2, ok: bool = True) -> Any:
-        result = self.run(*args, "--json", account=account, ok=ok)
-        return json.loads(result.stdout)
-
-
-@pytest.fixture
-def cli(tmp_path: Path, database_url: str) -> Iterator[Cli]:
-    """A node, a deployment and the environment of 杭州市民政局's gateway (dev account 2)."""
-    port = free_port()
-    env = {
-        **gateway_environment(tmp_path),
-        "XIETONG_ENV": "local",
-        "XIETONG_NODE_ENGINE": "anvil",
-        "XIETONG_NODE_PORT": str(port),
-        "XIETONG_RPC_URL": f"http://127.0.0.1:{port}",
-        "XIETONG_NODE_DIR": str(tmp_path / "node"),
-        "XIETONG_DEPLOYMENTS_DIR": str(tmp_path / "deployments"),
-        "XIETONG_DATABASE_URL": database_url,
-    }
-    runner = Cli(env, tmp_path)
-    runner.run("node", "start")
-    runner.run("deploy", "--founders", str(FOUNDERS), account=0)
-    try:
-        yield runner
-    finally:
-        runner.run("node", "stop", ok=False)
 
 
 CLI_MD = PROJECT_ROOT / "docs" / "CLI.md"

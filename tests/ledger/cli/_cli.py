@@ -1,0 +1,41 @@
+"""The ``xietong`` command run as a user runs it (a subprocess), over a node and a deployment
+of its own: the ``cli`` fixture of tests/ledger/cli/conftest.py."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from ledger.paths import PROJECT_ROOT
+
+FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
+
+
+class Cli:
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.env, self.cwd = env, cwd
+
+    def run(
+        self, *args: str, account: int = 2, ok: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        env = {**self.env, "XIETONG_DEV_ACCOUNT": str(account)}
+        result = subprocess.run(
+            [sys.executable, "-m", "ledger.cli", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=self.cwd,
+            timeout=180,
+            check=False,
+        )
+        assert "Traceback" not in result.stdout + result.stderr, result.stderr
+        if ok:
+            assert result.returncode == 0, f"{args}: {result.stderr}{result.stdout}"
+        return result
+
+    def json(self, *args: str, account: int = 2, ok: bool = True) -> Any:
+        result = self.run(*args, "--json", account=account, ok=ok)
+        return json.loads(result.stdout)

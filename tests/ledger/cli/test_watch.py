@@ -1,0 +1,121 @@
+"""``xietong watch``: a department's webhooks against a real node (Anvil) and a real receiver
+on loopback; the gateway killed while a receiver holds a delivery sends it again, the same
+id, once its lease runs out."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from standardwebhooks import Webhook
+
+from ledger.ids import department_id
+from tests.ledger.cli._cli import Cli
+from tests.ledger.watch._receiver import receiver
+from tests.support import fresh_database
+
+PSB = "11330100MB1A00001P"  # 杭州市公安局, dev account 1
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """SQLite only: the outbox's SQL runs on both databases in tests/ledger/watch."""
+    with fresh_database("sqlite", tmp_path) as url:
+        yield url
+
+
+def anchored_twice(cli: Cli, tmp_path: Path) -> None:
+    """民政局 (dev 2) anchors a folder; 公安局 (dev 1) anchors the same folder as its own."""
+    folder = tmp_path / "policy"
+    folder.mkdir()
+    (folder / "办法.txt").write_text("第一条 ……\n", encoding="utf-8")
+    cli.json("dataset", "register", "HZ-POLICY")
+    cli.json("dataset", "anchor", str(folder), "--dataset", "HZ-POLICY")
+    cli.json("dataset", "register", "HZ-COPY", account=1)
+    cli.json("dataset", "anchor", str(folder), "--dataset", "HZ-COPY", account=1)
+
+
+def test_a_department_hears_of_its_content_anchored_by_another(cli: Cli, tmp_path: Path) -> None:
+    with receiver() as got:
+        added = cli.json(
+            "watch",
+            "add",
+            got.url,
+            "--topic",
+            "content.anchored-by-other",
+            "--topic",
+            "dataset.version",
+        )
+        secret, watcher = added["secret"], added["watcher"]
+        assert secret.startswith("whsec_") and watcher["topics"] == [
+            "content.anchored-by-other",
+            "dataset.version",
+        ]
+        anchored_twice(cli, tmp_path)
+        ran = cli.json("watch", "run")
+        assert {k: ran[k] for k in ("matched", "delivered", "dead")} == {
+            "matched": 2,
+            "delivered": 2,
+            "dead": 0,
+        }
+        bodies = [Webhook(secret).verify(r.body, r.headers) for r in got.wait_for(2)]
+        assert sorted(b["type"] for b in bodies) == ["content.anchored-by-other", "dataset.version"]
+        copied = next(b for b in bodies if b["type"] == "content.anchored-by-other")
+        assert copied["data"]["args"]["departmentId"] == "0x" + department_id(PSB).hex()
+        assert copied["data"]["event"] == "VersionAnchored"
+        assert cli.json("watch", "run")["matched"] == 0  # nothing said twice
+        [listed] = cli.json("watch", "list")["watchers"]
+        assert listed["messages"] == {"pending": 0, "delivered": 2, "dead": 0}
+        assert "secret" not in listed and secret not in cli.run("watch", "list").stdout
+        # 公安局's gateway holds no watcher of 民政局's.
+        assert cli.json("watch", "list", account=1)["watchers"] == []
+        refused = cli.json("watch", "remove", watcher["id"], account=1, ok=False)
+        assert refused["error"] == {
+            "type": "unknown-watcher",
+            "message": f"there is no watcher {watcher['id']}.",
+        }
+        bad = cli.run("watch", "add", "ftp://x/", "--topic", "dataset.version", ok=False)
+        assert bad.returncode == 1 and bad.stderr.startswith("error: 'ftp://x/' is not an http(s)")
+        assert cli.json("watch", "remove", watcher["id"])["watcher"]["id"] == watcher["id"]
+
+
+def test_a_gateway_killed_mid_delivery_sends_the_same_webhook_again(
+    cli: Cli, tmp_path: Path
+) -> None:
+    quick = Cli({**cli.env, "XIETONG_WEBHOOK_TIMEOUT": "1"}, cli.cwd)
+    with receiver() as got:
+        got.hold.set()  # the receiver takes the request and does not answer
+        added = quick.json("watch", "add", got.url, "--topic", "dataset.version")
+        anchored_twice(quick, tmp_path)
+        running = subprocess.Popen(
+            [sys.executable, "-m", "ledger.cli", "watch", "run"],
+            env={**quick.env, "XIETONG_DEV_ACCOUNT": "2"},
+            cwd=quick.cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        [held] = got.wait_for(1)
+        os.killpg(running.pid, signal.SIGKILL)  # the gateway dies before the answer
+        running.wait(timeout=30)
+        got.hold.clear()
+        [pending] = quick.json("watch", "messages")["messages"]
+        assert pending["status"] == "pending" and pending["id"] == held.headers["webhook-id"]
+        # Leased for the timeout and 5 s, then sent again by the next run: the same id.
+        deadline = time.monotonic() + 30
+        while quick.json("watch", "run")["delivered"] == 0:
+            assert time.monotonic() < deadline, "the leased webhook was never sent again"
+            time.sleep(0.5)
+        again = got.received[-1]
+        assert again.headers["webhook-id"] == held.headers["webhook-id"]
+        assert Webhook(added["secret"]).verify(again.body, again.headers)["type"] == (
+            "dataset.version"
+        )
+        [done] = quick.json("watch", "messages", "--status", "delivered")["messages"]
+        assert done["attempts"] == 1
