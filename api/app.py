@@ -39,6 +39,7 @@ from .routes import (
     proofs,
     proposals,
     verify,
+    watchers,
 )
 from .state import ApiState
 
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
             for target, name in (
                 (state.index_loop, "xietong-indexer"),
                 (state.anchor_loop, "xietong-anchorer"),
+                (state.watch_loop, "xietong-webhooks"),
             ):
                 thread = threading.Thread(target=target, name=name, daemon=True)
                 thread.start()
@@ -136,6 +138,7 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
         app.include_router(router, responses=problem_docs(401, 413, 422, 429))
     app.include_router(anchors.router, responses=problem_docs(401, 403, 413, 422, 429))
     app.include_router(consortium.router)
+    app.include_router(watchers.router, responses=problem_docs(401, 413, 422, 429))
     health.install(app, state)  # /healthz, /readyz; /metrics as the settings say
     _add_problem_schema(app)
     docs.install(app)

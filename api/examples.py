@@ -263,6 +263,38 @@ PROPOSAL = {
 }
 PAGE = {"next_cursor": "WzE3NjM2MjU2MDAsIjB4YWUuLi4iXQ"}
 
+
+_WATCHER: dict[str, Any] = {
+    "id": "wh_4f1c2d8e9a7b4c3d8e9f0a1b2c3d4e5f",
+    "department": "0x834d4f0bde746ba44227add2c505e406aaeb59e7a1a1ae3a18aeb665111fe350",
+    "url": "https://hooks.mz.hangzhou.example/xietong",
+    "topics": ["agreement.changed", "content.anchored-by-other"],
+    "expiring_days": None,
+    "start_block": 97,
+    "matched_to": {"block_number": 120, "log_index": 3},
+    "rotating_until": None,
+    "created_at": "2026-12-06T08:00:00+00:00",
+    "messages": {"pending": 0, "delivered": 4, "dead": 1},
+}
+_WEBHOOK: dict[str, Any] = {
+    "id": "msg_9b2e6f0c1d3a4b5c8e7f6a5b4c3d2e1f",
+    "watcher_id": "wh_4f1c2d8e9a7b4c3d8e9f0a1b2c3d4e5f",
+    "url": "https://hooks.mz.hangzhou.example/xietong",
+    "topic": "content.anchored-by-other",
+    "status": "dead",
+    "attempts": 8,
+    "next_attempt_at": None,
+    "last_status": 503,
+    "last_error": "the receiver answered HTTP 503",
+    "created_at": "2026-12-06T08:01:02+00:00",
+    "delivered_at": None,
+    "body": {
+        "type": "content.anchored-by-other",
+        "timestamp": "2026-12-06T08:01:02+00:00",
+        "data": {"department": "0x834d…e350", "event": "VersionAnchored", "block_number": 118},
+    },
+}
+
 EXAMPLES: dict[str, Any] = {
     "verification": VERIFICATION,
     "file_verification": {**VERIFICATION, "size": 2816},  # bytes received
@@ -365,6 +397,14 @@ EXAMPLES: dict[str, Any] = {
         ],
         "next_cursor": None,
     },
+    "watcher": _WATCHER,
+    "watchers": {"items": [_WATCHER]},
+    "watcher_secret": {
+        "watcher": _WATCHER,
+        "secret": "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    },
+    "webhook": _WEBHOOK,
+    "webhooks": {"items": [_WEBHOOK], "next_cursor": None},
     "documents": {
         "hash": "0x" + "3e" * 32,
         "named": None,

@@ -57,6 +57,8 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "unknown-commitment": (404, "Unknown commitment"),
     "unknown-batch": (404, "Unknown batch"),
     "unknown-proposal": (404, "Unknown proposal"),
+    "unknown-watcher": (404, "Unknown watcher"),
+    "unknown-message": (404, "Unknown webhook"),
     "not-anchored": (404, "Not anchored"),
     "method-not-allowed": (405, "Method not allowed"),
     "revoked": (410, "Version revoked"),

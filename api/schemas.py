@@ -658,6 +658,88 @@ class BatchList(_Answer):
     next_cursor: Cursor
 
 
+# --------------------------------------------------------------------------- watchers
+
+WatchTopic = Literal[
+    "code.taken",
+    "content.anchored-by-other",
+    "dataset.version",
+    "agreement.changed",
+    "commitment.changed",
+    "department.suspension-proposed",
+    "agreement.expiring",
+    "commitment.overdue",
+]
+MessageStatus = Literal["pending", "delivered", "dead"]
+
+
+class WatchPosition(_Answer):
+    """The last chain event matched."""
+
+    block_number: int = Field(description="Its block (the first block, before any match).")
+    log_index: int = Field(description="Its index in the block (-1 before any).")
+
+
+class MessageCounts(_Answer):
+    """A watcher's webhooks by status."""
+
+    pending: int = Field(description="Waiting for their (next) attempt.")
+    delivered: int = Field(description="Taken by the receiver (a 2xx answer).")
+    dead: int = Field(description="Refused on every attempt: the dead letters.")
+
+
+class WatcherAnswer(_Answer):
+    """A subscription of this gateway's department (never its secret)."""
+
+    id: str = Field(description="The watcher's id (wh_…).")
+    department: str = _hash("The department it watches for")
+    url: str = Field(description="Where its webhooks are POSTed.")
+    topics: list[WatchTopic] = Field(description="What it is told of.")
+    expiring_days: int | None = Field(description="With agreement.expiring: days ahead.")
+    start_block: int = Field(description="It is told of events from this block on.")
+    matched_to: WatchPosition = Field(description="How far the chain's events were matched.")
+    rotating_until: Time = _time("Until when the previous secret still signs beside the new")
+    created_at: Time = _time("When it was added")
+    messages: MessageCounts = Field(description="Its webhooks by status.")
+
+
+class WatcherList(_Answer):
+    """This department's watchers, oldest first."""
+
+    items: list[WatcherAnswer] = Field(description="The watchers.")
+
+
+class WatcherSecret(_Answer):
+    """A watcher with its signing secret, shown this once."""
+
+    watcher: WatcherAnswer = Field(description="The watcher.")
+    secret: str = Field(description="whsec_…: the key of its signatures (Standard Webhooks).")
+
+
+class WebhookItem(_Answer):
+    """One webhook of the outbox."""
+
+    id: str = Field(description="The message id, sent as `webhook-id` on every attempt.")
+    watcher_id: str = Field(description="Its watcher.")
+    url: str = Field(description="Where it goes.")
+    topic: WatchTopic = Field(description="What it says.")
+    status: MessageStatus = Field(description="pending, delivered or dead.")
+    attempts: int = Field(description="Attempts made.")
+    next_attempt_at: Time = _time("When it is sent next (pending only)")
+    last_status: int | None = Field(description="The receiver's last HTTP status.")
+    last_error: str | None = Field(description="Why the last attempt failed.")
+    created_at: Time = _time("When it was made")
+    delivered_at: Time = _time("When the receiver took it")
+    body: dict[str, Any] = Field(description="The JSON body sent: type, timestamp, data.")
+
+
+class WebhookList(_Answer):
+    """Webhooks, oldest first, a page at a time."""
+
+    items: list[WebhookItem] = Field(description="The webhooks of this page.")
+    next_cursor: Cursor
+
+
 # --------------------------------------------------------------------------- consortium
 
 

@@ -17,6 +17,7 @@ from ledger.settings import Settings
 from ledger.submissions import SubmissionQueue
 from ledger.trust import deployment_trust
 from ledger.verify import Verifier
+from ledger.watch import Watchers
 
 from .answer_cache import AnswerCache
 from .metrics import Metrics
@@ -147,6 +148,23 @@ class ApiState:
                     self.stopping.wait(max(retry, self.settings.index_interval))
         finally:
             health.stopped()
+
+    @cached_property
+    def watchers(self) -> Watchers:
+        """This gateway's department's watchers (it reads the department from the chain)."""
+        return self.gateway.watchers()
+
+    def watch_loop(self) -> None:
+        """Match the index into the webhook outbox and send what is due, every
+        ``webhook_interval`` seconds, until stopping. A failed pass is logged by its kind and
+        changes nothing (ledger.watch.outbox): the next one starts from the same cursors."""
+        while not self.stopping.is_set():
+            try:
+                self.watchers.scan()
+                self.watchers.deliver()
+            except Exception as exc:  # keep the loop alive; the outbox keeps every message
+                log.warning("webhook pass failed: %s", type(exc).__name__)
+            self.stopping.wait(self.settings.webhook_interval)
 
     def anchor_loop(self, interval: float = 0.5, resume_every: float = 30.0) -> None:
         """Seal and anchor due submission batches until stopping; at start and then every

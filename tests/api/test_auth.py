@@ -62,6 +62,13 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/v1/commitments/{commitment}/report"): "admin",
     ("POST", "/v1/commitments/{commitment}/complete"): "admin",
     ("POST", "/v1/commitments/{commitment}/cancel"): "admin",
+    ("POST", "/v1/watchers"): "admin",
+    ("GET", "/v1/watchers"): "admin",
+    ("GET", "/v1/watchers/{watcher_id}"): "admin",
+    ("DELETE", "/v1/watchers/{watcher_id}"): "admin",
+    ("POST", "/v1/watchers/{watcher_id}/rotate"): "admin",
+    ("GET", "/v1/webhooks"): "admin",
+    ("POST", "/v1/webhooks/{message_id}/retry"): "admin",
 }
 #: /v1 routes anyone may call without a key (rate-limited per client address).
 PUBLIC: set[tuple[str, str]] = {("GET", "/v1/consortium")}
@@ -76,6 +83,8 @@ PATH_VALUES = {
     "batch_id": BATCH,
     "proposal": "1",
     "index": "0",
+    "watcher_id": "wh_" + "0" * 32,
+    "message_id": "msg_" + "0" * 32,
 }
 
 

@@ -107,6 +107,7 @@ def test_every_v1_route_has_an_example_of_its_answer(spec: dict[str, Any]) -> No
                 ("POST", "/v1/proposals"),
                 ("POST", "/v1/agreements/{agreement}/amend"),
                 ("POST", "/v1/agreements/{agreement}/receipts"),
+                ("POST", "/v1/watchers"),
             )
             else "200"
         )

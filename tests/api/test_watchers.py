@@ -1,0 +1,103 @@
+"""``/v1/watchers`` and ``/v1/webhooks`` over the demo chain (a real Hardhat or Anvil node, a
+fresh SQLite or PostgreSQL database) and a real receiver on loopback: a watcher added with an
+admin key hears what concerns 杭州市民政局, signed per Standard Webhooks; a receiver that
+refuses makes a dead letter, which is listed and sent again; every refusal is problem JSON."""
+
+from __future__ import annotations
+
+import hashlib
+
+from standardwebhooks import Webhook
+
+from ledger.ids import code_hash
+from ledger.keys import dev_account
+from tests.api._support import PSB_DEV, Api, World, assert_problem
+from tests.ledger.watch._receiver import receiver
+
+
+def test_a_watcher_added_over_the_api_hears_of_its_agreements(writer: Api, chain: World) -> None:
+    state = writer.state
+    state.watchers.max_attempts = 2  # the gateway's setting, short for the test
+    state.watchers.retry_base = 0
+    with receiver() as got:
+        made = writer.post(
+            "/v1/watchers",
+            json={"url": got.url, "topics": ["agreement.changed", "dataset.version"]},
+        )
+        assert made.status_code == 201, made.text
+        secret, watcher = made.json()["secret"], made.json()["watcher"]
+        assert watcher["messages"] == {"pending": 0, "delivered": 0, "dead": 0}
+        assert writer.ok("/v1/watchers", scope="admin")["items"] == [watcher]
+        assert writer.ok(f"/v1/watchers/{watcher['id']}", scope="admin") == watcher
+        # 公安局 anchors to a dataset of its own: not 民政局's concern. 民政局 anchors one.
+        leaves = [{"content_hash": "0x" + hashlib.sha256(b"w").hexdigest(), "name": "w.pdf"}]
+        sent = writer.post(
+            "/v1/anchors", scope="anchor", json={"dataset": "HZ-MZ-DIBAO", "leaves": leaves}
+        )
+        assert sent.status_code == 202, sent.text
+        state.queue.flush(state.anchorer, now=float(2**40))
+        chain.client.transact(
+            "DatasetRegistry",
+            "registerDataset",
+            code_hash("HZ-GA-OTHER"),
+            b"\x00" * 32,
+            sender=dev_account(PSB_DEV),
+        )
+        writer.sync()
+        got.statuses[:] = [500, 500]  # refused twice: dead
+        assert state.watchers.scan() == 1
+        assert state.watchers.deliver().failed == 1
+        assert state.watchers.deliver().dead == 1
+        [dead] = writer.ok("/v1/webhooks?status=dead", scope="admin")["items"]
+        assert dead["topic"] == "dataset.version" and dead["attempts"] == 2
+        assert dead["last_error"] == "the receiver answered HTTP 500"
+        retried = writer.post(f"/v1/webhooks/{dead['id']}/retry")
+        assert retried.status_code == 200 and retried.json()["status"] == "pending"
+        assert state.watchers.deliver().delivered == 1
+        received = got.wait_for(3)
+        assert {r.headers["webhook-id"] for r in received} == {dead["id"]}
+        body = Webhook(secret).verify(received[-1].body, received[-1].headers)
+        assert body["data"]["event"] == "VersionAnchored"
+        again = writer.post(f"/v1/webhooks/{dead['id']}/retry")
+        assert assert_problem(again, 400, "bad-input")["detail"] == (
+            f"webhook {dead['id']} is delivered: only a dead one is sent again."
+        )
+        rotated = writer.post(f"/v1/watchers/{watcher['id']}/rotate")
+        assert rotated.status_code == 200 and rotated.json()["secret"] != secret
+        assert rotated.json()["watcher"]["rotating_until"] is not None
+        gone = writer.client.delete(
+            f"/v1/watchers/{watcher['id']}", headers=writer.headers("admin")
+        )
+        assert gone.status_code == 200 and gone.json()["id"] == watcher["id"]
+        assert writer.ok("/v1/watchers", scope="admin")["items"] == []
+        assert writer.ok("/v1/webhooks", scope="admin") == {"items": [], "next_cursor": None}
+
+
+def test_bad_watchers_and_unknown_ids_are_problems(writer: Api) -> None:
+    bad_url = writer.post("/v1/watchers", json={"url": "ftp://x/", "topics": ["dataset.version"]})
+    assert assert_problem(bad_url, 400, "bad-input")["detail"] == (
+        "'ftp://x/' is not an http(s) URL with a host."
+    )
+    no_days = writer.post(
+        "/v1/watchers", json={"url": "http://127.0.0.1:9/", "topics": ["agreement.expiring"]}
+    )
+    assert "needs the days ahead" in assert_problem(no_days, 400, "bad-input")["detail"]
+    unknown_topic = writer.post(
+        "/v1/watchers", json={"url": "http://127.0.0.1:9/", "topics": ["x"]}
+    )
+    assert_problem(unknown_topic, 422, "invalid-request")
+    for method, url in (
+        ("GET", "/v1/watchers/wh_nope"),
+        ("DELETE", "/v1/watchers/wh_nope"),
+        ("POST", "/v1/watchers/wh_nope/rotate"),
+    ):
+        answer = writer.client.request(method, url, headers=writer.headers("admin"))
+        assert assert_problem(answer, 404, "unknown-watcher")["detail"] == (
+            "there is no watcher wh_nope."
+        )
+    missing = writer.post("/v1/webhooks/msg_nope/retry")
+    assert (
+        assert_problem(missing, 404, "unknown-message")["detail"] == "there is no webhook msg_nope."
+    )
+    assert_problem(writer.get("/v1/webhooks?status=lost", scope="admin"), 422, "invalid-request")
+    assert_problem(writer.get("/v1/webhooks", scope="anchor"), 403, "forbidden")
