@@ -218,6 +218,8 @@ def test_the_readme_first_steps_and_every_api_request_run_as_written(served: She
     # catalogue imported; the admission approved (2 of 3), executed by its role's acceptance,
     # nothing left to execute; the auditor grant proposed, open.
     assert "Cannot anchor" in out, out  # a confirmed batch is not given up
+    watchers = out.index('[["agreement.changed","dataset.version"]]')
+    assert out[watchers + 2 : watchers + 6] == ["true", "0", "Unknown webhook", "wh_"], out
     assert "SharingAgreementsNotConsumer" in out, out  # the provider records no receipt
     assert '["agreement-terms","agreement-terms"]' in out, out
     assert "HZ-MZ-DIBAO" in out, out
