@@ -952,6 +952,30 @@ STRINGS: dict[str, tuple[str, str]] = {
     "audit.sections": ("审计栏目", "Audit sections"),
     "audit.tab.audit": ("链上事件", "Events"),
     "audit.tab.receipts": ("访问回执审查", "Access receipts review"),
+    "audit.tab.webhooks": ("推送通知", "Webhooks"),
+    "webhooks.title": ("推送通知（Webhook）", "Webhooks"),
+    "webhooks.intro": (
+        "本部门订阅的链上动态，按标准 Webhooks 签名推送；多次推送失败的进入死信，"
+        "可在命令行或 API 中重新发送。默认只显示死信。",
+        "What this department watches on chain, pushed signed per Standard Webhooks; a webhook "
+        "refused on every attempt is a dead letter, which the CLI or the API sends again. Dead "
+        "letters are shown unless you choose otherwise.",
+    ),
+    "webhooks.message": ("消息", "Message"),
+    "webhooks.topic": ("主题", "Topic"),
+    "webhooks.event": ("事件", "Event"),
+    "webhooks.receiver": ("接收方", "Receiver"),
+    "webhooks.attempts": ("尝试次数", "Attempts"),
+    "webhooks.last_error": ("最近错误", "Last error"),
+    "webhooks.created": ("生成时间", "Made"),
+    "webhooks.next": ("下次尝试", "Next attempt"),
+    "webhooks.status.pending": ("待发送", "Pending"),
+    "webhooks.status.delivered": ("已送达", "Delivered"),
+    "webhooks.status.dead": ("死信", "Dead letter"),
+    "webhooks.none": (
+        "本部门尚未订阅任何链上动态（xietong watch add，或 POST /v1/watchers）。",
+        "This department watches nothing yet (xietong watch add, or POST /v1/watchers).",
+    ),
     "audit.intro": (
         "链上合约的全部事件，按链上顺序排列；每条记录都可在任一节点上复核。",
         "Every contract event, in chain order; each can be checked on any node.",

@@ -80,7 +80,11 @@ NAV = (
     ("audit", "/audit"),
 )
 #: The parts of the audit section (tabs on its pages).
-AUDIT_TABS = (("audit", "/audit"), ("receipts", "/audit/receipts"))
+AUDIT_TABS = (
+    ("audit", "/audit"),
+    ("receipts", "/audit/receipts"),
+    ("webhooks", "/audit/webhooks"),
+)
 #: Most rows a CSV export holds (as the API's audit export).
 MAX_CSV_ROWS = 100_000
 #: A proposal id as a page names it: 1, 2, … (digits only, within the index's BIGINT).
@@ -872,6 +876,35 @@ def receipts_page(
         flags=queries.RECEIPT_FLAGS,
         filters=given,
         csv_url="/audit/receipts.csv" + (f"?{csv_query}" if csv_query else ""),
+        **listing,
+    )
+
+
+@router.get("/audit/webhooks")
+def webhooks_page(
+    portal: Reader, status: str | None = "dead", cursor: str | None = None
+) -> Response:
+    """The webhook outbox of this gateway's department (:mod:`ledger.watch`): the dead letters
+    unless another status (or all: an empty one) is asked for."""
+    t = portal.t
+    chosen = _opt(status)
+    watchers = portal.state.watchers
+
+    def fetch(after: str | None) -> queries.Page:
+        page = watchers.messages(status=chosen, cursor=after, limit=PAGE_SIZE)
+        shown = [{**m, "receiver": urlsplit(m["url"]).hostname or ""} for m in page.items]
+        return queries.Page(items=shown, next_cursor=page.next_cursor)
+
+    listing = _listing(portal, cursor, fetch)
+    return render(
+        portal,
+        "webhooks.html",
+        title=t("webhooks.title"),
+        active="audit",
+        tabs=AUDIT_TABS,
+        statuses=("pending", "delivered", "dead"),
+        filters={"status": chosen or ""},
+        watching=bool(watchers.all()),
         **listing,
     )
 

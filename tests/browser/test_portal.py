@@ -28,6 +28,7 @@ from ledger.demo import DIBAO, POLICY
 from ledger.ids import code_hash
 from ledger.trust import load_trust
 from ledger.verify import check_bundle_offline, verify_bundle
+from ledger.watch import Watchers
 from tests.browser._browser import TIMEOUT_MS, new_context
 from tests.browser._portal import (
     ANCHORED_FILE,
@@ -39,6 +40,7 @@ from tests.browser._portal import (
     sign_in,
 )
 from tests.browser._portal import serve_portal as _serve
+from tests.ledger.watch._receiver import receiver
 from tests.support import mistype
 
 pytestmark = PORTAL_MARKS
@@ -496,6 +498,41 @@ def test_open_reads_need_no_sign_in(page: Page, world: World) -> None:
         server.close()
 
 
+# --------------------------------------------------------------------------- webhooks
+
+
+def test_dead_letters_are_listed_with_their_error_and_only_the_receivers_host(
+    page: Page, world: World
+) -> None:
+    """民政局 watches its datasets' versions; the receiver refuses (503) and each webhook is
+    a dead letter after its one attempt: the audit pages list them (the axe run over every
+    page, below, sees them too)."""
+    sign_in(page, world, "/audit/webhooks")
+    expect(page.locator("[data-notice='no-watchers']")).to_be_visible()
+    department = "0x" + world.gateway.department_of_signer().hex()
+    hooks = Watchers(world.gateway.engine, department=department, allow_http=True, max_attempts=1)
+    with receiver() as refusing:
+        refusing.statuses[:] = [503] * 10
+        hooks.add(url=refusing.url, topics=["dataset.version"], start_block=1)
+        made = hooks.scan()
+        assert made == len(world.report.versions) and hooks.deliver().dead == made
+    page.goto(world.base + "/audit/webhooks")
+    rows = page.locator("#webhooks tbody tr")
+    expect(rows).to_have_count(made)
+    first = rows.first
+    expect(first).to_have_attribute("data-status", "dead")
+    expect(first).to_have_attribute("data-topic", "dataset.version")
+    expect(first).to_contain_text("the receiver answered HTTP 503")
+    expect(first).to_contain_text("127.0.0.1")
+    expect(first).to_contain_text("死信")
+    expect(page.locator("main")).not_to_contain_text("/hooks/xietong")  # the host only
+    page.goto(world.base + "/audit/webhooks?status=delivered&lang=en")
+    expect(page.locator("main .empty")).to_be_visible()
+    page.select_option("#f-status", "dead")
+    page.click("#webhook-filters button[type=submit]")
+    expect(page.locator("#webhooks tbody tr").first).to_contain_text("Dead letter")
+
+
 # --------------------------------------------------------------------------- accessibility
 
 
@@ -550,6 +587,8 @@ def test_every_page_has_no_wcag_21_aa_violation(browser: Browser, world: World, 
             "/proposals",
             "/audit",
             "/audit/receipts",
+            "/audit/webhooks",
+            "/audit/webhooks?status=",
             "/datasets/NO-SUCH-DATASET",
         ):
             page.goto(world.base + path)
