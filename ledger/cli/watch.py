@@ -168,7 +168,7 @@ def messages(
         typer.Option("--status", help="pending, delivered or dead (the dead letters)."),
     ] = None,
     cursor: Annotated[str | None, typer.Option("--cursor", help="next_cursor of a page.")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many (1–1000).")] = 100,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many (1–500).")] = 100,
     json_output: JsonOption = False,
 ) -> None:
     """This department's webhooks, oldest first, with their attempts and last error."""

@@ -208,7 +208,7 @@ def _after(query: Any, keys: Sequence[Any], cursor: str | None) -> Any:
     return query
 
 
-def _page(
+def keyset_page(
     session: Session,
     query: Any,
     keys: Sequence[Any],
@@ -217,6 +217,10 @@ def _page(
     row_key: Any,
     render: Any,
 ) -> Page:
+    """One page of ``query`` in the order of ``keys`` after the row ``cursor`` names (keyset
+    pagination: rows with equal first keys are neither skipped nor repeated): ``render`` of
+    each row, and the cursor of ``row_key`` of the last when more follow. InputError for a
+    limit out of range or a cursor that is not one of ours."""
     _check_limit(limit)
     query = _after(query, keys, cursor)
     rows = session.exec(query.order_by(*keys).limit(limit + 1)).all()
@@ -240,7 +244,7 @@ def failed_batches(*, session: Session, cursor: str | None = None, limit: int = 
         )
     )
     keys = (col(SubmissionBatch.created_at), col(SubmissionBatch.id))
-    return _page(
+    return keyset_page(
         session,
         query,
         keys,
@@ -372,7 +376,9 @@ def list_departments(
     if status:
         query = query.where(DepartmentRow.status == status)
     keys = (col(DepartmentRow.admitted_at), col(DepartmentRow.id))
-    return _page(session, query, keys, cursor, limit, lambda r: (r.admitted_at, r.id), _department)
+    return keyset_page(
+        session, query, keys, cursor, limit, lambda r: (r.admitted_at, r.id), _department
+    )
 
 
 def flagged_departments(*, session: Session) -> dict[str, list[str]]:
@@ -435,7 +441,7 @@ def list_proposals(
         query = query.where(ProposalRow.status == "open", col(ProposalRow.expires_at) > now)
     elif status == "expired":
         query = query.where(ProposalRow.status == "open", col(ProposalRow.expires_at) <= now)
-    return _page(
+    return keyset_page(
         session,
         query,
         (col(ProposalRow.id),),
@@ -549,7 +555,9 @@ def list_datasets(
             "latest_anchored_at": iso(versions[0][1]) if versions else None,
         }
 
-    return _page(session, query, keys, cursor, limit, lambda r: (r.block_number, r.id), render)
+    return keyset_page(
+        session, query, keys, cursor, limit, lambda r: (r.block_number, r.id), render
+    )
 
 
 def get_dataset(*, session: Session, dataset_id: str) -> dict[str, Any]:
@@ -833,7 +841,7 @@ def list_agreements(
     if status:
         query = query.where(_status_filter(status, now))
     keys = (col(AgreementRow.proposed_at), col(AgreementRow.id))
-    return _page(
+    return keyset_page(
         session,
         query,
         keys,
@@ -957,7 +965,7 @@ def list_commitments(
     elif status:
         query = query.where(CommitmentRow.status == status)
     keys = (col(CommitmentRow.proposed_at), col(CommitmentRow.id))
-    return _page(
+    return keyset_page(
         session,
         query,
         keys,
@@ -1118,7 +1126,7 @@ def list_events(
     if subject:
         query = query.where(ChainEvent.subject_id == subject)
     keys = (col(ChainEvent.block_number), col(ChainEvent.log_index))
-    return _page(
+    return keyset_page(
         session,
         query,
         keys,
@@ -1411,7 +1419,7 @@ def review_receipts(
         }
 
     if not flagged_only:
-        return _page(
+        return keyset_page(
             session,
             query,
             keys,

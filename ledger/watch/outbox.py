@@ -38,7 +38,7 @@ from sqlalchemy import delete, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from ..db.queries import Page, decode_cursor, encode_cursor, iso
+from ..db.queries import Page, iso, keyset_page
 from ..db.tables import (
     AgreementRow,
     ChainEvent,
@@ -534,8 +534,6 @@ class Watchers:
         delivered or dead: the dead letters)."""
         if status is not None and status not in ("pending", "delivered", "dead"):
             raise InputError("status must be one of pending, delivered, dead.")
-        if not 1 <= limit <= 1000:
-            raise InputError(f"limit must be between 1 and 1000, not {limit}.")
         query = (
             select(WebhookMessage, Watcher.url)
             .join(Watcher, col(Watcher.id) == col(WebhookMessage.watcher_id))
@@ -543,30 +541,16 @@ class Watchers:
         )
         if status is not None:
             query = query.where(WebhookMessage.status == status)
-        if cursor:
-            created, message_id = decode_cursor(cursor, arity=2)
-            if not isinstance(created, int) or not isinstance(message_id, str):
-                raise InputError("the cursor is malformed; use the next_cursor of a page.")
-            query = query.where(
-                or_(
-                    col(WebhookMessage.created_at) > created,
-                    (col(WebhookMessage.created_at) == created)
-                    & (col(WebhookMessage.id) > message_id),
-                )
-            )
         with Session(self.engine) as session:
-            rows = session.exec(
-                query.order_by(col(WebhookMessage.created_at), col(WebhookMessage.id)).limit(
-                    limit + 1
-                )
-            ).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        last = rows[-1][0] if rows else None
-        return Page(
-            items=[_message(message, url) for message, url in rows],
-            next_cursor=encode_cursor((last.created_at, last.id)) if more and last else None,
-        )
+            return keyset_page(
+                session,
+                query,
+                (col(WebhookMessage.created_at), col(WebhookMessage.id)),
+                cursor,
+                limit,
+                lambda row: (row[0].created_at, row[0].id),
+                lambda row: _message(row[0], row[1]),
+            )
 
     def retry(self, message_id: str) -> dict[str, Any]:
         """Send a dead message again: pending, due now, its attempts counted afresh."""

@@ -490,7 +490,7 @@ def test_another_departments_watcher_is_unknown_here(hooks: Watchers, engine: En
 def test_listing_refuses_a_bad_status_limit_or_cursor(hooks: Watchers) -> None:
     with pytest.raises(InputError, match="status must be one of pending, delivered, dead"):
         hooks.messages(status="lost")
-    with pytest.raises(InputError, match="limit must be between 1 and 1000"):
+    with pytest.raises(InputError, match="limit must be between 1 and 500"):
         hooks.messages(limit=0)
     with pytest.raises(InputError, match="the cursor is malformed"):
         hooks.messages(cursor="bm90IGEgY3Vyc29y")
