@@ -9,9 +9,27 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ledger.chain.node import free_port
 from ledger.paths import PROJECT_ROOT
+from tests.support import gateway_environment
 
 FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
+
+
+def local_environment(home: Path, **extra: str) -> dict[str, str]:
+    """A local-mode gateway's environment with ``home`` as its home: an Anvil node of its own
+    on a free port (`xietong node start` starts it), its deployments beside it."""
+    port = free_port()
+    return {
+        **gateway_environment(home),
+        "XIETONG_ENV": "local",
+        "XIETONG_NODE_ENGINE": "anvil",
+        "XIETONG_NODE_PORT": str(port),
+        "XIETONG_RPC_URL": f"http://127.0.0.1:{port}",
+        "XIETONG_NODE_DIR": str(home / "node"),
+        "XIETONG_DEPLOYMENTS_DIR": str(home / "deployments"),
+        **extra,
+    }
 
 
 class Cli:

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.chain.node import free_port
 from ledger.paths import PROJECT_ROOT
-from tests.support import gateway_environment
+from tests.ledger.cli._cli import local_environment
 
 FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
 
@@ -31,16 +30,7 @@ def xietong(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    port = free_port()
-    values = {
-        **gateway_environment(tmp_path),
-        "XIETONG_ENV": "local",
-        "XIETONG_NODE_ENGINE": "anvil",
-        "XIETONG_NODE_PORT": str(port),
-        "XIETONG_RPC_URL": f"http://127.0.0.1:{port}",
-        "XIETONG_NODE_DIR": str(tmp_path / "node"),
-        "XIETONG_DEPLOYMENTS_DIR": str(tmp_path / "deployments"),
-    }
+    values = local_environment(tmp_path)
     yield values
     xietong(values, "node", "stop")
 

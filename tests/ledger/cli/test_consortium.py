@@ -15,8 +15,7 @@ import pytest
 from ledger.chain.node import free_port
 from ledger.paths import PROJECT_ROOT
 from ledger.trust import load_trust
-from tests.ledger.cli._cli import FOUNDERS, Cli
-from tests.support import gateway_environment
+from tests.ledger.cli._cli import FOUNDERS, Cli, local_environment
 
 FINGERPRINT = re.compile(r"[0-9a-f]{4}(-[0-9a-f]{4}){7}")
 TRUST_MEMBERS = {
@@ -46,17 +45,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     """An Anvil node started by `xietong node start`, the contracts deployed by `xietong
     deploy` (the tests only read: the chain is shared by the module)."""
     base = tmp_path_factory.mktemp("consortium-cli")
-    port = free_port()
-    env = {
-        **gateway_environment(base),
-        "XIETONG_ENV": "local",
-        "XIETONG_NODE_ENGINE": "anvil",
-        "XIETONG_NODE_PORT": str(port),
-        "XIETONG_RPC_URL": f"http://127.0.0.1:{port}",
-        "XIETONG_NODE_DIR": str(base / "node"),
-        "XIETONG_DEPLOYMENTS_DIR": str(base / "deployments"),
-        "XIETONG_DATABASE_URL": f"sqlite:///{base / 'xietong.db'}",
-    }
+    env = local_environment(base, XIETONG_DATABASE_URL=f"sqlite:///{base / 'xietong.db'}")
     cli = Cli(env, base)
     cli.run("node", "start")
     try:
