@@ -1,7 +1,8 @@
 """The README journey through the `xietong` command, as separate processes on a real node
 and a real database: anchor a folder and a CSV, verify a file and a row, hand a proof
 bundle to someone who checks it against the node, run agreements and commitments, and
-read the audit trail."""
+read the audit trail. The command is a thin layer over the library, whose SQL runs on SQLite
+and PostgreSQL in tests/ledger and tests/api: here SQLite is enough."""
 
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ def vid(dataset: str, root: str) -> str:
     return "0x" + version_id(bytes.fromhex(dataset[2:]), bytes.fromhex(root[2:])).hex()
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_proof_names_its_version_when_two_datasets_hold_the_content(
     cli: Cli, tmp_path: Path
 ) -> None:
@@ -92,6 +94,7 @@ def test_a_proof_names_its_version_when_two_datasets_hold_the_content(
         assert (bundle["dataset_id"], bundle["version_id"]) == (ids[code], vid(ids[code], root))
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_resume_lists_refused_versions_and_abandons_them(cli: Cli, tmp_path: Path) -> None:
     folder = tmp_path / "notices"
     folder.mkdir()
@@ -145,6 +148,7 @@ def test_resume_lists_refused_versions_and_abandons_them(cli: Cli, tmp_path: Pat
     assert (retried["batch_id"], retried["status"]) == (failed["batch_id"], "confirmed")
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_anchor_verify_prove(cli: Cli, tmp_path: Path) -> None:
     folder = tmp_path / "policy"
     folder.mkdir()
@@ -723,6 +727,7 @@ def test_access_receipts_recorded_proved_and_verified(cli: Cli, tmp_path: Path) 
     assert civil.returncode == 1 and "consumer" in civil.stderr
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_membership_governance_propose_approve_accept_and_execute(cli: Cli) -> None:
     """`xietong dept propose admit|suspend|readmit|grant-auditor|revoke-auditor`, `approve`,
     `execute`, `proposals` (docs/CLI.md): two of three founders (6666 bps) carry a change; an
