@@ -158,12 +158,17 @@ class ApiState:
         """Match the index into the webhook outbox and send what is due, every
         ``webhook_interval`` seconds, until stopping. A failed pass is logged by its kind and
         changes nothing (ledger.watch.outbox): the next one starts from the same cursors."""
+        said = None  # the kind of failure last logged: a lasting one is logged once
         while not self.stopping.is_set():
             try:
                 self.watchers.scan()
                 self.watchers.deliver()
+                said = None
             except Exception as exc:  # keep the loop alive; the outbox keeps every message
-                log.warning("webhook pass failed: %s", type(exc).__name__)
+                kind = type(exc).__name__
+                if kind != said:
+                    log.warning("webhook pass failed: %s", kind)
+                said = kind
             self.stopping.wait(self.settings.webhook_interval)
 
     def anchor_loop(self, interval: float = 0.5, resume_every: float = 30.0) -> None:

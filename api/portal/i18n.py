@@ -972,6 +972,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "webhooks.status.pending": ("待发送", "Pending"),
     "webhooks.status.delivered": ("已送达", "Delivered"),
     "webhooks.status.dead": ("死信", "Dead letter"),
+    "webhooks.unavailable": (
+        "本网关不代表任何部门，无法订阅链上动态：{detail}",
+        "This gateway acts for no department, so it watches nothing: {detail}",
+    ),
     "webhooks.none": (
         "本部门尚未订阅任何链上动态（xietong watch add，或 POST /v1/watchers）。",
         "This department watches nothing yet (xietong watch add, or POST /v1/watchers).",

@@ -888,7 +888,10 @@ def webhooks_page(
     unless another status (or all: an empty one) is asked for."""
     t = portal.t
     chosen = _opt(status)
-    watchers = portal.state.watchers
+    try:
+        watchers = portal.state.watchers
+    except LedgerError as exc:  # no operator key here: this gateway watches for no department
+        return _error(portal, t("webhooks.unavailable", detail=str(exc)), status_code=503)
 
     def fetch(after: str | None) -> queries.Page:
         page = watchers.messages(status=chosen, cursor=after, limit=PAGE_SIZE)

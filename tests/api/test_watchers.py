@@ -6,6 +6,7 @@ refuses makes a dead letter, which is listed and sent again; every refusal is pr
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from standardwebhooks import Webhook
 
@@ -101,3 +102,18 @@ def test_bad_watchers_and_unknown_ids_are_problems(writer: Api) -> None:
     )
     assert_problem(writer.get("/v1/webhooks?status=lost", scope="admin"), 422, "invalid-request")
     assert_problem(writer.get("/v1/webhooks", scope="anchor"), 403, "forbidden")
+
+
+def test_a_gateway_that_acts_for_no_department_watches_nothing(
+    chain: World, database_url: str, make_api: Any
+) -> None:
+    """Its key operates no department: the API refuses with the contract's reason, the portal
+    says so in a sentence, never a stack trace."""
+    api = make_api(chain.settings(database_url=database_url, dev_account=9))
+    refused = api.get("/v1/watchers", scope="admin")
+    assert assert_problem(refused, 409, "contract-revert")["error_name"] == (
+        "DepartmentRegistryNotOperator"
+    )
+    page = api.get("/audit/webhooks?lang=en")
+    assert page.status_code == 503
+    assert "This gateway acts for no department, so it watches nothing:" in page.text
