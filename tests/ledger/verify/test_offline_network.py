@@ -9,10 +9,12 @@ vectors' (tests/vectors/offline_bundles.json, tests/ledger/verify/test_offline.p
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from eth_utils import keccak
 from ledger.chain.client import ChainClient, connect
 from ledger.chain.deploy import load_deployment, load_founders
 from ledger.chain.network import (
+    Member,
     add_member,
     rpc,
     sealer,
@@ -32,7 +35,7 @@ from ledger.chain.network import (
     stop_network,
 )
 from ledger.chain.sealed import sealed_evidence
-from ledger.errors import NotSealedError, OfflineProofError
+from ledger.errors import NodeError, NotSealedError, OfflineProofError
 from ledger.ids import dataset_id, department_id
 from ledger.keys import dev_account
 from ledger.trust import load_trust
@@ -117,22 +120,31 @@ def test_an_anchor_too_few_signers_sealed_on_has_no_offline_proof_yet(
     on the anchor, and the proof cannot be made (not-sealed). The lone branch is left behind
     when it rejoins."""
     network = sealed_net.network
-    lone = network.members[3]
 
-    def cut_off() -> bool:
-        """Restarted with no peers, not sealing yet, its last two blocks sealed by others."""
-        stop_member(network, lone)
-        start_member(network, lone, isolated=True, sealing=False)
-        top = head(lone.rpc_url)
-        if lone.signer not in {sealer(lone.rpc_url, n) for n in (top, top - 1)}:
-            return True
-        stop_member(network, lone)  # follow the others for two blocks, then try again
-        start_member(network, lone, sealing=False)
-        eventually(lambda: head(lone.rpc_url) > top + 1, what="the lone one synced on")
-        return False
+    def cut_off() -> Member | None:
+        """The whole network stopped at once, the chain stands still; validators started
+        alone, not sealing, until one is found whose last two blocks others sealed (Clique's
+        recents then let it seal the next alone), the other three started again together.
+        With the heads a block apart at most, one always is: those blocks were sealed by at
+        most three signers, and there are four. None (the network restarted) otherwise."""
+        with ThreadPoolExecutor(len(network.members)) as pool:
+            list(pool.map(lambda member: stop_member(network, member), network.members))
+        for member in reversed(network.members):
+            start_member(network, member, isolated=True, sealing=False)
+            top = head(member.rpc_url)
+            if member.signer not in {sealer(member.rpc_url, n) for n in (top, top - 1)}:
+                for other in network.members:
+                    if other is not member:
+                        start_member(network, other)
+                return member
+            stop_member(network, member)
+        start_network(network)
+        eventually(lambda: head(network.members[0].rpc_url) > top + 2, what="blocks again")
+        return None
 
+    lone = None
     try:
-        eventually(cut_off, what="the lone validator cut off, able to seal", within=120)
+        lone = eventually(cut_off, what="a validator cut off, able to seal alone", within=120)
         client = ChainClient(connect(lone.rpc_url), load_deployment(sealed_net.manifest).addresses)
         anchor = client.contract("DatasetRegistry").functions.anchor(
             dataset_id(department_id(CIVIL), DATASET), keccak(text=str(tmp_path)), 1,
@@ -155,9 +167,12 @@ def test_an_anchor_too_few_signers_sealed_on_has_no_offline_proof_yet(
             f"1 of the 4 signers have sealed block {block} or on top of it; an offline proof "
             "needs 3: ask again after a few blocks."
         )
-    finally:
-        stop_member(network, lone)
-        start_member(network, lone)
+    finally:  # every validator back in the network, sealing
+        if lone is not None:
+            stop_member(network, lone)
+        for member in network.members:
+            with contextlib.suppress(NodeError):  # those already running
+                start_member(network, member)
 
 
 def test_a_signer_voted_in_is_followed_through_the_history(
