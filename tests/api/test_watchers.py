@@ -6,12 +6,14 @@ refuses makes a dead letter, which is listed and sent again; every refusal is pr
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, get_args
 
 from standardwebhooks import Webhook
 
+from api.schemas import WatchTopic
 from ledger.ids import code_hash
 from ledger.keys import dev_account
+from ledger.watch import TOPICS
 from tests.api._support import PSB_DEV, Api, World, assert_problem
 from tests.ledger.watch._receiver import receiver
 
@@ -117,3 +119,8 @@ def test_a_gateway_that_acts_for_no_department_watches_nothing(
     page = api.get("/audit/webhooks?lang=en")
     assert page.status_code == 503
     assert "This gateway acts for no department, so it watches nothing:" in page.text
+
+
+def test_the_api_names_the_topics_the_library_knows() -> None:
+    """api/schemas.py spells the topics out for the OpenAPI document: the same, in order."""
+    assert get_args(WatchTopic) == TOPICS
