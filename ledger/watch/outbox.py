@@ -273,7 +273,6 @@ class Watchers:
                 return 0
             topics = set(json.loads(watcher.topics))
             self._rewind_if_reorged(session, watcher)
-            concerns = _concerns(session, self.department)
             events = session.exec(
                 select(ChainEvent)
                 .where(
@@ -286,7 +285,10 @@ class Watchers:
                 .order_by(col(ChainEvent.block_number), col(ChainEvent.log_index))
                 .limit(SCAN_BATCH)
             ).all()
-            if topics & set(EVENT_TOPICS):
+            if events and topics & set(EVENT_TOPICS):
+                # What is ours is read only when there are events to match: an idle pass reads
+                # no dataset, root, agreement or commitment.
+                concerns = _concerns(session, self.department)
                 for event in events:
                     args = json.loads(event.args)
                     for topic in event_topics(event.name, args, concerns):
