@@ -497,8 +497,9 @@ class Watchers:
         }
         status: int | None = None
         try:
-            answer = client.post(watcher.url, content=body, headers=headers)
-            status = answer.status_code
+            # The status is all that is read: a receiver's body (of any size) is left unread.
+            with client.stream("POST", watcher.url, content=body, headers=headers) as answer:
+                status = answer.status_code
             error = None if 200 <= status < 300 else f"the receiver answered HTTP {status}"
         except httpx.TimeoutException:
             error = f"no answer within {self.timeout:g} s"

@@ -27,6 +27,8 @@ class Receiver:
     #: While set, a request is held (no answer) until it is cleared.
     hold: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
+    #: While set, the answer is 200 with a body announced as 10 GB that never ends.
+    endless_body: threading.Event = field(default_factory=threading.Event)
     arrived: threading.Condition = field(default_factory=threading.Condition)
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[Received]:
@@ -55,6 +57,14 @@ def receiver(host: str = "127.0.0.1") -> Iterator[Receiver]:
             if got.hold.is_set():
                 got.release.wait(60)
                 return  # no answer: the connection closes when the server stops
+            if got.endless_body.is_set():
+                self.send_response(200)
+                self.send_header("content-length", str(10**10))
+                self.end_headers()
+                self.wfile.write(b"x" * 65536)
+                self.wfile.flush()
+                got.release.wait(60)
+                return
             status = got.statuses.pop(0) if got.statuses else 204
             self.send_response(status)
             self.send_header("content-length", "0")

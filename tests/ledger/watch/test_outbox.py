@@ -402,6 +402,20 @@ def test_a_receiver_that_is_not_there_or_silent_is_retried(
         assert message["last_error"] == "no answer within 2 s" and message["attempts"] == 2
 
 
+def test_a_receivers_endless_answer_is_never_read(
+    hooks: Watchers, chain: Chain, listening: Receiver
+) -> None:
+    """A receiver answering 200 with a body announced as 10 GB that never ends: the status
+    delivers the webhook, the body is left unread (no wait for it, no memory for it)."""
+    listening.endless_body.set()
+    hooks.add(url=listening.url, topics=["content.anchored-by-other"])
+    chain.mine(theirs_on_our_root())
+    hooks.scan()
+    assert hooks.deliver().delivered == 1  # within the 2 s timeout, which reading would hit
+    [message] = hooks.messages().items
+    assert message["status"] == "delivered" and message["last_status"] == 200
+
+
 def test_a_lease_left_by_a_killed_delivery_runs_out_and_the_same_id_is_sent(
     hooks: Watchers, chain: Chain, listening: Receiver, clock: Clock
 ) -> None:
