@@ -4,6 +4,7 @@ of its own: the ``cli`` fixture of tests/ledger/cli/conftest.py."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -57,3 +58,15 @@ class Cli:
     def json(self, *args: str, account: int = 2, ok: bool = True) -> Any:
         result = self.run(*args, "--json", account=account, ok=ok)
         return json.loads(result.stdout)
+
+
+CLI_MD = PROJECT_ROOT / "docs" / "CLI.md"
+
+
+def documented(heading: str, nth: int = 0) -> Any:
+    """The ``nth`` JSON sample of the docs/CLI.md section whose heading starts with
+    ``heading``: the tests compare each command's fields with it, so that the document
+    cannot drift from the program."""
+    text = CLI_MD.read_text(encoding="utf-8")
+    [section] = [part for part in text.split("\n## ")[1:] if part.startswith(f"`{heading}")]
+    return json.loads(re.findall(r"```json\n(.*?)```", section, re.S)[nth])

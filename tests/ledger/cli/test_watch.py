@@ -16,7 +16,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from ledger.ids import department_id
-from tests.ledger.cli._cli import Cli
+from tests.ledger.cli._cli import Cli, documented
 from tests.ledger.watch._receiver import receiver
 from tests.support import fresh_database
 
@@ -53,6 +53,8 @@ def test_a_department_hears_of_its_content_anchored_by_another(cli: Cli, tmp_pat
             "dataset.version",
         )
         secret, watcher = added["secret"], added["watcher"]
+        sample = documented("xietong watch add")  # docs/CLI.md's fields, exactly
+        assert set(added) == set(sample) and set(watcher) == set(sample["watcher"])
         assert secret.startswith("whsec_") and watcher["topics"] == [
             "content.anchored-by-other",
             "dataset.version",
@@ -82,6 +84,11 @@ def test_a_department_hears_of_its_content_anchored_by_another(cli: Cli, tmp_pat
         }
         bad = cli.run("watch", "add", "ftp://x/", "--topic", "dataset.version", ok=False)
         assert bad.returncode == 1 and bad.stderr.startswith("error: 'ftp://x/' is not an http(s)")
+        assert cli.json("watch", "show", watcher["id"])["watcher"]["messages"]["delivered"] == 2
+        rotated = cli.json("watch", "rotate", watcher["id"])
+        assert rotated["secret"] != secret and rotated["watcher"]["rotating_until"] is not None
+        unknown = cli.json("watch", "retry", "msg_nope", ok=False)["error"]
+        assert unknown == {"type": "unknown-message", "message": "there is no webhook msg_nope."}
         assert cli.json("watch", "remove", watcher["id"])["watcher"]["id"] == watcher["id"]
 
 

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import shlex
 import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -23,9 +21,8 @@ from ledger.chain.client import ChainClient, connect
 from ledger.chain.node import free_port
 from ledger.ids import code_hash, dataset_id, department_id, version_id
 from ledger.keys import dev_account
-from ledger.paths import PROJECT_ROOT
 from ledger.trust import load_trust
-from tests.ledger.cli._cli import Cli
+from tests.ledger.cli._cli import Cli, documented
 from tests.support import gateway_environment
 
 PSB, CIVIL, HEALTH = "11330100MB1A00001P", "11330100MB1A00002K", "11330100MB1A00003F"
@@ -33,18 +30,6 @@ PSB, CIVIL, HEALTH = "11330100MB1A00001P", "11330100MB1A00002K", "11330100MB1A00
 
 def hx_id(code: str) -> str:
     return "0x" + department_id(code).hex()
-
-
-CLI_MD = PROJECT_ROOT / "docs" / "CLI.md"
-
-
-def documented(heading: str, nth: int = 0) -> Any:
-    """The ``nth`` JSON sample of the docs/CLI.md section whose heading starts with
-    ``heading``: the tests compare each command's fields with it, so that the document
-    cannot drift from the program."""
-    text = CLI_MD.read_text(encoding="utf-8")
-    [section] = [part for part in text.split("\n## ")[1:] if part.startswith(f"`{heading}")]
-    return json.loads(re.findall(r"```json\n(.*?)```", section, re.S)[nth])
 
 
 #: The JSON fields docs/CLI.md shows, command by command.
