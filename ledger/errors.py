@@ -51,6 +51,8 @@ Hierarchy (the module that defines each error in brackets, when it is not this o
     │                            BundleClaimError                                [verify]
     ├── OfflineProofError        a sealed bundle refused offline, with the rule's ``reason``
     │                            code (docs/OFFLINE_PROOFS.md)          [clique, verify.offline]
+    ├── CheckpointError          a cosigned checkpoint refused, with the rule's ``reason`` code
+    │                            (docs/CHECKPOINTS.md)                             [witness]
     ├── ApiKeyError, InsufficientScopeError  API keys and their scopes           [apikeys]
     └── DemoAlreadyRunError      the demo was played on this deployment already  [demo]
 
@@ -68,6 +70,7 @@ __all__ = [
     "BadHashError",
     "ChainError",
     "ChainUnavailableError",
+    "CheckpointError",
     "CompilerError",
     "ConfigurationError",
     "ContractRevertError",
@@ -227,6 +230,17 @@ class OfflineProofError(LedgerError):
     ``reason`` is that rule's code (the browser's verifier gives the same)."""
 
     kind = "offline-refused"
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class CheckpointError(LedgerError):
+    """A cosigned checkpoint broke one of the rules of docs/CHECKPOINTS.md; ``reason`` is that
+    rule's code (the browser's verifier gives the same)."""
+
+    kind = "checkpoint-refused"
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)

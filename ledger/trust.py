@@ -30,6 +30,13 @@ checksummed form; every member is required and no other is allowed, except ``fin
 department holding the key (``department`` and ``code`` are ``null`` for a key no founder
 named). A chain without seals (Hardhat, Anvil) has no ``clique``.
 
+**Checkpoints** (docs/CHECKPOINTS.md): the optional member ``checkpoints`` names the
+departments' operator keys that cosign checkpoints of the chain, and how many departments a
+checkpoint needs::
+
+    "checkpoints": {"threshold": 2,
+                    "cosigners": [{"address": "0x…", "department": "0x…", "code": "HZ-CIVIL"}, …]}
+
 **Fingerprint**, to compare out of band (read aloud, on paper): the SHA-256 of the
 canonical JSON text of the object without ``fingerprint`` (keys sorted, no whitespace,
 non-ASCII escaped: ``json.dumps(d, sort_keys=True, separators=(",", ":"),
@@ -66,10 +73,12 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_TRUST_SIZE",
     "TRUST_FORMAT",
+    "CheckpointTrust",
     "CliqueSigner",
     "CliqueTrust",
     "ConsortiumTrust",
     "check_node",
+    "checkpoints_problem",
     "clique_problem",
     "deployment_trust",
     "fingerprint_of",
@@ -86,6 +95,7 @@ _HASH = re.compile(r"0x[0-9a-f]{64}")
 _MEMBERS = ("format", "chain_id", "genesis_hash", "deployment_block", "deployment_block_hash")
 _OPTIONAL = "fingerprint"
 _CLIQUE = "clique"
+_CHECKPOINTS = "checkpoints"
 _CLIQUE_MEMBERS = ("epoch", "period", "signers")
 _SIGNER_MEMBERS = ("address", "department", "code")
 #: The most signers a trust file names (a consortium of departments, not a public chain).
@@ -139,7 +149,7 @@ def _problem(data: Any) -> str | None:
     for name in (*_MEMBERS, "contracts"):
         if name not in data:
             return f"the `{name}` member is missing"
-    unknown = sorted(set(data) - {*_MEMBERS, "contracts", _OPTIONAL, _CLIQUE})
+    unknown = sorted(set(data) - {*_MEMBERS, "contracts", _OPTIONAL, _CLIQUE, _CHECKPOINTS})
     if unknown:
         return f"the member {_shown(unknown[0])} is unknown"
     if not _is_int(data["chain_id"], 1):
@@ -181,6 +191,10 @@ def _problem(data: Any) -> str | None:
         return "`contracts` gives one address to two contracts"
     if _CLIQUE in data:
         problem = clique_problem(data[_CLIQUE])
+        if problem is not None:
+            return problem
+    if _CHECKPOINTS in data:
+        problem = checkpoints_problem(data[_CHECKPOINTS])
         if problem is not None:
             return problem
     if _OPTIONAL in data:
@@ -238,6 +252,42 @@ def clique_problem(clique: Any) -> str | None:
     return None
 
 
+def checkpoints_problem(checkpoints: Any) -> str | None:
+    """The first thing wrong with a trust file's ``checkpoints`` member, as a clause."""
+    if not isinstance(checkpoints, dict) or set(checkpoints) != {"threshold", "cosigners"}:
+        return "`checkpoints` must be an object of exactly threshold and cosigners"
+    cosigners = checkpoints["cosigners"]
+    if not isinstance(cosigners, list) or not 1 <= len(cosigners) <= MAX_SIGNERS:
+        return f"`checkpoints.cosigners` must be a list of 1 to {MAX_SIGNERS} cosigners"
+    previous = ""
+    for i, cosigner in enumerate(cosigners):
+        where = f"`checkpoints.cosigners[{i}]`"
+        if not isinstance(cosigner, dict) or set(cosigner) != set(_SIGNER_MEMBERS):
+            return f"{where} must be an object of exactly address, department and code"
+        address = cosigner["address"]
+        if not isinstance(address, str) or not is_hex_address(address):
+            return f"{where}.address must be an account address, not {_shown(address)}"
+        if address != to_checksum_address(address):
+            return f"{where}.address must be written in its EIP-55 checksummed form"
+        if address.lower() <= previous:
+            return "`checkpoints.cosigners` must be in ascending address order, each once"
+        previous = address.lower()
+        department = cosigner["department"]
+        if not isinstance(department, str) or not _HASH.fullmatch(department):
+            return f"{where}.department must be 0x and 64 lowercase hex digits"
+        code = cosigner["code"]
+        if not isinstance(code, str) or not 1 <= len(code) <= 64:
+            return f"{where}.code must be a department code (1 to 64 characters)"
+    departments = len({c["department"] for c in cosigners})
+    threshold = checkpoints["threshold"]
+    if not _is_int(threshold, 1) or threshold > departments:
+        return (
+            f"`checkpoints.threshold` must be an integer from 1 to {departments} (the "
+            f"departments named), not {_shown(threshold)}"
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class CliqueSigner:
     """A signer of the genesis block and the department holding its key (None: no founder
@@ -283,6 +333,37 @@ class CliqueTrust:
 
 
 @dataclass(frozen=True)
+class CheckpointTrust:
+    """The departments' keys that cosign checkpoints, and how many departments one needs."""
+
+    threshold: int
+    cosigners: tuple[CliqueSigner, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "threshold": self.threshold,
+            "cosigners": [
+                {"address": c.address, "department": c.department, "code": c.code}
+                for c in self.cosigners
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckpointTrust:
+        """From a checked ``checkpoints`` member (see :func:`checkpoints_problem`)."""
+        return cls(
+            threshold=data["threshold"],
+            cosigners=tuple(
+                CliqueSigner(c["address"], c["department"], c["code"]) for c in data["cosigners"]
+            ),
+        )
+
+    def cosigner(self, address: str) -> CliqueSigner | None:
+        """The cosigner holding ``address`` (any case), None when it is none."""
+        return next((c for c in self.cosigners if c.address.lower() == address.lower()), None)
+
+
+@dataclass(frozen=True)
 class ConsortiumTrust:
     """What identifies the consortium's chain and contracts (see the module's docstring).
 
@@ -297,6 +378,8 @@ class ConsortiumTrust:
     contracts: dict[str, str]
     #: The network's Clique parameters and genesis signers; None for a chain without seals.
     clique: CliqueTrust | None = None
+    #: Who cosigns checkpoints of the chain; None for a trust file made before them.
+    checkpoints: CheckpointTrust | None = None
 
     def __post_init__(self) -> None:
         problem = _problem(self._members(self.contracts))
@@ -314,6 +397,7 @@ class ConsortiumTrust:
             "deployment_block_hash": self.deployment_block_hash,
             "contracts": contracts,
             **({} if self.clique is None else {_CLIQUE: self.clique.as_dict()}),
+            **({} if self.checkpoints is None else {_CHECKPOINTS: self.checkpoints.as_dict()}),
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -344,6 +428,9 @@ class ConsortiumTrust:
             deployment_block_hash=data["deployment_block_hash"],
             contracts={name: data["contracts"][name] for name in CONTRACT_NAMES},
             clique=None if _CLIQUE not in data else CliqueTrust.from_dict(data[_CLIQUE]),
+            checkpoints=None
+            if _CHECKPOINTS not in data
+            else CheckpointTrust.from_dict(data[_CHECKPOINTS]),
         )
 
     def write(self, path: Path) -> None:

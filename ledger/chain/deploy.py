@@ -194,6 +194,9 @@ class Deployment:
     #: On a Clique network: epoch, period and the genesis signers with their departments
     #: (the trust file's ``clique``, ledger.trust); None on a chain without seals.
     clique: dict[str, Any] | None = None
+    #: Who cosigns checkpoints, and how many departments one needs (the trust file's
+    #: ``checkpoints``, docs/CHECKPOINTS.md); None in a manifest made before them.
+    checkpoints: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -217,6 +220,7 @@ class Deployment:
             "threshold_bps": self.threshold_bps,
             "proposal_lifetime": self.proposal_lifetime,
             **({} if self.clique is None else {"clique": self.clique}),
+            **({} if self.checkpoints is None else {"checkpoints": self.checkpoints}),
         }
 
     @classmethod
@@ -238,13 +242,20 @@ class Deployment:
             threshold_bps=int(data["threshold_bps"]),
             proposal_lifetime=int(data["proposal_lifetime"]),
             clique=data.get("clique"),
+            checkpoints=data.get("checkpoints"),
         )
 
     def trust(self) -> ConsortiumTrust:
         """The consortium trust file of this deployment (ledger.trust): chain id, genesis
         hash, the DepartmentRegistry's block and its hash, the four addresses."""
         # ledger.trust imports ledger.chain: not at the top
-        from ..trust import CliqueTrust, ConsortiumTrust, clique_problem
+        from ..trust import (
+            CheckpointTrust,
+            CliqueTrust,
+            ConsortiumTrust,
+            checkpoints_problem,
+            clique_problem,
+        )
 
         clique = None
         if self.clique is not None:
@@ -252,6 +263,12 @@ class Deployment:
             if problem is not None:
                 raise DeploymentError(f"the deployment manifest's clique: {problem}.")
             clique = CliqueTrust.from_dict(self.clique)
+        checkpoints = None
+        if self.checkpoints is not None:
+            problem = checkpoints_problem(self.checkpoints)
+            if problem is not None:
+                raise DeploymentError(f"the deployment manifest's checkpoints: {problem}.")
+            checkpoints = CheckpointTrust.from_dict(self.checkpoints)
         return ConsortiumTrust(
             chain_id=self.chain_id,
             genesis_hash=self.genesis_hash,
@@ -259,6 +276,7 @@ class Deployment:
             deployment_block_hash=self.block_hash,
             contracts=dict(self.addresses),
             clique=clique,
+            checkpoints=checkpoints,
         )
 
     def write(self, path: Path) -> None:
@@ -307,6 +325,23 @@ def clique_of(w3: Web3, founders: FoundersFile, *, period: int | None) -> dict[s
             }
         )
     return {"epoch": CLIQUE_EPOCH, "period": period, "signers": signers}
+
+
+def checkpoints_of(founders: FoundersFile) -> dict[str, Any]:
+    """The trust file's ``checkpoints``: the founders' operator accounts cosign checkpoints,
+    and a majority of the founding departments makes one (docs/CHECKPOINTS.md)."""
+    cosigners = sorted(
+        (
+            {
+                "address": Web3.to_checksum_address(f.operator),
+                "department": "0x" + f.department_id.hex(),
+                "code": f.code,
+            }
+            for f in founders.departments
+        ),
+        key=lambda c: c["address"].lower(),
+    )
+    return {"threshold": len(founders.departments) // 2 + 1, "cosigners": cosigners}
 
 
 def existing_deployment(w3: Web3, path: Path) -> Deployment | None:
@@ -396,6 +431,7 @@ def deploy(
         threshold_bps=founders.threshold_bps,
         proposal_lifetime=founders.proposal_lifetime,
         clique=clique_of(w3, founders, period=clique_period),
+        checkpoints=checkpoints_of(founders),
     )
     deployment.write(manifest_path)
     deployment.trust().write(trust_path or trust_file_beside(manifest_path))

@@ -140,7 +140,7 @@ def check_claims(bundle: dict[str, Any]) -> None:
     if sealed and "sealed" not in bundle:
         raise BundleFormatError("the proof bundle has no `sealed` (null when it has none).")
     for prefix, allowed in _MEMBERS.items():
-        allowed = allowed | {"sealed"} if sealed and not prefix else allowed
+        allowed = allowed | {"sealed", "checkpoint"} if sealed and not prefix else allowed
         members = bundle if not prefix else _field(bundle, prefix[:-1], dict)
         unknown = sorted(set(members) - allowed)
         if unknown:

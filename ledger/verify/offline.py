@@ -24,9 +24,10 @@ from trie.exceptions import BadTrieProof, InvalidNode, ValidationError
 
 from .. import merkle
 from ..clique import MAX_HEADERS, MAX_HISTORY, Header, SignerSet, decode_header
-from ..errors import LedgerError, OfflineProofError
+from ..errors import CheckpointError, LedgerError, OfflineProofError
 from ..ids import version_id
 from ..trust import ConsortiumTrust
+from ..witness.checkpoint import NO_COSIGNERS, check_bundle_checkpoint
 from ._errors import BundleFormatError, RootMismatchError
 from .bundles import BUNDLE_FORMAT, check_bundle_offline, check_claims
 
@@ -86,6 +87,10 @@ class OfflineCheck:
     #: Whether the headers were followed from the genesis block (the bundle's history).
     from_genesis: bool
     unchecked: list[str] = field(default_factory=list)
+    #: The bundle's cosigned checkpoint, checked (docs/CHECKPOINTS.md): number, hash,
+    #: threshold and cosigners; None when the bundle has none, or the trust file names no
+    #: cosigners (``unchecked`` says so).
+    checkpoint: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -411,6 +416,24 @@ def verify_bundle_offline(bundle: Any, trust: ConsortiumTrust) -> OfflineCheck:
             "claim-version",
             f"the bundle's version id is {bundle['version_id']}, not 0x{version.hex()}.",
         )
+    # Docs/CHECKPOINTS.md's rules: the cosigned checkpoint is one of the sealed headers.
+    unchecked = [_REVOCATION]
+    checkpoint = None
+    if bundle.get("checkpoint") is not None:
+        sealed_hashes = {h.number: "0x" + h.hash.hex() for h in headers}
+        try:
+            checkpoint = check_bundle_checkpoint(
+                bundle["checkpoint"],
+                trust,
+                block_number=anchor.number,
+                hash_at=sealed_hashes.get,
+                where=f"the bundle's sealed headers (blocks {anchor.number} to "
+                f"{headers[-1].number})",
+            ).as_dict()
+        except CheckpointError as exc:
+            if exc.reason != "trust-no-cosigners":
+                raise OfflineProofError(exc.reason, str(exc)) from None
+            unchecked.append(NO_COSIGNERS)
     publisher_signer = next(
         (s for s in clique.signers if s.department == "0x" + publisher.hex()), None
     )
@@ -437,5 +460,6 @@ def verify_bundle_offline(bundle: Any, trust: ConsortiumTrust) -> OfflineCheck:
         signers=size,
         required=required,
         from_genesis=from_genesis,
-        unchecked=[_REVOCATION],
+        unchecked=unchecked,
+        checkpoint=checkpoint,
     )
