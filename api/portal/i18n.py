@@ -605,6 +605,22 @@ STRINGS: dict[str, tuple[str, str]] = {
         "is a later transaction; ask a node.",
     ),
     "js.offline_unknown_key": ("未登记的密钥", "a key no founder named"),
+    "js.offline_checkpoint": ("联署检查点", "Cosigned checkpoint"),
+    "js.offline_checkpoint_none": (
+        "证明包不含联署检查点。",
+        "The bundle carries no cosigned checkpoint.",
+    ),
+    "js.offline_checkpoint_unchecked": (
+        "证明包含联署检查点，但信任文件未列出检查点联署者（生成于此功能之前），故未核验。",
+        "The bundle carries a cosigned checkpoint, but the trust file names no checkpoint "
+        "cosigners (it was made before them): not checked.",
+    ),
+    "js.offline_cosigners": ("联署部门", "Cosigned by"),
+    "js.offline_cosigned": ("联署部门数", "Cosigning departments"),
+    "js.offline_cosigned_value": (
+        "{count} 个部门联署，至少需 {threshold} 个",
+        "{count} departments; {threshold} required",
+    ),
     "js.offline_reason.trust-form": (
         "联盟信任文件格式有误。",
         "The consortium trust file is malformed.",
@@ -718,6 +734,32 @@ STRINGS: dict[str, tuple[str, str]] = {
     "js.offline_reason.claim-version": (
         "证明包的版本 ID 与其数据集和根哈希不符。",
         "The bundle's version id is not its dataset's and root's.",
+    ),
+    "js.offline_reason.checkpoint-form": (
+        "证明包中的联署检查点格式有误。",
+        "The bundle's cosigned checkpoint is malformed.",
+    ),
+    "js.offline_reason.cosigner-unknown": (
+        "联署检查点含有信任文件未列出的联署者的签名。",
+        "The cosigned checkpoint carries a signature by a key the trust file does not name as a "
+        "cosigner.",
+    ),
+    "js.offline_reason.cosignature-invalid": (
+        "联署检查点中的某个签名无效。",
+        "A signature of the cosigned checkpoint does not verify.",
+    ),
+    "js.offline_reason.cosigners-too-few": (
+        "联署检查点的部门数少于信任文件要求的数量。",
+        "Fewer departments cosigned the checkpoint than the trust file asks for.",
+    ),
+    "js.offline_reason.checkpoint-below-anchor": (
+        "联署检查点的区块低于存证区块，无法说明存证。",
+        "The cosigned checkpoint is of a block below the anchor block: it says nothing about the "
+        "anchor.",
+    ),
+    "js.offline_reason.checkpoint-unlinked": (
+        "联署检查点的区块哈希与证明包中签封的区块头不符。",
+        "The cosigned checkpoint's block hash is not that of the bundle's sealed header.",
     ),
     "js.offline_reason.unknown": ("未知原因。", "An unknown reason."),
     # --- datasets

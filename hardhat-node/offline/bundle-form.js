@@ -1,6 +1,8 @@
 /* Rule 1 (`bundle-form`): the bundle's members and their types, as ledger/verify/bundles.py
- * `check_bundle_offline` checks a xietong-proof/2 bundle, plus `sealed` for /3. Only form:
- * whether the leaf hashes to its hash and the path to the root is rule 2's. */
+ * `check_bundle_offline` checks a xietong-proof/2 bundle, plus `sealed` for /3 and its optional
+ * `checkpoint` (whose form is docs/CHECKPOINTS.md's rule, `checkpoint-form`, checked after the
+ * bundle's own rules: checkpoint.js). Only form: whether the leaf hashes to its hash and the
+ * path to the root is rule 2's. */
 import { fromHex, isAddress, isHash, isHex } from "./bytes.js";
 import { isoInstant } from "./iso-time.js";
 import { refuse } from "./refusal.js";
@@ -18,7 +20,8 @@ const MAX_TRIE_PROOF_NODES = 64;
 const MAX_INDEX = 2n ** 32n; // a transaction index is below this (as the Python verifier)
 
 /** Every member of a /2 bundle and of its objects: no other is allowed, so that nothing a
- * bundle says goes unchecked. A /3 bundle has `sealed` too. */
+ * bundle says goes unchecked. A /3 bundle has `sealed` too, and may have `checkpoint` (absent
+ * or null: none). */
 const CLAIM_MEMBERS = [
   "format", "leaf", "proof", "root", "dataset_id", "version_id", "leaf_count", "chain_id",
   "contract", "transaction", "block_number", "anchored_at", "publisher",
@@ -82,7 +85,7 @@ function checkLeaf(leaf) {
 
 /** The claims of a /2 or /3 bundle: every member present with its type, and no other. */
 function checkClaims(bundle, format) {
-  const allowed = format === SEALED_FORMAT ? [...CLAIM_MEMBERS, "sealed"] : CLAIM_MEMBERS;
+  const allowed = format === SEALED_FORMAT ? [...CLAIM_MEMBERS, "sealed", "checkpoint"] : CLAIM_MEMBERS;
   if (format === SEALED_FORMAT && !Object.hasOwn(bundle, "sealed")) {
     bad("The proof bundle has no `sealed` (null when it has none).");
   }

@@ -1,7 +1,9 @@
-/* The reason codes of docs/OFFLINE_PROOFS.md, in the order of its rules, and the one way a
- * rule refuses a bundle: throwing a Refusal that names its code. */
+/* The reason codes of docs/OFFLINE_PROOFS.md, in the order of its rules, then those of a
+ * bundle's cosigned checkpoint (docs/CHECKPOINTS.md), and the one way a rule refuses a bundle:
+ * throwing a Refusal that names its code. */
 
-/** Every reason code, in the order the rules are applied (docs/OFFLINE_PROOFS.md). */
+/** Every reason code, in the order the rules are applied (docs/OFFLINE_PROOFS.md, then
+ * docs/CHECKPOINTS.md's for the bundle's `checkpoint`). */
 export const REASONS = Object.freeze([
   "trust-form", // not a rule of the document: the trust file itself is malformed
   "bundle-form",
@@ -32,6 +34,12 @@ export const REASONS = Object.freeze([
   "claim-publisher",
   "claim-leaf-count",
   "claim-version",
+  "checkpoint-form",
+  "cosigner-unknown",
+  "cosignature-invalid",
+  "cosigners-too-few",
+  "checkpoint-below-anchor",
+  "checkpoint-unlinked",
 ]);
 
 /** A bundle broke a rule: `reason` is the rule's code, the message one English sentence. */

@@ -1,19 +1,23 @@
 /* The consortium trust file (xietong-consortium/1, ledger/trust.py): checked as strictly as
- * Python's `_problem`, and its fingerprint (SHA-256 of the canonical JSON, first 16 bytes). */
+ * Python's `_problem` (its `checkpoints` member with the very clauses of `checkpoints_problem`),
+ * and its fingerprint (SHA-256 of the canonical JSON, first 16 bytes). */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 
 import { isAddress, keccak256 } from "./bytes.js";
+import { JsonFloat } from "./strict-json.js";
 import { hasExactly, isInteger, isObject, member, shown } from "./values.js";
 
 export const TRUST_FORMAT = "xietong-consortium/1";
 export const CONTRACT_NAMES = ["DepartmentRegistry", "DatasetRegistry", "SharingAgreements", "JointCommitments"];
 const MEMBERS = ["format", "chain_id", "genesis_hash", "deployment_block", "deployment_block_hash", "contracts"];
-const OPTIONAL = ["fingerprint", "clique"];
+const OPTIONAL = ["fingerprint", "clique", "checkpoints"];
 const SIGNER_MEMBERS = ["address", "department", "code"];
 const MAX_INT = BigInt(Number.MAX_SAFE_INTEGER);
 const MAX_SIGNERS = 64;
 const LOWER_HASH = /^0x[0-9a-f]{64}$/;
+/** eth_utils' is_hex_address: 40 hex digits, with or without a 0x (or 0X) prefix. */
+const HEX_ADDRESS = /^(?:0[xX])?[0-9a-fA-F]{40}$/;
 
 /** `address` (0x and 40 hex digits) in its EIP-55 checksummed form. */
 export function checksumAddress(address) {
@@ -51,7 +55,10 @@ export function trustProblem(data) {
   if (BigInt(data.deployment_block) === 0n && data.deployment_block_hash !== data.genesis_hash) {
     return "`deployment_block_hash` must equal `genesis_hash` when `deployment_block` is 0";
   }
-  const problem = contractsProblem(data.contracts) ?? (Object.hasOwn(data, "clique") ? cliqueProblem(data.clique) : null);
+  const problem =
+    contractsProblem(data.contracts) ??
+    (Object.hasOwn(data, "clique") ? cliqueProblem(data.clique) : null) ??
+    (Object.hasOwn(data, "checkpoints") ? checkpointsProblem(data.checkpoints) : null);
   if (problem) return problem;
   if (Object.hasOwn(data, "fingerprint") && data.fingerprint !== trustFingerprint(data)) {
     return "`fingerprint` is not the fingerprint of the other members";
@@ -101,6 +108,60 @@ function cliqueProblem(clique) {
     if ((code === null) !== (department === null)) return `${where} must give both department and code, or neither`;
   }
   return null;
+}
+
+/** The first thing wrong with a trust file's `checkpoints` member (docs/CHECKPOINTS.md), as
+ * ledger/trust.py `checkpoints_problem` says it; null when it is a valid one. */
+export function checkpointsProblem(checkpoints) {
+  if (!isObject(checkpoints) || !hasExactly(checkpoints, ["threshold", "cosigners"])) {
+    return "`checkpoints` must be an object of exactly threshold and cosigners";
+  }
+  const cosigners = checkpoints.cosigners;
+  if (!Array.isArray(cosigners) || cosigners.length < 1 || cosigners.length > MAX_SIGNERS) {
+    return `\`checkpoints.cosigners\` must be a list of 1 to ${MAX_SIGNERS} cosigners`;
+  }
+  let previous = "";
+  for (const [i, cosigner] of cosigners.entries()) {
+    const where = `\`checkpoints.cosigners[${i}]\``;
+    if (!isObject(cosigner) || !hasExactly(cosigner, SIGNER_MEMBERS)) {
+      return `${where} must be an object of exactly address, department and code`;
+    }
+    const address = cosigner.address;
+    if (typeof address !== "string" || !HEX_ADDRESS.test(address)) {
+      return `${where}.address must be an account address, not ${pythonShown(address)}`;
+    }
+    if (!isChecksummed(address)) return `${where}.address must be written in its EIP-55 checksummed form`;
+    if (address.toLowerCase() <= previous) return "`checkpoints.cosigners` must be in ascending address order, each once";
+    previous = cosigner.address.toLowerCase();
+    const { department, code } = cosigner;
+    if (typeof department !== "string" || !LOWER_HASH.test(department)) {
+      return `${where}.department must be 0x and 64 lowercase hex digits`;
+    }
+    // Python counts characters by code point.
+    if (typeof code !== "string" || [...code].length < 1 || [...code].length > 64) {
+      return `${where}.code must be a department code (1 to 64 characters)`;
+    }
+  }
+  const departments = new Set(cosigners.map((c) => c.department)).size;
+  const threshold = checkpoints.threshold;
+  if (!isIntFrom(threshold, 1) || BigInt(threshold) > BigInt(departments)) {
+    return `\`checkpoints.threshold\` must be an integer from 1 to ${departments} (the departments named), not ${pythonShown(threshold)}`;
+  }
+  return null;
+}
+
+/** A value for a problem's clause as ledger/trust.py `_shown` writes it: its JSON (non-ASCII
+ * escaped) when at most 80 characters, else only what kind of value it is. */
+function pythonShown(value) {
+  let text = null;
+  if (value === null || typeof value === "boolean") text = String(value);
+  else if (isInteger(value)) text = BigInt(value).toString();
+  else if (typeof value === "string") text = asciiString(value);
+  else if (value instanceof JsonFloat) text = value.text;
+  if (text !== null && text.length <= 80) return text;
+  if (typeof value === "string") return "a long string";
+  if (isInteger(value) || value instanceof JsonFloat) return "a long number";
+  return Array.isArray(value) ? "an array" : "an object";
 }
 
 /** The trust file's fingerprint: SHA-256 of its canonical JSON text without `fingerprint`

@@ -1,5 +1,6 @@
 /* The offline verifier of xietong-proof/3 bundles, for the browser portal and node: the rules
- * of docs/OFFLINE_PROOFS.md in their order, with the reason codes the Python verifier
+ * of docs/OFFLINE_PROOFS.md in their order, then those of the bundle's cosigned checkpoint
+ * (docs/CHECKPOINTS.md, checkpoint.js), with the reason codes the Python verifier
  * (ledger/verify/offline.py) gives. Pure: no network, no storage.
  *
  *   await verifyBundle(bundle, trust, options)      a parsed bundle and trust file
@@ -13,6 +14,7 @@
 import { checkAnchorEvent, checkTransaction, provenValue, receiptLogs } from "./anchor.js";
 import { checkBundleForm, SEALED_FORMAT } from "./bundle-form.js";
 import { toHex } from "./bytes.js";
+import { bundleCheckpoint, NO_COSIGNERS } from "./checkpoint.js";
 import { SignerSet } from "./clique.js";
 import { checkLinks, decodeAll } from "./headers.js";
 import { isoInstant, isoOfSeconds } from "./iso-time.js";
@@ -22,6 +24,10 @@ import { JsonTextError, parseStrictJson } from "./strict-json.js";
 import { checksumAddress, trustFingerprint, trustProblem } from "./trust.js";
 
 export { REASONS };
+
+/** What no offline check can say (ledger/verify/offline.py `_REVOCATION`, word for word). */
+const REVOCATION =
+  "whether the version was revoked after it was anchored: a revocation is a later transaction; ask a node (verify-proof without --offline).";
 
 /** Largest bundle text read: with a history of headers, and without (docs/OFFLINE_PROOFS.md). */
 export const MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
@@ -125,7 +131,23 @@ async function checkBundle(bundle, trust, onProgress) {
     leafCount: bundle.leaf_count,
     versionId: bundle.version_id,
   });
-  return report({ bundle, trust, form, leaf, anchor, seals, transaction, event, fromGenesis });
+  // Docs/CHECKPOINTS.md's rules: the cosigned checkpoint is one of the sealed headers.
+  const { checkpoint, unchecked } = checkCheckpointOf(bundle, trust, anchor, headers);
+  return report({ bundle, trust, form, leaf, anchor, seals, transaction, event, fromGenesis, checkpoint, unchecked });
+}
+
+/** The bundle's `checkpoint` (absent or null: none) checked by docs/CHECKPOINTS.md's rules
+ * against the sealed headers: {checkpoint, unchecked}, `checkpoint` null when there is none or
+ * when the trust file names no cosigners (then `unchecked` says so), as ledger/verify/offline.py. */
+function checkCheckpointOf(bundle, trust, anchor, headers) {
+  const unchecked = [REVOCATION];
+  if (!Object.hasOwn(bundle, "checkpoint") || bundle.checkpoint === null) return { checkpoint: null, unchecked };
+  try {
+    return { checkpoint: bundleCheckpoint(bundle.checkpoint, trust, anchor.number, headers), unchecked };
+  } catch (error) {
+    if (!(error instanceof Refusal) || error.reason !== "trust-no-cosigners") throw error;
+    return { checkpoint: null, unchecked: [...unchecked, NO_COSIGNERS] };
+  }
 }
 
 /** Rule 2: the leaf values hash to `leaf.hash`, and the path leads to `root`. */
@@ -215,7 +237,7 @@ function jsonInteger(value) {
 }
 
 /** What a valid bundle says, with who vouched for it (named as the trust file names them). */
-function report({ bundle, trust, form, leaf, anchor, seals, transaction, event, fromGenesis }) {
+function report({ bundle, trust, form, leaf, anchor, seals, transaction, event, fromGenesis, checkpoint, unchecked }) {
   const named = (address) => {
     const known = trust.clique.signers.find((s) => s.address.toLowerCase() === address);
     return { address: checksumAddress(address), department: known?.department ?? null, code: known?.code ?? null };
@@ -241,5 +263,10 @@ function report({ bundle, trust, form, leaf, anchor, seals, transaction, event, 
     signers: seals.size,
     required: seals.required,
     from_genesis: fromGenesis,
+    // What the check cannot say, as sentences (ledger/verify/offline.py OfflineCheck.unchecked).
+    unchecked,
+    // The cosigned checkpoint: {number, hash, threshold, cosigners: [{address, department,
+    // code, time}]}, or null (none, or not checked: `unchecked` says so).
+    checkpoint,
   };
 }

@@ -23,6 +23,7 @@ from tests.browser._portal import PORTAL_MARKS, World, axe_violations, sign_in
 
 F = TypeVar("F", bound=Callable[..., Any])
 VECTORS = PROJECT_ROOT / "tests" / "vectors" / "offline_bundles.json"
+CHECKPOINT_VECTORS = PROJECT_ROOT / "tests" / "vectors" / "checkpoints.json"
 
 
 def on_the_demo(test: F) -> F:
@@ -138,6 +139,72 @@ def test_a_long_history_is_followed_in_the_browser(
     expect(facts).to_contain_text("2 of 3; 2 required")
 
 
+@on_the_demo
+def test_a_bundles_cosigned_checkpoint_is_shown_with_its_cosigners(
+    page: Page, world: World, tmp_path: Path
+) -> None:
+    """A bundle carrying a cosigned checkpoint (tests/vectors/checkpoints.json): its block,
+    hash and cosigning departments shown; not checked against a trust file without cosigners,
+    and refused, with the reason's sentence, when a cosignature does not verify."""
+    vectors = json.loads(CHECKPOINT_VECTORS.read_text(encoding="utf-8"))
+
+    def case(desc: str) -> dict[str, Any]:
+        found: dict[str, Any] = next(c for c in vectors["bundles"] if c["desc"] == desc)
+        return found
+
+    cosigned = case("cosigned at the last sealed header")
+    checkpoint = cosigned["bundle"]["checkpoint"]
+    paths = {
+        "trust": vectors["trust"],
+        "old-trust": case("a checkpoint and a trust file that names no cosigners")["trust"],
+        "cosigned": cosigned["bundle"],
+        "none": case("no checkpoint (null)")["bundle"],
+        "invalid": case("a checkpoint whose cosignature does not verify")["bundle"],
+    }
+    files = {}
+    for name, content in paths.items():
+        files[name] = tmp_path / f"{name}.json"
+        files[name].write_text(json.dumps(content), encoding="utf-8")
+    codes = {c["address"]: c["code"] for c in vectors["trust"]["checkpoints"]["cosigners"]}
+    sign_in(page, world)
+    page.goto(world.base + "/?lang=en")
+    page.context.set_offline(True)
+    page.set_input_files("#offline-trust-file", str(files["trust"]))
+    page.set_input_files("#offline-bundle", str(files["cosigned"]))
+    expect(answer(page)).to_have_attribute("data-status", "offline-valid")
+    facts = page.locator("#offline-result .offline-facts")
+    block = facts.locator(".offline-checkpoint")
+    expect(block).to_have_attribute("data-checkpoint", str(checkpoint["number"]))
+    expect(block).to_contain_text(f"#{checkpoint['number']}")
+    expect(block.locator("code.hex")).to_have_attribute("title", checkpoint["hash"])
+    cosigners = facts.locator(".cosigner[data-code]")
+    expect(cosigners).to_have_count(3)
+    expected = [codes[s["address"]] for s in checkpoint["cosignatures"]]
+    assert cosigners.evaluate_all("nodes => nodes.map(n => n.dataset.code)") == expected
+    for code in expected:
+        expect(facts).to_contain_text(code)
+    expect(facts).to_contain_text("3 departments; 3 required")
+    # The signers who sealed are not taken for cosigners, nor the other way round.
+    expect(facts.locator(".signer[data-code]")).to_have_count(3)
+    # A bundle without a checkpoint says so.
+    page.set_input_files("#offline-bundle", str(files["none"]))
+    expect(answer(page)).to_have_attribute("data-status", "offline-valid")
+    expect(facts.locator(".offline-checkpoint")).to_have_attribute("data-checkpoint", "none")
+    expect(facts).to_contain_text("The bundle carries no cosigned checkpoint.")
+    expect(facts.locator(".cosigner")).to_have_count(0)
+    # A checkpoint that does not verify: the bundle is refused for it.
+    page.set_input_files("#offline-bundle", str(files["invalid"]))
+    expect(answer(page)).to_have_attribute("data-reason", "cosignature-invalid")
+    expect(answer(page)).to_contain_text("A signature of the cosigned checkpoint does not verify.")
+    # A trust file made before cosigners: the checkpoint is not checked, and the page says so.
+    page.set_input_files("#offline-trust-file", str(files["old-trust"]))
+    page.set_input_files("#offline-bundle", str(files["cosigned"]))
+    expect(answer(page)).to_have_attribute("data-status", "offline-valid")
+    expect(facts.locator(".offline-checkpoint")).to_have_attribute("data-checkpoint", "unchecked")
+    expect(facts).to_contain_text("the trust file names no checkpoint cosigners")
+    expect(facts.locator(".cosigner")).to_have_count(0)
+
+
 def trust_fingerprint(page: Page, trust: dict[str, Any]) -> str:
     """The fingerprint the page's verifier computes (the vectors' trust file carries none)."""
     fingerprint: str = page.evaluate("(t) => window.XietongOffline.trustFingerprint(t)", trust)
@@ -162,5 +229,18 @@ def test_the_offline_answers_have_no_wcag_21_aa_violation(
     if lang == "en":
         expect(answer(page)).to_contain_text("sealed by a key outside the signer set")
     found["refused"] = axe_violations(page)
+    # A bundle with its cosigned checkpoint, against the trust file that names the cosigners.
+    vectors = json.loads(CHECKPOINT_VECTORS.read_text(encoding="utf-8"))
+    cosigned = next(
+        c for c in vectors["bundles"] if c["desc"] == "cosigned at the last sealed header"
+    )
+    trust, bundle = files["trust"].parent / "cosigners.json", files["trust"].parent / "bundle.json"
+    trust.write_text(json.dumps(vectors["trust"]), encoding="utf-8")
+    bundle.write_text(json.dumps(cosigned["bundle"]), encoding="utf-8")
+    page.set_input_files("#offline-trust-file", str(trust))
+    page.set_input_files("#offline-bundle", str(bundle))
+    expect(answer(page)).to_have_attribute("data-status", "offline-valid")
+    expect(page.locator("#offline-result .cosigner")).to_have_count(3)
+    found["cosigned"] = axe_violations(page)
     violations = {state: v for state, v in found.items() if v}
     assert not violations, json.dumps(violations, ensure_ascii=False, indent=1)

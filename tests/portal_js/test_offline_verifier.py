@@ -18,20 +18,30 @@ from pathlib import Path
 from typing import Any
 
 from api.portal.i18n import STRINGS
-from ledger.errors import TrustFileError
+from ledger.errors import CheckpointError, OfflineProofError, TrustFileError
 from ledger.paths import PROJECT_ROOT
-from ledger.trust import ConsortiumTrust, fingerprint_of
+from ledger.trust import ConsortiumTrust, checkpoints_problem, fingerprint_of
+from ledger.verify.offline import verify_bundle_offline
+from ledger.witness import check_checkpoint
+from ledger.witness.checkpoint import NO_COSIGNERS
 
 NODE_DIR = PROJECT_ROOT / "hardhat-node"
 STATIC = PROJECT_ROOT / "api" / "portal" / "static"
 CLI = NODE_DIR / "offline" / "cli.mjs"
 VECTORS = PROJECT_ROOT / "tests" / "vectors" / "offline_bundles.json"
+#: Cosigned checkpoints and bundles carrying one (docs/CHECKPOINTS.md).
+CHECKPOINT_VECTORS = PROJECT_ROOT / "tests" / "vectors" / "checkpoints.json"
 BUILT = ("offline-proof.js", "offline-proof.LICENSES.txt")
 #: The npm packages the verifier is built with (hardhat-node/package.json pins each).
 PACKAGES = ("esbuild", "@ethereumjs/mpt", "@ethereumjs/rlp", "@noble/curves", "@noble/hashes")
 #: The reason codes of docs/OFFLINE_PROOFS.md (each written **`code`**), in the order of its rules.
 REASONS = re.findall(
     r"\*\*`([a-z-]+)`\*\*", (PROJECT_ROOT / "docs" / "OFFLINE_PROOFS.md").read_text()
+)
+#: The reason codes of docs/CHECKPOINTS.md, in the order of its rules (a bundle's checkpoint is
+#: checked after docs/OFFLINE_PROOFS.md's rules).
+CHECKPOINT_REASONS = re.findall(
+    r"\*\*`([a-z-]+)`\*\*", (PROJECT_ROOT / "docs" / "CHECKPOINTS.md").read_text()
 )
 
 
@@ -114,10 +124,23 @@ def test_the_served_verifier_is_the_build_of_the_pinned_packages(tmp_path: Path)
 
 def test_the_verifier_and_the_portal_know_every_reason_in_the_documents_order() -> None:
     """The built verifier lists the document's codes in its order (after its own `trust-form`,
-    a trust file it cannot read), and the portal says each in Chinese and English."""
+    a trust file it cannot read), then docs/CHECKPOINTS.md's for the bundle's checkpoint, and
+    the portal says each in Chinese and English."""
     assert len(REASONS) == 28
-    assert with_built("console.log(JSON.stringify(V.REASONS));") == ["trust-form", *REASONS]
-    for reason in ["trust-form", *REASONS, "unknown"]:
+    assert CHECKPOINT_REASONS == [
+        "checkpoint-form",
+        "cosigner-unknown",
+        "cosignature-invalid",
+        "cosigners-too-few",
+        "checkpoint-below-anchor",
+        "checkpoint-unlinked",
+    ]
+    assert with_built("console.log(JSON.stringify(V.REASONS));") == [
+        "trust-form",
+        *REASONS,
+        *CHECKPOINT_REASONS,
+    ]
+    for reason in ["trust-form", *REASONS, *CHECKPOINT_REASONS, "unknown"]:
         chinese, english = STRINGS[f"js.offline_reason.{reason}"]
         assert chinese.endswith("。") and english.endswith("."), reason
 
@@ -178,6 +201,221 @@ def test_a_trust_file_is_read_as_ledger_trust_reads_it() -> None:
     for case, reading in zip(fingerprints["cases"], readings, strict=False):
         assert reading["fingerprint"] == case["expected"]
     assert sum(r["problem"] is None for r in readings) == len(fingerprints["cases"]) + 2
+
+
+def test_a_trust_files_checkpoints_are_read_as_ledger_trust_reads_them() -> None:
+    """The optional `checkpoints` member (docs/CHECKPOINTS.md): accepted when ledger/trust.py
+    accepts it (with the same fingerprint), else refused with the very clause of
+    `checkpoints_problem`, for each way a member can be malformed."""
+    trust = json.loads(CHECKPOINT_VECTORS.read_text(encoding="utf-8"))["trust"]
+    members = trust["checkpoints"]
+    keys = members["cosigners"]
+    first = keys[0]
+
+    def changed(**change: Any) -> dict[str, Any]:
+        return {**trust, "checkpoints": {**members, **change}}
+
+    def key(i: int, **change: Any) -> dict[str, Any]:
+        cosigners = copy.deepcopy(keys)
+        cosigners[i] = {**cosigners[i], **change}
+        return changed(cosigners=cosigners)
+
+    one_department = copy.deepcopy(keys)
+    one_department[1] = {**keys[1], "department": keys[0]["department"]}
+    documents: list[dict[str, Any]] = [
+        trust,
+        {**trust, "fingerprint": fingerprint_of(trust)},
+        key(0, code="杭州" * 32),  # 64 characters
+        key(0, code="\U0001f600" * 64),  # 64 code points, 128 UTF-16 units
+        changed(threshold=1),
+        changed(threshold=4),
+        changed(cosigners=one_department),  # 3 departments: threshold 3 still fits
+        # Malformed: each refused.
+        {**trust, "checkpoints": None},
+        {**trust, "checkpoints": []},
+        {**trust, "checkpoints": {"threshold": 3}},
+        changed(extra=1),
+        changed(cosigners=[]),
+        changed(cosigners={"0": first}),
+        changed(cosigners=[first] * 65),
+        changed(cosigners=keys[::-1]),
+        changed(cosigners=[first, first]),
+        changed(cosigners=[*keys[:1], "0x" + "00" * 20]),
+        changed(cosigners=[{k: v for k, v in first.items() if k != "code"}]),
+        changed(cosigners=[{**first, "name": "x"}]),
+        key(0, address=first["address"].lower()),
+        key(0, address=first["address"][2:]),
+        key(0, address=first["address"].replace("0x", "0X")),
+        key(0, address=123),
+        key(0, address="0x12"),
+        key(0, address=None),
+        key(0, department=None),
+        key(0, department=first["department"].upper().replace("0X", "0x")),
+        key(0, department=first["department"][:-2]),
+        key(0, code=None),
+        key(0, code=""),
+        key(0, code="杭州" * 32 + "x"),
+        key(0, code="\U0001f600" * 65),
+        key(0, code=7),
+        changed(threshold=0),
+        changed(threshold=-1),
+        changed(threshold=5),
+        changed(threshold=True),
+        changed(threshold="3"),
+        changed(threshold=3.0),
+        changed(threshold=None),
+        changed(threshold=2**53),
+        changed(threshold=[3]),
+        changed(cosigners=one_department, threshold=4),
+    ]
+    readings = trust_readings(documents)
+    accepted = 0
+    for document, reading in zip(documents, readings, strict=True):
+        problem = checkpoints_problem(document["checkpoints"])
+        try:
+            ConsortiumTrust.from_dict(document)
+        except TrustFileError:
+            assert problem is not None, document
+            assert reading["problem"] == problem, (reading, problem)
+            continue
+        accepted += 1
+        assert problem is None and reading["problem"] is None, (reading, document)
+        assert reading["fingerprint"] == fingerprint_of(document)
+    assert accepted == 7
+
+
+def python_checkpoint(checkpoint: Any, trust: dict[str, Any]) -> dict[str, Any]:
+    """ledger.witness's answer to a checkpoint alone: {checkpoint} or {reason}."""
+    try:
+        return {
+            "checkpoint": check_checkpoint(checkpoint, ConsortiumTrust.from_dict(trust)).as_dict()
+        }
+    except CheckpointError as exc:
+        return {"reason": exc.reason}
+
+
+def python_bundle(bundle: Any, trust: dict[str, Any]) -> dict[str, Any]:
+    """ledger.verify.offline's answer to a sealed bundle: {report} or {reason}."""
+    try:
+        return {"report": verify_bundle_offline(bundle, ConsortiumTrust.from_dict(trust)).as_dict()}
+    except (OfflineProofError, CheckpointError) as exc:
+        return {"reason": exc.reason}
+
+
+def verdict(answer: dict[str, Any], what: str) -> dict[str, Any]:
+    """The built verifier's ``answer`` as python_checkpoint or python_bundle gives theirs."""
+    return {what: answer[what]} if answer["valid"] else {"reason": answer["reason"]}
+
+
+def checkpoint_answers() -> dict[str, list[dict[str, Any]]]:
+    """The built verifier's answers to tests/vectors/checkpoints.json, read as it reads JSON
+    (strict, exact integers): `checkpoints` by V.checkCheckpoint, `bundles` by V.verifyBundle."""
+    answers: dict[str, list[dict[str, Any]]] = with_built(
+        f"""
+        (async () => {{
+          const vectors = V.parseJson(fs.readFileSync({json.dumps(str(CHECKPOINT_VECTORS))}, "utf8"));
+          const trustOf = (entry) => (Object.hasOwn(entry, "trust") ? entry.trust : vectors.trust);
+          const checkpoints = vectors.checkpoints.map((e) => V.checkCheckpoint(e.checkpoint, trustOf(e)));
+          const bundles = [];
+          for (const e of vectors.bundles) bundles.push(await V.verifyBundle(e.bundle, trustOf(e)));
+          console.log(JSON.stringify({{ checkpoints, bundles }}));
+        }})();
+        """
+    )
+    return answers
+
+
+def test_every_checkpoint_vector_gets_pythons_answer() -> None:
+    """tests/vectors/checkpoints.json: each checkpoint checked alone (V.checkCheckpoint) and
+    each sealed bundle carrying one (V.verifyBundle) gets the reason the vector expects, which
+    is Python's; a valid one gets Python's very answer: the checkpoint, with its cosigners, and
+    for a bundle the whole report (`checkpoint` and `unchecked` included)."""
+    vectors = json.loads(CHECKPOINT_VECTORS.read_text(encoding="utf-8"))
+    answers = checkpoint_answers()
+    cases, bundles = vectors["checkpoints"], vectors["bundles"]
+    assert len(answers["checkpoints"]) == len(cases) and len(answers["bundles"]) == len(bundles)
+    wrong = []
+    for case, answer in zip(cases, answers["checkpoints"], strict=True):
+        python = python_checkpoint(case["checkpoint"], case.get("trust", vectors["trust"]))
+        assert python.get("reason") == case.get("reason"), case["desc"]
+        got = verdict(answer, "checkpoint")
+        if got != python:
+            wrong.append(
+                f"checkpoint {case['desc']!r}: {got} ({answer.get('message')}), not {python}"
+            )
+    for case, answer in zip(bundles, answers["bundles"], strict=True):
+        python = python_bundle(case["bundle"], case.get("trust", vectors["trust"]))
+        assert python.get("reason") == case.get("reason"), case["desc"]
+        got = verdict(answer, "report")
+        if got != python:
+            wrong.append(f"bundle {case['desc']!r}: {got} ({answer.get('message')}), not {python}")
+    assert not wrong, "\n".join(wrong)
+    valid = [a["report"] for a in answers["bundles"] if a["valid"]]
+    cosigned = [r["checkpoint"] for r in valid if r["checkpoint"] is not None]
+    assert len(cosigned) == 2 and all(len(c["cosigners"]) == 3 for c in cosigned)
+    unchecked = [case for case in bundles if case.get("unchecked_checkpoint")]
+    assert unchecked
+    for case, answer in zip(bundles, answers["bundles"], strict=True):
+        not_checked = NO_COSIGNERS in answer.get("report", {}).get("unchecked", [])
+        assert not_checked == bool(case.get("unchecked_checkpoint")), case["desc"]
+        if not_checked:
+            assert answer["report"]["checkpoint"] is None
+
+
+def test_the_checkpoint_vectors_refuse_for_every_reason() -> None:
+    """Every reason of docs/CHECKPOINTS.md has a case (and the alone-checked `trust-no-cosigners`),
+    and the built verifier's list of a checkpoint's reasons is theirs, in their order."""
+    vectors = json.loads(CHECKPOINT_VECTORS.read_text(encoding="utf-8"))
+    covered = {c["reason"] for c in vectors["checkpoints"] + vectors["bundles"] if "reason" in c}
+    assert covered == {*CHECKPOINT_REASONS, "trust-no-cosigners"}, covered
+    alone = with_built("console.log(JSON.stringify(V.CHECKPOINT_REASONS));")
+    assert alone == ["checkpoint-form", "trust-no-cosigners", *CHECKPOINT_REASONS[1:4]]
+
+
+def test_a_checkpoint_is_refused_as_python_refuses_it() -> None:
+    """Changes the vectors leave out: integers as the strict reader keeps them (2^53 − 1 is one,
+    1.0 and true are none), a checkpoint against a malformed trust file (`trust-form`), and a
+    bundle's checkpoint that is no object, each answered as Python answers it."""
+    vectors = json.loads(CHECKPOINT_VECTORS.read_text(encoding="utf-8"))
+    trust = vectors["trust"]
+    good = vectors["checkpoints"][0]["checkpoint"]
+    texts = [
+        json.dumps({**good, "number": 2**53 - 1}),
+        json.dumps(good).replace(f'"number": {good["number"]}', f'"number": {good["number"]}.0'),
+        json.dumps(good).replace(
+            f'"time": {good["cosignatures"][0]["time"]}',
+            f'"time": {good["cosignatures"][0]["time"]}.0',
+            1,
+        ),
+        json.dumps({**good, "cosignatures": [{**good["cosignatures"][0], "time": False}]}),
+        json.dumps({**good, "cosignatures": good["cosignatures"] * 22}),
+        json.dumps({**good, "number": -1}),
+        json.dumps(None),
+    ]
+    answers = with_built(
+        f"""
+        const trust = {json.dumps(trust)};
+        const texts = JSON.parse(fs.readFileSync(0, "utf8"));
+        const answers = texts.map((t) => V.checkCheckpoint(V.parseJson(t), trust));
+        answers.push(V.checkCheckpoint(V.parseJson(texts[0]), {{ ...trust, chain_id: "1" }}));
+        console.log(JSON.stringify(answers));
+        """,
+        stdin=json.dumps(texts),
+    )
+    for text, answer in zip(texts, answers, strict=False):
+        python = python_checkpoint(json.loads(text), trust)
+        got = verdict(answer, "checkpoint")
+        assert got == python, (text[:120], answer)
+    assert [a.get("reason") for a in answers] == [
+        "cosignature-invalid",  # number 2^53 − 1 is an integer, but not what was signed
+        "checkpoint-form",
+        "checkpoint-form",
+        "checkpoint-form",
+        "checkpoint-form",  # 66 cosignatures
+        "checkpoint-form",
+        "checkpoint-form",
+        "trust-form",
+    ]
 
 
 def test_every_vector_gets_the_answer_it_expects() -> None:

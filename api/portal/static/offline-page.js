@@ -79,6 +79,38 @@
     return el("span", {}, items);
   }
 
+  // The bundle's cosigned checkpoint (docs/CHECKPOINTS.md): its block and hash, and the
+  // departments whose keys cosigned it; or that the bundle has none, or that the trust file
+  // names no cosigners, so it was not checked.
+  function checkpointFacts(report) {
+    var checkpoint = report.checkpoint;
+    if (!checkpoint) {
+      var unchecked = (report.unchecked || []).indexOf(V.NO_COSIGNERS) >= 0;
+      return [fact(S.offline_checkpoint, el("span", {
+        className: "muted offline-checkpoint",
+        "data-checkpoint": unchecked ? "unchecked" : "none",
+        text: unchecked ? S.offline_checkpoint_unchecked : S.offline_checkpoint_none
+      }))];
+    }
+    var departments = {};
+    var cosigners = [];
+    checkpoint.cosigners.forEach(function (c, i) {
+      departments[c.department] = true;
+      if (i) cosigners.push(", ");
+      cosigners.push(el("span", { className: "cosigner", "data-address": c.address, "data-code": c.code }, [el("strong", { text: c.code }), " ", hex(c.address, 8)]));
+    });
+    var block = el("span", { className: "offline-checkpoint", "data-checkpoint": String(checkpoint.number) }, [
+      "#" + checkpoint.number + " ", hex(checkpoint.hash, 8)
+    ]);
+    return [
+      fact(S.offline_checkpoint, block),
+      fact(S.offline_cosigners, el("span", {}, cosigners)),
+      fact(S.offline_cosigned, fmt(S.offline_cosigned_value, {
+        count: Object.keys(departments).length, threshold: checkpoint.threshold
+      }))
+    ];
+  }
+
   function subject(file) {
     return el("p", { className: "subject" }, [S.file + ": ", el("strong", { text: file.name }), " (" + P.size(file.size) + ")"]);
   }
@@ -103,7 +135,7 @@
       fact(S.leaf, hex(report.leaf)),
       fact(S.offline_chain, String(report.chain_id)),
       fact(S.offline_fingerprint, el("code", { text: report.consortium }))
-    ]);
+    ].concat(checkpointFacts(report)));
     var node = P.verdict("ok", "offline-valid", S.offline_valid, S.offline_valid_text, subject(file));
     node.setAttribute("data-signers", String(report.signers));
     // The facts below the verdict, on the page's background (as portal.js shows a match).
