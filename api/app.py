@@ -30,6 +30,7 @@ from .routes import (
     anchors,
     audit,
     catalogue,
+    checkpoints,
     commitments,
     consortium,
     datasets,
@@ -57,7 +58,8 @@ against the contract on any node, without trusting this gateway.
 **Auth**: send an API key in the `X-API-Key` header (`xietong apikey create --scope
 read|anchor|admin`). Read routes may be open to anonymous callers
 (`XIETONG_API_OPEN_READS=true`); `/v1/consortium`, the consortium trust file with its
-fingerprint, is public. Errors are RFC 9457 problem JSON with a stable `type`
+fingerprint, and `/v1/checkpoints`, the checkpoints cosigned by the departments' gateways,
+are public. Errors are RFC 9457 problem JSON with a stable `type`
 (`urn:xietong:problem:<kind>`). Hashes and ids are 0x-hex; times ISO 8601.
 """
 
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
                 (state.index_loop, "xietong-indexer"),
                 (state.anchor_loop, "xietong-anchorer"),
                 (state.watch_loop, "xietong-webhooks"),
+                (state.checkpoint_loop, "xietong-checkpoints"),
             ):
                 thread = threading.Thread(target=target, name=name, daemon=True)
                 thread.start()
@@ -138,6 +141,7 @@ def create_app(settings: Settings | None = None, *, background: bool = False) ->
         app.include_router(router, responses=problem_docs(401, 413, 422, 429))
     app.include_router(anchors.router, responses=problem_docs(401, 403, 413, 422, 429))
     app.include_router(consortium.router)
+    app.include_router(checkpoints.router, responses=problem_docs(422, 429))
     app.include_router(watchers.router, responses=problem_docs(401, 413, 422, 429))
     health.install(app, state)  # /healthz, /readyz; /metrics as the settings say
     _add_problem_schema(app)

@@ -264,6 +264,37 @@ PROPOSAL = {
 PAGE = {"next_cursor": "WzE3NjM2MjU2MDAsIjB4YWUuLi4iXQ"}
 
 
+_SIGNATURE: dict[str, Any] = {
+    "seq": 7,
+    "number": 48,
+    "hash": "0x" + "4b" * 32,
+    "address": "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+    "department": DEPT["id"],
+    "code": "11330100MB1A00002K",
+    "time": 1763625600,
+    "signature": "0x" + "2f" * 64 + "1c",
+}
+_SIGNATURE_2: dict[str, Any] = {
+    **_SIGNATURE,
+    "seq": 9,
+    "address": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+    "department": CONSUMER["id"],
+    "code": "11330100MB1A00001P",
+    "time": 1763625604,
+}
+_CONFLICT: dict[str, Any] = {
+    "number": 48,
+    "seen_at": TIME,
+    "acknowledged_at": None,
+    "hashes": [
+        {"hash": "0x" + "4b" * 32, "departments": 1, "cosigners": [_SIGNATURE]},
+        {
+            "hash": "0x" + "e0" * 32,
+            "departments": 1,
+            "cosigners": [{**_SIGNATURE_2, "hash": "0x" + "e0" * 32}],
+        },
+    ],
+}
 _WATCHER: dict[str, Any] = {
     "id": "wh_4f1c2d8e9a7b4c3d8e9f0a1b2c3d4e5f",
     "department": "0x834d4f0bde746ba44227add2c505e406aaeb59e7a1a1ae3a18aeb665111fe350",
@@ -405,6 +436,30 @@ EXAMPLES: dict[str, Any] = {
     },
     "webhook": _WEBHOOK,
     "webhooks": {"items": [_WEBHOOK], "next_cursor": None},
+    "checkpoint_signatures": {"items": [_SIGNATURE, _SIGNATURE_2], "next_after": 9},
+    "checkpoint_form": {
+        "number": 48,
+        "hash": "0x" + "4b" * 32,
+        "cosignatures": [
+            {k: _SIGNATURE[k] for k in ("address", "time", "signature")},
+            {k: _SIGNATURE_2[k] for k in ("address", "time", "signature")},
+        ],
+    },
+    "checkpoint": {
+        "number": 48,
+        "threshold": 2,
+        "conflict": False,
+        "hashes": [
+            {
+                "hash": "0x" + "4b" * 32,
+                "departments": 2,
+                "cosigned": True,
+                "cosigners": [_SIGNATURE, _SIGNATURE_2],
+            }
+        ],
+    },
+    "checkpoint_conflicts": {"items": [_CONFLICT]},
+    "checkpoint_conflict": {**_CONFLICT, "acknowledged_at": TIME},
     "documents": {
         "hash": "0x" + "3e" * 32,
         "named": None,
@@ -448,7 +503,27 @@ EXAMPLES: dict[str, Any] = {
             "SharingAgreements": "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
             "JointCommitments": "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9",
         },
-        "fingerprint": "ad72-af73-8eb8-3f5a-ba97-eccc-75ef-56e2",
+        "checkpoints": {
+            "threshold": 2,
+            "cosigners": [
+                {
+                    "address": "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+                    "department": "0x" + "5e" * 32,
+                    "code": "11330100MB1A00002K",
+                },
+                {
+                    "address": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+                    "department": "0x" + "6d" * 32,
+                    "code": "11330100MB1A00001P",
+                },
+                {
+                    "address": "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
+                    "department": "0x" + "7e" * 32,
+                    "code": "11330100MB1A00003F",
+                },
+            ],
+        },
+        "fingerprint": "a2de-df78-f93e-39e5-eabc-2bea-8bc6-743e",
     },
     "health": {"status": "ok"},
     "ready": {
@@ -462,6 +537,7 @@ EXAMPLES: dict[str, Any] = {
             "fallback": False,
         },
         "database": {"reachable": True},
+        "checkpoints": {"conflicts": []},
         "index": {
             "block_number": 44,
             "block_time": TIME,

@@ -59,6 +59,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "unknown-proposal": (404, "Unknown proposal"),
     "unknown-watcher": (404, "Unknown watcher"),
     "unknown-message": (404, "Unknown webhook"),
+    "unknown-checkpoint": (404, "No checkpoint at that block"),
     "not-anchored": (404, "Not anchored"),
     "method-not-allowed": (405, "Method not allowed"),
     "revoked": (410, "Version revoked"),

@@ -40,12 +40,17 @@ __all__ = [
     "CatalogueDocument",
     "CatalogueImport",
     "CatalogueNames",
+    "CheckpointAnswer",
+    "CheckpointConflictAnswer",
+    "CheckpointConflictList",
+    "CheckpointSignatures",
     "Commitment",
     "CommitmentList",
     "CommitmentParticipant",
     "CommitmentTransaction",
     "ConsortiumAnswer",
     "ConsortiumContracts",
+    "CosignedCheckpointForm",
     "Dataset",
     "DatasetList",
     "DatasetSummary",
@@ -123,7 +128,13 @@ ContractName = Literal[
     "DepartmentRegistry", "DatasetRegistry", "SharingAgreements", "JointCommitments"
 ]
 NotReadyReason = Literal[
-    "node-unreachable", "database-unreachable", "index-pass-failed", "index-behind", "index-stale"
+    "node-unreachable",
+    "chain-halted",
+    "database-unreachable",
+    "index-pass-failed",
+    "index-behind",
+    "index-stale",
+    "checkpoint-conflict",
 ]
 
 
@@ -669,6 +680,7 @@ WatchTopic = Literal[
     "department.suspension-proposed",
     "agreement.expiring",
     "commitment.overdue",
+    "checkpoint.conflict",
 ]
 MessageStatus = Literal["pending", "delivered", "dead"]
 
@@ -773,6 +785,13 @@ class ConsortiumClique(_Answer):
     signers: list[CliqueSignerAnswer] = Field(description="Ascending by address.")
 
 
+class ConsortiumCheckpoints(_Answer):
+    """Who cosigns checkpoints of the chain, and how many departments one needs."""
+
+    threshold: int = Field(ge=1, description="Departments a checkpoint needs.")
+    cosigners: list[CliqueSignerAnswer] = Field(description="Ascending by address.")
+
+
 class ConsortiumAnswer(_Answer):
     """The consortium trust file (``xietong-consortium/1``) with its fingerprint."""
 
@@ -787,11 +806,98 @@ class ConsortiumAnswer(_Answer):
         description="On a Clique network (absent otherwise): what checks sealed proof bundles "
         "offline (docs/OFFLINE_PROOFS.md).",
     )
+    checkpoints: ConsortiumCheckpoints | None = Field(
+        default=None,
+        description="Who cosigns checkpoints (docs/CHECKPOINTS.md); absent in a trust file made "
+        "before them.",
+    )
     fingerprint: str = Field(
         pattern=r"^[0-9a-f]{4}(-[0-9a-f]{4}){7}$",
         description="First 16 bytes of the SHA-256 of the canonical JSON of the other members "
         "(keys sorted, no whitespace, ASCII), as 8 groups of 4 hex digits (docs/API.md).",
     )
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+class CheckpointSignatureItem(_Answer):
+    """One department's signature on a checkpoint, as this gateway holds it."""
+
+    seq: int = Field(ge=1, description="Its place in this gateway's order (pass as `after`).")
+    number: int = Field(ge=0, description="The block number.")
+    hash: str = Field(pattern=_HEX_HASH, description="The block's hash it signed.")
+    address: Address
+    department: str = _hash("The cosigning department")
+    code: str | None = Field(description="Its code, as the trust file names it.")
+    time: int = Field(ge=0, description="When it signed (Unix seconds, part of what is signed).")
+    signature: str = Field(
+        pattern=r"^0x[0-9a-f]{130}$", description="EIP-191 signature, r ‖ s ‖ v (65 bytes)."
+    )
+
+
+class CheckpointSignatures(_Answer):
+    """Signatures in the order this gateway kept them, after `after`."""
+
+    items: list[CheckpointSignatureItem] = Field(description="The signatures of this page.")
+    next_after: int = Field(ge=0, description="Pass as `after` for what follows.")
+
+
+class CosignatureForm(_Answer):
+    """One cosignature of a checkpoint's JSON form."""
+
+    address: Address
+    time: int = Field(ge=0, description="When it signed (Unix seconds).")
+    signature: str = Field(pattern=r"^0x[0-9a-f]{130}$", description="r ‖ s ‖ v, 65 bytes.")
+
+
+class CosignedCheckpointForm(_Answer):
+    """A checkpoint in its JSON form (docs/CHECKPOINTS.md), as a proof bundle carries it."""
+
+    number: int = Field(ge=0, description="The block number.")
+    hash: str = Field(pattern=_HEX_HASH, description="The block's hash.")
+    cosignatures: list[CosignatureForm] = Field(description="Ascending by address.")
+
+
+class CheckpointHash(_Answer):
+    """One hash signed for a block number, and who signed it."""
+
+    hash: str = Field(pattern=_HEX_HASH, description="The hash signed.")
+    departments: int = Field(ge=1, description="Distinct departments that signed it.")
+    cosigned: bool = Field(description="Whether they reach the trust file's threshold.")
+    cosigners: list[CheckpointSignatureItem] = Field(description="Their signatures.")
+
+
+class CheckpointAnswer(_Answer):
+    """What this gateway holds for one block number."""
+
+    number: int = Field(ge=0)
+    threshold: int = Field(ge=0, description="Departments a checkpoint needs.")
+    conflict: bool = Field(description="Whether two different hashes were signed for it.")
+    hashes: list[CheckpointHash] = Field(description="Each hash signed, by hash.")
+
+
+class ConflictHash(_Answer):
+    """One of the hashes signed for a block number in conflict."""
+
+    hash: str = Field(pattern=_HEX_HASH)
+    departments: int = Field(ge=1, description="Distinct departments that signed it.")
+    cosigners: list[CheckpointSignatureItem] = Field(description="Their signatures.")
+
+
+class CheckpointConflictAnswer(_Answer):
+    """A block number for which two different hashes were signed."""
+
+    number: int = Field(ge=0)
+    seen_at: Time = _time("When this gateway first saw the conflict (or one more hash)")
+    acknowledged_at: Time = _time("When an operator acknowledged it")
+    hashes: list[ConflictHash] = Field(description="Each hash signed, by hash.")
+
+
+class CheckpointConflictList(_Answer):
+    """Every conflict, newest block first."""
+
+    items: list[CheckpointConflictAnswer]
 
 
 # --------------------------------------------------------------------------- health
@@ -823,6 +929,14 @@ class NodeReadiness(_Answer):
     )
     error: str | SkipJsonSchema[None] = Field(
         default=None, description="The failure's kind; present only when it did not answer."
+    )
+
+
+class CheckpointReadiness(_Answer):
+    """Conflicts between checkpoints (docs/CHECKPOINTS.md), read from the database now."""
+
+    conflicts: list[int] = Field(
+        description="Block numbers with two hashes signed, not acknowledged (then not ready)."
     )
 
 
@@ -872,6 +986,7 @@ class Readiness(_Answer):
     node: NodeReadiness = Field(description="The chain node.")
     database: DatabaseReadiness = Field(description="The database.")
     index: IndexReadiness = Field(description="The index.")
+    checkpoints: CheckpointReadiness = Field(description="Cosigned checkpoints.")
 
 
 # --------------------------------------------------------------------------- catalogue

@@ -18,6 +18,7 @@ from ledger.submissions import SubmissionQueue
 from ledger.trust import deployment_trust
 from ledger.verify import Verifier
 from ledger.watch import Watchers
+from ledger.witness import Witness
 
 from .answer_cache import AnswerCache
 from .metrics import Metrics
@@ -170,6 +171,35 @@ class ApiState:
                     log.warning("webhook pass failed: %s", kind)
                 said = kind
             self.stopping.wait(self.settings.webhook_interval)
+
+    @cached_property
+    def witness(self) -> Witness:
+        """This gateway's checkpoints: signed with its key when the trust file names it,
+        collected from ``XIETONG_CHECKPOINT_PEERS``."""
+        return self.gateway.witness()
+
+    def checkpoint_loop(self) -> None:
+        """Collect, sign and compare checkpoints every ``checkpoint_poll`` seconds until
+        stopping (ledger.witness). Why this gateway signs none is logged once; a failed pass
+        is logged by its kind (a lasting one once) and the next starts over."""
+        said = None
+        told = False
+        while not self.stopping.is_set():
+            try:
+                witness = self.witness
+                if not told:
+                    why = witness.why_not_signing()
+                    if why is not None:
+                        log.warning("checkpoints: %s", why)
+                    told = True
+                witness.run()
+                said = None
+            except Exception as exc:  # keep the loop alive; a pass changes nothing it did not keep
+                kind = type(exc).__name__
+                if kind != said:
+                    log.warning("checkpoint pass failed: %s", kind)
+                said = kind
+            self.stopping.wait(self.settings.checkpoint_poll)
 
     def anchor_loop(self, interval: float = 0.5, resume_every: float = 30.0) -> None:
         """Seal and anchor due submission batches until stopping; at start and then every

@@ -6,6 +6,7 @@ import logging
 import weakref
 from collections.abc import Iterable
 from functools import cached_property
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy.engine import Engine
@@ -24,6 +25,7 @@ from .keys import load_signer
 from .settings import Settings
 from .verify import Verifier
 from .watch import Watchers
+from .witness import Witness
 
 __all__ = ["Gateway"]
 
@@ -121,12 +123,41 @@ class Gateway:
             timeout=self.settings.webhook_timeout,
         )
 
+    def witness(self, *, sign: bool = True) -> Witness:
+        """This gateway's checkpoints (docs/CHECKPOINTS.md): cosigned with its key when
+        ``sign`` and the trust file names the key, collected from the configured peers."""
+        return Witness(
+            self.engine,
+            self.client,
+            self.deployment.trust(),
+            signer=self.signer if sign and self._holds_key() else None,
+            interval=self.settings.checkpoint_interval,
+            confirmations=self.settings.confirmations,
+            peers=self.settings.checkpoint_peers,
+        )
+
+    def _holds_key(self) -> bool:
+        """Whether this gateway is configured to sign (a keystore, or local mode's key)."""
+        return self.settings.keystore is not None or self.settings.env == "local"
+
     def verifier(self, *, head_ttl: float = 0.0) -> Verifier:
         verifier = Verifier(
-            self.engine, self.client, confirmations=self.settings.confirmations, head_ttl=head_ttl
+            self.engine,
+            self.client,
+            confirmations=self.settings.confirmations,
+            head_ttl=head_ttl,
+            checkpoints=self._cosigned_checkpoint,
         )
         self._verifiers.add(verifier)
         return verifier
+
+    @cached_property
+    def _reader(self) -> Witness:
+        return self.witness(sign=False)
+
+    def _cosigned_checkpoint(self, at_least: int, at_most: int | None) -> dict[str, Any] | None:
+        """The lowest cosigned checkpoint a proof bundle of a block from ``at_least`` carries."""
+        return self._reader.cosigned(at_least=at_least, at_most=at_most)
 
     def _index_moved(self) -> None:
         """An indexer of this gateway ended a pass: its verifiers forget the index

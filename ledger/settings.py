@@ -18,6 +18,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from ._urls import is_loopback
 from .db.urls import sqlite_file
 from .errors import InputError
 from .home import HomeSource, find_home, under_home
@@ -149,6 +150,21 @@ class Settings(BaseSettings):
     )
     webhook_timeout: float = Field(
         default=10.0, gt=0, le=300, description="Seconds a receiver has to answer a webhook."
+    )
+    checkpoint_interval: int = Field(
+        default=16,
+        ge=1,
+        le=1_000_000,
+        description="Blocks between the checkpoints a gateway cosigns (docs/CHECKPOINTS.md): "
+        "every block number that is a multiple of it.",
+    )
+    checkpoint_poll: float = Field(
+        default=10.0, gt=0, description="Seconds between the checkpoint passes under `serve`."
+    )
+    checkpoint_peers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated base URLs of the other departments' gateways whose "
+        "checkpoint signatures this gateway collects.",
     )
     index_max_lag_blocks: int = Field(
         default=20,
@@ -283,6 +299,41 @@ class Settings(BaseSettings):
                 raise ValueError(f"{shown} is XIETONG_RPC_URL itself, not another node")
             if url in value[:at]:
                 raise ValueError(f"{shown} is named twice")
+        return value
+
+    @field_validator("checkpoint_peers", mode="before")
+    @classmethod
+    def _peers_from_a_list(cls, value: Any) -> Any:
+        """``XIETONG_CHECKPOINT_PEERS`` is comma-separated (blank entries ignored)."""
+        if isinstance(value, str):
+            return [entry.strip().rstrip("/") for entry in value.split(",") if entry.strip()]
+        return value
+
+    @field_validator("checkpoint_peers")
+    @classmethod
+    def _peers_are_gateways(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        """Every peer an https URL with a host (http to loopback, or anywhere in local mode),
+        no user or password, named once: checked when the settings load."""
+        local = info.data.get("env") == "local"
+        for at, url in enumerate(value):
+            parts = urlsplit(url)
+            shown = repr(f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}")
+            try:
+                parts.port  # noqa: B018 - raises ValueError for a port that is not one
+            except ValueError:
+                raise ValueError(f"the checkpoint peer {shown} has no valid port") from None
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"the checkpoint peer {url[:80]!r} is not an http(s) URL")
+            if parts.username is not None or parts.password is not None:
+                raise ValueError(f"the checkpoint peer {shown} has a user or password in it")
+            if parts.query or parts.fragment:
+                raise ValueError(f"the checkpoint peer {shown} has a query or fragment")
+            if parts.scheme == "http" and not local and not is_loopback(parts.hostname):
+                raise ValueError(
+                    f"the checkpoint peer {shown} is plain http to another host: use https"
+                )
+            if url in value[:at]:
+                raise ValueError(f"the checkpoint peer {shown} is named twice")
         return value
 
     @field_validator("trusted_proxies")

@@ -15,10 +15,10 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from ledger.db import queries
-from ledger.db.tables import IndexerCheckpoint
+from ledger.db.tables import CheckpointConflict, IndexerCheckpoint
 
 from ..deps import StateDep, require
 from ..examples import ok, problems
@@ -83,6 +83,7 @@ def readiness(state: StateDep) -> dict[str, Any]:
     except Exception as exc:  # any failure to reach the node means "not reachable"
         node["error"] = type(exc).__name__
     database: dict[str, Any] = {"reachable": False}
+    checkpoints: dict[str, Any] = {"conflicts": []}
     index: dict[str, Any] = {
         "block_number": None,
         "block_time": None,
@@ -96,6 +97,13 @@ def readiness(state: StateDep) -> dict[str, Any]:
         with Session(state.gateway.engine) as session:
             session.execute(text("select 1"))
             index.update(queries.index_status(session=session))
+            checkpoints["conflicts"] = list(
+                session.exec(
+                    select(CheckpointConflict.number)
+                    .where(col(CheckpointConflict.acknowledged_at).is_(None))
+                    .order_by(col(CheckpointConflict.number))
+                ).all()
+            )
         database["reachable"] = True
     except Exception as exc:
         database["error"] = type(exc).__name__
@@ -123,6 +131,8 @@ def readiness(state: StateDep) -> dict[str, Any]:
         reasons.append("chain-halted")  # e.g. a majority of a network's validators stopped
     if not database["reachable"]:
         reasons.append("database-unreachable")
+    if checkpoints["conflicts"]:
+        reasons.append("checkpoint-conflict")  # two hashes signed for one block: a fork, a liar
     if loop["running"]:
         if loop["last_error"] is not None:
             reasons.append("index-pass-failed")
@@ -137,6 +147,7 @@ def readiness(state: StateDep) -> dict[str, Any]:
         "node": node,
         "database": database,
         "index": index,
+        "checkpoints": checkpoints,
     }
 
 

@@ -126,11 +126,17 @@ def _proof(values: list[bytes], index: int, root: str, what: str) -> list[str]:
 
 
 def sealed_evidence(
-    w3: Web3, *, block_number: int, transaction: str, from_genesis: bool = False
+    w3: Web3,
+    *,
+    block_number: int,
+    transaction: str,
+    from_genesis: bool = False,
+    through: int | None = None,
 ) -> dict[str, Any] | None:
     """The ``sealed`` member of a bundle for ``transaction`` in block ``block_number``, None
     on a chain without seals. ``from_genesis``: carry the history even when the signer set
-    never changed.
+    never changed. ``through``: carry the headers up to that block too (a cosigned
+    checkpoint's, docs/CHECKPOINTS.md; at most :data:`~ledger.clique.MAX_HEADERS` in all).
 
     Raises:
         NotSealedError: a majority of the signers has not sealed on top of the block yet.
@@ -162,7 +168,10 @@ def sealed_evidence(
     headers, sealers = [first], {recover_signer(decode_header(first, "the anchor block"))}
     head = int(_rpc(w3, "eth_blockNumber", []), 16)
     number = block_number
-    while len(sealers) < required and len(headers) < MAX_HEADERS and number < head:
+    last = block_number if through is None else min(through, block_number + MAX_HEADERS - 1)
+    while (
+        (len(sealers) < required or number < last) and len(headers) < MAX_HEADERS and number < head
+    ):
         number += 1
         raw = header_rlp(_rpc(w3, "eth_getBlockByNumber", [hex(number), False]))
         headers.append(raw)

@@ -11,6 +11,7 @@ from . import (
     apikey,
     audit,
     catalogue,
+    checkpoint,
     commitment,
     consortium,
     dataset,
@@ -47,6 +48,7 @@ app.add_typer(apikey.app, name="apikey")
 app.add_typer(consortium.app, name="consortium")
 app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(watch.app, name="watch")
+app.add_typer(checkpoint.app, name="checkpoint")
 app.command("deploy")(deploy_command)
 app.command("demo")(demo_command)
 app.command("doctor")(doctor_command)

@@ -14,7 +14,7 @@ from ..catalogue import verified_texts
 from ..chain.client import connect
 from ..chain.transport import node_errors
 from ..display import display_name
-from ..errors import InputError
+from ..errors import CheckpointError, InputError
 from ..gateway import Gateway
 from ..refs import parse_hash
 from ..trust import load_trust
@@ -182,11 +182,20 @@ def verify_proof_command(
             "the consortium network against the trust file alone (docs/OFFLINE_PROOFS.md).",
         ),
     ] = False,
+    cosigned: Annotated[
+        bool,
+        typer.Option(
+            "--cosigned",
+            help="Refuse a bundle that carries no checkpoint cosigned by the trust file's "
+            "threshold of departments (docs/CHECKPOINTS.md).",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Check a proof bundle: the Merkle path offline, then every claim of it on the
     consortium's chain, whose addresses come from the trust file alone. Trusts no gateway.
-    With --offline, trusts no node either: a majority of the consortium's signers vouch."""
+    With --offline, trusts no node either: a majority of the consortium's signers vouch.
+    A cosigned checkpoint the bundle carries is checked too."""
     settings = load_settings(json_output)
 
     def run() -> dict[str, Any]:
@@ -198,7 +207,7 @@ def verify_proof_command(
         data = load_bundle(text)  # BundleFormatError when it is not a JSON bundle
         if offline:
             check_text_size(len(text), data)
-            return _offline(data)
+            return _required(_offline(data))
         check_bundle_offline(data)  # a bad bundle is refused before any node is asked
         w3 = connect(rpc or settings.rpc_url)
         if trust is not None:
@@ -213,9 +222,20 @@ def verify_proof_command(
                     "your consortium published with --trust."
                 )
             consortium = load_trust(path)
-        return verify_bundle(
-            data, w3, trust=consortium, confirmations=settings.confirmations
-        ).as_dict()
+        return _required(
+            verify_bundle(
+                data, w3, trust=consortium, confirmations=settings.confirmations
+            ).as_dict()
+        )
+
+    def _required(result: dict[str, Any]) -> dict[str, Any]:
+        if cosigned and result["checkpoint"] is None:
+            raise CheckpointError(
+                "checkpoint-missing",
+                "the bundle carries no checkpoint cosigned by the trust file's departments "
+                "(--cosigned asks for one): ask its gateway for a new bundle a few blocks later.",
+            )
+        return result
 
     def _offline(data: Any) -> dict[str, Any]:
         if trust is not None:
@@ -256,8 +276,21 @@ def verify_proof_command(
         f"  {safe(result['confirmations'])} confirmation(s), chain {safe(result['chain_id'])}, "
         f"consortium {safe(result['consortium'])}"
     )
+    _show_checkpoint(result["checkpoint"])
     for sentence in result["unchecked"]:
         console.print(f"  [yellow]not checked[/] {safe(sentence)}", highlight=False)
+
+
+def _show_checkpoint(checkpoint: dict[str, Any] | None) -> None:
+    """The bundle's cosigned checkpoint: its block and the departments that signed it."""
+    if checkpoint is None:
+        return
+    codes = ", ".join(safe(c["code"]) for c in checkpoint["cosigners"])
+    console.print(
+        f"  checkpoint block {safe(checkpoint['number'])} {safe(checkpoint['hash'])} cosigned "
+        f"by {len(checkpoint['cosigners'])} ({checkpoint['threshold']} required): {codes}",
+        highlight=False,
+    )
 
 
 def _named(department: dict[str, Any]) -> str:
@@ -295,6 +328,7 @@ def _show_offline(result: dict[str, Any]) -> None:
         f"{safe(result['chain_id'])}, consortium {safe(result['consortium'])}",
         highlight=False,
     )
+    _show_checkpoint(result["checkpoint"])
     for sentence in result["unchecked"]:
         console.print(f"  [yellow]not checked[/] {safe(sentence)}", highlight=False)
 

@@ -7,7 +7,8 @@ Two kinds of tables:
   nothing the chain does not; ``xietong reindex`` drops and rebuilds them.
 * **Off-chain state** (``OFFCHAIN_TABLES``): versions being anchored, the leaf store that
   answers proofs, hashes submitted over the API and waiting to be anchored, API keys, portal
-  sessions, the catalogue of texts whose hashes the chain holds. It cannot be rebuilt from the chain, so reindexing never touches it.
+  sessions, the catalogue of texts whose hashes the chain holds, watchers and their webhooks,
+  checkpoint signatures. It cannot be rebuilt from the chain, so reindexing never touches it.
 
 Hashes, ids and addresses are stored as 0x-prefixed lowercase hex (addresses checksummed);
 times are unix seconds; uint64 values above 2**63-1 (e.g. "valid forever") are stored as
@@ -34,6 +35,9 @@ __all__ = [
     "AuditorRow",
     "CatalogueText",
     "ChainEvent",
+    "CheckpointConflict",
+    "CheckpointPeer",
+    "CheckpointSignature",
     "CommitmentParticipantRow",
     "CommitmentRow",
     "DatasetRow",
@@ -451,6 +455,58 @@ class WebhookMessage(SQLModel, table=True):
     delivered_at: int | None = Field(default=None, sa_type=BigInteger)
 
 
+# --------------------------------------------------------------------------- checkpoints
+
+
+class CheckpointSignature(SQLModel, table=True):
+    """One department's signature on a checkpoint of the chain (docs/CHECKPOINTS.md): this
+    gateway's own, or collected from a peer after it verified. Each number, address and hash
+    once: a department that signed two hashes for one number keeps both (a conflict)."""
+
+    __tablename__ = "checkpoint_signature"
+    __table_args__ = (
+        UniqueConstraint("number", "address", "block_hash", name="uq_checkpoint_signature"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = _big(index=True)
+    block_hash: str
+    address: str  # EIP-55
+    department_id: str
+    #: The cosignature's own time (what was signed), unix seconds.
+    signed_at: int = _big()
+    signature: str
+    #: ``own``, or the base URL of the peer it was collected from.
+    source: str
+    received_at: int = _big()
+
+
+class CheckpointPeer(SQLModel, table=True):
+    """A peer gateway whose checkpoint signatures this gateway collects, and how far."""
+
+    __tablename__ = "checkpoint_peer"
+    url: str = Field(primary_key=True)
+    #: The peer's page cursor to ask from next (None: from the start).
+    cursor: str | None = None
+    accepted: int = _big(default=0)
+    refused: int = _big(default=0)
+    last_refusal: str | None = None
+    last_attempt_at: int | None = Field(default=None, sa_type=BigInteger)
+    last_success_at: int | None = Field(default=None, sa_type=BigInteger)
+    last_error: str | None = None
+
+
+class CheckpointConflict(SQLModel, table=True):
+    """A block number for which two different hashes were signed, when it was first seen,
+    and whether an operator acknowledged it (``/readyz`` fails until then)."""
+
+    __tablename__ = "checkpoint_conflict"
+    number: int = Field(sa_type=BigInteger, primary_key=True)
+    #: How many different hashes were signed for it when last looked at.
+    hashes: int
+    seen_at: int = _big()
+    acknowledged_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
 PROJECTION_TABLES: tuple[type[SQLModel], ...] = (
     IndexerCheckpoint,
     IndexedBlock,
@@ -479,4 +535,7 @@ OFFCHAIN_TABLES: tuple[type[SQLModel], ...] = (
     CatalogueText,
     Watcher,
     WebhookMessage,
+    CheckpointSignature,
+    CheckpointPeer,
+    CheckpointConflict,
 )

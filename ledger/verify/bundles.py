@@ -31,12 +31,13 @@ from ..chain.client import ChainClient
 from ..chain.reads import named_department, read_version
 from ..chain.transport import node_errors
 from ..db.queries import iso as _iso  # None for None and for "forever" (after 9999)
-from ..errors import ContractRevertError, InputError
+from ..errors import CheckpointError, ContractRevertError, InputError
 from ..events import LogDecoder
 from ..hashing import loads_strict
 from ..ids import version_id
 from ..refs import parse_hash
 from ..trust import ConsortiumTrust, check_node
+from ..witness.checkpoint import NO_COSIGNERS, check_bundle_checkpoint
 from ._errors import (
     BundleClaimError,
     BundleFormatError,
@@ -94,6 +95,9 @@ class BundleCheck:
     consortium: str
     #: What could not be checked, one sentence each (only an old bundle has any).
     unchecked: list[str] = field(default_factory=list)
+    #: The bundle's cosigned checkpoint, checked against the node (docs/CHECKPOINTS.md):
+    #: number, hash, threshold and cosigners; None when the bundle carries none.
+    checkpoint: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -357,6 +361,7 @@ def verify_bundle(
         RevokedVersionError: its owner revoked the version.
         BundleClaimError: a claim differs from the chain's facts.
         NotConfirmedError: fewer than ``confirmations`` blocks hold the anchor.
+        CheckpointError: the bundle's cosigned checkpoint is refused (its ``reason``).
     """
     leaf, proof, root = check_bundle_offline(bundle)
     fmt = str(bundle["format"])
@@ -458,6 +463,26 @@ def verify_bundle(
         raise NotConfirmedError(
             f"the anchor has {depth} confirmation(s); {confirmations} are required."
         )
+    # 6) The cosigned checkpoint, on the node's chain.
+    checkpoint = None
+    if not legacy and bundle.get("checkpoint") is not None:
+
+        def node_hash(number: int) -> str | None:
+            found = client.block(number)
+            return None if found is None else "0x" + bytes(found["hash"]).hex()
+
+        try:
+            checkpoint = check_bundle_checkpoint(
+                bundle["checkpoint"],
+                trust,
+                block_number=record.block_number,
+                hash_at=node_hash,
+                where="the node",
+            ).as_dict()
+        except CheckpointError as exc:
+            if exc.reason != "trust-no-cosigners":
+                raise
+            unchecked.append(NO_COSIGNERS)
     return BundleCheck(
         format=fmt,
         leaf="0x" + leaf.hex(),
@@ -476,6 +501,7 @@ def verify_bundle(
         contract=registry,
         consortium=trust.fingerprint,
         unchecked=unchecked,
+        checkpoint=checkpoint,
     )
 
 

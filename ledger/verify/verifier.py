@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from .. import merkle
 from ..chain.client import ChainClient
 from ..chain.sealed import sealed_evidence
+from ..clique import MAX_HEADERS
 from ..db.queries import iso as _iso  # None for None and for "forever" (after 9999)
 from ..errors import InputError
 from . import _gate
@@ -54,9 +55,13 @@ class Verifier:
         *,
         confirmations: int = 1,
         head_ttl: float = 0.0,
+        checkpoints: Callable[[int, int | None], dict[str, Any] | None] | None = None,
     ) -> None:
         """``head_ttl``: seconds a read of the chain's head may be reused (0: every answer
-        reads it; a server answering many requests at once sets a fraction of a second)."""
+        reads it; a server answering many requests at once sets a fraction of a second).
+        ``checkpoints(at_least, at_most)``: the cosigned checkpoint a bundle of a block from
+        ``at_least`` carries (``ledger.witness.Witness.cosigned``; None: bundles carry none)."""
+        self.checkpoints = checkpoints
         self.engine = engine
         self.client = client
         self.confirmations = max(1, confirmations)
@@ -65,7 +70,7 @@ class Verifier:
         self.chain = ChainView(client, confirmations=self.confirmations, head_ttl=head_ttl)
         #: The sealed evidence of anchors (block, transaction), once a majority sealed them;
         #: ``_unsealed`` once the node turned out to run no Clique (Hardhat, Anvil).
-        self._sealed: dict[tuple[int, str], dict[str, Any]] = {}
+        self._sealed: dict[tuple[int, str, int | None], dict[str, Any]] = {}
         self._unsealed = False
         #: The index's facts, kept per generation, and the trees of roots.
         self.index = IndexReader(engine, self.chain)
@@ -349,7 +354,8 @@ class Verifier:
         tree: merkle.MerkleTree,
         version: Version | VersionFacts,
     ) -> dict[str, Any]:
-        return {
+        sealed, checkpoint = self._evidence(version.block_number, version.transaction)
+        bundle = {
             "format": BUNDLE_FORMAT,
             "leaf": {
                 "kind": kind,
@@ -372,19 +378,43 @@ class Verifier:
                 if isinstance(version, Version)
                 else version.anchored_by[0]
             },
-            "sealed": self._sealed_evidence(version.block_number, version.transaction),
+            "sealed": sealed,
         }
+        if checkpoint is not None:
+            bundle["checkpoint"] = checkpoint
+        return bundle
 
-    def _sealed_evidence(self, block_number: int, transaction: str) -> dict[str, Any] | None:
+    def _evidence(
+        self, block_number: int, transaction: str
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """A bundle's ``sealed`` and ``checkpoint`` members: the lowest checkpoint cosigned
+        from the anchor's block (docs/CHECKPOINTS.md), and on a Clique network the sealed
+        headers up to it (a checkpoint beyond what a bundle may carry is left out)."""
+        if self.checkpoints is None:
+            return self._sealed_evidence(block_number, transaction), None
+        if not self.embedded:
+            _gate.would_block("the database (the cosigned checkpoint of a proof)")
+        sealed = self._sealed_evidence(block_number, transaction)
+        if sealed is None:
+            return None, self.checkpoints(block_number, None)
+        checkpoint = self.checkpoints(block_number, block_number + MAX_HEADERS - 1)
+        if checkpoint is None:
+            return sealed, None
+        return self._sealed_evidence(block_number, transaction, checkpoint["number"]), checkpoint
+
+    def _sealed_evidence(
+        self, block_number: int, transaction: str, through: int | None = None
+    ) -> dict[str, Any] | None:
         """The ``sealed`` member of a bundle (ledger.chain.sealed), None on a chain without
-        seals; kept once made (a majority of the signers sealed it)."""
+        seals; kept once made (a majority of the signers sealed it, and the headers reach
+        ``through``)."""
         if self.client is None or self._unsealed:
             return None
-        key = (block_number, transaction)
+        key = (block_number, transaction, through)
         if key not in self._sealed:
             _gate.would_block("the chain node (the sealed headers of a proof)")
             evidence = sealed_evidence(
-                self.client.w3, block_number=block_number, transaction=transaction
+                self.client.w3, block_number=block_number, transaction=transaction, through=through
             )
             if evidence is None:
                 self._unsealed = True

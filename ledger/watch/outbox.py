@@ -24,7 +24,6 @@ Nothing of a secret is logged or returned but by :meth:`Watchers.add` and
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import time
 import uuid
@@ -38,10 +37,13 @@ from sqlalchemy import delete, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from .._urls import is_loopback
 from ..db.queries import Page, iso, keyset_page
 from ..db.tables import (
     AgreementRow,
     ChainEvent,
+    CheckpointConflict,
+    CheckpointSignature,
     CommitmentParticipantRow,
     CommitmentRow,
     DatasetRow,
@@ -116,16 +118,9 @@ def check_url(url: str, *, allow_http: bool) -> str:
         raise InputError(
             "a webhook URL holds no user or password: the signature says who sends it."
         )
-    if parts.scheme == "http" and not allow_http and not _loopback(parts.hostname):
+    if parts.scheme == "http" and not allow_http and not is_loopback(parts.hostname):
         raise InputError("webhooks go over https (plain http only to a loopback address).")
     return url
-
-
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 def check_topics(topics: Sequence[str], expiring_days: int | None) -> list[str]:
@@ -384,6 +379,33 @@ class Watchers:
                 }
                 due.append(
                     (f"overdue:{commitment.id}:{commitment.deadline}", "commitment.overdue", data)
+                )
+        if "checkpoint.conflict" in topics:
+            conflicts = session.exec(
+                select(CheckpointConflict).where(col(CheckpointConflict.acknowledged_at).is_(None))
+            ).all()
+            for conflict in conflicts:
+                signed = session.exec(
+                    select(CheckpointSignature)
+                    .where(CheckpointSignature.number == conflict.number)
+                    .order_by(col(CheckpointSignature.block_hash), col(CheckpointSignature.address))
+                ).all()
+                hashes: dict[str, list[str]] = {}
+                for signature in signed:
+                    hashes.setdefault(signature.block_hash, []).append(signature.department_id)
+                conflict_data: dict[str, Any] = {
+                    "department": us,
+                    "number": conflict.number,
+                    "hashes": [
+                        {"hash": h, "departments": sorted(set(d))} for h, d in hashes.items()
+                    ],
+                }
+                due.append(
+                    (
+                        f"conflict:{conflict.number}:{conflict.hashes}",
+                        "checkpoint.conflict",
+                        conflict_data,
+                    )
                 )
         return due
 

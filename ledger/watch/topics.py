@@ -14,7 +14,10 @@ Every topic is relative to the watcher's department (``us``):
 * ``commitment.changed``: a commitment we take part in (or lead) was proposed, signed,
   activated, progressed, completed or cancelled;
 * ``commitment.overdue``: such a commitment, active, is past its deadline (once);
-* ``department.suspension-proposed``: someone proposed to suspend us.
+* ``department.suspension-proposed``: someone proposed to suspend us;
+* ``checkpoint.conflict``: two different hashes were signed for one block number
+  (docs/CHECKPOINTS.md): a fork, or a department that lies (once per number and count of
+  hashes, while not acknowledged).
 
 :func:`event_topics` says which of a watcher's topics one chain event fires, from the event
 and :class:`Concerns` (what the index says is ours, read when the event is matched).
@@ -27,7 +30,14 @@ from typing import Any
 
 from ..chain.enums import ProposalKind
 
-__all__ = ["EVENT_TOPICS", "TIMED_TOPICS", "TOPICS", "Concerns", "event_topics"]
+__all__ = [
+    "CHECKPOINT_TOPICS",
+    "EVENT_TOPICS",
+    "TIMED_TOPICS",
+    "TOPICS",
+    "Concerns",
+    "event_topics",
+]
 
 #: Topics fired by chain events.
 EVENT_TOPICS = (
@@ -40,7 +50,9 @@ EVENT_TOPICS = (
 )
 #: Topics fired by time passing (an end near, a deadline passed).
 TIMED_TOPICS = ("agreement.expiring", "commitment.overdue")
-TOPICS = EVENT_TOPICS + TIMED_TOPICS
+#: Topics fired by the cosigned checkpoints this gateway holds.
+CHECKPOINT_TOPICS = ("checkpoint.conflict",)
+TOPICS = EVENT_TOPICS + TIMED_TOPICS + CHECKPOINT_TOPICS
 
 _AGREEMENT_EVENTS = {
     "AgreementProposed",

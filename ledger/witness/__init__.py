@@ -5,22 +5,33 @@ from __future__ import annotations
 
 from .checkpoint import (
     MAX_COSIGNATURES,
+    NO_COSIGNERS,
     Cosignature,
     CosignedCheckpoint,
+    check_bundle_checkpoint,
     check_checkpoint,
     check_cosignature,
+    check_signed,
     cosign,
     origin,
     signed_text,
     signer_of,
 )
+from .witness import PAGE, NotCheckpointedError, PassReport, Witness
 
 __all__ = [
     "MAX_COSIGNATURES",
+    "NO_COSIGNERS",
+    "PAGE",
     "Cosignature",
     "CosignedCheckpoint",
+    "NotCheckpointedError",
+    "PassReport",
+    "Witness",
+    "check_bundle_checkpoint",
     "check_checkpoint",
     "check_cosignature",
+    "check_signed",
     "cosign",
     "origin",
     "signed_text",

@@ -33,6 +33,7 @@ __all__ = [
     "check_bundle_checkpoint",
     "check_checkpoint",
     "check_cosignature",
+    "check_signed",
     "cosign",
     "origin",
     "signed_text",
@@ -205,11 +206,27 @@ def check_cosignature(
     }
 
 
+def check_signed(
+    trust: ConsortiumTrust, *, number: Any, block_hash: Any, cosignature: Any
+) -> tuple[Cosignature, dict[str, Any]]:
+    """Rules 1 to 3 for one department's signature as a gateway hands it on (``number``,
+    ``block_hash`` and the cosignature's JSON form, each untrusted): the signature and the
+    cosigner the trust file names.
+
+    Raises:
+        CheckpointError: ``checkpoint-form``, ``trust-no-cosigners``, ``cosigner-unknown`` or
+            ``cosignature-invalid``.
+    """
+    number, block_hash, (signed,) = _form(
+        {"number": number, "hash": block_hash, "cosignatures": [cosignature]}
+    )
+    _cosigners(trust)
+    return signed, check_cosignature(trust, number, block_hash, signed)
+
+
 def _cosigners(trust: ConsortiumTrust) -> CheckpointTrust:
     if trust.checkpoints is None:
-        raise CheckpointError(
-            "trust-no-cosigners", "The trust file names no checkpoint cosigners."
-        )
+        raise CheckpointError("trust-no-cosigners", "The trust file names no checkpoint cosigners.")
     return trust.checkpoints
 
 

@@ -69,9 +69,16 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/v1/watchers/{watcher_id}/rotate"): "admin",
     ("GET", "/v1/webhooks"): "admin",
     ("POST", "/v1/webhooks/{message_id}/retry"): "admin",
+    ("POST", "/v1/checkpoints/conflicts/{number}/acknowledge"): "admin",
 }
 #: /v1 routes anyone may call without a key (rate-limited per client address).
-PUBLIC: set[tuple[str, str]] = {("GET", "/v1/consortium")}
+PUBLIC: set[tuple[str, str]] = {
+    ("GET", "/v1/consortium"),
+    ("GET", "/v1/checkpoints"),
+    ("GET", "/v1/checkpoints/latest"),
+    ("GET", "/v1/checkpoints/conflicts"),
+    ("GET", "/v1/checkpoints/{number}"),
+}
 LOWER = {"read": (), "anchor": ("read",), "admin": ("read", "anchor")}
 # Path parameters that pass validation, so that only authentication can refuse the request.
 PATH_VALUES = {
@@ -85,6 +92,7 @@ PATH_VALUES = {
     "index": "0",
     "watcher_id": "wh_" + "0" * 32,
     "message_id": "msg_" + "0" * 32,
+    "number": "16",
 }
 
 
@@ -219,14 +227,21 @@ def test_open_reads_admit_anonymous_reads_but_not_writes(
     assert api.get("/v1/departments", scope=None).status_code == 200
 
 
+#: Public routes that answer 404 on the demo world, which signed no checkpoint.
+NOTHING_YET = {"/v1/checkpoints/latest", "/v1/checkpoints/{number}"}
+
+
 @pytest.mark.parametrize(
     "path",
-    ["/healthz", "/readyz", "/docs", "/openapi.json", *(p for _, p in PUBLIC)],
+    ["/healthz", "/readyz", "/docs", "/openapi.json", *(p for _, p in sorted(PUBLIC))],
 )
 def test_health_and_docs_need_no_key(api: Api, path: str) -> None:
     # /metrics needs XIETONG_METRICS_SCOPE's key: tests/api/test_metrics.py
-    response = api.client.get(path)
-    assert response.status_code == 200, response.text
+    response = api.client.get(url(path))
+    if path in NOTHING_YET:
+        assert_problem(response, 404, "unknown-checkpoint")
+    else:
+        assert response.status_code == 200, response.text
 
 
 def test_unknown_routes_are_problem_json(api: Api) -> None:

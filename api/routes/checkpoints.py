@@ -1,0 +1,110 @@
+"""``/v1/checkpoints``: the checkpoint signatures this gateway made and collected, the
+checkpoints cosigned by the consortium's threshold, and conflicts (docs/CHECKPOINTS.md).
+
+Public, like the trust file: what peers collect and verifiers compare. Acknowledging a
+conflict needs an admin key."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from ledger.witness import NotCheckpointedError
+
+from .._client import client_address
+from ..deps import StateDep, require
+from ..examples import ok, problems
+from ..schemas import (
+    CheckpointAnswer,
+    CheckpointConflictAnswer,
+    CheckpointConflictList,
+    CheckpointSignatures,
+    CosignedCheckpointForm,
+)
+
+__all__ = ["router"]
+
+_MAX_NUMBER = 2**53 - 1
+
+
+async def _limited(request: Request, state: StateDep) -> None:
+    """Public, but rate-limited per client address like anonymous reads."""
+    state.limiter.check("anon:" + client_address(request, state.settings.trusted_proxies))
+
+
+router = APIRouter(tags=["checkpoints"], dependencies=[Depends(_limited)])
+
+BlockNumber = Annotated[int, Path(ge=0, le=_MAX_NUMBER, description="The block number.")]
+
+
+@router.get(
+    "/v1/checkpoints",
+    summary="Checkpoint signatures held, in the order they were kept",
+    response_model=CheckpointSignatures,
+    responses={**ok("checkpoint_signatures"), **problems(400, 429, 503)},
+)
+def signatures(
+    state: StateDep,
+    after: Annotated[
+        int, Query(ge=0, le=_MAX_NUMBER, description="The `seq` of the last one already seen.")
+    ] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many.")] = 100,
+) -> dict[str, Any]:
+    """Every department's signature this gateway holds (its own, and those it collected and
+    verified), after `after`: what other gateways collect. Each verifies with the trust
+    file's cosigner keys alone (docs/CHECKPOINTS.md)."""
+    return state.witness.signatures(after=after, limit=limit)
+
+
+@router.get(
+    "/v1/checkpoints/latest",
+    summary="The highest checkpoint cosigned by the threshold",
+    response_model=CosignedCheckpointForm,
+    responses={**ok("checkpoint_form"), **problems(404, 429, 503)},
+)
+def latest(state: StateDep) -> dict[str, Any]:
+    """In the JSON form a proof bundle carries: the highest block number whose one hash the
+    trust file's threshold of departments signed, with no other hash signed for it."""
+    found = state.witness.latest()
+    if found is None:
+        raise NotCheckpointedError(
+            "no checkpoint is cosigned by the trust file's threshold of departments yet."
+        )
+    return found
+
+
+@router.get(
+    "/v1/checkpoints/conflicts",
+    summary="Block numbers with two different hashes signed",
+    response_model=CheckpointConflictList,
+    responses={**ok("checkpoint_conflicts"), **problems(429, 503)},
+)
+def conflicts(state: StateDep) -> dict[str, Any]:
+    """Newest block first, acknowledged or not, each with who signed which hash. `/readyz`
+    fails while one is not acknowledged."""
+    return {"items": state.witness.conflicts()}
+
+
+@router.post(
+    "/v1/checkpoints/conflicts/{number}/acknowledge",
+    summary="Acknowledge a conflict",
+    response_model=CheckpointConflictAnswer,
+    responses={**ok("checkpoint_conflict"), **problems(400, 401, 403, 429, 503)},
+    dependencies=[Depends(require("admin"))],
+)
+def acknowledge(state: StateDep, number: BlockNumber) -> dict[str, Any]:
+    """Mark the conflict at `number` as read by an operator (admin key): `/readyz` passes
+    again unless another is open. One more hash signed for it raises it again."""
+    return state.witness.acknowledge(number)
+
+
+@router.get(
+    "/v1/checkpoints/{number}",
+    summary="The signatures held for one block number",
+    response_model=CheckpointAnswer,
+    responses={**ok("checkpoint"), **problems(404, 422, 429, 503)},
+)
+def checkpoint(state: StateDep, number: BlockNumber) -> dict[str, Any]:
+    """Grouped by hash: who signed it, and whether the threshold is reached."""
+    return state.witness.checkpoint(number)
