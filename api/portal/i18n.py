@@ -1022,6 +1022,106 @@ STRINGS: dict[str, tuple[str, str]] = {
         "本部门尚未订阅任何链上动态（xietong watch add，或 POST /v1/watchers）。",
         "This department watches nothing yet (xietong watch add, or POST /v1/watchers).",
     ),
+    "audit.tab.checkpoints": ("联署检查点", "Checkpoints"),
+    "checkpoints.title": ("联署检查点", "Cosigned checkpoints"),
+    "checkpoints.intro": (
+        "每隔若干区块，各部门网关用本部门操作员密钥签署其所见的链头（区块号与区块哈希），并收集"
+        "其他部门网关的签名；达到信任文件门槛的检查点随证明包提供。同一区块号被签署了两个不同"
+        "的哈希即为冲突：可能是分叉，也可能有部门作假。",
+        "Every few blocks each department's gateway signs the chain head it sees (block number "
+        "and hash) with its operator key and collects the other departments' gateways' "
+        "signatures; a checkpoint the trust file's threshold of departments signed goes with "
+        "proof bundles. Two different hashes signed for one block number are a conflict: a "
+        "fork, or a department that lies.",
+    ),
+    "checkpoints.unavailable": (
+        "本网关无法读取联署检查点：{detail}",
+        "This gateway cannot show its checkpoints: {detail}",
+    ),
+    "checkpoints.why.no-cosigners": (
+        "联盟信任文件未列出检查点联署者（生成于此功能之前）：本网关不签署、也不收集检查点。",
+        "The consortium's trust file names no checkpoint cosigners (it was made before them): "
+        "this gateway signs and collects no checkpoint.",
+    ),
+    "checkpoints.why.not-cosigner": (
+        "本网关的密钥不在信任文件的检查点联署者之列：它收集对端网关的检查点，但自己不签署。",
+        "This gateway's key is not one of the trust file's checkpoint cosigners: it collects "
+        "its peers' checkpoints but signs none.",
+    ),
+    "checkpoints.why.other": (
+        "本网关不签署检查点：{detail}",
+        "This gateway signs no checkpoint: {detail}",
+    ),
+    "checkpoints.facts": ("本网关", "This gateway"),
+    "checkpoints.threshold": ("联署门槛", "Threshold"),
+    "checkpoints.threshold_value": (
+        "{threshold} 个部门（信任文件共列出 {count} 个联署部门）",
+        "{threshold} departments (of the {count} the trust file names)",
+    ),
+    "checkpoints.no_threshold": ("信任文件未规定", "none in the trust file"),
+    "checkpoints.interval": ("检查点间隔", "Checkpoint interval"),
+    "checkpoints.interval_value": ("每 {interval} 个区块", "every {interval} blocks"),
+    "checkpoints.signing_as": ("本网关以此部门签署", "Signs for the department"),
+    "checkpoints.signs_none": ("不签署", "signs none"),
+    "checkpoints.latest": ("最新联署检查点", "Latest cosigned checkpoint"),
+    "checkpoints.latest_none": (
+        "尚无达到门槛的联署检查点：需 {threshold} 个部门签署同一区块的同一哈希，且该区块没有其他"
+        "哈希。",
+        "No checkpoint is cosigned by the threshold yet: {threshold} departments must sign one "
+        "hash for a block, with no other hash signed for it.",
+    ),
+    "checkpoints.latest_none_untrusted": ("没有联署检查点。", "No cosigned checkpoint."),
+    "checkpoints.block": ("区块号", "Block"),
+    "checkpoints.block_title": ("区块 #{number}", "Block #{number}"),
+    "checkpoints.hash": ("区块哈希", "Block hash"),
+    "checkpoints.cosigned_by": ("联署部门数", "Cosigning departments"),
+    "checkpoints.cosigned_value": (
+        "{count}（门槛 {threshold}）",
+        "{count} (threshold {threshold})",
+    ),
+    "checkpoints.code": ("部门代码", "Department code"),
+    "checkpoints.address": ("签名账户", "Signing account"),
+    "checkpoints.signed_at": ("签署时间", "Signed at"),
+    "checkpoints.signers": ("签署部门、账户与时间", "Signed by (department, account, time)"),
+    "checkpoints.open_title": ("未确认的检查点冲突", "Open checkpoint conflicts"),
+    "checkpoints.open_alert": (
+        "区块 {blocks} 被签署了不同的哈希：可能是分叉，也可能有部门作假。确认之前，/readyz 报告"
+        "本网关未就绪。请核对每个哈希由哪些部门签署，再由运维人员确认（xietong checkpoint "
+        "acknowledge 区块号，或使用管理密钥调用 POST /v1/checkpoints/conflicts/区块号/acknowledge）。",
+        "Different hashes were signed for block {blocks}: a fork, or a department that lies. "
+        "Until each is acknowledged, /readyz reports this gateway not ready. Read which "
+        "departments signed each hash, then an operator acknowledges it (xietong checkpoint "
+        "acknowledge N, or POST /v1/checkpoints/conflicts/N/acknowledge with an admin key).",
+    ),
+    "checkpoints.conflicts": ("冲突", "Conflicts"),
+    "checkpoints.conflicts_none": (
+        "没有冲突：没有任何区块号被签署过两个不同的哈希。",
+        "No conflict: no block number has two different hashes signed.",
+    ),
+    "checkpoints.acknowledged_title": ("已确认的冲突", "Acknowledged conflicts"),
+    "checkpoints.acknowledged_none": ("没有已确认的冲突。", "No acknowledged conflict."),
+    "checkpoints.seen_at": ("发现于", "Seen"),
+    "checkpoints.acknowledged_at": ("确认于", "acknowledged"),
+    "checkpoints.peers": ("对端网关", "Peers"),
+    "checkpoints.peers_intro": (
+        "对端只显示协议、主机与端口。对端交来的签名经信任文件核验后才保留，其余计为拒绝；"
+        "拒绝原因与错误原样显示，仅供参考。",
+        "Peers are shown by scheme, host and port. A peer's signature is kept only when it "
+        "verifies against the trust file, the others are counted as refused; refusals and "
+        "errors are shown as they are, for reading only.",
+    ),
+    "checkpoints.peers_none": (
+        "未配置对端网关（XIETONG_CHECKPOINT_PEERS）：本网关只持有自己签署的检查点。",
+        "No peer is configured (XIETONG_CHECKPOINT_PEERS): this gateway holds only what it "
+        "signed itself.",
+    ),
+    "checkpoints.peer": ("对端", "Peer"),
+    "checkpoints.accepted": ("已接受", "Accepted"),
+    "checkpoints.refused": ("已拒绝", "Refused"),
+    "checkpoints.last_answer": ("最近应答", "Last answer"),
+    "checkpoints.last_error": ("最近错误", "Last error"),
+    "checkpoints.last_refusal": ("最近拒绝原因", "Last refusal"),
+    "checkpoints.never": ("从未", "never"),
     "audit.intro": (
         "链上合约的全部事件，按链上顺序排列；每条记录都可在任一节点上复核。",
         "Every contract event, in chain order; each can be checked on any node.",

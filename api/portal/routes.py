@@ -1,5 +1,6 @@
 """The auditor portal's pages: verify, datasets, agreements, commitments, membership proposals,
-audit trail and the review of access receipts (with its CSV), sign-in.
+audit trail, the review of access receipts (with its CSV), webhooks and cosigned checkpoints,
+sign-in.
 
 Presentation only: every page reads the index through :mod:`ledger.db.queries` and renders a
 Jinja2 template (autoescaped); the verify page's script hashes the file in the browser and
@@ -40,6 +41,7 @@ from ledger.display import text_flags, visible
 from ledger.ids import version_id
 from ledger.localtime import BEIJING, local_time, time_zone, utc_time, zone_offset
 from ledger.portal_sessions import csrf_token, csrf_token_matches, end_session, open_session
+from ledger.witness import Witness
 
 from .._client import came_over_tls
 from ..deps import (
@@ -84,6 +86,7 @@ AUDIT_TABS = (
     ("audit", "/audit"),
     ("receipts", "/audit/receipts"),
     ("webhooks", "/audit/webhooks"),
+    ("checkpoints", "/audit/checkpoints"),
 )
 #: Most rows a CSV export holds (as the API's audit export).
 MAX_CSV_ROWS = 100_000
@@ -909,6 +912,76 @@ def webhooks_page(
         filters={"status": chosen or ""},
         watching=bool(watchers.all()),
         **listing,
+    )
+
+
+def _not_signing(witness: Witness) -> dict[str, str] | None:
+    """Why this gateway signs no checkpoint, in the page's words: ``code`` names the case
+    (``no-cosigners``, ``not-cosigner``, or ``other`` with the witness's own sentence as
+    ``detail``); None when it signs."""
+    why = witness.why_not_signing()
+    if why is None:
+        return None
+    if witness.threshold is None:
+        return {"code": "no-cosigners", "detail": why}
+    if witness.signer is None:
+        return {"code": "not-cosigner", "detail": why}
+    return {"code": "other", "detail": why}
+
+
+def _cosigner(witness: Witness, address: str, time: int) -> dict[str, Any]:
+    """One cosignature of a checkpoint's JSON form with the department and code the trust
+    file names for its address (the form carries the address and the time only)."""
+    trusted = witness.trust.checkpoints.cosigner(address) if witness.trust.checkpoints else None
+    return {
+        "address": address,
+        "time": time,
+        "department": trusted.department if trusted else None,
+        "code": trusted.code if trusted else None,
+    }
+
+
+@router.get("/audit/checkpoints")
+def checkpoints_page(portal: Reader) -> Response:
+    """This gateway's cosigned checkpoints (:mod:`ledger.witness`, docs/CHECKPOINTS.md): the
+    open conflicts first, the latest checkpoint the trust file's threshold cosigned, the
+    acknowledged conflicts, the peers it collects from, and why it signs none when it does not.
+    Public data as ``/v1/checkpoints`` serves it; what a peer sent is only shown (escaped)."""
+    t = portal.t
+    try:
+        witness = portal.state.witness
+    except LedgerError as exc:  # no node, no deployment, or a manifest that does not load
+        return _error(portal, t("checkpoints.unavailable", detail=str(exc)), status_code=503)
+    latest = witness.latest()
+    if latest is not None:
+        latest = {
+            "number": latest["number"],
+            "hash": latest["hash"],
+            "cosigners": [
+                _cosigner(witness, c["address"], c["time"]) for c in latest["cosignatures"]
+            ],
+        }
+    conflicts = witness.conflicts()
+    trusted = witness.trust.checkpoints
+    own = trusted.cosigner(witness.signer.address) if trusted and witness.signer else None
+    with portal.session() as session:
+        departments = {d["id"].lower(): d for d in _departments(session)}
+    return render(
+        portal,
+        "checkpoints.html",
+        title=t("checkpoints.title"),
+        active="audit",
+        tabs=AUDIT_TABS,
+        threshold=witness.threshold,
+        cosigners=len(trusted.cosigners) if trusted else 0,
+        interval=witness.interval,
+        own_code=own.code if own else None,
+        not_signing=_not_signing(witness),
+        latest=latest,
+        open_conflicts=[c for c in conflicts if c["acknowledged_at"] is None],
+        acknowledged_conflicts=[c for c in conflicts if c["acknowledged_at"] is not None],
+        peers=witness.peer_status(),
+        departments=departments,
     )
 
 

@@ -22,13 +22,16 @@ from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session
 
 from api.deps import SESSION_COOKIE
+from ledger.apikeys import create_api_key
 from ledger.db import queries
 from ledger.db.tables import CatalogueText
 from ledger.demo import DIBAO, POLICY
 from ledger.ids import code_hash
-from ledger.trust import load_trust
+from ledger.keys import dev_account
+from ledger.trust import ConsortiumTrust, load_trust
 from ledger.verify import check_bundle_offline, verify_bundle
 from ledger.watch import Watchers
+from ledger.witness import Witness, cosign
 from tests.browser._browser import TIMEOUT_MS, new_context
 from tests.browser._portal import (
     ANCHORED_FILE,
@@ -41,6 +44,7 @@ from tests.browser._portal import (
 )
 from tests.browser._portal import serve_portal as _serve
 from tests.ledger.watch._receiver import receiver
+from tests.ledger.witness._peer import peer
 from tests.support import mistype
 
 pytestmark = PORTAL_MARKS
@@ -533,6 +537,153 @@ def test_dead_letters_are_listed_with_their_error_and_only_the_receivers_host(
     expect(page.locator("#webhooks tbody tr").first).to_contain_text("Dead letter")
 
 
+# --------------------------------------------------------------------------- checkpoints
+
+PSB_CODE, CIVIL_CODE, HEALTH_CODE = "11330100MB1A00001P", "11330100MB1A00002K", "11330100MB1A00003F"
+HEALTH = "杭州市卫生健康委员会"
+
+
+def _cosigned(trust: ConsortiumTrust, account: int, number: int, block_hash: str) -> dict[str, Any]:
+    """A checkpoint signature as a peer gateway hands it on, made with ``account``'s key."""
+    made = cosign(
+        dev_account(account).key,
+        chain_id=trust.chain_id,
+        genesis_hash=trust.genesis_hash,
+        number=number,
+        block_hash=block_hash,
+        time=1765000000 + account,
+    )
+    return {"number": number, "hash": block_hash, **made.as_dict()}
+
+
+def test_a_checkpoint_conflict_is_shown_until_it_is_acknowledged(
+    page: Page, axe_page: Page, world: World, shot: Shot
+) -> None:
+    """民政局's gateway (account 2) cosigns two checkpoints; a peer hands on 公安局's signature
+    of the first (cosigned by the threshold, 2 of 3), 卫健委's of another hash for the second
+    (a conflict) and one by a key the trust file does not name (refused). The page shows the
+    conflict first, the first checkpoint as the latest, the peer's counts; acknowledged over the
+    API, the conflict moves below. axe finds nothing in either state."""
+    trust = world.gateway.deployment.trust()
+    interval = world.settings.checkpoint_interval
+    number = (world.w3.eth.block_number // interval + 2) * interval
+    while world.w3.eth.block_number <= number:  # undone after the test (consortium snapshot)
+        world.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    earlier = number - interval
+    first, right = (
+        "0x" + bytes(world.w3.eth.get_block(n)["hash"]).hex() for n in (earlier, number)
+    )
+    wrong = "0x" + "e0" * 32
+    with Session(world.gateway.engine) as session:
+        _, admin = create_api_key(session=session, name="checkpoint admin", scope="admin")
+    with peer() as other:
+        other.serve(
+            _cosigned(trust, 1, earlier, first),
+            _cosigned(trust, 3, number, wrong),
+            _cosigned(trust, 9, number, right),  # not a cosigner: refused
+        )
+        settings = world.settings.model_copy(update={"checkpoint_peers": [other.url]})
+        ours = Witness(
+            world.gateway.engine,
+            world.gateway.client,
+            trust,
+            signer=dev_account(2),
+            interval=interval,
+            confirmations=settings.confirmations,
+            peers=settings.checkpoint_peers,
+            timeout=5.0,
+        )
+        report = ours.run()
+        assert report.conflicts == [number] and sorted(report.signed) == [earlier, number]
+        assert report.accepted == {other.url: 2} and report.refused == {other.url: 1}
+        server = _serve(settings)
+        try:
+            base = next(server)
+            for context_page in (page, axe_page):
+                context_page.goto(base + "/audit/checkpoints")
+                context_page.fill("#key", world.key)
+                context_page.click("form[action='/login'] button[type=submit]")
+                expect(context_page).to_have_url(base + "/audit/checkpoints")
+            tab = page.locator("nav.tabs a[aria-current='page']")
+            expect(tab).to_have_attribute("href", "/audit/checkpoints")
+            expect(page.locator("[data-notice='not-signing']")).to_have_count(0)
+
+            # The open conflict, first and in an alert: the block, each hash, who signed it.
+            alert = page.get_by_test_id("open-conflicts")
+            expect(alert).to_be_visible()
+            expect(alert.locator("[role='alert']")).to_contain_text(
+                f"区块 {number} 被签署了不同的哈希"
+            )
+            conflict = alert.locator(f"article[data-conflict='{number}'][data-state='open']")
+            expect(conflict).to_contain_text(f"区块 #{number}")
+            ours_row, theirs_row = (
+                conflict.locator(f"tr[data-hash='{h}']") for h in (right, wrong)
+            )
+            expect(ours_row.locator("th")).to_have_text(right)
+            expect(theirs_row.locator("th")).to_have_text(wrong)
+            expect(ours_row.locator("li[data-code]")).to_have_count(1)
+            expect(ours_row.locator(f"li[data-code='{CIVIL_CODE}']")).to_contain_text(CIVIL)
+            expect(theirs_row.locator("li[data-code]")).to_have_count(1)
+            expect(theirs_row.locator(f"li[data-code='{HEALTH_CODE}']")).to_contain_text(HEALTH)
+            assert page.locator("article[data-state='acknowledged']").count() == 0
+
+            # The latest checkpoint the threshold cosigned: the block before, 公安局 and 民政局.
+            latest = page.locator("#latest-checkpoint")
+            expect(latest).to_have_attribute("data-number", str(earlier))
+            expect(latest).to_have_attribute("data-hash", first)
+            expect(latest.locator("code.hash")).to_have_text(first)
+            cosigners = page.locator("#latest-cosigners tbody tr")
+            expect(cosigners).to_have_count(2)
+            codes = {cosigners.nth(i).get_attribute("data-code") for i in range(2)}
+            assert codes == {PSB_CODE, CIVIL_CODE}
+            expect(page.locator(f"#latest-cosigners tr[data-code='{PSB_CODE}']")).to_contain_text(
+                "杭州市公安局"
+            )
+            psb_time = page.locator(f"#latest-cosigners tr[data-code='{PSB_CODE}'] time")
+            expect(psb_time).to_have_attribute("datetime", "2025-12-06T05:46:41+00:00")
+
+            # The peer, by its origin: what it gave, what was refused and why.
+            row = page.locator(f"#checkpoint-peers tr[data-peer='{other.url}']")
+            expect(row.locator("td.num")).to_have_text(["2", "1"])
+            expect(row).to_contain_text("cosigner-unknown")
+            expect(row.locator("time")).to_have_count(1)
+            shot(page, "checkpoints-conflict")
+            open_found = axe_violations_after_load(axe_page)
+
+            acknowledged = page.request.post(
+                f"{base}/v1/checkpoints/conflicts/{number}/acknowledge",
+                headers={"X-API-Key": admin},
+            )
+            assert acknowledged.status == 200, acknowledged.text()
+            page.goto(base + "/audit/checkpoints?lang=en")
+            expect(page.get_by_test_id("open-conflicts")).to_have_count(0)
+            moved = page.locator(f"article[data-conflict='{number}'][data-state='acknowledged']")
+            expect(moved).to_be_visible()
+            expect(page.locator("#conflicts-title")).to_have_text("Acknowledged conflicts")
+            expect(
+                moved.locator(f"tr[data-hash='{right}'] li[data-code='{CIVIL_CODE}']")
+            ).to_have_count(1)
+            expect(
+                moved.locator(f"tr[data-hash='{wrong}'] li[data-code='{HEALTH_CODE}']")
+            ).to_have_count(1)
+            expect(moved).to_contain_text("acknowledged")
+            expect(page.locator("#latest-checkpoint")).to_have_attribute(
+                "data-number", str(earlier)
+            )
+            axe_page.reload()
+            acknowledged_found = axe_violations_after_load(axe_page)
+        finally:
+            server.close()
+    found = {"open": open_found, "acknowledged": acknowledged_found}
+    assert not any(found.values()), json.dumps(found, ensure_ascii=False, indent=1)
+
+
+def axe_violations_after_load(page: Page) -> list[dict[str, Any]]:
+    page.wait_for_load_state("load")
+    assert page.evaluate("typeof axe") == "object", "axe-core did not load"
+    return axe_violations(page)
+
+
 # --------------------------------------------------------------------------- accessibility
 
 
@@ -589,6 +740,7 @@ def test_every_page_has_no_wcag_21_aa_violation(browser: Browser, world: World, 
             "/audit/receipts",
             "/audit/webhooks",
             "/audit/webhooks?status=",
+            "/audit/checkpoints",
             "/datasets/NO-SUCH-DATASET",
         ):
             page.goto(world.base + path)
