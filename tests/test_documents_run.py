@@ -220,6 +220,13 @@ def test_the_readme_first_steps_and_every_api_request_run_as_written(served: She
     assert "Cannot anchor" in out, out  # a confirmed batch is not given up
     watchers = out.index('[["agreement.changed","dataset.version"]]')
     assert out[watchers + 2 : watchers + 6] == ["true", "0", "Unknown webhook", "wh_"], out
+    signed = out.index('["11330100MB1A00002K"]')  # 民政局's gateway signed; nobody else
+    assert out[signed + 1 : signed + 5] == [
+        "false",
+        "No checkpoint at that block",
+        "0",
+        "Bad input",
+    ], out
     assert "SharingAgreementsNotConsumer" in out, out  # the provider records no receipt
     assert '["agreement-terms","agreement-terms"]' in out, out
     assert "HZ-MZ-DIBAO" in out, out
