@@ -105,6 +105,9 @@ Cursor = Annotated[
     str | None,
     Field(description="Pass as `cursor` for the next page; null on the last page."),
 ]
+_HEX_HASH = r"^0x[0-9a-f]{64}$"
+_ADDRESS = r"^0x[0-9a-fA-F]{40}$"
+Address = Annotated[str, Field(pattern=_ADDRESS, description="EIP-55 checksummed address.")]
 
 #: A department's status on chain.
 DepartmentStatus = Literal["active", "suspended"]
@@ -434,6 +437,22 @@ class SealedEvidence(_Answer):
     )
 
 
+class CosignatureForm(_Answer):
+    """One cosignature of a checkpoint's JSON form."""
+
+    address: Address
+    time: int = Field(ge=0, description="When it signed (Unix seconds).")
+    signature: str = Field(pattern=r"^0x[0-9a-f]{130}$", description="r ‖ s ‖ v, 65 bytes.")
+
+
+class CosignedCheckpointForm(_Answer):
+    """A checkpoint in its JSON form (docs/CHECKPOINTS.md), as a proof bundle carries it."""
+
+    number: int = Field(ge=0, description="The block number.")
+    hash: str = Field(pattern=_HEX_HASH, description="The block's hash.")
+    cosignatures: list[CosignatureForm] = Field(description="Ascending by address.")
+
+
 class ProofBundle(_Answer):
     """A ``xietong-proof/3`` bundle: checks with ``xietong verify-proof`` against any node of
     the consortium and its trust file, without trusting this gateway; on the consortium
@@ -455,6 +474,11 @@ class ProofBundle(_Answer):
     sealed: SealedEvidence | None = Field(
         description="The sealed headers and trie proofs on a Clique network; null on a chain "
         "without seals (Hardhat, Anvil): check such a bundle against a node."
+    )
+    checkpoint: CosignedCheckpointForm | None = Field(
+        default=None,
+        description="The lowest checkpoint at or above the anchor's block cosigned by the trust "
+        "file's threshold of departments (docs/CHECKPOINTS.md); absent while there is none.",
     )
 
 
@@ -755,11 +779,6 @@ class WebhookList(_Answer):
 # --------------------------------------------------------------------------- consortium
 
 
-_HEX_HASH = r"^0x[0-9a-f]{64}$"
-_ADDRESS = r"^0x[0-9a-fA-F]{40}$"
-Address = Annotated[str, Field(pattern=_ADDRESS, description="EIP-55 checksummed address.")]
-
-
 class ConsortiumContracts(_Answer):
     """The four contracts' addresses."""
 
@@ -841,22 +860,6 @@ class CheckpointSignatures(_Answer):
 
     items: list[CheckpointSignatureItem] = Field(description="The signatures of this page.")
     next_after: int = Field(ge=0, description="Pass as `after` for what follows.")
-
-
-class CosignatureForm(_Answer):
-    """One cosignature of a checkpoint's JSON form."""
-
-    address: Address
-    time: int = Field(ge=0, description="When it signed (Unix seconds).")
-    signature: str = Field(pattern=r"^0x[0-9a-f]{130}$", description="r ‖ s ‖ v, 65 bytes.")
-
-
-class CosignedCheckpointForm(_Answer):
-    """A checkpoint in its JSON form (docs/CHECKPOINTS.md), as a proof bundle carries it."""
-
-    number: int = Field(ge=0, description="The block number.")
-    hash: str = Field(pattern=_HEX_HASH, description="The block's hash.")
-    cosignatures: list[CosignatureForm] = Field(description="Ascending by address.")
 
 
 class CheckpointHash(_Answer):

@@ -20,6 +20,7 @@ router = APIRouter(prefix="/v1/proofs", tags=["proofs"], dependencies=[Depends(r
     "/{leaf}",
     summary="Proof bundle of a leaf",
     response_model=ProofBundle,
+    response_model_exclude_unset=True,  # no `checkpoint` member while there is none
     responses={**ok("bundle"), **problems(400, 404)},
 )
 def proof(

@@ -1,0 +1,177 @@
+"""``/v1/checkpoints`` and ``/readyz`` over the demo chain: 民政局's gateway signs, a peer on
+loopback gives 公安局's signature, the API serves the cosigned checkpoint and the proof bundles
+carry it; a bundle's checkpoint is checked against the node (a checkpoint two departments
+cosigned over another hash is refused); a conflict fails ``/readyz`` until an admin
+acknowledges it."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from ledger.errors import CheckpointError
+from ledger.keys import dev_account
+from ledger.verify import verify_bundle
+from ledger.witness import check_checkpoint, cosign
+from tests.api._support import CIVIL_DEV, HEALTH_DEV, PSB_DEV, Api, World, assert_problem
+from tests.api.test_writes import flush
+from tests.ledger.witness._peer import Peer, peer
+from tests.support import fresh_database
+
+pytestmark = [pytest.mark.parametrize("node", ["hardhat"], indirect=True)]
+
+INTERVAL = 4
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> Iterator[str]:
+    with fresh_database("sqlite", tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def liar() -> Iterator[Peer]:
+    with peer() as made:
+        yield made
+
+
+@pytest.fixture
+def gateway(chain: World, sqlite_url: str, liar: Peer, make_api: Callable[..., Api]) -> Api:
+    """民政局's gateway over the demo chain (a fresh index), one scripted peer."""
+    api = make_api(
+        chain.settings(
+            database_url=sqlite_url,
+            checkpoint_interval=INTERVAL,
+            checkpoint_peers=[liar.url],
+        )
+    )
+    api.sync()
+    return api
+
+
+def signature(world: World, account: int, number: int, hash_: str) -> dict[str, object]:
+    trust = world.trust()
+    made = cosign(
+        dev_account(account).key,
+        chain_id=trust.chain_id,
+        genesis_hash=trust.genesis_hash,
+        number=number,
+        block_hash=hash_,
+        time=1765000000,
+    )
+    return {"number": number, "hash": hash_, **made.as_dict()}
+
+
+def aligned(world: World) -> tuple[int, str]:
+    """Mine to a multiple of the interval: the number and its hash."""
+    w3 = world.client.w3
+    while w3.eth.block_number % INTERVAL:
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    number = w3.eth.block_number
+    return number, "0x" + bytes(w3.eth.get_block(number)["hash"]).hex()
+
+
+def test_a_cosigned_checkpoint_is_served_and_carried_by_proof_bundles(
+    gateway: Api, chain: World, liar: Peer
+) -> None:
+    assert gateway.ok("/v1/checkpoints") == {"items": [], "next_after": 0}
+    assert_problem(gateway.client.get("/v1/checkpoints/latest"), 404, "unknown-checkpoint")
+    digest = "0x" + hashlib.sha256(b"%PDF decision 1").hexdigest()
+    body = {"dataset": "HZ-MZ-POLICY", "leaves": [{"content_hash": digest, "name": "决定书.pdf"}]}
+    assert gateway.post("/v1/anchors", scope="anchor", json=body).status_code == 202
+    assert len(flush(gateway)) == 1
+    gateway.sync()
+    number, hash_ = aligned(chain)
+    liar.serve(signature(chain, PSB_DEV, number, hash_))
+    report = gateway.state.witness.run()
+    assert report.signed == [number] and report.accepted == {liar.url: 1}
+    page = gateway.ok("/v1/checkpoints")
+    assert [(i["number"], i["code"]) for i in page["items"]] == [
+        (number, "11330100MB1A00001P"),
+        (number, "11330100MB1A00002K"),
+    ]
+    assert gateway.ok("/v1/checkpoints", params={"after": page["next_after"]})["items"] == []
+    latest = gateway.ok("/v1/checkpoints/latest")
+    assert check_checkpoint(latest, chain.trust()).number == number
+    shown = gateway.ok(f"/v1/checkpoints/{number}")
+    assert shown["conflict"] is False and shown["hashes"][0]["cosigned"] is True
+    assert_problem(gateway.client.get(f"/v1/checkpoints/{number + 1}"), 404, "unknown-checkpoint")
+    # A proof of the demo's anchored file carries it, and it checks against the node.
+    [match] = gateway.ok("/v1/verify", params={"hash": digest})["matches"]
+    bundle = gateway.ok(match["proof_url"])
+    assert bundle["checkpoint"] == latest
+    checked = verify_bundle(bundle, chain.client.w3, trust=chain.trust())
+    assert checked.checkpoint is not None and checked.checkpoint["number"] == number
+    # Two departments' real keys over a hash that is not the node's block: refused.
+    lying = copy.deepcopy(bundle)
+    other = "0x" + "e0" * 32
+    lying["checkpoint"] = {
+        "number": number,
+        "hash": other,
+        "cosignatures": sorted(
+            (
+                {k: signature(chain, a, number, other)[k] for k in ("address", "time", "signature")}
+                for a in (PSB_DEV, HEALTH_DEV)
+            ),
+            key=lambda c: str(c["address"]).lower(),
+        ),
+    }
+    with pytest.raises(CheckpointError, match="the node says") as refused:
+        verify_bundle(lying, chain.client.w3, trust=chain.trust())
+    assert refused.value.reason == "checkpoint-unlinked"
+
+
+def test_a_conflict_fails_readiness_until_an_admin_acknowledges_it(
+    gateway: Api, chain: World, liar: Peer
+) -> None:
+    assert gateway.client.get("/readyz").json()["checkpoints"] == {"conflicts": []}
+    number, _hash = aligned(chain)
+    liar.serve(signature(chain, HEALTH_DEV, number, "0x" + "e0" * 32))
+    assert gateway.state.witness.run().conflicts == [number]
+    ready = gateway.client.get("/readyz")
+    assert ready.status_code == 503
+    assert "checkpoint-conflict" in ready.json()["reasons"]
+    assert ready.json()["checkpoints"] == {"conflicts": [number]}
+    [conflict] = gateway.ok("/v1/checkpoints/conflicts")["items"]
+    assert conflict["number"] == number and len(conflict["hashes"]) == 2
+    assert_problem(gateway.client.get("/v1/checkpoints/latest"), 404, "unknown-checkpoint")
+    path = f"/v1/checkpoints/conflicts/{number}/acknowledge"
+    assert_problem(gateway.client.post(path), 401, "unauthorized")
+    assert_problem(gateway.client.post(path, headers=gateway.headers("read")), 403, "forbidden")
+    done = gateway.client.post(path, headers=gateway.headers("admin"))
+    assert done.status_code == 200 and done.json()["acknowledged_at"] is not None
+    ready = gateway.client.get("/readyz")
+    assert "checkpoint-conflict" not in ready.json()["reasons"]
+    assert ready.json()["checkpoints"] == {"conflicts": []}
+    assert_problem(
+        gateway.client.post(
+            f"/v1/checkpoints/conflicts/{number + 1}/acknowledge",
+            headers=gateway.headers("admin"),
+        ),
+        400,
+        "bad-input",
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/checkpoints?after=-1",
+        "/v1/checkpoints?limit=0",
+        "/v1/checkpoints?limit=1001",
+        "/v1/checkpoints/abc",
+        "/v1/checkpoints/9007199254740992",
+    ],
+)
+def test_bad_input_is_a_422_problem(gateway: Api, path: str) -> None:
+    assert_problem(gateway.client.get(path), 422, "invalid-request")
+
+
+def test_the_gateways_key_signs_for_its_department(gateway: Api, chain: World) -> None:
+    witness = gateway.state.witness
+    assert witness.signer is not None and witness.signer.address == dev_account(CIVIL_DEV).address
+    assert witness.why_not_signing() is None
