@@ -223,30 +223,36 @@ def clique_problem(clique: Any) -> str | None:
         )
     if not _is_int(clique["period"], 0):
         return f"`clique.period` must be an integer from 0 to {_MAX_INT}, not {_shown(clique['period'])}"
-    signers = clique["signers"]
-    if not isinstance(signers, list) or not 1 <= len(signers) <= MAX_SIGNERS:
-        return f"`clique.signers` must be a list of 1 to {MAX_SIGNERS} signers"
+    return _keys_problem(clique["signers"], "clique.signers", "signer", named=False)
+
+
+def _keys_problem(keys: Any, name: str, noun: str, *, named: bool) -> str | None:
+    """The first thing wrong with a list of keys (``clique.signers``, ``checkpoints.cosigners``):
+    1 to :data:`MAX_SIGNERS` objects of address (EIP-55, ascending, each once), department and
+    code; ``named``: each names its department, else both may be null."""
+    if not isinstance(keys, list) or not 1 <= len(keys) <= MAX_SIGNERS:
+        return f"`{name}` must be a list of 1 to {MAX_SIGNERS} {noun}s"
+    null = "" if named else "null or "
     previous = ""
-    for i, signer in enumerate(signers):
-        where = f"`clique.signers[{i}]`"
-        if not isinstance(signer, dict) or set(signer) != set(_SIGNER_MEMBERS):
+    for i, key in enumerate(keys):
+        where = f"`{name}[{i}]`"
+        if not isinstance(key, dict) or set(key) != set(_SIGNER_MEMBERS):
             return f"{where} must be an object of exactly address, department and code"
-        address = signer["address"]
+        address = key["address"]
         if not isinstance(address, str) or not is_hex_address(address):
             return f"{where}.address must be an account address, not {_shown(address)}"
         if address != to_checksum_address(address):
             return f"{where}.address must be written in its EIP-55 checksummed form"
         if address.lower() <= previous:
-            return "`clique.signers` must be in ascending address order, each once"
+            return f"`{name}` must be in ascending address order, each once"
         previous = address.lower()
-        department = signer["department"]
-        if department is not None and (
+        department, code = key["department"], key["code"]
+        if (named or department is not None) and (
             not isinstance(department, str) or not _HASH.fullmatch(department)
         ):
-            return f"{where}.department must be null or 0x and 64 lowercase hex digits"
-        code = signer["code"]
-        if code is not None and (not isinstance(code, str) or not 1 <= len(code) <= 64):
-            return f"{where}.code must be null or a department code (1 to 64 characters)"
+            return f"{where}.department must be {null}0x and 64 lowercase hex digits"
+        if (named or code is not None) and (not isinstance(code, str) or not 1 <= len(code) <= 64):
+            return f"{where}.code must be {null}a department code (1 to 64 characters)"
         if (code is None) != (department is None):
             return f"{where} must give both department and code, or neither"
     return None
@@ -257,27 +263,9 @@ def checkpoints_problem(checkpoints: Any) -> str | None:
     if not isinstance(checkpoints, dict) or set(checkpoints) != {"threshold", "cosigners"}:
         return "`checkpoints` must be an object of exactly threshold and cosigners"
     cosigners = checkpoints["cosigners"]
-    if not isinstance(cosigners, list) or not 1 <= len(cosigners) <= MAX_SIGNERS:
-        return f"`checkpoints.cosigners` must be a list of 1 to {MAX_SIGNERS} cosigners"
-    previous = ""
-    for i, cosigner in enumerate(cosigners):
-        where = f"`checkpoints.cosigners[{i}]`"
-        if not isinstance(cosigner, dict) or set(cosigner) != set(_SIGNER_MEMBERS):
-            return f"{where} must be an object of exactly address, department and code"
-        address = cosigner["address"]
-        if not isinstance(address, str) or not is_hex_address(address):
-            return f"{where}.address must be an account address, not {_shown(address)}"
-        if address != to_checksum_address(address):
-            return f"{where}.address must be written in its EIP-55 checksummed form"
-        if address.lower() <= previous:
-            return "`checkpoints.cosigners` must be in ascending address order, each once"
-        previous = address.lower()
-        department = cosigner["department"]
-        if not isinstance(department, str) or not _HASH.fullmatch(department):
-            return f"{where}.department must be 0x and 64 lowercase hex digits"
-        code = cosigner["code"]
-        if not isinstance(code, str) or not 1 <= len(code) <= 64:
-            return f"{where}.code must be a department code (1 to 64 characters)"
+    problem = _keys_problem(cosigners, "checkpoints.cosigners", "cosigner", named=True)
+    if problem is not None:
+        return problem
     departments = len({c["department"] for c in cosigners})
     threshold = checkpoints["threshold"]
     if not _is_int(threshold, 1) or threshold > departments:

@@ -35,11 +35,13 @@ from ledger.chain.network import (
     stop_network,
 )
 from ledger.chain.sealed import sealed_evidence
+from ledger.db.engine import create_db_engine
 from ledger.errors import NodeError, NotSealedError, OfflineProofError
 from ledger.ids import dataset_id, department_id
 from ledger.keys import dev_account
 from ledger.trust import load_trust
 from ledger.verify.offline import verify_bundle_offline
+from ledger.witness import Witness
 from tests.support_sealed import (
     BIN,
     CIVIL,
@@ -110,6 +112,50 @@ def test_a_bundle_verifies_offline_with_every_validator_stopped(
     # The same check in-process, and the JSON vectors' source.
     check = verify_bundle_offline(bundle, load_trust(sealed_net.trust_path))
     assert check.sealed_by["address"] == answer["sealed_by"]["address"]
+
+
+def test_a_checkpoint_the_departments_cosigned_verifies_offline_through_the_headers(
+    sealed_net: SealedNet, tmp_path: Path
+) -> None:
+    """Three of the four founders' gateways cosign a checkpoint above the anchor (docs/
+    CHECKPOINTS.md; one database stands for what each collected from the others), the sealed
+    headers are carried up to it, and the bundle verifies offline with it; one header short of
+    it, it is refused as unlinked."""
+    bundle = sealed_net.anchored_bundle(tmp_path, "cosigned above\n")
+    trust = load_trust(sealed_net.trust_path)
+    assert trust.checkpoints is not None and trust.checkpoints.threshold == 3
+    w3 = connect(sealed_net.network.members[0].rpc_url)
+    client = ChainClient(w3, load_deployment(sealed_net.manifest).addresses)
+    eventually(lambda: head(sealed_net.network.members[0].rpc_url) >= bundle["block_number"] + 5,
+               what="five blocks on the anchor")  # fmt: skip
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'witness.db'}")
+    try:
+        witnesses = [
+            Witness(engine, client, trust, signer=dev_account(n), interval=4, confirmations=1)
+            for n in (1, 2, 3)  # 公安局, 民政局, 卫健委's operators
+        ]
+        for witness in witnesses:
+            witness.run()  # the first signs the newest multiple of 4; the others sign it too
+        checkpoint = witnesses[0].cosigned(at_least=bundle["block_number"])
+    finally:
+        engine.dispose()
+    assert checkpoint is not None and len(checkpoint["cosignatures"]) == 3
+    number = checkpoint["number"]
+    assert number >= bundle["block_number"] + 1
+    sealed = sealed_evidence(
+        w3, block_number=bundle["block_number"], transaction=bundle["transaction"], through=number
+    )
+    assert sealed is not None and len(sealed["headers"]) == number - bundle["block_number"] + 1
+    check = verify_bundle_offline({**bundle, "sealed": sealed, "checkpoint": checkpoint}, trust)
+    assert check.checkpoint is not None and check.checkpoint["number"] == number
+    assert {c["department"] for c in check.checkpoint["cosigners"]} == {
+        "0x" + department_id(code).hex()
+        for code in ("11330100MB1A00001P", "11330100MB1A00002K", "11330100MB1A00003F")
+    }
+    short = {**sealed, "headers": sealed["headers"][:-1]}
+    with pytest.raises(OfflineProofError) as refused:
+        verify_bundle_offline({**bundle, "sealed": short, "checkpoint": checkpoint}, trust)
+    assert refused.value.reason == "checkpoint-unlinked"
 
 
 def test_an_anchor_too_few_signers_sealed_on_has_no_offline_proof_yet(
