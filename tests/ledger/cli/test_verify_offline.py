@@ -110,3 +110,36 @@ def test_a_text_over_one_mib_needs_a_history(tmp_path: Path, with_history: bool)
     else:
         assert answer["error"]["reason"] == "bundle-form", answer
         assert "without history one is at most 1048576" in answer["error"]["message"]
+
+
+CHECKPOINTS = json.loads(
+    (PROJECT_ROOT / "tests" / "vectors" / "checkpoints.json").read_text(encoding="utf-8")
+)
+
+
+def test_a_cosigned_checkpoint_is_checked_offline_and_required_with_cosigned(
+    tmp_path: Path,
+) -> None:
+    """tests/vectors/checkpoints.json's bundles through the CLI: the checkpoint named with its
+    cosigners; a broken one refused with its reason; --cosigned refuses a bundle without."""
+    [cosigned] = [
+        c for c in CHECKPOINTS["bundles"] if c["desc"] == "cosigned at the last sealed header"
+    ]
+    trust = CHECKPOINTS["trust"]
+    bundle = cosigned["bundle"]
+    done = verify_offline(tmp_path, bundle, "--cosigned", trust=trust)
+    assert done.returncode == 0, done.stderr
+    number = bundle["checkpoint"]["number"]
+    [line] = [line for line in done.stdout.splitlines() if line.startswith("  checkpoint block")]
+    assert line.startswith(f"  checkpoint block {number} {bundle['checkpoint']['hash']} ")
+    assert "cosigned by 3 (3 required)" in line
+    answer = json.loads(verify_offline(tmp_path, bundle, "--json", trust=trust).stdout)
+    assert answer["checkpoint"]["number"] == number and answer["checkpoint"]["threshold"] == 3
+    [unlinked] = [c for c in CHECKPOINTS["bundles"] if c.get("reason") == "checkpoint-unlinked"][:1]
+    refused = json.loads(verify_offline(tmp_path, unlinked["bundle"], "--json", trust=trust).stdout)
+    assert refused["error"]["type"] == "offline-refused"
+    assert refused["error"]["reason"] == "checkpoint-unlinked"
+    bare = {k: v for k, v in bundle.items() if k != "checkpoint"}
+    missing = json.loads(verify_offline(tmp_path, bare, "--cosigned", "--json", trust=trust).stdout)
+    assert missing["error"]["type"] == "checkpoint-refused"
+    assert missing["error"]["reason"] == "checkpoint-missing"
