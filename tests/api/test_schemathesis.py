@@ -153,5 +153,10 @@ def test_every_operation_answers_as_documented(
     }
     # The demo makes no membership proposal: tests/api/test_governance.py reads one (FastAPI
     # validates it against its model on the way out).
-    elsewhere = {"GET /v1/proposals/{proposal}"}
+    # Nor any checkpoint a threshold of departments cosigned: tests/api/test_checkpoints.py.
+    elsewhere = {
+        "GET /v1/proposals/{proposal}",
+        "GET /v1/checkpoints/latest",
+        "GET /v1/checkpoints/{number}",
+    }
     assert reads - elsewhere <= conformed, sorted(reads - elsewhere - conformed)
