@@ -436,7 +436,7 @@ EXAMPLES: dict[str, Any] = {
     },
     "webhook": _WEBHOOK,
     "webhooks": {"items": [_WEBHOOK], "next_cursor": None},
-    "checkpoint_signatures": {"items": [_SIGNATURE, _SIGNATURE_2], "next_after": 9},
+    "checkpoint_signatures": {"items": [_SIGNATURE, _SIGNATURE_2], "next_after": 9, "last_seq": 9},
     "checkpoint_form": {
         "number": 48,
         "hash": "0x" + "4b" * 32,

@@ -860,6 +860,11 @@ class CheckpointSignatures(_Answer):
 
     items: list[CheckpointSignatureItem] = Field(description="The signatures of this page.")
     next_after: int = Field(ge=0, description="Pass as `after` for what follows.")
+    last_seq: int = Field(
+        ge=0,
+        description="The newest signature's `seq` (0: none); below `after` when this gateway's "
+        "database started again, and a collector then asks from 0.",
+    )
 
 
 class CheckpointHash(_Answer):

@@ -281,6 +281,9 @@ class Witness:
             ) as http:
                 for _ in range(PAGES):
                     items, after_page = self._page(http, peer, after)
+                    if after_page < after:  # the peer's store starts again: so do we
+                        after = after_page
+                        continue
                     for item in items:
                         try:
                             kept = self._accept(item, peer)
@@ -320,8 +323,11 @@ class Witness:
 
     def _page(self, http: httpx.Client, peer: str, after: int) -> tuple[list[Any], int]:
         """One page of a peer's signatures after ``after``, and the sequence number to ask
-        from next; the answer is read up to :data:`MAX_ANSWER` bytes and refused whole when
-        it is not the form of ``GET /v1/checkpoints``."""
+        from next: 0 when the peer's newest (``last_seq``) is below ``after`` and it sent
+        nothing (its database started again, from a backup or anew: what it holds is asked for
+        from the start; what is held here already is not kept twice). The answer is read up
+        to :data:`MAX_ANSWER` bytes and refused whole when it is not the form of
+        ``GET /v1/checkpoints``."""
         url = f"{peer}/v1/checkpoints"
         with http.stream("GET", url, params={"after": after, "limit": PAGE}) as answer:
             if answer.status_code != 200:
@@ -338,6 +344,10 @@ class Witness:
         items = data.get("items") if isinstance(data, dict) else None
         if not isinstance(items, list) or len(items) > PAGE:
             raise _PeerError(f"its answer is not a page of at most {PAGE} signatures")
+        newest = data.get("last_seq")
+        restarted = isinstance(newest, int) and not isinstance(newest, bool) and newest < after
+        if not items and restarted and newest >= 0:
+            return [], 0
         last = after
         for item in items:
             seq = item.get("seq") if isinstance(item, dict) else None
@@ -438,8 +448,9 @@ class Witness:
     # ------------------------------------------------------------------ reading
 
     def signatures(self, *, after: int = 0, limit: int = PAGE) -> dict[str, Any]:
-        """The signatures held, in the order they were kept, after sequence number ``after``:
-        what peers collect (``GET /v1/checkpoints``)."""
+        """The signatures held, in the order they were kept, after sequence number ``after``,
+        and the newest's sequence number (``last_seq``; 0 when none): what peers collect
+        (``GET /v1/checkpoints``)."""
         if not 1 <= limit <= 1000:
             raise InputError("limit must be from 1 to 1000.")
         if not 0 <= after <= _SEQ_LIMIT:
@@ -452,7 +463,12 @@ class Witness:
                 .limit(limit)
             ).all()
             items = [self._item(row) for row in rows]
-        return {"items": items, "next_after": items[-1]["seq"] if items else after}
+            newest = session.exec(select(func.max(CheckpointSignature.id))).one()
+        return {
+            "items": items,
+            "next_after": items[-1]["seq"] if items else after,
+            "last_seq": newest or 0,
+        }
 
     def _item(self, row: CheckpointSignature) -> dict[str, Any]:
         cosigner = self.trust.checkpoints.cosigner(row.address) if self.trust.checkpoints else None

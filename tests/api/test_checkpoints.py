@@ -78,7 +78,7 @@ def aligned(world: World) -> tuple[int, str]:
 def test_a_cosigned_checkpoint_is_served_and_carried_by_proof_bundles(
     gateway: Api, chain: World, liar: Peer
 ) -> None:
-    assert gateway.ok("/v1/checkpoints") == {"items": [], "next_after": 0}
+    assert gateway.ok("/v1/checkpoints") == {"items": [], "next_after": 0, "last_seq": 0}
     assert_problem(gateway.client.get("/v1/checkpoints/latest"), 404, "unknown-checkpoint")
     digest = "0x" + hashlib.sha256(b"%PDF decision 1").hexdigest()
     body = {"dataset": "HZ-MZ-POLICY", "leaves": [{"content_hash": digest, "name": "决定书.pdf"}]}

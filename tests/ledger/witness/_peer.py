@@ -52,7 +52,11 @@ def peer(host: str = "127.0.0.1") -> Iterator[Peer]:
                 limit = int(query.get("limit", ["100"])[0])
                 page = [i for i in got.items if i["seq"] > after][:limit]
                 body = json.dumps(
-                    {"items": page, "next_after": page[-1]["seq"] if page else after}
+                    {
+                        "items": page,
+                        "next_after": page[-1]["seq"] if page else after,
+                        "last_seq": len(got.items),
+                    }
                 ).encode()
             self.send_response(got.status)
             self.send_header("content-type", "application/json")

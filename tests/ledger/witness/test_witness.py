@@ -201,6 +201,32 @@ def test_a_peer_that_lies_is_refused_signature_by_signature(
     assert ours.why_not_signing() is not None and "signs none" in ours.why_not_signing()
 
 
+def test_a_peer_whose_store_started_again_is_collected_from_the_start(
+    consortium: Consortium, trust: ConsortiumTrust, engines: Callable[[str], Engine]
+) -> None:
+    head = mine(consortium, 2 * INTERVAL)
+    newest = head - head % INTERVAL
+    older = newest - INTERVAL
+    with peer() as other:
+        other.serve(
+            signed_item(trust, B, older, block_hash(consortium, older)),
+            signed_item(trust, C, older, block_hash(consortium, older)),
+        )
+        ours = witness(consortium, trust, engines("a"), None, [other.url])
+        assert ours.run().accepted == {other.url: 2}
+        # Restored from an older backup: one signature, numbered 1 again.
+        other.items.clear()
+        other.serve(signed_item(trust, B, newest, block_hash(consortium, newest)))
+        report = ours.run()
+        assert report.accepted == {other.url: 1} and report.failed == {}
+        assert "after=0&limit=100" in other.asked[-1]
+        assert ours.run().accepted == {other.url: 0}  # and from there on, as before
+    assert sorted((r.number, r.address) for r in held(ours.engine)) == sorted(
+        [(older, dev_account(B).address), (older, dev_account(C).address),
+         (newest, dev_account(B).address)]
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("answer", "said"),
     [
