@@ -910,7 +910,7 @@ def webhooks_page(
         tabs=AUDIT_TABS,
         statuses=("pending", "delivered", "dead"),
         filters={"status": chosen or ""},
-        watching=bool(watchers.all()),
+        watching=watchers.exist(),
         **listing,
     )
 

@@ -216,6 +216,16 @@ class Watchers:
             ).all()
             return [self._shown(session, row) for row in rows]
 
+    def exist(self) -> bool:
+        """Whether this department has any watcher (one indexed read, no counts)."""
+        with Session(self.engine) as session:
+            return (
+                session.exec(
+                    select(Watcher.id).where(Watcher.department_id == self.department).limit(1)
+                ).first()
+                is not None
+            )
+
     def get(self, watcher_id: str) -> dict[str, Any]:
         with Session(self.engine) as session:
             return self._shown(session, self._watcher(session, watcher_id))

@@ -500,7 +500,9 @@ def test_another_departments_watcher_is_unknown_here(hooks: Watchers, engine: En
         with pytest.raises(UnknownWatcherError, match=f"there is no watcher {watcher['id']}"):
             act(watcher["id"])
     assert hooks.all() == [] and len(theirs.all()) == 1
+    assert hooks.exist() is False and theirs.exist() is True
     assert theirs.remove(watcher["id"])["id"] == watcher["id"] and theirs.all() == []
+    assert theirs.exist() is False
 
 
 def test_listing_refuses_a_bad_status_limit_or_cursor(hooks: Watchers) -> None:
