@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import start_http_server
 from prometheus_client.registry import Collector
@@ -119,6 +119,17 @@ class Metrics:
         self.answers = {made: answers.labels(made) for made in ("kept", "loop", "thread")}
         self.position = IndexPosition()
         self.registry.register(self.position)
+        #: Set by each checkpoint pass under ``serve`` (docs/CHECKPOINTS.md).
+        self.checkpoint_conflicts = Gauge(
+            "xietong_checkpoint_conflicts",
+            "Block numbers with two different hashes signed that no operator acknowledged.",
+            registry=self.registry,
+        )
+        self.checkpoint_cosigned = Gauge(
+            "xietong_checkpoint_cosigned_block",
+            "Highest block the trust file's threshold of departments cosigned (0: none yet).",
+            registry=self.registry,
+        )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()

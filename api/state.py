@@ -18,7 +18,7 @@ from ledger.submissions import SubmissionQueue
 from ledger.trust import deployment_trust
 from ledger.verify import Verifier
 from ledger.watch import Watchers
-from ledger.witness import Witness
+from ledger.witness import PassReport, Witness
 
 from .answer_cache import AnswerCache
 from .metrics import Metrics
@@ -178,6 +178,15 @@ class ApiState:
         collected from ``XIETONG_CHECKPOINT_PEERS``."""
         return self.gateway.witness()
 
+    def checkpoint_pass(self) -> PassReport:
+        """One checkpoint pass (collect, sign, compare), and its figures in the metrics: open
+        conflicts, the highest cosigned block."""
+        report = self.witness.run()
+        latest = self.witness.latest()
+        self.metrics.checkpoint_conflicts.set(len(report.conflicts))
+        self.metrics.checkpoint_cosigned.set(0 if latest is None else latest["number"])
+        return report
+
     def checkpoint_loop(self) -> None:
         """Collect, sign and compare checkpoints every ``checkpoint_poll`` seconds until
         stopping (ledger.witness). Why this gateway signs none is logged once; a failed pass
@@ -186,13 +195,12 @@ class ApiState:
         told = False
         while not self.stopping.is_set():
             try:
-                witness = self.witness
                 if not told:
-                    why = witness.why_not_signing()
+                    why = self.witness.why_not_signing()
                     if why is not None:
                         log.warning("checkpoints: %s", why)
                     told = True
-                witness.run()
+                self.checkpoint_pass()
                 said = None
             except Exception as exc:  # keep the loop alive; a pass changes nothing it did not keep
                 kind = type(exc).__name__

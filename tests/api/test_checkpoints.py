@@ -87,8 +87,9 @@ def test_a_cosigned_checkpoint_is_served_and_carried_by_proof_bundles(
     gateway.sync()
     number, hash_ = aligned(chain)
     liar.serve(signature(chain, PSB_DEV, number, hash_))
-    report = gateway.state.witness.run()
+    report = gateway.state.checkpoint_pass()
     assert report.signed == [number] and report.accepted == {liar.url: 1}
+    assert metric(gateway, "xietong_checkpoint_cosigned_block") == number
     page = gateway.ok("/v1/checkpoints")
     assert [(i["number"], i["code"]) for i in page["items"]] == [
         (number, "11330100MB1A00001P"),
@@ -125,13 +126,21 @@ def test_a_cosigned_checkpoint_is_served_and_carried_by_proof_bundles(
     assert refused.value.reason == "checkpoint-unlinked"
 
 
+def metric(gateway: Api, name: str) -> float:
+    text = gateway.get("/metrics").text
+    [line] = [line for line in text.splitlines() if line.startswith(name + " ")]
+    return float(line.split()[1])
+
+
 def test_a_conflict_fails_readiness_until_an_admin_acknowledges_it(
     gateway: Api, chain: World, liar: Peer
 ) -> None:
     assert gateway.client.get("/readyz").json()["checkpoints"] == {"conflicts": []}
     number, _hash = aligned(chain)
     liar.serve(signature(chain, HEALTH_DEV, number, "0x" + "e0" * 32))
-    assert gateway.state.witness.run().conflicts == [number]
+    assert gateway.state.checkpoint_pass().conflicts == [number]
+    assert metric(gateway, "xietong_checkpoint_conflicts") == 1
+    assert metric(gateway, "xietong_checkpoint_cosigned_block") == 0  # none: it is in conflict
     ready = gateway.client.get("/readyz")
     assert ready.status_code == 503
     assert "checkpoint-conflict" in ready.json()["reasons"]
@@ -147,6 +156,8 @@ def test_a_conflict_fails_readiness_until_an_admin_acknowledges_it(
     ready = gateway.client.get("/readyz")
     assert "checkpoint-conflict" not in ready.json()["reasons"]
     assert ready.json()["checkpoints"] == {"conflicts": []}
+    gateway.state.checkpoint_pass()
+    assert metric(gateway, "xietong_checkpoint_conflicts") == 0
     assert_problem(
         gateway.client.post(
             f"/v1/checkpoints/conflicts/{number + 1}/acknowledge",
