@@ -201,6 +201,23 @@ def test_deploy_writes_the_consortium_trust_file_beside_the_manifest(
         "deployment_block": made.block_number,
         "deployment_block_hash": made.block_hash,
         "contracts": made.addresses,
+        # The founders' operators cosign checkpoints; a majority of the 3 makes one.
+        "checkpoints": {
+            "threshold": 2,
+            "cosigners": sorted(
+                (
+                    {
+                        "address": consortium.ops[key].address,
+                        "department": "0x" + consortium.ids[key].hex(),
+                        "code": code,
+                    }
+                    for key, code in zip(
+                        "ABC", [f.code for f in founders_for_tests().departments], strict=True
+                    )
+                ),
+                key=lambda c: c["address"].lower(),
+            ),
+        },
     }
     check_node(trust, consortium.w3)  # raises on any difference
     # Elsewhere when asked (`xietong deploy` passes Settings.trust_path).
