@@ -59,6 +59,18 @@ def _print_trust(document: dict[str, Any]) -> None:
     )
     for name, address in document["contracts"].items():
         console.print(f"  {safe(name):<19} {safe(address)}", highlight=False)
+    checkpoints = document.get("checkpoints")
+    if checkpoints is not None:
+        console.print(
+            f"  checkpoints         {checkpoints['threshold']} of "
+            f"{len({c['department'] for c in checkpoints['cosigners']})} departments",
+            highlight=False,
+        )
+        for cosigner in checkpoints["cosigners"]:
+            console.print(
+                f"    cosigner          {safe(cosigner['address'])} ({safe(cosigner['code'])})",
+                highlight=False,
+            )
 
 
 @app.command()

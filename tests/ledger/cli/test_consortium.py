@@ -25,6 +25,7 @@ TRUST_MEMBERS = {
     "deployment_block",
     "deployment_block_hash",
     "contracts",
+    "checkpoints",
 }
 
 
@@ -106,6 +107,8 @@ def test_show_prints_the_configured_chains_trust_file(deployed: Deployed) -> Non
 
     text = deployed.cli.run("consortium", "show").stdout
     assert f"consortium trust file {deployed.trust_file}" in text
+    assert "  checkpoints         2 of 3 departments" in text
+    assert text.count("    cosigner          0x") == 3
     for label, value in [
         ("fingerprint", trust.fingerprint),
         ("chain id", "31337"),
