@@ -41,7 +41,7 @@ from ledger.ids import dataset_id, department_id
 from ledger.keys import dev_account
 from ledger.trust import load_trust
 from ledger.verify.offline import verify_bundle_offline
-from ledger.witness import Witness
+from ledger.witness import Witness, cosign
 from tests.support_sealed import (
     BIN,
     CIVIL,
@@ -119,8 +119,8 @@ def test_a_checkpoint_the_departments_cosigned_verifies_offline_through_the_head
 ) -> None:
     """Three of the four founders' gateways cosign a checkpoint above the anchor (docs/
     CHECKPOINTS.md; one database stands for what each collected from the others), the sealed
-    headers are carried up to it, and the bundle verifies offline with it; one header short of
-    it, it is refused as unlinked."""
+    headers are carried up to it, and the bundle verifies offline with it; a checkpoint of the
+    block after its last header is refused as unlinked."""
     bundle = sealed_net.anchored_bundle(tmp_path, "cosigned above\n")
     trust = load_trust(sealed_net.trust_path)
     assert trust.checkpoints is not None and trust.checkpoints.threshold == 3
@@ -152,9 +152,28 @@ def test_a_checkpoint_the_departments_cosigned_verifies_offline_through_the_head
         "0x" + department_id(code).hex()
         for code in ("11330100MB1A00001P", "11330100MB1A00002K", "11330100MB1A00003F")
     }
-    short = {**sealed, "headers": sealed["headers"][:-1]}
+    # The same three keys cosigning the block after the bundle's last header: not linked.
+    other = "0x" + "ab" * 32
+    beyond = {
+        "number": number + 1,
+        "hash": other,
+        "cosignatures": sorted(
+            (
+                cosign(
+                    dev_account(n).key,
+                    chain_id=trust.chain_id,
+                    genesis_hash=trust.genesis_hash,
+                    number=number + 1,
+                    block_hash=other,
+                    time=1765000000,
+                ).as_dict()
+                for n in (1, 2, 3)
+            ),
+            key=lambda c: str(c["address"]).lower(),
+        ),
+    }
     with pytest.raises(OfflineProofError) as refused:
-        verify_bundle_offline({**bundle, "sealed": short, "checkpoint": checkpoint}, trust)
+        verify_bundle_offline({**bundle, "sealed": sealed, "checkpoint": beyond}, trust)
     assert refused.value.reason == "checkpoint-unlinked"
 
 
