@@ -195,3 +195,67 @@ def test_a_refused_fallback_url_is_named_without_its_credentials() -> None:
     message = str(refused.value.errors()[0]["msg"])
     assert message.endswith("'https://node.example:99999' has no valid port")
     assert "s3cret" not in message and "KEY123" not in message
+
+
+# ---------------------------------------------------------------- checkpoint peers
+
+
+def test_checkpoint_peers_are_comma_separated_without_a_trailing_slash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("XIETONG_CHECKPOINT_PEERS", raising=False)
+    assert Settings(_env_file=None).checkpoint_peers == []  # type: ignore[call-arg]
+    monkeypatch.setenv("XIETONG_ENV", "production")
+    monkeypatch.setenv(
+        "XIETONG_CHECKPOINT_PEERS", " https://gw.psb.example/, ,http://127.0.0.5:8000 "
+    )
+    loaded = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert loaded.checkpoint_peers == ["https://gw.psb.example", "http://127.0.0.5:8000"]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("gw.psb.example", "the checkpoint peer 'gw.psb.example' is not an http(s) URL"),
+        (
+            "https://gw.psb.example:99999",
+            "the checkpoint peer 'https://gw.psb.example:99999' has no valid port",
+        ),
+        (
+            "https://user:s3cret@gw.psb.example",
+            "the checkpoint peer 'https://gw.psb.example' has a user or password in it",
+        ),
+        (
+            "https://gw.psb.example/?key=K",
+            "the checkpoint peer 'https://gw.psb.example' has a query or fragment",
+        ),
+        (
+            "http://gw.psb.example",
+            "the checkpoint peer 'http://gw.psb.example' is plain http to another host: use https",
+        ),
+        (
+            "https://gw.psb.example,https://gw.psb.example/",
+            "the checkpoint peer 'https://gw.psb.example' is named twice",
+        ),
+    ],
+)
+def test_a_bad_checkpoint_peer_is_refused_when_the_settings_load(
+    monkeypatch: pytest.MonkeyPatch, value: str, reason: str
+) -> None:
+    monkeypatch.setenv("XIETONG_ENV", "production")
+    monkeypatch.setenv("XIETONG_CHECKPOINT_PEERS", value)
+    with pytest.raises(ValidationError) as info:
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    (error,) = info.value.errors()
+    assert error["loc"] == ("checkpoint_peers",)
+    assert error["msg"] == f"Value error, {reason}"
+    assert "s3cret" not in error["msg"]
+
+
+def test_plain_http_peers_are_allowed_anywhere_in_local_mode(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("XIETONG_ENV", "local")
+    monkeypatch.setenv("XIETONG_CHECKPOINT_PEERS", "http://gw.psb.example:8000")
+    loaded = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert loaded.checkpoint_peers == ["http://gw.psb.example:8000"]
