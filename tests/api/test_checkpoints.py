@@ -16,10 +16,10 @@ import pytest
 from ledger.errors import CheckpointError
 from ledger.keys import dev_account
 from ledger.verify import verify_bundle
-from ledger.witness import check_checkpoint, cosign
+from ledger.witness import check_checkpoint
 from tests.api._support import CIVIL_DEV, HEALTH_DEV, PSB_DEV, Api, World, assert_problem
 from tests.api.test_writes import flush
-from tests.ledger.witness._peer import Peer, peer
+from tests.ledger.witness._peer import Peer, peer, signed_item
 from tests.support import fresh_database
 
 pytestmark = [pytest.mark.parametrize("node", ["hardhat"], indirect=True)]
@@ -53,19 +53,6 @@ def gateway(chain: World, sqlite_url: str, liar: Peer, make_api: Callable[..., A
     return api
 
 
-def signature(world: World, account: int, number: int, hash_: str) -> dict[str, object]:
-    trust = world.trust()
-    made = cosign(
-        dev_account(account).key,
-        chain_id=trust.chain_id,
-        genesis_hash=trust.genesis_hash,
-        number=number,
-        block_hash=hash_,
-        time=1765000000,
-    )
-    return {"number": number, "hash": hash_, **made.as_dict()}
-
-
 def aligned(world: World) -> tuple[int, str]:
     """Mine to a multiple of the interval: the number and its hash."""
     w3 = world.client.w3
@@ -86,7 +73,7 @@ def test_a_cosigned_checkpoint_is_served_and_carried_by_proof_bundles(
     assert len(flush(gateway)) == 1
     gateway.sync()
     number, hash_ = aligned(chain)
-    liar.serve(signature(chain, PSB_DEV, number, hash_))
+    liar.serve(signed_item(chain.trust(), PSB_DEV, number, hash_))
     report = gateway.state.checkpoint_pass()
     assert report.signed == [number] and report.accepted == {liar.url: 1}
     assert metric(gateway, "xietong_checkpoint_cosigned_block") == number
@@ -115,7 +102,10 @@ def test_a_cosigned_checkpoint_is_served_and_carried_by_proof_bundles(
         "hash": other,
         "cosignatures": sorted(
             (
-                {k: signature(chain, a, number, other)[k] for k in ("address", "time", "signature")}
+                {
+                    k: signed_item(chain.trust(), a, number, other)[k]
+                    for k in ("address", "time", "signature")
+                }
                 for a in (PSB_DEV, HEALTH_DEV)
             ),
             key=lambda c: str(c["address"]).lower(),
@@ -137,7 +127,7 @@ def test_a_conflict_fails_readiness_until_an_admin_acknowledges_it(
 ) -> None:
     assert gateway.client.get("/readyz").json()["checkpoints"] == {"conflicts": []}
     number, _hash = aligned(chain)
-    liar.serve(signature(chain, HEALTH_DEV, number, "0x" + "e0" * 32))
+    liar.serve(signed_item(chain.trust(), HEALTH_DEV, number, "0x" + "e0" * 32))
     assert gateway.state.checkpoint_pass().conflicts == [number]
     assert metric(gateway, "xietong_checkpoint_conflicts") == 1
     assert metric(gateway, "xietong_checkpoint_cosigned_block") == 0  # none: it is in conflict

@@ -28,10 +28,10 @@ from ledger.db.tables import CatalogueText
 from ledger.demo import DIBAO, POLICY
 from ledger.ids import code_hash
 from ledger.keys import dev_account
-from ledger.trust import ConsortiumTrust, load_trust
+from ledger.trust import load_trust
 from ledger.verify import check_bundle_offline, verify_bundle
 from ledger.watch import Watchers
-from ledger.witness import Witness, cosign
+from ledger.witness import Witness
 from tests.browser._browser import TIMEOUT_MS, new_context
 from tests.browser._portal import (
     ANCHORED_FILE,
@@ -44,7 +44,7 @@ from tests.browser._portal import (
 )
 from tests.browser._portal import serve_portal as _serve
 from tests.ledger.watch._receiver import receiver
-from tests.ledger.witness._peer import peer
+from tests.ledger.witness._peer import peer, signed_item
 from tests.support import mistype
 
 pytestmark = PORTAL_MARKS
@@ -543,19 +543,6 @@ PSB_CODE, CIVIL_CODE, HEALTH_CODE = "11330100MB1A00001P", "11330100MB1A00002K", 
 HEALTH = "杭州市卫生健康委员会"
 
 
-def _cosigned(trust: ConsortiumTrust, account: int, number: int, block_hash: str) -> dict[str, Any]:
-    """A checkpoint signature as a peer gateway hands it on, made with ``account``'s key."""
-    made = cosign(
-        dev_account(account).key,
-        chain_id=trust.chain_id,
-        genesis_hash=trust.genesis_hash,
-        number=number,
-        block_hash=block_hash,
-        time=1765000000 + account,
-    )
-    return {"number": number, "hash": block_hash, **made.as_dict()}
-
-
 def test_a_checkpoint_conflict_is_shown_until_it_is_acknowledged(
     page: Page, axe_page: Page, world: World, shot: Shot
 ) -> None:
@@ -578,9 +565,9 @@ def test_a_checkpoint_conflict_is_shown_until_it_is_acknowledged(
         _, admin = create_api_key(session=session, name="checkpoint admin", scope="admin")
     with peer() as other:
         other.serve(
-            _cosigned(trust, 1, earlier, first),
-            _cosigned(trust, 3, number, wrong),
-            _cosigned(trust, 9, number, right),  # not a cosigner: refused
+            signed_item(trust, 1, earlier, first, time=1765000001),
+            signed_item(trust, 3, number, wrong, time=1765000003),
+            signed_item(trust, 9, number, right, time=1765000009),  # not a cosigner: refused
         )
         settings = world.settings.model_copy(update={"checkpoint_peers": [other.url]})
         ours = Witness(

@@ -1,4 +1,5 @@
-"""A peer gateway on loopback that says what the test tells it: a real HTTP server answering
+"""A peer gateway on loopback that says what the test tells it, and the signatures it hands
+on (:func:`signed_item`): a real HTTP server answering
 ``GET /v1/checkpoints`` with the signatures it is given (paged by ``after`` and ``limit`` as a
 gateway pages them), or a raw answer, a status, or nothing at all (a silent peer)."""
 
@@ -12,6 +13,26 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from ledger.keys import dev_account
+from ledger.trust import ConsortiumTrust
+from ledger.witness import cosign
+
+
+def signed_item(
+    trust: ConsortiumTrust, account: int, number: int, block_hash: str, *, time: int = 1765000000
+) -> dict[str, Any]:
+    """A checkpoint signature as a gateway hands it on (``GET /v1/checkpoints``'s item without
+    its ``seq``), made with development account ``account``'s key."""
+    made = cosign(
+        dev_account(account).key,
+        chain_id=trust.chain_id,
+        genesis_hash=trust.genesis_hash,
+        number=number,
+        block_hash=block_hash,
+        time=time,
+    )
+    return {"number": number, "hash": block_hash, **made.as_dict()}
 
 
 @dataclass

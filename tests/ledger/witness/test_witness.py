@@ -10,7 +10,6 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -22,10 +21,10 @@ from ledger.errors import InputError
 from ledger.keys import dev_account
 from ledger.trust import ConsortiumTrust
 from ledger.watch import Watchers
-from ledger.witness import Witness, check_checkpoint, check_signed, cosign
+from ledger.witness import Witness, check_checkpoint, check_signed
 from ledger.witness.witness import MAX_ANSWER, NotCheckpointedError
 from tests.ledger.watch._receiver import receiver
-from tests.ledger.witness._peer import peer
+from tests.ledger.witness._peer import peer, signed_item
 from tests.support import Consortium, chain_snapshot, fresh_database
 
 pytestmark = [pytest.mark.parametrize("node", ["hardhat"], indirect=True)]
@@ -83,21 +82,6 @@ def mine(consortium: Consortium, blocks: int) -> int:
 
 def block_hash(consortium: Consortium, number: int) -> str:
     return "0x" + bytes(consortium.w3.eth.get_block(number)["hash"]).hex()
-
-
-def signed_item(
-    trust: ConsortiumTrust, account: int, number: int, hash_: str, *, time: int = 1765000000
-) -> dict[str, Any]:
-    """A signature as a gateway hands it on, made with ``account``'s key."""
-    made = cosign(
-        dev_account(account).key,
-        chain_id=trust.chain_id,
-        genesis_hash=trust.genesis_hash,
-        number=number,
-        block_hash=hash_,
-        time=time,
-    )
-    return {"number": number, "hash": hash_, **made.as_dict()}
 
 
 def held(engine: Engine) -> list[CheckpointSignature]:
