@@ -329,6 +329,9 @@ class Witness:
         to :data:`MAX_ANSWER` bytes and refused whole when it is not the form of
         ``GET /v1/checkpoints``."""
         url = f"{peer}/v1/checkpoints"
+        # The timeout bounds each read; a peer trickling a byte at a time would hold the pass
+        # for ever without this deadline on the whole answer.
+        deadline = time.monotonic() + self.timeout
         with http.stream("GET", url, params={"after": after, "limit": PAGE}) as answer:
             if answer.status_code != 200:
                 raise _PeerError(f"it answered HTTP {answer.status_code}")
@@ -337,6 +340,8 @@ class Witness:
                 body += chunk
                 if len(body) > MAX_ANSWER:
                     raise _PeerError(f"its answer is larger than {MAX_ANSWER} bytes")
+                if time.monotonic() > deadline:
+                    raise _PeerError(f"its answer took longer than {self.timeout:g} s")
         try:
             data = loads_strict(body, max_depth=4, error=lambda reason: _PeerError(reason))
         except _PeerError as exc:

@@ -45,6 +45,9 @@ class Peer:
     status: int = 200
     #: While set, a request gets no answer until the server stops.
     silent: threading.Event = field(default_factory=threading.Event)
+    #: While set, the answer announces 1 MiB and sends one byte every 0.2 s until the server
+    #: stops (each read is quick; the whole never ends).
+    trickle: threading.Event = field(default_factory=threading.Event)
     asked: list[str] = field(default_factory=list)
 
     def serve(self, *items: dict[str, Any]) -> None:
@@ -64,6 +67,17 @@ def peer(host: str = "127.0.0.1") -> Iterator[Peer]:
             got.asked.append(self.path)
             if got.silent.is_set():
                 stop.wait(60)
+                return
+            if got.trickle.is_set():
+                self.send_response(200)
+                self.send_header("content-length", str(1 << 20))
+                self.end_headers()
+                while not stop.wait(0.2):
+                    try:
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                    except OSError:
+                        return
                 return
             if got.raw is not None:
                 body = got.raw

@@ -221,19 +221,31 @@ def test_a_peer_whose_store_started_again_is_collected_from_the_start(
         (b'{"items": [' + b'{"seq": 1},' * (MAX_ANSWER // 10) + b"{}]}", "larger than"),
         (500, "HTTP 500"),
         (None, "no answer within 1 s"),
+        ("trickle", "its answer took longer than 1 s"),
     ],
-    ids=["html", "items-object", "seq-descending", "seq-boolean", "too-large", "500", "silent"],
+    ids=[
+        "html",
+        "items-object",
+        "seq-descending",
+        "seq-boolean",
+        "too-large",
+        "500",
+        "silent",
+        "trickle",
+    ],
 )
 def test_a_peer_answer_that_is_not_a_page_changes_nothing(
     consortium: Consortium,
     trust: ConsortiumTrust,
     engines: Callable[[str], Engine],
-    answer: bytes | int | None,
+    answer: bytes | int | str | None,
     said: str,
 ) -> None:
     mine(consortium, INTERVAL)
     with peer() as broken:
-        if isinstance(answer, bytes):
+        if answer == "trickle":
+            broken.trickle.set()
+        elif isinstance(answer, bytes):
             broken.raw = answer
         elif isinstance(answer, int):
             broken.status, broken.raw = answer, b"{}"
