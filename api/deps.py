@@ -51,6 +51,7 @@ __all__ = [
     "get_session",
     "get_state",
     "presented_session",
+    "public_rate_limited",
     "require",
     "required_scope",
     "session_cookie_name",
@@ -74,6 +75,12 @@ async def get_state(request: Request) -> ApiState:
 
 
 StateDep = Annotated[ApiState, Depends(get_state)]
+
+
+async def public_rate_limited(request: Request, state: StateDep) -> None:
+    """For public routes (no key: the trust file, the checkpoints): rate-limited per client
+    address like anonymous reads."""
+    state.limiter.check("anon:" + client_address(request, state.settings.trusted_proxies))
 
 
 def get_session(state: StateDep) -> Iterator[Session]:

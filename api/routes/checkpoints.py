@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 
 from ledger.witness import NotCheckpointedError
 
-from .._client import client_address
-from ..deps import StateDep, require
+from ..deps import StateDep, public_rate_limited, require
 from ..examples import ok, problems
 from ..schemas import (
     CheckpointAnswer,
@@ -28,12 +27,7 @@ __all__ = ["router"]
 _MAX_NUMBER = 2**53 - 1
 
 
-async def _limited(request: Request, state: StateDep) -> None:
-    """Public, but rate-limited per client address like anonymous reads."""
-    state.limiter.check("anon:" + client_address(request, state.settings.trusted_proxies))
-
-
-router = APIRouter(tags=["checkpoints"], dependencies=[Depends(_limited)])
+router = APIRouter(tags=["checkpoints"], dependencies=[Depends(public_rate_limited)])
 
 BlockNumber = Annotated[int, Path(ge=0, le=_MAX_NUMBER, description="The block number.")]
 

@@ -7,22 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
-from .._client import client_address
-from ..deps import StateDep
+from ..deps import StateDep, public_rate_limited
 from ..examples import ok, problems
 from ..schemas import ConsortiumAnswer, ConsortiumContracts
 
 __all__ = ["ConsortiumAnswer", "ConsortiumContracts", "router"]
 
 
-async def _limited(request: Request, state: StateDep) -> None:
-    """Public, but rate-limited per client address like anonymous reads."""
-    state.limiter.check("anon:" + client_address(request, state.settings.trusted_proxies))
-
-
-router = APIRouter(tags=["consortium"], dependencies=[Depends(_limited)])
+router = APIRouter(tags=["consortium"], dependencies=[Depends(public_rate_limited)])
 
 
 @router.get(

@@ -15,10 +15,10 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from ledger.db import queries
-from ledger.db.tables import CheckpointConflict, IndexerCheckpoint
+from ledger.db.tables import IndexerCheckpoint
 
 from ..deps import StateDep, require
 from ..examples import ok, problems
@@ -97,13 +97,7 @@ def readiness(state: StateDep) -> dict[str, Any]:
         with Session(state.gateway.engine) as session:
             session.execute(text("select 1"))
             index.update(queries.index_status(session=session))
-            checkpoints["conflicts"] = list(
-                session.exec(
-                    select(CheckpointConflict.number)
-                    .where(col(CheckpointConflict.acknowledged_at).is_(None))
-                    .order_by(col(CheckpointConflict.number))
-                ).all()
-            )
+            checkpoints["conflicts"] = queries.open_conflicts(session=session)
         database["reachable"] = True
     except Exception as exc:
         database["error"] = type(exc).__name__

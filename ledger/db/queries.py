@@ -32,6 +32,7 @@ from .tables import (
     AgreementDatasetRow,
     AgreementRow,
     ChainEvent,
+    CheckpointConflict,
     CommitmentParticipantRow,
     CommitmentRow,
     DatasetRow,
@@ -79,6 +80,7 @@ __all__ = [
     "list_datasets",
     "list_departments",
     "list_events",
+    "open_conflicts",
     "proposal_events",
     "provenance",
     "receipt_flags",
@@ -309,6 +311,18 @@ class _Names:
 
 
 # --------------------------------------------------------------------------- index
+
+
+def open_conflicts(*, session: Session) -> list[int]:
+    """Block numbers with two hashes signed that no operator acknowledged, ascending
+    (docs/CHECKPOINTS.md): what keeps ``/readyz`` from being ready."""
+    return list(
+        session.exec(
+            select(CheckpointConflict.number)
+            .where(col(CheckpointConflict.acknowledged_at).is_(None))
+            .order_by(col(CheckpointConflict.number))
+        ).all()
+    )
 
 
 def index_status(*, session: Session) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ..chain.client import ChainClient
-from ..db.queries import iso
+from ..db.queries import iso, open_conflicts
 from ..db.tables import CheckpointConflict, CheckpointPeer, CheckpointSignature
 from ..errors import CheckpointError, InputError, LedgerError
 from ..hashing import loads_strict
@@ -158,7 +158,8 @@ class Witness:
             touched |= self._collect(peer, report)
         touched |= self._sign(report)
         self._record_conflicts(touched)
-        report.conflicts = [c["number"] for c in self.conflicts(acknowledged=False)]
+        with Session(self.engine) as session:
+            report.conflicts = open_conflicts(session=session)
         return report
 
     def _confirmed(self) -> int | None:
