@@ -10,8 +10,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from ledger.witness import NotCheckpointedError
-
 from ..deps import StateDep, public_rate_limited, require
 from ..examples import ok, problems
 from ..schemas import (
@@ -60,12 +58,7 @@ def signatures(
 def latest(state: StateDep) -> dict[str, Any]:
     """In the JSON form a proof bundle carries: the highest block number whose one hash the
     trust file's threshold of departments signed, with no other hash signed for it."""
-    found = state.witness.latest()
-    if found is None:
-        raise NotCheckpointedError(
-            "no checkpoint is cosigned by the trust file's threshold of departments yet."
-        )
-    return found
+    return state.witness.require_latest()
 
 
 @router.get(

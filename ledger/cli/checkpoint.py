@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from ..gateway import Gateway
-from ..witness import NotCheckpointedError, Witness
+from ..witness import Witness
 from ._output import console, emit_json, guarded, load_settings, respond, safe
 
 app = typer.Typer(
@@ -109,12 +109,7 @@ def latest(json_output: JsonOption = False) -> None:
     witness = _witness(json_output)
 
     def found() -> dict[str, Any]:
-        checkpoint = witness.latest()
-        if checkpoint is None:
-            raise NotCheckpointedError(
-                "no checkpoint is cosigned by the trust file's threshold of departments yet."
-            )
-        return {"checkpoint": checkpoint}
+        return {"checkpoint": witness.require_latest()}
 
     def said(r: dict[str, Any]) -> str:
         c = r["checkpoint"]

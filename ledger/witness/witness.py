@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -79,13 +79,7 @@ class PassReport:
     conflicts: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "signed": self.signed,
-            "accepted": self.accepted,
-            "refused": self.refused,
-            "failed": self.failed,
-            "conflicts": self.conflicts,
-        }
+        return asdict(self)
 
 
 class _PeerError(Exception):
@@ -566,6 +560,15 @@ class Witness:
                 .limit(1)
             ).first()
             return None if number is None else self._json_form(session, number)
+
+    def require_latest(self) -> dict[str, Any]:
+        """:meth:`latest`, or NotCheckpointedError while there is none."""
+        found = self.latest()
+        if found is None:
+            raise NotCheckpointedError(
+                "no checkpoint is cosigned by the trust file's threshold of departments yet."
+            )
+        return found
 
     def _json_form(self, session: Session, number: int) -> dict[str, Any]:
         (group,) = self._grouped(session, number)
