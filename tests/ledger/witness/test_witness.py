@@ -22,6 +22,7 @@ from ledger.keys import dev_account
 from ledger.trust import ConsortiumTrust
 from ledger.watch import Watchers
 from ledger.witness import Witness, check_checkpoint, check_signed
+from ledger.witness import witness as witness_module
 from ledger.witness.witness import MAX_ANSWER, NotCheckpointedError
 from tests.ledger.watch._receiver import receiver
 from tests.ledger.witness._peer import peer, signed_item
@@ -183,6 +184,28 @@ def test_a_peer_that_lies_is_refused_signature_by_signature(
     status = ours.peer_status()[0]
     assert status["refused"] == 5 and status["last_refusal"].startswith("checkpoint-form:")
     assert ours.why_not_signing() is not None and "signs none" in ours.why_not_signing()
+
+
+def test_a_cosigner_flooding_old_heights_gets_a_bounded_pass_each_time(
+    consortium: Consortium,
+    trust: ConsortiumTrust,
+    engines: Callable[[str], Engine],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A department (its real key) signs many old heights: each pass signs this gateway's view
+    of at most MAX_SIGNED (+ RECHECKED) of them, newest first, and later passes catch up."""
+    monkeypatch.setattr(witness_module, "MAX_SIGNED", 2)
+    monkeypatch.setattr(witness_module, "RECHECKED", 1)
+    head = mine(consortium, 6 * INTERVAL)
+    numbers = [head - head % INTERVAL - i * INTERVAL for i in range(6)]
+    with peer() as flood:
+        flood.serve(*(signed_item(trust, C, n, block_hash(consortium, n)) for n in numbers))
+        ours = witness(consortium, trust, engines("a"), A, [flood.url])
+        passes = [ours.run().signed for _ in range(4)]
+    assert all(len(signed) <= 3 for signed in passes), passes
+    assert passes[0] == sorted(numbers)[-2:]  # the newest first
+    assert sorted(n for signed in passes for n in signed) == sorted(numbers)
+    assert passes[-1] == []
 
 
 def test_a_peer_whose_store_started_again_is_collected_from_the_start(
