@@ -49,6 +49,7 @@ VERIFICATION = {
             "record_index": None,
             "version": VERSION,
             "lineage": [],
+            "erasure": None,
             "status": "anchored",
             "proof_url": f"/v1/proofs/0x{'0b' * 32}",
             "authorizations": [
@@ -111,6 +112,7 @@ RECORD_VERIFICATION = {
             "record_index": 3,
             "version": VERSION,
             "lineage": [],
+            "erasure": None,
             "status": "anchored",
             "proof_url": f"/v1/proofs/0x{'0c' * 32}?version={VERSION_ID}",
             "authorizations": [],
@@ -326,7 +328,18 @@ _WEBHOOK: dict[str, Any] = {
     },
 }
 
+ERASURE = {
+    "erasure_id": "0x" + "ee" * 32,
+    "dataset_id": DATASET_ID,
+    "root": ROOT,
+    "erased_root": "0x" + "e0" * 32,
+    "count": 2,
+    "reason_hash": "0x" + "4e" * 32,
+    **TRANSACTION,
+}
+
 EXAMPLES: dict[str, Any] = {
+    "erasure": ERASURE,
     "verification": VERIFICATION,
     "file_verification": {**VERIFICATION, "size": 2816},  # bytes received
     "record_verification": RECORD_VERIFICATION,

@@ -121,7 +121,7 @@ AgreementStatus = Literal[
 #: A commitment's status: the chain's, with ``overdue`` from the time.
 CommitmentStatus = Literal["proposed", "active", "overdue", "completed", "cancelled"]
 #: Where a match stands: anchored (final, unrevoked), not final yet, or revoked by its owner.
-MatchStatus = Literal["anchored", "unconfirmed", "revoked"]
+MatchStatus = Literal["anchored", "unconfirmed", "revoked", "erased"]
 LeafKind = Literal["file", "record"]
 #: A batch's status: its own while collecting, then its anchoring's (ledger.submissions).
 BatchStatus = Literal[
@@ -536,6 +536,60 @@ class VerifiedAuthorization(_Answer):
     receipts: list[VerifiedReceipt] = Field(description="Its access receipts.")
 
 
+class VerifiedErasure(_Answer):
+    """The erasure of a record by its owner (its salt destroyed; docs/ERASURE.md)."""
+
+    id: str = _hash("Erasure id (computeErasureId)")
+    erased_root: str = _hash("Merkle root of the erased leaves, each a (bytes32) leaf")
+    count: int = Field(description="How many records the erasure holds.")
+    erased_at: Time = _time("When it was erased")
+    erased_by: VerifiedDepartment = Field(description="The department that erased it.")
+    reason_hash: str = _hash("keccak256 of the reason (kept by the owner)")
+    transaction: str = _hash("The erasure's transaction")
+    block_number: int = Field(description="Block of the erasure.")
+    proof: list[str] = Field(
+        description="Sibling hashes from the record's leaf (as a (bytes32) leaf) to "
+        "`erased_root`, which DatasetRegistry.erasure(dataset, root, erased_root) holds."
+    )
+
+
+class ErasureBody(BaseModel):
+    """Records of one version to erase, by their leaves (the salts stay with the client)."""
+
+    leaves: list[str] = Field(
+        min_length=1,
+        max_length=10_000,
+        description="The record leaves to erase (0x and 64 hex digits), each once.",
+        examples=[["0x" + "0b" * 32]],
+    )
+    reason: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="Why (a request number, never a name); only its hash goes on chain, the "
+        "text is kept nowhere.",
+        examples=["PIPL-2026-0113"],
+    )
+    root: str | None = Field(
+        default=None,
+        description="The version's root, when several versions of the dataset hold the leaves.",
+    )
+
+
+class ErasureReceipt(_Answer):
+    """An erasure recorded on chain (docs/ERASURE.md)."""
+
+    erasure_id: str = _hash("Erasure id (computeErasureId)")
+    dataset_id: str = _hash("Dataset id")
+    root: str = _hash("The version's root")
+    erased_root: str = _hash("Merkle root of the erased leaves, each a (bytes32) leaf")
+    count: int = Field(description="How many records were erased.")
+    reason_hash: str = _hash("keccak256 of the reason")
+    transaction: str | None = Field(
+        description="The erasure's transaction; null when the chain held it already."
+    )
+    block_number: int | None = Field(description="Its block; null with `transaction`.")
+
+
 class VerifyMatch(_Answer):
     """A version holding the file, hash or record."""
 
@@ -550,6 +604,9 @@ class VerifyMatch(_Answer):
     )
     authorizations: list[VerifiedAuthorization] = Field(
         description="Agreements letting its owner share the dataset now."
+    )
+    erasure: VerifiedErasure | None = Field(
+        description="The record's erasure by its owner; null unless erased (status `erased`)."
     )
     status: MatchStatus = Field(description="Where this version stands.")
     proof_url: str = Field(description="Where its proof bundle is (GET).")

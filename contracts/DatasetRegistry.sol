@@ -15,6 +15,8 @@ contract DatasetRegistry is IDatasetRegistry, DepartmentGated {
 
     mapping(bytes32 datasetId => Dataset) private _datasets;
     mapping(bytes32 versionId => Version) private _versions;
+    mapping(bytes32 erasureId => Erasure) private _erasures;
+    mapping(bytes32 versionId => uint256) private _erasedCounts;
 
     /// @param registry The consortium membership registry.
     constructor(IDepartmentRegistry registry) DepartmentGated(registry) {}
@@ -76,6 +78,27 @@ contract DatasetRegistry is IDatasetRegistry, DepartmentGated {
     }
 
     /// @inheritdoc IDatasetRegistry
+    function eraseRecords(bytes32 datasetId, bytes32 root, bytes32 erasedRoot, uint64 count, bytes32 reasonHash)
+        external
+    {
+        bytes32 departmentId = _activeDepartmentOf(msg.sender);
+        bytes32 versionId = _versionId(datasetId, root);
+        Version storage v = _versions[versionId];
+        if (v.anchoredAt == 0) revert DatasetRegistryUnknownVersion(datasetId, root);
+        _requireOwner(datasetId, departmentId);
+        if (erasedRoot == bytes32(0)) revert DatasetRegistryZeroRoot();
+        if (count == 0) revert DatasetRegistryEmptyErasure(erasedRoot);
+        bytes32 erasureId = _erasureId(versionId, erasedRoot);
+        if (_erasures[erasureId].erasedAt != 0) revert DatasetRegistryErasureExists(datasetId, root, erasedRoot);
+        uint256 erased = _erasedCounts[versionId] + count;
+        if (erased > v.leafCount) revert DatasetRegistryTooManyErased(datasetId, root, erased, v.leafCount);
+        _erasedCounts[versionId] = erased;
+        _erasures[erasureId] =
+            Erasure({count: count, erasedAt: uint64(block.timestamp), blockNumber: uint64(block.number)});
+        emit RecordsErased(datasetId, root, departmentId, erasedRoot, count, reasonHash);
+    }
+
+    /// @inheritdoc IDatasetRegistry
     function dataset(bytes32 datasetId) external view returns (Dataset memory) {
         Dataset storage d = _datasets[datasetId];
         if (d.ownerDepartment == bytes32(0)) revert DatasetRegistryUnknownDataset(datasetId);
@@ -118,6 +141,21 @@ contract DatasetRegistry is IDatasetRegistry, DepartmentGated {
     }
 
     /// @inheritdoc IDatasetRegistry
+    function erasure(bytes32 datasetId, bytes32 root, bytes32 erasedRoot) external view returns (Erasure memory) {
+        return _erasures[_erasureId(_versionId(datasetId, root), erasedRoot)];
+    }
+
+    /// @inheritdoc IDatasetRegistry
+    function erasedCount(bytes32 datasetId, bytes32 root) external view returns (uint256) {
+        return _erasedCounts[_versionId(datasetId, root)];
+    }
+
+    /// @inheritdoc IDatasetRegistry
+    function computeErasureId(bytes32 datasetId, bytes32 root, bytes32 erasedRoot) external pure returns (bytes32) {
+        return _erasureId(_versionId(datasetId, root), erasedRoot);
+    }
+
+    /// @inheritdoc IDatasetRegistry
     function maxParents() external pure returns (uint256) {
         return _MAX_PARENTS;
     }
@@ -147,6 +185,15 @@ contract DatasetRegistry is IDatasetRegistry, DepartmentGated {
         assembly ("memory-safe") {
             mstore(0x00, datasetId)
             mstore(0x20, root)
+            id := keccak256(0x00, 0x40)
+        }
+    }
+
+    /// @dev keccak256(abi.encode(versionId, erasedRoot)).
+    function _erasureId(bytes32 versionId, bytes32 erasedRoot) private pure returns (bytes32 id) {
+        assembly ("memory-safe") {
+            mstore(0x00, versionId)
+            mstore(0x20, erasedRoot)
             id := keccak256(0x00, 0x40)
         }
     }

@@ -24,13 +24,14 @@ from .db.tables import (
     CommitmentRow,
     DatasetRow,
     DepartmentRow,
+    ErasureRow,
     OperatorRow,
     ProposalRow,
     VersionParentRow,
     VersionRow,
 )
 from .display import join_flags, skeleton, split_flags, text_flags
-from .ids import version_id
+from .ids import erasure_id, version_id
 
 __all__ = ["DELETING_EVENTS", "EventFacts", "EventRecord", "apply_event", "event_keys"]
 
@@ -278,6 +279,27 @@ def _version_anchored(session: Session, e: EventRecord, a: dict[str, Any]) -> No
 def _version_revoked(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
     row = _get(session, VersionRow, _version_id(a["datasetId"], a["root"]))
     row.revoked_at, row.revoke_reason = e.timestamp, a["reasonHash"]
+
+
+@_on("RecordsErased")
+def _records_erased(session: Session, e: EventRecord, a: dict[str, Any]) -> None:
+    dataset, root, erased_root = a["datasetId"], a["root"], a["erasedRoot"]
+    key = erasure_id(*(bytes.fromhex(v[2:]) for v in (dataset, root, erased_root)))
+    session.add(
+        ErasureRow(
+            id="0x" + key.hex(),
+            version_id=_version_id(dataset, root),
+            dataset_id=dataset,
+            root=root,
+            department_id=a["departmentId"],
+            erased_root=erased_root,
+            count=_u64(a["count"]),
+            reason_hash=a["reasonHash"],
+            erased_at=e.timestamp,
+            block_number=e.block_number,
+            tx_hash=e.tx_hash,
+        )
+    )
 
 
 # --------------------------------------------------------------------------- agreements

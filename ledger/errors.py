@@ -15,7 +15,8 @@ Hierarchy (the module that defines each error in brackets, when it is not this o
     │   │   │   RootNotADirectoryError, UnreadableFileError, FileChangedError,
     │   │   │   PathNameError, DuplicatePathError, EmptyDatasetError
     │   │   ├── RecordFormatError, CanonicalJsonError      a record file's rows
-    │   │   └── SaltsFileError, SaltsMismatchError, SaltsExistError   the salts sidecar
+    │   │   ├── SaltsFileError, SaltsMismatchError, SaltsExistError   the salts sidecar
+    │   │   └── RecordErasedError   a record whose salt its owner destroyed      [erasure]
     │   ├── ExportTooLargeError  a CSV export of more rows than one may hold      [db.queries]
     │   └── TrustFileError       a consortium trust file that cannot be read, or is malformed
     ├── ConfigurationError       settings, keys or manifests that cannot be used
@@ -46,7 +47,7 @@ Hierarchy (the module that defines each error in brackets, when it is not this o
     ├── UnknownBatchError, NotOwnerError  API anchoring batches                  [submissions]
     ├── IndexerError             the index cannot follow the chain               [indexer]
     ├── VerificationError        NotAnchoredError, RootMismatchError, UnknownRootError,
-    │                            RevokedVersionError, NotConfirmedError,
+    │                            RevokedVersionError, RecordErasedError, NotConfirmedError,
     │                            BundleFormatError (also an InputError),
     │                            BundleClaimError                                [verify]
     ├── OfflineProofError        a sealed bundle refused offline, with the rule's ``reason``

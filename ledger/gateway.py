@@ -19,6 +19,7 @@ from .chain import open_client
 from .chain.client import ChainClient
 from .chain.deploy import Deployment
 from .db.engine import create_db_engine
+from .erasure import Eraser
 from .errors import LedgerError
 from .indexer import Indexer
 from .keys import load_signer
@@ -111,6 +112,10 @@ class Gateway:
             confirmations=self.settings.confirmations,
             confirmation_timeout=self.settings.tx_timeout,
         )
+
+    def eraser(self) -> Eraser:
+        """Erasing records of this department's versions (docs/ERASURE.md)."""
+        return Eraser(self.client, self.engine, self.signer)
 
     def watchers(self) -> Watchers:
         """The watchers of this gateway's department (the signer's), webhooks as configured."""

@@ -1,7 +1,7 @@
 """Ids derived from codes and terms: the Python twins of the contracts' derivations.
 
 Pure functions, no I/O. Each on-chain derivation (``computeDatasetId``, ``computeVersionId``,
-``computeAgreementId``, ``computeCommitmentId``) has its twin here, tested against ``eth_call``.
+``computeErasureId``, ``computeAgreementId``, ``computeCommitmentId``) has its twin here, tested against ``eth_call``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ __all__ = [
     "commitment_id",
     "dataset_id",
     "department_id",
+    "erasure_id",
     "version_id",
 ]
 
@@ -63,6 +64,14 @@ def version_id(dataset: bytes, root: bytes) -> bytes:
     """Twin of ``DatasetRegistry.computeVersionId(dataset, root)``: a version is keyed by its
     dataset and root (two departments anchoring the same content hold two versions)."""
     return _pair_id(dataset, root, names=("a dataset id", "a root"))
+
+
+def erasure_id(dataset: bytes, root: bytes, erased_root: bytes) -> bytes:
+    """Twin of ``DatasetRegistry.computeErasureId(dataset, root, erased_root)``: an erasure is
+    keyed by its version and the Merkle root of the leaves it erased."""
+    return _pair_id(
+        version_id(dataset, root), erased_root, names=("a version id", "an erased root")
+    )
 
 
 def _pair_id(first: bytes, second: bytes, *, names: tuple[str, str]) -> bytes:

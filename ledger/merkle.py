@@ -73,6 +73,7 @@ else:
 
 
 __all__ = [
+    "ERASED_LEAF_TYPES",
     "FILE_LEAF_TYPES",
     "HASH_SIZE",
     "RECORD_LEAF_TYPES",
@@ -100,6 +101,9 @@ __all__ = [
 FILE_LEAF_TYPES: Final = ("bytes32", "string")
 #: Solidity types of a record leaf: (SHA-256 of the canonical JSON, per-record salt).
 RECORD_LEAF_TYPES: Final = ("bytes32", "bytes32")
+#: Solidity types of a leaf of an erasure's tree: (the erased leaf's hash) — see
+#: ``IDatasetRegistry.eraseRecords``.
+ERASED_LEAF_TYPES: Final = ("bytes32",)
 #: Size of every hash in a tree (leaves, nodes, proof steps, root).
 HASH_SIZE: Final = 32
 

@@ -3,8 +3,8 @@
 Starts its own local node (Hardhat, Anvil, or both one after the other), deploys a three-department
 consortium, calls every write function of the four contracts at least once (in the cases that
 matter for sizing: anchoring a root of 1 leaf, and with 0/1/2/8 parents and 10 vs 1,000,000
-leaves, agreements with 1 and 32 datasets, ...), prints a markdown table and writes it to
-``docs/GAS.md``.
+leaves, the first and a second erasure of records of one version, agreements with 1 and 32
+datasets, ...), prints a markdown table and writes it to ``docs/GAS.md``.
 
 Usage::
 
@@ -282,6 +282,21 @@ class Run:
         anchor(nonzero_hash("child-2"), MILLION, versions[:2], "2 parents, 1,000,000 leaves")
         anchor(nonzero_hash("child-8"), MILLION, versions, "8 parents (max), 1,000,000 leaves")
         self.send("DatasetRegistry", "revokeVersion", ds, roots[0], h("reason"), sender=a, case="")
+        # Erasures of records of one version: the first also starts the version's erased count.
+        for index, (count, case) in enumerate(
+            ((1, "first of a version, 1 record"), (1_000, "second of a version, 1,000 records"))
+        ):
+            self.send(
+                "DatasetRegistry",
+                "eraseRecords",
+                ds,
+                roots[1],
+                nonzero_hash(f"erased-{index}"),
+                count,
+                h("erasure reason"),
+                sender=a,
+                case=case,
+            )
         return datasets
 
     # ------------------------------------------------------------------ SharingAgreements

@@ -1203,6 +1203,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "event.DatasetRegistered": ("登记数据集", "Dataset registered"),
     "event.VersionAnchored": ("版本存证", "Version anchored"),
     "event.VersionRevoked": ("撤销版本", "Version revoked"),
+    "event.RecordsErased": ("删除记录", "Records erased"),
     "event.AccessRecorded": ("登记访问回执", "Access recorded"),
     "event.AgreementProposed": ("发起协议", "Agreement proposed"),
     "event.AgreementAccepted": ("接受协议", "Agreement accepted"),

@@ -13,6 +13,12 @@ pragma solidity ^0.8.24;
  *
  * Anchoring costs the same whatever the leaf count: one storage slot per version; the metadata
  * hash and parents are carried by the {VersionAnchored} event.
+ *
+ * Erasure (personal information protection): the owner records that some records of a version
+ * were erased, their salts destroyed. An erasure is keyed by its version and the root of the
+ * erased leaves (an OpenZeppelin standard Merkle tree of `(bytes32 leaf)` values,
+ * `computeErasureId`) and holds their count and time; the reason goes on chain as a hash, and
+ * nothing on chain names a record. The rest of the version stays anchored and provable.
  */
 interface IDatasetRegistry {
     /// @notice A registered dataset.
@@ -27,6 +33,13 @@ interface IDatasetRegistry {
         uint64 anchoredAt;
         uint64 blockNumber;
         uint64 revokedAt;
+    }
+
+    /// @notice An erasure of records of one version (one storage slot), keyed by its erasure id.
+    struct Erasure {
+        uint64 count;
+        uint64 erasedAt;
+        uint64 blockNumber;
     }
 
     // ----------------------------------------------------------------------------- errors
@@ -55,6 +68,12 @@ interface IDatasetRegistry {
     error DatasetRegistryUnknownVersion(bytes32 datasetId, bytes32 root);
     /// @dev The version was already revoked at `revokedAt`.
     error DatasetRegistryVersionRevoked(bytes32 datasetId, bytes32 root, uint64 revokedAt);
+    /// @dev An erasure must name at least one record.
+    error DatasetRegistryEmptyErasure(bytes32 erasedRoot);
+    /// @dev The version already records an erasure of these leaves.
+    error DatasetRegistryErasureExists(bytes32 datasetId, bytes32 root, bytes32 erasedRoot);
+    /// @dev The erasures of the version would count `erased` records, more than its `leafCount`.
+    error DatasetRegistryTooManyErased(bytes32 datasetId, bytes32 root, uint256 erased, uint64 leafCount);
 
     // ----------------------------------------------------------------------------- events
 
@@ -74,6 +93,16 @@ interface IDatasetRegistry {
     /// @notice The owner withdrew a version (e.g. published in error); it stays on record.
     event VersionRevoked(
         bytes32 indexed datasetId, bytes32 indexed root, bytes32 indexed departmentId, bytes32 reasonHash
+    );
+
+    /// @notice The owner erased `count` records of a version: the leaves under `erasedRoot`.
+    event RecordsErased(
+        bytes32 indexed datasetId,
+        bytes32 indexed root,
+        bytes32 indexed departmentId,
+        bytes32 erasedRoot,
+        uint64 count,
+        bytes32 reasonHash
     );
 
     // ----------------------------------------------------------------------------- writes
@@ -111,6 +140,20 @@ interface IDatasetRegistry {
      */
     function revokeVersion(bytes32 datasetId, bytes32 root, bytes32 reasonHash) external;
 
+    /**
+     * @notice Record that records of a version of a dataset the caller's department owns were
+     * erased (their salts destroyed). A revoked version's records can be erased too.
+     * @param datasetId The dataset.
+     * @param root The version's root.
+     * @param erasedRoot The OpenZeppelin standard Merkle tree root of the erased leaves, each a
+     * `(bytes32)` leaf value; non-zero.
+     * @param count Number of erased leaves, at least one; all erasures of a version count at
+     * most its leaf count.
+     * @param reasonHash Hash of the reason (kept off chain).
+     */
+    function eraseRecords(bytes32 datasetId, bytes32 root, bytes32 erasedRoot, uint64 count, bytes32 reasonHash)
+        external;
+
     // ----------------------------------------------------------------------------- views
 
     /// @notice The dataset `datasetId`; reverts when unknown.
@@ -146,6 +189,17 @@ interface IDatasetRegistry {
     /// @notice The id of the version of `datasetId` anchored as `root`:
     /// keccak256(abi.encode(datasetId, root)).
     function computeVersionId(bytes32 datasetId, bytes32 root) external pure returns (bytes32);
+
+    /// @notice The erasure of the leaves under `erasedRoot` from the version of `datasetId`
+    /// anchored as `root`; all zero when there is none.
+    function erasure(bytes32 datasetId, bytes32 root, bytes32 erasedRoot) external view returns (Erasure memory);
+
+    /// @notice How many records of the version of `datasetId` anchored as `root` were erased.
+    function erasedCount(bytes32 datasetId, bytes32 root) external view returns (uint256);
+
+    /// @notice The id of the erasure of the leaves under `erasedRoot` from the version of
+    /// `datasetId` anchored as `root`: keccak256(abi.encode(computeVersionId(datasetId, root), erasedRoot)).
+    function computeErasureId(bytes32 datasetId, bytes32 root, bytes32 erasedRoot) external pure returns (bytes32);
 
     /// @notice Maximum number of parent versions per anchor.
     function maxParents() external pure returns (uint256);

@@ -122,6 +122,14 @@ ERROR_MESSAGES: dict[str, str] = {
     "DatasetRegistryVersionRevoked": (
         "Version {root} of dataset {datasetId} was already revoked at {revokedAt}."
     ),
+    "DatasetRegistryEmptyErasure": "Erasure {erasedRoot} must name at least one record.",
+    "DatasetRegistryErasureExists": (
+        "Version {root} of dataset {datasetId} already records the erasure {erasedRoot}."
+    ),
+    "DatasetRegistryTooManyErased": (
+        "Version {root} of dataset {datasetId} has {leafCount} records; its erasures would "
+        "count {erased}."
+    ),
     # SharingAgreements
     "SharingAgreementsUnknownAgreement": "There is no agreement {agreementId}.",
     "SharingAgreementsInvalidStatus": "Agreement {agreementId} is {status}.",

@@ -1,4 +1,4 @@
-"""``xietong dataset register|anchor|proof|revoke|resume``."""
+"""``xietong dataset register|anchor|proof|revoke|erase|resume``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from .. import hashing, merkle
 from .. import refs as _refs
 from ..anchoring import PreparedVersion, prepare_path
 from ..db.tables import VersionAnchoring
+from ..erasure import record_leaves
 from ..errors import InputError
 from ..gateway import Gateway
 from ..ids import code_hash, version_id
@@ -278,6 +279,66 @@ def revoke(
     )
 
 
+@app.command()
+def erase(
+    data: Annotated[Path, typer.Argument(help="The records file (CSV or JSON Lines) anchored.")],
+    record: Annotated[
+        list[int],
+        typer.Option("--record", min=0, help="Row number (from 0) of a record to erase; repeat."),
+    ],
+    salts: Annotated[Path, typer.Option("--salts", help="Its salts sidecar.")],
+    dataset: Annotated[
+        str, typer.Option("--dataset", help="Its dataset: code (of this department) or 0x id.")
+    ],
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason", help="Why (a request number, never a name); only its hash goes on chain."
+        ),
+    ],
+    root: Annotated[
+        str | None,
+        typer.Option("--root", help="The version, when several of the dataset hold the records."),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Erase records this department anchored: destroy their salts, record it on chain."""
+    settings = load_settings(json_output)
+
+    def run() -> dict[str, Any]:
+        must_exist(data)
+        must_exist(salts)
+        rows = list(dict.fromkeys(record))  # in order, once each
+        leaves = record_leaves(data, rows, hashing.read_salts(salts))
+        gw = Gateway(settings)
+        dataset_id = _refs.dataset(dataset, owner=gw.department_of_signer())
+        gw.indexer().sync()  # the version must be indexed to be found
+        erased = gw.eraser().erase(
+            dataset=dataset_id,
+            leaves=leaves,
+            reason=reason,
+            root=_refs.root(root) if root else None,
+            rows=rows,
+            salts_path=salts.resolve(),
+        )
+        gw.indexer().sync()
+        return erased.as_dict()
+
+    respond(
+        json_output,
+        run,
+        lambda result: (
+            f"[yellow]erased[/] {result['count']} record(s) of version {safe(result['root'])}"
+            + (
+                f" in block {result['block_number']}"
+                if result["block_number"] is not None
+                else " (the chain held the erasure already)"
+            )
+            + f"; their salts are destroyed in {safe(result['salts'])}"
+        ),
+    )
+
+
 RecordOption = Annotated[
     int | None, typer.Option("--record", min=0, help="Row number (from 0) of a record.")
 ]
@@ -285,15 +346,13 @@ SaltsOption = Annotated[Path | None, typer.Option("--salts", help="Salts sidecar
 
 
 def record_leaf(data: Path, record: int, salts: Path | None) -> tuple[bytes, list[Any]]:
-    """(leaf hash, leaf values) of row ``record`` of a records file, with its salts sidecar."""
+    """(leaf hash, leaf values) of row ``record`` of a records file, with its salts sidecar
+    (whose other records may have been erased)."""
     if salts is None:
         raise InputError(
             "--record needs --salts: the salts sidecar made when the records were anchored."
         )
-    records = hashing.hash_records(data, salts=hashing.read_salts(salts))
-    if not 0 <= record < len(records.entries):
-        raise InputError(f"{data} has {len(records.entries)} records; there is no record {record}.")
-    entry = records.entries[record]
+    entry = hashing.record_at(data, record, salts=hashing.read_salts(salts))
     values: list[Any] = [entry.record_hash, entry.salt]
     return merkle.leaf_hash(merkle.RECORD_LEAF_TYPES, values), values
 

@@ -79,6 +79,13 @@ def _show(answer: Verification, names: dict[str, str]) -> None:
         console.print(f"  transaction    {safe(v.transaction)}")
         if v.revoked_at:
             console.print(f"  [red]revoked[/]        {safe(v.revoked_at)}")
+        if match.erasure is not None:
+            e = match.erasure
+            console.print(
+                f"  [red]erased[/]         {safe(e.erased_at)} by {safe(e.erased_by.name or e.erased_by.id)}"
+                f" ({e.count} record(s), transaction {safe(e.transaction)})",
+                highlight=False,
+            )
         for parent in match.lineage:
             console.print(
                 f"  derived from   {safe(parent.root)} (dataset "
@@ -119,7 +126,15 @@ def verify_command(
         path = Path(target)
         if record is not None:
             must_exist(path)
-            leaf, _ = record_leaf(path, record, salts)
+            try:
+                leaf, _ = record_leaf(path, record, salts)
+            except hashing.RecordErasedError:
+                # The owner's own sidecar, its salt destroyed: this gateway kept the leaf.
+                assert salts is not None  # record_leaf asks for it first
+                kept = Gateway(settings).eraser().erased_leaf(salts, record)
+                if kept is None:
+                    raise
+                leaf = kept
             return _gateway_verifier().verify_leaf(leaf, query=f"record {record} of {path.name}")
         if path.is_file():
             digest = hashing.sha256_file(path)

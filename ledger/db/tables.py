@@ -3,10 +3,10 @@
 Two kinds of tables:
 
 * **Projections of the chain** (``PROJECTION_TABLES``): departments, datasets, versions,
-  agreements, commitments, receipts… and the raw event log they are built from. They hold
+  erasures, agreements, commitments, receipts… and the raw event log they are built from. They hold
   nothing the chain does not; ``xietong reindex`` drops and rebuilds them.
 * **Off-chain state** (``OFFCHAIN_TABLES``): versions being anchored, the leaf store that
-  answers proofs, hashes submitted over the API and waiting to be anchored, API keys, portal
+  answers proofs, the leaves of the records this gateway erased, hashes submitted over the API and waiting to be anchored, API keys, portal
   sessions, the catalogue of texts whose hashes the chain holds, watchers and their webhooks,
   checkpoint signatures. It cannot be rebuilt from the chain, so reindexing never touches it.
 
@@ -42,6 +42,8 @@ __all__ = [
     "CommitmentRow",
     "DatasetRow",
     "DepartmentRow",
+    "ErasedLeaf",
+    "ErasureRow",
     "IndexedBlock",
     "IndexerCheckpoint",
     "LeafRow",
@@ -191,6 +193,24 @@ class VersionRow(SQLModel, table=True):
     tx_hash: str
     revoked_at: int | None = Field(default=None, sa_type=BigInteger)
     revoke_reason: str | None = None
+
+
+class ErasureRow(SQLModel, table=True):
+    """An erasure of records of a version (``RecordsErased``): which leaves, only this
+    gateway knows (:class:`ErasedLeaf`); the chain holds their root and count."""
+
+    __tablename__ = "record_erasure"
+    id: str = Field(primary_key=True)  # computeErasureId(dataset_id, root, erased_root)
+    version_id: str = Field(index=True)
+    dataset_id: str
+    root: str
+    department_id: str
+    erased_root: str
+    count: int = _big()
+    reason_hash: str
+    erased_at: int = _big()
+    block_number: int = _big()
+    tx_hash: str
 
 
 class VersionParentRow(SQLModel, table=True):
@@ -343,6 +363,28 @@ class LeafRow(SQLModel, table=True):
     content_hash: str | None = Field(default=None, index=True)
     path: str | None = None
     record_index: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class ErasedLeaf(SQLModel, table=True):
+    """A leaf of a record this gateway erased (``xietong dataset erase``), written before the
+    erasure's transaction is sent: with the record's row, the tree of its erasure
+    (``erased_root``) and the version. An erasure counts once the chain holds it
+    (:class:`ErasureRow`); a row without one is an erasure to finish."""
+
+    __tablename__ = "erased_leaf"
+    __table_args__ = (UniqueConstraint("erasure_id", "leaf_hash", name="uq_erased_leaf"),)
+    id: int | None = Field(default=None, primary_key=True)
+    erasure_id: str = Field(index=True)
+    version_id: str = Field(index=True)
+    dataset_id: str
+    root: str
+    erased_root: str
+    leaf_hash: str = Field(index=True)
+    record_index: int | None = Field(default=None, sa_type=BigInteger)
+    reason_hash: str
+    salts: str | None = None  # the sidecar whose salts are destroyed (a path), if any
+    shredded_at: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: int = _big()
 
 
 class SubmissionBatch(SQLModel, table=True):
@@ -518,6 +560,7 @@ PROJECTION_TABLES: tuple[type[SQLModel], ...] = (
     DatasetRow,
     VersionRow,
     VersionParentRow,
+    ErasureRow,
     AgreementRow,
     AgreementDatasetRow,
     AccessReceiptRow,
@@ -528,6 +571,7 @@ OFFCHAIN_TABLES: tuple[type[SQLModel], ...] = (
     VersionAnchoring,
     TreeBlob,
     LeafRow,
+    ErasedLeaf,
     SubmissionBatch,
     SubmittedLeaf,
     ApiKey,

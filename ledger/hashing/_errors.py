@@ -18,6 +18,7 @@ __all__ = [
     "NotARegularFileError",
     "PathEscapesRootError",
     "PathNameError",
+    "RecordErasedError",
     "RecordFormatError",
     "RootNotADirectoryError",
     "SaltsExistError",
@@ -136,6 +137,13 @@ class SaltsMismatchError(HashingError):
     """A salts sidecar belongs to another data file (other SHA-256, row count or format)."""
 
     kind = "salts-mismatch"
+
+
+class RecordErasedError(HashingError):
+    """A record's salt was destroyed when its owner erased it: it can no longer be proven,
+    and the file can no longer be hashed whole."""
+
+    kind = "record-erased"
 
 
 class SaltsExistError(HashingError):

@@ -38,6 +38,7 @@ from ._errors import (
     EmptyDatasetError,
     FileChangedError,
     HashingError,
+    RecordErasedError,
     RecordFormatError,
     UnreadableFileError,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "RecordSet",
     "RecordStream",
     "hash_records",
+    "record_at",
     "record_entry",
     "record_format_of",
     "record_hash",
@@ -291,16 +293,29 @@ def _read_records(
     *,
     chunk_rows: int,
     on_progress: ProgressCallback | None,
+    whole: bool = True,
 ) -> tuple[bytes, int]:
     """Hash the rows of ``name`` ``chunk_rows`` at a time, handing each chunk on as
     ``take(record_hashes, salts)`` (the given ``salts``, or fresh ones from :mod:`secrets`);
-    return the file's SHA-256 and row count, once every check has passed."""
-    if salts is not None:  # fail fast, before parsing a whole file for nothing
+    return the file's SHA-256 and row count, once every check has passed. Salts with erased
+    rows are refused for the ``whole`` file (those rows have no leaf any more); otherwise their
+    rows get a zero salt, which no caller uses."""
+    erased = salts.erased_rows if salts is not None else ()
+    if erased and whole:
+        shown = ", ".join(map(str, erased[:5])) + (", …" if len(erased) > 5 else "")
+        raise RecordErasedError(
+            f"the salts of {name} hold erased records (row {shown}): the file can no longer be hashed whole, only its other records proven one at a time."
+        )
+    if salts is not None and not erased:  # fail fast, before parsing a whole file for nothing
         salts.check_matches(
             source_sha256=sha256_file(name), record_format=record_format, rows=None, name=name
         )
     fd, st = _open_checked(name, name=name, expect=None, follow=True)
-    given = salts.values if salts is not None else ()
+    given = (
+        tuple(bytes(SALT_SIZE) if s is None else s for s in salts.values)
+        if salts is not None
+        else ()
+    )
     count = 0
     try:
         raw = _HashingReader(fd, name=name, total=st.st_size, on_progress=on_progress)
@@ -335,7 +350,7 @@ def _read_records(
             f"{name} changed while it was being hashed ({st.st_size} bytes at first, {size} read)."
         )
     if salts is not None:
-        if source_sha256 != salts.source_sha256:
+        if not erased and source_sha256 != salts.source_sha256:
             raise FileChangedError(
                 f"{name} changed while it was being hashed (its SHA-256 no longer matches)."
             )
@@ -399,6 +414,45 @@ def hash_records(
         entries=entries,
         salts=used,
     )
+
+
+def record_at(
+    path: str | os.PathLike[str], row: int, *, salts: Salts, fmt: RecordFormat | None = None
+) -> RecordEntry:
+    """The entry of row ``row`` (from 0) of a records file, with its salt from ``salts``.
+
+    Unlike :func:`hash_records` this works with salts some of whose records were erased (the
+    other rows stay provable); the file must still have as many rows as the salts.
+
+    Raises:
+        RecordErasedError: row ``row`` was erased (its salt destroyed).
+        HashingError: there is no row ``row``.
+        SaltsMismatchError, RecordFormatError, …: as :func:`hash_records`.
+    """
+    name = os.fspath(path)
+    record_format = _record_format(name, fmt)
+    if not 0 <= row < salts.row_count:
+        raise HashingError(f"{name} has {salts.row_count} records; there is no record {row}.")
+    salt = salts.salt(row)
+    found: list[bytes] = []
+    seen = 0
+
+    def take(digests: list[bytes], _salts: list[bytes]) -> None:
+        nonlocal seen
+        if seen <= row < seen + len(digests):
+            found.append(digests[row - seen])
+        seen += len(digests)
+
+    _read_records(
+        name,
+        record_format,
+        salts,
+        take,
+        chunk_rows=STREAM_CHUNK_ROWS,
+        on_progress=None,
+        whole=False,
+    )
+    return RecordEntry(row, found[0], salt)
 
 
 # ---------------------------------------------------------------------------- streaming

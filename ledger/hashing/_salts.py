@@ -23,6 +23,12 @@ Format (``xietong-salts/1``), one JSON document, UTF-8, one salt per line::
 lines not counted). Hex is lower-case without ``0x``. ``source`` is informational; a
 sidecar matches a data file when ``source_sha256``, ``record_format`` and ``rows`` match.
 The file is written with mode 0600, atomically (temporary file, fsync, rename).
+
+A salt is ``null`` once its record was erased (``xietong dataset erase``, docs/ERASURE.md):
+destroying the salt shreds the record's leaf, which no one can link to the record any more.
+Such a sidecar still proves the other rows one at a time (:func:`record_at`), and since the
+erased rows may then be blanked in the data file, it is matched by ``record_format`` and
+``rows`` only.
 """
 
 from __future__ import annotations
@@ -32,11 +38,12 @@ import json
 import os
 import stat
 import tempfile
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO, Literal
 
 from ._canonical import loads_strict
-from ._errors import SaltsExistError, SaltsFileError, SaltsMismatchError
+from ._errors import RecordErasedError, SaltsExistError, SaltsFileError, SaltsMismatchError
 from ._files import CHUNK_SIZE, sha256_file
 
 __all__ = [
@@ -72,13 +79,13 @@ class Salts:
         source_name: File name of the data file (informational).
         source_sha256: SHA-256 of the data file's bytes.
         record_format: ``"csv"`` or ``"jsonl"``.
-        values: One 32-byte salt per row, in row order.
+        values: One 32-byte salt per row, in row order; ``None`` for an erased row.
     """
 
     source_name: str
     source_sha256: bytes
     record_format: RecordFormat
-    values: tuple[bytes, ...] = field(repr=False)
+    values: tuple[bytes | None, ...] = field(repr=False)
 
     def __post_init__(self) -> None:
         if len(self.source_sha256) != 32:
@@ -92,13 +99,38 @@ class Salts:
         if not self.values:
             raise SaltsFileError("a salts set needs at least one salt.")
         for index, salt in enumerate(self.values):
-            if type(salt) is not bytes or len(salt) != SALT_SIZE:
+            if salt is not None and (type(salt) is not bytes or len(salt) != SALT_SIZE):
                 raise SaltsFileError(f"the salt of row {index} is not {SALT_SIZE} bytes.")
 
     @property
     def row_count(self) -> int:
         """Number of rows (= number of salts)."""
         return len(self.values)
+
+    @property
+    def erased_rows(self) -> tuple[int, ...]:
+        """The rows whose salt was destroyed (their records erased), in order."""
+        return tuple(i for i, salt in enumerate(self.values) if salt is None)
+
+    def salt(self, row: int) -> bytes:
+        """The salt of ``row``.
+
+        Raises:
+            RecordErasedError: the row's record was erased (its salt destroyed).
+        """
+        salt = self.values[row]
+        if salt is None:
+            raise RecordErasedError(
+                f"record {row} of {self.source_name} was erased: its salt was destroyed, so it can no longer be proven."
+            )
+        return salt
+
+    def shredded(self, rows: Iterable[int]) -> Salts:
+        """These salts with those of ``rows`` destroyed (``None``)."""
+        gone = set(rows)
+        return replace(
+            self, values=tuple(None if i in gone else s for i, s in enumerate(self.values))
+        )
 
     def check_matches(
         self, *, source_sha256: bytes, record_format: RecordFormat, rows: int | None, name: str
@@ -107,6 +139,8 @@ class Salts:
 
         ``rows`` may be ``None`` when not known yet (the file hash already decides).
         """
+        if self.erased_rows and rows is not None and rows == self.row_count:
+            source_sha256 = self.source_sha256  # erased rows may be blanked: rows decide
         if record_format != self.record_format:
             raise SaltsMismatchError(
                 f"the salts sidecar was made for {self.record_format} records of {self.source_name}, but {name} is read as {record_format}; use the sidecar made for this file."
@@ -144,7 +178,9 @@ _TAIL = b"\n  ]\n}\n"
 
 def _document(salts: Salts) -> bytes:
     head = _head(salts.source_name, salts.source_sha256, salts.record_format, salts.row_count)
-    body = ",\n".join(f'    "{salt.hex()}"' for salt in salts.values)
+    body = ",\n".join(
+        "    null" if salt is None else f'    "{salt.hex()}"' for salt in salts.values
+    )
     return head + body.encode("utf-8") + _TAIL
 
 
@@ -318,8 +354,8 @@ def read_salts(
     """Read and validate the sidecar ``path``; with ``data``, also check it belongs to that file.
 
     Validation: the document is strict JSON with exactly the keys of ``xietong-salts/1``,
-    ``rows`` equals the number of salts, every salt is 64 lower-case hex digits and no salt
-    repeats. With ``data`` the data file's SHA-256 must equal ``source_sha256``
+    ``rows`` equals the number of salts, every salt is 64 lower-case hex digits (or ``null``:
+    its record erased) and no salt repeats. With ``data`` the data file's SHA-256 must equal ``source_sha256``
     (:func:`hash_records` checks the same, and the row count, by itself).
 
     Raises:
@@ -371,12 +407,14 @@ def read_salts(
         raise bad(f"it declares {rows} rows but holds {count} salts")
     digest = _hex32(document["source_sha256"], what="source_sha256", target=target)
     salts = tuple(
-        _hex32(v, what=f"the salt of row {i}", target=target) for i, v in enumerate(values)
+        None if v is None else _hex32(v, what=f"the salt of row {i}", target=target)
+        for i, v in enumerate(values)
     )
-    if len(set(salts)) != len(salts):
+    kept = [salt for salt in salts if salt is not None]
+    if len(set(kept)) != len(kept):
         raise bad("a salt appears twice (salts are drawn at random, so the file was edited)")
     result = Salts(source_name=source, source_sha256=digest, record_format=fmt, values=salts)
-    if data is not None:
+    if data is not None and not result.erased_rows:
         result.check_matches(
             source_sha256=sha256_file(data), record_format=fmt, rows=None, name=os.fspath(data)
         )

@@ -7,7 +7,7 @@ of the bundle on the consortium's chain.
 
 Failures are typed (all :class:`VerificationError`): :class:`NotAnchoredError`,
 :class:`RootMismatchError`, :class:`UnknownRootError`, :class:`RevokedVersionError`,
-:class:`NotConfirmedError`, :class:`BundleFormatError`, :class:`BundleClaimError`.
+:class:`RecordErasedError`, :class:`NotConfirmedError`, :class:`BundleFormatError`, :class:`BundleClaimError`.
 
 Modules: :mod:`.answers` (the answer as data), :mod:`.verifier` (answers from the index,
 and the proof bundles of leaves, files and records), :mod:`.bundles` (proof bundles, checked
@@ -20,13 +20,14 @@ from ._errors import (
     BundleFormatError,
     NotAnchoredError,
     NotConfirmedError,
+    RecordErasedError,
     RevokedVersionError,
     RootMismatchError,
     UnknownRootError,
     VerificationError,
     WouldBlockError,
 )
-from .answers import Authorization, Department, Match, Receipt, Verification, Version
+from .answers import Authorization, Department, Erasure, Match, Receipt, Verification, Version
 from .bundles import (
     BUNDLE_FORMAT,
     LEGACY_BUNDLE_FORMAT,
@@ -47,10 +48,12 @@ __all__ = [
     "BundleClaimError",
     "BundleFormatError",
     "Department",
+    "Erasure",
     "Match",
     "NotAnchoredError",
     "NotConfirmedError",
     "Receipt",
+    "RecordErasedError",
     "RevokedVersionError",
     "RootMismatchError",
     "UnknownRootError",

@@ -9,6 +9,7 @@ __all__ = [
     "BundleFormatError",
     "NotAnchoredError",
     "NotConfirmedError",
+    "RecordErasedError",
     "RevokedVersionError",
     "RootMismatchError",
     "UnknownRootError",
@@ -46,6 +47,12 @@ class RevokedVersionError(VerificationError):
     """The version was revoked by its owner."""
 
     kind = "revoked"
+
+
+class RecordErasedError(VerificationError):
+    """The record was anchored, then erased by its owner (its salt destroyed)."""
+
+    kind = "erased"
 
 
 class NotConfirmedError(VerificationError):

@@ -29,6 +29,8 @@ from ..db.tables import (
     AgreementRow,
     DatasetRow,
     DepartmentRow,
+    ErasedLeaf,
+    ErasureRow,
     IndexerCheckpoint,
     LeafRow,
     TreeBlob,
@@ -50,6 +52,7 @@ from ._generation import (
 
 __all__ = [
     "AgreementFacts",
+    "ErasureFacts",
     "IndexFacts",
     "IndexRead",
     "IndexReader",
@@ -141,6 +144,21 @@ class AgreementFacts:
     receipts: tuple[tuple[Any, ...], ...]
 
 
+@dataclass(frozen=True)
+class ErasureFacts:
+    """An erasure holding a leaf: the chain's record of it, and the leaf's path in its tree."""
+
+    erasure_id: str
+    erased_root: str
+    count: int
+    erased_at: str | None
+    erased_by: Dept
+    reason_hash: str
+    transaction: str
+    block_number: int
+    proof: tuple[str, ...]
+
+
 class IndexFacts:
     """Facts read from one generation of the index (checkpoint block number and hash); a
     generation of None (nothing indexed, or a reindex under way) keeps nothing."""
@@ -154,6 +172,7 @@ class IndexFacts:
         self.roots: dict[str, tuple[str, ...]] = {}  # root -> version ids indexed
         self.lineages: dict[str, list[VersionFacts]] = {}
         self.agreements: dict[str, list[AgreementFacts]] = {}
+        self.erasures: dict[str, dict[str, ErasureFacts]] = {}  # version id -> leaf -> facts
 
     def keep(self, kind: dict[str, Any], key: str, value: Any) -> None:
         if self.generation is None:
@@ -466,6 +485,43 @@ class IndexRead:
             queue.extend(parent.parents)
         self.facts.keep(self.facts.lineages, version.version_id, lineage)
         return lineage
+
+    def erasures(self, version_id: str) -> dict[str, ErasureFacts]:
+        """The leaves of version ``version_id`` this gateway erased, each with its erasure:
+        only erasures the chain holds (indexed) whose leaves make the root it holds."""
+        known = self.facts.erasures.get(version_id)
+        if known is not None:
+            return known
+        session = self.reads.session
+        found: dict[str, ErasureFacts] = {}
+        for erasure in session.exec(
+            select(ErasureRow).where(ErasureRow.version_id == version_id)
+        ).all():
+            leaves = session.exec(
+                select(ErasedLeaf.leaf_hash).where(ErasedLeaf.erasure_id == erasure.id)
+            ).all()
+            if not leaves:
+                continue  # another gateway's erasure: which leaves, only it knows
+            values = [[bytes.fromhex(leaf[2:])] for leaf in leaves]
+            tree = merkle.MerkleTree.of(values, merkle.ERASED_LEAF_TYPES)
+            if "0x" + tree.root.hex() != erasure.erased_root or len(leaves) != erasure.count:
+                continue  # not the leaves the chain's erasure holds: claims nothing
+            by = self.department(erasure.department_id)
+            for leaf, value in zip(leaves, values, strict=True):
+                path = tree.proof(merkle.leaf_hash(merkle.ERASED_LEAF_TYPES, value))
+                found[leaf] = ErasureFacts(
+                    erasure_id=erasure.id,
+                    erased_root=erasure.erased_root,
+                    count=erasure.count,
+                    erased_at=_iso(erasure.erased_at),
+                    erased_by=by,
+                    reason_hash=erasure.reason_hash,
+                    transaction=erasure.tx_hash,
+                    block_number=erasure.block_number,
+                    proof=tuple("0x" + step.hex() for step in path),
+                )
+        self.facts.keep(self.facts.erasures, version_id, found)
+        return found
 
     def agreements(self, dataset_id: str) -> list[AgreementFacts]:
         """The active agreements covering ``dataset_id`` (at any time; answers check it)."""

@@ -6,9 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._errors import NotAnchoredError, NotConfirmedError, RevokedVersionError
+from ._errors import NotAnchoredError, NotConfirmedError, RecordErasedError, RevokedVersionError
 
-__all__ = ["Authorization", "Department", "Match", "Receipt", "Verification", "Version"]
+__all__ = [
+    "Authorization",
+    "Department",
+    "Erasure",
+    "Match",
+    "Receipt",
+    "Verification",
+    "Version",
+]
 
 
 @dataclass
@@ -60,6 +68,23 @@ class Authorization:
 
 
 @dataclass
+class Erasure:
+    """The erasure of a record (its salt destroyed by its owner), as the chain records it:
+    the leaf is under ``erased_root`` by ``proof`` (a tree of ``(bytes32 leaf)`` values), and
+    ``DatasetRegistry.erasure(dataset, root, erased_root)`` holds its count and time."""
+
+    id: str
+    erased_root: str
+    count: int
+    erased_at: str | None
+    erased_by: Department
+    reason_hash: str
+    transaction: str
+    block_number: int
+    proof: list[str]
+
+
+@dataclass
 class Match:
     leaf_hash: str
     kind: str
@@ -69,9 +94,12 @@ class Match:
     version: Version
     lineage: list[Version]
     authorizations: list[Authorization]
+    erasure: Erasure | None = None
 
     @property
     def status(self) -> str:
+        if self.erasure is not None:
+            return "erased"
         if self.version.revoked_at is not None:
             return "revoked"
         return "anchored" if self.version.final else "unconfirmed"
@@ -107,6 +135,12 @@ class Verification:
         if self.anchored:
             return
         first = self.matches[0]
+        if first.erasure is not None:
+            by = first.erasure.erased_by
+            raise RecordErasedError(
+                f"{self.query} was erased on {first.erasure.erased_at} by {by.name or by.id} "
+                f"(version {first.version.root})."
+            )
         if first.status == "revoked":
             raise RevokedVersionError(
                 f"{self.query} was anchored in version {first.version.root}, which its owner revoked "
@@ -184,5 +218,20 @@ def _match_dict(m: Match) -> dict[str, Any]:
         "version": _version_dict(m.version),
         "lineage": [_version_dict(v) for v in m.lineage],
         "authorizations": [_authorization_dict(a) for a in m.authorizations],
+        "erasure": _erasure_dict(m.erasure) if m.erasure is not None else None,
         "status": m.status,
+    }
+
+
+def _erasure_dict(e: Erasure) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "erased_root": e.erased_root,
+        "count": e.count,
+        "erased_at": e.erased_at,
+        "erased_by": _department_dict(e.erased_by),
+        "reason_hash": e.reason_hash,
+        "transaction": e.transaction,
+        "block_number": e.block_number,
+        "proof": list(e.proof),
     }

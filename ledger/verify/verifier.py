@@ -27,7 +27,15 @@ from ._chain_view import ChainView, Clock
 from ._errors import NotAnchoredError, WouldBlockError
 from ._facts import IndexRead, IndexReader, VersionFacts
 from ._generation import GenerationUnknownError
-from .answers import Authorization, Department, Match, Receipt, Verification, Version
+from .answers import (
+    Authorization,
+    Department,
+    Erasure,
+    Match,
+    Receipt,
+    Verification,
+    Version,
+)
 from .bundles import BUNDLE_FORMAT
 
 __all__ = ["Verifier"]
@@ -425,7 +433,21 @@ class Verifier:
         return self._sealed[key]
 
     def _match(self, index: IndexRead, leaf: Any, version: VersionFacts, clock: Clock) -> Match:
+        erased = index.erasures(version.version_id).get(leaf.leaf_hash)
         return Match(
+            erasure=None
+            if erased is None
+            else Erasure(
+                id=erased.erasure_id,
+                erased_root=erased.erased_root,
+                count=erased.count,
+                erased_at=erased.erased_at,
+                erased_by=Department(*erased.erased_by),
+                reason_hash=erased.reason_hash,
+                transaction=erased.transaction,
+                block_number=erased.block_number,
+                proof=list(erased.proof),
+            ),
             leaf_hash=leaf.leaf_hash,
             kind=leaf.kind,
             content_hash=leaf.content_hash,

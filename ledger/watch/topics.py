@@ -99,7 +99,7 @@ def event_topics(name: str, args: dict[str, Any], concerns: Concerns) -> list[st
         owner = _lower(args.get("ownerDepartment"))
         if owner != us and _lower(args.get("codeHash")) in concerns.codes:
             fired.add("code.taken")
-    elif name in ("VersionAnchored", "VersionRevoked"):
+    elif name in ("VersionAnchored", "VersionRevoked", "RecordsErased"):
         if _lower(args.get("datasetId")) in concerns.datasets:
             fired.add("dataset.version")
         anchorer = _lower(args.get("departmentId"))

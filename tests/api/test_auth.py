@@ -27,6 +27,7 @@ SCOPES: dict[tuple[str, str], str] = {
     ("GET", "/v1/datasets"): "read",
     ("GET", "/v1/datasets/{dataset}"): "read",
     ("GET", "/v1/datasets/{dataset}/provenance"): "read",
+    ("POST", "/v1/datasets/{dataset}/erasures"): "admin",
     ("GET", "/v1/agreements"): "read",
     ("GET", "/v1/agreements/{agreement}"): "read",
     ("GET", "/v1/authorizations/check"): "read",

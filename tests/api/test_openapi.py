@@ -108,6 +108,7 @@ def test_every_v1_route_has_an_example_of_its_answer(spec: dict[str, Any]) -> No
                 ("POST", "/v1/agreements/{agreement}/amend"),
                 ("POST", "/v1/agreements/{agreement}/receipts"),
                 ("POST", "/v1/watchers"),
+                ("POST", "/v1/datasets/{dataset}/erasures"),
             )
             else "200"
         )

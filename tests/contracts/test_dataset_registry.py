@@ -1,7 +1,7 @@
 """DatasetRegistry: dataset registration (ids derived from the owner department and the catalogue
-code), version anchoring keyed by (dataset, root) with lineage by version id, revocation, views,
-on-chain Merkle proof checks against OpenZeppelin standard trees, and the squatting attacks a
-hostile member could try; on both engines."""
+code), version anchoring keyed by (dataset, root) with lineage by version id, revocation, record
+erasure, views, on-chain Merkle proof checks against OpenZeppelin standard trees, and the
+squatting attacks a hostile member could try; on both engines."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from ledger.chain.enums import DepartmentStatus, ProposalKind
-from ledger.ids import code_hash, version_id
+from ledger.ids import code_hash, erasure_id, version_id
+from ledger.merkle import ERASED_LEAF_TYPES, RECORD_LEAF_TYPES
 from ledger.paths import HARDHAT_DIR
 from tests.support import Consortium, dataset_of, reverts
 
@@ -108,6 +109,18 @@ def leaf_values(count: int, label: str = "file") -> list[list[Any]]:
     return [[h(f"{label}-{i}-content"), f"data/{label}/{i:04d}.csv"] for i in range(count)]
 
 
+def record_tree(count: int, label: str = "record") -> StandardTree:
+    """A version of ``count`` record leaves: (canonical JSON SHA-256 stand-in, salt) values."""
+    values = [[h(f"{label}-{i}-json"), h(f"{label}-{i}-salt")] for i in range(count)]
+    return StandardTree(values, RECORD_LEAF_TYPES)
+
+
+def erased_tree(records: StandardTree, indices: Sequence[int]) -> StandardTree:
+    """The tree of an erasure: one ``(bytes32)`` leaf per erased record, its leaf hash in the
+    version's tree (what ``eraseRecords`` takes as ``erasedRoot``)."""
+    return StandardTree([[records.leaf(i)] for i in indices], ERASED_LEAF_TYPES)
+
+
 # ------------------------------------------------------------------ chain helpers
 
 
@@ -159,6 +172,38 @@ def revoke(
     c: Consortium, dataset: bytes, root: bytes, reason: bytes = ZERO32, *, who: str = "A"
 ) -> Any:
     return c.transact("DatasetRegistry", "revokeVersion", dataset, root, reason, sender=c.ops[who])
+
+
+def erase(
+    c: Consortium,
+    dataset: bytes,
+    root: bytes,
+    erased_root: bytes,
+    count: int,
+    reason: bytes = ZERO32,
+    *,
+    who: str = "A",
+    sender: LocalAccount | None = None,
+) -> Any:
+    return c.transact(
+        "DatasetRegistry",
+        "eraseRecords",
+        dataset,
+        root,
+        erased_root,
+        count,
+        reason,
+        sender=sender or c.ops[who],
+    )
+
+
+def erasure(c: Consortium, dataset: bytes, root: bytes, erased_root: bytes) -> tuple[int, int, int]:
+    """``erasure(dataset, root, erasedRoot)``: (count, erasedAt, blockNumber)."""
+    return tuple(c.call("DatasetRegistry", "erasure", dataset, root, erased_root))  # type: ignore[return-value]
+
+
+def erased_count(c: Consortium, dataset: bytes, root: bytes) -> Any:
+    return c.call("DatasetRegistry", "erasedCount", dataset, root)
 
 
 def version(c: Consortium, dataset: bytes, root: bytes) -> tuple[int, int, int, int]:
@@ -819,6 +864,320 @@ def test_revoke_by_suspended_department_reverts(consortium: Consortium) -> None:
     assert version(c, DS_A, h("root"))[3] == 0
 
 
+# ================================================================== eraseRecords
+
+
+def test_erase_records_records_count_time_block_and_event(consortium: Consortium) -> None:
+    c = consortium
+    records = record_tree(5)
+    register(c, CODE_A)
+    anchor_tx = anchor(c, DS_A, records.root, leaf_count=5)
+    c.advance(60)
+    erased = erased_tree(records, [1, 3])
+    tx = erase(c, DS_A, records.root, erased.root, 2, h("data subject request 2026-001"))
+    assert tx.events == [
+        (
+            "RecordsErased",
+            {
+                "datasetId": DS_A,
+                "root": records.root,
+                "departmentId": c.ids["A"],
+                "erasedRoot": erased.root,
+                "count": 2,
+                "reasonHash": h("data subject request 2026-001"),
+            },
+        )
+    ]
+    erased_at = block_timestamp(c, tx)
+    assert erasure(c, DS_A, records.root, erased.root) == (2, erased_at, tx.block_number)
+    assert erased_at >= block_timestamp(c, anchor_tx) + 60
+    assert erased_count(c, DS_A, records.root) == 2
+    # The version itself is untouched: neither revoked nor changed.
+    assert version(c, DS_A, records.root) == (
+        5,
+        block_timestamp(c, anchor_tx),
+        anchor_tx.block_number,
+        0,
+    )
+    # Each erased record's leaf hash, as a (bytes32) leaf, proves against the erased root with
+    # OpenZeppelin MerkleProof semantics; a record that was not erased does not.
+    for position, index in enumerate((1, 3)):
+        assert erased.leaf(position) == leaf_hash(ERASED_LEAF_TYPES, [records.leaf(index)])
+        assert process_proof(erased.leaf(position), erased.proof(position)) == erased.root
+    kept = leaf_hash(ERASED_LEAF_TYPES, [records.leaf(0)])
+    assert process_proof(kept, erased.proof(0)) != erased.root
+    # The rest of the version stays provable on chain. The chain names no record, so it
+    # cannot refuse an erased one either: a verifier reads the erasures itself.
+    assert verify_leaf(c, DS_A, records.root, records.leaf(0), records.proof(0)) is True
+    assert verify_leaf(c, DS_A, records.root, records.leaf(1), records.proof(1)) is True
+
+
+def test_erased_count_accumulates_over_erasures(consortium: Consortium) -> None:
+    c = consortium
+    records = record_tree(6)
+    register(c, CODE_A)
+    anchor(c, DS_A, records.root, leaf_count=6)
+    first, second = erased_tree(records, [0, 1]), erased_tree(records, [4])
+    first_tx = erase(c, DS_A, records.root, first.root, 2, h("request 1"))
+    assert erased_count(c, DS_A, records.root) == 2
+    c.advance(30)
+    second_tx = erase(c, DS_A, records.root, second.root, 1, h("request 2"))
+    assert second_tx.events == [
+        (
+            "RecordsErased",
+            {
+                "datasetId": DS_A,
+                "root": records.root,
+                "departmentId": c.ids["A"],
+                "erasedRoot": second.root,
+                "count": 1,
+                "reasonHash": h("request 2"),
+            },
+        )
+    ]
+    assert erased_count(c, DS_A, records.root) == 3
+    # Each erasure keeps its own count, time and block.
+    assert erasure(c, DS_A, records.root, first.root) == (
+        2,
+        block_timestamp(c, first_tx),
+        first_tx.block_number,
+    )
+    assert erasure(c, DS_A, records.root, second.root) == (
+        1,
+        block_timestamp(c, second_tx),
+        second_tx.block_number,
+    )
+    assert second_tx.block_number > first_tx.block_number
+    # The count is per version: another version of the dataset has none.
+    other = record_tree(6, "other")
+    anchor(c, DS_A, other.root, leaf_count=6)
+    assert erased_count(c, DS_A, other.root) == 0
+
+
+def test_erase_records_of_a_revoked_version(consortium: Consortium) -> None:
+    """A revoked version stays on record, and so may its records' erasure."""
+    c = consortium
+    records = record_tree(3)
+    register(c, CODE_A)
+    anchor(c, DS_A, records.root, leaf_count=3)
+    revoked_at = block_timestamp(c, revoke(c, DS_A, records.root, h("published in error")))
+    erased = erased_tree(records, [2])
+    tx = erase(c, DS_A, records.root, erased.root, 1, h("request"))
+    assert tx.event("RecordsErased")["erasedRoot"] == erased.root
+    assert erasure(c, DS_A, records.root, erased.root) == (
+        1,
+        block_timestamp(c, tx),
+        tx.block_number,
+    )
+    assert erased_count(c, DS_A, records.root) == 1
+    assert version(c, DS_A, records.root)[3] == revoked_at
+
+
+def test_erasures_may_reach_exactly_the_leaf_count(consortium: Consortium) -> None:
+    c = consortium
+    records = record_tree(4)
+    register(c, CODE_A)
+    anchor(c, DS_A, records.root, leaf_count=4)
+    erase(c, DS_A, records.root, erased_tree(records, [0, 1, 2]).root, 3)
+    last = erased_tree(records, [3])
+    tx = erase(c, DS_A, records.root, last.root, 1)
+    assert tx.event("RecordsErased")["count"] == 1
+    assert erased_count(c, DS_A, records.root) == 4
+    # One erasure of every record of a one-leaf version, too.
+    single = record_tree(1, "single")
+    anchor(c, DS_A, single.root, leaf_count=1)
+    erase(c, DS_A, single.root, erased_tree(single, [0]).root, 1)
+    assert erased_count(c, DS_A, single.root) == 1
+
+
+def test_erase_records_of_unknown_version_reverts(consortium: Consortium) -> None:
+    c = consortium
+    # Neither dataset nor version.
+    with reverts("DatasetRegistryUnknownVersion", datasetId=DS_A, root=h("nothing")):
+        erase(c, DS_A, h("nothing"), h("erased"), 1)
+    # The dataset exists, the root is anchored in another dataset only.
+    register(c, CODE_A)
+    register(c, CODE_B, "B")
+    anchor(c, DS_B, h("root"), who="B")
+    with reverts("DatasetRegistryUnknownVersion", datasetId=DS_A, root=h("root")):
+        erase(c, DS_A, h("root"), h("erased"), 1)
+    assert erasure(c, DS_A, h("root"), h("erased")) == (0, 0, 0)
+    assert erased_count(c, DS_A, h("root")) == 0
+    assert erased_count(c, DS_B, h("root")) == 0
+
+
+def test_squatter_cannot_erase_records_of_another_departments_version(
+    consortium: Consortium,
+) -> None:
+    """B, hostile, erases records of A's version (to make A's proofs look withdrawn, or to use
+    up its leaf count): refused, and A's own erasure of those records later succeeds."""
+    c = consortium
+    records = record_tree(3)
+    erased = erased_tree(records, [0])
+    register(c, CODE_A, "A")
+    register(c, CODE_B, "B")
+    anchor(c, DS_A, records.root, leaf_count=3)
+    with reverts("DatasetRegistryNotDatasetOwner", datasetId=DS_A, departmentId=c.ids["B"]):
+        erase(c, DS_A, records.root, erased.root, 1, who="B")
+    with reverts("DatasetRegistryNotDatasetOwner", datasetId=DS_A, departmentId=c.ids["B"]):
+        erase(c, DS_A, records.root, erased_tree(records, [0, 1, 2]).root, 3, who="B")
+    assert erasure(c, DS_A, records.root, erased.root) == (0, 0, 0)
+    assert erased_count(c, DS_A, records.root) == 0
+    # B's erasure in its own version of the same content leaves A's version alone.
+    anchor(c, DS_B, records.root, who="B", leaf_count=3)
+    tx = erase(c, DS_B, records.root, erased.root, 1, who="B")
+    assert tx.event("RecordsErased")["departmentId"] == c.ids["B"]
+    assert erased_count(c, DS_A, records.root) == 0
+    tx = erase(c, DS_A, records.root, erased.root, 1)
+    assert tx.event("RecordsErased")["departmentId"] == c.ids["A"]
+    assert erased_count(c, DS_A, records.root) == 1
+
+
+def test_erase_records_by_non_operator_reverts(consortium: Consortium) -> None:
+    c = consortium
+    register(c, CODE_A)
+    anchor(c, DS_A, h("root"))
+    outsider = c.spare(9)
+    with reverts("DepartmentRegistryNotOperator", account=outsider.address):
+        erase(c, DS_A, h("root"), h("erased"), 1, sender=outsider)
+    with reverts("DepartmentRegistryNotOperator", account=c.auditor.address):
+        erase(c, DS_A, h("root"), h("erased"), 1, sender=c.auditor)
+    assert erased_count(c, DS_A, h("root")) == 0
+
+
+def test_erase_records_by_suspended_department_reverts(consortium: Consortium) -> None:
+    c = consortium
+    register(c, CODE_A)
+    anchor(c, DS_A, h("root"))
+    suspend(c, "A")
+    with reverts(
+        "DepartmentRegistryDepartmentNotActive", departmentId=c.ids["A"], status=SUSPENDED
+    ):
+        erase(c, DS_A, h("root"), h("erased"), 1)
+    assert erasure(c, DS_A, h("root"), h("erased")) == (0, 0, 0)
+    assert erased_count(c, DS_A, h("root")) == 0
+
+
+def test_erase_records_with_zero_erased_root_reverts(consortium: Consortium) -> None:
+    c = consortium
+    register(c, CODE_A)
+    anchor(c, DS_A, h("root"))
+    with reverts("DatasetRegistryZeroRoot"):
+        erase(c, DS_A, h("root"), ZERO32, 1)
+    assert erasure(c, DS_A, h("root"), ZERO32) == (0, 0, 0)
+    assert erased_count(c, DS_A, h("root")) == 0
+
+
+def test_erase_records_with_zero_count_reverts(consortium: Consortium) -> None:
+    c = consortium
+    records = record_tree(3)
+    erased = erased_tree(records, [0])
+    register(c, CODE_A)
+    anchor(c, DS_A, records.root, leaf_count=3)
+    with reverts("DatasetRegistryEmptyErasure", erasedRoot=erased.root):
+        erase(c, DS_A, records.root, erased.root, 0)
+    assert erasure(c, DS_A, records.root, erased.root) == (0, 0, 0)
+    assert erased_count(c, DS_A, records.root) == 0
+
+
+def test_erase_same_records_twice_reverts(consortium: Consortium) -> None:
+    c = consortium
+    records = record_tree(5)
+    erased = erased_tree(records, [1, 2])
+    register(c, CODE_A)
+    anchor(c, DS_A, records.root, leaf_count=5)
+    first = erase(c, DS_A, records.root, erased.root, 2, h("request"))
+    recorded = (2, block_timestamp(c, first), first.block_number)
+    c.advance(10)
+    for count, reason in ((2, h("request")), (1, h("another request"))):
+        with reverts(
+            "DatasetRegistryErasureExists",
+            datasetId=DS_A,
+            root=records.root,
+            erasedRoot=erased.root,
+        ):
+            erase(c, DS_A, records.root, erased.root, count, reason)
+    assert erasure(c, DS_A, records.root, erased.root) == recorded
+    assert erased_count(c, DS_A, records.root) == 2
+    # The erasure is keyed by its version: the same erased root in another version is new.
+    register(c, CODE_A2)
+    anchor(c, DS_A2, records.root, leaf_count=5)
+    erase(c, DS_A2, records.root, erased.root, 2)
+    assert erased_count(c, DS_A2, records.root) == 2
+
+
+def test_erase_more_records_than_the_version_holds_reverts(consortium: Consortium) -> None:
+    c = consortium
+    records = record_tree(3)
+    register(c, CODE_A)
+    anchor(c, DS_A, records.root, leaf_count=3)
+    for count in (4, 2**64 - 1):
+        with reverts(
+            "DatasetRegistryTooManyErased",
+            datasetId=DS_A,
+            root=records.root,
+            erased=count,
+            leafCount=3,
+        ):
+            erase(c, DS_A, records.root, h(f"erased {count}"), count)
+    assert erased_count(c, DS_A, records.root) == 0
+
+
+def test_erasures_that_together_exceed_the_leaf_count_revert(consortium: Consortium) -> None:
+    c = consortium
+    records = record_tree(5)
+    register(c, CODE_A)
+    anchor(c, DS_A, records.root, leaf_count=5)
+    erase(c, DS_A, records.root, erased_tree(records, [0, 1, 2]).root, 3)
+    too_many = erased_tree(records, [2, 3, 4])
+    with reverts(
+        "DatasetRegistryTooManyErased", datasetId=DS_A, root=records.root, erased=6, leafCount=5
+    ):
+        erase(c, DS_A, records.root, too_many.root, 3)
+    assert erasure(c, DS_A, records.root, too_many.root) == (0, 0, 0)
+    assert erased_count(c, DS_A, records.root) == 3
+    # What is left can still be erased, and then nothing more.
+    erase(c, DS_A, records.root, erased_tree(records, [3, 4]).root, 2)
+    assert erased_count(c, DS_A, records.root) == 5
+    with reverts(
+        "DatasetRegistryTooManyErased", datasetId=DS_A, root=records.root, erased=6, leafCount=5
+    ):
+        erase(c, DS_A, records.root, h("one more"), 1)
+    assert erased_count(c, DS_A, records.root) == 5
+
+
+# ================================================================== erasure views
+
+
+def test_erasure_of_none_is_zeros(consortium: Consortium) -> None:
+    c = consortium
+    # Of no version at all: zeros, no revert.
+    assert erasure(c, DS_A, h("nothing"), h("erased")) == (0, 0, 0)
+    assert erased_count(c, DS_A, h("nothing")) == 0
+    # Of an anchored version, for a root never erased (or another version's erasure).
+    records = record_tree(3)
+    erased = erased_tree(records, [0])
+    register(c, CODE_A)
+    register(c, CODE_A2)
+    anchor(c, DS_A, records.root, leaf_count=3)
+    anchor(c, DS_A2, records.root, leaf_count=3)
+    assert erasure(c, DS_A, records.root, erased.root) == (0, 0, 0)
+    assert erased_count(c, DS_A, records.root) == 0
+    erase(c, DS_A2, records.root, erased.root, 1)
+    assert erasure(c, DS_A, records.root, erased.root) == (0, 0, 0)
+    assert erasure(c, DS_A2, records.root, erased.root)[0] == 1
+
+
+def test_compute_erasure_id_is_per_version_and_erased_root(consortium: Consortium) -> None:
+    c = consortium
+    root, erased = h("root"), h("erased")
+    on_chain = c.call("DatasetRegistry", "computeErasureId", DS_A, root, erased)
+    assert on_chain == erasure_id(DS_A, root, erased)
+    assert on_chain == keccak(version_id(DS_A, root) + erased)
+    assert on_chain != c.call("DatasetRegistry", "computeErasureId", DS_B, root, erased)
+    assert on_chain != c.call("DatasetRegistry", "computeErasureId", DS_A, root, h("other"))
+
+
 # ================================================================== version views
 
 
@@ -927,10 +1286,9 @@ def test_verify_leaf_unknown_version_reverts(consortium: Consortium) -> None:
         verify_leaf(c, DS_A, tree.root, tree.leaf(0), tree.proof(0))
 
 
-def test_standard_tree_matches_openzeppelin_js() -> None:
-    """Roots and proofs of the local helper equal ``StandardMerkleTree.of`` in JavaScript."""
-    values = leaf_values(5)
-    js_values = [["0x" + v[0].hex(), v[1]] for v in values]
+def openzeppelin_js_tree(values: Sequence[Sequence[Any]], types: Sequence[str]) -> Any:
+    """Root and proofs of ``StandardMerkleTree.of(values, types)`` in JavaScript (0x-hex)."""
+    js_values = [["0x" + v.hex() if isinstance(v, bytes) else v for v in value] for value in values]
     script = (
         "const { StandardMerkleTree } = require('@openzeppelin/merkle-tree');"
         "const [values, types] = JSON.parse(process.argv[1]);"
@@ -939,14 +1297,30 @@ def test_standard_tree_matches_openzeppelin_js() -> None:
         " proofs: values.map((_, i) => tree.getProof(i))}));"
     )
     result = subprocess.run(
-        ["node", "-e", script, json.dumps([js_values, LEAF_TYPES])],
+        ["node", "-e", script, json.dumps([js_values, list(types)])],
         cwd=HARDHAT_DIR,
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     )
-    expected = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+def test_standard_tree_matches_openzeppelin_js() -> None:
+    """Roots and proofs of the local helper equal ``StandardMerkleTree.of`` in JavaScript."""
+    values = leaf_values(5)
+    expected = openzeppelin_js_tree(values, LEAF_TYPES)
     tree = StandardTree(values, LEAF_TYPES)
     assert "0x" + tree.root.hex() == expected["root"]
     assert [["0x" + p.hex() for p in tree.proof(i)] for i in range(5)] == expected["proofs"]
+
+
+def test_erased_tree_matches_openzeppelin_js() -> None:
+    """An erasure's tree (one ``(bytes32)`` leaf per erased record leaf) is the standard tree
+    ``StandardMerkleTree.of(values, ["bytes32"])`` builds: same root, same proofs."""
+    records = record_tree(6)
+    erased = erased_tree(records, [0, 2, 5])
+    expected = openzeppelin_js_tree(erased.values, ERASED_LEAF_TYPES)
+    assert "0x" + erased.root.hex() == expected["root"]
+    assert [["0x" + p.hex() for p in erased.proof(i)] for i in range(3)] == expected["proofs"]

@@ -310,6 +310,21 @@ def run_dataset_registry(c: Consortium, log: GasLog, codes: Sequence[str]) -> No
         sender=c.ops["A"],
         case="",
     )
+    # Erasures of the revoked 1,000,000-leaf version: the first, then one of 999,999 records.
+    for index, count in enumerate((1, 999_999)):
+        log.send(
+            c,
+            "DatasetRegistry",
+            "eraseRecords",
+            datasets[0],
+            child,
+            nonzero_hash(f"erased-{index}"),
+            count,
+            h("r"),
+            sender=c.ops["A"],
+            case="first" if index == 0 else "second, to the leaf count",
+        )
+    assert c.call("DatasetRegistry", "erasedCount", datasets[0], child) == 1_000_000
 
 
 def run_sharing_agreements(c: Consortium, log: GasLog, datasets: Sequence[bytes]) -> None:

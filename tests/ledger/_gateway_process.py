@@ -7,8 +7,8 @@ separate process like ``python -m ledger.cli``: its own database and JSON-RPC co
 its own environment, and nothing shared with the test (the server opened no connection).
 
 :func:`run_cli` runs a command as ``xietong`` would; :func:`run_cli_killed_at` does the
-same with the anchorer's crash hook sending ``SIGKILL`` at one step to the process itself
-or to the chain node.
+same with the anchorer's (and the eraser's) crash hook sending ``SIGKILL`` at one step to the
+process itself or to the chain node.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path
 
 import ledger.cli
 from ledger.anchoring import Anchorer
+from ledger.erasure import Eraser
 from ledger.gateway import Gateway
 
 __all__ = ["CliRun", "run_cli", "run_cli_killed_at"]
@@ -75,7 +76,7 @@ def _cli_main_killed_at(
     node_group: int | None,
 ) -> None:
     _enter(env, cwd, out, err)
-    plain = Gateway.anchorer
+    plain, plain_eraser = Gateway.anchorer, Gateway.eraser
 
     def kill(at: str) -> None:
         if at != step:
@@ -90,7 +91,13 @@ def _cli_main_killed_at(
         made._crash_hook = kill
         return made
 
+    def eraser(self: Gateway) -> Eraser:
+        made = plain_eraser(self)
+        made._crash_hook = kill
+        return made
+
     Gateway.anchorer = anchorer  # type: ignore[method-assign]
+    Gateway.eraser = eraser  # type: ignore[method-assign]
     ledger.cli.app(args=argv, prog_name="xietong")
 
 

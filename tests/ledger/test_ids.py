@@ -1,5 +1,6 @@
-"""Pure id derivations, and the dataset and version ids against their on-chain twins
-(``computeDatasetId``, ``computeVersionId`` by ``eth_call``, on both engines).
+"""Pure id derivations, and the dataset, version and erasure ids against their on-chain twins
+(``computeDatasetId``, ``computeVersionId``, ``computeErasureId`` by ``eth_call``, on both
+engines).
 
 The vectors (tests/vectors/ids.json) were made independently of ``ledger.ids`` (js-sha3, no ABI
 library); the agreement and commitment twins are checked in tests/contracts.
@@ -14,13 +15,14 @@ import pytest
 from eth_utils import keccak
 
 from ledger.errors import InputError
-from ledger.ids import code_hash, dataset_id, department_id, version_id
+from ledger.ids import code_hash, dataset_id, department_id, erasure_id, version_id
 from ledger.paths import PROJECT_ROOT
 from tests.support import Consortium
 
 VECTORS = json.loads((PROJECT_ROOT / "tests" / "vectors" / "ids.json").read_text(encoding="utf-8"))
 DATASET_CASES = VECTORS["dataset_id"]
 VERSION_CASES = VECTORS["version_id"]
+ERASURE_CASES = VECTORS["erasure_id"]
 OWNER = department_id("TEST-PSB-001")
 
 
@@ -81,6 +83,24 @@ def test_version_id_matches_the_vectors(case: dict[str, Any]) -> None:
     assert version_id(word(case["dataset"]), word(case["root"])) == word(case["expected"])
 
 
+@by_desc(ERASURE_CASES)
+def test_erasure_id_matches_the_vectors(case: dict[str, Any]) -> None:
+    dataset, root = word(case["dataset"]), word(case["root"])
+    assert erasure_id(dataset, root, word(case["erased_root"])) == word(case["expected"])
+
+
+def test_erasure_id_is_keyed_by_the_version_and_the_erased_root() -> None:
+    """keccak256(abi.encode(version id, erased root)): per version, per erased root, and the
+    words are not interchangeable."""
+    dataset, root, erased = dataset_id(OWNER, "DS-1"), keccak(b"root"), keccak(b"erased")
+    assert erasure_id(dataset, root, erased) == keccak(version_id(dataset, root) + erased)
+    other_dataset = dataset_id(department_id("TEST-CAB-002"), "DS-1")
+    assert erasure_id(dataset, root, erased) != erasure_id(other_dataset, root, erased)
+    assert erasure_id(dataset, root, erased) != erasure_id(dataset, keccak(b"root 2"), erased)
+    assert erasure_id(dataset, root, erased) != erasure_id(dataset, root, keccak(b"erased 2"))
+    assert erasure_id(dataset, root, erased) != erasure_id(dataset, erased, root)
+
+
 def test_dataset_id_depends_on_the_owner_and_version_id_on_the_dataset() -> None:
     other = department_id("TEST-CAB-002")
     assert dataset_id(OWNER, "DS-1") != dataset_id(other, "DS-1")
@@ -108,6 +128,11 @@ def test_vectors_cover_the_required_cases() -> None:
     assert any(len(owners) > 1 for owners in same_code.values())
     roots = [case["root"] for case in VERSION_CASES]
     assert len(set(roots)) < len(roots)  # one root in two datasets
+    erasures = [(case["dataset"], case["root"]) for case in ERASURE_CASES]
+    erased = [case["erased_root"] for case in ERASURE_CASES]
+    assert len(set(erasures)) < len(erasures)  # two erasures of one version
+    assert len(set(erased)) < len(erased)  # one erased root in two versions
+    assert len({case["expected"] for case in ERASURE_CASES}) == len(ERASURE_CASES)
 
 
 @by_desc(DATASET_CASES)
@@ -126,6 +151,15 @@ def test_version_id_equals_compute_version_id_on_chain(
     dataset, root = word(case["dataset"]), word(case["root"])
     on_chain = deployed.call("DatasetRegistry", "computeVersionId", dataset, root)
     assert on_chain == version_id(dataset, root) == word(case["expected"])
+
+
+@by_desc(ERASURE_CASES)
+def test_erasure_id_equals_compute_erasure_id_on_chain(
+    deployed: Consortium, case: dict[str, Any]
+) -> None:
+    dataset, root, erased = word(case["dataset"]), word(case["root"]), word(case["erased_root"])
+    on_chain = deployed.call("DatasetRegistry", "computeErasureId", dataset, root, erased)
+    assert on_chain == erasure_id(dataset, root, erased) == word(case["expected"])
 
 
 def test_registered_dataset_has_the_python_id(consortium: Consortium) -> None:
@@ -160,3 +194,21 @@ def test_a_dataset_id_of_an_owner_that_is_not_32_bytes_is_refused() -> None:
     with pytest.raises(InputError) as info:
         dataset_id(b"\x05" * 20, "HZ-MZ-DIBAO")
     assert str(info.value) == "an owner department id is 32 bytes, not 20."
+
+
+@pytest.mark.parametrize(
+    ("dataset", "root", "erased", "message"),
+    [
+        (b"\x01" * 31, b"\x02" * 32, b"\x03" * 32, "a dataset id is 32 bytes, not 31."),
+        (b"\x01" * 32, b"\x02" * 31, b"\x03" * 32, "a root is 32 bytes, not 31."),
+        (b"\x01" * 32, b"\x02" * 32, b"\x03" * 31, "an erased root is 32 bytes, not 31."),
+    ],
+    ids=["dataset-id-too-short", "root-too-short", "erased-root-too-short"],
+)
+def test_an_erasure_id_of_values_that_are_not_32_bytes_is_refused(
+    dataset: bytes, root: bytes, erased: bytes, message: str
+) -> None:
+    """A 31-byte erased root would be padded by abi.encode into another erasure's id."""
+    with pytest.raises(InputError) as info:
+        erasure_id(dataset, root, erased)
+    assert str(info.value) == message

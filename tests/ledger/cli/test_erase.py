@@ -1,0 +1,200 @@
+"""Erasing records through the `xietong` command, on a real node and database: the salts are
+destroyed in the sidecar, the erasure is on chain with nothing personal, verifying an erased
+record says when and by whom, the other records stay provable, an interrupted erasure is
+finished by running it again, and no store the gateway writes keeps the salt."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import stat
+from pathlib import Path
+
+import pytest
+
+from ledger import merkle
+from ledger.erasure import erased_root
+from ledger.hashing import read_salts
+from tests.ledger._gateway_process import run_cli_killed_at
+from tests.ledger.cli._cli import Cli, documented
+from tests.ledger.cli.test_workflow import chain_client
+
+ERASE_FIELDS = set(documented("xietong dataset erase"))
+REASON = "PIPL-2026-0113"
+
+
+def _write_rows(path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["编号", "姓名", "身份证号"])
+        writer.writerows(
+            [
+                ["DB1", "王明", "330106199001011234"],
+                ["DB2", "李华", "330106198502023456"],
+                ["DB3", "赵强", "330106197703035678"],
+            ]
+        )
+
+
+def _files_holding(top: Path, needles: list[bytes], *, skip: Path) -> list[str]:
+    """Every file under ``top`` (but ``skip``) whose bytes hold one of ``needles``."""
+    found = []
+    for folder, _dirs, names in os.walk(top):
+        for name in names:
+            path = Path(folder) / name
+            if skip in path.parents or not path.is_file():
+                continue
+            data = path.read_bytes()
+            if any(needle in data for needle in needles):
+                found.append(str(path))
+    return found
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_erased_record_says_when_and_by_whom_and_its_salt_is_nowhere(
+    cli: Cli, tmp_path: Path
+) -> None:
+    data = tmp_path / "dibao.csv"
+    _write_rows(data)
+    cli.json("dataset", "register", "HZ-DIBAO")
+    anchored = cli.json("dataset", "anchor", str(data), "--dataset", "HZ-DIBAO")
+    sidecar = tmp_path / "dibao.csv.salts.json"
+    # A consumer received row 1 with its salt before the erasure: its copy is its own.
+    consumer = tmp_path / "consumer"
+    consumer.mkdir()
+    copy = consumer / "dibao.csv.salts.json"
+    shutil.copyfile(sidecar, copy)
+    salt = read_salts(sidecar).values[1]
+    assert salt is not None
+    before = cli.json("verify", str(data), "--record", "1", "--salts", str(sidecar))
+    leaf = before["matches"][0]["leaf_hash"]
+
+    # Refusals first, each one sentence, nothing sent.
+    no_row = cli.run(
+        "dataset", "erase", str(data), "--record", "7", "--salts", str(sidecar),
+        "--dataset", "HZ-DIBAO", "--reason", REASON, ok=False,
+    )  # fmt: skip
+    assert no_row.returncode == 1
+    assert no_row.stderr.strip() == f"error: {data} has 3 records; there is no record 7."
+    other = cli.run(
+        "dataset", "erase", str(data), "--record", "1", "--salts", str(sidecar),
+        "--dataset", "0x" + "11" * 32, "--reason", REASON, ok=False,
+    )  # fmt: skip
+    assert "no version of dataset 0x1111" in other.stderr and other.returncode == 1
+
+    # The gateway killed once the leaves are written (nothing sent), then once the erasure is
+    # on chain (the salt not destroyed yet): each time the salt is still there.
+    erase = ("dataset", "erase", str(data), "--record", "1", "--salts", str(sidecar),
+             "--dataset", "HZ-DIBAO", "--reason", REASON)  # fmt: skip
+    env = {**cli.env, "XIETONG_DEV_ACCOUNT": "2"}
+    client = chain_client(cli)
+    for step, on_chain_count in (("recorded", 0), ("sent", 1)):
+        killed = run_cli_killed_at(step, env, tmp_path / "runs", *erase)
+        assert killed.returncode == -signal.SIGKILL and killed.stdout == ""
+        assert read_salts(sidecar).values[1] == salt
+        dataset, root = (bytes.fromhex(x[2:]) for x in (anchored["dataset_id"], anchored["root"]))
+        assert client.call("DatasetRegistry", "erasedCount", dataset, root) == on_chain_count
+    # Run again: the chain holds the erasure, so nothing is sent; the salt is destroyed.
+    erased = cli.json(
+        "dataset", "erase", str(data), "--record", "1", "--salts", str(sidecar),
+        "--dataset", "HZ-DIBAO", "--reason", REASON,
+    )  # fmt: skip
+    assert set(erased) == ERASE_FIELDS and erased["ok"] is True
+    assert erased["count"] == 1 and erased["rows"] == [1] and erased["transaction"] is None
+    assert erased["root"] == anchored["root"] and erased["salts"] == str(sidecar.resolve())
+    assert erased["erased_root"] == "0x" + erased_root([bytes.fromhex(leaf[2:])]).hex()
+    kept = read_salts(sidecar)
+    assert kept.values[1] is None and kept.values[0] is not None and kept.erased_rows == (1,)
+    assert json.loads(sidecar.read_text())["salts"][1] is None
+    assert stat.S_IMODE(sidecar.stat().st_mode) == 0o600
+
+    # On chain: the count and time, under the root of the erased leaves; nothing else.
+    on_chain = client.call(
+        "DatasetRegistry", "erasure", dataset, root, bytes.fromhex(erased["erased_root"][2:])
+    )
+    assert on_chain[0] == 1 and on_chain[1] > 0
+    assert client.call("DatasetRegistry", "erasedCount", dataset, root) == 1
+
+    # Verifying: the owner (its salt gone), and the consumer with its copy.
+    for salts in (sidecar, copy):
+        answer = cli.run(
+            "verify", str(data), "--record", "1", "--salts", str(salts), "--json", ok=False
+        )
+        assert answer.returncode == 1
+        shown = json.loads(answer.stdout)
+        assert shown["anchored"] is False and shown["error"]["type"] == "erased"
+        [match] = shown["matches"]
+        assert match["status"] == "erased" and match["leaf_hash"] == leaf
+        erasure = match["erasure"]
+        assert erasure["erased_by"]["name"] == "杭州市民政局" and erasure["count"] == 1
+        assert shown["error"]["message"] == (
+            f"record 1 of dibao.csv was erased on {erasure['erased_at']} by 杭州市民政局 "
+            f"(version {anchored['root']})."
+        )
+        # The proof leads from the leaf to the root the chain holds.
+        erased_leaf = merkle.leaf_hash(merkle.ERASED_LEAF_TYPES, [bytes.fromhex(leaf[2:])])
+        steps = [bytes.fromhex(step[2:]) for step in erasure["proof"]]
+        assert "0x" + merkle.process_proof(erased_leaf, steps).hex() == erasure["erased_root"]
+    people = cli.run("verify", str(data), "--record", "1", "--salts", str(copy), ok=False)
+    assert people.stdout.startswith("ERASED  record 1")
+    assert "  erased         " in people.stdout and " by 杭州市民政局 (1 record(s)" in people.stdout
+    assert people.stderr.startswith("error: record 1 of dibao.csv was erased on ")
+
+    # Erasing it again, from either sidecar: one sentence.
+    again = cli.run(
+        "dataset", "erase", str(data), "--record", "1", "--salts", str(sidecar),
+        "--dataset", "HZ-DIBAO", "--reason", REASON, ok=False,
+    )  # fmt: skip
+    assert again.stderr.strip() == (
+        "error: record 1 of dibao.csv was erased: its salt was destroyed, so it can no longer be proven."
+    )
+    twice = cli.run(
+        "dataset", "erase", str(data), "--record", "1", "--record", "2", "--salts", str(copy),
+        "--dataset", "HZ-DIBAO", "--reason", REASON, ok=False,
+    )  # fmt: skip
+    assert twice.stderr.startswith("error: record 1 was erased already, on ")
+
+    # The rest of the version stays provable, from the owner's sidecar.
+    assert cli.json("verify", str(data), "--record", "2", "--salts", str(sidecar))["anchored"]
+    bundle = tmp_path / "row0.json"
+    cli.json(
+        "dataset",
+        "proof",
+        str(data),
+        "--record",
+        "0",
+        "--salts",
+        str(sidecar),
+        "--out",
+        str(bundle),
+    )
+    assert cli.json("verify-proof", str(bundle))["valid"] is True
+    # The erased row may be blanked in the data file: the others are still proven.
+    rows = data.read_text(encoding="utf-8").splitlines()
+    rows[2] = ",,"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert cli.json("verify", str(data), "--record", "0", "--salts", str(sidecar))["anchored"]
+    whole = cli.run(
+        "dataset", "anchor", str(data), "--dataset", "HZ-DIBAO", "--salts", str(sidecar), ok=False
+    )
+    assert "hold erased records (row 1)" in whole.stderr
+
+    # No store of the gateway keeps the salt: its home, database and logs, the sidecar, the
+    # chain's transactions and logs. (The consumer's copy is the consumer's.)
+    needles = [salt, salt.hex().encode(), salt.hex().upper().encode()]
+    assert _files_holding(tmp_path, needles, skip=consumer) == []
+    # The search reads those stores: the database holds the leaf; the consumer's copy, the salt.
+    database = Path(cli.env["XIETONG_DATABASE_URL"].removeprefix("sqlite:///"))
+    assert str(database) in _files_holding(tmp_path, [leaf.encode()], skip=consumer)
+    assert _files_holding(consumer, needles, skip=tmp_path / "none") == [str(copy)]
+    head = client.block_number()
+    for number in range(head + 1):
+        block = client.w3.eth.get_block(number, full_transactions=True)
+        for tx in block["transactions"]:
+            assert salt not in bytes(tx["input"])
+            receipt = client.w3.eth.get_transaction_receipt(tx["hash"])
+            for log in receipt["logs"]:
+                assert salt not in bytes(log["data"]) + b"".join(map(bytes, log["topics"]))
