@@ -147,6 +147,7 @@ VERSION_ROW = {
     "status": "anchored",
     "revoked_at": None,
     "revoke_reason_hash": None,
+    "erasures": [],
 }
 AGREEMENT = {
     "id": "0x" + "ae" * 32,

@@ -307,6 +307,19 @@ class DatasetList(_Answer):
     next_cursor: Cursor
 
 
+class VersionErasure(_Answer):
+    """An erasure of records of a version (docs/ERASURE.md): nothing names the records."""
+
+    id: str = _hash("Erasure id (computeErasureId)")
+    erased_root: str = _hash("Merkle root of the erased leaves, each a (bytes32) leaf")
+    count: int = Field(description="How many records were erased.")
+    erased_at: Time = _time("When they were erased")
+    erased_by: DepartmentRef = Field(description="The department that erased them.")
+    reason_hash: str = _hash("keccak256 of the reason (kept by the owner)")
+    block_number: int = Field(description="Block of the erasure.")
+    transaction: str = _hash("The erasure's transaction")
+
+
 class DatasetVersion(_Answer):
     """A version of a dataset as the index holds it: a Merkle root over its leaves."""
 
@@ -326,6 +339,9 @@ class DatasetVersion(_Answer):
     revoked_at: Time = _time("When it was revoked")
     revoke_reason_hash: str | None = Field(
         description="keccak256 of the revocation's reason; null unless revoked."
+    )
+    erasures: list[VersionErasure] = Field(
+        description="Erasures of its records by its owner, oldest first (docs/ERASURE.md)."
     )
 
 

@@ -37,6 +37,7 @@ from .tables import (
     CommitmentRow,
     DatasetRow,
     DepartmentRow,
+    ErasureRow,
     IndexedBlock,
     IndexerCheckpoint,
     ProposalRow,
@@ -509,7 +510,9 @@ def resolve_dataset(*, session: Session, text: str) -> str:
     return rows[0].id
 
 
-def _version(row: VersionRow, parents: list[str], names: _Names) -> dict[str, Any]:
+def _version(
+    row: VersionRow, parents: list[str], names: _Names, erasures: Sequence[ErasureRow] = ()
+) -> dict[str, Any]:
     return {
         "id": row.id,
         "root": row.root,
@@ -524,7 +527,34 @@ def _version(row: VersionRow, parents: list[str], names: _Names) -> dict[str, An
         "status": "revoked" if row.revoked_at is not None else "anchored",
         "revoked_at": iso(row.revoked_at),
         "revoke_reason_hash": row.revoke_reason,
+        "erasures": [
+            {
+                "id": e.id,
+                "erased_root": e.erased_root,
+                "count": e.count,
+                "erased_at": iso(e.erased_at),
+                "erased_by": names.ref(e.department_id),
+                "reason_hash": e.reason_hash,
+                "block_number": e.block_number,
+                "transaction": e.tx_hash,
+            }
+            for e in erasures
+        ],
     }
+
+
+def _erasures(session: Session, versions: Sequence[str]) -> dict[str, list[ErasureRow]]:
+    """The erasures of each of ``versions`` (version ids), oldest first."""
+    result: dict[str, list[ErasureRow]] = {v: [] for v in versions}
+    if versions:
+        rows = session.exec(
+            select(ErasureRow)
+            .where(col(ErasureRow.version_id).in_(list(versions)))
+            .order_by(col(ErasureRow.block_number), col(ErasureRow.id))
+        ).all()
+        for row in rows:
+            result[row.version_id].append(row)
+    return result
 
 
 def _parents(session: Session, versions: Sequence[str]) -> dict[str, list[str]]:
@@ -586,6 +616,7 @@ def get_dataset(*, session: Session, dataset_id: str) -> dict[str, Any]:
         .order_by(col(VersionRow.block_number), col(VersionRow.root))
     ).all()
     parents = _parents(session, [v.id for v in versions])
+    erasures = _erasures(session, [v.id for v in versions])
     now = _now(session)
     agreements = session.exec(
         select(AgreementRow)
@@ -601,7 +632,7 @@ def get_dataset(*, session: Session, dataset_id: str) -> dict[str, Any]:
         "registered_at": iso(row.registered_at),
         "block_number": row.block_number,
         "transaction": row.tx_hash,
-        "versions": [_version(v, parents[v.id], names) for v in versions],
+        "versions": [_version(v, parents[v.id], names, erasures[v.id]) for v in versions],
         "lineage": [{"from": p, "to": v.id} for v in versions for p in parents[v.id]],
         "agreements": [_agreement(session, a, names, now, receipts=False) for a in agreements],
     }

@@ -86,6 +86,13 @@ def test_an_erased_record_is_answered_erased_and_the_rest_stays_anchored(
     third = writer.ok("/v1/verify", params={"hash": leaves[2]})
     assert third["anchored"] is True and third["matches"][0]["erasure"] is None
 
+    # The dataset lists the erasure under its version, naming no record.
+    [version] = [v for v in writer.ok(f"/v1/datasets/{DIBAO}")["versions"] if v["root"] == root]
+    [listed] = version["erasures"]
+    assert listed["id"] == erased["erasure_id"] and listed["count"] == 2
+    assert listed["erased_by"]["name"] == "杭州市民政局" and version["status"] == "anchored"
+    assert listed["transaction"] == erased["transaction"]
+
     # Again: the records were erased already.
     again = writer.post(url, scope="admin", json={"leaves": leaves[1:], "reason": REASON})
     assert assert_problem(again, 400, "bad-input")["detail"].startswith(
