@@ -187,6 +187,19 @@ STRINGS: dict[str, tuple[str, str]] = {
         "该文件所在的数据集版本已被其所有者撤销。",
         "The dataset version holding this file was revoked by its owner.",
     ),
+    "js.erased": ("记录已删除", "Record erased"),
+    "js.erased_text": (
+        "此记录已由 {department} 于 {time} 删除（个人信息保护：其盐值已销毁，任何人都无法再把链上的叶子与记录对应起来）。"
+        "删除记录在链上，可用下方的信息核验；它所在的数据集版本仍然有效。",
+        "This record was erased on {time} by {department} (personal information protection: its "
+        "salt was destroyed, so no one can link the leaf on chain to the record any more). The "
+        "erasure is on chain, checkable with what follows; the dataset version holding it stands.",
+    ),
+    "js.erased_at": ("删除时间", "Erased at"),
+    "js.erased_by": ("删除部门", "Erased by"),
+    "js.erasure_transaction": ("删除交易", "Erasure transaction"),
+    "js.erasure_count": ("本次删除的记录数", "Records in this erasure"),
+    "js.erased_root": ("已删除叶子的 Merkle 根", "Root of the erased leaves"),
     "js.not_anchored": ("未存证", "Not anchored"),
     "js.not_anchored_text": (
         "本网关已知的数据集版本中没有这个哈希，它也不是本网关已知的文档（协议条款、用途、法律依据、凭证等）。"
@@ -290,6 +303,18 @@ STRINGS: dict[str, tuple[str, str]] = {
         "with {source}; salts are never sent anywhere.",
     ),
     "js.salts_file": ("盐值文件", "Salts file"),
+    "js.salts_only_erased": (
+        "其中 {count} 条记录的盐值已销毁（记录已删除）。",
+        "The salts of {count} of its records were destroyed (the records erased).",
+    ),
+    "js.salts_erased_rows_differ": (
+        "盐值文件 {salts} 含已删除的记录，因此按记录数与数据文件配对：它是为 {source} 生成的（{rows} 条记录），"
+        "而 {name} 读出 {count} 条，无法配对。已删除的记录应在数据文件中留空保留原位，而不是移除。",
+        "The salts file {salts} holds erased records, so it is paired with its data file by the "
+        "number of records: it was made for {source} ({rows} records), but {count} are read from "
+        "{name}; they cannot be paired. Erased records are blanked in place in the data file, "
+        "not removed.",
+    ),
     "js.computed_root": ("按盐值重算的根哈希", "Root recomputed with the salts"),
     "js.bad_salts": ("盐值文件无法使用", "The salts file cannot be used"),
     "js.salts_not_utf8": ("{name} 不是 UTF-8 文本。", "{name} is not UTF-8 text."),
@@ -467,6 +492,41 @@ STRINGS: dict[str, tuple[str, str]] = {
     "js.rec_state_match": ("一致", "matches"),
     "js.rec_state_missing": ("未找到", "not found"),
     "js.rec_state_error": ("查询失败", "query failed"),
+    "js.rec_erased_notice": (
+        "盐值文件中有 {count} 条记录（记录 {rows}）的盐值已销毁：这些记录已被其所有者删除，无法再核验，"
+        "也不会为它们发送查询。没有这些盐值就无法重算整个文件的根哈希，因此其余记录逐条核验。",
+        "The salts of {count} records (record {rows}) were destroyed in the salts file: their "
+        "owner erased them, so they cannot be checked and nothing is asked about them. Without "
+        "those salts the root of the whole file cannot be recomputed, so the other records are "
+        "checked one by one.",
+    ),
+    "js.version_erasures": (
+        "此版本中有 {count} 条记录已被其所有者删除（链上有删除记录），因此逐条核验了每条记录。",
+        "Its owner erased {count} records of this version (the erasures are on chain), so every "
+        "record was checked one by one.",
+    ),
+    "js.version_erasures_unknown": (
+        "此版本中有 {count} 条记录已被其所有者删除（链上有删除记录）；本网关不知道是哪几条。",
+        "Its owner erased {count} records of this version (the erasures are on chain); this "
+        "gateway does not know which.",
+    ),
+    "js.rec_erased": ("部分记录已被删除", "Some records were erased"),
+    "js.rec_erased_text": (
+        "{matched} 条记录在已存证的数据集版本中；另有 {erased} 条记录已被其所有者删除，见下表。",
+        "Records in an anchored dataset version: {matched}. Records their owner erased: "
+        "{erased} (see the table below).",
+    ),
+    "js.rec_erased_all_text": (
+        "这些记录（{erased} 条）都已被其所有者删除，没有可以核验的记录。",
+        "Every one of these records ({erased}) was erased by its owner: none is left to check.",
+    ),
+    "js.rec_table_erased": ("已删除的记录", "Erased records"),
+    "js.rec_state_erased": ("已删除", "erased"),
+    "js.rec_state_shredded": (
+        "已删除（盐值已销毁，未核验）",
+        "erased (salt destroyed, not checked)",
+    ),
+    "js.rec_erased_on": ("{time} 由 {department} 删除", "on {time} by {department}"),
     "js.file_also_anchored": (
         "此文件本身也作为文件存证",
         "The file itself is also anchored, as a file",
@@ -798,6 +858,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "dataset.anchored_by": ("存证部门", "Anchored by"),
     "dataset.agreements": ("涉及此数据集的共享协议", "Agreements covering this dataset"),
     "dataset.provenance": ("W3C PROV-JSON 溯源文档", "W3C PROV-JSON provenance"),
+    "dataset.erasures": ("删除记录", "Erasures"),
+    "dataset.erased_count": ("删除 {count} 条记录", "{count} record(s) erased"),
+    "dataset.erased_by": ("删除部门", "by"),
+    "dataset.erasures_note": (
+        "所有者按个人信息保护要求删除了版本中的部分记录（销毁其盐值）：链上只记录条数、时间和部门，不指明任何记录；版本仍然有效。",
+        "Owners erased records of their versions for personal information protection (their "
+        "salts destroyed): the chain keeps the count, the time and the department, naming no "
+        "record; the versions stand.",
+    ),
     # --- agreements
     "agreements.title": ("共享协议", "Sharing agreements"),
     "agreements.intro": (
@@ -1144,12 +1213,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "arg.codeHash": ("编码哈希", "Code hash"),
     "arg.commitmentId": ("承诺 ID", "Commitment id"),
     "arg.consumer": ("数据使用方", "Consumer"),
+    "arg.count": ("记录数", "Count"),
     "arg.datasetId": ("数据集 ID", "Dataset id"),
     "arg.datasetIds": ("数据集 ID 列表", "Dataset ids"),
     "arg.deadline": ("截止时间", "Deadline"),
     "arg.departmentId": ("部门 ID", "Department id"),
     "arg.done": ("已完成", "Done"),
     "arg.dutyHashes": ("职责哈希", "Duty hashes"),
+    "arg.erasedRoot": ("已删除叶子的根", "Erased leaves root"),
     "arg.entryCount": ("条目数", "Entry count"),
     "arg.evidenceHash": ("佐证材料哈希", "Evidence hash"),
     "arg.expiresAt": ("到期时间", "Expires at"),

@@ -88,13 +88,18 @@ class Sent:
 
     def only_hashes(self) -> None:
         """Every request is a GET of /v1/verify or /v1/documents with one well-formed hash,
-        or of /v1/catalogue/names with the hashes an answer named, and nothing else: no body,
-        no other parameter."""
+        or of /v1/catalogue/names with the hashes an answer named, or of the dataset an answer
+        named (/v1/datasets/0x…: its version's erasures), and nothing else: no body, no other
+        parameter."""
         for method, url, body in self.requests:
             parts = urlsplit(url)
             assert method == "GET" and body is None, (method, url)
             if parts.path == "/v1/catalogue/names":
                 assert re.fullmatch(r"hash=0x[0-9a-f]{64}(&hash=0x[0-9a-f]{64})*", parts.query)
+                continue
+            if parts.path.startswith("/v1/datasets/"):
+                assert re.fullmatch(r"/v1/datasets/0x[0-9a-f]{64}", parts.path), url
+                assert not parts.query, url
                 continue
             assert parts.path in ("/v1/verify", "/v1/documents"), url
             assert re.fullmatch(r"hash=0x[0-9a-f]{64}", parts.query), url
@@ -224,9 +229,13 @@ def test_records_with_their_salts_are_checked_whole_in_the_browser(
         "0x" + code_hash(PURPOSE).hex(),
     }
 
-    # One leaf asked about (row 1's), and the file's own SHA-256: nothing else, no row, no salt.
+    # One leaf asked about (row 1's), and the file's own SHA-256; the version's dataset, for
+    # its erasures (none): nothing else, no row, no salt.
     sent.only_hashes()
     assert sorted(sent.hashes("/v1/verify")) == sorted([leaves[0], sha256_of(november)])
+    assert [urlsplit(url).path for _, url, _ in sent.requests if "/v1/datasets/" in url] == [
+        f"/v1/datasets/{world.report.datasets[DIBAO]}"
+    ]
     assert sent.hashes("/v1/documents") == [sha256_of(november)]  # more than 4096 characters
     sent.never(secrets_of(november, salts))
 

@@ -318,13 +318,41 @@
     ]);
   }
 
+  // What a match's status is called, and the badge it wears (an erased record is shown as
+  // the red kind a revoked version is).
+  var STATUS_LABELS = { anchored: "anchored", revoked: "revoked", erased: "erased", unconfirmed: "unconfirmed" };
+  function statusLabel(status) { return S[STATUS_LABELS[status] || "unconfirmed"]; }
+  function statusBadge(status) {
+    return el("span", { className: "badge badge-" + (status === "erased" ? "revoked" : status),
+      "data-status": status, text: statusLabel(status) });
+  }
+
+  // "This record was erased on {time} by {department} …": the erasure of a match (the
+  // department's name is chain data, shown by dept() as text).
+  function erasedSentence(erasure) {
+    if (!erasure) return [S.erased];
+    return fill(S.erased_text, { time: time(erasure.erased_at), department: dept(erasure.erased_by) });
+  }
+
+  // The facts of an erasure: when, by whom, in which transaction, with how many records, and
+  // the root of the erased leaves (DatasetRegistry.erasure(dataset, root, erased_root)).
+  function erasureFacts(erasure) {
+    if (!erasure) return [];
+    return [
+      fact(S.erased_at, time(erasure.erased_at)),
+      fact(S.erased_by, dept(erasure.erased_by)),
+      fact(S.erasure_transaction, [hex(erasure.transaction, 8), " #" + erasure.block_number]),
+      fact(S.erasure_count, String(erasure.count)),
+      fact(S.erased_root, hex(erasure.erased_root))
+    ];
+  }
+
   // One matching version. With options.version (a records file checked whole) the card is the
   // version's alone: no single leaf, no proof of one row.
   function matchCard(match, index, options) {
     var whole = options && options.version;
     var v = match.version;
-    var label = match.status === "anchored" ? S.anchored : match.status === "revoked" ? S.revoked : S.unconfirmed;
-    var badge = el("span", { className: "badge badge-" + match.status, "data-status": match.status, text: label });
+    var badge = statusBadge(match.status);
     var facts = el("dl", { className: "facts" }, [
       fact(S.department, dept(v.owner)),
       fact(S.anchored_at, time(v.anchored_at)),
@@ -336,7 +364,7 @@
       fact(S.leaves, String(v.leaf_count)),
       whole ? null : match.kind === "file" ? fact(S.path, match.path || "—") : fact(S.record, String(match.record_index)),
       whole ? null : fact(S.leaf, hex(match.leaf_hash))
-    ]);
+    ].concat(whole ? [] : erasureFacts(match.erasure)));
     var proof = null;
     if (!whole) {
       var button = el("button", { type: "button", className: "btn", "data-proof-url": match.proof_url,
@@ -344,7 +372,8 @@
       button.addEventListener("click", function () { downloadProof(button); });
       proof = el("div", { className: "proof-row" }, [button, el("span", { className: "hint", text: S.proof_hint })]);
     }
-    return el("article", { className: "match card", "data-root": v.root }, [
+    return el("article", { className: "match card", "data-root": v.root,
+      "data-erasure": !whole && match.erasure ? match.erasure.id : null }, [
       el("h3", {}, [whole ? S.version_card : fmt(S.match, { n: index + 1 }), badge]),
       facts,
       el("h4", { text: S.lineage }), lineage(match),
@@ -356,9 +385,10 @@
   function showAnswer(box, hash, file, body) {
     var first = body.matches[0];
     var status = body.anchored ? "anchored" : first.status;
-    var kind = status === "anchored" ? "ok" : status === "revoked" ? "bad" : "warn";
-    var title = status === "anchored" ? S.anchored : status === "revoked" ? S.revoked : S.unconfirmed;
-    var text = status === "anchored" ? S.anchored_text : status === "revoked" ? S.revoked_text : S.unconfirmed_text;
+    var kind = status === "anchored" ? "ok" : status === "revoked" || status === "erased" ? "bad" : "warn";
+    var title = status === "erased" ? S.erased : statusLabel(status);
+    var text = status === "anchored" ? S.anchored_text : status === "revoked" ? S.revoked_text
+      : status === "erased" ? erasedSentence(first.erasure) : S.unconfirmed_text;
     box.appendChild(verdict(kind, status, title, text, subject(hash, file)));
     if (body.index && body.index.node_reachable === false) {
       box.appendChild(el("p", { className: "notice stale", "data-stale": "node-unreachable",

@@ -6,7 +6,13 @@
  * with SHA-256 (WebCrypto), each leaf is keccak256(keccak256(recordHash ‖ salt)) (js-sha3,
  * vendored) and the version's root is the OpenZeppelin standard tree over the sorted leaves
  * (ledger/merkle.py). Only leaf hashes go to the gateway (GET /v1/verify?hash=…): never a
- * row, never a salt.
+ * row, never a salt. When the rows make a whole anchored version, that version's erasures are
+ * looked up by its dataset's id (GET /v1/datasets/0x…), to find the erased records among them.
+ *
+ * A salt is null once its record was erased (docs/ERASURE.md): that row is shown as erased and
+ * never asked about, the other rows are checked one by one (the file's root cannot be
+ * recomputed without it), and such a sidecar belongs to a data file with its record format and
+ * row count, whatever the file's SHA-256 (erased rows may be blanked), as Salts.check_matches.
  *
  * window.xietongRecords holds the pure parts (parsing, canonical JSON, leaves, root; the tests
  * call them) and checkRecords(), which renders into the page with the helpers portal.js
@@ -371,7 +377,8 @@
   }
 
   /** A salts sidecar (bytes) checked as read_salts() checks it:
-   * {source, sourceSha256, recordFormat, rows, salts: [hex]}; RecordsError otherwise. */
+   * {source, sourceSha256, recordFormat, rows, salts: [hex or null], erased: [row]}, a null
+   * salt being an erased record's; RecordsError otherwise. */
   function readSidecar(bytes) {
     var text, document;
     try {
@@ -400,9 +407,15 @@
     if (!Array.isArray(salts)) fail("salts_field", { field: "salts" });
     if (salts.length !== rows) fail("salts_count", { rows: rows, count: salts.length });
     var sourceSha256 = hex32(document.get("source_sha256"), "source_sha256");
-    salts.forEach(function (salt, index) { hex32(salt, "salts[" + index + "]"); });
-    if (new Set(salts).size !== salts.length) fail("salts_repeat");
-    return { source: source, sourceSha256: sourceSha256, recordFormat: recordFormat, rows: rows, salts: salts };
+    var erased = [];
+    salts.forEach(function (salt, index) {
+      if (salt === null) erased.push(index); // its record erased: the salt destroyed
+      else hex32(salt, "salts[" + index + "]");
+    });
+    var kept = salts.filter(function (salt) { return salt !== null; });
+    if (new Set(kept).size !== kept.length) fail("salts_repeat");
+    return { source: source, sourceSha256: sourceSha256, recordFormat: recordFormat, rows: rows, salts: salts,
+      erased: erased };
   }
 
   /* ------------------------------------------------------------ hashes, leaves and the root */
@@ -536,8 +549,9 @@
       box.appendChild(P.verdict("bad", "bad-salts", S.bad_salts, sidecar.error));
       return;
     }
-    box.appendChild(P.verdict("warn", "salts-only", S.salts_only,
-      P.fmt(S.salts_only_text, { source: sidecar.salts.source, rows: sidecar.salts.rows }),
+    var text = P.fmt(S.salts_only_text, { source: sidecar.salts.source, rows: sidecar.salts.rows });
+    if (sidecar.salts.erased.length) text += " " + P.fmt(S.salts_only_erased, { count: sidecar.salts.erased.length });
+    box.appendChild(P.verdict("warn", "salts-only", S.salts_only, text,
       P.el("p", { className: "subject" }, [S.salts_file + ": ", P.el("strong", { text: sidecar.file.name })])));
   }
 
@@ -558,6 +572,28 @@
       S.salts_file + ": ", P.el("strong", { text: sidecar.file.name }),
       root ? " · " + S.computed_root + ": " : null, root ? P.hex("0x" + root, 10) : null
     ]);
+  }
+
+  /** How many records of `version` (a verify answer's) its owner erased: the sum of its
+   * erasures' counts (GET /v1/datasets/{dataset}); null when that cannot be had. */
+  async function versionErasures(P, version) {
+    var answer = await P.getJson("/v1/datasets/" + version.dataset_id);
+    if (!answer.ok || !answer.body || !Array.isArray(answer.body.versions)) return null;
+    var found = answer.body.versions.filter(function (v) { return v.id === version.id; })[0];
+    if (!found) return null;
+    return (found.erasures || []).reduce(function (sum, e) { return sum + e.count; }, 0);
+  }
+
+  /** Whether the gateway answers that a row's record was erased (every version holding its
+   * leaf says so). A row whose salt the sidecar destroyed is {shredded: true}, never asked. */
+  function erasedAnswer(a) {
+    return Boolean(a && a.found && a.matches.every(function (m) { return m.status === "erased"; }));
+  }
+
+  /** Records as the page numbers them (from 1): the first ten, then "…". */
+  function rowList(indices) {
+    var shown = indices.slice(0, 10).map(function (k) { return String(k + 1); }).join(", ");
+    return indices.length > 10 ? shown + ", …" : shown;
   }
 
   /** Check a records file with its sidecar and show the result in `box`. `data` is
@@ -584,45 +620,73 @@
       box.appendChild(P.verdict("bad", "bad-records", S.rec_unreadable, problem(P, error), subjectLine(P, data, sidecar)));
       return;
     }
-    var belongs = salts.sourceSha256 === data.hash;
+    var erased = salts.erased;
+    var sameBytes = salts.sourceSha256 === data.hash;
+    // A sidecar with erased records belongs to the file of its format with as many rows,
+    // whatever the file's bytes: its erased rows may have been blanked (Salts.check_matches).
+    var belongs = sameBytes || erased.length > 0;
     var facts = { salts: sidecar.file.name, source: salts.source, sha: P.short("0x" + salts.sourceSha256),
       own: P.short("0x" + data.hash), name: name, rows: salts.rows, count: rows.length };
     if (rows.length !== salts.rows) {
       // Salts are paired with rows by position: with another row count they cannot be.
-      box.appendChild(P.verdict("bad", "salts-other-file", S.bad_salts,
-        P.fmt(belongs ? S.salts_rows_differ : S.salts_other_file, facts), subjectLine(P, data, sidecar)));
+      var sentence = erased.length ? S.salts_erased_rows_differ : sameBytes ? S.salts_rows_differ : S.salts_other_file;
+      box.appendChild(P.verdict("bad", "salts-other-file", S.bad_salts, P.fmt(sentence, facts),
+        subjectLine(P, data, sidecar)));
       return;
     }
+    var notices = [];
     // The sidecar was made for other bytes with as many rows (an edited copy, other line ends):
     // say so, then check the rows by position anyway.
-    var notice = belongs ? null : P.el("p", { className: "notice", "data-notice": "salts-other-bytes",
-      text: P.fmt(S.salts_other_bytes, facts) });
+    if (!belongs) {
+      notices.push(P.el("p", { className: "notice", "data-notice": "salts-other-bytes",
+        text: P.fmt(S.salts_other_bytes, facts) }));
+    }
+    // Erased records: their salts are gone, so they are neither checked nor asked about, and
+    // the whole file's root cannot be recomputed (said as it is: nothing was compared).
+    if (erased.length) {
+      notices.push(P.el("p", { className: "notice", "data-notice": "erased-rows",
+        text: P.fmt(S.rec_erased_notice, { count: erased.length, rows: rowList(erased) }) }));
+    }
 
     var label = P.fmt(S.rec_hashing, { name: name, rows: rows.length });
     P.progress(label);
     var hashes = await recordHashes(rows, function (done) { P.progress(label + " " + done + "/" + rows.length); });
-    var leaves = hashes.map(function (h, i) { return leaf(h, salts.salts[i]); });
-    var leafHex = leaves.map(toHex);
-    var root = toHex(merkleRoot(leaves));
+    var answers = new Array(rows.length), order = [];
+    erased.forEach(function (k) { answers[k] = { shredded: true }; });
+    var leafHex = hashes.map(function (h, i) {
+      if (answers[i]) return null;
+      order.push(i);
+      return toHex(leaf(h, salts.salts[i]));
+    });
+    var root = erased.length ? null : toHex(merkleRoot(leafHex.map(fromHex)));
 
     // Row 1's leaf names the versions holding it; one with the recomputed root holds every row.
+    // Unless its owner erased records of it: then every row is asked about, to find them.
     P.progress(S.querying);
-    var answers = new Array(rows.length);
-    answers[0] = await askLeaf(P, leafHex[0]);
-    if (answers[0].auth) { P.progress(""); box.appendChild(P.signInVerdict()); return; }
-    var whole = answers[0].found && answers[0].matches.filter(function (m) { return m.version.root === "0x" + root; });
-    if (whole && whole.length) {
-      await P.learnNames(P.namedHashes(whole));
-      P.progress("");
-      showWhole(P, box, data, sidecar, root, rows.length, whole, notice);
-      return;
+    var whole = null, inVersion = null;
+    if (root !== null) {
+      answers[0] = await askLeaf(P, leafHex[0]);
+      if (answers[0].auth) { P.progress(""); box.appendChild(P.signInVerdict()); return; }
+      var holding = answers[0].found && answers[0].matches.filter(function (m) { return m.version.root === "0x" + root; });
+      if (holding && holding.length) {
+        await P.learnNames(P.namedHashes(holding));
+        whole = holding.filter(function (m) { return m.status === "anchored"; })[0] || holding[0];
+        inVersion = await versionErasures(P, whole.version);
+        if (!inVersion && !erasedAnswer(answers[0])) {
+          P.progress("");
+          showWhole(P, box, data, sidecar, root, rows.length, whole, notices);
+          return;
+        }
+      }
     }
 
     // Else row by row, at most MAX_REQUESTS of them, PARALLEL at a time.
-    var limit = Math.min(rows.length, MAX_REQUESTS), next = 1, done = 1, stop = false;
+    var limit = Math.min(order.length, MAX_REQUESTS), next = 0, stop = false;
+    var done = order.slice(0, limit).filter(function (k) { return answers[k]; }).length;
     async function worker() {
       while (next < limit && !stop) {
-        var k = next++;
+        var k = order[next++];
+        if (answers[k]) continue; // row 1, asked already
         answers[k] = await askLeaf(P, leafHex[k]);
         if (answers[k].auth) stop = true;
         done += 1;
@@ -634,17 +698,30 @@
     await Promise.all(workers);
     P.progress("");
     if (stop) { box.appendChild(P.signInVerdict()); return; }
-    showRows(P, box, data, sidecar, root, rows, leafHex, answers, limit, notice, belongs);
+    if (whole && inVersion) {
+      var found = order.some(function (k) { return erasedAnswer(answers[k]); });
+      var every = limit === order.length && order.every(function (k) { return answers[k].found; });
+      if (!found && every) {
+        // Which records the erasures hold only the gateway that erased them knows.
+        notices.push(P.el("p", { className: "notice", "data-notice": "version-erasures",
+          text: P.fmt(S.version_erasures_unknown, { count: inVersion }) }));
+        showWhole(P, box, data, sidecar, root, rows.length, whole, notices);
+        return;
+      }
+      notices.push(P.el("p", { className: "notice", "data-notice": "version-erasures",
+        text: P.fmt(S.version_erasures, { count: inVersion }) }));
+    }
+    showRows(P, box, data, sidecar, root, rows, leafHex, answers, order.length - limit, notices, belongs);
   }
 
   function versionOf(match) {
     return { dataset: match.version.dataset_id, id: match.version.id, root: match.version.root };
   }
 
-  /** Every row is in one anchored version: the verdict, then that version's card. */
-  function showWhole(P, box, data, sidecar, root, count, matches, notice) {
+  /** Every row is in one anchored version (`best`, a match of row 1's leaf): the verdict, then
+   * that version's card. */
+  function showWhole(P, box, data, sidecar, root, count, best, notices) {
     var S = P.S;
-    var best = matches.filter(function (m) { return m.status === "anchored"; })[0] || matches[0];
     var v = best.version;
     var kind = best.status === "anchored" ? "ok" : best.status === "revoked" ? "bad" : "warn";
     var title = best.status === "anchored" ? S.rec_all : best.status === "revoked" ? S.revoked : S.rec_all_unconfirmed;
@@ -654,57 +731,80 @@
     var shown = P.verdict(kind, "records-" + best.status, title, text, subjectLine(P, data, sidecar, root));
     shown.setAttribute("data-rows", String(count));
     box.appendChild(shown);
-    if (notice) box.appendChild(notice);
+    notices.forEach(function (notice) { box.appendChild(notice); });
     box.appendChild(P.matchCard(best, 0, { version: true }));
   }
 
-  /** The rows checked one by one: a verdict, then the rows that were not found and, folded,
-   * those that were. */
-  function showRows(P, box, data, sidecar, root, rows, leafHex, answers, limit, notice, belongs) {
+  /** The rows checked one by one: a verdict, then the rows that were not found, those that
+   * were erased and, folded, those that match. `unchecked` rows were left unasked (the limit). */
+  function showRows(P, box, data, sidecar, root, rows, leafHex, answers, unchecked, notices, belongs) {
     var S = P.S;
-    var matched = 0, missing = 0, failed = 0;
+    var matched = 0, missing = 0, failed = 0, erasedHere = 0, shredded = 0;
     answers.forEach(function (a) {
       if (!a) return;
-      if (a.found) matched += 1; else if (a.error) failed += 1; else missing += 1;
+      if (a.shredded) shredded += 1;
+      else if (erasedAnswer(a)) erasedHere += 1;
+      else if (a.found) matched += 1;
+      else if (a.error) failed += 1;
+      else missing += 1;
     });
-    var checked = matched + missing + failed;
+    var erased = shredded + erasedHere, known = matched + erasedHere;
     var kind, status, title, text;
-    if (!matched && !missing) { // every lookup failed: nothing was checked at all
+    if (!known && !missing && (failed || !erased)) { // every lookup failed: nothing was checked at all
       kind = "bad"; status = "error"; title = S.error;
       text = P.fmt(S.rec_errors, { count: failed });
-    } else if (!matched) { // nothing matched (a failed lookup is said below): no alarm
+    } else if (!known && !missing) { // every record erased: nothing left to check
+      kind = "bad"; status = "erased"; title = S.erased;
+      text = P.fmt(S.rec_erased_all_text, { erased: erased });
+    } else if (!known) { // nothing matched (a failed lookup is said below): no alarm
       kind = "bad"; status = "not-anchored"; title = S.not_anchored;
       text = P.fmt(belongs ? S.rec_none : S.rec_none_other_salts, { checked: missing });
     } else if (missing) {
       kind = "bad"; status = "records-differ"; title = S.rec_differ;
       text = P.fmt(S.rec_differ_text, { missing: missing, matched: matched });
-    } else if (rows.length > limit || failed) {
+    } else if (unchecked > 0 || failed) {
       kind = "warn"; status = "records-partial"; title = S.rec_partial;
       text = P.fmt(S.rec_partial_text, { matched: matched });
+    } else if (erased && matched) {
+      kind = "warn"; status = "records-erased"; title = S.rec_erased;
+      text = P.fmt(S.rec_erased_text, { matched: matched, erased: erased });
+    } else if (erased) {
+      kind = "bad"; status = "erased"; title = S.erased;
+      text = P.fmt(S.rec_erased_all_text, { erased: erased });
     } else {
       kind = "ok"; status = "records-found"; title = S.rec_found;
-      text = P.fmt(S.rec_found_text, { checked: checked });
+      text = P.fmt(S.rec_found_text, { checked: matched });
     }
     var shown = P.verdict(kind, status, title, text, subjectLine(P, data, sidecar, root));
     shown.setAttribute("data-rows", String(rows.length));
     shown.setAttribute("data-matched", String(matched));
     shown.setAttribute("data-missing", String(missing));
+    shown.setAttribute("data-erased", String(erased));
     box.appendChild(shown);
-    if (notice) box.appendChild(notice);
-    if (failed && (matched || missing)) {
+    notices.forEach(function (notice) { box.appendChild(notice); });
+    if (failed && (known || missing)) {
       box.appendChild(P.el("p", { className: "notice", text: P.fmt(S.rec_errors, { count: failed }) }));
     }
-    if (rows.length > limit) {
+    if (unchecked > 0) {
       box.appendChild(P.el("p", { className: "notice", "data-notice": "unchecked",
-        text: P.fmt(S.rec_unchecked, { count: rows.length - limit, limit: MAX_REQUESTS }) }));
+        text: P.fmt(S.rec_unchecked, { count: unchecked, limit: MAX_REQUESTS }) }));
     }
-    if (!matched) return; // a table of rows that are all "not found" says nothing more
-    var bad = [], good = [];
-    answers.forEach(function (a, k) { if (a) (a.found ? good : bad).push(k); });
-    if (bad.length) {
+    var bad = [], good = [], gone = [];
+    answers.forEach(function (a, k) {
+      if (!a) return;
+      if (a.shredded || erasedAnswer(a)) gone.push(k);
+      else (a.found ? good : bad).push(k);
+    });
+    // A table of rows that are all "not found" says nothing more.
+    if (known && bad.length) {
       box.appendChild(P.el("h3", { text: S.rec_table_missing }));
       box.appendChild(rowTable(P, "records-missing", bad, rows, leafHex, answers));
     }
+    if (gone.length) {
+      box.appendChild(P.el("h3", { text: S.rec_table_erased }));
+      box.appendChild(rowTable(P, "records-erased", gone, rows, leafHex, answers));
+    }
+    if (!good.length) return;
     box.appendChild(P.el("details", { className: "records-matched" }, [
       P.el("summary", { text: P.fmt(S.rec_table_matched, { count: good.length }) }),
       rowTable(P, "records-matched", good, rows, leafHex, answers)
@@ -717,17 +817,25 @@
       .map(function (label) { return P.el("th", { scope: "col", text: label }); }));
     var body = indices.map(function (k) {
       var a = answers[k];
-      var state = a.found ? "match" : a.error ? "error" : "missing";
-      var badge = a.found ? "anchored" : a.error ? "withdrawn" : "revoked";
+      var gone = a.shredded || erasedAnswer(a);
+      var state = gone ? "erased" : a.found ? "match" : a.error ? "error" : "missing";
+      var badge = state === "match" ? "anchored" : state === "error" ? "withdrawn" : "revoked";
+      var result = [P.el("span", { className: "badge badge-" + badge,
+        text: a.shredded ? S.rec_state_shredded : S["rec_state_" + state] })];
+      if (gone && !a.shredded && a.matches[0].erasure) { // when and by whom, as the chain says
+        var erasure = a.matches[0].erasure;
+        result.push(" ");
+        result = result.concat(P.fill(S.rec_erased_on, { time: P.time(erasure.erased_at), department: P.dept(erasure.erased_by) }));
+      }
       var where = a.found ? a.matches.map(versionOf).map(function (v) {
         return P.el("a", { href: "/datasets/" + v.dataset + "#v-" + v.id }, [P.hex(v.root)]);
       }) : [P.el("span", { className: "muted", text: "—" })];
-      return P.el("tr", { "data-row": String(k + 1), "data-state": state }, [
+      return P.el("tr", { "data-row": String(k + 1), "data-state": state, "data-salt": a.shredded ? "destroyed" : null }, [
         P.el("th", { scope: "row", className: "num", text: String(k + 1) }),
         P.el("td", { className: "num", text: String(rows[k].line) }),
-        P.el("td", {}, [P.el("span", { className: "badge badge-" + badge, text: S["rec_state_" + state] })]),
+        P.el("td", {}, result),
         P.el("td", {}, where),
-        P.el("td", {}, [P.hex("0x" + leafHex[k])])
+        P.el("td", {}, [leafHex[k] ? P.hex("0x" + leafHex[k]) : P.el("span", { className: "muted", text: "—" })])
       ]);
     });
     return P.el("div", { className: "table-scroll" }, [
