@@ -44,6 +44,7 @@ VERIFICATION = {
         {
             "leaf_hash": "0x" + "0b" * 32,
             "kind": "file",
+            "digest": "sha256",
             "content_hash": H,
             "path": "杭州市最低生活保障实施办法.txt",
             "record_index": None,
@@ -107,6 +108,7 @@ RECORD_VERIFICATION = {
         {
             "leaf_hash": "0x" + "0c" * 32,
             "kind": "record",
+            "digest": "sha256",
             "content_hash": None,
             "path": None,
             "record_index": 3,

@@ -611,7 +611,13 @@ class VerifyMatch(_Answer):
 
     leaf_hash: str = _hash("The leaf")
     kind: LeafKind = Field(description="A file leaf or a record leaf.")
-    content_hash: str | None = Field(description="The file's SHA-256; null for a record.")
+    digest: Literal["sha256", "sm3"] = Field(
+        description="What hashed the file's content or the record's canonical JSON: its "
+        "dataset's digest (docs/SM3.md)."
+    )
+    content_hash: str | None = Field(
+        description="The file's SHA-256 (SM3 when `digest` is sm3); null for a record."
+    )
     path: str | None = Field(description="The file's name in the version; null for a record.")
     record_index: int | None = Field(description="The record's row; null for a file.")
     version: VerifiedVersion = Field(description="The version holding the leaf.")

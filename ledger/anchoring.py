@@ -82,6 +82,7 @@ _LEAF_COLUMNS = (
     "content_hash",
     "path",
     "record_index",
+    "digest",
 )
 
 
@@ -110,6 +111,8 @@ class PreparedVersion:
     source: str
     #: Records: ``row_order[i]`` is the row number of sorted leaf ``i`` (None for files).
     row_order: array[int] | None = None
+    #: What hashed the files' contents or the records' canonical JSON (docs/SM3.md).
+    digest: hashing.Digest = "sha256"
 
     @property
     def root(self) -> bytes:
@@ -120,13 +123,17 @@ class PreparedVersion:
         return version_id(self.dataset_id, self.root)
 
 
-def _metadata_hash(kind: LeafKind, source: str, leaf_count: int) -> bytes:
-    description = {
+def _metadata_hash(
+    kind: LeafKind, source: str, leaf_count: int, digest: hashing.Digest = "sha256"
+) -> bytes:
+    description: dict[str, Any] = {
         "kind": kind,
         "leafCount": leaf_count,
         "source": source,
         "format": "xietong-version/1",
     }
+    if digest != "sha256":  # a SHA-256 version's description is as it always was
+        description["digest"] = digest
     return keccak(json.dumps(description, sort_keys=True, separators=(",", ":")).encode("utf-8"))
 
 
@@ -144,20 +151,25 @@ def prepare_files(
     dataset_id: bytes,
     *,
     parents: Sequence[bytes] = (),
+    digest: hashing.Digest = "sha256",
     on_progress: Callable[[int, int], None] | None = None,
 ) -> PreparedVersion:
-    """Hash a directory (or a single file) into file leaves (content SHA-256, relative path)."""
+    """Hash a directory (or a single file) into file leaves (content SHA-256 or SM3,
+    relative path)."""
     if path.is_dir():
-        files = hashing.walk_directory(path, on_progress=on_progress)
+        files = hashing.walk_directory(path, digest=digest, on_progress=on_progress)
     elif path.is_file() and not path.is_symlink():
         files = [
             hashing.FileEntry(
-                content_sha256=hashing.sha256_file(path), path=path.name, size=path.stat().st_size
+                content_hash=hashing.digest_file(path, digest=digest),
+                path=path.name,
+                size=path.stat().st_size,
+                digest=digest,
             )
         ]
     else:
         raise InputError(f"{path} is neither a directory nor a regular file.")
-    leaves = merkle.file_leaf_hashes([(f.content_sha256, f.path) for f in files])
+    leaves = _file_leaves([(f.content_hash, f.path) for f in files], digest)
     tree = merkle.MerkleTree.from_leaf_hashes(leaves)
     return PreparedVersion(
         dataset_id=dataset_id,
@@ -166,10 +178,17 @@ def prepare_files(
         leaf_hashes=leaves,
         files=files,
         record_count=0,
-        metadata_hash=_metadata_hash("file", path.name, len(leaves)),
+        metadata_hash=_metadata_hash("file", path.name, len(leaves), digest),
         parents=_check_parents(parents),
         source=str(path.name),
+        digest=digest,
     )
+
+
+def _file_leaves(entries: Sequence[tuple[bytes, str]], digest: hashing.Digest) -> list[bytes]:
+    if digest == "sm3":
+        return merkle.sm3_file_leaf_hashes(entries)
+    return merkle.file_leaf_hashes(entries)
 
 
 def prepare_hashes(
@@ -178,14 +197,16 @@ def prepare_hashes(
     *,
     source: str,
     parents: Sequence[bytes] = (),
+    digest: hashing.Digest = "sha256",
 ) -> PreparedVersion:
-    """File leaves from (content SHA-256, name) pairs already hashed elsewhere (e.g. the API)."""
+    """File leaves from (content digest, name) pairs already hashed elsewhere (e.g. the API)."""
     if not entries:
         raise InputError("a version needs at least one leaf.")
     files = [
-        hashing.FileEntry(content_sha256=digest, path=name, size=0) for digest, name in entries
+        hashing.FileEntry(content_hash=value, path=name, size=0, digest=digest)
+        for value, name in entries
     ]
-    leaves = merkle.file_leaf_hashes(list(entries))
+    leaves = _file_leaves(list(entries), digest)
     tree = merkle.MerkleTree.from_leaf_hashes(leaves)
     return PreparedVersion(
         dataset_id=dataset_id,
@@ -194,9 +215,10 @@ def prepare_hashes(
         leaf_hashes=leaves,
         files=files,
         record_count=0,
-        metadata_hash=_metadata_hash("file", source, len(leaves)),
+        metadata_hash=_metadata_hash("file", source, len(leaves), digest),
         parents=_check_parents(parents),
         source=source,
+        digest=digest,
     )
 
 
@@ -206,9 +228,11 @@ def prepare_records(
     *,
     salts_path: Path,
     parents: Sequence[bytes] = (),
+    digest: hashing.Digest = "sha256",
     on_progress: Callable[[int, int], None] | None = None,
 ) -> PreparedVersion:
-    """Hash a CSV or JSON Lines file into salted record leaves.
+    """Hash a CSV or JSON Lines file into salted record leaves (SHA-256 or SM3 of each
+    record's canonical JSON).
 
     The salts come from ``salts_path`` when it exists (the same salts give the same root);
     otherwise fresh salts are drawn and written there. The sidecar stays with the data owner.
@@ -216,14 +240,17 @@ def prepare_records(
     salts = hashing.read_salts(salts_path) if salts_path.exists() else None
     packed = bytearray()  # the leaves in row order, 32 bytes each
 
+    blob = merkle.sm3_record_leaf_blob if digest == "sm3" else merkle.record_leaf_blob
+
     def add_leaves(pairs: bytes) -> None:
-        packed.extend(merkle.record_leaf_blob(pairs))
+        packed.extend(blob(pairs))
 
     stream = hashing.stream_records(
         path,
         add_leaves,
         salts=salts,
         salts_path=None if salts is not None else salts_path,
+        digest=digest,
         on_progress=on_progress,
     )
     del salts
@@ -237,10 +264,11 @@ def prepare_records(
         leaf_hashes=_RowOrderLeaves(sorted_leaves, order),
         files=None,
         record_count=stream.rows,
-        metadata_hash=_metadata_hash("record", path.name, stream.rows),
+        metadata_hash=_metadata_hash("record", path.name, stream.rows, digest),
         parents=_check_parents(parents),
         source=str(path.name),
         row_order=order,
+        digest=digest,
     )
 
 
@@ -284,9 +312,11 @@ def prepare_path(
     parents: Sequence[bytes] = (),
     records: bool | None = None,
     salts_path: Path | None = None,
+    digest: hashing.Digest = "sha256",
     on_progress: Callable[[int, int], None] | None = None,
 ) -> PreparedVersion:
-    """Files for a directory or an ordinary file; records for ``.csv``/``.jsonl`` (or ``records=True``)."""
+    """Files for a directory or an ordinary file; records for ``.csv``/``.jsonl`` (or
+    ``records=True``); contents hashed with ``digest``."""
     as_records = (
         records if records is not None else path.suffix.lower() in (".csv", ".jsonl", ".ndjson")
     )
@@ -297,9 +327,14 @@ def prepare_path(
             )
         sidecar = salts_path or path.with_name(path.name + ".salts.json")
         return prepare_records(
-            path, dataset_id, salts_path=sidecar, parents=parents, on_progress=on_progress
+            path,
+            dataset_id,
+            salts_path=sidecar,
+            parents=parents,
+            digest=digest,
+            on_progress=on_progress,
         )
-    return prepare_files(path, dataset_id, parents=parents, on_progress=on_progress)
+    return prepare_files(path, dataset_id, parents=parents, digest=digest, on_progress=on_progress)
 
 
 class Anchorer:
@@ -435,7 +470,11 @@ class Anchorer:
                 )
                 if prepared.kind == "record" and prepared.row_order is not None:
                     insert_record_leaves(
-                        root, prepared.tree.sorted_leaves(), prepared.row_order, session=session
+                        root,
+                        prepared.tree.sorted_leaves(),
+                        prepared.row_order,
+                        session=session,
+                        digest=prepared.digest,
                     )
                 else:
                     rows = self._leaf_rows(prepared, root)
@@ -560,16 +599,17 @@ class Anchorer:
                     _hex(leaf),
                     index(leaf),
                     "file",
-                    _hex(entry.content_sha256),
+                    _hex(entry.content_hash),
                     entry.path,
                     None,
+                    prepared.digest,
                 )
                 for leaf, entry in zip(prepared.leaf_hashes, prepared.files, strict=True)
             ]
             rows.sort(key=lambda row: row[2])
             return rows
         rows = [  # records prepared without a row order (prepare_records gives one)
-            (root, _hex(leaf), index(leaf), "record", None, None, number)
+            (root, _hex(leaf), index(leaf), "record", None, None, number, prepared.digest)
             for number, leaf in enumerate(prepared.leaf_hashes)
         ]
         rows.sort(key=lambda row: row[2])

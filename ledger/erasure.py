@@ -47,13 +47,17 @@ def erased_root(leaves: Sequence[bytes]) -> bytes:
     return merkle.MerkleTree.of([[leaf] for leaf in leaves], merkle.ERASED_LEAF_TYPES).root
 
 
-def record_leaves(data: Path, rows: Sequence[int], salts: hashing.Salts) -> list[bytes]:
-    """The leaves of ``rows`` of the records file ``data`` with its ``salts`` (erased rows
-    refused: their salt is gone)."""
+def record_leaves(
+    data: Path, rows: Sequence[int], salts: hashing.Salts, *, digest: hashing.Digest = "sha256"
+) -> list[bytes]:
+    """The leaves of ``rows`` of the records file ``data`` with its ``salts``, its records
+    hashed with ``digest`` (erased rows refused: their salt is gone)."""
     leaves = []
+    types = merkle.leaf_types("record", digest)
     for row in rows:
-        entry = hashing.record_at(data, row, salts=salts)
-        leaves.append(merkle.leaf_hash(merkle.RECORD_LEAF_TYPES, [entry.record_hash, entry.salt]))
+        entry = hashing.record_at(data, row, salts=salts, digest=digest)
+        values = merkle.leaf_values("record", digest, entry.record_hash, entry.salt)
+        leaves.append(merkle.leaf_hash(types, values))
     return leaves
 
 

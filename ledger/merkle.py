@@ -7,7 +7,11 @@ DatasetRegistry contract's ``verifyLeaf``):
 - **leaf** = ``keccak256(keccak256(abi.encode(values)))`` for the leaf's Solidity ``types``.
   Xietong uses two leaf shapes: a file leaf :data:`FILE_LEAF_TYPES` ``(content SHA-256,
   relative POSIX path)`` and a record leaf :data:`RECORD_LEAF_TYPES` ``(SHA-256 of the
-  record's canonical JSON, per-record salt)``.
+  record's canonical JSON, per-record salt)``. A dataset anchored with SM3 digests
+  (GM/T 0004-2012) has the same leaves with the digest's name first, so the leaf itself says
+  which digest it holds: :data:`SM3_FILE_LEAF_TYPES` ``("sm3", content SM3, path)`` and
+  :data:`SM3_RECORD_LEAF_TYPES` ``("sm3", SM3 of the canonical JSON, salt)``
+  (:func:`leaf_types`, :func:`leaf_shape`).
 - **tree**: the leaf hashes are sorted ascending (as byte strings) and laid out as in
   ``core.js`` ``makeMerkleTree``: a flat array of ``2n - 1`` nodes, sorted leaf ``i`` at
   ``tree[2n - 2 - i]``, internal node ``t`` = :func:`hash_pair` ``(tree[2t + 1], tree[2t + 2])``
@@ -77,6 +81,8 @@ __all__ = [
     "FILE_LEAF_TYPES",
     "HASH_SIZE",
     "RECORD_LEAF_TYPES",
+    "SM3_FILE_LEAF_TYPES",
+    "SM3_RECORD_LEAF_TYPES",
     "Backend",
     "EmptyTreeError",
     "LeafIndexError",
@@ -89,9 +95,14 @@ __all__ = [
     "hash_pair",
     "keccak256",
     "leaf_hash",
+    "leaf_shape",
+    "leaf_types",
+    "leaf_values",
     "process_proof",
     "record_leaf_blob",
     "record_leaf_hashes",
+    "sm3_file_leaf_hashes",
+    "sm3_record_leaf_blob",
     "sort_leaves",
     "use_backend",
     "verify_proof",
@@ -101,6 +112,19 @@ __all__ = [
 FILE_LEAF_TYPES: Final = ("bytes32", "string")
 #: Solidity types of a record leaf: (SHA-256 of the canonical JSON, per-record salt).
 RECORD_LEAF_TYPES: Final = ("bytes32", "bytes32")
+#: Solidity types of an SM3 file leaf: ("sm3", content SM3, relative POSIX path).
+SM3_FILE_LEAF_TYPES: Final = ("string", "bytes32", "string")
+#: Solidity types of an SM3 record leaf: ("sm3", SM3 of the canonical JSON, per-record salt).
+SM3_RECORD_LEAF_TYPES: Final = ("string", "bytes32", "bytes32")
+#: The tag an SM3 leaf's values start with.
+SM3_TAG: Final = "sm3"
+#: (kind, digest) of each leaf shape.
+_SHAPES: Final = {
+    FILE_LEAF_TYPES: ("file", "sha256"),
+    RECORD_LEAF_TYPES: ("record", "sha256"),
+    SM3_FILE_LEAF_TYPES: ("file", "sm3"),
+    SM3_RECORD_LEAF_TYPES: ("record", "sm3"),
+}
 #: Solidity types of a leaf of an erasure's tree: (the erased leaf's hash) — see
 #: ``IDatasetRegistry.eraseRecords``.
 ERASED_LEAF_TYPES: Final = ("bytes32",)
@@ -260,6 +284,98 @@ def hash_pair(a: bytes, b: bytes) -> bytes:
     return _py_keccak256(a + b if a <= b else b + a)
 
 
+def leaf_types(kind: str, digest: str = "sha256") -> tuple[str, ...]:
+    """The Solidity types of a ``kind`` ("file", "record") leaf of a ``digest`` ("sha256",
+    "sm3") dataset."""
+    for types, shape in _SHAPES.items():
+        if shape == (kind, digest):
+            return types
+    raise MerkleInputError(f"there is no {digest} {kind} leaf")
+
+
+def leaf_values(kind: str, digest: str, first: bytes, second: object) -> list[object]:
+    """A leaf's values: ``(digest of the content, path or salt)``, the SM3 tag first for an
+    SM3 leaf (see :func:`leaf_types`)."""
+    leaf_types(kind, digest)  # refuses an unknown shape
+    return [SM3_TAG, first, second] if digest == "sm3" else [first, second]
+
+
+def leaf_shape(types: Sequence[str], values: Sequence[object]) -> tuple[str, str] | None:
+    """``(kind, digest)`` of a leaf with these types and values: ("file" or "record",
+    "sha256" or "sm3"); None when they are no Xietong leaf (an SM3 shape whose first value is
+    not the tag "sm3" included)."""
+    shape = _SHAPES.get(tuple(types))
+    if shape is None:
+        return None
+    if shape[1] == "sm3" and (len(values) != 3 or values[0] != SM3_TAG):
+        return None
+    return shape
+
+
+def _word(number: int) -> bytes:
+    return number.to_bytes(32, "big")
+
+
+#: abi.encode("sm3", …) of the SM3 shapes, around their 32-byte values: the tag's offset
+#: (three head words), then after the head the tag ("sm3": its length, then padded bytes).
+_SM3_TAIL = _word(3) + SM3_TAG.encode("ascii").ljust(32, b"\0")
+
+
+def _sm3_record_encoded(record: bytes, salt: bytes) -> bytes:
+    return _word(0x60) + record + salt + _SM3_TAIL
+
+
+def _sm3_file_encoded(content: bytes, path: bytes) -> bytes:
+    padding = b"\0" * (-len(path) % HASH_SIZE)
+    return _word(0x60) + content + _word(0xA0) + _SM3_TAIL + _word(len(path)) + path + padding
+
+
+def sm3_file_leaf_hashes(entries: Sequence[tuple[bytes, str]]) -> list[bytes]:
+    """Leaf hashes of SM3 file entries ``(content SM3, relative path)``, in input order
+    (:data:`SM3_FILE_LEAF_TYPES`, the tag added here).
+
+    Raises:
+        MerkleInputError: as :func:`file_leaf_hashes`.
+    """
+    out: list[bytes] = []
+    items = _sequence(entries, f"entries must be a sequence of {_FILE_PAIR} pairs")
+    for i, entry in enumerate(items):
+        content, path = _pair(entry, i, _FILE_PAIR)
+        digest = _hash32(content, "entry", i, "content hash")
+        if not isinstance(path, str):
+            raise MerkleInputError(f"entry {i}: the path must be a str, not {type(path).__name__}")
+        try:
+            data = path.encode("utf-8")
+        except UnicodeEncodeError:
+            raise MerkleInputError(f"entry {i}: the path is not encodable as UTF-8") from None
+        out.append(keccak256(keccak256(_sm3_file_encoded(digest, data))))
+    return out
+
+
+def sm3_record_leaf_blob(pairs: bytes | bytearray | memoryview) -> bytes:
+    """Leaf hashes of packed SM3 record entries (``hash || salt``, 64 bytes each), the
+    twin of :func:`record_leaf_blob` for :data:`SM3_RECORD_LEAF_TYPES`.
+
+    Raises:
+        MerkleInputError: ``pairs`` is not a whole number of 64-byte entries.
+    """
+    data = bytes(pairs)
+    step = 2 * HASH_SIZE
+    if len(data) % step:
+        raise MerkleInputError(
+            f"packed record entries must be a multiple of 64 bytes, not {len(data)} bytes"
+        )
+    head = _word(0x60)
+    encoded = b"".join(head + data[k : k + step] + _SM3_TAIL for k in range(0, len(data), step))
+    size = 5 * HASH_SIZE
+    if _use_native:
+        inner = _keccak.keccak_many(encoded, size)
+        return bytes(_keccak.keccak_many(inner, HASH_SIZE))
+    return b"".join(
+        _py_keccak256(_py_keccak256(encoded[k : k + size])) for k in range(0, len(encoded), size)
+    )
+
+
 def leaf_hash(types: Sequence[str], values: Sequence[object]) -> bytes:
     """The standard leaf ``keccak256(keccak256(abi.encode(values)))`` for Solidity ``types``.
 
@@ -270,6 +386,14 @@ def leaf_hash(types: Sequence[str], values: Sequence[object]) -> bytes:
         MerkleInputError: the values do not fit the types.
     """
     shape = tuple(types)
+    if shape in (SM3_FILE_LEAF_TYPES, SM3_RECORD_LEAF_TYPES):
+        triple = tuple(values)
+        if len(triple) != 3 or triple[0] != SM3_TAG:
+            raise MerkleInputError(f"a {list(shape)} leaf's values are ('sm3', digest, …)")
+        if shape == SM3_FILE_LEAF_TYPES:
+            return sm3_file_leaf_hashes([triple[1:]])[0]  # type: ignore[list-item]
+        record = _hash32(triple[1], "entry", 0, "record hash")
+        return sm3_record_leaf_blob(record + _hash32(triple[2], "entry", 0, "salt"))
     if shape in (FILE_LEAF_TYPES, RECORD_LEAF_TYPES):
         pair = tuple(values)
         if len(pair) != 2:

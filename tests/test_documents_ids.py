@@ -177,7 +177,7 @@ def test_each_documented_value_is_the_ledgers(tmp_path: Path) -> None:
     version = prepare_path(folder, policy)
     assert version.files is not None
     [md] = [f for f in version.files if f.path == "低保资格核查流程.md"]
-    [file_leaf] = merkle.file_leaf_hashes([(md.content_sha256, md.path)])
+    [file_leaf] = merkle.file_leaf_hashes([(md.content_hash, md.path)])
     record_hash, salt = hashing.record_entry(ROW, SALT)
 
     document = tmp_path / "协议.txt"
@@ -250,7 +250,7 @@ def test_each_documented_value_is_the_ledgers(tmp_path: Path) -> None:
     # The file leaf, byte by byte as the document lays out abi.encode(bytes32, string).
     path = md.path.encode("utf-8")
     padded = path + bytes(-len(path) % 32)
-    assert file_leaf == keccak(keccak(md.content_sha256 + word(0x40) + word(len(path)) + padded))
+    assert file_leaf == keccak(keccak(md.content_hash + word(0x40) + word(len(path)) + padded))
     assert hashing.canonical_json(ROW) == json.dumps(
         ROW, ensure_ascii=False, sort_keys=True, separators=(",", ":")
     ).encode("utf-8")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from typing import Annotated, Any
@@ -156,7 +155,8 @@ async def verify_file(
         raise UploadTooLargeError(
             f"the file is larger than the {limit}-byte limit of this gateway."
         )
-    digest, size = hashlib.sha256(), 0
+    # Both digests as the bytes arrive: the file's dataset may use either (docs/SM3.md).
+    states, size = [hashing.hasher(d)() for d in hashing.DIGESTS], 0
     try:
         async for chunk in request.stream():
             size += len(chunk)
@@ -164,7 +164,8 @@ async def verify_file(
                 raise UploadTooLargeError(
                     f"the file is larger than the {limit}-byte limit of this gateway."
                 )
-            digest.update(chunk)
+            for state_ in states:
+                state_.update(chunk)
     except ClientDisconnect:
         # Nobody is left to answer: one line, never the traceback an escaping error logs.
         log.warning(
@@ -175,14 +176,16 @@ async def verify_file(
             declared if declared is not None and declared.isdigit() else "unknown",
         )
         return Response(status_code=CLIENT_CLOSED_REQUEST)
-    verification = await run_in_threadpool(state.verifier.verify_content_hash, digest.digest())
+    verification = await run_in_threadpool(
+        state.verifier.file_verification, [s.digest() for s in states]
+    )
     body = await run_in_threadpool(answer, state, verification, with_proof=with_proof)
     body["size"] = size
     return body
 
 
 class RecordQuery(BaseModel):
-    """A record and its salt; give the record itself or the SHA-256 of its canonical JSON."""
+    """A record and its salt; give the record itself or the digest of its canonical JSON."""
 
     record: dict[str, Any] | None = Field(
         default=None,
@@ -199,7 +202,8 @@ class RecordQuery(BaseModel):
         ],
     )
     record_hash: str | None = Field(
-        default=None, description="SHA-256 of the record's RFC 8785 JSON."
+        default=None,
+        description="SHA-256 of the record's RFC 8785 JSON (SM3 for a dataset anchored with SM3).",
     )
     salt: str = Field(
         description="The record's salt from the owner's salts sidecar.", examples=["0x" + "5a" * 32]
@@ -226,8 +230,8 @@ def verify_record(state: StateDep, query: RecordQuery) -> dict[str, Any]:
     """
     if (query.record is None) == (query.record_hash is None):
         raise InputError("give either `record` or `record_hash`, not both or neither.")
-    record_hash = (
-        hashing.record_hash(query.record)
+    record_hash: bytes | dict[str, bytes] = (
+        {d: hashing.record_hash(query.record, digest=d) for d in hashing.DIGESTS}
         if query.record is not None
         else parse_hash(query.record_hash or "", what="record hash")
     )

@@ -112,6 +112,17 @@ addCase('record-extreme-values', RECORD, [
   ['0x' + '7f' + 'ff'.repeat(31), '0x' + '01' + '00'.repeat(31)],
 ]);
 
+// -- SM3 leaves (docs/SM3.md): the same values after the tag "sm3"
+const SM3_FILE = ['string', 'bytes32', 'string'];
+const SM3_RECORD = ['string', 'bytes32', 'bytes32'];
+addCase('sm3-file-5-leaves', SM3_FILE, fileValues(5, 'sm3file').map(v => ['sm3', ...v]));
+addCase('sm3-file-unicode-and-long-paths', SM3_FILE, [
+  ['sm3', h('sm3-u-0'), '杭州市/民政局/低保名单.csv'],
+  ['sm3', h('sm3-u-1'), 'p'.repeat(137)],
+  ['sm3', h('sm3-u-2'), ''],
+]);
+addCase('sm3-record-7-leaves', SM3_RECORD, recordValues(7, 'sm3record').map(v => ['sm3', ...v]));
+
 // -- another leaf encoding (the generic eth_abi path), the example of OpenZeppelin's README
 addCase('generic-address-uint256', ['address', 'uint256'], [
   ['0x1111111111111111111111111111111111111111', '5000000000000000000'],

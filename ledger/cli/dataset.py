@@ -16,7 +16,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from .. import hashing, merkle
+from .. import hashing
 from .. import refs as _refs
 from ..anchoring import PreparedVersion, prepare_path
 from ..db.tables import VersionAnchoring
@@ -24,6 +24,7 @@ from ..erasure import record_leaves
 from ..errors import InputError
 from ..gateway import Gateway
 from ..ids import code_hash, version_id
+from ..metadata import metadata_text
 from ._output import (
     command_name,
     console,
@@ -64,6 +65,12 @@ def register(
     metadata: Annotated[
         str, typer.Option("--metadata", help="Description; only its hash goes on chain.")
     ] = "",
+    digest: Annotated[
+        str,
+        typer.Option(
+            "--digest", help="Content digest of its versions: sha256 or sm3 (GM/T 0004-2012)."
+        ),
+    ] = "sha256",
     json_output: JsonOption = False,
 ) -> None:
     """Register a dataset of this gateway's department: its id derives from the department
@@ -77,18 +84,20 @@ def register(
                 "department and the code), not by a 0x id."
             )
         code = code_hash(dataset)
+        text = metadata_text(metadata, hashing.check_digest(digest))
         gw = Gateway(settings)
-        gw.remember(("code", dataset), ("text", metadata))
+        gw.remember(("code", dataset), ("text", text))
         tx = gw.client.transact(
             "DatasetRegistry",
             "registerDataset",
             code,
-            keccak(text=metadata),
+            keccak(text=text),
             sender=gw.signer,
         )
         event = tx.event("DatasetRegistered")
         return {
             "dataset_id": "0x" + event["datasetId"].hex(),
+            "digest": digest,
             "code_hash": "0x" + code.hex(),
             "owner_department": "0x" + event["ownerDepartment"].hex(),
             "transaction": tx.tx_hash,
@@ -128,6 +137,13 @@ def anchor(
     salts: Annotated[
         Path | None, typer.Option("--salts", help="Salts sidecar (default PATH.salts.json).")
     ] = None,
+    digest: Annotated[
+        str | None,
+        typer.Option(
+            "--digest",
+            help="sha256 or sm3 (default: what the dataset was registered for, else sha256).",
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Hash PATH, build the tree, persist it and anchor its root."""
@@ -135,10 +151,12 @@ def anchor(
 
     def run() -> tuple[PreparedVersion, VersionAnchoring]:
         must_exist(path)  # said before the node is asked for anything
+        asked = hashing.check_digest(digest) if digest is not None else None
         gw = Gateway(settings)
         owner = gw.department_of_signer()
         dataset_id = _refs.dataset(dataset, owner=owner)
         parents = [_refs.version(p, of_dataset=dataset_id, owner=owner) for p in parent or []]
+        chosen = _digest_for(gw, dataset_id, asked)
         anchorer = gw.anchorer()
         with Progress(
             "[progress.description]{task.description}",
@@ -162,13 +180,14 @@ def anchor(
                 parents=parents,
                 records=records,
                 salts_path=salts,
+                digest=chosen,
                 on_progress=on_progress,
             )
         return prepared, anchorer.anchor(prepared)
 
     prepared, batch = guarded(json_output, run)
     if json_output:
-        emit_json({"ok": True, **_batch_dict(batch)})
+        emit_json({"ok": True, **_batch_dict(batch), "digest": prepared.digest})
         return
     console.print(
         f"[green]anchored[/] {batch.leaf_count} {safe(batch.leaf_kind)} leaves of {safe(path)}",
@@ -180,6 +199,20 @@ def anchor(
     console.print(f"  transaction {safe(batch.tx_hash)} (block {batch.block_number})")
     if prepared.kind == "record":
         console.print("  keep the salts file with the data: it is needed to prove a record later.")
+
+
+def _digest_for(gw: Gateway, dataset_id: bytes, asked: hashing.Digest | None) -> hashing.Digest:
+    """The digest to anchor a version of ``dataset_id`` with: the one it was registered for
+    (its metadata), which ``asked`` may repeat but not contradict; else ``asked`` or SHA-256."""
+    registered = gw.dataset_digest(dataset_id)
+    if registered is None:  # perhaps registered a moment ago: its row not indexed yet
+        gw.indexer().sync()
+        registered = gw.dataset_digest(dataset_id)
+    if registered is not None and asked is not None and asked != registered:
+        raise InputError(
+            f"dataset 0x{dataset_id.hex()} was registered for {registered} digests; anchor its versions with {registered}."
+        )
+    return registered or asked or "sha256"
 
 
 @app.command()
@@ -309,10 +342,12 @@ def erase(
         must_exist(data)
         must_exist(salts)
         rows = list(dict.fromkeys(record))  # in order, once each
-        leaves = record_leaves(data, rows, hashing.read_salts(salts))
+        kept = hashing.read_salts(salts)
+        record_leaves(data, rows, kept)  # an erased or missing row refused before the node
         gw = Gateway(settings)
         dataset_id = _refs.dataset(dataset, owner=gw.department_of_signer())
         gw.indexer().sync()  # the version must be indexed to be found
+        leaves = record_leaves(data, rows, kept, digest=gw.dataset_digest(dataset_id) or "sha256")
         erased = gw.eraser().erase(
             dataset=dataset_id,
             leaves=leaves,
@@ -345,16 +380,20 @@ RecordOption = Annotated[
 SaltsOption = Annotated[Path | None, typer.Option("--salts", help="Salts sidecar of the records.")]
 
 
-def record_leaf(data: Path, record: int, salts: Path | None) -> tuple[bytes, list[Any]]:
-    """(leaf hash, leaf values) of row ``record`` of a records file, with its salts sidecar
-    (whose other records may have been erased)."""
+def record_leaf(data: Path, record: int, salts: Path | None) -> tuple[dict[str, bytes], bytes]:
+    """The digests (SHA-256 and SM3: its dataset's is one of them) of row ``record`` of a
+    records file, and its salt, from its salts sidecar (whose other records may have been
+    erased)."""
     if salts is None:
         raise InputError(
             "--record needs --salts: the salts sidecar made when the records were anchored."
         )
-    entry = hashing.record_at(data, record, salts=hashing.read_salts(salts))
-    values: list[Any] = [entry.record_hash, entry.salt]
-    return merkle.leaf_hash(merkle.RECORD_LEAF_TYPES, values), values
+    kept = hashing.read_salts(salts)
+    entries = [hashing.record_at(data, record, salts=kept, digest=d) for d in hashing.DIGESTS]
+    hashes: dict[str, bytes] = {
+        d: e.record_hash for d, e in zip(hashing.DIGESTS, entries, strict=True)
+    }
+    return hashes, entries[0].salt
 
 
 @app.command()
@@ -389,13 +428,16 @@ def proof(
         elif root:
             chosen_root = _refs.root(root)
         if record is not None:
-            _leaf, (record_hash, salt) = record_leaf(Path(target), record, salts)
-            return verifier.record_bundle(record_hash, salt, version=version, root=chosen_root)
+            hashes, salt = record_leaf(Path(target), record, salts)
+            return verifier.record_bundle(hashes, salt, version=version, root=chosen_root)
         path = Path(target)
         if not path.is_file():
             raise InputError(f"{target} is not a file.")
         return verifier.file_bundle(
-            hashing.sha256_file(path), version=version, root=chosen_root, name=path.name
+            {d: hashing.digest_file(path, digest=d) for d in hashing.DIGESTS},
+            version=version,
+            root=chosen_root,
+            name=path.name,
         )
 
     bundle = guarded(json_output, run)

@@ -126,19 +126,20 @@ def verify_command(
         path = Path(target)
         if record is not None:
             must_exist(path)
+            query = f"record {record} of {path.name}"
             try:
-                leaf, _ = record_leaf(path, record, salts)
+                hashes, salt = record_leaf(path, record, salts)
             except hashing.RecordErasedError:
                 # The owner's own sidecar, its salt destroyed: this gateway kept the leaf.
                 assert salts is not None  # record_leaf asks for it first
                 kept = Gateway(settings).eraser().erased_leaf(salts, record)
                 if kept is None:
                     raise
-                leaf = kept
-            return _gateway_verifier().verify_leaf(leaf, query=f"record {record} of {path.name}")
+                return _gateway_verifier().verify_leaf(kept, query=query)
+            return _gateway_verifier().verify_record(hashes, salt, query=query)
         if path.is_file():
-            digest = hashing.sha256_file(path)
-            answer = _gateway_verifier().verify_content_hash(digest)
+            digests = [hashing.digest_file(path, digest=d) for d in hashing.DIGESTS]
+            answer = _gateway_verifier().file_verification(digests)
             answer.query = str(path)
             return answer
         if len(target.strip().removeprefix("0x")) == 64:

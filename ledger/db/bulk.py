@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import text
 from sqlalchemy.engine import CursorResult
@@ -58,10 +58,16 @@ def _leaf_hexes(sorted_leaves: bytes, start: int, stop: int) -> list[str]:
 
 
 def insert_record_leaves(
-    root: str, sorted_leaves: bytes, order: array[int], *, session: Session
+    root: str,
+    sorted_leaves: bytes,
+    order: array[int],
+    *,
+    session: Session,
+    digest: Literal["sha256", "sm3"] = "sha256",
 ) -> None:
     """Insert the ``leaf`` rows of a records version: sorted leaf ``i`` (32 bytes each in
-    ``sorted_leaves``) at ``sorted_index`` ``i`` with ``record_index`` ``order[i]``.
+    ``sorted_leaves``) at ``sorted_index`` ``i`` with ``record_index`` ``order[i]``, their
+    records hashed with ``digest``.
 
     Rows are made a chunk at a time (memory stays bounded at any leaf count) and go in tree
     order, so both leaf indexes grow at their end. SQLite binds three values per row (the
@@ -74,6 +80,8 @@ def insert_record_leaves(
     """
     if not _ROOT.fullmatch(root):
         raise ValueError(f"insert_record_leaves: {root!r} is not a root")
+    if digest not in ("sha256", "sm3"):
+        raise ValueError(f"insert_record_leaves: {digest!r} is not a digest")
     count = len(order)
     if len(sorted_leaves) != 32 * count:
         raise ValueError("insert_record_leaves: one row number per 32-byte leaf is needed")
@@ -96,19 +104,19 @@ def insert_record_leaves(
         cursor = dbapi.cursor()
         try:
             cursor.executemany(
-                "INSERT INTO leaf (root, leaf_hash, sorted_index, kind, record_index) "  # noqa: S608 - root checked above
-                f"VALUES ('{root}', ?, ?, 'record', ?)",
+                "INSERT INTO leaf (root, leaf_hash, sorted_index, kind, record_index, digest) "  # noqa: S608 - root and digest checked above
+                f"VALUES ('{root}', ?, ?, 'record', ?, '{digest}')",
                 rows(),
             )
         finally:
             cursor.close()
     elif dialect == "postgresql":
-        columns = "root, leaf_hash, sorted_index, kind, record_index"
+        columns = "root, leaf_hash, sorted_index, kind, record_index, digest"
         with dbapi.cursor() as cursor, cursor.copy(f"COPY leaf ({columns}) FROM STDIN") as copy:
             for start in chunks:
                 stop = min(start + _LEAF_CHUNK, count)
                 lines = [
-                    f"{root}\t{leaf}\t{position}\trecord\t{number}\n"
+                    f"{root}\t{leaf}\t{position}\trecord\t{number}\t{digest}\n"
                     for leaf, position, number in zip(
                         _leaf_hexes(sorted_leaves, start, stop),
                         range(start, stop),

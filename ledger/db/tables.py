@@ -363,6 +363,8 @@ class LeafRow(SQLModel, table=True):
     content_hash: str | None = Field(default=None, index=True)
     path: str | None = None
     record_index: int | None = Field(default=None, sa_type=BigInteger)
+    #: What hashed the content (``content_hash``, a record's canonical JSON): sha256 or sm3.
+    digest: str = Field(default="sha256", sa_column_kwargs={"server_default": "sha256"})
 
 
 class ErasedLeaf(SQLModel, table=True):

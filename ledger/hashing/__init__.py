@@ -4,18 +4,22 @@ Pure where it can be (``canonical_json``, ``record_hash``, ``record_entry``); on
 functions that take a path do I/O. Nothing here prints or logs, and no ``repr`` or error
 message ever shows a salt.
 
+A dataset's content digest is SHA-256 or SM3 (``Digest``, :mod:`ledger.hashing._digests`);
+every function below takes ``digest=`` ("sha256" by default).
+
 Files (see :mod:`ledger.hashing._files` for the rules)::
 
-    sha256_file(path, *, on_progress=None) -> bytes
+    digest_file(path, *, digest, on_progress=None) -> bytes           # sha256_file: SHA-256
     walk_directory(root, *, on_progress=None) -> list[FileEntry]     # sorted, links refused
     file_entry(root, relative, *, on_progress=None) -> FileEntry      # one file of a tree
 
 Records (CSV or JSON Lines; see :mod:`ledger.hashing._records`)::
 
     canonical_json(value) -> bytes                                    # RFC 8785
-    record_hash(row) -> bytes                                         # SHA-256 of the above
+    record_hash(row) -> bytes                                         # SHA-256/SM3 of the above
     record_entry(row, salt) -> (record_hash, salt)
     hash_records(path, *, fmt=None, salts=None, on_progress=None) -> RecordSet
+    record_at(path, row, *, salts) -> RecordEntry                     # one row, erased ones kept
 
 Salts sidecar (format ``xietong-salts/1``; see :mod:`ledger.hashing._salts`)::
 
@@ -35,6 +39,7 @@ from ._canonical import (
     ecmascript_number,
     loads_strict,
 )
+from ._digests import DIGESTS, Digest, check_digest, hasher
 from ._errors import (
     CanonicalJsonError,
     DuplicatePathError,
@@ -57,6 +62,7 @@ from ._files import (
     CHUNK_SIZE,
     FileEntry,
     ProgressCallback,
+    digest_file,
     file_entry,
     leaf_path,
     sha256_file,
@@ -76,10 +82,12 @@ from ._salts import SALT_SIZE, SALTS_FORMAT, RecordFormat, Salts, read_salts, wr
 
 __all__ = [
     "CHUNK_SIZE",
+    "DIGESTS",
     "MAX_EXACT_INT",
     "SALTS_FORMAT",
     "SALT_SIZE",
     "CanonicalJsonError",
+    "Digest",
     "DuplicatePathError",
     "EmptyDatasetError",
     "FileChangedError",
@@ -103,9 +111,12 @@ __all__ = [
     "UnreadableFileError",
     "canonical_json",
     "canonicalize_json_text",
+    "check_digest",
+    "digest_file",
     "ecmascript_number",
     "file_entry",
     "hash_records",
+    "hasher",
     "leaf_path",
     "loads_strict",
     "read_salts",

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import itertools
 import os
 import stat
@@ -34,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._digests import Digest, hasher
 from ._errors import (
     DuplicatePathError,
     EmptyDatasetError,
@@ -50,6 +50,7 @@ __all__ = [
     "CHUNK_SIZE",
     "FileEntry",
     "ProgressCallback",
+    "digest_file",
     "file_entry",
     "leaf_path",
     "sha256_file",
@@ -76,14 +77,16 @@ class FileEntry:
     """One file leaf: what the file holds, where it is, how big it is.
 
     Attributes:
-        content_sha256: SHA-256 of the file's bytes (32 bytes).
+        content_hash: Digest of the file's bytes (32 bytes): SHA-256, or SM3 for an SM3
+            dataset (``digest``).
         path: Path relative to the dataset root: ``/``-separated, NFC-normalized UTF-8.
         size: Number of bytes hashed.
     """
 
-    content_sha256: bytes
+    content_hash: bytes
     path: str
     size: int
+    digest: Digest = "sha256"
 
 
 def _no_nul(name: str) -> str:
@@ -126,14 +129,16 @@ def _hash_fd(
     total: int = 0,
     limit: int | None = None,
     chunk_size: int = CHUNK_SIZE,
+    digest: Digest = "sha256",
 ) -> tuple[bytes, int]:
-    """SHA-256 and length of what is readable from ``fd`` (from its current offset).
+    """``digest`` (SHA-256 or SM3) and length of what is readable from ``fd`` (from its
+    current offset).
 
     Stops as soon as more than ``limit`` bytes were read (a file still being written to
     would otherwise be followed for ever); the caller sees the excess in the length.
     """
-    digest = hashlib.sha256()
-    update = digest.update
+    state = hasher(digest)()
+    update = state.update
     buffer = bytearray(chunk_size)
     view = memoryview(buffer)
     size = 0
@@ -157,7 +162,7 @@ def _hash_fd(
         raise UnreadableFileError(f"cannot read {name} ({_reason(exc)}).") from None
     finally:
         view.release()
-    return digest.digest(), size
+    return state.digest(), size
 
 
 def _open_checked(
@@ -203,17 +208,19 @@ def _hash_path(
     done: int = 0,
     total: int | None = None,
     follow: bool = False,
+    digest: Digest = "sha256",
 ) -> tuple[bytes, int]:
     fd, before = _open_checked(path, name=name, expect=expect, follow=follow)
     listed = expect or before
     try:
-        digest, size = _hash_fd(
+        value, size = _hash_fd(
             fd,
             name=name,
             on_progress=on_progress,
             done=done,
             total=before.st_size if total is None else total,
             limit=listed.st_size,
+            digest=digest,
         )
         after = os.fstat(fd)
     finally:
@@ -223,13 +230,23 @@ def _hash_path(
         raise FileChangedError(
             f"{name} changed while it was being hashed ({listed.st_size} bytes at first, {read} read)."
         )
-    return digest, size
+    return value, size
 
 
 def sha256_file(
     path: str | os.PathLike[str], *, on_progress: ProgressCallback | None = None
 ) -> bytes:
-    """SHA-256 (32 bytes) of a regular file's content, streamed in 1 MiB reads.
+    """SHA-256 (32 bytes) of a regular file's content: :func:`digest_file` with SHA-256."""
+    return digest_file(path, on_progress=on_progress)
+
+
+def digest_file(
+    path: str | os.PathLike[str],
+    *,
+    digest: Digest = "sha256",
+    on_progress: ProgressCallback | None = None,
+) -> bytes:
+    """SHA-256 or SM3 (32 bytes) of a regular file's content, streamed in 1 MiB reads.
 
     ``path`` may name a file through a symbolic link (this hashes what the path shows);
     :func:`walk_directory` is the function that refuses links. FIFOs, sockets and devices
@@ -237,6 +254,7 @@ def sha256_file(
 
     Args:
         path: The file.
+        digest: ``"sha256"`` or ``"sm3"``.
         on_progress: Called as ``on_progress(bytes_done, bytes_total)`` after each read.
 
     Raises:
@@ -255,8 +273,10 @@ def sha256_file(
         raise NotARegularFileError(
             f"{name} is {_special_kind(st.st_mode)}; only regular files can be hashed."
         )
-    digest, _ = _hash_path(name, name=name, expect=st, on_progress=on_progress, follow=True)
-    return digest
+    value, _ = _hash_path(
+        name, name=name, expect=st, on_progress=on_progress, follow=True, digest=digest
+    )
+    return value
 
 
 # ---------------------------------------------------------------------------- paths
@@ -329,6 +349,7 @@ def file_entry(
     root: str | os.PathLike[str],
     relative: str | os.PathLike[str],
     *,
+    digest: Digest = "sha256",
     on_progress: ProgressCallback | None = None,
 ) -> FileEntry:
     """The leaf of one file of a directory dataset, found by its path below ``root``.
@@ -367,8 +388,8 @@ def file_entry(
                 f"{name} under {base} is {_special_kind(st.st_mode)}; only regular files can be leaves."
             )
     leaf = leaf_path(parts)
-    digest, size = _hash_path(path, name=leaf, expect=st, on_progress=on_progress)
-    return FileEntry(content_sha256=digest, path=leaf, size=size)
+    value, size = _hash_path(path, name=leaf, expect=st, on_progress=on_progress, digest=digest)
+    return FileEntry(content_hash=value, path=leaf, size=size, digest=digest)
 
 
 # ---------------------------------------------------------------------------- walking
@@ -438,7 +459,10 @@ def _list(root: str) -> list[_Listed]:
 
 
 def walk_directory(
-    root: str | os.PathLike[str] | Path, *, on_progress: ProgressCallback | None = None
+    root: str | os.PathLike[str] | Path,
+    *,
+    digest: Digest = "sha256",
+    on_progress: ProgressCallback | None = None,
 ) -> list[FileEntry]:
     """Every regular file under ``root`` as a :class:`FileEntry`, in leaf order.
 
@@ -448,6 +472,7 @@ def walk_directory(
 
     Args:
         root: The dataset directory (not a symbolic link).
+        digest: ``"sha256"`` or ``"sm3"`` for the files' contents.
         on_progress: Called as ``on_progress(bytes_done, bytes_total)`` — first with 0, then
             about every MiB, last with ``bytes_total``.
 
@@ -470,16 +495,17 @@ def walk_directory(
     entries: list[FileEntry] = []
     done = 0
     for item in listed:
-        digest, size = _hash_path(
+        value, size = _hash_path(
             item.path,
             name=item.leaf,
             expect=item.stat,
             on_progress=on_progress,
             done=done,
             total=total,
+            digest=digest,
         )
         done += size
-        entries.append(FileEntry(content_sha256=digest, path=item.leaf, size=size))
+        entries.append(FileEntry(content_hash=value, path=item.leaf, size=size, digest=digest))
     if on_progress is not None:
         on_progress(done, total)
     return entries

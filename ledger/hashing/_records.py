@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ._canonical import _cut, _utf16_key, canonical_json, loads_strict
+from ._digests import Digest, hasher
 from ._errors import (
     CanonicalJsonError,
     EmptyDatasetError,
@@ -94,16 +95,18 @@ class RecordSet:
     salts: Salts
 
 
-def record_hash(row: Mapping[str, Any]) -> bytes:
-    """SHA-256 of the RFC 8785 canonical JSON of ``row`` (32 bytes).
+def record_hash(row: Mapping[str, Any], *, digest: Digest = "sha256") -> bytes:
+    """SHA-256 (or SM3) of the RFC 8785 canonical JSON of ``row`` (32 bytes).
 
     Raises:
         CanonicalJsonError: ``row`` has no canonical form.
     """
-    return hashlib.sha256(canonical_json(row)).digest()
+    return bytes(hasher(digest)(canonical_json(row)).digest())
 
 
-def record_entry(row: Mapping[str, Any], salt: bytes) -> tuple[bytes, bytes]:
+def record_entry(
+    row: Mapping[str, Any], salt: bytes, *, digest: Digest = "sha256"
+) -> tuple[bytes, bytes]:
     """The leaf values ``(record_hash, salt)`` of one row, e.g. to find or prove it.
 
     ``row`` is the row as an object: for CSV, ``{header name: value string}``; for JSON
@@ -116,7 +119,7 @@ def record_entry(row: Mapping[str, Any], salt: bytes) -> tuple[bytes, bytes]:
     if not isinstance(salt, bytes | bytearray) or len(salt) != SALT_SIZE:
         size = len(salt) if isinstance(salt, bytes | bytearray) else type(salt).__name__
         raise HashingError(f"a record salt is {SALT_SIZE} bytes, not {size}.")
-    return record_hash(row), bytes(salt)
+    return record_hash(row, digest=digest), bytes(salt)
 
 
 def record_format_of(path: str | os.PathLike[str]) -> RecordFormat:
@@ -196,7 +199,7 @@ def _decoded_lines(stream: Iterable[bytes], name: str, counter: list[int]) -> It
             ) from None
 
 
-def _csv_hashes(stream: Iterable[bytes], name: str) -> Iterator[bytes]:
+def _csv_hashes(stream: Iterable[bytes], name: str, digest: Digest = "sha256") -> Iterator[bytes]:
     counter = [0]
     reader = csv.reader(_decoded_lines(stream, name, counter), strict=True)
     try:
@@ -225,7 +228,7 @@ def _csv_hashes(stream: Iterable[bytes], name: str) -> Iterator[bytes]:
         ("{" if n == 0 else ",") + encode_basestring(header[i]) + ":" for n, i in enumerate(order)
     ]
     pairs = list(zip(prefixes, order, strict=True))
-    sha256 = hashlib.sha256
+    new = hasher(digest)
     while True:
         start = counter[0] + 1
         try:
@@ -244,11 +247,11 @@ def _csv_hashes(stream: Iterable[bytes], name: str) -> Iterator[bytes]:
                 line=start,
             )
         text = "".join([prefix + encode_basestring(values[i]) for prefix, i in pairs]) + "}"
-        yield sha256(text.encode("utf-8")).digest()
+        yield new(text.encode("utf-8")).digest()
 
 
-def _jsonl_hashes(stream: Iterable[bytes], name: str) -> Iterator[bytes]:
-    sha256 = hashlib.sha256
+def _jsonl_hashes(stream: Iterable[bytes], name: str, digest: Digest = "sha256") -> Iterator[bytes]:
+    new = hasher(digest)
     counter = [0]
 
     def bad(reason: str) -> Exception:
@@ -263,7 +266,7 @@ def _jsonl_hashes(stream: Iterable[bytes], name: str) -> Iterator[bytes]:
         if not isinstance(row, dict):
             raise bad(f"it is a JSON {_json_kind(row)}, not an object")
         try:
-            yield sha256(canonical_json(row)).digest()
+            yield new(canonical_json(row)).digest()
         except CanonicalJsonError as exc:
             raise bad(str(exc).rstrip(".")) from None
 
@@ -294,6 +297,7 @@ def _read_records(
     chunk_rows: int,
     on_progress: ProgressCallback | None,
     whole: bool = True,
+    digest: Digest = "sha256",
 ) -> tuple[bytes, int]:
     """Hash the rows of ``name`` ``chunk_rows`` at a time, handing each chunk on as
     ``take(record_hashes, salts)`` (the given ``salts``, or fresh ones from :mod:`secrets`);
@@ -321,7 +325,9 @@ def _read_records(
         raw = _HashingReader(fd, name=name, total=st.st_size, on_progress=on_progress)
         with io.BufferedReader(raw, CHUNK_SIZE) as stream:
             rows = (
-                _csv_hashes(stream, name) if record_format == "csv" else _jsonl_hashes(stream, name)
+                _csv_hashes(stream, name, digest)
+                if record_format == "csv"
+                else _jsonl_hashes(stream, name, digest)
             )
             while digests := list(itertools.islice(rows, chunk_rows)):
                 k = len(digests)
@@ -365,6 +371,7 @@ def hash_records(
     *,
     fmt: RecordFormat | None = None,
     salts: Salts | None = None,
+    digest: Digest = "sha256",
     on_progress: ProgressCallback | None = None,
 ) -> RecordSet:
     """Hash every row of a CSV or JSON Lines file into salted record leaves.
@@ -376,6 +383,7 @@ def hash_records(
         path: The data file.
         fmt: ``"csv"`` or ``"jsonl"``; ``None`` decides from the suffix.
         salts: Salts made earlier for this very file.
+        digest: What hashes each record's canonical JSON: ``"sha256"`` or ``"sm3"``.
         on_progress: Called as ``on_progress(bytes_done, bytes_total)`` about every MiB.
 
     Raises:
@@ -396,7 +404,13 @@ def hash_records(
         entries.extend(map(RecordEntry, range(first, first + len(digests)), digests, chunk_salts))
 
     source_sha256, _ = _read_records(
-        name, record_format, salts, take, chunk_rows=STREAM_CHUNK_ROWS, on_progress=on_progress
+        name,
+        record_format,
+        salts,
+        take,
+        chunk_rows=STREAM_CHUNK_ROWS,
+        on_progress=on_progress,
+        digest=digest,
     )
     if salts is not None:
         used = salts
@@ -417,7 +431,12 @@ def hash_records(
 
 
 def record_at(
-    path: str | os.PathLike[str], row: int, *, salts: Salts, fmt: RecordFormat | None = None
+    path: str | os.PathLike[str],
+    row: int,
+    *,
+    salts: Salts,
+    fmt: RecordFormat | None = None,
+    digest: Digest = "sha256",
 ) -> RecordEntry:
     """The entry of row ``row`` (from 0) of a records file, with its salt from ``salts``.
 
@@ -451,6 +470,7 @@ def record_at(
         chunk_rows=STREAM_CHUNK_ROWS,
         on_progress=None,
         whole=False,
+        digest=digest,
     )
     return RecordEntry(row, found[0], salt)
 
@@ -486,6 +506,7 @@ def stream_records(
     salts: Salts | None = None,
     salts_path: str | os.PathLike[str] | None = None,
     chunk_rows: int = STREAM_CHUNK_ROWS,
+    digest: Digest = "sha256",
     on_progress: ProgressCallback | None = None,
 ) -> RecordStream:
     """Hash every row like :func:`hash_records`, in bounded memory, whatever the row count.
@@ -518,7 +539,13 @@ def stream_records(
 
     try:
         source_sha256, count = _read_records(
-            name, record_format, salts, take, chunk_rows=chunk_rows, on_progress=on_progress
+            name,
+            record_format,
+            salts,
+            take,
+            chunk_rows=chunk_rows,
+            on_progress=on_progress,
+            digest=digest,
         )
         if writer is not None:
             writer.finish(Path(name).name, source_sha256, record_format, count)

@@ -65,7 +65,7 @@ _TREE_CACHE = 16
 # The statements of every answer, built once (Core: rows, not ORM objects).
 _LEAF = LeafRow.__table__  # type: ignore[attr-defined]
 _CHECKPOINT = IndexerCheckpoint.__table__  # type: ignore[attr-defined]
-_LEAF_COLUMNS = ("root", "leaf_hash", "kind", "content_hash", "path", "record_index")
+_LEAF_COLUMNS = ("root", "leaf_hash", "kind", "content_hash", "path", "record_index", "digest")
 #: Leaves by content or leaf hash, with the index's checkpoint (a row of NULL leaf columns
 #: when no leaf matches; no row when nothing is indexed).
 _LEAVES_AND_CHECKPOINT = {
@@ -330,6 +330,7 @@ class _Leaf:
     content_hash: str | None
     path: str | None
     record_index: int | None
+    digest: str
 
 
 class IndexRead:
@@ -341,7 +342,7 @@ class IndexRead:
     ) -> None:
         self.reads = reads
         self.facts = facts
-        #: Rows of root, leaf_hash, kind, content_hash, path and record_index.
+        #: Rows of root, leaf_hash, kind, content_hash, path, record_index and digest.
         self.leaves = leaves
         #: Whether a version came from this gateway's anchorings, not from the index.
         self.unindexed = False

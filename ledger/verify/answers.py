@@ -95,6 +95,7 @@ class Match:
     lineage: list[Version]
     authorizations: list[Authorization]
     erasure: Erasure | None = None
+    digest: str = "sha256"  # what hashed the content: sha256 or sm3 (docs/SM3.md)
 
     @property
     def status(self) -> str:
@@ -212,6 +213,7 @@ def _match_dict(m: Match) -> dict[str, Any]:
     return {
         "leaf_hash": m.leaf_hash,
         "kind": m.kind,
+        "digest": m.digest,
         "content_hash": m.content_hash,
         "path": m.path,
         "record_index": m.record_index,

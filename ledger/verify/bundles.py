@@ -175,13 +175,16 @@ def _exact_hex(bundle: dict[str, Any]) -> None:
     leaf, publisher = bundle.get("leaf"), bundle.get("publisher")
     leaf = leaf if isinstance(leaf, dict) else {}
     values, proof = listed(leaf.get("values")), listed(bundle.get("proof"))
-    record = leaf.get("types") == list(merkle.RECORD_LEAF_TYPES)
+    types = leaf.get("types")
+    record = isinstance(types, list) and types[-1:] == ["bytes32"]
+    start = 1 if isinstance(types, list) and types[:1] == ["string"] else 0  # SM3: the tag
+    hashes = [(k, values[k] if k < len(values) else None) for k in range(start, start + 1 + record)]
     shown: list[tuple[str, Any, int]] = [
         *((name, bundle.get(name), 64) for name in ("root", "dataset_id", "version_id")),
         ("transaction", bundle.get("transaction"), 64),
         ("publisher.id", publisher.get("id") if isinstance(publisher, dict) else None, 64),
         ("leaf.hash", leaf.get("hash"), 64),
-        *((f"leaf.values[{i}]", v, 64) for i, v in enumerate(values[: 2 if record else 1])),
+        *((f"leaf.values[{i}]", v, 64) for i, v in hashes),
         ("contract", bundle.get("contract"), 40),
         *(("proof", step, 64) for step in proof),
     ]
@@ -222,6 +225,23 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def leaf_kind(types: Any) -> tuple[str, str]:
+    """(kind, digest) of a bundle's ``leaf.types``: "file" or "record", "sha256" or "sm3";
+    BundleFormatError for any other types."""
+    shape = None
+    if isinstance(types, list) and all(isinstance(t, str) for t in types):
+        for kind in ("file", "record"):
+            for digest in ("sha256", "sm3"):
+                if tuple(types) == merkle.leaf_types(kind, digest):
+                    shape = (kind, digest)
+    if shape is None:
+        raise BundleFormatError(
+            "`leaf.types` must be [bytes32, string] (file) or [bytes32, bytes32] (record), "
+            "or for SM3 [string, bytes32, string] or [string, bytes32, bytes32]."
+        )
+    return shape
+
+
 def check_bundle_offline(bundle: Any) -> tuple[bytes, list[bytes], bytes]:
     """Check a bundle's form and Merkle path without any I/O; returns (leaf, proof, root)."""
     if not isinstance(bundle, dict):
@@ -232,30 +252,35 @@ def check_bundle_offline(bundle: Any) -> tuple[bytes, list[bytes], bytes]:
         )
     leaf_info = _field(bundle, "leaf", dict)
     types, values = leaf_info.get("types"), leaf_info.get("values")
-    if types not in (list(merkle.FILE_LEAF_TYPES), list(merkle.RECORD_LEAF_TYPES)):
-        raise BundleFormatError(
-            "`leaf.types` must be [bytes32, string] (file) or [bytes32, bytes32] (record)."
-        )
-    kind = "file" if types == list(merkle.FILE_LEAF_TYPES) else "record"
+    kind, digest = leaf_kind(types)
     if "kind" in leaf_info and leaf_info["kind"] != kind:
         raise BundleFormatError(
             f"`leaf.kind` is {_shown(leaf_info['kind'])}, but the leaf's types are a {kind}'s."
         )
-    if not isinstance(values, list) or len(values) != 2:
-        raise BundleFormatError("`leaf.values` must hold two values.")
-    decoded: list[Any] = [_bundle_hash(values[0], "leaf.values[0]")]
-    if types[1] == "string":
-        if not isinstance(values[1], str):
-            raise BundleFormatError("`leaf.values[1]` (the path) must be a string.")
+    tagged = digest == "sm3"  # an SM3 leaf: the tag "sm3", then the two values
+    if not isinstance(values, list) or len(values) != 2 + tagged:
+        raise BundleFormatError(
+            '`leaf.values` must hold the tag "sm3" and two values.'
+            if tagged
+            else "`leaf.values` must hold two values."
+        )
+    if tagged and values[0] != merkle.SM3_TAG:
+        raise BundleFormatError('`leaf.values[0]` of an SM3 leaf must be "sm3".')
+    first, second = values[tagged], values[tagged + 1]
+    decoded: list[Any] = [merkle.SM3_TAG] if tagged else []
+    decoded.append(_bundle_hash(first, f"leaf.values[{tagged}]"))
+    if kind == "file":
+        if not isinstance(second, str):
+            raise BundleFormatError(f"`leaf.values[{tagged + 1}]` (the path) must be a string.")
         try:
-            values[1].encode("utf-8")
+            second.encode("utf-8")
         except UnicodeEncodeError:
             raise BundleFormatError(
-                "`leaf.values[1]` (the path) is not valid Unicode (it holds a lone surrogate)."
+                f"`leaf.values[{tagged + 1}]` (the path) is not valid Unicode (it holds a lone surrogate)."
             ) from None
-        decoded.append(values[1])
+        decoded.append(second)
     else:
-        decoded.append(_bundle_hash(values[1], "leaf.values[1]"))
+        decoded.append(_bundle_hash(second, f"leaf.values[{tagged + 1}]"))
     leaf = _bundle_hash(leaf_info.get("hash"), "leaf.hash")
     if merkle.leaf_hash(types, decoded) != leaf:
         raise RootMismatchError("the leaf values in the bundle do not hash to its leaf hash.")
@@ -486,7 +511,7 @@ def verify_bundle(
     return BundleCheck(
         format=fmt,
         leaf="0x" + leaf.hex(),
-        kind="file" if bundle["leaf"]["types"] == list(merkle.FILE_LEAF_TYPES) else "record",
+        kind=leaf_kind(bundle["leaf"]["types"])[0],
         root="0x" + root.hex(),
         dataset_id="0x" + dataset_id.hex(),
         version_id="0x" + version.hex(),

@@ -22,14 +22,13 @@ from eth_utils import keccak, to_checksum_address
 from trie import HexaryTrie
 from trie.exceptions import BadTrieProof, InvalidNode, ValidationError
 
-from .. import merkle
 from ..clique import MAX_HEADERS, MAX_HISTORY, Header, SignerSet, decode_header
 from ..errors import CheckpointError, LedgerError, OfflineProofError
 from ..ids import version_id
 from ..trust import ConsortiumTrust
 from ..witness.checkpoint import NO_COSIGNERS, check_bundle_checkpoint
 from ._errors import BundleFormatError, RootMismatchError
-from .bundles import BUNDLE_FORMAT, check_bundle_offline, check_claims
+from .bundles import BUNDLE_FORMAT, check_bundle_offline, check_claims, leaf_kind
 
 __all__ = [
     "MAX_UNHISTORIC_SIZE",
@@ -440,7 +439,7 @@ def verify_bundle_offline(bundle: Any, trust: ConsortiumTrust) -> OfflineCheck:
     return OfflineCheck(
         format=str(bundle["format"]),
         leaf="0x" + leaf.hex(),
-        kind="file" if bundle["leaf"]["types"] == list(merkle.FILE_LEAF_TYPES) else "record",
+        kind=leaf_kind(bundle["leaf"]["types"])[0],
         root="0x" + root.hex(),
         dataset_id="0x" + dataset_id.hex(),
         version_id="0x" + version.hex(),

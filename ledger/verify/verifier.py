@@ -10,13 +10,13 @@ versions known final); what it adds is the answer, built in one numbered path
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
 from sqlalchemy.engine import Engine
 
-from .. import merkle
+from .. import hashing, merkle
 from ..chain.client import ChainClient
 from ..chain.sealed import sealed_evidence
 from ..clique import MAX_HEADERS
@@ -112,17 +112,33 @@ class Verifier:
         key = "0x" + content_hash.hex()
         return self.verify("content_hash", key, f"file content {key}")
 
+    def file_verification(self, digests: Sequence[bytes]) -> Verification:
+        """The answer for a file of these content digests (SHA-256 first, then SM3: its
+        dataset's is one of them): the first any version holds, else the first's."""
+        answers = []
+        for digest in digests:
+            answers.append(self.verify_content_hash(digest))
+            if answers[-1].matches:
+                return answers[-1]
+        return answers[0]
+
     def verify_leaf(self, leaf_hash: bytes, *, query: str | None = None) -> Verification:
         """The leaf ``leaf_hash`` (a file or salted record leaf)."""
         key = "0x" + leaf_hash.hex()
         return self.verify("leaf_hash", key, query or f"leaf {key}")
 
     def verify_record(
-        self, record_hash: bytes, salt: bytes, *, query: str = "the record"
+        self, record_hash: RecordHashes, salt: bytes, *, query: str = "the record"
     ) -> Verification:
-        """A record, given its canonical-JSON SHA-256 and its salt."""
-        leaf = merkle.leaf_hash(merkle.RECORD_LEAF_TYPES, [record_hash, salt])
-        return self.verify_leaf(leaf, query=query)
+        """A record, given its salt and the digest of its canonical JSON: one value (tried
+        as SHA-256 and as SM3, whichever its dataset used), or one per digest."""
+        answer = None
+        for leaf, _values in record_candidates(record_hash, salt):
+            answer = self.verify_leaf(leaf, query=query)
+            if answer.matches:
+                return answer
+        assert answer is not None
+        return answer
 
     def verify(self, column: LookupColumn, key: str, query: str) -> Verification:
         """The answer for the leaves whose ``column`` is ``key`` (0x-hex), named ``query``:
@@ -225,20 +241,22 @@ class Verifier:
 
     def file_bundle(
         self,
-        content_hash: bytes,
+        content_hash: bytes | Mapping[str, bytes],
         *,
         version: bytes | None = None,
         root: bytes | None = None,
         name: str | None = None,
     ) -> dict[str, Any]:
-        """The proof bundle of the file whose content SHA-256 is ``content_hash``: in the
-        version whose id is ``version``, or the one of root ``root`` (:func:`_chosen`), else
-        in the first version of the answer (anchored and newest first).
+        """The proof bundle of the file whose content digest is ``content_hash`` (one value,
+        or one per digest, SHA-256 first: the first any version holds counts): in the version
+        whose id is ``version``, or the one of root ``root`` (:func:`_chosen`), else in the
+        first version of the answer (anchored and newest first).
 
         Raises what :meth:`Verification.raise_for_status` raises when no version holding it
         is anchored, final and unrevoked, and InputError when the version named does not hold
         it (``name`` names the file in that message) or ``root`` names several versions."""
-        answer = self.verify_content_hash(content_hash)
+        values = [content_hash] if isinstance(content_hash, bytes) else list(content_hash.values())
+        answer = self.file_verification(values)
         answer.raise_for_status()
         if version is None and root is None:
             match: Match | None = answer.matches[0]
@@ -281,24 +299,28 @@ class Verifier:
             return self.match_bundle(match)
         if record is None:
             raise InputError("a record leaf's bundle needs the record's hash and salt.")
-        values: list[Any] = list(record())
-        if merkle.leaf_hash(merkle.RECORD_LEAF_TYPES, values) != leaf_hash:
+        record_hash, salt = record()
+        values = merkle.leaf_values("record", match.digest, record_hash, salt)
+        if merkle.leaf_hash(merkle.leaf_types("record", match.digest), values) != leaf_hash:
             raise InputError("the record_hash and salt given do not make this leaf.")
         return self.proof_bundle(leaf_hash, values, version=bytes.fromhex(match.version.id[2:]))
 
     def record_bundle(
         self,
-        record_hash: bytes,
+        record_hash: RecordHashes,
         salt: bytes,
         *,
         version: bytes | None = None,
         root: bytes | None = None,
     ) -> dict[str, Any]:
-        """The proof bundle of a record, given its canonical-JSON SHA-256 and its salt: in the
-        version ``version`` (an id) or of root ``root``, else in the latest unrevoked version
-        holding it."""
-        values: list[Any] = [record_hash, salt]
-        leaf = merkle.leaf_hash(merkle.RECORD_LEAF_TYPES, values)
+        """The proof bundle of a record, given the digest of its canonical JSON (as
+        :meth:`verify_record` takes it) and its salt: in the version ``version`` (an id) or of
+        root ``root``, else in the latest unrevoked version holding it."""
+        candidates = record_candidates(record_hash, salt)
+        for leaf, values in candidates[:-1]:
+            if self.verify_leaf(leaf).matches:
+                return self.proof_bundle(leaf, values, version=version, root=root)
+        leaf, values = candidates[-1]
         return self.proof_bundle(leaf, values, version=version, root=root)
 
     def proof_bundle(
@@ -332,7 +354,7 @@ class Verifier:
                 anchored, key=lambda rv: (rv[1].revoked_at is None, rv[1].block_number)
             )
             tree = index.tree(leaf_row.root)
-        types = merkle.FILE_LEAF_TYPES if leaf_row.kind == "file" else merkle.RECORD_LEAF_TYPES
+        types = merkle.leaf_types(leaf_row.kind, leaf_row.digest)
         if merkle.leaf_hash(types, list(values)) != leaf_hash:
             raise InputError("the leaf values given do not hash to the leaf.")
         return self._bundle(leaf_row.kind, types, values, leaf_hash, tree, chosen)
@@ -343,13 +365,14 @@ class Verifier:
         if match.kind != "file" or match.content_hash is None or match.path is None:
             raise InputError("only a file match carries the values of its leaf.")
         leaf_hash = bytes.fromhex(match.leaf_hash[2:])
-        values = [bytes.fromhex(match.content_hash[2:]), match.path]
-        if merkle.leaf_hash(merkle.FILE_LEAF_TYPES, values) != leaf_hash:
+        types = merkle.leaf_types("file", match.digest)
+        values = merkle.leaf_values(
+            "file", match.digest, bytes.fromhex(match.content_hash[2:]), match.path
+        )
+        if merkle.leaf_hash(types, values) != leaf_hash:
             raise InputError("the leaf values given do not hash to the leaf.")
         tree = self.index.tree(match.version.root)
-        return self._bundle(
-            match.kind, merkle.FILE_LEAF_TYPES, values, leaf_hash, tree, match.version
-        )
+        return self._bundle(match.kind, types, values, leaf_hash, tree, match.version)
 
     # ------------------------------------------------------------------ building answers
 
@@ -435,6 +458,7 @@ class Verifier:
     def _match(self, index: IndexRead, leaf: Any, version: VersionFacts, clock: Clock) -> Match:
         erased = index.erasures(version.version_id).get(leaf.leaf_hash)
         return Match(
+            digest=leaf.digest,
             erasure=None
             if erased is None
             else Erasure(
@@ -504,6 +528,25 @@ class Verifier:
                 )
             )
         return result
+
+
+#: A record's canonical-JSON digest: one value (its dataset's digest not known: tried as
+#: SHA-256 and as SM3), or one value per digest (computed from the record itself).
+RecordHashes = bytes | Mapping[str, bytes]
+
+
+def record_candidates(record_hash: RecordHashes, salt: bytes) -> list[tuple[bytes, list[Any]]]:
+    """(leaf, values) of a record for each digest, SHA-256 first (docs/SM3.md)."""
+    hashes = (
+        {digest: record_hash for digest in hashing.DIGESTS}
+        if isinstance(record_hash, bytes)
+        else record_hash
+    )
+    candidates = []
+    for digest, value in hashes.items():
+        values = merkle.leaf_values("record", digest, value, salt)
+        candidates.append((merkle.leaf_hash(merkle.leaf_types("record", digest), values), values))
+    return candidates
 
 
 def _named(*, version: bytes | None, root: bytes | None) -> str:

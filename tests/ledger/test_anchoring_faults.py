@@ -91,7 +91,7 @@ def leaf_values(prepared: PreparedVersion, source: Path) -> list[tuple[bytes, li
     if prepared.kind == "file":
         assert prepared.files is not None
         return [
-            (leaf, [entry.content_sha256, entry.path])
+            (leaf, [entry.content_hash, entry.path])
             for leaf, entry in zip(prepared.leaf_hashes, prepared.files, strict=True)
         ]
     salts = hashing.read_salts(source.with_name(source.name + ".salts.json"))

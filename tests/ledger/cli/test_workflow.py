@@ -91,7 +91,7 @@ def test_resume_lists_refused_versions_and_abandons_them(cli: Cli, tmp_path: Pat
     listed = cli.json("dataset", "resume")
     assert listed["batches"] == [] and listed["abandoned"] == []
     [failed] = listed["failed"]
-    assert set(failed) == ANCHOR_FIELDS - {"ok"} and failed["status"] == "failed"
+    assert set(failed) == ANCHOR_FIELDS - {"ok", "digest"} and failed["status"] == "failed"
     assert failed["dataset_id"] == unregistered and "is not registered" in failed["error"]
     shown = cli.run("dataset", "resume").stdout
     assert f"refused {failed['batch_id']}: version {failed['root']}" in shown

@@ -19,7 +19,7 @@ from ledger.db.engine import MIGRATIONS, _engine, create_db_engine, init_db
 from ledger.db.tables import ApiKey, LeafRow, VersionAnchoring
 
 OFFCHAIN = {t.__tablename__ for t in tables.OFFCHAIN_TABLES}  # type: ignore[attr-defined]
-HEAD = "0009"  # the newest revision in ledger/db/migrations/versions
+HEAD = "0010"  # the newest revision in ledger/db/migrations/versions
 
 
 def _revision(engine: object) -> str:

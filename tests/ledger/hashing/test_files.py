@@ -104,7 +104,7 @@ def test_walk_order_is_utf8_byte_order_with_hidden_and_empty_files(tmp_path: Pat
     assert paths[:5] == [".hidden", "B", "a-b", "a/b", "a0"]  # "-" < "/" < "0" bytewise
     for entry in entries:
         assert entry == FileEntry(
-            content_sha256=sha(TREE[entry.path]), path=entry.path, size=len(TREE[entry.path])
+            content_hash=sha(TREE[entry.path]), path=entry.path, size=len(TREE[entry.path])
         )
 
 
