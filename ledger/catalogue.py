@@ -29,7 +29,9 @@ from sqlmodel import Session, col, select
 
 from .db.tables import CatalogueText, DatasetRow, DepartmentRow
 from .errors import InputError
+from .hashing import Digest
 from .ids import code_hash
+from .metadata import digest_of
 
 __all__ = [
     "CATALOGUE_FORMAT",
@@ -254,3 +256,14 @@ def import_texts(*, session: Session, document: bytes | str, source: str) -> lis
     except (ValueError, RecursionError):
         raise InputError("a catalogue is a JSON document; this one does not parse.") from None
     return remember(session=session, texts=parse_catalogue(data), source=source)
+
+
+def dataset_digest(*, session: Session, dataset_id: str) -> Digest | None:
+    """The content digest dataset ``dataset_id`` (0x hex) was registered for: its metadata
+    text's (:mod:`ledger.metadata`), as the catalogue holds it (hashed again first); None when
+    the index does not hold the dataset or the catalogue its metadata text."""
+    row = session.get(DatasetRow, dataset_id)
+    if row is None:
+        return None
+    text = verified_texts(session=session, hashes=[row.metadata_hash]).get(row.metadata_hash)
+    return None if text is None else digest_of(text)

@@ -13,13 +13,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from . import catalogue, metadata
+from . import catalogue
 from .anchoring import Anchorer
 from .chain import open_client
 from .chain.client import ChainClient
 from .chain.deploy import Deployment
 from .db.engine import create_db_engine
-from .db.tables import DatasetRow
 from .erasure import Eraser
 from .errors import LedgerError
 from .hashing import Digest
@@ -176,11 +175,7 @@ class Gateway:
         """The content digest the dataset was registered for (its metadata, docs/SM3.md);
         None when this gateway's index or catalogue does not know its metadata text."""
         with Session(self.engine) as session:
-            row = session.get(DatasetRow, "0x" + dataset_id.hex())
-        if row is None:
-            return None
-        text = self.catalogued([row.metadata_hash]).get(row.metadata_hash)
-        return None if text is None else metadata.digest_of(text)
+            return catalogue.dataset_digest(session=session, dataset_id="0x" + dataset_id.hex())
 
     def department_of_signer(self) -> bytes:
         """The department the signer operates (reverts decoded when it operates none)."""

@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from .anchoring import Anchorer, AnchorError, prepare_hashes
+from .catalogue import dataset_digest
 from .db import queries
 from .db.queries import Page, UnknownDatasetError
 from .db.tables import DatasetRow, SubmissionBatch, SubmittedLeaf, VersionAnchoring
@@ -228,8 +229,13 @@ class SubmissionQueue:
             ).all()
             entries = [(bytes(HexBytes(leaf.content_hash)), leaf.name) for leaf in leaves]
             dataset = bytes(HexBytes(batch.dataset_id))
+            # The dataset's digest (docs/SM3.md): its clients submit SM3 digests of an SM3
+            # dataset's files, and its leaves say so.
+            digest = dataset_digest(session=session, dataset_id=batch.dataset_id) or "sha256"
         try:
-            prepared = prepare_hashes(entries, dataset, source=f"api-batch-{batch_id}")
+            prepared = prepare_hashes(
+                entries, dataset, source=f"api-batch-{batch_id}", digest=digest
+            )
             anchored = anchorer.anchor(prepared, anchoring_id=batch_id)
         except (AnchorError, ContractRevertError, InputError) as exc:
             self._record_failure(batch_id, str(exc))

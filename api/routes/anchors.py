@@ -22,7 +22,11 @@ router = APIRouter(
 
 
 class Leaf(BaseModel):
-    content_hash: str = Field(description="SHA-256 of the file.", examples=["0x" + "3f" * 32])
+    content_hash: str = Field(
+        description="SHA-256 of the file (its SM3 digest for a dataset registered for SM3, "
+        "docs/SM3.md).",
+        examples=["0x" + "3f" * 32],
+    )
     name: str = Field(
         default="",
         max_length=1024,
