@@ -337,19 +337,24 @@ def sm3_file_leaf_hashes(entries: Sequence[tuple[bytes, str]]) -> list[bytes]:
     Raises:
         MerkleInputError: as :func:`file_leaf_hashes`.
     """
-    out: list[bytes] = []
-    items = _sequence(entries, f"entries must be a sequence of {_FILE_PAIR} pairs")
-    for i, entry in enumerate(items):
-        content, path = _pair(entry, i, _FILE_PAIR)
-        digest = _hash32(content, "entry", i, "content hash")
-        if not isinstance(path, str):
-            raise MerkleInputError(f"entry {i}: the path must be a str, not {type(path).__name__}")
-        try:
-            data = path.encode("utf-8")
-        except UnicodeEncodeError:
-            raise MerkleInputError(f"entry {i}: the path is not encodable as UTF-8") from None
-        out.append(keccak256(keccak256(_sm3_file_encoded(digest, data))))
-    return out
+    return [
+        keccak256(keccak256(_sm3_file_encoded(*_file_entry(entry, i))))
+        for i, entry in enumerate(
+            _sequence(entries, f"entries must be a sequence of {_FILE_PAIR} pairs")
+        )
+    ]
+
+
+def _file_entry(entry: object, i: int) -> tuple[bytes, bytes]:
+    """(content hash, UTF-8 path) of file entry ``i``; MerkleInputError when malformed."""
+    content, path = _pair(entry, i, _FILE_PAIR)
+    digest = _hash32(content, "entry", i, "content hash")
+    if not isinstance(path, str):
+        raise MerkleInputError(f"entry {i}: the path must be a str, not {type(path).__name__}")
+    try:
+        return digest, path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MerkleInputError(f"entry {i}: the path is not encodable as UTF-8") from None
 
 
 def sm3_record_leaf_blob(pairs: bytes | bytearray | memoryview) -> bytes:
@@ -424,14 +429,7 @@ def file_leaf_hashes(entries: Sequence[tuple[bytes, str]]) -> list[bytes]:
     out: list[bytes] = []
     items = _sequence(entries, f"entries must be a sequence of {_FILE_PAIR} pairs")
     for i, entry in enumerate(items):
-        content, path = _pair(entry, i, _FILE_PAIR)
-        digest = _hash32(content, "entry", i, "content hash")
-        if not isinstance(path, str):
-            raise MerkleInputError(f"entry {i}: the path must be a str, not {type(path).__name__}")
-        try:
-            data = path.encode("utf-8")
-        except UnicodeEncodeError:
-            raise MerkleInputError(f"entry {i}: the path is not encodable as UTF-8") from None
+        digest, data = _file_entry(entry, i)
         padding = b"\0" * (-len(data) % HASH_SIZE)
         encoded = b"".join(
             (digest, (0x40).to_bytes(32, "big"), len(data).to_bytes(32, "big"), data, padding)

@@ -4,14 +4,17 @@
     ``sha256sum``, best of 3, in GB/s (10^9 bytes per second), with the ratio to OpenSSL
     (target ≥ 0.90); plus the read strategies that were tried, for the record.
 (b) Records: ``hash_records`` on 1,000,000 generated low-entropy rows (id, name, district,
-    amount) as CSV and as JSON Lines, in rows per second.
+    amount) as CSV and as JSON Lines, in rows per second, with SHA-256 and with SM3.
+(c) SM3 (GM/T 0004-2012) on the same file as (a): ``digest_file(..., digest="sm3")`` against
+    ``openssl dgst -sm3`` (the two alternated, best of 3 each), in MB/s (10^6 bytes per
+    second), beside the SHA-256 figures of (a).
 
 Every file lives in a temporary directory that is deleted at the end. All runs are warm
 (the file is read once before timing, so it is in the page cache for every tool alike).
 
 Usage::
 
-    .venv/bin/python scripts/bench_hashing.py            # full run (about 2-3 minutes)
+    .venv/bin/python scripts/bench_hashing.py            # full run (about 3-4 minutes)
     .venv/bin/python scripts/bench_hashing.py --quick    # small sizes, seconds; prints only
 """
 
@@ -45,10 +48,18 @@ from bench.common import (  # noqa: E402
     write_results,
 )
 
-from ledger.hashing import hash_records, read_salts, sha256_file, write_salts  # noqa: E402
+from ledger.hashing import (  # noqa: E402
+    HashingError,
+    digest_file,
+    hash_records,
+    read_salts,
+    sha256_file,
+    write_salts,
+)
 from ledger.hashing._files import _hash_fd  # noqa: E402
 
 GB = 1e9
+MB = 1e6
 TARGET_RATIO = 0.90
 
 NAMES = ["王明", "李华", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴芳"]
@@ -122,15 +133,28 @@ def whole_mmap(path: Path) -> bytes:
 
 
 @dataclass
+class Sm3FileResult:
+    """SM3 of the same file: ours in-process, and the OpenSSL CLI (None when it has no SM3)."""
+
+    ours: float
+    openssl: float | None
+
+
+@dataclass
 class FileResult:
     size: int
     ours: float
     openssl: float | None
     sha256sum: float | None
     variants: list[tuple[str, float]]
+    sm3: Sm3FileResult | None  # None: this Python's OpenSSL has no SM3 (``sm3_missing`` says why)
+    sm3_missing: str = ""
 
     def rate(self, seconds: float | None) -> str:
         return "—" if seconds is None else f"{self.size / seconds / GB:.2f}"
+
+    def mb_rate(self, seconds: float | None) -> str:
+        return "—" if seconds is None else f"{self.size / seconds / MB:,.0f}"
 
 
 def bench_files(directory: Path, size: int, repeat: int) -> FileResult:
@@ -166,8 +190,40 @@ def bench_files(directory: Path, size: int, repeat: int) -> FileResult:
         seconds, digest = best_of(2, action)
         assert digest == expected, label
         variants.append((label, seconds))
+    print("(c) SM3 of the same file, ours and openssl dgst -sm3 …", file=sys.stderr)
+    try:
+        sm3, sm3_missing = bench_sm3_file(path, repeat), ""
+    except HashingError as exc:
+        sm3, sm3_missing = None, str(exc)
     path.unlink()
-    return FileResult(size, ours, timings["openssl"], timings["sha256sum"], variants)
+    return FileResult(
+        size, ours, timings["openssl"], timings["sha256sum"], variants, sm3, sm3_missing
+    )
+
+
+def bench_sm3_file(path: Path, repeat: int) -> Sm3FileResult:
+    """(c) ``digest_file(path, digest="sm3")`` and ``openssl dgst -sm3`` on the file of (a),
+    already in the page cache: one run of each in turn, ``repeat`` times (so that drift in
+    the machine's load touches both alike), best of each. HashingError: no SM3 in hashlib."""
+    ours: list[float] = []
+    openssl: list[float] | None = []
+    expected: bytes | None = None
+    command = ["openssl", "dgst", "-sm3", str(path)]
+    for _ in range(repeat):
+        seconds, digest = best_of(1, lambda: digest_file(path, digest="sm3"))
+        assert expected is None or digest == expected
+        expected = digest
+        ours.append(seconds)
+        if openssl is None:
+            continue
+        try:
+            seconds, hexdigest = best_of(1, functools.partial(run_tool, command))
+        except (OSError, subprocess.CalledProcessError):  # no openssl, or one without SM3
+            openssl = None
+            continue
+        assert hexdigest == digest.hex(), "openssl dgst -sm3 disagrees"
+        openssl.append(seconds)
+    return Sm3FileResult(min(ours), min(openssl) if openssl else None)
 
 
 # ---------------------------------------------------------------------------- (b) records
@@ -197,25 +253,103 @@ class RecordResult:
     size: int
     fresh: float
     with_salts: float
+    digest: str = "sha256"
+
+    @property
+    def shown(self) -> str:
+        return self.label if self.digest == "sha256" else f"{self.label}, SM3"
 
 
-def bench_records(directory: Path, rows: int, repeat: int) -> list[RecordResult]:
+def bench_records(directory: Path, rows: int, repeat: int, *, sm3: bool) -> list[RecordResult]:
+    """Each format with SHA-256, then (``sm3``) the same rows with SM3."""
     results = []
     for path in make_records(directory, rows):
-        fresh, records = best_of(repeat, functools.partial(hash_records, path))
-        sidecar = directory / (path.name + ".salts.json")
-        write_salts(sidecar, records.salts)
-        salts = read_salts(sidecar)
-        again, same = best_of(1, functools.partial(hash_records, path, salts=salts))
-        assert same.entries == records.entries
         label = "CSV" if path.suffix == ".csv" else "JSON Lines"
-        results.append(RecordResult(label, rows, path.stat().st_size, fresh, again))
+        for digest in ("sha256", "sm3") if sm3 else ("sha256",):
+            hashing = functools.partial(hash_records, path, digest=digest)
+            fresh, records = best_of(repeat, hashing)
+            sidecar = directory / (path.name + ".salts.json")
+            write_salts(sidecar, records.salts)
+            salts = read_salts(sidecar)
+            again, same = best_of(1, functools.partial(hashing, salts=salts))
+            assert same.entries == records.entries
+            size = path.stat().st_size
+            results.append(RecordResult(label, rows, size, fresh, again, digest))
+            sidecar.unlink()
         path.unlink()
-        sidecar.unlink()
     return results
 
 
 # ---------------------------------------------------------------------------- report
+
+
+def load_note(load: tuple[str, str]) -> list[str]:
+    """A sentence when other work was running as the benchmark started (1-minute load
+    average of 1 or more, i.e. about a core busy before this process took one)."""
+    try:
+        first = float(load[0].split()[0])
+    except (ValueError, IndexError):
+        return []
+    if first < 1.0:
+        return []
+    return [
+        f"**Measured on a loaded machine**: the 1-minute load average was {first:.2f} when the",
+        f"run started, on {os.cpu_count()} cores, so other work shared the CPU throughout.",
+        "Absolute figures are lower than an idle machine gives, and vary from run to run; the",
+        "ratios, measured side by side in the same run, are the ones to compare.",
+        "",
+    ]
+
+
+def sm3_section(files: FileResult, repeat: int, *, sha_ni: bool) -> list[str]:
+    """(c): SM3 of the file of (a), ours and ``openssl dgst -sm3``, beside SHA-256."""
+    mib = files.size / (1 << 20)
+    head = [f"## (c) SM3 (GM/T 0004-2012), the same {mib:,.0f} MiB file, best of {repeat}", ""]
+    sm3 = files.sm3
+    if sm3 is None:
+        return [*head, f"Not measured: {files.sm3_missing}", ""]
+    ratio = f"{sm3.openssl / sm3.ours:.2f}" if sm3.openssl else "—"
+
+    def vs(seconds: float | None) -> str:
+        return f"{sm3.openssl / seconds:.2f}" if sm3.openssl and seconds else "—"
+
+    cost = sm3.ours / files.ours
+    portable_sm3 = platform.machine() in ("x86_64", "AMD64") and ssl.OPENSSL_VERSION_INFO < (3, 2)
+    return [
+        *head,
+        '`digest_file(path, digest="sm3")` streams the file exactly as `sha256_file` does',
+        '(1 MiB `readinto`, OpenSSL\'s SM3 through `hashlib.new("sm3")`). It and',
+        "`openssl dgst -sm3` ran in turn on the file of (a), still in the page cache; the two",
+        "SHA-256 rows are (a)'s figures from the same run. MB/s is 10^6 bytes per second.",
+        "",
+        "| tool | digest | seconds | MB/s | vs `openssl dgst -sm3` |",
+        "| --- | --- | ---: | ---: | ---: |",
+        f'| `digest_file(…, digest="sm3")` (ours, in-process) | SM3 | {sm3.ours:.3f} '
+        f"| {files.mb_rate(sm3.ours)} | {ratio} |",
+        f"| `openssl dgst -sm3` | SM3 | {sm3.openssl or float('nan'):.3f} "
+        f"| {files.mb_rate(sm3.openssl)} | {'1.00' if sm3.openssl else '—'} |",
+        f"| `sha256_file` (ours, in-process; from (a)) | SHA-256 | {files.ours:.3f} "
+        f"| {files.mb_rate(files.ours)} | {vs(files.ours)} |",
+        f"| `openssl dgst -sha256` (from (a)) | SHA-256 | {files.openssl or float('nan'):.3f} "
+        f"| {files.mb_rate(files.openssl)} | {vs(files.openssl)} |",
+        "",
+        (
+            f"Ratio to `openssl dgst -sm3`: **{ratio}** (no target is set for SM3)."
+            if sm3.openssl
+            else "The openssl CLI is missing or has no SM3."
+        ),
+        f"SM3 takes {cost:.1f}× as long as SHA-256 on this file. Reading the file costs the same",
+        *(
+            [
+                "for both; the difference is the compression function: OpenSSL before 3.2 has no",
+                "assembly SM3 for x86-64 (portable C), while its SHA-256 uses the CPU's SHA",
+                f"extensions{' (SHA-NI)' if sha_ni else ' when it has them'}.",
+            ]
+            if portable_sm3
+            else ["for both; the difference is the compression function."]
+        ),
+        "",
+    ]
 
 
 def report(
@@ -254,6 +388,7 @@ def report(
         "keep other work out of it. All reads are warm: the file was read once before timing,",
         "for every tool alike.",
         "",
+        *load_note(load),
         f"## (a) One {mib:,.0f} MiB file, best of {repeat}",
         "",
         "| tool | seconds | GB/s | vs `openssl dgst` |",
@@ -290,23 +425,50 @@ def report(
         "",
         "Low-entropy rows `id, name, district, amount` (10 names, 8 districts), as a CSV",
         "(values are strings) and as JSON Lines (id an integer, amount a float). Each row is",
-        "parsed, turned into RFC 8785 canonical JSON, SHA-256 hashed and given a fresh",
-        "32-byte salt from `secrets.token_bytes`; the whole file is SHA-256 hashed on the way.",
-        "“with salts” re-hashes with the salts read back from the sidecar (this includes",
-        "checking the file's SHA-256 against the sidecar first).",
+        "parsed, turned into RFC 8785 canonical JSON, SHA-256 hashed (SM3 in the rows marked",
+        'SM3: `hash_records(path, digest="sm3")`, the same rows) and given a fresh 32-byte',
+        "salt from `secrets.token_bytes`; the whole file is SHA-256 hashed on the way, for the",
+        "salts sidecar, with either digest. “with salts” re-hashes with the salts read back",
+        "from the sidecar (this includes checking the file's SHA-256 against the sidecar",
+        "first).",
         "",
         "| format | file size | fresh salts: seconds | rows/s | with salts: seconds | rows/s |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
         *[
-            f"| {r.label} | {r.size / 1e6:.1f} MB | {r.fresh:.2f} | {r.rows / r.fresh:,.0f} | "
+            f"| {r.shown} | {r.size / 1e6:.1f} MB | {r.fresh:.2f} | {r.rows / r.fresh:,.0f} | "
             f"{r.with_salts:.2f} | {r.rows / r.with_salts:,.0f} |"
             for r in records
         ],
         "",
+        *sm3_section(files, repeat, sha_ni="SHA-NI: yes" in info["CPU"]),
         f"Total benchmark time: {elapsed:.0f} s.",
         "",
     ]
     return "\n".join(lines)
+
+
+def sm3_results(files: FileResult, records: list[RecordResult]) -> dict[str, object] | None:
+    """(c) and the SM3 rows of (b) for ``bench_report`` (None: no SM3 in this Python)."""
+    sm3 = files.sm3
+    if sm3 is None:
+        return None
+    return {
+        "file": {
+            "size_mib": files.size >> 20,
+            "ours_s": sm3.ours,
+            "openssl_s": sm3.openssl,
+            "ours_mb_per_s": files.size / sm3.ours / MB,
+            "openssl_mb_per_s": sm3.openssl and files.size / sm3.openssl / MB,
+            "ratio_to_openssl": sm3.openssl and sm3.openssl / sm3.ours,
+            "sha256_ours_mb_per_s": files.size / files.ours / MB,
+            "sha256_openssl_mb_per_s": files.openssl and files.size / files.openssl / MB,
+        },
+        "records": {
+            r.label: {"rows": r.rows, "seconds": r.fresh, "rows_per_s": r.rows / r.fresh}
+            for r in records
+            if r.digest == "sm3"
+        },
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -335,7 +497,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"(a) hashing a {size_mib} MiB file …", file=sys.stderr)
         files = bench_files(Path(directory), size_mib << 20, args.repeat)
         print(f"(b) hashing {rows:,} records as CSV and JSON Lines …", file=sys.stderr)
-        records = bench_records(Path(directory), rows, args.repeat)
+        records = bench_records(Path(directory), rows, args.repeat, sm3=files.sm3 is not None)
     text = report(
         command,
         info,
@@ -361,7 +523,9 @@ def main(argv: list[str] | None = None) -> int:
             "records": {
                 r.label: {"rows": r.rows, "seconds": r.fresh, "rows_per_s": r.rows / r.fresh}
                 for r in records
+                if r.digest == "sha256"
             },
+            "sm3": sm3_results(files, records),
         },
         quick=args.quick,
         command=command,

@@ -163,9 +163,43 @@ def hashing(doc: dict[str, Any]) -> Section:
             f"| Record hashing (CSV, {csv['rows']:,} rows, canonical JSON + salt) "
             f"| {_n(csv['rows_per_s'])} rows/s | – | – | reported |"
         )
+    sm3 = res.get("sm3")  # figures from before SM3 have none
+    if sm3:
+        sm3_file, sha = sm3["file"], res["records"]
+        ratio = sm3_file["ratio_to_openssl"]
+        peers = [f"`openssl dgst -sm3` {_n(sm3_file['openssl_mb_per_s'])} MB/s"] if ratio else []
+        peers.append(f"SHA-256 here: ours {_n(sm3_file['sha256_ours_mb_per_s'])} MB/s")
+        if sm3_file["sha256_openssl_mb_per_s"]:
+            peers[-1] += f", `openssl dgst -sha256` {_n(sm3_file['sha256_openssl_mb_per_s'])} MB/s"
+        summary.append(
+            f"| SM3 file hashing (GM/T 0004-2012), same {sm3_file['size_mib']:,} MiB file "
+            f"| {_n(sm3_file['ours_mb_per_s'])} MB/s"
+            + (f" ({ratio:.2f}× `openssl dgst -sm3`)" if ratio else "")
+            + f" | {'; '.join(peers)} | – | reported |"
+        )
+        sm3_csv = sm3["records"].get("CSV")
+        if sm3_csv:
+            summary.append(
+                f"| Record hashing, SM3 (CSV, {sm3_csv['rows']:,} rows, canonical JSON + salt) "
+                f"| {_n(sm3_csv['rows_per_s'])} rows/s "
+                + (
+                    f"| SHA-256, same rows: {_n(sha['CSV']['rows_per_s'])} rows/s "
+                    if "CSV" in sha
+                    else "| – "
+                )
+                + "| – | reported |"
+            )
     details = [
         f"Hashing (`{doc['command']}`; details in [BENCH_HASHING.md](BENCH_HASHING.md)): "
         + ", ".join(f"{label} {_n(r['rows_per_s'])} rows/s" for label, r in res["records"].items())
+        + (
+            "; with SM3, "
+            + ", ".join(
+                f"{label} {_n(r['rows_per_s'])} rows/s" for label, r in sm3["records"].items()
+            )
+            if sm3 and sm3["records"]
+            else ""
+        )
         + ".",
     ]
     return summary, details

@@ -543,32 +543,38 @@ def _version(
     }
 
 
-def _erasures(session: Session, versions: Sequence[str]) -> dict[str, list[ErasureRow]]:
-    """The erasures of each of ``versions`` (version ids), oldest first."""
-    result: dict[str, list[ErasureRow]] = {v: [] for v in versions}
+def _by_version(
+    session: Session, model: Any, versions: Sequence[str], *order: Any
+) -> dict[str, list[Any]]:
+    """The rows of ``model`` of each of ``versions`` (version ids, its ``version_id``), in
+    ``order``."""
+    result: dict[str, list[Any]] = {v: [] for v in versions}
     if versions:
         rows = session.exec(
-            select(ErasureRow)
-            .where(col(ErasureRow.version_id).in_(list(versions)))
-            .order_by(col(ErasureRow.block_number), col(ErasureRow.id))
+            select(model).where(col(model.version_id).in_(list(versions))).order_by(*order)
         ).all()
         for row in rows:
             result[row.version_id].append(row)
     return result
 
 
+def _erasures(session: Session, versions: Sequence[str]) -> dict[str, list[ErasureRow]]:
+    """The erasures of each of ``versions`` (version ids), oldest first."""
+    return _by_version(
+        session, ErasureRow, versions, col(ErasureRow.block_number), col(ErasureRow.id)
+    )
+
+
 def _parents(session: Session, versions: Sequence[str]) -> dict[str, list[str]]:
     """The parent version ids of each of ``versions`` (version ids), in their order."""
-    result: dict[str, list[str]] = {v: [] for v in versions}
-    if versions:
-        rows = session.exec(
-            select(VersionParentRow)
-            .where(col(VersionParentRow.version_id).in_(list(versions)))
-            .order_by(col(VersionParentRow.version_id), col(VersionParentRow.position))
-        ).all()
-        for p in rows:
-            result[p.version_id].append(p.parent)
-    return result
+    rows = _by_version(
+        session,
+        VersionParentRow,
+        versions,
+        col(VersionParentRow.version_id),
+        col(VersionParentRow.position),
+    )
+    return {v: [p.parent for p in found] for v, found in rows.items()}
 
 
 def list_datasets(

@@ -58,6 +58,8 @@ def test_make_bench_quick_runs_every_benchmark_and_reports(tmp_path: Path) -> No
     assert (BENCH / "BENCHMARKS.quick.md").stat().st_mtime >= started
     for name, row in ROWS.items():
         assert row in report, f"no {name} row in the report"
+    assert "| SM3 file hashing (GM/T 0004-2012)," in report  # beside `openssl dgst -sm3`
+    assert "| Record hashing, SM3 (CSV," in report
     assert "Not measured in this run" not in report
     assert "- Machine: " in report
 
