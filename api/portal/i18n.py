@@ -156,7 +156,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Drop records data (CSV, JSONL) together with its salts file NAME.salts.json: the browser "
         "checks every record.",
     ),
-    "verify.hash_label": ("或粘贴 SHA-256 / 叶子哈希", "Or paste a SHA-256 or leaf hash"),
+    "verify.hash_label": (
+        "或粘贴 SHA-256 / SM3 / 叶子哈希",
+        "Or paste a SHA-256, SM3 or leaf hash",
+    ),
     "verify.hash_placeholder": ("0x 开头的 64 位十六进制", "0x followed by 64 hex digits"),
     "verify.hash_submit": ("核验哈希", "Verify hash"),
     "verify.noscript": (
@@ -171,6 +174,32 @@ STRINGS: dict[str, tuple[str, str]] = {
     "js.querying": ("正在查询网关…", "Asking the gateway…"),
     "js.file": ("文件", "File"),
     "js.sha256": ("SHA-256", "SHA-256"),
+    # SM3 (GM/T 0004-2012) datasets, docs/SM3.md: the page computes SM3 too (sm-crypto, vendored)
+    "js.sm3": ("SM3", "SM3"),
+    "js.hashing_sm3": (
+        "正在本地计算 SM3：{name}（{size}）…",
+        "Computing SM3 locally: {name} ({size})…",
+    ),
+    "js.digest": ("摘要算法", "Digest"),
+    "js.digest_sha256_title": (
+        "叶子中的内容摘要为 SHA-256（FIPS 180-4）",
+        "The leaf holds a SHA-256 digest (FIPS 180-4)",
+    ),
+    "js.digest_sm3_title": (
+        "叶子中的内容摘要为国密 SM3（GM/T 0004-2012）",
+        "The leaf holds an SM3 digest, the Chinese national standard (GM/T 0004-2012)",
+    ),
+    "js.sm3_too_large": (
+        "此文件大于 {limit}，浏览器中没有计算它的 SM3 摘要，因此没有查询以 SM3 存证的数据集；"
+        "命令行 xietong verify 会计算两种摘要。",
+        "This file is larger than {limit}: its SM3 digest was not computed in the browser, so "
+        "datasets anchored with SM3 were not searched; xietong verify on the command line "
+        "computes both digests.",
+    ),
+    "js.sm3_unavailable": (
+        "SM3 实现未能加载，没有查询以 SM3 存证的数据集。",
+        "The SM3 implementation did not load: datasets anchored with SM3 were not searched.",
+    ),
     "js.hash": ("哈希", "Hash"),
     "js.anchored": ("已存证", "Anchored"),
     "js.anchored_text": (
@@ -316,6 +345,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "not removed.",
     ),
     "js.computed_root": ("按盐值重算的根哈希", "Root recomputed with the salts"),
+    "js.computed_root_sm3": (
+        "按盐值以 SM3 重算的根哈希",
+        "Root recomputed with the salts (SM3)",
+    ),
     "js.bad_salts": ("盐值文件无法使用", "The salts file cannot be used"),
     "js.salts_not_utf8": ("{name} 不是 UTF-8 文本。", "{name} is not UTF-8 text."),
     "js.salts_not_json": (
@@ -430,6 +463,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "js.rec_hashing": (
         "正在本地逐条计算记录哈希：{name}（{rows} 条）…",
         "Hashing the records locally: {name} ({rows} records)…",
+    ),
+    "js.rec_hashing_sm3": (
+        "正在本地逐条计算记录的 SM3：{name}（{rows} 条）…",
+        "Hashing the records with SM3 locally: {name} ({rows} records)…",
     ),
     "js.rec_checking": ("正在逐条核验：{done} / {total}", "Checking records: {done} / {total}"),
     "js.rec_all": ("全部记录均已存证", "Every record is anchored"),

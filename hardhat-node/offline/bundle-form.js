@@ -2,7 +2,8 @@
  * `check_bundle_offline` checks a xietong-proof/2 bundle, plus `sealed` for /3 and its optional
  * `checkpoint` (whose form is docs/CHECKPOINTS.md's rule, `checkpoint-form`, checked after the
  * bundle's own rules: checkpoint.js). Only form: whether the leaf hashes to its hash and the
- * path to the root is rule 2's. */
+ * path to the root is rule 2's. A leaf is a SHA-256 dataset's, or an SM3 dataset's (docs/SM3.md),
+ * whose values start with the tag "sm3": the four shapes of ledger/merkle.py `leaf_types`. */
 import { fromHex, isAddress, isHash, isHex } from "./bytes.js";
 import { isoInstant } from "./iso-time.js";
 import { refuse } from "./refusal.js";
@@ -14,6 +15,17 @@ export const LEGACY_FORMAT = "xietong-proof/1";
 const FORMATS = [SEALED_FORMAT, UNSEALED_FORMAT, LEGACY_FORMAT];
 export const FILE_LEAF_TYPES = ["bytes32", "string"];
 export const RECORD_LEAF_TYPES = ["bytes32", "bytes32"];
+/** An SM3 dataset's leaves: the same values after the tag "sm3" (ledger/merkle.py). */
+export const SM3_FILE_LEAF_TYPES = ["string", "bytes32", "string"];
+export const SM3_RECORD_LEAF_TYPES = ["string", "bytes32", "bytes32"];
+export const SM3_TAG = "sm3";
+/** [types, kind, digest] of each leaf shape. */
+const LEAF_SHAPES = [
+  [FILE_LEAF_TYPES, "file", "sha256"],
+  [RECORD_LEAF_TYPES, "record", "sha256"],
+  [SM3_FILE_LEAF_TYPES, "file", "sm3"],
+  [SM3_RECORD_LEAF_TYPES, "record", "sm3"],
+];
 const MAX_PROOF_STEPS = 256;
 /** Most nodes in a transaction or receipt proof (as the Python verifier). */
 const MAX_TRIE_PROOF_NODES = 64;
@@ -61,24 +73,33 @@ export function checkBundleForm(bundle) {
   return { format, kind, sealed };
 }
 
-/** The leaf's types, kind, values and hash; returns its kind ("file" or "record"). */
+/** The leaf's types, kind, values and hash, as ledger/verify/bundles.py `check_bundle_offline`
+ * (its sentences for the shapes and the SM3 tag); returns its kind ("file" or "record"). */
 function checkLeaf(leaf) {
   const types = member(leaf, "types");
-  const isFile = sameList(types, FILE_LEAF_TYPES);
-  if (!isFile && !sameList(types, RECORD_LEAF_TYPES)) {
-    bad("`leaf.types` must be [bytes32, string] (file) or [bytes32, bytes32] (record).");
+  const shape = LEAF_SHAPES.find(([shapeTypes]) => sameList(types, shapeTypes));
+  if (!shape) {
+    bad(
+      "`leaf.types` must be [bytes32, string] (file) or [bytes32, bytes32] (record), " +
+        "or for SM3 [string, bytes32, string] or [string, bytes32, bytes32].",
+    );
   }
-  const kind = isFile ? "file" : "record";
+  const [, kind, digest] = shape;
   if (Object.hasOwn(leaf, "kind") && leaf.kind !== kind) {
     bad(`\`leaf.kind\` is ${shown(leaf.kind)}, but the leaf's types are a ${kind}'s.`);
   }
+  const tagged = digest === "sm3" ? 1 : 0; // an SM3 leaf: the tag "sm3", then the two values
   const values = member(leaf, "values");
-  if (!Array.isArray(values) || values.length !== 2) bad("`leaf.values` must hold two values.");
-  if (!isHash(values[0])) bad("`leaf.values[0]` must be 0x and 64 hex digits.");
-  if (isFile && (typeof values[1] !== "string" || !isWellFormed(values[1]))) {
-    bad("`leaf.values[1]` (the path) must be a string of valid Unicode.");
+  if (!Array.isArray(values) || values.length !== 2 + tagged) {
+    bad(tagged ? '`leaf.values` must hold the tag "sm3" and two values.' : "`leaf.values` must hold two values.");
   }
-  if (!isFile && !isHash(values[1])) bad("`leaf.values[1]` must be 0x and 64 hex digits.");
+  if (tagged && values[0] !== SM3_TAG) bad('`leaf.values[0]` of an SM3 leaf must be "sm3".');
+  const [first, second] = values.slice(tagged);
+  if (!isHash(first)) bad(`\`leaf.values[${tagged}]\` must be 0x and 64 hex digits.`);
+  if (kind === "file" && (typeof second !== "string" || !isWellFormed(second))) {
+    bad(`\`leaf.values[${tagged + 1}]\` (the path) must be a string of valid Unicode.`);
+  }
+  if (kind === "record" && !isHash(second)) bad(`\`leaf.values[${tagged + 1}]\` must be 0x and 64 hex digits.`);
   hashField(leaf, "hash", "leaf.hash");
   return kind;
 }

@@ -8,8 +8,8 @@
  *
  * The real bundles come from a geth network (tests/vectors/offline_bundles.json); these add
  * what a short real chain does not show: votes that change the signer set, epoch checkpoints,
- * and each refusal with every other rule kept. Signatures are RFC 6979 (deterministic), so
- * the output is the same on every run. */
+ * and each refusal with every other rule kept, and the leaves of an SM3 dataset (docs/SM3.md).
+ * Signatures are RFC 6979 (deterministic), so the output is the same on every run. */
 import { createMerkleProof, createMPT } from "@ethereumjs/mpt";
 import { encode as rlp } from "@ethereumjs/rlp";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
@@ -135,9 +135,23 @@ const TREE = StandardMerkleTree.of(FILES, ["bytes32", "string"]);
 const DATASET = departmentId("dataset:HZ-MZ-DIBAO");
 const PUBLISHER = departmentId(DEPARTMENTS[0]);
 
-function anchorLog({ registry = REGISTRY, leafCount = FILES.length, root = TREE.root } = {}) {
+/** A version's tree, the dataset it is anchored in, and the leaf its bundles prove. */
+const treeLeaf = (tree, types, kind, dataset, values) => ({ tree, types, kind, dataset, values, count: tree.length });
+const FILE_LEAF = treeLeaf(TREE, ["bytes32", "string"], "file", DATASET, FILES[0]);
+
+/* An SM3 dataset's versions (docs/SM3.md): the same values after the tag "sm3", files (tag,
+ * SM3 digest, path) and records (tag, SM3 digest of the canonical JSON, salt). */
+const SM3_DATASET = departmentId("dataset:HZ-MZ-SM3");
+const SM3_FILES = [["sm3", "0x" + "a1".repeat(32), PATH], ["sm3", "0x" + "b2".repeat(32), "policy/b.md"]];
+const SM3_RECORDS = [1, 2, 3, 4, 5].map((i) => ["sm3", hex(keccak(utf8ToBytes(`record ${i}`))), hex(keccak(utf8ToBytes(`salt ${i}`)))]);
+const SM3_FILE_LEAF = treeLeaf(StandardMerkleTree.of(SM3_FILES, ["string", "bytes32", "string"]), ["string", "bytes32", "string"], "file", SM3_DATASET, SM3_FILES[0]);
+const SM3_RECORD_LEAF = treeLeaf(
+  StandardMerkleTree.of(SM3_RECORDS, ["string", "bytes32", "bytes32"]), ["string", "bytes32", "bytes32"], "record", SM3_DATASET, SM3_RECORDS[2],
+);
+
+function anchorLog({ registry = REGISTRY, leafCount = FILES.length, root = TREE.root, dataset = DATASET } = {}) {
   const data = concatBytes(word(leafCount), keccak(utf8ToBytes("metadata")), word(0x60), word(0));
-  return [hexToBytes(registry.slice(2)), [ANCHORED, hexToBytes(DATASET.slice(2)), hexToBytes(root.slice(2)), hexToBytes(PUBLISHER.slice(2))], data];
+  return [hexToBytes(registry.slice(2)), [ANCHORED, hexToBytes(dataset.slice(2)), hexToBytes(root.slice(2)), hexToBytes(PUBLISHER.slice(2))], data];
 }
 
 const typed = (type, body) => concatBytes(Uint8Array.of(type), body);
@@ -182,17 +196,18 @@ function trustFile({ signerKeys = [0, 1, 2, 3], epoch = 30_000, genesisHash, cli
 
 const iso = (seconds) => new Date(seconds * 1000).toISOString().replace(".000Z", "+00:00");
 
-/** A bundle of the anchor at block `anchor` of `chain` (history from block 1 if asked). */
-function bundleOf(chain, anchor, { count, history = false, roots }) {
-  const index = TREE.leafLookup(FILES[0]);
+/** A bundle of the anchor at block `anchor` of `chain` (history from block 1 if asked), proving
+ * `leaf` (a treeLeaf: by default FILES[0] of TREE). */
+function bundleOf(chain, anchor, { count, history = false, roots, leaf = FILE_LEAF }) {
+  const { tree, values, dataset } = leaf;
   return {
     format: "xietong-proof/3",
-    leaf: { kind: "file", types: ["bytes32", "string"], values: FILES[0], hash: TREE.leafHash(FILES[0]) },
-    proof: TREE.getProof(index),
-    root: TREE.root,
-    dataset_id: DATASET,
-    version_id: hex(keccak(concatBytes(hexToBytes(DATASET.slice(2)), hexToBytes(TREE.root.slice(2))))),
-    leaf_count: FILES.length,
+    leaf: { kind: leaf.kind, types: leaf.types, values, hash: tree.leafHash(values) },
+    proof: tree.getProof(tree.leafLookup(values)),
+    root: tree.root,
+    dataset_id: dataset,
+    version_id: hex(keccak(concatBytes(hexToBytes(dataset.slice(2)), hexToBytes(tree.root.slice(2))))),
+    leaf_count: leaf.count,
     chain_id: CHAIN_ID,
     contract: REGISTRY,
     transaction: hex(keccak(TRANSACTIONS[ANCHOR_INDEX])),
@@ -291,6 +306,32 @@ async function main() {
     const own = await tries({ anchorReceipt });
     const other = makeChain({ signerKeys: signers, epoch: 30_000, plan: withAnchor(roundRobin(signers, 1, 10), ANCHOR, own) });
     add(desc, bundleOf(other, ANCHOR, { count: 3, roots: own }), refused(reason));
+  }
+
+  // An SM3 dataset's versions (docs/SM3.md), each anchored in a chain of its own: a file leaf
+  // and a record leaf, valid; a leaf whose tag or shape is wrong, refused as Python refuses it.
+  for (const leaf of [SM3_FILE_LEAF, SM3_RECORD_LEAF]) {
+    const anchorReceipt = receipt(1, [[zeros(20), [], new Uint8Array()], anchorLog({ root: leaf.tree.root, leafCount: leaf.count, dataset: leaf.dataset })]);
+    const own = await tries({ anchorReceipt });
+    const sm3Chain = makeChain({ signerKeys: signers, epoch: 30_000, plan: withAnchor(roundRobin(signers, 1, 10), ANCHOR, own) });
+    const sm3Good = bundleOf(sm3Chain, ANCHOR, { count: 3, roots: own, leaf });
+    const sm3Edited = (edit) => {
+      const bundle = clone(sm3Good);
+      edit(bundle);
+      return bundle;
+    };
+    const what = `an SM3 ${leaf.kind} leaf`;
+    add(`valid: ${what} ("sm3", its SM3 digest, its ${leaf.kind === "file" ? "path" : "salt"})`, sm3Good, VALID);
+    add(`valid: ${what} with the history from block 1`, bundleOf(sm3Chain, ANCHOR, { count: 3, roots: own, leaf, history: true }), VALID);
+    add(`bundle-form: ${what} whose first value is not the tag "sm3"`, sm3Edited((b) => (b.leaf.values[0] = "sha256")), refused("bundle-form"));
+    add(`bundle-form: ${what} without its tag`, sm3Edited((b) => b.leaf.values.shift()), refused("bundle-form"));
+    add(`bundle-form: ${what} whose kind is not its types'`, sm3Edited((b) => (b.leaf.kind = leaf.kind === "file" ? "record" : "file")), refused("bundle-form"));
+    add(`bundle-form: ${what} with types of no leaf shape`, sm3Edited((b) => (b.leaf.types = ["string", ...b.leaf.types])), refused("bundle-form"));
+    add(`merkle-path: ${what}'s values as a SHA-256 leaf (the tag is in the leaf hash)`, sm3Edited((b) => {
+      b.leaf.types = b.leaf.types.slice(1);
+      b.leaf.values = b.leaf.values.slice(1);
+    }), refused("merkle-path"));
+    add(`merkle-path: ${what} with another digest`, sm3Edited((b) => (b.leaf.values[1] = "0x" + "c3".repeat(32))), refused("merkle-path"));
   }
 
   // Votes: blocks 1 to 3 vote to add key 4; it passes at block 3 (3 of 4 > 2) and key 4

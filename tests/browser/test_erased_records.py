@@ -38,7 +38,9 @@ from tests.browser.test_verify_page import (
     ALARM,
     Sent,
     drop,
+    settled,
     sha256_of,
+    sm3_of,
     verdicts,
 )
 
@@ -222,9 +224,13 @@ def test_an_erased_record_is_said_erased_by_its_leaf_and_with_its_original_salts
     assert [r.get_attribute("data-state") for r in matched.all()] == ["match", "match"]
     expect(page.locator("#records-missing")).to_have_count(0)
     no_alarm(page)
-    # Asked: every row's leaf, the version's dataset (for its erasures) and the file's SHA-256.
+    # Asked: every row's leaf, the version's dataset (for its erasures) and the file's SHA-256
+    # (then, in no version, its SM3 digest: docs/SM3.md).
     dataset = world.report.datasets[DIBAO]
-    assert sorted(sent.hashes("/v1/verify")) == sorted([*erasure.leaves, sha256_of(erasure.data)])
+    settled(page)
+    assert sorted(sent.hashes("/v1/verify")) == sorted(
+        [*erasure.leaves, sha256_of(erasure.data), sm3_of(erasure.data)]
+    )
     asked = [urlsplit(url) for method, url, _ in sent.requests]
     assert [p.path for p in asked if p.path.startswith("/v1/datasets")] == [
         f"/v1/datasets/{dataset}"
@@ -291,7 +297,10 @@ def test_the_owners_shredded_sidecar_shows_the_erased_row_and_checks_the_others(
         expect(row.locator(f"a[href*='#v-{erasure.version}']")).to_have_count(1)
     no_alarm(page)
     kept = [erasure.leaves[0], erasure.leaves[2]]
-    assert sorted(sent.hashes("/v1/verify")) == sorted([*kept, sha256_of(erasure.owner_data)])
+    settled(page)
+    assert sorted(sent.hashes("/v1/verify")) == sorted(
+        [*kept, sha256_of(erasure.owner_data), sm3_of(erasure.owner_data)]
+    )
     sent.only_hashes()  # no dataset lookup: no root was recomputed
     sent.never(secrets_of(erasure))
 

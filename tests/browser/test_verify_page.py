@@ -31,7 +31,7 @@ from ledger.hashing import (
 )
 from ledger.hashing._errors import HashingError
 from ledger.ids import code_hash
-from ledger.merkle import MerkleTree, record_leaf_hashes
+from ledger.merkle import MerkleTree, record_leaf_hashes, sm3_record_leaf_blob
 from ledger.paths import PROJECT_ROOT
 from tests.browser._portal import CIVIL, PORTAL_MARKS, World, axe_violations, sign_in
 
@@ -138,6 +138,15 @@ def leaves_of(data: str | Path, salts: str | Path) -> list[str]:
     return ["0x" + leaf.hex() for leaf in record_leaf_hashes(pairs)]
 
 
+def sm3_leaves_of(data: str | Path, salts: str | Path) -> list[str]:
+    """The SM3 record leaves (docs/SM3.md) of a records file with its sidecar: what the page asks
+    about when no row's SHA-256 leaf is known."""
+    records = hash_records(data, salts=read_salts(salts), digest="sm3")
+    blob = b"".join(e.record_hash + e.salt for e in records.entries)
+    leaves = sm3_record_leaf_blob(blob)
+    return ["0x" + leaves[k : k + 32].hex() for k in range(0, len(leaves), 32)]
+
+
 def secrets_of(data: str | Path, salts: str | Path) -> list[str]:
     """What must never leave the page: every salt (hex) and the rows' identifying values
     (record numbers, names, streets: none can occur inside a hex hash)."""
@@ -155,8 +164,19 @@ def sha256_of(path: str | Path) -> str:
     return "0x" + hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def sm3_of(path: str | Path) -> str:
+    """A file's SM3 digest (docs/SM3.md): asked about when no version holds its SHA-256."""
+    return "0x" + hashlib.new("sm3", Path(path).read_bytes()).hexdigest()
+
+
 def verdicts(page: Page) -> Any:
     return page.locator("#result .verdict")
+
+
+def settled(page: Page) -> None:
+    """Wait until the page has every answer it asks for (#result is no longer aria-busy): a
+    records file is also asked about as a whole file after its rows' verdict is shown."""
+    expect(page.locator("#result")).not_to_have_attribute("aria-busy", "true")
 
 
 # --------------------------------------------------------------------------- the vendored keccak
@@ -229,10 +249,13 @@ def test_records_with_their_salts_are_checked_whole_in_the_browser(
         "0x" + code_hash(PURPOSE).hex(),
     }
 
-    # One leaf asked about (row 1's), and the file's own SHA-256; the version's dataset, for
-    # its erasures (none): nothing else, no row, no salt.
+    # One leaf asked about (row 1's), and the file's own SHA-256 (then, in no version, its SM3
+    # digest); the version's dataset, for its erasures (none): nothing else, no row, no salt.
+    settled(page)
     sent.only_hashes()
-    assert sorted(sent.hashes("/v1/verify")) == sorted([leaves[0], sha256_of(november)])
+    assert sorted(sent.hashes("/v1/verify")) == sorted(
+        [leaves[0], sha256_of(november), sm3_of(november)]
+    )
     assert [urlsplit(url).path for _, url, _ in sent.requests if "/v1/datasets/" in url] == [
         f"/v1/datasets/{world.report.datasets[DIBAO]}"
     ]
@@ -283,13 +306,17 @@ def test_a_changed_row_is_named_when_checked_with_the_original_salts(
     expect(page.locator("#records-matched tbody tr")).to_have_count(251)
 
     # Every record asked about by its leaf (the changed one's computed with salt 8), and the
-    # file's SHA-256: nothing else.
+    # file's SHA-256 and SM3 digest: nothing else (row 1's SHA-256 leaf was found: no SM3 leaf).
     leaves = leaves_of(november, salts)
     salt = bytes.fromhex(json.loads(Path(salts).read_text())["salts"][7])
     [new] = record_leaf_hashes([record_entry(dict(zip(rows[0], rows[8], strict=True)), salt)])
+    settled(page)
     asked = sent.hashes("/v1/verify")
-    assert len(asked) == 253
-    assert set(asked) == set([*leaves[:7], "0x" + new.hex(), *leaves[8:]]) | {sha256_of(changed)}
+    assert len(asked) == 254
+    assert set(asked) == set([*leaves[:7], "0x" + new.hex(), *leaves[8:]]) | {
+        sha256_of(changed),
+        sm3_of(changed),
+    }
     sent.only_hashes()
     sent.never(secrets_of(changed, salts))
 
@@ -310,7 +337,8 @@ def test_salts_that_cannot_belong_to_the_file_are_refused_clearly(
         "盐值文件 dibao-2026-10.csv.salts.json 是为 dibao-2026-10.csv 生成的（240 条记录"
     )
     expect(verdict).to_contain_text("不是为 dibao-2026-11.csv（252 条记录")
-    assert sent.hashes("/v1/verify") == [sha256_of(november)]
+    settled(page)
+    assert sent.hashes("/v1/verify") == [sha256_of(november), sm3_of(november)]
     sent.never(secrets_of(world.report.files["october"], october_salts))
 
     # Broken sidecars: each refused in one sentence.
@@ -368,7 +396,7 @@ def test_records_without_their_salts_are_not_called_tampered(
     expect(verdicts(page)).to_contain_text(
         "这是记录文件 dibao-2026-11.csv 的盐值文件（252 条记录）"
     )
-    assert sent.hashes("/v1/verify") == [sha256_of(november)]
+    assert sent.hashes("/v1/verify") == [sha256_of(november), sm3_of(november)]
 
     page.goto(world.base + "/?lang=en")
     drop(page, november)
@@ -383,10 +411,12 @@ def test_json_lines_records_never_anchored_are_neutral(
     page: Page, world: World, sent: Sent
 ) -> None:
     """The demo's access log (JSON Lines, salted, its root only in access receipts): every row
-    is asked about by the very leaf Python computes, and none is in a dataset version."""
+    is asked about by the very leaves Python computes, SHA-256 and SM3 (no leaf of either was
+    found, so the dataset's digest is unknown), and none is in a dataset version."""
     log = Path(world.report.workdir) / "psb-access-2026-11.jsonl"
     salts = Path(str(log) + ".salts.json")
     leaves = leaves_of(log, salts)
+    sm3_leaves = sm3_leaves_of(log, salts)
     sign_in(page, world)
 
     drop(page, log, salts)
@@ -395,7 +425,10 @@ def test_json_lines_records_never_anchored_are_neutral(
     expect(verdict).to_have_attribute("data-rows", "30")
     expect(verdict).to_contain_text("已核验的 30 条记录都不在本网关已知的任何数据集版本中")
     assert not ALARM.search(page.locator("#result").inner_text())
-    assert set(sent.hashes("/v1/verify")) == set(leaves) | {sha256_of(log)}
+    settled(page)
+    asked = sent.hashes("/v1/verify")
+    assert len(asked) == 62
+    assert set(asked) == set(leaves) | set(sm3_leaves) | {sha256_of(log), sm3_of(log)}
     sent.only_hashes()
     document = json.loads(salts.read_text())
     sent.never([*list(document["salts"]), "DB00001", "P001"])
@@ -406,7 +439,9 @@ def test_row_checks_are_bounded_and_four_at_a_time(
     page: Page, world: World, sent: Sent, tmp_path: Path
 ) -> None:
     """600 records never anchored, with their salts: 500 leaves asked about, at most 4 at
-    once, and the page says how many were not checked."""
+    once, and the page says how many were not checked. No leaf is found, so the dataset's
+    digest is unknown: each record is asked about by its SHA-256 and its SM3 leaf (docs/SM3.md),
+    250 records in all."""
     data = tmp_path / "big.csv"
     data.write_text("id,value\n" + "".join(f"R{i:04d},{i}\n" for i in range(600)), encoding="utf-8")
     sidecar = tmp_path / "big.csv.salts.json"
@@ -416,13 +451,18 @@ def test_row_checks_are_bounded_and_four_at_a_time(
     drop(page, data, sidecar)
     verdict = verdicts(page)
     expect(verdict).to_have_attribute("data-status", "not-anchored", timeout=60_000)
-    expect(verdict).to_contain_text("已核验的 500 条记录都不在本网关已知的任何数据集版本中")
+    expect(verdict).to_contain_text("已核验的 250 条记录都不在本网关已知的任何数据集版本中")
     expect(page.locator("#result [data-notice='unchecked']")).to_have_text(
-        "另有 100 条记录未核验（每次最多发送 500 个查询）。"
+        "另有 350 条记录未核验（每次最多发送 500 个查询）。"
     )
-    leaves = leaves_of(data, sidecar)
+    leaves, sm3_leaves = leaves_of(data, sidecar), sm3_leaves_of(data, sidecar)
+    settled(page)
     asked = sent.hashes("/v1/verify")
-    assert len(asked) == 501 and set(asked) == set(leaves[:500]) | {sha256_of(data)}
+    assert len(asked) == 502
+    assert set(asked) == set(leaves[:250]) | set(sm3_leaves[:250]) | {
+        sha256_of(data),
+        sm3_of(data),
+    }
     assert 1 < sent.most_in_flight <= 4
     sent.only_hashes()
     sent.never(json.loads(sidecar.read_text())["salts"])
@@ -526,7 +566,14 @@ def test_a_file_nothing_knows_is_not_called_tampered(
         "本网关已知的数据集版本中没有这个哈希，它也不是本网关已知的文档（协议条款、用途、法律依据、凭证等）。"
     )
     assert not ALARM.search(page.locator("#result").inner_text())
-    assert sent.hashes("/v1/verify") == sent.hashes("/v1/documents") == [sha256_of(unknown)]
+    # Its SHA-256 is in no version, then its SM3 digest (docs/SM3.md): both are asked about,
+    # and both shown; the documents are named by SHA-256 only.
+    assert sent.hashes("/v1/verify") == [sha256_of(unknown), sm3_of(unknown)]
+    assert sent.hashes("/v1/documents") == [sha256_of(unknown)]
+    expect(verdict.locator(".subject")).to_contain_text("SM3: 0x")
+    expect(
+        verdict.locator(f".subject [data-digest='sm3'] code[title='{sm3_of(unknown)}']")
+    ).to_have_count(1)
 
     page.goto(world.base + "/?lang=en")
     drop(page, unknown)

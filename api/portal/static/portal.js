@@ -1,9 +1,11 @@
 /* Xietong auditor portal: verify files by their hashes, computed here in the browser.
  * Only hashes go to the gateway (same origin, the portal's cookie): a file's SHA-256 to
- * GET /v1/verify (is it anchored?) and GET /v1/documents (is it a terms document?), a short
- * text's keccak256 to GET /v1/documents (is it a purpose, a legal basis, evidence?). A records
- * file dropped with its salts sidecar is checked row by row by records.js. Answers are built
- * with DOM nodes and textContent only (never innerHTML). */
+ * GET /v1/verify (is it anchored?) and GET /v1/documents (is it a terms document?), then, when
+ * no version holds that SHA-256, its SM3 digest to GET /v1/verify (a dataset anchored with SM3,
+ * docs/SM3.md: sm-crypto's sm3, vendored), a short text's keccak256 to GET /v1/documents (is it
+ * a purpose, a legal basis, evidence?). A records file dropped with its salts sidecar is checked
+ * row by row by records.js. Answers are built with DOM nodes and textContent only (never
+ * innerHTML). */
 (function () {
   "use strict";
 
@@ -19,6 +21,11 @@
   var SUBTLE_LIMIT = 256 * 1024 * 1024; // larger files are hashed in chunks (below)
   var CHUNK = 4 * 1024 * 1024;
   var ROW_COUNT_LIMIT = 64 * 1024 * 1024; // a records file dropped alone is parsed up to this
+  // sm-crypto's sm3 (vendor/sm-crypto/sm3.js) takes the whole file at once and copies it into
+  // arrays of numbers (tens of bytes of memory for each byte hashed): larger files are not
+  // hashed with SM3 here, and the page says so (`xietong verify FILE` computes both digests).
+  var SM3_LIMIT = 32 * 1024 * 1024;
+  var DIGEST_NAMES = { sha256: "SHA-256", sm3: "SM3" };
   var ZONE = app.getAttribute("data-zone") || "UTC"; // XIETONG_TIMEZONE, as the pages use it
 
   function fmt(text, values) {
@@ -211,6 +218,59 @@
     return toHex(hash.digest());
   };
 
+  /* ------------------------------------------------------------ SM3 (GM/T 0004-2012)
+   * WebCrypto has no SM3: sm-crypto's (vendor/sm-crypto/sm3.js, pinned in
+   * hardhat-node/package.json) sets window.sm3, which takes bytes and gives lower-case hex. */
+
+  function sm3Available() { return typeof window.sm3 === "function"; }
+
+  // A pause that lets the page show the progress line before a long computation blocks it.
+  function breathe() { return new Promise(function (done) { setTimeout(done, 0); }); }
+
+  // The SM3 digest of a dropped file (`item` as verifyFiles makes it), computed once:
+  // {hash} (hex), or {problem: "too-large" | "unavailable"} when it cannot be had here.
+  async function sm3Of(item) {
+    if (item.sm3) return item.sm3;
+    if (!sm3Available()) {
+      item.sm3 = { problem: "unavailable" };
+    } else if (item.file.size > SM3_LIMIT) {
+      item.sm3 = { problem: "too-large" };
+    } else {
+      progress.textContent = fmt(S.hashing_sm3, { name: item.file.name, size: size(item.file.size) });
+      var bytes = new Uint8Array(await item.file.arrayBuffer());
+      await breathe();
+      item.sm3 = { hash: window.sm3(bytes) };
+    }
+    return item.sm3;
+  }
+
+  // When the SHA-256 of a file is in no version (a clean "not anchored", not an error), its SM3
+  // digest is asked about: an answer that is not "not anchored" (matches, an error, sign in)
+  // takes the place of the first. `asked` is what ask() gave; it gets {digest, sm3}.
+  async function askSm3(item, asked) {
+    var first = asked.verify;
+    if (!(first.status === 404 && notAnchored(first.body)) || needsSignIn(asked.all)) return asked;
+    var sm3 = await sm3Of(item);
+    asked.sm3 = sm3;
+    if (!sm3.hash) return asked;
+    progress.textContent = S.querying;
+    var answer = await getJson("/v1/verify?hash=0x" + sm3.hash);
+    asked.all.push(answer);
+    if (answer.status === 404 && notAnchored(answer.body)) return asked;
+    if (answer.ok && answer.body) await learnNames(namedHashes(answer.body.matches));
+    asked.verify = answer;
+    asked.digest = "sm3";
+    return asked;
+  }
+
+  // Why a file's SM3 digest was not asked about, as a notice (null when it was).
+  function sm3Notice(asked) {
+    var problem = asked.sm3 && asked.sm3.problem;
+    if (!problem) return null;
+    return el("p", { className: "notice", "data-notice": "sm3-" + problem,
+      text: problem === "too-large" ? fmt(S.sm3_too_large, { limit: size(SM3_LIMIT) }) : S.sm3_unavailable });
+  }
+
   /* ------------------------------------------------------------ answers */
 
   // A verdict: its title, a sentence (text, or text and nodes), and what follows it.
@@ -230,11 +290,26 @@
     }).filter(function (piece) { return piece !== ""; });
   }
 
-  function subject(hash, file) {
+  // What was asked about: a file (its name and size) and its digest, SHA-256, or SM3 when that
+  // matched (`digests.matched`), or both when neither did; or a pasted hash.
+  function subject(hash, file, digests) {
     var parts = [];
+    var sm3 = digests && digests.sm3;
     if (file) parts.push(S.file + ": ", el("strong", { text: file.name }), " (" + size(file.size) + ") · ");
-    parts.push((file ? S.sha256 : S.hash) + ": ", hex("0x" + hash, 10));
+    if (file && digests && digests.matched === "sm3") {
+      parts.push(S.sm3 + ": ", el("span", { "data-digest": "sm3" }, [hex("0x" + sm3, 10)]));
+    } else {
+      parts.push((file ? S.sha256 : S.hash) + ": ", hex("0x" + hash, 10));
+      if (file && sm3 && !digests.matched) parts.push(" · " + S.sm3 + ": ", el("span", { "data-digest": "sm3" }, [hex("0x" + sm3, 10)]));
+    }
     return el("p", { className: "subject" }, parts);
+  }
+
+  // A match's digest, as its leaf holds it (SHA-256 unless the answer says SM3).
+  function digestFact(match) {
+    var digest = match.digest === "sm3" ? "sm3" : "sha256";
+    return fact(S.digest, el("span", { "data-digest": digest, title: S["digest_" + digest + "_title"],
+      text: DIGEST_NAMES[digest] }));
   }
 
   function fact(label, value) {
@@ -362,6 +437,7 @@
       fact(S.dataset, named(v.dataset_id, "/datasets/" + v.dataset_id + "#v-" + v.id)),
       fact(S.root, hex(v.root)),
       fact(S.leaves, String(v.leaf_count)),
+      digestFact(match),
       whole ? null : match.kind === "file" ? fact(S.path, match.path || "—") : fact(S.record, String(match.record_index)),
       whole ? null : fact(S.leaf, hex(match.leaf_hash))
     ].concat(whole ? [] : erasureFacts(match.erasure)));
@@ -382,14 +458,14 @@
     ]);
   }
 
-  function showAnswer(box, hash, file, body) {
+  function showAnswer(box, hash, file, body, digests) {
     var first = body.matches[0];
     var status = body.anchored ? "anchored" : first.status;
     var kind = status === "anchored" ? "ok" : status === "revoked" || status === "erased" ? "bad" : "warn";
     var title = status === "erased" ? S.erased : statusLabel(status);
     var text = status === "anchored" ? S.anchored_text : status === "revoked" ? S.revoked_text
       : status === "erased" ? erasedSentence(first.erasure) : S.unconfirmed_text;
-    box.appendChild(verdict(kind, status, title, text, subject(hash, file)));
+    box.appendChild(verdict(kind, status, title, text, subject(hash, file, digests)));
     if (body.index && body.index.node_reachable === false) {
       box.appendChild(el("p", { className: "notice stale", "data-stale": "node-unreachable",
         text: fmt(S.stale, { block: String(body.index.block_number) }) }));
@@ -504,12 +580,14 @@
   // nothing could be compared with it).
   function showFound(box, hash, file, asked, records) {
     var answer = asked.verify, docs = found(asked.lookups), failed = failedLookups(asked.lookups);
+    var digests = { sm3: asked.sm3 && asked.sm3.hash, matched: asked.digest || null };
     if (needsSignIn(asked.all)) {
       box.appendChild(signInVerdict());
       return;
     }
     if (answer.ok && answer.body && answer.body.matches && answer.body.matches.length) {
-      showAnswer(box, hash, file, answer.body);
+      digests.matched = asked.digest || "sha256";
+      showAnswer(box, hash, file, answer.body, digests);
       if (docs.length) {
         box.appendChild(el("section", { className: "documents card", "data-documents": String(docs.length) },
           [el("h3", { text: S.documents_also })].concat(docs.map(documentGroup))));
@@ -523,14 +601,14 @@
     }
     if (docs.length) {
       box.appendChild(verdict("ok", "document", S.document, file ? S.document_text : S.document_text_hash,
-        [subject(hash, file)].concat(docs.map(documentGroup))));
+        [subject(hash, file, digests)].concat(docs.map(documentGroup))));
     } else if (records) {
       var text = records.rows === null
         ? fmt(S.needs_salts_unreadable, { format: records.format.toUpperCase(), reason: records.reason })
         : fmt(S.needs_salts_text, { format: records.format.toUpperCase(), rows: records.rows, name: file.name });
-      box.appendChild(verdict("warn", "needs-salts", S.needs_salts, text, subject(hash, file)));
+      box.appendChild(verdict("warn", "needs-salts", S.needs_salts, text, subject(hash, file, digests)));
     } else {
-      box.appendChild(verdict("bad", "not-anchored", S.not_anchored, S.not_anchored_text, subject(hash, file)));
+      box.appendChild(verdict("bad", "not-anchored", S.not_anchored, S.not_anchored_text, subject(hash, file, digests)));
     }
     failed.forEach(function (lookup) {
       box.appendChild(el("p", { className: "notice", "data-notice": "documents-failed",
@@ -564,7 +642,13 @@
     var textHash = text && window.keccak256 ? R().keccakHex(new TextEncoder().encode(text)) : null;
     progress.textContent = S.querying;
     try {
-      showFound(box, item.hash, item.file, await ask(item.hash, textHash), records);
+      var asked = await askSm3(item, await ask(item.hash, textHash));
+      progress.textContent = "";
+      // The field holds the file's hash: the one that matched (its SM3 digest, for SM3).
+      if (asked.digest === "sm3" && hashInput.value === "0x" + item.hash) hashInput.value = "0x" + asked.sm3.hash;
+      showFound(box, item.hash, item.file, asked, records);
+      var notice = sm3Notice(asked);
+      if (notice && !needsSignIn(asked.all)) box.appendChild(notice);
     } finally {
       progress.textContent = "";
     }
@@ -572,13 +656,34 @@
 
   function R() { return window.xietongRecords; }
 
-  // Files dropped or chosen together: each hashed; a records file (CSV, JSON Lines) with its
-  // salts sidecar is checked row by row (records.js), every other file as a whole.
+  // The page's other deferred scripts (js-sha3, sm-crypto's sm3, records.js) have run once
+  // DOMContentLoaded fired: a file given before then waits for them.
+  var scriptsReady = document.readyState === "complete" ? Promise.resolve() : new Promise(function (done) {
+    document.addEventListener("DOMContentLoaded", done, { once: true });
+    window.addEventListener("load", done, { once: true });
+  });
+
+  // While files are checked the result is marked busy (aria-busy), until every answer is in.
+  var busy = 0;
   async function verifyFiles(list) {
     var files = Array.prototype.slice.call(list || []);
     if (!files.length) return;
+    busy += 1;
+    result.setAttribute("aria-busy", "true");
+    try {
+      await checkFiles(files);
+    } finally {
+      busy -= 1;
+      if (!busy) result.removeAttribute("aria-busy");
+    }
+  }
+
+  // Files dropped or chosen together: each hashed; a records file (CSV, JSON Lines) with its
+  // salts sidecar is checked row by row (records.js), every other file as a whole.
+  async function checkFiles(files) {
     result.replaceChildren();
     markHash(false); // the field gets the file's hash: a mark of a malformed one goes
+    await scriptsReady;
     var records = R();
     var sidecars = files.filter(function (f) { return records && records.isSidecarName(f.name); });
     var others = files.filter(function (f) { return sidecars.indexOf(f) < 0; });
@@ -624,7 +729,8 @@
 
   // A records file checked row by row may also be anchored, or named, as a whole file.
   async function alsoAsWhole(box, item) {
-    var asked = await ask(item.hash, null);
+    var asked = await askSm3(item, await ask(item.hash, null));
+    progress.textContent = "";
     var answer = asked.verify, docs = found(asked.lookups);
     if (answer.ok && answer.body && answer.body.matches && answer.body.matches.length) {
       box.appendChild(el("h3", { text: S.file_also_anchored }));

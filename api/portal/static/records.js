@@ -9,6 +9,12 @@
  * row, never a salt. When the rows make a whole anchored version, that version's erasures are
  * looked up by its dataset's id (GET /v1/datasets/0x…), to find the erased records among them.
  *
+ * A dataset anchored with SM3 (docs/SM3.md) has SM3 record leaves:
+ * keccak256(keccak256(abi.encode("sm3", sm3(canonical JSON), salt))), sm3 from sm-crypto
+ * (vendored). Which digest a file's dataset used is not written in the file or its sidecar:
+ * row 1 is asked about with its SHA-256 leaf, then its SM3 leaf; the first found decides. When
+ * neither is found, rows are asked about both ways until one is, within the same bound.
+ *
  * A salt is null once its record was erased (docs/ERASURE.md): that row is shown as erased and
  * never asked about, the other rows are checked one by one (the file's root cannot be
  * recomputed without it), and such a sidecar belongs to a data file with its record format and
@@ -27,7 +33,7 @@
   var FIELD_LIMIT = 131072; // Python's csv.field_size_limit(): longest field, in characters
   var MAX_DEPTH = 200; // deepest nesting loads_strict and canonical_json accept
   var MAX_EXACT_INT = BigInt("9007199254740992"); // 2^53
-  var MAX_REQUESTS = 500; // rows asked about one by one, at most, per check
+  var MAX_REQUESTS = 500; // leaves asked about, at most, per check
   var PARALLEL = 4; // of them at a time
   var HASH_BATCH = 512; // rows hashed by WebCrypto at once
 
@@ -424,26 +430,55 @@
     return new Uint8Array(window.keccak256.arrayBuffer(bytes));
   }
 
-  /** SHA-256 (hex) of each row's canonical JSON (UTF-8), WebCrypto where the page has it. */
-  async function recordHashes(rows, onProgress) {
+  /** Whether the page has SM3 (sm-crypto's vendor/sm-crypto/sm3.js sets window.sm3). */
+  function hasSm3() { return typeof window.sm3 === "function"; }
+
+  /** SHA-256 (hex) of each row's canonical JSON (UTF-8), WebCrypto where the page has it; or
+   * with `digest` "sm3", its SM3 (sm-crypto's window.sm3). */
+  async function recordHashes(rows, onProgress, digest) {
     var subtle = window.crypto && window.crypto.subtle;
+    var sm3 = digest === "sm3";
     var out = new Array(rows.length);
     for (var from = 0; from < rows.length; from += HASH_BATCH) {
       var batch = rows.slice(from, from + HASH_BATCH);
       var digests = await Promise.all(batch.map(function (row) {
         var data = utf8.encode(row.text);
+        if (sm3) return Promise.resolve(window.sm3(data));
         return subtle ? subtle.digest("SHA-256", data) : Promise.resolve(window.xietongSha256Hex(data));
       }));
-      digests.forEach(function (digest, k) {
-        out[from + k] = typeof digest === "string" ? digest : toHex(new Uint8Array(digest));
+      digests.forEach(function (value, k) {
+        out[from + k] = typeof value === "string" ? value : toHex(new Uint8Array(value));
       });
       if (onProgress) onProgress(Math.min(rows.length, from + HASH_BATCH));
+      if (sm3) await new Promise(function (done) { setTimeout(done, 0); }); // let the page update
     }
     return out;
   }
 
-  /** A record leaf: keccak256(keccak256(recordHash ‖ salt)), both 32 bytes (hex in, bytes out). */
-  function leaf(recordHash, salt) {
+  function word(value) {
+    var out = new Uint8Array(32);
+    for (var i = 31; value > 0; i--, value = Math.floor(value / 256)) out[i] = value % 256;
+    return out;
+  }
+
+  /** The tail of abi.encode("sm3", bytes32, bytes32): the tag's length, then "sm3" padded. */
+  var SM3_TAIL = new Uint8Array(64);
+  SM3_TAIL.set(word(3), 0);
+  SM3_TAIL.set(utf8.encode("sm3"), 32);
+
+  /** A record leaf (hex in, bytes out): keccak256(keccak256(recordHash ‖ salt)), both 32 bytes
+   * (abi.encode(bytes32, bytes32)); with `digest` "sm3", the SM3 leaf
+   * keccak256(keccak256(abi.encode("sm3", recordHash, salt))): the tag's offset (0x60), the
+   * hash, the salt, then the tag (ledger/merkle.py `sm3_record_leaf_blob`). */
+  function leaf(recordHash, salt, digest) {
+    if (digest === "sm3") {
+      var encoded = new Uint8Array(160);
+      encoded.set(word(0x60), 0);
+      encoded.set(fromHex(recordHash), 32);
+      encoded.set(fromHex(salt), 64);
+      encoded.set(SM3_TAIL, 96);
+      return keccak(keccak(encoded));
+    }
     var pair = new Uint8Array(64);
     pair.set(fromHex(recordHash), 0);
     pair.set(fromHex(salt), 32);
@@ -565,12 +600,13 @@
     }
   }
 
-  function subjectLine(P, data, sidecar, root) {
+  function subjectLine(P, data, sidecar, root, digest) {
     var S = P.S;
     return P.el("p", { className: "subject" }, [
       S.file + ": ", P.el("strong", { text: data.file.name }), " (" + P.size(data.file.size) + ") · ",
       S.salts_file + ": ", P.el("strong", { text: sidecar.file.name }),
-      root ? " · " + S.computed_root + ": " : null, root ? P.hex("0x" + root, 10) : null
+      root ? " · " + (digest === "sm3" ? S.computed_root_sm3 : S.computed_root) + ": " : null,
+      root ? P.el("span", { "data-digest": digest || "sha256" }, [P.hex("0x" + root, 10)]) : null
     ]);
   }
 
@@ -648,49 +684,97 @@
         text: P.fmt(S.rec_erased_notice, { count: erased.length, rows: rowList(erased) }) }));
     }
 
-    var label = P.fmt(S.rec_hashing, { name: name, rows: rows.length });
-    P.progress(label);
-    var hashes = await recordHashes(rows, function (done) { P.progress(label + " " + done + "/" + rows.length); });
+    // The leaves of each digest, computed when first needed: SHA-256 first, SM3 when row 1's
+    // SHA-256 leaf is in no version. {leaves: [hex, or null for an erased row], root (hex, or
+    // null when records were erased: it cannot be recomputed)}.
+    var digests = hasSm3() ? ["sha256", "sm3"] : ["sha256"];
+    var sets = {};
+    async function leavesOf(digest) {
+      if (sets[digest]) return sets[digest];
+      var label = P.fmt(digest === "sm3" ? S.rec_hashing_sm3 : S.rec_hashing, { name: name, rows: rows.length });
+      P.progress(label);
+      var hashes = await recordHashes(rows, function (done) { P.progress(label + " " + done + "/" + rows.length); }, digest);
+      var leaves = hashes.map(function (h, i) { return salts.salts[i] === null ? null : toHex(leaf(h, salts.salts[i], digest)); });
+      sets[digest] = { leaves: leaves, root: erased.length ? null : toHex(merkleRoot(leaves.map(fromHex))) };
+      return sets[digest];
+    }
     var answers = new Array(rows.length), order = [];
     erased.forEach(function (k) { answers[k] = { shredded: true }; });
-    var leafHex = hashes.map(function (h, i) {
-      if (answers[i]) return null;
-      order.push(i);
-      return toHex(leaf(h, salts.salts[i]));
-    });
-    var root = erased.length ? null : toHex(merkleRoot(leafHex.map(fromHex)));
+    for (var r = 0; r < rows.length; r++) if (!answers[r]) order.push(r);
+    var digest = null; // the digest of the first leaf found: the one the rows' dataset uses
+    var spent = 0; // leaves asked about (at most MAX_REQUESTS)
+    await leavesOf("sha256");
 
     // Row 1's leaf names the versions holding it; one with the recomputed root holds every row.
-    // Unless its owner erased records of it: then every row is asked about, to find them.
-    P.progress(S.querying);
+    // Asked with SHA-256, then, not found, with SM3. Unless its owner erased records of the
+    // version: then every row is asked about, to find them.
     var whole = null, inVersion = null;
-    if (root !== null) {
-      answers[0] = await askLeaf(P, leafHex[0]);
-      if (answers[0].auth) { P.progress(""); box.appendChild(P.signInVerdict()); return; }
-      var holding = answers[0].found && answers[0].matches.filter(function (m) { return m.version.root === "0x" + root; });
+    if (!erased.length) {
+      for (var d = 0; d < digests.length && !digest; d++) {
+        var set = await leavesOf(digests[d]);
+        P.progress(S.querying);
+        answers[0] = await askLeaf(P, set.leaves[0]);
+        answers[0].digest = digests[d];
+        spent += 1;
+        if (answers[0].auth) { P.progress(""); box.appendChild(P.signInVerdict()); return; }
+        if (answers[0].found) digest = digests[d];
+        else if (answers[0].error) break; // not asked again: the row is counted as failed
+      }
+      if (answers[0].found === false) answers[0].digest = null; // neither digest's leaf is known
+      var holding = digest && answers[0].matches.filter(function (m) { return m.version.root === "0x" + sets[digest].root; });
       if (holding && holding.length) {
         await P.learnNames(P.namedHashes(holding));
         whole = holding.filter(function (m) { return m.status === "anchored"; })[0] || holding[0];
         inVersion = await versionErasures(P, whole.version);
         if (!inVersion && !erasedAnswer(answers[0])) {
           P.progress("");
-          showWhole(P, box, data, sidecar, root, rows.length, whole, notices);
+          showWhole(P, box, data, sidecar, sets[digest].root, rows.length, whole, notices, digest);
           return;
         }
       }
     }
+    // Rows are asked about both ways until a leaf is found: the SM3 leaves are needed then.
+    if (!digest && digests.length > 1) await leavesOf("sm3");
 
-    // Else row by row, at most MAX_REQUESTS of them, PARALLEL at a time.
-    var limit = Math.min(order.length, MAX_REQUESTS), next = 0, stop = false;
-    var done = order.slice(0, limit).filter(function (k) { return answers[k]; }).length;
+    // Else row by row, PARALLEL at a time, at most MAX_REQUESTS leaves in all: a row costs two
+    // while no leaf was found (its SHA-256 leaf, then its SM3 leaf), one after that.
+    var waiting = order.filter(function (k) { return !answers[k]; });
+    var next = 0, stop = false, asking = 0;
+    var done = order.length - waiting.length;
+    // How many rows this check will have asked about (for the progress line).
+    function total() {
+      var each = !digest && digests.length > 1 ? 2 : 1;
+      return Math.min(order.length, done + asking + Math.floor(Math.max(0, MAX_REQUESTS - spent) / each));
+    }
+    async function askRow(k, both) {
+      var first = digest || "sha256";
+      var a = await askLeaf(P, sets[first].leaves[k]);
+      a.digest = first;
+      if (a.found && !digest) digest = first;
+      if (!both) return a;
+      if (a.found !== false || digest === "sha256" || first === "sm3") {
+        spent -= 1; // its second leaf is not needed
+        return a;
+      }
+      var b = await askLeaf(P, sets.sm3.leaves[k]);
+      b.digest = "sm3";
+      if (b.found && !digest) digest = "sm3";
+      if (b.found === false && !digest) b.digest = null; // neither leaf is known
+      return b;
+    }
     async function worker() {
-      while (next < limit && !stop) {
-        var k = order[next++];
-        if (answers[k]) continue; // row 1, asked already
-        answers[k] = await askLeaf(P, leafHex[k]);
+      while (next < waiting.length && !stop) {
+        var both = !digest && digests.length > 1;
+        var cost = both ? 2 : 1;
+        if (spent + cost > MAX_REQUESTS) break;
+        spent += cost;
+        var k = waiting[next++];
+        asking += 1;
+        answers[k] = await askRow(k, both);
+        asking -= 1;
         if (answers[k].auth) stop = true;
         done += 1;
-        P.progress(P.fmt(S.rec_checking, { done: done, total: limit }));
+        P.progress(P.fmt(S.rec_checking, { done: done, total: total() }));
       }
     }
     var workers = [];
@@ -698,20 +782,28 @@
     await Promise.all(workers);
     P.progress("");
     if (stop) { box.appendChild(P.signInVerdict()); return; }
+    var unchecked = order.filter(function (k) { return !answers[k]; }).length;
     if (whole && inVersion) {
       var found = order.some(function (k) { return erasedAnswer(answers[k]); });
-      var every = limit === order.length && order.every(function (k) { return answers[k].found; });
+      var every = !unchecked && order.every(function (k) { return answers[k].found; });
       if (!found && every) {
         // Which records the erasures hold only the gateway that erased them knows.
         notices.push(P.el("p", { className: "notice", "data-notice": "version-erasures",
           text: P.fmt(S.version_erasures_unknown, { count: inVersion }) }));
-        showWhole(P, box, data, sidecar, root, rows.length, whole, notices);
+        showWhole(P, box, data, sidecar, sets[digest].root, rows.length, whole, notices, digest);
         return;
       }
       notices.push(P.el("p", { className: "notice", "data-notice": "version-erasures",
         text: P.fmt(S.version_erasures, { count: inVersion }) }));
     }
-    showRows(P, box, data, sidecar, root, rows, leafHex, answers, order.length - limit, notices, belongs);
+    // Each row's leaf as it was asked about: of the digest that found it, else of the dataset's
+    // digest once one leaf was found, else its SHA-256 leaf.
+    var leafHex = rows.map(function (_, k) {
+      var a = answers[k];
+      var which = a && a.digest ? a.digest : digest || "sha256";
+      return sets[which] ? sets[which].leaves[k] : null;
+    });
+    showRows(P, box, data, sidecar, sets[digest || "sha256"].root, rows, leafHex, answers, unchecked, notices, belongs, digest);
   }
 
   function versionOf(match) {
@@ -720,7 +812,7 @@
 
   /** Every row is in one anchored version (`best`, a match of row 1's leaf): the verdict, then
    * that version's card. */
-  function showWhole(P, box, data, sidecar, root, count, best, notices) {
+  function showWhole(P, box, data, sidecar, root, count, best, notices, digest) {
     var S = P.S;
     var v = best.version;
     var kind = best.status === "anchored" ? "ok" : best.status === "revoked" ? "bad" : "warn";
@@ -728,7 +820,8 @@
     var text = P.fill(S.rec_all_text, { rows: String(count), department: P.dept(v.owner), time: P.time(v.anchored_at) });
     if (best.status === "revoked") text.push(" " + S.revoked_text);
     if (best.status === "unconfirmed") text.push(" " + S.unconfirmed_text);
-    var shown = P.verdict(kind, "records-" + best.status, title, text, subjectLine(P, data, sidecar, root));
+    var shown = P.verdict(kind, "records-" + best.status, title, text, subjectLine(P, data, sidecar, root, digest));
+    shown.setAttribute("data-digest", digest);
     shown.setAttribute("data-rows", String(count));
     box.appendChild(shown);
     notices.forEach(function (notice) { box.appendChild(notice); });
@@ -736,8 +829,9 @@
   }
 
   /** The rows checked one by one: a verdict, then the rows that were not found, those that
-   * were erased and, folded, those that match. `unchecked` rows were left unasked (the limit). */
-  function showRows(P, box, data, sidecar, root, rows, leafHex, answers, unchecked, notices, belongs) {
+   * were erased and, folded, those that match. `unchecked` rows were left unasked (the limit);
+   * `digest` is the one their leaves were found with (null: none was found). */
+  function showRows(P, box, data, sidecar, root, rows, leafHex, answers, unchecked, notices, belongs, digest) {
     var S = P.S;
     var matched = 0, missing = 0, failed = 0, erasedHere = 0, shredded = 0;
     answers.forEach(function (a) {
@@ -775,8 +869,9 @@
       kind = "ok"; status = "records-found"; title = S.rec_found;
       text = P.fmt(S.rec_found_text, { checked: matched });
     }
-    var shown = P.verdict(kind, status, title, text, subjectLine(P, data, sidecar, root));
+    var shown = P.verdict(kind, status, title, text, subjectLine(P, data, sidecar, root, digest));
     shown.setAttribute("data-rows", String(rows.length));
+    if (digest) shown.setAttribute("data-digest", digest); // null: no leaf of either was found
     shown.setAttribute("data-matched", String(matched));
     shown.setAttribute("data-missing", String(missing));
     shown.setAttribute("data-erased", String(erased));
@@ -852,7 +947,7 @@
     canonical: canonical,
     readSidecar: readSidecar,
     recordHashes: recordHashes,
-    leaf: function (recordHash, salt) { return toHex(leaf(recordHash, salt)); },
+    leaf: function (recordHash, salt, digest) { return toHex(leaf(recordHash, salt, digest)); },
     merkleRoot: function (leavesHex) { return toHex(merkleRoot(leavesHex.map(fromHex))); },
     keccakHex: function (bytes) { return toHex(keccak(bytes)); },
     readSidecarFile: readSidecarFile,
