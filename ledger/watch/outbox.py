@@ -164,6 +164,9 @@ class Watchers:
         self.timeout = timeout
         self.clock = clock
         self.transport = transport
+        #: Called with "answered" once a receiver answered, before the answer is recorded
+        #: (the fault tests kill the process there).
+        self._crash_hook: Callable[[str], None] = lambda _step: None
 
     # ------------------------------------------------------------------ subscriptions
 
@@ -537,6 +540,7 @@ class Watchers:
             error = f"no answer within {self.timeout:g} s"
         except httpx.TransportError as exc:
             error = f"could not send it ({type(exc).__name__})"  # no URL: it is the receiver's
+        self._crash_hook("answered")
         return self._record(message.id, status, error)
 
     def _record(self, message_id: str, status: int | None, error: str | None) -> str:

@@ -7,7 +7,7 @@ separate process like ``python -m ledger.cli``: its own database and JSON-RPC co
 its own environment, and nothing shared with the test (the server opened no connection).
 
 :func:`run_cli` runs a command as ``xietong`` would; :func:`run_cli_killed_at` does the
-same with the anchorer's (and the eraser's) crash hook sending ``SIGKILL`` at one step to the
+same with the anchorer's (the eraser's, the webhook outbox's) crash hook sending ``SIGKILL`` at one step to the
 process itself or to the chain node.
 """
 
@@ -25,6 +25,7 @@ import ledger.cli
 from ledger.anchoring import Anchorer
 from ledger.erasure import Eraser
 from ledger.gateway import Gateway
+from ledger.watch import Watchers
 
 __all__ = ["CliRun", "run_cli", "run_cli_killed_at"]
 
@@ -76,7 +77,7 @@ def _cli_main_killed_at(
     node_group: int | None,
 ) -> None:
     _enter(env, cwd, out, err)
-    plain, plain_eraser = Gateway.anchorer, Gateway.eraser
+    plain, plain_eraser, plain_watchers = Gateway.anchorer, Gateway.eraser, Gateway.watchers
 
     def kill(at: str) -> None:
         if at != step:
@@ -96,8 +97,14 @@ def _cli_main_killed_at(
         made._crash_hook = kill
         return made
 
+    def watchers(self: Gateway) -> Watchers:
+        made = plain_watchers(self)
+        made._crash_hook = kill
+        return made
+
     Gateway.anchorer = anchorer  # type: ignore[method-assign]
     Gateway.eraser = eraser  # type: ignore[method-assign]
+    Gateway.watchers = watchers  # type: ignore[method-assign]
     ledger.cli.app(args=argv, prog_name="xietong")
 
 

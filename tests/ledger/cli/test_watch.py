@@ -16,6 +16,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from ledger.ids import department_id
+from tests.ledger._gateway_process import run_cli_killed_at
 from tests.ledger.cli._cli import Cli, documented
 from tests.ledger.watch._receiver import receiver
 from tests.support import fresh_database
@@ -126,3 +127,35 @@ def test_a_gateway_killed_mid_delivery_sends_the_same_webhook_again(
         )
         [done] = quick.json("watch", "messages", "--status", "delivered")["messages"]
         assert done["attempts"] == 1
+
+
+def test_a_gateway_killed_after_the_receiver_answered_sends_the_same_id_again(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The receiver took the webhook and answered 200, and the gateway was SIGKILLed before it
+    wrote that answer to its outbox: the webhook is still owed, so once its lease runs out it
+    goes out again with the same id and body (a receiver that keeps the ids it handled sees a
+    repeat, never a loss)."""
+    quick = Cli({**cli.env, "XIETONG_WEBHOOK_TIMEOUT": "1"}, cli.cwd)
+    with receiver() as got:
+        added = quick.json("watch", "add", got.url, "--topic", "dataset.version")
+        anchored_twice(quick, tmp_path)
+        env = {**quick.env, "XIETONG_DEV_ACCOUNT": "2"}
+        killed = run_cli_killed_at("answered", env, tmp_path / "runs", "watch", "run")
+        assert killed.returncode == -signal.SIGKILL and killed.stdout == ""
+        [first] = got.wait_for(1)
+        [pending] = quick.json("watch", "messages")["messages"]
+        assert pending["status"] == "pending" and pending["attempts"] == 0
+        assert pending["id"] == first.headers["webhook-id"]
+        deadline = time.monotonic() + 30
+        while quick.json("watch", "run")["delivered"] == 0:
+            assert time.monotonic() < deadline, "the owed webhook was never sent again"
+            time.sleep(0.5)
+        again = got.received[-1]
+        assert len(got.received) == 2 and again.body == first.body
+        assert again.headers["webhook-id"] == first.headers["webhook-id"]
+        assert Webhook(added["secret"]).verify(again.body, again.headers)["type"] == (
+            "dataset.version"
+        )
+        [done] = quick.json("watch", "messages", "--status", "delivered")["messages"]
+        assert done["id"] == first.headers["webhook-id"] and done["attempts"] == 1
