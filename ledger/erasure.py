@@ -196,10 +196,12 @@ class Eraser:
         self, session: Session, dataset: bytes, keys: Sequence[str], root: bytes | None
     ) -> str:
         """The root of the one version of ``dataset`` whose tree holds every leaf."""
-        roots: set[str] | None = None
-        for leaf in keys:
-            found = set(session.exec(select(LeafRow.root).where(LeafRow.leaf_hash == leaf)).all())
-            roots = found if roots is None else roots & found
+        holding: dict[str, set[str]] = {}  # root -> the leaves named that it holds
+        for found_root, leaf in session.exec(
+            select(LeafRow.root, LeafRow.leaf_hash).where(col(LeafRow.leaf_hash).in_(keys))
+        ).all():
+            holding.setdefault(found_root, set()).add(leaf)
+        roots = [r for r, leaves in holding.items() if len(leaves) == len(set(keys))]
         candidates = sorted(
             session.exec(
                 select(VersionRow.root).where(

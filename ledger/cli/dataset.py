@@ -343,7 +343,8 @@ def erase(
         must_exist(salts)
         rows = list(dict.fromkeys(record))  # in order, once each
         kept = hashing.read_salts(salts)
-        record_leaves(data, rows, kept)  # an erased or missing row refused before the node
+        for row in rows:  # an erased or missing row refused before the node is asked
+            kept.salt(row, name=str(data))
         gw = Gateway(settings)
         dataset_id = _refs.dataset(dataset, owner=gw.department_of_signer())
         gw.indexer().sync()  # the version must be indexed to be found

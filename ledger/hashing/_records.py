@@ -450,9 +450,7 @@ def record_at(
     """
     name = os.fspath(path)
     record_format = _record_format(name, fmt)
-    if not 0 <= row < salts.row_count:
-        raise HashingError(f"{name} has {salts.row_count} records; there is no record {row}.")
-    salt = salts.salt(row)
+    salt = salts.salt(row, name=name)
     found: list[bytes] = []
     seen = 0
 

@@ -43,7 +43,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO, Literal
 
 from ._canonical import loads_strict
-from ._errors import RecordErasedError, SaltsExistError, SaltsFileError, SaltsMismatchError
+from ._errors import (
+    HashingError,
+    RecordErasedError,
+    SaltsExistError,
+    SaltsFileError,
+    SaltsMismatchError,
+)
 from ._files import CHUNK_SIZE, sha256_file
 
 __all__ = [
@@ -112,12 +118,15 @@ class Salts:
         """The rows whose salt was destroyed (their records erased), in order."""
         return tuple(i for i, salt in enumerate(self.values) if salt is None)
 
-    def salt(self, row: int) -> bytes:
-        """The salt of ``row``.
+    def salt(self, row: int, *, name: str) -> bytes:
+        """The salt of ``row`` of the data file ``name``.
 
         Raises:
+            HashingError: the salts have no row ``row``.
             RecordErasedError: the row's record was erased (its salt destroyed).
         """
+        if not 0 <= row < self.row_count:
+            raise HashingError(f"{name} has {self.row_count} records; there is no record {row}.")
         salt = self.values[row]
         if salt is None:
             raise RecordErasedError(
