@@ -10,9 +10,11 @@ import csv
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session
 
 from ledger import hashing, merkle
 from ledger.anchoring import prepare_path
+from ledger.db.tables import ErasedLeaf
 from ledger.erasure import erased_root
 from ledger.errors import ContractRevertError
 from ledger.keys import dev_account
@@ -85,6 +87,29 @@ def test_an_erased_record_is_answered_erased_and_the_rest_stays_anchored(
     assert writer.ok("/v1/verify", params={"hash": leaves[1]})["status"] == "erased"
     third = writer.ok("/v1/verify", params={"hash": leaves[2]})
     assert third["anchored"] is True and third["matches"][0]["erasure"] is None
+
+    # A gateway's own word is not an erasure: leaves journaled for an erasure the chain does
+    # not hold (one never sent, or a store someone edited) claim nothing.
+    version = erased["dataset_id"], root
+    with Session(writer.state.gateway.engine) as session:
+        session.add(
+            ErasedLeaf(
+                erasure_id="0x" + "ee" * 32,
+                version_id=answer["matches"][0]["version"]["id"],
+                dataset_id=version[0],
+                root=version[1],
+                erased_root="0x" + "e0" * 32,
+                leaf_hash=leaves[2],
+                record_index=2,
+                reason_hash="0x" + "4e" * 32,
+                created_at=0,
+            )
+        )
+        session.commit()
+    chain.client.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    writer.sync()  # a new generation of the index: nothing kept from before answers
+    still = writer.ok("/v1/verify", params={"hash": leaves[2]})
+    assert still["status"] == "anchored" and still["matches"][0]["erasure"] is None
 
     # The dataset lists the erasure under its version, naming no record.
     [version] = [v for v in writer.ok(f"/v1/datasets/{DIBAO}")["versions"] if v["root"] == root]
