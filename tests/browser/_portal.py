@@ -90,3 +90,11 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
     """What axe-core finds on the page as it is now (scripts run, results shown)."""
     violations: list[dict[str, Any]] = page.evaluate(RUN_AXE, WCAG_21_AA)
     return violations
+
+
+def verdict_audit(page: Page, found: dict[str, Any], state: str, status: str) -> None:
+    """Once the verify page shows a verdict of ``status`` and is done, keep its axe violations
+    under ``state`` in ``found``."""
+    expect(page.locator(f"#result .verdict[data-status='{status}']").first).to_be_visible()
+    expect(page.locator("#progress")).to_have_text("")
+    found[state] = axe_violations(page)

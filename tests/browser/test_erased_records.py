@@ -33,7 +33,7 @@ from ledger.demo import DIBAO
 from ledger.erasure import ErasedRecords
 from ledger.hashing._errors import HashingError
 from ledger.ids import version_id
-from tests.browser._portal import CIVIL, PORTAL_MARKS, World, axe_violations, sign_in
+from tests.browser._portal import CIVIL, PORTAL_MARKS, World, axe_violations, sign_in, verdict_audit
 from tests.browser.test_verify_page import (
     ALARM,
     Sent,
@@ -393,9 +393,7 @@ def test_the_erased_states_have_no_wcag_21_aa_violation(
     found: dict[str, Any] = {}
 
     def check(state: str, status: str) -> None:
-        expect(page.locator(f"#result .verdict[data-status='{status}']").first).to_be_visible()
-        expect(page.locator("#progress")).to_have_text("")
-        found[state] = axe_violations(page)
+        verdict_audit(page, found, state, status)
 
     page.fill("#hash", erasure.leaves[ERASED_ROW])
     page.click("#hash-form button[type=submit]")

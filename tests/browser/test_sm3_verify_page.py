@@ -29,7 +29,7 @@ from ledger.ids import code_hash
 from ledger.metadata import metadata_text
 from ledger.paths import PROJECT_ROOT
 from ledger.verify.bundles import check_bundle_offline
-from tests.browser._portal import CIVIL, World, axe_violations, sign_in
+from tests.browser._portal import CIVIL, World, sign_in, verdict_audit
 from tests.browser.test_verify_page import (
     ALARM,
     Sent,
@@ -440,9 +440,7 @@ def test_the_sm3_results_have_no_wcag_21_aa_violation(
     found: dict[str, Any] = {}
 
     def check(state: str, status: str) -> None:
-        expect(page.locator(f"#result .verdict[data-status='{status}']").first).to_be_visible()
-        expect(page.locator("#progress")).to_have_text("")
-        found[state] = axe_violations(page)
+        verdict_audit(page, found, state, status)
 
     drop(page, sm3_dataset.policy)
     check("an SM3 file", "anchored")

@@ -33,7 +33,7 @@ from ledger.hashing._errors import HashingError
 from ledger.ids import code_hash
 from ledger.merkle import MerkleTree, record_leaf_hashes, sm3_record_leaf_blob
 from ledger.paths import PROJECT_ROOT
-from tests.browser._portal import CIVIL, PORTAL_MARKS, World, axe_violations, sign_in
+from tests.browser._portal import CIVIL, PORTAL_MARKS, World, sign_in, verdict_audit
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -721,9 +721,7 @@ def test_the_new_result_states_have_no_wcag_21_aa_violation(
     found: dict[str, Any] = {}
 
     def check(state: str, status: str) -> None:
-        expect(page.locator(f"#result .verdict[data-status='{status}']").first).to_be_visible()
-        expect(page.locator("#progress")).to_have_text("")
-        found[state] = axe_violations(page)
+        verdict_audit(page, found, state, status)
 
     drop(page, november, salts)
     check("records: every row", "records-anchored")
