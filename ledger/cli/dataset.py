@@ -435,7 +435,7 @@ def proof(
         if not path.is_file():
             raise InputError(f"{target} is not a file.")
         return verifier.file_bundle(
-            {d: hashing.digest_file(path, digest=d) for d in hashing.DIGESTS},
+            list(hashing.file_digests(path).values()),  # SHA-256 and SM3, one read
             version=version,
             root=chosen_root,
             name=path.name,

@@ -138,8 +138,8 @@ def verify_command(
                 return _gateway_verifier().verify_leaf(kept, query=query)
             return _gateway_verifier().verify_record(hashes, salt, query=query)
         if path.is_file():
-            digests = [hashing.digest_file(path, digest=d) for d in hashing.DIGESTS]
-            answer = _gateway_verifier().file_verification(digests)
+            digests = hashing.file_digests(path)  # SHA-256 and SM3 from one read
+            answer = _gateway_verifier().file_verification(list(digests.values()))
             answer.query = str(path)
             return answer
         if len(target.strip().removeprefix("0x")) == 64:

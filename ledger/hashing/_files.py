@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._digests import Digest, hasher
+from ._digests import DIGESTS, Digest, hasher
 from ._errors import (
     DuplicatePathError,
     EmptyDatasetError,
@@ -51,6 +51,7 @@ __all__ = [
     "FileEntry",
     "ProgressCallback",
     "digest_file",
+    "file_digests",
     "file_entry",
     "leaf_path",
     "sha256_file",
@@ -129,16 +130,16 @@ def _hash_fd(
     total: int = 0,
     limit: int | None = None,
     chunk_size: int = CHUNK_SIZE,
-    digest: Digest = "sha256",
-) -> tuple[bytes, int]:
-    """``digest`` (SHA-256 or SM3) and length of what is readable from ``fd`` (from its
-    current offset).
+    digests: tuple[Digest, ...] = ("sha256",),
+) -> tuple[list[bytes], int]:
+    """The ``digests`` (SHA-256, SM3) and length of what is readable from ``fd`` (from its
+    current offset), every digest from one read of each byte.
 
     Stops as soon as more than ``limit`` bytes were read (a file still being written to
     would otherwise be followed for ever); the caller sees the excess in the length.
     """
-    state = hasher(digest)()
-    update = state.update
+    states = [hasher(d)() for d in digests]
+    update = states[0].update if len(states) == 1 else lambda data: [s.update(data) for s in states]
     buffer = bytearray(chunk_size)
     view = memoryview(buffer)
     size = 0
@@ -162,7 +163,7 @@ def _hash_fd(
         raise UnreadableFileError(f"cannot read {name} ({_reason(exc)}).") from None
     finally:
         view.release()
-    return state.digest(), size
+    return [s.digest() for s in states], size
 
 
 def _open_checked(
@@ -210,17 +211,41 @@ def _hash_path(
     follow: bool = False,
     digest: Digest = "sha256",
 ) -> tuple[bytes, int]:
+    values, size = _hash_path_all(
+        path,
+        name=name,
+        expect=expect,
+        on_progress=on_progress,
+        done=done,
+        total=total,
+        follow=follow,
+        digests=(digest,),
+    )
+    return values[0], size
+
+
+def _hash_path_all(
+    path: str,
+    *,
+    name: str,
+    expect: os.stat_result | None,
+    on_progress: ProgressCallback | None,
+    done: int = 0,
+    total: int | None = None,
+    follow: bool = False,
+    digests: tuple[Digest, ...],
+) -> tuple[list[bytes], int]:
     fd, before = _open_checked(path, name=name, expect=expect, follow=follow)
     listed = expect or before
     try:
-        value, size = _hash_fd(
+        values, size = _hash_fd(
             fd,
             name=name,
             on_progress=on_progress,
             done=done,
             total=before.st_size if total is None else total,
             limit=listed.st_size,
-            digest=digest,
+            digests=digests,
         )
         after = os.fstat(fd)
     finally:
@@ -230,7 +255,7 @@ def _hash_path(
         raise FileChangedError(
             f"{name} changed while it was being hashed ({listed.st_size} bytes at first, {read} read)."
         )
-    return value, size
+    return values, size
 
 
 def sha256_file(
@@ -262,6 +287,17 @@ def digest_file(
         UnreadableFileError: ``path`` does not exist or cannot be opened or read.
         FileChangedError: the file changed size while it was read.
     """
+    return file_digests(path, digests=(digest,), on_progress=on_progress)[digest]
+
+
+def file_digests(
+    path: str | os.PathLike[str],
+    *,
+    digests: tuple[Digest, ...] = DIGESTS,
+    on_progress: ProgressCallback | None = None,
+) -> dict[Digest, bytes]:
+    """:func:`digest_file` for several digests (all by default) from one read of the file:
+    a verifier's question when the file's dataset, and so its digest, is not known yet."""
     name = _no_nul(os.fspath(path))
     try:
         st = os.stat(name)
@@ -273,10 +309,10 @@ def digest_file(
         raise NotARegularFileError(
             f"{name} is {_special_kind(st.st_mode)}; only regular files can be hashed."
         )
-    value, _ = _hash_path(
-        name, name=name, expect=st, on_progress=on_progress, follow=True, digest=digest
+    values, _ = _hash_path_all(
+        name, name=name, expect=st, on_progress=on_progress, follow=True, digests=digests
     )
-    return value
+    return dict(zip(digests, values, strict=True))
 
 
 # ---------------------------------------------------------------------------- paths

@@ -241,22 +241,23 @@ class Verifier:
 
     def file_bundle(
         self,
-        content_hash: bytes | Mapping[str, bytes],
+        content_hash: bytes | Sequence[bytes],
         *,
         version: bytes | None = None,
         root: bytes | None = None,
         name: str | None = None,
     ) -> dict[str, Any]:
         """The proof bundle of the file whose content digest is ``content_hash`` (one value,
-        or one per digest, SHA-256 first: the first any version holds counts): in the version
+        or several, SHA-256 first: the first any version holds counts): in the version
         whose id is ``version``, or the one of root ``root`` (:func:`_chosen`), else in the
         first version of the answer (anchored and newest first).
 
         Raises what :meth:`Verification.raise_for_status` raises when no version holding it
         is anchored, final and unrevoked, and InputError when the version named does not hold
         it (``name`` names the file in that message) or ``root`` names several versions."""
-        values = [content_hash] if isinstance(content_hash, bytes) else list(content_hash.values())
-        answer = self.file_verification(values)
+        answer = self.file_verification(
+            [content_hash] if isinstance(content_hash, bytes) else content_hash
+        )
         answer.raise_for_status()
         if version is None and root is None:
             match: Match | None = answer.matches[0]

@@ -43,6 +43,8 @@ def test_the_standard_vectors_in_memory_and_from_a_file(
     path.write_bytes(data)
     assert hashing.digest_file(path, digest="sm3").hex() == case["expected"]
     assert hashing.digest_file(path).hex() == hashlib.sha256(data).hexdigest()
+    both = hashing.file_digests(path)  # one read, both digests
+    assert both == {"sha256": hashlib.sha256(data).digest(), "sm3": bytes.fromhex(case["expected"])}
 
 
 @pytest.mark.parametrize("case", VECTORS["negative"], ids=lambda c: c["desc"].split(":")[0])
