@@ -122,7 +122,7 @@ def stdlib_file_digest(path: Path) -> bytes:
 def readinto(path: Path, chunk: int) -> bytes:
     fd = os.open(path, os.O_RDONLY)
     try:
-        return _hash_fd(fd, name=str(path), on_progress=None, chunk_size=chunk)[0]
+        return _hash_fd(fd, name=str(path), on_progress=None, chunk_size=chunk)[0][0]
     finally:
         os.close(fd)
 

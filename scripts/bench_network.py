@@ -387,13 +387,14 @@ def sealing(network: Network, last: int) -> dict[str, Any]:
 def measure(plan: Plan, home: Path) -> dict[str, Any]:
     result: dict[str, Any] = {"geth": str(geth_binary().relative_to(PROJECT_ROOT))}
     chosen = founders()
-    ports = {
-        "rpc_port": free_port(HOSTS[0]),
-        "p2p_port": free_port(HOSTS[0]),
-        "authrpc_port": free_port(HOSTS[0]),
-    }
     network = plan_network(
-        chosen.departments, home=home / "network", period=plan.period, hosts=HOSTS, **ports
+        chosen.departments,
+        home=home / "network",
+        period=plan.period,
+        hosts=HOSTS,
+        rpc_port=free_port(HOSTS[0]),
+        p2p_port=free_port(HOSTS[0]),
+        authrpc_port=free_port(HOSTS[0]),
     )
     init_network(network)
     result["members"] = [

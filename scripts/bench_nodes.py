@@ -142,7 +142,12 @@ class Rpc:
 
     def __call__(self, method: str, *params: Any) -> Any:
         self._id += 1
-        body = {"jsonrpc": "2.0", "id": self._id, "method": method, "params": list(params)}
+        body: dict[str, Any] = {
+            "jsonrpc": "2.0",
+            "id": self._id,
+            "method": method,
+            "params": list(params),
+        }
         reply = self.session.post(self.url, json=body, timeout=60).json()
         if "error" in reply:
             raise BenchError(f"the node refused {method}: {reply['error'].get('message')}")
@@ -164,7 +169,7 @@ def startup_time(engine: str, work: Path, *, timeout: float = 120.0) -> float:
     spec = NodeSpec(engine=engine, port=free_port(), state_dir=work)  # type: ignore[arg-type]
     command = node_command(spec)
     env = {**os.environ, "HARDHAT_DISABLE_TELEMETRY_PROMPT": "true", "NO_COLOR": "1"}
-    body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+    body: dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
     log = (work / f"startup-{engine}.log").open("ab")
     session = requests.Session()
     started = time.perf_counter()

@@ -219,15 +219,16 @@ class Run:
                 f"the {case} proposal did not execute on the third approval",
             )
         operator, a = dev_account(7), self.ids["A"]
-        for function, arg, sender, case in (
+        nominations: tuple[tuple[str, Any, LocalAccount, str | None], ...] = (
             ("nominateOperator", operator.address, ops["A"], ""),
             ("withdrawNomination", operator.address, ops["A"], ""),
             ("nominateOperator", operator.address, ops["A"], None),
             ("acceptNomination", a, operator, ""),
             ("removeOperator", operator.address, ops["A"], ""),
             ("nominateOperator", operator.address, ops["A"], None),
-        ):
-            self.send("DepartmentRegistry", function, arg, sender=sender, case=case)
+        )
+        for function, arg, sender, gas_case in nominations:
+            self.send("DepartmentRegistry", function, arg, sender=sender, case=gas_case)
         self.send(
             "DepartmentRegistry",
             "acceptNominationBySig",

@@ -92,7 +92,7 @@ def build_world(
         url = create_pg_database(name)
         databases.append(name)
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         env="local",
         rpc_url=spec.rpc_url,
         database_url=url,

@@ -15,6 +15,7 @@ import asyncio
 import json
 import time
 from pathlib import Path
+from typing import cast
 
 import httpx
 
@@ -72,7 +73,7 @@ async def _main(args: argparse.Namespace) -> None:
         )
     )
     duration = time.monotonic() - began
-    ordered = sorted(out["latencies"])  # type: ignore[type-var]
+    ordered = sorted(cast("list[float]", out["latencies"]))
     mean = sum(ordered) / len(ordered) if ordered else 0.0
     result = {
         "requests": len(ordered),
