@@ -8,6 +8,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# make test's pytest-xdist workers: the suite mostly waits on nodes and browsers, so two workers
+# on two cores take about half the time of one (each worker starts its own nodes; ports are sliced)
+TEST_WORKERS ?= 2
 XT := $(VENV)/bin/xietong
 NODE_DIR := hardhat-node
 PY_STAMP := $(VENV)/.installed
@@ -70,7 +73,7 @@ format: setup
 test: lint geth
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-chromium.sh
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The portal's offline verifier of proof bundles (docs/OFFLINE_PROOFS.md): hardhat-node/offline/ and
 # the npm packages pinned in its lock file, bundled by esbuild into api/portal/static/offline-proof.js

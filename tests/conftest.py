@@ -3,6 +3,7 @@ node, and snapshot/revert isolation for every chain test."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from web3 import Web3
 
 from ledger.chain.client import ChainClient, connect
 from ledger.chain.deploy import Founder, FoundersFile, deploy
-from ledger.chain.node import NodeSpec, free_port, start_node, stop_node
+from ledger.chain.node import PORT_SLICE_VARIABLE, NodeSpec, free_port, start_node, stop_node
 from ledger.db.engine import create_db_engine
 from ledger.keys import dev_account
 from tests.support import (
@@ -28,6 +29,15 @@ from tests.support import (
 from tests.support import PG_ADMIN_URL as PG_ADMIN_URL  # imported from here by some tests
 
 ENGINES = ("hardhat", "anvil")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (``make test`` runs two workers), each worker and what it starts draw
+    free ports from their own slice, so two workers never pick the same port at once."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, …
+    count = os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    if worker.startswith("gw") and count.isdigit():
+        os.environ[PORT_SLICE_VARIABLE] = f"{int(worker[2:])}/{count}"
 
 
 @pytest.fixture(scope="session", autouse=True)

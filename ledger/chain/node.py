@@ -82,11 +82,39 @@ class NodeStatus:
         return dict(self.__dict__)
 
 
+PORT_SLICE_VARIABLE = "XT_TEST_PORT_SLICE"  # not XIETONG_: the tests strip those from subprocesses
+
+
+def _port_slice() -> tuple[int, int]:
+    """``(k, n)`` from ``XT_TEST_PORT_SLICE="k/n"``; ``(0, 1)`` (every port) without it."""
+    text = os.environ.get(PORT_SLICE_VARIABLE, "")
+    k, _, n = text.partition("/")
+    if not (k.isdigit() and n.isdigit() and 0 <= int(k) < int(n)):
+        return 0, 1
+    return int(k), int(n)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    """A TCP port nobody listens on right now.
+
+    With ``XT_TEST_PORT_SLICE="k/n"`` (set by the test suite for each of its n parallel
+    workers and inherited by what they start), only a port with ``port // 2 % n == k``: two
+    workers never draw the same free port before either has bound it.
+    """
+    k, n = _port_slice()
+    held: list[socket.socket] = []
+    try:
+        for _ in range(64 * n):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            held.append(sock)  # kept bound until we return, so the kernel offers another port
+            sock.bind((host, 0))
+            port = int(sock.getsockname()[1])
+            if port // 2 % n == k:
+                return port
+        raise PortInUseError(f"no free port on {host} in slice {k}/{n}.")
+    finally:
+        for sock in held:
+            sock.close()
 
 
 def _anvil_binary() -> Path | None:

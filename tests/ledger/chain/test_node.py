@@ -94,3 +94,23 @@ def test_stop_when_not_running(spec: NodeSpec) -> None:
     spec.pid_file.write_text("999999\n")  # stale pid file
     assert stop_node(spec) is False
     assert not spec.pid_file.exists()
+
+
+@pytest.mark.parametrize("slice_", ["0/2", "1/2", "2/3"])
+def test_free_port_draws_only_from_its_slice(slice_: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(node_module.PORT_SLICE_VARIABLE, slice_)
+    k, n = (int(part) for part in slice_.split("/"))
+    ports = [free_port() for _ in range(20)]
+    assert all(port // 2 % n == k for port in ports), ports
+    for port in ports:  # and each is free: it can be bound
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", port))
+
+
+@pytest.mark.parametrize("text", ["", "2/2", "x/2", "1/", "-1/2", "1/0"])
+def test_free_port_ignores_a_slice_that_names_none(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(node_module.PORT_SLICE_VARIABLE, text)
+    assert node_module._port_slice() == (0, 1)
+    assert free_port() > 0
