@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
-from bench.common import local_founders, machine, node_running, write_results
+from bench.common import RESULTS_DIR, local_founders, machine, node_running, write_results
 from eth_utils import keccak
 
 from ledger import merkle
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = args.rows or ([20_000] if args.quick else [1_000_000, 10_000_000])
     if args.out is None:
         args.out = (
-            ROOT / "var" / "bench" / "BENCH_ANCHORING.quick.md"
+            RESULTS_DIR / "BENCH_ANCHORING.quick.md"
             if args.quick
             else ROOT / "docs" / "BENCH_ANCHORING.md"
         )

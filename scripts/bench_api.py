@@ -56,7 +56,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file from anywhere: the project imports resolve
     sys.path.insert(0, str(ROOT))
 
-from bench.common import BenchError, cpu_seconds, write_json  # noqa: E402
+from bench.common import RESULTS_DIR, BenchError, cpu_seconds, write_json  # noqa: E402
 from bench.common import machine as common_machine  # noqa: E402
 from bench.serving import (  # noqa: E402
     CeilingServer,
@@ -75,7 +75,7 @@ HERE = ROOT / "scripts" / "bench" / "api"
 LUA = HERE / "verify.lua"
 HTTPX_LOAD = HERE / "httpx_load.py"
 REPORT = ROOT / "docs" / "BENCH_API.md"
-RESULTS = ROOT / "var" / "bench" / "api.json"
+RESULTS = RESULTS_DIR / "api.json"
 BEGIN, END = "<!-- bench_api:begin -->", "<!-- bench_api:end -->"
 #: Targets (issue 13): each database at least half the ceiling's requests/s (the bare app
 #: with the same answer, measured with the same workers and load right after it), p99 at

@@ -47,7 +47,7 @@ from typing import Any
 
 import requests
 import solcx
-from bench.common import machine, node_running, write_json
+from bench.common import RESULTS_DIR, machine, node_running, write_json
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from solcx.exceptions import SolcError
@@ -72,9 +72,9 @@ SOLC_EAS = BENCH_DIR / "solc-eas.js"
 EAS_PACKAGE = "@ethereum-attestation-service/eas-contracts"
 EAS_SOURCES = ("SchemaRegistry.sol", "EAS.sol")
 DEFAULT_OUT = PROJECT_ROOT / "docs" / "BENCH_GAS.md"
-DEFAULT_JSON = PROJECT_ROOT / "var" / "bench" / "gas.json"
-QUICK_OUT = PROJECT_ROOT / "var" / "bench" / "BENCH_GAS.quick.md"
-QUICK_JSON = PROJECT_ROOT / "var" / "bench" / "gas.quick.json"
+DEFAULT_JSON = RESULTS_DIR / "gas.json"
+QUICK_OUT = RESULTS_DIR / "BENCH_GAS.quick.md"
+QUICK_JSON = RESULTS_DIR / "gas.quick.json"
 
 MILLION = 1_000_000
 LEAF_COUNTS = (1, 1_000, MILLION)

@@ -34,6 +34,7 @@ from typing import Any
 
 import requests
 from bench.common import (
+    RESULTS_DIR,
     BenchError,
     create_pg_database,
     drop_pg_database,
@@ -517,9 +518,7 @@ def main(argv: list[str] | None = None) -> int:
     if not databases or not set(databases) <= {"sqlite", "postgresql"}:
         parser.error("--databases takes sqlite and/or postgresql")
     out = args.out or (
-        ROOT / "var" / "bench" / "BENCH_INDEXER.quick.md"
-        if args.quick
-        else ROOT / "docs" / "BENCH_INDEXER.md"
+        RESULTS_DIR / "BENCH_INDEXER.quick.md" if args.quick else ROOT / "docs" / "BENCH_INDEXER.md"
     )
     command = ".venv/bin/python scripts/bench_indexer.py" + (" --quick" if args.quick else "")
     if args.events or args.per_block != 500 or args.chunk != 2_000:

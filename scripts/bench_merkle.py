@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import best_of, load_average, machine, timed, write_results
+from bench.common import RESULTS_DIR, best_of, load_average, machine, timed, write_results
 
 from ledger import merkle
 from ledger.paths import HARDHAT_DIR, PROJECT_ROOT
@@ -208,9 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         args.sizes, args.repeat = "10000", 1
     if args.out is None:
-        args.out = (
-            PROJECT_ROOT / "var" / "bench" / "BENCH_MERKLE.quick.md" if args.quick else DEFAULT_OUT
-        )
+        args.out = RESULTS_DIR / "BENCH_MERKLE.quick.md" if args.quick else DEFAULT_OUT
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if merkle.backend() != "c":
         raise SystemExit("the C extension ledger._keccak is not built: pip install -e . first")

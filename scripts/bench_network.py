@@ -57,6 +57,7 @@ from bench.common import (
     BenchError,
     local_founders,
     machine,
+    shown,
     write_results,
 )
 from bench_nodes import Fixture, Rpc, node_cpu_seconds, node_rss_mib, percentile, sequential
@@ -731,13 +732,13 @@ def comparison(results: dict[str, Any], *, quick: bool) -> list[str]:
     except (KeyError, TypeError, ValueError) as exc:
         return [
             *head,
-            f"The figures in `{path.relative_to(PROJECT_ROOT)}` cannot be read ({exc!r}): see "
+            f"The figures in `{shown(path)}` cannot be read ({exc!r}): see "
             "[BENCH_NODES.md](BENCH_NODES.md) for Hardhat's and Anvil's.",
             "",
         ]
     return [
         *head,
-        f"Hardhat and Anvil from `{path.relative_to(PROJECT_ROOT)}` (`{doc.get('command')}`, "
+        f"Hardhat and Anvil from `{shown(path)}` (`{doc.get('command')}`, "
         f"measured {doc.get('measured_at')} on the machine it names; "
         f"{nodes.get('n', '?')} anchors per workload): one process each, automining one block "
         "per transaction. See [BENCH_NODES.md](BENCH_NODES.md).",

@@ -44,6 +44,7 @@ from typing import Any
 import requests
 from bench.common import (
     PROJECT_ROOT,
+    RESULTS_DIR,
     BenchError,
     cpu_seconds,
     local_founders,
@@ -71,7 +72,7 @@ from ledger.paths import HARDHAT_DIR, NODE_MODULES
 
 ENGINES = ("hardhat", "anvil")
 DEFAULT_OUT = PROJECT_ROOT / "docs" / "BENCH_NODES.md"
-QUICK_OUT = PROJECT_ROOT / "var" / "bench" / "BENCH_NODES.quick.md"
+QUICK_OUT = RESULTS_DIR / "BENCH_NODES.quick.md"
 WARMUP = 10  # anchors before any timed run (JIT, caches); not counted
 
 

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from ledger.chain.node import NodeSpec, NodeStatus
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-RESULTS_DIR = PROJECT_ROOT / "var" / "bench"
+#: Where figures and quick reports go: var/bench/, or $XIETONG_BENCH_DIR (the test suite's
+#: `make bench QUICK=1` writes into its own temporary folder, never into the checkout).
+RESULTS_DIR = Path(os.environ.get("XIETONG_BENCH_DIR") or PROJECT_ROOT / "var" / "bench")
 #: The development consortium the benchmarks deploy (development accounts allowed).
 LOCAL_FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
 PG_HOST = "127.0.0.1:5432"
@@ -104,6 +106,11 @@ def write_json(path: Path, document: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
+
+
+def shown(path: Path) -> str:
+    """``path`` as a report names it: from the project's root when inside it, else whole."""
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
 
 
 def results_path(name: str, *, quick: bool) -> Path:

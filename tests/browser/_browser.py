@@ -10,7 +10,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Browser, BrowserContext
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from ledger.chain.node import free_port
 
@@ -33,6 +33,19 @@ def new_context(browser: Browser, **options: Any) -> BrowserContext:
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
     return context
+
+
+def wait_until(page: Page, expression: str, *, timeout: float = TIMEOUT_MS / 1000) -> None:
+    """Until ``expression`` is truthy in the page, asked again every 50 ms by ``page.evaluate``.
+
+    Not ``page.wait_for_function``: when its first check fails, it polls by ``eval`` inside the
+    page, which the portal's Content Security Policy refuses (no 'unsafe-eval'), so it failed
+    whenever the page was slower than the first check."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not true after {timeout:g} s: {expression}")
+        page.wait_for_timeout(50)
 
 
 def serve(app: FastAPI, name: str) -> Generator[str, None, None]:

@@ -71,6 +71,7 @@ def sign_in(page: Page, world: World, target: str = "/") -> None:
     page.fill("#key", world.key)
     page.click("form[action='/login'] button[type=submit]")
     expect(page).to_have_url(world.base + target)
+    page.wait_for_load_state("load")  # and its deferred scripts have run
 
 
 #: axe-core from npm (hardhat-node/package.json, pinned): the WCAG 2.1 A and AA rules, which

@@ -16,7 +16,7 @@ from api.app import create_app
 from api.docs import ASSETS
 from ledger.chain.node import free_port
 from ledger.settings import Settings
-from tests.browser._browser import new_context, serve
+from tests.browser._browser import new_context, serve, wait_until
 
 #: Every Content Security Policy violation of the page, as the browser reports it to the page.
 RECORD_VIOLATIONS = """
@@ -128,7 +128,7 @@ def test_the_cut_and_the_violation_record_see_what_they_are_for(
           document.body.append(image);
         }"""
     )
-    page.wait_for_function("window.__violations.length >= 2")
+    wait_until(page, "window.__violations.length >= 2")
     violations = offline.violations()
     assert any(v.startswith("script-src-elem ") for v in violations), violations
     assert any(v.startswith("img-src https://example.org/") for v in violations), violations

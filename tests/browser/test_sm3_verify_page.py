@@ -29,6 +29,7 @@ from ledger.ids import code_hash
 from ledger.metadata import metadata_text
 from ledger.paths import PROJECT_ROOT
 from ledger.verify.bundles import check_bundle_offline
+from tests.browser._browser import wait_until
 from tests.browser._portal import CIVIL, World, sign_in, verdict_audit
 from tests.browser.test_verify_page import (
     ALARM,
@@ -334,7 +335,7 @@ def test_the_pages_sm3_and_sm3_leaves_are_pythons(page: Page, world: World) -> N
     """window.sm3 (the vendored sm-crypto) gives the standard's vectors in Chromium; records.js
     hashes rows with it and makes SM3 record leaves and roots as ledger/merkle.py does."""
     sign_in(page, world)
-    page.wait_for_function("typeof window.sm3 === 'function' && Boolean(window.xietongRecords)")
+    wait_until(page, "typeof window.sm3 === 'function' && Boolean(window.xietongRecords)")
     vectors = json.loads(VECTORS.read_text(encoding="utf-8"))
     for case in vectors["cases"]:
         one = (
