@@ -97,7 +97,7 @@ screenshots: setup
 
 # Benchmarks, each against its peers in the same run, into docs/BENCH_*.md and, gathered with the
 # machine description, docs/BENCHMARKS.md. `make bench QUICK=1` runs a short version of each (figures
-# under var/bench/, committed docs untouched): what the test suite runs.
+# under var/bench/, or $XIETONG_BENCH_DIR; committed docs untouched): what the test suite runs.
 bench: setup geth
 	$(PY) scripts/bench_gas.py $(if $(QUICK),--quick)
 	$(PY) scripts/bench_merkle.py $(if $(QUICK),--quick)
