@@ -93,7 +93,8 @@ class BundleCheck:
     contract: str
     #: The fingerprint of the consortium trust file the bundle was checked against.
     consortium: str
-    #: What could not be checked, one sentence each (only an old bundle has any).
+    #: What could not be checked, one sentence each: an old bundle's claims, a checkpoint
+    #: without cosigners to check it by, whether a record is among its version's erasures.
     unchecked: list[str] = field(default_factory=list)
     #: The bundle's cosigned checkpoint, checked against the node (docs/CHECKPOINTS.md):
     #: number, hash, threshold and cosigners; None when the bundle carries none.
@@ -447,6 +448,15 @@ def verify_bundle(
         )
     if not client.call("DatasetRegistry", "verifyLeaf", dataset_id, root, leaf, proof):
         raise RootMismatchError("the contract does not accept the proof for this root.")
+    leaf_is = leaf_kind(bundle["leaf"]["types"])[0]
+    if leaf_is == "record":
+        erased = int(client.call("DatasetRegistry", "erasedCount", dataset_id, root))
+        if erased:  # the chain holds only the root of the erased leaves (docs/ERASURE.md)
+            unchecked.append(
+                f"its owner has erased {erased} record(s) of this version "
+                "(DatasetRegistry.erasedCount): whether this record is one of them is not "
+                "checked here; its owner's gateway answers that (GET /v1/verify)."
+            )
     # 3) Its anchor event, in the block the registry names: transaction and publisher.
     event = _anchor_event(client, dataset_id, root, record.block_number)
     block = client.block(record.block_number)
@@ -511,7 +521,7 @@ def verify_bundle(
     return BundleCheck(
         format=fmt,
         leaf="0x" + leaf.hex(),
-        kind=leaf_kind(bundle["leaf"]["types"])[0],
+        kind=leaf_is,
         root="0x" + root.hex(),
         dataset_id="0x" + dataset_id.hex(),
         version_id="0x" + version.hex(),

@@ -171,7 +171,11 @@ def test_an_erased_record_says_when_and_by_whom_and_its_salt_is_nowhere(
         "--out",
         str(bundle),
     )
-    assert cli.json("verify-proof", str(bundle))["valid"] is True
+    checked = cli.json("verify-proof", str(bundle))
+    assert checked["valid"] is True
+    # A bundle of the version says what it cannot tell: whether its record is an erased one.
+    [note] = [s for s in checked["unchecked"] if "erased" in s]
+    assert note.startswith("its owner has erased 1 record(s) of this version")
     # The erased row may be blanked in the data file: the others are still proven.
     rows = data.read_text(encoding="utf-8").splitlines()
     rows[2] = ",,"
