@@ -1200,6 +1200,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "acknowledge N, or POST /v1/checkpoints/conflicts/N/acknowledge with an admin key).",
     ),
     "checkpoints.conflicts": ("冲突", "Conflicts"),
+    "checkpoints.banner": (
+        "检查点冲突：区块 {blocks} 被签署了不同的哈希（可能是分叉，也可能有部门作假）。"
+        "确认之前，本网关报告未就绪。",
+        "Checkpoint conflict: different hashes were signed for block {blocks} (a fork, or a "
+        "department that lies). Until it is acknowledged, this gateway reports not ready.",
+    ),
+    "checkpoints.banner_link": ("查看冲突", "See the conflict"),
     "checkpoints.conflicts_none": (
         "没有冲突：没有任何区块号被签署过两个不同的哈希。",
         "No conflict: no block number has two different hashes signed.",

@@ -262,10 +262,13 @@ def render(
     request = portal.request
     index: dict[str, Any] | None = None
     flagged: dict[str, list[str]] = {}
+    conflicts: list[int] = []
     with portal.session() as session:
         if footer:
             index = queries.index_status(session=session)
             flagged = queries.flagged_departments(session=session)
+            if template != "checkpoints.html":  # which shows them whole, first
+                conflicts = queries.open_conflicts(session=session)
         names = catalogue.names_for(session=session, hashes=_hashes_in(context))
     zone_name = portal.state.settings.timezone
     zone = time_zone(zone_name)
@@ -284,6 +287,8 @@ def render(
             "index": index,
             # Departments whose names need their id beside them (events name theirs by name).
             "department_flags": flagged,
+            # Block numbers with two hashes signed, not acknowledged: a banner on every page.
+            "checkpoint_conflicts": conflicts,
             # What the catalogue names, checked, among the page's hashes (macro named).
             "names": names,
             "version": __version__,

@@ -636,12 +636,22 @@ def test_a_checkpoint_conflict_is_shown_until_it_is_acknowledged(
             expect(row.locator("time")).to_have_count(1)
             shot(page, "checkpoints-conflict")
             open_found = axe_violations_after_load(axe_page)
+            # That page shows the conflict whole; every other page has a banner leading to it.
+            expect(page.locator("[data-conflict-banner]")).to_have_count(0)
+            page.goto(base + "/datasets")
+            banner = page.locator(f"[data-conflict-banner='{number}'][role='alert']")
+            expect(banner).to_contain_text(f"检查点冲突：区块 {number} 被签署了不同的哈希")
+            expect(banner.locator("a")).to_have_attribute("href", "/audit/checkpoints")
+            axe_page.goto(base + "/datasets")
+            banner_found = axe_violations_after_load(axe_page)
 
             acknowledged = page.request.post(
                 f"{base}/v1/checkpoints/conflicts/{number}/acknowledge",
                 headers={"X-API-Key": admin},
             )
             assert acknowledged.status == 200, acknowledged.text()
+            page.goto(base + "/datasets?lang=en")
+            expect(page.locator("[data-conflict-banner]")).to_have_count(0)
             page.goto(base + "/audit/checkpoints?lang=en")
             expect(page.get_by_test_id("open-conflicts")).to_have_count(0)
             moved = page.locator(f"article[data-conflict='{number}'][data-state='acknowledged']")
@@ -657,11 +667,11 @@ def test_a_checkpoint_conflict_is_shown_until_it_is_acknowledged(
             expect(page.locator("#latest-checkpoint")).to_have_attribute(
                 "data-number", str(earlier)
             )
-            axe_page.reload()
+            axe_page.goto(base + "/audit/checkpoints")
             acknowledged_found = axe_violations_after_load(axe_page)
         finally:
             server.close()
-    found = {"open": open_found, "acknowledged": acknowledged_found}
+    found = {"open": open_found, "banner": banner_found, "acknowledged": acknowledged_found}
     assert not any(found.values()), json.dumps(found, ensure_ascii=False, indent=1)
 
 
