@@ -389,12 +389,9 @@ def record_leaf(data: Path, record: int, salts: Path | None) -> tuple[dict[str, 
         raise InputError(
             "--record needs --salts: the salts sidecar made when the records were anchored."
         )
-    kept = hashing.read_salts(salts)
-    entries = [hashing.record_at(data, record, salts=kept, digest=d) for d in hashing.DIGESTS]
-    hashes: dict[str, bytes] = {
-        d: e.record_hash for d, e in zip(hashing.DIGESTS, entries, strict=True)
-    }
-    return hashes, entries[0].salt
+    entries = hashing.record_at_digests(data, record, salts=hashing.read_salts(salts))
+    hashes: dict[str, bytes] = {d: e.record_hash for d, e in entries.items()}
+    return hashes, entries["sha256"].salt
 
 
 @app.command()

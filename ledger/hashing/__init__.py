@@ -20,6 +20,7 @@ Records (CSV or JSON Lines; see :mod:`ledger.hashing._records`)::
     record_entry(row, salt) -> (record_hash, salt)
     hash_records(path, *, fmt=None, salts=None, on_progress=None) -> RecordSet
     record_at(path, row, *, salts) -> RecordEntry                     # one row, erased ones kept
+    record_at_digests(path, row, *, salts) -> {digest: RecordEntry}   # by each, one reading
 
 Salts sidecar (format ``xietong-salts/1``; see :mod:`ledger.hashing._salts`)::
 
@@ -74,6 +75,7 @@ from ._records import (
     RecordSet,
     hash_records,
     record_at,
+    record_at_digests,
     record_entry,
     record_format_of,
     record_hash,
@@ -123,6 +125,7 @@ __all__ = [
     "loads_strict",
     "read_salts",
     "record_at",
+    "record_at_digests",
     "record_entry",
     "record_format_of",
     "record_hash",

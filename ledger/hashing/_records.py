@@ -26,14 +26,14 @@ import io
 import itertools
 import os
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
 from ._canonical import _cut, _utf16_key, canonical_json, loads_strict
-from ._digests import Digest, hasher
+from ._digests import DIGESTS, Digest, hasher
 from ._errors import (
     CanonicalJsonError,
     EmptyDatasetError,
@@ -52,6 +52,7 @@ __all__ = [
     "RecordStream",
     "hash_records",
     "record_at",
+    "record_at_digests",
     "record_entry",
     "record_format_of",
     "record_hash",
@@ -199,7 +200,19 @@ def _decoded_lines(stream: Iterable[bytes], name: str, counter: list[int]) -> It
             ) from None
 
 
-def _csv_hashes(stream: Iterable[bytes], name: str, digest: Digest = "sha256") -> Iterator[bytes]:
+def _row_hasher(digests: tuple[Digest, ...]) -> Callable[[bytes], bytes]:
+    """What a row's canonical JSON becomes: its digest, or each of ``digests`` one after the
+    other (32 bytes each), so that one reading of a file gives them all."""
+    if len(digests) == 1:
+        new = hasher(digests[0])
+        return lambda data: new(data).digest()
+    news = [hasher(d) for d in digests]
+    return lambda data: b"".join([new(data).digest() for new in news])
+
+
+def _csv_hashes(
+    stream: Iterable[bytes], name: str, digests: tuple[Digest, ...] = ("sha256",)
+) -> Iterator[bytes]:
     counter = [0]
     reader = csv.reader(_decoded_lines(stream, name, counter), strict=True)
     try:
@@ -228,7 +241,7 @@ def _csv_hashes(stream: Iterable[bytes], name: str, digest: Digest = "sha256") -
         ("{" if n == 0 else ",") + encode_basestring(header[i]) + ":" for n, i in enumerate(order)
     ]
     pairs = list(zip(prefixes, order, strict=True))
-    new = hasher(digest)
+    row_hash = _row_hasher(digests)
     while True:
         start = counter[0] + 1
         try:
@@ -247,11 +260,13 @@ def _csv_hashes(stream: Iterable[bytes], name: str, digest: Digest = "sha256") -
                 line=start,
             )
         text = "".join([prefix + encode_basestring(values[i]) for prefix, i in pairs]) + "}"
-        yield new(text.encode("utf-8")).digest()
+        yield row_hash(text.encode("utf-8"))
 
 
-def _jsonl_hashes(stream: Iterable[bytes], name: str, digest: Digest = "sha256") -> Iterator[bytes]:
-    new = hasher(digest)
+def _jsonl_hashes(
+    stream: Iterable[bytes], name: str, digests: tuple[Digest, ...] = ("sha256",)
+) -> Iterator[bytes]:
+    row_hash = _row_hasher(digests)
     counter = [0]
 
     def bad(reason: str) -> Exception:
@@ -266,7 +281,7 @@ def _jsonl_hashes(stream: Iterable[bytes], name: str, digest: Digest = "sha256")
         if not isinstance(row, dict):
             raise bad(f"it is a JSON {_json_kind(row)}, not an object")
         try:
-            yield new(canonical_json(row)).digest()
+            yield row_hash(canonical_json(row))
         except CanonicalJsonError as exc:
             raise bad(str(exc).rstrip(".")) from None
 
@@ -297,10 +312,11 @@ def _read_records(
     chunk_rows: int,
     on_progress: ProgressCallback | None,
     whole: bool = True,
-    digest: Digest = "sha256",
+    digests: tuple[Digest, ...] = ("sha256",),
 ) -> tuple[bytes, int]:
     """Hash the rows of ``name`` ``chunk_rows`` at a time, handing each chunk on as
-    ``take(record_hashes, salts)`` (the given ``salts``, or fresh ones from :mod:`secrets`);
+    ``take(record_hashes, salts)`` (the given ``salts``, or fresh ones from :mod:`secrets`;
+    a record hash is its ``digests`` one after the other);
     return the file's SHA-256 and row count, once every check has passed. Salts with erased
     rows are refused for the ``whole`` file (those rows have no leaf any more); otherwise their
     rows get a zero salt, which no caller uses."""
@@ -325,12 +341,12 @@ def _read_records(
         raw = _HashingReader(fd, name=name, total=st.st_size, on_progress=on_progress)
         with io.BufferedReader(raw, CHUNK_SIZE) as stream:
             rows = (
-                _csv_hashes(stream, name, digest)
+                _csv_hashes(stream, name, digests)
                 if record_format == "csv"
-                else _jsonl_hashes(stream, name, digest)
+                else _jsonl_hashes(stream, name, digests)
             )
-            while digests := list(itertools.islice(rows, chunk_rows)):
-                k = len(digests)
+            while hashes := list(itertools.islice(rows, chunk_rows)):
+                k = len(hashes)
                 if salts is None:
                     drawn = secrets.token_bytes(SALT_SIZE * k)
                     chunk_salts = [
@@ -340,7 +356,7 @@ def _read_records(
                     chunk_salts = list(given[count : count + k])
                     if len(chunk_salts) < k:  # more rows than salts: reported below
                         chunk_salts += [bytes(SALT_SIZE)] * (k - len(chunk_salts))
-                take(digests, chunk_salts)
+                take(hashes, chunk_salts)
                 count += k
             stream.read()  # hash to the end even if the parser stopped early
             source_sha256 = raw.digest()
@@ -410,7 +426,7 @@ def hash_records(
         take,
         chunk_rows=STREAM_CHUNK_ROWS,
         on_progress=on_progress,
-        digest=digest,
+        digests=(digest,),
     )
     if salts is not None:
         used = salts
@@ -448,17 +464,31 @@ def record_at(
         HashingError: there is no row ``row``.
         SaltsMismatchError, RecordFormatError, …: as :func:`hash_records`.
     """
+    return record_at_digests(path, row, salts=salts, fmt=fmt, digests=(digest,))[digest]
+
+
+def record_at_digests(
+    path: str | os.PathLike[str],
+    row: int,
+    *,
+    salts: Salts,
+    fmt: RecordFormat | None = None,
+    digests: Sequence[Digest] = DIGESTS,
+) -> dict[Digest, RecordEntry]:
+    """The entry of row ``row`` by each of ``digests``, from one reading of the file (what
+    :func:`record_at` gives for one); the same errors."""
     name = os.fspath(path)
     record_format = _record_format(name, fmt)
     salt = salts.salt(row, name=name)
+    wanted = tuple(dict.fromkeys(digests))
     found: list[bytes] = []
     seen = 0
 
-    def take(digests: list[bytes], _salts: list[bytes]) -> None:
+    def take(hashes: list[bytes], _salts: list[bytes]) -> None:
         nonlocal seen
-        if seen <= row < seen + len(digests):
-            found.append(digests[row - seen])
-        seen += len(digests)
+        if seen <= row < seen + len(hashes):
+            found.append(hashes[row - seen])
+        seen += len(hashes)
 
     _read_records(
         name,
@@ -468,9 +498,10 @@ def record_at(
         chunk_rows=STREAM_CHUNK_ROWS,
         on_progress=None,
         whole=False,
-        digest=digest,
+        digests=wanted,
     )
-    return RecordEntry(row, found[0], salt)
+    joined = found[0]
+    return {d: RecordEntry(row, joined[32 * i : 32 * (i + 1)], salt) for i, d in enumerate(wanted)}
 
 
 # ---------------------------------------------------------------------------- streaming
@@ -543,7 +574,7 @@ def stream_records(
             take,
             chunk_rows=chunk_rows,
             on_progress=on_progress,
-            digest=digest,
+            digests=(digest,),
         )
         if writer is not None:
             writer.finish(Path(name).name, source_sha256, record_format, count)

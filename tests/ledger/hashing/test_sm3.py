@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -82,6 +83,37 @@ def test_a_directory_and_records_hashed_with_sm3(tmp_path: Path) -> None:
     assert records.entries[0].record_hash == hashlib.new("sm3", canonical).digest()
     again = hashing.record_at(data, 0, salts=records.salts, digest="sm3")
     assert again.record_hash == records.entries[0].record_hash
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_a_row_by_both_digests_is_read_once(
+    tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [{"编号": f"DB{i}", "姓名": f"王{i}"} for i in range(3)]
+    data = tmp_path / f"rows.{suffix}"
+    if suffix == "csv":
+        text = "编号,姓名\n" + "".join(f"{r['编号']},{r['姓名']}\n" for r in rows)
+    else:
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    data.write_text(text, encoding="utf-8")
+    salts = hashing.hash_records(data).salts
+    opened: list[str] = []
+    real_open = os.open
+    monkeypatch.setattr(
+        os, "open", lambda path, *a, **k: opened.append(os.fspath(path)) or real_open(path, *a, **k)
+    )
+    both = hashing.record_at_digests(data, 2, salts=salts)
+    reads = opened.count(str(data))
+    monkeypatch.undo()
+    canonical = hashing.canonical_json(rows[2])
+    assert both["sha256"].record_hash == hashlib.sha256(canonical).digest()
+    assert both["sm3"].record_hash == hashlib.new("sm3", canonical).digest()
+    assert both["sha256"].salt == both["sm3"].salt == salts.values[2]
+    for digest in hashing.DIGESTS:
+        assert both[digest] == hashing.record_at(data, 2, salts=salts, digest=digest)
+    # Its SHA-256 checked against the sidecar first, then one reading for both digests (one
+    # per digest would be four).
+    assert reads == 2, opened
 
 
 def test_an_unknown_digest_is_one_sentence() -> None:
