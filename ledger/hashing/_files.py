@@ -209,30 +209,6 @@ def _hash_path(
     done: int = 0,
     total: int | None = None,
     follow: bool = False,
-    digest: Digest = "sha256",
-) -> tuple[bytes, int]:
-    values, size = _hash_path_all(
-        path,
-        name=name,
-        expect=expect,
-        on_progress=on_progress,
-        done=done,
-        total=total,
-        follow=follow,
-        digests=(digest,),
-    )
-    return values[0], size
-
-
-def _hash_path_all(
-    path: str,
-    *,
-    name: str,
-    expect: os.stat_result | None,
-    on_progress: ProgressCallback | None,
-    done: int = 0,
-    total: int | None = None,
-    follow: bool = False,
     digests: tuple[Digest, ...],
 ) -> tuple[list[bytes], int]:
     fd, before = _open_checked(path, name=name, expect=expect, follow=follow)
@@ -309,7 +285,7 @@ def file_digests(
         raise NotARegularFileError(
             f"{name} is {_special_kind(st.st_mode)}; only regular files can be hashed."
         )
-    values, _ = _hash_path_all(
+    values, _ = _hash_path(
         name, name=name, expect=st, on_progress=on_progress, follow=True, digests=digests
     )
     return dict(zip(digests, values, strict=True))
@@ -424,7 +400,9 @@ def file_entry(
                 f"{name} under {base} is {_special_kind(st.st_mode)}; only regular files can be leaves."
             )
     leaf = leaf_path(parts)
-    value, size = _hash_path(path, name=leaf, expect=st, on_progress=on_progress, digest=digest)
+    [value], size = _hash_path(
+        path, name=leaf, expect=st, on_progress=on_progress, digests=(digest,)
+    )
     return FileEntry(content_hash=value, path=leaf, size=size, digest=digest)
 
 
@@ -531,14 +509,14 @@ def walk_directory(
     entries: list[FileEntry] = []
     done = 0
     for item in listed:
-        value, size = _hash_path(
+        [value], size = _hash_path(
             item.path,
             name=item.leaf,
             expect=item.stat,
             on_progress=on_progress,
             done=done,
             total=total,
-            digest=digest,
+            digests=(digest,),
         )
         done += size
         entries.append(FileEntry(content_hash=value, path=item.leaf, size=size, digest=digest))
