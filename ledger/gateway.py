@@ -102,7 +102,7 @@ class Gateway:
             self.deployment,
             self.engine,
             confirmations=self.settings.confirmations,
-            on_moved=self._index_moved,
+            on_moved=self._standing_moved,
         )
 
     def anchorer(self) -> Anchorer:
@@ -140,6 +140,7 @@ class Gateway:
             interval=self.settings.checkpoint_interval,
             confirmations=self.settings.confirmations,
             peers=self.settings.checkpoint_peers,
+            on_moved=self._standing_moved,
         )
 
     def _holds_key(self) -> bool:
@@ -165,11 +166,11 @@ class Gateway:
         """The lowest cosigned checkpoint a proof bundle of a block from ``at_least`` carries."""
         return self._reader.cosigned(at_least=at_least, at_most=at_most)
 
-    def _index_moved(self) -> None:
-        """An indexer of this gateway ended a pass: its verifiers forget the index
-        generation they keep (their next answers read it)."""
+    def _standing_moved(self) -> None:
+        """An indexer or witness of this gateway ended a pass: its verifiers forget the index
+        generation and signatures' mark they keep (their next answers read them)."""
         for verifier in list(self._verifiers):
-            verifier.index.forget_generation()
+            verifier.index.forget_standing()
 
     def dataset_digest(self, dataset_id: bytes) -> Digest | None:
         """The content digest the dataset was registered for (its metadata, docs/SM3.md);

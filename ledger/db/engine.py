@@ -45,16 +45,21 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 PG_CONNECT_TIMEOUT = 5
 _SCHEMA_LOCK = 0x78696574  # "xiet": serialises schema changes of gateways sharing a database
 #: PostgreSQL: the channel on which every move of the indexer's checkpoint (block number or
-#: hash changed, the row made or removed, the table emptied) is announced when its transaction
-#: commits, by the triggers :func:`init_db` puts on ``indexer_checkpoint``; readers that keep
-#: the index's generation in memory (``ledger.verify``) LISTEN on it.
+#: hash changed, the row made or removed, the table emptied) and every change of the checkpoint
+#: signatures held (a row added or removed, the table emptied) is announced when its
+#: transaction commits, by the triggers :func:`init_db` puts on ``indexer_checkpoint`` and
+#: ``checkpoint_signature``; readers that keep the index's generation and the signatures'
+#: mark in memory (``ledger.verify``) LISTEN on it.
 CHECKPOINT_CHANNEL = "xietong_index_checkpoint"
-#: The triggers that announce them (a reader keeps a generation only when all are there).
-CHECKPOINT_TRIGGERS = (
-    "indexer_checkpoint_moved",  # block number or hash updated
-    "indexer_checkpoint_set",  # the row inserted or deleted
-    "indexer_checkpoint_emptied",  # the table truncated
-)
+#: The triggers that announce them, and their tables (a reader keeps a generation only when
+#: all are there).
+CHECKPOINT_TRIGGERS = {
+    "indexer_checkpoint_moved": "indexer_checkpoint",  # block number or hash updated
+    "indexer_checkpoint_set": "indexer_checkpoint",  # the row inserted or deleted
+    "indexer_checkpoint_emptied": "indexer_checkpoint",  # the table truncated
+    "checkpoint_signature_changed": "checkpoint_signature",  # a row added, changed or removed
+    "checkpoint_signature_emptied": "checkpoint_signature",  # the table truncated
+}
 _ANNOUNCE_CHECKPOINT = (
     f"""CREATE OR REPLACE FUNCTION xietong_announce_checkpoint() RETURNS trigger
     LANGUAGE plpgsql AS $$
@@ -62,19 +67,28 @@ _ANNOUNCE_CHECKPOINT = (
         PERFORM pg_notify('{CHECKPOINT_CHANNEL}', '');
         RETURN NULL;
     END $$""",
-    f"""CREATE OR REPLACE TRIGGER {CHECKPOINT_TRIGGERS[0]} AFTER UPDATE ON indexer_checkpoint
+    """CREATE OR REPLACE TRIGGER indexer_checkpoint_moved AFTER UPDATE ON indexer_checkpoint
     FOR EACH ROW WHEN (OLD.block_number IS DISTINCT FROM NEW.block_number
                        OR OLD.block_hash IS DISTINCT FROM NEW.block_hash)
     EXECUTE FUNCTION xietong_announce_checkpoint()""",
-    f"""CREATE OR REPLACE TRIGGER {CHECKPOINT_TRIGGERS[1]} AFTER INSERT OR DELETE
+    """CREATE OR REPLACE TRIGGER indexer_checkpoint_set AFTER INSERT OR DELETE
     ON indexer_checkpoint FOR EACH ROW EXECUTE FUNCTION xietong_announce_checkpoint()""",
-    f"""CREATE OR REPLACE TRIGGER {CHECKPOINT_TRIGGERS[2]} AFTER TRUNCATE ON indexer_checkpoint
+    """CREATE OR REPLACE TRIGGER indexer_checkpoint_emptied AFTER TRUNCATE ON indexer_checkpoint
     FOR EACH STATEMENT EXECUTE FUNCTION xietong_announce_checkpoint()""",
+)
+#: The signatures' triggers (``checkpoint_signature`` is an off-chain table, made by the
+#: migrations: these are made after them).
+_ANNOUNCE_SIGNATURES = (
+    """CREATE OR REPLACE TRIGGER checkpoint_signature_changed AFTER INSERT OR UPDATE OR DELETE
+    ON checkpoint_signature FOR EACH ROW EXECUTE FUNCTION xietong_announce_checkpoint()""",
+    """CREATE OR REPLACE TRIGGER checkpoint_signature_emptied AFTER TRUNCATE
+    ON checkpoint_signature FOR EACH STATEMENT EXECUTE FUNCTION xietong_announce_checkpoint()""",
 )
 #: How many of the triggers the table has, enabled (all of them: moves are announced; one
 #: disabled with ALTER TABLE … DISABLE TRIGGER counts as missing).
 CHECKPOINT_TRIGGERS_PRESENT = (
-    "SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass('indexer_checkpoint')"
+    "SELECT count(*) FROM pg_trigger WHERE tgrelid IN"
+    " (to_regclass('indexer_checkpoint'), to_regclass('checkpoint_signature'))"
     " AND tgname = ANY(%(names)s) AND tgenabled IN ('O', 'A')"
 )
 
@@ -208,17 +222,18 @@ def init_db(engine: Engine) -> None:
                     text("SELECT pg_notify(:channel, '')"), {"channel": CHECKPOINT_CHANNEL}
                 )
         SQLModel.metadata.create_all(connection, tables=projections)
-        if connection.dialect.name == "postgresql" and connection.exec_driver_sql(
-            CHECKPOINT_TRIGGERS_PRESENT, {"names": list(CHECKPOINT_TRIGGERS)}
-        ).scalar() != len(CHECKPOINT_TRIGGERS):
-            # Part of the projection's schema (dropped with the table, made again here), made
-            # only when one is missing: replacing a trigger locks the table against writes.
-            for statement in _ANNOUNCE_CHECKPOINT:
-                connection.execute(text(statement))
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        if connection.dialect.name == "postgresql" and connection.exec_driver_sql(
+            CHECKPOINT_TRIGGERS_PRESENT, {"names": list(CHECKPOINT_TRIGGERS)}
+        ).scalar() != len(CHECKPOINT_TRIGGERS):
+            # The checkpoint's are part of the projection's schema (dropped with the table,
+            # made again here); all are made only when one is missing: replacing a trigger
+            # locks its table against writes.
+            for statement in (*_ANNOUNCE_CHECKPOINT, *_ANNOUNCE_SIGNATURES):
+                connection.execute(text(statement))
 
 
 def _projection_schema_changed(connection: Connection, projections: list[Table]) -> bool:

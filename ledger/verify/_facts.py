@@ -44,10 +44,12 @@ from ._errors import NotAnchoredError
 from ._gate import would_block
 from ._generation import (
     CHECKPOINT,
+    SIGNATURES_MARK,
     PostgresGeneration,
     SqliteGeneration,
-    generation_of,
+    Standing,
     postgres_statement,
+    standing_of,
 )
 
 __all__ = [
@@ -66,11 +68,14 @@ _TREE_CACHE = 16
 _LEAF = LeafRow.__table__  # type: ignore[attr-defined]
 _CHECKPOINT = IndexerCheckpoint.__table__  # type: ignore[attr-defined]
 _LEAF_COLUMNS = ("root", "leaf_hash", "kind", "content_hash", "path", "record_index", "digest")
-#: Leaves by content or leaf hash, with the index's checkpoint (a row of NULL leaf columns
-#: when no leaf matches; no row when nothing is indexed).
+#: Leaves by content or leaf hash, with the index's checkpoint and the checkpoint signatures'
+#: mark (a row of NULL leaf columns when no leaf matches; no row when nothing is indexed).
 _LEAVES_AND_CHECKPOINT = {
     column: sa_select(
-        _CHECKPOINT.c.block_number, _CHECKPOINT.c.block_hash, *(_LEAF.c[n] for n in _LEAF_COLUMNS)
+        _CHECKPOINT.c.block_number,
+        _CHECKPOINT.c.block_hash,
+        SIGNATURES_MARK,
+        *(_LEAF.c[n] for n in _LEAF_COLUMNS),
     )
     .select_from(_CHECKPOINT.outerjoin(_LEAF, _LEAF.c[column] == bindparam("key")))
     .where(_CHECKPOINT.c.id == 1)
@@ -222,7 +227,7 @@ class IndexReader:
                 split = self._split(rows)
                 if split is None:  # nothing indexed yet, or a reindex under way: no checkpoint
                     rest = connection.execute(_LEAVES[column], {"key": key}).all()
-                    split = IndexFacts(None), [_Leaf(*row) for row in rest]
+                    split = IndexFacts(None), [_Leaf(*row) for row in rest], None
                 yield IndexRead(self, reads, *split)
             finally:
                 reads.close()
@@ -237,30 +242,31 @@ class IndexReader:
         split = self._split(rows)
         if split is None:  # nothing indexed yet, or a reindex under way: no checkpoint
             rest = await self._postgres.fetch(_LEAVES_PG[column], {"key": key})
-            split = IndexFacts(None), [_Leaf(*row) for row in rest]
+            split = IndexFacts(None), [_Leaf(*row) for row in rest], None
         return IndexRead(self, Reads(None), *split)
 
-    def _split(self, rows: Sequence[Any]) -> tuple[IndexFacts, list[Any]] | None:
-        """The facts kept for the generation the rows of ``_LEAVES_AND_CHECKPOINT`` carry, and
-        their leaves; None without a checkpoint (no row)."""
-        generation = generation_of(rows[0] if rows else None)
-        if generation is None:
+    def _split(self, rows: Sequence[Any]) -> tuple[IndexFacts, list[Any], int | None] | None:
+        """The facts kept for the generation the rows of ``_LEAVES_AND_CHECKPOINT`` carry,
+        their leaves and the signatures' mark; None without a checkpoint (no row)."""
+        standing = standing_of(rows[0] if rows else None)
+        if standing is None:
             return None
-        return self._generation(generation), [_Leaf(*row[2:]) for row in rows if row[2]]
+        leaves = [_Leaf(*row[3:]) for row in rows if row[3]]
+        return self._generation(standing.generation), leaves, standing.signatures
 
-    def generation(self) -> tuple[int, str] | None:
-        """The index's checkpoint (block number, hash) now; None when nothing is indexed.
-        Inside ``in_memory`` on a database server: WouldBlockError (see
-        :meth:`generation_async`)."""
+    def standing(self) -> Standing | None:
+        """The index's checkpoint (block number, hash) and the signatures' mark now; None
+        when nothing is indexed. Inside ``in_memory`` on a database server: WouldBlockError
+        (see :meth:`standing_async`)."""
         if not self.embedded:
             would_block("a database server")
         with self.engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT")
-            return generation_of(connection.execute(CHECKPOINT).first())
+            return standing_of(connection.execute(CHECKPOINT).first())
 
-    async def generation_async(self) -> tuple[int, str] | None:
-        """:meth:`generation` without a thread: on SQLite read at once; on PostgreSQL the
-        generation kept while the checkpoint's moves are watched, else read over an
+    async def standing_async(self) -> Standing | None:
+        """:meth:`standing` without a thread: on SQLite read at once; on PostgreSQL the
+        standing kept while the checkpoint's moves are watched, else read over an
         asynchronous connection of this process's event loop (see ``._generation``).
 
         Raises GenerationUnknownError when it cannot tell (the server does not answer, the
@@ -270,9 +276,10 @@ class IndexReader:
             return self._sqlite.read()
         return await self._postgres.read()
 
-    def forget_generation(self) -> None:
-        """This process moved the index's checkpoint (its indexer's pass returned): forget
-        the generation kept, so the next answers read it (any thread)."""
+    def forget_standing(self) -> None:
+        """This process moved the index's checkpoint or added checkpoint signatures (its
+        indexer's or witness's pass returned): forget the standing kept, so the next answers
+        read it (any thread)."""
         if "_postgres" in vars(self):
             self._postgres.forget()
 
@@ -283,7 +290,7 @@ class IndexReader:
 
     @cached_property
     def _sqlite(self) -> SqliteGeneration:
-        return SqliteGeneration(self.engine, self.generation)
+        return SqliteGeneration(self.engine, self.standing)
 
     @cached_property
     def _postgres(self) -> PostgresGeneration:
@@ -338,12 +345,19 @@ class IndexRead:
     facts of that generation, read on demand over the answer's connection and kept."""
 
     def __init__(
-        self, reader: IndexReader, reads: Reads, facts: IndexFacts, leaves: list[Any]
+        self,
+        reader: IndexReader,
+        reads: Reads,
+        facts: IndexFacts,
+        leaves: list[Any],
+        signatures: int | None,
     ) -> None:
         self.reads = reads
         self.facts = facts
         #: Rows of root, leaf_hash, kind, content_hash, path, record_index and digest.
         self.leaves = leaves
+        #: The checkpoint signatures' mark read with them (None: nothing indexed).
+        self.signatures = signatures
         #: Whether a version came from this gateway's anchorings, not from the index.
         self.unindexed = False
         self._reader = reader

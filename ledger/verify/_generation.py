@@ -1,5 +1,9 @@
-"""The index's generation (the indexer's checkpoint: block number and hash) read without a
-worker thread, for answers kept in memory (``Verifier.stamp_async``).
+"""The index's generation (the indexer's checkpoint: block number and hash), with the mark of
+the checkpoint signatures held (the highest id of ``checkpoint_signature``: rows are only ever
+added, so a new signature, collected or own, moves it), read without a worker thread, for
+answers kept in memory (``Verifier.stamp_async``) and the cosigned checkpoints their proof
+bundles carry (``ledger.verify._cosigned``). The two together are a :class:`Standing`, read in
+one statement; below, "the generation" and "the checkpoint's moves" stand for both.
 
 * :class:`SqliteGeneration`: a SQLite file read over a plain ``sqlite3`` connection of the
   calling thread, one statement per read.
@@ -10,13 +14,15 @@ worker thread, for answers kept in memory (``Verifier.stamp_async``).
 
 What a kept generation may lag behind, and why that is enough:
 
-* a move made by another process (another gateway's indexer, ``xietong index``) is known
+* a move made by another process (another gateway's indexer or witness, ``xietong index``,
+  ``xietong checkpoint run``) is known
   when its announcement arrives, which PostgreSQL sends once the move commits (well under a
   millisecond on one host);
-* a pass of this process's own indexer that moved the checkpoint makes it forget before the
-  pass returns (:meth:`PostgresGeneration.forget`, called by the gateway's indexers): once
-  a pass has returned, this process's answers stand on what it indexed (the chunks a long
-  pass commits on the way are learnt from their announcements, like another process's);
+* a pass of this process's own indexer or witness makes it forget before the pass returns
+  (:meth:`PostgresGeneration.forget`, called by the gateway's indexers and witnesses): once
+  a pass has returned, this process's answers stand on what it indexed and signed (the
+  chunks a long pass commits on the way are learnt from their announcements, like another
+  process's);
 * without all the triggers enabled (a database the gateway has not started on since), or
   while the watching connection is down, nothing is kept and each read asks the database;
 * an announcement lost on the way all the same (a trigger disabled while the watch runs, a
@@ -35,8 +41,9 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -48,24 +55,43 @@ from ..db.engine import (
     CHECKPOINT_TRIGGERS_PRESENT,
     PG_CONNECT_TIMEOUT,
 )
-from ..db.tables import IndexerCheckpoint
+from ..db.tables import CheckpointSignature, IndexerCheckpoint
 
 __all__ = [
     "CHECKPOINT",
+    "SIGNATURES_MARK",
     "WATCHER_NAME",
     "Generation",
     "GenerationUnknownError",
     "PostgresGeneration",
     "PostgresStatement",
     "SqliteGeneration",
+    "Standing",
     "generation_of",
     "postgres_statement",
+    "standing_of",
 ]
 
 Generation = tuple[int, str]
+
+
+class Standing(NamedTuple):
+    """Where the gateway's database stands for its answers: the index's generation, and the
+    mark of the checkpoint signatures held (0: none)."""
+
+    generation: Generation
+    signatures: int
+
+
 _TABLE = IndexerCheckpoint.__table__  # type: ignore[attr-defined]
-#: The index's checkpoint alone (its generation): the statement, and its text per driver.
-CHECKPOINT = sa_select(_TABLE.c.block_number, _TABLE.c.block_hash).where(_TABLE.c.id == 1)
+_SIGNATURES = CheckpointSignature.__table__  # type: ignore[attr-defined]
+#: The signatures' mark, as a column of another statement.
+SIGNATURES_MARK = sa_select(func.max(_SIGNATURES.c.id)).scalar_subquery().label("signatures")
+#: The index's checkpoint alone (its generation) and the signatures' mark: the statement, and
+#: its text per driver.
+CHECKPOINT = sa_select(_TABLE.c.block_number, _TABLE.c.block_hash, SIGNATURES_MARK).where(
+    _TABLE.c.id == 1
+)
 _CHECKPOINT_SQLITE = str(
     CHECKPOINT.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
 )
@@ -91,7 +117,7 @@ def postgres_statement(statement: Select[Any]) -> PostgresStatement:
 _CHECKPOINT_POSTGRES = postgres_statement(CHECKPOINT)
 #: The ``application_name`` of the watching connection (as ``pg_stat_activity`` shows it).
 WATCHER_NAME = "xietong-checkpoint-watch"
-#: Not known (nothing kept): a distinct object, as None is a generation (nothing indexed).
+#: Not known (nothing kept): a distinct object, as None is a standing (nothing indexed).
 _UNKNOWN: Any = object()
 
 
@@ -106,19 +132,25 @@ def generation_of(row: Any) -> Generation | None:
     return None if row is None else (int(row[0]), str(row[1]))
 
 
+def standing_of(row: Any) -> Standing | None:
+    """The standing a row of :data:`CHECKPOINT` (block number, block hash, signatures' mark
+    first) holds; None for no row (nothing indexed)."""
+    return None if row is None else Standing((int(row[0]), str(row[1])), int(row[2] or 0))
+
+
 class SqliteGeneration:
     """The index's checkpoint read from a SQLite file over a plain ``sqlite3`` connection of
     the calling thread (read-only, autocommit: each read sees the last commit), without
     SQLAlchemy's pool and statement machinery (most of the cost of so small a read); through
     ``fallback`` (a read over the engine) for a database that is not a file."""
 
-    def __init__(self, engine: Engine, fallback: Callable[[], Generation | None]) -> None:
+    def __init__(self, engine: Engine, fallback: Callable[[], Standing | None]) -> None:
         database = engine.url.database
         self._path = database if database and database != ":memory:" else None
         self._fallback = fallback
         self._local = threading.local()
 
-    def read(self) -> Generation | None:
+    def read(self) -> Standing | None:
         if self._path is None:
             return self._fallback()
         try:
@@ -132,7 +164,7 @@ class SqliteGeneration:
         except sqlite3.Error:
             self._local.connection = None
             raise GenerationUnknownError from None
-        return generation_of(row)
+        return standing_of(row)
 
 
 class PostgresGeneration:
@@ -168,7 +200,7 @@ class PostgresGeneration:
         self._slots: asyncio.Semaphore | None = None
         self._failed_at = -math.inf
         self._lock = threading.Lock()
-        self._known: Generation | None = _UNKNOWN
+        self._known: Standing | None = _UNKNOWN
         self._epoch = 0
         self._watcher: asyncio.Task[None] | None = None
 
@@ -184,8 +216,9 @@ class PostgresGeneration:
             self._epoch += 1
             self._known = _UNKNOWN
 
-    async def read(self) -> Generation | None:
-        """The index's generation now: the one kept while watched, else read (one round
+    async def read(self) -> Standing | None:
+        """The standing now (the index's generation, the signatures' mark): the one kept
+        while watched, else read (one round
         trip). Raises GenerationUnknownError when the database does not answer."""
         self._adopt(asyncio.get_running_loop())
         known = self._known
@@ -194,7 +227,7 @@ class PostgresGeneration:
         if self._watcher is None:
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
         rows = await self.fetch(_CHECKPOINT_POSTGRES)
-        return generation_of(rows[0] if rows else None)
+        return standing_of(rows[0] if rows else None)
 
     async def fetch(
         self, statement: PostgresStatement, params: Mapping[str, Any] | None = None
@@ -282,11 +315,11 @@ class PostgresGeneration:
                 cursor = await connection.execute(
                     _CHECKPOINT_POSTGRES.sql, _CHECKPOINT_POSTGRES.fixed
                 )
-                generation = generation_of(await cursor.fetchone())
+                standing = standing_of(await cursor.fetchone())
                 with self._lock:
                     kept = epoch == self._epoch  # not forgotten while it was read
                     if kept:
-                        self._known = generation
+                        self._known = standing
                 if kept and await self._until_moved(connection):
                     self.forget()  # moved: reads ask the database until it is read again
         except Exception:  # a broken connection, or anything else: read per request meanwhile

@@ -24,6 +24,7 @@ from ..db.queries import iso as _iso  # None for None and for "forever" (after 9
 from ..errors import InputError
 from . import _gate
 from ._chain_view import ChainView, Clock
+from ._cosigned import CosignedCheckpoints, Lookup
 from ._errors import NotAnchoredError, WouldBlockError
 from ._facts import IndexRead, IndexReader, VersionFacts
 from ._generation import GenerationUnknownError
@@ -63,13 +64,13 @@ class Verifier:
         *,
         confirmations: int = 1,
         head_ttl: float = 0.0,
-        checkpoints: Callable[[int, int | None], dict[str, Any] | None] | None = None,
+        checkpoints: Lookup | None = None,
     ) -> None:
         """``head_ttl``: seconds a read of the chain's head may be reused (0: every answer
         reads it; a server answering many requests at once sets a fraction of a second).
         ``checkpoints(at_least, at_most)``: the cosigned checkpoint a bundle of a block from
-        ``at_least`` carries (``ledger.witness.Witness.cosigned``; None: bundles carry none)."""
-        self.checkpoints = checkpoints
+        ``at_least`` carries (``ledger.witness.Witness.cosigned``; None: bundles carry none),
+        kept per mark of the signatures held (``._cosigned``)."""
         self.engine = engine
         self.client = client
         self.confirmations = max(1, confirmations)
@@ -82,6 +83,10 @@ class Verifier:
         self._unsealed = False
         #: The index's facts, kept per generation, and the trees of roots.
         self.index = IndexReader(engine, self.chain)
+        #: The cosigned checkpoints bundles carry, kept per mark of the signatures held.
+        self.cosigned = (
+            CosignedCheckpoints(checkpoints, embedded=self.embedded) if checkpoints else None
+        )
 
     @property
     def embedded(self) -> bool:
@@ -177,6 +182,8 @@ class Verifier:
     def _answer(self, index: IndexRead, query: str) -> Verification:
         """Steps 2) to 6) of :meth:`verify`, over what ``index`` read."""
         answer = Verification(query=query, index_block=index.block)
+        if self.cosigned is not None:  # its bundles stand on the signatures this read saw
+            self.cosigned.observe(index.signatures)
         if not index.leaves:
             return answer
         # 2) The clock: the chain's time and head; the wall clock and the index's block
@@ -207,25 +214,28 @@ class Verifier:
         answer.matches.sort(key=lambda m: (m.status != "anchored", -m.version.block_number))
         answer.node_reachable = clock.reachable and self.chain.reachable()
         # 6) The same answer again while the stamp stays: every version known final
-        #    and indexed, the index standing on the chain, the node answering.
+        #    and indexed, the index standing on the chain, the node answering, no checkpoint
+        #    signature added (its bundles' checkpoints).
         #    (``known_final`` is asked before ``holds``: a version found final by this
         #    answer's own ``holds`` makes it stable from the next answer on.)
         if stable and not index.unindexed and answer.node_reachable:
-            answer.stamp = (index.generation, clock.head, clock.now)
+            answer.stamp = (index.generation, index.signatures, clock.head, clock.now)
         return answer
 
     async def stamp_async(self) -> tuple[Any, ...] | None:
         """The stamp an answer made now would carry if stable (:attr:`Verification.stamp`),
-        read without a worker thread: the index's generation (one statement, on PostgreSQL
-        over an asynchronous connection), the chain's head and time and the index's standing
-        on it as kept. None when it cannot be told from memory and that statement (the node
-        must be asked, the database does not answer): then make the answer anew."""
+        read without a worker thread: the index's generation and the checkpoint signatures'
+        mark (one statement, or kept: ``._generation``), the chain's head and time and the
+        index's standing on it as kept. None when it cannot be told from memory and that
+        statement (the node must be asked, the database does not answer): then make the
+        answer anew."""
         try:
-            generation = await self.index.generation_async()
+            standing = await self.index.standing_async()
         except GenerationUnknownError:
             return None
-        if generation is None:
+        if standing is None:
             return None
+        generation = standing.generation
         try:
             with _gate.in_memory():
                 clock = self.chain.clock(generation[0])
@@ -235,7 +245,7 @@ class Verifier:
             return None
         if not self.chain.reachable():
             return None
-        return (generation, clock.head, clock.now)
+        return (generation, standing.signatures, clock.head, clock.now)
 
     # ------------------------------------------------------------------ proof bundles
 
@@ -342,6 +352,8 @@ class Verifier:
         # Found by leaf hash alone and narrowed to the version here: given both, SQLite would
         # walk every leaf of the root (its (root, position) index looks as good to it).
         with self.index.read("leaf_hash", key) as index:
+            if self.cosigned is not None:  # the bundle stands on the signatures read here
+                self.cosigned.observe(index.signatures)
             anchored = [(r, v) for r in index.leaves for v in index.versions(r.root)]
             if version is not None:
                 anchored = [(r, v) for r, v in anchored if v.version_id == "0x" + version.hex()]
@@ -424,14 +436,12 @@ class Verifier:
         """A bundle's ``sealed`` and ``checkpoint`` members: the lowest checkpoint cosigned
         from the anchor's block (docs/CHECKPOINTS.md), and on a Clique network the sealed
         headers up to it (a checkpoint beyond what a bundle may carry is left out)."""
-        if self.checkpoints is None:
+        if self.cosigned is None:
             return self._sealed_evidence(block_number, transaction), None
-        if not self.embedded:
-            _gate.would_block("the database (the cosigned checkpoint of a proof)")
         sealed = self._sealed_evidence(block_number, transaction)
         if sealed is None:
-            return None, self.checkpoints(block_number, None)
-        checkpoint = self.checkpoints(block_number, block_number + MAX_HEADERS - 1)
+            return None, self.cosigned.lowest(block_number, None)
+        checkpoint = self.cosigned.lowest(block_number, block_number + MAX_HEADERS - 1)
         if checkpoint is None:
             return sealed, None
         return self._sealed_evidence(block_number, transaction, checkpoint["number"]), checkpoint

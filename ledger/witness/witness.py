@@ -102,8 +102,12 @@ class Witness:
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.time,
+        on_moved: Callable[[], None] | None = None,
     ) -> None:
+        """``on_moved``: called when a pass ends having added signatures, or failing (it
+        may have added some)."""
         self.engine = engine
+        self.on_moved = on_moved
         self.client = client
         self.trust = trust
         self.interval = interval
@@ -148,12 +152,18 @@ class Witness:
         if self.trust.checkpoints is None:
             return report
         touched: set[int] = set()
-        for peer in self.peers:
-            touched |= self._collect(peer, report)
-        touched |= self._sign(report)
-        self._record_conflicts(touched)
-        with Session(self.engine) as session:
-            report.conflicts = open_conflicts(session=session)
+        moved = True  # unless the pass ends having added no signature
+        try:
+            for peer in self.peers:
+                touched |= self._collect(peer, report)
+            touched |= self._sign(report)
+            self._record_conflicts(touched)
+            with Session(self.engine) as session:
+                report.conflicts = open_conflicts(session=session)
+            moved = bool(touched)
+        finally:
+            if moved and self.on_moved is not None:
+                self.on_moved()
         return report
 
     def _confirmed(self) -> int | None:

@@ -154,8 +154,8 @@ def test_a_lost_announcement_costs_at_most_the_kept_interval(pg_writer: Api, cha
     watched = _generation_of(pg_writer)
     _wait_until(lambda: watched.watching, "watching the checkpoint")
     with pg_writer.state.gateway.engine.begin() as connection:  # silenced under the watch
-        for name in CHECKPOINT_TRIGGERS:
-            connection.execute(text(f"ALTER TABLE indexer_checkpoint DISABLE TRIGGER {name}"))
+        for name, table in CHECKPOINT_TRIGGERS.items():
+            connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {name}"))
     chain.revoke_policy_version(root)
     Gateway(pg_writer.state.settings).indexer().sync()  # another gateway's: no forgetting
     moved_at = time.monotonic()
@@ -237,10 +237,11 @@ def test_nothing_is_kept_where_moves_are_not_announced(
     # One trigger gone or disabled is enough: some moves (an update, a reindex's delete, a
     # truncate) would go unannounced.
     engine = pg_writer.state.gateway.engine
+    table = CHECKPOINT_TRIGGERS[missing]
     statement = (
-        f"DROP TRIGGER {missing} ON indexer_checkpoint"
+        f"DROP TRIGGER {missing} ON {table}"
         if how.startswith("DROP")
-        else f"ALTER TABLE indexer_checkpoint DISABLE TRIGGER {missing}"
+        else f"ALTER TABLE {table} DISABLE TRIGGER {missing}"
     )
     with engine.begin() as connection:
         connection.execute(text(statement))
@@ -325,9 +326,10 @@ def test_a_gateway_starting_makes_a_missing_trigger_again(pg_writer: Api) -> Non
             ).scalar()
         return int(count or 0)
 
-    assert present() == 3
-    with engine.begin() as connection:
-        connection.execute(text(f"DROP TRIGGER {CHECKPOINT_TRIGGERS[1]} ON indexer_checkpoint"))
-    assert present() == 2
-    init_db(engine)
-    assert present() == 3
+    assert present() == len(CHECKPOINT_TRIGGERS) == 5
+    for name, table in CHECKPOINT_TRIGGERS.items():  # each table's, one at a time
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP TRIGGER {name} ON {table}"))
+        assert present() == 4
+        init_db(engine)
+        assert present() == 5

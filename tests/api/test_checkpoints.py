@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from ledger.db.engine import CHECKPOINT_TRIGGERS
 from ledger.errors import CheckpointError
+from ledger.gateway import Gateway
 from ledger.keys import dev_account
 from ledger.verify import verify_bundle
+from ledger.verify._generation import PostgresGeneration
 from ledger.witness import check_checkpoint
 from tests.api._support import CIVIL_DEV, HEALTH_DEV, PSB_DEV, Api, World, assert_problem
 from tests.api.test_writes import flush
@@ -176,3 +181,76 @@ def test_the_gateways_key_signs_for_its_department(gateway: Api, chain: World) -
     witness = gateway.state.witness
     assert witness.signer is not None and witness.signer.address == dev_account(CIVIL_DEV).address
     assert witness.why_not_signing() is None
+
+
+# ---------------------------------------------------------------- kept answers and checkpoints
+# A kept answer (api/answer_cache.py) stands on the signatures the gateway held when it was
+# made (ledger/verify/_cosigned.py): a checkpoint cosigned since reaches the next answer.
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_kept_answer_carries_a_checkpoint_cosigned_after_it(
+    chain: World,
+    liar: Peer,
+    make_api: Callable[..., Api],
+    tmp_path: Path,
+    kind: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Signatures another process added are known once the database tells (SQLite: the next
+    read; PostgreSQL: the announcement, the kept interval being an hour here); those this
+    gateway's own pass added, at once (PostgreSQL: with the announcements switched off)."""
+    monkeypatch.setattr(PostgresGeneration, "KEPT_AT_MOST", 3600.0)
+    with fresh_database(kind, tmp_path) as url:
+        settings = chain.settings(
+            database_url=url, checkpoint_interval=INTERVAL, checkpoint_peers=[liar.url]
+        )
+        api = make_api(settings)
+        api.sync()
+        digest = "0x" + hashlib.sha256(b"%PDF decision kept").hexdigest()
+        body = {"dataset": "HZ-MZ-POLICY", "leaves": [{"content_hash": digest, "name": "决定.pdf"}]}
+        assert api.post("/v1/anchors", scope="anchor", json=body).status_code == 202
+        assert len(flush(api)) == 1
+        lower, lower_hash = aligned(chain)
+        chain.client.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        higher, higher_hash = aligned(chain)
+        api.sync()
+        state = api.state
+        # The chain's head kept for an hour: only the signatures can tell a kept answer from
+        # a new one.
+        state.__dict__["verifier"] = state.gateway.verifier(head_ttl=3600.0)
+        query = {"hash": digest, "with_proof": "true"}
+
+        def checkpoint() -> int | None:
+            [match] = api.ok("/v1/verify", params=query)["matches"]
+            found = match["proof"].get("checkpoint")
+            return None if found is None else int(found["number"])
+
+        assert [checkpoint() for _ in range(3)] == [None, None, None]
+        assert state.answers.get((bytes.fromhex(digest[2:]), True)) is not None  # kept
+
+        # Another process's witness (its own gateway: nothing forgotten here) cosigns the
+        # higher number with the peer's signature.
+        liar.serve(signed_item(chain.trust(), PSB_DEV, higher, higher_hash))
+        assert Gateway(settings).witness().run().signed == [higher]
+        wait_until(lambda: checkpoint() == higher, "the higher checkpoint in the answer")
+
+        # This gateway's own pass cosigns the lower one: the very next answer carries it,
+        # with no announcement to tell (the triggers switched off under the watch).
+        if kind == "postgresql":
+            with state.gateway.engine.begin() as connection:
+                for name, table in CHECKPOINT_TRIGGERS.items():
+                    connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {name}"))
+        assert checkpoint() == higher  # kept
+        liar.serve(signed_item(chain.trust(), PSB_DEV, lower, lower_hash))
+        assert state.checkpoint_pass().signed == [lower]
+        assert checkpoint() == lower
+        made = [match["proof"] for match in api.ok("/v1/verify", params=query)["matches"]]
+        assert verify_bundle(made[0], chain.client.w3, trust=chain.trust()).checkpoint is not None
+
+
+def wait_until(condition: Callable[[], bool], what: str, seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"still not {what} after {seconds} s"
+        time.sleep(0.02)
