@@ -333,6 +333,31 @@ def test_an_agreement_ending_soon_and_a_commitment_overdue_are_said_once(
 # --------------------------------------------------------------------------- delivery
 
 
+def test_a_pass_with_nothing_due_makes_no_http_client(
+    hooks: Watchers,
+    chain: Chain,
+    listening: Receiver,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A pass every few seconds under ``serve``: an HTTP client (its TLS context) costs
+    milliseconds of CPU, spent only when a message is due."""
+    made: list[object] = []
+    client = outbox_module.httpx.Client
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        made.append(args)
+        return client(*args, **kwargs)
+
+    monkeypatch.setattr(outbox_module.httpx, "Client", counted)
+    assert hooks.deliver() == outbox_module.DeliveryReport() and made == []
+    hooks.add(url=listening.url, topics=["content.anchored-by-other"])
+    chain.mine(theirs_on_our_root())
+    hooks.scan()
+    assert hooks.deliver().delivered == 1 and len(made) == 1
+    assert hooks.deliver() == outbox_module.DeliveryReport() and len(made) == 1
+
+
 def test_delivered_signed_with_one_id_through_back_off_to_a_dead_letter_and_back(
     hooks: Watchers, chain: Chain, listening: Receiver, clock: Clock
 ) -> None:

@@ -121,6 +121,28 @@ def test_a_gateway_signs_each_multiple_of_the_interval_once(
         ours.checkpoint(newest + 1)
 
 
+def test_a_pass_tells_when_it_added_signatures_or_failed(
+    consortium: Consortium, trust: ConsortiumTrust, engines: Callable[[str], Engine]
+) -> None:
+    """``on_moved`` (a gateway's verifiers forget the signatures' mark they keep): after a
+    pass that added signatures, and after one that failed; not after one that added none."""
+    ours = witness(consortium, trust, engines("a"), A)
+    told: list[int] = []
+    ours.on_moved = lambda: told.append(1)
+    mine(consortium, INTERVAL)
+    assert ours.run().signed != [] and told == [1]
+    assert ours.run().signed == [] and told == [1]
+
+    class Down:
+        def block_number(self) -> int:
+            raise ConnectionError("the node went away")
+
+    ours.client = Down()  # type: ignore[assignment]
+    with pytest.raises(ConnectionError):
+        ours.run()
+    assert told == [1, 1]
+
+
 def test_peers_signatures_make_a_checkpoint_a_verifier_accepts(
     consortium: Consortium, trust: ConsortiumTrust, engines: Callable[[str], Engine]
 ) -> None:
