@@ -20,12 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.context import ForkServerContext
 from pathlib import Path
+from typing import Any
 
 import ledger.cli
-from ledger.anchoring import Anchorer
-from ledger.erasure import Eraser
 from ledger.gateway import Gateway
-from ledger.watch import Watchers
 
 __all__ = ["CliRun", "run_cli", "run_cli_killed_at"]
 
@@ -77,7 +75,6 @@ def _cli_main_killed_at(
     node_group: int | None,
 ) -> None:
     _enter(env, cwd, out, err)
-    plain, plain_eraser, plain_watchers = Gateway.anchorer, Gateway.eraser, Gateway.watchers
 
     def kill(at: str) -> None:
         if at != step:
@@ -87,24 +84,17 @@ def _cli_main_killed_at(
         else:
             os.killpg(node_group, signal.SIGKILL)
 
-    def anchorer(self: Gateway) -> Anchorer:
-        made = plain(self)
-        made._crash_hook = kill
+    def hooked(plain: Callable[[Gateway], Any]) -> Callable[[Gateway], Any]:
+        def made(self: Gateway) -> Any:
+            worker = plain(self)
+            worker._crash_hook = kill
+            return worker
+
         return made
 
-    def eraser(self: Gateway) -> Eraser:
-        made = plain_eraser(self)
-        made._crash_hook = kill
-        return made
-
-    def watchers(self: Gateway) -> Watchers:
-        made = plain_watchers(self)
-        made._crash_hook = kill
-        return made
-
-    Gateway.anchorer = anchorer  # type: ignore[method-assign]
-    Gateway.eraser = eraser  # type: ignore[method-assign]
-    Gateway.watchers = watchers  # type: ignore[method-assign]
+    # Every worker with a crash hook: the anchorer, the eraser, the webhook outbox.
+    for name in ("anchorer", "eraser", "watchers"):
+        setattr(Gateway, name, hooked(getattr(Gateway, name)))
     ledger.cli.app(args=argv, prog_name="xietong")
 
 
