@@ -51,6 +51,7 @@ VERIFICATION = {
             "version": VERSION,
             "lineage": [],
             "erasure": None,
+            "unattributed_erasures": 0,
             "status": "anchored",
             "proof_url": f"/v1/proofs/0x{'0b' * 32}",
             "authorizations": [
@@ -115,6 +116,7 @@ RECORD_VERIFICATION = {
             "version": VERSION,
             "lineage": [],
             "erasure": None,
+            "unattributed_erasures": 0,
             "status": "anchored",
             "proof_url": f"/v1/proofs/0x{'0c' * 32}?version={VERSION_ID}",
             "authorizations": [],

@@ -630,6 +630,13 @@ class VerifyMatch(_Answer):
     erasure: VerifiedErasure | None = Field(
         description="The record's erasure by its owner; null unless erased (status `erased`)."
     )
+    unattributed_erasures: int = Field(
+        description="Records of this version its owner erased that this gateway cannot name "
+        "(another department's erasures: which leaves, only the erasing gateway knows); when "
+        "not 0, whether this record is one of them is for the owner's gateway to answer. 0 for "
+        "an erased match.",
+        ge=0,
+    )
     status: MatchStatus = Field(description="Where this version stands.")
     proof_url: str = Field(description="Where its proof bundle is (GET).")
     proof: ProofBundle | SkipJsonSchema[None] = Field(

@@ -542,6 +542,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Its owner erased {count} records of this version (the erasures are on chain), so every "
         "record was checked one by one.",
     ),
+    "js.unattributed_erasures": (
+        "此版本中有 {count} 条记录已被其所有者删除（链上有删除记录），本网关不知道是哪几条："
+        "此记录是否在其中，由执行删除的网关回答。",
+        "Its owner erased {count} records of this version (the erasures are on chain) that "
+        "this gateway cannot name: whether this record is one of them, the gateway that erased "
+        "them answers.",
+    ),
     "js.version_erasures_unknown": (
         "此版本中有 {count} 条记录已被其所有者删除（链上有删除记录）；本网关不知道是哪几条。",
         "Its owner erased {count} records of this version (the erasures are on chain); this "

@@ -86,6 +86,12 @@ def _show(answer: Verification, names: dict[str, str]) -> None:
                 f" ({e.count} record(s), transaction {safe(e.transaction)})",
                 highlight=False,
             )
+        if match.unattributed_erasures:
+            console.print(
+                f"  [yellow]erasures[/]       its owner erased {match.unattributed_erasures} "
+                "record(s) of this version that this gateway cannot name: whether this is one "
+                "of them, the gateway that erased them answers"
+            )
         for parent in match.lineage:
             console.print(
                 f"  derived from   {safe(parent.root)} (dataset "

@@ -164,6 +164,17 @@ class ErasureFacts:
     proof: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class VersionErasures:
+    """The erasures of a version as this gateway knows them: the leaves it can name (its own
+    erasures, each leaf with its erasure), and how many records the others hold (erasures the
+    chain holds whose leaves are not known here: another department's, or leaves journaled
+    here that do not make the root the chain holds)."""
+
+    leaves: dict[str, ErasureFacts]
+    unattributed: int
+
+
 class IndexFacts:
     """Facts read from one generation of the index (checkpoint block number and hash); a
     generation of None (nothing indexed, or a reindex under way) keeps nothing."""
@@ -177,7 +188,7 @@ class IndexFacts:
         self.roots: dict[str, tuple[str, ...]] = {}  # root -> version ids indexed
         self.lineages: dict[str, list[VersionFacts]] = {}
         self.agreements: dict[str, list[AgreementFacts]] = {}
-        self.erasures: dict[str, dict[str, ErasureFacts]] = {}  # version id -> leaf -> facts
+        self.erasures: dict[str, VersionErasures] = {}  # by version id
 
     def keep(self, kind: dict[str, Any], key: str, value: Any) -> None:
         if self.generation is None:
@@ -501,26 +512,30 @@ class IndexRead:
         self.facts.keep(self.facts.lineages, version.version_id, lineage)
         return lineage
 
-    def erasures(self, version_id: str) -> dict[str, ErasureFacts]:
-        """The leaves of version ``version_id`` this gateway erased, each with its erasure:
-        only erasures the chain holds (indexed) whose leaves make the root it holds."""
+    def erasures(self, version_id: str) -> VersionErasures:
+        """The erasures of version ``version_id``: the leaves this gateway erased, each with
+        its erasure (only erasures the chain holds, indexed, whose leaves make the root it
+        holds), and the count of records erased that it cannot name."""
         known = self.facts.erasures.get(version_id)
         if known is not None:
             return known
         session = self.reads.session
         found: dict[str, ErasureFacts] = {}
+        unattributed = 0
         for erasure in session.exec(
             select(ErasureRow).where(ErasureRow.version_id == version_id)
         ).all():
             leaves = session.exec(
                 select(ErasedLeaf.leaf_hash).where(ErasedLeaf.erasure_id == erasure.id)
             ).all()
-            if not leaves:
-                continue  # another gateway's erasure: which leaves, only it knows
+            if not leaves:  # another gateway's erasure: which leaves, only it knows
+                unattributed += erasure.count
+                continue
             values = [[bytes.fromhex(leaf[2:])] for leaf in leaves]
             tree = merkle.MerkleTree.of(values, merkle.ERASED_LEAF_TYPES)
             if "0x" + tree.root.hex() != erasure.erased_root or len(leaves) != erasure.count:
-                continue  # not the leaves the chain's erasure holds: claims nothing
+                unattributed += erasure.count  # not the leaves the chain's erasure holds
+                continue
             by = self.department(erasure.department_id)
             for leaf, value in zip(leaves, values, strict=True):
                 path = tree.proof(merkle.leaf_hash(merkle.ERASED_LEAF_TYPES, value))
@@ -535,8 +550,9 @@ class IndexRead:
                     block_number=erasure.block_number,
                     proof=tuple("0x" + step.hex() for step in path),
                 )
-        self.facts.keep(self.facts.erasures, version_id, found)
-        return found
+        made = VersionErasures(found, unattributed)
+        self.facts.keep(self.facts.erasures, version_id, made)
+        return made
 
     def agreements(self, dataset_id: str) -> list[AgreementFacts]:
         """The active agreements covering ``dataset_id`` (at any time; answers check it)."""

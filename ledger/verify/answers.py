@@ -96,6 +96,9 @@ class Match:
     authorizations: list[Authorization]
     erasure: Erasure | None = None
     digest: str = "sha256"  # what hashed the content: sha256 or sm3 (docs/SM3.md)
+    #: Records of the version its owner erased that this gateway cannot name (another
+    #: department's erasures): whether this one is among them, only the owner's gateway says.
+    unattributed_erasures: int = 0
 
     @property
     def status(self) -> str:
@@ -221,6 +224,7 @@ def _match_dict(m: Match) -> dict[str, Any]:
         "lineage": [_version_dict(v) for v in m.lineage],
         "authorizations": [_authorization_dict(a) for a in m.authorizations],
         "erasure": _erasure_dict(m.erasure) if m.erasure is not None else None,
+        "unattributed_erasures": m.unattributed_erasures,
         "status": m.status,
     }
 

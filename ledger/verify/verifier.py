@@ -469,8 +469,10 @@ class Verifier:
         return self._sealed[key]
 
     def _match(self, index: IndexRead, leaf: Any, version: VersionFacts, clock: Clock) -> Match:
-        erased = index.erasures(version.version_id).get(leaf.leaf_hash)
+        erasures = index.erasures(version.version_id)
+        erased = erasures.leaves.get(leaf.leaf_hash)
         return Match(
+            unattributed_erasures=erasures.unattributed if erased is None else 0,
             digest=leaf.digest,
             erasure=None
             if erased is None

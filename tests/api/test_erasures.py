@@ -10,6 +10,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
 from sqlmodel import Session
 
 from ledger import hashing, merkle
@@ -155,3 +156,34 @@ def test_bad_erasures_are_problems_and_other_departments_datasets_are_refused(
             sender=dev_account(PSB_DEV),
         )
     assert refused.value.error_name == "DatasetRegistryNotDatasetOwner"
+
+
+def test_a_gateway_that_cannot_name_an_erasures_leaves_says_so(
+    writer: Api, chain: World, tmp_path: Path
+) -> None:
+    """An erasure the chain holds whose leaves this gateway's database does not have (the
+    erasure was made with another database, e.g. `xietong dataset erase` on an operator's
+    machine): the records are still found in the leaf store, so they are answered anchored,
+    and each match says how many records of its version were erased that this gateway cannot
+    name; the owner's gateway, which has them, answers them erased."""
+    _root, leaves, _salts = _anchor_records(writer, tmp_path)
+    body = {"leaves": leaves[:2], "reason": REASON}
+    assert (
+        writer.post(f"/v1/datasets/{DIBAO}/erasures", scope="admin", json=body).status_code == 201
+    )
+    writer.sync()
+    for leaf in leaves[:2]:
+        [own] = writer.ok("/v1/verify", params={"hash": leaf})["matches"]
+        assert own["status"] == "erased" and own["unattributed_erasures"] == 0
+    [kept] = writer.ok("/v1/verify", params={"hash": leaves[2]})["matches"]
+    assert kept["status"] == "anchored" and kept["unattributed_erasures"] == 0
+
+    with Session(writer.state.gateway.engine) as session:  # the leaves journaled elsewhere
+        session.execute(delete(ErasedLeaf))
+        session.commit()
+    chain.client.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    writer.sync()  # a new generation of the index: nothing kept from before answers
+    for leaf in leaves:
+        [match] = writer.ok("/v1/verify", params={"hash": leaf})["matches"]
+        assert match["status"] == "anchored" and match["erasure"] is None
+        assert match["unattributed_erasures"] == 2

@@ -25,10 +25,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import delete
+from sqlmodel import Session
 
 from ledger import hashing, merkle
 from ledger.anchoring import prepare_path
 from ledger.db import queries
+from ledger.db.tables import ErasedLeaf
 from ledger.demo import DIBAO
 from ledger.erasure import ErasedRecords
 from ledger.hashing._errors import HashingError
@@ -260,6 +263,35 @@ def test_an_erased_record_is_said_erased_by_its_leaf_and_with_its_original_salts
     page.goto(f"{world.base}/datasets/{dataset}?lang=en")
     expect(item).to_contain_text("1 record(s) erased")
     expect(item).to_contain_text(f"by {CIVIL}")
+
+
+def test_a_record_whose_version_has_erasures_this_gateway_cannot_name_says_so(
+    axe_page: Page, world: World, erasure: Erasure
+) -> None:
+    """The erasure's leaves journaled in another database (an erasure made with `xietong
+    dataset erase` on an operator's machine): the record is still in the leaf store, so it is
+    answered anchored, and its card says its version has erasures this gateway cannot name."""
+    page = axe_page
+    with Session(world.gateway.engine) as session:
+        session.execute(delete(ErasedLeaf))
+        session.commit()
+    world.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    world.gateway.indexer().sync()  # a new generation of the index: nothing kept answers
+    sign_in(page, world)
+    page.fill("#hash", erasure.leaves[ERASED_ROW])
+    page.click("#hash-form button[type=submit]")
+    expect(verdicts(page)).to_have_attribute("data-status", "anchored")
+    notice = page.locator("#result article.match [data-notice='unattributed-erasures']")
+    expect(notice).to_have_text(
+        "此版本中有 1 条记录已被其所有者删除（链上有删除记录），本网关不知道是哪几条："
+        "此记录是否在其中，由执行删除的网关回答。"
+    )
+    page.goto(world.base + "/?lang=en")
+    page.fill("#hash", erasure.leaves[0])
+    page.click("#hash-form button[type=submit]")
+    expect(verdicts(page)).to_have_attribute("data-status", "anchored")
+    expect(notice).to_contain_text("Its owner erased 1 records of this version")
+    assert axe_violations(page) == []
 
 
 def test_the_owners_shredded_sidecar_shows_the_erased_row_and_checks_the_others(

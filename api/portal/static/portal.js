@@ -448,10 +448,15 @@
       button.addEventListener("click", function () { downloadProof(button); });
       proof = el("div", { className: "proof-row" }, [button, el("span", { className: "hint", text: S.proof_hint })]);
     }
+    // Erasures of the version whose leaves this gateway cannot name: this record may be one.
+    var unnamed = !whole && match.unattributed_erasures > 0 ? el("p", { className: "notice",
+      "data-notice": "unattributed-erasures",
+      text: fmt(S.unattributed_erasures, { count: String(match.unattributed_erasures) }) }) : null;
     return el("article", { className: "match card", "data-root": v.root,
       "data-erasure": !whole && match.erasure ? match.erasure.id : null }, [
       el("h3", {}, [whole ? S.version_card : fmt(S.match, { n: index + 1 }), badge]),
       facts,
+      unnamed,
       el("h4", { text: S.lineage }), lineage(match),
       el("h4", { text: S.authorizations }), authorizations(match),
       proof

@@ -14,8 +14,11 @@ import stat
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
 
 from ledger import merkle
+from ledger.db.engine import create_db_engine
+from ledger.db.tables import ErasedLeaf
 from ledger.erasure import erased_root
 from ledger.hashing import read_salts
 from tests.ledger._gateway_process import run_cli_killed_at
@@ -202,3 +205,15 @@ def test_an_erased_record_says_when_and_by_whom_and_its_salt_is_nowhere(
             receipt = client.w3.eth.get_transaction_receipt(tx["hash"])
             for log in receipt["logs"]:
                 assert salt not in bytes(log["data"]) + b"".join(map(bytes, log["topics"]))
+
+    # The erasure's leaves journaled elsewhere (an erasure made with another database): this
+    # gateway still finds the records in its leaf store, and says what it cannot rule out.
+    engine = create_db_engine(cli.env["XIETONG_DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(delete(ErasedLeaf))
+    engine.dispose()
+    unnamed = cli.json("verify", str(data), "--record", "2", "--salts", str(sidecar))
+    assert unnamed["anchored"] is True
+    assert unnamed["matches"][0]["unattributed_erasures"] == 1
+    shown = cli.run("verify", str(data), "--record", "2", "--salts", str(sidecar)).stdout
+    assert "its owner erased 1 record(s) of this version that this gateway cannot name" in shown
