@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import Any
 
 from ledger.anchoring import Anchorer
+from ledger.errors import ChainUnavailableError
 from ledger.gateway import Gateway
 from ledger.indexer import IndexHealth
 from ledger.settings import Settings
@@ -177,6 +178,16 @@ class ApiState:
         """This gateway's checkpoints: signed with its key when the trust file names it,
         collected from ``XIETONG_CHECKPOINT_PEERS``."""
         return self.gateway.witness()
+
+    def held_witness(self) -> tuple[Witness, bool]:
+        """The witness for what this gateway holds (signatures, conflicts, peers), and whether
+        it is one without the node: this gateway's own, or while the node has not answered
+        since the start, one over the trust file of the chain the index was read from
+        (``Gateway.witness_without_node``). ChainUnavailableError when neither can be had."""
+        try:
+            return self.witness, False
+        except ChainUnavailableError:
+            return self.gateway.witness_without_node(), True
 
     def checkpoint_pass(self) -> PassReport:
         """One checkpoint pass (collect, sign, compare), and its figures in the metrics: open

@@ -17,10 +17,11 @@ from . import catalogue
 from .anchoring import Anchorer
 from .chain import open_client
 from .chain.client import ChainClient
-from .chain.deploy import Deployment
+from .chain.deploy import Deployment, load_deployment
 from .db.engine import create_db_engine
+from .db.tables import IndexerCheckpoint
 from .erasure import Eraser
-from .errors import LedgerError
+from .errors import ChainUnavailableError, LedgerError
 from .hashing import Digest
 from .indexer import Indexer
 from .keys import load_signer
@@ -142,6 +143,45 @@ class Gateway:
             peers=self.settings.checkpoint_peers,
             on_moved=self._standing_moved,
         )
+
+    def witness_without_node(self) -> Witness:
+        """A witness over what this gateway holds (its signatures, conflicts and peers) while
+        the node does not answer: the trust file of the chain its index was read from, no
+        client, so it signs and compares nothing. ChainUnavailableError when nothing was
+        indexed (which chain, only the node would say) or the manifest is another chain's."""
+        deployment = self.indexed_deployment()
+        return Witness(
+            self.engine,
+            None,
+            deployment.trust(),
+            signer=self.signer if self._holds_key() else None,
+            interval=self.settings.checkpoint_interval,
+            confirmations=self.settings.confirmations,
+            peers=self.settings.checkpoint_peers,
+        )
+
+    def indexed_deployment(self) -> Deployment:
+        """The deployment: the node's chain's; while the node does not answer, the manifest of
+        the chain the index was read from (its chain id and registry, as the index's
+        checkpoint records them). ChainUnavailableError when neither can be had."""
+        try:
+            return self.deployment
+        except ChainUnavailableError as unavailable:
+            with Session(self.engine) as session:
+                checkpoint = session.get(IndexerCheckpoint, 1)
+            if checkpoint is None:
+                raise
+            try:
+                deployment = load_deployment(self.settings.deployment_path(checkpoint.chain_id))
+            except LedgerError:
+                raise unavailable from None
+            registry = deployment.addresses.get("DepartmentRegistry", "")
+            if (
+                deployment.chain_id != checkpoint.chain_id
+                or registry.lower() != checkpoint.registry_address.lower()
+            ):
+                raise unavailable from None
+            return deployment
 
     def _holds_key(self) -> bool:
         """Whether this gateway is configured to sign (a keystore, or local mode's key)."""

@@ -1147,6 +1147,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "proof bundles. Two different hashes signed for one block number are a conflict: a "
         "fork, or a department that lies.",
     ),
+    "checkpoints.node_down": (
+        "链节点未响应：以下是本网关已持有的签名与冲突（按其索引的链读取）；节点恢复前不签名、不比对。",
+        "The chain node does not answer: below is what this gateway holds (for the chain its "
+        "index was read from); it signs and compares nothing until the node is back.",
+    ),
     "checkpoints.unavailable": (
         "本网关无法读取联署检查点：{detail}",
         "This gateway cannot show its checkpoints: {detail}",

@@ -953,9 +953,9 @@ def checkpoints_page(portal: Reader) -> Response:
     acknowledged conflicts, the peers it collects from, and why it signs none when it does not.
     Public data as ``/v1/checkpoints`` serves it; what a peer sent is only shown (escaped)."""
     t = portal.t
-    try:
-        witness = portal.state.witness
-    except LedgerError as exc:  # no node, no deployment, or a manifest that does not load
+    try:  # without the node, what it holds (ApiState.held_witness)
+        witness, node_down = portal.state.held_witness()
+    except LedgerError as exc:  # no node nor index, no deployment, or a manifest that fails
         return _error(portal, t("checkpoints.unavailable", detail=str(exc)), status_code=503)
     latest = witness.latest()
     if latest is not None:
@@ -987,6 +987,7 @@ def checkpoints_page(portal: Reader) -> Response:
         acknowledged_conflicts=[c for c in conflicts if c["acknowledged_at"] is not None],
         peers=witness.peer_status(),
         departments=departments,
+        node_down=node_down,
     )
 
 

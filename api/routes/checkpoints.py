@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from ledger.witness import Witness
+
 from ..deps import StateDep, public_rate_limited, require
 from ..examples import ok, problems
 from ..schemas import (
@@ -19,6 +21,7 @@ from ..schemas import (
     CheckpointSignatures,
     CosignedCheckpointForm,
 )
+from ..state import ApiState
 
 __all__ = ["router"]
 
@@ -46,7 +49,7 @@ def signatures(
     """Every department's signature this gateway holds (its own, and those it collected and
     verified), after `after`: what other gateways collect. Each verifies with the trust
     file's cosigner keys alone (docs/CHECKPOINTS.md)."""
-    return state.witness.signatures(after=after, limit=limit)
+    return _held(state).signatures(after=after, limit=limit)
 
 
 @router.get(
@@ -58,7 +61,7 @@ def signatures(
 def latest(state: StateDep) -> dict[str, Any]:
     """In the JSON form a proof bundle carries: the highest block number whose one hash the
     trust file's threshold of departments signed, with no other hash signed for it."""
-    return state.witness.require_latest()
+    return _held(state).require_latest()
 
 
 @router.get(
@@ -70,7 +73,7 @@ def latest(state: StateDep) -> dict[str, Any]:
 def conflicts(state: StateDep) -> dict[str, Any]:
     """Newest block first, acknowledged or not, each with who signed which hash. `/readyz`
     fails while one is not acknowledged."""
-    return {"items": state.witness.conflicts()}
+    return {"items": _held(state).conflicts()}
 
 
 @router.post(
@@ -83,7 +86,7 @@ def conflicts(state: StateDep) -> dict[str, Any]:
 def acknowledge(state: StateDep, number: BlockNumber) -> dict[str, Any]:
     """Mark the conflict at `number` as read by an operator (admin key): `/readyz` passes
     again unless another is open. One more hash signed for it raises it again."""
-    return state.witness.acknowledge(number)
+    return _held(state).acknowledge(number)
 
 
 @router.get(
@@ -94,4 +97,10 @@ def acknowledge(state: StateDep, number: BlockNumber) -> dict[str, Any]:
 )
 def checkpoint(state: StateDep, number: BlockNumber) -> dict[str, Any]:
     """Grouped by hash: who signed it, and whether the threshold is reached."""
-    return state.witness.checkpoint(number)
+    return _held(state).checkpoint(number)
+
+
+def _held(state: ApiState) -> Witness:
+    """What this gateway holds is served while its node does not answer, too (from the index's
+    chain; 503 only when nothing was indexed): see ``ApiState.held_witness``."""
+    return state.held_witness()[0]

@@ -20,7 +20,7 @@ from api import create_app
 from api.portal.routes import PAGE_HEADERS
 from ledger.apikeys import create_api_key
 from ledger.chain.node import free_port
-from ledger.db.tables import CheckpointPeer
+from ledger.db.tables import CheckpointPeer, IndexerCheckpoint
 from ledger.settings import Settings
 from tests.api._support import Api, World
 
@@ -151,3 +151,43 @@ def test_what_a_peer_said_is_shown_escaped(
     assert '<tr data-peer="https://peer.example:8443">' in page.text
     assert "<img" not in page.text and "\u202e" not in page.text
     assert page.text.count("&lt;img src=x onerror=&#34;alert(1)&#34;&gt;") == 2
+
+
+@one_world
+def test_a_gateway_started_while_its_node_is_down_shows_what_it_holds(
+    chain: World, database_url: str, make_api: Callable[..., Api]
+) -> None:
+    """Started while its node does not answer, over a database indexed from the chain: the
+    checkpoints it holds are served and shown (the trust file of the indexed chain, from its
+    manifest), with a notice that it signs nothing until the node is back; with a manifest of
+    another chain than the index's, the page says the node does not answer, as before."""
+    live = make_api(chain.settings(database_url=database_url))
+    live.sync()
+    w3 = chain.client.w3
+    while w3.eth.block_number % 16 or w3.eth.block_number == 0:  # XIETONG_CHECKPOINT_INTERVAL
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    [number] = live.state.checkpoint_pass().signed
+    dead = f"http://127.0.0.1:{free_port()}"
+    down = make_api(chain.settings(database_url=database_url, rpc_url=dead))
+    held = down.ok("/v1/checkpoints")
+    assert [item["number"] for item in held["items"]] == [number]
+    assert down.ok(f"/v1/checkpoints/{number}")["hashes"][0]["departments"] == 1
+    page = down.get("/audit/checkpoints?lang=en")
+    assert_portal_page(page, 200)
+    assert 'data-notice="node-down"' in page.text
+    assert "The chain node does not answer: below is what this gateway holds" in page.text
+    assert "11330100MB1A00002K" in page.text  # it would sign as its department
+    assert 'data-notice="node-down"' not in live.get("/audit/checkpoints").text
+
+    # The index read from another deployment than the manifest names: nothing is guessed.
+    with Session(down.state.gateway.engine) as session:
+        row = session.get(IndexerCheckpoint, 1)
+        assert row is not None
+        row.registry_address = "0x" + "00" * 20
+        session.add(row)
+        session.commit()
+    other = make_api(chain.settings(database_url=database_url, rpc_url=dead))
+    refused = other.get("/audit/checkpoints?lang=en")
+    assert_portal_page(refused, 503)
+    assert f"the chain node at {dead} does not answer" in refused.text
+    assert other.client.get("/v1/checkpoints").status_code == 503
