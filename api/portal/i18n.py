@@ -189,13 +189,6 @@ STRINGS: dict[str, tuple[str, str]] = {
         "叶子中的内容摘要为国密 SM3（GM/T 0004-2012）",
         "The leaf holds an SM3 digest, the Chinese national standard (GM/T 0004-2012)",
     ),
-    "js.sm3_too_large": (
-        "此文件大于 {limit}，浏览器中没有计算它的 SM3 摘要，因此没有查询以 SM3 存证的数据集；"
-        "命令行 xietong verify 会计算两种摘要。",
-        "This file is larger than {limit}: its SM3 digest was not computed in the browser, so "
-        "datasets anchored with SM3 were not searched; xietong verify on the command line "
-        "computes both digests.",
-    ),
     "js.sm3_unavailable": (
         "SM3 实现未能加载，没有查询以 SM3 存证的数据集。",
         "The SM3 implementation did not load: datasets anchored with SM3 were not searched.",

@@ -206,22 +206,24 @@ def test_a_file_of_an_sm3_dataset_is_found_by_its_sm3_digest(
 
 
 @on_the_demo
-def test_a_file_too_large_for_sm3_here_is_asked_about_by_its_sha256_and_says_so(
+def test_a_file_larger_than_sm_cryptos_bound_is_hashed_with_sm3_in_chunks(
     page: Page, world: World, sent: Sent, tmp_path: Path
 ) -> None:
-    """sm-crypto's sm3 holds the whole file several times over: above 32 MiB the page asks
-    about the SHA-256 alone and says that SM3 datasets were not searched."""
+    """sm-crypto's sm3 holds the whole file several times over: above 32 MiB the page hashes
+    the file with its own SM3, 4 MiB at a time, and asks about that digest when no version
+    holds the SHA-256 (the digest is Python's)."""
     large = tmp_path / "large.bin"
-    large.write_bytes(b"\x5a" * (32 * 1024 * 1024 + 1))
+    large.write_bytes(bytes(range(251)) * (32 * 1024 * 1024 // 251 + 7))
+    assert large.stat().st_size > 32 * 1024 * 1024
     sign_in(page, world)
 
     drop(page, large)
     verdict = verdicts(page)
     expect(verdict).to_have_attribute("data-status", "not-anchored", timeout=60_000)
-    notice = page.locator("#result [data-notice='sm3-too-large']")
-    expect(notice).to_contain_text("此文件大于 32 MiB，浏览器中没有计算它的 SM3 摘要")
-    expect(verdict.locator(".subject")).not_to_contain_text("SM3")
-    assert sent.hashes("/v1/verify") == [sha256_of(large)]
+    expect(page.locator("#result [data-notice^='sm3-']")).to_have_count(0)
+    digest = verdict.locator(f".subject [data-digest='sm3'] code[title='{sm3_of(large)}']")
+    expect(digest).to_have_count(1)
+    assert sent.hashes("/v1/verify") == [sha256_of(large), sm3_of(large)]
     assert not ALARM.search(page.locator("#result").inner_text())
 
 
@@ -352,6 +354,30 @@ def test_the_pages_sm3_and_sm3_leaves_are_pythons(page: Page, world: World) -> N
             [list(one), case.get("repeat", 1)],
         )
         assert got == case["expected"], case["desc"]
+        # The page's own SM3 (large files, in chunks): the same digest, however it is fed.
+        chunked = page.evaluate(
+            """([one, repeat]) => {
+              const bytes = new Uint8Array(one.length * repeat);
+              for (let k = 0; k < repeat; k++) bytes.set(one, k * one.length);
+              return [1, 7, 63, 64, 65, 1000].map((size) => {
+                const chunks = [];
+                for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+                return window.xietongSm3Hex(chunks);
+              });
+            }""",
+            [list(one), case.get("repeat", 1)],
+        )
+        assert chunked == [case["expected"]] * 6, case["desc"]
+    # Every length around the block and padding boundaries, against OpenSSL and sm-crypto.
+    messages = [bytes((7 * i + n) % 256 for i in range(n)) for n in range(0, 200)]
+    got_both = page.evaluate(
+        """(messages) => messages.map((m) => {
+          const bytes = new Uint8Array(m);
+          return [window.xietongSm3Hex(bytes), window.sm3(bytes)];
+        })""",
+        [list(m) for m in messages],
+    )
+    assert got_both == [[hashlib.new("sm3", m).hexdigest()] * 2 for m in messages]
 
     content = '编号,姓名\nS1,甲\nS2,"乙, ""丙"""\n'.encode()
     path = Path(world.report.workdir) / "sm3-parity.csv"

@@ -22,8 +22,8 @@
   var CHUNK = 4 * 1024 * 1024;
   var ROW_COUNT_LIMIT = 64 * 1024 * 1024; // a records file dropped alone is parsed up to this
   // sm-crypto's sm3 (vendor/sm-crypto/sm3.js) takes the whole file at once and copies it into
-  // arrays of numbers (tens of bytes of memory for each byte hashed): larger files are not
-  // hashed with SM3 here, and the page says so (`xietong verify FILE` computes both digests).
+  // arrays of numbers (tens of bytes of memory for each byte hashed): larger files are hashed
+  // in chunks by the page's own SM3 (below), which the tests check against it.
   var SM3_LIMIT = 32 * 1024 * 1024;
   var DIGEST_NAMES = { sha256: "SHA-256", sm3: "SM3" };
   var ZONE = app.getAttribute("data-zone") || "UTC"; // XIETONG_TIMEZONE, as the pages use it
@@ -123,52 +123,21 @@
     }).join("");
   }
 
-  /* ------------------------------------------------------------ SHA-256 fallback
-   * For browsers without WebCrypto here (plain HTTP on a non-local address) and for files
-   * too large to hold in memory at once: FIPS 180-4, fed chunk by chunk. */
-  var K = new Uint32Array([
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
-  ]);
+  /* ------------------------------------------------------------ hashing in chunks
+   * SHA-256 (FIPS 180-4) and SM3 (GM/T 0004-2012) fed chunk by chunk, for files too large to
+   * hold in memory at once and, for SHA-256, browsers without WebCrypto here (plain HTTP on a
+   * non-local address). Both are Merkle-Damgard hashes of 64-byte blocks padded alike (0x80,
+   * zeros, the bit length big-endian): one buffer and padding (Blocks), one block function each. */
 
-  function Sha256() {
-    this.h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
-    this.w = new Uint32Array(64);
+  function Blocks(iv, block) {
+    this.h = new Uint32Array(iv);
+    this.block = block;
     this.buf = new Uint8Array(64);
     this.bufLen = 0;
     this.bytes = 0;
   }
 
-  Sha256.prototype.block = function (d, o) {
-    var w = this.w, h = this.h, i;
-    for (i = 0; i < 16; i++) {
-      w[i] = (d[o + 4 * i] << 24) | (d[o + 4 * i + 1] << 16) | (d[o + 4 * i + 2] << 8) | d[o + 4 * i + 3];
-    }
-    for (i = 16; i < 64; i++) {
-      var x = w[i - 15], y = w[i - 2];
-      var s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
-      var s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
-      w[i] = (w[i - 16] + s0 + w[i - 7] + s1) | 0;
-    }
-    var a = h[0], b = h[1], c = h[2], dd = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
-    for (i = 0; i < 64; i++) {
-      var S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-      var t1 = (hh + S1 + ((e & f) ^ (~e & g)) + K[i] + w[i]) | 0;
-      var S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
-      var t2 = (S0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
-      hh = g; g = f; f = e; e = (dd + t1) | 0; dd = c; c = b; b = a; a = (t1 + t2) | 0;
-    }
-    h[0] += a; h[1] += b; h[2] += c; h[3] += dd; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
-  };
-
-  Sha256.prototype.update = function (data) {
+  Blocks.prototype.update = function (data) {
     var i = 0, n = data.length;
     this.bytes += n;
     if (this.bufLen) {
@@ -184,7 +153,7 @@
     if (i < n) { this.buf.set(data.subarray(i), 0); this.bufLen = n - i; }
   };
 
-  Sha256.prototype.digest = function () {
+  Blocks.prototype.digest = function () {
     var bits = this.bytes * 8;
     var pad = new Uint8Array((this.bufLen < 56 ? 56 : 120) - this.bufLen + 8);
     pad[0] = 0x80;
@@ -200,23 +169,109 @@
     return out.buffer;
   };
 
-  async function sha256File(file, onProgress) {
-    var subtle = window.crypto && window.crypto.subtle;
-    if (subtle && file.size <= SUBTLE_LIMIT) {
-      return toHex(await subtle.digest("SHA-256", await file.arrayBuffer()));
+  // The 16 big-endian words of the block of `d` at `o`, into w[0..15].
+  function words(w, d, o) {
+    for (var i = 0; i < 16; i++) {
+      w[i] = (d[o + 4 * i] << 24) | (d[o + 4 * i + 1] << 16) | (d[o + 4 * i + 2] << 8) | d[o + 4 * i + 3];
     }
-    var hash = new Sha256();
+  }
+
+  var K = new Uint32Array([
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
+  ]);
+
+  function Sha256() {
+    var w = new Uint32Array(64);
+    Blocks.call(this, [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19], function (d, o) {
+      var h = this.h, i;
+      words(w, d, o);
+      for (i = 16; i < 64; i++) {
+        var x = w[i - 15], y = w[i - 2];
+        var s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+        var s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
+        w[i] = (w[i - 16] + s0 + w[i - 7] + s1) | 0;
+      }
+      var a = h[0], b = h[1], c = h[2], dd = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+      for (i = 0; i < 64; i++) {
+        var S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+        var t1 = (hh + S1 + ((e & f) ^ (~e & g)) + K[i] + w[i]) | 0;
+        var S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+        var t2 = (S0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+        hh = g; g = f; f = e; e = (dd + t1) | 0; dd = c; c = b; b = a; a = (t1 + t2) | 0;
+      }
+      h[0] += a; h[1] += b; h[2] += c; h[3] += dd; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+    });
+  }
+  Sha256.prototype = Object.create(Blocks.prototype);
+
+  function rotl(x, n) { return (x << n) | (x >>> (32 - n)); }
+
+  // SM3's compression function (GM/T 0004-2012, 5.3): message expansion into W and W', then
+  // 64 rounds; the new state is the rounds' result XOR the old one.
+  function Sm3() {
+    var w = new Uint32Array(68);
+    Blocks.call(this, [0x7380166f, 0x4914b2b9, 0x172442d7, 0xda8a0600,
+      0xa96f30bc, 0x163138aa, 0xe38dee4d, 0xb0fb0e4e], function (d, o) {
+      var h = this.h, j;
+      words(w, d, o);
+      for (j = 16; j < 68; j++) {
+        var x = w[j - 16] ^ w[j - 9] ^ rotl(w[j - 3], 15);
+        w[j] = x ^ rotl(x, 15) ^ rotl(x, 23) ^ rotl(w[j - 13], 7) ^ w[j - 6];
+      }
+      var a = h[0], b = h[1], c = h[2], dd = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+      for (j = 0; j < 64; j++) {
+        var a12 = rotl(a, 12);
+        var ss1 = rotl((a12 + e + rotl(j < 16 ? 0x79cc4519 : 0x7a879d8a, j % 32)) | 0, 7);
+        var ss2 = ss1 ^ a12;
+        var ff = j < 16 ? a ^ b ^ c : (a & b) | (a & c) | (b & c);
+        var gg = j < 16 ? e ^ f ^ g : (e & f) | (~e & g);
+        var tt1 = (ff + dd + ss2 + (w[j] ^ w[j + 4])) | 0;
+        var tt2 = (gg + hh + ss1 + w[j]) | 0;
+        dd = c; c = rotl(b, 9); b = a; a = tt1;
+        hh = g; g = rotl(f, 19); f = e; e = tt2 ^ rotl(tt2, 9) ^ rotl(tt2, 17);
+      }
+      h[0] ^= a; h[1] ^= b; h[2] ^= c; h[3] ^= dd; h[4] ^= e; h[5] ^= f; h[6] ^= g; h[7] ^= hh;
+    });
+  }
+  Sm3.prototype = Object.create(Blocks.prototype);
+
+  // A file's digest by `Hash` (Sha256 or Sm3), CHUNK bytes at a time, telling `onProgress`
+  // the percent done.
+  async function hashInChunks(Hash, file, onProgress) {
+    var hash = new Hash();
     for (var offset = 0; offset < file.size; offset += CHUNK) {
       hash.update(new Uint8Array(await file.slice(offset, offset + CHUNK).arrayBuffer()));
       onProgress(Math.min(100, Math.round(((offset + CHUNK) / file.size) * 100)));
     }
     return toHex(hash.digest());
   }
-  window.xietongSha256Hex = function (bytes) { // for tests of the fallback
-    var hash = new Sha256();
-    hash.update(bytes);
-    return toHex(hash.digest());
-  };
+
+  async function sha256File(file, onProgress) {
+    var subtle = window.crypto && window.crypto.subtle;
+    if (subtle && file.size <= SUBTLE_LIMIT) {
+      return toHex(await subtle.digest("SHA-256", await file.arrayBuffer()));
+    }
+    return hashInChunks(Sha256, file, onProgress);
+  }
+  // For tests of the chunked hashes: the digest of bytes (a Uint8Array), or of an array of
+  // them fed one by one.
+  function hexInChunks(Hash) {
+    return function (data) {
+      var hash = new Hash();
+      (Array.isArray(data) ? data : [data]).forEach(function (chunk) { hash.update(chunk); });
+      return toHex(hash.digest());
+    };
+  }
+  window.xietongSha256Hex = hexInChunks(Sha256);
+  window.xietongSm3Hex = hexInChunks(Sm3);
 
   /* ------------------------------------------------------------ SM3 (GM/T 0004-2012)
    * WebCrypto has no SM3: sm-crypto's (vendor/sm-crypto/sm3.js, pinned in
@@ -227,16 +282,20 @@
   // A pause that lets the page show the progress line before a long computation blocks it.
   function breathe() { return new Promise(function (done) { setTimeout(done, 0); }); }
 
-  // The SM3 digest of a dropped file (`item` as verifyFiles makes it), computed once:
-  // {hash} (hex), or {problem: "too-large" | "unavailable"} when it cannot be had here.
+  // The SM3 digest of a dropped file (`item` as verifyFiles makes it), computed once: {hash}
+  // (hex), or {problem: "unavailable"} when the vendored implementation did not load. Files
+  // above SM3_LIMIT are hashed in chunks (Sm3 above, checked against sm-crypto by the tests).
   async function sm3Of(item) {
     if (item.sm3) return item.sm3;
+    var label = fmt(S.hashing_sm3, { name: item.file.name, size: size(item.file.size) });
     if (!sm3Available()) {
       item.sm3 = { problem: "unavailable" };
     } else if (item.file.size > SM3_LIMIT) {
-      item.sm3 = { problem: "too-large" };
+      item.sm3 = { hash: await hashInChunks(Sm3, item.file, function (percent) {
+        progress.textContent = label + " " + percent + "%";
+      }) };
     } else {
-      progress.textContent = fmt(S.hashing_sm3, { name: item.file.name, size: size(item.file.size) });
+      progress.textContent = label;
       var bytes = new Uint8Array(await item.file.arrayBuffer());
       await breathe();
       item.sm3 = { hash: window.sm3(bytes) };
@@ -267,8 +326,7 @@
   function sm3Notice(asked) {
     var problem = asked.sm3 && asked.sm3.problem;
     if (!problem) return null;
-    return el("p", { className: "notice", "data-notice": "sm3-" + problem,
-      text: problem === "too-large" ? fmt(S.sm3_too_large, { limit: size(SM3_LIMIT) }) : S.sm3_unavailable });
+    return el("p", { className: "notice", "data-notice": "sm3-" + problem, text: S.sm3_unavailable });
   }
 
   /* ------------------------------------------------------------ answers */
