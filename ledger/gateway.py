@@ -133,31 +133,27 @@ class Gateway:
     def witness(self, *, sign: bool = True) -> Witness:
         """This gateway's checkpoints (docs/CHECKPOINTS.md): cosigned with its key when
         ``sign`` and the trust file names the key, collected from the configured peers."""
-        return Witness(
-            self.engine,
-            self.client,
-            self.deployment.trust(),
-            signer=self.signer if sign and self._holds_key() else None,
-            interval=self.settings.checkpoint_interval,
-            confirmations=self.settings.confirmations,
-            peers=self.settings.checkpoint_peers,
-            on_moved=self._standing_moved,
-        )
+        return self._witness(self.client, self.deployment, sign=sign)
 
     def witness_without_node(self) -> Witness:
         """A witness over what this gateway holds (its signatures, conflicts and peers) while
         the node does not answer: the trust file of the chain its index was read from, no
         client, so it signs and compares nothing. ChainUnavailableError when nothing was
         indexed (which chain, only the node would say) or the manifest is another chain's."""
-        deployment = self.indexed_deployment()
+        return self._witness(None, self.indexed_deployment(), sign=True)
+
+    def _witness(
+        self, client: ChainClient | None, deployment: Deployment, *, sign: bool
+    ) -> Witness:
         return Witness(
             self.engine,
-            None,
+            client,
             deployment.trust(),
-            signer=self.signer if self._holds_key() else None,
+            signer=self.signer if sign and self._holds_key() else None,
             interval=self.settings.checkpoint_interval,
             confirmations=self.settings.confirmations,
             peers=self.settings.checkpoint_peers,
+            on_moved=self._standing_moved,
         )
 
     def indexed_deployment(self) -> Deployment:
