@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,3 +164,11 @@ def assert_problem(response: httpx.Response, status: int, kind: str) -> dict[str
     assert body["title"] and body["detail"]
     assert body["instance"] == response.request.url.path
     return body
+
+
+def wait_until(condition: Callable[[], bool], what: str, seconds: float = 15.0) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"still not {what} after {seconds} s"
+        time.sleep(0.02)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy import text
 from ledger.db.engine import CHECKPOINT_TRIGGERS, CHECKPOINT_TRIGGERS_PRESENT, init_db
 from ledger.gateway import Gateway
 from ledger.verify._generation import WATCHER_NAME, PostgresGeneration
-from tests.api._support import CIVIL, DIBAO, POLICY, Api, World, dataset_of
+from tests.api._support import CIVIL, DIBAO, POLICY, Api, World, dataset_of, wait_until
 from tests.api.test_reads import RULES, file_leaf, policy_file
 from tests.api.test_writes import flush
 from tests.support import fresh_database
@@ -105,13 +105,6 @@ def pg_writer(chain: World, tmp_path: Path, make_api: Any) -> Iterator[Api]:
         yield api
 
 
-def _wait_until(condition: Callable[[], bool], what: str, seconds: float = 15.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"still not {what} after {seconds} s"
-        time.sleep(0.02)
-
-
 def _kept_answer(api: Api) -> tuple[dict[str, str], str]:
     """A file anchored and indexed, its answer kept; (query, root of its version)."""
     state = api.state
@@ -152,7 +145,7 @@ def test_a_lost_announcement_costs_at_most_the_kept_interval(pg_writer: Api, cha
     so a revocation shows all the same."""
     query, root = _kept_answer(pg_writer)
     watched = _generation_of(pg_writer)
-    _wait_until(lambda: watched.watching, "watching the checkpoint")
+    wait_until(lambda: watched.watching, "watching the checkpoint")
     with pg_writer.state.gateway.engine.begin() as connection:  # silenced under the watch
         for name, table in CHECKPOINT_TRIGGERS.items():
             connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {name}"))
@@ -163,7 +156,7 @@ def test_a_lost_announcement_costs_at_most_the_kept_interval(pg_writer: Api, cha
     def revoked() -> bool:
         return pg_writer.ok("/v1/verify", params=query)["status"] == "revoked"
 
-    _wait_until(revoked, "revoked in the answer", seconds=PostgresGeneration.KEPT_AT_MOST + 10)
+    wait_until(revoked, "revoked in the answer", seconds=PostgresGeneration.KEPT_AT_MOST + 10)
     # Bounded by the interval (and the time a read takes), not by chance: a generous margin.
     assert time.monotonic() - moved_at < PostgresGeneration.KEPT_AT_MOST + 5
 
@@ -176,7 +169,7 @@ def test_projections_dropped_by_another_gateways_start_are_announced(
     monkeypatch.setattr(PostgresGeneration, "KEPT_AT_MOST", 3600.0)  # only an announcement
     query, _root = _kept_answer(pg_writer)
     watched = _generation_of(pg_writer)
-    _wait_until(lambda: watched.watching, "watching the checkpoint")
+    wait_until(lambda: watched.watching, "watching the checkpoint")
     engine = pg_writer.state.gateway.engine
     with engine.begin() as connection:  # what an older release's table looks like
         connection.execute(text("ALTER TABLE chain_event ADD COLUMN from_another_release int"))
@@ -186,7 +179,7 @@ def test_projections_dropped_by_another_gateways_start_are_announced(
     def not_kept() -> bool:  # the emptied index knows no version
         return pg_writer.get("/v1/verify", params=query).status_code == 404
 
-    _wait_until(not_kept, "an answer from the emptied index")
+    wait_until(not_kept, "an answer from the emptied index")
     pg_writer.sync()  # indexed again: anchored again
     assert pg_writer.ok("/v1/verify", params=query)["status"] == "anchored"
 
@@ -197,7 +190,7 @@ def test_another_indexers_move_reaches_kept_answers_when_announced(
     monkeypatch.setattr(PostgresGeneration, "KEPT_AT_MOST", 3600.0)  # only an announcement
     query, root = _kept_answer(pg_writer)
     watched = _generation_of(pg_writer)
-    _wait_until(lambda: watched.watching, "watching the checkpoint")
+    wait_until(lambda: watched.watching, "watching the checkpoint")
     reads = _counting_reads(watched, monkeypatch)
     assert pg_writer.ok("/v1/verify", params=query)["status"] == "anchored"  # kept, no read
     assert reads == []  # the stamp checked against the generation kept: no round trip
@@ -208,8 +201,8 @@ def test_another_indexers_move_reaches_kept_answers_when_announced(
     def revoked() -> bool:
         return pg_writer.ok("/v1/verify", params=query)["status"] == "revoked"
 
-    _wait_until(revoked, "revoked in the answer (the announcement did not arrive)")
-    _wait_until(lambda: watched.watching, "watching again")
+    wait_until(revoked, "revoked in the answer (the announcement did not arrive)")
+    wait_until(lambda: watched.watching, "watching again")
 
 
 def test_this_gateways_indexer_is_followed_at_once_without_announcements(
@@ -223,7 +216,7 @@ def test_this_gateways_indexer_is_followed_at_once_without_announcements(
 
     monkeypatch.setattr(PostgresGeneration, "_until_moved", until_forgotten)
     query, root = _kept_answer(pg_writer)
-    _wait_until(lambda: _generation_of(pg_writer).watching, "watching the checkpoint")
+    wait_until(lambda: _generation_of(pg_writer).watching, "watching the checkpoint")
     chain.revoke_policy_version(root)
     pg_writer.sync()
     assert pg_writer.ok("/v1/verify", params=query)["status"] == "revoked"
@@ -248,7 +241,7 @@ def test_nothing_is_kept_where_moves_are_not_announced(
     query, root = _kept_answer(pg_writer)
     watched = _generation_of(pg_writer)
     # The watcher looked, found a trigger missing and stopped (not merely not started yet).
-    _wait_until(lambda: watched._watcher is not None and watched._watcher.done(), "stopped")
+    wait_until(lambda: watched._watcher is not None and watched._watcher.done(), "stopped")
     reads = _counting_reads(watched, monkeypatch)
     for _ in range(20):  # reads ask the database, each time
         assert pg_writer.ok("/v1/verify", params=query)["status"] == "anchored"
@@ -265,7 +258,7 @@ def test_a_broken_watch_forgets_and_watches_again(
     query, root = _kept_answer(pg_writer)
     monkeypatch.setattr(PostgresGeneration, "KEPT_AT_MOST", 3600.0)  # only an announcement
     watched = _generation_of(pg_writer)
-    _wait_until(lambda: watched.watching, "watching the checkpoint")
+    wait_until(lambda: watched.watching, "watching the checkpoint")
     with pg_writer.state.gateway.engine.begin() as connection:
         ended = connection.execute(
             text(
@@ -275,12 +268,12 @@ def test_a_broken_watch_forgets_and_watches_again(
             {"name": WATCHER_NAME},
         ).all()
     assert [row[0] for row in ended] == [True]
-    _wait_until(lambda: not watched.watching, "forgotten after the watch broke", seconds=5.0)
+    wait_until(lambda: not watched.watching, "forgotten after the watch broke", seconds=5.0)
     with pytest.MonkeyPatch.context() as counting:
         reads = _counting_reads(watched, counting)
         assert pg_writer.ok("/v1/verify", params=query)["status"] == "anchored"  # read meanwhile
         assert reads != []  # from the database: nothing kept while the watch is down
-    _wait_until(lambda: watched.watching, "watching again")
+    wait_until(lambda: watched.watching, "watching again")
 
     chain.revoke_policy_version(root)
     Gateway(pg_writer.state.settings).indexer().sync()
@@ -288,7 +281,7 @@ def test_a_broken_watch_forgets_and_watches_again(
     def revoked() -> bool:
         return pg_writer.ok("/v1/verify", params=query)["status"] == "revoked"
 
-    _wait_until(revoked, "revoked in the answer after the watch came back")
+    wait_until(revoked, "revoked in the answer after the watch came back")
 
 
 def _answers_made(api: Api) -> dict[str, int]:

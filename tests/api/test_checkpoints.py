@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,7 +21,15 @@ from ledger.keys import dev_account
 from ledger.verify import verify_bundle
 from ledger.verify._generation import PostgresGeneration
 from ledger.witness import check_checkpoint
-from tests.api._support import CIVIL_DEV, HEALTH_DEV, PSB_DEV, Api, World, assert_problem
+from tests.api._support import (
+    CIVIL_DEV,
+    HEALTH_DEV,
+    PSB_DEV,
+    Api,
+    World,
+    assert_problem,
+    wait_until,
+)
 from tests.api.test_writes import flush
 from tests.ledger.witness._peer import Peer, peer, signed_item
 from tests.support import fresh_database
@@ -247,10 +254,3 @@ def test_a_kept_answer_carries_a_checkpoint_cosigned_after_it(
         assert checkpoint() == lower
         made = [match["proof"] for match in api.ok("/v1/verify", params=query)["matches"]]
         assert verify_bundle(made[0], chain.client.w3, trust=chain.trust()).checkpoint is not None
-
-
-def wait_until(condition: Callable[[], bool], what: str, seconds: float = 15.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"still not {what} after {seconds} s"
-        time.sleep(0.02)
