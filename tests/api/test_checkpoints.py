@@ -206,7 +206,8 @@ def test_a_kept_answer_carries_a_checkpoint_cosigned_after_it(
 ) -> None:
     """Signatures another process added are known once the database tells (SQLite: the next
     read; PostgreSQL: the announcement, the kept interval being an hour here); those this
-    gateway's own pass added, at once (PostgreSQL: with the announcements switched off)."""
+    gateway's own pass added, at once (PostgreSQL: with the announcements switched off), a
+    lying department's conflicting one included."""
     monkeypatch.setattr(PostgresGeneration, "KEPT_AT_MOST", 3600.0)
     with fresh_database(kind, tmp_path) as url:
         settings = chain.settings(
@@ -254,3 +255,9 @@ def test_a_kept_answer_carries_a_checkpoint_cosigned_after_it(
         assert checkpoint() == lower
         made = [match["proof"] for match in api.ok("/v1/verify", params=query)["matches"]]
         assert verify_bundle(made[0], chain.client.w3, trust=chain.trust()).checkpoint is not None
+
+        # A department that lies signs another hash for the lower number: a conflict, so that
+        # checkpoint is cosigned no more, and the very next answer carries the higher one.
+        liar.serve(signed_item(chain.trust(), HEALTH_DEV, lower, "0x" + "e0" * 32))
+        assert state.checkpoint_pass().conflicts == [lower]
+        assert checkpoint() == higher
