@@ -696,10 +696,15 @@ class Anchorer:
                         anchoring.id, status="confirmed", block_number=mined, error=None
                     )
             elif self.client.call("DatasetRegistry", "isAnchored", dataset, root):
+                # Anchored by another transaction (ours replaced): as deep as ours must be.
                 version = read_version(self.client, dataset, root)
-                return self._update(
-                    anchoring.id, status="confirmed", block_number=version.block_number, error=None
-                )
+                if self.client.block_number() - version.block_number + 1 >= self.confirmations:
+                    return self._update(
+                        anchoring.id,
+                        status="confirmed",
+                        block_number=version.block_number,
+                        error=None,
+                    )
             elif nonce_used:
                 # Our nonce was used by another transaction: this one can never be mined.
                 self._update(anchoring.id, status="pending", raw_tx=None, tx_hash=None, nonce=None)

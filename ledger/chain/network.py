@@ -17,12 +17,15 @@ its home (``var/network/`` by default) and then started, stopped and inspected:
 ``<code>/``
     the department's geth data directory (``geth init`` of the genesis), its signer's
     keystore and password file (mode 0600), its node key, its TOML config (static peers:
-    geth 1.13 ignores ``static-nodes.json``), pid and log files.
+    geth 1.13 ignores ``static-nodes.json``), pid and log files; while it runs, its IPC
+    socket (mode 0600) and how it was started.
 
 Each validator binds 127.0.0.x (one address per department, so every node can keep the usual
 ports), RPC on loopback only with the ``eth,net,web3,clique,txpool`` namespaces (no
 ``personal``, no ``admin``, no pprof), discovery off, full transaction history kept
-(``--history.transactions 0``). Development keys only in local mode, as everywhere.
+(``--history.transactions 0``). What manages the node goes through its IPC socket. A
+validator begins sealing only once it is connected with the running validators and holds
+their chain (:func:`start_member`). Development keys only in local mode, as everywhere.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -54,6 +58,7 @@ from ..file_modes import create_private_file, make_private_dir, replace_file
 from ..ids import department_id
 from ..keys import DEV_ACCOUNT_COUNT, dev_account
 from ..paths import PROJECT_ROOT
+from ._ipc import MAX_IPC_PATH, ipc_call
 from ._process import alive, log_tail, port_taken, read_pid, terminate
 from .client import ChainClient, wait_for_rpc
 from .deploy import Founder
@@ -165,6 +170,13 @@ class Network:
 
     def log_file(self, member: Member) -> Path:
         return self.data_dir(member) / "geth.log"
+
+    def ipc_path(self, member: Member) -> Path:
+        return self.data_dir(member) / "geth.ipc"
+
+    def start_file(self, member: Member) -> Path:
+        """How the running validator was started (isolated, reach), for its peers' start."""
+        return self.data_dir(member) / "geth.start.json"
 
     @property
     def rpc_urls(self) -> list[str]:
@@ -290,7 +302,7 @@ def plan_network(
         _new_member(f.code, f.name, str(f.signer), host, **ports)
         for f, host in zip(sealing, chosen, strict=False)
     )
-    return Network(
+    network = Network(
         home=home,
         chain_id=chain_id,
         period=period,
@@ -298,6 +310,20 @@ def plan_network(
         genesis_signers=tuple(m.signer for m in members),
         geth=geth,
     )
+    for member in members:
+        _check_ipc_path(network, member)
+    return network
+
+
+def _check_ipc_path(network: Network, member: Member) -> None:
+    """InputError when the member's IPC socket would not fit a Unix socket's path."""
+    ipc = network.ipc_path(member)
+    if len(str(ipc).encode()) > MAX_IPC_PATH:
+        raise InputError(
+            f"the network's folder {network.home} is too deep for a validator's IPC socket "
+            f"({len(str(ipc).encode())} bytes in {ipc}, at most {MAX_IPC_PATH}): choose a "
+            "shorter XIETONG_HOME or XIETONG_NETWORK_DIR."
+        )
 
 
 def genesis(network: Network) -> dict[str, Any]:
@@ -458,8 +484,9 @@ def geth_command(
     chain without sealing (its key stays locked); ``reach``: the only hosts it connects with,
     either way (geth's ``--netrestrict``: one side of a split into groups)."""
     data = network.data_dir(member)
+    # Not --mine: the validator begins sealing when told (miner_start on its IPC socket, by
+    # start_member), once it has its peers and their chain.
     seal = [
-        "--mine",
         "--miner.etherbase", member.signer,
         "--unlock", member.signer,
         "--password", str(data / "password"),
@@ -485,7 +512,7 @@ def geth_command(
         "--http.api", RPC_APIS,
         "--authrpc.addr", member.host,
         "--authrpc.port", str(member.authrpc_port),
-        "--ipcdisable",
+        "--ipcpath", str(network.ipc_path(member)),
         *(seal if sealing else []),
         "--cache", "128",
         "--verbosity", "3",
@@ -510,11 +537,32 @@ def start_member(
     sealing: bool = True,
     reach: Sequence[str] | None = None,
 ) -> None:
-    """Start ``member``'s validator and wait until its RPC answers (``isolated``: no peers;
-    not ``sealing``: following the chain only; ``reach``: peers on these hosts only)."""
+    """Start ``member``'s validator, wait until its RPC answers and, if ``sealing``, until it
+    has its peers and their chain, then let it seal (``isolated``: no peers, it seals at once;
+    not ``sealing``: following the chain only, its key locked; ``reach``: peers on these hosts
+    only). A validator that seals before it has its peers' chain seals a block the others
+    also seal: right after a start every signer may seal at once (the head is old), and
+    Clique's forks of equal weight can then stall the chain."""
+    _launch(network, member, timeout=timeout, isolated=isolated, sealing=sealing, reach=reach)
+    if sealing:
+        _wait_until_caught_up(network, member, timeout=timeout)
+        _begin_sealing(network, member)
+
+
+def _launch(
+    network: Network,
+    member: Member,
+    *,
+    timeout: float,
+    isolated: bool,
+    sealing: bool,
+    reach: Sequence[str] | None,
+) -> None:
+    """Spawn the validator (not sealing yet) and wait until its RPC answers."""
     pid = _running(network, member)
     if pid is not None:
         raise NodeError(f"{member.code}'s validator is already running (pid {pid}).")
+    _check_ipc_path(network, member)  # a network moved to a deeper folder since
     for port in (member.rpc_port, member.p2p_port, member.authrpc_port):
         if port_taken(member.host, port):
             raise NodeError(
@@ -531,6 +579,9 @@ def start_member(
             start_new_session=True,
         )
     network.pid_file(member).write_text(f"{process.pid}\n")
+    network.start_file(member).write_text(
+        json.dumps({"isolated": isolated, "reach": list(reach) if reach is not None else None})
+    )
     try:
         wait_for_rpc(member.rpc_url, timeout=timeout, is_alive=lambda: process.poll() is None)
     except (requests.RequestException, OSError, ValueError) as exc:
@@ -538,6 +589,7 @@ def start_member(
         if not exited:
             terminate(process.pid, grace=20.0)
         network.pid_file(member).unlink(missing_ok=True)
+        network.start_file(member).unlink(missing_ok=True)
         tail = log_tail(log_file)
         reason = "exited during start-up" if exited else f"did not answer within {timeout:.0f} s"
         raise NodeStartError(
@@ -545,10 +597,81 @@ def start_member(
         ) from exc
 
 
+def _started_as(network: Network, member: Member) -> tuple[bool, list[str] | None]:
+    """(isolated, reach) of a running validator, as :func:`_launch` recorded them."""
+    try:
+        started = json.loads(network.start_file(member).read_text())
+        return bool(started["isolated"]), started["reach"]
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return False, None  # started before the file existed: as a full member
+
+
+def _node_id(enode: str) -> str:
+    return enode.removeprefix("enode://").split("@", 1)[0].lower()
+
+
+def _wait_until_caught_up(network: Network, member: Member, *, timeout: float) -> None:
+    """Return once ``member``'s validator is connected with every running validator it may
+    reach, and its head's total difficulty is at least theirs (it holds the heaviest chain
+    they hold). geth syncs from a heavier peer within about 10 s of its start (its forced sync
+    cycle: blocks that peers propagate are dropped until a node synced once or seals). On a
+    timeout it is stopped and NodeStartError says what it lacked."""
+    isolated, reach = _started_as(network, member)
+    ipc = network.ipc_path(member)
+    deadline = time.monotonic() + timeout
+    while True:
+        expected: dict[str, Member] = {}
+        best = 0
+        if not isolated:
+            for other in network.members:
+                if other is member or _running(network, other) is None:
+                    continue
+                if reach is not None and other.host not in reach:
+                    continue
+                if _started_as(network, other)[0]:
+                    continue  # an isolated validator takes no peer
+                try:
+                    best = max(best, _total_difficulty(other.rpc_url))
+                except (requests.RequestException, ValueError, NodeError, TypeError, KeyError):
+                    continue  # not answering (yet): not waited for
+                expected[_node_id(other.enode)] = other
+        try:
+            peers = {_node_id(str(p["enode"])) for p in ipc_call(ipc, "admin_peers") or []}
+            ours = _total_difficulty(member.rpc_url)
+        except (requests.RequestException, ValueError, NodeError, TypeError, KeyError):
+            peers, ours = set(), -1
+        missing = [m.code for node, m in expected.items() if node not in peers]
+        if not missing and ours >= best:
+            break
+        if time.monotonic() > deadline:
+            stop_member(network, member)
+            raise NodeStartError(
+                f"{member.code}'s validator did not catch up with the running validators within "
+                f"{timeout:.0f} s (not connected with: {', '.join(missing) or 'none'}; total "
+                f"difficulty {ours} of {best}), so it was stopped before sealing; see "
+                f"{network.log_file(member)}."
+            )
+        time.sleep(0.1)
+
+
+def _begin_sealing(network: Network, member: Member) -> None:
+    """``miner_start`` on the validator's IPC socket: its signer seals from now on."""
+    ipc_call(network.ipc_path(member), "miner_start")
+
+
+def _total_difficulty(url: str) -> int:
+    """The total difficulty of the head a validator holds (Clique: 2 per in-turn block, 1 per
+    other; the heaviest chain wins)."""
+    return int(
+        rpc(url, "eth_getBlockByNumber", ["latest", False], timeout=2)["totalDifficulty"], 16
+    )
+
+
 def stop_member(network: Network, member: Member, *, kill: bool = False) -> bool:
     """Stop ``member``'s validator (``kill``: at once, as a crash would); False if none ran."""
     pid = _running(network, member)
     network.pid_file(member).unlink(missing_ok=True)
+    network.start_file(member).unlink(missing_ok=True)
     if pid is None:
         return False
     terminate(pid, grace=20.0, sig=signal.SIGKILL if kill else signal.SIGTERM)
@@ -556,10 +679,19 @@ def stop_member(network: Network, member: Member, *, kill: bool = False) -> bool
 
 
 def start_network(network: Network, *, timeout: float = 60.0) -> None:
-    """Start every validator not running yet."""
-    for member in network.members:
-        if _running(network, member) is None:
-            start_member(network, member, timeout=timeout)
+    """Start every validator not running yet: all of them, then each waits until it has its
+    peers and their chain, and only then do they all begin sealing. One begun earlier would
+    seal the next block alone, which the others, not sealing yet, drop when it is propagated
+    (geth takes propagated blocks only once synced or sealing) and do not sync either (a
+    block's sender is taken to hold only its parent): the one that sealed then waits for
+    others, and nobody seals."""
+    stopped = [m for m in network.members if _running(network, m) is None]
+    for member in stopped:
+        _launch(network, member, timeout=timeout, isolated=False, sealing=True, reach=None)
+    for member in stopped:
+        _wait_until_caught_up(network, member, timeout=timeout)
+    for member in stopped:
+        _begin_sealing(network, member)
 
 
 def stop_network(network: Network) -> list[str]:
@@ -635,6 +767,7 @@ def add_member(
         code, name, signer, host, rpc_port=rpc_port, p2p_port=p2p_port, authrpc_port=authrpc_port
     )
     grown = replace(network, members=(*network.members, member))
+    _check_ipc_path(grown, member)
     add_member_files(grown, member)
     _save_plan(grown)
     for other in network.members:  # the newcomer among their static peers from their next start

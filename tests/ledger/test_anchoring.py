@@ -17,6 +17,7 @@ from ledger.anchoring import Anchorer, AnchorError, prepare_path
 from ledger.chain.reads import read_version
 from ledger.db.engine import create_db_engine
 from ledger.db.tables import ChainEvent, LeafRow, TreeBlob, VersionAnchoring, VersionRow
+from ledger.errors import TransactionFailedError
 from ledger.ids import version_id
 from ledger.indexer import Indexer
 from tests.support import Consortium, dataset_of, fresh_database
@@ -451,3 +452,35 @@ def test_records_leaf_store_matches_the_tree(
         assert leaf.kind == "record"
         assert leaf.leaf_hash == "0x" + prepared.tree.leaf_at(leaf.sorted_index).hex()
         assert leaf.leaf_hash == "0x" + prepared.leaf_hashes[leaf.record_index or 0].hex()
+
+
+def test_a_version_another_transaction_anchored_waits_for_the_confirmations_too(
+    consortium: Consortium, engine: Engine, folder: Path, tmp_path: Path
+) -> None:
+    """Our transaction was recorded but never sent; another gateway of the department anchored
+    the same version meanwhile (taking the nonce). The version found on chain counts only once
+    it is as deep as our own receipt would have to be."""
+    c = registered(consortium)
+    prepared = prepare_path(folder, DS)
+
+    def crash(at: str) -> None:
+        if at == "recorded":
+            raise CrashError(at)
+
+    with pytest.raises(CrashError):
+        Anchorer(c.client, engine, c.ops["A"], crash_hook=crash).anchor(prepared)
+    c.register_dataset("A", "OTHER", keccak(text="m"))  # takes the recorded transaction's nonce
+    with fresh_database("sqlite", tmp_path / "other") as url:
+        other = create_db_engine(url)
+        try:
+            theirs = Anchorer(c.client, other, c.ops["A"]).anchor(prepare_path(folder, DS))
+        finally:
+            other.dispose()
+    deep = Anchorer(c.client, engine, c.ops["A"], confirmations=3, confirmation_timeout=0.5)
+    with pytest.raises(TransactionFailedError, match=r"has not reached 3 confirmations"):
+        deep.resume()
+    for _ in range(2):
+        c.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    [batch] = deep.resume()
+    assert (batch.status, batch.block_number) == ("confirmed", theirs.block_number)
+    assert anchored_events(c, prepared.root) == 1

@@ -10,6 +10,8 @@ every validator running and sealing for the next.
 from __future__ import annotations
 
 import json
+import re
+import stat
 import subprocess
 import sys
 import time
@@ -25,6 +27,7 @@ from hexbytes import HexBytes
 from sqlmodel import Session, select
 
 from api.app import create_app
+from ledger.chain._ipc import ipc_call
 from ledger.chain.client import ChainClient, connect
 from ledger.chain.deploy import load_deployment, load_founders
 from ledger.chain.network import (
@@ -45,7 +48,7 @@ from ledger.chain.network import (
 from ledger.chain.node import free_port
 from ledger.db.engine import create_db_engine
 from ledger.db.tables import ChainEvent, VersionRow
-from ledger.errors import NodeError
+from ledger.errors import NodeError, NodeStartError
 from ledger.events import event_topics
 from ledger.ids import dataset_id, department_id
 from ledger.indexer import Indexer
@@ -159,6 +162,18 @@ def test_the_network_seals_with_one_signer_per_department(consortium: Consortium
     for method in ("personal_listAccounts", "admin_peers", "debug_traceBlockByNumber"):
         with pytest.raises(NodeError, match=r"does not exist/is not available"):
             rpc(first.rpc_url, method, [])
+    # They are the operator's, on the validator's IPC socket: owner-only, in its data folder.
+    ipc = network.ipc_path(first)
+    assert stat.S_IMODE(ipc.stat().st_mode) == 0o600
+    assert {p["enode"].split("@")[0] for p in ipc_call(ipc, "admin_peers")} == {
+        m.enode.split("@")[0] for m in network.members[1:]
+    }
+    with pytest.raises(NodeError) as unknown:
+        ipc_call(ipc, "miner_nothing")
+    assert str(unknown.value) == (
+        f"the node at {ipc} refused miner_nothing: the method miner_nothing does not "
+        "exist/is not available"
+    )
 
 
 def test_one_validator_killed_the_others_seal_and_it_catches_up(consortium: Consortium) -> None:
@@ -182,6 +197,44 @@ def test_one_validator_killed_the_others_seal_and_it_catches_up(consortium: Cons
     assert shown["department"]["status"] == "active"
     start_member(network, killed)
     eventually(lambda: head(killed) >= head(alive[0]) - 1, what="the restarted one caught up")
+    consortium.all_sealing()
+
+
+def test_a_validator_seals_only_once_it_has_the_running_validators_chain(
+    consortium: Consortium,
+) -> None:
+    """Started, a validator follows first: it seals once connected with every running
+    validator it may reach and holding a chain as heavy as theirs. One running validator
+    refuses every peer (as a node whose peer slots are full would): the one started seals
+    nothing, and is stopped with a sentence saying whom it lacked."""
+    network = consortium.network
+    late, refusing = network.members[2], network.members[1]
+    stop_member(network, late)
+    stop_member(network, refusing)
+    start_member(network, refusing, isolated=True, sealing=False)
+    # Recorded as a full member: its peers wait for it, and it takes none (geth --maxpeers 0).
+    network.start_file(refusing).write_text(json.dumps({"isolated": False, "reach": None}))
+    logged = network.log_file(late).stat().st_size
+    with pytest.raises(NodeStartError) as refused:
+        start_member(network, late, timeout=5)
+    assert re.fullmatch(
+        re.escape(
+            f"{late.code}'s validator did not catch up with the running validators within 5 s "
+            f"(not connected with: {refusing.code}; total difficulty "
+        )
+        + r"\d+ of \d+"
+        + re.escape(f"), so it was stopped before sealing; see {network.log_file(late)}."),
+        str(refused.value),
+    ), refused.value
+    status = member_status(network, late)
+    assert not status.running and not status.answering
+    assert not network.start_file(late).exists()
+    with network.log_file(late).open("rb") as log:
+        log.seek(logged)
+        this_start = log.read().decode()
+    assert "Started P2P networking" in this_start and "sealed new block" not in this_start
+    stop_member(network, refusing)
+    start_network(network)
     consortium.all_sealing()
 
 
@@ -211,10 +264,18 @@ def test_a_majority_stopped_halts_the_chain_and_an_anchor_lands_once_after(
     with TestClient(create_app(settings)) as api:
         ready = api.get("/readyz")
     assert ready.status_code == 503 and ready.json()["reasons"] == ["chain-halted"], ready.text
-    # An anchor sent now waits in the pool; it lands once the others are back, and once.
+    # An anchor sent now waits in the pool; it lands once the others are back, and once. The
+    # gateway waits the confirmations docs/CONSORTIUM.md recommends for three signers: the
+    # block first holding it may be one the heal reverts (the transaction then returns to the
+    # pool and is sealed again), and only then is it where the logs are read below.
     sample = tmp_path / "halt.txt"
     sample.write_text("sealed after the halt\n", encoding="utf-8")
-    env = {**consortium.env, "XIETONG_RPC_URL": left.rpc_url, "XIETONG_DEV_ACCOUNT": "2"}
+    env = {
+        **consortium.env,
+        "XIETONG_RPC_URL": left.rpc_url,
+        "XIETONG_DEV_ACCOUNT": "2",
+        "XIETONG_CONFIRMATIONS": "3",
+    }
     anchoring = subprocess.Popen(
         [str(BIN / "xietong"), "dataset", "anchor", str(sample), "--dataset", "NET-HALT", "--json"],
         env=env,

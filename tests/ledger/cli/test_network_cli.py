@@ -79,6 +79,15 @@ def test_network_up_refusals_are_sentences(home: dict[str, str], tmp_path: Path)
         "the first validator's address 'localhost' (--first-host or XIETONG_NETWORK_FIRST_HOST) "
         "is not an IPv4 address."
     )
+    deep = tmp_path / ("d" * 60) / "network"
+    too_deep = answer("network", "up", env={**home, "XIETONG_NETWORK_DIR": str(deep)}, ok=False)
+    socket = deep / "11330100MB1A00001P" / "geth.ipc"
+    assert too_deep["error"]["message"] == (
+        f"the network's folder {deep} is too deep for a validator's IPC socket "
+        f"({len(str(socket))} bytes in {socket}, at most 107): choose a shorter XIETONG_HOME "
+        "or XIETONG_NETWORK_DIR."
+    )
+    assert not deep.exists()
     for command in (["status"], ["votes"], ["join", "X", "--name", "x", "--signer", "dev:18"]):
         none = answer("network", *command, env=home, ok=False)["error"]["message"]
         assert none.startswith("no network at ") and none.endswith(
