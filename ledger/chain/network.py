@@ -580,7 +580,13 @@ def _launch(
         )
     network.pid_file(member).write_text(f"{process.pid}\n")
     network.start_file(member).write_text(
-        json.dumps({"isolated": isolated, "reach": list(reach) if reach is not None else None})
+        json.dumps(
+            {
+                "isolated": isolated,
+                "reach": list(reach) if reach is not None else None,
+                "sealing": sealing,
+            }
+        )
     )
     try:
         wait_for_rpc(member.rpc_url, timeout=timeout, is_alive=lambda: process.poll() is None)
@@ -597,74 +603,166 @@ def _launch(
         ) from exc
 
 
-def _started_as(network: Network, member: Member) -> tuple[bool, list[str] | None]:
-    """(isolated, reach) of a running validator, as :func:`_launch` recorded them."""
+@dataclass(frozen=True)
+class _StartedAs:
+    """How a running validator was started, as :func:`_launch` recorded it."""
+
+    isolated: bool = False
+    reach: list[str] | None = None
+    sealing: bool = True
+
+
+def _started_as(network: Network, member: Member) -> _StartedAs:
     try:
         started = json.loads(network.start_file(member).read_text())
-        return bool(started["isolated"]), started["reach"]
+        return _StartedAs(bool(started["isolated"]), started["reach"], bool(started["sealing"]))
     except (FileNotFoundError, ValueError, KeyError, TypeError):
-        return False, None  # started before the file existed: as a full member
+        return _StartedAs()  # started before the file existed: as a full member
 
 
 def _node_id(enode: str) -> str:
     return enode.removeprefix("enode://").split("@", 1)[0].lower()
 
 
+@dataclass(frozen=True)
+class _Head:
+    """The head block a validator holds."""
+
+    member: Member
+    number: int
+    hash: str
+    total_difficulty: int  # Clique: 2 per in-turn block, 1 per other; the heaviest chain wins
+
+
+def _head(member: Member) -> _Head:
+    block = rpc(member.rpc_url, "eth_getBlockByNumber", ["latest", False], timeout=2)
+    return _Head(
+        member, int(block["number"], 16), str(block["hash"]), int(block["totalDifficulty"], 16)
+    )
+
+
+_UNANSWERED = (requests.RequestException, ValueError, NodeError, TypeError, KeyError)
+
+
 def _wait_until_caught_up(network: Network, member: Member, *, timeout: float) -> None:
     """Return once ``member``'s validator is connected with every running validator it may
     reach, and its head's total difficulty is at least theirs (it holds the heaviest chain
     they hold). geth syncs from a heavier peer within about 10 s of its start (its forced sync
-    cycle: blocks that peers propagate are dropped until a node synced once or seals). On a
-    timeout it is stopped and NodeStartError says what it lacked."""
-    isolated, reach = _started_as(network, member)
+    cycle: blocks that peers propagate are dropped until a node synced once or seals).
+
+    Heads of equal weight on different branches (a split healed after each side sealed as
+    much) are settled by :func:`_settle_tie`: no validator syncs from a peer no heavier than
+    itself, and each branch's next sealers may all be on the other. On a timeout the
+    validator is stopped and NodeStartError says what it lacked."""
+    started = _started_as(network, member)
     ipc = network.ipc_path(member)
     deadline = time.monotonic() + timeout
+    limit = deadline + 2 * _SYNC_AFTER_START  # what settling a tie may add, at most
     while True:
         expected: dict[str, Member] = {}
-        best = 0
-        if not isolated:
+        heads: list[_Head] = []
+        if not started.isolated:
             for other in network.members:
                 if other is member or _running(network, other) is None:
                     continue
-                if reach is not None and other.host not in reach:
+                if started.reach is not None and other.host not in started.reach:
                     continue
-                if _started_as(network, other)[0]:
+                if _started_as(network, other).isolated:
                     continue  # an isolated validator takes no peer
                 try:
-                    best = max(best, _total_difficulty(other.rpc_url))
-                except (requests.RequestException, ValueError, NodeError, TypeError, KeyError):
+                    heads.append(_head(other))
+                except _UNANSWERED:
                     continue  # not answering (yet): not waited for
                 expected[_node_id(other.enode)] = other
         try:
             peers = {_node_id(str(p["enode"])) for p in ipc_call(ipc, "admin_peers") or []}
-            ours = _total_difficulty(member.rpc_url)
-        except (requests.RequestException, ValueError, NodeError, TypeError, KeyError):
-            peers, ours = set(), -1
+            ours = _head(member)
+        except _UNANSWERED:
+            peers, ours = set(), None
         missing = [m.code for node, m in expected.items() if node not in peers]
-        if not missing and ours >= best:
-            break
+        best = max((h.total_difficulty for h in heads), default=0)
+        if not missing and ours is not None:
+            if _settle_tie(network, [ours, *heads]):
+                deadline = min(limit, max(deadline, time.monotonic() + 2 * _SYNC_AFTER_START))
+                continue
+            if ours.total_difficulty >= best:
+                break
         if time.monotonic() > deadline:
             stop_member(network, member)
+            held = ours.total_difficulty if ours is not None else -1
             raise NodeStartError(
                 f"{member.code}'s validator did not catch up with the running validators within "
                 f"{timeout:.0f} s (not connected with: {', '.join(missing) or 'none'}; total "
-                f"difficulty {ours} of {best}), so it was stopped before sealing; see "
+                f"difficulty {held} of {best}), so it was stopped before sealing; see "
                 f"{network.log_file(member)}."
             )
         time.sleep(0.1)
 
 
+#: Seconds after its start before geth syncs from a peer however few it has (its forced sync
+#: cycle).
+_SYNC_AFTER_START = 10
+
+
+def _settle_tie(network: Network, heads: Sequence[_Head]) -> bool:
+    """When the heaviest of ``heads`` are different blocks of equal total difficulty, pick
+    one branch as geth's fork choice would (the lower head, then the lower hash), and move
+    every validator on another branch that does not seal yet back to the block where the
+    branches part (``debug_setHead`` on its IPC socket), then restart it so that it syncs
+    the chosen branch. Validators already sealing are left alone: they follow once the chosen
+    branch grows. Returns whether any validator was moved."""
+    tie = _tie(heads)
+    if tie is None:
+        return False
+    chosen, others = tie
+    moved = False
+    for head in others:
+        if rpc(head.member.rpc_url, "eth_mining", timeout=2):
+            continue
+        parted = _parting_block(head, chosen)
+        ipc_call(network.ipc_path(head.member), "debug_setHead", [hex(parted)])
+        started = _started_as(network, head.member)
+        stop_member(network, head.member)
+        _launch(
+            network,
+            head.member,
+            timeout=60.0,
+            isolated=started.isolated,
+            sealing=started.sealing,
+            reach=started.reach,
+        )
+        moved = True
+    return moved
+
+
+def _tie(heads: Sequence[_Head]) -> tuple[_Head, list[_Head]] | None:
+    """When the heaviest of ``heads`` are different blocks of equal total difficulty: the
+    head whose branch is chosen (the lower number, then the lower hash, as geth's fork choice
+    prefers), and the heaviest heads on other branches. None when the heaviest agree."""
+    best = max(h.total_difficulty for h in heads)
+    leaders = [h for h in heads if h.total_difficulty == best]
+    if len({h.hash for h in leaders}) < 2:
+        return None
+    chosen = min(leaders, key=lambda h: (h.number, h.hash))
+    return chosen, [h for h in leaders if h.hash != chosen.hash]
+
+
+def _parting_block(head: _Head, other: _Head) -> int:
+    """The highest block number at which the validators of ``head`` and ``other`` hold the
+    same block."""
+    number = min(head.number, other.number)
+    while number > 0:
+        ours = rpc(head.member.rpc_url, "eth_getBlockByNumber", [hex(number), False], timeout=2)
+        theirs = rpc(other.member.rpc_url, "eth_getBlockByNumber", [hex(number), False], timeout=2)
+        if ours["hash"] == theirs["hash"]:
+            return number
+        number -= 1
+    return 0
+
+
 def _begin_sealing(network: Network, member: Member) -> None:
     """``miner_start`` on the validator's IPC socket: its signer seals from now on."""
     ipc_call(network.ipc_path(member), "miner_start")
-
-
-def _total_difficulty(url: str) -> int:
-    """The total difficulty of the head a validator holds (Clique: 2 per in-turn block, 1 per
-    other; the heaviest chain wins)."""
-    return int(
-        rpc(url, "eth_getBlockByNumber", ["latest", False], timeout=2)["totalDifficulty"], 16
-    )
 
 
 def stop_member(network: Network, member: Member, *, kill: bool = False) -> bool:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from ledger import merkle
-from ledger.anchoring import Anchorer, AnchorError, prepare_path
+from ledger.anchoring import Anchorer, AnchorError, PreparedVersion, prepare_path
 from ledger.chain.reads import read_version
 from ledger.db.engine import create_db_engine
 from ledger.db.tables import ChainEvent, LeafRow, TreeBlob, VersionAnchoring, VersionRow
@@ -38,6 +38,17 @@ def owners_anchorer(c: Consortium, engine: Engine) -> tuple[Consortium, Anchorer
     """The test dataset registered, and its owner's (department A's) anchorer."""
     registered(c)
     return c, Anchorer(c.client, engine, c.ops["A"])
+
+
+def anchor_dying_at(c: Consortium, engine: Engine, prepared: PreparedVersion, step: str) -> None:
+    """Department A's gateway anchors ``prepared`` and dies at ``step``."""
+
+    def crash(at: str) -> None:
+        if at == step:
+            raise CrashError(at)
+
+    with pytest.raises(CrashError):
+        Anchorer(c.client, engine, c.ops["A"], crash_hook=crash).anchor(prepared)
 
 
 def anchored_events(c: Consortium, root: bytes) -> int:
@@ -327,13 +338,7 @@ def test_crash_at_each_step_then_resume(
 ) -> None:
     c = registered(consortium)
     prepared = prepare_path(folder, DS)
-
-    def crash(at: str) -> None:
-        if at == step:
-            raise CrashError(at)
-
-    with pytest.raises(CrashError):
-        Anchorer(c.client, engine, c.ops["A"], crash_hook=crash).anchor(prepared)
+    anchor_dying_at(c, engine, prepared, step)
     with Session(engine) as session:
         batch = session.exec(select(VersionAnchoring)).one()
         assert batch.status == ("pending" if step == "persisted" else "sent")
@@ -349,13 +354,7 @@ def test_resume_after_the_nonce_was_used_elsewhere(
 ) -> None:
     c = registered(consortium)
     prepared = prepare_path(folder, DS)
-
-    def crash(at: str) -> None:
-        if at == "recorded":
-            raise CrashError(at)
-
-    with pytest.raises(CrashError):
-        Anchorer(c.client, engine, c.ops["A"], crash_hook=crash).anchor(prepared)
+    anchor_dying_at(c, engine, prepared, "recorded")
     with Session(engine) as session:
         lost_hash = session.exec(select(VersionAnchoring)).one().tx_hash
     # Another transaction from the same account takes the recorded nonce.
@@ -462,13 +461,7 @@ def test_a_version_another_transaction_anchored_waits_for_the_confirmations_too(
     it is as deep as our own receipt would have to be."""
     c = registered(consortium)
     prepared = prepare_path(folder, DS)
-
-    def crash(at: str) -> None:
-        if at == "recorded":
-            raise CrashError(at)
-
-    with pytest.raises(CrashError):
-        Anchorer(c.client, engine, c.ops["A"], crash_hook=crash).anchor(prepared)
+    anchor_dying_at(c, engine, prepared, "recorded")
     c.register_dataset("A", "OTHER", keccak(text="m"))  # takes the recorded transaction's nonce
     with fresh_database("sqlite", tmp_path / "other") as url:
         other = create_db_engine(url)

@@ -213,7 +213,9 @@ def test_a_validator_seals_only_once_it_has_the_running_validators_chain(
     stop_member(network, refusing)
     start_member(network, refusing, isolated=True, sealing=False)
     # Recorded as a full member: its peers wait for it, and it takes none (geth --maxpeers 0).
-    network.start_file(refusing).write_text(json.dumps({"isolated": False, "reach": None}))
+    network.start_file(refusing).write_text(
+        json.dumps({"isolated": False, "reach": None, "sealing": True})
+    )
     logged = network.log_file(late).stat().st_size
     with pytest.raises(NodeStartError) as refused:
         start_member(network, late, timeout=5)
@@ -477,10 +479,12 @@ def test_four_signers_split_into_halves_halt_and_heal_onto_one_branch(
     engine = create_db_engine(f"sqlite:///{tmp_path / 'half.db'}")
     indexer = Indexer(consortium.client(halves[1][0]), deployment, engine)
     indexer.sync()
-    # Heal.
-    for member in network.members:
-        stop_member(network, member)
-        start_member(network, member)
+    # Heal: the whole network started again, every validator reaching every other. When the
+    # halves sealed as much (heads of equal total difficulty), no validator would sync the
+    # other half's branch, and each branch's next sealers may all be on the other: the start
+    # moves the validators of one branch back to where the halves parted (start_network).
+    stop_network(network)
+    start_network(network)
     consortium.all_sealing()
     first = network.members[0]
     eventually(lambda: head(first) >= max(tops) + 4, what="sealing again after the heal")
