@@ -717,7 +717,7 @@ def _settle_tie(network: Network, heads: Sequence[_Head]) -> bool:
     chosen, others = tie
     moved = False
     for head in others:
-        if rpc(head.member.rpc_url, "eth_mining", timeout=2):
+        if _mining(head.member) is not False:
             continue
         parted = _parting_block(head, chosen)
         ipc_call(network.ipc_path(head.member), "debug_setHead", [hex(parted)])
@@ -782,14 +782,38 @@ def start_network(network: Network, *, timeout: float = 60.0) -> None:
     seal the next block alone, which the others, not sealing yet, drop when it is propagated
     (geth takes propagated blocks only once synced or sealing) and do not sync either (a
     block's sender is taken to hold only its parent): the one that sealed then waits for
-    others, and nobody seals."""
+    others, and nobody seals.
+
+    A validator that runs, was started to seal and does not (a start that failed half-way)
+    waits and begins with them. When one cannot catch up, those this call started are
+    stopped again and NodeStartError says which."""
     stopped = [m for m in network.members if _running(network, m) is None]
-    for member in stopped:
-        _launch(network, member, timeout=timeout, isolated=False, sealing=True, reach=None)
-    for member in stopped:
-        _wait_until_caught_up(network, member, timeout=timeout)
-    for member in stopped:
+    idle = [
+        m
+        for m in network.members
+        if m not in stopped and _started_as(network, m).sealing and _mining(m) is False
+    ]
+    launched: list[Member] = []
+    try:
+        for member in stopped:
+            _launch(network, member, timeout=timeout, isolated=False, sealing=True, reach=None)
+            launched.append(member)
+        for member in [*launched, *idle]:
+            _wait_until_caught_up(network, member, timeout=timeout)
+    except BaseException:
+        for member in launched:
+            stop_member(network, member)
+        raise
+    for member in [*launched, *idle]:
         _begin_sealing(network, member)
+
+
+def _mining(member: Member) -> bool | None:
+    """Whether the validator seals now (``eth_mining``); None when it does not answer."""
+    try:
+        return bool(rpc(member.rpc_url, "eth_mining", timeout=2))
+    except _UNANSWERED:
+        return None
 
 
 def stop_network(network: Network) -> list[str]:

@@ -235,9 +235,17 @@ def test_a_validator_seals_only_once_it_has_the_running_validators_chain(
         log.seek(logged)
         this_start = log.read().decode()
     assert "Started P2P networking" in this_start and "sealed new block" not in this_start
+    # The network started with it: the one that cannot catch up is named, and what this start
+    # launched is stopped again (none left running that was never told to seal).
+    first = network.members[0]
+    stop_member(network, first)
+    with pytest.raises(NodeStartError, match=rf"^{first.code}'s validator did not catch up"):
+        start_network(network, timeout=5)
+    assert [member_status(network, m).running for m in network.members] == [False, True, False]
     stop_member(network, refusing)
     start_network(network)
     consortium.all_sealing()
+    assert all(rpc(m.rpc_url, "eth_mining") for m in network.members)
 
 
 def test_a_majority_stopped_halts_the_chain_and_an_anchor_lands_once_after(
