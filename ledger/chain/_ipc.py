@@ -2,23 +2,55 @@
 
 A validator's HTTP RPC serves no namespace that manages the node (``ledger.chain.network``),
 so what only the operator may do (start sealing, list the peers) goes through the Unix socket
-geth makes in the validator's private data directory (mode 0600: the operator's account
-alone can connect).
+geth makes (mode 0600: the operator's account alone can connect), in this user's private
+folder ``$TMPDIR/xietong-<uid>`` (mode 0700; a socket's path is too short for most data
+folders).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import socket
+import stat
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from ..errors import NodeError
 
-__all__ = ["MAX_IPC_PATH", "ipc_call"]
+__all__ = ["MAX_IPC_PATH", "ensure_ipc_folder", "ipc_call", "ipc_folder"]
 
 #: Bytes of a Unix socket's path Linux keeps (``sun_path`` is 108, with its final NUL).
 MAX_IPC_PATH = 107
+
+
+def ipc_folder() -> Path:
+    """This user's folder for the validators' IPC sockets."""
+    return Path(tempfile.gettempdir()) / f"xietong-{os.getuid()}"
+
+
+def ensure_ipc_folder() -> Path:
+    """The folder, made owner-only when missing; NodeError when what is there is not this
+    user's private folder (another user could then replace a socket)."""
+    folder = ipc_folder()
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        seen = folder.lstat()
+    except OSError as exc:
+        raise NodeError(
+            f"cannot make the folder of the validators' IPC sockets {folder} ({exc.strerror})."
+        ) from None
+    if (
+        not stat.S_ISDIR(seen.st_mode)
+        or seen.st_uid != os.getuid()
+        or stat.S_IMODE(seen.st_mode) & 0o077
+    ):
+        raise NodeError(
+            f"{folder} is not a private folder of this user (a folder, owned by it, mode "
+            "0700), so a validator's IPC socket is not put there: remove it."
+        )
+    return folder
 
 
 def ipc_call(

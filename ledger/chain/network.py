@@ -17,8 +17,9 @@ its home (``var/network/`` by default) and then started, stopped and inspected:
 ``<code>/``
     the department's geth data directory (``geth init`` of the genesis), its signer's
     keystore and password file (mode 0600), its node key, its TOML config (static peers:
-    geth 1.13 ignores ``static-nodes.json``), pid and log files; while it runs, its IPC
-    socket (mode 0600) and how it was started.
+    geth 1.13 ignores ``static-nodes.json``), pid and log files; while it runs, how it was
+    started. Its IPC socket (mode 0600) is in ``$TMPDIR/xietong-<uid>/`` (mode 0700), named
+    after the data folder: a Unix socket's path holds at most 107 bytes.
 
 Each validator binds 127.0.0.x (one address per department, so every node can keep the usual
 ports), RPC on loopback only with the ``eth,net,web3,clique,txpool`` namespaces (no
@@ -30,7 +31,9 @@ their chain (:func:`start_member`). Development keys only in local mode, as ever
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import secrets
 import shutil
@@ -58,7 +61,7 @@ from ..file_modes import create_private_file, make_private_dir, replace_file
 from ..ids import department_id
 from ..keys import DEV_ACCOUNT_COUNT, dev_account
 from ..paths import PROJECT_ROOT
-from ._ipc import MAX_IPC_PATH, ipc_call
+from ._ipc import MAX_IPC_PATH, ensure_ipc_folder, ipc_call, ipc_folder
 from ._process import alive, log_tail, port_taken, read_pid, terminate
 from .client import ChainClient, wait_for_rpc
 from .deploy import Founder
@@ -172,7 +175,11 @@ class Network:
         return self.data_dir(member) / "geth.log"
 
     def ipc_path(self, member: Member) -> Path:
-        return self.data_dir(member) / "geth.ipc"
+        """The validator's IPC socket, in this user's private folder for them (a Unix socket's
+        path holds at most 107 bytes, which a network's folder may exceed), named after the
+        validator's data folder."""
+        data = os.path.abspath(self.data_dir(member))
+        return ipc_folder() / f"{hashlib.sha256(data.encode()).hexdigest()[:24]}.ipc"
 
     def start_file(self, member: Member) -> Path:
         """How the running validator was started (isolated, reach), for its peers' start."""
@@ -320,9 +327,9 @@ def _check_ipc_path(network: Network, member: Member) -> None:
     ipc = network.ipc_path(member)
     if len(str(ipc).encode()) > MAX_IPC_PATH:
         raise InputError(
-            f"the network's folder {network.home} is too deep for a validator's IPC socket "
-            f"({len(str(ipc).encode())} bytes in {ipc}, at most {MAX_IPC_PATH}): choose a "
-            "shorter XIETONG_HOME or XIETONG_NETWORK_DIR."
+            f"the folder of the validators' IPC sockets, {ipc.parent}, is too deep "
+            f"({len(str(ipc).encode())} bytes in {ipc}, at most {MAX_IPC_PATH}): set TMPDIR "
+            "to a shorter folder."
         )
 
 
@@ -562,7 +569,8 @@ def _launch(
     pid = _running(network, member)
     if pid is not None:
         raise NodeError(f"{member.code}'s validator is already running (pid {pid}).")
-    _check_ipc_path(network, member)  # a network moved to a deeper folder since
+    _check_ipc_path(network, member)  # TMPDIR may have changed since
+    ensure_ipc_folder()
     for port in (member.rpc_port, member.p2p_port, member.authrpc_port):
         if port_taken(member.host, port):
             raise NodeError(

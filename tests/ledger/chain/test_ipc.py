@@ -4,14 +4,17 @@ is in tests/ledger/chain/test_network.py); each way an answer can fail says so."
 from __future__ import annotations
 
 import json
+import os
 import socket
+import stat
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from ledger.chain._ipc import ipc_call
+from ledger.chain._ipc import ensure_ipc_folder, ipc_call
 from ledger.errors import NodeError
 
 
@@ -106,3 +109,27 @@ def test_a_node_that_never_answers_times_out(serve: Callable[..., Path]) -> None
     finally:
         released.set()
     assert str(refused.value) == f"the node's socket {path} does not answer: timed out."
+
+
+def test_the_sockets_folder_is_made_private_and_a_foreign_one_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    folder = tmp_path / f"xietong-{os.getuid()}"
+    assert ensure_ipc_folder() == folder
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    refusal = (
+        f"{folder} is not a private folder of this user (a folder, owned by it, mode 0700), so "
+        "a validator's IPC socket is not put there: remove it."
+    )
+    folder.chmod(0o755)  # another user could replace a socket in it
+    with pytest.raises(NodeError) as refused:
+        ensure_ipc_folder()
+    assert str(refused.value) == refusal
+    folder.rmdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    folder.symlink_to(elsewhere)
+    with pytest.raises(NodeError) as linked:
+        ensure_ipc_folder()
+    assert str(linked.value) == refusal

@@ -4,6 +4,8 @@ consortium network from the command line, its refusals as sentences."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -79,15 +81,17 @@ def test_network_up_refusals_are_sentences(home: dict[str, str], tmp_path: Path)
         "the first validator's address 'localhost' (--first-host or XIETONG_NETWORK_FIRST_HOST) "
         "is not an IPv4 address."
     )
-    deep = tmp_path / ("d" * 60) / "network"
-    too_deep = answer("network", "up", env={**home, "XIETONG_NETWORK_DIR": str(deep)}, ok=False)
-    socket = deep / "11330100MB1A00001P" / "geth.ipc"
+    deep = tmp_path / ("d" * 90)
+    deep.mkdir()
+    too_deep = answer("network", "up", env={**home, "TMPDIR": str(deep)}, ok=False)
+    folder = deep / f"xietong-{os.getuid()}"
+    [socket] = re.findall(r"bytes in (\S+), at most", too_deep["error"]["message"])
     assert too_deep["error"]["message"] == (
-        f"the network's folder {deep} is too deep for a validator's IPC socket "
-        f"({len(str(socket))} bytes in {socket}, at most 107): choose a shorter XIETONG_HOME "
-        "or XIETONG_NETWORK_DIR."
+        f"the folder of the validators' IPC sockets, {folder}, is too deep "
+        f"({len(socket)} bytes in {socket}, at most 107): set TMPDIR to a shorter folder."
     )
-    assert not deep.exists()
+    assert socket.startswith(f"{folder}/") and socket.endswith(".ipc")
+    assert not (tmp_path / "home" / "var" / "network").exists()
     for command in (["status"], ["votes"], ["join", "X", "--name", "x", "--signer", "dev:18"]):
         none = answer("network", *command, env=home, ok=False)["error"]["message"]
         assert none.startswith("no network at ") and none.endswith(
