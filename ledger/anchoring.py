@@ -230,14 +230,33 @@ def prepare_records(
     parents: Sequence[bytes] = (),
     digest: hashing.Digest = "sha256",
     on_progress: Callable[[int, int], None] | None = None,
+    subject_column: str | None = None,
+    subject_keys: Path | None = None,
 ) -> PreparedVersion:
     """Hash a CSV or JSON Lines file into salted record leaves (SHA-256 or SM3 of each
     record's canonical JSON).
 
     The salts come from ``salts_path`` when it exists (the same salts give the same root);
     otherwise fresh salts are drawn and written there. The sidecar stays with the data owner.
+    With ``subject_column``, each row's salt comes from its subject's key in the store
+    ``subject_keys`` (made when there is none; :mod:`ledger.hashing._subjects`).
     """
-    salts = hashing.read_salts(salts_path) if salts_path.exists() else None
+    if subject_column is not None and subject_keys is None:
+        raise InputError("a subject column needs a subject key store (XIETONG_SUBJECT_KEYS).")
+    salts = (
+        hashing.read_salts(salts_path, subject_keys=subject_keys) if salts_path.exists() else None
+    )
+    if salts is not None and subject_column is not None and salts.subject_keys_id is None:
+        raise InputError(
+            f"the salts sidecar {salts_path} exists and gives every row a salt of its own: "
+            "a subject column applies to fresh salts only (anchor without it, or with a new "
+            "sidecar)."
+        )
+    store = (
+        hashing.SubjectKeys.open(subject_keys, create=True)
+        if salts is None and subject_column is not None and subject_keys is not None
+        else None
+    )
     packed = bytearray()  # the leaves in row order, 32 bytes each
 
     blob = merkle.sm3_record_leaf_blob if digest == "sm3" else merkle.record_leaf_blob
@@ -252,6 +271,8 @@ def prepare_records(
         salts_path=None if salts is not None else salts_path,
         digest=digest,
         on_progress=on_progress,
+        subject_column=subject_column if store is not None else None,
+        subject_keys=store,
     )
     del salts
     sorted_leaves, order = merkle.sort_leaves(packed)
@@ -314,9 +335,12 @@ def prepare_path(
     salts_path: Path | None = None,
     digest: hashing.Digest = "sha256",
     on_progress: Callable[[int, int], None] | None = None,
+    subject_column: str | None = None,
+    subject_keys: Path | None = None,
 ) -> PreparedVersion:
     """Files for a directory or an ordinary file; records for ``.csv``/``.jsonl`` (or
-    ``records=True``); contents hashed with ``digest``."""
+    ``records=True``); contents hashed with ``digest``; with ``subject_column`` (records
+    only), salts from the subjects' keys in ``subject_keys``."""
     as_records = (
         records if records is not None else path.suffix.lower() in (".csv", ".jsonl", ".ndjson")
     )
@@ -333,6 +357,13 @@ def prepare_path(
             parents=parents,
             digest=digest,
             on_progress=on_progress,
+            subject_column=subject_column,
+            subject_keys=subject_keys,
+        )
+    if subject_column is not None:
+        raise InputError(
+            f"{path} is anchored as files: a subject column names the subject of each record "
+            "of a CSV or JSON Lines file."
         )
     return prepare_files(path, dataset_id, parents=parents, digest=digest, on_progress=on_progress)
 

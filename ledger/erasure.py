@@ -107,6 +107,7 @@ class Eraser:
         root: bytes | None = None,
         rows: Sequence[int] | None = None,
         salts_path: Path | None = None,
+        subject_keys: Path | None = None,
     ) -> ErasedRecords:
         """Erase the records of ``leaves`` (with their ``rows`` in the sidecar ``salts_path``,
         whose salts are then destroyed) from the version of ``dataset`` holding them all.
@@ -166,7 +167,7 @@ class Eraser:
             transaction, block = sent.tx_hash, sent.block_number
         self._crash_hook("sent")
         if salts_path is not None and rows is not None:
-            self._shred(salts_path, rows, key)
+            self._shred(salts_path, rows, key, subject_keys=subject_keys)
         return ErasedRecords(
             erasure_id=key,
             dataset_id=_hex(dataset),
@@ -242,10 +243,17 @@ class Eraser:
             when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(done[1]))
             raise InputError(f"{named} was erased already, on {when}.")
 
-    def _shred(self, salts_path: Path, rows: Sequence[int], key: str) -> None:
-        """Destroy the salts of ``rows`` in the sidecar (atomically; again is harmless)."""
-        salts = hashing.read_salts(salts_path)
-        if any(salts.values[row] is not None for row in rows if 0 <= row < salts.row_count):
+    def _shred(
+        self, salts_path: Path, rows: Sequence[int], key: str, *, subject_keys: Path | None
+    ) -> None:
+        """Destroy the salts of ``rows`` in the sidecar (atomically; again is harmless): a
+        row's salt, or its subject's nonce (``xietong-salts/2``, read with ``subject_keys``)."""
+        salts = hashing.read_salts(salts_path, subject_keys=subject_keys)
+        if any(
+            salts.values[row] is not None or (salts.subjects and salts.subjects[row] is not None)
+            for row in rows
+            if 0 <= row < salts.row_count
+        ):
             hashing.write_salts(salts_path, salts.shredded(rows), overwrite=True)
         with Session(self.engine) as session:
             for row in session.exec(select(ErasedLeaf).where(ErasedLeaf.erasure_id == key)).all():

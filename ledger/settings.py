@@ -95,6 +95,11 @@ class Settings(BaseSettings):
         default=Path("var/network"),
         description="The local consortium network: one geth Clique validator per department.",
     )
+    subject_keys: Path = Field(
+        default=Path("var/subject-keys.json"),
+        description="The department's subject key store: each data subject's salts under a "
+        "key of its own (`dataset anchor --subject-column`, `dataset erase --subject`).",
+    )
     geth: Path | None = Field(
         default=None,
         description="The geth binary of the network; default: the one `make geth` built.",
@@ -362,6 +367,7 @@ class Settings(BaseSettings):
         self.deployments_dir = under_home(self.home, self.deployments_dir)
         self.node_dir = under_home(self.home, self.node_dir)
         self.network_dir = under_home(self.home, self.network_dir)
+        self.subject_keys = under_home(self.home, self.subject_keys)
         for name in ("deployment", "keystore", "keystore_password_file"):
             value = getattr(self, name)
             if value is not None:

@@ -349,12 +349,34 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{name} is not a valid JSON document: {reason}.",
     ),
     "js.salts_format": (
-        "{name} 不是盐值文件：格式应为 xietong-salts/1，而它的 format 是 {found}。",
-        "{name} is not a salts file: its format should be xietong-salts/1, not {found}.",
+        "{name} 不是盐值文件：格式应为 xietong-salts/1 或 /2，而它的 format 是 {found}。",
+        "{name} is not a salts file: its format should be xietong-salts/1 or /2, not {found}.",
     ),
     "js.salts_keys": (
-        "{name} 的字段不符合 xietong-salts/1（缺少或多出：{keys}）。",
-        "{name} does not have the fields of xietong-salts/1 (missing or unknown: {keys}).",
+        "{name} 的字段不符合盐值文件的格式（缺少或多出：{keys}）。",
+        "{name} does not have the fields of a salts file (missing or unknown: {keys}).",
+    ),
+    "js.salts_entry": (
+        "{name} 中的 salts[{row}] 既不是盐值、null，也不是主体及其随机数。",
+        "In {name}, salts[{row}] is not a salt, null, or a subject and its nonce.",
+    ),
+    "js.salts_needs_keys": (
+        "{name} 的记录盐值由主体密钥生成：请将本部门的主体密钥库（subject-keys.json）与它一同选择。",
+        "{name} derives its records' salts from subject keys: choose the department's subject "
+        "key store (subject-keys.json) with it.",
+    ),
+    "js.salts_other_keys": (
+        "{name} 是用另一个主体密钥库生成的，不是所选的那个。",
+        "{name} was made with another subject key store than the one chosen.",
+    ),
+    "js.salts_unknown_subject": (
+        "所选的主体密钥库中没有 {name} 中 salts[{row}] 的主体的密钥。",
+        "The subject key store chosen holds no key for the subject of salts[{row}] in {name}.",
+    ),
+    "js.bad_subject_keys": ("主体密钥库无法使用", "The subject key store cannot be used"),
+    "js.keys_bad": (
+        "{name} 不是可用的主体密钥库（{what} 无效）。",
+        "{name} is not a usable subject key store (its {what} is not valid).",
     ),
     "js.salts_field": ("{name} 的 {field} 字段无效。", "{name} has an invalid {field}."),
     "js.salts_count": (

@@ -25,6 +25,7 @@ from ..errors import InputError
 from ..gateway import Gateway
 from ..ids import code_hash, version_id
 from ..metadata import metadata_text
+from ..settings import Settings
 from ._output import (
     command_name,
     console,
@@ -137,6 +138,15 @@ def anchor(
     salts: Annotated[
         Path | None, typer.Option("--salts", help="Salts sidecar (default PATH.salts.json).")
     ] = None,
+    subject_column: Annotated[
+        str | None,
+        typer.Option(
+            "--subject-column",
+            help="Records: the column (CSV) or field (JSON Lines) naming each record's data "
+            "subject; its salts then come from the subject's key (XIETONG_SUBJECT_KEYS), "
+            "destroyed by `dataset erase --subject`.",
+        ),
+    ] = None,
     digest: Annotated[
         str | None,
         typer.Option(
@@ -182,6 +192,8 @@ def anchor(
                 salts_path=salts,
                 digest=chosen,
                 on_progress=on_progress,
+                subject_column=subject_column,
+                subject_keys=settings.subject_keys,
             )
         return prepared, anchorer.anchor(prepared)
 
@@ -315,10 +327,6 @@ def revoke(
 @app.command()
 def erase(
     data: Annotated[Path, typer.Argument(help="The records file (CSV or JSON Lines) anchored.")],
-    record: Annotated[
-        list[int],
-        typer.Option("--record", min=0, help="Row number (from 0) of a record to erase; repeat."),
-    ],
     salts: Annotated[Path, typer.Option("--salts", help="Its salts sidecar.")],
     dataset: Annotated[
         str, typer.Option("--dataset", help="Its dataset: code (of this department) or 0x id.")
@@ -329,6 +337,18 @@ def erase(
             "--reason", help="Why (a request number, never a name); only its hash goes on chain."
         ),
     ],
+    record: Annotated[
+        list[int] | None,
+        typer.Option("--record", min=0, help="Row number (from 0) of a record to erase; repeat."),
+    ] = None,
+    subject: Annotated[
+        str | None,
+        typer.Option(
+            "--subject",
+            help="Erase every record of this data subject (the value of the subject column) "
+            "and destroy the subject's key: their salts in every sidecar are lost.",
+        ),
+    ] = None,
     root: Annotated[
         str | None,
         typer.Option("--root", help="The version, when several of the dataset hold the records."),
@@ -341,8 +361,25 @@ def erase(
     def run() -> dict[str, Any]:
         must_exist(data)
         must_exist(salts)
-        rows = list(dict.fromkeys(record))  # in order, once each
-        kept = hashing.read_salts(salts)
+        if (record is None) == (subject is None):
+            raise InputError(
+                "say which records to erase: --record ROW (repeat), or --subject VALUE."
+            )
+        kept = read_sidecar(salts, settings)
+        store = hashing.SubjectKeys.open(settings.subject_keys) if subject is not None else None
+        if store is not None and subject is not None:
+            if kept.subject_keys_id != store.id:
+                raise InputError(
+                    f"{salts} does not take its salts from the subject key store "
+                    f"{settings.subject_keys}: erase its records with --record."
+                )
+            rows = kept.rows_of(store.tag(subject))
+            if not rows:
+                store.destroy(subject)  # refused when the store never held the subject
+                store.save()
+                return {"ok": True, "count": 0, "salts": str(salts), "subject_key": "destroyed"}
+        else:
+            rows = list(dict.fromkeys(record or []))  # in order, once each
         for row in rows:  # an erased or missing row refused before the node is asked
             kept.salt(row, name=str(data))
         gw = Gateway(settings)
@@ -356,21 +393,31 @@ def erase(
             root=_refs.root(root) if root else None,
             rows=rows,
             salts_path=salts.resolve(),
+            subject_keys=settings.subject_keys,
         )
         gw.indexer().sync()
-        return erased.as_dict()
+        result = erased.as_dict()
+        if store is not None and subject is not None:
+            store.destroy(subject)  # after the erasure is on chain: a crash before is redone
+            store.save()
+            result["subject_key"] = "destroyed"
+        return result
 
     respond(
         json_output,
         run,
         lambda result: (
-            f"[yellow]erased[/] {result['count']} record(s) of version {safe(result['root'])}"
+            f"[yellow]the subject's key is destroyed[/]; no record of theirs was left in "
+            f"{safe(result['salts'])}"
+            if "root" not in result
+            else f"[yellow]erased[/] {result['count']} record(s) of version {safe(result['root'])}"
             + (
                 f" in block {result['block_number']}"
                 if result["block_number"] is not None
                 else " (the chain held the erasure already)"
             )
             + f"; their salts are destroyed in {safe(result['salts'])}"
+            + ("; the subject's key is destroyed" if "subject_key" in result else "")
         ),
     )
 
@@ -381,7 +428,15 @@ RecordOption = Annotated[
 SaltsOption = Annotated[Path | None, typer.Option("--salts", help="Salts sidecar of the records.")]
 
 
-def record_leaf(data: Path, record: int, salts: Path | None) -> tuple[dict[str, bytes], bytes]:
+def read_sidecar(salts: Path, settings: Settings) -> hashing.Salts:
+    """The salts sidecar ``salts``, its subjects' salts from the department's subject key
+    store when it takes them from there."""
+    return hashing.read_salts(salts, subject_keys=settings.subject_keys)
+
+
+def record_leaf(
+    data: Path, record: int, salts: Path | None, settings: Settings
+) -> tuple[dict[str, bytes], bytes]:
     """The digests (SHA-256 and SM3: its dataset's is one of them) of row ``record`` of a
     records file, and its salt, from its salts sidecar (whose other records may have been
     erased)."""
@@ -389,7 +444,7 @@ def record_leaf(data: Path, record: int, salts: Path | None) -> tuple[dict[str, 
         raise InputError(
             "--record needs --salts: the salts sidecar made when the records were anchored."
         )
-    entries = hashing.record_at_digests(data, record, salts=hashing.read_salts(salts))
+    entries = hashing.record_at_digests(data, record, salts=read_sidecar(salts, settings))
     hashes: dict[str, bytes] = {d: e.record_hash for d, e in entries.items()}
     return hashes, entries["sha256"].salt
 
@@ -426,7 +481,7 @@ def proof(
         elif root:
             chosen_root = _refs.root(root)
         if record is not None:
-            hashes, salt = record_leaf(Path(target), record, salts)
+            hashes, salt = record_leaf(Path(target), record, salts, settings)
             return verifier.record_bundle(hashes, salt, version=version, root=chosen_root)
         path = Path(target)
         if not path.is_file():

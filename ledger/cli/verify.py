@@ -134,7 +134,7 @@ def verify_command(
             must_exist(path)
             query = f"record {record} of {path.name}"
             try:
-                hashes, salt = record_leaf(path, record, salts)
+                hashes, salt = record_leaf(path, record, salts, settings)
             except hashing.RecordErasedError:
                 # The owner's own sidecar, its salt destroyed: this gateway kept the leaf.
                 assert salts is not None  # record_leaf asks for it first

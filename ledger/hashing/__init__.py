@@ -22,10 +22,15 @@ Records (CSV or JSON Lines; see :mod:`ledger.hashing._records`)::
     record_at(path, row, *, salts) -> RecordEntry                     # one row, erased ones kept
     record_at_digests(path, row, *, salts) -> {digest: RecordEntry}   # by each, one reading
 
-Salts sidecar (format ``xietong-salts/1``; see :mod:`ledger.hashing._salts`)::
+Salts sidecar (format ``xietong-salts/1``, or ``/2`` with subject keys; see
+:mod:`ledger.hashing._salts`)::
 
     write_salts(path, salts, *, overwrite=False) -> None              # atomic, mode 0600
-    read_salts(path, *, data=None) -> Salts
+    read_salts(path, *, data=None, subject_keys=None) -> Salts
+
+Subject keys (format ``xietong-subject-keys/1``; see :mod:`ledger.hashing._subjects`)::
+
+    SubjectKeys.open(path, *, create=False) -> SubjectKeys            # .tag, .draw, .destroy, .save
 
 ``on_progress`` is called as ``on_progress(bytes_done, bytes_total)``; the CLI drives a
 progress bar from it.
@@ -56,6 +61,7 @@ from ._errors import (
     SaltsExistError,
     SaltsFileError,
     SaltsMismatchError,
+    SubjectKeysError,
     SymlinkRefusedError,
     UnreadableFileError,
 )
@@ -81,7 +87,16 @@ from ._records import (
     record_hash,
     stream_records,
 )
-from ._salts import SALT_SIZE, SALTS_FORMAT, RecordFormat, Salts, read_salts, write_salts
+from ._salts import (
+    SALT_SIZE,
+    SALTS_FORMAT,
+    SUBJECT_SALTS_FORMAT,
+    RecordFormat,
+    Salts,
+    read_salts,
+    write_salts,
+)
+from ._subjects import SUBJECT_KEYS_FORMAT, SubjectKeys, subject_salt
 
 __all__ = [
     "CHUNK_SIZE",
@@ -89,6 +104,8 @@ __all__ = [
     "MAX_EXACT_INT",
     "SALTS_FORMAT",
     "SALT_SIZE",
+    "SUBJECT_KEYS_FORMAT",
+    "SUBJECT_SALTS_FORMAT",
     "CanonicalJsonError",
     "Digest",
     "DuplicatePathError",
@@ -110,6 +127,8 @@ __all__ = [
     "SaltsExistError",
     "SaltsFileError",
     "SaltsMismatchError",
+    "SubjectKeys",
+    "SubjectKeysError",
     "SymlinkRefusedError",
     "UnreadableFileError",
     "canonical_json",
@@ -131,6 +150,7 @@ __all__ = [
     "record_hash",
     "sha256_file",
     "stream_records",
+    "subject_salt",
     "walk_directory",
     "write_salts",
 ]

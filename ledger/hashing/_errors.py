@@ -24,6 +24,7 @@ __all__ = [
     "SaltsExistError",
     "SaltsFileError",
     "SaltsMismatchError",
+    "SubjectKeysError",
     "SymlinkRefusedError",
     "UnreadableFileError",
 ]
@@ -150,3 +151,10 @@ class SaltsExistError(HashingError):
     """A salts sidecar already exists and overwriting it was not asked for."""
 
     kind = "salts-exist"
+
+
+class SubjectKeysError(HashingError):
+    """The subject key store is missing, unreadable or malformed, or lacks a subject asked
+    for (:mod:`ledger.hashing._subjects`)."""
+
+    kind = "subject-keys"

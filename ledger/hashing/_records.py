@@ -44,7 +44,8 @@ from ._errors import (
     UnreadableFileError,
 )
 from ._files import CHUNK_SIZE, ProgressCallback, _open_checked, _reason, sha256_file
-from ._salts import SALT_SIZE, RecordFormat, Salts, SaltsWriter
+from ._salts import SALT_SIZE, RecordFormat, Salts, SaltsWriter, Subject
+from ._subjects import SubjectKeys
 
 __all__ = [
     "RecordEntry",
@@ -200,6 +201,15 @@ def _decoded_lines(stream: Iterable[bytes], name: str, counter: list[int]) -> It
             ) from None
 
 
+@dataclass(slots=True)
+class _Subjects:
+    """The subject of each row parsed (the value of the column or field ``field``; None
+    when empty), appended as the rows go and taken chunk by chunk."""
+
+    column: str
+    found: list[str | None]
+
+
 def _row_hasher(digests: tuple[Digest, ...]) -> Callable[[bytes], bytes]:
     """What a row's canonical JSON becomes: its digest, or each of ``digests`` one after the
     other (32 bytes each), so that one reading of a file gives them all."""
@@ -211,7 +221,10 @@ def _row_hasher(digests: tuple[Digest, ...]) -> Callable[[bytes], bytes]:
 
 
 def _csv_hashes(
-    stream: Iterable[bytes], name: str, digests: tuple[Digest, ...] = ("sha256",)
+    stream: Iterable[bytes],
+    name: str,
+    digests: tuple[Digest, ...] = ("sha256",),
+    subjects: _Subjects | None = None,
 ) -> Iterator[bytes]:
     counter = [0]
     reader = csv.reader(_decoded_lines(stream, name, counter), strict=True)
@@ -236,6 +249,13 @@ def _csv_hashes(
             )
         seen.add(title)
     width = len(header)
+    if subjects is not None and subjects.column not in seen:
+        raise RecordFormatError(
+            f"the header on line {counter[0]} of {name} has no column "
+            f"{_cut(repr(subjects.column))} to name each record's subject.",
+            line=counter[0],
+        )
+    column = header.index(subjects.column) if subjects is not None else 0
     order = sorted(range(width), key=lambda i: _utf16_key(header[i]))
     prefixes = [
         ("{" if n == 0 else ",") + encode_basestring(header[i]) + ":" for n, i in enumerate(order)
@@ -260,11 +280,16 @@ def _csv_hashes(
                 line=start,
             )
         text = "".join([prefix + encode_basestring(values[i]) for prefix, i in pairs]) + "}"
+        if subjects is not None:
+            subjects.found.append(values[column] or None)
         yield row_hash(text.encode("utf-8"))
 
 
 def _jsonl_hashes(
-    stream: Iterable[bytes], name: str, digests: tuple[Digest, ...] = ("sha256",)
+    stream: Iterable[bytes],
+    name: str,
+    digests: tuple[Digest, ...] = ("sha256",),
+    subjects: _Subjects | None = None,
 ) -> Iterator[bytes]:
     row_hash = _row_hasher(digests)
     counter = [0]
@@ -280,6 +305,14 @@ def _jsonl_hashes(
         row = loads_strict(text, error=bad)
         if not isinstance(row, dict):
             raise bad(f"it is a JSON {_json_kind(row)}, not an object")
+        if subjects is not None:
+            subject = row.get(subjects.column)
+            if subject is not None and not isinstance(subject, str):
+                raise bad(
+                    f"its subject field {_cut(repr(subjects.column))} is a JSON "
+                    f"{_json_kind(subject)}, not a string"
+                )
+            subjects.found.append(subject or None)
         try:
             yield row_hash(canonical_json(row))
         except CanonicalJsonError as exc:
@@ -313,13 +346,23 @@ def _read_records(
     on_progress: ProgressCallback | None,
     whole: bool = True,
     digests: tuple[Digest, ...] = ("sha256",),
+    subject_column: str | None = None,
+    subject_keys: SubjectKeys | None = None,
+    take_subjects: Callable[[list[Subject | None]], None] | None = None,
 ) -> tuple[bytes, int]:
     """Hash the rows of ``name`` ``chunk_rows`` at a time, handing each chunk on as
     ``take(record_hashes, salts)`` (the given ``salts``, or fresh ones from :mod:`secrets`;
     a record hash is its ``digests`` one after the other);
     return the file's SHA-256 and row count, once every check has passed. Salts with erased
     rows are refused for the ``whole`` file (those rows have no leaf any more); otherwise their
-    rows get a zero salt, which no caller uses."""
+    rows get a zero salt, which no caller uses.
+
+    With ``subject_column`` (fresh salts only), the salt of a row with a subject comes from
+    its key in ``subject_keys``, and ``take_subjects`` gets each chunk's ``(tag, nonce)``
+    per row (None for a row without a subject, which gets a salt of its own)."""
+    if subject_column is not None and (salts is not None or subject_keys is None):
+        raise ValueError("a subject column draws fresh salts, from subject keys")
+    subjects = _Subjects(subject_column, []) if subject_column is not None else None
     erased = salts.erased_rows if salts is not None else ()
     if erased and whole:
         shown = ", ".join(map(str, erased[:5])) + (", …" if len(erased) > 5 else "")
@@ -341,13 +384,28 @@ def _read_records(
         raw = _HashingReader(fd, name=name, total=st.st_size, on_progress=on_progress)
         with io.BufferedReader(raw, CHUNK_SIZE) as stream:
             rows = (
-                _csv_hashes(stream, name, digests)
+                _csv_hashes(stream, name, digests, subjects)
                 if record_format == "csv"
-                else _jsonl_hashes(stream, name, digests)
+                else _jsonl_hashes(stream, name, digests, subjects)
             )
             while hashes := list(itertools.islice(rows, chunk_rows)):
                 k = len(hashes)
-                if salts is None:
+                if subjects is not None:
+                    assert subject_keys is not None  # checked above
+                    assert take_subjects is not None
+                    chunk_salts: list[bytes] = []
+                    chunk_subjects: list[Subject | None] = []
+                    for subject in subjects.found:
+                        if subject is None:
+                            chunk_salts.append(secrets.token_bytes(SALT_SIZE))
+                            chunk_subjects.append(None)
+                        else:
+                            tag, nonce, salt = subject_keys.draw(subject)
+                            chunk_salts.append(salt)
+                            chunk_subjects.append((tag, nonce))
+                    subjects.found.clear()
+                    take_subjects(chunk_subjects)
+                elif salts is None:
                     drawn = secrets.token_bytes(SALT_SIZE * k)
                     chunk_salts = [
                         drawn[j : j + SALT_SIZE] for j in range(0, SALT_SIZE * k, SALT_SIZE)
@@ -537,6 +595,8 @@ def stream_records(
     chunk_rows: int = STREAM_CHUNK_ROWS,
     digest: Digest = "sha256",
     on_progress: ProgressCallback | None = None,
+    subject_column: str | None = None,
+    subject_keys: SubjectKeys | None = None,
 ) -> RecordStream:
     """Hash every row like :func:`hash_records`, in bounded memory, whatever the row count.
 
@@ -546,6 +606,11 @@ def stream_records(
     a fresh 32-byte salt is drawn per row from :mod:`secrets` and the sidecar is written to
     ``salts_path`` as the rows go (byte for byte what :func:`write_salts` writes, owner-only,
     atomically, and only once the whole file has been read without error).
+
+    With ``subject_column`` (fresh salts only), each row's subject is the value of that CSV
+    column or JSON Lines field: the row's salt comes from the subject's key in
+    ``subject_keys`` (made when new), and the sidecar is a ``xietong-salts/2`` one. The store
+    is saved before the sidecar is written, so no sidecar names a key that was not kept.
 
     Raises:
         The errors of :func:`hash_records`; SaltsExistError or SaltsFileError when the
@@ -557,13 +622,29 @@ def stream_records(
         raise ValueError("chunk_rows must be at least 1")
     if salts is None and salts_path is None:
         raise ValueError("fresh salts need a salts_path to be written to")
+    if subject_column is not None and (salts is not None or subject_keys is None):
+        raise ValueError("a subject column draws fresh salts, from subject keys")
     writer = (
-        SaltsWriter(os.fspath(salts_path)) if salts_path is not None and salts is None else None
+        SaltsWriter(
+            os.fspath(salts_path),
+            subject_keys_id=subject_keys.id
+            if subject_column is not None and subject_keys
+            else None,
+        )
+        if salts_path is not None and salts is None
+        else None
     )
+    chunk_subjects: list[Subject | None] = []
+
+    def take_subjects(subjects: list[Subject | None]) -> None:
+        chunk_subjects[:] = subjects
 
     def take(digests: list[bytes], chunk_salts: list[bytes]) -> None:
         if writer is not None:
-            writer.write(b"".join(chunk_salts))
+            if subject_column is not None:
+                writer.write_rows(chunk_salts, chunk_subjects)
+            else:
+                writer.write(b"".join(chunk_salts))
         on_chunk(b"".join(map(bytes.__add__, digests, chunk_salts)))
 
     try:
@@ -575,7 +656,12 @@ def stream_records(
             chunk_rows=chunk_rows,
             on_progress=on_progress,
             digests=(digest,),
+            subject_column=subject_column,
+            subject_keys=subject_keys,
+            take_subjects=take_subjects if subject_column is not None else None,
         )
+        if subject_keys is not None and subject_column is not None:
+            subject_keys.save()  # before the sidecar that needs its keys
         if writer is not None:
             writer.finish(Path(name).name, source_sha256, record_format, count)
     finally:

@@ -29,6 +29,13 @@ destroying the salt shreds the record's leaf, which no one can link to the recor
 Such a sidecar still proves the other rows one at a time (:func:`record_at`), and since the
 erased rows may then be blanked in the data file, it is matched by ``record_format`` and
 ``rows`` only.
+
+Format ``xietong-salts/2`` is the same with one more key, ``"subject_keys"`` (32 hex: the id
+of the department's subject key store, :mod:`ledger.hashing._subjects`), for records anchored
+with a subject column. The entry of a row with a subject is ``{"subject": "<64 hex: its tag>",
+"nonce": "<64 hex>"}`` instead of its salt, which is derived from the subject's key: reading
+such a sidecar needs the store, and a row whose subject's key was destroyed reads as erased.
+A row without a subject (an empty cell) keeps a salt of its own, as in ``xietong-salts/1``.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO, Literal
 
+from ._atomic import fsync_directory, link_new, write_private
 from ._canonical import loads_strict
 from ._errors import (
     HashingError,
@@ -49,12 +57,15 @@ from ._errors import (
     SaltsExistError,
     SaltsFileError,
     SaltsMismatchError,
+    SubjectKeysError,
 )
 from ._files import CHUNK_SIZE, sha256_file
+from ._subjects import SubjectKeys
 
 __all__ = [
     "SALTS_FORMAT",
     "SALT_SIZE",
+    "SUBJECT_SALTS_FORMAT",
     "RecordFormat",
     "Salts",
     "SaltsWriter",
@@ -64,6 +75,8 @@ __all__ = [
 
 #: Version tag of the sidecar format.
 SALTS_FORMAT = "xietong-salts/1"
+#: ... and of the sidecar whose rows' salts come from subject keys.
+SUBJECT_SALTS_FORMAT = "xietong-salts/2"
 
 #: Bytes of one salt.
 SALT_SIZE = 32
@@ -73,6 +86,10 @@ RecordFormat = Literal["csv", "jsonl"]
 
 _FORMATS: tuple[RecordFormat, ...] = ("csv", "jsonl")
 _KEYS = {"format", "source", "source_sha256", "record_format", "rows", "salts"}
+_SUBJECT_KEYS = _KEYS | {"subject_keys"}
+
+#: A row's subject in a ``xietong-salts/2`` sidecar: (tag, nonce), 32 bytes each.
+Subject = tuple[bytes, bytes]
 
 
 @dataclass(frozen=True)
@@ -86,12 +103,18 @@ class Salts:
         source_sha256: SHA-256 of the data file's bytes.
         record_format: ``"csv"`` or ``"jsonl"``.
         values: One 32-byte salt per row, in row order; ``None`` for an erased row.
+        subject_keys_id: The subject key store the salts of ``subjects`` come from (a
+            ``xietong-salts/2`` sidecar), or None.
+        subjects: With ``subject_keys_id``, per row its subject's ``(tag, nonce)``, or None
+            for a row with a salt of its own (or erased).
     """
 
     source_name: str
     source_sha256: bytes
     record_format: RecordFormat
     values: tuple[bytes | None, ...] = field(repr=False)
+    subject_keys_id: bytes | None = None
+    subjects: tuple[Subject | None, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         if len(self.source_sha256) != 32:
@@ -107,6 +130,8 @@ class Salts:
         for index, salt in enumerate(self.values):
             if salt is not None and (type(salt) is not bytes or len(salt) != SALT_SIZE):
                 raise SaltsFileError(f"the salt of row {index} is not {SALT_SIZE} bytes.")
+        if len(self.subjects) != (0 if self.subject_keys_id is None else len(self.values)):
+            raise SaltsFileError("a salts set has one subject entry per row, or none at all.")
 
     @property
     def row_count(self) -> int:
@@ -138,8 +163,14 @@ class Salts:
         """These salts with those of ``rows`` destroyed (``None``)."""
         gone = set(rows)
         return replace(
-            self, values=tuple(None if i in gone else s for i, s in enumerate(self.values))
+            self,
+            values=tuple(None if i in gone else s for i, s in enumerate(self.values)),
+            subjects=tuple(None if i in gone else s for i, s in enumerate(self.subjects)),
         )
+
+    def rows_of(self, tag: bytes) -> list[int]:
+        """The rows whose subject has ``tag`` (a ``xietong-salts/2`` sidecar), in order."""
+        return [i for i, s in enumerate(self.subjects) if s is not None and s[0] == tag]
 
     def check_matches(
         self, *, source_sha256: bytes, record_format: RecordFormat, rows: int | None, name: str
@@ -166,15 +197,23 @@ class Salts:
 # ---------------------------------------------------------------------------- writing
 
 
-def _head(source_name: str, source_sha256: bytes, record_format: RecordFormat, rows: int) -> bytes:
+def _head(
+    source_name: str,
+    source_sha256: bytes,
+    record_format: RecordFormat,
+    rows: int,
+    subject_keys_id: bytes | None = None,
+) -> bytes:
     """The sidecar up to and including the line that opens the ``salts`` array."""
-    head = {
-        "format": SALTS_FORMAT,
+    head: dict[str, Any] = {
+        "format": SALTS_FORMAT if subject_keys_id is None else SUBJECT_SALTS_FORMAT,
         "source": source_name,
         "source_sha256": source_sha256.hex(),
         "record_format": record_format,
         "rows": rows,
     }
+    if subject_keys_id is not None:
+        head["subject_keys"] = subject_keys_id.hex()
     lines = ["{"]
     lines += [f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}," for k, v in head.items()]
     lines.append('  "salts": [')
@@ -185,11 +224,23 @@ def _head(source_name: str, source_sha256: bytes, record_format: RecordFormat, r
 _TAIL = b"\n  ]\n}\n"
 
 
+def _entry(salt: bytes | None, subject: Subject | None) -> str:
+    """One row's line in the ``salts`` array."""
+    if subject is not None:
+        return f'    {{"subject": "{subject[0].hex()}", "nonce": "{subject[1].hex()}"}}'
+    return "    null" if salt is None else f'    "{salt.hex()}"'
+
+
 def _document(salts: Salts) -> bytes:
-    head = _head(salts.source_name, salts.source_sha256, salts.record_format, salts.row_count)
-    body = ",\n".join(
-        "    null" if salt is None else f'    "{salt.hex()}"' for salt in salts.values
+    head = _head(
+        salts.source_name,
+        salts.source_sha256,
+        salts.record_format,
+        salts.row_count,
+        salts.subject_keys_id,
     )
+    subjects = salts.subjects or (None,) * salts.row_count
+    body = ",\n".join(map(_entry, salts.values, subjects))
     return head + body.encode("utf-8") + _TAIL
 
 
@@ -200,30 +251,10 @@ def _exists_error(target: str) -> SaltsExistError:
 
 
 def _link_new(temporary: str, target: str) -> None:
-    """Put ``temporary`` at ``target`` unless ``target`` exists (a hard link fails when it
-    does, even against a racing writer); OSError for any other failure."""
     try:
-        os.link(temporary, target)
+        link_new(temporary, target)
     except FileExistsError:
         raise _exists_error(target) from None
-    except OSError:
-        # No hard links here (some FUSE / SMB mounts): best effort, checked just before.
-        if os.path.lexists(target):
-            raise _exists_error(target) from None
-        os.replace(temporary, target)
-
-
-def _fsync_directory(directory: str) -> None:
-    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
-    try:
-        fd = os.open(directory, flags)
-    except OSError:
-        return  # not supported here (e.g. some network file systems)
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class SaltsWriter:
@@ -232,8 +263,9 @@ class SaltsWriter:
     temporary file next to the target, and :meth:`finish` puts the header (which needs the
     file's SHA-256 and row count) before them, then links the whole into place atomically."""
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, *, subject_keys_id: bytes | None = None) -> None:
         self.target = target
+        self.subject_keys_id = subject_keys_id
         if os.path.lexists(target):
             raise _exists_error(target)
         self.directory = os.path.dirname(os.path.abspath(target))
@@ -262,13 +294,20 @@ class SaltsWriter:
         self._first = False
         self._body.write((lead + '",\n    "'.join(lines) + '"').encode("ascii"))
 
+    def write_rows(self, salts: list[bytes], subjects: list[Subject | None]) -> None:
+        """Append the next rows of a ``xietong-salts/2`` sidecar: per row its subject, or its
+        own salt when it has none."""
+        lead = "" if self._first else ",\n"
+        self._first = False
+        self._body.write((lead + ",\n".join(map(_entry, salts, subjects))).encode("ascii"))
+
     def finish(self, source_name: str, source_sha256: bytes, fmt: RecordFormat, rows: int) -> None:
         """Write the sidecar to its target (never replacing one that appeared meanwhile)."""
         target = self.target
         try:
             self._body.flush()
             with self._temporary() as document:
-                document.write(_head(source_name, source_sha256, fmt, rows))
+                document.write(_head(source_name, source_sha256, fmt, rows, self.subject_keys_id))
                 document.flush()
                 with open(self._temporaries[0], "rb") as body:
                     while block := body.read(CHUNK_SIZE):
@@ -277,7 +316,7 @@ class SaltsWriter:
                 document.flush()
                 os.fsync(document.fileno())
             _link_new(self._temporaries[1], target)
-            _fsync_directory(self.directory)
+            fsync_directory(self.directory)
         except OSError as exc:
             raise SaltsFileError(
                 f"cannot write the salts sidecar {target} ({exc.strerror})."
@@ -309,58 +348,86 @@ def write_salts(path: str | os.PathLike[str], salts: Salts, *, overwrite: bool =
     target = os.fspath(path)
     if not overwrite and os.path.lexists(target):
         raise _exists_error(target)
-    directory = os.path.dirname(os.path.abspath(target))
-    data = _document(salts)
     try:
-        fd, temporary = tempfile.mkstemp(
-            dir=directory, prefix="." + os.path.basename(target) + ".", suffix=".tmp"
-        )
-    except OSError as exc:
-        raise SaltsFileError(
-            f"cannot write the salts sidecar in {directory} ({exc.strerror})."
-        ) from None
-    try:
-        try:
-            os.fchmod(fd, stat.S_IRUSR | stat.S_IWUSR)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if overwrite:
-            os.replace(temporary, target)
-        else:
-            _link_new(temporary, target)
-        _fsync_directory(directory)
+        write_private(target, _document(salts), overwrite=overwrite)
+    except FileExistsError:
+        raise _exists_error(target) from None
     except OSError as exc:
         raise SaltsFileError(f"cannot write the salts sidecar {target} ({exc.strerror}).") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
 
 
 # ---------------------------------------------------------------------------- reading
 
 
-def _hex32(value: Any, *, what: str, target: str) -> bytes:
-    if not isinstance(value, str) or len(value) != 64:
-        raise SaltsFileError(f"{what} in the salts sidecar {target} is not 64 hex digits.")
+def _hex(value: Any, size: int, *, what: str, target: str) -> bytes:
+    if not isinstance(value, str) or len(value) != 2 * size:
+        raise SaltsFileError(f"{what} in the salts sidecar {target} is not {2 * size} hex digits.")
     try:
         raw = bytes.fromhex(value)
     except ValueError:
         raise SaltsFileError(
-            f"{what} in the salts sidecar {target} is not 64 hex digits."
+            f"{what} in the salts sidecar {target} is not {2 * size} hex digits."
         ) from None
     if raw.hex() != value:
         raise SaltsFileError(f"{what} in the salts sidecar {target} is not lower-case hex.")
     return raw
 
 
+def _hex32(value: Any, *, what: str, target: str) -> bytes:
+    return _hex(value, SALT_SIZE, what=what, target=target)
+
+
+def _subject_keys(
+    given: SubjectKeys | str | os.PathLike[str] | None, store_id: bytes, target: str
+) -> SubjectKeys:
+    """The store a ``xietong-salts/2`` sidecar was made with."""
+    if given is None:
+        raise SubjectKeysError(
+            f"the salts sidecar {target} derives its rows' salts from subject keys: it is "
+            "read with the subject key store it was made with (XIETONG_SUBJECT_KEYS)."
+        )
+    store = given if isinstance(given, SubjectKeys) else SubjectKeys.open(given)
+    if store.id != store_id:
+        raise SubjectKeysError(
+            f"the salts sidecar {target} was made with another subject key store than "
+            f"{store.path} (store {store_id.hex()}, not {store.id.hex()})."
+        )
+    return store
+
+
+def _subject_rows(
+    values: list[Any], store: SubjectKeys, target: str, bad: Any
+) -> tuple[tuple[bytes | None, ...], tuple[Subject | None, ...]]:
+    """The salts and subjects of a ``xietong-salts/2`` sidecar's rows."""
+    salts: list[bytes | None] = []
+    subjects: list[Subject | None] = []
+    for i, value in enumerate(values):
+        if isinstance(value, dict):
+            if set(value) != {"subject", "nonce"}:
+                raise bad(f"the entry of row {i} is not a salt, null or a subject and its nonce")
+            tag = _hex32(value["subject"], what=f"the subject of row {i}", target=target)
+            nonce = _hex32(value["nonce"], what=f"the nonce of row {i}", target=target)
+            salts.append(store.salt(tag, nonce))
+            subjects.append((tag, nonce))
+        else:
+            salts.append(
+                None if value is None else _hex32(value, what=f"the salt of row {i}", target=target)
+            )
+            subjects.append(None)
+    return tuple(salts), tuple(subjects)
+
+
 def read_salts(
-    path: str | os.PathLike[str], *, data: str | os.PathLike[str] | None = None
+    path: str | os.PathLike[str],
+    *,
+    data: str | os.PathLike[str] | None = None,
+    subject_keys: SubjectKeys | str | os.PathLike[str] | None = None,
 ) -> Salts:
     """Read and validate the sidecar ``path``; with ``data``, also check it belongs to that file.
+
+    A ``xietong-salts/2`` sidecar needs ``subject_keys``, the store (or its path, opened only
+    then) its subjects' salts come from; a row whose subject's key was destroyed reads as
+    erased.
 
     Validation: the document is strict JSON with exactly the keys of ``xietong-salts/1``,
     ``rows`` equals the number of salts, every salt is 64 lower-case hex digits (or ``null``:
@@ -390,10 +457,12 @@ def read_salts(
     document = loads_strict(text, error=bad)
     if not isinstance(document, dict):
         raise bad("it is not a JSON object")
-    if document.get("format") != SALTS_FORMAT:
-        raise bad(f"its format is {document.get('format')!r}, not {SALTS_FORMAT!r}")
-    if set(document) != _KEYS:
-        missing, extra = sorted(_KEYS - set(document)), sorted(set(document) - _KEYS)
+    version = document.get("format")
+    if version not in (SALTS_FORMAT, SUBJECT_SALTS_FORMAT):
+        raise bad(f"its format is {version!r}, not {SALTS_FORMAT!r} or {SUBJECT_SALTS_FORMAT!r}")
+    keys = _KEYS if version == SALTS_FORMAT else _SUBJECT_KEYS
+    if set(document) != keys:
+        missing, extra = sorted(keys - set(document)), sorted(set(document) - keys)
         raise bad(
             "it lacks " + ", ".join(missing)
             if missing
@@ -415,14 +484,28 @@ def read_salts(
         count = len(values) if isinstance(values, list) else "no list of"
         raise bad(f"it declares {rows} rows but holds {count} salts")
     digest = _hex32(document["source_sha256"], what="source_sha256", target=target)
-    salts = tuple(
-        None if v is None else _hex32(v, what=f"the salt of row {i}", target=target)
-        for i, v in enumerate(values)
-    )
+    store_id: bytes | None = None
+    subjects: tuple[Subject | None, ...] = ()
+    if version == SALTS_FORMAT:
+        salts = tuple(
+            None if v is None else _hex32(v, what=f"the salt of row {i}", target=target)
+            for i, v in enumerate(values)
+        )
+    else:
+        store_id = _hex(document["subject_keys"], 16, what="subject_keys", target=target)
+        store = _subject_keys(subject_keys, store_id, target)
+        salts, subjects = _subject_rows(values, store, target, bad)
     kept = [salt for salt in salts if salt is not None]
     if len(set(kept)) != len(kept):
         raise bad("a salt appears twice (salts are drawn at random, so the file was edited)")
-    result = Salts(source_name=source, source_sha256=digest, record_format=fmt, values=salts)
+    result = Salts(
+        source_name=source,
+        source_sha256=digest,
+        record_format=fmt,
+        values=salts,
+        subject_keys_id=store_id,
+        subjects=subjects,
+    )
     if data is not None and not result.erased_rows:
         result.check_matches(
             source_sha256=sha256_file(data), record_format=fmt, rows=None, name=os.fspath(data)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Request, expect
 from sqlmodel import Session
 from web3 import Web3
 
@@ -99,3 +100,58 @@ def verdict_audit(page: Page, found: dict[str, Any], state: str, status: str) ->
     expect(page.locator(f"#result .verdict[data-status='{status}']").first).to_be_visible()
     expect(page.locator("#progress")).to_have_text("")
     found[state] = axe_violations(page)
+
+
+@dataclass
+class Sent:
+    """Every request the page sent to the gateway's API: method, URL, body."""
+
+    requests: list[tuple[str, str, bytes | None]] = field(default_factory=list)
+    #: Requests to /v1/verify under way now, and the most there ever were at once.
+    in_flight: int = 0
+    most_in_flight: int = 0
+
+    def record(self, request: Request) -> None:
+        if "/v1/" in request.url:
+            self.requests.append((request.method, request.url, request.post_data_buffer))
+        if "/v1/verify" in request.url:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+
+    def done(self, request: Request) -> None:
+        if "/v1/verify" in request.url:
+            self.in_flight -= 1
+
+    def hashes(self, route: str) -> list[str]:
+        """The ``hash`` of each GET to ``route`` (``/v1/verify`` or ``/v1/documents``)."""
+        found = []
+        for _, url, _ in self.requests:
+            parts = urlsplit(url)
+            if parts.path == route:
+                found += parse_qs(parts.query)["hash"]
+        return found
+
+    def only_hashes(self) -> None:
+        """Every request is a GET of /v1/verify or /v1/documents with one well-formed hash,
+        or of /v1/catalogue/names with the hashes an answer named, or of the dataset an answer
+        named (/v1/datasets/0x…: its version's erasures), and nothing else: no body, no other
+        parameter."""
+        for method, url, body in self.requests:
+            parts = urlsplit(url)
+            assert method == "GET" and body is None, (method, url)
+            if parts.path == "/v1/catalogue/names":
+                assert re.fullmatch(r"hash=0x[0-9a-f]{64}(&hash=0x[0-9a-f]{64})*", parts.query)
+                continue
+            if parts.path.startswith("/v1/datasets/"):
+                assert re.fullmatch(r"/v1/datasets/0x[0-9a-f]{64}", parts.path), url
+                assert not parts.query, url
+                continue
+            assert parts.path in ("/v1/verify", "/v1/documents"), url
+            assert re.fullmatch(r"hash=0x[0-9a-f]{64}", parts.query), url
+
+    def never(self, secrets: list[str]) -> None:
+        """None of ``secrets`` (salts, row values) is in any request, raw or URL-encoded."""
+        for _, url, body in self.requests:
+            seen = unquote(url) + (body or b"").decode("utf-8", "replace")
+            leaked = [s for s in secrets if s in seen]
+            assert not leaked, (url, leaked[:3])

@@ -19,7 +19,7 @@ from ledger.keys import dev_account
 from ledger.paths import PROJECT_ROOT
 from ledger.settings import Settings
 from tests.browser._browser import CHROMIUM, CHROMIUM_ARGS, new_context
-from tests.browser._portal import ANCHORED_FILE, AXE, World, serve_portal
+from tests.browser._portal import ANCHORED_FILE, AXE, Sent, World, serve_portal
 from tests.support import Consortium
 
 
@@ -102,3 +102,13 @@ def page(browser: Browser) -> Iterator[Page]:
     finally:
         context.close()
     assert not errors, f"script errors or refused resources on the page: {errors}"
+
+
+@pytest.fixture
+def sent(page: Page) -> Sent:
+    """Every request the page sends to the gateway's API, from now on."""
+    record = Sent()
+    page.on("request", record.record)
+    page.on("requestfinished", record.done)
+    page.on("requestfailed", record.done)
+    return record

@@ -36,7 +36,14 @@ from ledger.demo import DIBAO
 from ledger.erasure import ErasedRecords
 from ledger.hashing._errors import HashingError
 from ledger.ids import version_id
-from tests.browser._portal import CIVIL, PORTAL_MARKS, World, axe_violations, sign_in, verdict_audit
+from tests.browser._portal import (
+    CIVIL,
+    PORTAL_MARKS,
+    World,
+    axe_violations,
+    sign_in,
+    verdict_audit,
+)
 from tests.browser.test_verify_page import (
     ALARM,
     Sent,
@@ -134,15 +141,6 @@ def erasure(world: World, tmp_path: Path) -> Erasure:
         erased=erased,
         erased_at=erasure["erased_at"],
     )
-
-
-@pytest.fixture
-def sent(page: Page) -> Sent:
-    record = Sent()
-    page.on("request", record.record)
-    page.on("requestfinished", record.done)
-    page.on("requestfailed", record.done)
-    return record
 
 
 def secrets_of(erasure: Erasure) -> list[str]:

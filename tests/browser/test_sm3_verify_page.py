@@ -30,10 +30,9 @@ from ledger.metadata import metadata_text
 from ledger.paths import PROJECT_ROOT
 from ledger.verify.bundles import check_bundle_offline
 from tests.browser._browser import wait_until
-from tests.browser._portal import CIVIL, World, sign_in, verdict_audit
+from tests.browser._portal import CIVIL, Sent, World, sign_in, verdict_audit
 from tests.browser.test_verify_page import (
     ALARM,
-    Sent,
     drop,
     leaves_of,
     on_the_demo,
@@ -107,15 +106,6 @@ def sm3_dataset(world: World, tmp_path: Path) -> Sm3Dataset:
         salts=tmp_path / "dibao-sm3.csv.salts.json",
         records_root=records.root,
     )
-
-
-@pytest.fixture
-def sent(page: Page) -> Sent:
-    record = Sent()
-    page.on("request", record.record)
-    page.on("requestfinished", record.done)
-    page.on("requestfailed", record.done)
-    return record
 
 
 def row_leaves(rows: list[list[str]], salts: Path, digest: hashing.Digest) -> list[str]:

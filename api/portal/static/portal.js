@@ -749,7 +749,8 @@
     await scriptsReady;
     var records = R();
     var sidecars = files.filter(function (f) { return records && records.isSidecarName(f.name); });
-    var others = files.filter(function (f) { return sidecars.indexOf(f) < 0; });
+    var keyFiles = files.filter(function (f) { return records && records.isSubjectKeysName(f.name); });
+    var others = files.filter(function (f) { return sidecars.indexOf(f) < 0 && keyFiles.indexOf(f) < 0; });
     var hashed = [];
     for (var i = 0; i < others.length; i++) {
       var file = others[i], label = fmt(S.hashing, { name: file.name, size: size(file.size) });
@@ -764,8 +765,19 @@
     progress.textContent = "";
     if (hashed.length === 1) hashInput.value = "0x" + hashed[0].hash;
     // Salts are read here and stay here: only leaf hashes computed with them are sent.
+    // A subject key store stays here too: it gives the salts of its subjects' rows.
+    var stores = [];
+    for (var q = 0; q < keyFiles.length; q++) {
+      var store = await records.readSubjectKeysFile(keyFiles[q]);
+      if (store.error) {
+        result.appendChild(el("div", { className: "item" }, [
+          verdict("bad", "bad-salts", S.bad_subject_keys, store.error)]));
+      } else {
+        stores.push(store.store);
+      }
+    }
     var salts = [];
-    for (var s = 0; s < sidecars.length; s++) salts.push(await records.readSidecarFile(sidecars[s]));
+    for (var s = 0; s < sidecars.length; s++) salts.push(await records.readSidecarFile(sidecars[s], stores));
     var paired = records ? records.pair(hashed, salts) : new Map();
     for (var k = 0; k < hashed.length; k++) {
       var box = el("div", { className: "item" });

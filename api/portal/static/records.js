@@ -1,5 +1,7 @@
 /* Xietong auditor portal: a records file (CSV or JSON Lines) checked row by row in the browser,
- * with the salts sidecar its owner keeps (NAME.salts.json, format xietong-salts/1).
+ * with the salts sidecar its owner keeps (NAME.salts.json, format xietong-salts/1; or
+ * xietong-salts/2 with the department's subject key store, subject-keys.json, whose keys
+ * give the salts of the rows with a subject: docs/ERASURE.md).
  *
  * The rows are read exactly as ledger/hashing/_records.py reads them (Python's csv module,
  * strict; JSON Lines through a strict parser), each row's RFC 8785 canonical JSON is hashed
@@ -27,8 +29,13 @@
   "use strict";
 
   var SALTS_FORMAT = "xietong-salts/1";
+  var SUBJECT_SALTS_FORMAT = "xietong-salts/2"; // salts from subject keys (docs/ERASURE.md)
   var SALTS_SUFFIX = ".salts.json";
   var SALTS_KEYS = ["format", "source", "source_sha256", "record_format", "rows", "salts"];
+  var SUBJECT_KEYS_FORMAT = "xietong-subject-keys/1";
+  var SUBJECT_KEYS_SUFFIX = "subject-keys.json";
+  var SUBJECT_KEYS_KEYS = ["format", "id", "tag_key", "subjects"];
+  var SUBJECT_SALT_LABEL = "xietong-subject-salt/1\u0000";
   var FORMATS = { ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl" };
   var FIELD_LIMIT = 131072; // Python's csv.field_size_limit(): longest field, in characters
   var MAX_DEPTH = 200; // deepest nesting loads_strict and canonical_json accept
@@ -55,6 +62,11 @@
 
   function isSidecarName(name) {
     return name.toLowerCase().slice(-SALTS_SUFFIX.length) === SALTS_SUFFIX;
+  }
+
+  // The department's subject key store (subject-keys.json, or any name ending so).
+  function isSubjectKeysName(name) {
+    return name.toLowerCase().slice(-SUBJECT_KEYS_SUFFIX.length) === SUBJECT_KEYS_SUFFIX;
   }
 
   /* ------------------------------------------------------------ bytes and text */
@@ -400,11 +412,19 @@
     }
     if (!(document instanceof Map)) fail("salts_not_json", { reason: "json_not_object", detail: { kind: jsonKind(document) } });
     var format = document.get("format");
-    if (format !== SALTS_FORMAT) fail("salts_format", { found: JSON.stringify(format === undefined ? null : format) });
+    if (format !== SALTS_FORMAT && format !== SUBJECT_SALTS_FORMAT) {
+      fail("salts_format", { found: JSON.stringify(format === undefined ? null : format) });
+    }
+    var wanted = format === SALTS_FORMAT ? SALTS_KEYS : SALTS_KEYS.concat(["subject_keys"]);
     var keys = Array.from(document.keys());
-    var odd = SALTS_KEYS.filter(function (key) { return !document.has(key); })
-      .concat(keys.filter(function (key) { return SALTS_KEYS.indexOf(key) < 0; }));
+    var odd = wanted.filter(function (key) { return !document.has(key); })
+      .concat(keys.filter(function (key) { return wanted.indexOf(key) < 0; }));
     if (odd.length) fail("salts_keys", { keys: odd.join(", ") });
+    var subjectKeys = null;
+    if (format === SUBJECT_SALTS_FORMAT) {
+      subjectKeys = document.get("subject_keys");
+      if (typeof subjectKeys !== "string" || !/^[0-9a-f]{32}$/.test(subjectKeys)) fail("salts_field", { field: "subject_keys" });
+    }
     var source = document.get("source"), recordFormat = document.get("record_format");
     var rows = document.get("rows"), salts = document.get("salts");
     if (typeof source !== "string") fail("salts_field", { field: "source" });
@@ -414,14 +434,78 @@
     if (salts.length !== rows) fail("salts_count", { rows: rows, count: salts.length });
     var sourceSha256 = hex32(document.get("source_sha256"), "source_sha256");
     var erased = [];
-    salts.forEach(function (salt, index) {
+    salts = salts.map(function (salt, index) {
       if (salt === null) erased.push(index); // its record erased: the salt destroyed
+      else if (subjectKeys && salt instanceof Map) return subjectEntry(salt, index);
       else hex32(salt, "salts[" + index + "]");
+      return salt;
     });
-    var kept = salts.filter(function (salt) { return salt !== null; });
+    var kept = salts.filter(function (salt) { return typeof salt === "string"; });
     if (new Set(kept).size !== kept.length) fail("salts_repeat");
     return { source: source, sourceSha256: sourceSha256, recordFormat: recordFormat, rows: rows, salts: salts,
-      erased: erased };
+      erased: erased, subjectKeys: subjectKeys };
+  }
+
+  // A row of a xietong-salts/2 sidecar whose salt comes from its subject's key.
+  function subjectEntry(entry, index) {
+    var names = Array.from(entry.keys()).sort().join(",");
+    if (names !== "nonce,subject") fail("salts_entry", { row: index });
+    return { subject: hex32(entry.get("subject"), "salts[" + index + "].subject"),
+      nonce: hex32(entry.get("nonce"), "salts[" + index + "].nonce") };
+  }
+
+  /** A subject key store (bytes) checked as SubjectKeys.open() checks it: {id, subjects: Map
+   * tag → key (hex) or null (destroyed)}; RecordsError otherwise. */
+  function readSubjectKeys(bytes) {
+    var document;
+    try {
+      document = parseJson(new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes));
+    } catch (error) {
+      fail("keys_bad", { what: "JSON" });
+    }
+    if (!(document instanceof Map) || document.get("format") !== SUBJECT_KEYS_FORMAT) fail("keys_bad", { what: "format" });
+    var names = Array.from(document.keys()).sort().join(",");
+    if (names !== SUBJECT_KEYS_KEYS.slice().sort().join(",")) fail("keys_bad", { what: "fields" });
+    var id = document.get("id"), subjects = document.get("subjects");
+    if (typeof id !== "string" || !/^[0-9a-f]{32}$/.test(id)) fail("keys_bad", { what: "id" });
+    if (!(subjects instanceof Map)) fail("keys_bad", { what: "subjects" });
+    subjects.forEach(function (key, tag) {
+      if (!/^[0-9a-f]{64}$/.test(tag) || (key !== null && (typeof key !== "string" || !/^[0-9a-f]{64}$/.test(key)))) {
+        fail("keys_bad", { what: "subjects" });
+      }
+    });
+    return { id: id, subjects: subjects };
+  }
+
+  /** The salts of a xietong-salts/2 sidecar's subject rows, from its store (one of `stores`,
+   * by id): HMAC-SHA256(key, "xietong-subject-salt/1" 0x00 nonce) in WebCrypto; a row whose
+   * subject's key was destroyed reads as erased. */
+  async function deriveSubjectSalts(salts, stores) {
+    if (!salts.subjectKeys) return salts;
+    var store = stores.filter(function (s) { return s.id === salts.subjectKeys; })[0];
+    if (!store) fail(stores.length ? "salts_other_keys" : "salts_needs_keys");
+    var label = new TextEncoder().encode(SUBJECT_SALT_LABEL);
+    var keys = new Map();
+    var derived = [];
+    for (var i = 0; i < salts.salts.length; i++) {
+      var entry = salts.salts[i];
+      if (entry === null || typeof entry === "string") { derived.push(entry); continue; }
+      if (!store.subjects.has(entry.subject)) fail("salts_unknown_subject", { row: i });
+      var key = store.subjects.get(entry.subject);
+      if (key === null) { derived.push(null); salts.erased.push(i); continue; }
+      if (!keys.has(key)) {
+        keys.set(key, await crypto.subtle.importKey("raw", fromHex(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]));
+      }
+      var message = new Uint8Array(label.length + 32);
+      message.set(label);
+      message.set(fromHex(entry.nonce), label.length);
+      derived.push(toHex(new Uint8Array(await crypto.subtle.sign("HMAC", keys.get(key), message))));
+    }
+    salts.erased.sort(function (a, b) { return a - b; });
+    var kept = derived.filter(function (salt) { return salt !== null; });
+    if (new Set(kept).size !== kept.length) fail("salts_repeat");
+    salts.salts = derived;
+    return salts;
   }
 
   /* ------------------------------------------------------------ hashes, leaves and the root */
@@ -545,13 +629,27 @@
     return P.fmt(S["rec_" + error.code] || S[error.code] || error.code, v);
   }
 
-  /** A salts sidecar as {file, salts} or {file, error} (the sentence saying what is wrong). */
-  async function readSidecarFile(file) {
+  /** A salts sidecar as {file, salts} or {file, error} (the sentence saying what is wrong);
+   * `stores` are the subject key stores given with it (readSubjectKeysFile). */
+  async function readSidecarFile(file, stores) {
     var P = window.xietongPortal;
     try {
-      return { file: file, salts: readSidecar(new Uint8Array(await file.arrayBuffer())) };
+      var salts = readSidecar(new Uint8Array(await file.arrayBuffer()));
+      return { file: file, salts: await deriveSubjectSalts(salts, stores || []) };
     } catch (error) {
       if (error instanceof RecordsError) error.values.name = file.name;
+      return { file: file, error: problem(P, error) };
+    }
+  }
+
+  /** A subject key store as {file, store} or {file, error}. */
+  async function readSubjectKeysFile(file) {
+    var P = window.xietongPortal;
+    try {
+      return { file: file, store: readSubjectKeys(new Uint8Array(await file.arrayBuffer())) };
+    } catch (error) {
+      if (!(error instanceof RecordsError)) throw error;
+      error.values.name = file.name;
       return { file: file, error: problem(P, error) };
     }
   }
@@ -942,6 +1040,10 @@
     RecordsError: RecordsError,
     formatOf: formatOf,
     isSidecarName: isSidecarName,
+    isSubjectKeysName: isSubjectKeysName,
+    readSubjectKeys: readSubjectKeys,
+    readSubjectKeysFile: readSubjectKeysFile,
+    deriveSubjectSalts: deriveSubjectSalts,
     parseRows: parseRows,
     parseJson: parseJson,
     canonical: canonical,

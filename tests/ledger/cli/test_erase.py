@@ -217,3 +217,129 @@ def test_an_erased_record_says_when_and_by_whom_and_its_salt_is_nowhere(
     assert unnamed["matches"][0]["unattributed_erasures"] == 1
     shown = cli.run("verify", str(data), "--record", "2", "--salts", str(sidecar)).stdout
     assert "its owner erased 1 record(s) of this version that this gateway cannot name" in shown
+
+
+SUBJECT = "330106199001011234"  # 王明, two records in one file and one in another
+
+
+def _write_subject_rows(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["编号", "姓名", "身份证号"])
+        writer.writerows(rows)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_erasing_a_subject_destroys_their_key_and_with_it_their_salts_everywhere(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Records anchored with a subject column take their salts from their subject's key.
+    Erasing the subject erases their records of the version on chain and destroys the key:
+    their salts are then lost in every sidecar and every copy, which no one had to find."""
+    store = tmp_path / "var" / "subject-keys.json"
+    data, later = tmp_path / "dibao.csv", tmp_path / "dibao-2027.csv"
+    _write_subject_rows(
+        data,
+        [
+            ["DB1", "王明", SUBJECT],
+            ["DB2", "李华", "330106198502023456"],
+            ["DB3", "（合计）", ""],  # no subject: a salt of its own
+            ["DB4", "王明", SUBJECT],
+        ],
+    )
+    _write_subject_rows(later, [["DB9", "王明", SUBJECT], ["DB8", "李华", "330106198502023456"]])
+    cli.json("dataset", "register", "HZ-DIBAO")
+    refused = cli.run(
+        "dataset", "anchor", str(data), "--dataset", "HZ-DIBAO", "--subject-column", "身份证",
+        ok=False,
+    )  # fmt: skip
+    assert refused.stderr.strip() == (
+        f"error: the header on line 1 of {data} has no column '身份证' to name each record's "
+        "subject."
+    )
+    assert not store.exists()
+    anchored = cli.json(
+        "dataset", "anchor", str(data), "--dataset", "HZ-DIBAO", "--subject-column", "身份证号"
+    )
+    cli.json(
+        "dataset", "anchor", str(later), "--dataset", "HZ-DIBAO", "--subject-column", "身份证号"
+    )
+    sidecar, other = (Path(f"{p}.salts.json") for p in (data, later))
+    document = json.loads(sidecar.read_text())
+    assert document["format"] == "xietong-salts/2" and stat.S_IMODE(store.stat().st_mode) == 0o600
+    entries = document["salts"]
+    assert entries[0]["subject"] == entries[3]["subject"] != entries[1]["subject"]
+    assert isinstance(entries[2], str)  # the row without a subject
+    assert SUBJECT not in store.read_text() + sidecar.read_text()  # only tags name subjects
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    shutil.copyfile(other, backup / other.name)
+    salts = [read_salts(sidecar, subject_keys=store).values[i] for i in (0, 3)]
+    salts.append(read_salts(other, subject_keys=store).values[0])
+    keys = json.loads(store.read_text())["subjects"]
+    [key] = [keys[entries[0]["subject"]]]
+    for row in range(4):
+        assert cli.json("verify", str(data), "--record", str(row), "--salts", str(sidecar))[
+            "anchored"
+        ]
+
+    # Refusals, each one sentence, nothing sent.
+    erase = ("dataset", "erase", str(data), "--salts", str(sidecar), "--dataset", "HZ-DIBAO",
+             "--reason", REASON)  # fmt: skip
+    both = cli.run(*erase, "--record", "0", "--subject", SUBJECT, ok=False)
+    assert both.stderr.strip() == (
+        "error: say which records to erase: --record ROW (repeat), or --subject VALUE."
+    )
+    nobody = cli.run(*erase, "--subject", "330106200001010000", ok=False)
+    assert nobody.stderr.strip() == f"error: the subject key store {store} holds no such subject."
+    plain = tmp_path / "plain.csv"
+    _write_subject_rows(plain, [["DB7", "孙丽", "330106199909099999"]])
+    cli.json("dataset", "anchor", str(plain), "--dataset", "HZ-DIBAO")
+    own = cli.run(
+        "dataset", "erase", str(plain), "--salts", f"{plain}.salts.json", "--dataset", "HZ-DIBAO",
+        "--reason", REASON, "--subject", SUBJECT, ok=False,
+    )  # fmt: skip
+    assert own.stderr.strip() == (
+        f"error: {plain}.salts.json does not take its salts from the subject key store {store}: "
+        "erase its records with --record."
+    )
+    assert json.loads(store.read_text())["subjects"][entries[0]["subject"]] == key
+
+    erased = cli.json(*erase, "--subject", SUBJECT)
+    assert set(erased) == ERASE_FIELDS | {"subject_key"} and erased["subject_key"] == "destroyed"
+    assert erased["count"] == 2 and erased["rows"] == [0, 3]
+    assert erased["root"] == anchored["root"]
+    assert json.loads(store.read_text())["subjects"][entries[0]["subject"]] is None
+    assert [e is None for e in json.loads(sidecar.read_text())["salts"]] == [
+        True,
+        False,
+        False,
+        True,
+    ]
+
+    # Verifying: erased in this version (when and by whom); in the other file and its backup,
+    # the salt can no longer be derived, and the record no longer be proven.
+    shown = cli.json("verify", str(data), "--record", "3", "--salts", str(sidecar), ok=False)
+    assert shown["matches"][0]["status"] == "erased"
+    for sidecar_copy in (other, backup / other.name):
+        gone = cli.run(
+            "verify", str(later), "--record", "0", "--salts", str(sidecar_copy), ok=False
+        )
+        assert gone.stderr.strip() == (
+            "error: record 0 of dibao-2027.csv was erased: its salt was destroyed, so it can no "
+            "longer be proven."
+        )
+    # The others stay provable: another subject, and the row with a salt of its own.
+    for row in (1, 2):
+        assert cli.json("verify", str(data), "--record", str(row), "--salts", str(sidecar))[
+            "anchored"
+        ]
+    assert cli.json("verify", str(later), "--record", "1", "--salts", str(other))["anchored"]
+    # Neither the subject's salts nor their key are anywhere: not in the store, the sidecars
+    # (the backup still holds only a nonce), the database, the logs or the chain.
+    needles = [n for s in salts if s for n in (s, s.hex().encode())] + [key.encode()]
+    assert _files_holding(tmp_path, needles, skip=tmp_path / "none") == []
+    # Run again (as after a crash between the erasure and the key's destruction): no record of
+    # the subject is left in the sidecar, and the key is destroyed (again).
+    again = cli.json(*erase, "--subject", SUBJECT)
+    assert again == {"ok": True, "count": 0, "salts": str(sidecar), "subject_key": "destroyed"}

@@ -105,7 +105,7 @@ def edit_sidecar(sidecar: Path, change: Callable[[dict[str, Any]], object]) -> N
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda d: d.update(format="xietong-salts/2"), "format is 'xietong-salts/2'"),
+        (lambda d: d.update(format="xietong-salts/9"), "format is 'xietong-salts/9'"),
         (lambda d: d.pop("rows"), "lacks rows"),
         (lambda d: d.update(extra=1), "unknown keys extra"),
         (lambda d: d.update(rows=4), "declares 4 rows but holds 3 salts"),
