@@ -553,7 +553,7 @@ def start_member(
     _launch(network, member, timeout=timeout, isolated=isolated, sealing=sealing, reach=reach)
     if sealing:
         _wait_until_caught_up(network, member, timeout=timeout)
-        _begin_sealing(network, member)
+        _begin_sealing(network, member, timeout=timeout)
 
 
 def _launch(
@@ -690,7 +690,7 @@ def _wait_until_caught_up(network: Network, member: Member, *, timeout: float) -
         missing = [m.code for node, m in expected.items() if node not in peers]
         best = max((h.total_difficulty for h in heads), default=0)
         if not missing and ours is not None:
-            if _settle_tie(network, [ours, *heads]):
+            if _settle_tie(network, [ours, *heads], timeout=timeout):
                 deadline = min(limit, max(deadline, time.monotonic() + 2 * _SYNC_AFTER_START))
                 continue
             if ours.total_difficulty >= best:
@@ -712,13 +712,19 @@ def _wait_until_caught_up(network: Network, member: Member, *, timeout: float) -
 _SYNC_AFTER_START = 10
 
 
-def _settle_tie(network: Network, heads: Sequence[_Head]) -> bool:
+def _settle_tie(network: Network, heads: Sequence[_Head], *, timeout: float) -> bool:
     """When the heaviest of ``heads`` are different blocks of equal total difficulty, pick
     one branch as geth's fork choice would (the lower head, then the lower hash), and move
     every validator on another branch that does not seal yet back to the block where the
     branches part (``debug_setHead`` on its IPC socket), then restart it so that it syncs
     the chosen branch. Validators already sealing are left alone: they follow once the chosen
-    branch grows. Returns whether any validator was moved."""
+    branch grows. Returns whether any validator was moved.
+
+    A validator's answers are not trusted: a branch is only given up down to ⌊N/2⌋ blocks
+    (N signers, as the validator moved holds them), the most a group of signers without a
+    majority can seal after a split. So one that lies about its head (a heavier-looking
+    branch that never meets ours) cannot make a validator drop more than a split could; a
+    deeper parting is left alone."""
     tie = _tie(heads)
     if tie is None:
         return False
@@ -727,14 +733,17 @@ def _settle_tie(network: Network, heads: Sequence[_Head]) -> bool:
     for head in others:
         if _mining(head.member) is not False:
             continue
-        parted = _parting_block(head, chosen)
+        deepest = len(signers(head.member.rpc_url)) // 2
+        parted = _parting_block(head, chosen, deepest=deepest)
+        if parted is None:
+            continue
         ipc_call(network.ipc_path(head.member), "debug_setHead", [hex(parted)])
         started = _started_as(network, head.member)
         stop_member(network, head.member)
         _launch(
             network,
             head.member,
-            timeout=60.0,
+            timeout=timeout,
             isolated=started.isolated,
             sealing=started.sealing,
             reach=started.reach,
@@ -755,22 +764,41 @@ def _tie(heads: Sequence[_Head]) -> tuple[_Head, list[_Head]] | None:
     return chosen, [h for h in leaders if h.hash != chosen.hash]
 
 
-def _parting_block(head: _Head, other: _Head) -> int:
+def _parting_block(head: _Head, other: _Head, *, deepest: int) -> int | None:
     """The highest block number at which the validators of ``head`` and ``other`` hold the
-    same block."""
+    same block, looked for down to ``deepest`` blocks below ``head``; None when they part
+    deeper (or ``other`` answers blocks that never match)."""
     number = min(head.number, other.number)
-    while number > 0:
+    while number >= max(0, head.number - deepest):
         ours = rpc(head.member.rpc_url, "eth_getBlockByNumber", [hex(number), False], timeout=2)
         theirs = rpc(other.member.rpc_url, "eth_getBlockByNumber", [hex(number), False], timeout=2)
         if ours["hash"] == theirs["hash"]:
             return number
         number -= 1
-    return 0
+    return None
 
 
-def _begin_sealing(network: Network, member: Member) -> None:
-    """``miner_start`` on the validator's IPC socket: its signer seals from now on."""
-    ipc_call(network.ipc_path(member), "miner_start")
+def _begin_sealing(network: Network, member: Member, *, timeout: float = 60.0) -> None:
+    """``miner_start`` on the validator's IPC socket: its signer seals from now on.
+
+    geth unlocks the signer's key only after its RPC answers. Sealing asked for before that
+    fails once ("authentication needed") and is not tried again until a new block arrives,
+    which an isolated validator never gets: so first wait until the key signs (``eth_sign``
+    on the socket). NodeStartError when it does not within ``timeout``."""
+    ipc = network.ipc_path(member)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            ipc_call(ipc, "eth_sign", [member.signer, "0x00"])
+            break
+        except NodeError as exc:
+            if time.monotonic() > deadline:
+                raise NodeStartError(
+                    f"{member.code}'s signer key was not unlocked within {timeout:.0f} s ({exc}); "
+                    f"see {network.log_file(member)}."
+                ) from None
+        time.sleep(0.05)
+    ipc_call(ipc, "miner_start")
 
 
 def stop_member(network: Network, member: Member, *, kill: bool = False) -> bool:
@@ -813,7 +841,7 @@ def start_network(network: Network, *, timeout: float = 60.0) -> None:
             stop_member(network, member)
         raise
     for member in [*launched, *idle]:
-        _begin_sealing(network, member)
+        _begin_sealing(network, member, timeout=timeout)
 
 
 def _mining(member: Member) -> bool | None:

@@ -14,13 +14,16 @@ import re
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from eth_utils import keccak
 from fastapi.testclient import TestClient
 from hexbytes import HexBytes
@@ -33,6 +36,7 @@ from ledger.chain.deploy import load_deployment, load_founders
 from ledger.chain.network import (
     Member,
     Network,
+    _begin_sealing,
     init_network,
     load_network,
     member_status,
@@ -242,10 +246,88 @@ def test_a_validator_seals_only_once_it_has_the_running_validators_chain(
     with pytest.raises(NodeStartError, match=rf"^{first.code}'s validator did not catch up"):
         start_network(network, timeout=5)
     assert [member_status(network, m).running for m in network.members] == [False, True, False]
+    # Sealing waits for the signer's key to be unlocked (geth unlocks it after its RPC
+    # answers): one never unlocked is said in one sentence, and nothing was sealed.
+    with pytest.raises(NodeStartError) as locked:
+        _begin_sealing(network, refusing, timeout=2)
+    assert str(locked.value) == (
+        f"{refusing.code}'s signer key was not unlocked within 2 s (the node at "
+        f"{network.ipc_path(refusing)} refused eth_sign: authentication needed: password or "
+        f"unlock); see {network.log_file(refusing)}."
+    )
+    assert rpc(refusing.rpc_url, "eth_mining") is False
     stop_member(network, refusing)
     start_network(network)
     consortium.all_sealing()
     assert all(rpc(m.rpc_url, "eth_mining") for m in network.members)
+
+
+class LyingValidator:
+    """A validator's RPC as a hostile department could serve it, on loopback: everything is
+    the real node's answer but the hashes of its blocks above ``parts_at``, which name a
+    branch of its own that looks as heavy, its head the lowest hash there is (the one a tie
+    would choose)."""
+
+    def __init__(self, member: Member, *, parts_at: int) -> None:
+        real = member.rpc_url
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                answer = requests.post(real, json=request, timeout=5).json()
+                block = answer.get("result")
+                if request["method"] == "eth_getBlockByNumber" and isinstance(block, dict):
+                    number = int(block["number"], 16)
+                    if request["params"][0] == "latest":
+                        block["hash"] = "0x" + (1).to_bytes(32).hex()
+                    elif number > parts_at:
+                        block["hash"] = "0x" + (number + 2).to_bytes(32).hex()
+                body = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer((member.host, free_port(member.host)), Handler)
+        self.member = replace(member, rpc_port=self.server.server_address[1])
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_validator_lying_about_its_head_cannot_make_one_started_give_up_its_chain(
+    consortium: Consortium,
+) -> None:
+    """A tie is settled by moving a validator back to where the branches part; a validator
+    that claims an equally heavy head of a branch parting five blocks down would have it give
+    up five blocks. A branch is given up ⌊N/2⌋ blocks deep at most (one, for three signers:
+    the most a split leaves), so the one started keeps its chain, and seals."""
+    network = consortium.network
+    first, honest, started = network.members
+    stop_member(network, started)
+    stop_member(network, first)  # the one honest signer left seals one block, then halts
+    liar = LyingValidator(honest, parts_at=head(honest) - 5)
+    try:
+        lying = replace(network, members=(first, liar.member, started))
+        logged = network.log_file(started).stat().st_size
+        start_member(lying, started)
+        eventually(lambda: head(started) == head(honest), what="caught up with the honest one")
+        with network.log_file(started).open("rb") as log:
+            log.seek(logged)
+            this_start = log.read().decode()
+        assert "Rewinding blockchain" not in this_start
+        assert rpc(started.rpc_url, "eth_mining") is True
+        assert block_hash(started, head(started)) == block_hash(honest, head(honest))
+    finally:
+        liar.close()
+    start_network(network)
+    consortium.all_sealing()
 
 
 def test_a_majority_stopped_halts_the_chain_and_an_anchor_lands_once_after(
