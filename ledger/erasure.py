@@ -249,12 +249,9 @@ class Eraser:
         """Destroy the salts of ``rows`` in the sidecar (atomically; again is harmless): a
         row's salt, or its subject's nonce (``xietong-salts/2``, read with ``subject_keys``)."""
         salts = hashing.read_salts(salts_path, subject_keys=subject_keys)
-        if any(
-            salts.values[row] is not None or (salts.subjects and salts.subjects[row] is not None)
-            for row in rows
-            if 0 <= row < salts.row_count
-        ):
-            hashing.write_salts(salts_path, salts.shredded(rows), overwrite=True)
+        shredded = salts.shredded(rows)
+        if shredded != salts:
+            hashing.write_salts(salts_path, shredded, overwrite=True)
         with Session(self.engine) as session:
             for row in session.exec(select(ErasedLeaf).where(ErasedLeaf.erasure_id == key)).all():
                 row.shredded_at = int(time.time())

@@ -365,9 +365,13 @@ def erase(
             raise InputError(
                 "say which records to erase: --record ROW (repeat), or --subject VALUE."
             )
-        kept = read_sidecar(salts, settings)
-        store = hashing.SubjectKeys.open(settings.subject_keys) if subject is not None else None
-        if store is not None and subject is not None:
+        store = None
+        if subject is None:
+            kept = read_sidecar(salts, settings)
+            rows = list(dict.fromkeys(record or []))  # in order, once each
+        else:
+            store = hashing.SubjectKeys.open(settings.subject_keys)  # read once, used twice
+            kept = hashing.read_salts(salts, subject_keys=store)
             if kept.subject_keys_id != store.id:
                 raise InputError(
                     f"{salts} does not take its salts from the subject key store "
@@ -378,8 +382,6 @@ def erase(
                 store.destroy(subject)  # refused when the store never held the subject
                 store.save()
                 return {"ok": True, "count": 0, "salts": str(salts), "subject_key": "destroyed"}
-        else:
-            rows = list(dict.fromkeys(record or []))  # in order, once each
         for row in rows:  # an erased or missing row refused before the node is asked
             kept.salt(row, name=str(data))
         gw = Gateway(settings)

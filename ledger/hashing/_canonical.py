@@ -37,6 +37,7 @@ __all__ = [
     "canonical_json",
     "canonicalize_json_text",
     "ecmascript_number",
+    "hex_value",
     "loads_strict",
 ]
 
@@ -330,3 +331,17 @@ def canonicalize_json_text(text: str | bytes) -> bytes:
     ``bytes`` must be UTF-8 (a leading byte-order mark is refused, as RFC 8259 asks).
     """
     return canonical_json(loads_strict(text))
+
+
+def hex_value(value: Any, size: int, *, bad: Callable[[str], Exception]) -> bytes:
+    """The ``size`` bytes a JSON document writes as ``2 * size`` lower-case hex digits; else
+    ``bad(problem)`` is raised, ``problem`` saying what is wrong ("is not 64 hex digits")."""
+    if not isinstance(value, str) or len(value) != 2 * size:
+        raise bad(f"is not {2 * size} hex digits")
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        raise bad(f"is not {2 * size} hex digits") from None
+    if raw.hex() != value:
+        raise bad("is not lower-case hex")
+    return raw

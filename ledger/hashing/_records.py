@@ -340,7 +340,7 @@ def _read_records(
     name: str,
     record_format: RecordFormat,
     salts: Salts | None,
-    take: Callable[[list[bytes], list[bytes]], None],
+    take: Callable[[list[bytes], list[bytes], list[Subject | None] | None], None],
     *,
     chunk_rows: int,
     on_progress: ProgressCallback | None,
@@ -348,18 +348,18 @@ def _read_records(
     digests: tuple[Digest, ...] = ("sha256",),
     subject_column: str | None = None,
     subject_keys: SubjectKeys | None = None,
-    take_subjects: Callable[[list[Subject | None]], None] | None = None,
 ) -> tuple[bytes, int]:
     """Hash the rows of ``name`` ``chunk_rows`` at a time, handing each chunk on as
-    ``take(record_hashes, salts)`` (the given ``salts``, or fresh ones from :mod:`secrets`;
-    a record hash is its ``digests`` one after the other);
+    ``take(record_hashes, salts, subjects)`` (the given ``salts``, or fresh ones from
+    :mod:`secrets`; a record hash is its ``digests`` one after the other);
     return the file's SHA-256 and row count, once every check has passed. Salts with erased
     rows are refused for the ``whole`` file (those rows have no leaf any more); otherwise their
     rows get a zero salt, which no caller uses.
 
     With ``subject_column`` (fresh salts only), the salt of a row with a subject comes from
-    its key in ``subject_keys``, and ``take_subjects`` gets each chunk's ``(tag, nonce)``
-    per row (None for a row without a subject, which gets a salt of its own)."""
+    its key in ``subject_keys``, and ``take`` gets each chunk's ``(tag, nonce)`` per row as
+    ``subjects`` (None for a row without a subject, which gets a salt of its own); else
+    ``subjects`` is None."""
     if subject_column is not None and (salts is not None or subject_keys is None):
         raise ValueError("a subject column draws fresh salts, from subject keys")
     subjects = _Subjects(subject_column, []) if subject_column is not None else None
@@ -390,11 +390,11 @@ def _read_records(
             )
             while hashes := list(itertools.islice(rows, chunk_rows)):
                 k = len(hashes)
+                chunk_subjects: list[Subject | None] | None = None
                 if subjects is not None:
                     assert subject_keys is not None  # checked above
-                    assert take_subjects is not None
                     chunk_salts: list[bytes] = []
-                    chunk_subjects: list[Subject | None] = []
+                    chunk_subjects = []
                     for subject in subjects.found:
                         if subject is None:
                             chunk_salts.append(secrets.token_bytes(SALT_SIZE))
@@ -404,7 +404,6 @@ def _read_records(
                             chunk_salts.append(salt)
                             chunk_subjects.append((tag, nonce))
                     subjects.found.clear()
-                    take_subjects(chunk_subjects)
                 elif salts is None:
                     drawn = secrets.token_bytes(SALT_SIZE * k)
                     chunk_salts = [
@@ -414,7 +413,7 @@ def _read_records(
                     chunk_salts = list(given[count : count + k])
                     if len(chunk_salts) < k:  # more rows than salts: reported below
                         chunk_salts += [bytes(SALT_SIZE)] * (k - len(chunk_salts))
-                take(hashes, chunk_salts)
+                take(hashes, chunk_salts, chunk_subjects)
                 count += k
             stream.read()  # hash to the end even if the parser stopped early
             source_sha256 = raw.digest()
@@ -473,7 +472,7 @@ def hash_records(
     record_format = _record_format(name, fmt)
     entries: list[RecordEntry] = []
 
-    def take(digests: list[bytes], chunk_salts: list[bytes]) -> None:
+    def take(digests: list[bytes], chunk_salts: list[bytes], _: object) -> None:
         first = len(entries)
         entries.extend(map(RecordEntry, range(first, first + len(digests)), digests, chunk_salts))
 
@@ -542,7 +541,7 @@ def record_at_digests(
     found: list[bytes] = []
     seen = 0
 
-    def take(hashes: list[bytes], _salts: list[bytes]) -> None:
+    def take(hashes: list[bytes], _salts: list[bytes], _subjects: object) -> None:
         nonlocal seen
         if seen <= row < seen + len(hashes):
             found.append(hashes[row - seen])
@@ -634,15 +633,13 @@ def stream_records(
         if salts_path is not None and salts is None
         else None
     )
-    chunk_subjects: list[Subject | None] = []
 
-    def take_subjects(subjects: list[Subject | None]) -> None:
-        chunk_subjects[:] = subjects
-
-    def take(digests: list[bytes], chunk_salts: list[bytes]) -> None:
+    def take(
+        digests: list[bytes], chunk_salts: list[bytes], subjects: list[Subject | None] | None
+    ) -> None:
         if writer is not None:
-            if subject_column is not None:
-                writer.write_rows(chunk_salts, chunk_subjects)
+            if subjects is not None:
+                writer.write_rows(chunk_salts, subjects)
             else:
                 writer.write(b"".join(chunk_salts))
         on_chunk(b"".join(map(bytes.__add__, digests, chunk_salts)))
@@ -658,7 +655,6 @@ def stream_records(
             digests=(digest,),
             subject_column=subject_column,
             subject_keys=subject_keys,
-            take_subjects=take_subjects if subject_column is not None else None,
         )
         if subject_keys is not None and subject_column is not None:
             subject_keys.save()  # before the sidecar that needs its keys

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO, Literal
 
 from ._atomic import fsync_directory, link_new, write_private
-from ._canonical import loads_strict
+from ._canonical import hex_value, loads_strict
 from ._errors import (
     HashingError,
     RecordErasedError,
@@ -360,17 +360,11 @@ def write_salts(path: str | os.PathLike[str], salts: Salts, *, overwrite: bool =
 
 
 def _hex(value: Any, size: int, *, what: str, target: str) -> bytes:
-    if not isinstance(value, str) or len(value) != 2 * size:
-        raise SaltsFileError(f"{what} in the salts sidecar {target} is not {2 * size} hex digits.")
-    try:
-        raw = bytes.fromhex(value)
-    except ValueError:
-        raise SaltsFileError(
-            f"{what} in the salts sidecar {target} is not {2 * size} hex digits."
-        ) from None
-    if raw.hex() != value:
-        raise SaltsFileError(f"{what} in the salts sidecar {target} is not lower-case hex.")
-    return raw
+    return hex_value(
+        value,
+        size,
+        bad=lambda problem: SaltsFileError(f"{what} in the salts sidecar {target} {problem}."),
+    )
 
 
 def _hex32(value: Any, *, what: str, target: str) -> bytes:

@@ -36,11 +36,12 @@ import hmac
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._atomic import write_private
-from ._canonical import loads_strict
+from ._canonical import hex_value, loads_strict
 from ._errors import SubjectKeysError
 
 __all__ = ["SUBJECT_KEYS_FORMAT", "SubjectKeys", "subject_salt"]
@@ -193,13 +194,5 @@ class SubjectKeys:
             ) from None
 
 
-def _hex(value: Any, size: int, *, what: str, bad: Any) -> bytes:
-    if not isinstance(value, str) or len(value) != 2 * size:
-        raise bad(f"{what} is not {2 * size} hex digits")
-    try:
-        raw = bytes.fromhex(value)
-    except ValueError:
-        raise bad(f"{what} is not {2 * size} hex digits") from None
-    if raw.hex() != value:
-        raise bad(f"{what} is not lower-case hex")
-    return raw
+def _hex(value: Any, size: int, *, what: str, bad: Callable[[str], Exception]) -> bytes:
+    return hex_value(value, size, bad=lambda problem: bad(f"{what} {problem}"))

@@ -85,6 +85,28 @@ def test_the_page_derives_subject_salts_as_the_vectors_say(page: Page, world: Wo
         [VECTORS["store"], VECTORS["sidecar"]],
     )
     assert derived == [VECTORS["salts"], [3]]
+    # What Python refuses, the page refuses too, each with its own reason.
+    refused = page.evaluate(
+        """async ([store, sidecar, cases]) => {
+          const records = window.xietongRecords, text = (o) => new TextEncoder().encode(JSON.stringify(o));
+          const keys = records.readSubjectKeys(text(store));
+          const codes = [];
+          for (const c of cases) {
+            const bad = JSON.parse(JSON.stringify(sidecar));
+            Object.assign(bad, c.change || {});
+            if ("row" in c) bad.salts[c.row] = c.entry;
+            try {
+              await records.deriveSubjectSalts(records.readSidecar(text(bad)), [keys]);
+              codes.push(null);
+            } catch (error) {
+              codes.push(error.code);
+            }
+          }
+          return codes;
+        }""",
+        [VECTORS["store"], VECTORS["sidecar"], VECTORS["bad_sidecars"]],
+    )
+    assert refused == [case["js"] for case in VECTORS["bad_sidecars"]]
 
 
 def test_records_with_subject_keys_are_checked_in_the_browser(
