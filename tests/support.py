@@ -11,6 +11,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,15 @@ def interrupt(process: subprocess.Popen[bytes], *, grace: float = 20.0) -> int:
     except subprocess.TimeoutExpired:
         process.kill()
         return process.wait(timeout=10)
+
+
+def reply_json(handler: BaseHTTPRequestHandler, body: bytes, *, status: int = 200) -> None:
+    """Answer the request ``handler`` serves with the JSON document ``body``."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
 
 
 def founder_id(key: str) -> bytes:

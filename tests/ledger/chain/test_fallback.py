@@ -30,6 +30,7 @@ from ledger.chain.node import stop_node as stop
 from ledger.errors import ChainUnavailableError, ConfigurationError
 from ledger.keys import dev_account
 from ledger.paths import HARDHAT_DIR
+from tests.support import reply_json
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -209,11 +210,7 @@ class _NotANode(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers["Content-Length"]))
         body = b'{"jsonrpc": "2.0", "id": 0, "result": null}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        reply_json(self, body)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent."""

@@ -59,7 +59,7 @@ from ledger.indexer import Indexer
 from ledger.keys import dev_account
 from ledger.paths import PROJECT_ROOT
 from ledger.settings import Settings
-from tests.support import gateway_environment
+from tests.support import gateway_environment, reply_json
 from tests.support_sealed import eventually
 
 FOUNDERS = PROJECT_ROOT / "scripts" / "founders.local.yaml"
@@ -283,11 +283,7 @@ class LyingValidator:
                     elif number > parts_at:
                         block["hash"] = "0x" + (number + 2).to_bytes(32).hex()
                 body = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                reply_json(self, body)
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 from ledger.keys import dev_account
 from ledger.trust import ConsortiumTrust
 from ledger.witness import cosign
+from tests.support import reply_json
 
 
 def signed_item(
@@ -93,11 +94,7 @@ def peer(host: str = "127.0.0.1") -> Iterator[Peer]:
                         "last_seq": len(got.items),
                     }
                 ).encode()
-            self.send_response(got.status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            reply_json(self, body, status=got.status)
 
         def log_message(self, *args: object) -> None:
             pass
