@@ -202,7 +202,7 @@ def _database(
         return
     # Read only: a SQLite file is opened read-only, with no pragma (nothing of it changes).
     engine = (
-        create_engine(f"sqlite:///file:{sqlite}?mode=ro&uri=true")
+        create_engine(f"sqlite:///file:{sqlite}?mode=ro&uri=true", hide_parameters=True)
         if sqlite is not None
         else create_db_engine(settings.database_url, create_tables=False)
     )

@@ -95,6 +95,19 @@ CHECKPOINT_TRIGGERS_PRESENT = (
 log = logging.getLogger("xietong.db")
 
 
+class _NoRowData(logging.Filter):
+    """Drops SQLAlchemy's records of the rows a query returned (``Row (…)``, at debug)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith("Row "))
+
+
+# The database holds the watchers' webhook signing secrets (``ledger.watch``): at any log
+# level, SQLAlchemy logs neither the parameters of a statement (every engine is made with
+# hide_parameters, which also keeps them out of its error messages) nor the rows it reads.
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_NoRowData())
+
+
 class DatabaseUnavailableError(LedgerError):
     """The database cannot be reached, or accepts no writes now."""
 
@@ -162,7 +175,7 @@ def _engine(url: str) -> Engine:
         database = sqlite_file(url)
         if database is not None:
             _private_sqlite_file(database)
-        engine = create_engine(parsed, connect_args={"timeout": 30})
+        engine = create_engine(parsed, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql":
@@ -176,7 +189,12 @@ def _engine(url: str) -> Engine:
             {} if "connect_timeout" in parsed.query else {"connect_timeout": PG_CONNECT_TIMEOUT}
         )
         return create_engine(
-            parsed, pool_pre_ping=True, pool_size=20, max_overflow=10, connect_args=connect_args
+            parsed,
+            pool_pre_ping=True,
+            pool_size=20,
+            max_overflow=10,
+            connect_args=connect_args,
+            hide_parameters=True,
         )
     raise ConfigurationError(
         f"XIETONG_DATABASE_URL must be sqlite:/// or postgresql://, not {parsed.drivername}."

@@ -30,6 +30,7 @@ import httpx
 import pytest
 from eth_account import Account
 from sqlmodel import Session
+from standardwebhooks import Webhook
 
 from ledger import hashing
 from ledger.apikeys import revoke_api_key
@@ -45,6 +46,7 @@ from tests.api._support import (
     Api,
     World,
 )
+from tests.ledger.watch._receiver import receiver
 from tests.support import gateway_environment, mistype
 
 #: Loggers that keep their own level or handlers; set to DEBUG and propagating.
@@ -114,8 +116,8 @@ def all_logs_at_debug() -> Iterator[Captured]:
 
 def forms(secret: str) -> set[str]:
     """The ways a secret may be written: hex with and without 0x, either case; an API key
-    whole and its secret part."""
-    found = {secret}
+    whole and its secret part; a webhook secret whole and its base64."""
+    found = {secret, secret.removeprefix("whsec_")}
     if secret.startswith("xt_") and secret.count("_") >= 2 and len(secret.split("_", 2)[2]) >= 16:
         found.add(secret.split("_", 2)[2])
     bare = secret.removeprefix("0x")
@@ -313,8 +315,35 @@ def test_writes_never_log_or_answer_a_key(
             assert calls("POST", "/v1/anchors", headers=headers, json=bad).status_code >= 400
         assert calls("GET", "/v1/no-such-route", headers=headers).status_code == 404
         assert calls("POST", url, headers={"X-API-Key": admin[:-2]}).status_code == 401
+
+        # A watcher's signing secrets: added, rotated, read back and signing webhooks (the
+        # gateway keeps them to sign with, so they are in its database, never in its logs).
+        with receiver() as got:
+            made = calls(
+                "POST",
+                "/v1/watchers",
+                headers=headers,
+                json={"url": got.url, "topics": ["dataset.version"]},
+            )
+            assert made.status_code == 201, made.text
+            watcher = made.json()["watcher"]["id"]
+            rotated = calls("POST", f"/v1/watchers/{watcher}/rotate", headers=headers)
+            assert rotated.status_code == 200, rotated.text
+            webhook_secrets = [made.json()["secret"], rotated.json()["secret"]]
+            assert calls("GET", f"/v1/watchers/{watcher}", headers=headers).status_code == 200
+            again = calls(
+                "POST", "/v1/anchors", headers=headers, json={"dataset": POLICY, "leaves": leaves}
+            )
+            assert again.status_code == 202, again.text
+            writer.state.queue.flush(writer.state.anchorer, now=float(2**41))
+            writer.sync()
+            assert writer.state.watchers.scan() == 1
+            assert writer.state.watchers.deliver().delivered == 1
+            [webhook] = got.wait_for(1)
+            assert Webhook(webhook_secrets[0]).verify(webhook.body, webhook.headers)
+            assert Webhook(webhook_secrets[1]).verify(webhook.body, webhook.headers)
     signing = [private_key_hex(dev_account(i)) for i in (CIVIL_DEV, HEALTH_DEV)]
-    assert_clean(logs, capfd, calls, [*signing, admin], errors=10)
+    assert_clean(logs, capfd, calls, [*signing, admin, *webhook_secrets], errors=10)
 
 
 # --------------------------------------------------------------------------- the command
