@@ -258,12 +258,28 @@ def import_texts(*, session: Session, document: bytes | str, source: str) -> lis
     return remember(session=session, texts=parse_catalogue(data), source=source)
 
 
+#: The metadata hashes of a dataset registered without a description (zero, or the empty text's).
+_NO_METADATA = frozenset({"0x" + "00" * 32, "0x" + keccak(b"").hex()})
+
+
 def dataset_digest(*, session: Session, dataset_id: str) -> Digest | None:
     """The content digest dataset ``dataset_id`` (0x hex) was registered for: its metadata
-    text's (:mod:`ledger.metadata`), as the catalogue holds it (hashed again first); None when
-    the index does not hold the dataset or the catalogue its metadata text."""
+    text's (:mod:`ledger.metadata`), as the catalogue holds it (hashed again first); SHA-256
+    for a dataset registered without metadata; None when the index does not hold the dataset.
+
+    InputError when the catalogue lacks the metadata text: the dataset may be an SM3 one, and
+    anchoring its digests as SHA-256 leaves would make proofs of the wrong algorithm."""
     row = session.get(DatasetRow, dataset_id)
     if row is None:
         return None
+    if row.metadata_hash in _NO_METADATA:
+        return "sha256"
     text = verified_texts(session=session, hashes=[row.metadata_hash]).get(row.metadata_hash)
-    return None if text is None else digest_of(text)
+    if text is None:
+        raise InputError(
+            f"dataset {dataset_id} was registered with metadata {row.metadata_hash}, whose "
+            "text this gateway's catalogue does not hold, so whether it takes SHA-256 or SM3 "
+            "digests is unknown: add that text to the catalogue (xietong catalogue add --rule "
+            "text TEXT, or catalogue import FILE of the registering gateway's export)."
+        )
+    return digest_of(text)

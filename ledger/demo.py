@@ -45,13 +45,15 @@ from .ids import (
 from .keys import dev_account
 from .receipts import hash_access_log, record_access
 
-__all__ = ["DemoAlreadyRunError", "DemoReport", "run_demo"]
+__all__ = ["DATASET_DESCRIPTIONS", "DemoAlreadyRunError", "DemoReport", "run_demo"]
 
 PSB = ("11330100MB1A00001P", 1)  # 杭州市公安局
 CIVIL = ("11330100MB1A00002K", 2)  # 杭州市民政局
 HEALTH = ("11330100MB1A00003F", 3)  # 杭州市卫生健康委员会
 DIBAO = "HZ-MZ-DIBAO"  # 低保名单
 POLICY = "HZ-MZ-POLICY"  # 民政政策文件
+#: The metadata texts the demo registers its datasets with (SHA-256 datasets; code rule).
+DATASET_DESCRIPTIONS = {DIBAO: "低保名单 · 杭州市民政局", POLICY: "民政政策文件"}
 DAY = 86_400
 
 _STREETS = ("湖滨街道", "小营街道", "清波街道", "望江街道", "南星街道", "紫阳街道")
@@ -131,14 +133,14 @@ def run_demo(gateway: Gateway, workdir: Path, *, echo: Callable[[str], None] = p
         "DatasetRegistry",
         "registerDataset",
         named(DIBAO),
-        named("低保名单 · 杭州市民政局"),
+        named(DATASET_DESCRIPTIONS[DIBAO]),
         sender=civil,
     )
     tx(
         "DatasetRegistry",
         "registerDataset",
         named(POLICY),
-        named("民政政策文件"),
+        named(DATASET_DESCRIPTIONS[POLICY]),
         sender=civil,
     )
     report.datasets = {DIBAO: "0x" + dibao_id.hex(), POLICY: "0x" + policy_id.hex()}

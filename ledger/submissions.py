@@ -83,6 +83,8 @@ class SubmissionQueue:
         self._check_leaves(leaves)
         with Session(self.engine) as session:
             dataset = session.get(DatasetRow, dataset_id)
+            if dataset is not None:
+                dataset_digest(session=session, dataset_id=dataset_id)  # known, or refused
         if dataset is None:
             raise UnknownDatasetError(
                 f"no dataset {dataset_id} is registered here (or it is not indexed yet)."
@@ -229,12 +231,13 @@ class SubmissionQueue:
             ).all()
             entries = [(bytes(HexBytes(leaf.content_hash)), leaf.name) for leaf in leaves]
             dataset = bytes(HexBytes(batch.dataset_id))
+        try:
             # The dataset's digest (docs/SM3.md): its clients submit SM3 digests of an SM3
             # dataset's files, and its leaves say so.
-            digest = dataset_digest(session=session, dataset_id=batch.dataset_id) or "sha256"
-        try:
+            with Session(self.engine) as session:
+                digest = dataset_digest(session=session, dataset_id=batch.dataset_id)
             prepared = prepare_hashes(
-                entries, dataset, source=f"api-batch-{batch_id}", digest=digest
+                entries, dataset, source=f"api-batch-{batch_id}", digest=digest or "sha256"
             )
             anchored = anchorer.anchor(prepared, anchoring_id=batch_id)
         except (AnchorError, ContractRevertError, InputError) as exc:

@@ -215,11 +215,19 @@ def anchor(
 
 def _digest_for(gw: Gateway, dataset_id: bytes, asked: hashing.Digest | None) -> hashing.Digest:
     """The digest to anchor a version of ``dataset_id`` with: the one it was registered for
-    (its metadata), which ``asked`` may repeat but not contradict; else ``asked`` or SHA-256."""
-    registered = gw.dataset_digest(dataset_id)
-    if registered is None:  # perhaps registered a moment ago: its row not indexed yet
-        gw.indexer().sync()
+    (its metadata), which ``asked`` may repeat but not contradict; else ``asked`` or SHA-256.
+    When this gateway's catalogue lacks the metadata text, ``asked`` (refused without it)."""
+    try:
         registered = gw.dataset_digest(dataset_id)
+        if registered is None:  # perhaps registered a moment ago: its row not indexed yet
+            gw.indexer().sync()
+            registered = gw.dataset_digest(dataset_id)
+    except InputError as unknown:  # its metadata text not in this gateway's catalogue
+        if asked is None:
+            raise InputError(
+                f"{str(unknown).removesuffix('.')}; or name it with --digest."
+            ) from None
+        return asked  # the operator says which
     if registered is not None and asked is not None and asked != registered:
         raise InputError(
             f"dataset 0x{dataset_id.hex()} was registered for {registered} digests; anchor its versions with {registered}."

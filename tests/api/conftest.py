@@ -16,7 +16,7 @@ from api import create_app
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import deploy, load_founders
 from ledger.chain.node import NodeSpec
-from ledger.demo import run_demo
+from ledger.demo import DATASET_DESCRIPTIONS, run_demo
 from ledger.gateway import Gateway
 from ledger.keys import dev_account
 from ledger.paths import PROJECT_ROOT
@@ -71,6 +71,11 @@ def make_api() -> Iterator[Callable[..., Api]]:
         client = TestClient(app)
         client.__enter__()
         opened.append((client, app))
+        # The demo's dataset descriptions, as the gateway that registered them keeps them:
+        # without them a gateway cannot tell their digest, and refuses to anchor to them.
+        app.state.xietong.gateway.remember(
+            *(("code", text) for text in DATASET_DESCRIPTIONS.values())
+        )
         return Api(app, client)
 
     yield make
@@ -95,7 +100,8 @@ def chain(worlds: dict[str, World]) -> Iterator[World]:
 
 @pytest.fixture
 def writer(chain: World, database_url: str, make_api: Callable[..., Api]) -> Api:
-    """杭州市民政局's gateway over the demo chain, with a fresh database indexed from it."""
+    """杭州市民政局's gateway over the demo chain, with a fresh database indexed from it and
+    the demo's dataset descriptions in its catalogue (see ``make_api``)."""
     api = make_api(chain.settings(database_url=database_url))
     api.sync()
     return api

@@ -28,6 +28,7 @@ from sqlmodel import Session
 from ledger.anchoring import prepare_hashes
 from ledger.apikeys import create_api_key
 from ledger.db.engine import PG_CONNECT_TIMEOUT
+from ledger.demo import DATASET_DESCRIPTIONS
 from ledger.gateway import Gateway
 from ledger.ids import code_hash
 from ledger.keys import dev_account
@@ -313,6 +314,7 @@ def test_the_indexer_outlives_a_database_that_refuses_writes(
     url = cluster.create_database(f"xt_readonly_{uuid.uuid4().hex[:8]}")
     gateway = Gateway(chain.settings(database_url=url))
     gateway.indexer().sync()
+    gateway.remember(*(("code", text) for text in DATASET_DESCRIPTIONS.values()))
     with Session(gateway.engine) as session:
         _, key = create_api_key(session=session, name="read-only test", scope="read")
         _, anchor_key = create_api_key(session=session, name="read-only writer", scope="anchor")

@@ -14,9 +14,11 @@ from typing import Any
 import httpx
 from sqlmodel import Session
 
+from ledger import catalogue
 from ledger.apikeys import create_api_key
 from ledger.chain.node import free_port
 from ledger.db.engine import create_db_engine
+from ledger.demo import DATASET_DESCRIPTIONS
 from tests.api._support import CIVIL_DEV, POLICY, World
 from tests.support import gateway_environment, interrupt
 
@@ -61,6 +63,8 @@ def test_serve_binds_loopback_and_anchors_in_the_background(
     engine = create_db_engine(database_url)
     with Session(engine) as session:
         _, key = create_api_key(session=session, name="serve test", scope="anchor")
+        texts = [("code", text) for text in DATASET_DESCRIPTIONS.values()]
+        catalogue.remember(session=session, texts=texts, source="the demo")  # as it keeps them
     engine.dispose()
     port = free_port()
     env = {

@@ -11,13 +11,15 @@ from pathlib import Path
 
 import pytest
 from eth_utils import keccak
+from sqlmodel import Session
 
 from ledger import hashing, merkle
 from ledger.anchoring import prepare_path
+from ledger.db.tables import CatalogueText
 from ledger.ids import code_hash
 from ledger.metadata import metadata_text
 from ledger.verify import verify_bundle
-from tests.api._support import CIVIL, Api, World, dataset_of
+from tests.api._support import CIVIL, Api, World, assert_problem, dataset_of
 
 CODE = "HZ-MZ-SM3"
 
@@ -122,3 +124,44 @@ def test_hashes_submitted_for_an_sm3_dataset_are_anchored_as_sm3_leaves(
     writer.sync()
     [match] = writer.ok("/v1/verify", params={"hash": leaf["content_hash"]})["matches"]
     assert match["digest"] == "sm3" and match["path"] == "决定书.pdf"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_hashes_for_a_dataset_whose_metadata_text_is_unknown_here_are_refused(
+    writer: Api, chain: World
+) -> None:
+    """Registered by another gateway: without its metadata text this one cannot tell SHA-256
+    from SM3, so it refuses the hashes (400) rather than anchor them under a guessed type; a
+    batch queued before the text went missing fails with the same sentence."""
+    gateway = writer.state.gateway
+    text = metadata_text("别处登记（国密）", "sm3")
+    gateway.client.transact(
+        "DatasetRegistry", "registerDataset", code_hash(CODE), keccak(text=text),
+        sender=gateway.signer,
+    )  # fmt: skip
+    writer.sync()
+    leaf = {"content_hash": "0x" + hashlib.new("sm3", b"elsewhere").hexdigest(), "name": "a.pdf"}
+    body = {"dataset": CODE, "leaves": [leaf]}
+    dataset = "0x" + dataset_of(CIVIL, CODE).hex()
+    sentence = (
+        f"dataset {dataset} was registered with metadata 0x{keccak(text=text).hex()}, whose "
+        "text this gateway's catalogue does not hold, so whether it takes SHA-256 or SM3 "
+        "digests is unknown: add that text to the catalogue (xietong catalogue add --rule "
+        "text TEXT, or catalogue import FILE of the registering gateway's export)."
+    )
+    refused = writer.post("/v1/anchors", scope="anchor", json=body)
+    assert assert_problem(refused, 400, "bad-input")["detail"] == sentence
+
+    gateway.remember(("text", text))
+    queued = writer.post("/v1/anchors", scope="anchor", json=body)
+    assert queued.status_code == 202, queued.text
+    with Session(gateway.engine) as session:  # the text lost (a database restored, say)
+        session.delete(session.get(CatalogueText, "0x" + keccak(text=text).hex()))
+        session.commit()
+    state = writer.state
+    batch = queued.json()["batch_id"]
+    assert state.queue.flush(state.anchorer, now=float(2**40)) == [batch]
+    failed = writer.ok(f"/v1/anchors/{batch}", scope="anchor")
+    assert failed["status"] == "failed" and failed["error"] == sentence
+    writer.sync()
+    assert writer.get("/v1/verify", params={"hash": leaf["content_hash"]}).status_code == 404

@@ -185,7 +185,7 @@ def assert_anchored_once_and_provable(
 @pytest.fixture
 def gateway_env(consortium: Consortium, database_url: str, tmp_path: Path) -> dict[str, str]:
     """The ``XIETONG_*`` environment of the gateway of the department owning DS."""
-    consortium.register_dataset("A", CODE, keccak(text="faults"))
+    consortium.register_dataset("A", CODE, b"\x00" * 32)  # no description: a SHA-256 dataset
     manifest = tmp_path / "deployment.json"
     manifest.write_text(json.dumps(consortium.deployment.as_dict()), encoding="utf-8")
     return {
@@ -343,7 +343,7 @@ def anvil_base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Deployme
             "DatasetRegistry",
             "registerDataset",
             code_hash(CODE),
-            keccak(text="faults"),
+            b"\x00" * 32,
             sender=dev_account(SIGNER_INDEX),
         )
         base = where / "base.json"

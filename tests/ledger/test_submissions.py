@@ -14,7 +14,7 @@ from eth_utils import keccak
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from ledger import merkle
+from ledger import catalogue, merkle
 from ledger.anchoring import Anchorer, prepare_hashes
 from ledger.chain.client import ChainClient
 from ledger.db.engine import create_db_engine
@@ -69,6 +69,8 @@ def setup(consortium: Consortium, engine: Engine) -> Setup:
     """Dataset SUBMIT-TEST of department B, indexed; B's operator anchors."""
     c = consortium
     c.register_dataset("B", CODE, keccak(text="meta"))
+    with Session(engine) as session:  # as the registering gateway keeps it
+        catalogue.remember(session=session, texts=[("text", "meta")], source="test")
     Indexer(c.client, c.deployment, engine).sync()
     return Setup(
         c, engine, Anchorer(c.client, engine, c.ops["B"]), "0x" + DS.hex(), "0x" + c.ids["B"].hex()

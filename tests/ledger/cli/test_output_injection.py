@@ -24,7 +24,6 @@ from typing import Any
 
 import pytest
 import typer
-from eth_utils import keccak
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -53,7 +52,7 @@ def no_traceback(run: CliRun | subprocess.CompletedProcess[str]) -> None:
 def settings(consortium: Consortium, tmp_path: Path) -> Settings:
     """杭州市民政局's gateway over the test consortium, with DS registered to it, and the
     consortium trust file beside its manifest (where `xietong deploy` writes it)."""
-    consortium.register_dataset(OWNER, DS_CODE, keccak(text="output"))
+    consortium.register_dataset(OWNER, DS_CODE, b"\x00" * 32)  # no description: a SHA-256 dataset
     manifest = tmp_path / "deployment.json"
     manifest.write_text(json.dumps(consortium.deployment.as_dict()), encoding="utf-8")
     consortium.deployment.trust().write(tmp_path / "deployment.consortium.json")
@@ -318,7 +317,7 @@ def test_verify_proof_names_a_hostile_publisher_escaped_with_its_id(
     voters = [consortium.ops[k] for k in FOUNDERS]
     dep = admit_department(consortium.client, voters, "TEST-HOSTILE-902", name, operator)
     consortium.transact(
-        "DatasetRegistry", "registerDataset", code_hash(DS_CODE), keccak(text="x"), sender=operator
+        "DatasetRegistry", "registerDataset", code_hash(DS_CODE), b"\x00" * 32, sender=operator
     )
     folder = tmp_path / "notice"
     folder.mkdir()

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from eth_utils import keccak
 
+from ledger.ids import code_hash, dataset_id, department_id
+from ledger.keys import dev_account
 from ledger.metadata import metadata_text
 from tests.ledger.cli._cli import Cli, documented
-from tests.ledger.cli.test_workflow import chain_client
+from tests.ledger.cli.test_workflow import CIVIL, chain_client
 
 REGISTER_FIELDS = set(documented("xietong dataset register"))
 ANCHOR_FIELDS = set(documented("xietong dataset anchor"))
@@ -137,3 +139,37 @@ def test_an_sm3_dataset_is_anchored_verified_and_proven_with_sm3(cli: Cli, tmp_p
     assert metadata_hash == "0x" + keccak(text=document).hex()
     named = cli.json("catalogue", "show", metadata_hash)["names"][metadata_hash]
     assert named == {"text": document, "verified": True, "known": True}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_dataset_whose_metadata_text_is_unknown_here_is_not_anchored_until_it_is_added(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Registered elsewhere (another gateway of the department): this gateway's catalogue lacks
+    its metadata text, so it cannot tell SHA-256 from SM3 and refuses rather than guess."""
+    document = metadata_text("别处登记的数据集", "sm3")
+    chain_client(cli).transact(
+        "DatasetRegistry", "registerDataset", code_hash("HZ-ELSEWHERE"),
+        keccak(text=document), sender=dev_account(2),
+    )  # fmt: skip
+    data = tmp_path / "a.txt"
+    data.write_bytes("别处\n".encode())
+    refused = cli.run("dataset", "anchor", str(data), "--dataset", "HZ-ELSEWHERE", ok=False)
+    dataset = "0x" + dataset_id(department_id(CIVIL), "HZ-ELSEWHERE").hex()
+    assert refused.returncode == 1 and refused.stderr.strip() == (
+        f"error: dataset {dataset} was registered with metadata 0x{keccak(text=document).hex()}, "
+        "whose text this gateway's catalogue does not hold, so whether it takes SHA-256 or SM3 "
+        "digests is unknown: add that text to the catalogue (xietong catalogue add --rule text "
+        "TEXT, or catalogue import FILE of the registering gateway's export); or name it "
+        "with --digest."
+    )
+    assert cli.run("verify", sm3(data.read_bytes()), ok=False).returncode == 1  # not anchored
+    # The operator names the digest; or the catalogue learns the text, and it says so.
+    said = cli.json("dataset", "anchor", str(data), "--dataset", "HZ-ELSEWHERE", "--digest", "sm3")
+    assert said["digest"] == "sm3"
+    assert cli.json("verify", sm3(data.read_bytes()))["anchored"] is True
+    cli.json("catalogue", "add", "--rule", "text", document)
+    later = tmp_path / "b.txt"
+    later.write_bytes("后来\n".encode())
+    anchored = cli.json("dataset", "anchor", str(later), "--dataset", "HZ-ELSEWHERE")
+    assert anchored["digest"] == "sm3"
