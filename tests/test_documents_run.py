@@ -220,6 +220,9 @@ def test_the_readme_first_steps_and_every_api_request_run_as_written(served: She
     assert "Cannot anchor" in out, out  # a confirmed batch is not given up
     watchers = out.index('[["agreement.changed","dataset.version"]]')
     assert out[watchers + 2 : watchers + 6] == ["true", "0", "Unknown webhook", "wh_"], out
+    # One record of the 低保 list erased, then answered erased by 民政局.
+    erased = out.index("杭州市民政局", 1)
+    assert out[erased - 1] == "1", out
     signed = out.index('["11330100MB1A00002K"]')  # 民政局's gateway signed; nobody else
     assert out[signed + 1 : signed + 5] == [
         "false",
