@@ -229,6 +229,57 @@ def test_each_event_that_concerns_us_is_one_message_and_the_rest_none(
     assert cursor(engine, watcher["id"]) == (1, 8)
 
 
+def test_commitments_we_take_part_in_and_our_versions_revoked_or_erased_are_said(
+    hooks: Watchers, chain: Chain, engine: Engine
+) -> None:
+    led, theirs = "0x" + "f4" * 32, "0x" + "f5" * 32
+    with Session(engine) as session:
+        for commitment, lead in ((COMMITMENT, OTHER), (led, US), (theirs, OTHER)):
+            session.add(
+                CommitmentRow(
+                    id=commitment,
+                    matter_ref="0x" + "00" * 32,
+                    lead=lead,
+                    deadline=2_000_000_000,
+                    status="proposed",
+                    proposed_at=0,
+                )
+            )
+        session.add(  # we take part in COMMITMENT, which OTHER leads; not in ``theirs``
+            CommitmentParticipantRow(
+                commitment_id=COMMITMENT, department_id=US, position=1, duty_hash="0x" + "00" * 32
+            )
+        )
+        session.commit()
+    hooks.add(url="http://127.0.0.1:9/x", topics=["commitment.changed", "dataset.version"])
+    other_dataset = "0x" + "d9" * 32
+    chain.mine(
+        ("CommitmentProposed", {"commitmentId": COMMITMENT, "lead": OTHER}),
+        ("CommitmentSigned", {"commitmentId": COMMITMENT, "departmentId": US}),
+        ("CommitmentSigned", {"commitmentId": theirs, "departmentId": OTHER}),
+        ("ProgressReported", {"commitmentId": COMMITMENT, "departmentId": OTHER, "done": True}),
+        ("CommitmentCancelled", {"commitmentId": led}),
+        ("VersionRevoked", {"datasetId": DATASET, "root": ROOT, "departmentId": US}),
+        ("RecordsErased", {"datasetId": DATASET, "root": ROOT, "count": 2}),
+        ("RecordsErased", {"datasetId": other_dataset, "root": ROOT, "count": 1}),
+    )
+    assert hooks.scan() == 6
+    said = [(m.dedupe.rsplit(":", 2)[1], m.topic) for m in messages(engine)]
+    assert sorted(said) == [
+        ("0", "commitment.changed"),
+        ("1", "commitment.changed"),
+        ("3", "commitment.changed"),
+        ("4", "commitment.changed"),
+        ("5", "dataset.version"),
+        ("6", "dataset.version"),
+    ]
+    events = {json.loads(m.body)["data"]["event"] for m in messages(engine)}
+    assert events == {
+        "CommitmentProposed", "CommitmentSigned", "ProgressReported", "CommitmentCancelled",
+        "VersionRevoked", "RecordsErased",
+    }  # fmt: skip
+
+
 def test_a_watcher_hears_only_its_topics_and_from_its_first_block(
     hooks: Watchers, chain: Chain, engine: Engine
 ) -> None:
