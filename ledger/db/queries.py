@@ -88,6 +88,7 @@ __all__ = [
     "receipts_csv",
     "resolve_dataset",
     "review_receipts",
+    "status_time",
     "suspended_within",
 ]
 
@@ -281,10 +282,15 @@ def every_item(fetch: Callable[[str | None], Page], *, max_rows: int | None = No
             return items
 
 
-def _now(session: Session) -> int:
-    """Wall-clock time, or the newest indexed block's time when the chain runs ahead of it."""
+def status_time(*, session: Session, wall: float | None = None) -> int:
+    """The time statuses (expired, overdue, pending) are judged at: wall-clock time (``wall``,
+    else now), or the newest indexed block's time when the chain runs ahead of it."""
     latest = session.exec(select(func.max(IndexedBlock.timestamp))).one()
-    return max(int(time.time()), int(latest or 0))
+    return max(int(time.time() if wall is None else wall), int(latest or 0))
+
+
+def _now(session: Session) -> int:
+    return status_time(session=session)
 
 
 class ExportTooLargeError(InputError):

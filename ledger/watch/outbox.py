@@ -38,7 +38,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from .._urls import is_loopback
-from ..db.queries import Page, iso, keyset_page
+from ..db.queries import Page, iso, keyset_page, status_time
 from ..db.tables import (
     AgreementRow,
     ChainEvent,
@@ -313,7 +313,10 @@ class Watchers:
                 last = events[-1]
                 watcher.cursor_block, watcher.cursor_log = last.block_number, last.log_index
                 watcher.cursor_hash = last.block_hash
-            for dedupe, topic, data in self._timed(session, watcher, topics, now):
+            # Ending soon and overdue are judged as the answers judge them: by the chain's
+            # time when it runs ahead of this machine's.
+            judged = status_time(session=session, wall=now)
+            for dedupe, topic, data in self._timed(session, watcher, topics, judged):
                 added += self._add_message(session, watcher, dedupe, topic, now, data)
             session.add(watcher)
             session.commit()

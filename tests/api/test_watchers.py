@@ -6,15 +6,18 @@ refuses makes a dead letter, which is listed and sent again; every refusal is pr
 from __future__ import annotations
 
 import hashlib
+import math
+import time
+from datetime import datetime
 from typing import Any, get_args
 
 from standardwebhooks import Webhook
 
 from api.schemas import WatchTopic
-from ledger.ids import code_hash
+from ledger.ids import code_hash, department_id
 from ledger.keys import dev_account
 from ledger.watch import TOPICS
-from tests.api._support import PSB_DEV, Api, World, assert_problem
+from tests.api._support import CIVIL, PSB_DEV, Api, World, assert_problem
 from tests.ledger.watch._receiver import receiver
 
 
@@ -74,6 +77,44 @@ def test_a_watcher_added_over_the_api_hears_of_its_agreements(writer: Api, chain
         assert gone.status_code == 200 and gone.json()["id"] == watcher["id"]
         assert writer.ok("/v1/watchers", scope="admin")["items"] == []
         assert writer.ok("/v1/webhooks", scope="admin") == {"items": [], "next_cursor": None}
+
+
+def test_a_watcher_of_agreements_ending_soon_hears_of_each_once(writer: Api) -> None:
+    """``expiring_days`` over the API: 民政局's active agreements ending within that many
+    days are each said once, signed, with the days left; a day too few says nothing."""
+    state = writer.state
+    active = [
+        a
+        for a in writer.ok("/v1/agreements?status=active", scope="read")["items"]
+        if "0x" + department_id(CIVIL).hex() in (a["provider"]["id"], a["consumer"]["id"])
+    ]
+    assert active, "the demo has active agreements of 民政局"
+    ends = [datetime.fromisoformat(a["valid_until"]).timestamp() for a in active]
+    days = math.ceil((max(ends) - time.time()) / 86400) + 1
+    with receiver() as got:
+        short = writer.post(
+            "/v1/watchers",
+            json={"url": got.url, "topics": ["agreement.expiring"], "expiring_days": 0},
+        )
+        assert "needs the days ahead" in assert_problem(short, 400, "bad-input")["detail"]
+        made = writer.post(
+            "/v1/watchers",
+            json={"url": got.url, "topics": ["agreement.expiring"], "expiring_days": days},
+        )
+        assert made.status_code == 201, made.text
+        assert made.json()["watcher"]["expiring_days"] == days
+        assert state.watchers.scan() == len(active)
+        assert state.watchers.deliver().delivered == len(active)
+        bodies = [
+            Webhook(made.json()["secret"]).verify(r.body, r.headers)
+            for r in got.wait_for(len(active))
+        ]
+        assert {b["data"]["agreement_id"] for b in bodies} == {a["id"] for a in active}
+        assert all(
+            b["type"] == "agreement.expiring" and 0 <= b["data"]["days_left"] <= days
+            for b in bodies
+        )
+        assert state.watchers.scan() == 0  # once per agreement and end
 
 
 def test_bad_watchers_and_unknown_ids_are_problems(writer: Api) -> None:
