@@ -102,6 +102,12 @@ def fail(
     reason: str | None = None,
 ) -> NoReturn:
     """Report an error as one sentence (or ``{"ok": false, "error": …}``) and exit."""
+    report_error(message, kind=kind, as_json=as_json, reason=reason)
+    raise typer.Exit(code)
+
+
+def report_error(message: str, *, kind: str, as_json: bool, reason: str | None = None) -> None:
+    """Report an error as one sentence (or ``{"ok": false, "error": …}``), and go on."""
     if as_json:
         emit_json(error_document(kind, message, reason))
     else:
@@ -111,7 +117,6 @@ def fail(
         # what it left unescaped is made visible (backslashes kept as they are).
         shown = escape(visible(message, double_backslashes=False))
         err_console.print(f"[bold red]error:[/] {shown}", highlight=False)
-    raise typer.Exit(code)
 
 
 def load_settings(as_json: bool) -> Settings:

@@ -9,9 +9,18 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from ..errors import LedgerError
 from ..gateway import Gateway
 from ..watch import TOPICS, Watchers
-from ._output import console, emit_json, guarded, load_settings, respond, safe
+from ._output import (
+    console,
+    emit_json,
+    guarded,
+    load_settings,
+    report_error,
+    respond,
+    safe,
+)
 
 app = typer.Typer(
     help="Webhooks of what concerns this department on chain (Standard Webhooks).",
@@ -153,12 +162,27 @@ def run_command(
     if not follow:
         respond(json_output, one_pass, said)
         return
-    try:
-        while True:
-            respond(json_output, one_pass, said)
-            time.sleep(settings.webhook_interval)
-    except KeyboardInterrupt:
-        raise typer.Exit(0) from None
+
+    def passes() -> None:
+        """Following, a pass that fails (the node or the database away a while) is said in
+        one sentence and the next one tries again, as `serve` does; Ctrl-C ends it."""
+        try:
+            while True:
+                try:
+                    result = one_pass()
+                except LedgerError as exc:
+                    reason = getattr(exc, "reason", None)
+                    report_error(str(exc), kind=exc.kind, as_json=json_output, reason=reason)
+                else:
+                    if json_output:
+                        emit_json({"ok": True, **result})
+                    else:
+                        console.print(said(result), highlight=False)
+                time.sleep(settings.webhook_interval)
+        except KeyboardInterrupt:
+            raise typer.Exit(0) from None
+
+    guarded(json_output, passes)
 
 
 @app.command()

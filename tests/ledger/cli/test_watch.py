@@ -159,3 +159,40 @@ def test_a_gateway_killed_after_the_receiver_answered_sends_the_same_id_again(
         )
         [done] = quick.json("watch", "messages", "--status", "delivered")["messages"]
         assert done["id"] == first.headers["webhook-id"] and done["attempts"] == 1
+
+
+def test_following_says_a_failed_pass_in_one_sentence_and_goes_on(cli: Cli, tmp_path: Path) -> None:
+    """`watch run --follow`: a webhook sent, then the node stopped: each pass says so in one
+    sentence and the command keeps following; Ctrl-C ends it with exit 0."""
+    quick = Cli({**cli.env, "XIETONG_WEBHOOK_INTERVAL": "0.2"}, cli.cwd)
+    with receiver() as got:
+        quick.json("watch", "add", got.url, "--topic", "dataset.version")
+        anchored_twice(quick, tmp_path)
+        out, err = tmp_path / "follow.out", tmp_path / "follow.err"
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            following = subprocess.Popen(
+                [sys.executable, "-m", "ledger.cli", "watch", "run", "--follow"],
+                env={**quick.env, "XIETONG_DEV_ACCOUNT": "2"},
+                cwd=quick.cwd,
+                stdout=stdout,
+                stderr=stderr,
+            )
+        try:
+            [sent] = got.wait_for(1)
+            assert sent.headers["webhook-id"].startswith("msg_")
+            quick.run("node", "stop")
+            deadline = time.monotonic() + 30
+            while err.read_text(encoding="utf-8").count("error:") < 2:  # two failed passes
+                assert following.poll() is None, err.read_text(encoding="utf-8")
+                assert time.monotonic() < deadline, "no failed pass was said"
+                time.sleep(0.2)
+            assert following.poll() is None  # still following
+        finally:
+            following.send_signal(signal.SIGINT)
+            following.wait(timeout=30)
+    assert following.returncode == 0
+    said = [line for line in err.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(said) >= 2 and all(line.startswith("error: ") for line in said), said
+    assert all(line == said[0] for line in said), said  # one sentence, each pass
+    passes = out.read_text(encoding="utf-8").splitlines()
+    assert passes[0] == "1 webhook(s) added; 1 delivered, 0 to retry, 0 dead", passes
