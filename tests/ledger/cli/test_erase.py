@@ -13,6 +13,7 @@ import signal
 import stat
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import delete
 
@@ -42,6 +43,25 @@ def _write_rows(path: Path) -> None:
         )
 
 
+def _database_file(cli: Cli, tmp_path: Path) -> Path:
+    """The gateway's database as a file to search: SQLite's own, or every row of every table
+    of the PostgreSQL database as text (written under ``tmp_path``)."""
+    url = cli.env["XIETONG_DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///"))
+    dump = tmp_path / "postgresql-rows.txt"
+    with psycopg.connect(url) as conn, dump.open("w", encoding="utf-8") as out:
+        tables = conn.execute(
+            "SELECT quote_ident(table_name) FROM information_schema.tables "
+            "WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+        ).fetchall()
+        assert len(tables) > 10, tables
+        for (table,) in tables:
+            for (row,) in conn.execute(f"SELECT t::text FROM {table} t"):  # noqa: S608
+                out.write(f"{table}\t{row}\n")
+    return dump
+
+
 def _files_holding(top: Path, needles: list[bytes], *, skip: Path) -> list[str]:
     """Every file under ``top`` (but ``skip``) whose bytes hold one of ``needles``."""
     found = []
@@ -56,7 +76,7 @@ def _files_holding(top: Path, needles: list[bytes], *, skip: Path) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_an_erased_record_says_when_and_by_whom_and_its_salt_is_nowhere(
     cli: Cli, tmp_path: Path
 ) -> None:
@@ -192,9 +212,9 @@ def test_an_erased_record_says_when_and_by_whom_and_its_salt_is_nowhere(
     # No store of the gateway keeps the salt: its home, database and logs, the sidecar, the
     # chain's transactions and logs. (The consumer's copy is the consumer's.)
     needles = [salt, salt.hex().encode(), salt.hex().upper().encode()]
+    database = _database_file(cli, tmp_path)
     assert _files_holding(tmp_path, needles, skip=consumer) == []
     # The search reads those stores: the database holds the leaf; the consumer's copy, the salt.
-    database = Path(cli.env["XIETONG_DATABASE_URL"].removeprefix("sqlite:///"))
     assert str(database) in _files_holding(tmp_path, [leaf.encode()], skip=consumer)
     assert _files_holding(consumer, needles, skip=tmp_path / "none") == [str(copy)]
     head = client.block_number()
@@ -229,7 +249,7 @@ def _write_subject_rows(path: Path, rows: list[list[str]]) -> None:
         writer.writerows(rows)
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_erasing_a_subject_destroys_their_key_and_with_it_their_salts_everywhere(
     cli: Cli, tmp_path: Path
 ) -> None:
@@ -338,7 +358,10 @@ def test_erasing_a_subject_destroys_their_key_and_with_it_their_salts_everywhere
     # Neither the subject's salts nor their key are anywhere: not in the store, the sidecars
     # (the backup still holds only a nonce), the database, the logs or the chain.
     needles = [n for s in salts if s for n in (s, s.hex().encode())] + [key.encode()]
+    database = _database_file(cli, tmp_path)
     assert _files_holding(tmp_path, needles, skip=tmp_path / "none") == []
+    root = anchored["root"].encode()
+    assert str(database) in _files_holding(tmp_path, [root], skip=tmp_path / "none")
     # Run again (as after a crash between the erasure and the key's destruction): no record of
     # the subject is left in the sidecar, and the key is destroyed (again).
     again = cli.json(*erase, "--subject", SUBJECT)
