@@ -1,6 +1,6 @@
 """`xietong serve` as a real process on a free port, over real HTTP: it binds the loopback
-address only, and its background indexer and batcher anchor submitted hashes until
-/v1/verify finds them."""
+address only, its background indexer and batcher anchor submitted hashes until /v1/verify
+finds them, and its webhook loop tells a watcher of the new version, signed."""
 
 from __future__ import annotations
 
@@ -13,13 +13,17 @@ from typing import Any
 
 import httpx
 from sqlmodel import Session
+from standardwebhooks import Webhook
 
 from ledger import catalogue
 from ledger.apikeys import create_api_key
 from ledger.chain.node import free_port
 from ledger.db.engine import create_db_engine
 from ledger.demo import DATASET_DESCRIPTIONS
-from tests.api._support import CIVIL_DEV, POLICY, World
+from ledger.ids import department_id
+from ledger.watch import Watchers
+from tests.api._support import CIVIL, CIVIL_DEV, POLICY, World
+from tests.ledger.watch._receiver import Receiver, receiver
 from tests.support import gateway_environment, interrupt
 
 PATIENCE = 90.0  # seconds before giving up on the server (a failure, never a measurement)
@@ -60,11 +64,19 @@ def listening_addresses(port: int) -> set[str]:
 def test_serve_binds_loopback_and_anchors_in_the_background(
     chain: World, database_url: str, tmp_path: Path
 ) -> None:
+    with receiver() as hooks:
+        _serve_and_anchor(chain, database_url, tmp_path, hooks)
+
+
+def _serve_and_anchor(chain: World, database_url: str, tmp_path: Path, hooks: Receiver) -> None:
     engine = create_db_engine(database_url)
     with Session(engine) as session:
         _, key = create_api_key(session=session, name="serve test", scope="anchor")
         texts = [("code", text) for text in DATASET_DESCRIPTIONS.values()]
         catalogue.remember(session=session, texts=texts, source="the demo")  # as it keeps them
+    civil = "0x" + department_id(CIVIL).hex()
+    watchers = Watchers(engine, department=civil, allow_http=True)
+    _, secret = watchers.add(url=hooks.url, topics=["dataset.version"])
     engine.dispose()
     port = free_port()
     env = {
@@ -76,6 +88,7 @@ def test_serve_binds_loopback_and_anchors_in_the_background(
         "XIETONG_DEV_ACCOUNT": str(CIVIL_DEV),
         "XIETONG_ANCHOR_BATCH_SECONDS": "0.2",
         "XIETONG_INDEX_INTERVAL": "0.2",
+        "XIETONG_WEBHOOK_INTERVAL": "0.2",
     }
     command = Path(sys.executable).with_name("xietong")
     log = tmp_path / "serve.log"
@@ -129,6 +142,19 @@ def test_serve_binds_loopback_and_anchors_in_the_background(
             answer = eventually("the verification", verified, server, log)
             [match] = answer["matches"]
             assert match["path"] == "served/two.txt" and match["version"]["root"] == batch["root"]
+
+            # The webhook loop: the watcher hears of the new version (and of the demo's, from
+            # the first block: it was added before anything was indexed), signed.
+            def told() -> dict[str, Any] | None:
+                for got in list(hooks.received):
+                    body: dict[str, Any] = Webhook(secret).verify(got.body, got.headers)
+                    if body["data"]["args"].get("root") == batch["root"]:
+                        return body
+                return None
+
+            webhook = eventually("the webhook", told, server, log)
+            assert webhook["type"] == "dataset.version"
+            assert webhook["data"]["event"] == "VersionAnchored"
     finally:
         interrupt(server, grace=30)
     assert server.returncode == 0, log.read_text(errors="replace")
