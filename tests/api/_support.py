@@ -16,7 +16,8 @@ from sqlmodel import Session
 from ledger.apikeys import create_api_key
 from ledger.chain.client import ChainClient
 from ledger.db.engine import create_db_engine
-from ledger.demo import DemoReport
+from ledger.demo import DATASET_DESCRIPTIONS, DemoReport
+from ledger.gateway import Gateway
 from ledger.ids import code_hash, dataset_id, department_id
 from ledger.keys import dev_account
 from ledger.settings import Settings, trust_file_beside
@@ -36,6 +37,13 @@ def dataset_of(department: str, code: str) -> bytes:
     """The id of ``department``'s dataset of catalogue code ``code`` (a dataset id derives
     from its owner and its code; the demo's datasets are 杭州市民政局's, ``CIVIL``)."""
     return dataset_id(department_id(department), code)
+
+
+def keep_demo_descriptions(gateway: Gateway) -> None:
+    """The demo's dataset descriptions in ``gateway``'s catalogue, as the gateway that
+    registered them keeps them: a gateway whose catalogue lacks a dataset's metadata text
+    cannot tell its digest, and refuses to anchor to it (docs/SM3.md)."""
+    gateway.remember(*(("code", text) for text in DATASET_DESCRIPTIONS.values()))
 
 
 @dataclass

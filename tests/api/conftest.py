@@ -16,11 +16,11 @@ from api import create_app
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import deploy, load_founders
 from ledger.chain.node import NodeSpec
-from ledger.demo import DATASET_DESCRIPTIONS, run_demo
+from ledger.demo import run_demo
 from ledger.gateway import Gateway
 from ledger.keys import dev_account
 from ledger.paths import PROJECT_ROOT
-from tests.api._support import Api, World
+from tests.api._support import Api, World, keep_demo_descriptions
 from tests.support import DB_KINDS, chain_snapshot, fresh_database
 
 
@@ -71,11 +71,7 @@ def make_api() -> Iterator[Callable[..., Api]]:
         client = TestClient(app)
         client.__enter__()
         opened.append((client, app))
-        # The demo's dataset descriptions, as the gateway that registered them keeps them:
-        # without them a gateway cannot tell their digest, and refuses to anchor to them.
-        app.state.xietong.gateway.remember(
-            *(("code", text) for text in DATASET_DESCRIPTIONS.values())
-        )
+        keep_demo_descriptions(app.state.xietong.gateway)
         return Api(app, client)
 
     yield make

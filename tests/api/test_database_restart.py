@@ -28,7 +28,6 @@ from sqlmodel import Session
 from ledger.anchoring import prepare_hashes
 from ledger.apikeys import create_api_key
 from ledger.db.engine import PG_CONNECT_TIMEOUT
-from ledger.demo import DATASET_DESCRIPTIONS
 from ledger.gateway import Gateway
 from ledger.ids import code_hash
 from ledger.keys import dev_account
@@ -42,6 +41,7 @@ from tests.api._support import (
     World,
     assert_problem,
     dataset_of,
+    keep_demo_descriptions,
 )
 from tests.netfault import TcpProxy
 from tests.pgcluster import PgCluster, private_cluster
@@ -314,7 +314,7 @@ def test_the_indexer_outlives_a_database_that_refuses_writes(
     url = cluster.create_database(f"xt_readonly_{uuid.uuid4().hex[:8]}")
     gateway = Gateway(chain.settings(database_url=url))
     gateway.indexer().sync()
-    gateway.remember(*(("code", text) for text in DATASET_DESCRIPTIONS.values()))
+    keep_demo_descriptions(gateway)
     with Session(gateway.engine) as session:
         _, key = create_api_key(session=session, name="read-only test", scope="read")
         _, anchor_key = create_api_key(session=session, name="read-only writer", scope="anchor")

@@ -32,7 +32,16 @@ from ledger.apikeys import create_api_key
 from ledger.gateway import Gateway
 from ledger.settings import Settings
 from tests.api._serving import Served
-from tests.api._support import CIVIL, DIBAO, ELIGIBILITY, NAMES, PSB, World, dataset_of
+from tests.api._support import (
+    CIVIL,
+    DIBAO,
+    ELIGIBILITY,
+    NAMES,
+    PSB,
+    World,
+    dataset_of,
+    keep_demo_descriptions,
+)
 
 PACKAGE = "xietong_client"
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
@@ -137,6 +146,7 @@ def test_a_generated_client_reads_every_answer_as_its_model(
 ) -> None:
     gateway = Gateway(chain.settings(database_url=database_url))
     gateway.indexer().sync()
+    keep_demo_descriptions(gateway)
     with Session(gateway.engine) as session:
         _, read_key = create_api_key(session=session, name="generated client", scope="read")
         _, anchor_key = create_api_key(session=session, name="generated anchor", scope="anchor")

@@ -36,6 +36,7 @@ from ledger import hashing
 from ledger.apikeys import revoke_api_key
 from ledger.chain.node import free_port
 from ledger.consent import make_consent
+from ledger.demo import DATASET_DESCRIPTIONS
 from ledger.keys import dev_account
 from tests.api._support import (
     CIVIL,
@@ -425,6 +426,8 @@ def test_the_command_and_the_server_never_show_a_secret(chain: World, tmp_path: 
                 for i, name in enumerate(["王明", "李华", "张伟"])
             ]
         )
+    # This gateway's database is new: it learns the dataset's description (set up again).
+    xietong("catalogue", "add", DATASET_DESCRIPTIONS[POLICY])
     xietong("dataset", "anchor", str(data), "--dataset", POLICY, "--records")
     sidecar = Path(f"{data}.salts.json")
     salts = ["0x" + s.hex() for s in hashing.read_salts(sidecar, data=data).values]
