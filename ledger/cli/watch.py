@@ -3,7 +3,8 @@ this gateway's department (:mod:`ledger.watch`)."""
 
 from __future__ import annotations
 
-import time
+import signal
+import threading
 from typing import Annotated, Any
 
 import typer
@@ -165,9 +166,14 @@ def run_command(
 
     def passes() -> None:
         """Following, a pass that fails (the node or the database away a while) is said in
-        one sentence and the next one tries again, as `serve` does; Ctrl-C ends it."""
+        one sentence and the next one tries again, as `serve` does; Ctrl-C (or SIGTERM) ends
+        it once the pass under way is done (a library retrying inside the pass must not swallow
+        the interrupt)."""
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
         try:
-            while True:
+            while not stop.is_set():
                 try:
                     result = one_pass()
                 except LedgerError as exc:
@@ -178,9 +184,10 @@ def run_command(
                         emit_json({"ok": True, **result})
                     else:
                         console.print(said(result), highlight=False)
-                time.sleep(settings.webhook_interval)
+                stop.wait(settings.webhook_interval)
         except KeyboardInterrupt:
-            raise typer.Exit(0) from None
+            pass
+        raise typer.Exit(0)
 
     guarded(json_output, passes)
 
