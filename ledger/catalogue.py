@@ -38,6 +38,8 @@ __all__ = [
     "MAX_TEXTS",
     "MAX_TEXT_LENGTH",
     "RULES",
+    "UnknownDigestError",
+    "dataset_digest",
     "export_texts",
     "hash_of",
     "import_texts",
@@ -258,6 +260,11 @@ def import_texts(*, session: Session, document: bytes | str, source: str) -> lis
     return remember(session=session, texts=parse_catalogue(data), source=source)
 
 
+class UnknownDigestError(InputError):
+    """A dataset's metadata text is not in this gateway's catalogue, so which digest its
+    versions take (SHA-256 or SM3) is unknown (:func:`dataset_digest`)."""
+
+
 #: The metadata hashes of a dataset registered without a description (zero, or the empty text's).
 _NO_METADATA = frozenset({"0x" + "00" * 32, "0x" + keccak(b"").hex()})
 
@@ -267,8 +274,8 @@ def dataset_digest(*, session: Session, dataset_id: str) -> Digest | None:
     text's (:mod:`ledger.metadata`), as the catalogue holds it (hashed again first); SHA-256
     for a dataset registered without metadata; None when the index does not hold the dataset.
 
-    InputError when the catalogue lacks the metadata text: the dataset may be an SM3 one, and
-    anchoring its digests as SHA-256 leaves would make proofs of the wrong algorithm."""
+    UnknownDigestError when the catalogue lacks the metadata text: the dataset may be an SM3
+    one, and anchoring its digests as SHA-256 leaves would make proofs of the wrong algorithm."""
     row = session.get(DatasetRow, dataset_id)
     if row is None:
         return None
@@ -276,7 +283,7 @@ def dataset_digest(*, session: Session, dataset_id: str) -> Digest | None:
         return "sha256"
     text = verified_texts(session=session, hashes=[row.metadata_hash]).get(row.metadata_hash)
     if text is None:
-        raise InputError(
+        raise UnknownDigestError(
             f"dataset {dataset_id} was registered with metadata {row.metadata_hash}, whose "
             "text this gateway's catalogue does not hold, so whether it takes SHA-256 or SM3 "
             "digests is unknown: add that text to the catalogue (xietong catalogue add --rule "

@@ -83,8 +83,6 @@ class SubmissionQueue:
         self._check_leaves(leaves)
         with Session(self.engine) as session:
             dataset = session.get(DatasetRow, dataset_id)
-            if dataset is not None:
-                dataset_digest(session=session, dataset_id=dataset_id)  # known, or refused
         if dataset is None:
             raise UnknownDatasetError(
                 f"no dataset {dataset_id} is registered here (or it is not indexed yet)."
@@ -94,6 +92,8 @@ class SubmissionQueue:
                 f"dataset {dataset_id} belongs to department {dataset.owner_department}; "
                 "this gateway anchors only its own department's datasets."
             )
+        with Session(self.engine) as session:  # its digest known (UnknownDigestError else)
+            dataset_digest(session=session, dataset_id=dataset_id)
         unique = list(dict.fromkeys(("0x" + h.hex(), name) for h, name in leaves))
         for _attempt in range(5):
             batch_id = self._collecting(dataset_id) or self._open(dataset_id)

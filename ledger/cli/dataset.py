@@ -19,6 +19,7 @@ from rich.progress import (
 from .. import hashing
 from .. import refs as _refs
 from ..anchoring import PreparedVersion, prepare_path
+from ..catalogue import UnknownDigestError
 from ..db.tables import VersionAnchoring
 from ..erasure import record_leaves
 from ..errors import InputError
@@ -222,7 +223,7 @@ def _digest_for(gw: Gateway, dataset_id: bytes, asked: hashing.Digest | None) ->
         if registered is None:  # perhaps registered a moment ago: its row not indexed yet
             gw.indexer().sync()
             registered = gw.dataset_digest(dataset_id)
-    except InputError as unknown:  # its metadata text not in this gateway's catalogue
+    except UnknownDigestError as unknown:
         if asked is None:
             raise InputError(
                 f"{str(unknown).removesuffix('.')}; or name it with --digest."

@@ -151,6 +151,25 @@ def test_hashes_for_a_dataset_whose_metadata_text_is_unknown_here_are_refused(
     )
     refused = writer.post("/v1/anchors", scope="anchor", json=body)
     assert assert_problem(refused, 400, "bad-input")["detail"] == sentence
+    # A text that does not give the hash (a tampered row, a lying import) names nothing: the
+    # digest is still unknown, not SHA-256.
+    metadata_hash = "0x" + keccak(text=text).hex()
+    with Session(gateway.engine) as session:
+        session.add(
+            CatalogueText(
+                hash=metadata_hash,
+                text="别处登记（普通）",
+                rule="text",
+                source="forged",
+                added_at=0,
+            )
+        )
+        session.commit()
+    forged = writer.post("/v1/anchors", scope="anchor", json=body)
+    assert assert_problem(forged, 400, "bad-input")["detail"] == sentence
+    with Session(gateway.engine) as session:
+        session.delete(session.get(CatalogueText, metadata_hash))
+        session.commit()
 
     gateway.remember(("text", text))
     queued = writer.post("/v1/anchors", scope="anchor", json=body)

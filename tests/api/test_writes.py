@@ -221,15 +221,17 @@ def test_a_full_batch_is_anchored_without_waiting(
     assert api.ok(f"/v1/anchors/{fresh['batch_id']}", scope="anchor")["status"] == "collecting"
 
 
-def register(chain: World, department: str, operator: int, code: str) -> str:
+def register(
+    chain: World, department: str, operator: int, code: str, metadata: bytes = b"\x00" * 32
+) -> str:
     """Department ``department`` (its operator dev account ``operator``) registers its dataset
-    of catalogue code ``code`` straight on chain, without a description (a SHA-256 dataset
-    whatever the catalogue holds); the 0x dataset id."""
+    of catalogue code ``code`` straight on chain, by default without a description (a SHA-256
+    dataset whatever the catalogue holds); the 0x dataset id."""
     chain.client.transact(
         "DatasetRegistry",
         "registerDataset",
         code_hash(code),
-        b"\x00" * 32,
+        metadata,
         sender=dev_account(operator),
     )
     return hex_id(dataset_of(department, code))
@@ -238,7 +240,8 @@ def register(chain: World, department: str, operator: int, code: str) -> str:
 def test_anchoring_refuses_other_departments_and_unknown_datasets(
     writer: Api, chain: World
 ) -> None:
-    huji = register(chain, PSB, PSB_DEV, "HZ-GA-HUJI")
+    # Described by a text this gateway does not hold: it is another's dataset before anything.
+    huji = register(chain, PSB, PSB_DEV, "HZ-GA-HUJI", code_hash("户籍库 · 杭州市公安局"))
     writer.sync()
     leaves = [{"content_hash": "0x" + "11" * 32, "name": "a.txt"}]
     theirs = writer.post("/v1/anchors", scope="anchor", json={"dataset": huji, "leaves": leaves})
