@@ -289,10 +289,6 @@ def status_time(*, session: Session, wall: float | None = None) -> int:
     return max(int(time.time() if wall is None else wall), int(latest or 0))
 
 
-def _now(session: Session) -> int:
-    return status_time(session=session)
-
-
 class ExportTooLargeError(InputError):
     """A CSV export would hold more rows than one export may (:func:`every_item`)."""
 
@@ -454,7 +450,7 @@ def list_proposals(
     """Membership proposals, oldest first (by id)."""
     if status is not None and status not in PROPOSAL_STATUSES:
         raise InputError(f"status must be one of {', '.join(PROPOSAL_STATUSES)}, not {status!r}.")
-    names, now = _Names(session), _now(session)
+    names, now = _Names(session), status_time(session=session)
     query = select(ProposalRow)
     if status == "executed":
         query = query.where(ProposalRow.status == "executed")
@@ -478,7 +474,7 @@ def get_proposal(*, session: Session, proposal_id: int) -> dict[str, Any]:
     row = session.get(ProposalRow, proposal_id)
     if row is None:
         raise UnknownProposalError(f"no proposal {proposal_id} is known here.")
-    return _proposal(row, _Names(session), _now(session))
+    return _proposal(row, _Names(session), status_time(session=session))
 
 
 # --------------------------------------------------------------------------- datasets
@@ -629,7 +625,7 @@ def get_dataset(*, session: Session, dataset_id: str) -> dict[str, Any]:
     ).all()
     parents = _parents(session, [v.id for v in versions])
     erasures = _erasures(session, [v.id for v in versions])
-    now = _now(session)
+    now = status_time(session=session)
     agreements = session.exec(
         select(AgreementRow)
         .join(AgreementDatasetRow, col(AgreementDatasetRow.agreement_id) == col(AgreementRow.id))
@@ -885,7 +881,7 @@ def list_agreements(
     """Agreements, oldest proposal first; ``department`` matches either party."""
     if status is not None and status not in AGREEMENT_STATUSES:
         raise InputError(f"status must be one of {', '.join(AGREEMENT_STATUSES)}, not {status!r}.")
-    names, now = _Names(session), _now(session)
+    names, now = _Names(session), status_time(session=session)
     query = select(AgreementRow)
     if department:
         query = query.where(
@@ -914,7 +910,7 @@ def get_agreement(*, session: Session, agreement_id: str) -> dict[str, Any]:
     row = session.get(AgreementRow, agreement_id)
     if row is None:
         raise UnknownAgreementError(f"no agreement {agreement_id} is known here.")
-    return _agreement(session, row, _Names(session), _now(session), receipts=True)
+    return _agreement(session, row, _Names(session), status_time(session=session), receipts=True)
 
 
 def indexed_agreement(*, session: Session, agreement_id: str) -> dict[str, Any] | None:
@@ -923,7 +919,7 @@ def indexed_agreement(*, session: Session, agreement_id: str) -> dict[str, Any] 
     row = session.get(AgreementRow, agreement_id)
     if row is None:
         return None
-    return _agreement(session, row, _Names(session), _now(session), receipts=False)
+    return _agreement(session, row, _Names(session), status_time(session=session), receipts=False)
 
 
 def authorizing_agreement(
@@ -931,7 +927,7 @@ def authorizing_agreement(
 ) -> dict[str, Any] | None:
     """The agreement that lets ``provider`` share ``dataset`` with ``consumer`` for ``purpose``
     now (both departments active, the agreement active and valid), or None."""
-    now = _now(session)
+    now = status_time(session=session)
     departments = {
         d.id: d.status
         for d in session.exec(
@@ -1003,7 +999,7 @@ def list_commitments(
     """Commitments, oldest first; ``department`` matches the lead or any participant."""
     if status is not None and status not in COMMITMENT_STATUSES:
         raise InputError(f"status must be one of {', '.join(COMMITMENT_STATUSES)}, not {status!r}.")
-    names, now = _Names(session), _now(session)
+    names, now = _Names(session), status_time(session=session)
     query = select(CommitmentRow)
     if department:
         members = select(CommitmentParticipantRow.commitment_id).where(
@@ -1038,7 +1034,7 @@ def get_commitment(*, session: Session, commitment_id: str) -> dict[str, Any]:
     row = session.get(CommitmentRow, commitment_id)
     if row is None:
         raise UnknownCommitmentError(f"no commitment {commitment_id} is known here.")
-    return _commitment(session, row, _Names(session), _now(session))
+    return _commitment(session, row, _Names(session), status_time(session=session))
 
 
 # --------------------------------------------------------------------------- documents
@@ -1061,7 +1057,7 @@ def documents_for(*, session: Session, digest: str) -> list[dict[str, Any]]:
     a participant's duty or evidence, a commitment's closing evidence or reason, a dataset's
     code or description. Each ``{"kind", "subject_type", "subject", "status", "department",
     "time"}``, at most :data:`MAX_DOCUMENTS`, agreements first, oldest first."""
-    names, now = _Names(session), _now(session)
+    names, now = _Names(session), status_time(session=session)
     found: list[dict[str, Any]] = []
 
     def add(kind: str, subject_type: str, subject: str, status: str | None, **more: Any) -> None:
@@ -1440,7 +1436,7 @@ def review_receipts(
     ``agreement`` is the agreement as :func:`list_agreements` gives it (None when the index
     holds none)."""
     _check_limit(limit)
-    names, now, changes = _Names(session), _now(session), _status_changes(session)
+    names, now, changes = _Names(session), status_time(session=session), _status_changes(session)
     query = select(AccessReceiptRow, AgreementRow).outerjoin(
         AgreementRow, col(AgreementRow.id) == col(AccessReceiptRow.agreement_id)
     )
