@@ -778,7 +778,7 @@ def _parting_block(head: _Head, other: _Head, *, deepest: int) -> int | None:
     return None
 
 
-def _begin_sealing(network: Network, member: Member, *, timeout: float = 60.0) -> None:
+def _begin_sealing(network: Network, member: Member, *, timeout: float) -> None:
     """``miner_start`` on the validator's IPC socket: its signer seals from now on.
 
     geth unlocks the signer's key only after its RPC answers. Sealing asked for before that

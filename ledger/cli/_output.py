@@ -158,7 +158,13 @@ def respond(
 ) -> None:
     """Run ``action`` guarded; print ``{"ok": true, …result}`` or the sentence ``say(result)``
     (Rich markup, every value from data in it passed through :func:`safe`)."""
-    result = guarded(as_json, action)
+    print_result(as_json, guarded(as_json, action), say)
+
+
+def print_result(
+    as_json: bool, result: dict[str, Any], say: Callable[[dict[str, Any]], str]
+) -> None:
+    """Print ``{"ok": true, …result}`` or the sentence ``say(result)`` (see :func:`respond`)."""
     if as_json:
         emit_json({"ok": True, **result})
     else:

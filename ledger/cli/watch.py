@@ -18,6 +18,7 @@ from ._output import (
     emit_json,
     guarded,
     load_settings,
+    print_result,
     report_error,
     respond,
     safe,
@@ -172,21 +173,13 @@ def run_command(
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
-        try:
-            while not stop.is_set():
-                try:
-                    result = one_pass()
-                except LedgerError as exc:
-                    reason = getattr(exc, "reason", None)
-                    report_error(str(exc), kind=exc.kind, as_json=json_output, reason=reason)
-                else:
-                    if json_output:
-                        emit_json({"ok": True, **result})
-                    else:
-                        console.print(said(result), highlight=False)
-                stop.wait(settings.webhook_interval)
-        except KeyboardInterrupt:
-            pass
+        while not stop.is_set():
+            try:
+                print_result(json_output, one_pass(), said)
+            except LedgerError as exc:
+                reason = getattr(exc, "reason", None)
+                report_error(str(exc), kind=exc.kind, as_json=json_output, reason=reason)
+            stop.wait(settings.webhook_interval)
         raise typer.Exit(0)
 
     guarded(json_output, passes)
