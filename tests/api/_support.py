@@ -11,13 +11,14 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from ledger import catalogue
 from ledger.apikeys import create_api_key
 from ledger.chain.client import ChainClient
 from ledger.db.engine import create_db_engine
 from ledger.demo import DATASET_DESCRIPTIONS, DemoReport
-from ledger.gateway import Gateway
 from ledger.ids import code_hash, dataset_id, department_id
 from ledger.keys import dev_account
 from ledger.settings import Settings, trust_file_beside
@@ -39,11 +40,13 @@ def dataset_of(department: str, code: str) -> bytes:
     return dataset_id(department_id(department), code)
 
 
-def keep_demo_descriptions(gateway: Gateway) -> None:
-    """The demo's dataset descriptions in ``gateway``'s catalogue, as the gateway that
-    registered them keeps them: a gateway whose catalogue lacks a dataset's metadata text
-    cannot tell its digest, and refuses to anchor to it (docs/SM3.md)."""
-    gateway.remember(*(("code", text) for text in DATASET_DESCRIPTIONS.values()))
+def keep_demo_descriptions(engine: Engine) -> None:
+    """The demo's dataset descriptions in the catalogue of the database ``engine`` opens, as
+    the gateway that registered them keeps them: a gateway whose catalogue lacks a dataset's
+    metadata text cannot tell its digest, and refuses to anchor to it (docs/SM3.md)."""
+    texts = [("code", text) for text in DATASET_DESCRIPTIONS.values()]
+    with Session(engine) as session:
+        catalogue.remember(session=session, texts=texts, source="the demo")
 
 
 @dataclass

@@ -71,7 +71,7 @@ def make_api() -> Iterator[Callable[..., Api]]:
         client = TestClient(app)
         client.__enter__()
         opened.append((client, app))
-        keep_demo_descriptions(app.state.xietong.gateway)
+        keep_demo_descriptions(app.state.xietong.gateway.engine)
         return Api(app, client)
 
     yield make

@@ -314,7 +314,7 @@ def test_the_indexer_outlives_a_database_that_refuses_writes(
     url = cluster.create_database(f"xt_readonly_{uuid.uuid4().hex[:8]}")
     gateway = Gateway(chain.settings(database_url=url))
     gateway.indexer().sync()
-    keep_demo_descriptions(gateway)
+    keep_demo_descriptions(gateway.engine)
     with Session(gateway.engine) as session:
         _, key = create_api_key(session=session, name="read-only test", scope="read")
         _, anchor_key = create_api_key(session=session, name="read-only writer", scope="anchor")

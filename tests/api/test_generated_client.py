@@ -146,7 +146,7 @@ def test_a_generated_client_reads_every_answer_as_its_model(
 ) -> None:
     gateway = Gateway(chain.settings(database_url=database_url))
     gateway.indexer().sync()
-    keep_demo_descriptions(gateway)
+    keep_demo_descriptions(gateway.engine)
     with Session(gateway.engine) as session:
         _, read_key = create_api_key(session=session, name="generated client", scope="read")
         _, anchor_key = create_api_key(session=session, name="generated anchor", scope="anchor")

@@ -15,14 +15,12 @@ import httpx
 from sqlmodel import Session
 from standardwebhooks import Webhook
 
-from ledger import catalogue
 from ledger.apikeys import create_api_key
 from ledger.chain.node import free_port
 from ledger.db.engine import create_db_engine
-from ledger.demo import DATASET_DESCRIPTIONS
 from ledger.ids import department_id
 from ledger.watch import Watchers
-from tests.api._support import CIVIL, CIVIL_DEV, POLICY, World
+from tests.api._support import CIVIL, CIVIL_DEV, POLICY, World, keep_demo_descriptions
 from tests.ledger.watch._receiver import Receiver, receiver
 from tests.support import gateway_environment, interrupt
 
@@ -72,8 +70,7 @@ def _serve_and_anchor(chain: World, database_url: str, tmp_path: Path, hooks: Re
     engine = create_db_engine(database_url)
     with Session(engine) as session:
         _, key = create_api_key(session=session, name="serve test", scope="anchor")
-        texts = [("code", text) for text in DATASET_DESCRIPTIONS.values()]
-        catalogue.remember(session=session, texts=texts, source="the demo")  # as it keeps them
+    keep_demo_descriptions(engine)
     civil = "0x" + department_id(CIVIL).hex()
     watchers = Watchers(engine, department=civil, allow_http=True)
     _, secret = watchers.add(url=hooks.url, topics=["dataset.version"])

@@ -193,6 +193,8 @@ def test_following_says_a_failed_pass_in_one_sentence_and_goes_on(cli: Cli, tmp_
     assert following.returncode == 0
     said = [line for line in err.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(said) >= 2 and all(line.startswith("error: ") for line in said), said
-    assert all(line == said[0] for line in said), said  # one sentence, each pass
+    # One sentence each pass; the first may have met the node as it stopped, the later ones
+    # find it gone, all alike.
+    assert all(line == said[-1] for line in said[1:]), said
     passes = out.read_text(encoding="utf-8").splitlines()
     assert passes[0] == "1 webhook(s) added; 1 delivered, 0 to retry, 0 dead", passes
