@@ -164,8 +164,10 @@ class Watchers:
         self.timeout = timeout
         self.clock = clock
         self.transport = transport
-        #: Called with "answered" once a receiver answered, before the answer is recorded
-        #: (the fault tests kill the process there).
+        #: Called at each step a pass may be killed at (the fault tests send SIGKILL there):
+        #: "matched" (messages added, the transaction not yet committed), "leased" (a message
+        #: leased, not yet sent), "answered" (the receiver answered, the answer not yet
+        #: recorded) and "recorded".
         self._crash_hook: Callable[[str], None] = lambda _step: None
 
     # ------------------------------------------------------------------ subscriptions
@@ -319,6 +321,8 @@ class Watchers:
             for dedupe, topic, data in self._timed(session, watcher, topics, judged):
                 added += self._add_message(session, watcher, dedupe, topic, now, data)
             session.add(watcher)
+            if added:
+                self._crash_hook("matched")
             session.commit()
         return added
 
@@ -523,6 +527,7 @@ class Watchers:
         if leased is None:
             return None
         message, watcher = leased
+        self._crash_hook("leased")
         now = int(self.clock())
         body = message.body.encode()
         in_use = [watcher.secret]
@@ -546,7 +551,9 @@ class Watchers:
         except httpx.TransportError as exc:
             error = f"could not send it ({type(exc).__name__})"  # no URL: it is the receiver's
         self._crash_hook("answered")
-        return self._record(message.id, status, error)
+        recorded = self._record(message.id, status, error)
+        self._crash_hook("recorded")
+        return recorded
 
     def _record(self, message_id: str, status: int | None, error: str | None) -> str:
         now = int(self.clock())

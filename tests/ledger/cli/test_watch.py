@@ -1,6 +1,7 @@
 """``xietong watch``: a department's webhooks against a real node (Anvil) and a real receiver
-on loopback; the gateway killed while a receiver holds a delivery sends it again, the same
-id, once its lease runs out."""
+on loopback. The gateway is killed (SIGKILL) while a receiver holds a delivery, and at each
+step of a pass (matched, leased, answered, recorded): no webhook is lost, none is matched
+twice, and a webhook sent again has the same id and body."""
 
 from __future__ import annotations
 
@@ -129,36 +130,56 @@ def test_a_gateway_killed_mid_delivery_sends_the_same_webhook_again(
         assert done["attempts"] == 1
 
 
-def test_a_gateway_killed_after_the_receiver_answered_sends_the_same_id_again(
-    cli: Cli, tmp_path: Path
+#: Per step the gateway is SIGKILLed at: the webhooks the receiver had taken by then, and the
+#: outbox it left (None: nothing, the matching rolled back).
+KILLED_AT = {
+    # Messages added, the transaction not committed: no message, the cursor where it was.
+    "matched": (0, None),
+    # A message leased, not sent: owed, sent once the lease runs out.
+    "leased": (0, ("pending", 0)),
+    # The receiver answered 200, the answer not recorded: owed still, so sent again with the
+    # same id and body (a receiver that keeps the ids it handled sees a repeat, never a loss).
+    "answered": (1, ("pending", 0)),
+    # Delivered and recorded: nothing is owed and nothing goes out again.
+    "recorded": (1, ("delivered", 1)),
+}
+
+
+@pytest.mark.parametrize("step", list(KILLED_AT))
+def test_a_gateway_killed_at_each_step_loses_no_webhook_and_sends_one_id(
+    cli: Cli, tmp_path: Path, step: str
 ) -> None:
-    """The receiver took the webhook and answered 200, and the gateway was SIGKILLed before it
-    wrote that answer to its outbox: the webhook is still owed, so once its lease runs out it
-    goes out again with the same id and body (a receiver that keeps the ids it handled sees a
-    repeat, never a loss)."""
     quick = Cli({**cli.env, "XIETONG_WEBHOOK_TIMEOUT": "1"}, cli.cwd)
+    taken, left = KILLED_AT[step]
     with receiver() as got:
         added = quick.json("watch", "add", got.url, "--topic", "dataset.version")
         anchored_twice(quick, tmp_path)
         env = {**quick.env, "XIETONG_DEV_ACCOUNT": "2"}
-        killed = run_cli_killed_at("answered", env, tmp_path / "runs", "watch", "run")
+        killed = run_cli_killed_at(step, env, tmp_path / "runs", "watch", "run")
         assert killed.returncode == -signal.SIGKILL and killed.stdout == ""
-        [first] = got.wait_for(1)
-        [pending] = quick.json("watch", "messages")["messages"]
-        assert pending["status"] == "pending" and pending["attempts"] == 0
-        assert pending["id"] == first.headers["webhook-id"]
+        if taken:
+            got.wait_for(taken)
+        assert len(got.received) == taken
+        outbox = quick.json("watch", "messages")["messages"]
+        assert [(m["status"], m["attempts"]) for m in outbox] == ([left] if left else [])
+        # The next runs (a lease lasts the timeout and 5 s) finish what the killed one began.
         deadline = time.monotonic() + 30
-        while quick.json("watch", "run")["delivered"] == 0:
-            assert time.monotonic() < deadline, "the owed webhook was never sent again"
+        while not (outbox := quick.json("watch", "messages")["messages"]) or any(
+            m["status"] == "pending" for m in outbox
+        ):
+            assert time.monotonic() < deadline, f"the webhook was never delivered: {outbox}"
+            quick.json("watch", "run")
             time.sleep(0.5)
-        again = got.received[-1]
-        assert len(got.received) == 2 and again.body == first.body
-        assert again.headers["webhook-id"] == first.headers["webhook-id"]
-        assert Webhook(added["secret"]).verify(again.body, again.headers)["type"] == (
+        [done] = outbox
+        assert done["status"] == "delivered" and done["attempts"] == 1
+        assert quick.json("watch", "run")["matched"] == 0  # nothing matched twice
+        sent = got.received
+        assert len(sent) == (2 if step == "answered" else 1)
+        assert {r.headers["webhook-id"] for r in sent} == {done["id"]}
+        assert {r.body for r in sent} == {sent[0].body}
+        assert Webhook(added["secret"]).verify(sent[-1].body, sent[-1].headers)["type"] == (
             "dataset.version"
         )
-        [done] = quick.json("watch", "messages", "--status", "delivered")["messages"]
-        assert done["id"] == first.headers["webhook-id"] and done["attempts"] == 1
 
 
 def test_following_says_a_failed_pass_in_one_sentence_and_goes_on(cli: Cli, tmp_path: Path) -> None:
