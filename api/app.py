@@ -57,7 +57,8 @@ Answers come from the gateway's index of the consortium chain; every proof bundl
 against the contract on any node, without trusting this gateway.
 
 **Auth**: send an API key in the `X-API-Key` header (`xietong apikey create --scope
-read|anchor|admin`). Read routes may be open to anonymous callers
+read|anchor|watch|admin`: `anchor` and `watch` keys may also read, `admin` keys do
+everything). Read routes may be open to anonymous callers
 (`XIETONG_API_OPEN_READS=true`); `/v1/consortium`, the consortium trust file with its
 fingerprint, and `/v1/checkpoints`, the checkpoints cosigned by the departments' gateways,
 are public. Errors are RFC 9457 problem JSON with a stable `type`

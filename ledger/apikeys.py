@@ -4,8 +4,10 @@ A key reads ``xt_<id>_<secret>``: the id finds the row, the SHA-256 of the whole
 compared in constant time. The secret has 256 bits of entropy, so a plain SHA-256 (no slow
 password hash) is enough; the key itself is shown once and never stored or logged.
 
-Scopes are ordered: ``read`` < ``anchor`` (submit hashes) < ``admin`` (agreements and
-commitments on behalf of the department).
+Scopes: ``read``; ``anchor`` (submit hashes) and ``watch`` (the department's watchers and
+their webhooks), each covering ``read`` and neither the other; ``admin`` (agreements,
+commitments and the rest on behalf of the department) covers them all. A webhook integration
+thus needs no key that could sign for the department (:data:`COVERS`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .db.tables import ApiKey
 from .errors import InputError, LedgerError
 
 __all__ = [
+    "COVERS",
     "SCOPES",
     "ApiKeyError",
     "InsufficientScopeError",
@@ -34,8 +37,15 @@ __all__ = [
     "scope_allows",
 ]
 
-Scope = Literal["read", "anchor", "admin"]
-SCOPES: tuple[Scope, ...] = ("read", "anchor", "admin")
+Scope = Literal["read", "anchor", "watch", "admin"]
+SCOPES: tuple[Scope, ...] = ("read", "anchor", "watch", "admin")
+#: The scopes a key of each scope covers.
+COVERS: dict[str, frozenset[Scope]] = {
+    "read": frozenset({"read"}),
+    "anchor": frozenset({"read", "anchor"}),
+    "watch": frozenset({"read", "watch"}),
+    "admin": frozenset(SCOPES),
+}
 _KEY = re.compile(r"^xt_([0-9a-f]{12})_([0-9A-Za-z_-]{43})$")
 
 
@@ -57,7 +67,7 @@ def _digest(key: str) -> str:
 
 def scope_allows(granted: str, needed: Scope) -> bool:
     """Whether a key of scope ``granted`` may do what needs ``needed``."""
-    return granted in SCOPES and SCOPES.index(granted) >= SCOPES.index(needed)
+    return needed in COVERS.get(granted, frozenset())
 
 
 def create_api_key(*, session: Session, name: str, scope: str) -> tuple[ApiKey, str]:

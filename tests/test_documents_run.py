@@ -203,8 +203,8 @@ def test_the_readme_first_steps_and_every_api_request_run_as_written(served: She
     served.run(keys)
     after = json.loads(served.run("xietong apikey list --json").stdout)["keys"]
     made = [k for k in after if k["id"] not in {b["id"] for b in before}]
-    # Three keys made, one of each scope; the last one listed revoked (the block's last line).
-    assert sorted(k["scope"] for k in made) == ["admin", "anchor", "read"], made
+    # Four keys made, one of each scope; the last one listed revoked (the block's last line).
+    assert sorted(k["scope"] for k in made) == ["admin", "anchor", "read", "watch"], made
     assert after[-1]["revoked_at"] is not None
     assert [k["id"] for k in after if k["revoked_at"] is not None] == [after[-1]["id"]]
     trust = json.loads(served.run(consortium).stdout)
@@ -219,7 +219,8 @@ def test_the_readme_first_steps_and_every_api_request_run_as_written(served: She
     # nothing left to execute; the auditor grant proposed, open.
     assert "Cannot anchor" in out, out  # a confirmed batch is not given up
     watchers = out.index('[["agreement.changed","dataset.version"]]')
-    assert out[watchers + 2 : watchers + 6] == ["true", "0", "Unknown webhook", "wh_"], out
+    # ... with a watch key, which may not anchor (403).
+    assert out[watchers + 2 : watchers + 7] == ["true", "0", "Unknown webhook", "403", "wh_"], out
     # One record of the 低保 list erased, then answered erased by 民政局.
     erased = out.index("杭州市民政局", 1)
     assert out[erased - 1] == "1", out

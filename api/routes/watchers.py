@@ -1,5 +1,5 @@
 """``/v1/watchers`` and ``/v1/webhooks``: a department's subscriptions to what concerns it on
-chain, and the outbox of the webhooks they are sent (``ledger.watch``; admin keys)."""
+chain, and the outbox of the webhooks they are sent (``ledger.watch``; watch or admin keys)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from ..schemas import (
 )
 from ._params import Cursor, Limit, page
 
-router = APIRouter(tags=["watchers"], dependencies=[Depends(require("admin"))])
+router = APIRouter(tags=["watchers"], dependencies=[Depends(require("watch"))])
 
 WatcherId = Annotated[str, Path(description="The watcher's id (wh_…).", max_length=80)]
 MessageId = Annotated[str, Path(description="The webhook's id (msg_…).", max_length=80)]

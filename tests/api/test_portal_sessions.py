@@ -90,7 +90,7 @@ def test_signing_in_opens_a_session_whose_id_is_stored_hashed(api: Api) -> None:
     assert f'name="csrf" value="{csrf_token(session_id)}"' in page.text
 
 
-@pytest.mark.parametrize("scope", ["anchor", "admin"])
+@pytest.mark.parametrize("scope", ["anchor", "watch", "admin"])
 def test_only_read_keys_sign_in(api: Api, scope: str) -> None:
     response = _sign_in(api.client, api.key(scope))
     assert response.status_code == 403

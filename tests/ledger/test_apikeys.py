@@ -122,19 +122,28 @@ def test_list_shows_every_key_oldest_first(session: Session) -> None:
         ("admin", "read", True),
         ("admin", "anchor", True),
         ("admin", "admin", True),
+        ("watch", "read", True),
+        ("watch", "watch", True),
+        ("watch", "anchor", False),
+        ("watch", "admin", False),
+        ("anchor", "watch", False),
+        ("read", "watch", False),
+        ("admin", "watch", True),
         ("", "read", False),
         ("root", "read", False),
         ("ADMIN", "read", False),
     ],
 )
-def test_scopes_are_ordered_read_anchor_admin(granted: str, needed: str, allowed: bool) -> None:
+def test_anchor_and_watch_cover_read_and_admin_covers_all(
+    granted: str, needed: str, allowed: bool
+) -> None:
     assert scope_allows(granted, needed) is allowed  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
     ("name", "scope", "message"),
     [
-        ("x", "write", "scope must be one of read, anchor, admin"),
+        ("x", "write", "scope must be one of read, anchor, watch, admin"),
         ("x", "", "scope must be one of"),
         ("", "read", "name of 1 to 200 characters"),
         ("   ", "read", "name of 1 to 200 characters"),
