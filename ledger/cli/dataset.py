@@ -362,6 +362,14 @@ def erase(
         str | None,
         typer.Option("--root", help="The version, when several of the dataset hold the records."),
     ] = None,
+    keep_key: Annotated[
+        bool,
+        typer.Option(
+            "--keep-key",
+            help="With --subject: keep the subject's key, to erase their records of other "
+            "versions next (the last of those runs, without it, destroys the key).",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Erase records this department anchored: destroy their salts, record it on chain."""
@@ -374,6 +382,8 @@ def erase(
             raise InputError(
                 "say which records to erase: --record ROW (repeat), or --subject VALUE."
             )
+        if keep_key and subject is None:
+            raise InputError("--keep-key keeps a subject's key: it goes with --subject.")
         store = None
         if subject is None:
             kept = read_sidecar(salts, settings)
@@ -388,6 +398,9 @@ def erase(
                 )
             rows = kept.rows_of(store.tag(subject))
             if not rows:
+                if keep_key:
+                    store.held_tag(subject)  # refused when the store never held the subject
+                    return {"ok": True, "count": 0, "salts": str(salts), "subject_key": "kept"}
                 store.destroy(subject)  # refused when the store never held the subject
                 store.save()
                 return {"ok": True, "count": 0, "salts": str(salts), "subject_key": "destroyed"}
@@ -409,6 +422,9 @@ def erase(
         gw.indexer().sync()
         result = erased.as_dict()
         if store is not None and subject is not None:
+            if keep_key:  # their records of other versions are erased next, with the key
+                result["subject_key"] = "kept"
+                return result
             store.destroy(subject)  # after the erasure is on chain: a crash before is redone
             store.save()
             result["subject_key"] = "destroyed"
@@ -418,8 +434,8 @@ def erase(
         json_output,
         run,
         lambda result: (
-            f"[yellow]the subject's key is destroyed[/]; no record of theirs was left in "
-            f"{safe(result['salts'])}"
+            f"[yellow]the subject's key is {result['subject_key']}[/]; no record of theirs was "
+            f"left in {safe(result['salts'])}"
             if "root" not in result
             else f"[yellow]erased[/] {result['count']} record(s) of version {safe(result['root'])}"
             + (
@@ -428,7 +444,7 @@ def erase(
                 else " (the chain held the erasure already)"
             )
             + f"; their salts are destroyed in {safe(result['salts'])}"
-            + ("; the subject's key is destroyed" if "subject_key" in result else "")
+            + (f"; the subject's key is {result['subject_key']}" if "subject_key" in result else "")
         ),
     )
 

@@ -155,8 +155,8 @@ class SubjectKeys:
         key = self.subjects[tag]
         return None if key is None else subject_salt(key, nonce)
 
-    def destroy(self, subject: str) -> bytes:
-        """Destroy the key of ``subject`` (every salt of theirs is then lost); its tag.
+    def held_tag(self, subject: str) -> bytes:
+        """The tag of ``subject``, whom this store holds (a key, or a destroyed one).
 
         Raises:
             SubjectKeysError: the store holds no such subject.
@@ -164,6 +164,15 @@ class SubjectKeys:
         tag = self.tag(subject)
         if tag not in self.subjects:
             raise SubjectKeysError(f"the subject key store {self.path} holds no such subject.")
+        return tag
+
+    def destroy(self, subject: str) -> bytes:
+        """Destroy the key of ``subject`` (every salt of theirs is then lost); its tag.
+
+        Raises:
+            SubjectKeysError: the store holds no such subject.
+        """
+        tag = self.held_tag(subject)
         self.subjects[tag] = None
         return tag
 

@@ -366,3 +366,68 @@ def test_erasing_a_subject_destroys_their_key_and_with_it_their_salts_everywhere
     # the subject is left in the sidecar, and the key is destroyed (again).
     again = cli.json(*erase, "--subject", SUBJECT)
     assert again == {"ok": True, "count": 0, "salts": str(sidecar), "subject_key": "destroyed"}
+
+
+def test_a_subjects_records_in_several_versions_are_each_erased_on_chain_before_the_key_goes(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """A subject with records in two versions: `--keep-key` erases those of the first and
+    keeps the key, so the second's can still be found and erased; that run destroys the key.
+    Both versions then answer "erased" for the subject's records, on chain."""
+    store = tmp_path / "var" / "subject-keys.json"
+    first, second = tmp_path / "dibao.csv", tmp_path / "dibao-2027.csv"
+    _write_subject_rows(first, [["DB1", "王明", SUBJECT], ["DB2", "李华", "330106198502023456"]])
+    _write_subject_rows(second, [["DB8", "李华", "330106198502023456"], ["DB9", "王明", SUBJECT]])
+    cli.json("dataset", "register", "HZ-DIBAO")
+    roots = [
+        cli.json(
+            "dataset", "anchor", str(path), "--dataset", "HZ-DIBAO", "--subject-column", "身份证号"
+        )["root"]
+        for path in (first, second)
+    ]
+    tag = json.loads(Path(f"{first}.salts.json").read_text())["salts"][0]["subject"]
+
+    def erase(path: Path, *more: str, ok: bool = True) -> dict[str, object]:
+        return cli.json(
+            "dataset", "erase", str(path), "--salts", f"{path}.salts.json", "--dataset",
+            "HZ-DIBAO", "--reason", REASON, "--subject", SUBJECT, *more, ok=ok,
+        )  # fmt: skip
+
+    refused = cli.run(
+        "dataset", "erase", str(first), "--salts", f"{first}.salts.json", "--dataset",
+        "HZ-DIBAO", "--reason", REASON, "--record", "0", "--keep-key", ok=False,
+    )  # fmt: skip
+    assert refused.stderr.strip() == (
+        "error: --keep-key keeps a subject's key: it goes with --subject."
+    )
+    nobody = cli.json(
+        "dataset", "erase", str(first), "--salts", f"{first}.salts.json", "--dataset",
+        "HZ-DIBAO", "--reason", REASON, "--subject", "330106200001010000", "--keep-key", ok=False,
+    )  # fmt: skip
+    assert nobody["error"]["message"] == f"the subject key store {store} holds no such subject."
+
+    kept = erase(first, "--keep-key")
+    assert (kept["subject_key"], kept["root"], kept["rows"]) == ("kept", roots[0], [0])
+    assert json.loads(store.read_text())["subjects"][tag] is not None
+    # Again with the key kept: nothing of theirs is left in that sidecar, the key stays.
+    assert erase(first, "--keep-key") == {
+        "ok": True,
+        "count": 0,
+        "salts": f"{first}.salts.json",
+        "subject_key": "kept",
+    }
+    done = erase(second)
+    assert (done["subject_key"], done["root"], done["rows"]) == ("destroyed", roots[1], [1])
+    assert json.loads(store.read_text())["subjects"][tag] is None
+    for path, row, root in ((first, 0, roots[0]), (second, 1, roots[1])):
+        shown = cli.json(
+            "verify", str(path), "--record", str(row), "--salts", f"{path}.salts.json", ok=False
+        )
+        [match] = shown["matches"]
+        assert match["status"] == "erased" and match["erasure"]["count"] == 1, shown
+        assert shown["error"]["message"].endswith(f"by 杭州市民政局 (version {root})."), shown
+    # The other subject's records stay provable in both versions.
+    for path, row in ((first, 1), (second, 0)):
+        assert cli.json("verify", str(path), "--record", str(row), "--salts", f"{path}.salts.json")[
+            "anchored"
+        ]
