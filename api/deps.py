@@ -32,6 +32,7 @@ from ledger.apikeys import (
     scope_allows,
 )
 from ledger.portal_sessions import resolve_session
+from ledger.watch import Watchers
 
 from ._client import came_over_tls, client_address
 from .ratelimit import RateLimitedError
@@ -45,6 +46,7 @@ __all__ = [
     "Caller",
     "SessionDep",
     "StateDep",
+    "WatchersDep",
     "admit_authentication",
     "authorize",
     "count_failed_authentication",
@@ -53,8 +55,10 @@ __all__ = [
     "presented_session",
     "public_rate_limited",
     "require",
+    "require_watch",
     "required_scope",
     "session_cookie_name",
+    "visible_watchers",
 ]
 
 API_KEY_HEADER = "X-API-Key"
@@ -251,6 +255,25 @@ def _session_caller(state: ApiState, session_id: str) -> Caller:
             absolute=settings.portal_session_max_seconds,
         )
     return Caller(key_id=row.id, scope=row.scope, via_session=True)
+
+
+#: The watcher routes' one authorization: their router and :func:`visible_watchers` share it,
+#: so that FastAPI authorizes a request once.
+require_watch = require("watch")
+
+
+def visible_watchers(
+    state: StateDep, caller: Annotated[Caller, Depends(require_watch)]
+) -> Watchers:
+    """The watchers the caller may see and change: a ``watch`` key's own (those it added),
+    all of the department's for an admin key (ledger.watch.Watchers.limited_to)."""
+    watchers = state.watchers
+    if caller.scope == "watch" and caller.key_id is not None:
+        return watchers.limited_to(caller.key_id)
+    return watchers
+
+
+WatchersDep = Annotated[Watchers, Depends(visible_watchers)]
 
 
 def _route(request: Request) -> str:

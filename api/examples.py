@@ -312,6 +312,7 @@ _WATCHER: dict[str, Any] = {
     "matched_to": {"block_number": 120, "log_index": 3},
     "rotating_until": None,
     "created_at": "2026-12-06T08:00:00+00:00",
+    "api_key": "2ab1df45c390",
     "messages": {"pending": 0, "delivered": 4, "dead": 1},
 }
 _WEBHOOK: dict[str, Any] = {

@@ -822,6 +822,10 @@ class WatcherAnswer(_Answer):
     matched_to: WatchPosition = Field(description="How far the chain's events were matched.")
     rotating_until: Time = _time("Until when the previous secret still signs beside the new")
     created_at: Time = _time("When it was added")
+    api_key: str | None = Field(
+        description="The id of the watch key that added it, which alone (with admin keys) sees "
+        "and changes it; null when added by the CLI or an admin key."
+    )
     messages: MessageCounts = Field(description="Its webhooks by status.")
 
 

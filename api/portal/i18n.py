@@ -129,8 +129,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "login.signed_out": ("您已退出登录。", "You are signed out."),
     "login.read_only": (
-        "只有只读（read）密钥可以登录门户；anchor 与 admin 密钥只用于 API。",
-        "Only read keys sign in to the portal; anchor and admin keys are for the API only.",
+        "只有只读（read）密钥可以登录门户；anchor、watch 与 admin 密钥只用于 API。",
+        "Only read keys sign in to the portal; anchor, watch and admin keys are for the API only.",
     ),
     "login.refused": (
         "请求被拒绝（来源或表单令牌不符），请重新操作。",

@@ -423,7 +423,7 @@ async def _small_form(request: Request) -> dict[str, str] | None:
 
 
 def _sign_in(portal: Portal, key: str) -> str | None:
-    """A new session for ``key`` if it is a read key (None if its scope is higher);
+    """A new session for ``key`` if it is a read key (None for any other scope);
     ApiKeyError if the key is not a valid one."""
     settings = portal.state.settings
     with portal.session() as session:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..deps import StateDep, require
+from ..deps import WatchersDep, require_watch
 from ..examples import ok, problems
 from ..schemas import (
     MessageStatus,
@@ -21,7 +21,9 @@ from ..schemas import (
 )
 from ._params import Cursor, Limit, page
 
-router = APIRouter(tags=["watchers"], dependencies=[Depends(require("watch"))])
+#: A watch key sees and changes only the watchers it added (and their webhooks); an admin key,
+#: all of the department's.
+router = APIRouter(tags=["watchers"], dependencies=[Depends(require_watch)])
 
 WatcherId = Annotated[str, Path(description="The watcher's id (wh_…).", max_length=80)]
 MessageId = Annotated[str, Path(description="The webhook's id (msg_…).", max_length=80)]
@@ -48,10 +50,10 @@ class NewWatcher(BaseModel):
     response_model=WatcherSecret,
     responses={**ok("watcher_secret", status=201), **problems(400, 403)},
 )
-def add(state: StateDep, body: NewWatcher) -> dict[str, Any]:
+def add(watchers: WatchersDep, body: NewWatcher) -> dict[str, Any]:
     """Subscribe a URL to what concerns this gateway's department, from the next block on.
     The answer holds the signing secret, shown this once."""
-    watcher, secret = state.watchers.add(
+    watcher, secret = watchers.add(
         url=body.url, topics=body.topics, expiring_days=body.expiring_days
     )
     return {"watcher": watcher, "secret": secret}
@@ -63,9 +65,9 @@ def add(state: StateDep, body: NewWatcher) -> dict[str, Any]:
     response_model=WatcherList,
     responses={**ok("watchers"), **problems(403)},
 )
-def listed(state: StateDep) -> dict[str, Any]:
+def listed(watchers: WatchersDep) -> dict[str, Any]:
     """Oldest first, each with its webhooks pending, delivered and dead (never a secret)."""
-    return {"items": state.watchers.all()}
+    return {"items": watchers.all()}
 
 
 @router.get(
@@ -74,8 +76,8 @@ def listed(state: StateDep) -> dict[str, Any]:
     response_model=WatcherAnswer,
     responses={**ok("watcher"), **problems(403, 404)},
 )
-def shown(state: StateDep, watcher_id: WatcherId) -> dict[str, Any]:
-    return state.watchers.get(watcher_id)
+def shown(watchers: WatchersDep, watcher_id: WatcherId) -> dict[str, Any]:
+    return watchers.get(watcher_id)
 
 
 @router.delete(
@@ -84,9 +86,9 @@ def shown(state: StateDep, watcher_id: WatcherId) -> dict[str, Any]:
     response_model=WatcherAnswer,
     responses={**ok("watcher"), **problems(403, 404)},
 )
-def removed(state: StateDep, watcher_id: WatcherId) -> dict[str, Any]:
+def removed(watchers: WatchersDep, watcher_id: WatcherId) -> dict[str, Any]:
     """The watcher and its webhooks not yet delivered are gone."""
-    return state.watchers.remove(watcher_id)
+    return watchers.remove(watcher_id)
 
 
 @router.post(
@@ -95,10 +97,10 @@ def removed(state: StateDep, watcher_id: WatcherId) -> dict[str, Any]:
     response_model=WatcherSecret,
     responses={**ok("watcher_secret"), **problems(403, 404)},
 )
-def rotated(state: StateDep, watcher_id: WatcherId) -> dict[str, Any]:
+def rotated(watchers: WatchersDep, watcher_id: WatcherId) -> dict[str, Any]:
     """A new secret, shown this once; the old one keeps signing beside it for a day (the
     `webhook-signature` header then holds both)."""
-    watcher, secret = state.watchers.rotate(watcher_id)
+    watcher, secret = watchers.rotate(watcher_id)
     return {"watcher": watcher, "secret": secret}
 
 
@@ -109,7 +111,7 @@ def rotated(state: StateDep, watcher_id: WatcherId) -> dict[str, Any]:
     responses={**ok("webhooks"), **problems(400, 403)},
 )
 def webhooks(
-    state: StateDep,
+    watchers: WatchersDep,
     status: Annotated[
         MessageStatus | None, Query(description="pending, delivered or dead (dead letters).")
     ] = None,
@@ -117,7 +119,7 @@ def webhooks(
     limit: Limit = 100,
 ) -> dict[str, Any]:
     """This department's webhooks, oldest first, with attempts and the last error."""
-    return page(state.watchers.messages(status=status, cursor=cursor, limit=limit))
+    return page(watchers.messages(status=status, cursor=cursor, limit=limit))
 
 
 @router.post(
@@ -126,6 +128,6 @@ def webhooks(
     response_model=WebhookItem,
     responses={**ok("webhook"), **problems(400, 403, 404)},
 )
-def retried(state: StateDep, message_id: MessageId) -> dict[str, Any]:
+def retried(watchers: WatchersDep, message_id: MessageId) -> dict[str, Any]:
     """Only a dead one: it is due at once, its attempts counted afresh, the same id."""
-    return state.watchers.retry(message_id)
+    return watchers.retry(message_id)

@@ -355,7 +355,8 @@ def erase(
         typer.Option(
             "--subject",
             help="Erase every record of this data subject (the value of the subject column) "
-            "and destroy the subject's key: their salts in every sidecar are lost.",
+            "and destroy the subject's key (unless --keep-key): their salts in every sidecar "
+            "are lost.",
         ),
     ] = None,
     root: Annotated[
@@ -398,9 +399,10 @@ def erase(
                 )
             rows = kept.rows_of(store.tag(subject))
             if not rows:
-                if keep_key:
-                    store.held_tag(subject)  # refused when the store never held the subject
-                    return {"ok": True, "count": 0, "salts": str(salts), "subject_key": "kept"}
+                if keep_key:  # refused when the store never held the subject
+                    alive = store.subjects[store.held_tag(subject)] is not None
+                    said = "kept" if alive else "destroyed"  # by an earlier run
+                    return {"ok": True, "count": 0, "salts": str(salts), "subject_key": said}
                 store.destroy(subject)  # refused when the store never held the subject
                 store.save()
                 return {"ok": True, "count": 0, "salts": str(salts), "subject_key": "destroyed"}

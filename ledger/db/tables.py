@@ -462,6 +462,9 @@ class Watcher(SQLModel, table=True):
     __tablename__ = "watcher"
     id: str = Field(primary_key=True)
     department_id: str = Field(index=True)
+    #: The watch-scoped API key that added it, which sees and changes only its own; None when
+    #: added by the CLI or an admin key (the department's admins then keep it).
+    api_key_id: str | None = None
     url: str
     topics: str  # JSON list, sorted
     expiring_days: int | None = None

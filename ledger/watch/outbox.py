@@ -24,6 +24,7 @@ Nothing of a secret is logged or returned but by :meth:`Watchers.add` and
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 import uuid
@@ -33,7 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import ColumnElement, delete, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -164,11 +165,21 @@ class Watchers:
         self.timeout = timeout
         self.clock = clock
         self.transport = transport
+        #: Set in a view made by :meth:`limited_to`: the API key whose watchers alone it sees.
+        self.api_key_id: str | None = None
         #: Called at each step a pass may be killed at (the fault tests send SIGKILL there):
         #: "matched" (messages added, the transaction not yet committed), "leased" (a message
         #: leased, not yet sent), "answered" (the receiver answered, the answer not yet
         #: recorded) and "recorded".
         self._crash_hook: Callable[[str], None] = lambda _step: None
+
+    def limited_to(self, api_key_id: str) -> Watchers:
+        """A view of the watchers that API key ``api_key_id`` added, and of their webhooks,
+        and of nothing else: what a ``watch`` key may see and change (the CLI and admin keys
+        see all of the department's). A watcher added through the view is the key's."""
+        view = copy.copy(self)
+        view.api_key_id = api_key_id
+        return view
 
     # ------------------------------------------------------------------ subscriptions
 
@@ -197,6 +208,7 @@ class Watchers:
             watcher = Watcher(
                 id="wh_" + uuid.uuid4().hex,
                 department_id=self.department,
+                api_key_id=self.api_key_id,
                 url=url,
                 topics=json.dumps(chosen),
                 expiring_days=expiring_days,
@@ -216,7 +228,7 @@ class Watchers:
         with Session(self.engine) as session:
             rows = session.exec(
                 select(Watcher)
-                .where(Watcher.department_id == self.department)
+                .where(*self._visible())
                 .order_by(col(Watcher.created_at), col(Watcher.id))
             ).all()
             return [self._shown(session, row) for row in rows]
@@ -588,7 +600,7 @@ class Watchers:
         query = (
             select(WebhookMessage, Watcher.url)
             .join(Watcher, col(Watcher.id) == col(WebhookMessage.watcher_id))
-            .where(Watcher.department_id == self.department)
+            .where(*self._visible())
         )
         if status is not None:
             query = query.where(WebhookMessage.status == status)
@@ -610,7 +622,7 @@ class Watchers:
             found = session.exec(
                 select(WebhookMessage, Watcher.url)
                 .join(Watcher, col(Watcher.id) == col(WebhookMessage.watcher_id))
-                .where(WebhookMessage.id == message_id, Watcher.department_id == self.department)
+                .where(WebhookMessage.id == message_id, *self._visible())
             ).first()
             if found is None:
                 raise UnknownMessageError(f"there is no webhook {message_id[:80]}.")
@@ -627,9 +639,21 @@ class Watchers:
 
     # ------------------------------------------------------------------ internals
 
+    def _visible(self) -> list[ColumnElement[bool]]:
+        """The conditions on Watcher that narrow a query to the watchers this object sees:
+        its department's, and of them only its API key's in a :meth:`limited_to` view."""
+        seen = [col(Watcher.department_id) == self.department]
+        if self.api_key_id is not None:
+            seen.append(col(Watcher.api_key_id) == self.api_key_id)
+        return seen
+
     def _watcher(self, session: Session, watcher_id: str) -> Watcher:
         watcher = session.get(Watcher, watcher_id)
-        if watcher is None or watcher.department_id != self.department:
+        if (
+            watcher is None
+            or watcher.department_id != self.department
+            or (self.api_key_id is not None and watcher.api_key_id != self.api_key_id)
+        ):
             raise UnknownWatcherError(f"there is no watcher {watcher_id[:80]}.")
         return watcher
 
@@ -654,6 +678,7 @@ class Watchers:
             if watcher.previous_until and watcher.previous_until > int(self.clock())
             else None,
             "created_at": iso(watcher.created_at),
+            "api_key": watcher.api_key_id,
             "messages": counts,
         }
 

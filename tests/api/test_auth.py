@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from sqlmodel import Session
 
 from api.deps import SESSION_COOKIE
+from ledger import apikeys
 from ledger.apikeys import revoke_api_key
 from tests.api._support import Api, World, assert_problem
 from tests.support import mistype
@@ -126,6 +127,7 @@ def call(api: Api, method: str, path: str, headers: dict[str, str]) -> object:
 def test_the_table_covers_every_v1_route(api: Api) -> None:
     assert v1_routes(api) == set(SCOPES) | PUBLIC
     assert not PUBLIC & set(SCOPES)
+    assert ALL_SCOPES == apikeys.SCOPES and set(LOWER) == set(ALL_SCOPES)  # none forgotten
 
 
 def test_every_v1_route_refuses_a_request_without_a_key(

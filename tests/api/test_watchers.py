@@ -1,7 +1,8 @@
 """``/v1/watchers`` and ``/v1/webhooks`` over the demo chain (a real Hardhat or Anvil node, a
 fresh SQLite or PostgreSQL database) and a real receiver on loopback: a watcher added with an
 admin key hears what concerns 杭州市民政局, signed per Standard Webhooks; a receiver that
-refuses makes a dead letter, which is listed and sent again; every refusal is problem JSON."""
+refuses makes a dead letter, which is listed and sent again; a watch key sees and changes only
+the watchers it added; every refusal is problem JSON."""
 
 from __future__ import annotations
 
@@ -115,6 +116,73 @@ def test_a_watcher_of_agreements_ending_soon_hears_of_each_once(writer: Api) -> 
             for b in bodies
         )
         assert state.watchers.scan() == 0  # once per agreement and end
+
+
+def test_a_watch_key_sees_and_changes_only_the_watchers_it_added(writer: Api, chain: World) -> None:
+    """Two integrations hold watch keys: each sees its own watchers and their webhooks, and
+    another's are unknown to it (404, as another department's); an admin key sees all, and
+    a watcher it adds belongs to no watch key."""
+    state = writer.state
+    state.watchers.max_attempts = 1  # the gateway's setting: one refusal makes a dead letter
+    keys = [writer.new_key("watch", name)[1] for name in ("值班系统", "档案系统")]
+    as_key = [{"X-API-Key": key} for key in keys]
+    ids = [key.split("_")[1] for key in keys]  # xt_<id>_<secret>
+
+    def call(method: str, url: str, who: dict[str, str], **kwargs: Any) -> Any:
+        return writer.client.request(method, url, headers=who, **kwargs)
+
+    with receiver() as got:
+        added = [
+            call("POST", "/v1/watchers", who, json={"url": got.url, "topics": ["dataset.version"]})
+            for who in as_key
+        ]
+        assert [a.status_code for a in added] == [201, 201], [a.text for a in added]
+        mine, theirs = (a.json()["watcher"] for a in added)
+        assert (mine["api_key"], theirs["api_key"]) == (ids[0], ids[1])
+        by_admin = writer.post(
+            "/v1/watchers", json={"url": got.url, "topics": ["agreement.changed"]}
+        ).json()["watcher"]
+        assert by_admin["api_key"] is None
+        listed = [call("GET", "/v1/watchers", who).json()["items"] for who in as_key]
+        assert [[w["id"] for w in items] for items in listed] == [[mine["id"]], [theirs["id"]]]
+        every = writer.ok("/v1/watchers", scope="admin")["items"]
+        assert {w["id"] for w in every} == {mine["id"], theirs["id"], by_admin["id"]}
+        for other in (theirs, by_admin):  # unknown to the first key, whatever the method
+            for method, url in (
+                ("GET", f"/v1/watchers/{other['id']}"),
+                ("POST", f"/v1/watchers/{other['id']}/rotate"),
+                ("DELETE", f"/v1/watchers/{other['id']}"),
+            ):
+                answer = call(method, url, as_key[0])
+                assert assert_problem(answer, 404, "unknown-watcher")["detail"] == (
+                    f"there is no watcher {other['id']}."
+                )
+        # 民政局 anchors: each watch key's watcher gets one webhook, refused once: dead.
+        leaves = [{"content_hash": "0x" + hashlib.sha256(b"k").hexdigest(), "name": "k.pdf"}]
+        sent = writer.post(
+            "/v1/anchors", scope="anchor", json={"dataset": "HZ-MZ-DIBAO", "leaves": leaves}
+        )
+        assert sent.status_code == 202, sent.text
+        state.queue.flush(state.anchorer, now=float(2**40))
+        writer.sync()
+        got.statuses[:] = [500, 500]
+        assert state.watchers.scan() == 2 and state.watchers.deliver().dead == 2
+        dead = [call("GET", "/v1/webhooks?status=dead", who).json()["items"] for who in as_key]
+        assert [[m["watcher_id"] for m in items] for items in dead] == [
+            [mine["id"]],
+            [theirs["id"]],
+        ]
+        other_message = dead[1][0]["id"]
+        refused = call("POST", f"/v1/webhooks/{other_message}/retry", as_key[0])
+        assert assert_problem(refused, 404, "unknown-message")["detail"] == (
+            f"there is no webhook {other_message}."
+        )
+        assert (
+            call("POST", f"/v1/webhooks/{dead[0][0]['id']}/retry", as_key[0]).json()["status"]
+            == "pending"
+        )
+        assert len(writer.ok("/v1/webhooks", scope="admin")["items"]) == 2
+        assert call("DELETE", f"/v1/watchers/{theirs['id']}", as_key[1]).status_code == 200
 
 
 def test_bad_watchers_and_unknown_ids_are_problems(writer: Api) -> None:

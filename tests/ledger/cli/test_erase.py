@@ -419,6 +419,7 @@ def test_a_subjects_records_in_several_versions_are_each_erased_on_chain_before_
     done = erase(second)
     assert (done["subject_key"], done["root"], done["rows"]) == ("destroyed", roots[1], [1])
     assert json.loads(store.read_text())["subjects"][tag] is None
+    assert erase(second, "--keep-key")["subject_key"] == "destroyed"  # nothing to keep now
     for path, row, root in ((first, 0, roots[0]), (second, 1, roots[1])):
         shown = cli.json(
             "verify", str(path), "--record", str(row), "--salts", f"{path}.salts.json", ok=False

@@ -16,10 +16,10 @@ from sqlmodel import Session, SQLModel, select
 from ledger.apikeys import create_api_key
 from ledger.db import tables
 from ledger.db.engine import MIGRATIONS, _engine, create_db_engine, init_db
-from ledger.db.tables import ApiKey, LeafRow, VersionAnchoring
+from ledger.db.tables import ApiKey, LeafRow, VersionAnchoring, Watcher
 
 OFFCHAIN = {t.__tablename__ for t in tables.OFFCHAIN_TABLES}  # type: ignore[attr-defined]
-HEAD = "0010"  # the newest revision in ledger/db/migrations/versions
+HEAD = "0011"  # the newest revision in ledger/db/migrations/versions
 
 
 def _revision(engine: object) -> str:
@@ -230,4 +230,25 @@ def test_0004_downgrades_to_one_anchoring_per_root_keeping_the_rows(database_url
     with pytest.raises(IntegrityError):  # one root, one anchoring again
         _insert_anchoring(engine, "a2", "0x" + "d6" * 32, root)
     init_db(engine)
+    assert _revision(engine) == HEAD and _differences(engine) == []
+
+
+def test_0011_keeps_the_watchers_and_leaves_them_to_the_departments_admins(
+    database_url: str,
+) -> None:
+    engine = _engine(database_url)
+    _upgrade(engine, "0010")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "insert into watcher (id, department_id, url, topics, secret, start_block,"
+                " cursor_block, cursor_log, created_at) values ('wh_1', :d,"
+                " 'https://hooks.example/x', '[\"dataset.version\"]', 'whsec_x', 1, 1, -1, 1)"
+            ),
+            {"d": "0x" + "d5" * 32},
+        )
+    init_db(engine)
+    with Session(engine) as session:
+        (kept,) = session.exec(select(Watcher)).all()
+    assert (kept.id, kept.secret, kept.api_key_id) == ("wh_1", "whsec_x", None)
     assert _revision(engine) == HEAD and _differences(engine) == []
