@@ -398,14 +398,9 @@ def erase(
                     f"{settings.subject_keys}: erase its records with --record."
                 )
             rows = kept.rows_of(store.tag(subject))
-            if not rows:
-                if keep_key:  # refused when the store never held the subject
-                    alive = store.subjects[store.held_tag(subject)] is not None
-                    said = "kept" if alive else "destroyed"  # by an earlier run
-                    return {"ok": True, "count": 0, "salts": str(salts), "subject_key": said}
-                store.destroy(subject)  # refused when the store never held the subject
-                store.save()
-                return {"ok": True, "count": 0, "salts": str(salts), "subject_key": "destroyed"}
+            if not rows:  # erased already (a crash after it, say), or never in this version
+                said = _end_subject_key(store, subject, keep=keep_key)
+                return {"ok": True, "count": 0, "salts": str(salts), "subject_key": said}
         for row in rows:  # an erased or missing row refused before the node is asked
             kept.salt(row, name=str(data))
         gw = Gateway(settings)
@@ -424,12 +419,8 @@ def erase(
         gw.indexer().sync()
         result = erased.as_dict()
         if store is not None and subject is not None:
-            if keep_key:  # their records of other versions are erased next, with the key
-                result["subject_key"] = "kept"
-                return result
-            store.destroy(subject)  # after the erasure is on chain: a crash before is redone
-            store.save()
-            result["subject_key"] = "destroyed"
+            # After the erasure is on chain: a crash before it is redone by running again.
+            result["subject_key"] = _end_subject_key(store, subject, keep=keep_key)
         return result
 
     respond(
@@ -449,6 +440,18 @@ def erase(
             + (f"; the subject's key is {result['subject_key']}" if "subject_key" in result else "")
         ),
     )
+
+
+def _end_subject_key(store: hashing.SubjectKeys, subject: str, *, keep: bool) -> str:
+    """What becomes of ``subject``'s key once their records of a version are erased: destroyed
+    (and the store saved), or with ``keep`` left for their records of other versions; what it
+    now is ("kept", or "destroyed" by this or an earlier run). SubjectKeysError when the store
+    never held the subject."""
+    if not keep:
+        store.destroy(subject)
+        store.save()
+        return "destroyed"
+    return "kept" if store.subjects[store.held_tag(subject)] is not None else "destroyed"
 
 
 RecordOption = Annotated[

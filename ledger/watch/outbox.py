@@ -648,12 +648,10 @@ class Watchers:
         return seen
 
     def _watcher(self, session: Session, watcher_id: str) -> Watcher:
-        watcher = session.get(Watcher, watcher_id)
-        if (
-            watcher is None
-            or watcher.department_id != self.department
-            or (self.api_key_id is not None and watcher.api_key_id != self.api_key_id)
-        ):
+        watcher = session.exec(
+            select(Watcher).where(Watcher.id == watcher_id, *self._visible())
+        ).first()
+        if watcher is None:
             raise UnknownWatcherError(f"there is no watcher {watcher_id[:80]}.")
         return watcher
 

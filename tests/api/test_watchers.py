@@ -124,9 +124,9 @@ def test_a_watch_key_sees_and_changes_only_the_watchers_it_added(writer: Api, ch
     a watcher it adds belongs to no watch key."""
     state = writer.state
     state.watchers.max_attempts = 1  # the gateway's setting: one refusal makes a dead letter
-    keys = [writer.new_key("watch", name)[1] for name in ("值班系统", "档案系统")]
+    made = [writer.new_key("watch", name) for name in ("值班系统", "档案系统")]
+    ids, keys = [key_id for key_id, _ in made], [key for _, key in made]
     as_key = [{"X-API-Key": key} for key in keys]
-    ids = [key.split("_")[1] for key in keys]  # xt_<id>_<secret>
 
     def call(method: str, url: str, who: dict[str, str], **kwargs: Any) -> Any:
         return writer.client.request(method, url, headers=who, **kwargs)
